@@ -1,0 +1,65 @@
+# Helpers shared by every module: unit tests, fuzz harnesses, subdirectory discovery.
+
+# pcl_add_subdirs(): add every immediate subdirectory that has a CMakeLists.txt,
+# so a new module never has to edit its parent's list.
+function(pcl_add_subdirs)
+  file(GLOB children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+       ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  list(SORT children)
+  foreach(child IN LISTS children)
+    if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${child}
+       AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt)
+      add_subdirectory(${child})
+    endif()
+  endforeach()
+endfunction()
+
+# pcl_add_unit_test(NAME SOURCES src... LIBS lib...): a cmocka test registered with CTest.
+function(pcl_add_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  if(NOT BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} cmocka)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
+endfunction()
+
+# pcl_add_fuzzer(NAME SOURCES src... LIBS lib... CORPUS dir): a libFuzzer harness.
+# With BUILD_FUZZ it is built and registered as a short CTest run (label fuzz)
+# over a scratch copy of its seed corpus; PCL_FUZZ_SECONDS sets the time.
+set(PCL_FUZZ_SECONDS 10 CACHE STRING "Seconds each fuzz harness runs under CTest")
+function(pcl_add_fuzzer name)
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  if(NOT BUILD_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${F_SOURCES})
+  target_link_libraries(${name} PRIVATE ${F_LIBS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}.corpus)
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} -E env
+                   sh -c "mkdir -p '${work}' && exec \"$0\" -max_total_time=${PCL_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 '${work}' '${F_CORPUS}'"
+                   $<TARGET_FILE:${name}>)
+  set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 600)
+endfunction()
+
+# pcl_add_integration_test(NAME COMMAND cmd... [TIMEOUT s] [LABELS l...]):
+# runs against the staged install (build/stage: sbin/portcullisd, bin/portcullis)
+# with PCL_PREFIX, PCL_BUILD_DIR, PCL_SOURCE_DIR and PYTHON (Debian's python3) set.
+function(pcl_add_integration_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  if(NOT BUILD_TESTS)
+    return()
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  add_test(NAME ${name} COMMAND ${T_COMMAND})
+  set_tests_properties(${name} PROPERTIES
+    LABELS "integration;${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    FIXTURES_REQUIRED stage
+    ENVIRONMENT "PCL_PREFIX=${CMAKE_BINARY_DIR}/stage;PCL_BUILD_DIR=${CMAKE_BINARY_DIR};PCL_SOURCE_DIR=${CMAKE_SOURCE_DIR};PYTHON=/usr/bin/python3;PYTHONDONTWRITEBYTECODE=1")
+endfunction()

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Portcullis developer entry point, run as root on Debian 12:
+#   ./run.sh demo   install packages, build, run the demo
+#   ./run.sh test   install packages, build, run every test
+set -euo pipefail
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+jobs=$(nproc)
+
+install_packages() {
+	local pkgs missing=()
+	mapfile -t pkgs < <(grep -v '^\s*#' scripts/debian-packages.txt | sed '/^\s*$/d')
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "run.sh: installing ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+build() {
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTS=ON >/dev/null
+	cmake --build build -j"$jobs"
+	cmake --install build --prefix build/stage >/dev/null
+}
+
+# Sum the "N tests failed out of M" lines of every ctest run into one closing line.
+passed=0 failed=0
+run_ctest() {
+	local dir=$1 log rc=0
+	shift
+	log=$(mktemp)
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" "$@") 2>&1 | tee "$log" || rc=$?
+	local line
+	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1 || true)
+	rm -f "$log"
+	if [ -n "$line" ]; then
+		local f t
+		f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+		t=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+		passed=$((passed + t - f))
+		failed=$((failed + f))
+	elif [ "$rc" -ne 0 ]; then
+		failed=$((failed + 1))
+	fi
+	return 0
+}
+
+case "${1:-}" in
+demo)
+	install_packages
+	build
+	exec tests/demo/demo.sh "$top/build"
+	;;
+test)
+	install_packages
+	clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' | grep -v '^tests/data/')
+	build
+	run_ctest build
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBUILD_TESTS=OFF -DBUILD_FUZZ=ON \
+		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-10}" >/dev/null
+	cmake --build build-fuzz -j"$jobs"
+	run_ctest build-fuzz -L fuzz
+	echo "total: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac
