@@ -1,0 +1,30 @@
+/*
+ * diag.c - "file:line: message" diagnostics.
+ * Linked by every process and tool; inputs are the caller's own strings.
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void pcl_diag_set(struct pcl_diag *d, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d == NULL)
+		return;
+	snprintf(d->file, sizeof(d->file), "%s", file ? file : "<input>");
+	d->line = line;
+	va_start(ap, fmt);
+	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	va_end(ap);
+}
+
+void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len)
+{
+	if (d->line > 0)
+		snprintf(buf, len, "%s:%u: %s", d->file, d->line, d->msg);
+	else
+		snprintf(buf, len, "%s: %s", d->file, d->msg);
+}
