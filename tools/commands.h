@@ -1,0 +1,19 @@
+/*
+ * commands.h - the subcommands of the portcullis CLI.
+ * Each subcommand lives in its own tools/cmd_*.c and is listed once in portcullis.c.
+ * Convention: return 0 on success, 1 on failure (one "portcullis: ..." line on stderr
+ * already printed), 2 on a usage error.
+ */
+#ifndef PCL_TOOLS_COMMANDS_H
+#define PCL_TOOLS_COMMANDS_H
+
+struct pcl_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+};
+
+/* Print "portcullis: <formatted>" to stderr; returns 1 for `return pcl_fail(...)`. */
+int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * portcullis.c - the portcullis command-line tool: dispatch to subcommands.
+ * Runs as the invoking user (councillor, Clerk, IT provider); arguments are untrusted.
+ */
+#include "commands.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One line per subcommand; each is defined in its own tools/cmd_*.c. */
+static const struct pcl_command commands[] = {
+	{NULL, NULL, NULL},
+};
+
+int pcl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("portcullis: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: portcullis COMMAND [ARGS...]\n\ncommands:\n");
+	for (const struct pcl_command *c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (const struct pcl_command *c = commands; c->name != NULL; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "portcullis: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
