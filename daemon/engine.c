@@ -106,7 +106,7 @@ int engine_request(struct engine *e, struct ipc_msg *req)
 	return res.u.result.err;
 }
 
-static const char *const state_names[] = {"allowed", "blocked", "rejected"};
+static const char *const state_names[] = {"deciding", "allowed", "blocked", "rejected"};
 
 struct json_object *engine_device_json(const struct dev_entry *d)
 {

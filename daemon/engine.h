@@ -19,6 +19,7 @@
 #define ENGINE_MAX_CLIENTS 16
 
 enum dev_state {
+	DEV_PENDING, /* identity read, decision not yet taken */
 	DEV_ALLOWED,
 	DEV_BLOCKED,
 	DEV_REJECTED,
