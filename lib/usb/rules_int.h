@@ -56,6 +56,7 @@ struct rules_rule {
 
 /* One index bucket: rule indices in ascending order. */
 struct rules_bucket {
+	uint64_t h; /* FNV-1a of key, compared before the key itself */
 	char *key;
 	uint32_t *idx;
 	size_t n, cap;
@@ -67,7 +68,8 @@ struct rules {
 	size_t n, cap;
 	struct rules_bucket *table; /* open addressing, tcap slots (power of two) */
 	size_t tcap, tused;
-	uint32_t *fallback; /* rules that no key can select, in order */
+	size_t nkeys_hash, nkeys_id, nkeys_vid; /* buckets per key kind ('h', 'i', 'v') */
+	uint32_t *fallback;			/* rules that no key can select, in order */
 	size_t nfallback, capfallback;
 };
 

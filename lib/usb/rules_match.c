@@ -27,16 +27,18 @@ static uint64_t fnv1a(const char *s)
 static struct rules_bucket *bucket_find(const struct rules *r, const char *key)
 {
 	size_t mask, i;
+	uint64_t h;
 
 	if (r->tcap == 0)
 		return NULL;
 	mask = r->tcap - 1;
-	for (i = fnv1a(key) & mask;; i = (i + 1) & mask) {
+	h = fnv1a(key);
+	for (i = h & mask;; i = (i + 1) & mask) {
 		struct rules_bucket *b = &r->table[i];
 
 		if (b->key == NULL)
 			return NULL;
-		if (strcmp(b->key, key) == 0)
+		if (b->h == h && strcmp(b->key, key) == 0)
 			return b;
 	}
 }
@@ -67,10 +69,17 @@ static int bucket_add(struct rules *r, const char *key, uint32_t idx)
 		for (i = fnv1a(key) & mask; r->table[i].key != NULL; i = (i + 1) & mask)
 			;
 		b = &r->table[i];
+		b->h = fnv1a(key);
 		b->key = strdup(key);
 		if (b->key == NULL)
 			return -ENOMEM;
 		r->tused++;
+		if (key[0] == 'h')
+			r->nkeys_hash++;
+		else if (key[0] == 'i')
+			r->nkeys_id++;
+		else
+			r->nkeys_vid++;
 	}
 	return list_push(&b->idx, &b->n, &b->cap, idx);
 }
@@ -82,12 +91,27 @@ static bool op_selects(enum rules_op op)
 	       op == ROP_EQUALS_ORDERED || op == ROP_MATCH_ALL;
 }
 
-static void id_key(char *k, size_t len, int32_t vid, int32_t pid)
+static void hex4(char *k, unsigned v)
 {
-	if (pid < 0)
-		snprintf(k, len, "v:%04x", (unsigned)vid);
-	else
-		snprintf(k, len, "i:%04x:%04x", (unsigned)vid, (unsigned)pid);
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 3; i >= 0; i--, v >>= 4)
+		k[i] = digits[v & 0xf];
+}
+
+/* "i:vvvv:pppp" for an exact id, "v:vvvv" for a vendor (pid < 0). k holds 12 bytes. */
+static void id_key(char *k, int32_t vid, int32_t pid)
+{
+	k[0] = pid < 0 ? 'v' : 'i';
+	k[1] = ':';
+	hex4(k + 2, (unsigned)vid);
+	if (pid < 0) {
+		k[6] = '\0';
+		return;
+	}
+	k[6] = ':';
+	hex4(k + 7, (unsigned)pid);
+	k[11] = '\0';
 }
 
 static int index_rule(struct rules *r, uint32_t idx)
@@ -113,7 +137,7 @@ static int index_rule(struct rules *r, uint32_t idx)
 			any_wild |= id->v[i].vid < 0;
 		if (!any_wild) {
 			for (size_t i = 0; rc == 0 && i < id->n; i++) {
-				id_key(key, sizeof(key), id->v[i].vid, id->v[i].pid);
+				id_key(key, id->v[i].vid, id->v[i].pid);
 				rc = bucket_add(r, key, idx);
 			}
 			return rc;
@@ -154,7 +178,7 @@ int rules_index_build(struct rules *r)
 
 				if (old[j].key == NULL)
 					continue;
-				for (k = fnv1a(old[j].key) & (ncap - 1); r->table[k].key != NULL;
+				for (k = old[j].h & (ncap - 1); r->table[k].key != NULL;
 				     k = (k + 1) & (ncap - 1))
 					;
 				r->table[k] = old[j];
@@ -308,20 +332,29 @@ void rules_decide(const struct rules *r, const struct usbdev *d, struct rules_de
 	if (r == NULL || d == NULL)
 		return;
 
-	snprintf(key, sizeof(key), "h:%.70s", d->hash);
-	if ((b = bucket_find(r, key)) != NULL) {
-		lists[nl] = b->idx;
-		lens[nl++] = b->n;
+	if (r->nkeys_hash > 0) {
+		key[0] = 'h';
+		key[1] = ':';
+		memcpy(key + 2, d->hash, sizeof(d->hash));
+		key[2 + sizeof(d->hash) - 1] = '\0';
+		if ((b = bucket_find(r, key)) != NULL) {
+			lists[nl] = b->idx;
+			lens[nl++] = b->n;
+		}
 	}
-	id_key(key, sizeof(key), d->vid, d->pid);
-	if ((b = bucket_find(r, key)) != NULL) {
-		lists[nl] = b->idx;
-		lens[nl++] = b->n;
+	if (r->nkeys_id > 0) {
+		id_key(key, d->vid, d->pid);
+		if ((b = bucket_find(r, key)) != NULL) {
+			lists[nl] = b->idx;
+			lens[nl++] = b->n;
+		}
 	}
-	id_key(key, sizeof(key), d->vid, -1);
-	if ((b = bucket_find(r, key)) != NULL) {
-		lists[nl] = b->idx;
-		lens[nl++] = b->n;
+	if (r->nkeys_vid > 0) {
+		id_key(key, d->vid, -1);
+		if ((b = bucket_find(r, key)) != NULL) {
+			lists[nl] = b->idx;
+			lens[nl++] = b->n;
+		}
 	}
 	lists[nl] = r->fallback;
 	lens[nl++] = r->nfallback;
