@@ -166,7 +166,7 @@ static int reset(void)
 {
 	int rc;
 
-	if (hal_time_ms() > ctap2_config.reset_window_ms)
+	if (hal_time_ms() >= ctap2_config.reset_window_ms)
 		return CTAP2_ERR_NOT_ALLOWED;
 	rc = ctaphid_user_presence();
 	if (rc == CTAP2_ERR_USER_ACTION_TIMEOUT)
