@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "cbor.h"
 #include "ctap_status.h"
 #include "store.h"
 #include "token.h"
@@ -138,6 +139,117 @@ static void power_loss_at_every_write_keeps_state_and_counter(void **state)
 	free(image);
 }
 
+/* authData signature counter of a MakeCredential (key 2) or GetAssertion (key 2)
+ * response; 0 when the response is an error. */
+static uint32_t response_counter(const uint8_t *resp, size_t n)
+{
+	struct cbor_dec d;
+	struct cbor_item it;
+
+	if (n < 2 || resp[0] != 0)
+		return 0;
+	cbor_dec_init(&d, resp + 1, n - 1);
+	assert_int_equal(cbor_next(&d, &it), 0); /* map */
+	assert_int_equal(cbor_skip(&d), 0);	 /* key 1 */
+	assert_int_equal(cbor_skip(&d), 0);	 /* fmt or credential */
+	assert_int_equal(cbor_skip(&d), 0);	 /* key 2 */
+	assert_int_equal(cbor_next(&d, &it), 0);
+	assert_int_equal(it.major, CBOR_BYTES);
+	return (uint32_t)it.ptr[33] << 24 | (uint32_t)it.ptr[34] << 16 | (uint32_t)it.ptr[35] << 8 |
+	       it.ptr[36];
+}
+
+static size_t rk_request(uint8_t *buf, size_t cap, int make)
+{
+	static const uint8_t cdh[32] = {5};
+	struct cbor_enc e;
+
+	buf[0] = make ? 0x01 : 0x02;
+	cbor_enc_init(&e, buf + 1, cap - 1);
+	if (!make) {
+		cbor_put_map(&e, 2);
+		cbor_put_uint(&e, 1);
+		cbor_put_text(&e, "rp.test");
+		cbor_put_uint(&e, 2);
+		cbor_put_bytes(&e, cdh, 32);
+		return e.len + 1;
+	}
+	cbor_put_map(&e, 5);
+	cbor_put_uint(&e, 1);
+	cbor_put_bytes(&e, cdh, 32);
+	cbor_put_uint(&e, 2);
+	cbor_put_map(&e, 1);
+	cbor_put_text(&e, "id");
+	cbor_put_text(&e, "rp.test");
+	cbor_put_uint(&e, 3);
+	cbor_put_map(&e, 1);
+	cbor_put_text(&e, "id");
+	cbor_put_bytes(&e, "clerk", 5);
+	cbor_put_uint(&e, 4);
+	cbor_put_array(&e, 1);
+	cbor_put_map(&e, 2);
+	cbor_put_text(&e, "alg");
+	cbor_put_int(&e, -7);
+	cbor_put_text(&e, "type");
+	cbor_put_text(&e, "public-key");
+	cbor_put_uint(&e, 7);
+	cbor_put_map(&e, 1);
+	cbor_put_text(&e, "rk");
+	cbor_put_bool(&e, 1);
+	return e.len + 1;
+}
+
+static void power_loss_during_make_credential_and_assertions(void **state)
+{
+	size_t size = 4096 * 16, n;
+	uint8_t *image = malloc(size), mc[256], ga[128], resp[1200];
+	size_t mclen = rk_request(mc, sizeof(mc), 1), galen = rk_request(ga, sizeof(ga), 0);
+	uint32_t high, c;
+	long k;
+	int i, made, cuts = 0;
+
+	assert_non_null(image);
+	tt_boot();
+	for (i = 0; i < 250; i++) /* near the end of a counter page */
+		assert_int_equal(store_counter_next(&c), 0);
+	memcpy(image, thal_flash.mem, size);
+	for (k = 0;; k++) {
+		memcpy(thal_flash.mem, image, size);
+		assert_int_equal(tt_reboot(), 0);
+		thal_auto_touch = 1;
+		thal_flash.writes = 0;
+		thal_flash.cut_at = k;
+		high = 250;
+		n = ctap2_request(mc, mclen, resp, sizeof(resp));
+		made = resp[0] == 0;
+		c = response_counter(resp, n);
+		high = c > high ? c : high;
+		for (i = 0; made && i < 8; i++) {
+			n = ctap2_request(ga, galen, resp, sizeof(resp));
+			c = response_counter(resp, n);
+			if (c == 0)
+				break;
+			assert_true(c > high);
+			high = c;
+		}
+		if (!thal_flash.dead)
+			break;
+		cuts++;
+		assert_int_equal(tt_reboot(), 0);
+		thal_auto_touch = 1;
+		n = ctap2_request(ga, galen, resp, sizeof(resp));
+		if (made) /* a credential that was reported made survives */
+			assert_int_equal(resp[0], 0);
+		if (resp[0] == 0)
+			assert_true(response_counter(resp, n) > high);
+		else
+			assert_int_equal(resp[0],
+					 0x2e); /* no credentials: the write never landed */
+	}
+	assert_true(cuts >= 10);
+	free(image);
+}
+
 static void power_loss_during_first_boot_recovers(void **state)
 {
 	long k;
@@ -185,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(counter_counts_across_pages_and_reboots),
 	    cmocka_unit_test(state_persists_across_reboot),
 	    cmocka_unit_test(power_loss_at_every_write_keeps_state_and_counter),
+	    cmocka_unit_test(power_loss_during_make_credential_and_assertions),
 	    cmocka_unit_test(power_loss_during_first_boot_recovers),
 	    cmocka_unit_test(corrupt_newest_record_falls_back_to_previous),
 	    cmocka_unit_test(bad_geometry_and_rng_failure_fail_closed),
