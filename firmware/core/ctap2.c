@@ -221,6 +221,9 @@ size_t ctap2_request(const uint8_t *req, size_t len, uint8_t *resp, size_t cap)
 	case CTAP2_RESET:
 		rc = len == 1 ? reset() : CTAP1_ERR_INVALID_LENGTH;
 		break;
+	case CTAP2_SELECTION: /* "is this the key?": a touch answers */
+		rc = len == 1 ? ctaphid_user_presence() : CTAP1_ERR_INVALID_LENGTH;
+		break;
 	default:
 		rc = CTAP1_ERR_INVALID_COMMAND;
 		break;

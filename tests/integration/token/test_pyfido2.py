@@ -94,6 +94,16 @@ def test_user_presence_keepalive_timeout_and_touch(sim):
     verify_self_attestation(att, cdh)
 
 
+def test_selection_waits_for_a_touch(sim):
+    dev = sim.start("--up-timeout", "600").device()
+    ctap2 = Ctap2(dev)
+    with pytest.raises(CtapError) as e:
+        ctap2.selection()
+    assert e.value.code == CtapError.ERR.USER_ACTION_TIMEOUT
+    threading.Timer(0.3, sim.touch).start()
+    ctap2.selection()
+
+
 def test_cancel_while_waiting_for_touch(sim):
     dev = sim.start("--up-timeout", "5000").device()
     ctap2 = Ctap2(dev)
