@@ -341,6 +341,8 @@ static int checkpoint_locked(struct audit_log *log)
 	struct timespec ts;
 	int rc;
 
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
 	if (log->failed)
 		return log->failed;
 	if (log->seq == log->st.ckpt_seq)
@@ -352,9 +354,12 @@ static int checkpoint_locked(struct audit_log *log)
 	c.epoch = log->st.epoch;
 	c.has_next = true;
 	memcpy(c.next, log->st.next_pub, 32);
+	log->sealing = true;
 	rc = signed_record(log, AUDIT_T_CHECKPOINT, &c, "audit-checkpoint", NULL);
 	if (rc == 0)
 		rc = advance_epoch(log);
+	log->sealing = false;
+	pthread_cond_broadcast(&log->cond);
 	if (rc == 0)
 		log->last_ckpt = ts.tv_sec;
 	return rc;
@@ -396,6 +401,8 @@ static int purge_locked(struct audit_log *log, const char *now_month)
 	size_t len = 0;
 	int n, last = -1, rc = 0;
 
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
 	month_minus(before, now_month, log->retention_months);
 	n = scandir(log->dir, &names, is_segment, month_cmp_name);
 	if (n < 0)

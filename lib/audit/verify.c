@@ -348,15 +348,22 @@ static void signed_record(struct audit_verifier *v, const struct audit_frame *f,
 		v->res.purges++;
 		goto out;
 	}
-	if (c.size + 1 != f->seq || memcmp(c.head, prev_hash, AUDIT_HASH_LEN) != 0 || !c.has_next) {
-		fail(v, f->seq, file, lineno, "checkpoint does not cover the records before it");
+	if (!c.has_next) {
+		fail(v, f->seq, file, lineno, "checkpoint certifies no next key");
 		goto out;
 	}
+	/* A validly signed checkpoint still moves the key chain on, so one bad record
+	 * is reported once rather than for every later epoch. */
+	if (c.size + 1 != f->seq || memcmp(c.head, prev_hash, AUDIT_HASH_LEN) != 0)
+		fail(v, f->seq, file, lineno,
+		     "checkpoint over seq %" PRIu64 " does not match the records before it",
+		     c.size);
+	else
+		v->res.checkpoints++;
 	set_pub(v, f->epoch, v->pub);
 	set_pub(v, f->epoch + 1, c.next);
 	v->epoch = f->epoch + 1;
 	v->last_ckpt_seq = f->seq;
-	v->res.checkpoints++;
 out:
 	json_object_put(o);
 }

@@ -148,6 +148,9 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 	ssize_t w;
 	int rc;
 
+	/* Records wait while a checkpoint seals the epoch (its sync drops the lock). */
+	while (log->sealing && !allow_reserved)
+		pthread_cond_wait(&log->cond, &log->lock);
 	if (log->failed)
 		return log->failed;
 	if (event == NULL || !json_object_is_type(event, json_type_object))
@@ -202,9 +205,12 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 	audit_hex(prev, mac);
 	memcpy(line + blen + 7, prev, AUDIT_HEX_LEN);
 
-	w = write(log->fd, line, len + 1);
-	if (w != (ssize_t)(len + 1)) {
+	size_t done = 0;
+	while (done < len + 1 && (w = write(log->fd, line + done, len + 1 - done)) > 0)
+		done += (size_t)w;
+	if (done != len + 1) {
 		rc = w < 0 ? -errno : -EIO;
+		w = (ssize_t)done;
 		/* Take back a partial line so the segment stays whole, then fail closed. */
 		if (w > 0 && ftruncate(log->fd, log->seg_size) != 0)
 			rc = -EIO;

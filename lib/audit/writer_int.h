@@ -29,7 +29,8 @@ struct audit_log {
 	uint8_t head[AUDIT_HASH_LEN];
 	uint64_t synced_seq;
 	bool syncing;
-	int failed; /* sticky negative errno: fail closed */
+	bool sealing; /* a checkpoint is between its record and the new epoch */
+	int failed;   /* sticky negative errno: fail closed */
 	time_t last_ckpt;
 	char purged_month[8]; /* month of the last retention check */
 	char *last_note;
