@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,16 +117,39 @@ static int do_remove(struct parent_table *t, const struct ipc_device_ref *d)
 	return sysfs_write(dir, "remove", "1");
 }
 
+/* The device a block disk belongs to: realpath of /sys/class/block/NAME is
+ * ".../<device>/block/NAME", so the device directory is two levels up. */
+static int medium_device_dir(const char *name, char *out, size_t len)
+{
+	char link[300], *real;
+
+	snprintf(link, sizeof(link), "%s/%s", SYSFS_BLOCK, name);
+	if ((real = realpath(link, NULL)) == NULL)
+		return errno == ENOENT ? -ENODEV : -errno;
+	char *slash = strrchr(real, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	slash = strrchr(real, '/');
+	int ok = slash != NULL && strcmp(slash, "/block") == 0;
+	if (ok)
+		*slash = '\0';
+	ok = ok && strlen(real) < len;
+	if (ok)
+		strcpy(out, real);
+	free(real);
+	return ok ? 0 : -EINVAL;
+}
+
 static int do_detach(const struct ipc_msg *req)
 {
 	const char *name = req->u.detach.name;
-	char dir[256], devdir[300], card[128];
+	char dir[256], devdir[512];
 	unsigned long removable = 0;
 	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s/%s", SYSFS_BLOCK, name) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	snprintf(devdir, sizeof(devdir), "%s/device", dir);
+	snprintf(dir, sizeof(dir), "%s/%s", SYSFS_BLOCK, name);
+	if ((rc = medium_device_dir(name, devdir, sizeof(devdir))) != 0)
+		return rc;
 	if (req->u.detach.how == IPC_DETACH_SCSI_DELETE) {
 		/* Never the system disk: only media the kernel calls removable. */
 		if ((rc = sysfs_read_uint(dir, "removable", &removable)) != 0)
@@ -134,26 +158,19 @@ static int do_detach(const struct ipc_msg *req)
 			return -EPERM;
 		return sysfs_write(devdir, "delete", "1");
 	}
-	/* MMC/SD: unbind the card from the mmcblk driver. Cards are removable by nature;
-	 * refuse anything that is not an mmcblk disk (an eMMC boot disk is mmcblk too, so
-	 * also require the card type to be SD or MMC on a removable host, reported by
-	 * the card's "type" attribute: "SD" / "MMC"; "eMMC" hosts are refused). */
+	/* MMC: only an SD card is detached. An eMMC boot disk is an mmcblk "MMC" card
+	 * and is refused, whatever the engine asks. */
+	char type[16];
 	if (strncmp(name, "mmcblk", 6) != 0)
 		return -EINVAL;
-	char type[16];
 	if ((rc = sysfs_read(devdir, "type", type, sizeof(type))) != 0)
 		return rc;
 	if (strcmp(type, "SD") != 0)
 		return -EPERM;
-	ssize_t n = readlink(devdir, card, sizeof(card) - 1);
-	if (n <= 0)
-		return n < 0 ? -errno : -EINVAL;
-	card[n] = '\0';
-	const char *base = strrchr(card, '/');
-	base = base ? base + 1 : card;
-	if (ipc_name_valid(base, IPC_NAME_MAX) != 0)
+	const char *card = strrchr(devdir, '/') + 1;
+	if (ipc_name_valid(card, IPC_NAME_MAX) != 0)
 		return -EINVAL;
-	return sysfs_write("/sys/bus/mmc/drivers/mmcblk", "unbind", base);
+	return sysfs_write("/sys/bus/mmc/drivers/mmcblk", "unbind", card);
 }
 
 int parent_handle(struct parent_table *t, const struct ipc_msg *req)
