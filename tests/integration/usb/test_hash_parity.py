@@ -19,7 +19,7 @@ import tempfile
 DUMP, FIXTURES = sys.argv[1], sys.argv[2]
 BASE = ["pc-xhci.umockdev"]
 NEEDS = {"stick-council.umockdev": ["hub-genesys.umockdev"],
-         "keyboard.umockdev": ["hub-genesys.umockdev"]}
+         "mouse-hub.umockdev": ["hub-genesys.umockdev"]}
 NON_USB = {"mmc-sd-reader.umockdev", "sata-optical.umockdev"}
 failures = []
 
