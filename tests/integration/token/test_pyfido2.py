@@ -285,3 +285,17 @@ def test_ctaphid_ping_wink_and_framing(sim):
     resp = conn.read_packet()
     assert resp[4] == 0xBF and resp[7] == 0x0B
     assert dev.ping(b"ok") == b"ok"
+
+
+def test_simulator_drops_datagrams_that_are_not_one_report(sim):
+    import socket
+
+    sim.start()
+    raw = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    raw.connect(sim.sock)
+    raw.send(b"\xff" * 10)
+    raw.send(b"\xff" * 65)
+    raw.send(b"")
+    dev = sim.device()
+    assert dev.ping(b"still here") == b"still here"
+    raw.close()
