@@ -100,7 +100,8 @@ int engine_request(struct engine *e, struct ipc_msg *req)
 		exit(1); /* without the parent nothing can be decided: restart cleanly */
 	}
 	if ((rc = ipc_recv(e->ipc_fd, &res)) != 0 || res.type != IPC_RESULT || res.id != req->id) {
-		log_err("bad answer from the parent: %s", rc ? strerror(-rc) : "unexpected message");
+		log_err("bad answer from the parent: %s",
+			rc ? strerror(-rc) : "unexpected message");
 		exit(1);
 	}
 	return res.u.result.err;
@@ -236,7 +237,8 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	/* Resources first, then the privilege drop, then the first untrusted byte. */
 	e->udev = udev_new();
 	e->mon = e->udev ? udev_monitor_new_from_netlink(e->udev, "udev") : NULL;
-	if (e->mon == NULL || udev_monitor_filter_add_match_subsystem_devtype(e->mon, "usb", NULL) ||
+	if (e->mon == NULL ||
+	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "usb", NULL) ||
 	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "block", "disk") ||
 	    udev_monitor_enable_receiving(e->mon) != 0) {
 		log_err("cannot follow udev events");

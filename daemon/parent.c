@@ -44,7 +44,8 @@ int parent_gate_root_hubs(const struct conf *c)
 		snprintf(dir, sizeof(dir), "%s/%s", SYSFS_USB_DEVICES, e->d_name);
 		int rc = sysfs_write(dir, "authorized_default", value);
 		if (rc != 0) {
-			log_err("%s: cannot write authorized_default: %s", e->d_name, strerror(-rc));
+			log_err("%s: cannot write authorized_default: %s", e->d_name,
+				strerror(-rc));
 			failures++;
 			continue;
 		}
@@ -228,7 +229,8 @@ int parent_run(const struct conf *c)
 					"is back",
 					WIFSIGNALED(st) ? "signal" : "status",
 					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-				close(eng.fd);
+				if (eng.fd >= 0)
+					close(eng.fd);
 				eng.fd = -1;
 				eng.pid = -1;
 				restart_at = time(NULL) + backoff;
@@ -236,10 +238,15 @@ int parent_run(const struct conf *c)
 			}
 		}
 		if (eng.fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (serve_engine(&eng, &table) != 0)
-				stop_engine(&eng), restart_at = time(NULL) + backoff;
-			else if (eng.ready)
+			if (serve_engine(&eng, &table) != 0) {
+				/* Fatal for the engine; SIGCHLD reaps it and schedules a restart.
+				 */
+				kill(eng.pid, SIGKILL);
+				close(eng.fd);
+				eng.fd = -1;
+			} else if (eng.ready) {
 				backoff = 1;
+			}
 		}
 		if (eng.pid < 0 && time(NULL) >= restart_at)
 			spawn_engine(c, pw, sigfd, &eng);

@@ -40,11 +40,12 @@ int cmd_watch(int argc, char **argv)
 		if (json)
 			printf("%s\n", json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN));
 		else
-			printf("%s %-18s %-8s %s %s:%s \"%s\" %s%s%s\n", get(rec, "@timestamp", NULL),
-			       get(rec, "event", "action"), get(rec, "volume", "bus_type"),
-			       get(rec, "volume", "device_name"), get(rec, "volume", "vendor_id"),
-			       get(rec, "volume", "product_id"), get(rec, "volume", "product_name"),
-			       get(rec, "rule", "id"), *get(rec, "event", "reason") ? " - " : "",
+			printf("%s %-18s %-8s %s %s:%s \"%s\" %s%s%s\n",
+			       get(rec, "@timestamp", NULL), get(rec, "event", "action"),
+			       get(rec, "volume", "bus_type"), get(rec, "volume", "device_name"),
+			       get(rec, "volume", "vendor_id"), get(rec, "volume", "product_id"),
+			       get(rec, "volume", "product_name"), get(rec, "rule", "id"),
+			       *get(rec, "event", "reason") ? " - " : "",
 			       get(rec, "event", "reason"));
 		json_object_put(rec);
 	}

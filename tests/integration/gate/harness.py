@@ -45,6 +45,15 @@ def parse_umockdev(text):
     return out
 
 
+def set_attr_text(text, name, value):
+    """Set attribute `name` in a umockdev block (values end in a literal \\n)."""
+    line = "A: %s=%s\\n" % (name, value)
+    pat = re.compile(r"^A: %s=.*$" % re.escape(name), re.M)
+    if pat.search(text):
+        return pat.sub(lambda m: line, text)
+    return text.rstrip("\n") + "\n" + line + "\n"
+
+
 class Testbed:
     def __init__(self):
         self.tb = UMockdev.Testbed.new()
@@ -61,20 +70,24 @@ class Testbed:
             return parse_umockdev(f.read())
 
     def add(self, name, plug=False):
-        """Load a fixture. Interfaces of USB devices that are not authorised are held
-        back, as the kernel creates them only once the device is authorised."""
+        """Load a fixture. Present at start (plug=False): as recorded, authorised. Plugged
+        later: a USB device arrives with authorized = its root hub's authorized_default,
+        and its interfaces are held back until it is authorised, as the kernel does."""
         added = []
         for syspath, text, props in self.fixture(name):
+            if plug and props.get("DEVTYPE") == "usb_device":
+                hub = self.root_hub(syspath)
+                default = self.attr(hub, "authorized_default") if hub else "1"
+                text = set_attr_text(text, "authorized", "1" if default == "1" else "0")
+            if props.get("DEVTYPE") == "usb_device" and "A: remove=" not in text:
+                text = set_attr_text(text, "remove", "")  # the kernel's write-only file
             if props.get("DEVTYPE") == "usb_interface":
                 dev = syspath.rsplit("/", 1)[0]
                 if self.attr(dev, "authorized") == "0":
                     self.held.setdefault(dev, []).append((syspath, text))
                     continue
-            self.tb.add_from_string(text)
+            self.tb.add_from_string(text)  # umockdev announces it with an "add" uevent
             added.append(syspath)
-        if plug:
-            for p in added:
-                self.tb.uevent(p, "add")
         return added
 
     def unplug(self, syspath):
@@ -98,11 +111,8 @@ class Testbed:
         authorized = the root hub's interface_authorized_default) and announce them."""
         for syspath, text in self.held.pop(dev, []):
             default = self.attr(self.root_hub(dev), "interface_authorized_default") or "1"
-            text = re.sub(r"^A: authorized=.*$", "A: authorized=" + default, text, flags=re.M)
-            if "A: authorized=" not in text:
-                text += "A: authorized=%s\n" % default
+            text = set_attr_text(text, "authorized", default)
             self.tb.add_from_string(text)
-            self.tb.uevent(syspath, "add")
 
     def root_hub(self, syspath):
         parts = syspath.split("/")
@@ -144,7 +154,8 @@ class Testbed:
         env = dict(os.environ)
         env["UMOCKDEV_DIR"] = self.root
         env["LD_PRELOAD"] = "libumockdev-preload.so.0"
-        env["PORTCULLIS_SOCKET"] = self.conf["control-socket"]
+        if hasattr(self, "conf"):
+            env["PORTCULLIS_SOCKET"] = self.conf["control-socket"]
         return env
 
     def start(self, rules, wait=True, **extra):
@@ -206,6 +217,9 @@ class Testbed:
             time.sleep(0.02)
         raise AssertionError("%s/%s is %r, wanted %r; log:\n%s" % (
             syspath, name, self.attr(syspath, name), value, self.log()))
+
+    def cli_path(self):
+        return CLI
 
     def cli(self, *args, check=True):
         r = subprocess.run([CLI] + list(args), env=self.env(), capture_output=True, text=True,
