@@ -299,3 +299,19 @@ def test_simulator_drops_datagrams_that_are_not_one_report(sim):
     dev = sim.device()
     assert dev.ping(b"still here") == b"still here"
     raw.close()
+
+
+def test_simulator_refuses_a_state_file_of_the_wrong_size(sim):
+    import subprocess
+
+    with open(sim.state, "wb") as f:
+        f.write(b"\0" * 100)
+    p = subprocess.run(
+        [sim.binary, "--socket", sim.sock, "--state", sim.state],
+        stderr=subprocess.PIPE, timeout=10,
+    )
+    assert p.returncode == 1
+    assert sim.state.encode() in p.stderr
+    assert os.path.getsize(sim.state) == 100  # left as it was
+    p = subprocess.run([sim.binary, "--socket", sim.sock], stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 2 and b"usage" in p.stderr
