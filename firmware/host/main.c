@@ -173,6 +173,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "portcullis-token-sim: listening on %s (pid %ld)\n", sock, (long)getpid());
+	if (sim.auto_touch)
+		fprintf(stderr, "portcullis-token-sim: --auto-touch: every presence check succeeds "
+				"(for tests only)\n");
 	rc = 0;
 	while (!sim.stop) {
 		if (token_poll(1000) < 0 && !sim.stop) {
