@@ -1,0 +1,208 @@
+/*
+ * record.c - ECS-style json-c records of transfers, pseudonymisation of
+ * paths and serial numbers (HMAC-SHA256, data minimisation), the notice shown
+ * at first insertion, and the /proc lookup of the process behind an event.
+ * Linked by portcullis-xferwatch. Inputs: the tracker's decoded events;
+ * /proc contents of other users' processes are parsed defensively.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "xfer_internal.h"
+
+static struct json_object *parent_of(struct json_object *rec, const char *path, const char **leaf)
+{
+	char part[64];
+	struct json_object *cur = rec;
+	const char *p = path;
+	const char *dot;
+	while ((dot = strchr(p, '.')) != NULL) {
+		size_t n = (size_t)(dot - p);
+		if (n >= sizeof(part))
+			n = sizeof(part) - 1;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		struct json_object *next;
+		if (!json_object_object_get_ex(cur, part, &next) ||
+		    !json_object_is_type(next, json_type_object)) {
+			next = json_object_new_object();
+			json_object_object_add(cur, part, next);
+		}
+		cur = next;
+		p = dot + 1;
+	}
+	*leaf = p;
+	return cur;
+}
+
+void xfer_rec_set_str(struct json_object *rec, const char *path, const char *value)
+{
+	const char *leaf;
+	struct json_object *o = parent_of(rec, path, &leaf);
+	json_object_object_add(o, leaf, json_object_new_string(value ? value : ""));
+}
+
+void xfer_rec_set_int(struct json_object *rec, const char *path, int64_t value)
+{
+	const char *leaf;
+	struct json_object *o = parent_of(rec, path, &leaf);
+	json_object_object_add(o, leaf, json_object_new_int64(value));
+}
+
+void xfer_rec_set_bool(struct json_object *rec, const char *path, bool value)
+{
+	const char *leaf;
+	struct json_object *o = parent_of(rec, path, &leaf);
+	json_object_object_add(o, leaf, json_object_new_boolean(value));
+}
+
+int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, size_t outlen)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned maclen = 0;
+	if (outlen < 12 + 64 + 1)
+		return -ENOSPC;
+	if (HMAC(EVP_sha256(), cfg->pseudo_key, (int)cfg->pseudo_key_len, (const unsigned char *)in,
+		 strlen(in), mac, &maclen) == NULL)
+		return -EIO;
+	strcpy(out, "hmac-sha256:");
+	for (unsigned i = 0; i < maclen && i < 32; i++)
+		snprintf(out + 12 + 2 * i, 3, "%02x", mac[i]);
+	explicit_bzero(mac, sizeof(mac));
+	return 0;
+}
+
+static void set_maybe_pseudo(struct json_object *rec, const char *path,
+			     const struct xfer_config *cfg, const char *value)
+{
+	if (value == NULL)
+		return;
+	char buf[96];
+	if (cfg->pseudonymise) {
+		if (xfer_pseudonym(cfg, value, buf, sizeof(buf)) < 0)
+			strcpy(buf, "hmac-sha256:unavailable");
+		xfer_rec_set_str(rec, path, buf);
+	} else {
+		xfer_rec_set_str(rec, path, value);
+	}
+}
+
+struct json_object *xfer_rec_new(const char *action, const struct xfer_device *dev,
+				 const struct xfer_config *cfg, const struct xfer_obs *obs)
+{
+	struct json_object *rec = json_object_new_object();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64];
+	size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof(when) - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+	xfer_rec_set_str(rec, "@timestamp", when);
+	xfer_rec_set_str(rec, "event.action", action);
+	xfer_rec_set_str(rec, "event.category", "file");
+	xfer_rec_set_str(rec, "event.module", "portcullis.xfer");
+	if (dev != NULL) {
+		if (dev->id)
+			xfer_rec_set_str(rec, "device.id", dev->id);
+		set_maybe_pseudo(rec, "device.serial_number", cfg, dev->serial);
+		if (dev->approval_id)
+			xfer_rec_set_str(rec, "portcullis.approval.id", dev->approval_id);
+		if (dev->fstype)
+			xfer_rec_set_str(rec, "file.device.fstype", dev->fstype);
+	}
+	if (cfg->pseudonymise)
+		xfer_rec_set_bool(rec, "portcullis.pseudonymised", true);
+	if (obs != NULL) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "open_close", json_object_new_boolean(1));
+		json_object_object_add(o, "create_delete_rename",
+				       json_object_new_boolean(obs->fid_events));
+		if (!obs->fid_events) {
+			struct json_object *un = json_object_new_array();
+			json_object_array_add(un, json_object_new_string("create"));
+			json_object_array_add(un, json_object_new_string("delete"));
+			json_object_array_add(un, json_object_new_string("rename"));
+			json_object_object_add(o, "unobserved", un);
+			json_object_object_add(o, "reason", json_object_new_string(obs->reason));
+		}
+		json_object_object_add(rec, "observability", o);
+	}
+	return rec;
+}
+
+void xfer_rec_set_path(struct json_object *rec, const char *path, const struct xfer_config *cfg,
+		       const char *relpath)
+{
+	set_maybe_pseudo(rec, path, cfg, relpath);
+}
+
+void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_proc_info *info,
+			const char *attribution)
+{
+	xfer_rec_set_int(rec, "process.pid", pid);
+	xfer_rec_set_str(rec, "portcullis.attribution", attribution);
+	if (info == NULL)
+		return;
+	xfer_rec_set_int(rec, "user.id", info->uid);
+	if (info->euid != info->uid)
+		xfer_rec_set_int(rec, "user.effective.id", info->euid);
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	if (getpwuid_r(info->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		xfer_rec_set_str(rec, "user.name", pw.pw_name);
+	xfer_rec_set_str(rec, "process.executable", info->exe);
+}
+
+int xfer_notice_text(unsigned retention_days, char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"This device has been approved for use on a council computer. While it "
+			"is connected, every file copied to it or from it is logged: the file "
+			"name, size and a fingerprint (SHA-256), the user, the program used and "
+			"the time. File contents are not recorded. Files read from the device "
+			"are checked for malware when scanning is enabled. The log is kept for "
+			"%u days for the council's information security audit and may be "
+			"reviewed by the council's IT provider.",
+			retention_days);
+}
+
+static int procfs_lookup(void *arg, pid_t pid, struct xfer_proc_info *info)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int err = errno;
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -err : -ESRCH;
+	buf[n] = '\0';
+	const char *u = strstr(buf, "\nUid:");
+	if (u == NULL)
+		return -EPROTO;
+	unsigned long r, e;
+	if (sscanf(u + 5, "%lu %lu", &r, &e) != 2)
+		return -EPROTO;
+	info->uid = (uid_t)r;
+	info->euid = (uid_t)e;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t m = readlink(path, info->exe, sizeof(info->exe) - 1);
+	if (m < 0)
+		m = 0; /* kernel threads, or the exe is not readable: leave empty */
+	info->exe[m] = '\0';
+	return 0;
+}
+
+const struct xfer_proc_ops xfer_proc_procfs = {.lookup = procfs_lookup};

@@ -1,0 +1,192 @@
+/*
+ * watch.c - fanotify groups on an approved medium and the read loop.
+ * xfer_watch_open() needs CAP_SYS_ADMIN (the root parent / the watcher);
+ * xfer_watch_run() only needs the two descriptors it returns, and answers
+ * permission events as soon as the tracker has decided. Buffers read from the
+ * kernel go through the bounds-checking decoder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "diag.h"
+#include "xfer.h"
+
+#define CONTENT_MASK (FAN_OPEN_PERM | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE)
+#define BUF_SIZE     16384
+
+static int is_mount_root(const char *path)
+{
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) < 0)
+		return -errno;
+	if (!S_ISDIR(sx.stx_mode))
+		return -ENOTDIR;
+	if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return 1; /* cannot tell; the mark still applies to its mount */
+	return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ? 1 : 0;
+}
+
+static void open_fid_group(struct xfer_watch *w, const char *mp, unsigned qflag)
+{
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME |
+				   qflag,
+			       O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(w->fid_reason, sizeof(w->fid_reason),
+			 "fanotify_init(FAN_REPORT_DFID_NAME): %s", strerror(errno));
+		return;
+	}
+	uint64_t masks[2] = {FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ONDIR,
+			     FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ONDIR};
+	int err = 0;
+	for (int i = 0; i < 2; i++) {
+		if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, masks[i], AT_FDCWD, mp) ==
+		    0) {
+			w->fid_fd = fd;
+			w->fid_reason[0] = '\0';
+			return;
+		}
+		err = errno;
+		if (err != EINVAL)
+			break;
+	}
+	struct statfs sf;
+	unsigned long magic = statfs(mp, &sf) == 0 ? (unsigned long)sf.f_type : 0;
+	snprintf(w->fid_reason, sizeof(w->fid_reason),
+		 "file-id events refused by this filesystem (magic 0x%lx): %s", magic,
+		 strerror(err));
+	close(fd);
+}
+
+int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+		    struct pcl_diag *diag)
+{
+	memset(w, 0, sizeof(*w));
+	w->content_fd = w->fid_fd = w->mount_fd = -1;
+	int rc = is_mount_root(mountpoint);
+	if (rc <= 0) {
+		pcl_diag_set(diag, mountpoint, 0, "%s",
+			     rc == 0 ? "not a mount point" : strerror(-rc));
+		return rc == 0 ? -EINVAL : rc;
+	}
+	w->mount_fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->mount_fd < 0) {
+		rc = -errno;
+		pcl_diag_set(diag, mountpoint, 0, "open: %s", strerror(errno));
+		return rc;
+	}
+	unsigned qflag = unlimited_queue ? FAN_UNLIMITED_QUEUE : 0;
+	w->content_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | qflag,
+				      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (w->content_fd < 0) {
+		rc = -errno;
+		pcl_diag_set(diag, mountpoint, 0, "fanotify_init: %s", strerror(errno));
+		goto fail;
+	}
+	if (fanotify_mark(w->content_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, CONTENT_MASK, AT_FDCWD,
+			  mountpoint) == 0) {
+		w->filesystem_mark = true;
+	} else if (fanotify_mark(w->content_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, CONTENT_MASK,
+				 AT_FDCWD, mountpoint) < 0) {
+		rc = -errno;
+		pcl_diag_set(diag, mountpoint, 0, "fanotify_mark: %s", strerror(errno));
+		goto fail;
+	}
+	open_fid_group(w, mountpoint, qflag);
+	return 0;
+fail:
+	xfer_watch_close(w);
+	return rc;
+}
+
+void xfer_watch_close(struct xfer_watch *w)
+{
+	if (w->content_fd >= 0)
+		close(w->content_fd);
+	if (w->fid_fd >= 0)
+		close(w->fid_fd);
+	if (w->mount_fd >= 0)
+		close(w->mount_fd);
+	w->content_fd = w->fid_fd = w->mount_fd = -1;
+}
+
+/* Drain one group; returns 0, or negative errno on a fatal error. */
+static int drain(int fd, struct xfer_tracker *t, unsigned char *buf)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, BUF_SIZE);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				xfer_tracker_note(t, "xfer-watch-failed",
+						  "out of file descriptors reading events");
+				return -errno;
+			}
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		struct xfer_decoder d;
+		struct xfer_event ev;
+		struct pcl_diag diag = {0};
+		int rc;
+		xfer_decoder_init(&d, buf, (size_t)n);
+		while ((rc = xfer_decoder_next(&d, &ev, &diag)) > 0) {
+			uint32_t response = FAN_ALLOW;
+			bool perm =
+			    (ev.mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)) != 0;
+			xfer_tracker_handle(t, &ev, &response);
+			if (perm && ev.fd >= 0) {
+				struct fanotify_response r = {.fd = ev.fd, .response = response};
+				if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+					xfer_tracker_note(t, "xfer-response-failed",
+							  strerror(errno));
+				close(ev.fd);
+			}
+		}
+		if (rc < 0) {
+			char msg[PCL_DIAG_MSG_MAX + 300];
+			pcl_diag_format(&diag, msg, sizeof(msg));
+			xfer_tracker_note(t, "xfer-watch-failed", msg);
+			return rc;
+		}
+	}
+}
+
+int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_atomic_t *stop)
+{
+	_Alignas(struct fanotify_event_metadata) unsigned char buf[BUF_SIZE];
+	struct pollfd p[2] = {{.fd = w->content_fd, .events = POLLIN},
+			      {.fd = w->fid_fd, .events = POLLIN}};
+	nfds_t np = w->fid_fd >= 0 ? 2 : 1;
+	while (!*stop) {
+		int n = poll(p, np, 200);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (nfds_t i = 0; i < np; i++) {
+			if (!(p[i].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
+			int rc = drain(p[i].fd, t, buf);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	/* Answer what is still queued so no process stays blocked on us. */
+	int rc = drain(w->content_fd, t, buf);
+	if (w->fid_fd >= 0 && rc == 0)
+		rc = drain(w->fid_fd, t, buf);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * xfer_internal.h - helpers shared by the files of lib/xfer only.
+ * Linked by portcullis-xferwatch through libxfer. Inputs are the tracker's own
+ * values (already validated).
+ */
+#ifndef XFER_INTERNAL_H
+#define XFER_INTERNAL_H
+
+#include <json-c/json.h>
+
+#include "xfer.h"
+
+struct xfer_obs {
+	bool fid_events;
+	char reason[128];
+};
+
+/* A new ECS-style record: @timestamp, event.*, device.*, observability. */
+struct json_object *xfer_rec_new(const char *action, const struct xfer_device *dev,
+				 const struct xfer_config *cfg, const struct xfer_obs *obs);
+/* Set a string/int at a dotted path ("file.hash.sha256"), creating objects. */
+void xfer_rec_set_str(struct json_object *rec, const char *path, const char *value);
+void xfer_rec_set_int(struct json_object *rec, const char *path, int64_t value);
+void xfer_rec_set_bool(struct json_object *rec, const char *path, bool value);
+/* file.path (pseudonymised when configured). */
+void xfer_rec_set_path(struct json_object *rec, const char *path, const struct xfer_config *cfg,
+		       const char *relpath);
+/* user.* and process.*; info may be NULL when the process was gone. */
+void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_proc_info *info,
+			const char *attribution);
+/* "hmac-sha256:" + hex of HMAC-SHA256(key, in). */
+int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, size_t outlen);
+
+/* Hashing pool (hashpool.c). */
+struct xfer_hashpool;
+typedef void (*xfer_hash_done_fn)(void *arg, struct json_object *rec, int fd, off_t size_at_close,
+				  const unsigned char digest[32], uint64_t hashed, int err);
+int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max,
+		      xfer_hash_done_fn done, void *arg);
+/* Queue: the pool owns fd and rec from here on (closes / hands them to done). */
+int xfer_hashpool_submit(struct xfer_hashpool *p, int fd, off_t size_at_close,
+			 struct json_object *rec);
+void xfer_hashpool_drain(struct xfer_hashpool *p);
+void xfer_hashpool_free(struct xfer_hashpool **p);
+
+#endif
