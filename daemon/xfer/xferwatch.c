@@ -56,7 +56,10 @@ static void sink_fail_closed(void *arg, const char *reason)
 	json_object_object_add(rec, "event", ev);
 	json_object_object_add(rec, "message",
 			       json_object_new_string(rc == 0 ? reason : strerror(errno)));
-	json_object_object_add(rec, "portcullis.remount_ok", json_object_new_boolean(rc == 0));
+	struct json_object *pc = json_object_new_object();
+	json_object_object_add(pc, "remount_ok", json_object_new_boolean(rc == 0));
+	json_object_object_add(pc, "mountpoint", json_object_new_string(mountpoint));
+	json_object_object_add(rec, "portcullis", pc);
 	print_json(rec);
 	json_object_put(rec);
 }
