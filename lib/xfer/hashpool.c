@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
 
@@ -18,27 +19,18 @@
 #define MAX_THREADS 16
 #define CHUNK	    (256 * 1024)
 
-struct job {
-	struct job *next;
-	int fd;
-	off_t size_at_close;
-	struct json_object *rec;
-};
-
 struct xfer_hashpool {
 	pthread_mutex_t lock;
 	pthread_cond_t more;  /* a job was queued or stop was set */
 	pthread_cond_t space; /* a job was taken */
 	pthread_cond_t idle;  /* queue empty and no job running */
-	struct job *head, *tail;
+	struct xfer_job *head, *tail;
 	unsigned queued, running, queue_max, nthreads;
 	bool stop;
 	pthread_t threads[MAX_THREADS];
-	xfer_hash_done_fn done;
-	void *arg;
 };
 
-static int hash_fd(int fd, unsigned char digest[32], uint64_t *hashed)
+int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *buf = malloc(CHUNK);
@@ -77,13 +69,15 @@ out:
 static void *worker(void *arg)
 {
 	struct xfer_hashpool *p = arg;
+	/* Below the reader, which answers permission events processes wait on. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (p->head == NULL && !p->stop)
 			pthread_cond_wait(&p->more, &p->lock);
 		if (p->head == NULL && p->stop)
 			break;
-		struct job *j = p->head;
+		struct xfer_job *j = p->head;
 		p->head = j->next;
 		if (p->head == NULL)
 			p->tail = NULL;
@@ -92,12 +86,7 @@ static void *worker(void *arg)
 		pthread_cond_signal(&p->space);
 		pthread_mutex_unlock(&p->lock);
 
-		unsigned char digest[32] = {0};
-		uint64_t hashed = 0;
-		int rc = hash_fd(j->fd, digest, &hashed);
-		p->done(p->arg, j->rec, j->fd, j->size_at_close, digest, hashed, rc);
-		close(j->fd);
-		free(j);
+		j->run(j);
 
 		pthread_mutex_lock(&p->lock);
 		p->running--;
@@ -108,8 +97,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max,
-		      xfer_hash_done_fn done, void *arg)
+int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max)
 {
 	struct xfer_hashpool *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -119,8 +107,6 @@ int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned que
 	if (threads > MAX_THREADS)
 		threads = MAX_THREADS;
 	p->queue_max = queue_max ? queue_max : 1;
-	p->done = done;
-	p->arg = arg;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->more, NULL);
 	pthread_cond_init(&p->space, NULL);
@@ -137,19 +123,9 @@ int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned que
 	return 0;
 }
 
-int xfer_hashpool_submit(struct xfer_hashpool *p, int fd, off_t size_at_close,
-			 struct json_object *rec)
+void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *j)
 {
-	struct job *j = malloc(sizeof(*j));
-	if (j == NULL) {
-		close(fd);
-		json_object_put(rec);
-		return -ENOMEM;
-	}
 	j->next = NULL;
-	j->fd = fd;
-	j->size_at_close = size_at_close;
-	j->rec = rec;
 	pthread_mutex_lock(&p->lock);
 	while (p->queued >= p->queue_max)
 		pthread_cond_wait(&p->space, &p->lock); /* back-pressure onto the kernel queue */
@@ -161,7 +137,6 @@ int xfer_hashpool_submit(struct xfer_hashpool *p, int fd, off_t size_at_close,
 	p->queued++;
 	pthread_cond_signal(&p->more);
 	pthread_mutex_unlock(&p->lock);
-	return 0;
 }
 
 void xfer_hashpool_drain(struct xfer_hashpool *p)

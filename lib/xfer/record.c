@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +145,7 @@ void xfer_rec_set_path(struct json_object *rec, const char *path, const struct x
 }
 
 void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_proc_info *info,
-			const char *attribution)
+			const char *user_name, const char *attribution)
 {
 	xfer_rec_set_int(rec, "process.pid", pid);
 	xfer_rec_set_str(rec, "portcullis.attribution", attribution);
@@ -155,10 +154,8 @@ void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_pr
 	xfer_rec_set_int(rec, "user.id", info->uid);
 	if (info->euid != info->uid)
 		xfer_rec_set_int(rec, "user.effective.id", info->euid);
-	struct passwd pw, *res = NULL;
-	char buf[1024];
-	if (getpwuid_r(info->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
-		xfer_rec_set_str(rec, "user.name", pw.pw_name);
+	if (user_name != NULL && user_name[0] != '\0')
+		xfer_rec_set_str(rec, "user.name", user_name);
 	xfer_rec_set_str(rec, "process.executable", info->exe);
 }
 

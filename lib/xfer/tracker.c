@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #define BUCKETS	    8192
 #define MAX_ENTRIES 65536
+#define NAME_CACHE  64
 
 struct open_ent {
 	struct open_ent *next;
@@ -50,6 +52,28 @@ struct xfer_tracker {
 	struct xfer_hashpool *pool;
 	struct open_ent *table[BUCKETS];
 	unsigned nentries;
+	pthread_mutex_t names_lock; /* user-name cache, used by the workers */
+	struct {
+		uid_t uid;
+		bool valid;
+		char name[64];
+	} names[NAME_CACHE];
+};
+
+/* A closed file on its way to a record: built, hashed and emitted by a worker. */
+struct close_job {
+	struct xfer_job job;
+	struct xfer_tracker *t;
+	int fd;
+	pid_t pid;
+	const char *action;
+	const char *attribution;
+	bool have_info;
+	struct xfer_proc_info_short {
+		uid_t uid, euid;
+	} ids;
+	char *exe;
+	off_t size_at_close;
 };
 
 static void emit(struct xfer_tracker *t, struct json_object *rec)
@@ -60,23 +84,61 @@ static void emit(struct xfer_tracker *t, struct json_object *rec)
 	json_object_put(rec);
 }
 
-static void hash_done(void *arg, struct json_object *rec, int fd, off_t size_at_close,
-		      const unsigned char digest[32], uint64_t hashed, int err)
+/* Name of uid, cached (NSS lookups are slow); "" when it has none. */
+static void user_name(struct xfer_tracker *t, uid_t uid, char *out, size_t len)
 {
-	struct xfer_tracker *t = arg;
+	unsigned slot = uid % NAME_CACHE;
+	pthread_mutex_lock(&t->names_lock);
+	if (t->names[slot].valid && t->names[slot].uid == uid) {
+		snprintf(out, len, "%s", t->names[slot].name);
+		pthread_mutex_unlock(&t->names_lock);
+		return;
+	}
+	pthread_mutex_unlock(&t->names_lock);
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	out[0] = '\0';
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, len, "%s", pw.pw_name);
+	pthread_mutex_lock(&t->names_lock);
+	t->names[slot].uid = uid;
+	t->names[slot].valid = true;
+	snprintf(t->names[slot].name, sizeof(t->names[slot].name), "%s", out);
+	pthread_mutex_unlock(&t->names_lock);
+}
+
+static struct json_object *file_record(struct xfer_tracker *t, const char *action, int fd,
+				       pid_t pid, const struct xfer_proc_info *pi,
+				       const char *attribution);
+
+static void run_close_job(struct xfer_job *job)
+{
+	struct close_job *j = (struct close_job *)job;
+	struct xfer_tracker *t = j->t;
+	struct xfer_proc_info pi = {.uid = j->ids.uid, .euid = j->ids.euid};
+	if (j->have_info)
+		snprintf(pi.exe, sizeof(pi.exe), "%s", j->exe ? j->exe : "");
+	struct json_object *rec =
+		file_record(t, j->action, j->fd, j->pid, j->have_info ? &pi : NULL, j->attribution);
+	unsigned char digest[32];
+	uint64_t hashed = 0;
+	int err = xfer_sha256_fd(j->fd, digest, &hashed);
 	if (err == 0) {
 		char hex[65];
 		for (int i = 0; i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 		xfer_rec_set_str(rec, "file.hash.sha256", hex);
 		xfer_rec_set_int(rec, "file.size", (int64_t)hashed);
-		if ((uint64_t)size_at_close != hashed)
+		if ((uint64_t)j->size_at_close != hashed)
 			xfer_rec_set_bool(rec, "portcullis.changed_after_close", true);
 	} else {
-		xfer_rec_set_int(rec, "file.size", (int64_t)size_at_close);
+		xfer_rec_set_int(rec, "file.size", (int64_t)j->size_at_close);
 		xfer_rec_set_str(rec, "portcullis.hash_error", strerror(-err));
 	}
 	emit(t, rec);
+	close(j->fd);
+	free(j->exe);
+	free(j);
 }
 
 static unsigned bucket(pid_t pid, dev_t dev, ino_t ino)
@@ -172,7 +234,10 @@ static struct json_object *file_record(struct xfer_tracker *t, const char *actio
 	xfer_rec_set_path(rec, "file.path", &t->cfg, rel);
 	if (outside)
 		xfer_rec_set_bool(rec, "portcullis.path_outside_mount", true);
-	xfer_rec_set_actor(rec, pid, pi, attribution);
+	char name[64] = "";
+	if (pi != NULL)
+		user_name(t, pi->uid, name, sizeof(name));
+	xfer_rec_set_actor(rec, pid, pi, name, attribution);
 	return rec;
 }
 
@@ -245,18 +310,31 @@ static int on_close(struct xfer_tracker *t, const struct xfer_event *ev)
 		int jfd = fd;
 		if (both && i == 0 && (jfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
 			continue;
-		struct xfer_proc_info pi;
-		const char *attr = "open";
-		const struct xfer_proc_info *pip = &pi;
-		if (forget(t, ev->pid, &st, &pi) < 0) {
-			attr = "close"; /* opened before the watch, or table full */
-			if (t->proc->lookup(t->proc_arg, ev->pid, &pi) < 0)
-				pip = NULL;
+		struct close_job *job = calloc(1, sizeof(*job));
+		if (job == NULL) {
+			rc = -ENOMEM;
+			close(jfd);
+			continue;
 		}
-		struct json_object *rec = file_record(t, actions[i], jfd, ev->pid, pip, attr);
-		int r = xfer_hashpool_submit(t->pool, jfd, st.st_size, rec);
-		if (r < 0)
-			rc = r;
+		struct xfer_proc_info pi;
+		job->attribution = "open";
+		job->have_info = true;
+		if (forget(t, ev->pid, &st, &pi) < 0) {
+			job->attribution = "close"; /* opened before the watch, or table full */
+			job->have_info = t->proc->lookup(t->proc_arg, ev->pid, &pi) == 0;
+		}
+		if (job->have_info) {
+			job->ids.uid = pi.uid;
+			job->ids.euid = pi.euid;
+			job->exe = strdup(pi.exe);
+		}
+		job->job.run = run_close_job;
+		job->t = t;
+		job->fd = jfd;
+		job->pid = ev->pid;
+		job->action = actions[i];
+		job->size_at_close = st.st_size;
+		xfer_hashpool_submit(t->pool, &job->job);
 	}
 	return rc;
 }
@@ -304,7 +382,10 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 	xfer_rec_set_str(rec, "file.type", (ev->mask & FAN_ONDIR) ? "dir" : "file");
 	struct xfer_proc_info pi;
 	int prc = t->proc->lookup(t->proc_arg, ev->pid, &pi);
-	xfer_rec_set_actor(rec, ev->pid, prc == 0 ? &pi : NULL, "after");
+	char name[64] = "";
+	if (prc == 0)
+		user_name(t, pi.uid, name, sizeof(name));
+	xfer_rec_set_actor(rec, ev->pid, prc == 0 ? &pi : NULL, name, "after");
 	emit(t, rec);
 	return 0;
 }
@@ -389,7 +470,8 @@ int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params
 	t->obs.fid_events = true;
 	pthread_mutex_init(&t->sink_lock, NULL);
 	atomic_init(&t->failed_closed, false);
-	int rc = xfer_hashpool_new(&t->pool, t->cfg.hash_threads, t->cfg.queue_max, hash_done, t);
+	pthread_mutex_init(&t->names_lock, NULL);
+	int rc = xfer_hashpool_new(&t->pool, t->cfg.hash_threads, t->cfg.queue_max);
 	if (rc < 0) {
 		xfer_tracker_free(&t);
 		return rc;
@@ -422,6 +504,7 @@ void xfer_tracker_free(struct xfer_tracker **tp)
 		}
 	}
 	pthread_mutex_destroy(&t->sink_lock);
+	pthread_mutex_destroy(&t->names_lock);
 	xfer_config_wipe(&t->cfg);
 	free(t->mountpoint);
 	free(t);

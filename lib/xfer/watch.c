@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/fanotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -169,6 +170,9 @@ int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_at
 	struct pollfd p[2] = {{.fd = w->content_fd, .events = POLLIN},
 			      {.fd = w->fid_fd, .events = POLLIN}};
 	nfds_t np = w->fid_fd >= 0 ? 2 : 1;
+	/* Processes wait on this thread at every open: let it run first (needs
+	 * CAP_SYS_NICE; without it the default priority stays). */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
 	while (!*stop) {
 		int n = poll(p, np, 200);
 		if (n < 0) {

@@ -27,20 +27,24 @@ void xfer_rec_set_path(struct json_object *rec, const char *path, const struct x
 		       const char *relpath);
 /* user.* and process.*; info may be NULL when the process was gone. */
 void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_proc_info *info,
-			const char *attribution);
+			const char *user_name, const char *attribution);
 /* "hmac-sha256:" + hex of HMAC-SHA256(key, in). */
 int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, size_t outlen);
 
-/* Hashing pool (hashpool.c). */
+/* Worker pool (hashpool.c): jobs build, hash and emit records off the
+ * reader's critical path. A job is embedded in the caller's struct; run()
+ * does the work and frees it. */
+struct xfer_job {
+	struct xfer_job *next;
+	void (*run)(struct xfer_job *job);
+};
 struct xfer_hashpool;
-typedef void (*xfer_hash_done_fn)(void *arg, struct json_object *rec, int fd, off_t size_at_close,
-				  const unsigned char digest[32], uint64_t hashed, int err);
-int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max,
-		      xfer_hash_done_fn done, void *arg);
-/* Queue: the pool owns fd and rec from here on (closes / hands them to done). */
-int xfer_hashpool_submit(struct xfer_hashpool *p, int fd, off_t size_at_close,
-			 struct json_object *rec);
+int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max);
+/* Queue a job; blocks while queue_max jobs are pending (back-pressure). */
+void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job);
 void xfer_hashpool_drain(struct xfer_hashpool *p);
 void xfer_hashpool_free(struct xfer_hashpool **p);
+/* SHA-256 of a file's content from offset 0 to its end. */
+int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed);
 
 #endif
