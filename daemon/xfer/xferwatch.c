@@ -49,7 +49,14 @@ static void sink_record(void *arg, struct json_object *rec)
 static void sink_fail_closed(void *arg, const char *reason)
 {
 	/* Per-mount read-only: works for kernel and FUSE filesystems alike. */
-	int rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+	int rc = -1;
+	for (int i = 0; i < 100 && rc < 0; i++) {
+		rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+		if (rc < 0 && errno != EBUSY)
+			break;
+		if (rc < 0) /* a write in progress: later opens are refused meanwhile */
+			usleep(20000);
+	}
 	struct json_object *rec = json_object_new_object();
 	struct json_object *ev = json_object_new_object();
 	json_object_object_add(ev, "action", json_object_new_string("xfer-medium-read-only"));

@@ -119,7 +119,7 @@ static void run_close_job(struct xfer_job *job)
 	if (j->have_info)
 		snprintf(pi.exe, sizeof(pi.exe), "%s", j->exe ? j->exe : "");
 	struct json_object *rec =
-		file_record(t, j->action, j->fd, j->pid, j->have_info ? &pi : NULL, j->attribution);
+	    file_record(t, j->action, j->fd, j->pid, j->have_info ? &pi : NULL, j->attribution);
 	unsigned char digest[32];
 	uint64_t hashed = 0;
 	int err = xfer_sha256_fd(j->fd, digest, &hashed);

@@ -84,8 +84,9 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 		return rc;
 	}
 	unsigned qflag = unlimited_queue ? FAN_UNLIMITED_QUEUE : 0;
+	/* O_NOATIME: hashing must not touch the medium's access times. */
 	w->content_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | qflag,
-				      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+				      O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
 	if (w->content_fd < 0) {
 		rc = -errno;
 		pcl_diag_set(diag, mountpoint, 0, "fanotify_init: %s", strerror(errno));
