@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
 
@@ -69,8 +68,6 @@ out:
 static void *worker(void *arg)
 {
 	struct xfer_hashpool *p = arg;
-	/* Below the reader, which answers permission events processes wait on. */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (p->head == NULL && !p->stop)
@@ -137,6 +134,14 @@ void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *j)
 	p->queued++;
 	pthread_cond_signal(&p->more);
 	pthread_mutex_unlock(&p->lock);
+}
+
+bool xfer_hashpool_full(struct xfer_hashpool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool full = p->queued >= p->queue_max;
+	pthread_mutex_unlock(&p->lock);
+	return full;
 }
 
 void xfer_hashpool_drain(struct xfer_hashpool *p)

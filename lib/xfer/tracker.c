@@ -342,7 +342,9 @@ static int on_close(struct xfer_tracker *t, const struct xfer_event *ev)
 static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 {
 	const char *action = NULL;
-	if (ev->mask & FAN_CREATE)
+	/* A regular file created on the medium is opened for writing, so its
+	 * file-written record covers it: only directories get file-created. */
+	if ((ev->mask & FAN_CREATE) && (ev->mask & FAN_ONDIR))
 		action = "file-created";
 	else if (ev->mask & FAN_DELETE)
 		action = "file-deleted";
@@ -424,6 +426,11 @@ void xfer_tracker_note(struct xfer_tracker *t, const char *action, const char *m
 	emit(t, rec);
 	if (strcmp(action, "xfer-watch-failed") == 0)
 		fail_closed(t, message ? message : "transfer watch failed");
+}
+
+bool xfer_tracker_busy(struct xfer_tracker *t)
+{
+	return xfer_hashpool_full(t->pool);
 }
 
 bool xfer_tracker_failed_closed(const struct xfer_tracker *t)

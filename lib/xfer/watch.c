@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/fanotify.h>
 #include <sys/resource.h>
@@ -19,8 +20,9 @@
 #include "diag.h"
 #include "xfer.h"
 
-#define CONTENT_MASK (FAN_OPEN_PERM | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE)
-#define BUF_SIZE     16384
+#define CLOSE_MASK (FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE)
+#define BUF_SIZE   16384
+#define BATCH_MS   10 /* notification groups are read at most this often */
 
 static int is_mount_root(const char *path)
 {
@@ -70,7 +72,7 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 		    struct pcl_diag *diag)
 {
 	memset(w, 0, sizeof(*w));
-	w->content_fd = w->fid_fd = w->mount_fd = -1;
+	w->perm_fd = w->close_fd = w->fid_fd = w->mount_fd = -1;
 	int rc = is_mount_root(mountpoint);
 	if (rc <= 0) {
 		pcl_diag_set(diag, mountpoint, 0, "%s",
@@ -84,19 +86,27 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 		return rc;
 	}
 	unsigned qflag = unlimited_queue ? FAN_UNLIMITED_QUEUE : 0;
-	/* O_NOATIME: hashing must not touch the medium's access times. */
-	w->content_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | qflag,
-				      O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
-	if (w->content_fd < 0) {
+	/* Opens block until answered: a group of their own, read at once. Closes
+	 * block nobody: a notification group read in batches. O_NOATIME: hashing
+	 * must not touch the medium's access times. */
+	w->perm_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | qflag,
+				   O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
+	w->close_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | qflag,
+				    O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NOATIME);
+	if (w->perm_fd < 0 || w->close_fd < 0) {
 		rc = -errno;
 		pcl_diag_set(diag, mountpoint, 0, "fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	if (fanotify_mark(w->content_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, CONTENT_MASK, AT_FDCWD,
+	if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD,
+			  mountpoint) == 0 &&
+	    fanotify_mark(w->close_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, CLOSE_MASK, AT_FDCWD,
 			  mountpoint) == 0) {
 		w->filesystem_mark = true;
-	} else if (fanotify_mark(w->content_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, CONTENT_MASK,
-				 AT_FDCWD, mountpoint) < 0) {
+	} else if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
+				 mountpoint) < 0 ||
+		   fanotify_mark(w->close_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, CLOSE_MASK, AT_FDCWD,
+				 mountpoint) < 0) {
 		rc = -errno;
 		pcl_diag_set(diag, mountpoint, 0, "fanotify_mark: %s", strerror(errno));
 		goto fail;
@@ -110,19 +120,23 @@ fail:
 
 void xfer_watch_close(struct xfer_watch *w)
 {
-	if (w->content_fd >= 0)
-		close(w->content_fd);
+	if (w->perm_fd >= 0)
+		close(w->perm_fd);
+	if (w->close_fd >= 0)
+		close(w->close_fd);
 	if (w->fid_fd >= 0)
 		close(w->fid_fd);
 	if (w->mount_fd >= 0)
 		close(w->mount_fd);
-	w->content_fd = w->fid_fd = w->mount_fd = -1;
+	w->perm_fd = w->close_fd = w->fid_fd = w->mount_fd = -1;
 }
 
 /* Drain one group; returns 0, or negative errno on a fatal error. */
-static int drain(int fd, struct xfer_tracker *t, unsigned char *buf)
+static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_when_busy)
 {
 	for (;;) {
+		if (yield_when_busy && xfer_tracker_busy(t))
+			return 0; /* leave closes queued; keep answering opens */
 		ssize_t n = read(fd, buf, BUF_SIZE);
 		if (n < 0) {
 			if (errno == EAGAIN)
@@ -165,33 +179,62 @@ static int drain(int fd, struct xfer_tracker *t, unsigned char *buf)
 	}
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_atomic_t *stop)
 {
 	_Alignas(struct fanotify_event_metadata) unsigned char buf[BUF_SIZE];
-	struct pollfd p[2] = {{.fd = w->content_fd, .events = POLLIN},
-			      {.fd = w->fid_fd, .events = POLLIN}};
-	nfds_t np = w->fid_fd >= 0 ? 2 : 1;
+	int batched[2] = {w->close_fd, w->fid_fd};
+	long last[2] = {0, 0};
 	/* Processes wait on this thread at every open: let it run first (needs
 	 * CAP_SYS_NICE; without it the default priority stays). */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
 	while (!*stop) {
-		int n = poll(p, np, 200);
+		struct pollfd p[3] = {{.fd = w->perm_fd, .events = POLLIN}};
+		int slot[3] = {-1, -1, -1};
+		nfds_t np = 1;
+		long now = now_ms(), timeout = 200;
+		bool busy = xfer_tracker_busy(t);
+		for (int i = 0; i < 2; i++) {
+			if (batched[i] < 0)
+				continue;
+			long wait = last[i] + BATCH_MS - now;
+			if (wait <= 0 && !busy) {
+				slot[np] = i;
+				p[np++] = (struct pollfd){.fd = batched[i], .events = POLLIN};
+			} else if ((wait > 0 ? wait : BATCH_MS) < timeout) {
+				timeout = wait > 0 ? wait : BATCH_MS;
+			}
+		}
+		int n = poll(p, np, (int)timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (nfds_t i = 0; i < np; i++) {
-			if (!(p[i].revents & (POLLIN | POLLERR | POLLHUP)))
-				continue;
-			int rc = drain(p[i].fd, t, buf);
+		if (p[0].revents) {
+			int rc = drain(w->perm_fd, t, buf, false);
 			if (rc < 0)
 				return rc;
 		}
+		for (nfds_t i = 1; i < np; i++) {
+			if (!p[i].revents)
+				continue;
+			int rc = drain(p[i].fd, t, buf, true);
+			if (rc < 0)
+				return rc;
+			last[slot[i]] = now_ms();
+		}
 	}
 	/* Answer what is still queued so no process stays blocked on us. */
-	int rc = drain(w->content_fd, t, buf);
-	if (w->fid_fd >= 0 && rc == 0)
-		rc = drain(w->fid_fd, t, buf);
+	int rc = drain(w->perm_fd, t, buf, false);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (batched[i] >= 0)
+			rc = drain(batched[i], t, buf, false);
 	return rc;
 }

@@ -166,6 +166,8 @@ void xfer_tracker_set_observability(struct xfer_tracker *t, bool fid_events, con
 int xfer_tracker_handle(struct xfer_tracker *t, const struct xfer_event *ev, uint32_t *response);
 /* Emit a record of the given action with extra message (start, stop, errors). */
 void xfer_tracker_note(struct xfer_tracker *t, const char *action, const char *message);
+/* True while the worker queue is full (the caller should leave close events queued). */
+bool xfer_tracker_busy(struct xfer_tracker *t);
 /* True once the tracker failed closed (every later open is denied). */
 bool xfer_tracker_failed_closed(const struct xfer_tracker *t);
 /* Wait until every queued hash job has emitted its record. */
@@ -175,9 +177,10 @@ void xfer_tracker_free(struct xfer_tracker **t);
 /* ---- watcher (watch.c): fanotify groups and the read loop ---- */
 
 struct xfer_watch {
-	int content_fd;	      /* FAN_CLASS_CONTENT: open-perm, close-write, close-nowrite */
-	int fid_fd;	      /* FAN_CLASS_NOTIF + DFID_NAME: create/delete/rename, or -1 */
-	int mount_fd;	      /* directory fd of the mount point */
+	int perm_fd;  /* FAN_CLASS_CONTENT: FAN_OPEN_PERM, answered at once */
+	int close_fd; /* FAN_CLASS_NOTIF, fd mode: close-write / close-nowrite, read in batches */
+	int fid_fd;   /* FAN_CLASS_NOTIF + DFID_NAME: create/delete/rename, or -1 */
+	int mount_fd; /* directory fd of the mount point */
 	bool filesystem_mark; /* FAN_MARK_FILESYSTEM (else FAN_MARK_MOUNT) */
 	char fid_reason[128]; /* why fid events are unavailable */
 };

@@ -43,6 +43,7 @@ int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned que
 /* Queue a job; blocks while queue_max jobs are pending (back-pressure). */
 void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job);
 void xfer_hashpool_drain(struct xfer_hashpool *p);
+bool xfer_hashpool_full(struct xfer_hashpool *p);
 void xfer_hashpool_free(struct xfer_hashpool **p);
 /* SHA-256 of a file's content from offset 0 to its end. */
 int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed);
