@@ -53,9 +53,10 @@ def sha256sum(paths, cwd):
 class Medium:
     """A loop device over an image file with a real filesystem, mounted."""
 
-    def __init__(self, fs, size_mb=128, inodes=None):
+    def __init__(self, fs, size_mb=128, inodes=None, base=None):
         self.fs = fs
-        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        if base is None:
+            base = "/dev/shm" if os.path.isdir("/dev/shm") else None
         self.tmp = tempfile.mkdtemp(prefix="xfer-medium-", dir=base)
         self.img = os.path.join(self.tmp, "img")
         self.mnt = os.path.join(self.tmp, "mnt")
