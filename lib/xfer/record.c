@@ -172,6 +172,42 @@ int xfer_notice_text(unsigned retention_days, char *buf, size_t len)
 			retention_days);
 }
 
+int xfer_parse_proc_status(const char *buf, size_t len, uid_t *uid, uid_t *euid)
+{
+	/* "Uid:\t<real>\t<effective>\t<saved>\t<fs>" at the start of a line. The
+	 * kernel escapes control characters in the Name: line, so a process cannot
+	 * forge a line; still, only whole lines inside buf are considered. */
+	size_t off = 0;
+	while (off < len) {
+		const char *line = buf + off;
+		const char *nl = memchr(line, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - line) : len - off;
+		off += n + 1;
+		if (n < 5 || memcmp(line, "Uid:", 4) != 0)
+			continue;
+		unsigned long v[2];
+		size_t i = 4;
+		for (int k = 0; k < 2; k++) {
+			while (i < n && (line[i] == '\t' || line[i] == ' '))
+				i++;
+			if (i >= n || line[i] < '0' || line[i] > '9')
+				return -EPROTO;
+			unsigned long x = 0;
+			while (i < n && line[i] >= '0' && line[i] <= '9') {
+				if (x > (0xffffffffUL - 9) / 10)
+					return -EPROTO;
+				x = x * 10 + (unsigned long)(line[i] - '0');
+				i++;
+			}
+			v[k] = x;
+		}
+		*uid = (uid_t)v[0];
+		*euid = (uid_t)v[1];
+		return 0;
+	}
+	return -EPROTO;
+}
+
 static int procfs_lookup(void *arg, pid_t pid, struct xfer_proc_info *info)
 {
 	char path[64];
@@ -185,15 +221,9 @@ static int procfs_lookup(void *arg, pid_t pid, struct xfer_proc_info *info)
 	close(fd);
 	if (n <= 0)
 		return n < 0 ? -err : -ESRCH;
-	buf[n] = '\0';
-	const char *u = strstr(buf, "\nUid:");
-	if (u == NULL)
-		return -EPROTO;
-	unsigned long r, e;
-	if (sscanf(u + 5, "%lu %lu", &r, &e) != 2)
-		return -EPROTO;
-	info->uid = (uid_t)r;
-	info->euid = (uid_t)e;
+	int rc = xfer_parse_proc_status(buf, (size_t)n, &info->uid, &info->euid);
+	if (rc < 0)
+		return rc;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	ssize_t m = readlink(path, info->exe, sizeof(info->exe) - 1);
 	if (m < 0)

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,26 @@ static struct open_ent **find(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_
 	return pp;
 }
 
+/* Opens whose close never came (refused elsewhere, merged close events):
+ * drop those of processes that have exited. */
+static void purge_dead(struct xfer_tracker *t)
+{
+	for (unsigned i = 0; i < BUCKETS; i++) {
+		struct open_ent **pp = &t->table[i];
+		while (*pp) {
+			struct open_ent *e = *pp;
+			if (kill(e->pid, 0) < 0 && errno == ESRCH) {
+				*pp = e->next;
+				free(e->exe);
+				free(e);
+				t->nentries--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
 static void remember(struct xfer_tracker *t, pid_t pid, const struct stat *st,
 		     const struct xfer_proc_info *pi)
 {
@@ -164,6 +185,8 @@ static void remember(struct xfer_tracker *t, pid_t pid, const struct stat *st,
 		(*pp)->count++;
 		return;
 	}
+	if (t->nentries >= MAX_ENTRIES)
+		purge_dead(t);
 	if (t->nentries >= MAX_ENTRIES)
 		return; /* the close falls back to a lookup at close time */
 	struct open_ent *e = calloc(1, sizeof(*e));

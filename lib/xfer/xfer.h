@@ -123,6 +123,8 @@ struct xfer_proc_ops {
 	int (*lookup)(void *arg, pid_t pid, struct xfer_proc_info *info);
 };
 extern const struct xfer_proc_ops xfer_proc_procfs; /* reads /proc/PID/status and exe */
+/* Real and effective uid from the text of /proc/PID/status; -EPROTO if absent. */
+int xfer_parse_proc_status(const char *buf, size_t len, uid_t *uid, uid_t *euid);
 
 struct xfer_scan_ops {
 	/* 0 clean, 1 infected (sig filled), negative errno when the scan failed. */

@@ -159,6 +159,35 @@ static void clamd_unreachable_socket_is_an_error(void **state)
 	assert_true(rc < 0);
 }
 
+static void proc_status_gives_real_and_effective_uid(void **state)
+{
+	const char *st = "Name:\tcp\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t42\n"
+			 "Uid:\t1001\t0\t0\t0\nGid:\t100\t100\t100\t100\n";
+	uid_t u = 7, e = 7;
+	assert_int_equal(xfer_parse_proc_status(st, strlen(st), &u, &e), 0);
+	assert_int_equal(u, 1001);
+	assert_int_equal(e, 0);
+}
+
+static void proc_status_without_uid_line_is_an_error(void **state)
+{
+	static const char *const bad[] = {
+	    "Name:\tcp\nGid:\t1\t1\t1\t1\n",
+	    "Name:\tx Uid:\t0\t0\n",	    /* not at a line start */
+	    "Uid:\t12\n",		    /* no effective uid */
+	    "Uid:\t99999999999\t0\t0\t0\n", /* out of range */
+	    "Uid:\t-1\t0\n",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uid_t u, e;
+		assert_int_equal(xfer_parse_proc_status(bad[i], strlen(bad[i]), &u, &e), -EPROTO);
+	}
+	uid_t u, e;
+	const char cut[] = "Uid:\t5\t6\t0\t0\n";
+	assert_int_equal(xfer_parse_proc_status(cut, 6, &u, &e), -EPROTO); /* "Uid:\t5" */
+}
+
 static void notice_states_logging_and_retention(void **state)
 {
 	char buf[1024];
@@ -182,6 +211,8 @@ int main(void)
 	    cmocka_unit_test(clamd_found_gives_signature),
 	    cmocka_unit_test(clamd_errors_and_garbage_are_errors),
 	    cmocka_unit_test(clamd_unreachable_socket_is_an_error),
+	    cmocka_unit_test(proc_status_gives_real_and_effective_uid),
+	    cmocka_unit_test(proc_status_without_uid_line_is_an_error),
 	    cmocka_unit_test(notice_states_logging_and_retention),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
