@@ -37,7 +37,8 @@ struct open_ent {
 
 struct xfer_tracker {
 	struct xfer_config cfg;
-	struct xfer_device dev;
+	struct xfer_device dev; /* points into owned[] */
+	char *owned[4];
 	char *mountpoint;
 	size_t mplen;
 	const struct xfer_sink_ops *sink;
@@ -475,12 +476,26 @@ int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params
 	struct xfer_tracker *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
+	pthread_mutex_init(&t->sink_lock, NULL);
+	pthread_mutex_init(&t->names_lock, NULL);
+	atomic_init(&t->failed_closed, false);
 	t->cfg = *p->config;
-	if (p->device)
-		t->dev = *p->device;
+	if (p->device) { /* own copies: the caller's strings may go away */
+		const char *src[4] = {p->device->id, p->device->serial, p->device->approval_id,
+				      p->device->fstype};
+		for (int i = 0; i < 4; i++)
+			if (src[i] != NULL && (t->owned[i] = strdup(src[i])) == NULL) {
+				xfer_tracker_free(&t);
+				return -ENOMEM;
+			}
+		t->dev = (struct xfer_device){.id = t->owned[0],
+					      .serial = t->owned[1],
+					      .approval_id = t->owned[2],
+					      .fstype = t->owned[3]};
+	}
 	t->mountpoint = strdup(p->mountpoint);
 	if (t->mountpoint == NULL) {
-		free(t);
+		xfer_tracker_free(&t);
 		return -ENOMEM;
 	}
 	t->mplen = strlen(t->mountpoint);
@@ -498,9 +513,6 @@ int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params
 	}
 	t->mount_fd = p->mount_fd;
 	t->obs.fid_events = true;
-	pthread_mutex_init(&t->sink_lock, NULL);
-	atomic_init(&t->failed_closed, false);
-	pthread_mutex_init(&t->names_lock, NULL);
 	int rc = xfer_hashpool_new(&t->pool, t->cfg.hash_threads, t->cfg.queue_max);
 	if (rc < 0) {
 		xfer_tracker_free(&t);
@@ -533,6 +545,8 @@ void xfer_tracker_free(struct xfer_tracker **tp)
 			free(e);
 		}
 	}
+	for (int i = 0; i < 4; i++)
+		free(t->owned[i]);
 	pthread_mutex_destroy(&t->sink_lock);
 	pthread_mutex_destroy(&t->names_lock);
 	xfer_config_wipe(&t->cfg);
