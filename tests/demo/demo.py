@@ -37,20 +37,20 @@ def heading(text):
 
 def verdict(pc, name, path, what):
     r = decision(pc, name)
-    action = r["event"]["action"]
+    action = r["event.action"]
     state = pc.attr(path, "authorized")
     colour = GREEN if action == "device-allowed" else RED
     print("  %s%-16s%s %s %s:%s %r" % (colour, action.upper(), RESET, name,
-                                        r["volume"]["vendor_id"], r["volume"]["product_id"],
-                                        r["volume"]["product_name"]))
-    print("  %swhy: %s%s" % (DIM, r["rule"]["id"].replace(pc.work + "/", ""), RESET))
+                                        r["volume.vendor_id"], r["volume.product_id"],
+                                        r["volume.product_name"]))
+    print("  %swhy: %s%s" % (DIM, r["rule.id"].replace(pc.work + "/", ""), RESET))
     print("  %skernel: %s/authorized = %s  (%s)%s" % (DIM, path.rsplit("/", 1)[1], state, what,
                                                      RESET))
 
 
 def decision(pc, name):
     def match(r):
-        return r.get("volume", {}).get("device_name") == name and r["event"]["action"] in (
+        return r.get("volume.device_name") == name and r["event.action"] in (
             "device-allowed", "device-blocked", "device-rejected")
     pc.wait_record(match)
     return [r for r in pc.records() if match(r)][-1]
@@ -105,12 +105,19 @@ def main():
 
         heading("What the IT provider's audit trail holds")
         for r in pc.records():
-            v = r.get("volume", {})
-            print("    %s %-16s %s %s" % (r["@timestamp"][11:19], r["event"]["action"],
-                                         v.get("device_name", ""), v.get("product_name", "")))
+            print("    %6s %s %-16s %-6s %s" % (r["seq"], r["@timestamp"][11:19], r["event.action"],
+                                              r.get("volume.device_name", ""),
+                                              r.get("volume.product_name", "")))
         say()
         say("Every decision is in the trail with the device's identity (IDs, serial, interfaces, "
-            "USBGuard-compatible hash) and the rule that decided it.")
+            "USBGuard-compatible hash) and the rule that decided it. Each record is chained to "
+            "the one before and MACed under a key that evolves and is erased; signed checkpoints "
+            "seal it.")
+        pc.stop()
+
+        heading("The IT provider verifies the trail offline: portcullis audit verify")
+        r = pc.verify()
+        print(textwrap.indent((r.stdout + r.stderr).strip(), "    "))
     finally:
         pc.close()
 
