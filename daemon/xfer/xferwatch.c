@@ -33,7 +33,8 @@ static void on_signal(int sig)
 
 static void print_json(struct json_object *rec)
 {
-	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE);
 	flockfile(stdout);
 	fputs(s, stdout);
 	fputc('\n', stdout);
@@ -58,15 +59,12 @@ static void sink_fail_closed(void *arg, const char *reason)
 			usleep(20000);
 	}
 	struct json_object *rec = json_object_new_object();
-	struct json_object *ev = json_object_new_object();
-	json_object_object_add(ev, "action", json_object_new_string("xfer-medium-read-only"));
-	json_object_object_add(rec, "event", ev);
+	json_object_object_add(rec, "event.action",
+			       json_object_new_string("xfer-medium-read-only"));
 	json_object_object_add(rec, "message",
 			       json_object_new_string(rc == 0 ? reason : strerror(errno)));
-	struct json_object *pc = json_object_new_object();
-	json_object_object_add(pc, "remount_ok", json_object_new_boolean(rc == 0));
-	json_object_object_add(pc, "mountpoint", json_object_new_string(mountpoint));
-	json_object_object_add(rec, "portcullis", pc);
+	json_object_object_add(rec, "portcullis.remount_ok", json_object_new_boolean(rc == 0));
+	json_object_object_add(rec, "portcullis.mountpoint", json_object_new_string(mountpoint));
 	print_json(rec);
 	json_object_put(rec);
 }

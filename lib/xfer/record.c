@@ -17,50 +17,20 @@
 
 #include "xfer_internal.h"
 
-static struct json_object *parent_of(struct json_object *rec, const char *path, const char **leaf)
+/* Records are flat ECS objects ("event.action": ...), as the audit trail stores them. */
+void xfer_rec_set_str(struct json_object *rec, const char *key, const char *value)
 {
-	char part[64];
-	struct json_object *cur = rec;
-	const char *p = path;
-	const char *dot;
-	while ((dot = strchr(p, '.')) != NULL) {
-		size_t n = (size_t)(dot - p);
-		if (n >= sizeof(part))
-			n = sizeof(part) - 1;
-		memcpy(part, p, n);
-		part[n] = '\0';
-		struct json_object *next;
-		if (!json_object_object_get_ex(cur, part, &next) ||
-		    !json_object_is_type(next, json_type_object)) {
-			next = json_object_new_object();
-			json_object_object_add(cur, part, next);
-		}
-		cur = next;
-		p = dot + 1;
-	}
-	*leaf = p;
-	return cur;
+	json_object_object_add(rec, key, json_object_new_string(value ? value : ""));
 }
 
-void xfer_rec_set_str(struct json_object *rec, const char *path, const char *value)
+void xfer_rec_set_int(struct json_object *rec, const char *key, int64_t value)
 {
-	const char *leaf;
-	struct json_object *o = parent_of(rec, path, &leaf);
-	json_object_object_add(o, leaf, json_object_new_string(value ? value : ""));
+	json_object_object_add(rec, key, json_object_new_int64(value));
 }
 
-void xfer_rec_set_int(struct json_object *rec, const char *path, int64_t value)
+void xfer_rec_set_bool(struct json_object *rec, const char *key, bool value)
 {
-	const char *leaf;
-	struct json_object *o = parent_of(rec, path, &leaf);
-	json_object_object_add(o, leaf, json_object_new_int64(value));
-}
-
-void xfer_rec_set_bool(struct json_object *rec, const char *path, bool value)
-{
-	const char *leaf;
-	struct json_object *o = parent_of(rec, path, &leaf);
-	json_object_object_add(o, leaf, json_object_new_boolean(value));
+	json_object_object_add(rec, key, json_object_new_boolean(value));
 }
 
 int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, size_t outlen)
@@ -105,7 +75,7 @@ struct json_object *xfer_rec_new(const char *action, const struct xfer_device *d
 	char when[64];
 	size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + n, sizeof(when) - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-	xfer_rec_set_str(rec, "@timestamp", when);
+	xfer_rec_set_str(rec, "event.created", when); /* the trail adds @timestamp */
 	xfer_rec_set_str(rec, "event.action", action);
 	xfer_rec_set_str(rec, "event.category", "file");
 	xfer_rec_set_str(rec, "event.module", "portcullis.xfer");
@@ -121,19 +91,16 @@ struct json_object *xfer_rec_new(const char *action, const struct xfer_device *d
 	if (cfg->pseudonymise)
 		xfer_rec_set_bool(rec, "portcullis.pseudonymised", true);
 	if (obs != NULL) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "open_close", json_object_new_boolean(1));
-		json_object_object_add(o, "create_delete_rename",
-				       json_object_new_boolean(obs->fid_events));
+		xfer_rec_set_bool(rec, "observability.open_close", true);
+		xfer_rec_set_bool(rec, "observability.create_delete_rename", obs->fid_events);
 		if (!obs->fid_events) {
 			struct json_object *un = json_object_new_array();
 			json_object_array_add(un, json_object_new_string("create"));
 			json_object_array_add(un, json_object_new_string("delete"));
 			json_object_array_add(un, json_object_new_string("rename"));
-			json_object_object_add(o, "unobserved", un);
-			json_object_object_add(o, "reason", json_object_new_string(obs->reason));
+			json_object_object_add(rec, "observability.unobserved", un);
+			xfer_rec_set_str(rec, "observability.reason", obs->reason);
 		}
-		json_object_object_add(rec, "observability", o);
 	}
 	return rec;
 }

@@ -15,10 +15,10 @@ struct xfer_obs {
 	char reason[128];
 };
 
-/* A new ECS-style record: @timestamp, event.*, device.*, observability. */
+/* A new flat ECS record: event.created, event.*, device.*, observability.*. */
 struct json_object *xfer_rec_new(const char *action, const struct xfer_device *dev,
 				 const struct xfer_config *cfg, const struct xfer_obs *obs);
-/* Set a string/int at a dotted path ("file.hash.sha256"), creating objects. */
+/* Set a flat ECS key ("file.hash.sha256"). */
 void xfer_rec_set_str(struct json_object *rec, const char *path, const char *value);
 void xfer_rec_set_int(struct json_object *rec, const char *path, int64_t value);
 void xfer_rec_set_bool(struct json_object *rec, const char *path, bool value);

@@ -42,7 +42,7 @@ def wait_written(path, expect, timeout=600):
             if chunk:
                 data = tail + chunk
                 cut = data.rfind(b"\n") + 1
-                seen += data[:cut].count(b'"action":"file-written"')
+                seen += data[:cut].count(b'"event.action":"file-written"')
                 tail = data[cut:]
             elif time.time() > deadline:
                 raise AssertionError("records missing")

@@ -116,7 +116,7 @@ class Watcher:
         self.proc = subprocess.Popen(args + [mnt], stdout=self.out, stderr=subprocess.PIPE)
         deadline = time.time() + 20
         while time.time() < deadline:
-            if any(r["event"]["action"] == "xfer-watch-started" for r in self.records()):
+            if any(get(r, "event.action") == "xfer-watch-started" for r in self.records()):
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError("xferwatch exited: " + self.proc.stderr.read().decode())
@@ -158,16 +158,12 @@ class Watcher:
 
 
 def action(recs, name):
-    return [r for r in recs if r["event"]["action"] == name]
+    return [r for r in recs if get(r, "event.action") == name]
 
 
-def get(rec, dotted, default=None):
-    cur = rec
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return default
-        cur = cur[part]
-    return cur
+def get(rec, key, default=None):
+    """A flat ECS key of a record."""
+    return rec.get(key, default)
 
 
 def make_source(n, size, seed, mode=0o644):

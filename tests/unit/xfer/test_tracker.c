@@ -151,15 +151,12 @@ static uint32_t deliver(struct ctx *c, uint64_t mask, const char *name, pid_t pi
 	return resp;
 }
 
-static const char *str_at(struct json_object *rec, const char *path)
+static const char *str_at(struct json_object *rec, const char *key)
 {
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", path);
-	struct json_object *cur = rec;
-	for (char *part = strtok(buf, "."); part; part = strtok(NULL, "."))
-		if (!json_object_object_get_ex(cur, part, &cur))
-			return NULL;
-	return json_object_get_string(cur);
+	struct json_object *v;
+	if (!json_object_object_get_ex(rec, key, &v))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 static struct json_object *find_action(struct ctx *c, const char *action, int nth)
