@@ -147,6 +147,9 @@ class Watcher:
         self.out.close()
         recs = self.records()
         os.unlink(self.out_path)
+        err = self.proc.stderr.read().decode(errors="replace")
+        assert self.proc.returncode == 0, f"xferwatch exit {self.proc.returncode}: {err}"
+        assert get(recs[-1], "event.action") == "xfer-watch-stopped", recs[-1]
         return recs
 
     def __enter__(self):
