@@ -70,7 +70,23 @@ class Medium:
             "ntfs": ["mkntfs", "-F", "-Q", "-q"],
             "vfat": ["mkfs.vfat"],
         }[fs]
-        run(*mkfs, self.img, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            run(*mkfs, self.img, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Loop devices are shared with other tests running at the same time:
+            # a lost race for a free one is retried.
+            for attempt in range(3):
+                try:
+                    self._attach(fs)
+                    break
+                except subprocess.CalledProcessError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5)
+        except Exception:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+
+    def _attach(self, fs):
         self.loop = run("losetup", "-f", "--show", self.img, capture_output=True,
                         text=True).stdout.strip()
         try:
@@ -78,8 +94,8 @@ class Medium:
                 run("mount", self.loop, self.mnt)
                 os.chmod(self.mnt, 0o1777)
             elif fs == "exfat":
-                run("mount.exfat-fuse", "-o", "allow_other,uid=65534,gid=65534,umask=000", self.loop, self.mnt,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                run("mount.exfat-fuse", "-o", "allow_other,uid=65534,gid=65534,umask=000",
+                    self.loop, self.mnt, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             elif fs == "ntfs":
                 run("ntfs-3g", "-o", "allow_other,uid=65534,gid=65534,umask=000", self.loop, self.mnt)
             elif fs == "vfat":
