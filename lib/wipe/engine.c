@@ -355,6 +355,7 @@ const char *wipe_status_name(enum wipe_status s)
 	    [WIPE_ERR_GONE] = "device-gone",
 	    [WIPE_ERR_INTERNAL] = "internal",
 	    [WIPE_ERR_CANCELLED] = "cancelled",
+	    [WIPE_ERR_REFUSED] = "refused",
 	};
 
 	if ((unsigned)s < sizeof(names) / sizeof(names[0]))
@@ -364,7 +365,7 @@ const char *wipe_status_name(enum wipe_status s)
 
 int wipe_status_parse(const char *name, enum wipe_status *out)
 {
-	for (int s = WIPE_OK; s <= WIPE_ERR_CANCELLED; s++)
+	for (int s = WIPE_OK; s <= WIPE_ERR_REFUSED; s++)
 		if (strcmp(name, wipe_status_name((enum wipe_status)s)) == 0) {
 			*out = (enum wipe_status)s;
 			return 0;

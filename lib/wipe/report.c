@@ -25,8 +25,13 @@ static void add_u64(json_object *o, const char *k, uint64_t v)
 
 static void add_dbl(json_object *o, const char *k, double v)
 {
-	/* Rounded to milliseconds / bytes so lines stay short and stable. */
-	json_object_object_add(o, k, json_object_new_double(round(v * 1000) / 1000));
+	char txt[32];
+
+	/* Three decimals keep lines short and stable. */
+	if (!isfinite(v) || v < 0)
+		v = 0;
+	snprintf(txt, sizeof(txt), "%.3f", v);
+	json_object_object_add(o, k, json_object_new_double_s(v, txt));
 }
 
 int wipe_report_format(const struct wipe_report *r, char *buf, size_t len)

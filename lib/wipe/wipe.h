@@ -62,6 +62,7 @@ enum wipe_status {
 	WIPE_ERR_GONE,	   /* device disappeared (ENODEV/ENXIO) */
 	WIPE_ERR_INTERNAL, /* out of memory, crypto failure */
 	WIPE_ERR_CANCELLED,
+	WIPE_ERR_REFUSED,  /* the wiper refused the job (device size changed, bad fd) */
 };
 
 struct wipe_progress {
