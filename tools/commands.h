@@ -16,4 +16,6 @@ struct pcl_command {
 /* Print "portcullis: <formatted>" to stderr; returns 1 for `return pcl_fail(...)`. */
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+int cmd_wipe(int argc, char **argv);
+
 #endif

@@ -10,7 +10,8 @@
 
 /* One line per subcommand; each is defined in its own tools/cmd_*.c. */
 static const struct pcl_command commands[] = {
-	{NULL, NULL, NULL},
+    {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
+    {NULL, NULL, NULL},
 };
 
 int pcl_fail(const char *fmt, ...)

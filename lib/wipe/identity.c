@@ -139,7 +139,9 @@ int wipe_identity_to_json(const struct wipe_identity *id, char *buf, size_t len)
 	json_object_object_add(o, "usb_serial", json_object_new_string(id->usb_serial));
 	json_object_object_add(o, "usb_vid", json_object_new_string(id->usb_vid));
 	json_object_object_add(o, "vendor", json_object_new_string(id->vendor));
-	n = snprintf(buf, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	n = snprintf(buf, len, "%s",
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

@@ -62,7 +62,7 @@ enum wipe_status {
 	WIPE_ERR_GONE,	   /* device disappeared (ENODEV/ENXIO) */
 	WIPE_ERR_INTERNAL, /* out of memory, crypto failure */
 	WIPE_ERR_CANCELLED,
-	WIPE_ERR_REFUSED,  /* the wiper refused the job (device size changed, bad fd) */
+	WIPE_ERR_REFUSED, /* the wiper refused the job (device size changed, bad fd) */
 };
 
 struct wipe_progress {
@@ -144,6 +144,27 @@ struct wipe_report {
 int wipe_report_format(const struct wipe_report *r, char *buf, size_t len);
 /* Parse one line from the (unprivileged, so untrusted) wiper. */
 int wipe_report_parse(const char *line, size_t len, struct wipe_report *r, struct pcl_diag *d);
+
+/* ---- running portcullis-wiper (the CLI's --local mode and the daemon parent) ---- */
+
+struct wipe_child {
+	pid_t pid;
+	int out;	/* read end of the wiper's stdout */
+	char buf[8192]; /* partial line */
+	size_t len;
+};
+
+/*
+ * Start `wiper --fd 3 --job-fd 4 --user USER` with devfd as fd 3, the job written into a
+ * pipe read as fd 4 and stdout piped back. Only fds 0-4 are inherited. The job (with the
+ * key) is written here; the caller wipes its copy.
+ */
+int wipe_spawn(const char *wiper, int devfd, const struct wipe_job *job, const char *user,
+	       struct wipe_child *c);
+/* Next report line: 1 and *r filled, 0 at end of output, -EINVAL (diag) on a bad line. */
+int wipe_child_next(struct wipe_child *c, struct wipe_report *r, struct pcl_diag *d);
+/* Kill (when kill_it), reap, close; returns the wait status or -errno. */
+int wipe_child_finish(struct wipe_child *c, int kill_it);
 
 /* ---- pre-checks (pure, with the sysfs and mount-table roots as seams) ---- */
 
