@@ -240,6 +240,7 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 	}
 	for (unsigned i = 0; off < e->size; i++, off += e->chunk) {
 		struct slot *s = &e->slots[i % NSLOTS];
+		uint64_t done;
 
 		pthread_mutex_lock(&e->mu);
 		while (!s->full)
@@ -257,6 +258,8 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 		} else {
 			rc = consume(e, s);
 		}
+		/* Read the slot before handing it back: the worker refills it at once. */
+		done = s->off + s->len;
 		pthread_mutex_lock(&e->mu);
 		s->full = 0;
 		if (rc != 0)
@@ -265,7 +268,7 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 		pthread_mutex_unlock(&e->mu);
 		if (rc != 0)
 			break;
-		report(e, s->off + s->len, s->off + s->len == e->size);
+		report(e, done, done == e->size);
 	}
 	pthread_join(th, NULL);
 	return rc;

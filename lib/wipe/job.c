@@ -117,7 +117,7 @@ int wipe_job_parse(const char *text, size_t len, struct wipe_job *job, struct pc
 			}
 			continue;
 		}
-		static const uint64_t max[] = {1, 0, UINT64_MAX / 2, 1u << 30, 1u << 16, 1};
+		static const uint64_t max[] = {1000, 0, UINT64_MAX / 2, 1u << 30, 1u << 16, 1};
 		if (parse_u64(v, vlen, max[f], &x) != 0) {
 			pcl_diag_set(d, JOB_NAME, line, "%s: bad number '%.*s'", names[f],
 				     (int)(vlen > 24 ? 24 : vlen), v);
