@@ -23,7 +23,8 @@ vfat)
 exfat)
 	mkfs.exfat -L STICK "$img" >/dev/null
 	# exfat-fuse mounts block devices only (fuseblk); no exFAT in these kernels.
-	fsdev=$(attach "$img")
+	attach "$img"
+	fsdev=$DEV
 	mount.exfat-fuse "$fsdev" "$mnt" >/dev/null
 	MOUNTS+=("$mnt")
 	cp "$SCRATCH"/files/* "$mnt"/ && sync
@@ -51,7 +52,8 @@ carved=$(recovered "$img")
 pass "$fs: after rm, $before markers in the raw image and PhotoRec recovers $carved files"
 
 openssl genpkey -algorithm ed25519 -out "$SCRATCH/sign.pem" 2>/dev/null
-dev=$(attach "$img" --direct-io=on)
+attach "$img" --direct-io=on
+dev=$DEV
 "$PCL" wipe --local "${wipe_opts[@]}" --sign-key "$SCRATCH/sign.pem" --operator "Parish Clerk" \
 	--approval "appr-test-$fs" --cert "$SCRATCH/cert" "$dev" >"$SCRATCH/out" 2>"$SCRATCH/err" ||
 	{ cat "$SCRATCH/out" "$SCRATCH/err"; fail "$fs: wipe failed"; }

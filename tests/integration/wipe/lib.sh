@@ -29,13 +29,13 @@ pass() {
 
 [ "$(id -u)" -eq 0 ] || fail "integration tests need root (loop devices, mounts)"
 
-# attach FILE [losetup options...]: print the new loop device
+# attach FILE [losetup options...]: set DEV to a new loop device over FILE (not in a
+# subshell, so cleanup knows about it)
 attach() {
-	local f=$1 dev
+	local f=$1
 	shift
-	dev=$(losetup -f --show "$@" "$f")
-	LOOPS+=("$dev")
-	echo "$dev"
+	DEV=$(losetup -f --show "$@" "$f")
+	LOOPS+=("$DEV")
 }
 
 detach() {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# bad_media.sh FAKEDEV - issue 7: a fake-capacity medium whose upper half maps onto its
+# lower half is detected (status "wrapped", naming the address it wrapped to), and a
+# medium that returns wrong data on read-back fails verification with the first bad
+# block; both certificates say failed, the exit status is 1 and no filesystem is made.
+# The media are loop devices over a FUSE file (tests/integration/wipe/fakedev.c), as
+# device-mapper is not available in the test kernels.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+fakedev=$1
+size=$((64 << 20))
+
+# run_fake MODE [--at N]: mount the fake medium, wipe it, leave results in $SCRATCH/MODE.*
+# and the exit status in RC (no subshell, so cleanup knows the mounts and pids)
+run_fake() {
+	local mode=$1 mnt=$SCRATCH/fuse-$1
+	RC=0
+	shift
+	mkdir -p "$mnt"
+	"$fakedev" "$mnt" --size "$size" --mode "$mode" "$@" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -e "$mnt/disk" ] && break; sleep 0.1; done
+	[ -e "$mnt/disk" ] || fail "$mode: fake medium did not appear"
+	MOUNTS+=("$mnt")
+	attach "$mnt/disk"
+	"$PCL" wipe --local --cert "$SCRATCH/$mode" "$DEV" >"$SCRATCH/$mode.out" \
+		2>"$SCRATCH/$mode.err" || RC=$?
+	losetup -d "$DEV"
+	umount "$mnt"
+}
+
+run_fake good
+rc=$RC
+[ "$rc" -eq 0 ] || { cat "$SCRATCH/good.err"; fail "good fake medium: exit $rc"; }
+pass "control: the same FUSE-backed medium, behaving, wipes and verifies"
+
+run_fake wrap
+rc=$RC
+[ "$rc" -eq 1 ] || fail "wrap: exit $rc, expected 1"
+grep -q "wipe FAILED (wrapped): read back the pattern of byte 33554432 (block 65536): addresses wrap, fake capacity at byte 0 (block 0)" \
+	"$SCRATCH/wrap.err" || { cat "$SCRATCH/wrap.err"; fail "wrap: wrong diagnosis"; }
+/usr/bin/python3 - "$SCRATCH/wrap.json" <<'PY' || fail "wrap: certificate"
+import json, sys
+c = json.load(open(sys.argv[1]))["certificate"]
+assert c["result"] == "failed" and c["status"] == "wrapped", c
+assert c["first_bad_block"] == 0 and c["verified_bytes"] == 0 and c["filesystem"] == "none"
+assert "fake capacity" in c["reason"]
+PY
+grep -q "FAILED (wrapped)" "$SCRATCH/wrap.txt" || fail "wrap: text certificate"
+pass "fake capacity: $(tail -n 1 "$SCRATCH/wrap.err")"
+
+bad=$((40 << 20 | 777)) # a byte in block 81921
+run_fake corrupt --at "$bad"
+rc=$RC
+[ "$rc" -eq 1 ] || fail "corrupt: exit $rc, expected 1"
+grep -q "wipe FAILED (mismatch): read-back differs from the written pattern at byte $((bad & ~15)) (block $((bad / 512)))" \
+	"$SCRATCH/corrupt.err" || { cat "$SCRATCH/corrupt.err"; fail "corrupt: wrong diagnosis"; }
+/usr/bin/python3 - "$SCRATCH/corrupt.json" "$((bad / 512))" <<'PY' || fail "corrupt: certificate"
+import json, sys
+c = json.load(open(sys.argv[1]))["certificate"]
+assert c["result"] == "failed" and c["status"] == "mismatch", c
+assert c["first_bad_block"] == int(sys.argv[2]) and c["filesystem"] == "none"
+assert c["verified_bytes"] == 40 << 20, c["verified_bytes"]
+PY
+pass "wrong read-back: $(tail -n 1 "$SCRATCH/corrupt.err")"
