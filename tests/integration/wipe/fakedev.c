@@ -94,12 +94,12 @@ static int fd_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 }
 
 static const struct fuse_operations ops = {
-	.getattr = fd_getattr,
-	.readdir = fd_readdir,
-	.open = fd_open,
-	.read = fd_read,
-	.write = fd_write,
-	.truncate = fd_truncate,
+    .getattr = fd_getattr,
+    .readdir = fd_readdir,
+    .open = fd_open,
+    .read = fd_read,
+    .write = fd_write,
+    .truncate = fd_truncate,
 };
 
 int main(int argc, char **argv)
