@@ -193,6 +193,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (drop_privileges(user) != 0)
 		return 1;
+	/* Let OpenSSL load its configuration and seed now, so the wipe itself makes no
+	 * file or random syscalls (the seccomp filter will go in after the job is read). */
+	{
+		static const uint8_t zero[WIPE_KEY_LEN];
+		struct wipe_pattern *warm = NULL;
+
+		if (wipe_pattern_new(&warm, zero) != 0) {
+			fprintf(stderr, "portcullis-wiper: OpenSSL AES-256-CTR unavailable\n");
+			return 1;
+		}
+		wipe_pattern_free(&warm);
+	}
 	/* Hold nothing but stdio, the medium and the job pipe. */
 	for (int f = 3; f < 1024; f++)
 		if (f != fd && f != job_fd)
