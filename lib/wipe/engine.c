@@ -234,7 +234,7 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 	for (int i = 0; i < NSLOTS; i++)
 		e->slots[i].full = 0;
 	clock_gettime(CLOCK_MONOTONIC, &e->phase_t0);
-	if (pthread_create(&th, NULL, worker, e) != 0) {
+	if (!e->p->single_thread && pthread_create(&th, NULL, worker, e) != 0) {
 		fail(e, WIPE_ERR_INTERNAL, 0, 0, "cannot start worker thread");
 		return -1;
 	}
@@ -242,6 +242,13 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 		struct slot *s = &e->slots[i % NSLOTS];
 		uint64_t done;
 
+		if (e->p->single_thread) {
+			/* Measurement baseline: produce inline, nothing overlaps. */
+			s->off = off;
+			s->len = e->size - off < e->chunk ? (size_t)(e->size - off) : e->chunk;
+			s->err = produce(e, s);
+			s->full = 1;
+		}
 		pthread_mutex_lock(&e->mu);
 		while (!s->full)
 			pthread_cond_wait(&e->cv, &e->mu);
@@ -270,7 +277,8 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 			break;
 		report(e, done, done == e->size);
 	}
-	pthread_join(th, NULL);
+	if (!e->p->single_thread)
+		pthread_join(th, NULL);
 	return rc;
 }
 

@@ -75,11 +75,12 @@ struct wipe_progress {
 };
 
 struct wipe_params {
-	uint64_t size;	/* bytes to wipe (the device size recorded at approval) */
-	uint32_t chunk; /* bytes per I/O, multiple of block; 0: WIPE_CHUNK_DEFAULT */
-	uint32_t block; /* logical block size for reporting; 0: 512 */
-	int discard;	/* 1: BLKDISCARD after a verified pass */
-	int verify;	/* 1: full read-back (always on in the wiper) */
+	uint64_t size;	   /* bytes to wipe (the device size recorded at approval) */
+	uint32_t chunk;	   /* bytes per I/O, multiple of block; 0: WIPE_CHUNK_DEFAULT */
+	uint32_t block;	   /* logical block size for reporting; 0: 512 */
+	int discard;	   /* 1: BLKDISCARD after a verified pass */
+	int verify;	   /* 1: full read-back (always on in the wiper) */
+	int single_thread; /* 1: no worker thread (a benchmark baseline only) */
 	/* Called from the engine's main thread at most every progress_interval seconds. */
 	void (*progress)(void *ctx, const struct wipe_progress *p);
 	void *progress_ctx;

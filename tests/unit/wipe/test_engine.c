@@ -165,6 +165,24 @@ static void test_good_device_is_overwritten_and_verified(void **state)
 	memdev_free(m);
 }
 
+static void test_single_thread_mode_writes_the_same(void **state)
+{
+	struct memdev *a = memdev_new(MiB), *b = memdev_new(MiB);
+	struct wipe_params p = params(MiB);
+	struct wipe_result r;
+
+	a->corrupt_at = b->corrupt_at = 700000;
+	assert_int_equal(wipe_run(&mem_ops, a, key, &p, &r), 0);
+	assert_int_equal(r.status, WIPE_ERR_MISMATCH);
+	p.single_thread = 1;
+	assert_int_equal(wipe_run(&mem_ops, b, key, &p, &r), 0);
+	assert_int_equal(r.status, WIPE_ERR_MISMATCH);
+	assert_true(r.first_bad == (700000 & ~15ull));
+	assert_memory_equal(a->data, b->data, MiB);
+	memdev_free(a);
+	memdev_free(b);
+}
+
 static void test_partial_transfers_are_completed(void **state)
 {
 	struct memdev *m = memdev_new(MiB);
@@ -335,6 +353,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_device_is_overwritten_and_verified),
+	    cmocka_unit_test(test_single_thread_mode_writes_the_same),
 	    cmocka_unit_test(test_partial_transfers_are_completed),
 	    cmocka_unit_test(test_wrapping_fake_capacity_is_caught),
 	    cmocka_unit_test(test_dropped_writes_fail_verification),
