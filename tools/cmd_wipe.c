@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <linux/fs.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +105,22 @@ static void show_progress(const struct wipe_progress *p)
 		isatty(2) ? "  " : "\n");
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 /* Run the wiper over fd; fills res; returns 0 when it ran to a result. */
-static int run_wiper(const struct wipe_opts *o, int fd, uint64_t size, struct wipe_result *res)
+static int run_wiper(const struct wipe_opts *o, int fd, uint64_t size, uint32_t block,
+		     struct wipe_result *res)
 {
 	char wiper[PATH_MAX], msg[600];
-	struct wipe_job job = {.size = size, .chunk = (uint32_t)o->chunk, .discard = o->discard};
+	struct wipe_job job = {
+	    .size = size, .chunk = (uint32_t)o->chunk, .block = block, .discard = o->discard};
+	struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART */
 	struct wipe_child c;
 	struct wipe_report r;
 	struct pcl_diag d = {0};
@@ -123,7 +135,15 @@ static int run_wiper(const struct wipe_opts *o, int fd, uint64_t size, struct wi
 	explicit_bzero(&job, sizeof(job));
 	if (n != 0)
 		return pcl_fail("cannot start %s: %s", wiper, strerror(-n));
+	/* Ctrl-C or SIGTERM: the wiper stops between chunks and still reports, so the
+	 * certificate records the cancelled wipe. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	while ((n = wipe_child_next(&c, &r, &d)) == 1) {
+		if (interrupted == 1) {
+			kill(c.pid, SIGTERM);
+			interrupted = 2;
+		}
 		if (r.kind == WIPE_REPORT_PROGRESS)
 			show_progress(&r.progress);
 		else if (r.kind == WIPE_REPORT_RESULT) {
@@ -134,6 +154,8 @@ static int run_wiper(const struct wipe_opts *o, int fd, uint64_t size, struct wi
 	if (isatty(2))
 		fputc('\n', stderr);
 	st = wipe_child_finish(&c, n < 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (n < 0) {
 		pcl_diag_format(&d, msg, sizeof(msg));
 		memset(res, 0, sizeof(*res));
@@ -365,7 +387,7 @@ int cmd_wipe(int argc, char **argv)
 	struct stat st, fst;
 	char why[300], prefix[PATH_MAX], json[1024];
 	uint64_t size = 0;
-	int fd, r = parse_opts(argc, argv, &o);
+	int fd, lbs = 0, r = parse_opts(argc, argv, &o);
 
 	if (r != 0)
 		return r < 0 ? 0 : r;
@@ -405,14 +427,15 @@ int cmd_wipe(int argc, char **argv)
 	/* Same node, still unmounted (nothing can mount it while we hold O_EXCL). */
 	if (fstat(fd, &fst) != 0 || fst.st_rdev != st.st_rdev ||
 	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, why, sizeof(why)) != 0 ||
-	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size) {
+	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size ||
+	    ioctl(fd, BLKSSZGET, &lbs) != 0 || lbs < 512 || lbs > 65536) {
 		close(fd);
 		return pcl_fail("%s: refused: changed while opening it", o.device);
 	}
 
 	memset(&cert, 0, sizeof(cert));
 	cert.start = (int64_t)time(NULL);
-	r = run_wiper(&o, fd, size, &res);
+	r = run_wiper(&o, fd, size, (uint32_t)lbs, &res);
 	close(fd);
 	if (r != 0)
 		return r;
@@ -424,7 +447,7 @@ int cmd_wipe(int argc, char **argv)
 	cert.status = res.status;
 	snprintf(cert.reason, sizeof(cert.reason), "%s", res.reason);
 	cert.first_bad_block = res.first_bad_block;
-	cert.block = 512;
+	cert.block = (uint32_t)lbs;
 	cert.verified = res.verified;
 	cert.discarded = res.discarded;
 	snprintf(cert.filesystem, sizeof(cert.filesystem), "none");

@@ -260,7 +260,9 @@ static int pipeline(struct engine *e, enum wipe_phase phase, stage_fn produce, s
 			io_fail(e, s->err == 1 ? 0 : -s->err, s->off, op);
 			rc = -1;
 		} else if (e->p->cancelled != NULL && e->p->cancelled(e->p->progress_ctx)) {
-			fail(e, WIPE_ERR_CANCELLED, 0, s->off, "cancelled");
+			fail(e, WIPE_ERR_CANCELLED, 0, s->off,
+			     phase == WIPE_PHASE_WRITE ? "cancelled during the write pass"
+						       : "cancelled during verification");
 			rc = -1;
 		} else {
 			rc = consume(e, s);
