@@ -63,3 +63,25 @@ assert c["first_bad_block"] == int(sys.argv[2]) and c["filesystem"] == "none"
 assert c["verified_bytes"] == 40 << 20, c["verified_bytes"]
 PY
 pass "wrong read-back: $(tail -n 1 "$SCRATCH/corrupt.err")"
+
+# Cancelled mid-wipe (SIGTERM to the CLI, as systemd or Ctrl-C would): the wiper stops
+# between chunks, the certificate says failed/cancelled and no filesystem is made.
+mnt=$SCRATCH/fuse-cancel
+mkdir -p "$mnt"
+"$fakedev" "$mnt" --size $((128 << 20)) --mode good &
+PIDS+=($!)
+for _ in $(seq 50); do [ -e "$mnt/disk" ] && break; sleep 0.1; done
+MOUNTS+=("$mnt")
+attach "$mnt/disk"
+"$PCL" wipe --local --cert "$SCRATCH/cancel" "$DEV" >"$SCRATCH/cancel.out" 2>"$SCRATCH/cancel.err" &
+cli=$!
+for _ in $(seq 100); do grep -q '%' "$SCRATCH/cancel.err" && break; sleep 0.05; done
+kill -TERM "$cli"
+rc=0
+wait "$cli" || rc=$?
+[ "$rc" -eq 1 ] || fail "cancel: exit $rc, expected 1"
+grep -q "wipe FAILED (cancelled): cancelled during" "$SCRATCH/cancel.err" ||
+	{ cat "$SCRATCH/cancel.err"; fail "cancel: no cancelled result"; }
+grep -q '"result":"failed".*"status":"cancelled"' "$SCRATCH/cancel.json" || fail "cancel: certificate"
+grep -q '"filesystem":"none"' "$SCRATCH/cancel.json" || fail "cancel: filesystem made"
+pass "cancelled: $(tail -n 1 "$SCRATCH/cancel.err")"
