@@ -31,9 +31,9 @@ struct dev_entry {
 	struct usbdev id; /* for a medium: sysname, product, manufacturer, serial */
 	uint16_t busnum, devnum;
 	enum dev_state state;
-	char rule[512];	  /* "file:line: text" or "no-match" or a setting */
+	char rule[512]; /* "file:line: text" or "no-match" or a setting */
 	uint64_t iface_allow;
-	char bus[8];	  /* "usb", "mmc", "ata" */
+	char bus[8]; /* "usb", "mmc", "ata" */
 };
 
 struct engine;
@@ -62,8 +62,7 @@ struct json_object *engine_device_json(const struct dev_entry *d);
 
 /* engine_usb.c: USB devices and interfaces. */
 struct udev_device;
-void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action,
-		      bool at_start);
+void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
 /* engine_block.c: removable media that do not come through USB. */
 void engine_block_event(struct engine *e, struct udev_device *dev, const char *action);
 /* Full rescan of sysfs (at start, and after a lost uevent). */

@@ -17,9 +17,9 @@
 #include "sysfs.h"
 
 static const char *const target_actions[] = {
-	[RULES_ALLOW] = "device-allowed",
-	[RULES_BLOCK] = "device-blocked",
-	[RULES_REJECT] = "device-rejected",
+    [RULES_ALLOW] = "device-allowed",
+    [RULES_BLOCK] = "device-blocked",
+    [RULES_REJECT] = "device-rejected",
 };
 
 static void dev_ref(const struct dev_entry *d, struct ipc_device_ref *r)
@@ -68,9 +68,13 @@ static void decide_interface(struct engine *e, struct dev_entry *d, const char *
 	if (end == buf || *end != '\0')
 		return;
 	bool allow = d->state == DEV_ALLOWED && iface_allowed(d, (unsigned)cfg, (unsigned)num);
-	int current = read_authorized(ifsyspath);
-	if (!allow && current == 0)
-		return; /* held back by interface_authorized_default=0: nothing to do */
+	if (!allow) {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "interface %s is not allowed by the rule", ifname);
+		engine_record(e, "interface-blocked", "success", d, reason, false);
+		if (read_authorized(ifsyspath) == 0)
+			return; /* held back by interface_authorized_default=0 already */
+	}
 	struct ipc_msg req = {.type = IPC_IFACE_AUTHORIZE};
 	dev_ref(d, &req.u.iface.dev);
 	snprintf(req.u.iface.iface, sizeof(req.u.iface.iface), "%s", ifname);
@@ -79,11 +83,6 @@ static void decide_interface(struct engine *e, struct dev_entry *d, const char *
 	if (rc != 0)
 		log_warn("%s: interface %s not %s: %s", d->id.sysname, ifname,
 			 allow ? "authorised" : "de-authorised", strerror(-rc));
-	if (!allow) {
-		char reason[96];
-		snprintf(reason, sizeof(reason), "interface %s is not allowed by the rule", ifname);
-		engine_record(e, "interface-blocked", "success", d, reason, false);
-	}
 }
 
 /* Bring the interfaces that already exist in sysfs in line with the decision. */
@@ -278,7 +277,7 @@ void engine_rescan(struct engine *e, bool at_start)
 	udev_list_entry_foreach(it, udev_enumerate_get_list_entry(en))
 	{
 		struct udev_device *dev =
-			udev_device_new_from_syspath(engine_udev(e), udev_list_entry_get_name(it));
+		    udev_device_new_from_syspath(engine_udev(e), udev_list_entry_get_name(it));
 		if (dev == NULL)
 			continue;
 		const char *subsystem = udev_device_get_subsystem(dev);

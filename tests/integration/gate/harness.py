@@ -6,10 +6,12 @@ sysfs writes are exercised, and stands in for the kernel where umockdev does not
 (interfaces appear only after a device is authorised, as the kernel does it).
 Run the interpreter under `umockdev-wrapper`.
 """
+import glob
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -45,6 +47,15 @@ def parse_umockdev(text):
     return out
 
 
+def set_attr_text(text, name, value):
+    """Set attribute `name` in a umockdev block (values end in a literal \\n)."""
+    line = "A: %s=%s\\n" % (name, value)
+    pat = re.compile(r"^A: %s=.*$" % re.escape(name), re.M)
+    if pat.search(text):
+        return pat.sub(lambda m: line, text)
+    return text.rstrip("\n") + "\n" + line + "\n"
+
+
 class Testbed:
     def __init__(self):
         self.tb = UMockdev.Testbed.new()
@@ -61,20 +72,24 @@ class Testbed:
             return parse_umockdev(f.read())
 
     def add(self, name, plug=False):
-        """Load a fixture. Interfaces of USB devices that are not authorised are held
-        back, as the kernel creates them only once the device is authorised."""
+        """Load a fixture. Present at start (plug=False): as recorded, authorised. Plugged
+        later: a USB device arrives with authorized = its root hub's authorized_default,
+        and its interfaces are held back until it is authorised, as the kernel does."""
         added = []
         for syspath, text, props in self.fixture(name):
+            if plug and props.get("DEVTYPE") == "usb_device":
+                hub = self.root_hub(syspath)
+                default = self.attr(hub, "authorized_default") if hub else "1"
+                text = set_attr_text(text, "authorized", "1" if default == "1" else "0")
+            if props.get("DEVTYPE") == "usb_device" and "A: remove=" not in text:
+                text = set_attr_text(text, "remove", "")  # the kernel's write-only file
             if props.get("DEVTYPE") == "usb_interface":
                 dev = syspath.rsplit("/", 1)[0]
                 if self.attr(dev, "authorized") == "0":
                     self.held.setdefault(dev, []).append((syspath, text))
                     continue
-            self.tb.add_from_string(text)
+            self.tb.add_from_string(text)  # umockdev announces it with an "add" uevent
             added.append(syspath)
-        if plug:
-            for p in added:
-                self.tb.uevent(p, "add")
         return added
 
     def unplug(self, syspath):
@@ -98,11 +113,8 @@ class Testbed:
         authorized = the root hub's interface_authorized_default) and announce them."""
         for syspath, text in self.held.pop(dev, []):
             default = self.attr(self.root_hub(dev), "interface_authorized_default") or "1"
-            text = re.sub(r"^A: authorized=.*$", "A: authorized=" + default, text, flags=re.M)
-            if "A: authorized=" not in text:
-                text += "A: authorized=%s\n" % default
+            text = set_attr_text(text, "authorized", default)
             self.tb.add_from_string(text)
-            self.tb.uevent(syspath, "add")
 
     def root_hub(self, syspath):
         parts = syspath.split("/")
@@ -144,16 +156,18 @@ class Testbed:
         env = dict(os.environ)
         env["UMOCKDEV_DIR"] = self.root
         env["LD_PRELOAD"] = "libumockdev-preload.so.0"
-        env["PORTCULLIS_SOCKET"] = self.conf["control-socket"]
+        if hasattr(self, "conf"):
+            env["PORTCULLIS_SOCKET"] = self.conf["control-socket"]
         return env
 
     def start(self, rules, wait=True, **extra):
         path = self.config(rules, **extra)
+        self.enrol()
         self.stderr = open(os.path.join(self.work, "daemon.log"), "w")
         self.daemon = subprocess.Popen([DAEMON, "-c", path, "-f"], env=self.env(),
                                        stderr=self.stderr)
         if wait:
-            self.wait_record(lambda r: r["event"]["action"] == "service-started")
+            self.wait_record(lambda r: r.get("event.action") == "service-started")
             self.wait_quiet()
         return self.daemon
 
@@ -167,12 +181,34 @@ class Testbed:
         with open(os.path.join(self.work, "daemon.log")) as f:
             return f.read()
 
+    def enrol(self):
+        """What the IT provider does at installation: enrol the audit trail, keep the key."""
+        audit = self.conf["audit-log"]
+        if os.path.exists(os.path.join(audit, "state")):
+            return
+        os.makedirs(audit, exist_ok=True)
+        self.audit_key = os.path.join(self.work, "audit.key")
+        subprocess.run([CLI, "audit", "enrol", "--dir", audit, "--origin",
+                        "portcullis/" + socket.gethostname(), "--key-out", self.audit_key,
+                        "--no-qr"], check=True, capture_output=True, timeout=30)
+
     def records(self):
-        try:
-            with open(os.path.join(self.conf["audit-log"], "events.jsonl")) as f:
-                return [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
+        """Every event record of the trail, in order (checkpoints left out)."""
+        out = []
+        for seg in sorted(glob.glob(os.path.join(self.conf["audit-log"], "trail-*.jsonl"))):
+            with open(seg) as f:
+                for line in f:
+                    if line.endswith("\n"):
+                        r = json.loads(line)
+                        if r.get("audit.type") == "record":
+                            out.append(r)
+        return out
+
+    def verify(self):
+        """`portcullis audit verify` with the IT provider's key, as they would run it."""
+        segs = sorted(glob.glob(os.path.join(self.conf["audit-log"], "trail-*.jsonl")))
+        return subprocess.run([CLI, "audit", "verify", "--key", self.audit_key] + segs,
+                              capture_output=True, text=True, timeout=60)
 
     def wait_record(self, pred, timeout=10):
         deadline = time.time() + timeout
@@ -207,6 +243,9 @@ class Testbed:
         raise AssertionError("%s/%s is %r, wanted %r; log:\n%s" % (
             syspath, name, self.attr(syspath, name), value, self.log()))
 
+    def cli_path(self):
+        return CLI
+
     def cli(self, *args, check=True):
         r = subprocess.run([CLI] + list(args), env=self.env(), capture_output=True, text=True,
                            timeout=30)
@@ -220,5 +259,4 @@ class Testbed:
 
 
 def actions_for(records, name):
-    return [r["event"]["action"] for r in records
-            if r.get("volume", {}).get("device_name") == name]
+    return [r["event.action"] for r in records if r.get("volume.device_name") == name]
