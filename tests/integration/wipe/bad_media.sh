@@ -2,7 +2,8 @@
 # bad_media.sh FAKEDEV - issue 7: a fake-capacity medium whose upper half maps onto its
 # lower half is detected (status "wrapped", naming the address it wrapped to), and a
 # medium that returns wrong data on read-back fails verification with the first bad
-# block; both certificates say failed, the exit status is 1 and no filesystem is made.
+# block; a cancelled wipe and a medium that dies mid-wipe fail too. Every certificate
+# says failed, the exit status is 1 and no filesystem is made.
 # The media are loop devices over a FUSE file (tests/integration/wipe/fakedev.c), as
 # device-mapper is not available in the test kernels.
 set -euo pipefail
@@ -37,7 +38,7 @@ pass "control: the same FUSE-backed medium, behaving, wipes and verifies"
 run_fake wrap
 rc=$RC
 [ "$rc" -eq 1 ] || fail "wrap: exit $rc, expected 1"
-grep -q "wipe FAILED (wrapped): read back the pattern of byte 33554432 (block 65536): addresses wrap, fake capacity at byte 0 (block 0)" \
+grep -q "wipe FAILED (wrapped): fake capacity, addresses wrap: read back the pattern written for byte 33554432 (block 65536) at byte 0 (block 0)" \
 	"$SCRATCH/wrap.err" || { cat "$SCRATCH/wrap.err"; fail "wrap: wrong diagnosis"; }
 /usr/bin/python3 - "$SCRATCH/wrap.json" <<'PY' || fail "wrap: certificate"
 import json, sys
@@ -85,3 +86,25 @@ grep -q "wipe FAILED (cancelled): cancelled during" "$SCRATCH/cancel.err" ||
 grep -q '"result":"failed".*"status":"cancelled"' "$SCRATCH/cancel.json" || fail "cancel: certificate"
 grep -q '"filesystem":"none"' "$SCRATCH/cancel.json" || fail "cancel: filesystem made"
 pass "cancelled: $(tail -n 1 "$SCRATCH/cancel.err")"
+
+# The medium dies mid-wipe (its FUSE server is killed, so every request fails): the
+# wipe stops with an I/O error and a failed certificate.
+mnt=$SCRATCH/fuse-dead
+mkdir -p "$mnt"
+"$fakedev" "$mnt" --size $((128 << 20)) --mode good &
+server=$!
+PIDS+=("$server")
+for _ in $(seq 50); do [ -e "$mnt/disk" ] && break; sleep 0.1; done
+MOUNTS+=("$mnt")
+attach "$mnt/disk"
+"$PCL" wipe --local --cert "$SCRATCH/dead" "$DEV" >"$SCRATCH/dead.out" 2>"$SCRATCH/dead.err" &
+cli=$!
+for _ in $(seq 100); do grep -q '%' "$SCRATCH/dead.err" && break; sleep 0.05; done
+kill -KILL "$server"
+rc=0
+wait "$cli" || rc=$?
+[ "$rc" -eq 1 ] || fail "dead medium: exit $rc, expected 1"
+grep -Eq "wipe FAILED \((io-error|device-gone)\)" "$SCRATCH/dead.err" ||
+	{ cat "$SCRATCH/dead.err"; fail "dead medium: no I/O failure reported"; }
+grep -q '"result":"failed"' "$SCRATCH/dead.json" || fail "dead medium: certificate"
+pass "medium died: $(tail -n 1 "$SCRATCH/dead.err")"
