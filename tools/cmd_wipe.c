@@ -114,12 +114,12 @@ static void on_interrupt(int sig)
 }
 
 /* Run the wiper over fd; fills res; returns 0 when it ran to a result. */
-static int run_wiper(const struct wipe_opts *o, int fd, uint64_t size, uint32_t block,
-		     struct wipe_result *res)
+static int run_wiper(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_KEY_LEN],
+		     uint64_t size, uint32_t block, struct wipe_result *res)
 {
 	char wiper[PATH_MAX], msg[600];
-	struct wipe_job job = {
-	    .size = size, .chunk = (uint32_t)o->chunk, .block = block, .discard = o->discard};
+	/* The discard is ours, after our own spot check (see below). */
+	struct wipe_job job = {.size = size, .chunk = (uint32_t)o->chunk, .block = block};
 	struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART */
 	struct wipe_child c;
 	struct wipe_report r;
@@ -129,8 +129,7 @@ static int run_wiper(const struct wipe_opts *o, int fd, uint64_t size, uint32_t 
 	if (find_wiper(wiper, sizeof(wiper)) != 0)
 		return pcl_fail("portcullis-wiper not found next to portcullis nor in %s",
 				WIPE_LIBEXECDIR);
-	if (RAND_bytes(job.key, sizeof(job.key)) != 1)
-		return pcl_fail("no random key for the pattern");
+	memcpy(job.key, key, sizeof(job.key));
 	n = wipe_spawn(wiper, fd, &job, o->user, &c);
 	explicit_bzero(&job, sizeof(job));
 	if (n != 0)
@@ -205,6 +204,29 @@ static int make_vfat(const char *device)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+/*
+ * After the wiper's "ok": read random blocks back ourselves with the key we generated
+ * (fail closed if the unprivileged wiper lied or the medium changed since), then discard.
+ */
+static void finish_ok(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_KEY_LEN],
+		      uint64_t size, uint32_t lbs, struct wipe_result *res)
+{
+	uint32_t block = size % 65536 == 0 ? 65536 : lbs;
+	int r = wipe_spot_check(&wipe_fd_ops, &fd, key, size, block, 64, res);
+
+	if (r == -EBADMSG)
+		res->first_bad_block = res->first_bad / lbs;
+	if (r != 0 && r != -EBADMSG) {
+		res->status = WIPE_ERR_IO;
+		res->verified = 0;
+		snprintf(res->reason, sizeof(res->reason), "spot check after the wipe: %s",
+			 strerror(-r));
+	}
+	if (r != 0 || !o->discard)
+		return;
+	res->discarded = wipe_fd_ops.discard(&fd, 0, size) == 0;
 }
 
 static void default_operator(char *out, size_t len)
@@ -386,6 +408,7 @@ int cmd_wipe(int argc, char **argv)
 	struct wipe_result res;
 	struct stat st, fst;
 	char why[300], prefix[PATH_MAX], json[1024];
+	uint8_t key[WIPE_KEY_LEN];
 	uint64_t size = 0;
 	int fd, lbs = 0, r = parse_opts(argc, argv, &o);
 
@@ -435,7 +458,14 @@ int cmd_wipe(int argc, char **argv)
 
 	memset(&cert, 0, sizeof(cert));
 	cert.start = (int64_t)time(NULL);
-	r = run_wiper(&o, fd, size, (uint32_t)lbs, &res);
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		close(fd);
+		return pcl_fail("no random key for the pattern");
+	}
+	r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
+	if (r == 0 && res.status == WIPE_OK)
+		finish_ok(&o, fd, key, size, (uint32_t)lbs, &res);
+	explicit_bzero(key, sizeof(key));
 	close(fd);
 	if (r != 0)
 		return r;

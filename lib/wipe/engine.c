@@ -165,10 +165,11 @@ static void diagnose(struct engine *e, const struct slot *s)
 	if (i + 16 <= s->len && wipe_pattern_locate(e->pat_main, s->buf + i, &from) == 0) {
 		char what[120];
 
-		snprintf(what, sizeof(what),
-			 "fake capacity, addresses wrap: read back the pattern written for byte %llu "
-			 "(block %llu)",
-			 (unsigned long long)from, (unsigned long long)(from / e->block));
+		snprintf(
+		    what, sizeof(what),
+		    "fake capacity, addresses wrap: read back the pattern written for byte %llu "
+		    "(block %llu)",
+		    (unsigned long long)from, (unsigned long long)(from / e->block));
 		fail(e, WIPE_ERR_WRAPPED, 0, at, what);
 		e->res->wrapped_to = from;
 		return;

@@ -110,6 +110,15 @@ struct wipe_result {
 int wipe_run(const struct wipe_io_ops *ops, void *io_ctx, const uint8_t key[WIPE_KEY_LEN],
 	     const struct wipe_params *params, struct wipe_result *res);
 
+/*
+ * The root parent's own check of a wiper's "ok": read `samples` random blocks of `block`
+ * bytes (plus the first and the last) through its own fd and compare them with the
+ * pattern of the key it generated. Run before any discard. Returns 0 when all match,
+ * -EBADMSG with res->status/first_bad/reason set when one does not, -errno on I/O errors.
+ */
+int wipe_spot_check(const struct wipe_io_ops *ops, void *io_ctx, const uint8_t key[WIPE_KEY_LEN],
+		    uint64_t size, uint32_t block, unsigned samples, struct wipe_result *res);
+
 const char *wipe_status_name(enum wipe_status s);
 /* Parse a status name back; -EINVAL when unknown. */
 int wipe_status_parse(const char *name, enum wipe_status *out);

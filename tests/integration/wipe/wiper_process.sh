@@ -58,3 +58,25 @@ rc=0
 "$WIPER" --fd 3 >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "usage: exit $rc"
 pass "malformed job and usage errors refused: $(cat "$SCRATCH/err")"
+
+# The parent does not take the wiper's word: a wiper that claims "ok" without writing
+# (here a stand-in script in a copy of the install) is caught by the parent's own spot
+# check of random blocks, and the certificate says failed.
+prefix=$SCRATCH/prefix
+mkdir -p "$prefix/bin" "$prefix/libexec/portcullis"
+cp "$PCL" "$prefix/bin/portcullis"
+cat >"$prefix/libexec/portcullis/portcullis-wiper" <<'SH'
+#!/bin/bash
+size=$(sed -n 's/^size=//p' <&4)
+echo "{\"event\":\"start\",\"size\":$size,\"time\":1}"
+echo "{\"event\":\"result\",\"status\":\"ok\",\"reason\":\"\",\"err\":0,\"written\":$size,\"verified\":$size,\"first_bad\":0,\"first_bad_block\":0,\"wrapped_to\":0,\"discarded\":false,\"write_seconds\":1,\"verify_seconds\":1,\"time\":2}"
+SH
+chmod 755 "$prefix/libexec/portcullis/portcullis-wiper"
+rc=0
+"$prefix/bin/portcullis" wipe --local --mkfs none --cert "$SCRATCH/liar" "$dev" \
+	>/dev/null 2>"$SCRATCH/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "lying wiper: exit $rc, expected 1"
+grep -q "wipe FAILED (mismatch): the wiper reported ok, but the 65536 bytes at byte 0 do not hold the pattern" \
+	"$SCRATCH/err" || fail "lying wiper: $(cat "$SCRATCH/err")"
+grep -q '"result":"failed"' "$SCRATCH/liar.json" || fail "lying wiper: certificate"
+pass "lying wiper caught: $(tail -n 1 "$SCRATCH/err")"

@@ -338,6 +338,35 @@ static void test_bad_parameters_are_refused(void **state)
 	memdev_free(m);
 }
 
+static void test_spot_check_catches_a_lying_wiper(void **state)
+{
+	struct memdev *m = memdev_new(4 * MiB);
+	struct wipe_params p = params(4 * MiB);
+	struct wipe_result r;
+	uint8_t other[WIPE_KEY_LEN] = {9};
+
+	assert_int_equal(wipe_run(&mem_ops, m, key, &p, &r), 0);
+	assert_int_equal(r.status, WIPE_OK);
+	/* The parent's own check passes on the real pattern... */
+	assert_int_equal(wipe_spot_check(&mem_ops, m, key, 4 * MiB, 65536, 16, &r), 0);
+	assert_int_equal(r.status, WIPE_OK);
+	/* ...fails when the medium holds another key's pattern (block 0 is always read)... */
+	assert_int_equal(wipe_spot_check(&mem_ops, m, other, 4 * MiB, 65536, 16, &r), -EBADMSG);
+	assert_int_equal(r.status, WIPE_ERR_MISMATCH);
+	assert_true(r.first_bad == 0 && r.verified == 0);
+	/* ...and when only the last block is wrong (it is always read too). */
+	m->data[4 * MiB - 1] ^= 1;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(wipe_spot_check(&mem_ops, m, key, 4 * MiB, 65536, 0, &r), -EBADMSG);
+	assert_true(r.first_bad == 4 * MiB - 65536);
+	m->fail_at = 100;
+	m->fail_err = EIO;
+	m->fail_on_read = 1;
+	assert_int_equal(wipe_spot_check(&mem_ops, m, key, 4 * MiB, 65536, 0, &r), -EIO);
+	assert_int_equal(wipe_spot_check(&mem_ops, m, key, 4 * MiB, 1000, 0, &r), -EINVAL);
+	memdev_free(m);
+}
+
 static void test_status_names_round_trip(void **state)
 {
 	enum wipe_status s;
@@ -364,6 +393,7 @@ int main(void)
 	    cmocka_unit_test(test_unsupported_discard_still_verifies),
 	    cmocka_unit_test(test_cancel_stops_the_job),
 	    cmocka_unit_test(test_bad_parameters_are_refused),
+	    cmocka_unit_test(test_spot_check_catches_a_lying_wiper),
 	    cmocka_unit_test(test_status_names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
