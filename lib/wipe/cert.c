@@ -96,8 +96,8 @@ int wipe_cert_canonical(const struct wipe_cert *c, char *buf, size_t len)
 int wipe_cert_signed_json(const struct wipe_cert *c, const struct wipe_signer *s, char *buf,
 			  size_t len)
 {
-	char body[8192], sigjson[512];
-	uint8_t sig[256];
+	char body[8192], sigjson[2048];
+	uint8_t sig[1024]; /* an Ed25519 signature, or a whole signed checkpoint note */
 	unsigned char b64[4 * (sizeof(sig) + 2) / 3 + 4];
 	size_t siglen = sizeof(sig);
 	int n = wipe_cert_canonical(c, body, sizeof(body)), r;

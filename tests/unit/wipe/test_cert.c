@@ -98,6 +98,16 @@ static int record_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, 
 	return 0;
 }
 
+/* Like the audit trail's checkpoint: a whole signed note (text) as the signature. */
+static int note_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen)
+{
+	if (*siglen < 600)
+		return -ENOSPC;
+	memset(sig, 'n', 600);
+	*siglen = 600;
+	return 0;
+}
+
 static int failing_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen)
 {
 	return -EIO;
@@ -116,6 +126,11 @@ static void test_signer_seam_signs_the_canonical_body(void **state)
 	assert_memory_equal(rec.msg, body, (size_t)n);
 	assert_non_null(strstr(out, "\"signature\":{\"alg\":\"test\",\"key_id\":\"k1\","
 				    "\"value\":\"q6ur\"}"));
+	s.sign = note_sign;
+	s.alg = "audit-checkpoint";
+	assert_true(wipe_cert_signed_json(&c, &s, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"alg\":\"audit-checkpoint\""));
+	assert_non_null(strstr(out, "bm5ubm5u")); /* base64 of "nnnnnn" */
 	s.sign = failing_sign;
 	assert_int_equal(wipe_cert_signed_json(&c, &s, out, sizeof(out)), -EIO);
 	assert_true(wipe_cert_signed_json(&c, NULL, out, sizeof(out)) > 0);
