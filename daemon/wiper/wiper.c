@@ -6,18 +6,21 @@
  * The root parent (portcullisd, or `portcullis wipe --local`) opens the medium with
  * O_EXCL and passes it as fd N, and writes the job (pattern key, size, chunk, discard;
  * see lib/wipe/job.c) into a pipe read as fd M: the key never appears in argv. Started
- * as root, the wiper drops to NAME (default "nobody") before reading the job. It prints
+ * as root, the wiper drops to NAME (default "nobody") before reading the job, and installs
+ * its seccomp allow-list (lib/sandbox, SANDBOX_WIPER) right after. It prints
  * JSON lines on stdout: start, progress (bytes, rate, ETA), result. Exit 0 when the
  * medium was overwritten and verified, 1 when the wipe failed, 2 on usage errors.
  * Inputs: argv and the job come from the parent (checked anyway); the medium's bytes are
  * untrusted and only compared.
  */
+#include "sandbox.h"
 #include "wipe.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,6 +73,34 @@ static int is_cancelled(void *ctx)
 {
 	(void)ctx;
 	return stop_requested || out_broken;
+}
+
+static void *noop_thread(void *arg)
+{
+	return arg;
+}
+
+/*
+ * Do the one-time work of OpenSSL (configuration, seeding) and of glibc's first
+ * pthread_create (its internal signal handlers) now, so that under the seccomp filter the
+ * wipe makes no file, random or rt_sigaction calls.
+ */
+static int warm_up(void)
+{
+	static const uint8_t zero[WIPE_KEY_LEN];
+	struct wipe_pattern *warm = NULL;
+	pthread_t th;
+
+	if (wipe_pattern_new(&warm, zero) != 0) {
+		fprintf(stderr, "portcullis-wiper: OpenSSL AES-256-CTR unavailable\n");
+		return -1;
+	}
+	wipe_pattern_free(&warm);
+	if (pthread_create(&th, NULL, noop_thread, NULL) != 0 || pthread_join(th, NULL) != 0) {
+		fprintf(stderr, "portcullis-wiper: cannot start a thread\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_fd(const char *s)
@@ -193,24 +224,20 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (drop_privileges(user) != 0)
 		return 1;
-	/* Let OpenSSL load its configuration and seed now, so the wipe itself makes no
-	 * file or random syscalls (the seccomp filter will go in after the job is read). */
-	{
-		static const uint8_t zero[WIPE_KEY_LEN];
-		struct wipe_pattern *warm = NULL;
-
-		if (wipe_pattern_new(&warm, zero) != 0) {
-			fprintf(stderr, "portcullis-wiper: OpenSSL AES-256-CTR unavailable\n");
-			return 1;
-		}
-		wipe_pattern_free(&warm);
-	}
+	if (warm_up() != 0)
+		return 1;
 	/* Hold nothing but stdio, the medium and the job pipe. */
 	for (int f = 3; f < 1024; f++)
 		if (f != fd && f != job_fd)
 			close(f);
 	if (read_job(job_fd, &job) != 0)
 		return 2;
+	/* From here on only the medium, stdout and memory: the wiper's seccomp list. */
+	if ((rc = sandbox_apply(SANDBOX_WIPER)) != 0) {
+		fprintf(stderr, "portcullis-wiper: seccomp: %s\n", strerror(-rc));
+		explicit_bzero(&job, sizeof(job));
+		return 1;
+	}
 
 	if (fstat(fd, &st) != 0 || !S_ISBLK(st.st_mode)) {
 		snprintf(why, sizeof(r.result.reason), "fd %d is not a block device", fd);
