@@ -6,11 +6,13 @@
  *
  * The device stays in sysfs, as the kernel creates it before announcing it; each
  * insertion is: "remove" uevent, wait until the daemon is idle, authorized=0,
- * "add" uevent (t0), first inotify event on `authorized` or the trail (t1).
- * portcullisd gets the uevent from umockdev_testbed_uevent() on our testbed;
- * usbguard-daemon (umockdev backend) keeps its own testbed, found through its
- * uevent socket, and gets a kernel-format uevent whose credentials name its own
- * pid, the only non-kernel sender it accepts. Prints one line of figures.
+ * "add" uevent (t0: just before sendmsg()), first inotify event on `authorized`
+ * or the trail (t1). For portcullisd the datagrams are the ones
+ * umockdev_testbed_uevent() sends on our testbed, captured once before the daemon
+ * starts and replayed to every listener of the testbed; usbguard-daemon (umockdev
+ * backend) keeps its own testbed, found through its uevent socket, and gets
+ * kernel-format uevents whose credentials name its own pid, the only non-kernel
+ * sender it accepts. Prints one line of figures.
  * Not a test: it asserts nothing and is never run by CTest. Inputs are the
  * project's own fixtures and the daemon's own writes.
  */
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +194,31 @@ static double pct(const double *v, int n, double p)
 	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
+struct tb_send {
+	UMockdevTestbed *tb;
+	const char *syspath, *action;
+};
+
+static void tb_send(void *p)
+{
+	const struct tb_send *a = p;
+	umockdev_testbed_uevent(a->tb, a->syspath, a->action);
+}
+
+/* Every uevent listener of the testbed, as umockdev finds them. */
+static size_t listeners(const char *root, char paths[][4200], size_t max)
+{
+	char pat[4200];
+	glob_t g;
+	size_t n = 0;
+	snprintf(pat, sizeof(pat), "%s/event[0-9]*", root);
+	if (glob(pat, 0, NULL, &g) == 0)
+		for (; n < g.gl_pathc && n < max; n++)
+			snprintf(paths[n], sizeof(paths[n]), "%s", g.gl_pathv[n]);
+	globfree(&g);
+	return n;
+}
+
 static void drain(int in)
 {
 	char buf[4096];
@@ -205,6 +233,7 @@ int main(int argc, char **argv)
 	bool ours = strcmp(o.daemon, "portcullisd") == 0;
 	UMockdevTestbed *tb = NULL;
 	char root[4096] = "", sock[4096] = "";
+	struct gl_msg add, rm;
 
 	if (ours) {
 		tb = umockdev_testbed_new();
@@ -220,6 +249,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		free(text);
+		/* Capture the datagrams umockdev sends for this device, to replay them with
+		 * t0 taken just before sendmsg(). */
+		char cap[4200];
+		snprintf(cap, sizeof(cap), "%s/event99999", root);
+		if (gl_capture(cap, tb_send, &(struct tb_send){tb, o.syspath, "add"}, &add) != 0 ||
+		    gl_capture(cap, tb_send, &(struct tb_send){tb, o.syspath, "remove"}, &rm) !=
+			0) {
+			fprintf(stderr, "gate-latency-bench: no uevent from umockdev for %s\n",
+				o.syspath);
+			return 1;
+		}
 	}
 	pid_t pid = gl_spawn(o.argv, o.log);
 	if (pid < 0)
@@ -244,6 +284,15 @@ int main(int argc, char **argv)
 	if (!ours)
 		snprintf(root, sizeof(root), "%.*s", (int)(strrchr(sock, '/') - sock), sock);
 	const char *devpath = o.syspath + strlen("/sys");
+	if (!ours && (gl_kernel_uevent(&add, "add", devpath, "usb_device", 1) != 0 ||
+		      gl_kernel_uevent(&rm, "remove", devpath, "usb_device", 2) != 0))
+		return 1;
+	/* portcullisd is root's: our own credentials. usbguard-daemon's umockdev backend
+	 * takes uevents from the kernel (pid 0) or from itself only. */
+	pid_t cred_pid = ours ? getpid() : pid;
+	char to[4][4200];
+	size_t nto = listeners(root, to, 4);
+	int sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	char devdir[8192], authfile[8300];
 	snprintf(devdir, sizeof(devdir), "%s%s", root, o.syspath);
 	snprintf(authfile, sizeof(authfile), "%s/authorized", devdir);
@@ -259,13 +308,9 @@ int main(int argc, char **argv)
 
 	int total = o.warmup + o.n, k = 0, failures = 0;
 	double *lat = calloc((size_t)o.n, sizeof(double));
-	double *send = calloc((size_t)o.n, sizeof(double));
-	unsigned long long seq = 1000;
 	for (int i = 0; i < total && failures < 3; i++) {
-		if (ours)
-			umockdev_testbed_uevent(tb, o.syspath, "remove");
-		else
-			gl_send_uevent(sock, pid, "remove", devpath, "usb_device", seq++);
+		for (size_t j = 0; j < nto; j++)
+			gl_send(sfd, to[j], cred_pid, &rm, NULL);
 		usleep(300);
 		if (gl_wait_idle(&tree, 1000, 20000) != 0 || write_text(authfile, "0\n") != 0) {
 			fprintf(stderr, "gate-latency-bench: %s stuck or gone; see %s\n", o.daemon,
@@ -278,12 +323,9 @@ int main(int argc, char **argv)
 			trail_mark(&mark, o.audit);
 		drain(in);
 
-		double tc = gl_now_us(), t1 = -1;
-		if (ours)
-			umockdev_testbed_uevent(tb, o.syspath, "add");
-		else
-			gl_send_uevent(sock, pid, "add", devpath, "usb_device", seq++);
-		double t0 = gl_now_us(); /* the message left in the call's last microseconds */
+		double t0 = 0, t1 = -1;
+		for (size_t j = 0; j < nto; j++)
+			gl_send(sfd, to[j], cred_pid, &add, j == 0 ? &t0 : NULL);
 		while (t1 < 0) {
 			struct pollfd p = {in, POLLIN, 0};
 			if (poll(&p, 1, 10000) <= 0)
@@ -310,10 +352,8 @@ int main(int argc, char **argv)
 			failures++;
 			continue;
 		}
-		if (i >= o.warmup && k < o.n) {
-			lat[k] = t1 - t0;
-			send[k++] = t0 - tc;
-		}
+		if (i >= o.warmup && k < o.n)
+			lat[k++] = t1 - t0;
 	}
 	gl_stop(pid);
 	if (failures > 0 || k < o.n) {
@@ -322,16 +362,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(lat, (size_t)k, sizeof(double), cmp_d);
-	qsort(send, (size_t)k, sizeof(double), cmp_d);
 	double sum = 0;
 	for (int i = 0; i < k; i++)
 		sum += lat[i];
 	printf("daemon=%s %s case=%s n=%d p50_us=%.1f p99_us=%.1f mean_us=%.1f min_us=%.1f "
-	       "max_us=%.1f send_p50_us=%.1f\n",
+	       "max_us=%.1f\n",
 	       o.daemon, o.label, o.allow ? "allow" : "no-match", k, pct(lat, k, 0.50),
-	       pct(lat, k, 0.99), sum / k, lat[0], lat[k - 1], pct(send, k, 0.50));
+	       pct(lat, k, 0.99), sum / k, lat[0], lat[k - 1]);
 	free(lat);
-	free(send);
 	if (tb != NULL)
 		g_object_unref(tb);
 	return 0;

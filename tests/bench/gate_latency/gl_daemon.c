@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -201,21 +202,53 @@ int gl_event_socket(pid_t pid, char *path, size_t size)
 	return rc;
 }
 
-int gl_send_uevent(const char *path, pid_t cred_pid, const char *action, const char *devpath,
-		   const char *devtype, unsigned long long seqnum)
+int gl_kernel_uevent(struct gl_msg *m, const char *action, const char *devpath, const char *devtype,
+		     unsigned long long seqnum)
 {
-	char msg[1024];
-	int len = snprintf(msg, sizeof(msg), "%s@%s", action, devpath) + 1;
+	size_t size = sizeof(m->buf);
+	int len = snprintf(m->buf, size, "%s@%s", action, devpath) + 1;
 	const char *fields[] = {"ACTION",    action, "DEVPATH", devpath,
 				"SUBSYSTEM", "usb",  "DEVTYPE", devtype};
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i += 2)
-		len += snprintf(msg + len, sizeof(msg) - (size_t)len, "%s=%s", fields[i],
-				fields[i + 1]) +
-		       1;
-	len += snprintf(msg + len, sizeof(msg) - (size_t)len, "SEQNUM=%llu", seqnum) + 1;
-	if (len >= (int)sizeof(msg))
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && len < (int)size; i += 2)
+		len +=
+		    snprintf(m->buf + len, size - (size_t)len, "%s=%s", fields[i], fields[i + 1]) +
+		    1;
+	if (len < (int)size)
+		len += snprintf(m->buf + len, size - (size_t)len, "SEQNUM=%llu", seqnum) + 1;
+	if (len >= (int)size)
 		return -EMSGSIZE;
+	m->len = (size_t)len;
+	return 0;
+}
 
+int gl_capture(const char *path, void (*send)(void *), void *arg, struct gl_msg *m)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -ETIMEDOUT;
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	send(arg);
+	struct pollfd p = {fd, POLLIN, 0};
+	if (poll(&p, 1, 5000) == 1) {
+		ssize_t n = recv(fd, m->buf, sizeof(m->buf), 0);
+		rc = n > 0 ? 0 : -EIO;
+		m->len = n > 0 ? (size_t)n : 0;
+	}
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+int gl_send(int fd, const char *path, pid_t cred_pid, struct gl_msg *m, double *t0)
+{
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
@@ -225,7 +258,7 @@ int gl_send_uevent(const char *path, pid_t cred_pid, const char *action, const c
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} ctl;
 	memset(&ctl, 0, sizeof(ctl));
-	struct iovec iov = {.iov_base = msg, .iov_len = (size_t)len};
+	struct iovec iov = {.iov_base = m->buf, .iov_len = m->len};
 	struct msghdr mh = {.msg_name = &addr,
 			    .msg_namelen = sizeof(addr),
 			    .msg_iov = &iov,
@@ -238,11 +271,7 @@ int gl_send_uevent(const char *path, pid_t cred_pid, const char *action, const c
 	c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
 	struct ucred cred = {.pid = cred_pid, .uid = 0, .gid = 0};
 	memcpy(CMSG_DATA(c), &cred, sizeof(cred));
-
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int rc = sendmsg(fd, &mh, 0) == len ? 0 : -errno;
-	close(fd);
-	return rc;
+	if (t0 != NULL)
+		*t0 = gl_now_us();
+	return sendmsg(fd, &mh, 0) == (ssize_t)m->len ? 0 : -errno;
 }

@@ -34,11 +34,25 @@ int gl_wait_idle(const struct gl_tree *t, unsigned quiet_us, unsigned timeout_ms
  * pid's uevent (netlink) socket: "<testbed root>/event<fd>". 0 or -1. */
 int gl_event_socket(pid_t pid, char *path, size_t size);
 
-/* Send one kernel-format uevent ("ACTION@DEVPATH" then KEY=VALUE fields) to the
- * event socket at path, with SCM_CREDENTIALS claiming pid cred_pid, uid 0, gid 0
- * (needs CAP_SYS_ADMIN for a pid other than ours). 0 or -errno. */
-int gl_send_uevent(const char *path, pid_t cred_pid, const char *action, const char *devpath,
-		   const char *devtype, unsigned long long seqnum);
+/* One uevent datagram as a daemon's uevent socket receives it. */
+struct gl_msg {
+	char buf[2048];
+	size_t len;
+};
+
+/* A kernel-format uevent: "ACTION@DEVPATH" then ACTION, DEVPATH, SUBSYSTEM=usb,
+ * DEVTYPE, SEQNUM fields, each NUL-terminated. 0 or -EMSGSIZE. */
+int gl_kernel_uevent(struct gl_msg *m, const char *action, const char *devpath, const char *devtype,
+		     unsigned long long seqnum);
+
+/* Bind a datagram socket at path (a testbed's "event<N>", where umockdev sends),
+ * call send(arg), and keep the first datagram that arrives within 5 s. 0 or -errno. */
+int gl_capture(const char *path, void (*send)(void *), void *arg, struct gl_msg *m);
+
+/* Send m through the unbound datagram socket fd to the socket at path, with
+ * SCM_CREDENTIALS claiming cred_pid, uid 0, gid 0 (a pid other than ours needs
+ * CAP_SYS_ADMIN). *t0 is the time just before sendmsg(). 0 or -errno. */
+int gl_send(int fd, const char *path, pid_t cred_pid, struct gl_msg *m, double *t0);
 
 /* CLOCK_MONOTONIC in microseconds. */
 double gl_now_us(void);
