@@ -114,8 +114,32 @@ for rules in 10 10000; do
 	run_portcullisd "$rules" no-match "$LOOKALIKE" | tee -a "$results"
 	run_usbguard "$rules" no-match "$LOOKALIKE" | tee -a "$results"
 done
-# Diagnosis: the same 10-rule allow case with portcullisd's trail on tmpfs.
-run_portcullisd 10 allow "$ALLOWED" /dev/shm | sed 's/^/diag /' | tee -a "$results"
+# Diagnosis: the allow case with portcullisd's trail on tmpfs (no disk syncs) ...
+for rules in 10 10000; do
+	run_portcullisd "$rules" allow "$ALLOWED" /dev/shm | sed 's/^/diag /' | tee -a "$results"
+done
+# ... and where its time goes on disk: perf trace's syscall summary of the daemon's
+# processes for 10 s of the 10-rule allow case.
+syscalls=$work/syscalls
+: >"$syscalls"
+if command -v perf >/dev/null; then
+	mkdir -p "$work/perf"
+	(n=300 run_portcullisd 10 allow "$ALLOWED" "$work/perf" >"$work/perf/result") &
+	bench_pid=$!
+	pids=
+	for _ in $(seq 100); do
+		pids=$(pgrep -f "^$stage/sbin/portcullisd -c $work/pcl-10-allow-perf/" | paste -sd, || true)
+		[ -n "$pids" ] && [ -e "$work/pcl-10-allow-perf/run/control.sock" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	[ -n "$pids" ] && timeout -s INT 10 perf trace -s -p "$pids" -o "$work/perf/trace" 2>/dev/null || true
+	wait "$bench_pid" || true
+	# per process: authorisations (the parent's writes) and time in the syncing calls
+	awk '/^ [^ ].*\([0-9]+\), [0-9]+ events/ { proc = $1 " " $2 }
+		$1 ~ /^(fdatasync|fsync|rename|write)$/ && proc != "" {
+			sub(/,$/, "", proc); printf "%s %s %s %s %s\n", proc, $1, $2, $4, $6 }' "$work/perf/trace" >"$syscalls" || true
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # field NAME LINE -> value of NAME=... in a result line
@@ -163,10 +187,27 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 				"$(ratio "$(field p50_us "$b")" "$(field p50_us "$a")") |"
 		done
 	done
-	diag=$(grep '^diag' "$results" || true)
-	if [ -n "$diag" ]; then
+	if grep -q '^diag' "$results"; then
 		echo
-		echo "Diagnosis, same run: portcullisd, 10 rules, allowed device, trail on tmpfs:"
-		echo "p50 $(field p50_us "$diag") µs, p99 $(field p99_us "$diag") µs."
+		echo "Diagnosis, same run: portcullisd, allowed device, its trail on tmpfs (no disk syncs):"
+		echo
+		echo "| daemon | rules | p50 µs | p99 µs | USBGuard p50 (ext4) / this p50 |"
+		echo "|---|---|---|---|---|"
+		for rules in 10 10000; do
+			dl=$(grep '^diag' "$results" | grep " rules=$rules " || true)
+			u=$(row usbguard "$rules" allow)
+			[ -n "$dl" ] && [ -n "$u" ] || continue
+			echo "| portcullisd | $rules | $(field p50_us "$dl") | $(field p99_us "$dl") |" \
+				"$(ratio "$(field p50_us "$u")" "$(field p50_us "$dl")") |"
+		done
+	fi
+	if [ -s "$syscalls" ]; then
+		echo
+		echo "\`perf trace -s\` over portcullisd's processes for 10 s of the 10-rule allow case"
+		echo "on $(stat -f -c %T "$work"); the parent writes \`authorized\`, the engine writes and syncs the trail:"
+		echo
+		echo "| process | syscall | calls | total ms | mean ms |"
+		echo "|---|---|---|---|---|"
+		awk '{ printf "| %s %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$syscalls"
 	fi
 } | tee /dev/stderr | "$top/tests/bench/record.sh" gate_latency
