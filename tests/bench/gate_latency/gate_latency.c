@@ -284,15 +284,19 @@ int main(int argc, char **argv)
 	if (!ours)
 		snprintf(root, sizeof(root), "%.*s", (int)(strrchr(sock, '/') - sock), sock);
 	const char *devpath = o.syspath + strlen("/sys");
-	if (!ours && (gl_kernel_uevent(&add, "add", devpath, "usb_device", 1) != 0 ||
-		      gl_kernel_uevent(&rm, "remove", devpath, "usb_device", 2) != 0))
-		return 1;
 	/* portcullisd is root's: our own credentials. usbguard-daemon's umockdev backend
 	 * takes uevents from the kernel (pid 0) or from itself only. */
 	pid_t cred_pid = ours ? getpid() : pid;
 	char to[4][4200];
 	size_t nto = listeners(root, to, 4);
 	int sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if ((!ours && (gl_kernel_uevent(&add, "add", devpath, "usb_device", 1) != 0 ||
+		       gl_kernel_uevent(&rm, "remove", devpath, "usb_device", 2) != 0)) ||
+	    nto == 0 || sfd < 0) {
+		fprintf(stderr, "gate-latency-bench: cannot send uevents to %s\n", root);
+		gl_stop(pid);
+		return 1;
+	}
 	char devdir[8192], authfile[8300];
 	snprintf(devdir, sizeof(devdir), "%s%s", root, o.syspath);
 	snprintf(authfile, sizeof(authfile), "%s/authorized", devdir);
