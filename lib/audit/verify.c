@@ -22,6 +22,8 @@
 #define RING	     65536 /* window for recognising collector resends */
 #define MAX_REPORTS  1000
 #define MAX_EXTERNAL 64
+/* 2^20 epochs: ten years of five-minute checkpoints; bounds key derivation work. */
+#define AUDIT_MAX_EPOCH (1u << 20)
 
 struct ext_ckpt {
 	char name[256];
@@ -244,7 +246,7 @@ static int mac_key_for(struct audit_verifier *v, uint64_t epoch)
 {
 	uint8_t next[32];
 
-	if (epoch < v->key_epoch || epoch - v->key_epoch > 10000000)
+	if (epoch < v->key_epoch || epoch > AUDIT_MAX_EPOCH)
 		return -ERANGE;
 	if (epoch == v->key_epoch)
 		return 0;
@@ -433,7 +435,7 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 	}
 	if (v->keyed) {
 		if (mac_key_for(v, f.epoch) != 0)
-			fail(v, f.seq, file, lineno, "epoch %" PRIu64 " goes backwards", f.epoch);
+			fail(v, f.seq, file, lineno, "epoch %" PRIu64 " goes backwards or is implausibly large", f.epoch);
 		else if (audit_hasher_mac(v->hasher, hash, mac) != 0 ||
 			 CRYPTO_memcmp(mac, f.mac, AUDIT_HASH_LEN) != 0)
 			fail(v, f.seq, file, lineno,
