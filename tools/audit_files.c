@@ -197,12 +197,14 @@ int audit_cli_feed_collected(struct audit_verifier *v, char **files, int n, uint
 			nl = memchr(p, '\n', (size_t)(end - p));
 			line++;
 			if (nl == NULL) {
-				/* half a line at the end: fed last so it is reported, never accepted */
+				/* half a line at the end: fed last so it is reported, never
+				 * accepted */
 				audit_verifier_feed_line(v, p, (size_t)(end - p), files[i], line);
 				break;
 			}
 			if (nrec == cap) {
-				struct rec *nr = realloc(recs, (cap = cap ? cap * 2 : 4096) * sizeof(*nr));
+				struct rec *nr =
+				    realloc(recs, (cap = cap ? cap * 2 : 4096) * sizeof(*nr));
 				if (nr == NULL) {
 					rc = -ENOMEM;
 					break;

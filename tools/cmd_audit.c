@@ -21,8 +21,8 @@
 
 static const char usage_text[] =
     "usage: portcullis audit enrol --dir DIR --origin ORIGIN [--key-out FILE] [--no-qr]\n"
-    "       portcullis audit verify [--key FILE] [--checkpoint FILE]... [--retention N] "
-    "PATH...\n"
+    "       portcullis audit verify [--key FILE] [--checkpoint FILE]... [--retention N]\n"
+    "                               [--collected] PATH...\n"
     "       portcullis audit checkpoint PATH...\n"
     "       portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME]\n"
     "                               --format json|csv|html [--output FILE] PATH...\n";

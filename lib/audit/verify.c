@@ -310,12 +310,12 @@ static void signed_record(struct audit_verifier *v, const struct audit_frame *f,
 		     f->epoch);
 		goto out;
 	}
-	if (!v->pub_known && !mac_ok) {
+	if (!v->pub_known && !mac_ok && v->keyed) {
 		fail(v, f->seq, file, lineno, "signing key of epoch %" PRIu64 " unknown", f->epoch);
 		goto out;
 	}
 	if (!v->pub_known)
-		set_pub(v, f->epoch, pub); /* authenticated by this record's MAC */
+		set_pub(v, f->epoch, pub); /* authenticated by this record's MAC (if keyed) */
 	if (audit_note_verify(note, strlen(note), v->origin, v->pub, &tl) != 0 ||
 	    audit_ckpt_parse(&c, note, tl) != 0) {
 		fail(v, f->seq, file, lineno, "%s signature does not verify",
@@ -435,7 +435,8 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 	}
 	if (v->keyed) {
 		if (mac_key_for(v, f.epoch) != 0)
-			fail(v, f.seq, file, lineno, "epoch %" PRIu64 " goes backwards or is implausibly large", f.epoch);
+			fail(v, f.seq, file, lineno,
+			     "epoch %" PRIu64 " goes backwards or is implausibly large", f.epoch);
 		else if (audit_hasher_mac(v->hasher, hash, mac) != 0 ||
 			 CRYPTO_memcmp(mac, f.mac, AUDIT_HASH_LEN) != 0)
 			fail(v, f.seq, file, lineno,
