@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
-#define RING	     65536 /* window for recognising collector resends */
+#define RING	     4096 /* window for repeats (adjacent once --collected sorts by seq) */
 #define MAX_REPORTS  1000
 #define MAX_EXTERNAL 64
 /* 2^20 epochs: ten years of five-minute checkpoints; bounds key derivation work. */

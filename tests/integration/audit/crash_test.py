@@ -55,9 +55,11 @@ def main():
             if rng.random() < 0.25:
                 # kill -9 cannot split one write(2) to a file; a power cut can. Leave
                 # the torn start of a record as such a crash would.
-                last = open(segments(trail)[-1], "rb").read().splitlines()[-1]
-                with open(segments(trail)[-1], "ab") as f:
-                    f.write(last[:rng.randint(1, len(last) - 1)])
+                seg = open(segments(trail)[-1], "rb").read()
+                last = seg[:seg.rfind(b"\n")].split(b"\n")[-1]  # last complete line
+                if len(last) > 1:
+                    with open(segments(trail)[-1], "ab") as f:
+                        f.write(last[:rng.randint(1, len(last) - 1)])
             data = b"".join(open(s, "rb").read() for s in segments(trail))
             complete = data.count(b"\n")
             partial = not data.endswith(b"\n")
