@@ -302,6 +302,7 @@ int parent_run(const struct conf *c)
 			spawn_engine(c, pw, sigfd, &eng);
 	}
 	stop_engine(&eng);
+	parent_jobs_stop_all();
 	close(sigfd);
 	return status;
 }
