@@ -23,7 +23,22 @@
 #include "xfer.h"
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t output_lost; /* the reader of our records went away */
 static const char *mountpoint;
+
+static int make_read_only(void)
+{
+	/* Per-mount read-only: works for kernel and FUSE filesystems alike. */
+	int rc = -1;
+	for (int i = 0; i < 100 && rc < 0; i++) {
+		rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+		if (rc < 0 && errno != EBUSY)
+			break;
+		if (rc < 0) /* a write in progress: later opens are refused meanwhile */
+			usleep(20000);
+	}
+	return rc;
+}
 
 static void on_signal(int sig)
 {
@@ -38,8 +53,17 @@ static void print_json(struct json_object *rec)
 	flockfile(stdout);
 	fputs(s, stdout);
 	fputc('\n', stdout);
-	fflush(stdout);
+	int rc = fflush(stdout);
 	funlockfile(stdout);
+	if ((rc != 0 || ferror(stdout)) && !output_lost) {
+		/* Transfers can no longer be logged: fail closed and stop. */
+		output_lost = 1;
+		make_read_only();
+		fprintf(stderr,
+			"portcullis-xferwatch: cannot write records: %s; %s made read-only\n",
+			strerror(errno), mountpoint);
+		stop = 1;
+	}
 }
 
 static void sink_record(void *arg, struct json_object *rec)
@@ -49,15 +73,7 @@ static void sink_record(void *arg, struct json_object *rec)
 
 static void sink_fail_closed(void *arg, const char *reason)
 {
-	/* Per-mount read-only: works for kernel and FUSE filesystems alike. */
-	int rc = -1;
-	for (int i = 0; i < 100 && rc < 0; i++) {
-		rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
-		if (rc < 0 && errno != EBUSY)
-			break;
-		if (rc < 0) /* a write in progress: later opens are refused meanwhile */
-			usleep(20000);
-	}
+	int rc = make_read_only();
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "event.action",
 			       json_object_new_string("xfer-medium-read-only"));
@@ -217,5 +233,5 @@ int main(int argc, char **argv)
 			  rc < 0 ? strerror(-rc) : NULL);
 	xfer_tracker_free(&t);
 	xfer_watch_close(&w);
-	return rc < 0 ? 1 : 0;
+	return rc < 0 || output_lost ? 1 : 0;
 }
