@@ -68,3 +68,21 @@ def test_lost_record_reader_fails_closed():
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def test_medium_can_be_unmounted_and_that_ends_the_watch():
+    """The watch does not keep the medium busy; its unmount stops the watch cleanly."""
+    m = Medium("ext4", size_mb=32)
+    try:
+        p = subprocess.Popen([WATCH, m.mnt], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert b"xfer-watch-started" in p.stdout.readline()
+        as_user(NOBODY, "mkdir", f"{m.mnt}/d")  # a name event, handled first
+        assert b"file-created" in p.stdout.readline()
+        subprocess.run(["umount", m.mnt], check=True)  # not busy
+        assert p.wait(timeout=30) == 0
+        assert b"xfer-watch-stopped" in p.stdout.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        m.close()
