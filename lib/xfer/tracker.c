@@ -377,9 +377,11 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 	if (action == NULL)
 		return 0;
 	/* An fd on the medium only for this event: a lasting one would keep the
-	 * mount busy and the user could not eject the medium. */
-	int mfd =
-	    t->mount_fd >= 0 ? t->mount_fd : open(t->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	 * mount busy and the user could not eject the medium. Not O_PATH, which
+	 * open_by_handle_at refuses; a directory open raises no event of ours
+	 * (the marks have no FAN_ONDIR for opens). */
+	int mfd = t->mount_fd >= 0 ? t->mount_fd
+				   : open(t->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct json_object *rec = xfer_rec_new(action, &t->dev, &t->cfg, &t->obs);
 	for (unsigned i = 0; i < ev->nfid; i++) {
 		const struct xfer_fid *f = &ev->fid[i];
