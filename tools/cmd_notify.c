@@ -25,8 +25,7 @@
 #define NOTIFY_ICON	  "drive-removable-media"
 #define NOTIFY_DESKTOP_ID "portcullis-notify"
 
-static const char notify_usage[] =
-    "usage: portcullis notify [--config FILE] [--approver TITLE]\n";
+static const char notify_usage[] = "usage: portcullis notify [--config FILE] [--approver TITLE]\n";
 
 /* Devices already notified, so a device is announced once per plug (the `devices` snapshot
  * at start and the live stream may both mention it). */
@@ -138,9 +137,9 @@ static void handle(struct notifier *nt, struct json_object *rec, int event)
 	struct notice n;
 	char body[1024];
 
-	if (event && (strcmp(action, "device-removed") == 0 ||
-		      strcmp(action, "device-allowed") == 0 ||
-		      strcmp(action, "device-inserted") == 0)) {
+	if (event &&
+	    (strcmp(action, "device-removed") == 0 || strcmp(action, "device-allowed") == 0 ||
+	     strcmp(action, "device-inserted") == 0)) {
 		forget(nt, port);
 		return;
 	}

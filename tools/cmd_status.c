@@ -15,8 +15,7 @@
 #include "notice.h"
 #include "people.h"
 
-static const char status_usage[] =
-    "usage: portcullis status [--config FILE] [--approver TITLE]\n";
+static const char status_usage[] = "usage: portcullis status [--config FILE] [--approver TITLE]\n";
 
 /* Print text wrapped at 78 columns, every line after the first indented by `indent`. */
 static void wrap(const char *prefix, const char *text, int indent)
@@ -94,8 +93,9 @@ int cmd_status(int argc, char **argv)
 	FILE *f = client_request(client_socket_path(), req);
 	json_object_put(req);
 	if (f == NULL) {
-		fprintf(stderr, "portcullis: the device protection service is not answering; "
-				"devices you plug in stay switched off. Please tell %s.\n",
+		fprintf(stderr,
+			"portcullis: the device protection service is not answering; "
+			"devices you plug in stay switched off. Please tell %s.\n",
 			ctx.approver);
 		return 1;
 	}

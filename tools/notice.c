@@ -107,8 +107,8 @@ static void ask(const struct notice *n, const char *what, char *buf, size_t len)
 enum notice_kind notice_from_record(struct json_object *rec, bool event,
 				    const struct notice_ctx *ctx, struct notice *n)
 {
-	const char *approver = ctx && ctx->approver && *ctx->approver ? ctx->approver
-								       : NOTICE_DEFAULT_APPROVER;
+	const char *approver =
+	    ctx && ctx->approver && *ctx->approver ? ctx->approver : NOTICE_DEFAULT_APPROVER;
 	const char *action = client_field(rec, "event.action");
 	const char *state = client_field(rec, "portcullis.state");
 	const char *bus = client_field(rec, "volume.bus_type");
@@ -146,9 +146,9 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		break;
 	case NOTICE_BLOCKED:
 		snprintf(n->summary, sizeof(n->summary), "%s was blocked", n->device);
-		snprintf(n->why, sizeof(n->why), "%s",
-			 why_blocked(client_field(rec, "rule.id"),
-				     client_field(rec, "event.reason")));
+		snprintf(
+		    n->why, sizeof(n->why), "%s",
+		    why_blocked(client_field(rec, "rule.id"), client_field(rec, "event.reason")));
 		snprintf(what, sizeof(what), "ask %s to approve it", approver);
 		ask(n, what, n->todo, sizeof(n->todo));
 		break;
@@ -157,7 +157,8 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		snprintf(n->why, sizeof(n->why),
 			 "the council's rules never allow this kind of device on this computer.");
 		snprintf(what, sizeof(what),
-			 "please unplug it. If you need it for council work, speak to %s", approver);
+			 "please unplug it. If you need it for council work, speak to %s",
+			 approver);
 		ask(n, what, n->todo, sizeof(n->todo));
 		break;
 	case NOTICE_PART_BLOCKED:
@@ -165,8 +166,8 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		snprintf(n->why, sizeof(n->why),
 			 "it also offers a function the council has not approved, so that part "
 			 "is kept off. The rest of it works as approved.");
-		snprintf(what, sizeof(what),
-			 "nothing, if it works as you need. Otherwise ask %s", approver);
+		snprintf(what, sizeof(what), "nothing, if it works as you need. Otherwise ask %s",
+			 approver);
 		ask(n, what, n->todo, sizeof(n->todo));
 		break;
 	case NOTICE_NONE:
@@ -223,8 +224,9 @@ void notice_records_sentence(const struct notice_ctx *ctx, char *buf, size_t len
 		snprintf(kept, sizeof(kept), "kept for %u month%s, then deleted",
 			 ctx->retention_months, ctx->retention_months == 1 ? "" : "s");
 	else
-		snprintf(kept, sizeof(kept), "kept for the period the council has set, then "
-					     "deleted");
+		snprintf(kept, sizeof(kept),
+			 "kept for the period the council has set, then "
+			 "deleted");
 	snprintf(buf, len,
 		 "When you copy files to or from an approved memory stick or other storage "
 		 "device, this computer records who copied which file and when. The record is "

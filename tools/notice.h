@@ -31,12 +31,12 @@ enum notice_kind {
 
 struct notice {
 	enum notice_kind kind;
-	bool storage;		       /* a storage device: transfers to it are recorded */
-	char device[128];	       /* "Kingston DataTraveler 3.0" */
-	char port[64];		       /* "USB socket 1-2", "memory card slot mmcblk0" */
-	char summary[160];	       /* one line: what happened */
-	char why[240];		       /* "Why: ..." without the label */
-	char todo[240];		       /* "What to do: ..." without the label; "" when nothing */
+	bool storage;			 /* a storage device: transfers to it are recorded */
+	char device[128];		 /* "Kingston DataTraveler 3.0" */
+	char port[64];			 /* "USB socket 1-2", "memory card slot mmcblk0" */
+	char summary[160];		 /* one line: what happened */
+	char why[240];			 /* "Why: ..." without the label */
+	char todo[240];			 /* "What to do: ..." without the label; "" when nothing */
 	char code[PCL_REQUEST_CODE_LEN]; /* request code, "" when the device has none */
 };
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define REQCODE_TAG     "portcullis-request-code-v1"
+#define REQCODE_TAG	"portcullis-request-code-v1"
 #define REQCODE_HASHMAX 128
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -56,8 +56,8 @@ int pcl_request_code(const char *usb_hash, char out[PCL_REQUEST_CODE_LEN])
 		return -ENOMEM;
 	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
 	     EVP_DigestUpdate(ctx, REQCODE_TAG, sizeof(REQCODE_TAG)) == 1 && /* with its NUL */
-	     EVP_DigestUpdate(ctx, usb_hash, n) == 1 &&
-	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 5;
+	     EVP_DigestUpdate(ctx, usb_hash, n) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
+	     mdlen >= 5;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -EIO;

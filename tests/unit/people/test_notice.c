@@ -64,7 +64,8 @@ static void the_approver_title_comes_from_the_context(void **state)
 	(void)state;
 	assert_int_equal(notice_from_record(o, false, &dsfm, &n), NOTICE_BLOCKED);
 	assert_string_equal(n.device, "a USB device");
-	assert_string_equal(n.why, "the council's rules do not allow this device on this computer.");
+	assert_string_equal(n.why,
+			    "the council's rules do not allow this device on this computer.");
 	assert_string_equal(n.todo, "ask the DSFM to approve it, and quote this request code: "
 				    "N33W-7HXC");
 	json_object_put(o);
@@ -96,8 +97,9 @@ static void rejected_and_partly_blocked_devices(void **state)
 static void other_events_and_hubs_say_nothing(void **state)
 {
 	struct json_object *ins = rec("{\"event.action\":\"device-inserted\",\"usb.hash\":\"A\"}");
-	struct json_object *hub = rec("{\"portcullis.state\":\"allowed\",\"volume.bus_type\":\"usb\","
-				      "\"usb.interfaces\":[\"09:00:00\",\"09:00:01\"]}");
+	struct json_object *hub =
+	    rec("{\"portcullis.state\":\"allowed\",\"volume.bus_type\":\"usb\","
+		"\"usb.interfaces\":[\"09:00:00\",\"09:00:01\"]}");
 	struct json_object *junk = rec("{\"event.action\":[1,2],\"usb.interfaces\":7}");
 	struct notice n;
 
