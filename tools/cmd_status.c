@@ -25,6 +25,9 @@ static void wrap(const char *prefix, const char *text, int indent)
 
 	while (*p) {
 		const char *sp = strchr(p, ' ');
+		/* "request code: XXXX-XXXX" stays on one line: it is read out and typed. */
+		if (strncmp(p, "request code: ", 14) == 0)
+			sp = strchr(p + 14, ' ');
 		int w = sp ? (int)(sp - p) : (int)strlen(p);
 		if (col + 1 + w > 78 && col > indent) {
 			printf("\n%*s", indent, "");

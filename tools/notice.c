@@ -17,6 +17,8 @@ void notice_clean(const char *s, char *buf, size_t len)
 
 	if (len == 0)
 		return;
+	while (s != NULL && *s == ' ')
+		s++;
 	for (size_t i = 0; s != NULL && s[i] != '\0' && k + 1 < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		buf[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
