@@ -2,6 +2,7 @@
 session bus with a notification server that records what it is asked to show."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,7 @@ class SessionBus:
             if p.poll() is None:
                 p.terminate()
                 p.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
