@@ -25,7 +25,8 @@
 #define NOTIFY_ICON	  "drive-removable-media"
 #define NOTIFY_DESKTOP_ID "portcullis-notify"
 
-static const char notify_usage[] = "usage: portcullis notify [--config FILE] [--approver TITLE]\n";
+static const char notify_usage[] =
+    "usage: portcullis notify [--config FILE] [--approver TITLE] [--no-exceptions]\n";
 
 /* Devices already notified, so a device is announced once per plug (the `devices` snapshot
  * at start and the live stream may both mention it). */
@@ -191,6 +192,7 @@ int cmd_notify(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
 						 {"approver", required_argument, NULL, 'a'},
+						 {"no-exceptions", no_argument, NULL, 'n'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
 	struct notifier nt = {.markup = -1};
@@ -199,11 +201,13 @@ int cmd_notify(int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:a:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:a:nh", longopts, NULL)) != -1) {
 		if (opt == 'c')
 			config = optarg;
 		else if (opt == 'a')
 			nt.ctx.approver = optarg;
+		else if (opt == 'n')
+			nt.ctx.no_exceptions = true;
 		else {
 			fputs(notify_usage, opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;

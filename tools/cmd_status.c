@@ -6,6 +6,7 @@
  * trusted as their file permissions; device strings are cleaned by notice.c).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #include "notice.h"
 #include "people.h"
 
-static const char status_usage[] = "usage: portcullis status [--config FILE] [--approver TITLE]\n";
+static const char status_usage[] =
+    "usage: portcullis status [--config FILE] [--approver TITLE] [--no-exceptions]\n";
 
 /* Print text wrapped at 78 columns, every line after the first indented by `indent`. */
 static void wrap(const char *prefix, const char *text, int indent)
@@ -67,6 +69,7 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
 						 {"approver", required_argument, NULL, 'a'},
+						 {"no-exceptions", no_argument, NULL, 'n'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
 	struct notice_ctx ctx = {0};
@@ -75,11 +78,13 @@ int cmd_status(int argc, char **argv)
 
 	ctx.approver = NULL;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:a:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:a:nh", longopts, NULL)) != -1) {
 		if (opt == 'c')
 			config = optarg;
 		else if (opt == 'a')
 			ctx.approver = optarg;
+		else if (opt == 'n')
+			ctx.no_exceptions = true;
 		else {
 			fputs(status_usage, opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;

@@ -151,8 +151,15 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		snprintf(
 		    n->why, sizeof(n->why), "%s",
 		    why_blocked(client_field(rec, "rule.id"), client_field(rec, "event.reason")));
-		snprintf(what, sizeof(what), "ask %s to approve it", approver);
-		ask(n, what, n->todo, sizeof(n->todo));
+		if (ctx && ctx->no_exceptions && n->storage)
+			snprintf(n->todo, sizeof(n->todo),
+				 "please unplug it: the council does not allow personal storage "
+				 "devices on its computers. To share a file, ask %s.",
+				 approver);
+		else {
+			snprintf(what, sizeof(what), "ask %s to approve it", approver);
+			ask(n, what, n->todo, sizeof(n->todo));
+		}
 		break;
 	case NOTICE_REJECTED:
 		snprintf(n->summary, sizeof(n->summary), "%s was disconnected", n->device);

@@ -19,6 +19,7 @@
 struct notice_ctx {
 	const char *approver;	   /* who approves, e.g. "the Clerk", "the DSFM" */
 	unsigned retention_months; /* how long transfer records are kept; 0: not known */
+	bool no_exceptions;	   /* the council allows no exceptions (e.g. Hednesford 1.1.8) */
 };
 
 enum notice_kind {

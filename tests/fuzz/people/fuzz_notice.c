@@ -29,7 +29,7 @@ static void check_printable(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct notice_ctx ctx = {"the Clerk", 6};
+	const struct notice_ctx ctx = {"the Clerk", 6, size % 2 == 0};
 	char *s = malloc(size + 1), code[PCL_REQUEST_CODE_LEN], body[1024];
 	struct notice n;
 

@@ -179,3 +179,13 @@ def test_usage_errors(pc):
         r = subprocess.run([pc.cli_path()] + args, capture_output=True, text=True, timeout=10)
         assert r.returncode == 2, args
         assert "usage: portcullis" in r.stderr
+
+
+def test_status_under_a_no_exceptions_policy_does_not_offer_approval(pc):
+    pc.add("stick-personal.umockdev")
+    pc.start(RULES)
+    decision(pc, "1-2")
+    st = pc.cli("status", "--no-exceptions")
+    out = words(st.stdout)
+    assert "please unplug it: the council does not allow personal storage devices" in out
+    assert "request code" not in out

@@ -20,7 +20,7 @@ int pcl_fail(const char *fmt, ...)
 	return 1;
 }
 
-static const struct notice_ctx clerk = {"the Clerk", 6};
+static const struct notice_ctx clerk = {"the Clerk", 6, false};
 
 #define STICK_HASH "kV9XZ/9gqRgm1kUJy6e2OBNwRDfyWcqmmeaUwG7uOeQ="
 
@@ -58,7 +58,7 @@ static void the_approver_title_comes_from_the_context(void **state)
 	struct json_object *o = rec("{\"portcullis.state\":\"blocked\",\"volume.bus_type\":\"usb\","
 				    "\"volume.device_name\":\"1-2\",\"usb.hash\":\"A\","
 				    "\"rule.id\":\"x.conf:3: block id 0951:*\"}");
-	const struct notice_ctx dsfm = {"the DSFM", 0};
+	const struct notice_ctx dsfm = {"the DSFM", 0, false};
 	struct notice n;
 
 	(void)state;
@@ -69,6 +69,31 @@ static void the_approver_title_comes_from_the_context(void **state)
 	assert_string_equal(n.todo, "ask the DSFM to approve it, and quote this request code: "
 				    "N33W-7HXC");
 	json_object_put(o);
+}
+
+static void without_an_exception_route_storage_is_not_offered_approval(void **state)
+{
+	struct json_object *o =
+	    rec("{\"event.action\":\"device-blocked\",\"volume.bus_type\":\"usb\","
+		"\"volume.device_name\":\"1-2\",\"usb.interfaces\":[\"08:06:50\"],"
+		"\"usb.hash\":\"A\",\"rule.id\":\"no-match\"}");
+	struct json_object *kbd =
+	    rec("{\"event.action\":\"device-blocked\",\"volume.bus_type\":\"usb\","
+		"\"volume.device_name\":\"1-3\",\"usb.interfaces\":[\"03:01:01\"],"
+		"\"usb.hash\":\"A\",\"rule.id\":\"no-match\"}");
+	const struct notice_ctx hednesford = {"the Clerk", 6, true};
+	struct notice n;
+
+	(void)state;
+	assert_int_equal(notice_from_record(o, true, &hednesford, &n), NOTICE_BLOCKED);
+	assert_string_equal(n.todo, "please unplug it: the council does not allow personal "
+				    "storage devices on its computers. To share a file, ask the "
+				    "Clerk.");
+	/* Other devices (a keyboard) can still be approved. */
+	assert_int_equal(notice_from_record(kbd, true, &hednesford, &n), NOTICE_BLOCKED);
+	assert_non_null(strstr(n.todo, "ask the Clerk to approve it"));
+	json_object_put(o);
+	json_object_put(kbd);
 }
 
 static void rejected_and_partly_blocked_devices(void **state)
@@ -172,7 +197,7 @@ static void hostile_device_strings_are_made_harmless(void **state)
 
 static void the_records_sentence_gives_the_retention(void **state)
 {
-	const struct notice_ctx unknown = {"the Clerk", 0}, one = {"the Clerk", 1};
+	const struct notice_ctx unknown = {"the Clerk", 0, false}, one = {"the Clerk", 1, false};
 	char buf[512];
 
 	(void)state;
@@ -203,6 +228,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(blocked_stick_says_why_and_gives_the_request_code),
 	    cmocka_unit_test(the_approver_title_comes_from_the_context),
+	    cmocka_unit_test(without_an_exception_route_storage_is_not_offered_approval),
 	    cmocka_unit_test(rejected_and_partly_blocked_devices),
 	    cmocka_unit_test(other_events_and_hubs_say_nothing),
 	    cmocka_unit_test(allowed_storage_mentions_the_records),
