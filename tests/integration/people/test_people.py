@@ -189,3 +189,15 @@ def test_status_under_a_no_exceptions_policy_does_not_offer_approval(pc):
     out = words(st.stdout)
     assert "please unplug it: the council does not allow personal storage devices" in out
     assert "request code" not in out
+
+
+def test_the_autostart_entry_is_installed_valid_and_starts_the_notifier():
+    prefix = os.environ.get("PCL_PREFIX", "")
+    entry = os.path.join(prefix, "etc/xdg/autostart/portcullis-notify.desktop")
+    r = subprocess.run(["desktop-file-validate", entry], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
+    with open(entry) as f:
+        lines = f.read().splitlines()
+    assert "Exec=portcullis notify" in lines
+    assert "Type=Application" in lines
