@@ -2,7 +2,8 @@
  * cmd_notify.c - `portcullis notify`: the per-user notifier. Follows the control socket
  * and shows a desktop notification (org.freedesktop.Notifications on the user's session
  * bus, through sd-bus) for every device blocked, refused or partly switched off, with the
- * same words as `portcullis status`. Started at login by desktop/portcullis-notify.desktop.
+ * same words as `portcullis status`, and for a file refused by the virus check or an
+ * approved medium made read-only. Started at login by desktop/portcullis-notify.desktop.
  * Runs as the logged-in user; records come from portcullisd (device strings untrusted,
  * cleaned by notice.c); the session bus is the user's own.
  */
@@ -33,6 +34,7 @@ static const char notify_usage[] =
 struct seen {
 	char port[40];
 	enum notice_kind kind;
+	char file[80]; /* a refused file: one notice per file, however often it is opened */
 };
 
 struct notifier {
@@ -52,16 +54,19 @@ static void forget(struct notifier *nt, const char *port)
 			i++;
 }
 
-/* True the first time (port, kind) is seen. */
-static int first_time(struct notifier *nt, const char *port, enum notice_kind kind)
+/* True the first time (port, kind, file) is seen. */
+static int first_time(struct notifier *nt, const char *port, const struct notice *n)
 {
 	for (size_t i = 0; i < nt->n_seen; i++)
-		if (strcmp(nt->seen[i].port, port) == 0 && nt->seen[i].kind == kind)
+		if (strcmp(nt->seen[i].port, port) == 0 && nt->seen[i].kind == n->kind &&
+		    strcmp(nt->seen[i].file, n->file) == 0)
 			return 0;
 	if (nt->n_seen == NOTIFY_SEEN_MAX)
 		nt->seen[0] = nt->seen[--nt->n_seen]; /* full: the oldest goes */
-	snprintf(nt->seen[nt->n_seen].port, sizeof(nt->seen[0].port), "%s", port);
-	nt->seen[nt->n_seen++].kind = kind;
+	struct seen *s = &nt->seen[nt->n_seen++];
+	snprintf(s->port, sizeof(s->port), "%s", port);
+	s->kind = n->kind;
+	snprintf(s->file, sizeof(s->file), "%s", n->file);
 	return 1;
 }
 
@@ -134,7 +139,8 @@ static int send_notification(struct notifier *nt, const struct notice *n)
 static void handle(struct notifier *nt, struct json_object *rec, int event)
 {
 	const char *action = client_field(rec, "event.action");
-	const char *port = client_field(rec, "volume.device_name");
+	const char *port = *client_field(rec, "usb.port") ? client_field(rec, "usb.port")
+							  : client_field(rec, "volume.device_name");
 	struct notice n;
 	char body[1024];
 
@@ -145,7 +151,7 @@ static void handle(struct notifier *nt, struct json_object *rec, int event)
 		return;
 	}
 	if (notice_from_record(rec, event, &nt->ctx, &n) == NOTICE_NONE ||
-	    n.kind == NOTICE_ALLOWED || !first_time(nt, port, n.kind))
+	    n.kind == NOTICE_ALLOWED || !first_time(nt, port, &n))
 		return;
 	notice_body(&n, 0, body, sizeof(body));
 	for (char *p = body; (p = strchr(p, '\n')) != NULL;)

@@ -48,7 +48,7 @@ static void wrap(const char *prefix, const char *text, int indent)
 
 static void show(const struct notice *n)
 {
-	static const char *const label[] = {"", "Works", "BLOCKED", "REFUSED", "Works"};
+	static const char *const label[] = {"", "Works", "BLOCKED", "REFUSED", "Works", "", ""};
 	char line[300];
 
 	printf("\n  %-8s %s (%s)\n", label[n->kind], n->device, n->port);

@@ -123,6 +123,8 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		n->kind = strcmp(action, "device-blocked") == 0	     ? NOTICE_BLOCKED
 			  : strcmp(action, "device-rejected") == 0   ? NOTICE_REJECTED
 			  : strcmp(action, "interface-blocked") == 0 ? NOTICE_PART_BLOCKED
+			  : strcmp(action, "malware-blocked") == 0   ? NOTICE_MALWARE
+			  : strcmp(action, "xfer-fail-closed") == 0  ? NOTICE_STOPPED
 								     : NOTICE_NONE;
 	} else {
 		n->kind = strcmp(state, "allowed") == 0	   ? NOTICE_ALLOWED
@@ -138,6 +140,11 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 	if (medium)
 		n->storage = true;
 	name_device(rec, medium, n);
+	if (*client_field(rec, "usb.port")) { /* file events name the block device */
+		char port[32];
+		notice_clean(client_field(rec, "usb.port"), port, sizeof(port));
+		snprintf(n->port, sizeof(n->port), "USB socket %s", port);
+	}
 	if (pcl_request_code(client_field(rec, "usb.hash"), n->code) != 0)
 		n->code[0] = '\0';
 	switch (n->kind) {
@@ -178,6 +185,26 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		snprintf(what, sizeof(what), "nothing, if it works as you need. Otherwise ask %s",
 			 approver);
 		ask(n, what, n->todo, sizeof(n->todo));
+		break;
+	case NOTICE_MALWARE:
+		notice_clean(client_field(rec, "file.path"), n->file, sizeof(n->file));
+		snprintf(n->summary, sizeof(n->summary), "A file on %s was refused", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "the virus check found harmful software in \"%s\", so it cannot be "
+			 "opened.",
+			 *n->file ? n->file : "a file");
+		snprintf(n->todo, sizeof(n->todo),
+			 "do not try to open it elsewhere. Tell %s, who will ask the IT provider "
+			 "to look at it.",
+			 approver);
+		break;
+	case NOTICE_STOPPED:
+		snprintf(n->summary, sizeof(n->summary), "%s was made read-only", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "more files were copied at once than could be recorded, so the device "
+			 "was stopped to keep the record complete.");
+		snprintf(n->todo, sizeof(n->todo), "save your work elsewhere and tell %s.",
+			 approver);
 		break;
 	case NOTICE_NONE:
 		break;

@@ -28,6 +28,8 @@ enum notice_kind {
 	NOTICE_BLOCKED,	     /* kept switched off */
 	NOTICE_REJECTED,     /* disconnected */
 	NOTICE_PART_BLOCKED, /* works, but one of its functions is held back */
+	NOTICE_MALWARE,	     /* a file on an approved medium was refused by the virus check */
+	NOTICE_STOPPED,	     /* an approved medium was made read-only: copies not recordable */
 };
 
 struct notice {
@@ -39,11 +41,12 @@ struct notice {
 	char why[240];			 /* "Why: ..." without the label */
 	char todo[240];			 /* "What to do: ..." without the label; "" when nothing */
 	char code[PCL_REQUEST_CODE_LEN]; /* request code, "" when the device has none */
+	char file[80];			 /* NOTICE_MALWARE: the file refused */
 };
 
 /* What to say about a device, from a `devices` entry (event false: its state counts) or a
- * `watch` record (event true: only device-blocked, device-rejected and interface-blocked
- * say something). Returns n->kind. */
+ * `watch` record (event true: only device-blocked, device-rejected, interface-blocked,
+ * malware-blocked and xfer-fail-closed say something). Returns n->kind. */
 enum notice_kind notice_from_record(struct json_object *rec, bool event,
 				    const struct notice_ctx *ctx, struct notice *n);
 

@@ -119,6 +119,34 @@ static void rejected_and_partly_blocked_devices(void **state)
 	json_object_put(part);
 }
 
+static void a_file_refused_by_the_virus_check_is_named(void **state)
+{
+	struct json_object *o =
+	    rec("{\"event.action\":\"malware-blocked\",\"volume.bus_type\":\"usb\","
+		"\"volume.device_name\":\"sdb1\",\"usb.port\":\"1-1.1\","
+		"\"volume.product_name\":\"Cruzer\",\"file.path\":\"minutes/agenda.pdf.exe\","
+		"\"portcullis.malware.signature\":\"Eicar-Signature\"}");
+	struct json_object *stop =
+	    rec("{\"event.action\":\"xfer-fail-closed\",\"volume.bus_type\":\"usb\","
+		"\"volume.device_name\":\"sdb1\",\"usb.port\":\"1-1.1\","
+		"\"volume.product_name\":\"Cruzer\"}");
+	struct notice n;
+
+	(void)state;
+	assert_int_equal(notice_from_record(o, true, &clerk, &n), NOTICE_MALWARE);
+	assert_string_equal(n.summary, "A file on Cruzer was refused");
+	assert_string_equal(n.port, "USB socket 1-1.1");
+	assert_string_equal(n.file, "minutes/agenda.pdf.exe");
+	assert_string_equal(n.why, "the virus check found harmful software in "
+				   "\"minutes/agenda.pdf.exe\", so it cannot be opened.");
+	assert_non_null(strstr(n.todo, "Tell the Clerk"));
+	assert_int_equal(notice_from_record(stop, true, &clerk, &n), NOTICE_STOPPED);
+	assert_string_equal(n.summary, "Cruzer was made read-only");
+	assert_string_equal(n.todo, "save your work elsewhere and tell the Clerk.");
+	json_object_put(o);
+	json_object_put(stop);
+}
+
 static void other_events_and_hubs_say_nothing(void **state)
 {
 	struct json_object *ins = rec("{\"event.action\":\"device-inserted\",\"usb.hash\":\"A\"}");
@@ -230,6 +258,7 @@ int main(void)
 	    cmocka_unit_test(the_approver_title_comes_from_the_context),
 	    cmocka_unit_test(without_an_exception_route_storage_is_not_offered_approval),
 	    cmocka_unit_test(rejected_and_partly_blocked_devices),
+	    cmocka_unit_test(a_file_refused_by_the_virus_check_is_named),
 	    cmocka_unit_test(other_events_and_hubs_say_nothing),
 	    cmocka_unit_test(allowed_storage_mentions_the_records),
 	    cmocka_unit_test(a_memory_card_has_no_request_code),
