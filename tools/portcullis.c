@@ -10,6 +10,8 @@
 
 /* One line per subcommand; each is defined in its own tools/cmd_*.c. */
 static const struct pcl_command commands[] = {
+    {"status", "which devices are plugged in, which are blocked and what to do", cmd_status},
+    {"notify", "show desktop notifications when a device is blocked", cmd_notify},
     {"devices", "present devices, their state and the deciding rule", cmd_devices},
     {"watch", "follow the daemon's decisions live", cmd_watch},
     {"policy", "generate or check device rules", cmd_policy},
