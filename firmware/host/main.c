@@ -1,0 +1,181 @@
+/*
+ * main.c: portcullis-token-sim, the Portcullis FIDO2 token running on the host: the
+ * firmware core over a file-backed flash, with CTAPHID reports on a UNIX socket.
+ * The button is pressed with SIGUSR1 (or always, with --auto-touch). Runs unprivileged;
+ * its only untrusted input is what clients write to the socket (handled by the core).
+ *
+ *   portcullis-token-sim --socket PATH --state FILE [--auto-touch] [--up-timeout MS]
+ *                        [--reset-window MS] [--verbose]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hal.h"
+#include "sim.h"
+#include "token.h"
+
+#define SIM_PAGE_SIZE  4096
+#define SIM_PAGE_COUNT 16
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	sim.touch = 1;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	sim.stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: portcullis-token-sim --socket PATH --state FILE [--auto-touch]\n"
+		"                            [--up-timeout MS] [--reset-window MS] [--verbose]\n");
+}
+
+static int parse_ms(const char *opt, const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v > 3600000ul) {
+		fprintf(stderr, "portcullis-token-sim: %s: invalid milliseconds '%s'\n", opt, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "portcullis-token-sim: --socket: path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
+		fprintf(stderr, "portcullis-token-sim: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"state", required_argument, NULL, 'f'},
+	    {"auto-touch", no_argument, NULL, 'a'},
+	    {"up-timeout", required_argument, NULL, 'u'},
+	    {"reset-window", required_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct token_config cfg = {.up_timeout_ms = 30000, .reset_window_ms = 10000};
+	const char *sock = NULL, *state = NULL;
+	struct sigaction sa;
+	int c, i, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'f':
+			state = optarg;
+			break;
+		case 'a':
+			sim.auto_touch = 1;
+			break;
+		case 'u':
+			if (parse_ms("--up-timeout", optarg, &cfg.up_timeout_ms) != 0)
+				return 2;
+			break;
+		case 'r':
+			if (parse_ms("--reset-window", optarg, &cfg.reset_window_ms) != 0)
+				return 2;
+			break;
+		case 'v':
+			sim.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!sock || !state || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	rc = simflash_open(&sim.flash, state, SIM_PAGE_SIZE, SIM_PAGE_COUNT, 4);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis-token-sim: --state %s: %s\n", state, strerror(-rc));
+		return 1;
+	}
+	for (i = 0; i < SIM_MAX_CLIENTS; i++)
+		sim.client[i] = -1;
+	/* the unique id: public, derived from the state file name (FNV-1a) */
+	{
+		uint64_t h = 1469598103934665603ull;
+
+		for (const char *p = state; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		memcpy(sim.unique_id, &h, sizeof(sim.unique_id));
+	}
+	sim.listen_fd = listen_on(sock);
+	if (sim.listen_fd < 0)
+		return 1;
+	sim_clock_start();
+	rc = token_init(&cfg);
+	if (rc != 0) {
+		hal_led(HAL_LED_ERROR);
+		fprintf(stderr, "portcullis-token-sim: token store failed (CTAP 0x%02x)\n", rc);
+		unlink(sock);
+		return 1;
+	}
+	fprintf(stderr, "portcullis-token-sim: listening on %s (pid %ld)\n", sock, (long)getpid());
+	while (!sim.stop)
+		if (token_poll(1000) < 0 && !sim.stop)
+			break;
+	for (i = 0; i < SIM_MAX_CLIENTS; i++)
+		if (sim.client[i] >= 0)
+			close(sim.client[i]);
+	close(sim.listen_fd);
+	unlink(sock);
+	simflash_close(&sim.flash);
+	return 0;
+}
