@@ -21,4 +21,9 @@ void an505_uart_init(void);
 void an505_uart_putc(uint8_t c);
 int an505_uart_getc_nb(void);
 
+/* Token board (token_board.c): timer, UART and RAM flash ready for the core. */
+void an505_board_init(void);
+/* Wait for the host's entropy frame (the DRBG seed) without consuming any report. */
+void an505_board_wait_seed(void);
+
 #endif
