@@ -37,6 +37,7 @@ size_t rp_usb_descriptor(uint16_t w_value, uint16_t w_index, const uint8_t **out
 #define RP_STORE_PAGE_SIZE  4096u
 #define RP_STORE_PAGE_COUNT 16u
 int rp_flash_init(void);
+void rp_flash_timing_init(void); /* call before clk_sys goes to 150 MHz */
 int rp_flash_erase_page(uint32_t page);
 int rp_flash_program(uint32_t page, uint32_t off, const uint8_t *src, size_t len);
 const uint8_t *rp_flash_page(uint32_t page);

@@ -48,7 +48,9 @@ void rp_clocks_init(void)
 	pll_start(PLL_SYS_BASE, 125, 5, 2);
 	pll_start(PLL_USB_BASE, 100, 5, 5);
 
-	/* clk_sys: aux source pll_sys, then switch the glitchless mux to aux. */
+	/* Slow the flash interface down first, then clk_sys: aux source pll_sys, then
+	 * switch the glitchless mux to aux. */
+	rp_flash_timing_init();
 	RP_REG(CLK_SYS_DIV) = CLK_DIV_1;
 	RP_REG(CLK_SYS_CTRL) = (0u << CLK_AUXSRC_SHIFT);
 	RP_REG(CLK_SYS_CTRL) = (0u << CLK_AUXSRC_SHIFT) | CLK_SYS_SRC_AUX;

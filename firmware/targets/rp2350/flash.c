@@ -63,6 +63,24 @@ int rp_flash_init(void)
 	return 0;
 }
 
+/* QSPI clock = clk_sys / CLKDIV. 150 MHz / 4 = 37.5 MHz stays inside the W25Q16JV's
+ * limits for every read command the ROM may choose (50 MHz for plain 03h reads), whatever
+ * divider the boot ROM picked for its slower boot clock. RXDELAY 1 = sample half a
+ * clk_sys cycle later. Written from RAM: XIP must be idle while its timing changes. */
+static RAMFUNC void qmi_timing_safe(void)
+{
+	uint32_t t = RP_REG(QMI_M0_TIMING);
+	t &= ~(QMI_TIMING_CLKDIV_MASK | QMI_TIMING_RXDELAY_MASK);
+	RP_REG(QMI_M0_TIMING) = t | 4u | (1u << QMI_TIMING_RXDELAY_SHIFT);
+}
+
+void rp_flash_timing_init(void)
+{
+	rp_irq_disable();
+	qmi_timing_safe();
+	rp_irq_enable();
+}
+
 /* Runs from RAM: XIP is unavailable between exit_xip and enter_xip. */
 static RAMFUNC void flash_op(int erase, uint32_t off, const uint8_t *data, size_t len)
 {
@@ -75,6 +93,7 @@ static RAMFUNC void flash_op(int erase, uint32_t off, const uint8_t *data, size_
 		rom.program(off, data, len);
 	rom.flush_cache();
 	rom.enter_xip(); /* the ROM's generic serial XIP mode: slower reads, always valid */
+	qmi_timing_safe();
 	rp_irq_enable();
 }
 

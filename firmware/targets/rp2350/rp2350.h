@@ -103,6 +103,13 @@
 #define SIO_GPIO_OE_CLR		(SIO_BASE + 0x040)
 #define SIO_GPIO_HI_IN_QSPI_CSN (1u << 27)
 
+/* ---- QMI (XIP flash interface), window 0 = the flash on chip select 0 ---- */
+#define QMI_BASE		 0x400d0000u
+#define QMI_M0_TIMING		 (QMI_BASE + 0x0c)
+#define QMI_TIMING_CLKDIV_MASK	 0xffu
+#define QMI_TIMING_RXDELAY_SHIFT 8
+#define QMI_TIMING_RXDELAY_MASK	 (7u << QMI_TIMING_RXDELAY_SHIFT)
+
 /* ---- TRNG ---- */
 #define TRNG_BASE	       0x400f0000u
 #define TRNG_RNG_IMR	       (TRNG_BASE + 0x100)
