@@ -13,6 +13,10 @@ struct pcl_command {
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 };
 
+int cmd_devices(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+
 /* Print "portcullis: <formatted>" to stderr; returns 1 for `return pcl_fail(...)`. */
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,7 +10,10 @@
 
 /* One line per subcommand; each is defined in its own tools/cmd_*.c. */
 static const struct pcl_command commands[] = {
-	{NULL, NULL, NULL},
+    {"devices", "present devices, their state and the deciding rule", cmd_devices},
+    {"watch", "follow the daemon's decisions live", cmd_watch},
+    {"policy", "generate or check device rules", cmd_policy},
+    {NULL, NULL, NULL},
 };
 
 int pcl_fail(const char *fmt, ...)

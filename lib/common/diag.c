@@ -12,13 +12,18 @@ void pcl_diag_set(struct pcl_diag *d, const char *file, unsigned line, const cha
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	pcl_diag_vset(d, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void pcl_diag_vset(struct pcl_diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
+{
 	if (d == NULL)
 		return;
 	snprintf(d->file, sizeof(d->file), "%s", file ? file : "<input>");
 	d->line = line;
-	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
-	va_end(ap);
 }
 
 void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len)

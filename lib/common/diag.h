@@ -6,6 +6,7 @@
 #ifndef PCL_DIAG_H
 #define PCL_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define PCL_DIAG_MSG_MAX 256
@@ -18,7 +19,10 @@ struct pcl_diag {
 
 /* Set a diagnostic; a NULL diag is allowed and ignored. */
 void pcl_diag_set(struct pcl_diag *d, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
+
+void pcl_diag_vset(struct pcl_diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Format as "file:line: message" (or "file: message" when line is 0). */
 void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len);

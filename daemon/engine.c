@@ -1,0 +1,316 @@
+/*
+ * engine.c - the portcullisd engine: set-up, privilege drop, event loop, device
+ * table, audit records and requests to the parent. Linked by portcullisd (engine
+ * role, unprivileged). Inputs: udev events and sysfs (device-controlled strings and
+ * descriptors, parsed by lib/usb), the rule file, control-socket clients.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libudev.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "engine_audit.h"
+#include "ipc.h"
+#include "jsonx.h"
+#include "log.h"
+
+struct engine {
+	const struct conf *conf;
+	int ipc_fd;
+	uint32_t next_id;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	struct rules *rules;
+	struct eaudit *audit;
+	struct control *ctl;
+	char host[256];
+	struct dev_entry devs[ENGINE_MAX_DEVICES];
+};
+
+const struct conf *engine_conf(const struct engine *e)
+{
+	return e->conf;
+}
+
+const struct rules *engine_rules(const struct engine *e)
+{
+	return e->rules;
+}
+
+struct udev *engine_udev(const struct engine *e)
+{
+	return e->udev;
+}
+
+struct dev_entry *engine_find(struct engine *e, const char *sysname)
+{
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
+		if (e->devs[i].used && strcmp(e->devs[i].id.sysname, sysname) == 0)
+			return &e->devs[i];
+	return NULL;
+}
+
+struct dev_entry *engine_add(struct engine *e, const char *sysname)
+{
+	struct dev_entry *d = engine_find(e, sysname);
+
+	for (size_t i = 0; d == NULL && i < ENGINE_MAX_DEVICES; i++)
+		if (!e->devs[i].used)
+			d = &e->devs[i];
+	if (d == NULL)
+		return NULL;
+	memset(d, 0, sizeof(*d));
+	d->used = true;
+	snprintf(d->id.sysname, sizeof(d->id.sysname), "%s", sysname);
+	return d;
+}
+
+void engine_forget(struct engine *e, struct dev_entry *d)
+{
+	(void)e;
+	memset(d, 0, sizeof(*d));
+}
+
+const struct dev_entry *engine_device_at(const struct engine *e, size_t i)
+{
+	if (i >= ENGINE_MAX_DEVICES)
+		return (const struct dev_entry *)-1;
+	return e->devs[i].used ? &e->devs[i] : NULL;
+}
+
+int engine_request(struct engine *e, struct ipc_msg *req)
+{
+	struct ipc_msg res;
+	int rc;
+
+	req->id = ++e->next_id;
+	if ((rc = ipc_send(e->ipc_fd, req)) != 0) {
+		log_err("cannot reach the parent: %s", strerror(-rc));
+		exit(1); /* without the parent nothing can be decided: restart cleanly */
+	}
+	if ((rc = ipc_recv(e->ipc_fd, &res)) != 0 || res.type != IPC_RESULT || res.id != req->id) {
+		log_err("bad answer from the parent: %s",
+			rc ? strerror(-rc) : "unexpected message");
+		exit(1);
+	}
+	return res.u.result.err;
+}
+
+static const char *const state_names[] = {"deciding", "allowed", "blocked", "rejected"};
+
+struct json_object *engine_device_json(const struct dev_entry *d)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[16];
+
+	if (o == NULL)
+		return NULL;
+	jsonx_set_str(o, "volume.bus_type", d->bus);
+	jsonx_set_str(o, "volume.device_name", d->id.sysname);
+	if (!d->medium) {
+		snprintf(buf, sizeof(buf), "%04x", d->id.vid);
+		jsonx_set_str(o, "volume.vendor_id", buf);
+		snprintf(buf, sizeof(buf), "%04x", d->id.pid);
+		jsonx_set_str(o, "volume.product_id", buf);
+	}
+	jsonx_set_str(o, "volume.vendor_name", d->id.manufacturer);
+	jsonx_set_str(o, "volume.product_name", d->id.product);
+	jsonx_set_str(o, "volume.serial_number", d->id.serial);
+	if (!d->medium) {
+		struct json_object *ifs = json_object_new_array();
+		for (size_t i = 0; ifs && i < d->id.n_ifaces; i++) {
+			const struct usbdev_iface *f = &d->id.ifaces[i];
+			char s[16];
+			snprintf(s, sizeof(s), "%02x:%02x:%02x", f->cls, f->subclass, f->protocol);
+			json_object_array_add(ifs, json_object_new_string(s));
+		}
+		jsonx_set(o, "usb.interfaces", ifs);
+		jsonx_set_str(o, "usb.hash", d->id.hash);
+		jsonx_set_str(o, "usb.parent_hash", d->id.parent_hash);
+		jsonx_set_str(o, "usb.port", d->id.sysname);
+		jsonx_set_str(o, "usb.connect_type", d->id.connect_type);
+	}
+	jsonx_set_str(o, "portcullis.state", state_names[d->state]);
+	jsonx_set_str(o, "rule.id", d->rule);
+	return o;
+}
+
+int engine_record(struct engine *e, const char *action, const char *outcome,
+		  const struct dev_entry *d, const char *reason, bool security)
+{
+	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
+	int rc;
+
+	if (rec == NULL)
+		return -ENOMEM;
+	jsonx_set_str(rec, "event.action", action);
+	jsonx_set_str(rec, "event.outcome", outcome);
+	jsonx_set_str(rec, "event.kind", "event");
+	if (reason != NULL)
+		jsonx_set_str(rec, "event.reason", reason);
+	rc = eaudit_append(e->audit, rec, security);
+	if (rc != 0)
+		log_err("audit trail not written (%s): failing closed", strerror(-rc));
+	else
+		control_broadcast(e->ctl, rec);
+	json_object_put(rec);
+	return rc;
+}
+
+static int load_rules(struct engine *e)
+{
+	struct pcl_diag diags[16];
+	size_t n = 0;
+	struct rules *r = NULL;
+	char msg[600];
+
+	if (rules_load_file(e->conf->rules, &r, diags, 16, &n) != 0) {
+		for (size_t i = 0; i < n && i < 16; i++) {
+			pcl_diag_format(&diags[i], msg, sizeof(msg));
+			log_err("%s", msg);
+		}
+		return -1;
+	}
+	rules_free(&e->rules);
+	e->rules = r;
+	log_info("%zu rules loaded from %s", rules_count(r), e->conf->rules);
+	return 0;
+}
+
+static int drop_privileges(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0) {
+		log_err("cannot drop privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && setuid(0) == 0) {
+		log_err("privileges could be regained: refusing to run");
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		log_err("no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void handle_uevent(struct engine *e)
+{
+	errno = 0;
+	struct udev_device *dev = udev_monitor_receive_device(e->mon);
+	if (dev == NULL) {
+		if (errno == ENOBUFS) {
+			log_warn("uevents were lost (ENOBUFS): rescanning every device");
+			engine_rescan(e, false);
+		}
+		return;
+	}
+	const char *subsystem = udev_device_get_subsystem(dev);
+	const char *action = udev_device_get_action(dev);
+	if (subsystem && action && strcmp(subsystem, "usb") == 0)
+		engine_usb_event(e, dev, action, false);
+	else if (subsystem && action && strcmp(subsystem, "block") == 0)
+		engine_block_event(e, dev, action);
+	udev_device_unref(dev);
+}
+
+static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
+{
+	int rc;
+
+	e->conf = c;
+	e->ipc_fd = ipc_fd;
+	if (gethostname(e->host, sizeof(e->host)) != 0)
+		strcpy(e->host, "unknown");
+	/* Resources first, then the privilege drop, then the first untrusted byte. */
+	e->udev = udev_new();
+	e->mon = e->udev ? udev_monitor_new_from_netlink(e->udev, "udev") : NULL;
+	if (e->mon == NULL ||
+	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "usb", NULL) ||
+	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "block", "disk") ||
+	    udev_monitor_enable_receiving(e->mon) != 0) {
+		log_err("cannot follow udev events");
+		return -1;
+	}
+	udev_monitor_set_receive_buffer_size(e->mon, 4 * 1024 * 1024);
+	if (drop_privileges(uid, gid) != 0)
+		return -1;
+	if ((rc = eaudit_open(&e->audit, c->audit_log, e->host)) != 0) {
+		log_err("cannot open the audit trail in %s: %s", c->audit_log, strerror(-rc));
+		return -1;
+	}
+	if (load_rules(e) != 0)
+		return -1;
+	if (control_open(&e->ctl, c->control_socket, e) != 0)
+		return -1;
+	return 0;
+}
+
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
+{
+	static struct engine eng;
+	struct engine *e = &eng;
+	sigset_t mask;
+
+	log_set_role("engine");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sigfd < 0 || setup(e, c, ipc_fd, uid, gid) != 0)
+		return 1;
+	struct ipc_msg hello = {.type = IPC_HELLO, .u.hello.pid = (uint32_t)getpid()};
+	if (ipc_send(ipc_fd, &hello) != 0)
+		return 1;
+	engine_record(e, "service-started", "success", NULL, NULL, true);
+	engine_rescan(e, true);
+
+	for (;;) {
+		struct pollfd p[3 + ENGINE_MAX_CLIENTS];
+		size_t n = 0;
+		p[n++] = (struct pollfd){sigfd, POLLIN, 0};
+		p[n++] = (struct pollfd){udev_monitor_get_fd(e->mon), POLLIN, 0};
+		p[n++] = (struct pollfd){ipc_fd, POLLIN, 0};
+		size_t nctl = control_pollfds(e->ctl, p + n, ENGINE_MAX_CLIENTS);
+		if (poll(p, n + nctl, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGTERM) {
+					engine_record(e, "service-stopped", "success", NULL, NULL,
+						      true);
+					return 0;
+				}
+				if (si.ssi_signo == SIGHUP && load_rules(e) == 0)
+					engine_record(e, "policy-changed", "success", NULL,
+						      e->conf->rules, true);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			log_err("unexpected message or hang-up from the parent");
+			return 1;
+		}
+		if (p[1].revents & POLLIN)
+			handle_uevent(e);
+		control_service(e->ctl, p + n, nctl);
+	}
+}

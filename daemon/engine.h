@@ -1,0 +1,75 @@
+/*
+ * engine.h - the unprivileged engine of portcullisd: follows udev events, reads
+ * device identities, decides by the rules, writes the audit trail, serves the
+ * control socket, and asks the parent to carry out each decision.
+ */
+#ifndef PCL_DAEMON_ENGINE_H
+#define PCL_DAEMON_ENGINE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "rules.h"
+#include "usbdev.h"
+
+#define ENGINE_MAX_DEVICES 256
+#define ENGINE_MAX_CLIENTS 16
+
+enum dev_state {
+	DEV_PENDING, /* identity read, decision not yet taken */
+	DEV_ALLOWED,
+	DEV_BLOCKED,
+	DEV_REJECTED,
+};
+
+struct dev_entry {
+	bool used;
+	bool medium;	  /* a non-USB removable medium (block layer) */
+	struct usbdev id; /* for a medium: sysname, product, manufacturer, serial */
+	uint16_t busnum, devnum;
+	enum dev_state state;
+	char rule[512]; /* "file:line: text" or "no-match" or a setting */
+	uint64_t iface_allow;
+	char bus[8]; /* "usb", "mmc", "ata" */
+};
+
+struct engine;
+
+/* The engine process: returns its exit status. ipc_fd is its end of the socketpair. */
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid);
+
+/* Ask the parent to carry out a request; 0 or the parent's negative errno. */
+struct ipc_msg;
+int engine_request(struct engine *e, struct ipc_msg *req);
+
+/* The device table. */
+struct dev_entry *engine_find(struct engine *e, const char *sysname);
+struct dev_entry *engine_add(struct engine *e, const char *sysname);
+void engine_forget(struct engine *e, struct dev_entry *d);
+/* Slot i of the table: NULL when unused, (void *)-1 past the end. */
+const struct dev_entry *engine_device_at(const struct engine *e, size_t i);
+
+/* Record an event in the audit trail (fills the device fields from d when non-NULL),
+ * and tell watching clients. 0 or negative errno: the caller then fails closed. */
+int engine_record(struct engine *e, const char *action, const char *outcome,
+		  const struct dev_entry *d, const char *reason, bool security);
+
+/* JSON description of a device (identity, state, rule), for records and clients. */
+struct json_object *engine_device_json(const struct dev_entry *d);
+
+/* engine_usb.c: USB devices and interfaces. */
+struct udev_device;
+void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
+/* engine_block.c: removable media that do not come through USB. */
+void engine_block_event(struct engine *e, struct udev_device *dev, const char *action);
+/* Full rescan of sysfs (at start, and after a lost uevent). */
+void engine_rescan(struct engine *e, bool at_start);
+
+const struct conf *engine_conf(const struct engine *e);
+const struct rules *engine_rules(const struct engine *e);
+struct udev *engine_udev(const struct engine *e);
+
+#endif

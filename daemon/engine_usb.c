@@ -1,0 +1,299 @@
+/*
+ * engine_usb.c - decisions for USB devices and their interfaces.
+ * Linked by the engine. A device's identity comes from sysfs through lib/usb (the
+ * strings and descriptors are written by the device itself: untrusted, parsed by
+ * usbdesc_parse); the decision comes from the rule set; the record is written
+ * before the parent is asked to act on it, and a failed record means no access.
+ */
+#include <errno.h>
+#include <libudev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ipc.h"
+#include "log.h"
+#include "sysfs.h"
+
+static const char *const target_actions[] = {
+    [RULES_ALLOW] = "device-allowed",
+    [RULES_BLOCK] = "device-blocked",
+    [RULES_REJECT] = "device-rejected",
+};
+
+static void dev_ref(const struct dev_entry *d, struct ipc_device_ref *r)
+{
+	snprintf(r->name, sizeof(r->name), "%s", d->id.sysname);
+	r->busnum = d->busnum;
+	r->devnum = d->devnum;
+}
+
+static int read_authorized(const char *syspath)
+{
+	unsigned long v;
+
+	return sysfs_read_uint(syspath, "authorized", &v) == 0 ? (int)v : -1;
+}
+
+/* An interface (config, number) is authorised only if every alternate setting of it
+ * is allowed: a driver may switch alternate settings after binding. */
+static bool iface_allowed(const struct dev_entry *d, unsigned cfg, unsigned num)
+{
+	bool seen = false;
+
+	for (size_t i = 0; i < d->id.n_ifaces && i < 64; i++) {
+		const struct usbdev_iface *f = &d->id.ifaces[i];
+		if (f->config_value != cfg || f->number != num)
+			continue;
+		seen = true;
+		if (!(d->iface_allow & (UINT64_C(1) << i)))
+			return false;
+	}
+	return seen;
+}
+
+static void decide_interface(struct engine *e, struct dev_entry *d, const char *ifsyspath,
+			     const char *ifname)
+{
+	char devpath[512], buf[8], *end;
+	unsigned long cfg;
+
+	/* bConfigurationValue is decimal, bInterfaceNumber hexadecimal in sysfs. */
+	snprintf(devpath, sizeof(devpath), "%s/..", ifsyspath);
+	if (sysfs_read_uint(devpath, "bConfigurationValue", &cfg) != 0 ||
+	    sysfs_read(ifsyspath, "bInterfaceNumber", buf, sizeof(buf)) != 0)
+		return; /* unreadable: the interface stays de-authorised */
+	unsigned long num = strtoul(buf, &end, 16);
+	if (end == buf || *end != '\0')
+		return;
+	bool allow = d->state == DEV_ALLOWED && iface_allowed(d, (unsigned)cfg, (unsigned)num);
+	if (!allow) {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "interface %s is not allowed by the rule", ifname);
+		engine_record(e, "interface-blocked", "success", d, reason, false);
+		if (read_authorized(ifsyspath) == 0)
+			return; /* held back by interface_authorized_default=0 already */
+	}
+	struct ipc_msg req = {.type = IPC_IFACE_AUTHORIZE};
+	dev_ref(d, &req.u.iface.dev);
+	snprintf(req.u.iface.iface, sizeof(req.u.iface.iface), "%s", ifname);
+	req.u.iface.value = allow ? 1 : 0;
+	int rc = engine_request(e, &req);
+	if (rc != 0)
+		log_warn("%s: interface %s not %s: %s", d->id.sysname, ifname,
+			 allow ? "authorised" : "de-authorised", strerror(-rc));
+}
+
+/* Bring the interfaces that already exist in sysfs in line with the decision. */
+static void decide_existing_interfaces(struct engine *e, struct dev_entry *d, const char *syspath)
+{
+	struct udev_enumerate *en = udev_enumerate_new(engine_udev(e));
+	struct udev_device *parent = udev_device_new_from_syspath(engine_udev(e), syspath);
+
+	if (en && parent && udev_enumerate_add_match_parent(en, parent) == 0 &&
+	    udev_enumerate_add_match_property(en, "DEVTYPE", "usb_interface") == 0 &&
+	    udev_enumerate_scan_devices(en) == 0) {
+		struct udev_list_entry *it;
+		udev_list_entry_foreach(it, udev_enumerate_get_list_entry(en))
+		{
+			const char *p = udev_list_entry_get_name(it);
+			const char *name = strrchr(p, '/');
+			name = name ? name + 1 : p;
+			char prefix[80];
+			snprintf(prefix, sizeof(prefix), "%s:", d->id.sysname);
+			if (strncmp(name, prefix, strlen(prefix)) == 0)
+				decide_interface(e, d, p, name);
+		}
+	}
+	udev_device_unref(parent);
+	udev_enumerate_unref(en);
+}
+
+static void set_rule_text(struct dev_entry *d, const struct rules_decision *dec)
+{
+	if (dec->matched)
+		snprintf(d->rule, sizeof(d->rule), "%s:%u: %s", dec->file, dec->line, dec->text);
+	else
+		snprintf(d->rule, sizeof(d->rule), "no-match");
+}
+
+static void decide_device(struct engine *e, const char *syspath, const char *sysname, bool at_start)
+{
+	struct pcl_diag diag = {0};
+	struct usbdev id;
+	struct rules_decision dec = {.target = RULES_BLOCK};
+	unsigned long busnum = 0, devnum = 0;
+	int rc = usbdev_from_sysfs(syspath, &id, &diag);
+
+	if (rc == 0 && id.is_root_hub)
+		return; /* root hubs are gated (authorized_default), never decided */
+	struct dev_entry *d = engine_add(e, sysname);
+	if (d == NULL) {
+		log_err("%s: device table full: left blocked", sysname);
+		return;
+	}
+	sysfs_read_uint(syspath, "busnum", &busnum);
+	sysfs_read_uint(syspath, "devnum", &devnum);
+	d->busnum = (uint16_t)busnum;
+	d->devnum = (uint16_t)devnum;
+	strcpy(d->bus, "usb");
+	if (rc != 0) {
+		char msg[400];
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		snprintf(d->id.sysname, sizeof(d->id.sysname), "%s", sysname);
+		d->state = DEV_BLOCKED;
+		snprintf(d->rule, sizeof(d->rule), "unreadable-identity");
+		engine_record(e, "device-blocked", "failure", d, msg, false);
+		log_warn("%s: identity unreadable (%s): left blocked", sysname, msg);
+		goto apply;
+	}
+	d->id = id;
+	engine_record(e, "device-inserted", "success", d, at_start ? "present at start" : NULL,
+		      false);
+	if (at_start && engine_conf(e)->present_devices != CONF_PRESENT_APPLY_POLICY) {
+		bool allow = engine_conf(e)->present_devices == CONF_PRESENT_ALLOW;
+		dec.target = allow ? RULES_ALLOW : RULES_BLOCK;
+		dec.iface_allow = allow ? ~UINT64_C(0) : 0;
+		snprintf(d->rule, sizeof(d->rule), "present-devices=%s", allow ? "allow" : "block");
+	} else {
+		rules_decide(engine_rules(e), &d->id, &dec);
+		set_rule_text(d, &dec);
+	}
+	d->state = dec.target == RULES_ALLOW	? DEV_ALLOWED
+		   : dec.target == RULES_REJECT ? DEV_REJECTED
+						: DEV_BLOCKED;
+	d->iface_allow = dec.target == RULES_ALLOW ? dec.iface_allow : 0;
+	if (engine_record(e, target_actions[dec.target], "success", d, NULL,
+			  dec.target == RULES_ALLOW) != 0) {
+		d->state = DEV_BLOCKED; /* no record, no access */
+		d->iface_allow = 0;
+	}
+apply:;
+	struct ipc_msg req = {0};
+	if (d->state == DEV_ALLOWED) {
+		req.type = IPC_DEV_AUTHORIZE;
+		dev_ref(d, &req.u.authorize.dev);
+		req.u.authorize.value = 1;
+	} else if (d->state == DEV_REJECTED) {
+		req.type = IPC_DEV_REMOVE;
+		dev_ref(d, &req.u.remove.dev);
+	} else if (read_authorized(syspath) != 0) {
+		req.type = IPC_DEV_AUTHORIZE; /* present and authorised: take it away */
+		dev_ref(d, &req.u.authorize.dev);
+		req.u.authorize.value = 0;
+	}
+	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
+		log_warn("%s: %s refused by the parent: %s", sysname, ipc_type_name(req.type),
+			 strerror(-rc));
+	if (d->state == DEV_ALLOWED)
+		decide_existing_interfaces(e, d, syspath);
+}
+
+static void device_changed(struct engine *e, struct dev_entry *d, const char *syspath)
+{
+	int authorized = read_authorized(syspath);
+
+	/* Kernels since 5.9 send "change" after our own write to authorized: a state that
+	 * matches the decision is that echo, and needs nothing. */
+	if (d->state == DEV_ALLOWED || authorized != 1)
+		return;
+	engine_record(e, "device-blocked", "success", d,
+		      "authorised behind the daemon's back: taken away again", true);
+	struct ipc_msg req = {.type = IPC_DEV_AUTHORIZE};
+	dev_ref(d, &req.u.authorize.dev);
+	req.u.authorize.value = 0;
+	engine_request(e, &req);
+}
+
+void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start)
+{
+	const char *syspath = udev_device_get_syspath(dev);
+	const char *sysname = udev_device_get_sysname(dev);
+	const char *devtype = udev_device_get_devtype(dev);
+
+	if (syspath == NULL || sysname == NULL || devtype == NULL ||
+	    ipc_name_valid(sysname, IPC_NAME_MAX) != 0)
+		return;
+	if (strcmp(devtype, "usb_interface") == 0) {
+		if (strcmp(action, "add") != 0 && strcmp(action, "change") != 0)
+			return;
+		char devname[IPC_NAME_MAX];
+		snprintf(devname, sizeof(devname), "%s", sysname);
+		char *colon = strchr(devname, ':');
+		if (colon == NULL)
+			return;
+		*colon = '\0';
+		struct dev_entry *d = engine_find(e, devname);
+		if (d != NULL && !d->medium)
+			decide_interface(e, d, syspath, sysname);
+		return;
+	}
+	if (strcmp(devtype, "usb_device") != 0)
+		return;
+	struct dev_entry *d = engine_find(e, sysname);
+	if (strcmp(action, "remove") == 0) {
+		if (d != NULL) {
+			engine_record(e, "device-removed", "success", d, NULL, false);
+			engine_forget(e, d);
+		}
+	} else if (strcmp(action, "add") == 0 || d == NULL) {
+		decide_device(e, syspath, sysname, at_start);
+	} else if (strcmp(action, "change") == 0) {
+		device_changed(e, d, syspath);
+	}
+}
+
+void engine_rescan(struct engine *e, bool at_start)
+{
+	struct udev_enumerate *en = udev_enumerate_new(engine_udev(e));
+	struct udev_list_entry *it;
+
+	/* Forget devices that went away while events were lost. */
+	for (size_t i = 0;; i++) {
+		const struct dev_entry *c = engine_device_at(e, i);
+		if (c == (const struct dev_entry *)-1)
+			break;
+		if (c == NULL || c->medium)
+			continue;
+		char path[128];
+		unsigned long v;
+		snprintf(path, sizeof(path), "%s/%s", SYSFS_USB_DEVICES, c->id.sysname);
+		if (sysfs_read_uint(path, "devnum", &v) != 0 || v != c->devnum) {
+			struct dev_entry *d = engine_find(e, c->id.sysname);
+			engine_record(e, "device-removed", "success", d, "found gone on rescan",
+				      false);
+			engine_forget(e, d);
+		}
+	}
+	if (en == NULL || udev_enumerate_add_match_subsystem(en, "usb") != 0 ||
+	    udev_enumerate_add_match_subsystem(en, "block") != 0 ||
+	    udev_enumerate_scan_devices(en) != 0) {
+		log_err("cannot enumerate devices");
+		udev_enumerate_unref(en);
+		return;
+	}
+	/* Devices first (the enumeration is in sysfs order: parents before children). */
+	udev_list_entry_foreach(it, udev_enumerate_get_list_entry(en))
+	{
+		struct udev_device *dev =
+		    udev_device_new_from_syspath(engine_udev(e), udev_list_entry_get_name(it));
+		if (dev == NULL)
+			continue;
+		const char *subsystem = udev_device_get_subsystem(dev);
+		const char *devtype = udev_device_get_devtype(dev);
+		const char *sysname = udev_device_get_sysname(dev);
+		if (subsystem && strcmp(subsystem, "usb") == 0 && devtype &&
+		    strcmp(devtype, "usb_device") == 0 && sysname) {
+			struct dev_entry *d = engine_find(e, sysname);
+			if (d == NULL)
+				engine_usb_event(e, dev, "add", at_start);
+			else
+				device_changed(e, d, udev_device_get_syspath(dev));
+		} else if (subsystem && strcmp(subsystem, "block") == 0) {
+			engine_block_event(e, dev, "add");
+		}
+		udev_device_unref(dev);
+	}
+	udev_enumerate_unref(en);
+}

@@ -1,0 +1,32 @@
+/*
+ * parent.h - the root parent of portcullisd: gates the root hubs, runs the engine,
+ * and carries out the engine's requests after re-checking each one.
+ */
+#ifndef PCL_DAEMON_PARENT_H
+#define PCL_DAEMON_PARENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "ipc.h"
+
+#define PARENT_MAX_AUTHORIZED 512
+
+/* The parent's own table: devices it authorised, by name and bus/dev number. */
+struct parent_table {
+	struct ipc_device_ref dev[PARENT_MAX_AUTHORIZED];
+	size_t n;
+};
+
+/* Run until SIGTERM/SIGINT; returns the process exit status. */
+int parent_run(const struct conf *c);
+
+/* Write authorized_default (and interface_authorized_default) on every root hub. */
+int parent_gate_root_hubs(const struct conf *c);
+
+/* Carry out one engine request after re-checking it; returns 0 or negative errno,
+ * which goes back to the engine in IPC_RESULT. */
+int parent_handle(struct parent_table *t, const struct ipc_msg *req);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * parent_requests.c - the root parent's handling of engine requests.
+ * Linked by portcullisd (parent). Requests come from the unprivileged engine and are
+ * not trusted: ipc_decode() already validated names; here every request is re-checked
+ * against sysfs and the parent's own table before anything is written. Writes that
+ * only take access away (authorized=0, remove, detach of a removable medium) are
+ * always allowed for a valid device; writes that grant access need the device to
+ * be the one the engine saw (bus and device number) and, for interfaces, a device
+ * this parent authorised itself.
+ */
+#include "parent.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sysfs.h"
+
+static int dev_dir(char *out, size_t len, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", SYSFS_USB_DEVICES, name);
+
+	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+/* Is this the device the engine decided about, and not a root hub or interface? */
+static int check_device(const struct ipc_device_ref *d, char *dir, size_t len)
+{
+	unsigned long busnum, devnum;
+	int rc;
+
+	if (strchr(d->name, ':') != NULL || strncmp(d->name, "usb", 3) == 0)
+		return -EINVAL; /* an interface, or a root hub: never through this path */
+	if ((rc = dev_dir(dir, len, d->name)) != 0)
+		return rc;
+	if ((rc = sysfs_read_uint(dir, "busnum", &busnum)) != 0 ||
+	    (rc = sysfs_read_uint(dir, "devnum", &devnum)) != 0)
+		return rc == -ENOENT ? -ENODEV : rc;
+	if (busnum != d->busnum || devnum != d->devnum)
+		return -ESTALE; /* unplugged and something else took its place */
+	return 0;
+}
+
+static ssize_t table_find(const struct parent_table *t, const struct ipc_device_ref *d)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->dev[i].name, d->name) == 0 && t->dev[i].busnum == d->busnum &&
+		    t->dev[i].devnum == d->devnum)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void table_forget_name(struct parent_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n;)
+		if (strcmp(t->dev[i].name, name) == 0)
+			t->dev[i] = t->dev[--t->n];
+		else
+			i++;
+}
+
+static int table_add(struct parent_table *t, const struct ipc_device_ref *d)
+{
+	table_forget_name(t, d->name);
+	if (t->n == PARENT_MAX_AUTHORIZED)
+		return -ENOSPC;
+	t->dev[t->n++] = *d;
+	return 0;
+}
+
+static int do_authorize(struct parent_table *t, const struct ipc_device_ref *d, uint8_t value)
+{
+	char dir[256];
+	int rc = check_device(d, dir, sizeof(dir));
+
+	if (rc != 0)
+		return rc;
+	if (value == 1 && (rc = table_add(t, d)) != 0)
+		return rc;
+	if (value == 0)
+		table_forget_name(t, d->name);
+	rc = sysfs_write(dir, "authorized", value ? "1" : "0");
+	if (rc != 0 && value == 1)
+		table_forget_name(t, d->name);
+	return rc;
+}
+
+static int do_iface(struct parent_table *t, const struct ipc_msg *req)
+{
+	const char *iface = req->u.iface.iface, *dev = req->u.iface.dev.name;
+	size_t n = strlen(dev);
+	char dir[256];
+	int rc;
+
+	if (strncmp(iface, dev, n) != 0 || iface[n] != ':')
+		return -EINVAL; /* interface of another device */
+	if (req->u.iface.value == 1 && table_find(t, &req->u.iface.dev) < 0)
+		return -EPERM; /* only interfaces of devices this parent authorised */
+	if ((rc = check_device(&req->u.iface.dev, dir, sizeof(dir))) != 0)
+		return rc;
+	if ((rc = dev_dir(dir, sizeof(dir), iface)) != 0)
+		return rc;
+	return sysfs_write(dir, "authorized", req->u.iface.value ? "1" : "0");
+}
+
+static int do_remove(struct parent_table *t, const struct ipc_device_ref *d)
+{
+	char dir[256];
+	int rc = check_device(d, dir, sizeof(dir));
+
+	if (rc != 0)
+		return rc;
+	table_forget_name(t, d->name);
+	return sysfs_write(dir, "remove", "1");
+}
+
+/* The device a block disk belongs to: realpath of /sys/class/block/NAME is
+ * ".../<device>/block/NAME", so the device directory is two levels up. */
+static int medium_device_dir(const char *name, char *out, size_t len)
+{
+	char link[300], *real;
+
+	snprintf(link, sizeof(link), "%s/%s", SYSFS_BLOCK, name);
+	if ((real = realpath(link, NULL)) == NULL)
+		return errno == ENOENT ? -ENODEV : -errno;
+	char *slash = strrchr(real, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	slash = strrchr(real, '/');
+	int ok = slash != NULL && strcmp(slash, "/block") == 0;
+	if (ok)
+		*slash = '\0';
+	ok = ok && strlen(real) < len;
+	if (ok)
+		strcpy(out, real);
+	free(real);
+	return ok ? 0 : -EINVAL;
+}
+
+static int do_detach(const struct ipc_msg *req)
+{
+	const char *name = req->u.detach.name;
+	char dir[256], devdir[512];
+	unsigned long removable = 0;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/%s", SYSFS_BLOCK, name);
+	if ((rc = medium_device_dir(name, devdir, sizeof(devdir))) != 0)
+		return rc;
+	if (req->u.detach.how == IPC_DETACH_SCSI_DELETE) {
+		/* Never the system disk: only media the kernel calls removable. */
+		if ((rc = sysfs_read_uint(dir, "removable", &removable)) != 0)
+			return rc;
+		if (removable != 1)
+			return -EPERM;
+		return sysfs_write(devdir, "delete", "1");
+	}
+	/* MMC: only an SD card is detached. An eMMC boot disk is an mmcblk "MMC" card
+	 * and is refused, whatever the engine asks. */
+	char type[16];
+	if (strncmp(name, "mmcblk", 6) != 0)
+		return -EINVAL;
+	if ((rc = sysfs_read(devdir, "type", type, sizeof(type))) != 0)
+		return rc;
+	if (strcmp(type, "SD") != 0)
+		return -EPERM;
+	const char *card = strrchr(devdir, '/') + 1;
+	if (ipc_name_valid(card, IPC_NAME_MAX) != 0)
+		return -EINVAL;
+	return sysfs_write("/sys/bus/mmc/drivers/mmcblk", "unbind", card);
+}
+
+int parent_handle(struct parent_table *t, const struct ipc_msg *req)
+{
+	switch (req->type) {
+	case IPC_DEV_AUTHORIZE:
+		return do_authorize(t, &req->u.authorize.dev, req->u.authorize.value);
+	case IPC_IFACE_AUTHORIZE:
+		return do_iface(t, req);
+	case IPC_DEV_REMOVE:
+		return do_remove(t, &req->u.remove.dev);
+	case IPC_MEDIUM_DETACH:
+		return do_detach(req);
+	default:
+		return -EINVAL;
+	}
+}

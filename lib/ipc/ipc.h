@@ -1,0 +1,89 @@
+/*
+ * ipc.h - typed, versioned, bounds-checked messages between the portcullisd parent
+ * (root) and its unprivileged engine. Linked by both. Every byte received is
+ * untrusted: ipc_decode() validates the header, the length for the type and every
+ * string field (NUL-terminated, restricted alphabet) before anything reads it.
+ * A message that fails to decode is fatal for the sender: the receiver drops the
+ * connection (and the parent restarts the engine).
+ */
+#ifndef PCL_IPC_H
+#define PCL_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_MAGIC   0x5043u /* "PC" */
+#define IPC_VERSION 1u
+
+/* Sysfs kernel names: "1-2.3", "1-2.3:1.0", "usb1", "sr0", "mmc0:0001". */
+#define IPC_NAME_MAX 64
+#define IPC_MSG_MAX  256 /* upper bound of any encoded message */
+
+enum ipc_type {
+	IPC_HELLO = 1,	     /* engine -> parent: ready to decide */
+	IPC_DEV_AUTHORIZE,   /* engine -> parent: write a USB device's authorized */
+	IPC_IFACE_AUTHORIZE, /* engine -> parent: write a USB interface's authorized */
+	IPC_DEV_REMOVE,	     /* engine -> parent: write a USB device's remove (reject) */
+	IPC_MEDIUM_DETACH,   /* engine -> parent: make a non-USB medium unreachable */
+	IPC_RESULT,	     /* parent -> engine: outcome of one request */
+	IPC_TYPE_END,
+};
+
+/* How the parent makes a non-USB removable medium unreachable. */
+enum ipc_detach {
+	IPC_DETACH_SCSI_DELETE = 1, /* write 1 to .../device/delete (SATA/SCSI optical, card) */
+	IPC_DETACH_MMC_UNBIND = 2,  /* unbind the mmc card from the mmcblk driver */
+};
+
+struct ipc_device_ref {
+	char name[IPC_NAME_MAX]; /* sysfs kernel name */
+	uint16_t busnum;	 /* re-checked by the parent: the device the engine saw */
+	uint16_t devnum;
+};
+
+struct ipc_msg {
+	uint8_t type;
+	uint32_t id; /* request id, echoed by IPC_RESULT */
+	union {
+		struct {
+			uint32_t pid;
+		} hello;
+		struct {
+			struct ipc_device_ref dev;
+			uint8_t value; /* 0 or 1 */
+		} authorize;	       /* IPC_DEV_AUTHORIZE */
+		struct {
+			struct ipc_device_ref dev; /* the interface's device */
+			char iface[IPC_NAME_MAX];  /* "1-2:1.0" */
+			uint8_t value;
+		} iface;
+		struct {
+			struct ipc_device_ref dev;
+		} remove;
+		struct {
+			char name[IPC_NAME_MAX]; /* block device kernel name: "sr0", "mmcblk0" */
+			uint8_t how;		 /* enum ipc_detach */
+		} detach;
+		struct {
+			int32_t err; /* 0 or a negative errno */
+		} result;
+	} u;
+};
+
+/* Encode msg into buf; returns the length, or -EINVAL for an invalid message. */
+int ipc_encode(const struct ipc_msg *msg, uint8_t *buf, size_t len);
+
+/* Decode and validate; returns 0 or -EBADMSG / -EPROTO (version) / -EINVAL. */
+int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *msg);
+
+/* Send/receive one message on a SOCK_SEQPACKET socket; 0 or negative errno
+ * (-ECONNRESET when the peer closed). */
+int ipc_send(int fd, const struct ipc_msg *msg);
+int ipc_recv(int fd, struct ipc_msg *msg);
+
+/* Is s a valid sysfs kernel name for the given field (NUL within max, alphabet)? */
+int ipc_name_valid(const char *s, size_t max);
+
+const char *ipc_type_name(uint8_t type);
+
+#endif

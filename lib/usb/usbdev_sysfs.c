@@ -1,0 +1,327 @@
+/*
+ * usbdev_sysfs.c - a USB device's identity read from sysfs, and its
+ * USBGuard-compatible hash. Linked by the engine, the CLI and tests.
+ * Paths come from the kernel (or udev); attribute contents are partly
+ * device-controlled (strings, descriptors) and are length-checked here.
+ * Plain open/read/realpath only, so umockdev's preload can serve them.
+ */
+#include "usbdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define MAX_HUB_DEPTH 16
+
+static int hash_parts(const void *const *parts, const size_t *lens, size_t n, char out[48])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
+	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	if (!ok || mdlen != 32)
+		return -EIO;
+	EVP_EncodeBlock((unsigned char *)out, md, 32); /* 44 chars + NUL */
+	return 0;
+}
+
+int usbdev_hash_string(const char *s, char out[48])
+{
+	const void *parts[1] = {s};
+	size_t lens[1] = {strlen(s)};
+
+	return hash_parts(parts, lens, 1, out);
+}
+
+/* Linux root hubs (1d6b:0001..0003) are hashed with bcdDevice zeroed, as USBGuard does. */
+static bool is_linux_root_hub_desc(const uint8_t *d, size_t len)
+{
+	if (len < 18 || d[0] != 18 || d[1] != 1)
+		return false;
+	return d[8] == 0x6b && d[9] == 0x1d && d[11] == 0 && d[10] >= 1 && d[10] <= 3;
+}
+
+int usbdev_hash(const char *name, const char *vid, const char *pid, const char *serial,
+		const uint8_t *desc, size_t desc_len, char out[48])
+{
+	uint8_t devdesc[18];
+	const void *parts[6] = {name, vid, pid, serial, desc, NULL};
+	size_t lens[6] = {strlen(name), strlen(vid), strlen(pid), strlen(serial), desc_len, 0};
+
+	if (is_linux_root_hub_desc(desc, desc_len)) {
+		memcpy(devdesc, desc, sizeof(devdesc));
+		devdesc[12] = devdesc[13] = 0;
+		parts[4] = devdesc;
+		lens[4] = sizeof(devdesc);
+		parts[5] = desc + 18;
+		lens[5] = desc_len - 18;
+		return hash_parts(parts, lens, 6, out);
+	}
+	return hash_parts(parts, lens, 5, out);
+}
+
+/*
+ * Read a whole attribute file into buf (at most cap bytes). Returns the
+ * length, -ENOENT when absent, -EFBIG when longer than cap, or -errno.
+ */
+static ssize_t read_attr(const char *dir, const char *name, char *buf, size_t cap)
+{
+	char path[PATH_MAX];
+	size_t got = 0;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r = read(fd, buf + got, cap - got);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got == cap) {
+			char extra;
+
+			r = read(fd, &extra, 1);
+			close(fd);
+			return r > 0 ? -EFBIG : (ssize_t)got;
+		}
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+/*
+ * Read a text attribute as the kernel formats it ("value\n") into out
+ * (NUL-terminated, newline removed). Absent optional attributes give "".
+ */
+static int read_text(const char *dir, const char *name, bool optional, char *out, size_t outlen,
+		     struct pcl_diag *diag)
+{
+	char buf[USBDEV_STR_MAX + 2];
+	ssize_t n = read_attr(dir, name, buf, sizeof(buf));
+
+	out[0] = '\0';
+	if (n == -ENOENT && optional)
+		return 0;
+	if (n == -EFBIG || (n >= 0 && (size_t)n > outlen)) {
+		pcl_diag_set(diag, dir, 0, "attribute %s: value longer than %zu bytes", name,
+			     outlen - 1);
+		return -EINVAL;
+	}
+	if (n < 0) {
+		pcl_diag_set(diag, dir, 0, "attribute %s: %s", name, strerror((int)-n));
+		return (int)n;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if ((size_t)n >= outlen) {
+		pcl_diag_set(diag, dir, 0, "attribute %s: value longer than %zu bytes", name,
+			     outlen - 1);
+		return -EINVAL;
+	}
+	if (memchr(buf, '\0', (size_t)n) != NULL) {
+		pcl_diag_set(diag, dir, 0, "attribute %s: contains a NUL byte", name);
+		return -EINVAL;
+	}
+	memcpy(out, buf, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int parse_hex16(const char *s, uint16_t *out)
+{
+	unsigned v = 0;
+
+	if (strlen(s) != 4)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		v = v * 16 + d;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* Does the sysfs directory dir hold a usb_device (its uevent says DEVTYPE=usb_device)? */
+static bool is_usb_device_dir(const char *dir)
+{
+	char buf[4096];
+	ssize_t n = read_attr(dir, "uevent", buf, sizeof(buf) - 1);
+	const char *p;
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (p = buf; p != NULL && *p != '\0';) {
+		if (strncmp(p, "DEVTYPE=usb_device", 18) == 0 && (p[18] == '\n' || p[18] == '\0'))
+			return true;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *diag, int depth);
+
+static int read_identity(const char *abs, struct usbdev *dev, uint8_t *desc, struct pcl_diag *diag,
+			 int depth)
+{
+	char vid[8], pid[8], parent[PATH_MAX];
+	const char *slash = strrchr(abs, '/');
+	ssize_t dlen;
+	uint16_t v, p;
+	int rc;
+
+	if (slash == NULL || strlen(slash + 1) >= sizeof(dev->sysname)) {
+		pcl_diag_set(diag, abs, 0, "kernel name of the device is too long");
+		return -EINVAL;
+	}
+	snprintf(dev->sysname, sizeof(dev->sysname), "%s", slash + 1);
+
+	if ((rc = read_text(abs, "idVendor", false, vid, sizeof(vid), diag)) != 0 ||
+	    (rc = read_text(abs, "idProduct", false, pid, sizeof(pid), diag)) != 0 ||
+	    (rc = read_text(abs, "product", true, dev->product, sizeof(dev->product), diag)) != 0 ||
+	    (rc = read_text(abs, "manufacturer", true, dev->manufacturer, sizeof(dev->manufacturer),
+			    diag)) != 0 ||
+	    (rc = read_text(abs, "serial", true, dev->serial, sizeof(dev->serial), diag)) != 0 ||
+	    (rc = read_text(abs, "port/connect_type", true, dev->connect_type,
+			    sizeof(dev->connect_type), diag)) != 0)
+		return rc;
+	if (parse_hex16(vid, &v) != 0 || parse_hex16(pid, &p) != 0) {
+		pcl_diag_set(diag, abs, 0,
+			     "attribute idVendor/idProduct: \"%s:%s\" is not 4+4 hex digits", vid,
+			     pid);
+		return -EINVAL;
+	}
+
+	dlen = read_attr(abs, "descriptors", (char *)desc, USBDEV_DESC_MAX);
+	if (dlen < 0) {
+		pcl_diag_set(diag, abs, 0, "attribute descriptors: %s",
+			     dlen == -EFBIG ? "too large" : strerror((int)-dlen));
+		return dlen == -EFBIG ? -EINVAL : (int)dlen;
+	}
+	rc = usbdesc_parse(desc, (size_t)dlen, dev, diag);
+	if (rc != 0) {
+		char msg[PCL_DIAG_MSG_MAX];
+
+		if (diag != NULL) {
+			memcpy(msg, diag->msg, sizeof(msg));
+			msg[sizeof(msg) - 1] = '\0';
+			pcl_diag_set(diag, abs, 0, "descriptors: %.200s", msg);
+		}
+		return rc;
+	}
+	if (dev->vid != v || dev->pid != p) {
+		pcl_diag_set(diag, abs, 0,
+			     "attribute idVendor/idProduct %s:%s disagrees with the device "
+			     "descriptor (%04x:%04x)",
+			     vid, pid, dev->vid, dev->pid);
+		return -EINVAL;
+	}
+	rc = usbdev_hash(dev->product, vid, pid, dev->serial, desc, (size_t)dlen, dev->hash);
+	if (rc != 0)
+		return rc;
+
+	/* Parent: another USB device (a hub), or the host controller for a root hub. */
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - abs), abs);
+	dev->parent_sysname[0] = '\0';
+	if (is_usb_device_dir(parent)) {
+		struct usbdev *pd;
+
+		if (depth >= MAX_HUB_DEPTH) {
+			pcl_diag_set(diag, abs, 0, "more than %d hub tiers", MAX_HUB_DEPTH);
+			return -EINVAL;
+		}
+		pd = calloc(1, sizeof(*pd));
+		if (pd == NULL)
+			return -ENOMEM;
+		rc = from_sysfs(parent, pd, diag, depth + 1);
+		if (rc == 0) {
+			memcpy(dev->parent_hash, pd->hash, sizeof(dev->parent_hash));
+			snprintf(dev->parent_sysname, sizeof(dev->parent_sysname), "%s",
+				 pd->sysname);
+		}
+		free(pd);
+		dev->is_root_hub = false;
+		return rc;
+	}
+	dev->is_root_hub = true;
+	/* USBGuard hashes the parent's path relative to /sys, e.g. "/devices/pci0000:00/..." */
+	return usbdev_hash_string(parent + 4, dev->parent_hash);
+}
+
+static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *diag, int depth)
+{
+	char abs[PATH_MAX];
+	struct usbdev *dev;
+	uint8_t *desc;
+	int rc;
+
+	if (syspath == NULL || out == NULL) {
+		pcl_diag_set(diag, "<sysfs>", 0, "no device path");
+		return -EINVAL;
+	}
+	if (realpath(syspath, abs) == NULL) {
+		rc = -errno;
+		pcl_diag_set(diag, syspath, 0, "%s", strerror(errno));
+		return rc;
+	}
+	if (strncmp(abs, "/sys/devices/", 13) != 0) {
+		pcl_diag_set(diag, syspath, 0, "not a device under /sys/devices (resolves to %s)",
+			     abs);
+		return -EINVAL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	desc = malloc(USBDEV_DESC_MAX);
+	if (dev == NULL || desc == NULL) {
+		free(dev);
+		free(desc);
+		return -ENOMEM;
+	}
+	rc = read_identity(abs, dev, desc, diag, depth);
+	if (rc == 0)
+		*out = *dev;
+	free(desc);
+	free(dev);
+	return rc;
+}
+
+int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
+{
+	return from_sysfs(syspath, dev, diag, 0);
+}

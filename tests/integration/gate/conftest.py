@@ -1,0 +1,16 @@
+"""pytest fixtures for the gate tests: one simulated PC per test."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+
+@pytest.fixture
+def pc():
+    tb = harness.Testbed()
+    tb.add("pc-xhci.umockdev")
+    yield tb
+    tb.close()

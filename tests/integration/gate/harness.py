@@ -1,0 +1,238 @@
+"""Test bed for portcullisd under umockdev: a simulated council PC.
+
+Loads umockdev device files, plugs and unplugs devices with real uevents, runs the
+staged portcullisd with umockdev's preload so the real libudev code path and real
+sysfs writes are exercised, and stands in for the kernel where umockdev does not
+(interfaces appear only after a device is authorised, as the kernel does it).
+Run the interpreter under `umockdev-wrapper`.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import gi
+
+gi.require_version("UMockdev", "1.0")
+from gi.repository import UMockdev  # noqa: E402
+
+PREFIX = os.environ.get("PCL_PREFIX", "")
+SOURCE = os.environ.get("PCL_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
+FIXTURES = os.path.join(SOURCE, "tests/data/devices")
+DAEMON = os.path.join(PREFIX, "sbin/portcullisd")
+CLI = os.path.join(PREFIX, "bin/portcullis")
+
+
+def parse_umockdev(text):
+    """Split a umockdev-record file into [(syspath, block_text, props)] in file order."""
+    blocks, cur = [], []
+    for line in text.splitlines():
+        if line.startswith("P: ") and cur:
+            blocks.append(cur)
+            cur = []
+        if line.strip() or cur:
+            cur.append(line)
+    if cur:
+        blocks.append(cur)
+    out = []
+    for b in blocks:
+        path = b[0][3:].strip()
+        props = dict(l[3:].split("=", 1) for l in b if l.startswith("E: ") and "=" in l)
+        out.append(("/sys" + path, "\n".join(b) + "\n", props))
+    return out
+
+
+def set_attr_text(text, name, value):
+    """Set attribute `name` in a umockdev block (values end in a literal \\n)."""
+    line = "A: %s=%s\\n" % (name, value)
+    pat = re.compile(r"^A: %s=.*$" % re.escape(name), re.M)
+    if pat.search(text):
+        return pat.sub(lambda m: line, text)
+    return text.rstrip("\n") + "\n" + line + "\n"
+
+
+class Testbed:
+    def __init__(self):
+        self.tb = UMockdev.Testbed.new()
+        self.root = self.tb.get_root_dir()
+        os.chmod(self.root, 0o777)  # the engine runs as nobody and listens for uevents here
+        self.work = tempfile.mkdtemp(prefix="pcl-gate-")
+        os.chmod(self.work, 0o755)
+        self.daemon = None
+        self.held = {}  # device syspath -> interface blocks waiting for authorisation
+
+    # -- devices -------------------------------------------------------------
+    def fixture(self, name):
+        with open(os.path.join(FIXTURES, name)) as f:
+            return parse_umockdev(f.read())
+
+    def add(self, name, plug=False):
+        """Load a fixture. Present at start (plug=False): as recorded, authorised. Plugged
+        later: a USB device arrives with authorized = its root hub's authorized_default,
+        and its interfaces are held back until it is authorised, as the kernel does."""
+        added = []
+        for syspath, text, props in self.fixture(name):
+            if plug and props.get("DEVTYPE") == "usb_device":
+                hub = self.root_hub(syspath)
+                default = self.attr(hub, "authorized_default") if hub else "1"
+                text = set_attr_text(text, "authorized", "1" if default == "1" else "0")
+            if props.get("DEVTYPE") == "usb_device" and "A: remove=" not in text:
+                text = set_attr_text(text, "remove", "")  # the kernel's write-only file
+            if props.get("DEVTYPE") == "usb_interface":
+                dev = syspath.rsplit("/", 1)[0]
+                if self.attr(dev, "authorized") == "0":
+                    self.held.setdefault(dev, []).append((syspath, text))
+                    continue
+            self.tb.add_from_string(text)  # umockdev announces it with an "add" uevent
+            added.append(syspath)
+        return added
+
+    def unplug(self, syspath):
+        for p in sorted(self.children(syspath), key=len, reverse=True) + [syspath]:
+            self.tb.uevent(p, "remove")
+            self.tb.remove_device(p)
+        self.held.pop(syspath, None)
+
+    def children(self, syspath):
+        base = self.root + syspath
+        out = []
+        for d, subdirs, _ in os.walk(base):
+            for s in subdirs:
+                full = os.path.join(d, s)
+                if os.path.exists(os.path.join(full, "uevent")) and not os.path.islink(full):
+                    out.append(full[len(self.root):])
+        return out
+
+    def kernel_configure(self, dev):
+        """What the kernel does after authorized=1: create the interfaces (with
+        authorized = the root hub's interface_authorized_default) and announce them."""
+        for syspath, text in self.held.pop(dev, []):
+            default = self.attr(self.root_hub(dev), "interface_authorized_default") or "1"
+            text = set_attr_text(text, "authorized", default)
+            self.tb.add_from_string(text)
+
+    def root_hub(self, syspath):
+        parts = syspath.split("/")
+        for i, p in enumerate(parts):
+            if re.fullmatch(r"usb\d+", p):
+                return "/".join(parts[: i + 1])
+        return None
+
+    def attr(self, syspath, name):
+        try:
+            with open(self.root + syspath + "/" + name) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return None
+
+    def set_attr(self, syspath, name, value):
+        self.tb.set_attribute(syspath, name, value)
+
+    # -- daemon --------------------------------------------------------------
+    def config(self, rules, **extra):
+        rules_path = os.path.join(self.work, "rules.conf")
+        with open(rules_path, "w") as f:
+            f.write(rules)
+        conf = {
+            "rules": rules_path,
+            "audit-log": os.path.join(self.work, "audit"),
+            "state-dir": os.path.join(self.work, "state"),
+            "control-socket": os.path.join(self.work, "run/control.sock"),
+            "engine-user": "nobody",
+        }
+        conf.update({k.replace("_", "-"): v for k, v in extra.items()})
+        self.conf = conf
+        path = os.path.join(self.work, "portcullisd.conf")
+        with open(path, "w") as f:
+            f.write("".join("%s = %s\n" % kv for kv in conf.items()))
+        return path
+
+    def env(self):
+        env = dict(os.environ)
+        env["UMOCKDEV_DIR"] = self.root
+        env["LD_PRELOAD"] = "libumockdev-preload.so.0"
+        if hasattr(self, "conf"):
+            env["PORTCULLIS_SOCKET"] = self.conf["control-socket"]
+        return env
+
+    def start(self, rules, wait=True, **extra):
+        path = self.config(rules, **extra)
+        self.stderr = open(os.path.join(self.work, "daemon.log"), "w")
+        self.daemon = subprocess.Popen([DAEMON, "-c", path, "-f"], env=self.env(),
+                                       stderr=self.stderr)
+        if wait:
+            self.wait_record(lambda r: r["event"]["action"] == "service-started")
+            self.wait_quiet()
+        return self.daemon
+
+    def stop(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            self.daemon.wait(timeout=10)
+        self.daemon = None
+
+    def log(self):
+        with open(os.path.join(self.work, "daemon.log")) as f:
+            return f.read()
+
+    def records(self):
+        try:
+            with open(os.path.join(self.conf["audit-log"], "events.jsonl")) as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    def wait_record(self, pred, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for r in self.records():
+                if pred(r):
+                    return r
+            if self.daemon and self.daemon.poll() is not None:
+                raise AssertionError("portcullisd exited:\n" + self.log())
+            time.sleep(0.02)
+        raise AssertionError("no such record within %ss; log:\n%s\nrecords:\n%s" % (
+            timeout, self.log(), "\n".join(json.dumps(r) for r in self.records())))
+
+    def wait_quiet(self, settle=0.3, timeout=10):
+        """Wait until the audit trail stops growing for `settle` seconds."""
+        deadline = time.time() + timeout
+        last, since = -1, time.time()
+        while time.time() < deadline:
+            n = len(self.records())
+            if n != last:
+                last, since = n, time.time()
+            elif time.time() - since >= settle:
+                return
+            time.sleep(0.02)
+
+    def wait_attr(self, syspath, name, value, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.attr(syspath, name) == value:
+                return
+            time.sleep(0.02)
+        raise AssertionError("%s/%s is %r, wanted %r; log:\n%s" % (
+            syspath, name, self.attr(syspath, name), value, self.log()))
+
+    def cli_path(self):
+        return CLI
+
+    def cli(self, *args, check=True):
+        r = subprocess.run([CLI] + list(args), env=self.env(), capture_output=True, text=True,
+                           timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError("portcullis %s failed: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def close(self):
+        self.stop()
+        self.tb = None
+
+
+def actions_for(records, name):
+    return [r["event"]["action"] for r in records
+            if r.get("volume", {}).get("device_name") == name]

@@ -1,0 +1,279 @@
+"""The USB gate end to end: the installed portcullisd under umockdev's preload, with the
+real libudev code path, uevents and sysfs writes landing in the mock sysfs."""
+import os
+import signal
+import subprocess
+import time
+
+from harness import DAEMON, actions_for
+
+HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
+HUB3 = "/sys/devices/pci0000:00/0000:00:14.0/usb2"
+COUNCIL = HUB + "/1-1/1-1.1"
+PERSONAL = HUB + "/1-2"
+TWIN = HUB + "/1-3"
+COUNCIL_HID = HUB + "/1-4"
+BADUSB = HUB + "/1-5"
+PHONE = HUB + "/1-7"
+FIDO = HUB + "/1-8"
+CD = HUB + "/1-9"
+KEYBOARD = HUB + "/1-10"
+NET = HUB3 + "/2-1"
+
+COUNCIL_RULES = """\
+# Hubs carry other devices; they are decided one by one.
+allow with-interface match-all { 09:00:* }
+# The council's registered stick (asset PC-STICK-01).
+allow id 0781:5581 serial "4C530001140516116522" with-interface equals { 08:06:50 } label "PC-STICK-01"
+allow id 046d:c31c with-interface all-of { 03:01:01 03:00:00 }
+# The Clerk's key: its FIDO interface only, never its keyboard (OTP) or smart-card side.
+allow id 1050:0407 with-interface all-of { 03:00:00 } authorize-interfaces { 03:00:00 }
+reject id 18d1:*
+"""
+
+
+def decision(pc, name):
+    """The latest decision recorded for a device (waiting for the first one)."""
+    def match(r):
+        return r.get("volume", {}).get("device_name") == name and r["event"]["action"] in (
+            "device-allowed", "device-blocked", "device-rejected")
+    pc.wait_record(match)
+    return [r for r in pc.records() if match(r)][-1]
+
+
+def test_root_hubs_are_gated_before_anything_is_decided(pc):
+    pc.start(COUNCIL_RULES)
+    for hub in (HUB, HUB3):
+        assert pc.attr(hub, "authorized_default") == "0"
+        assert pc.attr(hub, "interface_authorized_default") == "0"
+    # Root hubs themselves are never de-authorised.
+    assert pc.attr(HUB, "authorized") == "1"
+
+
+def test_authorized_default_setting_reaches_the_root_hubs(pc):
+    pc.start(COUNCIL_RULES, authorized_default="internal")
+    assert pc.attr(HUB, "authorized_default") == "2"
+
+
+def test_present_devices_apply_policy(pc):
+    for f in ("hub-genesys.umockdev", "stick-council.umockdev", "stick-personal.umockdev",
+              "keyboard.umockdev"):
+        pc.add(f)
+    pc.start(COUNCIL_RULES)
+    assert decision(pc, "1-1.1")["event"]["action"] == "device-allowed"
+    assert pc.attr(COUNCIL, "authorized") == "1"
+    assert pc.attr(KEYBOARD, "authorized") == "1"
+    r = decision(pc, "1-2")
+    assert r["event"]["action"] == "device-blocked"
+    assert r["rule"]["id"] == "no-match"
+    assert pc.attr(PERSONAL, "authorized") == "0"
+    # The allowing record names the rule by file:line and text.
+    r = decision(pc, "1-1.1")
+    assert r["rule"]["id"].endswith(
+        'rules.conf:4: allow id 0781:5581 serial "4C530001140516116522" '
+        'with-interface equals { 08:06:50 } label "PC-STICK-01"'), r["rule"]["id"]
+    assert r["volume"]["serial_number"] == "4C530001140516116522"
+    assert r["usb"]["interfaces"] == ["08:06:50"]
+
+
+def test_present_devices_block_and_allow_settings(pc):
+    pc.add("stick-personal.umockdev")
+    pc.add("keyboard.umockdev")
+    pc.start(COUNCIL_RULES, present_devices="block")
+    assert pc.attr(KEYBOARD, "authorized") == "0"
+    assert pc.attr(PERSONAL, "authorized") == "0"
+    pc.stop()
+    pc.set_attr(PERSONAL, "authorized", "1")
+    pc.start(COUNCIL_RULES, present_devices="allow")
+    assert pc.attr(PERSONAL, "authorized") == "1"
+    assert decision(pc, "1-2")["rule"]["id"] == "present-devices=allow"
+
+
+def test_hotplugged_devices_are_decided_and_interfaces_follow(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("hub-genesys.umockdev", plug=True)
+    pc.wait_attr(HUB + "/1-1", "authorized", "1")
+    pc.kernel_configure(HUB + "/1-1")
+    pc.wait_attr(HUB + "/1-1/1-1:1.0", "authorized", "1")
+    pc.add("stick-council.umockdev", plug=True)
+    pc.wait_attr(COUNCIL, "authorized", "1")
+    pc.kernel_configure(COUNCIL)
+    pc.wait_attr(COUNCIL + "/1-1.1:1.0", "authorized", "1")
+    pc.add("stick-personal.umockdev", plug=True)
+    assert decision(pc, "1-2")["event"]["action"] == "device-blocked"
+    assert pc.attr(PERSONAL, "authorized") == "0"
+    assert actions_for(pc.records(), "1-2") == ["device-inserted", "device-blocked"]
+
+
+def test_lookalikes_are_blocked(pc):
+    pc.start(COUNCIL_RULES + "allow id 090c:1000 serial \"AA00000000011111\"\n")
+    pc.add("stick-personal-twin.umockdev", plug=True)  # same VID:PID, other serial
+    pc.add("stick-council-hid.umockdev", plug=True)  # same serial, extra keyboard
+    assert decision(pc, "1-3")["event"]["action"] == "device-blocked"
+    assert decision(pc, "1-4")["event"]["action"] == "device-blocked"
+    assert pc.attr(TWIN, "authorized") == "0"
+    assert pc.attr(COUNCIL_HID, "authorized") == "0"
+
+
+def test_badusb_gets_its_storage_but_never_its_keyboard(pc):
+    rules = "allow id 0951:1666 with-interface all-of { 08:06:50 03:01:01 } " \
+            "authorize-interfaces { 08:*:* }\n"
+    pc.start(rules)
+    pc.add("badusb.umockdev", plug=True)
+    pc.wait_attr(BADUSB, "authorized", "1")
+    pc.kernel_configure(BADUSB)
+    pc.wait_attr(BADUSB + "/1-5:1.0", "authorized", "1")
+    pc.wait_record(lambda r: r["event"]["action"] == "interface-blocked")
+    assert pc.attr(BADUSB + "/1-5:1.1", "authorized") == "0"
+
+
+def test_fido_key_passes_as_a_fido_token_only(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("fido-key.umockdev", plug=True)
+    pc.wait_attr(FIDO, "authorized", "1")
+    pc.kernel_configure(FIDO)
+    pc.wait_attr(FIDO + "/1-8:1.1", "authorized", "1")  # FIDO HID 03:00:00
+    pc.wait_quiet()
+    assert pc.attr(FIDO + "/1-8:1.0", "authorized") == "0"  # OTP keyboard
+    assert pc.attr(FIDO + "/1-8:1.2", "authorized") == "0"  # CCID
+
+
+def test_present_badusb_loses_its_keyboard_interface(pc):
+    pc.add("badusb.umockdev")  # present at start, both interfaces authorised by the kernel
+    pc.start("allow id 0951:1666 authorize-interfaces { 08:*:* }\n")
+    pc.wait_attr(BADUSB + "/1-5:1.1", "authorized", "0")
+    assert pc.attr(BADUSB + "/1-5:1.0", "authorized") == "1"
+
+
+def test_reject_removes_the_device(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("phone-mtp-adb.umockdev", plug=True)
+    assert decision(pc, "1-7")["event"]["action"] == "device-rejected"
+    pc.wait_attr(PHONE, "remove", "1")
+
+
+def test_unlisted_devices_stay_blocked(pc):
+    pc.start(COUNCIL_RULES)
+    for f in ("card-reader.umockdev", "cd-drive.umockdev", "net-adapter.umockdev"):
+        pc.add(f, plug=True)
+    for name, path in (("1-6", HUB + "/1-6"), ("1-9", CD), ("2-1", NET)):
+        assert decision(pc, name)["event"]["action"] == "device-blocked"
+        assert pc.attr(path, "authorized") == "0"
+
+
+def test_change_after_our_own_write_does_not_loop(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("keyboard.umockdev", plug=True)
+    pc.wait_attr(KEYBOARD, "authorized", "1")
+    for _ in range(3):  # kernels since 5.9 announce the write with a change event
+        pc.tb.uevent(KEYBOARD, "change")
+    pc.wait_quiet()
+    assert actions_for(pc.records(), "1-10").count("device-allowed") == 1
+
+
+def test_authorisation_behind_the_daemons_back_is_taken_away(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("stick-personal.umockdev", plug=True)
+    decision(pc, "1-2")
+    pc.set_attr(PERSONAL, "authorized", "1")  # root wrote it by hand
+    pc.tb.uevent(PERSONAL, "change")
+    pc.wait_attr(PERSONAL, "authorized", "0")
+
+
+def test_removal_is_recorded(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("keyboard.umockdev", plug=True)
+    pc.wait_attr(KEYBOARD, "authorized", "1")
+    pc.unplug(KEYBOARD)
+    pc.wait_record(lambda r: r["event"]["action"] == "device-removed")
+
+
+def test_non_usb_media_are_made_unreachable(pc):
+    pc.add("sata-optical.umockdev")
+    pc.add("mmc-sd-reader.umockdev")
+    os.makedirs(pc.root + "/sys/bus/mmc/drivers/mmcblk", exist_ok=True)
+    open(pc.root + "/sys/bus/mmc/drivers/mmcblk/unbind", "w").close()
+    pc.start(COUNCIL_RULES)
+    r = decision(pc, "sr0")
+    assert r["event"]["action"] == "device-blocked" and r["volume"]["bus_type"] == "scsi"
+    assert decision(pc, "mmcblk0")["volume"]["bus_type"] == "mmc"
+    sr0_dev = os.path.realpath(pc.root + "/sys/class/block/sr0") + "/../.."
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        with open(sr0_dev + "/delete") as f:
+            delete = f.read().strip()
+        with open(pc.root + "/sys/bus/mmc/drivers/mmcblk/unbind") as f:
+            unbind = f.read().strip()
+        if delete == "1" and unbind:
+            break
+        time.sleep(0.05)
+    assert delete == "1"
+    assert unbind == "mmc0:aaaa"
+
+
+def test_engine_death_means_no_new_authorisation_until_it_is_back(pc):
+    pc.start(COUNCIL_RULES)
+    engine = int(subprocess.check_output(["pgrep", "-P", str(pc.daemon.pid)]).split()[0])
+    os.kill(engine, signal.SIGKILL)
+    pc.add("keyboard.umockdev", plug=True)  # arrives while no engine runs
+    assert pc.attr(KEYBOARD, "authorized") == "0"
+    # The restarted engine rescans and decides it.
+    pc.wait_attr(KEYBOARD, "authorized", "1", timeout=15)
+    assert "engine exited" in pc.log()
+
+
+def test_cli_devices_lists_states_and_rules(pc):
+    pc.add("stick-personal.umockdev")
+    pc.add("keyboard.umockdev")
+    pc.start(COUNCIL_RULES)
+    out = pc.cli("devices").stdout
+    lines = {l.split()[0]: l for l in out.splitlines()[1:]}
+    assert "blocked" in lines["1-2"] and "no-match" in lines["1-2"]
+    assert "allowed" in lines["1-10"] and "rules.conf:5" in lines["1-10"]
+
+
+def test_cli_watch_follows_decisions(pc):
+    pc.start(COUNCIL_RULES)
+    w = subprocess.Popen([pc.cli_path(), "watch"], env=pc.env(), stdout=subprocess.PIPE,
+                         text=True)
+    time.sleep(0.3)
+    pc.add("stick-personal.umockdev", plug=True)
+    try:
+        lines = [w.stdout.readline(), w.stdout.readline()]
+    finally:
+        w.terminate()
+    assert "device-inserted" in lines[0] and "device-blocked" in lines[1]
+    assert "090c:1000" in lines[1]
+
+
+def test_config_check_reports_file_and_line(pc):
+    path = pc.config(COUNCIL_RULES + "allow id 12345:1\n")
+    with open(path, "a") as f:
+        f.write("authorized-default = sometimes\n")
+    r = subprocess.run([DAEMON, "-c", path, "-n"], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "portcullisd.conf:6: authorized-default: unknown value 'sometimes'" in r.stderr
+    with open(path) as f:
+        good = "".join(l for l in f if not l.startswith("authorized-default"))
+    with open(path, "w") as f:
+        f.write(good)
+    r = subprocess.run([DAEMON, "-c", path, "-n"], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "rules.conf:9: id: invalid device id '12345:1'" in r.stderr, r.stderr
+
+
+def test_policy_generate_and_check(pc):
+    for f in ("hub-genesys.umockdev", "stick-council.umockdev", "badusb.umockdev"):
+        pc.add(f)
+    out = pc.cli("policy", "generate").stdout
+    rules = [l for l in out.splitlines() if l.startswith("allow")]
+    assert len(rules) == 5  # usb1, usb2, hub, stick, badusb
+    assert any('serial "4C530001140516116522"' in l for l in rules)
+    path = os.path.join(pc.work, "generated.rules")
+    with open(path, "w") as f:
+        f.write(out)
+    assert "5 rules, OK" in pc.cli("policy", "check", path).stdout
+    with open(path, "a") as f:
+        f.write("allow with-interface { 08:06 }\n")
+    r = pc.cli("policy", "check", path, check=False)
+    assert r.returncode == 1 and "generated.rules:7:" in r.stderr

@@ -1,0 +1,22 @@
+/*
+ * client.h - the CLI's side of the portcullisd control socket.
+ */
+#ifndef PCL_TOOLS_CLIENT_H
+#define PCL_TOOLS_CLIENT_H
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#define CLIENT_DEFAULT_SOCKET "/run/portcullis/control.sock"
+
+/* The socket path: PORTCULLIS_SOCKET from the environment, or the default. */
+const char *client_socket_path(void);
+
+/* Connect and send one request; returns a FILE to read answer lines from, or NULL
+ * (a "portcullis: ..." message already printed). */
+FILE *client_request(const char *path, struct json_object *req);
+
+/* Read one JSON answer line; NULL at end of stream or on a malformed line. */
+struct json_object *client_read(FILE *f);
+
+#endif
