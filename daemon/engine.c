@@ -17,13 +17,17 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "control.h"
 #include "engine_audit.h"
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
+
+#define AUDIT_TICK_SECONDS 10
 
 struct engine {
 	const struct conf *conf;
@@ -32,7 +36,7 @@ struct engine {
 	struct udev *udev;
 	struct udev_monitor *mon;
 	struct rules *rules;
-	struct eaudit *audit;
+	struct audit_log *audit;
 	struct control *ctl;
 	char host[256];
 	struct dev_entry devs[ENGINE_MAX_DEVICES];
@@ -159,7 +163,7 @@ int engine_record(struct engine *e, const char *action, const char *outcome,
 	jsonx_set_str(rec, "event.kind", "event");
 	if (reason != NULL)
 		jsonx_set_str(rec, "event.reason", reason);
-	rc = eaudit_append(e->audit, rec, security);
+	rc = audit_append(e->audit, rec, security);
 	if (rc != 0)
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 	else
@@ -247,10 +251,8 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	udev_monitor_set_receive_buffer_size(e->mon, 4 * 1024 * 1024);
 	if (drop_privileges(uid, gid) != 0)
 		return -1;
-	if ((rc = eaudit_open(&e->audit, c->audit_log, e->host)) != 0) {
-		log_err("cannot open the audit trail in %s: %s", c->audit_log, strerror(-rc));
+	if ((rc = eaudit_open(&e->audit, c, e->host)) != 0)
 		return -1;
-	}
 	if (load_rules(e) != 0)
 		return -1;
 	if (control_open(&e->ctl, c->control_socket, e) != 0)
@@ -271,7 +273,11 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 	sigaddset(&mask, SIGPIPE);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sigfd < 0 || setup(e, c, ipc_fd, uid, gid) != 0)
+	/* The audit trail's clock: checkpoints, key evolution and retention are due by time. */
+	int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec every = {{AUDIT_TICK_SECONDS, 0}, {AUDIT_TICK_SECONDS, 0}};
+	if (sigfd < 0 || tick < 0 || timerfd_settime(tick, 0, &every, NULL) != 0 ||
+	    setup(e, c, ipc_fd, uid, gid) != 0)
 		return 1;
 	struct ipc_msg hello = {.type = IPC_HELLO, .u.hello.pid = (uint32_t)getpid()};
 	if (ipc_send(ipc_fd, &hello) != 0)
@@ -280,11 +286,12 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 	engine_rescan(e, true);
 
 	for (;;) {
-		struct pollfd p[3 + ENGINE_MAX_CLIENTS];
+		struct pollfd p[4 + ENGINE_MAX_CLIENTS + 1];
 		size_t n = 0;
 		p[n++] = (struct pollfd){sigfd, POLLIN, 0};
 		p[n++] = (struct pollfd){udev_monitor_get_fd(e->mon), POLLIN, 0};
 		p[n++] = (struct pollfd){ipc_fd, POLLIN, 0};
+		p[n++] = (struct pollfd){tick, POLLIN, 0};
 		size_t nctl = control_pollfds(e->ctl, p + n, ENGINE_MAX_CLIENTS);
 		if (poll(p, n + nctl, -1) < 0) {
 			if (errno == EINTR)
@@ -311,6 +318,12 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 		}
 		if (p[1].revents & POLLIN)
 			handle_uevent(e);
+		if (p[3].revents & POLLIN) {
+			uint64_t expirations;
+			if (read(tick, &expirations, sizeof(expirations)) > 0 &&
+			    audit_tick(e->audit) != 0)
+				log_err("audit trail: periodic checkpoint failed: failing closed");
+		}
 		control_service(e->ctl, p + n, nctl);
 	}
 }

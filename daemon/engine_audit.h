@@ -1,6 +1,6 @@
 /*
- * engine_audit.h - the engine's audit sink: one JSON object per line, durable
- * (fsync) before the action it describes takes effect.
+ * engine_audit.h - the engine's side of the tamper-evident audit trail (lib/audit):
+ * every record is durable before the action it describes takes effect.
  */
 #ifndef PCL_DAEMON_ENGINE_AUDIT_H
 #define PCL_DAEMON_ENGINE_AUDIT_H
@@ -8,11 +8,11 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
-struct eaudit;
+#include "conf.h"
 
-int eaudit_open(struct eaudit **out, const char *dir, const char *host_name);
-/* Adds @timestamp and host.name, appends, fsyncs. 0 or negative errno. */
-int eaudit_append(struct eaudit *a, struct json_object *rec, bool security);
-void eaudit_close(struct eaudit **a);
+struct audit_log;
+
+/* Open the enrolled trail in c->audit_log; 0 or negative errno (logged). */
+int eaudit_open(struct audit_log **out, const struct conf *c, const char *host_name);
 
 #endif

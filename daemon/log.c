@@ -27,7 +27,7 @@ void log_set_role(const char *role)
 	role_name = role;
 }
 
-static void vlog(int prio, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(int prio, const char *fmt, va_list ap)
 {
 	if (prio == LOG_DEBUG && !debug_enabled)
 		return;

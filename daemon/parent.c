@@ -77,8 +77,37 @@ static int make_dir(const char *path, mode_t mode, const struct passwd *pw)
 	return 0;
 }
 
+/* Files left in a directory by root (e.g. `portcullis audit enrol`) are handed to the
+ * engine user; links are never followed. */
+static int hand_over_files(const char *dir, const struct passwd *pw)
+{
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return -1;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		struct stat st;
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (fchownat(dirfd(d), e->d_name, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			log_err("cannot hand %s/%s to %s: %s", dir, e->d_name, pw->pw_name,
+				strerror(errno));
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 {
+	char state[CONF_PATH_MAX + 8];
+	struct stat st;
+
 	char sockdir[CONF_PATH_MAX];
 
 	snprintf(sockdir, sizeof(sockdir), "%s", c->control_socket);
@@ -88,7 +117,16 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	if (make_dir(c->state_dir, 0750, pw) != 0 || make_dir(c->audit_log, 0750, pw) != 0 ||
 	    make_dir(sockdir, 0755, pw) != 0)
 		return -1;
-	return 0;
+	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
+	 * could be decided. */
+	snprintf(state, sizeof(state), "%s/state", c->audit_log);
+	if (stat(state, &st) != 0) {
+		log_err("the audit trail in %s is not enrolled: run `portcullis audit enrol --dir "
+			"%s --origin portcullis/$(hostname)` and give the key to the IT provider",
+			c->audit_log, c->audit_log);
+		return -1;
+	}
+	return hand_over_files(c->audit_log, pw) || hand_over_files(c->state_dir, pw) ? -1 : 0;
 }
 
 struct engine_proc {
@@ -180,11 +218,12 @@ int parent_run(const struct conf *c)
 		log_err("engine user '%s' does not exist", c->engine_user);
 		return 1;
 	}
-	if (prepare_dirs(c, pw) != 0)
-		return 1;
-	/* Gate first: nothing new is let in while the engine starts and decides. */
+	/* Gate first: nothing new is let in while the engine starts and decides, nor if
+	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
+	if (prepare_dirs(c, pw) != 0)
+		return 1;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

@@ -71,3 +71,12 @@ struct json_object *client_read(FILE *f)
 	free(line);
 	return o;
 }
+
+const char *client_field(struct json_object *o, const char *field)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, field, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}

@@ -19,4 +19,7 @@ FILE *client_request(const char *path, struct json_object *req);
 /* Read one JSON answer line; NULL at end of stream or on a malformed line. */
 struct json_object *client_read(FILE *f);
 
+/* A string field of a record ("" when absent or not a string). */
+const char *client_field(struct json_object *o, const char *field);
+
 #endif

@@ -8,15 +8,6 @@
 #include "client.h"
 #include "commands.h"
 
-static const char *field(struct json_object *o, const char *a, const char *b)
-{
-	struct json_object *x, *y;
-
-	if (!json_object_object_get_ex(o, a, &x) || !json_object_object_get_ex(x, b, &y))
-		return "";
-	return json_object_get_string(y);
-}
-
 int cmd_devices(int argc, char **argv)
 {
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
@@ -33,20 +24,26 @@ int cmd_devices(int argc, char **argv)
 		return 1;
 	res = client_read(f);
 	fclose(f);
-	if (res == NULL || !json_object_object_get_ex(res, "devices", &arr))
-		return json_object_put(res), pcl_fail("no valid answer from portcullisd");
+	if (res == NULL || !json_object_object_get_ex(res, "devices", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		json_object_put(res);
+		return pcl_fail("no valid answer from portcullisd");
+	}
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
 	} else {
 		printf("%-10s %-9s %-9s %-28s %s\n", "PORT", "STATE", "ID", "PRODUCT", "RULE");
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *d = json_object_array_get_idx(arr, i);
-			char id[16];
-			snprintf(id, sizeof(id), "%s:%s", field(d, "volume", "vendor_id"),
-				 field(d, "volume", "product_id"));
-			printf("%-10s %-9s %-9s %-28.28s %s\n", field(d, "volume", "device_name"),
-			       field(d, "portcullis", "state"), strcmp(id, ":") ? id : "-",
-			       field(d, "volume", "product_name"), field(d, "rule", "id"));
+			const char *vid = client_field(d, "volume.vendor_id");
+			char id[16] = "-";
+			if (*vid)
+				snprintf(id, sizeof(id), "%s:%s", vid,
+					 client_field(d, "volume.product_id"));
+			printf("%-10s %-9s %-9s %-28.28s %s\n",
+			       client_field(d, "volume.device_name"),
+			       client_field(d, "portcullis.state"), id,
+			       client_field(d, "volume.product_name"), client_field(d, "rule.id"));
 		}
 	}
 	json_object_put(res);

@@ -8,19 +8,6 @@
 #include "client.h"
 #include "commands.h"
 
-static const char *get(struct json_object *o, const char *a, const char *b)
-{
-	struct json_object *x, *y;
-
-	if (!json_object_object_get_ex(o, a, &x))
-		return "";
-	if (b == NULL)
-		return json_object_get_string(x);
-	if (!json_object_object_get_ex(x, b, &y))
-		return "";
-	return json_object_get_string(y);
-}
-
 int cmd_watch(int argc, char **argv)
 {
 	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
@@ -37,16 +24,18 @@ int cmd_watch(int argc, char **argv)
 		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((rec = client_read(f)) != NULL) {
+		const char *reason = client_field(rec, "event.reason");
 		if (json)
 			printf("%s\n", json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN));
 		else
-			printf("%s %-18s %-8s %s %s:%s \"%s\" %s%s%s\n",
-			       get(rec, "@timestamp", NULL), get(rec, "event", "action"),
-			       get(rec, "volume", "bus_type"), get(rec, "volume", "device_name"),
-			       get(rec, "volume", "vendor_id"), get(rec, "volume", "product_id"),
-			       get(rec, "volume", "product_name"), get(rec, "rule", "id"),
-			       *get(rec, "event", "reason") ? " - " : "",
-			       get(rec, "event", "reason"));
+			printf("%s %-18s %-5s %s %s:%s \"%s\" %s%s%s\n",
+			       client_field(rec, "@timestamp"), client_field(rec, "event.action"),
+			       client_field(rec, "volume.bus_type"),
+			       client_field(rec, "volume.device_name"),
+			       client_field(rec, "volume.vendor_id"),
+			       client_field(rec, "volume.product_id"),
+			       client_field(rec, "volume.product_name"),
+			       client_field(rec, "rule.id"), *reason ? " - " : "", reason);
 		json_object_put(rec);
 	}
 	fclose(f);

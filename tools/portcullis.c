@@ -13,6 +13,7 @@ static const struct pcl_command commands[] = {
     {"devices", "present devices, their state and the deciding rule", cmd_devices},
     {"watch", "follow the daemon's decisions live", cmd_watch},
     {"policy", "generate or check device rules", cmd_policy},
+    {"audit", "audit trail: enrol, verify, checkpoint, export", cmd_audit},
     {NULL, NULL, NULL},
 };
 

@@ -166,7 +166,7 @@ static int reset(void)
 {
 	int rc;
 
-	if (hal_time_ms() > ctap2_config.reset_window_ms)
+	if (hal_time_ms() >= ctap2_config.reset_window_ms)
 		return CTAP2_ERR_NOT_ALLOWED;
 	rc = ctaphid_user_presence();
 	if (rc == CTAP2_ERR_USER_ACTION_TIMEOUT)
@@ -220,6 +220,9 @@ size_t ctap2_request(const uint8_t *req, size_t len, uint8_t *resp, size_t cap)
 		break;
 	case CTAP2_RESET:
 		rc = len == 1 ? reset() : CTAP1_ERR_INVALID_LENGTH;
+		break;
+	case CTAP2_SELECTION: /* "is this the key?": a touch answers */
+		rc = len == 1 ? ctaphid_user_presence() : CTAP1_ERR_INVALID_LENGTH;
 		break;
 	default:
 		rc = CTAP1_ERR_INVALID_COMMAND;

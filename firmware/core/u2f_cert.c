@@ -47,13 +47,13 @@ size_t u2f_build_cert(const uint8_t sk[32], const uint8_t pub[65], const uint8_t
 	size_t body, n = 0, siglen, h, total;
 
 	/* tbsCertificate (version 1: no extensions) */
-	body = 2 + 9 + sizeof(alg_ecdsa_sha256) + sizeof(name) + sizeof(validity) + sizeof(name) +
+	body = 2 + 8 + sizeof(alg_ecdsa_sha256) + sizeof(name) + sizeof(validity) + sizeof(name) +
 	       sizeof(spki_prefix) + 65;
 	n = der_hdr(tbs, 0x30, body);
-	tbs[n++] = 0x02; /* serialNumber: 8 bytes, positive */
-	tbs[n++] = 9;
-	tbs[n++] = 0x00;
+	tbs[n++] = 0x02; /* serialNumber: 8 bytes, positive, minimal (DER) */
+	tbs[n++] = 8;
 	memcpy(tbs + n, serial, 8);
+	tbs[n] = (uint8_t)((tbs[n] & 0x7f) | 0x40);
 	n += 8;
 	memcpy(tbs + n, alg_ecdsa_sha256, sizeof(alg_ecdsa_sha256));
 	n += sizeof(alg_ecdsa_sha256);

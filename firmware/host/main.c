@@ -63,19 +63,24 @@ static int parse_ms(const char *opt, const char *s, uint32_t *out)
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char tmp[sizeof(sa.sun_path)];
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) >= sizeof(tmp)) {
 		fprintf(stderr, "portcullis-token-sim: --socket: path too long: %s\n", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	strcpy(sa.sun_path, tmp);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
+	unlink(tmp);
+	/* bind and listen under a temporary name, then rename: whoever sees the socket path
+	 * can connect to it */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0 ||
+	    rename(tmp, path) != 0) {
 		fprintf(stderr, "portcullis-token-sim: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
 		close(fd);
 		return -1;
 	}

@@ -95,8 +95,8 @@ static void get_name(struct rbuf *r, char out[IPC_NAME_MAX])
 	memcpy(out, r->p + r->off, n);
 	out[n] = '\0';
 	r->off += n;
-	if (ipc_name_valid(out, IPC_NAME_MAX) != 0)
-		r->err = -EBADMSG;
+	if (strlen(out) != n || ipc_name_valid(out, IPC_NAME_MAX) != 0)
+		r->err = -EBADMSG; /* embedded NUL or a character outside the alphabet */
 }
 
 int ipc_name_valid(const char *s, size_t max)

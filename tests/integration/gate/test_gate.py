@@ -35,7 +35,7 @@ reject id 18d1:*
 def decision(pc, name):
     """The latest decision recorded for a device (waiting for the first one)."""
     def match(r):
-        return r.get("volume", {}).get("device_name") == name and r["event"]["action"] in (
+        return r.get("volume.device_name") == name and r["event.action"] in (
             "device-allowed", "device-blocked", "device-rejected")
     pc.wait_record(match)
     return [r for r in pc.records() if match(r)][-1]
@@ -60,20 +60,20 @@ def test_present_devices_apply_policy(pc):
               "keyboard.umockdev"):
         pc.add(f)
     pc.start(COUNCIL_RULES)
-    assert decision(pc, "1-1.1")["event"]["action"] == "device-allowed"
+    assert decision(pc, "1-1.1")["event.action"] == "device-allowed"
     assert pc.attr(COUNCIL, "authorized") == "1"
     assert pc.attr(KEYBOARD, "authorized") == "1"
     r = decision(pc, "1-2")
-    assert r["event"]["action"] == "device-blocked"
-    assert r["rule"]["id"] == "no-match"
+    assert r["event.action"] == "device-blocked"
+    assert r["rule.id"] == "no-match"
     assert pc.attr(PERSONAL, "authorized") == "0"
     # The allowing record names the rule by file:line and text.
     r = decision(pc, "1-1.1")
-    assert r["rule"]["id"].endswith(
+    assert r["rule.id"].endswith(
         'rules.conf:4: allow id 0781:5581 serial "4C530001140516116522" '
-        'with-interface equals { 08:06:50 } label "PC-STICK-01"'), r["rule"]["id"]
-    assert r["volume"]["serial_number"] == "4C530001140516116522"
-    assert r["usb"]["interfaces"] == ["08:06:50"]
+        'with-interface equals { 08:06:50 } label "PC-STICK-01"'), r["rule.id"]
+    assert r["volume.serial_number"] == "4C530001140516116522"
+    assert r["usb.interfaces"] == ["08:06:50"]
 
 
 def test_present_devices_block_and_allow_settings(pc):
@@ -86,7 +86,7 @@ def test_present_devices_block_and_allow_settings(pc):
     pc.set_attr(PERSONAL, "authorized", "1")
     pc.start(COUNCIL_RULES, present_devices="allow")
     assert pc.attr(PERSONAL, "authorized") == "1"
-    assert decision(pc, "1-2")["rule"]["id"] == "present-devices=allow"
+    assert decision(pc, "1-2")["rule.id"] == "present-devices=allow"
 
 
 def test_hotplugged_devices_are_decided_and_interfaces_follow(pc):
@@ -100,7 +100,7 @@ def test_hotplugged_devices_are_decided_and_interfaces_follow(pc):
     pc.kernel_configure(COUNCIL)
     pc.wait_attr(COUNCIL + "/1-1.1:1.0", "authorized", "1")
     pc.add("stick-personal.umockdev", plug=True)
-    assert decision(pc, "1-2")["event"]["action"] == "device-blocked"
+    assert decision(pc, "1-2")["event.action"] == "device-blocked"
     assert pc.attr(PERSONAL, "authorized") == "0"
     assert actions_for(pc.records(), "1-2") == ["device-inserted", "device-blocked"]
 
@@ -109,8 +109,8 @@ def test_lookalikes_are_blocked(pc):
     pc.start(COUNCIL_RULES + "allow id 090c:1000 serial \"AA00000000011111\"\n")
     pc.add("stick-personal-twin.umockdev", plug=True)  # same VID:PID, other serial
     pc.add("stick-council-hid.umockdev", plug=True)  # same serial, extra keyboard
-    assert decision(pc, "1-3")["event"]["action"] == "device-blocked"
-    assert decision(pc, "1-4")["event"]["action"] == "device-blocked"
+    assert decision(pc, "1-3")["event.action"] == "device-blocked"
+    assert decision(pc, "1-4")["event.action"] == "device-blocked"
     assert pc.attr(TWIN, "authorized") == "0"
     assert pc.attr(COUNCIL_HID, "authorized") == "0"
 
@@ -123,7 +123,7 @@ def test_badusb_gets_its_storage_but_never_its_keyboard(pc):
     pc.wait_attr(BADUSB, "authorized", "1")
     pc.kernel_configure(BADUSB)
     pc.wait_attr(BADUSB + "/1-5:1.0", "authorized", "1")
-    pc.wait_record(lambda r: r["event"]["action"] == "interface-blocked")
+    pc.wait_record(lambda r: r["event.action"] == "interface-blocked")
     assert pc.attr(BADUSB + "/1-5:1.1", "authorized") == "0"
 
 
@@ -148,7 +148,7 @@ def test_present_badusb_loses_its_keyboard_interface(pc):
 def test_reject_removes_the_device(pc):
     pc.start(COUNCIL_RULES)
     pc.add("phone-mtp-adb.umockdev", plug=True)
-    assert decision(pc, "1-7")["event"]["action"] == "device-rejected"
+    assert decision(pc, "1-7")["event.action"] == "device-rejected"
     pc.wait_attr(PHONE, "remove", "1")
 
 
@@ -157,7 +157,7 @@ def test_unlisted_devices_stay_blocked(pc):
     for f in ("card-reader.umockdev", "cd-drive.umockdev", "net-adapter.umockdev"):
         pc.add(f, plug=True)
     for name, path in (("1-6", HUB + "/1-6"), ("1-9", CD), ("2-1", NET)):
-        assert decision(pc, name)["event"]["action"] == "device-blocked"
+        assert decision(pc, name)["event.action"] == "device-blocked"
         assert pc.attr(path, "authorized") == "0"
 
 
@@ -185,7 +185,7 @@ def test_removal_is_recorded(pc):
     pc.add("keyboard.umockdev", plug=True)
     pc.wait_attr(KEYBOARD, "authorized", "1")
     pc.unplug(KEYBOARD)
-    pc.wait_record(lambda r: r["event"]["action"] == "device-removed")
+    pc.wait_record(lambda r: r["event.action"] == "device-removed")
 
 
 def test_non_usb_media_are_made_unreachable(pc):
@@ -195,8 +195,8 @@ def test_non_usb_media_are_made_unreachable(pc):
     open(pc.root + "/sys/bus/mmc/drivers/mmcblk/unbind", "w").close()
     pc.start(COUNCIL_RULES)
     r = decision(pc, "sr0")
-    assert r["event"]["action"] == "device-blocked" and r["volume"]["bus_type"] == "scsi"
-    assert decision(pc, "mmcblk0")["volume"]["bus_type"] == "mmc"
+    assert r["event.action"] == "device-blocked" and r["volume.bus_type"] == "scsi"
+    assert decision(pc, "mmcblk0")["volume.bus_type"] == "mmc"
     sr0_dev = os.path.realpath(pc.root + "/sys/class/block/sr0") + "/../.."
     deadline = time.time() + 5
     while time.time() < deadline:
@@ -277,3 +277,23 @@ def test_policy_generate_and_check(pc):
         f.write("allow with-interface { 08:06 }\n")
     r = pc.cli("policy", "check", path, check=False)
     assert r.returncode == 1 and "generated.rules:7:" in r.stderr
+
+
+def test_the_trail_verifies_with_the_it_providers_key(pc):
+    pc.add("stick-personal.umockdev")
+    pc.start(COUNCIL_RULES)
+    pc.add("keyboard.umockdev", plug=True)
+    pc.wait_attr(KEYBOARD, "authorized", "1")
+    pc.stop()
+    r = pc.verify()
+    assert r.returncode == 0, r.stdout + r.stderr
+    seqs = [int(x["seq"]) for x in pc.records()]
+    assert seqs == sorted(seqs) and len(seqs) >= 6
+
+
+def test_daemon_refuses_to_start_without_an_enrolled_trail(pc):
+    pc.enrol = lambda: None  # the IT provider skipped enrolment
+    d = pc.start(COUNCIL_RULES, wait=False)
+    assert d.wait(timeout=10) != 0
+    assert "not enrolled" in pc.log()
+    assert pc.attr(HUB, "authorized_default") == "0"  # still gated: nothing new gets in

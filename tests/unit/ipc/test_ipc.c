@@ -113,6 +113,9 @@ static void path_traversal_and_bad_names_never_decode(void **state)
 	int n = ipc_encode(&m, buf, sizeof(buf));
 	buf[13 + 1] = '/';
 	assert_int_equal(ipc_decode(buf, (size_t)n, &out), -EBADMSG);
+	/* An embedded NUL would shorten the name behind the length's back. */
+	buf[13 + 1] = '\0';
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), -EBADMSG);
 }
 
 static void out_of_range_values_are_rejected(void **state)

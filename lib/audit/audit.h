@@ -1,0 +1,119 @@
+/*
+ * audit.h - the tamper-evident audit trail: writer, key enrolment, verifier.
+ * The writer is linked by the daemon's engine (unprivileged); the verifier and the
+ * record parser by the portcullis CLI, which reads trails copied from untrusted PCs.
+ * Format: docs/audit-format.md. Errors: 0 / count on success, negative errno on failure.
+ */
+#ifndef PCL_AUDIT_H
+#define PCL_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "diag.h"
+
+struct json_object;
+struct audit_log;
+
+#define AUDIT_RECORD_MAX 16384 /* bytes per record line, newline included */
+
+struct audit_config {
+	const char *dir;		/* trail directory: monthly segments + state */
+	const char *origin;		/* checkpoint origin line, e.g. "portcullis/<host-id>" */
+	const char *host_name;		/* host.name of every record */
+	unsigned retention_months;	/* segments older than this are purged; 0 = 6 */
+	unsigned checkpoint_interval_s; /* checkpoint + key evolution period; 0 = 300 */
+	const char *boot_id;		/* NULL: /proc/sys/kernel/random/boot_id */
+	/* Clock seam: NULL uses clock_gettime(CLOCK_REALTIME). */
+	void (*now)(void *ctx, struct timespec *ts);
+	void *now_ctx;
+};
+
+/* Create the state of a new trail in cfg->dir (fails with -EEXIST if one exists) and
+ * return in *key_text the key file for the IT provider (initial MAC key and first
+ * checkpoint public key). The caller wipes (explicit_bzero) and frees *key_text. */
+int audit_enrol(const struct audit_config *cfg, char **key_text, struct pcl_diag *diag);
+
+/* Open an enrolled trail; recovers from a crash (drops a half-written last line). */
+int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pcl_diag *diag);
+
+/* Append one event (json object of event fields; reserved names are refused with -EINVAL).
+ * Durable (fdatasync, group commit across threads) before returning 0. After a write
+ * failure every later call fails too (fail closed). security=true adds a checkpoint. */
+int audit_append(struct audit_log *log, struct json_object *event, bool security);
+
+/* Signed checkpoint over everything so far, then key evolution. No-op when nothing new. */
+int audit_checkpoint(struct audit_log *log);
+
+/* Periodic: checkpoint when the interval elapsed, retention purge. Cheap when idle. */
+int audit_tick(struct audit_log *log);
+
+/* Last sequence number written (0 when empty). */
+uint64_t audit_last_seq(const struct audit_log *log);
+
+/* Copy the latest signed checkpoint note (C2SP signed note) into buf; -ENOENT if none. */
+int audit_last_checkpoint(const struct audit_log *log, char *buf, size_t len);
+
+/* Close; wipes the in-memory keys and NULLs *log. */
+void audit_close(struct audit_log **log);
+
+/* ---- verification (IT provider, offline) ---- */
+
+struct audit_key {
+	char origin[256];
+	uint8_t mac_key[32]; /* epoch-0 MAC key (secret) */
+	uint8_t pub[32];     /* epoch-0 checkpoint Ed25519 public key */
+};
+
+/* Parse a key file produced by audit_enrol. */
+int audit_key_parse(struct audit_key *key, const char *text, size_t len, const char *name,
+		    struct pcl_diag *diag);
+
+struct audit_verify_result {
+	uint64_t first_seq, last_seq; /* range seen (0, 0 when empty) */
+	uint64_t records;	      /* accepted records, checkpoints included */
+	uint64_t checkpoints, purges; /* accepted signed checkpoints and purge records */
+	uint64_t duplicates;	      /* byte-identical repeats skipped (collector resends) */
+	uint64_t unsealed;	      /* records after the last checkpoint (MAC only) */
+	uint64_t epoch;		      /* key epoch at the end */
+	uint64_t failures;	      /* problems reported */
+};
+
+/* One problem: seq (0 when not known), where, and why. */
+typedef void (*audit_report_fn)(void *ctx, uint64_t seq, const char *file, unsigned line,
+				const char *msg);
+
+struct audit_verify_opts {
+	const struct audit_key *key;   /* NULL: chain, sequence and signatures only */
+	unsigned min_retention_months; /* purges of younger data fail; 0 = 6 */
+	audit_report_fn report;
+	void *report_ctx;
+};
+
+struct audit_verifier;
+
+int audit_verifier_new(struct audit_verifier **out, const struct audit_verify_opts *opts);
+/* A signed checkpoint held elsewhere (collector): the trail must contain and match it. */
+int audit_verifier_add_checkpoint(struct audit_verifier *v, const char *note, size_t len,
+				  const char *name);
+/* Feed records in order: one line (without its newline), or a whole file. */
+void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t len,
+			      const char *file, unsigned lineno);
+int audit_verifier_feed_file(struct audit_verifier *v, const char *path);
+/* Final checks; fills *res; returns 0 when the trail verified, -EBADMSG otherwise. */
+int audit_verifier_finish(struct audit_verifier *v, struct audit_verify_result *res);
+void audit_verifier_free(struct audit_verifier **v);
+
+/* ---- parsing for export (untrusted bytes) ---- */
+
+/* Parse one record line into a json object (caller puts it); checks the fixed framing
+ * (seq, epoch, prev, audit.type first, mac last). Does not check the MAC. */
+int audit_record_parse(const char *line, size_t len, struct json_object **out,
+		       struct pcl_diag *diag);
+
+/* First seq of a trail file (for ordering files); -ENOENT when it has no record. */
+int audit_file_first_seq(const char *path, uint64_t *seq);
+
+#endif

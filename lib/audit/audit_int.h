@@ -1,0 +1,91 @@
+/*
+ * audit_int.h - internals shared by the files of lib/audit (not installed).
+ * Crypto wrappers over OpenSSL, encodings, record framing, signed notes, state file.
+ */
+#ifndef PCL_AUDIT_INT_H
+#define PCL_AUDIT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_HASH_LEN 32
+#define AUDIT_HEX_LEN  64
+/* ,"mac":"<64 hex>"} */
+#define AUDIT_MAC_SUFFIX_LEN (8 + AUDIT_HEX_LEN + 2)
+
+/* crypto.c */
+void audit_hex(char out[AUDIT_HEX_LEN + 1], const uint8_t in[AUDIT_HASH_LEN]);
+int audit_unhex(uint8_t out[AUDIT_HASH_LEN], const char *in, size_t len);
+int audit_b64(char *out, size_t outlen, const uint8_t *in, size_t len);
+/* Decodes standard base64; returns decoded length or -EINVAL. */
+int audit_unb64(uint8_t *out, size_t outlen, const char *in, size_t len);
+int audit_kdf_next(uint8_t next[32], const uint8_t cur[32], uint64_t epoch);
+int audit_ed25519_keygen(uint8_t priv[32], uint8_t pub[32]);
+int audit_ed25519_sign(uint8_t sig[64], const uint8_t priv[32], const void *msg, size_t len);
+bool audit_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const void *msg,
+			  size_t len);
+
+/* Record hasher and MAC with reusable contexts (cheap per record). */
+struct audit_hasher;
+struct audit_hasher *audit_hasher_new(void);
+void audit_hasher_free(struct audit_hasher *h);
+/* Hash of a record: SHA-256(body) where body = line minus the mac suffix, plus "}". */
+int audit_hasher_record(struct audit_hasher *h, const char *line, size_t len,
+			uint8_t out[AUDIT_HASH_LEN]);
+int audit_hasher_set_key(struct audit_hasher *h, const uint8_t key[32]);
+int audit_hasher_mac(struct audit_hasher *h, const uint8_t hash[AUDIT_HASH_LEN],
+		     uint8_t mac[AUDIT_HASH_LEN]);
+
+/* record.c: the fixed framing of a record line (untrusted input). */
+enum audit_type { AUDIT_T_RECORD, AUDIT_T_CHECKPOINT, AUDIT_T_PURGE };
+struct audit_frame {
+	uint64_t seq, epoch;
+	uint8_t prev[AUDIT_HASH_LEN];
+	uint8_t mac[AUDIT_HASH_LEN];
+	enum audit_type type;
+};
+/* Returns 0 or -EBADMSG with a reason in *why. */
+int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const char **why);
+
+/* note.c: C2SP signed notes. */
+void audit_key_id(uint8_t id[4], const char *name, const uint8_t pub[32]);
+/* vkey: <name>+<hex id>+<base64(0x01 || pub)> */
+int audit_vkey_format(char *out, size_t len, const char *name, const uint8_t pub[32]);
+int audit_vkey_parse(const char *vkey, char *name, size_t namelen, uint8_t pub[32]);
+/* Sign text (must end in '\n'); writes text + "\n" + signature line into a malloc'd note. */
+int audit_note_sign(char **note, const char *text, const char *name, const uint8_t priv[32],
+		    const uint8_t pub[32]);
+/* Verify a note against (name, pub). On success *textlen is the signed text length. */
+int audit_note_verify(const char *note, size_t len, const char *name, const uint8_t pub[32],
+		      size_t *textlen);
+
+/* Parsed checkpoint body (both the regular checkpoint and the purge statement). */
+struct audit_ckpt {
+	char origin[256];
+	uint64_t size; /* records covered (= last seq) */
+	uint8_t head[AUDIT_HASH_LEN];
+	int64_t time; /* unix seconds */
+	uint64_t epoch;
+	bool has_next;
+	uint8_t next[32]; /* next epoch's public key */
+	bool purge;	  /* "purge" statement instead of a checkpoint */
+	char before[8];	  /* purge: YYYY-MM, everything before that month is erased */
+};
+int audit_ckpt_format(char *out, size_t len, const struct audit_ckpt *c);
+int audit_ckpt_parse(struct audit_ckpt *c, const char *text, size_t len);
+
+/* state.c: the writer's secret state (0600 file "state" in the trail directory). */
+struct audit_state {
+	uint64_t epoch;
+	uint8_t mac_key[32];
+	uint8_t sign_priv[32], sign_pub[32];
+	uint8_t next_priv[32], next_pub[32];
+	uint64_t ckpt_seq; /* seq covered by the last checkpoint (never decreases) */
+	uint8_t ckpt_head[AUDIT_HASH_LEN];
+};
+int audit_state_load(const char *dir, struct audit_state *st);
+int audit_state_save(const char *dir, const struct audit_state *st);
+void audit_state_wipe(struct audit_state *st);
+
+#endif

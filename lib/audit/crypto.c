@@ -1,0 +1,226 @@
+/*
+ * crypto.c - audit trail crypto over OpenSSL libcrypto: SHA-256 record hashes,
+ * HMAC-SHA-256 record MACs, HKDF key evolution, Ed25519 checkpoint signatures, hex/base64.
+ * Linked by the engine (writer) and the CLI (verifier); inputs are lengths-checked bytes.
+ */
+#include "audit_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+
+static const char hexd[] = "0123456789abcdef";
+
+void audit_hex(char out[AUDIT_HEX_LEN + 1], const uint8_t in[AUDIT_HASH_LEN])
+{
+	for (size_t i = 0; i < AUDIT_HASH_LEN; i++) {
+		out[2 * i] = hexd[in[i] >> 4];
+		out[2 * i + 1] = hexd[in[i] & 15];
+	}
+	out[AUDIT_HEX_LEN] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int audit_unhex(uint8_t out[AUDIT_HASH_LEN], const char *in, size_t len)
+{
+	if (len != AUDIT_HEX_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < AUDIT_HASH_LEN; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int audit_b64(char *out, size_t outlen, const uint8_t *in, size_t len)
+{
+	if (len > 1024 || outlen < 4 * ((len + 2) / 3) + 1)
+		return -ENOBUFS;
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return 0;
+}
+
+int audit_unb64(uint8_t *out, size_t outlen, const char *in, size_t len)
+{
+	unsigned char buf[1024];
+	int n, pad = 0;
+
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > sizeof(buf))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+			  (c == '=' && i >= len - 2);
+		if (!ok)
+			return -EINVAL;
+	}
+	if (in[len - 1] == '=')
+		pad++;
+	if (in[len - 2] == '=')
+		pad++;
+	if (pad == 1 && in[len - 2] == '=')
+		return -EINVAL;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+	if (n < 0 || n - pad < 0 || (size_t)(n - pad) > outlen)
+		return -EINVAL;
+	memcpy(out, buf, (size_t)(n - pad));
+	return n - pad;
+}
+
+int audit_kdf_next(uint8_t next[32], const uint8_t cur[32], uint64_t epoch)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	char info[64];
+	uint8_t key[32];
+	int n = snprintf(info, sizeof(info), "portcullis audit mac key epoch %llu",
+			 (unsigned long long)epoch + 1);
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key, 32),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, (size_t)n),
+	    OSSL_PARAM_construct_end(),
+	};
+	int rc;
+
+	memcpy(key, cur, 32);
+	rc = (ctx && EVP_KDF_derive(ctx, next, 32, params) == 1) ? 0 : -EIO;
+
+	explicit_bzero(key, sizeof(key));
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+int audit_ed25519_keygen(uint8_t priv[32], uint8_t pub[32])
+{
+	EVP_PKEY *pk = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	size_t l1 = 32, l2 = 32;
+	int rc = -EIO;
+
+	if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &pk) == 1 &&
+	    EVP_PKEY_get_raw_private_key(pk, priv, &l1) == 1 &&
+	    EVP_PKEY_get_raw_public_key(pk, pub, &l2) == 1 && l1 == 32 && l2 == 32)
+		rc = 0;
+	EVP_PKEY_free(pk);
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+int audit_ed25519_sign(uint8_t sig[64], const uint8_t priv[32], const void *msg, size_t len)
+{
+	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t siglen = 64;
+	int rc = -EIO;
+
+	if (pk && md && EVP_DigestSignInit(md, NULL, NULL, NULL, pk) == 1 &&
+	    EVP_DigestSign(md, sig, &siglen, msg, len) == 1 && siglen == 64)
+		rc = 0;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+bool audit_ed25519_verify(const uint8_t pub[32], const uint8_t sig[64], const void *msg, size_t len)
+{
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = pk && md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) == 1 &&
+		  EVP_DigestVerify(md, sig, 64, msg, len) == 1;
+
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+struct audit_hasher {
+	EVP_MD *sha;
+	EVP_MD_CTX *md;
+	EVP_MAC *hmac;
+	EVP_MAC_CTX *mac;
+	bool keyed;
+};
+
+struct audit_hasher *audit_hasher_new(void)
+{
+	struct audit_hasher *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	h->md = EVP_MD_CTX_new();
+	h->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	h->mac = h->hmac ? EVP_MAC_CTX_new(h->hmac) : NULL;
+	if (!h->sha || !h->md || !h->mac) {
+		audit_hasher_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void audit_hasher_free(struct audit_hasher *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MAC_CTX_free(h->mac); /* clears the key schedule */
+	EVP_MAC_free(h->hmac);
+	EVP_MD_CTX_free(h->md);
+	EVP_MD_free(h->sha);
+	free(h);
+}
+
+int audit_hasher_record(struct audit_hasher *h, const char *line, size_t len,
+			uint8_t out[AUDIT_HASH_LEN])
+{
+	if (len < AUDIT_MAC_SUFFIX_LEN + 1)
+		return -EINVAL;
+	if (EVP_DigestInit_ex(h->md, h->sha, NULL) != 1 ||
+	    EVP_DigestUpdate(h->md, line, len - AUDIT_MAC_SUFFIX_LEN) != 1 ||
+	    EVP_DigestUpdate(h->md, "}", 1) != 1 || EVP_DigestFinal_ex(h->md, out, NULL) != 1)
+		return -EIO;
+	return 0;
+}
+
+int audit_hasher_set_key(struct audit_hasher *h, const uint8_t key[32])
+{
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	h->keyed = EVP_MAC_init(h->mac, key, 32, params) == 1;
+	return h->keyed ? 0 : -EIO;
+}
+
+int audit_hasher_mac(struct audit_hasher *h, const uint8_t hash[AUDIT_HASH_LEN],
+		     uint8_t mac[AUDIT_HASH_LEN])
+{
+	size_t outl = 0;
+
+	/* Re-initialising without a key reuses the prepared key schedule. */
+	if (!h->keyed || EVP_MAC_init(h->mac, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(h->mac, hash, AUDIT_HASH_LEN) != 1 ||
+	    EVP_MAC_final(h->mac, mac, &outl, AUDIT_HASH_LEN) != 1 || outl != AUDIT_HASH_LEN)
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,471 @@
+/*
+ * epoch.c - audit writer lifecycle: enrolment, open with crash recovery, signed
+ * checkpoints with MAC/signing key evolution (old keys erased), retention purges.
+ * Linked by the engine (and the CLI for enrolment). Trail files are the engine's own but
+ * are parsed defensively; a trail that does not match the state refuses to open.
+ */
+#include "audit.h"
+#include "audit_int.h"
+#include "writer_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#define DEFAULT_RETENTION 6
+#define DEFAULT_INTERVAL  300
+
+static int key_text(char **out, const char *origin, const uint8_t mac[32], const uint8_t pub[32])
+{
+	char hex[AUDIT_HEX_LEN + 1], vkey[512];
+	size_t need;
+	int rc = audit_vkey_format(vkey, sizeof(vkey), origin, pub);
+
+	if (rc != 0)
+		return rc;
+	audit_hex(hex, mac);
+	need = strlen(origin) + strlen(vkey) + 200;
+	*out = malloc(need);
+	if (*out != NULL)
+		snprintf(*out, need,
+			 "portcullis-audit-key 1\norigin %s\nmac-key %s\ncheckpoint-key %s\n",
+			 origin, hex, vkey);
+	explicit_bzero(hex, sizeof(hex));
+	return *out ? 0 : -ENOMEM;
+}
+
+static bool valid_origin(const char *o)
+{
+	if (o == NULL || *o == '\0' || strlen(o) >= 200)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)o; *p; p++)
+		if (*p <= ' ' || *p == '+' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int audit_enrol(const struct audit_config *cfg, char **out, struct pcl_diag *diag)
+{
+	struct audit_state st;
+	char path[4096];
+	int rc;
+
+	*out = NULL;
+	if (!valid_origin(cfg->origin)) {
+		pcl_diag_set(diag, "origin", 0,
+			     "must be non-empty printable text without spaces "
+			     "or '+', under 200 bytes");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/state", cfg->dir);
+	if (access(path, F_OK) == 0) {
+		pcl_diag_set(diag, path, 0, "trail already enrolled (refusing to replace keys)");
+		return -EEXIST;
+	}
+	if (mkdir(cfg->dir, 0750) != 0 && errno != EEXIST) {
+		rc = -errno;
+		pcl_diag_set(diag, cfg->dir, 0, "cannot create: %s", strerror(-rc));
+		return rc;
+	}
+	memset(&st, 0, sizeof(st));
+	if (RAND_priv_bytes(st.mac_key, sizeof(st.mac_key)) != 1 ||
+	    audit_ed25519_keygen(st.sign_priv, st.sign_pub) != 0 ||
+	    audit_ed25519_keygen(st.next_priv, st.next_pub) != 0) {
+		pcl_diag_set(diag, cfg->dir, 0, "key generation failed");
+		audit_state_wipe(&st);
+		return -EIO;
+	}
+	rc = audit_state_save(cfg->dir, &st);
+	if (rc != 0)
+		pcl_diag_set(diag, cfg->dir, 0, "cannot write state: %s", strerror(-rc));
+	else
+		rc = key_text(out, cfg->origin, st.mac_key, st.sign_pub);
+	audit_state_wipe(&st);
+	return rc;
+}
+
+static int month_cmp_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_segment(const struct dirent *d)
+{
+	size_t l = strlen(d->d_name);
+
+	return l == 19 && strncmp(d->d_name, "trail-", 6) == 0 &&
+	       strcmp(d->d_name + 13, ".jsonl") == 0;
+}
+
+/* Last complete line of a segment; drops a half-written tail. 1 found, 0 none, <0 error. */
+static int last_line(const char *path, char *buf, size_t cap, size_t *len)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW), rc = 0;
+	off_t size, start;
+	ssize_t n;
+	char *nl, *prev;
+
+	if (fd < 0)
+		return -errno;
+	size = lseek(fd, 0, SEEK_END);
+	start = size > (off_t)cap ? size - (off_t)cap : 0;
+	n = size < 0 ? -1 : pread(fd, buf, (size_t)(size - start), start);
+	if (n < 0 || n != size - start) {
+		close(fd);
+		return -EIO;
+	}
+	nl = memrchr(buf, '\n', (size_t)n);
+	if (nl == NULL && start > 0) {
+		close(fd);
+		return -EBADMSG; /* a line longer than any record */
+	}
+	if (nl != buf + n - 1) {
+		/* Half a record from a crash: it was never acknowledged; drop it. */
+		off_t keep = nl ? start + (nl - buf) + 1 : 0;
+		if (ftruncate(fd, keep) != 0 || fsync(fd) != 0)
+			rc = -errno;
+	}
+	close(fd);
+	if (rc != 0 || nl == NULL)
+		return rc;
+	prev = nl > buf ? memrchr(buf, '\n', (size_t)(nl - buf)) : NULL;
+	if (prev == NULL && start > 0)
+		return -EBADMSG;
+	prev = prev ? prev + 1 : buf;
+	*len = (size_t)(nl - prev);
+	memmove(buf, prev, *len);
+	return 1;
+}
+
+/* Advance to the next epoch after a checkpoint record was written (lock held). */
+static int advance_epoch(struct audit_log *log)
+{
+	struct audit_state next = log->st;
+	int rc;
+
+	next.epoch = log->st.epoch + 1;
+	if ((rc = audit_kdf_next(next.mac_key, log->st.mac_key, log->st.epoch)) != 0)
+		goto out;
+	memcpy(next.sign_priv, log->st.next_priv, 32);
+	memcpy(next.sign_pub, log->st.next_pub, 32);
+	if ((rc = audit_ed25519_keygen(next.next_priv, next.next_pub)) != 0)
+		goto out;
+	next.ckpt_seq = log->seq;
+	memcpy(next.ckpt_head, log->head, AUDIT_HASH_LEN);
+	if ((rc = audit_state_save(log->dir, &next)) != 0)
+		goto out;
+	audit_state_wipe(&log->st);
+	log->st = next;
+	rc = audit_hasher_set_key(log->hasher, log->st.mac_key);
+out:
+	audit_state_wipe(&next);
+	if (rc != 0)
+		log->failed = rc;
+	return rc;
+}
+
+static int recover(struct audit_log *log, struct pcl_diag *diag)
+{
+	struct dirent **names = NULL;
+	char path[4096], *buf = malloc(2 * AUDIT_RECORD_MAX);
+	struct audit_frame f = {0};
+	const char *why = NULL;
+	size_t len = 0;
+	int n, rc = 0, found = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	n = scandir(log->dir, &names, is_segment, month_cmp_name);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	for (int i = n - 1; i >= 0 && found == 0 && rc == 0; i--) {
+		snprintf(path, sizeof(path), "%s/%s", log->dir, names[i]->d_name);
+		found = last_line(path, buf, 2 * AUDIT_RECORD_MAX, &len);
+		if (found < 0)
+			rc = found;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc == 0 && found == 1) {
+		if (audit_frame_parse(buf, len, &f, &why) != 0 ||
+		    audit_hasher_record(log->hasher, buf, len, log->head) != 0)
+			rc = -EBADMSG;
+		log->seq = f.seq;
+	}
+	free(buf);
+	if (rc != 0) {
+		pcl_diag_set(diag, path, 0, "cannot recover the trail tail: %s",
+			     why ? why : strerror(-rc));
+		return rc;
+	}
+	if (log->seq < log->st.ckpt_seq || f.epoch > log->st.epoch ||
+	    (log->seq == log->st.ckpt_seq &&
+	     CRYPTO_memcmp(log->head, log->st.ckpt_head, AUDIT_HASH_LEN) != 0)) {
+		pcl_diag_set(diag, log->dir, 0,
+			     "trail ends at seq %" PRIu64 " epoch %" PRIu64
+			     " but the state has a checkpoint at seq %" PRIu64 " epoch %" PRIu64
+			     ": trail truncated or replaced",
+			     log->seq, f.epoch, log->st.ckpt_seq, log->st.epoch);
+		return -EUCLEAN;
+	}
+	log->synced_seq = log->seq;
+	/* Crash between a checkpoint record and the state update: finish the epoch. */
+	if (found == 1 && f.type == AUDIT_T_CHECKPOINT && f.epoch == log->st.epoch &&
+	    log->seq > log->st.ckpt_seq)
+		return advance_epoch(log);
+	return 0;
+}
+
+static void read_boot_id(char out[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	snprintf(out, 40, "unknown");
+	if (f != NULL) {
+		if (fgets(out, 40, f) != NULL)
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pcl_diag *diag)
+{
+	struct audit_log *log;
+	int rc;
+
+	*out = NULL;
+	if (cfg == NULL || cfg->dir == NULL || !valid_origin(cfg->origin) ||
+	    cfg->host_name == NULL) {
+		pcl_diag_set(diag, "audit config", 0,
+			     "dir, a valid origin and host_name are required");
+		return -EINVAL;
+	}
+	log = calloc(1, sizeof(*log));
+	if (log == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&log->lock, NULL);
+	pthread_cond_init(&log->cond, NULL);
+	log->fd = -1;
+	log->dir = strdup(cfg->dir);
+	log->origin = strdup(cfg->origin);
+	log->host_name = strdup(cfg->host_name);
+	log->retention_months = cfg->retention_months ? cfg->retention_months : DEFAULT_RETENTION;
+	log->interval_s =
+	    cfg->checkpoint_interval_s ? cfg->checkpoint_interval_s : DEFAULT_INTERVAL;
+	log->now = cfg->now;
+	log->now_ctx = cfg->now_ctx;
+	if (cfg->boot_id)
+		snprintf(log->boot_id, sizeof(log->boot_id), "%s", cfg->boot_id);
+	else
+		read_boot_id(log->boot_id);
+	log->hasher = audit_hasher_new();
+	if (!log->dir || !log->origin || !log->host_name || !log->hasher) {
+		audit_close(&log);
+		return -ENOMEM;
+	}
+	rc = audit_state_load(cfg->dir, &log->st);
+	if (rc != 0) {
+		pcl_diag_set(diag, cfg->dir, 0, "%s",
+			     rc == -ENOENT ? "trail not enrolled (run: portcullis audit enrol)"
+					   : "audit state unreadable or corrupt");
+		audit_close(&log);
+		return rc;
+	}
+	rc = audit_hasher_set_key(log->hasher, log->st.mac_key);
+	if (rc == 0) {
+		pthread_mutex_lock(&log->lock);
+		rc = recover(log, diag);
+		pthread_mutex_unlock(&log->lock);
+	}
+	if (rc != 0) {
+		audit_close(&log);
+		return rc;
+	}
+	struct timespec ts;
+	audit_now(log, &ts);
+	log->last_ckpt = ts.tv_sec;
+	*out = log;
+	return 0;
+}
+
+/* Write a signed note record of the given type (lock held). */
+static int signed_record(struct audit_log *log, enum audit_type type, struct audit_ckpt *c,
+			 const char *action, struct json_object *extra)
+{
+	char text[1024], vkey[512], *note = NULL;
+	struct json_object *ev;
+	int rc;
+
+	snprintf(c->origin, sizeof(c->origin), "%s", log->origin);
+	if ((rc = audit_ckpt_format(text, sizeof(text), c)) != 0 ||
+	    (rc = audit_note_sign(&note, text, log->origin, log->st.sign_priv, log->st.sign_pub)) !=
+		0 ||
+	    (rc = audit_vkey_format(vkey, sizeof(vkey), log->origin, log->st.sign_pub)) != 0) {
+		json_object_put(extra);
+		return rc;
+	}
+	ev = extra ? extra : json_object_new_object();
+	json_object_object_add(ev, "event.action", json_object_new_string(action));
+	json_object_object_add(ev, type == AUDIT_T_PURGE ? "audit.purge" : "audit.checkpoint",
+			       json_object_new_string(note));
+	json_object_object_add(ev, "audit.key", json_object_new_string(vkey));
+	rc = audit_write_record(log, type, ev, true);
+	json_object_put(ev);
+	if (rc == 0 && type == AUDIT_T_CHECKPOINT) {
+		free(log->last_note);
+		log->last_note = note;
+		note = NULL;
+	}
+	free(note);
+	if (rc == 0)
+		rc = audit_sync_locked(log, log->seq);
+	return rc;
+}
+
+static int checkpoint_locked(struct audit_log *log)
+{
+	struct audit_ckpt c = {0};
+	struct timespec ts;
+	int rc;
+
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
+	if (log->failed)
+		return log->failed;
+	if (log->seq == log->st.ckpt_seq)
+		return 0; /* nothing new since the last checkpoint */
+	audit_now(log, &ts);
+	c.size = log->seq;
+	memcpy(c.head, log->head, AUDIT_HASH_LEN);
+	c.time = ts.tv_sec;
+	c.epoch = log->st.epoch;
+	c.has_next = true;
+	memcpy(c.next, log->st.next_pub, 32);
+	log->sealing = true;
+	rc = signed_record(log, AUDIT_T_CHECKPOINT, &c, "audit-checkpoint", NULL);
+	if (rc == 0)
+		rc = advance_epoch(log);
+	log->sealing = false;
+	pthread_cond_broadcast(&log->cond);
+	if (rc == 0)
+		log->last_ckpt = ts.tv_sec;
+	return rc;
+}
+
+int audit_checkpoint(struct audit_log *log)
+{
+	int rc;
+
+	if (log == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&log->lock);
+	rc = checkpoint_locked(log);
+	pthread_mutex_unlock(&log->lock);
+	return rc;
+}
+
+/* month - n, both YYYY-MM */
+static void month_minus(char out[8], const char *m, unsigned n)
+{
+	int y = atoi(m), mo = atoi(m + 5) - 1 - (int)n;
+
+	while (mo < 0) {
+		mo += 12;
+		y--;
+	}
+	snprintf(out, 8, "%04u-%02u", (unsigned)y % 10000u, (unsigned)(mo + 1) % 100u);
+}
+
+/* Erase every segment older than the retention period, after a signed purge record. */
+static int purge_locked(struct audit_log *log, const char *now_month)
+{
+	struct dirent **names = NULL;
+	char before[8], path[4096], *buf;
+	struct audit_ckpt c = {0};
+	struct audit_frame f;
+	struct timespec ts;
+	const char *why;
+	size_t len = 0;
+	int n, last = -1, rc = 0;
+
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
+	month_minus(before, now_month, log->retention_months);
+	n = scandir(log->dir, &names, is_segment, month_cmp_name);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if (strncmp(names[i]->d_name + 6, before, 7) < 0)
+			last = i;
+	buf = malloc(2 * AUDIT_RECORD_MAX);
+	if (last >= 0 && buf != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", log->dir, names[last]->d_name);
+		rc = last_line(path, buf, 2 * AUDIT_RECORD_MAX, &len);
+		if (rc == 1 && audit_frame_parse(buf, len, &f, &why) == 0 &&
+		    audit_hasher_record(log->hasher, buf, len, c.head) == 0) {
+			audit_now(log, &ts);
+			c.size = f.seq;
+			c.time = ts.tv_sec;
+			c.epoch = log->st.epoch;
+			c.purge = true;
+			memcpy(c.before, before, 8);
+			struct json_object *ex = json_object_new_object();
+			json_object_object_add(ex, "audit.purge_before",
+					       json_object_new_string(before));
+			rc = signed_record(log, AUDIT_T_PURGE, &c, "audit-purge", ex);
+		} else if (rc >= 0) {
+			rc = rc == 0 ? 0 : -EBADMSG; /* empty old segment: nothing to name */
+		}
+		for (int i = 0; i <= last && rc >= 0; i++) {
+			snprintf(path, sizeof(path), "%s/%s", log->dir, names[i]->d_name);
+			if (unlink(path) != 0)
+				rc = -errno;
+		}
+		if (rc >= 0)
+			rc = audit_fsync_dir(log->dir);
+	} else if (buf == NULL) {
+		rc = -ENOMEM;
+	}
+	free(buf);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc < 0 ? rc : 0;
+}
+
+int audit_tick(struct audit_log *log)
+{
+	struct timespec ts;
+	char month[8];
+	int rc = 0;
+
+	if (log == NULL)
+		return -EINVAL;
+	audit_now(log, &ts);
+	audit_month_of(month, ts.tv_sec);
+	pthread_mutex_lock(&log->lock);
+	if (log->failed)
+		rc = log->failed;
+	if (rc == 0 && strcmp(month, log->purged_month) != 0) {
+		rc = purge_locked(log, month);
+		if (rc == 0)
+			memcpy(log->purged_month, month, 8);
+	}
+	if (rc == 0 && ts.tv_sec - log->last_ckpt >= (time_t)log->interval_s)
+		rc = checkpoint_locked(log);
+	pthread_mutex_unlock(&log->lock);
+	return rc;
+}

@@ -1,0 +1,146 @@
+/*
+ * record.c - the framing of one audit record line and its full JSON parse.
+ * Linked by the engine (crash recovery of its own trail) and the CLI (verify, export).
+ * Input is untrusted: trails are copied from PCs an attacker may have controlled.
+ */
+#include "audit.h"
+#include "audit_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+static const char *eat(const char *p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0)
+		return NULL;
+	return p + n;
+}
+
+static const char *eat_u64(const char *p, const char *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *s = p;
+
+	while (p < end && *p >= '0' && *p <= '9') {
+		unsigned d = (unsigned)(*p - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return NULL;
+		x = x * 10 + d;
+		p++;
+	}
+	if (p == s || (p - s > 1 && *s == '0'))
+		return NULL;
+	*v = x;
+	return p;
+}
+
+int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const char **why)
+{
+	const char *p = line, *end = line + len, *m;
+
+	*why = "not an audit record (expected {\"seq\":N,\"epoch\":N,\"prev\":..., \"mac\" last)";
+	if (len < AUDIT_MAC_SUFFIX_LEN + 40 || len >= AUDIT_RECORD_MAX)
+		return -EBADMSG;
+	if (!(p = eat(p, end, "{\"seq\":")) || !(p = eat_u64(p, end, &f->seq)) ||
+	    !(p = eat(p, end, ",\"epoch\":")) || !(p = eat_u64(p, end, &f->epoch)) ||
+	    !(p = eat(p, end, ",\"prev\":\"")))
+		return -EBADMSG;
+	if (end - p < AUDIT_HEX_LEN || audit_unhex(f->prev, p, AUDIT_HEX_LEN) != 0) {
+		*why = "field prev: not 64 lower-case hex digits";
+		return -EBADMSG;
+	}
+	p += AUDIT_HEX_LEN;
+	if (!(p = eat(p, end, "\",\"audit.type\":\"")))
+		return -EBADMSG;
+	if ((m = eat(p, end, "record\"")))
+		f->type = AUDIT_T_RECORD;
+	else if ((m = eat(p, end, "checkpoint\"")))
+		f->type = AUDIT_T_CHECKPOINT;
+	else if ((m = eat(p, end, "purge\""))) {
+		f->type = AUDIT_T_PURGE;
+	} else {
+		*why = "field audit.type: not record, checkpoint or purge";
+		return -EBADMSG;
+	}
+	if (m > end - AUDIT_MAC_SUFFIX_LEN) {
+		*why = "record too short";
+		return -EBADMSG;
+	}
+	p = end - AUDIT_MAC_SUFFIX_LEN;
+	if (!eat(p, end, ",\"mac\":\"") || end[-2] != '"' || end[-1] != '}' ||
+	    audit_unhex(f->mac, p + 8, AUDIT_HEX_LEN) != 0) {
+		*why = "field mac: missing, not last, or not 64 lower-case hex digits";
+		return -EBADMSG;
+	}
+	if (f->seq == 0) {
+		*why = "field seq: 0 (sequence numbers start at 1)";
+		return -EBADMSG;
+	}
+	*why = NULL;
+	return 0;
+}
+
+int audit_record_parse(const char *line, size_t len, struct json_object **out,
+		       struct pcl_diag *diag)
+{
+	struct audit_frame f;
+	const char *why;
+	struct json_tokener *tok;
+	struct json_object *obj;
+
+	*out = NULL;
+	if (memchr(line, '\0', len) != NULL) {
+		pcl_diag_set(diag, NULL, 0, "record contains a NUL byte");
+		return -EBADMSG;
+	}
+	if (audit_frame_parse(line, len, &f, &why) != 0) {
+		pcl_diag_set(diag, NULL, 0, "%s", why);
+		return -EBADMSG;
+	}
+	tok = json_tokener_new_ex(8);
+	if (tok == NULL)
+		return -ENOMEM;
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	if (obj == NULL || json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(obj, json_type_object)) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+		pcl_diag_set(diag, NULL, 0, "invalid JSON at byte %zu: %s",
+			     json_tokener_get_parse_end(tok),
+			     e == json_tokener_success ? "trailing data or not an object"
+						       : json_tokener_error_desc(e));
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return -EBADMSG;
+	}
+	json_tokener_free(tok);
+	*out = obj;
+	return 0;
+}
+
+int audit_file_first_seq(const char *path, uint64_t *seq)
+{
+	char buf[AUDIT_RECORD_MAX];
+	struct audit_frame f;
+	const char *why, *nl;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	nl = memchr(buf, '\n', (size_t)n);
+	if (nl == NULL || audit_frame_parse(buf, (size_t)(nl - buf), &f, &why) != 0)
+		return -ENOENT;
+	*seq = f.seq;
+	return 0;
+}

@@ -1,0 +1,551 @@
+/*
+ * verify.c - offline verification of an audit trail: hash chain, per-record MACs under
+ * the evolving epoch keys, signed checkpoints and their key certification chain, sequence
+ * continuity, purge records, and checkpoints held elsewhere (truncation).
+ * Linked by the CLI (IT provider); every byte of the trail is untrusted.
+ */
+#include "audit.h"
+#include "audit_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#define RING	     65536 /* window for recognising collector resends */
+#define MAX_REPORTS  1000
+#define MAX_EXTERNAL 64
+
+struct ext_ckpt {
+	char name[256];
+	char *note;
+	size_t len;
+	struct audit_ckpt c;
+	bool seen;
+};
+
+struct ring_slot {
+	uint64_t seq;
+	uint8_t hash[AUDIT_HASH_LEN];
+};
+
+struct audit_verifier {
+	struct audit_verify_opts opts;
+	struct audit_key key;
+	bool keyed;
+	char origin[256];
+	struct audit_hasher *hasher;
+	uint64_t key_epoch; /* epoch of the MAC key loaded in hasher */
+	uint8_t mac_key[32];
+
+	bool started;
+	uint64_t last_seq;
+	uint8_t last_hash[AUDIT_HASH_LEN];
+	uint64_t epoch; /* expected epoch of the next record */
+	uint8_t pub[32];
+	bool pub_known;
+	uint8_t (*pubs)[32]; /* certified key per epoch, for external checkpoints */
+	bool *pub_set;
+	size_t npubs;
+
+	uint8_t start_prev[AUDIT_HASH_LEN];
+	char start_month[8];
+	bool purge_ok;
+	uint64_t last_ckpt_seq;
+
+	struct ring_slot *ring;
+	struct ext_ckpt ext[MAX_EXTERNAL];
+	size_t next_ext;
+	unsigned reports;
+	struct audit_verify_result res;
+};
+
+static void fail(struct audit_verifier *v, uint64_t seq, const char *file, unsigned line,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void fail(struct audit_verifier *v, uint64_t seq, const char *file, unsigned line,
+		 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	v->res.failures++;
+	if (v->opts.report == NULL || v->reports > MAX_REPORTS)
+		return;
+	if (++v->reports > MAX_REPORTS) {
+		v->opts.report(v->opts.report_ctx, 0, file, line, "further failures not shown");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->opts.report(v->opts.report_ctx, seq, file, line, msg);
+}
+
+int audit_key_parse(struct audit_key *key, const char *text, size_t len, const char *name,
+		    struct pcl_diag *diag)
+{
+	static const char *const fields[] = {"portcullis-audit-key 1", "origin ", "mac-key ",
+					     "checkpoint-key "};
+	const char *p = text, *end = text + len;
+	char vname[256], val[600];
+	int rc = 0;
+
+	memset(key, 0, sizeof(*key));
+	for (unsigned i = 0; i < 4 && rc == 0; i++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t fl = strlen(fields[i]), l;
+		if (eol == NULL || (size_t)(eol - p) < fl || memcmp(p, fields[i], fl) != 0) {
+			pcl_diag_set(diag, name, i + 1, "expected \"%s...\"", fields[i]);
+			rc = -EBADMSG;
+			break;
+		}
+		l = (size_t)(eol - p) - fl;
+		if (i > 0 && (l == 0 || l >= sizeof(val) || memchr(p + fl, '\0', l))) {
+			pcl_diag_set(diag, name, i + 1, "field %.*s: bad length", (int)fl - 1,
+				     fields[i]);
+			rc = -EBADMSG;
+			break;
+		}
+		if (i > 0) {
+			memcpy(val, p + fl, l);
+			val[l] = '\0';
+		}
+		if (i == 1 && l < sizeof(key->origin))
+			memcpy(key->origin, val, l + 1);
+		else if (i == 1)
+			rc = -EBADMSG;
+		if (i == 2 && audit_unhex(key->mac_key, val, l) != 0) {
+			pcl_diag_set(diag, name, 3, "field mac-key: not 64 lower-case hex digits");
+			rc = -EBADMSG;
+		}
+		if (i == 3 && (audit_vkey_parse(val, vname, sizeof(vname), key->pub) != 0 ||
+			       strcmp(vname, key->origin) != 0)) {
+			pcl_diag_set(diag, name, 4,
+				     "field checkpoint-key: not a verifier key for the origin");
+			rc = -EBADMSG;
+		}
+		p = eol + 1;
+	}
+	explicit_bzero(val, sizeof(val));
+	if (rc == 0 && p != end) {
+		pcl_diag_set(diag, name, 5, "unexpected text after checkpoint-key");
+		rc = -EBADMSG;
+	}
+	if (rc != 0)
+		explicit_bzero(key, sizeof(*key));
+	return rc;
+}
+
+int audit_verifier_new(struct audit_verifier **out, const struct audit_verify_opts *opts)
+{
+	struct audit_verifier *v = calloc(1, sizeof(*v));
+
+	*out = NULL;
+	if (v == NULL)
+		return -ENOMEM;
+	v->opts = *opts;
+	if (v->opts.min_retention_months == 0)
+		v->opts.min_retention_months = 6;
+	v->hasher = audit_hasher_new();
+	v->ring = calloc(RING, sizeof(*v->ring));
+	if (v->hasher == NULL || v->ring == NULL) {
+		audit_verifier_free(&v);
+		return -ENOMEM;
+	}
+	if (opts->key) {
+		v->key = *opts->key;
+		v->keyed = true;
+		snprintf(v->origin, sizeof(v->origin), "%s", v->key.origin);
+		memcpy(v->mac_key, v->key.mac_key, 32);
+		if (audit_hasher_set_key(v->hasher, v->mac_key) != 0) {
+			audit_verifier_free(&v);
+			return -EIO;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+void audit_verifier_free(struct audit_verifier **vp)
+{
+	struct audit_verifier *v = vp ? *vp : NULL;
+
+	if (v == NULL)
+		return;
+	audit_hasher_free(v->hasher);
+	free(v->ring);
+	free(v->pubs);
+	free(v->pub_set);
+	for (size_t i = 0; i < v->next_ext; i++)
+		free(v->ext[i].note);
+	explicit_bzero(v, sizeof(*v));
+	free(v);
+	*vp = NULL;
+}
+
+int audit_verifier_add_checkpoint(struct audit_verifier *v, const char *note, size_t len,
+				  const char *name)
+{
+	struct ext_ckpt *e;
+	const char *sep = NULL;
+
+	if (v->next_ext >= MAX_EXTERNAL)
+		return -ENOSPC;
+	e = &v->ext[v->next_ext];
+	for (const char *p = note; p + 1 < note + len; p++)
+		if (p[0] == '\n' && p[1] == '\n')
+			sep = p;
+	if (sep == NULL || audit_ckpt_parse(&e->c, note, (size_t)(sep - note) + 1) != 0 ||
+	    e->c.purge)
+		return -EBADMSG;
+	e->note = malloc(len);
+	if (e->note == NULL)
+		return -ENOMEM;
+	memcpy(e->note, note, len);
+	e->len = len;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	v->next_ext++;
+	return 0;
+}
+
+static void set_pub(struct audit_verifier *v, uint64_t epoch, const uint8_t pub[32])
+{
+	memcpy(v->pub, pub, 32);
+	v->pub_known = true;
+	if (epoch >= 1u << 24)
+		return;
+	if (epoch >= v->npubs) {
+		size_t n = (size_t)epoch * 2 + 16;
+		void *a = realloc(v->pubs, n * 32), *b;
+		if (a == NULL)
+			return;
+		v->pubs = a;
+		b = realloc(v->pub_set, n);
+		if (b == NULL)
+			return;
+		v->pub_set = b;
+		memset(v->pub_set + v->npubs, 0, n - v->npubs);
+		v->npubs = n;
+	}
+	memcpy(v->pubs[epoch], pub, 32);
+	v->pub_set[epoch] = true;
+}
+
+/* Load the MAC key of an epoch (keys only evolve forwards). */
+static int mac_key_for(struct audit_verifier *v, uint64_t epoch)
+{
+	uint8_t next[32];
+
+	if (epoch < v->key_epoch || epoch - v->key_epoch > 10000000)
+		return -ERANGE;
+	if (epoch == v->key_epoch)
+		return 0;
+	while (v->key_epoch < epoch) {
+		if (audit_kdf_next(next, v->mac_key, v->key_epoch) != 0)
+			return -EIO;
+		memcpy(v->mac_key, next, 32);
+		v->key_epoch++;
+	}
+	explicit_bzero(next, sizeof(next));
+	return audit_hasher_set_key(v->hasher, v->mac_key);
+}
+
+static const char *get_str(struct json_object *o, const char *k)
+{
+	struct json_object *s;
+
+	if (!json_object_object_get_ex(o, k, &s) || !json_object_is_type(s, json_type_string))
+		return NULL;
+	return json_object_get_string(s);
+}
+
+/* A checkpoint or purge record: signature, key certification, coverage. */
+static void signed_record(struct audit_verifier *v, const struct audit_frame *f, const char *line,
+			  size_t len, const uint8_t prev_hash[32], bool mac_ok, const char *file,
+			  unsigned lineno)
+{
+	struct json_object *o = NULL;
+	struct audit_ckpt c;
+	const char *note, *vkey, *ts;
+	char name[256], month[8];
+	uint8_t pub[32];
+	size_t tl;
+	bool purge = f->type == AUDIT_T_PURGE;
+
+	if (audit_record_parse(line, len, &o, NULL) != 0) {
+		fail(v, f->seq, file, lineno, "%s record is not valid JSON",
+		     purge ? "purge" : "checkpoint");
+		return;
+	}
+	note = get_str(o, purge ? "audit.purge" : "audit.checkpoint");
+	vkey = get_str(o, "audit.key");
+	ts = get_str(o, "@timestamp");
+	if (!note || !vkey || !ts || strlen(ts) < 7 ||
+	    audit_vkey_parse(vkey, name, sizeof(name), pub) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "%s record lacks a valid note, audit.key or @timestamp",
+		     purge ? "purge" : "checkpoint");
+		goto out;
+	}
+	if (v->origin[0] == '\0')
+		snprintf(v->origin, sizeof(v->origin), "%s", name);
+	if (strcmp(name, v->origin) != 0) {
+		fail(v, f->seq, file, lineno, "signed by \"%s\", expected origin \"%s\"", name,
+		     v->origin);
+		goto out;
+	}
+	if (v->pub_known && memcmp(pub, v->pub, 32) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "signed with a key not certified for epoch %" PRIu64 " (re-signed?)",
+		     f->epoch);
+		goto out;
+	}
+	if (!v->pub_known && !mac_ok) {
+		fail(v, f->seq, file, lineno, "signing key of epoch %" PRIu64 " unknown", f->epoch);
+		goto out;
+	}
+	if (!v->pub_known)
+		set_pub(v, f->epoch, pub); /* authenticated by this record's MAC */
+	if (audit_note_verify(note, strlen(note), v->origin, v->pub, &tl) != 0 ||
+	    audit_ckpt_parse(&c, note, tl) != 0) {
+		fail(v, f->seq, file, lineno, "%s signature does not verify",
+		     purge ? "purge" : "checkpoint");
+		goto out;
+	}
+	if (strcmp(c.origin, v->origin) != 0 || c.epoch != f->epoch || c.purge != purge) {
+		fail(v, f->seq, file, lineno, "signed note names another origin, epoch or kind");
+		goto out;
+	}
+	if (purge) {
+		memcpy(month, ts, 7);
+		month[7] = '\0';
+		int y = atoi(month), m = atoi(month + 5) - (int)v->opts.min_retention_months;
+		while (m < 1) {
+			m += 12;
+			y--;
+		}
+		char limit[8];
+		snprintf(limit, sizeof(limit), "%04u-%02u", (unsigned)y % 10000u,
+			 (unsigned)m % 100u);
+		if (strcmp(c.before, limit) > 0) {
+			fail(v, f->seq, file, lineno,
+			     "purge of records up to %s at %s breaks the %u-month retention",
+			     c.before, month, v->opts.min_retention_months);
+			goto out;
+		}
+		if (c.size + 1 == v->res.first_seq &&
+		    memcmp(c.head, v->start_prev, AUDIT_HASH_LEN) == 0 &&
+		    strcmp(v->start_month, c.before) >= 0)
+			v->purge_ok = true;
+		v->res.purges++;
+		goto out;
+	}
+	if (!c.has_next) {
+		fail(v, f->seq, file, lineno, "checkpoint certifies no next key");
+		goto out;
+	}
+	/* A validly signed checkpoint still moves the key chain on, so one bad record
+	 * is reported once rather than for every later epoch. */
+	if (c.size + 1 != f->seq || memcmp(c.head, prev_hash, AUDIT_HASH_LEN) != 0)
+		fail(v, f->seq, file, lineno,
+		     "checkpoint over seq %" PRIu64 " does not match the records before it",
+		     c.size);
+	else
+		v->res.checkpoints++;
+	set_pub(v, f->epoch, v->pub);
+	set_pub(v, f->epoch + 1, c.next);
+	v->epoch = f->epoch + 1;
+	v->last_ckpt_seq = f->seq;
+out:
+	json_object_put(o);
+}
+
+void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t len,
+			      const char *file, unsigned lineno)
+{
+	struct audit_frame f;
+	uint8_t hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN], prev_hash[AUDIT_HASH_LEN];
+	const char *why;
+	bool mac_ok = false;
+	struct ring_slot *slot;
+
+	if (audit_frame_parse(line, len, &f, &why) != 0) {
+		fail(v, 0, file, lineno, "%s", why);
+		return;
+	}
+	if (audit_hasher_record(v->hasher, line, len, hash) != 0) {
+		fail(v, f.seq, file, lineno, "cannot hash record");
+		return;
+	}
+	slot = &v->ring[f.seq % RING];
+	if (v->started && f.seq <= v->last_seq) {
+		if (slot->seq == f.seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0)
+			v->res.duplicates++;
+		else
+			fail(v, f.seq, file, lineno,
+			     "out of order or replaced (already at seq %" PRIu64 ")", v->last_seq);
+		return;
+	}
+	memcpy(prev_hash, v->started ? v->last_hash : f.prev, AUDIT_HASH_LEN);
+	if (!v->started) {
+		struct json_object *o = NULL;
+		const char *ts;
+		v->res.first_seq = f.seq;
+		memcpy(v->start_prev, f.prev, AUDIT_HASH_LEN);
+		if (audit_record_parse(line, len, &o, NULL) == 0 &&
+		    (ts = get_str(o, "@timestamp")) && strlen(ts) >= 7)
+			snprintf(v->start_month, sizeof(v->start_month), "%.7s", ts);
+		json_object_put(o);
+		v->epoch = f.epoch;
+		if (f.seq == 1) {
+			static const uint8_t zero[AUDIT_HASH_LEN];
+			if (memcmp(f.prev, zero, AUDIT_HASH_LEN) != 0 || f.epoch != 0)
+				fail(v, 1, file, lineno,
+				     "first record must have epoch 0 and zero prev");
+			if (v->keyed)
+				set_pub(v, 0, v->key.pub);
+		}
+		v->started = true;
+	} else if (f.seq != v->last_seq + 1) {
+		fail(v, f.seq, file, lineno, "gap: records %" PRIu64 "..%" PRIu64 " missing",
+		     v->last_seq + 1, f.seq - 1);
+	} else if (memcmp(f.prev, v->last_hash, AUDIT_HASH_LEN) != 0) {
+		fail(v, f.seq, file, lineno,
+		     "prev does not match seq %" PRIu64 " (altered, inserted or reordered)",
+		     v->last_seq);
+	}
+	if (f.epoch != v->epoch) {
+		fail(v, f.seq, file, lineno,
+		     "epoch %" PRIu64 " where %" PRIu64 " was expected (key changed without "
+		     "a checkpoint)",
+		     f.epoch, v->epoch);
+		if (f.epoch != v->epoch + 1 || !v->pub_known)
+			v->pub_known = false;
+		v->epoch = f.epoch;
+	}
+	if (v->keyed) {
+		if (mac_key_for(v, f.epoch) != 0)
+			fail(v, f.seq, file, lineno, "epoch %" PRIu64 " goes backwards", f.epoch);
+		else if (audit_hasher_mac(v->hasher, hash, mac) != 0 ||
+			 CRYPTO_memcmp(mac, f.mac, AUDIT_HASH_LEN) != 0)
+			fail(v, f.seq, file, lineno,
+			     "MAC does not verify under the epoch %" PRIu64 " key "
+			     "(altered or forged)",
+			     f.epoch);
+		else
+			mac_ok = true;
+	}
+	if (f.type != AUDIT_T_RECORD)
+		signed_record(v, &f, line, len, prev_hash, mac_ok, file, lineno);
+	for (size_t i = 0; i < v->next_ext; i++) {
+		struct ext_ckpt *e = &v->ext[i];
+		if (e->c.size == f.seq) {
+			e->seen = true;
+			if (memcmp(e->c.head, hash, AUDIT_HASH_LEN) != 0)
+				fail(v, f.seq, file, lineno,
+				     "checkpoint %s: head does not match the trail", e->name);
+		}
+	}
+	v->last_seq = f.seq;
+	memcpy(v->last_hash, hash, AUDIT_HASH_LEN);
+	slot->seq = f.seq;
+	memcpy(slot->hash, hash, AUDIT_HASH_LEN);
+	v->res.records++;
+}
+
+int audit_verifier_feed_file(struct audit_verifier *v, const char *path)
+{
+	size_t cap = 1 << 20, have = 0;
+	char *buf = malloc(cap);
+	unsigned lineno = 0;
+	bool skipping = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || buf == NULL) {
+		int e = fd < 0 ? errno : ENOMEM;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		fail(v, 0, path, 0, "cannot read: %s", strerror(e));
+		return -e;
+	}
+	while ((n = read(fd, buf + have, cap - have)) > 0) {
+		char *p = buf, *end = buf + have + (size_t)n, *nl;
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			lineno++;
+			if (!skipping)
+				audit_verifier_feed_line(v, p, (size_t)(nl - p), path, lineno);
+			skipping = false;
+			p = nl + 1;
+		}
+		have = (size_t)(end - p);
+		if (have >= AUDIT_RECORD_MAX && !skipping) {
+			fail(v, 0, path, lineno + 1, "line longer than %d bytes", AUDIT_RECORD_MAX);
+			skipping = true;
+		}
+		if (skipping)
+			have = 0;
+		else
+			memmove(buf, p, have);
+	}
+	if (n < 0)
+		fail(v, 0, path, lineno, "read error: %s", strerror(errno));
+	if (have > 0 && !skipping)
+		fail(v, 0, path, lineno + 1,
+		     "incomplete record at end of file (no newline): not accepted");
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+int audit_verifier_finish(struct audit_verifier *v, struct audit_verify_result *res)
+{
+	size_t tl;
+
+	if (!v->started)
+		fail(v, 0, "trail", 0, "no records");
+	else if (v->res.first_seq > 1 && !v->purge_ok)
+		fail(v, v->res.first_seq, "trail", 0,
+		     "trail starts at seq %" PRIu64 ": records 1..%" PRIu64
+		     " missing and no signed purge record accounts for them",
+		     v->res.first_seq, v->res.first_seq - 1);
+	for (size_t i = 0; i < v->next_ext; i++) {
+		struct ext_ckpt *e = &v->ext[i];
+		if (strcmp(e->c.origin, v->origin) != 0)
+			fail(v, 0, e->name, 0, "checkpoint origin \"%s\" is not the trail's",
+			     e->c.origin);
+		else if (e->c.epoch >= v->npubs || !v->pub_set[e->c.epoch])
+			fail(v, 0, e->name, 0,
+			     "signed for epoch %" PRIu64 ", which the trail does not reach "
+			     "(trail truncated?)",
+			     e->c.epoch);
+		else if (audit_note_verify(e->note, e->len, v->origin, v->pubs[e->c.epoch], &tl) !=
+			 0)
+			fail(v, 0, e->name, 0, "checkpoint signature does not verify");
+		else if (e->c.size > v->last_seq)
+			fail(v, 0, e->name, 0,
+			     "truncated: checkpoint covers %" PRIu64
+			     " records, trail ends at %" PRIu64,
+			     e->c.size, v->last_seq);
+		else if (!e->seen && e->c.size >= v->res.first_seq)
+			fail(v, 0, e->name, 0, "record %" PRIu64 " of the checkpoint is missing",
+			     e->c.size);
+	}
+	v->res.last_seq = v->last_seq;
+	v->res.epoch = v->epoch;
+	v->res.unsealed =
+	    v->last_seq - (v->last_ckpt_seq ? v->last_ckpt_seq : v->res.first_seq - 1);
+	if (!v->started)
+		v->res.unsealed = 0;
+	*res = v->res;
+	return v->res.failures ? -EBADMSG : 0;
+}

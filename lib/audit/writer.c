@@ -1,0 +1,282 @@
+/*
+ * writer.c - appends records to the audit trail: framing, hash chain, per-record MAC,
+ * durable group commit, monthly segments, signed checkpoints with key evolution, and
+ * retention purges. Linked by the engine (unprivileged); the caller's event fields are
+ * trusted to be a json object of its own making; the trail files are the engine's own.
+ */
+#include "audit.h"
+#include "audit_int.h"
+#include "writer_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/rand.h>
+
+void audit_now(const struct audit_log *log, struct timespec *ts)
+{
+	if (log->now)
+		log->now(log->now_ctx, ts);
+	else
+		clock_gettime(CLOCK_REALTIME, ts);
+}
+
+void audit_month_of(char out[8], time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 8, "%04u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)(tm.tm_mon + 1) % 100u);
+}
+
+static void timestamp(char out[64], const struct timespec *ts)
+{
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", (tm.tm_year + 1900) % 10000,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts->tv_nsec / 1000000);
+}
+
+void audit_segment_path(char *out, size_t len, const char *dir, const char *month)
+{
+	snprintf(out, len, "%s/trail-%s.jsonl", dir, month);
+}
+
+int audit_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Wait until everything written is on disk (lock held). */
+int audit_sync_locked(struct audit_log *log, uint64_t upto)
+{
+	while (log->synced_seq < upto && log->failed == 0) {
+		uint64_t target;
+		int fd, r, e;
+
+		if (log->syncing) {
+			pthread_cond_wait(&log->cond, &log->lock);
+			continue;
+		}
+		log->syncing = true;
+		target = log->seq;
+		fd = log->fd;
+		pthread_mutex_unlock(&log->lock);
+		r = fdatasync(fd);
+		e = errno;
+		pthread_mutex_lock(&log->lock);
+		log->syncing = false;
+		if (r != 0)
+			log->failed = -e;
+		else if (target > log->synced_seq)
+			log->synced_seq = target;
+		pthread_cond_broadcast(&log->cond);
+	}
+	return log->failed;
+}
+
+/* Open (creating) the segment of this month for appending (lock held). */
+int audit_segment_switch(struct audit_log *log, const char *month)
+{
+	char path[4096];
+	int fd, rc;
+	off_t size;
+
+	if (log->fd >= 0 && strcmp(month, log->month) == 0)
+		return 0;
+	if (log->fd >= 0) {
+		rc = audit_sync_locked(log, log->seq);
+		while (log->syncing)
+			pthread_cond_wait(&log->cond, &log->lock);
+		if (rc != 0)
+			return rc;
+		close(log->fd);
+		log->fd = -1;
+	}
+	audit_segment_path(path, sizeof(path), log->dir, month);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return log->failed = -errno;
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0 || (rc = audit_fsync_dir(log->dir)) != 0) {
+		close(fd);
+		return log->failed = size < 0 ? -errno : rc;
+	}
+	log->fd = fd;
+	log->seg_size = size;
+	memcpy(log->month, month, 8);
+	return 0;
+}
+
+static bool reserved(const char *k)
+{
+	static const char *const names[] = {"seq",     "epoch", "prev", "@timestamp", "host.name",
+					    "boot_id", "salt",	"mac",	"audit"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(k, names[i]) == 0)
+			return true;
+	return strncmp(k, "audit.", 6) == 0;
+}
+
+/* Frame, chain, MAC and write one record (lock held); not yet durable. */
+int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
+		       bool allow_reserved)
+{
+	static const char *const types[] = {"record", "checkpoint", "purge"};
+	struct timespec ts;
+	char ts_s[64], month[8], prev[AUDIT_HEX_LEN + 1], salt_s[AUDIT_HEX_LEN + 1];
+	char line[AUDIT_RECORD_MAX];
+	uint8_t salt[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN];
+	struct json_object *o;
+	const char *body;
+	size_t blen, len;
+	ssize_t w;
+	int rc;
+
+	/* Records wait while a checkpoint seals the epoch (its sync drops the lock). */
+	while (log->sealing && !allow_reserved)
+		pthread_cond_wait(&log->cond, &log->lock);
+	if (log->failed)
+		return log->failed;
+	if (event == NULL || !json_object_is_type(event, json_type_object))
+		return -EINVAL;
+	if (!allow_reserved) {
+		json_object_object_foreach(event, k0, v0)
+		{
+			(void)v0;
+			if (reserved(k0))
+				return -EINVAL;
+		}
+	}
+	audit_now(log, &ts);
+	audit_month_of(month, ts.tv_sec);
+	if ((rc = audit_segment_switch(log, month)) != 0)
+		return rc;
+	timestamp(ts_s, &ts);
+	audit_hex(prev, log->head);
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		return -EIO;
+	audit_hex(salt_s, salt);
+	salt_s[32] = '\0';
+
+	o = json_object_new_object();
+	if (o == NULL)
+		return -ENOMEM;
+	json_object_object_add(o, "seq", json_object_new_uint64(log->seq + 1));
+	json_object_object_add(o, "epoch", json_object_new_uint64(log->st.epoch));
+	json_object_object_add(o, "prev", json_object_new_string(prev));
+	json_object_object_add(o, "audit.type", json_object_new_string(types[type]));
+	json_object_object_add(o, "@timestamp", json_object_new_string(ts_s));
+	json_object_object_add(o, "host.name", json_object_new_string(log->host_name));
+	json_object_object_add(o, "boot_id", json_object_new_string(log->boot_id));
+	json_object_object_add(o, "salt", json_object_new_string(salt_s));
+	json_object_object_foreach(event, k, v) json_object_object_add(o, k, json_object_get(v));
+	body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
+	blen = body ? strlen(body) : 0;
+	len = blen - 1 + AUDIT_MAC_SUFFIX_LEN;
+	if (body == NULL || blen < 2 || len + 1 > sizeof(line)) {
+		json_object_put(o);
+		return body == NULL ? -ENOMEM : -E2BIG;
+	}
+	memcpy(line, body, blen - 1);
+	json_object_put(o);
+	memcpy(line + blen - 1, ",\"mac\":\"", 8);
+	memset(line + blen + 7, '0', AUDIT_HEX_LEN);
+	memcpy(line + len - 2, "\"}\n", 3);
+	if ((rc = audit_hasher_record(log->hasher, line, len, hash)) != 0 ||
+	    (rc = audit_hasher_mac(log->hasher, hash, mac)) != 0)
+		return rc;
+	audit_hex(prev, mac);
+	memcpy(line + blen + 7, prev, AUDIT_HEX_LEN);
+
+	size_t done = 0;
+	while (done < len + 1 && (w = write(log->fd, line + done, len + 1 - done)) > 0)
+		done += (size_t)w;
+	if (done != len + 1) {
+		rc = w < 0 ? -errno : -EIO;
+		w = (ssize_t)done;
+		/* Take back a partial line so the segment stays whole, then fail closed. */
+		if (w > 0 && ftruncate(log->fd, log->seg_size) != 0)
+			rc = -EIO;
+		return log->failed = rc;
+	}
+	log->seg_size += (off_t)(len + 1);
+	log->seq++;
+	memcpy(log->head, hash, AUDIT_HASH_LEN);
+	return 0;
+}
+
+int audit_append(struct audit_log *log, struct json_object *event, bool security)
+{
+	uint64_t mine;
+	int rc;
+
+	if (log == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&log->lock);
+	rc = audit_write_record(log, AUDIT_T_RECORD, event, false);
+	mine = log->seq;
+	if (rc == 0)
+		rc = audit_sync_locked(log, mine);
+	pthread_mutex_unlock(&log->lock);
+	if (rc == 0 && security)
+		rc = audit_checkpoint(log);
+	return rc;
+}
+
+uint64_t audit_last_seq(const struct audit_log *log)
+{
+	return log->seq;
+}
+
+int audit_last_checkpoint(const struct audit_log *log, char *buf, size_t len)
+{
+	if (log->last_note == NULL)
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%s", log->last_note) >= len)
+		return -ENOBUFS;
+	return 0;
+}
+
+void audit_close(struct audit_log **logp)
+{
+	struct audit_log *log = logp ? *logp : NULL;
+
+	if (log == NULL)
+		return;
+	pthread_mutex_lock(&log->lock);
+	if (log->fd >= 0) {
+		audit_sync_locked(log, log->seq);
+		while (log->syncing)
+			pthread_cond_wait(&log->cond, &log->lock);
+		close(log->fd);
+	}
+	pthread_mutex_unlock(&log->lock);
+	audit_state_wipe(&log->st);
+	audit_hasher_free(log->hasher);
+	free(log->last_note);
+	free(log->dir);
+	free(log->origin);
+	free(log->host_name);
+	pthread_cond_destroy(&log->cond);
+	pthread_mutex_destroy(&log->lock);
+	explicit_bzero(log, sizeof(*log));
+	free(log);
+	*logp = NULL;
+}

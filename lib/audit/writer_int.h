@@ -1,0 +1,48 @@
+/*
+ * writer_int.h - the audit writer's private structure, shared by writer.c (appends),
+ * epoch.c (open, recovery, checkpoints, purges) and enrol.c. Linked by the engine.
+ */
+#ifndef PCL_AUDIT_WRITER_INT_H
+#define PCL_AUDIT_WRITER_INT_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "audit.h"
+#include "audit_int.h"
+
+struct audit_log {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *dir, *origin, *host_name;
+	char boot_id[40];
+	unsigned retention_months, interval_s;
+	void (*now)(void *ctx, struct timespec *ts);
+	void *now_ctx;
+
+	struct audit_state st; /* secret: wiped on close */
+	struct audit_hasher *hasher;
+	int fd;	       /* current segment, O_APPEND */
+	char month[8]; /* its month, YYYY-MM */
+	off_t seg_size;
+	uint64_t seq; /* last seq written */
+	uint8_t head[AUDIT_HASH_LEN];
+	uint64_t synced_seq;
+	bool syncing;
+	bool sealing; /* a checkpoint is between its record and the new epoch */
+	int failed;   /* sticky negative errno: fail closed */
+	time_t last_ckpt;
+	char purged_month[8]; /* month of the last retention check */
+	char *last_note;
+};
+
+void audit_now(const struct audit_log *log, struct timespec *ts);
+void audit_month_of(char out[8], time_t t);
+void audit_segment_path(char *out, size_t len, const char *dir, const char *month);
+int audit_fsync_dir(const char *dir);
+int audit_sync_locked(struct audit_log *log, uint64_t upto);
+int audit_segment_switch(struct audit_log *log, const char *month);
+int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
+		       bool allow_reserved);
+
+#endif

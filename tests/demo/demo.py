@@ -1,0 +1,126 @@
+"""The Portcullis demo: a council PC under umockdev, told as the story it serves.
+
+Everything here is the real portcullisd and portcullis CLI; only the USB bus is
+simulated (umockdev's preload serves sysfs and uevents; writes to `authorized` land in
+the mock sysfs, which this script reads back to show what the kernel would do)."""
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration/gate"))
+import harness  # noqa: E402
+
+HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
+RULES = """\
+# Fakenham Town Council, IT policy 3.9: personal USB sticks, external drives and
+# CDs/DVDs only with prior approval from the Clerk. The council's own equipment:
+allow with-interface match-all { 09:00:* }
+allow id 0781:5581 serial "4C530001140516116522" with-interface equals { 08:06:50 } label "council stick PC-STICK-01"
+allow id 046d:c31c with-interface all-of { 03:01:01 03:00:00 } label "council keyboard"
+"""
+
+BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
+if not sys.stdout.isatty():
+    BOLD = DIM = GREEN = RED = RESET = ""
+
+
+def say(text=""):
+    print(textwrap.fill(text, 96) if text else "")
+    sys.stdout.flush()
+
+
+def heading(text):
+    print("\n" + BOLD + "== " + text + " ==" + RESET)
+
+
+def verdict(pc, name, path, what):
+    r = decision(pc, name)
+    action = r["event.action"]
+    state = pc.attr(path, "authorized")
+    colour = GREEN if action == "device-allowed" else RED
+    print("  %s%-16s%s %s %s:%s %r" % (colour, action.upper(), RESET, name,
+                                        r["volume.vendor_id"], r["volume.product_id"],
+                                        r["volume.product_name"]))
+    print("  %swhy: %s%s" % (DIM, r["rule.id"].replace(pc.work + "/", ""), RESET))
+    print("  %skernel: %s/authorized = %s  (%s)%s" % (DIM, path.rsplit("/", 1)[1], state, what,
+                                                     RESET))
+
+
+def decision(pc, name):
+    def match(r):
+        return r.get("volume.device_name") == name and r["event.action"] in (
+            "device-allowed", "device-blocked", "device-rejected")
+    pc.wait_record(match)
+    return [r for r in pc.records() if match(r)][-1]
+
+
+def main():
+    pc = harness.Testbed()
+    try:
+        heading("A council PC")
+        say("A simulated PC with an xHCI controller (two root hubs) and a USB hub. The IT "
+            "provider installed Portcullis with the council's rules:")
+        print(textwrap.indent(RULES, "    "))
+        pc.add("pc-xhci.umockdev")
+        pc.add("keyboard.umockdev")
+        pc.start(RULES)
+        say("portcullisd started: before looking at anything it set authorized_default=%s and "
+            "interface_authorized_default=%s on the root hubs, so nothing new reaches the "
+            "PC until the policy decides." % (pc.attr(HUB, "authorized_default"),
+                                              pc.attr(HUB, "interface_authorized_default")))
+        verdict(pc, "1-10", HUB + "/1-10", "the keyboard that was already plugged in")
+
+        heading("The Clerk plugs in the council's registered stick (behind a hub)")
+        pc.add("hub-genesys.umockdev", plug=True)
+        pc.wait_attr(HUB + "/1-1", "authorized", "1")
+        pc.kernel_configure(HUB + "/1-1")
+        pc.add("stick-council.umockdev", plug=True)
+        pc.wait_attr(HUB + "/1-1/1-1.1", "authorized", "1")
+        pc.kernel_configure(HUB + "/1-1/1-1.1")
+        pc.wait_attr(HUB + "/1-1/1-1.1/1-1.1:1.0", "authorized", "1")
+        verdict(pc, "1-1.1", HUB + "/1-1/1-1.1", "its storage interface authorised too")
+
+        heading("A councillor plugs in a personal stick")
+        pc.add("stick-personal.umockdev", plug=True)
+        verdict(pc, "1-2", HUB + "/1-2", "stays de-authorised: no driver ever sees it")
+        say("No rule lists it, so it stays blocked. The councillor asks the Clerk, who can "
+            "approve an exception with a touch of their FIDO2 key.")
+
+        heading("A 'free gift' stick: storage plus a hidden keyboard (BadUSB)")
+        pc.add("badusb.umockdev", plug=True)
+        verdict(pc, "1-5", HUB + "/1-5", "the hidden keyboard cannot type a single key")
+
+        heading("A phone (MTP file transfer + ADB debugging), Watton 5.3: any device")
+        pc.add("phone-mtp-adb.umockdev", plug=True)
+        verdict(pc, "1-7", HUB + "/1-7", "blocked like any unlisted device")
+
+        heading("A lookalike of the council stick: same IDs and serial, extra keyboard")
+        pc.add("stick-council-hid.umockdev", plug=True)
+        verdict(pc, "1-4", HUB + "/1-4", "the rule asks for exactly one storage interface")
+
+        heading("What the Clerk sees: portcullis devices")
+        print(textwrap.indent(pc.cli("devices").stdout, "    "))
+
+        heading("What the IT provider's audit trail holds")
+        for r in pc.records():
+            print("    %6s %s %-16s %-6s %s" % (r["seq"], r["@timestamp"][11:19], r["event.action"],
+                                              r.get("volume.device_name", ""),
+                                              r.get("volume.product_name", "")))
+        say()
+        say("Every decision is in the trail with the device's identity (IDs, serial, interfaces, "
+            "USBGuard-compatible hash) and the rule that decided it. Each record is chained to "
+            "the one before and MACed under a key that evolves and is erased; signed checkpoints "
+            "seal it.")
+        pc.stop()
+
+        heading("The IT provider verifies the trail offline: portcullis audit verify")
+        r = pc.verify()
+        print(textwrap.indent((r.stdout + r.stderr).strip(), "    "))
+    finally:
+        pc.close()
+
+
+if __name__ == "__main__":
+    main()
