@@ -79,6 +79,10 @@ static void led_tick(void)
 {
 	uint64_t t = (rp_time_us() - led_since) / 1000u;
 
+	if (rp_usb_suspended()) { /* the host suspended the bus: stay dark */
+		rp_led_set(0);
+		return;
+	}
 	switch (led_mode) {
 	case HAL_LED_OFF:
 		rp_led_set(0);

@@ -58,6 +58,8 @@ def main():
     def ms(insn, cpi):
         return insn * cpi / (MHZ * 1000.0)
 
+    print("## firmware")
+    print()
     print("Token firmware on Cortex-M33: `qemu-system-arm -M mps2-an505 -icount shift=0`, "
           "instructions counted by the board (virtual time outside its UART waits), "
           f"run by `tests/bench/firmware/run.sh` ({rounds} get-assertions, median).")
