@@ -33,6 +33,16 @@ static uint32_t ticks_last;
 static uint64_t wait_ticks, q_start, q_wait; /* for the work counter */
 static uint32_t insn_per_tick;
 
+/* Under QEMU every device register access is slow, while plain instructions are fast:
+ * between two polls of an idle UART, spin this many iterations (2 instructions each) so
+ * that virtual time, which counts instructions, advances at a useful rate. */
+#define IDLE_SPIN 5000u
+
+static void idle_spin(uint32_t n)
+{
+	__asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+}
+
 static uint64_t now_ticks(void)
 {
 	uint32_t t = an505_ticks();
@@ -66,6 +76,8 @@ static void read_exact(uint8_t *p, size_t n)
 		int c = an505_uart_getc_nb();
 		if (c >= 0)
 			p[i++] = (uint8_t)c;
+		else
+			idle_spin(IDLE_SPIN / 10);
 	}
 	wait_ticks += now_ticks() - t0;
 }
@@ -142,6 +154,7 @@ int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 			wait_ticks += now - t0;
 			return 0;
 		}
+		idle_spin(IDLE_SPIN);
 	}
 }
 

@@ -80,6 +80,20 @@ def test_make_credential_and_get_assertion_verify_on_the_host(ctap, token):
             f.write(f"{insn}\n")
 
 
+def test_no_touch_means_no_signature(ctap, token):
+    att, cred = make_verified_credential(ctap, cdh("for-up-test"))
+    allow = [{"type": "public-key", "id": cred.credential_id}]
+    token.auto_touch = False
+    try:
+        with pytest.raises(CtapError) as e:
+            ctap.get_assertion(RP["id"], cdh("nobody touched"), allow)
+        assert e.value.code == CtapError.ERR.USER_ACTION_TIMEOUT
+    finally:
+        token.auto_touch = True
+    h = cdh("touched again")
+    ctap.get_assertion(RP["id"], h, allow).verify(h, cred.public_key)
+
+
 def test_unknown_credential_is_refused(ctap):
     bogus = [{"type": "public-key", "id": os.urandom(64)}]
     with pytest.raises(CtapError) as e:
