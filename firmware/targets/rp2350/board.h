@@ -19,8 +19,20 @@ void rp_clocks_init(void);
 uint64_t rp_time_us(void);
 
 /* usb.c: full-speed HID device, EP0 control + EP1 interrupt IN/OUT, 64-byte reports.
- * The interrupt handler only records events; rp_usb_task() does the work. */
-void rp_usb_init(const char serial[17]);
+ * The interrupt handler only records events; rp_usb_task() does the work.
+ * The controller is reached through this seam: usb_hw.c has the RP2350's, the host unit
+ * tests a register file in memory. */
+struct rp_usb_hw {
+	volatile uint32_t *regs; /* USBCTRL_REGS */
+	volatile uint8_t *dpram; /* USBCTRL_DPRAM (the first 0x200 bytes are used) */
+	void (*reset)(void);	 /* pulse the controller's reset, wait until done */
+	void (*irq_enable)(void);
+	void (*lock)(void); /* keep rp_usb_irq() out while events are taken */
+	void (*unlock)(void);
+	void (*avail_delay)(void); /* settle time before a buffer's AVAILABLE bit is set */
+};
+extern const struct rp_usb_hw rp_usb_hw_rp2350;
+void rp_usb_init(const struct rp_usb_hw *hw, const char serial[17]);
 void rp_usb_irq(void);
 void rp_usb_task(void);
 int rp_usb_configured(void);

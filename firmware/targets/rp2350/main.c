@@ -28,7 +28,7 @@ int main(void)
 		for (;;)
 			(void)hal_usb_recv(none, 1000); /* USB is off: this only animates the LED */
 	}
-	rp_usb_init(serial);
+	rp_usb_init(&rp_usb_hw_rp2350, serial);
 	for (;;)
 		(void)token_poll(100);
 }

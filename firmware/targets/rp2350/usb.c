@@ -5,16 +5,24 @@
  * only records events and the setup packet; rp_usb_task(), called from the main loop,
  * does all protocol work. Linked by the rp2350 image. Setup packets and OUT reports come
  * from the USB host and are untrusted: lengths and indexes are bounded here, report
- * contents are the core's to judge.
+ * contents are the core's to judge. The hardware is reached through struct rp_usb_hw
+ * (board.h), so the host unit tests run this driver against a register file in memory.
  */
 #include <string.h>
 
 #include "board.h"
 #include "rp2350.h"
 
-#define EP1_IN_BUF  (USB_DPRAM + 0x180)
-#define EP1_OUT_BUF (USB_DPRAM + 0x1c0)
+#define EP1_IN_BUF  0x180u /* DPRAM offsets */
+#define EP1_OUT_BUF 0x1c0u
 #define RX_SLOTS    4u
+
+/* Register and DPRAM words through the hardware seam (addresses from rp2350.h). */
+#define REG(a)	 (hw->regs[((a)-USB_REGS) / 4u])
+#define DP32(a)	 (*(volatile uint32_t *)(volatile void *)(hw->dpram + ((a)-USB_DPRAM)))
+#define DPBUF(o) (hw->dpram + (o))
+
+static const struct rp_usb_hw *hw;
 
 /* Recorded by the interrupt handler, taken by rp_usb_task() with interrupts off. */
 static volatile uint32_t ev_sie, ev_buff;
@@ -26,30 +34,41 @@ static uint8_t ep0_in_pid, ep0_data_in, tx_busy, in_pid, out_pid, out_armed;
 static uint8_t rx_ring[RX_SLOTS][RP_REPORT_LEN];
 static uint32_t rx_head, rx_tail;
 
+static void copy_in(uint32_t off, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		DPBUF(off)[i] = src[i];
+}
+
+static void copy_out(uint8_t *dst, uint32_t off, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = DPBUF(off)[i];
+}
+
 static void buf_ctrl(uint32_t reg, uint32_t val)
 {
 	/* Datasheet 12.7.3.5.1: write the buffer control word without AVAILABLE, wait for
 	 * clk_usb to see it (clk_sys is ~3x faster), then set AVAILABLE. */
-	RP_REG(reg) = val & ~USB_BUF_AVAILABLE;
+	DP32(reg) = val & ~USB_BUF_AVAILABLE;
 	if (val & USB_BUF_AVAILABLE) {
-		for (volatile int i = 0; i < 12; i++)
-			;
-		RP_REG(reg) = val;
+		hw->avail_delay();
+		DP32(reg) = val;
 	}
 }
 
 void rp_usb_irq(void)
 {
-	uint32_t ints = RP_REG(USB_INTS), sie = 0;
+	uint32_t ints = REG(USB_INTS), sie = 0;
 
 	if (ints & USB_INT_BUFF_STATUS) {
-		uint32_t b = RP_REG(USB_BUFF_STATUS);
+		uint32_t b = REG(USB_BUFF_STATUS);
 		ev_buff |= b;
-		RP_REG(USB_BUFF_STATUS) = b; /* write 1 to clear */
+		REG(USB_BUFF_STATUS) = b; /* write 1 to clear */
 	}
 	if (ints & USB_INT_SETUP_REQ) {
 		for (int i = 0; i < 8; i++)
-			ev_setup[i] = ((volatile uint8_t *)USB_DPRAM_SETUP)[i];
+			ev_setup[i] = DPBUF(0)[i];
 		sie |= USB_SIE_STATUS_SETUP_REC;
 	}
 	if (ints & USB_INT_BUS_RESET)
@@ -60,37 +79,38 @@ void rp_usb_irq(void)
 		sie |= USB_SIE_STATUS_RESUME;
 	if (sie) {
 		ev_sie |= sie;
-		RP_REG(USB_SIE_STATUS) = sie; /* write 1 to clear */
+		REG(USB_SIE_STATUS) = sie; /* write 1 to clear */
 	}
 }
 
-void rp_usb_init(const char serial[17])
+void rp_usb_init(const struct rp_usb_hw *h, const char serial[17])
 {
+	hw = h;
 	dev_serial = serial;
-	RP_SET(RESETS_RESET) = RESET_USBCTRL;
-	RP_CLR(RESETS_RESET) = RESET_USBCTRL;
-	while (!(RP_REG(RESETS_RESET_DONE) & RESET_USBCTRL))
-		;
-	memset((void *)USB_DPRAM, 0, 0x200);
+	configured = suspended = pending_addr = 0;
+	ev_sie = ev_buff = 0;
+	hw->reset();
+	for (uint32_t i = 0; i < 0x200; i++)
+		DPBUF(0)[i] = 0;
 
-	RP_REG(USB_MUXING) = USB_MUXING_TO_PHY | USB_MUXING_SOFTCON;
+	REG(USB_MUXING) = USB_MUXING_TO_PHY | USB_MUXING_SOFTCON;
 	/* Bus powered: no VBUS sense pin, so force "VBUS present". */
-	RP_REG(USB_PWR) = USB_PWR_VBUS_DETECT | USB_PWR_VBUS_DETECT_OVERRIDE;
+	REG(USB_PWR) = USB_PWR_VBUS_DETECT | USB_PWR_VBUS_DETECT_OVERRIDE;
 	/* Device mode, controller on, and PHY isolation removed (RP2350 12.7.2). */
-	RP_REG(USB_MAIN_CTRL) = USB_MAIN_CTRL_CONTROLLER_EN;
-	RP_REG(USB_SIE_CTRL) = USB_SIE_CTRL_EP0_INT_1BUF; /* also clears PULLDOWN_EN */
-	RP_REG(USB_INTE) = USB_INT_BUFF_STATUS | USB_INT_BUS_RESET | USB_INT_SETUP_REQ |
-			   USB_INT_DEV_SUSPEND | USB_INT_DEV_RESUME;
-	RP_REG(NVIC_ISER(USBCTRL_IRQ / 32)) = 1u << (USBCTRL_IRQ % 32);
-	RP_SET(USB_SIE_CTRL) = USB_SIE_CTRL_PULLUP_EN; /* connect: full speed on D+ */
+	REG(USB_MAIN_CTRL) = USB_MAIN_CTRL_CONTROLLER_EN;
+	REG(USB_SIE_CTRL) = USB_SIE_CTRL_EP0_INT_1BUF; /* also clears PULLDOWN_EN */
+	REG(USB_INTE) = USB_INT_BUFF_STATUS | USB_INT_BUS_RESET | USB_INT_SETUP_REQ |
+			USB_INT_DEV_SUSPEND | USB_INT_DEV_RESUME;
+	hw->irq_enable();
+	/* connect: the pull-up on D+ announces a full-speed device */
+	REG(USB_SIE_CTRL) = USB_SIE_CTRL_EP0_INT_1BUF | USB_SIE_CTRL_PULLUP_EN;
 }
 
 static void ep0_send(const uint8_t *data, size_t len)
 {
 	if (len > 64)
 		len = 64; /* every descriptor here fits one packet */
-	if (len)
-		memcpy((void *)USB_EP0_BUF, data, len);
+	copy_in(USB_EP0_BUF - USB_DPRAM, data, len);
 	buf_ctrl(USB_EP_IN_BUF_CTRL(0), (uint32_t)len | USB_BUF_FULL |
 					    (ep0_in_pid ? USB_BUF_DATA1 : 0) | USB_BUF_AVAILABLE);
 	ep0_in_pid ^= 1;
@@ -110,7 +130,7 @@ static void ep0_status_in(void)
 
 static void ep0_stall(void)
 {
-	RP_REG(USB_EP_STALL_ARM) = 3; /* EP0 IN and OUT */
+	REG(USB_EP_STALL_ARM) = 3; /* EP0 IN and OUT */
 	buf_ctrl(USB_EP_IN_BUF_CTRL(0), USB_BUF_STALL);
 	buf_ctrl(USB_EP_OUT_BUF_CTRL(0), USB_BUF_STALL);
 }
@@ -126,10 +146,10 @@ static void arm_out(void)
 
 static void configure_endpoints(void)
 {
-	RP_REG(USB_EP_IN_CTRL(1)) = USB_EP_CTRL_ENABLE | USB_EP_CTRL_INT_1BUF |
-				    USB_EP_CTRL_TYPE_INTERRUPT | (EP1_IN_BUF - USB_DPRAM);
-	RP_REG(USB_EP_OUT_CTRL(1)) = USB_EP_CTRL_ENABLE | USB_EP_CTRL_INT_1BUF |
-				     USB_EP_CTRL_TYPE_INTERRUPT | (EP1_OUT_BUF - USB_DPRAM);
+	DP32(USB_EP_IN_CTRL(1)) =
+	    USB_EP_CTRL_ENABLE | USB_EP_CTRL_INT_1BUF | USB_EP_CTRL_TYPE_INTERRUPT | EP1_IN_BUF;
+	DP32(USB_EP_OUT_CTRL(1)) =
+	    USB_EP_CTRL_ENABLE | USB_EP_CTRL_INT_1BUF | USB_EP_CTRL_TYPE_INTERRUPT | EP1_OUT_BUF;
 	in_pid = out_pid = 0;
 	tx_busy = out_armed = 0;
 	rx_head = rx_tail = 0;
@@ -138,13 +158,13 @@ static void configure_endpoints(void)
 
 static void bus_reset(void)
 {
-	RP_REG(USB_ADDR_ENDP) = 0;
+	REG(USB_ADDR_ENDP) = 0;
 	pending_addr = 0;
 	configured = 0;
 	suspended = 0;
 	tx_busy = out_armed = 0;
-	RP_REG(USB_EP_IN_CTRL(1)) = 0;
-	RP_REG(USB_EP_OUT_CTRL(1)) = 0;
+	DP32(USB_EP_IN_CTRL(1)) = 0;
+	DP32(USB_EP_OUT_CTRL(1)) = 0;
 }
 
 static void handle_setup(const uint8_t s[8])
@@ -220,13 +240,13 @@ void rp_usb_task(void)
 	uint32_t sie, buff;
 	uint8_t setup[8];
 
-	rp_irq_disable();
+	hw->lock();
 	sie = ev_sie;
 	buff = ev_buff;
 	ev_sie = ev_buff = 0;
 	for (int i = 0; i < 8; i++)
 		setup[i] = ev_setup[i];
-	rp_irq_enable();
+	hw->unlock();
 
 	if (sie & USB_SIE_STATUS_BUS_RESET)
 		bus_reset();
@@ -243,7 +263,7 @@ void rp_usb_task(void)
 			ep0_data_in = 0;
 			buf_ctrl(USB_EP_OUT_BUF_CTRL(0), USB_BUF_DATA1 | USB_BUF_AVAILABLE);
 		} else if (pending_addr) {
-			RP_REG(USB_ADDR_ENDP) = pending_addr;
+			REG(USB_ADDR_ENDP) = pending_addr;
 			pending_addr = 0;
 		}
 	}
@@ -251,12 +271,11 @@ void rp_usb_task(void)
 		tx_busy = 0;
 	}
 	if (buff & (1u << 3)) { /* EP1 OUT report arrived */
-		uint32_t ctrl = RP_REG(USB_EP_OUT_BUF_CTRL(1));
+		uint32_t ctrl = DP32(USB_EP_OUT_BUF_CTRL(1));
 		out_armed = 0;
 		out_pid ^= 1;
 		if ((ctrl & USB_BUF_LEN_MASK) == RP_REPORT_LEN && rx_head - rx_tail < RX_SLOTS) {
-			memcpy(rx_ring[rx_head % RX_SLOTS], (const void *)EP1_OUT_BUF,
-			       RP_REPORT_LEN);
+			copy_out(rx_ring[rx_head % RX_SLOTS], EP1_OUT_BUF, RP_REPORT_LEN);
 			rx_head++;
 		}
 		/* a short report is not CTAPHID: dropped, the core never sees it */
@@ -294,7 +313,7 @@ int rp_usb_tx(const uint8_t report[RP_REPORT_LEN])
 {
 	if (!configured || tx_busy)
 		return -1;
-	memcpy((void *)EP1_IN_BUF, report, RP_REPORT_LEN);
+	copy_in(EP1_IN_BUF, report, RP_REPORT_LEN);
 	tx_busy = 1;
 	buf_ctrl(USB_EP_IN_BUF_CTRL(1),
 		 RP_REPORT_LEN | USB_BUF_FULL | (in_pid ? USB_BUF_DATA1 : 0) | USB_BUF_AVAILABLE);
