@@ -6,10 +6,12 @@
  * `--identify` only read. Runs as the invoking user; arguments are untrusted, the
  * wiper's output is parsed as untrusted (lib/wipe/report.c).
  */
+#include "client.h"
 #include "commands.h"
 #include "wipe.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -35,20 +37,23 @@ struct wipe_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
-		"       portcullis wipe --check DEVICE             pre-checks only\n"
-		"       portcullis wipe --identify DEVICE          print the identity record\n"
-		"options:\n"
-		"  --identity FILE   refuse unless DEVICE still matches this identity record\n"
-		"  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
-		"  --sign-key PEM    Ed25519 private key that signs the certificate\n"
-		"  --operator NAME   who ran the wipe (default: the invoking user)\n"
-		"  --approval ID     the approval that covered this medium\n"
-		"  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
-		"  --no-discard      do not discard (TRIM) after the verified pass\n"
-		"  --chunk BYTES     I/O size (default 4 MiB)\n"
-		"  --user NAME       unprivileged user for the wiper (default nobody)\n");
+	fprintf(
+	    f,
+	    "usage: portcullis wipe USB-DEVICE                 finish and wipe an approved medium\n"
+	    "       portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
+	    "       portcullis wipe --check DEVICE             pre-checks only\n"
+	    "       portcullis wipe --identify DEVICE          print the identity record\n"
+	    "options:\n"
+	    "  --identity FILE   refuse unless DEVICE still matches this identity record\n"
+	    "  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
+	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
+	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
+	    "  --approval ID     the approval that covered this medium\n"
+	    "  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
+	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
+	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
+	    "  --user NAME       unprivileged user for the wiper (default nobody)\n"
+	    "  --json            progress and outcome as JSON lines (for portcullisd)\n");
 }
 
 static int find_wiper(char *out, size_t len)
@@ -94,12 +99,53 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* --json: progress and the outcome as JSON lines on stdout (for portcullisd, which
+ * relays progress to the user and records the outcome in the audit trail). */
+static int json_mode;
+
+static void json_line(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+static int json_outcome(const char *action, const char *device, const char *reason,
+			const char *cert_path, struct json_object *cert)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event.action", json_object_new_string(action));
+	json_object_object_add(
+	    o, "event.outcome",
+	    json_object_new_string(strcmp(action, "wipe-done") == 0 ? "success" : "failure"));
+	json_object_object_add(o, "wipe.device", json_object_new_string(device));
+	if (reason != NULL && *reason)
+		json_object_object_add(o, "event.reason", json_object_new_string(reason));
+	if (cert_path != NULL)
+		json_object_object_add(o, "wipe.certificate_file",
+				       json_object_new_string(cert_path));
+	if (cert != NULL)
+		json_object_object_add(o, "wipe.certificate", cert);
+	json_line(o);
+	return strcmp(action, "wipe-done") == 0 ? 0 : 1;
+}
+
 static void show_progress(const struct wipe_progress *p)
 {
 	static const char *const names[] = {"write", "verify", "discard", "done"};
 	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0;
 	unsigned eta = (unsigned)p->eta;
 
+	if (json_mode) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "progress", json_object_new_string(names[p->phase & 3]));
+		json_object_object_add(o, "percent", json_object_new_double(pct));
+		json_object_object_add(o, "rate", json_object_new_double(p->rate));
+		json_object_object_add(o, "eta", json_object_new_int((int)eta));
+		json_line(o);
+		return;
+	}
 	fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %u:%02u%s", isatty(2) ? "\r" : "",
 		names[p->phase & 3], pct, p->rate / 1e6, eta / 60, eta % 60,
 		isatty(2) ? "  " : "\n");
@@ -302,6 +348,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		O_NODISCARD,
 		O_CHUNK,
 		O_USER,
+		O_JSON,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -317,6 +364,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	    {"no-discard", 0, NULL, O_NODISCARD},
 	    {"chunk", 1, NULL, O_CHUNK},
 	    {"user", 1, NULL, O_USER},
+	    {"json", 0, NULL, O_JSON},
 	    {"help", 0, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -363,6 +411,9 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		case O_USER:
 			o->user = optarg;
 			break;
+		case O_JSON:
+			json_mode = 1;
+			break;
 		case O_CHUNK:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -400,8 +451,57 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	return 0;
 }
 
+/* `portcullis wipe DEVICE`: ask portcullisd to wipe an approved medium ("finish and
+ * wipe"); the daemon checks the approval and runs the wipe as root; we show progress. */
+static int wipe_via_daemon(const char *device)
+{
+	struct json_object *req = json_object_new_object(), *line;
+	int rc = 1;
+
+	json_object_object_add(req, "cmd", json_object_new_string("wipe"));
+	json_object_object_add(req, "device", json_object_new_string(device));
+	FILE *f = client_request(client_socket_path(), req);
+	json_object_put(req);
+	if (f == NULL)
+		return 1;
+	while ((line = client_read(f)) != NULL) {
+		const char *err = client_field(line, "error"),
+			   *phase = client_field(line, "progress");
+		const char *action = client_field(line, "event.action");
+		struct json_object *v;
+		if (*err) {
+			rc = pcl_fail("wipe %s: %s", device, err);
+		} else if (*phase) {
+			double pct = json_object_object_get_ex(line, "percent", &v)
+					 ? json_object_get_double(v)
+					 : 0;
+			double rate = json_object_object_get_ex(line, "rate", &v)
+					  ? json_object_get_double(v)
+					  : 0;
+			int eta =
+			    json_object_object_get_ex(line, "eta", &v) ? json_object_get_int(v) : 0;
+			fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %d:%02d%s",
+				isatty(2) ? "\r" : "", phase, pct, rate / 1e6, eta / 60, eta % 60,
+				isatty(2) ? "  " : "\n");
+		} else if (strcmp(action, "wipe-done") == 0) {
+			printf("%s: wiped and verified; certificate %s\n", device,
+			       client_field(line, "wipe.certificate_file"));
+			rc = 0;
+		} else if (*action) {
+			rc = pcl_fail("%s: %s: %s", device, action,
+				      client_field(line, "event.reason"));
+		}
+		json_object_put(line);
+	}
+	fclose(f);
+	return rc;
+}
+
 int cmd_wipe(int argc, char **argv)
 {
+	if (argc == 2 && argv[1][0] != '-')
+		return wipe_via_daemon(argv[1]);
+
 	struct wipe_opts o;
 	struct wipe_identity id, want;
 	struct wipe_cert cert;
@@ -426,8 +526,11 @@ int cmd_wipe(int argc, char **argv)
 		printf("%s\n", json);
 		return 0;
 	}
-	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0)
+	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-refused", o.device, why, NULL, NULL);
 		return pcl_fail("%s: refused: %s", o.device, why);
+	}
 	if (o.identity != NULL) {
 		if (read_identity_file(o.identity, &want) != 0)
 			return 1;
@@ -443,6 +546,11 @@ int cmd_wipe(int argc, char **argv)
 		return pcl_fail("wipe --local must run as root");
 	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
 	fd = open(o.device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && json_mode)
+		json_outcome("wipe-refused", o.device,
+			     errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					    : strerror(errno),
+			     NULL, NULL);
 	if (fd < 0)
 		return pcl_fail("%s: refused: %s", o.device,
 				errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
@@ -498,8 +606,24 @@ int cmd_wipe(int argc, char **argv)
 			r = pcl_fail("%s: wiped and verified, but mkfs.vfat failed", o.device);
 	}
 	cert.end = (int64_t)time(NULL);
-	if (write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0)
+	if (write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-failed", o.device,
+				     "the certificate could not be written", NULL, NULL);
 		return 1;
+	}
+	if (json_mode) {
+		char path[PATH_MAX + 8], body[16384];
+		snprintf(path, sizeof(path), "%s.json", prefix);
+		int n = wipe_cert_signed_json(&cert, NULL, body, sizeof(body));
+		struct json_object *cj = n > 0 ? json_tokener_parse(body) : NULL;
+		return json_outcome(res.status == WIPE_OK && r == 0 ? "wipe-done" : "wipe-failed",
+				    o.device,
+				    res.status != WIPE_OK ? res.reason
+				    : r != 0 ? "wiped and verified, but mkfs.vfat failed"
+					     : NULL,
+				    path, cj);
+	}
 	if (res.status != WIPE_OK)
 		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o.device,
 				wipe_status_name(res.status), res.reason, prefix);

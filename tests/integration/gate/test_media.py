@@ -129,3 +129,32 @@ def test_a_blocked_stick_gets_no_watch(pc, medium):
     medium.mount()  # mounted by other means: the gate does not vouch for it
     time.sleep(1)
     assert not any(r.get("event.action") == "xfer-watch-started" for r in pc.records())
+
+
+def test_finish_and_wipe_through_the_daemon(pc, medium):
+    approved_stick(pc, medium)
+    marker = b"COUNCIL-MINUTES-CONFIDENTIAL-" + os.urandom(8).hex().encode()
+    with open(medium.loop, "r+b") as f:
+        f.seek(1 << 20)
+        f.write(marker * 64)
+    r = pc.cli("wipe", "1-2", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr + pc.log()
+    assert "wiped and verified" in r.stdout
+    done = pc.wait_record(lambda x: x.get("event.action") == "wipe-done")
+    assert done["volume.serial_number"] == "AA00000000011111"
+    cert = done["wipe.certificate_file"]
+    assert os.path.exists(cert)
+    with open(medium.loop, "rb") as f:
+        assert marker not in f.read()
+    actions = [x.get("event.action") for x in pc.records()]
+    assert actions.index("wipe-requested") < actions.index("wipe-done")
+
+
+def test_wipe_is_refused_for_a_mounted_or_unapproved_medium(pc, medium):
+    approved_stick(pc, medium)
+    medium.mount()
+    pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+    r = pc.cli("wipe", "1-2", check=False)
+    assert r.returncode == 1 and "unmount it first" in r.stderr
+    r = pc.cli("wipe", "1-7", check=False)
+    assert r.returncode == 1 and "no such USB device" in r.stderr
