@@ -18,10 +18,11 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_approval.h"
 #include "jsonx.h"
 #include "log.h"
 
-#define CONTROL_LINE_MAX 4096
+#define CONTROL_LINE_MAX 16384
 
 struct client {
 	int fd;
@@ -128,6 +129,7 @@ static bool handle_line(struct control *c, struct client *cl, const char *line)
 {
 	struct json_object *req = json_tokener_parse(line);
 	const char *cmd = req ? jsonx_get_str(req, "cmd") : NULL;
+	struct json_object *ans;
 	bool keep = false;
 
 	if (cmd == NULL)
@@ -137,6 +139,9 @@ static bool handle_line(struct control *c, struct client *cl, const char *line)
 	else if (strcmp(cmd, "watch") == 0) {
 		cl->watching = true;
 		keep = true;
+	} else if ((ans = eappr_control(c->eng, cmd, req, cl->uid)) != NULL) {
+		send_json(cl, ans);
+		json_object_put(ans);
 	} else
 		answer_error(cl, "unknown command");
 	json_object_put(req);

@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "control.h"
+#include "engine_approval.h"
 #include "engine_audit.h"
 #include "ipc.h"
 #include "jsonx.h"
@@ -45,6 +46,11 @@ struct engine {
 const struct conf *engine_conf(const struct engine *e)
 {
 	return e->conf;
+}
+
+const char *engine_host(const struct engine *e)
+{
+	return e->host;
 }
 
 const struct rules *engine_rules(const struct engine *e)
@@ -172,6 +178,17 @@ int engine_record(struct engine *e, const char *action, const char *outcome,
 	return rc;
 }
 
+int engine_record_json(struct engine *e, struct json_object *rec, bool security)
+{
+	int rc = audit_append(e->audit, rec, security);
+
+	if (rc != 0)
+		log_err("audit trail not written (%s): failing closed", strerror(-rc));
+	else
+		control_broadcast(e->ctl, rec);
+	return rc;
+}
+
 static int load_rules(struct engine *e)
 {
 	struct pcl_diag diags[16];
@@ -257,7 +274,7 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		return -1;
 	if (control_open(&e->ctl, c->control_socket, e) != 0)
 		return -1;
-	return 0;
+	return eappr_open(e);
 }
 
 int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
@@ -323,6 +340,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 			if (read(tick, &expirations, sizeof(expirations)) > 0 &&
 			    audit_tick(e->audit) != 0)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
+			eappr_tick(e);
 		}
 		control_service(e->ctl, p + n, nctl);
 	}

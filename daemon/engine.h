@@ -57,6 +57,9 @@ const struct dev_entry *engine_device_at(const struct engine *e, size_t i);
 int engine_record(struct engine *e, const char *action, const char *outcome,
 		  const struct dev_entry *d, const char *reason, bool security);
 
+/* Record a prepared record (event.* fields set by the caller); as engine_record. */
+int engine_record_json(struct engine *e, struct json_object *rec, bool security);
+
 /* JSON description of a device (identity, state, rule), for records and clients. */
 struct json_object *engine_device_json(const struct dev_entry *d);
 
@@ -68,7 +71,11 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 /* Full rescan of sysfs (at start, and after a lost uevent). */
 void engine_rescan(struct engine *e, bool at_start);
 
+/* Carry out d's decision (authorise or take away the device, decide its interfaces). */
+void engine_usb_apply(struct engine *e, struct dev_entry *d);
+
 const struct conf *engine_conf(const struct engine *e);
+const char *engine_host(const struct engine *e);
 const struct rules *engine_rules(const struct engine *e);
 struct udev *engine_udev(const struct engine *e);
 

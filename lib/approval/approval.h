@@ -31,6 +31,8 @@
 #define APPR_DOMAIN_REQUEST "portcullis/approval-request/v1"
 #define APPR_DOMAIN_ENROL   "portcullis/approver-enrol/v1"
 #define APPR_DOMAIN_POLICY  "portcullis/policy/v1"
+/* An existing approver's consent to a new one: fields council, name, role, credential. */
+#define APPR_DOMAIN_ENROL_CONSENT "portcullis/approver-enrol-consent/v1"
 
 enum appr_scope {
 	APPR_READ_ONLY = 1,
