@@ -66,7 +66,7 @@ int eappr_open(struct engine *e)
 		log_info("no council profile configured: exceptions cannot be approved");
 		return 0;
 	}
-	if (appr_profile_load(c->profile, PROFILE_DIR_DEFAULT, &st.profile, &diag) != 0) {
+	if (appr_profile_load(c->profile, PCL_PROFILE_DIR, &st.profile, &diag) != 0) {
 		pcl_diag_format(&diag, msg, sizeof(msg));
 		log_err("council profile: %s", msg);
 		return -1;

@@ -12,8 +12,6 @@
 
 #include "diag.h"
 
-#define PROFILE_DIR_DEFAULT "/usr/share/portcullis/profiles"
-
 enum appr_classes {
 	APPR_CLASSES_STORAGE = 1, /* mass storage and media (the usual "USB sticks, disks") */
 	APPR_CLASSES_ANY = 2,	  /* any device connected in any way (Watton 5.3) */
