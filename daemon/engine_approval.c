@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libudev.h>
 #include <openssl/rand.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 #include "engine.h"
 #include "engine_approval_int.h"
+#include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
 #include "sysfs.h"
@@ -31,7 +33,7 @@
 #define WARN_BEFORE_SECONDS   300
 
 struct grant {
-	bool used, warned;
+	bool used, warned, readonly;
 	char name[64];
 	uint16_t busnum, devnum;
 	int64_t until;
@@ -179,8 +181,8 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	if (secs < 0 || until < 0 || (secs && until))
 		return eappr_error("give one of --for and --until, in the future");
 	r.until = secs ? r.issued + secs : until;
-	if (r.until != 0 && r.until <= r.issued + 60)
-		return eappr_error("the exception would end within a minute");
+	if (r.until != 0 && r.until < r.issued + 30)
+		return eappr_error("an exception lasts at least 30 seconds");
 	if (st.profile.max_grant_hours && r.until &&
 	    r.until - r.issued > (int64_t)st.profile.max_grant_hours * 3600)
 		return eappr_error("the council's profile allows exceptions of at most %u hours",
@@ -227,11 +229,12 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until)
+static void add_grant(const struct dev_entry *d, int64_t until, bool readonly)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (!grants[i].used) {
-			grants[i] = (struct grant){true, false, "", d->busnum, d->devnum, until};
+			grants[i] =
+			    (struct grant){true, false, readonly, "", d->busnum, d->devnum, until};
 			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
 			return;
 		}
@@ -316,8 +319,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	if (r->until != 0)
-		add_grant(d, r->until);
+	add_grant(d, r->until, r->scope == APPR_READ_ONLY);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -402,7 +404,7 @@ void eappr_tick(struct engine *e)
 
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++) {
 		struct grant *g = &grants[i];
-		if (!g->used)
+		if (!g->used || g->until == 0)
 			continue;
 		if (now >= g->until)
 			end_grant(e, g, true);
@@ -410,6 +412,44 @@ void eappr_tick(struct engine *e)
 			g->warned = true;
 			end_grant(e, g, false);
 		}
+	}
+}
+
+void eappr_block_added(struct engine *e, struct udev_device *disk)
+{
+	struct udev_device *usb =
+	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
+	const char *owner = usb ? udev_device_get_sysname(usb) : NULL;
+	const char *name = udev_device_get_sysname(disk);
+
+	for (size_t i = 0; owner && name && i < EAPPR_MAX_GRANTS; i++) {
+		struct grant *g = &grants[i];
+		if (!g->used || !g->readonly || strcmp(g->name, owner) != 0)
+			continue;
+		struct dev_entry *d = engine_find(e, owner);
+		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
+		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
+		int rc = engine_request(e, &req);
+		char reason[160];
+		if (rc == 0) {
+			snprintf(reason, sizeof(reason), "%s set read-only at the block layer",
+				 name);
+			engine_record(e, "medium-read-only", "success", d, reason, false);
+			return;
+		}
+		/* Fail closed: a read-only grant that cannot be enforced ends now. */
+		snprintf(reason, sizeof(reason),
+			 "%s could not be set read-only (%s): access withdrawn", name,
+			 strerror(-rc));
+		log_err("%s: %s", owner, reason);
+		if (d != NULL) {
+			d->state = DEV_BLOCKED;
+			d->iface_allow = 0;
+			engine_record(e, "medium-read-only", "failure", d, reason, true);
+			engine_usb_apply(e, d);
+		}
+		g->used = false;
+		return;
 	}
 }
 

@@ -19,6 +19,9 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 				  uid_t peer_uid);
 /* Periodic: warn before and end grants at their expiry. */
 void eappr_tick(struct engine *e);
+/* A disk appeared under a USB device: set it read-only if its grant says so. */
+struct udev_device;
+void eappr_block_added(struct engine *e, struct udev_device *disk);
 /* The device went away: its grant ends. */
 void eappr_forget(struct engine *e, const struct dev_entry *d);
 

@@ -26,6 +26,7 @@ enum ipc_type {
 	IPC_DEV_REMOVE,	     /* engine -> parent: write a USB device's remove (reject) */
 	IPC_MEDIUM_DETACH,   /* engine -> parent: make a non-USB medium unreachable */
 	IPC_RESULT,	     /* parent -> engine: outcome of one request */
+	IPC_BLOCK_READONLY,  /* engine -> parent: set a block device read-only (BLKROSET) */
 	IPC_TYPE_END,
 };
 
@@ -67,6 +68,9 @@ struct ipc_msg {
 		struct {
 			int32_t err; /* 0 or a negative errno */
 		} result;
+		struct {
+			char name[IPC_NAME_MAX]; /* block device kernel name: "sdb", "loop5" */
+		} readonly;
 	} u;
 };
 

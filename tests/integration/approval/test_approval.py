@@ -199,3 +199,62 @@ def test_enrolment_needs_root_first_then_an_approvers_touch(pc, key, other_key):
     pc.wait_record(lambda r: r["event.action"] == "device-blocked")
     r = pc.cli("approve", "1-2", "--key", "sim:" + other_key.sock)
     assert "approved by Deputy" in r.stdout
+
+
+# The real kernel, outside umockdev's preload: for the loop device itself.
+REAL = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
+
+
+def scsi_disk(pc, iface, name, size_sectors):
+    """What the kernel does once usb-storage binds: a SCSI disk under the interface. The
+    disk is named after a real loop device standing in for the stick's medium."""
+    path = "%s/host9/target9:0:0/9:0:0:0/block/%s" % (iface, name)
+    pc.tb.add_from_string(
+        "P: %s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nA: removable=1\\n\nA: ro=0\\n\n"
+        "A: size=%d\\n\n" % (path[len("/sys"):], size_sectors))
+    return path
+
+
+def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path):
+    image = tmp_path / "stick.img"
+    with open(image, "wb") as f:
+        f.truncate(4 << 20)
+    loop = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True,
+                          text=True, check=True, env=REAL).stdout.strip()
+    name = os.path.basename(loop)
+    try:
+        start(pc)
+        assert enrol(pc, key).returncode == 0
+        pc.add("stick-personal.umockdev", plug=True)
+        pc.wait_record(lambda r: r["event.action"] == "device-blocked")
+        pc.cli("approve", "1-2", "--read-only", "--for", "30s", "--key", "sim:" + key.sock)
+        pc.wait_attr(PERSONAL, "authorized", "1")
+        pc.kernel_configure(PERSONAL)
+        pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
+        scsi_disk(pc, PERSONAL + "/1-2:1.0", name, 8192)
+        r = pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
+        assert r["event.outcome"] == "success" and name in r["event.reason"], r["event.reason"]
+        # The medium is read-only below any filesystem: nothing has mounted it, and a
+        # raw write fails.
+        ro = subprocess.run(["blockdev", "--getro", loop], capture_output=True, text=True,
+                            env=REAL)
+        assert ro.stdout.strip() == "1"
+        fd = os.open(loop, os.O_WRONLY)
+        try:
+            os.write(fd, b"x" * 512)
+            os.fsync(fd)
+            raise AssertionError("a write to the read-only medium succeeded")
+        except OSError as e:
+            assert e.errno in (1, 30), e  # EPERM or EROFS
+        finally:
+            os.close(fd)
+        # Expiry: a warning first (the grant ends within five minutes), then the device
+        # is de-authorised.
+        w = pc.wait_record(lambda r: r["event.action"] == "exception-expiring", timeout=20)
+        assert "ends in" in w["event.reason"]
+        pc.wait_record(lambda r: r["event.action"] == "exception-expired", timeout=50)
+        pc.wait_attr(PERSONAL, "authorized", "0")
+        assert pc.verify().returncode == 0
+    finally:
+        subprocess.run(["blockdev", "--setrw", loop], env=REAL)
+        subprocess.run(["losetup", "-d", loop], env=REAL)
