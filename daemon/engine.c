@@ -194,9 +194,11 @@ static int load_rules(struct engine *e)
 	struct pcl_diag diags[16];
 	size_t n = 0;
 	struct rules *r = NULL;
-	char msg[600];
+	char msg[600], path[CONF_PATH_MAX + 64];
 
-	if (rules_load_file(e->conf->rules, &r, diags, 16, &n) != 0) {
+	if (eappr_policy_select(e, path, sizeof(path)) != 0)
+		return -1; /* unsigned or tampered, and no signed policy to keep */
+	if (rules_load_file(path, &r, diags, 16, &n) != 0) {
 		for (size_t i = 0; i < n && i < 16; i++) {
 			pcl_diag_format(&diags[i], msg, sizeof(msg));
 			log_err("%s", msg);
@@ -205,7 +207,7 @@ static int load_rules(struct engine *e)
 	}
 	rules_free(&e->rules);
 	e->rules = r;
-	log_info("%zu rules loaded from %s", rules_count(r), e->conf->rules);
+	log_info("%zu rules loaded from %s", rules_count(r), path);
 	return 0;
 }
 
@@ -270,11 +272,11 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		return -1;
 	if ((rc = eaudit_open(&e->audit, c, e->host)) != 0)
 		return -1;
-	if (load_rules(e) != 0)
+	if (eappr_open(e) != 0 || load_rules(e) != 0)
 		return -1;
 	if (control_open(&e->ctl, c->control_socket, e) != 0)
 		return -1;
-	return eappr_open(e);
+	return 0;
 }
 
 int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)

@@ -42,6 +42,11 @@ struct grant {
 static struct eappr_state st;
 static struct grant grants[EAPPR_MAX_GRANTS];
 
+struct eappr_state *eappr_state(void)
+{
+	return &st;
+}
+
 static int read_machine_id(char out[33])
 {
 	char buf[64] = {0};
@@ -357,7 +362,8 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 				  uid_t peer_uid)
 {
 	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
-		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0;
+		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
+		    strcmp(cmd, "policy-verify") == 0;
 
 	if (!mine)
 		return NULL;
@@ -370,6 +376,8 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 		return cmd_request(e, req, peer_uid);
 	if (strcmp(cmd, "approve") == 0)
 		return cmd_approve(e, req);
+	if (strcmp(cmd, "policy-verify") == 0)
+		return eappr_policy_verify(e);
 	return eappr_enrol(e, &st, req, peer_uid);
 }
 

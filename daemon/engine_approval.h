@@ -14,6 +14,9 @@ struct dev_entry;
 
 /* Load the council profile, the approvers and the used nonces (state-dir). 0 or -1. */
 int eappr_open(struct engine *e);
+/* The rule file to load: the configured one if its signature verifies (or while no
+ * approver is enrolled), else the last good signed policy. 0, or -1 when there is none. */
+int eappr_policy_select(struct engine *e, char *path, size_t len);
 /* A control-socket command: the answer, or NULL when cmd is not an approval command. */
 struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
 				  uid_t peer_uid);

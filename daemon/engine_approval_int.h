@@ -58,6 +58,11 @@ struct json_object;
 struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct json_object *req,
 				unsigned peer_uid);
 
+/* engine_approval.c: the one state of this process. */
+struct eappr_state *eappr_state(void);
+/* engine_approval_policy.c: answer to "policy-verify". */
+struct json_object *eappr_policy_verify(struct engine *e);
+
 /* Helpers shared by the files. */
 struct json_object *eappr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A base64 string field of req decoded into out; length or -1. */

@@ -94,6 +94,26 @@ int appr_response_encode(const struct appr_response *r, char *buf, size_t len);
 int appr_response_parse(const char *buf, size_t len, const char *name, struct appr_response *r,
 			struct pcl_diag *diag);
 
+/* A signature over a rule file (standing approvals), kept as FILE.sig. */
+struct appr_policy_sig {
+	uint8_t cred[APPR_CRED_MAX];
+	size_t cred_len;
+	uint8_t authdata[APPR_AUTHDATA_MAX];
+	size_t authdata_len;
+	uint8_t sig[APPR_SIG_MAX];
+	size_t sig_len;
+	uint8_t sha256[32]; /* of the rule file's bytes */
+	int64_t signed_at;
+};
+
+int appr_policy_sig_encode(const struct appr_policy_sig *s, char *buf, size_t len);
+int appr_policy_sig_parse(const char *buf, size_t len, const char *name, struct appr_policy_sig *s,
+			  struct pcl_diag *diag);
+/* What the approver's key signs for a rule file: the client data hash. */
+int appr_policy_cdh(const char *council, const uint8_t sha[32], int64_t signed_at,
+		    uint8_t out[APPR_CDH_LEN]);
+int appr_sha256(const void *buf, size_t len, uint8_t out[32]);
+
 /* Domain-separated hash of labelled fields: SHA-256(domain || 0x00 || for each field:
  * 4-byte big-endian length || bytes). Used for enrolment and policy signatures. */
 int appr_hash_fields(const char *domain, const void *const *fields, const size_t *lens, size_t n,

@@ -5,6 +5,7 @@ import os
 import time
 
 import hashlib
+import signal
 import subprocess
 
 from fido2.ctap2 import Ctap2
@@ -258,3 +259,62 @@ def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path)
     finally:
         subprocess.run(["blockdev", "--setrw", loop], env=REAL)
         subprocess.run(["losetup", "-d", loop], env=REAL)
+
+
+PERSONAL_RULE = ('allow id 090c:1000 serial "AA00000000011111" with-interface equals '
+                 '{ 08:06:50 } label "registered to Cllr Brown, asset WTC-0042"\n')
+
+
+def reload(pc, action):
+    n = len([r for r in pc.records() if r["event.action"] == action])
+    pc.daemon.send_signal(signal.SIGHUP)
+    pc.wait_record(lambda r: len([x for x in pc.records() if x["event.action"] == action]) > n)
+    return [r for r in pc.records() if r["event.action"] == action][-1]
+
+
+def test_standing_approvals_need_a_signed_policy(pc, key):
+    from approvals import RULES
+    start(pc)
+    assert enrol(pc, key).returncode == 0
+    rules = pc.conf["rules"]
+    # The council registers Cllr Brown's stick (Wellington 4.2 style: owner and asset).
+    with open(rules, "a") as f:
+        f.write(PERSONAL_RULE)
+    # Unsigned: refused, the policy in force stays.
+    r = reload(pc, "policy-refused")
+    assert "not signed" in r["event.reason"]
+    r = pc.cli("policy", "sign", rules, "--key", "sim:" + key.sock)
+    assert os.path.exists(rules + ".sig"), r.stderr
+    r = reload(pc, "policy-verified")
+    assert r["approval.approver"] == "Jane Clerk"
+    shown = pc.cli("policy", "show", "--verify").stdout
+    assert "asset WTC-0042" in shown and "signed by Jane Clerk (Clerk)" in shown
+    pc.add("stick-personal.umockdev", plug=True)
+    pc.wait_attr(PERSONAL, "authorized", "1")
+    # Tampered: a rule added after signing. Refused; the signed policy stays in force.
+    with open(rules, "a") as f:
+        f.write('allow id 090c:1000 serial "AA00000000022222"\n')
+    r = reload(pc, "policy-refused")
+    assert "changed after it was signed" in r["event.reason"]
+    r = pc.cli("policy", "show", "--verify", check=False)
+    assert r.returncode == 1 and "changed after it was signed" in r.stderr
+    pc.add("stick-personal-twin.umockdev", plug=True)
+    pc.wait_record(lambda r: r["event.action"] == "device-blocked" and
+                   r["volume.device_name"] == "1-3")
+    assert pc.attr(TWIN, "authorized") == "0"
+    # A restart with the tampered file keeps the last good policy too.
+    pc.stop()
+    start(pc)
+    assert pc.attr(TWIN, "authorized") == "0"
+    assert "keeping the last good policy" in pc.log()
+    # A signature whose signed-at was edited (to pass for another version) is refused.
+    with open(rules, "w") as f:
+        f.write(RULES)
+    r = pc.cli("policy", "sign", rules, "--key", "sim:" + key.sock)
+    with open(rules + ".sig") as f:
+        sig = f.read()
+    with open(rules + ".sig", "w") as f:
+        f.write(edit(sig, "signed-at", "1700000000"))
+    r = reload(pc, "policy-refused")
+    assert "does not verify" in r["event.reason"] or "older" in r["event.reason"]
+    assert pc.verify().returncode == 0
