@@ -67,7 +67,13 @@ def _control(path, obj):
 
 
 def start(pc, profile="watton", **extra):
-    pc.start(RULES, profile=os.path.join(PROFILES, profile + ".profile"), **extra)
+    """Start (or restart) portcullisd with a council profile; wait for this start."""
+    before = len([r for r in pc.records() if r["event.action"] == "service-started"]) \
+        if hasattr(pc, "conf") else 0
+    pc.start(RULES, wait=False, profile=os.path.join(PROFILES, profile + ".profile"), **extra)
+    pc.wait_record(lambda r: len([x for x in pc.records()
+                                  if x["event.action"] == "service-started"]) > before)
+    pc.wait_quiet()
 
 
 def enrol(pc, key, name="Jane Clerk", role="Clerk", *more):

@@ -193,7 +193,9 @@ def test_enrolment_needs_root_first_then_an_approvers_touch(pc, key, other_key):
     rec = pc.wait_record(lambda r: r.get("approval.approver") == "Deputy" and
                          r["event.action"] == "approver-enrolled")
     assert rec["approval.enrolled_by"] == "Jane Clerk"
-    # The approvers survive a restart; the deputy can approve.
+    # The approvers survive a restart (which, now that there are approvers, needs a signed
+    # rule file); the deputy can approve.
+    pc.cli("policy", "sign", pc.conf["rules"], "--key", "sim:" + other_key.sock)
     pc.stop()
     start(pc)
     pc.add("stick-personal.umockdev", plug=True)
