@@ -66,8 +66,8 @@ static void malformed_profiles_name_line_and_key(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&d, 0, sizeof(d));
-		assert_int_equal(appr_profile_parse(cases[i].text, strlen(cases[i].text), "p", &p, &d),
-				 -EINVAL);
+		assert_int_equal(
+		    appr_profile_parse(cases[i].text, strlen(cases[i].text), "p", &p, &d), -EINVAL);
 		assert_int_equal(d.line, cases[i].line);
 		assert_non_null(strstr(d.msg, cases[i].words));
 	}
