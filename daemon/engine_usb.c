@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "engine_approval.h"
+#include "engine_jobs.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -195,8 +196,10 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
 		log_warn("%s: %s refused by the parent: %s", d->id.sysname, ipc_type_name(req.type),
 			 strerror(-rc));
-	if (d->state == DEV_ALLOWED)
+	if (d->state == DEV_ALLOWED) {
 		decide_existing_interfaces(e, d, syspath);
+		engine_mounts_changed(e); /* a medium already mounted before the decision */
+	}
 }
 
 void engine_usb_apply(struct engine *e, struct dev_entry *d)
@@ -255,6 +258,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 	struct dev_entry *d = engine_find(e, sysname);
 	if (strcmp(action, "remove") == 0) {
 		if (d != NULL) {
+			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, NULL, false);
 			eappr_forget(e, d);
 			engine_forget(e, d);

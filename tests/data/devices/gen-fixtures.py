@@ -318,6 +318,12 @@ def main():
           usb_device(U1 + "/1-10", 1, 12, 0x046d, 0xc31c, 0x6400, "USB Keyboard", "Logitech",
                      None, kbd, 1.5, "hotplug", [(0, 3, 1, 1), (1, 3, 0, 0)], version=" 1.10",
                      max_power="90mA"))
+    mouse = dev_desc(0x046d, 0xc077, 0x7200, mps=8, serial=False) + config(1, [
+        itf(0, 0, 3, 1, 2, [ep(0x81, 3, 4, 10)], extra=hid(46))], 50, attrs=0xa0)
+    write("mouse-hub.umockdev", "Logitech USB optical mouse at 1-1.2 behind the hub",
+          usb_device(U1 + "/1-1/1-1.2", 1, 13, 0x046d, 0xc077, 0x7200, "USB Optical Mouse",
+                     "Logitech", None, mouse, 1.5, "unknown", [(0, 3, 1, 2)], version=" 2.00",
+                     max_power="100mA"))
     # USB 3 network adapter: config 1 vendor-specific, config 2 CDC ECM (data alt 0/1)
     cdc = [bytes([5, 0x24, 0, 0x10, 0x01]), bytes([5, 0x24, 6, 0, 1]),
            bytes([13, 0x24, 0x0f, 4, 0, 0, 0, 0, 0xea, 5, 0, 0, 0])]

@@ -18,7 +18,8 @@ import tempfile
 
 DUMP, FIXTURES = sys.argv[1], sys.argv[2]
 BASE = ["pc-xhci.umockdev"]
-NEEDS = {"stick-council.umockdev": ["hub-genesys.umockdev"]}
+NEEDS = {"stick-council.umockdev": ["hub-genesys.umockdev"],
+         "mouse-hub.umockdev": ["hub-genesys.umockdev"]}
 NON_USB = {"mmc-sd-reader.umockdev", "sata-optical.umockdev"}
 failures = []
 
@@ -44,17 +45,19 @@ def usbguard(files, *opts):
     return [l for l in r.stdout.splitlines() if l.startswith("allow ")]
 
 
-def ours(files, rules=None):
-    r = run(files, [DUMP] + (["--rules", rules] if rules else []))
+def ours(files, rules=None, mode="--rules"):
+    r = run(files, [DUMP] + ([mode, rules] if rules else []))
     check(r.returncode == 0, "usbdev-dump %s exited %d: %s" % (files, r.returncode, r.stderr))
     lines = {}
     decisions = {}
     for l in r.stdout.splitlines():
-        kind, sysname, rest = l.split(" ", 2)
+        kind, sysname, rest = (l.split(" ", 2) + [""])[:3]
         if kind == "rule":
             lines[sysname] = rest
         elif kind == "decision":
             decisions[sysname] = rest.split()
+        elif kind == "each":
+            decisions[int(sysname)] = rest.split()
     return lines, decisions
 
 
@@ -103,8 +106,14 @@ def rules_select_own_lines(files, opts):
         path = f.name
     try:
         _, dec = ours(files, rules=path)
+        _, each = ours(files, rules=path, mode="--each")
     finally:
         os.unlink(path)
+    # every generated rule, alone, matches exactly one device: the one it was written for
+    for lineno in range(2, len(theirs) + 2):
+        devs = each.get(lineno, [])
+        check(len(devs) == 1 and dec.get(devs[0], [None, "0"])[1] == str(lineno),
+              "generate-policy %s: line %d alone matches %s" % (opts, lineno, devs))
     check(len(dec) == len(mine), "generate-policy %s: %d decisions for %d devices"
           % (opts, len(dec), len(mine)))
     for sysname, line in mine.items():

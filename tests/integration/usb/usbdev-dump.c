@@ -1,9 +1,11 @@
 /*
  * usbdev-dump.c - test program: for every USB device under
  * /sys/bus/usb/devices print the rule line rules_format_device() writes
- * ("rule <sysname> <line>"), and with --rules FILE the decision of that rule
- * set ("decision <sysname> <target> <line>"). Run under umockdev-run by the
- * hash parity test; input is the (mocked) sysfs tree.
+ * ("rule <sysname> <line>"); with --rules FILE the decision of that rule set
+ * ("decision <sysname> <target> <line> <iface mask>"); with --each FILE, for
+ * every rule line of FILE on its own, the devices it matches ("each <line>
+ * <sysname>..."). Run under umockdev-run by the hash parity test; input is
+ * the (mocked) sysfs tree and rule files the test wrote.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,8 +50,50 @@ static int list_devices(char ***out)
 	return n;
 }
 
+/* Every rule line of path, parsed on its own: which devices does it match? */
+static int match_each(const char *path, const struct usbdev *devs, int ndev)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	unsigned lineno = 0;
+
+	if (f == NULL) {
+		perror(path);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct rules *r = NULL;
+		struct pcl_diag d;
+		size_t nd;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (rules_parse_buffer(path, line, strlen(line), &r, &d, 1, &nd) != 0) {
+			fprintf(stderr, "usbdev-dump: %s:%u: %s\n", path, lineno, d.msg);
+			fclose(f);
+			return 1;
+		}
+		printf("each %u", lineno);
+		for (int i = 0; i < ndev; i++) {
+			struct rules_decision dec;
+
+			rules_decide(r, &devs[i], &dec);
+			if (dec.matched)
+				printf(" %s", devs[i].sysname);
+		}
+		printf("\n");
+		rules_free(&r);
+	}
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	static struct usbdev devs[128];
+	int ndev = 0;
+	const char *each = NULL;
 	struct rules *rs = NULL;
 	char **ents;
 	int n, failed = 0;
@@ -68,8 +112,10 @@ int main(int argc, char **argv)
 			}
 			return 1;
 		}
+	} else if (argc == 3 && strcmp(argv[1], "--each") == 0) {
+		each = argv[2];
 	} else if (argc != 1) {
-		fprintf(stderr, "usage: usbdev-dump [--rules FILE]\n");
+		fprintf(stderr, "usage: usbdev-dump [--rules FILE | --each FILE]\n");
 		return 2;
 	}
 	n = list_devices(&ents);
@@ -98,6 +144,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		printf("rule %s %s\n", dev.sysname, line);
+		if (ndev < (int)(sizeof(devs) / sizeof(devs[0])))
+			devs[ndev++] = dev;
 		if (rs != NULL) {
 			struct rules_decision dec;
 
@@ -109,5 +157,7 @@ int main(int argc, char **argv)
 	}
 	free(ents);
 	rules_free(&rs);
+	if (each != NULL && match_each(each, devs, ndev) != 0)
+		failed = 1;
 	return failed;
 }
