@@ -17,6 +17,7 @@ static const struct pcl_command commands[] = {
     {"approve", "approve an exception for a device with the approver's FIDO2 key", cmd_approve},
     {"approver", "enrol or list the approvers of exceptions", cmd_approver},
     {"request", "export, show or import approval requests and responses", cmd_request},
+    {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
     {NULL, NULL, NULL},
 };
 
