@@ -9,7 +9,13 @@ import textwrap
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration/gate"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration/token"))
 import harness  # noqa: E402
+import simconn  # noqa: E402
+from fido2.ctap2 import ClientPin, Ctap2  # noqa: E402
+
+PROFILE = os.path.join(harness.SOURCE, "profiles/fakenham.profile")
+PIN = "271828"
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 RULES = """\
@@ -38,7 +44,7 @@ def verdict(pc, name, path, what):
     r = decision(pc, name)
     action = r["event.action"]
     state = pc.attr(path, "authorized")
-    colour = GREEN if action == "device-allowed" else RED
+    colour = GREEN if action in ("device-allowed", "exception-approved") else RED
     print("  %s%-16s%s %s %s:%s %r" % (colour, action.upper(), RESET, name,
                                         r["volume.vendor_id"], r["volume.product_id"],
                                         r["volume.product_name"]))
@@ -50,13 +56,14 @@ def verdict(pc, name, path, what):
 def decision(pc, name):
     def match(r):
         return r.get("volume.device_name") == name and r["event.action"] in (
-            "device-allowed", "device-blocked", "device-rejected")
+            "device-allowed", "device-blocked", "device-rejected", "exception-approved")
     pc.wait_record(match)
     return [r for r in pc.records() if match(r)][-1]
 
 
 def main():
     pc = harness.Testbed()
+    key = simconn.Simulator(pc.work)
     try:
         heading("A council PC")
         say("A simulated PC with an xHCI controller (two root hubs) and a USB hub. The IT "
@@ -64,12 +71,23 @@ def main():
         print(textwrap.indent(RULES, "    "))
         pc.add("pc-xhci.umockdev")
         pc.add("keyboard.umockdev")
-        pc.start(RULES)
+        pc.start(RULES, profile=PROFILE)
         say("portcullisd started: before looking at anything it set authorized_default=%s and "
             "interface_authorized_default=%s on the root hubs, so nothing new reaches the "
             "PC until the policy decides." % (pc.attr(HUB, "authorized_default"),
                                               pc.attr(HUB, "interface_authorized_default")))
         verdict(pc, "1-10", HUB + "/1-10", "the keyboard that was already plugged in")
+
+        heading("The Clerk's FIDO2 key is enrolled as approver")
+        say("The council profile (Fakenham: 3.9 the Clerk approves, 4.2.8 wipe after transfer, "
+            "4.1.5 MFA) asks for the key's PIN as well as its touch. The key here is the "
+            "project's token firmware running as a simulator (its button pressed automatically).")
+        key.start("--auto-touch")
+        ClientPin(Ctap2(key.device())).set_pin(PIN)
+        print("    $ portcullis approver enrol --name 'Jane Smith' --role Clerk")
+        r = pc.cli("approver", "enrol", "--name", "Jane Smith", "--role", "Clerk", "--key",
+                   "sim:" + key.sock, "--pin", PIN)
+        print(textwrap.indent((r.stderr + r.stdout).strip(), "    "))
 
         heading("The Clerk plugs in the council's registered stick (behind a hub)")
         pc.add("hub-genesys.umockdev", plug=True)
@@ -86,6 +104,21 @@ def main():
         verdict(pc, "1-2", HUB + "/1-2", "stays de-authorised: no driver ever sees it")
         say("No rule lists it, so it stays blocked. The councillor asks the Clerk, who can "
             "approve an exception with a touch of their FIDO2 key.")
+
+        heading("The Clerk approves the personal stick: portcullis approve")
+        print("    $ portcullis approve 1-2 --read-only --for 2h --reason 'planning papers'")
+        r = pc.cli("approve", "1-2", "--read-only", "--for", "2h", "--reason", "planning papers",
+                   "--key", "sim:" + key.sock, "--pin", PIN)
+        print(textwrap.indent((r.stderr + r.stdout).strip(), "    "))
+        pc.wait_attr(HUB + "/1-2", "authorized", "1")
+        pc.kernel_configure(HUB + "/1-2")
+        pc.wait_attr(HUB + "/1-2/1-2:1.0", "authorized", "1")
+        verdict(pc, "1-2", HUB + "/1-2", "let in for two hours, its storage interface only")
+        say("The touch signed this device (its USBGuard hash, serial and interfaces), this PC "
+            "(machine id and host name), the scope, the expiry and a fresh nonce. The daemon "
+            "verified the signature, relying party, presence, PIN, counter and nonce before "
+            "asking the root parent to authorise; the record holds the signed request so the "
+            "IT provider can re-verify it offline.")
 
         heading("A 'free gift' stick: storage plus a hidden keyboard (BadUSB)")
         pc.add("badusb.umockdev", plug=True)
@@ -150,6 +183,7 @@ def main():
         r = pc.verify()
         print(textwrap.indent((r.stdout + r.stderr).strip(), "    "))
     finally:
+        key.stop()
         pc.close()
 
 
