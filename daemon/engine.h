@@ -57,6 +57,11 @@ const struct dev_entry *engine_device_at(const struct engine *e, size_t i);
 int engine_record(struct engine *e, const char *action, const char *outcome,
 		  const struct dev_entry *d, const char *reason, bool security);
 
+/* Record a prepared record (not taken over) and tell watching clients. */
+int engine_record_json(struct engine *e, struct json_object *rec, bool security);
+/* Relay a helper's line to control client `client`; NULL ends that client. */
+void engine_job_progress(struct engine *e, int client, const char *line);
+
 /* JSON description of a device (identity, state, rule), for records and clients. */
 struct json_object *engine_device_json(const struct dev_entry *d);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_jobs.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -186,8 +187,10 @@ apply:;
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
 		log_warn("%s: %s refused by the parent: %s", sysname, ipc_type_name(req.type),
 			 strerror(-rc));
-	if (d->state == DEV_ALLOWED)
+	if (d->state == DEV_ALLOWED) {
 		decide_existing_interfaces(e, d, syspath);
+		engine_mounts_changed(e); /* a medium already mounted before the decision */
+	}
 }
 
 static void device_changed(struct engine *e, struct dev_entry *d, const char *syspath)
@@ -234,6 +237,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 	struct dev_entry *d = engine_find(e, sysname);
 	if (strcmp(action, "remove") == 0) {
 		if (d != NULL) {
+			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, NULL, false);
 			engine_forget(e, d);
 		}

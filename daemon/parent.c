@@ -223,7 +223,7 @@ int parent_run(const struct conf *c)
 	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
-	if (prepare_dirs(c, pw) != 0)
+	if (prepare_dirs(c, pw) != 0 || parent_jobs_init(c) != 0)
 		return 1;
 
 	sigemptyset(&mask);
@@ -269,8 +269,10 @@ int parent_run(const struct conf *c)
 			int st;
 			pid_t pid;
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-				if (pid != eng.pid)
+				if (pid != eng.pid) {
+					parent_jobs_reaped(pid);
 					continue;
+				}
 				log_err("engine exited (%s %d): no device is authorised until it "
 					"is back",
 					WIFSIGNALED(st) ? "signal" : "status",

@@ -189,6 +189,17 @@ static const struct rule parent[] = {
     R(fanotify_init, "transfer logging"),
     R(fanotify_mark, "transfer logging"),
     R(umask, "directory creation"),
+    R(mount, "portcullis-xferwatch: read-only remount when it fails closed"),
+    R(fchmod, "helpers"),
+    R(getrusage, "helpers"),
+    R(setpriority, "portcullis-xferwatch: reader and worker priorities"),
+    R(sched_getaffinity, "helpers: thread pool size"),
+    R(tgkill, "helpers: thread signals"),
+    R(sigaltstack, "helpers"),
+    R(fadvise64, "helpers: hashing reads"),
+    R(inotify_init1, "helpers"),
+    R(open_by_handle_at, "portcullis-xferwatch: names of created/deleted files"),
+    R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
 };
 
 static int add_list(scmp_filter_ctx ctx, const struct rule *r, size_t n)
