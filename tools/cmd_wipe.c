@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@
 #include <openssl/rand.h>
 
 struct wipe_opts {
-	int local, check, identify, discard, chunk;
+	int local, check, identify, discard, chunk, json;
 	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
 };
 
@@ -48,7 +49,8 @@ static void usage(FILE *f)
 		"  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
 		"  --no-discard      do not discard (TRIM) after the verified pass\n"
 		"  --chunk BYTES     I/O size (default 4 MiB)\n"
-		"  --user NAME       unprivileged user for the wiper (default nobody)\n");
+		"  --user NAME       unprivileged user for the wiper (default nobody)\n"
+		"  --json            audit records on stdout, one per line (for portcullisd)\n");
 }
 
 static int find_wiper(char *out, size_t len)
@@ -105,6 +107,50 @@ static void show_progress(const struct wipe_progress *p)
 		isatty(2) ? "  " : "\n");
 }
 
+/* --json: the final record (wipe-done / wipe-failed) is printed exactly once. */
+static int final_sent;
+
+static void emit(const char *line)
+{
+	fputs(line, stdout);
+	fflush(stdout);
+}
+
+/* A failure before or around the wipe: one line on stderr, and with --json a
+ * wipe-failed record on stdout. Returns 1. */
+static int wfail(const struct wipe_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int wfail(const struct wipe_opts *o, const char *fmt, ...)
+{
+	char msg[600], line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pcl_fail("%s", msg);
+	if (o->json && !final_sent && wipe_record_refused(o->device, msg, line, sizeof(line)) > 0) {
+		emit(line);
+		final_sent = 1;
+	}
+	return 1;
+}
+
+/* --json progress: at each tenth of a phase, not every half second (each is a record). */
+static void json_progress(const struct wipe_opts *o, const struct wipe_progress *p)
+{
+	static int last_phase = -1, last_tenth = -1;
+	int tenth = p->total ? (int)(p->done * 10 / p->total) : 0;
+	char line[1024];
+
+	if ((int)p->phase == last_phase && tenth == last_tenth)
+		return;
+	last_phase = (int)p->phase;
+	last_tenth = tenth;
+	if (wipe_record_progress(o->device, p, line, sizeof(line)) > 0)
+		emit(line);
+}
+
 static volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig)
@@ -143,14 +189,16 @@ static int run_wiper(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_K
 			kill(c.pid, SIGTERM);
 			interrupted = 2;
 		}
-		if (r.kind == WIPE_REPORT_PROGRESS)
+		if (r.kind == WIPE_REPORT_PROGRESS && o->json)
+			json_progress(o, &r.progress);
+		else if (r.kind == WIPE_REPORT_PROGRESS)
 			show_progress(&r.progress);
 		else if (r.kind == WIPE_REPORT_RESULT) {
 			*res = r.result;
 			got = 1;
 		}
 	}
-	if (isatty(2))
+	if (isatty(2) && !o->json)
 		fputc('\n', stderr);
 	st = wipe_child_finish(&c, n < 0);
 	signal(SIGINT, SIG_DFL);
@@ -302,6 +350,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		O_NODISCARD,
 		O_CHUNK,
 		O_USER,
+		O_JSON,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -317,6 +366,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	    {"no-discard", 0, NULL, O_NODISCARD},
 	    {"chunk", 1, NULL, O_CHUNK},
 	    {"user", 1, NULL, O_USER},
+	    {"json", 0, NULL, O_JSON},
 	    {"help", 0, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -363,6 +413,9 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		case O_USER:
 			o->user = optarg;
 			break;
+		case O_JSON:
+			o->json = 1;
+			break;
 		case O_CHUNK:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -400,9 +453,31 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	return 0;
 }
 
-int cmd_wipe(int argc, char **argv)
+/* --json: the final record, with the certificate signed by --sign-key when given. */
+static int emit_final(const struct wipe_opts *o, const struct wipe_cert *c)
 {
-	struct wipe_opts o;
+	static char line[32768];
+	struct wipe_ed25519 *k = NULL;
+	struct wipe_signer s;
+	int n;
+
+	if (o->sign_key != NULL && (n = wipe_ed25519_load(&k, o->sign_key)) != 0)
+		return pcl_fail("%s: not a readable Ed25519 private key (%s)", o->sign_key,
+				strerror(-n));
+	if (k != NULL)
+		wipe_ed25519_signer(k, &s);
+	n = wipe_record_final(o->device, c, k ? &s : NULL, line, sizeof(line));
+	wipe_ed25519_free(&k);
+	if (n < 0)
+		return pcl_fail("cannot encode the wipe record: %s", strerror(-n));
+	emit(line);
+	final_sent = 1;
+	return 0;
+}
+
+static int wipe_device(const struct wipe_opts *op)
+{
+	const struct wipe_opts o = *op;
 	struct wipe_identity id, want;
 	struct wipe_cert cert;
 	struct wipe_result res;
@@ -410,29 +485,27 @@ int cmd_wipe(int argc, char **argv)
 	char why[300], prefix[PATH_MAX], json[1024];
 	uint8_t key[WIPE_KEY_LEN];
 	uint64_t size = 0;
-	int fd, lbs = 0, r = parse_opts(argc, argv, &o);
+	int fd, lbs = 0, r;
 
-	if (r != 0)
-		return r < 0 ? 0 : r;
 	if (stat(o.device, &st) != 0)
-		return pcl_fail("%s: %s", o.device, strerror(errno));
+		return wfail(&o, "%s: %s", o.device, strerror(errno));
 	if (!S_ISBLK(st.st_mode))
-		return pcl_fail("%s: not a block device", o.device);
+		return wfail(&o, "%s: not a block device", o.device);
 	if (wipe_identity_read(&wipe_sysroot_default, st.st_rdev, &id) != 0)
-		return pcl_fail("%s: cannot read its identity from sysfs", o.device);
+		return wfail(&o, "%s: cannot read its identity from sysfs", o.device);
 	if (o.identify) {
 		if (wipe_identity_to_json(&id, json, sizeof(json)) < 0)
-			return pcl_fail("%s: identity too long", o.device);
+			return wfail(&o, "%s: identity too long", o.device);
 		printf("%s\n", json);
 		return 0;
 	}
 	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0)
-		return pcl_fail("%s: refused: %s", o.device, why);
+		return wfail(&o, "%s: refused: %s", o.device, why);
 	if (o.identity != NULL) {
 		if (read_identity_file(o.identity, &want) != 0)
 			return 1;
 		if (wipe_identity_compare(&want, &id, why, sizeof(why)) != 0)
-			return pcl_fail("%s: refused: %s", o.device, why);
+			return wfail(&o, "%s: refused: %s", o.device, why);
 	}
 	if (o.check) {
 		printf("%s: ok to wipe (%llu bytes, %s %s, serial %s)\n", o.device,
@@ -440,27 +513,27 @@ int cmd_wipe(int argc, char **argv)
 		return 0;
 	}
 	if (geteuid() != 0)
-		return pcl_fail("wipe --local must run as root");
+		return wfail(&o, "wipe --local must run as root");
 	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
 	fd = open(o.device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
-		return pcl_fail("%s: refused: %s", o.device,
-				errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
-					       : strerror(errno));
+		return wfail(&o, "%s: refused: %s", o.device,
+			     errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					    : strerror(errno));
 	/* Same node, still unmounted (nothing can mount it while we hold O_EXCL). */
 	if (fstat(fd, &fst) != 0 || fst.st_rdev != st.st_rdev ||
 	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, why, sizeof(why)) != 0 ||
 	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size ||
 	    ioctl(fd, BLKSSZGET, &lbs) != 0 || lbs < 512 || lbs > 65536) {
 		close(fd);
-		return pcl_fail("%s: refused: changed while opening it", o.device);
+		return wfail(&o, "%s: refused: changed while opening it", o.device);
 	}
 
 	memset(&cert, 0, sizeof(cert));
 	cert.start = (int64_t)time(NULL);
 	if (RAND_bytes(key, sizeof(key)) != 1) {
 		close(fd);
-		return pcl_fail("no random key for the pattern");
+		return wfail(&o, "no random key for the pattern");
 	}
 	r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
 	if (r == 0 && res.status == WIPE_OK)
@@ -498,16 +571,35 @@ int cmd_wipe(int argc, char **argv)
 			r = pcl_fail("%s: wiped and verified, but mkfs.vfat failed", o.device);
 	}
 	cert.end = (int64_t)time(NULL);
-	if (write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0)
+	if (o.json && emit_final(&o, &cert) != 0)
+		return 1;
+	snprintf(prefix, sizeof(prefix), "in the audit record");
+	if ((!o.json || o.cert) && write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0)
 		return 1;
 	if (res.status != WIPE_OK)
-		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o.device,
-				wipe_status_name(res.status), res.reason, prefix);
-	printf("%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
-	       "certificate %s.json\n",
-	       o.device, (unsigned long long)size,
-	       res.write_seconds > 0 ? (double)size / res.write_seconds / 1e6 : 0,
-	       res.verify_seconds > 0 ? (double)size / res.verify_seconds / 1e6 : 0,
-	       res.discarded ? ", discarded" : "", prefix);
+		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s%s", o.device,
+				wipe_status_name(res.status), res.reason, prefix,
+				o.json && !o.cert ? "" : ".json");
+	fprintf(o.json ? stderr : stdout,
+		"%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
+		"certificate %s%s\n",
+		o.device, (unsigned long long)size,
+		res.write_seconds > 0 ? (double)size / res.write_seconds / 1e6 : 0,
+		res.verify_seconds > 0 ? (double)size / res.verify_seconds / 1e6 : 0,
+		res.discarded ? ", discarded" : "", prefix, o.json && !o.cert ? "" : ".json");
+	return r;
+}
+
+int cmd_wipe(int argc, char **argv)
+{
+	struct wipe_opts o;
+	int r = parse_opts(argc, argv, &o);
+
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	r = wipe_device(&o);
+	/* Whatever failed, the engine gets its wipe-failed record. */
+	if (r != 0 && o.json && !final_sent)
+		wfail(&o, "%s: the wipe did not complete (see the messages above)", o.device);
 	return r;
 }

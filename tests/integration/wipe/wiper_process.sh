@@ -80,3 +80,28 @@ grep -q "wipe FAILED (mismatch): the wiper reported ok, but the 65536 bytes at b
 	"$SCRATCH/err" || fail "lying wiper: $(cat "$SCRATCH/err")"
 grep -q '"result":"failed"' "$SCRATCH/liar.json" || fail "lying wiper: certificate"
 pass "lying wiper caught: $(tail -n 1 "$SCRATCH/err")"
+
+# --json, as portcullisd runs it: audit records on stdout (progress at most every tenth,
+# then wipe-done with the certificate), no files written; a refusal is a wipe-failed record.
+mkdir -p "$SCRATCH/cwd"
+(cd "$SCRATCH/cwd" && "$PCL" wipe --local --json --mkfs none "$dev" >"$SCRATCH/records" 2>"$SCRATCH/err") ||
+	fail "--json wipe: $(cat "$SCRATCH/err")"
+[ -z "$(ls -A "$SCRATCH/cwd")" ] || fail "--json wrote files: $(ls "$SCRATCH/cwd")"
+/usr/bin/python3 - "$SCRATCH/records" <<'PY' || fail "--json records"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+acts = [r["event.action"] for r in recs]
+assert acts[-1] == "wipe-done" and set(acts[:-1]) == {"wipe-progress"}, acts
+assert len(acts) <= 23, len(acts)
+last = recs[-1]
+assert last["event.outcome"] == "success" and last["wipe.status"] == "ok"
+c = last["wipe.certificate"]["certificate"]
+assert c["result"] == "verified" and c["verified_bytes"] == 16 << 20, c
+assert last["wipe.certificate"]["signature"] is None
+PY
+rc=0
+"$PCL" wipe --local --json /etc/passwd >"$SCRATCH/records" 2>/dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "--json refusal: exit $rc"
+grep -q '"event.action":"wipe-failed".*"event.reason":"/etc/passwd: not a block device","wipe.status":"refused"' \
+	"$SCRATCH/records" || fail "--json refusal: $(cat "$SCRATCH/records")"
+pass "--json: $(wc -l <"$SCRATCH/records") refusal record; wipe-done record with the certificate"
