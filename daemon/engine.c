@@ -165,6 +165,12 @@ int engine_record_json(struct engine *e, struct json_object *rec, bool security)
 	return rc;
 }
 
+void engine_seal(struct engine *e)
+{
+	if (audit_checkpoint(e->audit) != 0)
+		log_err("audit trail: checkpoint failed: failing closed");
+}
+
 void engine_job_progress(struct engine *e, int client, const char *line)
 {
 	control_relay(e->ctl, client, line);

@@ -59,6 +59,8 @@ int engine_record(struct engine *e, const char *action, const char *outcome,
 
 /* Record a prepared record (not taken over) and tell watching clients. */
 int engine_record_json(struct engine *e, struct json_object *rec, bool security);
+/* A signed checkpoint now (after a security event took effect). */
+void engine_seal(struct engine *e);
 /* Relay a helper's line to control client `client`; NULL ends that client. */
 void engine_job_progress(struct engine *e, int client, const char *line);
 
@@ -70,6 +72,8 @@ struct udev_device;
 void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
 /* engine_block.c: removable media that do not come through USB. */
 void engine_block_event(struct engine *e, struct udev_device *dev, const char *action);
+/* Take a device's access away (recorded, then de-authorised by the parent). */
+void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason);
 /* Full rescan of sysfs (at start, and after a lost uevent). */
 void engine_rescan(struct engine *e, bool at_start);
 

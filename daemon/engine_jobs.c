@@ -193,9 +193,9 @@ static void flatten(struct json_object *out, const char *prefix, struct json_obj
 
 static bool security_action(const char *a)
 {
-	static const char *const list[] = {"xfer-overflow",   "xfer-fail-closed",
-					   "malware-blocked", "xfer-watch-failed",
-					   "wipe-done",	      "wipe-failed"};
+	static const char *const list[] = {
+	    "xfer-overflow", "xfer-fail-closed", "malware-blocked", "xfer-watch-failed",
+	    "wipe-done",     "wipe-failed",	 "wipe-refused"};
 
 	for (size_t i = 0; a && i < sizeof(list) / sizeof(list[0]); i++)
 		if (strcmp(a, list[i]) == 0)
@@ -213,6 +213,14 @@ int engine_feed_line(struct engine *e, int job, const char *line)
 		return -EBADMSG;
 	}
 	struct dev_entry *d = engine_find(e, j->dev);
+	struct json_object *progress;
+	if (json_object_object_get_ex(in, "progress", &progress)) {
+		/* A wipe's progress goes to the user who asked, not into the trail. */
+		if (j->client >= 0)
+			engine_job_progress(e, j->client, line);
+		json_object_put(in);
+		return 0;
+	}
 	rec = d ? engine_device_json(d) : json_object_new_object();
 	flatten(rec, NULL, in);
 	json_object_put(in);
@@ -226,6 +234,9 @@ int engine_feed_line(struct engine *e, int job, const char *line)
 	jsonx_set_str(rec, "usb.port", j->dev);
 	const char *action = jsonx_get_str(rec, "event.action");
 	int rc = engine_record_json(e, rec, security_action(action));
+	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
+	    strcmp(action, "wipe-done") != 0)
+		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
 	if (j->client >= 0)
 		engine_job_progress(e, j->client, line);
 	json_object_put(rec);
@@ -282,6 +293,7 @@ int engine_wipe_request(struct engine *e, int client, const char *device, char *
 		snprintf(why, len, "%s is not an approved medium", device);
 		return -EPERM;
 	}
+	engine_mounts_changed(e); /* the mount table as it is now, not at the last event */
 	if (medium_disk(e, d, disk, sizeof(disk)) != 0) {
 		snprintf(why, len, "%s has no storage medium to wipe", device);
 		return -ENODEV;

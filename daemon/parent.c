@@ -115,8 +115,10 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	char *slash = strrchr(sockdir, '/');
 	if (slash != NULL && slash != sockdir)
 		*slash = '\0';
+	char certs[CONF_PATH_MAX + 16];
+	snprintf(certs, sizeof(certs), "%s/certificates", c->state_dir);
 	if (make_dir(c->state_dir, 0750, pw) != 0 || make_dir(c->audit_log, 0750, pw) != 0 ||
-	    make_dir(sockdir, 0755, pw) != 0)
+	    make_dir(sockdir, 0755, pw) != 0 || make_dir(certs, 0755, pw) != 0)
 		return -1;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
@@ -300,6 +302,7 @@ int parent_run(const struct conf *c)
 			spawn_engine(c, pw, sigfd, &eng);
 	}
 	stop_engine(&eng);
+	parent_jobs_stop_all();
 	close(sigfd);
 	return status;
 }

@@ -8,6 +8,7 @@
  * starts with the job's token, so its records reach the engine and nobody else's do.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -149,7 +152,10 @@ static pid_t spawn_fed(const char *path, char *const argv[], const char *token)
 	    dprintf(s, "{\"cmd\":\"feed\",\"token\":\"%s\"}\n", token) < 0 || dup2(s, 1) != 1)
 		_exit(126);
 	close_range(3, ~0U, 0);
-	execv(path, argv);
+	/* Root helpers get a clean environment, never the daemon's. */
+	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_lang[] = "LANG=C.UTF-8";
+	char *envp[] = {env_path, env_lang, NULL};
+	execve(path, argv, envp);
 	_exit(127);
 }
 
@@ -194,8 +200,14 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req)
 		if (stat(devnode, &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
 			return -ENODEV; /* the node must be that very device */
 		snprintf(path, sizeof(path), "%s/../bin/portcullis", bindir);
-		char wipe[] = "wipe", local[] = "--local", json[] = "--json";
-		char *argv[] = {path, wipe, local, json, devnode, NULL};
+		char wipe[] = "wipe", local[] = "--local", json[] = "--json", certopt[] = "--cert";
+		char cert[CONF_PATH_MAX + 160], stamp[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
+		snprintf(cert, sizeof(cert), "%s/certificates/wipe-%s-%s", conf->state_dir, stamp,
+			 req->u.job.block);
+		char *argv[] = {path, wipe, local, json, certopt, cert, devnode, NULL};
 		pid = spawn_fed(path, argv, req->u.job.token);
 	}
 	if (pid < 0)
@@ -214,4 +226,24 @@ int parent_job_stop(const struct ipc_msg *req)
 			return 0;
 		}
 	return -ENOENT;
+}
+
+void parent_jobs_stop_all(void)
+{
+	for (int round = 0; round < 20; round++) {
+		bool left = false;
+		for (size_t i = 0; i < MAX_JOBS; i++) {
+			if (jobs[i].pid <= 0)
+				continue;
+			if (waitpid(jobs[i].pid, NULL, WNOHANG) == jobs[i].pid) {
+				jobs[i].pid = 0;
+				continue;
+			}
+			kill(jobs[i].pid, round < 19 ? SIGTERM : SIGKILL);
+			left = true;
+		}
+		if (!left)
+			return;
+		usleep(100000);
+	}
 }

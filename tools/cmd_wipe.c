@@ -6,10 +6,12 @@
  * `--identify` only read. Runs as the invoking user; arguments are untrusted, the
  * wiper's output is parsed as untrusted (lib/wipe/report.c).
  */
+#include "client.h"
 #include "commands.h"
 #include "wipe.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -17,7 +19,6 @@
 #include <linux/fs.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +31,29 @@
 #include <openssl/rand.h>
 
 struct wipe_opts {
-	int local, check, identify, discard, chunk, json;
+	int local, check, identify, discard, chunk;
 	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
-		"       portcullis wipe --check DEVICE             pre-checks only\n"
-		"       portcullis wipe --identify DEVICE          print the identity record\n"
-		"options:\n"
-		"  --identity FILE   refuse unless DEVICE still matches this identity record\n"
-		"  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
-		"  --sign-key PEM    Ed25519 private key that signs the certificate\n"
-		"  --operator NAME   who ran the wipe (default: the invoking user)\n"
-		"  --approval ID     the approval that covered this medium\n"
-		"  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
-		"  --no-discard      do not discard (TRIM) after the verified pass\n"
-		"  --chunk BYTES     I/O size (default 4 MiB)\n"
-		"  --user NAME       unprivileged user for the wiper (default nobody)\n"
-		"  --json            audit records on stdout, one per line (for portcullisd)\n");
+	fprintf(
+	    f,
+	    "usage: portcullis wipe USB-DEVICE                 finish and wipe an approved medium\n"
+	    "       portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
+	    "       portcullis wipe --check DEVICE             pre-checks only\n"
+	    "       portcullis wipe --identify DEVICE          print the identity record\n"
+	    "options:\n"
+	    "  --identity FILE   refuse unless DEVICE still matches this identity record\n"
+	    "  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
+	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
+	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
+	    "  --approval ID     the approval that covered this medium\n"
+	    "  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
+	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
+	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
+	    "  --user NAME       unprivileged user for the wiper (default nobody)\n"
+	    "  --json            progress and outcome as JSON lines (for portcullisd)\n");
 }
 
 static int find_wiper(char *out, size_t len)
@@ -96,59 +99,56 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
+/* --json: progress and the outcome as JSON lines on stdout (for portcullisd, which
+ * relays progress to the user and records the outcome in the audit trail). */
+static int json_mode;
+
+static void json_line(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+static int json_outcome(const char *action, const char *device, const char *reason,
+			const char *cert_path, struct json_object *cert)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event.action", json_object_new_string(action));
+	json_object_object_add(
+	    o, "event.outcome",
+	    json_object_new_string(strcmp(action, "wipe-done") == 0 ? "success" : "failure"));
+	json_object_object_add(o, "wipe.device", json_object_new_string(device));
+	if (reason != NULL && *reason)
+		json_object_object_add(o, "event.reason", json_object_new_string(reason));
+	if (cert_path != NULL)
+		json_object_object_add(o, "wipe.certificate_file",
+				       json_object_new_string(cert_path));
+	if (cert != NULL)
+		json_object_object_add(o, "wipe.certificate", cert);
+	json_line(o);
+	return strcmp(action, "wipe-done") == 0 ? 0 : 1;
+}
+
 static void show_progress(const struct wipe_progress *p)
 {
 	static const char *const names[] = {"write", "verify", "discard", "done"};
 	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0;
 	unsigned eta = (unsigned)p->eta;
 
+	if (json_mode) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "progress", json_object_new_string(names[p->phase & 3]));
+		json_object_object_add(o, "percent", json_object_new_double(pct));
+		json_object_object_add(o, "rate", json_object_new_double(p->rate));
+		json_object_object_add(o, "eta", json_object_new_int((int)eta));
+		json_line(o);
+		return;
+	}
 	fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %u:%02u%s", isatty(2) ? "\r" : "",
 		names[p->phase & 3], pct, p->rate / 1e6, eta / 60, eta % 60,
 		isatty(2) ? "  " : "\n");
-}
-
-/* --json: the final record (wipe-done / wipe-failed) is printed exactly once. */
-static int final_sent;
-
-static void emit(const char *line)
-{
-	fputs(line, stdout);
-	fflush(stdout);
-}
-
-/* A failure before or around the wipe: one line on stderr, and with --json a
- * wipe-failed record on stdout. Returns 1. */
-static int wfail(const struct wipe_opts *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int wfail(const struct wipe_opts *o, const char *fmt, ...)
-{
-	char msg[600], line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pcl_fail("%s", msg);
-	if (o->json && !final_sent && wipe_record_refused(o->device, msg, line, sizeof(line)) > 0) {
-		emit(line);
-		final_sent = 1;
-	}
-	return 1;
-}
-
-/* --json progress: at each tenth of a phase, not every half second (each is a record). */
-static void json_progress(const struct wipe_opts *o, const struct wipe_progress *p)
-{
-	static int last_phase = -1, last_tenth = -1;
-	int tenth = p->total ? (int)(p->done * 10 / p->total) : 0;
-	char line[1024];
-
-	if ((int)p->phase == last_phase && tenth == last_tenth)
-		return;
-	last_phase = (int)p->phase;
-	last_tenth = tenth;
-	if (wipe_record_progress(o->device, p, line, sizeof(line)) > 0)
-		emit(line);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -189,16 +189,14 @@ static int run_wiper(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_K
 			kill(c.pid, SIGTERM);
 			interrupted = 2;
 		}
-		if (r.kind == WIPE_REPORT_PROGRESS && o->json)
-			json_progress(o, &r.progress);
-		else if (r.kind == WIPE_REPORT_PROGRESS)
+		if (r.kind == WIPE_REPORT_PROGRESS)
 			show_progress(&r.progress);
 		else if (r.kind == WIPE_REPORT_RESULT) {
 			*res = r.result;
 			got = 1;
 		}
 	}
-	if (isatty(2) && !o->json)
+	if (isatty(2))
 		fputc('\n', stderr);
 	st = wipe_child_finish(&c, n < 0);
 	signal(SIGINT, SIG_DFL);
@@ -414,7 +412,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 			o->user = optarg;
 			break;
 		case O_JSON:
-			o->json = 1;
+			json_mode = 1;
 			break;
 		case O_CHUNK:
 			errno = 0;
@@ -453,31 +451,58 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	return 0;
 }
 
-/* --json: the final record, with the certificate signed by --sign-key when given. */
-static int emit_final(const struct wipe_opts *o, const struct wipe_cert *c)
+/* `portcullis wipe DEVICE`: ask portcullisd to wipe an approved medium ("finish and
+ * wipe"); the daemon checks the approval and runs the wipe as root; we show progress. */
+static int wipe_via_daemon(const char *device)
 {
-	static char line[32768];
-	struct wipe_ed25519 *k = NULL;
-	struct wipe_signer s;
-	int n;
+	struct json_object *req = json_object_new_object(), *line;
+	int rc = 1;
 
-	if (o->sign_key != NULL && (n = wipe_ed25519_load(&k, o->sign_key)) != 0)
-		return pcl_fail("%s: not a readable Ed25519 private key (%s)", o->sign_key,
-				strerror(-n));
-	if (k != NULL)
-		wipe_ed25519_signer(k, &s);
-	n = wipe_record_final(o->device, c, k ? &s : NULL, line, sizeof(line));
-	wipe_ed25519_free(&k);
-	if (n < 0)
-		return pcl_fail("cannot encode the wipe record: %s", strerror(-n));
-	emit(line);
-	final_sent = 1;
-	return 0;
+	json_object_object_add(req, "cmd", json_object_new_string("wipe"));
+	json_object_object_add(req, "device", json_object_new_string(device));
+	FILE *f = client_request(client_socket_path(), req);
+	json_object_put(req);
+	if (f == NULL)
+		return 1;
+	while ((line = client_read(f)) != NULL) {
+		const char *err = client_field(line, "error"),
+			   *phase = client_field(line, "progress");
+		const char *action = client_field(line, "event.action");
+		struct json_object *v;
+		if (*err) {
+			rc = pcl_fail("wipe %s: %s", device, err);
+		} else if (*phase) {
+			double pct = json_object_object_get_ex(line, "percent", &v)
+					 ? json_object_get_double(v)
+					 : 0;
+			double rate = json_object_object_get_ex(line, "rate", &v)
+					  ? json_object_get_double(v)
+					  : 0;
+			int eta =
+			    json_object_object_get_ex(line, "eta", &v) ? json_object_get_int(v) : 0;
+			fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %d:%02d%s",
+				isatty(2) ? "\r" : "", phase, pct, rate / 1e6, eta / 60, eta % 60,
+				isatty(2) ? "  " : "\n");
+		} else if (strcmp(action, "wipe-done") == 0) {
+			printf("%s: wiped and verified; certificate %s\n", device,
+			       client_field(line, "wipe.certificate_file"));
+			rc = 0;
+		} else if (*action) {
+			rc = pcl_fail("%s: %s: %s", device, action,
+				      client_field(line, "event.reason"));
+		}
+		json_object_put(line);
+	}
+	fclose(f);
+	return rc;
 }
 
-static int wipe_device(const struct wipe_opts *op)
+int cmd_wipe(int argc, char **argv)
 {
-	const struct wipe_opts o = *op;
+	if (argc == 2 && argv[1][0] != '-')
+		return wipe_via_daemon(argv[1]);
+
+	struct wipe_opts o;
 	struct wipe_identity id, want;
 	struct wipe_cert cert;
 	struct wipe_result res;
@@ -485,27 +510,32 @@ static int wipe_device(const struct wipe_opts *op)
 	char why[300], prefix[PATH_MAX], json[1024];
 	uint8_t key[WIPE_KEY_LEN];
 	uint64_t size = 0;
-	int fd, lbs = 0, r;
+	int fd, lbs = 0, r = parse_opts(argc, argv, &o);
 
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	if (stat(o.device, &st) != 0)
-		return wfail(&o, "%s: %s", o.device, strerror(errno));
+		return pcl_fail("%s: %s", o.device, strerror(errno));
 	if (!S_ISBLK(st.st_mode))
-		return wfail(&o, "%s: not a block device", o.device);
+		return pcl_fail("%s: not a block device", o.device);
 	if (wipe_identity_read(&wipe_sysroot_default, st.st_rdev, &id) != 0)
-		return wfail(&o, "%s: cannot read its identity from sysfs", o.device);
+		return pcl_fail("%s: cannot read its identity from sysfs", o.device);
 	if (o.identify) {
 		if (wipe_identity_to_json(&id, json, sizeof(json)) < 0)
-			return wfail(&o, "%s: identity too long", o.device);
+			return pcl_fail("%s: identity too long", o.device);
 		printf("%s\n", json);
 		return 0;
 	}
-	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0)
-		return wfail(&o, "%s: refused: %s", o.device, why);
+	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-refused", o.device, why, NULL, NULL);
+		return pcl_fail("%s: refused: %s", o.device, why);
+	}
 	if (o.identity != NULL) {
 		if (read_identity_file(o.identity, &want) != 0)
 			return 1;
 		if (wipe_identity_compare(&want, &id, why, sizeof(why)) != 0)
-			return wfail(&o, "%s: refused: %s", o.device, why);
+			return pcl_fail("%s: refused: %s", o.device, why);
 	}
 	if (o.check) {
 		printf("%s: ok to wipe (%llu bytes, %s %s, serial %s)\n", o.device,
@@ -513,27 +543,32 @@ static int wipe_device(const struct wipe_opts *op)
 		return 0;
 	}
 	if (geteuid() != 0)
-		return wfail(&o, "wipe --local must run as root");
+		return pcl_fail("wipe --local must run as root");
 	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
 	fd = open(o.device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
-	if (fd < 0)
-		return wfail(&o, "%s: refused: %s", o.device,
+	if (fd < 0 && json_mode)
+		json_outcome("wipe-refused", o.device,
 			     errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
-					    : strerror(errno));
+					    : strerror(errno),
+			     NULL, NULL);
+	if (fd < 0)
+		return pcl_fail("%s: refused: %s", o.device,
+				errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					       : strerror(errno));
 	/* Same node, still unmounted (nothing can mount it while we hold O_EXCL). */
 	if (fstat(fd, &fst) != 0 || fst.st_rdev != st.st_rdev ||
 	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, why, sizeof(why)) != 0 ||
 	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size ||
 	    ioctl(fd, BLKSSZGET, &lbs) != 0 || lbs < 512 || lbs > 65536) {
 		close(fd);
-		return wfail(&o, "%s: refused: changed while opening it", o.device);
+		return pcl_fail("%s: refused: changed while opening it", o.device);
 	}
 
 	memset(&cert, 0, sizeof(cert));
 	cert.start = (int64_t)time(NULL);
 	if (RAND_bytes(key, sizeof(key)) != 1) {
 		close(fd);
-		return wfail(&o, "no random key for the pattern");
+		return pcl_fail("no random key for the pattern");
 	}
 	r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
 	if (r == 0 && res.status == WIPE_OK)
@@ -571,35 +606,32 @@ static int wipe_device(const struct wipe_opts *op)
 			r = pcl_fail("%s: wiped and verified, but mkfs.vfat failed", o.device);
 	}
 	cert.end = (int64_t)time(NULL);
-	if (o.json && emit_final(&o, &cert) != 0)
+	if (write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-failed", o.device,
+				     "the certificate could not be written", NULL, NULL);
 		return 1;
-	snprintf(prefix, sizeof(prefix), "in the audit record");
-	if ((!o.json || o.cert) && write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0)
-		return 1;
+	}
+	if (json_mode) {
+		char path[PATH_MAX + 8], body[16384];
+		snprintf(path, sizeof(path), "%s.json", prefix);
+		int n = wipe_cert_signed_json(&cert, NULL, body, sizeof(body));
+		struct json_object *cj = n > 0 ? json_tokener_parse(body) : NULL;
+		return json_outcome(res.status == WIPE_OK && r == 0 ? "wipe-done" : "wipe-failed",
+				    o.device,
+				    res.status != WIPE_OK ? res.reason
+				    : r != 0 ? "wiped and verified, but mkfs.vfat failed"
+					     : NULL,
+				    path, cj);
+	}
 	if (res.status != WIPE_OK)
-		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s%s", o.device,
-				wipe_status_name(res.status), res.reason, prefix,
-				o.json && !o.cert ? "" : ".json");
-	fprintf(o.json ? stderr : stdout,
-		"%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
-		"certificate %s%s\n",
-		o.device, (unsigned long long)size,
-		res.write_seconds > 0 ? (double)size / res.write_seconds / 1e6 : 0,
-		res.verify_seconds > 0 ? (double)size / res.verify_seconds / 1e6 : 0,
-		res.discarded ? ", discarded" : "", prefix, o.json && !o.cert ? "" : ".json");
-	return r;
-}
-
-int cmd_wipe(int argc, char **argv)
-{
-	struct wipe_opts o;
-	int r = parse_opts(argc, argv, &o);
-
-	if (r != 0)
-		return r < 0 ? 0 : r;
-	r = wipe_device(&o);
-	/* Whatever failed, the engine gets its wipe-failed record. */
-	if (r != 0 && o.json && !final_sent)
-		wfail(&o, "%s: the wipe did not complete (see the messages above)", o.device);
+		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o.device,
+				wipe_status_name(res.status), res.reason, prefix);
+	printf("%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
+	       "certificate %s.json\n",
+	       o.device, (unsigned long long)size,
+	       res.write_seconds > 0 ? (double)size / res.write_seconds / 1e6 : 0,
+	       res.verify_seconds > 0 ? (double)size / res.verify_seconds / 1e6 : 0,
+	       res.discarded ? ", discarded" : "", prefix);
 	return r;
 }

@@ -275,18 +275,6 @@ int wipe_cert_signed_json(const struct wipe_cert *c, const struct wipe_signer *s
 int wipe_cert_text(const struct wipe_cert *c, const char *sigline, char *buf, size_t len);
 int wipe_cert_html(const struct wipe_cert *c, const char *sigline, char *buf, size_t len);
 
-/* ---- audit-trail records printed by `portcullis wipe --local --json` (one per line) ---- */
-
-/* {"event.action":"wipe-progress","wipe.phase":..,"wipe.bytes_done":..,...} */
-int wipe_record_progress(const char *device, const struct wipe_progress *p, char *buf, size_t len);
-/* {"event.action":"wipe-failed","event.outcome":"failure","event.reason":..,
- *  "wipe.status":"refused"}: the wipe did not start. */
-int wipe_record_refused(const char *device, const char *reason, char *buf, size_t len);
-/* wipe-done (status ok) or wipe-failed, with "wipe.certificate": the signed certificate
- * object of wipe_cert_signed_json (signer may be NULL). */
-int wipe_record_final(const char *device, const struct wipe_cert *c, const struct wipe_signer *s,
-		      char *buf, size_t len);
-
 /* Ed25519 signer over an OpenSSL key (the IT provider's bench key, and tests). */
 struct wipe_ed25519;
 int wipe_ed25519_load(struct wipe_ed25519 **out, const char *pem_path);

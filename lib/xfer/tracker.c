@@ -374,7 +374,7 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 		action = "file-deleted";
 	else if (ev->mask & FAN_RENAME)
 		action = "file-renamed";
-	if (action == NULL || t->mount_fd < 0)
+	if (action == NULL)
 		return 0;
 	struct json_object *rec = xfer_rec_new(action, &t->dev, &t->cfg, &t->obs);
 	for (unsigned i = 0; i < ev->nfid; i++) {
@@ -390,7 +390,12 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 			fh->handle_bytes = f->handle_bytes;
 			fh->handle_type = f->handle_type;
 			memcpy(fh->f_handle, f->handle, f->handle_bytes);
-			int dfd = open_by_handle_at(t->mount_fd, fh, O_PATH | O_CLOEXEC);
+			/* The mount is opened only for this lookup: a descriptor held for
+			 * the watch's lifetime would keep the user from unmounting it. */
+			int mfd = open(t->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int dfd = mfd < 0 ? -1 : open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
+			if (mfd >= 0)
+				close(mfd);
 			free(fh);
 			if (dfd >= 0) {
 				bool outside;

@@ -112,6 +112,9 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 		goto fail;
 	}
 	open_fid_group(w, mountpoint, qflag);
+	/* Marks do not pin the mount; an open descriptor would (umount: target busy). */
+	close(w->mount_fd);
+	w->mount_fd = -1;
 	return 0;
 fail:
 	xfer_watch_close(w);

@@ -4,7 +4,6 @@ Everything here is the real portcullisd and portcullis CLI; only the USB bus is
 simulated (umockdev's preload serves sysfs and uevents; writes to `authorized` land in
 the mock sysfs, which this script reads back to show what the kernel would do)."""
 import os
-import subprocess
 import sys
 import textwrap
 import time
@@ -99,6 +98,38 @@ def main():
         heading("A lookalike of the council stick: same IDs and serial, extra keyboard")
         pc.add("stick-council-hid.umockdev", plug=True)
         verdict(pc, "1-4", HUB + "/1-4", "the rule asks for exactly one storage interface")
+
+        heading("A councillor copies the agenda onto the council's stick")
+        medium = harness.RealMedium()
+        try:
+            harness.attach_disk(pc, medium, HUB + "/1-1/1-1.1/1-1.1:1.0")
+            medium.mount()
+            pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+            say("The stick's medium (a real ext4 filesystem on a loop device here) is mounted; "
+                "portcullisd starts logging transfers on it.")
+            agenda = os.path.join(pc.work, "agenda-full-council-2026-12-01.pdf")
+            with open(agenda, "wb") as f:
+                f.write(b"%PDF-1.7 agenda " + os.urandom(200000))
+            os.chmod(agenda, 0o644)
+            harness.as_user(4242, "cp", agenda, medium.mnt + "/agenda.pdf")
+            w = pc.wait_record(lambda r: r.get("event.action") == "file-written", timeout=20)
+            print("  %sFILE-WRITTEN%s %s, %d bytes, sha256 %s...\n  by uid %s (%s) to %s %s" % (
+                GREEN, RESET, w["file.path"], w["file.size"], w["file.hash.sha256"][:16],
+                w["user.id"], w["process.executable"], w["volume.vendor_name"].strip(),
+                w["volume.serial_number"]))
+            medium.umount()
+
+            heading("Finished: the Clerk wipes the stick (portcullis wipe 1-1.1)")
+            r = pc.cli("wipe", "1-1.1", check=False)
+            print(textwrap.indent((r.stderr + r.stdout).strip(), "    "))
+            done = [x for x in pc.records() if x.get("event.action") == "wipe-done"]
+            if done:
+                say("Every byte was overwritten with a keyed pattern that encodes its address, "
+                    "read back and compared; the certificate is in the trail and on disk:")
+                with open(done[-1]["wipe.certificate_file"].replace(".json", ".txt")) as f:
+                    print(textwrap.indent(f.read().strip(), "    "))
+        finally:
+            medium.close()
 
         heading("What the Clerk sees: portcullis devices")
         print(textwrap.indent(pc.cli("devices").stdout, "    "))

@@ -188,35 +188,6 @@ static void test_html_escapes_device_strings(void **state)
 	assert_int_equal(wipe_cert_html(&c, NULL, html, 200), -ENOSPC);
 }
 
-static void test_audit_records_for_the_engine(void **state)
-{
-	struct wipe_cert ok = sample(WIPE_OK), bad = sample(WIPE_ERR_WRAPPED);
-	struct wipe_progress p = {
-	    .phase = WIPE_PHASE_VERIFY, .done = 5, .total = 10, .rate = 2.5, .eta = 3};
-	char line[32768];
-	int n;
-
-	n = wipe_record_final("/dev/sdb", &ok, NULL, line, sizeof(line));
-	assert_true(n > 0 && line[n - 1] == '\n' && strchr(line, '\n') == line + n - 1);
-	assert_non_null(strstr(line, "\"event.action\":\"wipe-done\""));
-	assert_non_null(strstr(line, "\"event.outcome\":\"success\""));
-	assert_non_null(strstr(line, "\"wipe.certificate\":{\"certificate\":{\"approval\""));
-	assert_null(strstr(line, "event.reason"));
-	n = wipe_record_final("/dev/sdb", &bad, NULL, line, sizeof(line));
-	assert_non_null(strstr(line, "\"event.action\":\"wipe-failed\""));
-	assert_non_null(strstr(line, "\"event.reason\":\"read-back differs at byte 512"));
-	assert_non_null(strstr(line, "\"wipe.status\":\"wrapped\""));
-	assert_int_equal(wipe_record_final("/dev/sdb", &ok, NULL, line, 100), -ENOSPC);
-	assert_true(wipe_record_progress("/dev/sdb", &p, line, sizeof(line)) > 0);
-	assert_non_null(strstr(line, "\"event.action\":\"wipe-progress\""));
-	assert_non_null(strstr(line, "\"wipe.phase\":\"verify\",\"wipe.bytes_done\":5,"
-				     "\"wipe.bytes_total\":10,\"wipe.rate_bytes_per_second\":2,"
-				     "\"wipe.eta_seconds\":3"));
-	assert_true(wipe_record_refused("/dev/sda", "is the system disk", line, sizeof(line)) > 0);
-	assert_non_null(strstr(line, "\"event.reason\":\"is the system disk\","
-				     "\"wipe.status\":\"refused\""));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,7 +196,6 @@ int main(void)
 	    cmocka_unit_test(test_signer_seam_signs_the_canonical_body),
 	    cmocka_unit_test(test_ed25519_signature_verifies_and_catches_changes),
 	    cmocka_unit_test(test_html_escapes_device_strings),
-	    cmocka_unit_test(test_audit_records_for_the_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
