@@ -101,6 +101,9 @@ rc=0
 "$PCL" wipe --local --json "/dev/$(basename "$(readlink -f "/sys/dev/block/$(stat -c '%Hd:%Ld' /)")")" \
 	>"$SCRATCH/records" 2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "--json refusal: exit $rc"
-grep -q '"event.action":"wipe-refused".*"event.reason":"is the system disk (holds /)"' \
-	"$SCRATCH/records" || fail "--json refusal: $(cat "$SCRATCH/records")"
+/usr/bin/python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert r["event.action"] == "wipe-refused" and r["event.reason"] == "is the system disk (holds /)", r
+' "$SCRATCH/records" || fail "--json refusal: $(cat "$SCRATCH/records")"
 pass "--json: progress lines, wipe-done with the certificate; system disk: wipe-refused"
