@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,22 +168,35 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd
 	return 0;
 }
 
+/* Wait up to ms for the engine to exit; true once it has been reaped. */
+static bool reaped_within(pid_t pid, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 50) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 static void stop_engine(struct engine_proc *e)
 {
-	/* Close our end first: an engine waiting for an answer sees the end and exits,
-	 * instead of both waiting for each other. SIGKILL if it still lingers. */
-	if (e->fd >= 0)
-		close(e->fd);
+	/* SIGTERM lets the engine record its stop. An engine blocked waiting for our
+	 * answer cannot see it: closing our end then ends its wait. SIGKILL last. */
 	if (e->pid > 0) {
-		pid_t done = 0;
 		kill(e->pid, SIGTERM);
-		for (int i = 0; i < 40 && (done = waitpid(e->pid, NULL, WNOHANG)) == 0; i++)
-			usleep(50000);
-		if (done == 0) {
-			kill(e->pid, SIGKILL);
-			waitpid(e->pid, NULL, 0);
+		if (!reaped_within(e->pid, 1000)) {
+			if (e->fd >= 0)
+				close(e->fd);
+			e->fd = -1;
+			if (!reaped_within(e->pid, 1000)) {
+				kill(e->pid, SIGKILL);
+				waitpid(e->pid, NULL, 0);
+			}
 		}
 	}
+	if (e->fd >= 0)
+		close(e->fd);
 	e->pid = -1;
 	e->fd = -1;
 }

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 const char *appr_scope_name(int scope)
@@ -16,6 +17,15 @@ const char *appr_scope_name(int scope)
 	return scope == APPR_READ_ONLY	  ? "read-only"
 	       : scope == APPR_READ_WRITE ? "read-write"
 					  : NULL;
+}
+
+/* Exactly n lower-case hex digits at s (the one spelling the format allows). */
+static bool lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
 }
 
 static bool id_ok(const char *s, size_t max, const char *extra)
@@ -149,7 +159,8 @@ static int parse_ifaces(struct atext *t, struct appr_request *r)
 			goto bad;
 		memcpy(one, v + i, 8);
 		one[8] = '\0';
-		if (strspn(one, "0123456789abcdef:") != 8 || one[2] != ':' || one[5] != ':' ||
+		if (!lower_hex(one, 2) || one[2] != ':' || !lower_hex(one + 3, 2) ||
+		    one[5] != ':' || !lower_hex(one + 6, 2) ||
 		    sscanf(one, "%2x:%2x:%2x", &a, &b, &c) != 3)
 			goto bad;
 		r->ifaces[r->n_ifaces++] = (struct appr_iface){(uint8_t)a, (uint8_t)b, (uint8_t)c};
@@ -223,8 +234,8 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 		return rc;
 	unsigned vid, pid;
 	char idbuf[10];
-	if (vlen != 9 || (memcpy(idbuf, v, 9), idbuf[9] = '\0', 0) ||
-	    strspn(idbuf, "0123456789abcdef:") != 9 || idbuf[4] != ':' ||
+	if (vlen != 9 || (memcpy(idbuf, v, 9), idbuf[9] = '\0', 0) || !lower_hex(idbuf, 4) ||
+	    idbuf[4] != ':' || !lower_hex(idbuf + 5, 4) ||
 	    sscanf(idbuf, "%4x:%4x", &vid, &pid) != 2) {
 		pcl_diag_set(t->diag, t->name, t->line,
 			     "device.id: expected \"vvvv:pppp\" in lower-case hex");
