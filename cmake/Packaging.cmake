@@ -19,7 +19,10 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # Library dependencies from dpkg-shlibdeps; systemd for sysusers, tmpfiles and the unit;
 # passwd for userdel on purge.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, udev, passwd")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, passwd")
+# udevd sends the events the engine follows; every Debian system with systemd has it, a
+# minimal container may not (portcullisd -n and the CLI work without it).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS udev)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_LIST_DIR}/debian/conffiles ${CMAKE_CURRENT_LIST_DIR}/debian/postinst
     ${CMAKE_CURRENT_LIST_DIR}/debian/prerm ${CMAKE_CURRENT_LIST_DIR}/debian/postrm)
