@@ -141,9 +141,9 @@ echo "$out"
 check "portcullisd -n accepts the installed configuration" \
 	grep -q 'rules.conf: 2 rules, configuration OK' <<<"$out"
 
-# Run the installed daemon for a moment (outside systemd: the unit's sandbox is not under
-# test here). It gates no USB and detaches no removable disk on this machine: refuse to
-# run it where it would.
+# Run the installed daemon for a moment, under the unit's mounts and capabilities (systemd
+# itself may not be running here). It gates no USB and detaches no removable disk on this
+# machine: refuse to run it where it would.
 removable=
 for b in /sys/class/block/*; do
 	[ "$(cat "$b/removable" 2>/dev/null)" = 1 ] && removable="$removable $(basename "$b")"
@@ -156,7 +156,36 @@ if [ -n "$removable$usb" ]; then
 	echo "NOT RUN: the daemon would act on real devices here:$removable ${usb:+USB bus present}"
 	daemon_ran=0
 else
-	/usr/sbin/portcullisd -f -c /etc/portcullis/portcullisd.conf >"$work/daemon.log" 2>&1 &
+	# Under the unit's file-system and capability sandbox (sandbox_run.sh), without one
+	# of its capabilities first: the parent cannot look into the engine user's 0750 trail
+	# directory and refuses to start.
+	sandbox=$(dirname "$0")/sandbox_run.sh
+	check "sandbox: /etc is read-only" \
+		sh -c "! '$sandbox' '$unit' -- touch /etc/portcullis/x 2>/dev/null"
+	# sysfs: each write puts back the value already there, so it changes nothing even
+	# where it succeeds.
+	ksm=/sys/kernel/mm/ksm/sleep_millisecs
+	if [ -w "$ksm" ]; then
+		"$sandbox" "$unit" -- sh -c "v=\$(cat $ksm) && echo \$v >$ksm" >"$work/ro.log" 2>&1
+		check "sandbox: $ksm is read-only" grep -q 'Read-only file system' "$work/ro.log"
+	fi
+	blk=$(ls -d /sys/class/block/*/queue/read_ahead_kb | head -n 1)
+	check "sandbox: $blk (a symlink into /sys/devices) is writable" \
+		"$sandbox" "$unit" -- sh -c "v=\$(cat $blk) && echo \$v >$blk"
+	for d in /var/lib/portcullis /var/log/portcullis /run/portcullis; do
+		check "sandbox: $d is mounted read-write" \
+			sh -c "'$sandbox' '$unit' -- findmnt -no OPTIONS $d | grep -q '^rw'"
+	done
+	if "$sandbox" "$unit" -drop CAP_DAC_READ_SEARCH -- \
+		/usr/sbin/portcullisd -f -c /etc/portcullis/portcullisd.conf >"$work/nocap.log" 2>&1; then
+		fail "portcullisd started without CAP_DAC_READ_SEARCH"
+	else
+		cat "$work/nocap.log"
+		check "without CAP_DAC_READ_SEARCH it says the trail is not enrolled" \
+			grep -q 'is not enrolled' "$work/nocap.log"
+	fi
+	"$sandbox" "$unit" -- /usr/sbin/portcullisd -f -c /etc/portcullis/portcullisd.conf \
+		>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 100); do
 		[ -S /run/portcullis/control.sock ] && break
@@ -166,10 +195,16 @@ else
 	check "portcullis devices talks to it" sh -c 'portcullis devices --json >/dev/null'
 	check "engine runs as portcullis" \
 		sh -c "ps -o user= --ppid $daemon_pid | grep -qx portcullis"
+	want=$(sed -nE 's/^CapabilityBoundingSet=(.*)/\1/p' "$unit" | tr 'A-Z ' 'a-z\n' | sort | paste -sd,)
+	eff=$(capsh --decode="$(awk '/^CapEff/ { print $2 }' /proc/$daemon_pid/status)" |
+		sed 's/.*=//' | tr ',' '\n' | sort | paste -sd,)
+	echo "parent's effective capabilities: $eff"
+	check "the parent runs with exactly the unit's capabilities" test "$eff" = "$want"
 	kill "$daemon_pid"
 	wait "$daemon_pid"
 	daemon_pid=
 	cat "$work/daemon.log"
+	check "no engine process left" sh -c '! pgrep -u portcullis >/dev/null'
 	check "the engine's trail verifies with the enrolment key" \
 		sh -c "portcullis audit verify --key $key /var/log/portcullis/trail-*.jsonl >$work/verify.log 2>&1"
 	cat "$work/verify.log"
