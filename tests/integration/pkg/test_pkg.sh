@@ -205,6 +205,31 @@ else
 	daemon_pid=
 	cat "$work/daemon.log"
 	check "no engine process left" sh -c '! pgrep -u portcullis >/dev/null'
+
+	# Once more under strace: every system call the parent and the engine make from start
+	# to stop must pass the unit's SystemCallFilter= (seccomp is not emulated above).
+	"$sandbox" "$unit" -- strace -f -qq -o /dev/fd/3 \
+		/usr/sbin/portcullisd -f -c /etc/portcullis/portcullisd.conf \
+		3>"$work/strace.log" >"$work/daemon2.log" 2>&1 &
+	tracer=$!
+	# The first run's socket file may still be there: wait until this daemon answers.
+	for _ in $(seq 150); do
+		portcullis devices --json >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	portcullis devices --json >/dev/null || fail "portcullis devices (under strace)"
+	daemon_pid=$(pgrep -P "$tracer" -x portcullisd)
+	if [ -n "$daemon_pid" ]; then
+		kill "$daemon_pid"
+	else
+		fail "no portcullisd under strace"
+		kill "$tracer"
+	fi
+	wait "$tracer"
+	daemon_pid=
+	cat "$work/daemon2.log"
+	check "every system call is allowed by the unit" \
+		/usr/bin/python3 "$(dirname "$0")/syscalls_check.py" "$unit" "$work/strace.log"
 	check "the engine's trail verifies with the enrolment key" \
 		sh -c "portcullis audit verify --key $key /var/log/portcullis/trail-*.jsonl >$work/verify.log 2>&1"
 	cat "$work/verify.log"
