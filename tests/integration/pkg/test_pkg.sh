@@ -172,6 +172,12 @@ else
 	blk=$(ls -d /sys/class/block/*/queue/read_ahead_kb | head -n 1)
 	check "sandbox: $blk (a symlink into /sys/devices) is writable" \
 		"$sandbox" "$unit" -- sh -c "v=\$(cat $blk) && echo \$v >$blk"
+	node=/dev/$(basename "$(dirname "$(dirname "$blk")")")
+	check "sandbox: $node exists outside" test -e "$node"
+	check "sandbox: $node is not reachable inside (PrivateDevices=)" \
+		"$sandbox" "$unit" -- sh -c "! test -e $node"
+	check "sandbox: /proc/sys is hidden (ProcSubset=pid)" \
+		"$sandbox" "$unit" -- sh -c '! test -e /proc/sys'
 	for d in /var/lib/portcullis /var/log/portcullis /run/portcullis; do
 		check "sandbox: $d is mounted read-write" \
 			sh -c "'$sandbox' '$unit' -- findmnt -no OPTIONS $d | grep -q '^rw'"
