@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define AUDIT_TICK_SECONDS 10
 
@@ -257,6 +258,10 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		return -1;
 	if (control_open(&e->ctl, c->control_socket, e) != 0)
 		return -1;
+	if ((rc = sandbox_apply(SANDBOX_ENGINE)) != 0) {
+		log_err("cannot install the engine's seccomp filter: %s", strerror(-rc));
+		return -1;
+	}
 	return 0;
 }
 

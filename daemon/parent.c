@@ -25,6 +25,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sysfs.h"
 
 int parent_gate_root_hubs(const struct conf *c)
@@ -238,6 +239,12 @@ int parent_run(const struct conf *c)
 	}
 	if (spawn_engine(c, pw, sigfd, &eng) != 0)
 		return 1;
+	int rc = sandbox_apply(SANDBOX_PARENT);
+	if (rc != 0) {
+		log_err("cannot install the parent's seccomp filter: %s", strerror(-rc));
+		stop_engine(&eng);
+		return 1;
+	}
 
 	for (;;) {
 		struct pollfd p[2] = {{sigfd, POLLIN, 0}, {eng.fd, POLLIN, 0}};

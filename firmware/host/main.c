@@ -173,14 +173,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "portcullis-token-sim: listening on %s (pid %ld)\n", sock, (long)getpid());
-	while (!sim.stop)
-		if (token_poll(1000) < 0 && !sim.stop)
+	if (sim.auto_touch)
+		fprintf(stderr, "portcullis-token-sim: --auto-touch: every presence check succeeds "
+				"(for tests only)\n");
+	rc = 0;
+	while (!sim.stop) {
+		if (token_poll(1000) < 0 && !sim.stop) {
+			fprintf(stderr, "portcullis-token-sim: socket failure, stopping\n");
+			rc = 1;
 			break;
+		}
+	}
 	for (i = 0; i < SIM_MAX_CLIENTS; i++)
 		if (sim.client[i] >= 0)
 			close(sim.client[i]);
 	close(sim.listen_fd);
 	unlink(sock);
 	simflash_close(&sim.flash);
-	return 0;
+	return rc;
 }

@@ -28,7 +28,10 @@ ga_ir=$(callgrind_annotate "$work/cg2.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {
 	echo "\`tests/bench/token/run.sh build $secs\` on $(nproc) shared cores, $(date -u +%Y-%m-%d)."
 	echo "Host build (RelWithDebInfo, BearSSL i31 from Debian); in-process figures call"
 	echo "\`ctap2_request\` directly, simulator figures go through libfido2, lib/fidosim and"
-	echo "the socket. OpenSSL's P-256 signing is the reference peer."
+	echo "the socket (each counter step is an fdatasync of the state file). OpenSSL's P-256"
+	echo "signing is the reference peer. Operations per second vary with the load of the shared"
+	echo "machine; the callgrind counts are exact and repeat run after run (deterministic RNG"
+	echo "of the test board layer, RFC 6979 signatures)."
 	echo
 	echo "| measurement | value |"
 	echo "|---|---|"

@@ -285,3 +285,33 @@ def test_ctaphid_ping_wink_and_framing(sim):
     resp = conn.read_packet()
     assert resp[4] == 0xBF and resp[7] == 0x0B
     assert dev.ping(b"ok") == b"ok"
+
+
+def test_simulator_drops_datagrams_that_are_not_one_report(sim):
+    import socket
+
+    sim.start()
+    raw = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    raw.connect(sim.sock)
+    raw.send(b"\xff" * 10)
+    raw.send(b"\xff" * 65)
+    raw.send(b"")
+    dev = sim.device()
+    assert dev.ping(b"still here") == b"still here"
+    raw.close()
+
+
+def test_simulator_refuses_a_state_file_of_the_wrong_size(sim):
+    import subprocess
+
+    with open(sim.state, "wb") as f:
+        f.write(b"\0" * 100)
+    p = subprocess.run(
+        [sim.binary, "--socket", sim.sock, "--state", sim.state],
+        stderr=subprocess.PIPE, timeout=10,
+    )
+    assert p.returncode == 1
+    assert sim.state.encode() in p.stderr
+    assert os.path.getsize(sim.state) == 100  # left as it was
+    p = subprocess.run([sim.binary, "--socket", sim.sock], stderr=subprocess.PIPE, timeout=10)
+    assert p.returncode == 2 and b"usage" in p.stderr
