@@ -49,6 +49,12 @@ if [ "$(id -u)" != 0 ]; then
 	echo "test_pkg: must run as root (dpkg -i)"
 	exit 77
 fi
+# One run at a time on this machine, whichever build tree it comes from.
+exec 9>/run/lock/portcullis-pkg-test.lock
+if ! flock -w 900 9; then
+	echo "FAIL: another package test held the lock for 15 minutes"
+	exit 1
+fi
 if dpkg-query -W -f='${Status}' portcullis 2>/dev/null | grep -q installed; then
 	echo "test_pkg: a portcullis package is already installed here; not touching it"
 	exit 77
