@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_jobs.h"
 #include "jsonx.h"
 #include "log.h"
 
@@ -25,6 +26,9 @@
 
 struct client {
 	int fd;
+	int id;	    /* (serial << 8) | slot: a job's handle on this client */
+	int feed;   /* job whose helper this client is, or -1 */
+	bool relay; /* waiting for a wipe's progress */
 	bool watching;
 	uid_t uid;
 	size_t used;
@@ -33,6 +37,7 @@ struct client {
 
 struct control {
 	int fd;
+	int serial;
 	struct engine *eng;
 	struct client clients[ENGINE_MAX_CLIENTS];
 };
@@ -79,10 +84,14 @@ size_t control_pollfds(struct control *c, struct pollfd *p, size_t max)
 	return n;
 }
 
-static void drop(struct client *cl)
+static void drop(struct control *c, struct client *cl)
 {
+	if (cl->feed >= 0)
+		engine_feed_closed(c->eng, cl->feed);
 	close(cl->fd);
 	cl->fd = -1;
+	cl->feed = -1;
+	cl->relay = false;
 	cl->watching = false;
 	cl->used = 0;
 }
@@ -127,18 +136,33 @@ static void answer_error(struct client *cl, const char *msg)
 static bool handle_line(struct control *c, struct client *cl, const char *line)
 {
 	struct json_object *req = json_tokener_parse(line);
-	const char *cmd = req ? jsonx_get_str(req, "cmd") : NULL;
+	const char *cmd =
+	    req && json_object_is_type(req, json_type_object) ? jsonx_get_str(req, "cmd") : NULL;
 	bool keep = false;
+	char why[256];
 
-	if (cmd == NULL)
+	if (cmd == NULL) {
 		answer_error(cl, "request is not a JSON object with a \"cmd\" string");
-	else if (strcmp(cmd, "devices") == 0)
+	} else if (strcmp(cmd, "devices") == 0) {
 		answer_devices(c, cl);
-	else if (strcmp(cmd, "watch") == 0) {
+	} else if (strcmp(cmd, "watch") == 0) {
 		cl->watching = true;
 		keep = true;
-	} else
+	} else if (strcmp(cmd, "feed") == 0) {
+		/* A helper the parent started: it knows the job's one-time token. */
+		cl->feed = engine_feed_find(jsonx_get_str(req, "token"));
+		keep = cl->feed >= 0;
+		if (!keep)
+			answer_error(cl, "unknown job");
+	} else if (strcmp(cmd, "wipe") == 0) {
+		if (engine_wipe_request(c->eng, cl->id, jsonx_get_str(req, "device"), why,
+					sizeof(why)) != 0)
+			answer_error(cl, why);
+		else
+			keep = cl->relay = true;
+	} else {
 		answer_error(cl, "unknown command");
+	}
 	json_object_put(req);
 	return keep;
 }
@@ -149,24 +173,29 @@ static void read_client(struct control *c, struct client *cl)
 
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			drop(cl);
+			drop(c, cl);
 		return;
 	}
 	cl->used += (size_t)n;
 	cl->buf[cl->used] = '\0';
-	char *nl = strchr(cl->buf, '\n');
-	if (nl == NULL) {
-		if (cl->used == sizeof(cl->buf) - 1) {
-			answer_error(cl, "request line too long");
-			drop(cl);
+	char *start = cl->buf, *nl;
+	while ((nl = strchr(start, '\n')) != NULL) {
+		*nl = '\0';
+		if (cl->feed >= 0) {
+			if (engine_feed_line(c->eng, cl->feed, start) != 0)
+				log_warn("a helper sent a malformed or unrecordable line");
+		} else if (cl->watching || cl->relay || !handle_line(c, cl, start)) {
+			drop(c, cl); /* one request per connection, except feeds */
+			return;
 		}
-		return;
+		start = nl + 1;
 	}
-	*nl = '\0';
-	if (cl->watching || !handle_line(c, cl, cl->buf))
-		drop(cl);
-	else
-		cl->used = 0;
+	cl->used = (size_t)(cl->buf + cl->used - start);
+	memmove(cl->buf, start, cl->used);
+	if (cl->used == sizeof(cl->buf) - 1) {
+		answer_error(cl, "line too long");
+		drop(c, cl);
+	}
 }
 
 static void accept_client(struct control *c)
@@ -183,7 +212,9 @@ static void accept_client(struct control *c)
 	}
 	for (size_t i = 0; i < ENGINE_MAX_CLIENTS; i++)
 		if (c->clients[i].fd < 0) {
-			c->clients[i] = (struct client){.fd = fd, .uid = cred.uid};
+			c->serial = (c->serial + 1) & 0x7fffff;
+			c->clients[i] = (struct client){
+			    .fd = fd, .uid = cred.uid, .feed = -1, .id = (c->serial << 8) | (int)i};
 			return;
 		}
 	close(fd); /* full: the client sees the connection closed */
@@ -211,6 +242,18 @@ void control_broadcast(struct control *c, struct json_object *rec)
 	for (size_t i = 0; i < ENGINE_MAX_CLIENTS; i++) {
 		struct client *cl = &c->clients[i];
 		if (cl->fd >= 0 && cl->watching && send_json(cl, rec) != 0)
-			drop(cl); /* a client too slow to keep up is dropped, never waited for */
+			drop(c, cl); /* a client too slow to keep up is dropped, never waited for */
 	}
+}
+
+void control_relay(struct control *c, int id, const char *line)
+{
+	if (id < 0 || (id & 0xff) >= ENGINE_MAX_CLIENTS)
+		return;
+	struct client *cl = &c->clients[id & 0xff];
+	if (cl->fd < 0 || cl->id != id || !cl->relay)
+		return;
+	if (line == NULL || send(cl->fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ||
+	    send(cl->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+		drop(c, cl);
 }

@@ -20,4 +20,7 @@ void control_service(struct control *c, const struct pollfd *p, size_t n);
 /* Send a record to every watching client. */
 void control_broadcast(struct control *c, struct json_object *rec);
 
+/* Send a helper's line to the client with this id (if still there); NULL closes it. */
+void control_relay(struct control *c, int id, const char *line);
+
 #endif

@@ -7,6 +7,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libudev.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include "audit.h"
 #include "control.h"
 #include "engine_audit.h"
+#include "engine_jobs.h"
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
@@ -39,6 +41,7 @@ struct engine {
 	struct rules *rules;
 	struct audit_log *audit;
 	struct control *ctl;
+	int mountinfo; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
 	char host[256];
 	struct dev_entry devs[ENGINE_MAX_DEVICES];
 };
@@ -151,6 +154,28 @@ struct json_object *engine_device_json(const struct dev_entry *d)
 	return o;
 }
 
+int engine_record_json(struct engine *e, struct json_object *rec, bool security)
+{
+	int rc = audit_append(e->audit, rec, security);
+
+	if (rc != 0)
+		log_err("audit trail not written (%s): failing closed", strerror(-rc));
+	else
+		control_broadcast(e->ctl, rec);
+	return rc;
+}
+
+void engine_seal(struct engine *e)
+{
+	if (audit_checkpoint(e->audit) != 0)
+		log_err("audit trail: checkpoint failed: failing closed");
+}
+
+void engine_job_progress(struct engine *e, int client, const char *line)
+{
+	control_relay(e->ctl, client, line);
+}
+
 int engine_record(struct engine *e, const char *action, const char *outcome,
 		  const struct dev_entry *d, const char *reason, bool security)
 {
@@ -164,11 +189,7 @@ int engine_record(struct engine *e, const char *action, const char *outcome,
 	jsonx_set_str(rec, "event.kind", "event");
 	if (reason != NULL)
 		jsonx_set_str(rec, "event.reason", reason);
-	rc = audit_append(e->audit, rec, security);
-	if (rc != 0)
-		log_err("audit trail not written (%s): failing closed", strerror(-rc));
-	else
-		control_broadcast(e->ctl, rec);
+	rc = engine_record_json(e, rec, security);
 	json_object_put(rec);
 	return rc;
 }
@@ -256,6 +277,10 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		return -1;
 	if (load_rules(e) != 0)
 		return -1;
+	if ((e->mountinfo = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("cannot follow the mount table: %s", strerror(errno));
+		return -1;
+	}
 	if (control_open(&e->ctl, c->control_socket, e) != 0)
 		return -1;
 	if ((rc = sandbox_apply(SANDBOX_ENGINE)) != 0) {
@@ -289,14 +314,16 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 		return 1;
 	engine_record(e, "service-started", "success", NULL, NULL, true);
 	engine_rescan(e, true);
+	engine_mounts_changed(e);
 
 	for (;;) {
-		struct pollfd p[4 + ENGINE_MAX_CLIENTS + 1];
+		struct pollfd p[5 + ENGINE_MAX_CLIENTS + 1];
 		size_t n = 0;
 		p[n++] = (struct pollfd){sigfd, POLLIN, 0};
 		p[n++] = (struct pollfd){udev_monitor_get_fd(e->mon), POLLIN, 0};
 		p[n++] = (struct pollfd){ipc_fd, POLLIN, 0};
 		p[n++] = (struct pollfd){tick, POLLIN, 0};
+		p[n++] = (struct pollfd){e->mountinfo, POLLPRI, 0};
 		size_t nctl = control_pollfds(e->ctl, p + n, ENGINE_MAX_CLIENTS);
 		if (poll(p, n + nctl, -1) < 0) {
 			if (errno == EINTR)
@@ -323,6 +350,8 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 		}
 		if (p[1].revents & POLLIN)
 			handle_uevent(e);
+		if (p[4].revents & (POLLPRI | POLLERR))
+			engine_mounts_changed(e);
 		if (p[3].revents & POLLIN) {
 			uint64_t expirations;
 			if (read(tick, &expirations, sizeof(expirations)) > 0 &&

@@ -57,6 +57,13 @@ const struct dev_entry *engine_device_at(const struct engine *e, size_t i);
 int engine_record(struct engine *e, const char *action, const char *outcome,
 		  const struct dev_entry *d, const char *reason, bool security);
 
+/* Record a prepared record (not taken over) and tell watching clients. */
+int engine_record_json(struct engine *e, struct json_object *rec, bool security);
+/* A signed checkpoint now (after a security event took effect). */
+void engine_seal(struct engine *e);
+/* Relay a helper's line to control client `client`; NULL ends that client. */
+void engine_job_progress(struct engine *e, int client, const char *line);
+
 /* JSON description of a device (identity, state, rule), for records and clients. */
 struct json_object *engine_device_json(const struct dev_entry *d);
 
@@ -65,6 +72,8 @@ struct udev_device;
 void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
 /* engine_block.c: removable media that do not come through USB. */
 void engine_block_event(struct engine *e, struct udev_device *dev, const char *action);
+/* Take a device's access away (recorded, then de-authorised by the parent). */
+void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason);
 /* Full rescan of sysfs (at start, and after a lost uevent). */
 void engine_rescan(struct engine *e, bool at_start);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_jobs.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -164,8 +165,9 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		   : dec.target == RULES_REJECT ? DEV_REJECTED
 						: DEV_BLOCKED;
 	d->iface_allow = dec.target == RULES_ALLOW ? dec.iface_allow : 0;
-	if (engine_record(e, target_actions[dec.target], "success", d, NULL,
-			  dec.target == RULES_ALLOW) != 0) {
+	/* The record is durable before access is granted; the signed checkpoint that seals
+	 * it follows right after the grant (engine_seal below), off the critical path. */
+	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
 		d->state = DEV_BLOCKED; /* no record, no access */
 		d->iface_allow = 0;
 	}
@@ -186,8 +188,11 @@ apply:;
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
 		log_warn("%s: %s refused by the parent: %s", sysname, ipc_type_name(req.type),
 			 strerror(-rc));
-	if (d->state == DEV_ALLOWED)
+	if (d->state == DEV_ALLOWED) {
+		engine_seal(e);
 		decide_existing_interfaces(e, d, syspath);
+		engine_mounts_changed(e); /* a medium already mounted before the decision */
+	}
 }
 
 static void device_changed(struct engine *e, struct dev_entry *d, const char *syspath)
@@ -234,6 +239,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 	struct dev_entry *d = engine_find(e, sysname);
 	if (strcmp(action, "remove") == 0) {
 		if (d != NULL) {
+			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, NULL, false);
 			engine_forget(e, d);
 		}
@@ -296,4 +302,19 @@ void engine_rescan(struct engine *e, bool at_start)
 		udev_device_unref(dev);
 	}
 	udev_enumerate_unref(en);
+}
+
+void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason)
+{
+	struct ipc_msg req = {.type = IPC_DEV_AUTHORIZE};
+
+	d->state = DEV_BLOCKED;
+	d->iface_allow = 0;
+	snprintf(d->rule, sizeof(d->rule), "%s", reason);
+	engine_record(e, "device-blocked", "success", d, reason, true);
+	dev_ref(d, &req.u.authorize.dev);
+	req.u.authorize.value = 0;
+	int rc = engine_request(e, &req);
+	if (rc != 0)
+		log_warn("%s: could not be de-authorised: %s", d->id.sysname, strerror(-rc));
 }

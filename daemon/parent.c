@@ -115,8 +115,10 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	char *slash = strrchr(sockdir, '/');
 	if (slash != NULL && slash != sockdir)
 		*slash = '\0';
+	char certs[CONF_PATH_MAX + 16];
+	snprintf(certs, sizeof(certs), "%s/certificates", c->state_dir);
 	if (make_dir(c->state_dir, 0750, pw) != 0 || make_dir(c->audit_log, 0750, pw) != 0 ||
-	    make_dir(sockdir, 0755, pw) != 0)
+	    make_dir(sockdir, 0755, pw) != 0 || make_dir(certs, 0755, pw) != 0)
 		return -1;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
@@ -223,7 +225,7 @@ int parent_run(const struct conf *c)
 	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
-	if (prepare_dirs(c, pw) != 0)
+	if (prepare_dirs(c, pw) != 0 || parent_jobs_init(c) != 0)
 		return 1;
 
 	sigemptyset(&mask);
@@ -269,8 +271,10 @@ int parent_run(const struct conf *c)
 			int st;
 			pid_t pid;
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-				if (pid != eng.pid)
+				if (pid != eng.pid) {
+					parent_jobs_reaped(pid);
 					continue;
+				}
 				log_err("engine exited (%s %d): no device is authorised until it "
 					"is back",
 					WIFSIGNALED(st) ? "signal" : "status",

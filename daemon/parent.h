@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "ipc.h"
@@ -28,5 +29,14 @@ int parent_gate_root_hubs(const struct conf *c);
 /* Carry out one engine request after re-checking it; returns 0 or negative errno,
  * which goes back to the engine in IPC_RESULT. */
 int parent_handle(struct parent_table *t, const struct ipc_msg *req);
+
+/* parent_requests.c: is this device one the parent authorised? */
+bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d);
+
+/* parent_jobs.c: helpers on approved media (see there). */
+int parent_jobs_init(const struct conf *c);
+int parent_job_start(const struct parent_table *t, const struct ipc_msg *req);
+int parent_job_stop(const struct ipc_msg *req);
+void parent_jobs_reaped(pid_t pid);
 
 #endif

@@ -53,6 +53,11 @@ static ssize_t table_find(const struct parent_table *t, const struct ipc_device_
 	return -1;
 }
 
+bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d)
+{
+	return table_find(t, d) >= 0;
+}
+
 static void table_forget_name(struct parent_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->n;)
@@ -184,6 +189,10 @@ int parent_handle(struct parent_table *t, const struct ipc_msg *req)
 		return do_remove(t, &req->u.remove.dev);
 	case IPC_MEDIUM_DETACH:
 		return do_detach(req);
+	case IPC_JOB_START:
+		return parent_job_start(t, req);
+	case IPC_JOB_STOP:
+		return parent_job_stop(req);
 	default:
 		return -EINVAL;
 	}

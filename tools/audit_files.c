@@ -138,3 +138,99 @@ int audit_cli_qr(FILE *f, const char *text)
 	QRcode_free(qr);
 	return 0;
 }
+
+struct rec {
+	uint64_t seq;
+	const char *p;
+	size_t len;
+	unsigned file, line;
+};
+
+static int by_seq_pos(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return x->line < y->line ? -1 : (x->line > y->line);
+}
+
+int audit_cli_feed_collected(struct audit_verifier *v, char **files, int n, uint64_t *moved)
+{
+	char **bufs = calloc((size_t)n + 1, sizeof(char *));
+	struct rec *recs = NULL;
+	size_t nrec = 0, cap = 0;
+	int rc = 0;
+
+	*moved = 0;
+	for (int i = 0; i < n && bufs && rc == 0; i++) {
+		FILE *f = fopen(files[i], "re");
+		size_t len = 0, cap2 = 0;
+		uint64_t maxseq = 0;
+		unsigned line = 0;
+		char *end, *p, *nl;
+
+		if (f == NULL) {
+			rc = -errno;
+			fprintf(stderr, "portcullis: %s: %s\n", files[i], strerror(errno));
+			break;
+		}
+		for (;;) { /* whole file in memory: collected copies are ordered here */
+			if (len == cap2) {
+				char *nb = realloc(bufs[i], cap2 = cap2 ? cap2 * 2 : 1 << 20);
+				if (nb == NULL) {
+					rc = -ENOMEM;
+					break;
+				}
+				bufs[i] = nb;
+			}
+			size_t r = fread(bufs[i] + len, 1, cap2 - len, f);
+			if (r == 0)
+				break;
+			len += r;
+		}
+		fclose(f);
+		for (p = bufs[i], end = p + len; rc == 0 && p < end; p = nl + 1) {
+			uint64_t seq = 0;
+			nl = memchr(p, '\n', (size_t)(end - p));
+			line++;
+			if (nl == NULL) {
+				/* half a line at the end: fed last so it is reported, never
+				 * accepted */
+				audit_verifier_feed_line(v, p, (size_t)(end - p), files[i], line);
+				break;
+			}
+			if (nrec == cap) {
+				struct rec *nr =
+				    realloc(recs, (cap = cap ? cap * 2 : 4096) * sizeof(*nr));
+				if (nr == NULL) {
+					rc = -ENOMEM;
+					break;
+				}
+				recs = nr;
+			}
+			if (audit_line_seq(p, (size_t)(nl - p), &seq) != 0)
+				seq = 0; /* unparseable: reported first */
+			if (seq && seq < maxseq)
+				(*moved)++;
+			if (seq > maxseq)
+				maxseq = seq;
+			recs[nrec++] = (struct rec){seq, p, (size_t)(nl - p), (unsigned)i, line};
+		}
+	}
+	if (bufs == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		qsort(recs, nrec, sizeof(*recs), by_seq_pos);
+		for (size_t i = 0; i < nrec; i++)
+			audit_verifier_feed_line(v, recs[i].p, recs[i].len, files[recs[i].file],
+						 recs[i].line);
+	}
+	free(recs);
+	for (int i = 0; bufs && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	return rc;
+}

@@ -7,6 +7,7 @@
 #define PCL_TOOLS_AUDIT_FILES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Expand files and directories (their trail-*.jsonl and *.log files) into a malloc'd
@@ -18,5 +19,11 @@ void audit_cli_files_free(char **files, int n);
 int audit_cli_qr(FILE *f, const char *text);
 
 int audit_cli_export(int argc, char **argv);
+
+struct audit_verifier;
+/* A collector's copy: records may be repeated and out of file order (RELP resends).
+ * Reads every file, orders the lines by seq and feeds them; *moved counts the records
+ * that were out of file order. */
+int audit_cli_feed_collected(struct audit_verifier *v, char **files, int n, uint64_t *moved);
 
 #endif

@@ -21,8 +21,8 @@
 
 static const char usage_text[] =
     "usage: portcullis audit enrol --dir DIR --origin ORIGIN [--key-out FILE] [--no-qr]\n"
-    "       portcullis audit verify [--key FILE] [--checkpoint FILE]... [--retention N] "
-    "PATH...\n"
+    "       portcullis audit verify [--key FILE] [--checkpoint FILE]... [--retention N]\n"
+    "                               [--collected] PATH...\n"
     "       portcullis audit checkpoint PATH...\n"
     "       portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME]\n"
     "                               --format json|csv|html [--output FILE] PATH...\n";
@@ -133,7 +133,10 @@ static int verify(int argc, char **argv)
 	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
 					     {"checkpoint", required_argument, NULL, 'c'},
 					     {"retention", required_argument, NULL, 'r'},
+					     {"collected", no_argument, NULL, 'C'},
 					     {NULL, 0, NULL, 0}};
+	bool collected = false;
+	uint64_t moved = 0;
 	struct audit_verify_opts vo = {.report = report};
 	struct audit_verify_result res;
 	struct audit_verifier *v = NULL;
@@ -157,6 +160,9 @@ static int verify(int argc, char **argv)
 				return pcl_fail("%s", msg);
 			}
 			vo.key = &key;
+			break;
+		case 'C':
+			collected = true;
 			break;
 		case 'c':
 			if (nck == 64)
@@ -198,8 +204,17 @@ static int verify(int argc, char **argv)
 	if (vo.key == NULL)
 		printf("warning: no --key: MACs not checked, first checkpoint key taken from the "
 		       "trail itself\n");
-	for (int i = 0; i < n; i++)
-		audit_verifier_feed_file(v, files[i]);
+	if (collected) {
+		if (audit_cli_feed_collected(v, files, n, &moved) != 0) {
+			audit_cli_files_free(files, n);
+			audit_verifier_free(&v);
+			return pcl_fail("cannot read the collected copy");
+		}
+		printf("collected copy: %" PRIu64 " records were out of file order\n", moved);
+	} else {
+		for (int i = 0; i < n; i++)
+			audit_verifier_feed_file(v, files[i]);
+	}
 	audit_cli_files_free(files, n);
 	rc = audit_verifier_finish(v, &res);
 	audit_verifier_free(&v);

@@ -21,4 +21,6 @@ int cmd_audit(int argc, char **argv);
 /* Print "portcullis: <formatted>" to stderr; returns 1 for `return pcl_fail(...)`. */
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+int cmd_wipe(int argc, char **argv);
+
 #endif

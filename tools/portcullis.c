@@ -14,6 +14,7 @@ static const struct pcl_command commands[] = {
     {"watch", "follow the daemon's decisions live", cmd_watch},
     {"policy", "generate or check device rules", cmd_policy},
     {"audit", "audit trail: enrol, verify, checkpoint, export", cmd_audit},
+    {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
     {NULL, NULL, NULL},
 };
 

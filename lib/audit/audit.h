@@ -113,6 +113,9 @@ void audit_verifier_free(struct audit_verifier **v);
 int audit_record_parse(const char *line, size_t len, struct json_object **out,
 		       struct pcl_diag *diag);
 
+/* seq of a record line from its framing (no MAC check); -EBADMSG if not a record. */
+int audit_line_seq(const char *line, size_t len, uint64_t *seq);
+
 /* First seq of a trail file (for ordering files); -ENOENT when it has no record. */
 int audit_file_first_seq(const char *path, uint64_t *seq);
 

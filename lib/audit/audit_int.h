@@ -77,6 +77,7 @@ int audit_ckpt_parse(struct audit_ckpt *c, const char *text, size_t len);
 
 /* state.c: the writer's secret state (0600 file "state" in the trail directory). */
 struct audit_state {
+	char origin[200]; /* checkpoint origin fixed at enrolment */
 	uint64_t epoch;
 	uint8_t mac_key[32];
 	uint8_t sign_priv[32], sign_pub[32];

@@ -6,6 +6,7 @@
 #include "audit_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +86,17 @@ int audit_unb64(uint8_t *out, size_t outlen, const char *in, size_t len)
 	return n - pad;
 }
 
+static EVP_KDF *hkdf;
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+
+static void hkdf_fetch(void)
+{
+	hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL); /* kept for the life of the process */
+}
+
 int audit_kdf_next(uint8_t next[32], const uint8_t cur[32], uint64_t epoch)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	EVP_KDF_CTX *ctx;
 	char info[64];
 	uint8_t key[32];
 	int n = snprintf(info, sizeof(info), "portcullis audit mac key epoch %llu",
@@ -101,12 +109,13 @@ int audit_kdf_next(uint8_t next[32], const uint8_t cur[32], uint64_t epoch)
 	};
 	int rc;
 
+	pthread_once(&hkdf_once, hkdf_fetch);
+	ctx = hkdf ? EVP_KDF_CTX_new(hkdf) : NULL;
 	memcpy(key, cur, 32);
 	rc = (ctx && EVP_KDF_derive(ctx, next, 32, params) == 1) ? 0 : -EIO;
 
 	explicit_bzero(key, sizeof(key));
 	EVP_KDF_CTX_free(ctx);
-	EVP_KDF_free(kdf);
 	return rc;
 }
 

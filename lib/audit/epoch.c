@@ -78,6 +78,7 @@ int audit_enrol(const struct audit_config *cfg, char **out, struct pcl_diag *dia
 		return rc;
 	}
 	memset(&st, 0, sizeof(st));
+	snprintf(st.origin, sizeof(st.origin), "%s", cfg->origin);
 	if (RAND_priv_bytes(st.mac_key, sizeof(st.mac_key)) != 1 ||
 	    audit_ed25519_keygen(st.sign_priv, st.sign_pub) != 0 ||
 	    audit_ed25519_keygen(st.next_priv, st.next_pub) != 0) {
@@ -272,7 +273,15 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	else
 		read_boot_id(log->boot_id);
 	log->hasher = audit_hasher_new();
-	if (!log->dir || !log->origin || !log->host_name || !log->hasher) {
+	struct json_object *hb = json_object_new_object();
+	json_object_object_add(hb, "host.name",
+			       json_object_new_string(log->host_name ? log->host_name : ""));
+	json_object_object_add(hb, "boot_id", json_object_new_string(log->boot_id));
+	const char *hbs = json_object_to_json_string_ext(hb, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+	log->host_boot = hbs && strlen(hbs) > 2 ? strndup(hbs + 1, strlen(hbs) - 2) : NULL;
+	json_object_put(hb);
+	if (!log->host_boot || !log->dir || !log->origin || !log->host_name || !log->hasher) {
 		audit_close(&log);
 		return -ENOMEM;
 	}
@@ -283,6 +292,12 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 					   : "audit state unreadable or corrupt");
 		audit_close(&log);
 		return rc;
+	}
+	if (strcmp(log->st.origin, cfg->origin) != 0) {
+		pcl_diag_set(diag, cfg->dir, 0, "origin \"%s\" differs from the enrolled \"%s\"",
+			     cfg->origin, log->st.origin);
+		audit_close(&log);
+		return -EINVAL;
 	}
 	rc = audit_hasher_set_key(log->hasher, log->st.mac_key);
 	if (rc == 0) {

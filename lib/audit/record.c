@@ -124,6 +124,17 @@ int audit_record_parse(const char *line, size_t len, struct json_object **out,
 	return 0;
 }
 
+int audit_line_seq(const char *line, size_t len, uint64_t *seq)
+{
+	struct audit_frame f;
+	const char *why;
+
+	if (audit_frame_parse(line, len, &f, &why) != 0)
+		return -EBADMSG;
+	*seq = f.seq;
+	return 0;
+}
+
 int audit_file_first_seq(const char *path, uint64_t *seq)
 {
 	char buf[AUDIT_RECORD_MAX];

@@ -37,7 +37,8 @@ int audit_state_save(const char *dir, const struct audit_state *st)
 	int fd, dfd, rc = 0;
 
 	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-				"portcullis-audit-state 1\nepoch %" PRIu64 "\n", st->epoch);
+				"portcullis-audit-state 1\norigin %s\nepoch %" PRIu64 "\n",
+				st->origin, st->epoch);
 	off += (size_t)put_hex(buf + off, sizeof(buf) - off, "mac-key", st->mac_key);
 	off += (size_t)put_hex(buf + off, sizeof(buf) - off, "sign-key", st->sign_priv);
 	off += (size_t)put_hex(buf + off, sizeof(buf) - off, "sign-pub", st->sign_pub);
@@ -131,6 +132,8 @@ int audit_state_load(const char *dir, struct audit_state *st)
 	rc = get_line(&p, end, "portcullis-audit-state", ver, sizeof(ver));
 	if (rc == 0 && strcmp(ver, "1") != 0)
 		rc = -EBADMSG;
+	if (rc == 0)
+		rc = get_line(&p, end, "origin", st->origin, sizeof(st->origin));
 	if (rc == 0)
 		rc = get_u64(&p, end, "epoch", &st->epoch);
 	if (rc == 0)

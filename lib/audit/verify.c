@@ -19,9 +19,11 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
-#define RING	     65536 /* window for recognising collector resends */
+#define RING	     4096 /* window for repeats (adjacent once --collected sorts by seq) */
 #define MAX_REPORTS  1000
 #define MAX_EXTERNAL 64
+/* 2^20 epochs: ten years of five-minute checkpoints; bounds key derivation work. */
+#define AUDIT_MAX_EPOCH (1u << 20)
 
 struct ext_ckpt {
 	char name[256];
@@ -244,7 +246,7 @@ static int mac_key_for(struct audit_verifier *v, uint64_t epoch)
 {
 	uint8_t next[32];
 
-	if (epoch < v->key_epoch || epoch - v->key_epoch > 10000000)
+	if (epoch < v->key_epoch || epoch > AUDIT_MAX_EPOCH)
 		return -ERANGE;
 	if (epoch == v->key_epoch)
 		return 0;
@@ -308,12 +310,12 @@ static void signed_record(struct audit_verifier *v, const struct audit_frame *f,
 		     f->epoch);
 		goto out;
 	}
-	if (!v->pub_known && !mac_ok) {
+	if (!v->pub_known && !mac_ok && v->keyed) {
 		fail(v, f->seq, file, lineno, "signing key of epoch %" PRIu64 " unknown", f->epoch);
 		goto out;
 	}
 	if (!v->pub_known)
-		set_pub(v, f->epoch, pub); /* authenticated by this record's MAC */
+		set_pub(v, f->epoch, pub); /* authenticated by this record's MAC (if keyed) */
 	if (audit_note_verify(note, strlen(note), v->origin, v->pub, &tl) != 0 ||
 	    audit_ckpt_parse(&c, note, tl) != 0) {
 		fail(v, f->seq, file, lineno, "%s signature does not verify",
@@ -433,7 +435,8 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 	}
 	if (v->keyed) {
 		if (mac_key_for(v, f.epoch) != 0)
-			fail(v, f.seq, file, lineno, "epoch %" PRIu64 " goes backwards", f.epoch);
+			fail(v, f.seq, file, lineno,
+			     "epoch %" PRIu64 " goes backwards or is implausibly large", f.epoch);
 		else if (audit_hasher_mac(v->hasher, hash, mac) != 0 ||
 			 CRYPTO_memcmp(mac, f.mac, AUDIT_HASH_LEN) != 0)
 			fail(v, f.seq, file, lineno,

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,26 +134,15 @@ static bool reserved(const char *k)
 	return strncmp(k, "audit.", 6) == 0;
 }
 
-/* Frame, chain, MAC and write one record (lock held); not yet durable. */
-int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
-		       bool allow_reserved)
+/* Serialise the caller's fields and draw the salt; needs no lock. */
+int audit_prepare(const struct audit_log *log, struct json_object *event, bool allow_reserved,
+		  struct audit_prep *p)
 {
-	static const char *const types[] = {"record", "checkpoint", "purge"};
-	struct timespec ts;
-	char ts_s[64], month[8], prev[AUDIT_HEX_LEN + 1], salt_s[AUDIT_HEX_LEN + 1];
-	char line[AUDIT_RECORD_MAX];
-	uint8_t salt[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN];
-	struct json_object *o;
+	uint8_t salt[16];
 	const char *body;
-	size_t blen, len;
-	ssize_t w;
-	int rc;
+	size_t blen;
 
-	/* Records wait while a checkpoint seals the epoch (its sync drops the lock). */
-	while (log->sealing && !allow_reserved)
-		pthread_cond_wait(&log->cond, &log->lock);
-	if (log->failed)
-		return log->failed;
+	memset(p, 0, sizeof(*p));
 	if (event == NULL || !json_object_is_type(event, json_type_object))
 		return -EINVAL;
 	if (!allow_reserved) {
@@ -163,56 +153,79 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 				return -EINVAL;
 		}
 	}
+	body = json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (body == NULL)
+		return -ENOMEM;
+	blen = strlen(body);
+	if (blen < 2 || body[0] != '{' || body[blen - 1] != '}')
+		return -EINVAL;
+	if (blen > AUDIT_RECORD_MAX)
+		return -E2BIG;
+	p->fields = strndup(body + 1, blen - 2); /* members without the braces */
+	if (p->fields == NULL)
+		return -ENOMEM;
+	p->len = blen - 2;
+	if (RAND_bytes(salt, sizeof(salt)) != 1) {
+		free(p->fields);
+		p->fields = NULL;
+		return -EIO;
+	}
+	for (size_t i = 0; i < sizeof(salt); i++)
+		snprintf(p->salt + 2 * i, 3, "%02x", salt[i]);
+	(void)log;
+	return 0;
+}
+
+/* Frame, chain, MAC and write one prepared record (lock held); not yet durable. */
+int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep *p)
+{
+	static const char *const types[] = {"record", "checkpoint", "purge"};
+	struct timespec ts;
+	char ts_s[64], month[8], hex[AUDIT_HEX_LEN + 1];
+	char line[AUDIT_RECORD_MAX];
+	uint8_t hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN];
+	size_t len, done = 0;
+	ssize_t w = 0;
+	int n, rc;
+
+	if (log->failed)
+		return log->failed;
 	audit_now(log, &ts);
 	audit_month_of(month, ts.tv_sec);
+	if (log->fd >= 0 && strcmp(month, log->month) < 0)
+		memcpy(month, log->month, 8); /* clock stepped back: segments never reopen */
 	if ((rc = audit_segment_switch(log, month)) != 0)
 		return rc;
 	timestamp(ts_s, &ts);
-	audit_hex(prev, log->head);
-	if (RAND_bytes(salt, sizeof(salt)) != 1)
-		return -EIO;
-	audit_hex(salt_s, salt);
-	salt_s[32] = '\0';
-
-	o = json_object_new_object();
-	if (o == NULL)
-		return -ENOMEM;
-	json_object_object_add(o, "seq", json_object_new_uint64(log->seq + 1));
-	json_object_object_add(o, "epoch", json_object_new_uint64(log->st.epoch));
-	json_object_object_add(o, "prev", json_object_new_string(prev));
-	json_object_object_add(o, "audit.type", json_object_new_string(types[type]));
-	json_object_object_add(o, "@timestamp", json_object_new_string(ts_s));
-	json_object_object_add(o, "host.name", json_object_new_string(log->host_name));
-	json_object_object_add(o, "boot_id", json_object_new_string(log->boot_id));
-	json_object_object_add(o, "salt", json_object_new_string(salt_s));
-	json_object_object_foreach(event, k, v) json_object_object_add(o, k, json_object_get(v));
-	body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						     JSON_C_TO_STRING_NOSLASHESCAPE);
-	blen = body ? strlen(body) : 0;
-	len = blen - 1 + AUDIT_MAC_SUFFIX_LEN;
-	if (body == NULL || blen < 2 || len + 1 > sizeof(line)) {
-		json_object_put(o);
-		return body == NULL ? -ENOMEM : -E2BIG;
+	audit_hex(hex, log->head);
+	n = snprintf(
+	    line, sizeof(line),
+	    "{\"seq\":%" PRIu64 ",\"epoch\":%" PRIu64
+	    ",\"prev\":\"%s\",\"audit.type\":\"%s\",\"@timestamp\":\"%s\",%s,\"salt\":\"%s\"",
+	    log->seq + 1, log->st.epoch, hex, types[type], ts_s, log->host_boot, p->salt);
+	len = (size_t)n + (p->len ? 1 + p->len : 0) + AUDIT_MAC_SUFFIX_LEN;
+	if (n < 0 || len + 1 > sizeof(line))
+		return -E2BIG;
+	if (p->len) {
+		line[n] = ',';
+		memcpy(line + n + 1, p->fields, p->len);
 	}
-	memcpy(line, body, blen - 1);
-	json_object_put(o);
-	memcpy(line + blen - 1, ",\"mac\":\"", 8);
-	memset(line + blen + 7, '0', AUDIT_HEX_LEN);
+	memcpy(line + len - AUDIT_MAC_SUFFIX_LEN, ",\"mac\":\"", 8);
+	memset(line + len - 66, '0', AUDIT_HEX_LEN);
 	memcpy(line + len - 2, "\"}\n", 3);
 	if ((rc = audit_hasher_record(log->hasher, line, len, hash)) != 0 ||
 	    (rc = audit_hasher_mac(log->hasher, hash, mac)) != 0)
 		return rc;
-	audit_hex(prev, mac);
-	memcpy(line + blen + 7, prev, AUDIT_HEX_LEN);
+	audit_hex(hex, mac);
+	memcpy(line + len - 66, hex, AUDIT_HEX_LEN);
 
-	size_t done = 0;
 	while (done < len + 1 && (w = write(log->fd, line + done, len + 1 - done)) > 0)
 		done += (size_t)w;
 	if (done != len + 1) {
 		rc = w < 0 ? -errno : -EIO;
-		w = (ssize_t)done;
 		/* Take back a partial line so the segment stays whole, then fail closed. */
-		if (w > 0 && ftruncate(log->fd, log->seg_size) != 0)
+		if (done > 0 && ftruncate(log->fd, log->seg_size) != 0)
 			rc = -EIO;
 		return log->failed = rc;
 	}
@@ -222,6 +235,24 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 	return 0;
 }
 
+void audit_prep_free(struct audit_prep *p)
+{
+	free(p->fields);
+	p->fields = NULL;
+}
+
+int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
+		       bool allow_reserved)
+{
+	struct audit_prep p;
+	int rc = audit_prepare(log, event, allow_reserved, &p);
+
+	if (rc == 0)
+		rc = audit_commit(log, type, &p);
+	audit_prep_free(&p);
+	return rc;
+}
+
 int audit_append(struct audit_log *log, struct json_object *event, bool security)
 {
 	uint64_t mine;
@@ -229,8 +260,16 @@ int audit_append(struct audit_log *log, struct json_object *event, bool security
 
 	if (log == NULL)
 		return -EINVAL;
+	struct audit_prep p;
+	rc = audit_prepare(log, event, false, &p);
+	if (rc != 0)
+		return rc;
 	pthread_mutex_lock(&log->lock);
-	rc = audit_write_record(log, AUDIT_T_RECORD, event, false);
+	/* Records wait while a checkpoint seals the epoch (its sync drops the lock). */
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
+	rc = audit_commit(log, AUDIT_T_RECORD, &p);
+	audit_prep_free(&p);
 	mine = log->seq;
 	if (rc == 0)
 		rc = audit_sync_locked(log, mine);
@@ -274,6 +313,7 @@ void audit_close(struct audit_log **logp)
 	free(log->dir);
 	free(log->origin);
 	free(log->host_name);
+	free(log->host_boot);
 	pthread_cond_destroy(&log->cond);
 	pthread_mutex_destroy(&log->lock);
 	explicit_bzero(log, sizeof(*log));

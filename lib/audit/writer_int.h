@@ -16,6 +16,7 @@ struct audit_log {
 	pthread_cond_t cond;
 	char *dir, *origin, *host_name;
 	char boot_id[40];
+	char *host_boot; /* "host.name":...,"boot_id":... JSON members, built at open */
 	unsigned retention_months, interval_s;
 	void (*now)(void *ctx, struct timespec *ts);
 	void *now_ctx;
@@ -42,6 +43,15 @@ void audit_segment_path(char *out, size_t len, const char *dir, const char *mont
 int audit_fsync_dir(const char *dir);
 int audit_sync_locked(struct audit_log *log, uint64_t upto);
 int audit_segment_switch(struct audit_log *log, const char *month);
+struct audit_prep {
+	char *fields; /* the caller's members as JSON, without the braces */
+	size_t len;
+	char salt[33];
+};
+int audit_prepare(const struct audit_log *log, struct json_object *event, bool allow_reserved,
+		  struct audit_prep *p);
+int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep *p);
+void audit_prep_free(struct audit_prep *p);
 int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
 		       bool allow_reserved);
 

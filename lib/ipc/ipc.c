@@ -131,6 +131,24 @@ static void get_dev(struct rbuf *r, struct ipc_device_ref *d)
 	d->devnum = get_u16(r);
 }
 
+static int token_valid(const char *t)
+{
+	size_t n = strnlen(t, IPC_NAME_MAX);
+
+	if (n != IPC_TOKEN_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int job_valid(const struct ipc_msg *m)
+{
+	return (m->u.job.kind == IPC_JOB_XFER || m->u.job.kind == IPC_JOB_WIPE) &&
+	       token_valid(m->u.job.token);
+}
+
 static int value_valid(uint8_t v)
 {
 	return v <= 1;
@@ -171,6 +189,20 @@ int ipc_encode(const struct ipc_msg *m, uint8_t *buf, size_t len)
 		break;
 	case IPC_RESULT:
 		put_u32(&w, (uint32_t)m->u.result.err);
+		break;
+	case IPC_JOB_START:
+		if (!job_valid(m))
+			return -EINVAL;
+		put_u8(&w, m->u.job.kind);
+		put_dev(&w, &m->u.job.dev);
+		put_name(&w, m->u.job.block);
+		put_u32(&w, m->u.job.mount_id);
+		put_name(&w, m->u.job.token);
+		break;
+	case IPC_JOB_STOP:
+		if (!token_valid(m->u.stop.token))
+			return -EINVAL;
+		put_name(&w, m->u.stop.token);
 		break;
 	default:
 		return -EINVAL;
@@ -236,6 +268,20 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 		m->u.result.err = e;
 		break;
 	}
+	case IPC_JOB_START:
+		m->u.job.kind = get_u8(&r);
+		get_dev(&r, &m->u.job.dev);
+		get_name(&r, m->u.job.block);
+		m->u.job.mount_id = get_u32(&r);
+		get_name(&r, m->u.job.token);
+		if (r.err == 0 && !job_valid(m))
+			r.err = -EBADMSG;
+		break;
+	case IPC_JOB_STOP:
+		get_name(&r, m->u.stop.token);
+		if (r.err == 0 && !token_valid(m->u.stop.token))
+			r.err = -EBADMSG;
+		break;
 	default:
 		return -EBADMSG;
 	}

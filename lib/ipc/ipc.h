@@ -26,6 +26,8 @@ enum ipc_type {
 	IPC_DEV_REMOVE,	     /* engine -> parent: write a USB device's remove (reject) */
 	IPC_MEDIUM_DETACH,   /* engine -> parent: make a non-USB medium unreachable */
 	IPC_RESULT,	     /* parent -> engine: outcome of one request */
+	IPC_JOB_START,	     /* engine -> parent: start a helper on an approved medium */
+	IPC_JOB_STOP,	     /* engine -> parent: stop that helper */
 	IPC_TYPE_END,
 };
 
@@ -34,6 +36,15 @@ enum ipc_detach {
 	IPC_DETACH_SCSI_DELETE = 1, /* write 1 to .../device/delete (SATA/SCSI optical, card) */
 	IPC_DETACH_MMC_UNBIND = 2,  /* unbind the mmc card from the mmcblk driver */
 };
+
+/* Helpers the parent runs for the engine; their output comes back through the control
+ * socket, introduced by the job's token. */
+enum ipc_job {
+	IPC_JOB_XFER = 1, /* portcullis-xferwatch on a mounted medium */
+	IPC_JOB_WIPE = 2, /* portcullis wipe --local on an unmounted medium */
+};
+
+#define IPC_TOKEN_LEN 32 /* hex characters */
 
 struct ipc_device_ref {
 	char name[IPC_NAME_MAX]; /* sysfs kernel name */
@@ -67,6 +78,16 @@ struct ipc_msg {
 		struct {
 			int32_t err; /* 0 or a negative errno */
 		} result;
+		struct {
+			uint8_t kind;		   /* enum ipc_job */
+			struct ipc_device_ref dev; /* the USB device the medium belongs to */
+			char block[IPC_NAME_MAX];  /* block device: "sdb", "sdb1" */
+			uint32_t mount_id;	   /* IPC_JOB_XFER: /proc/self/mountinfo id */
+			char token[IPC_NAME_MAX];  /* IPC_TOKEN_LEN hex characters */
+		} job;
+		struct {
+			char token[IPC_NAME_MAX];
+		} stop;
 	} u;
 };
 

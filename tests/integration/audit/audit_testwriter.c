@@ -5,7 +5,9 @@
  *
  * usage: audit_testwriter DIR COUNT [SECURITY_EVERY] [THREADS]
  *   COUNT 0 = forever (until killed). Each acknowledged record prints "ack SEQ".
- *   Environment: AUDIT_TW_QUIET=1 prints only a summary with records/s.
+ *   Environment: AUDIT_TW_QUIET=1 prints only a summary with records/s;
+ *   AUDIT_TW_KEY=FILE enrols first and writes the key file; AUDIT_TW_USER=NAME;
+ *   AUDIT_TW_ORIGIN=ORIGIN (default portcullis/testhost).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +27,7 @@ static uint64_t count, sec_every;
 static bool quiet;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t issued;
+static const char *user; /* AUDIT_TW_USER: user.name of every record */
 
 static void *worker(void *arg)
 {
@@ -42,7 +45,9 @@ static void *worker(void *arg)
 		json_object_object_add(ev, "event.action", json_object_new_string("file-write"));
 		json_object_object_add(ev, "event.outcome", json_object_new_string("success"));
 		json_object_object_add(ev, "user.name",
-				       json_object_new_string(i % 3 ? "clerk" : "cllr.smith"));
+				       json_object_new_string(user    ? user
+							      : i % 3 ? "clerk"
+								      : "cllr.smith"));
 		json_object_object_add(ev, "file.path", json_object_new_string(path));
 		json_object_object_add(ev, "file.size",
 				       json_object_new_int64((int64_t)(i * 37 % 100000)));
@@ -83,6 +88,9 @@ int main(int argc, char **argv)
 	sec_every = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
 	threads = argc > 4 ? (unsigned)atoi(argv[4]) : 1;
 	quiet = getenv("AUDIT_TW_QUIET") != NULL;
+	user = getenv("AUDIT_TW_USER");
+	if (getenv("AUDIT_TW_ORIGIN"))
+		cfg.origin = getenv("AUDIT_TW_ORIGIN");
 	if (getenv("AUDIT_TW_KEY")) {
 		if (audit_enrol(&cfg, &key, &diag) == 0) {
 			FILE *f = fopen(getenv("AUDIT_TW_KEY"), "w");

@@ -60,6 +60,32 @@ static void round_trip_of_every_type_keeps_every_field(void **state)
 	assert_int_equal(out.u.authorize.value, 1);
 }
 
+static void job_messages_round_trip_and_bad_tokens_are_refused(void **state)
+{
+	struct ipc_msg m = {.type = IPC_JOB_START, .id = 5}, out;
+	uint8_t buf[IPC_MSG_MAX];
+
+	m.u.job.kind = IPC_JOB_XFER;
+	strcpy(m.u.job.dev.name, "1-2");
+	m.u.job.dev.devnum = 4;
+	strcpy(m.u.job.block, "sdb1");
+	m.u.job.mount_id = 77;
+	strcpy(m.u.job.token, "0123456789abcdef0123456789abcdef");
+	int n = ipc_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
+	assert_int_equal(out.u.job.mount_id, 77);
+	assert_string_equal(out.u.job.block, "sdb1");
+	assert_string_equal(out.u.job.token, m.u.job.token);
+	buf[n - 1] = 'G'; /* not lower-case hex */
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), -EBADMSG);
+	strcpy(m.u.job.token, "short");
+	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
+	strcpy(m.u.job.token, "0123456789abcdef0123456789abcdef");
+	m.u.job.kind = 9;
+	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
+}
+
 static void every_truncation_is_rejected(void **state)
 {
 	struct ipc_msg m = authorize_msg(), out;
@@ -156,6 +182,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_of_every_type_keeps_every_field),
+	    cmocka_unit_test(job_messages_round_trip_and_bad_tokens_are_refused),
 	    cmocka_unit_test(every_truncation_is_rejected),
 	    cmocka_unit_test(trailing_bytes_and_length_lies_are_rejected),
 	    cmocka_unit_test(wrong_magic_version_and_type_are_rejected),

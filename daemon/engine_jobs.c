@@ -1,0 +1,314 @@
+/*
+ * engine_jobs.c - the engine's side of the helpers on approved media: it notices an
+ * approved medium being mounted (/proc/self/mountinfo), asks the parent to start
+ * portcullis-xferwatch on it, stops the watch when the medium goes, and turns the
+ * helpers' output (arriving on the control socket after the job's token) into audit
+ * records. Linked by the engine. The helpers are the project's own root programs, but
+ * what they report (file paths, names) comes from the medium and its users: each line
+ * is parsed with json-c, flattened, bounded, and only then recorded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "engine_jobs.h"
+#include "ipc.h"
+#include "jsonx.h"
+#include "log.h"
+#include "sysfs.h"
+
+#define MAX_JOBS 32
+
+struct job {
+	bool used;
+	uint8_t kind;
+	char token[IPC_TOKEN_LEN + 1];
+	char dev[IPC_NAME_MAX];
+	char block[IPC_NAME_MAX];
+	uint32_t mount_id;
+	int client; /* control client waiting for a wipe's progress, or -1 */
+};
+
+static struct job jobs[MAX_JOBS];
+
+static void new_token(char out[IPC_TOKEN_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[IPC_TOKEN_LEN / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		abort(); /* no randomness: nothing can be trusted */
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[IPC_TOKEN_LEN] = '\0';
+}
+
+static struct job *job_for_mount(uint32_t id)
+{
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && jobs[i].kind == IPC_JOB_XFER && jobs[i].mount_id == id)
+			return &jobs[i];
+	return NULL;
+}
+
+static void job_stop(struct engine *e, struct job *j)
+{
+	struct ipc_msg req = {.type = IPC_JOB_STOP};
+
+	snprintf(req.u.stop.token, sizeof(req.u.stop.token), "%s", j->token);
+	engine_request(e, &req); /* -ENOENT when the helper already ended */
+	memset(j, 0, sizeof(*j));
+}
+
+int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, const char *block,
+		     uint32_t mount_id, int client)
+{
+	struct job *j = NULL;
+
+	for (size_t i = 0; i < MAX_JOBS && j == NULL; i++)
+		if (!jobs[i].used)
+			j = &jobs[i];
+	if (j == NULL)
+		return -ENOSPC;
+	struct ipc_msg req = {.type = IPC_JOB_START};
+	req.u.job.kind = kind;
+	snprintf(req.u.job.dev.name, sizeof(req.u.job.dev.name), "%s", d->id.sysname);
+	req.u.job.dev.busnum = d->busnum;
+	req.u.job.dev.devnum = d->devnum;
+	snprintf(req.u.job.block, sizeof(req.u.job.block), "%s", block);
+	req.u.job.mount_id = mount_id;
+	new_token(j->token);
+	memcpy(req.u.job.token, j->token, sizeof(j->token));
+	j->used = true;
+	j->kind = kind;
+	j->mount_id = mount_id;
+	j->client = client;
+	snprintf(j->dev, sizeof(j->dev), "%s", d->id.sysname);
+	snprintf(j->block, sizeof(j->block), "%s", block);
+	int rc = engine_request(e, &req);
+	if (rc != 0)
+		memset(j, 0, sizeof(*j));
+	return rc;
+}
+
+/* The allowed USB device a sysfs block path belongs to: a path component that is the
+ * name of an allowed device ("/sys/devices/.../1-2/1-2:1.0/host3/.../block/sdb/sdb1"). */
+static struct dev_entry *owner(struct engine *e, const char *syspath)
+{
+	char copy[PATH_MAX];
+	struct dev_entry *found = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", syspath);
+	for (char *save = NULL, *c = strtok_r(copy, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
+		struct dev_entry *d = engine_find(e, c);
+		if (d != NULL && !d->medium)
+			found = d; /* the deepest one: a stick behind a hub, not the hub */
+	}
+	return found && found->state == DEV_ALLOWED ? found : NULL;
+}
+
+void engine_mounts_changed(struct engine *e)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	bool seen[MAX_JOBS] = {false};
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned id, parent, maj, min;
+		char link[64], *real;
+		if (sscanf(line, "%u %u %u:%u", &id, &parent, &maj, &min) != 4 || maj == 0)
+			continue;
+		struct job *j = job_for_mount(id);
+		if (j != NULL) {
+			seen[j - jobs] = true;
+			continue;
+		}
+		snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
+		if ((real = realpath(link, NULL)) == NULL)
+			continue;
+		struct dev_entry *d = owner(e, real);
+		const char *block = strrchr(real, '/');
+		if (d != NULL && block != NULL && ipc_name_valid(block + 1, IPC_NAME_MAX) == 0) {
+			int rc = engine_job_start(e, d, IPC_JOB_XFER, block + 1, id, -1);
+			if (rc != 0)
+				log_warn("%s: transfer logging not started on %s: %s",
+					 d->id.sysname, block + 1, strerror(-rc));
+			else if ((j = job_for_mount(id)) != NULL)
+				seen[j - jobs] = true;
+		}
+		free(real);
+	}
+	fclose(f);
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && jobs[i].kind == IPC_JOB_XFER && !seen[i])
+			job_stop(e, &jobs[i]); /* unmounted */
+}
+
+void engine_jobs_device_gone(struct engine *e, const char *sysname)
+{
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && strcmp(jobs[i].dev, sysname) == 0)
+			job_stop(e, &jobs[i]);
+}
+
+int engine_feed_find(const char *token)
+{
+	if (token == NULL || strlen(token) != IPC_TOKEN_LEN)
+		return -1;
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && CRYPTO_memcmp(jobs[i].token, token, IPC_TOKEN_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Nested objects become dotted keys: {"file":{"path":"a"}} -> {"file.path":"a"}. */
+static void flatten(struct json_object *out, const char *prefix, struct json_object *in)
+{
+	json_object_object_foreach(in, k, v)
+	{
+		char key[256];
+		int n = prefix ? snprintf(key, sizeof(key), "%s.%s", prefix, k)
+			       : snprintf(key, sizeof(key), "%s", k);
+		if (n < 0 || (size_t)n >= sizeof(key))
+			continue;
+		if (json_object_is_type(v, json_type_object))
+			flatten(out, key, v);
+		else
+			json_object_object_add(out, key, json_object_get(v));
+	}
+}
+
+static bool security_action(const char *a)
+{
+	static const char *const list[] = {
+	    "xfer-overflow", "xfer-fail-closed", "malware-blocked", "xfer-watch-failed",
+	    "wipe-done",     "wipe-failed",	 "wipe-refused"};
+
+	for (size_t i = 0; a && i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(a, list[i]) == 0)
+			return true;
+	return false;
+}
+
+int engine_feed_line(struct engine *e, int job, const char *line)
+{
+	struct job *j = &jobs[job];
+	struct json_object *in = json_tokener_parse(line), *rec;
+
+	if (!j->used || in == NULL || !json_object_is_type(in, json_type_object)) {
+		json_object_put(in);
+		return -EBADMSG;
+	}
+	struct dev_entry *d = engine_find(e, j->dev);
+	struct json_object *progress;
+	if (json_object_object_get_ex(in, "progress", &progress)) {
+		/* A wipe's progress goes to the user who asked, not into the trail. */
+		if (j->client >= 0)
+			engine_job_progress(e, j->client, line);
+		json_object_put(in);
+		return 0;
+	}
+	rec = d ? engine_device_json(d) : json_object_new_object();
+	flatten(rec, NULL, in);
+	json_object_put(in);
+	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
+	struct json_object *ts;
+	if (json_object_object_get_ex(rec, "@timestamp", &ts)) {
+		json_object_object_add(rec, "event.created", json_object_get(ts));
+		json_object_object_del(rec, "@timestamp");
+	}
+	jsonx_set_str(rec, "volume.device_name", j->block);
+	jsonx_set_str(rec, "usb.port", j->dev);
+	const char *action = jsonx_get_str(rec, "event.action");
+	int rc = engine_record_json(e, rec, security_action(action));
+	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
+	    strcmp(action, "wipe-done") != 0)
+		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
+	if (j->client >= 0)
+		engine_job_progress(e, j->client, line);
+	json_object_put(rec);
+	return rc;
+}
+
+void engine_feed_closed(struct engine *e, int job)
+{
+	struct job *j = &jobs[job];
+
+	if (j->used && j->kind == IPC_JOB_WIPE) {
+		if (j->client >= 0)
+			engine_job_progress(e, j->client, NULL);
+		memset(j, 0, sizeof(*j));
+	}
+}
+
+/* The whole-disk block device of an allowed USB device, if it has one. */
+static int medium_disk(struct engine *e, const struct dev_entry *d, char *out, size_t len)
+{
+	DIR *dir = opendir("/sys/class/block");
+	int rc = -ENODEV;
+
+	if (dir == NULL)
+		return -errno;
+	for (struct dirent *de; rc != 0 && (de = readdir(dir)) != NULL;) {
+		char link[300], part[8], *real;
+		if (de->d_name[0] == '.' || ipc_name_valid(de->d_name, IPC_NAME_MAX) != 0)
+			continue;
+		snprintf(link, sizeof(link), "/sys/class/block/%s", de->d_name);
+		if ((real = realpath(link, NULL)) == NULL)
+			continue;
+		if (owner(e, real) == d && sysfs_read(real, "partition", part, sizeof(part)) != 0 &&
+		    strlen(de->d_name) < len) {
+			strcpy(out, de->d_name);
+			rc = 0;
+		}
+		free(real);
+	}
+	closedir(dir);
+	return rc;
+}
+
+int engine_wipe_request(struct engine *e, int client, const char *device, char *why, size_t len)
+{
+	struct dev_entry *d = device ? engine_find(e, device) : NULL;
+	char disk[IPC_NAME_MAX];
+
+	if (d == NULL || d->medium) {
+		snprintf(why, len, "no such USB device: %s", device ? device : "(none)");
+		return -ENODEV;
+	}
+	if (d->state != DEV_ALLOWED) {
+		snprintf(why, len, "%s is not an approved medium", device);
+		return -EPERM;
+	}
+	if (medium_disk(e, d, disk, sizeof(disk)) != 0) {
+		snprintf(why, len, "%s has no storage medium to wipe", device);
+		return -ENODEV;
+	}
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && strcmp(jobs[i].dev, d->id.sysname) == 0) {
+			snprintf(why, len, "%s is still mounted or being wiped: unmount it first",
+				 device);
+			return -EBUSY;
+		}
+	if (engine_record(e, "wipe-requested", "success", d, NULL, false) != 0) {
+		snprintf(why, len, "the audit trail cannot be written");
+		return -EIO;
+	}
+	int rc = engine_job_start(e, d, IPC_JOB_WIPE, disk, 0, client);
+	if (rc != 0)
+		snprintf(why, len, "the wipe could not start: %s", strerror(-rc));
+	return rc;
+}

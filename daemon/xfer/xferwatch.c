@@ -1,0 +1,221 @@
+/*
+ * xferwatch.c - portcullis-xferwatch MOUNTPOINT: watches one approved medium
+ * with fanotify and prints one JSON record per line on stdout (file-written,
+ * file-read, malware-blocked, xfer-overflow, ...). Runs as root (it opens and
+ * marks fanotify and reads /proc/PID/exe of other users). Its arguments come
+ * from portcullisd or the administrator; its events from the kernel, decoded
+ * by lib/xfer with bounds checks. Under on-overflow = fail-closed a queue
+ * overflow makes the mount read-only and every later open is refused.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "xfer.h"
+
+static volatile sig_atomic_t stop;
+static const char *mountpoint;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void print_json(struct json_object *rec)
+{
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE);
+	flockfile(stdout);
+	fputs(s, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	funlockfile(stdout);
+}
+
+static void sink_record(void *arg, struct json_object *rec)
+{
+	print_json(rec);
+}
+
+static void sink_fail_closed(void *arg, const char *reason)
+{
+	/* Per-mount read-only: works for kernel and FUSE filesystems alike. */
+	int rc = -1;
+	for (int i = 0; i < 100 && rc < 0; i++) {
+		rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+		if (rc < 0 && errno != EBUSY)
+			break;
+		if (rc < 0) /* a write in progress: later opens are refused meanwhile */
+			usleep(20000);
+	}
+	struct json_object *rec = json_object_new_object();
+	json_object_object_add(rec, "event.action",
+			       json_object_new_string("xfer-medium-read-only"));
+	json_object_object_add(rec, "message",
+			       json_object_new_string(rc == 0 ? reason : strerror(errno)));
+	json_object_object_add(rec, "portcullis.remount_ok", json_object_new_boolean(rc == 0));
+	json_object_object_add(rec, "portcullis.mountpoint", json_object_new_string(mountpoint));
+	print_json(rec);
+	json_object_put(rec);
+}
+
+static int load_config(struct xfer_config *c, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		fprintf(stderr, "portcullis-xferwatch: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char text[65536];
+	size_t n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	struct pcl_diag d = {0};
+	int rc = xfer_config_parse(c, text, n, path, &d);
+	explicit_bzero(text, sizeof(text));
+	if (rc < 0) {
+		char msg[600];
+		pcl_diag_format(&d, msg, sizeof(msg));
+		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: portcullis-xferwatch [-c CONFIG] [-o KEY=VALUE]... [--device-id ID]\n"
+		"       [--serial SERIAL] [--approval ID] [--fstype TYPE] MOUNTPOINT\n"
+		"       portcullis-xferwatch --notice [-o retention-days=N]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},	 {"option", required_argument, NULL, 'o'},
+	    {"device-id", required_argument, NULL, 'd'}, {"serial", required_argument, NULL, 's'},
+	    {"approval", required_argument, NULL, 'a'},	 {"fstype", required_argument, NULL, 't'},
+	    {"notice", no_argument, NULL, 'n'},		 {NULL, 0, NULL, 0}};
+	struct xfer_config cfg;
+	struct xfer_device dev = {0};
+	bool notice = false;
+	xfer_config_defaults(&cfg);
+	int ch;
+	while ((ch = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (load_config(&cfg, optarg) < 0)
+				return 1;
+			break;
+		case 'o': {
+			char kv[512];
+			snprintf(kv, sizeof(kv), "%s\n", optarg);
+			struct pcl_diag d = {0};
+			if (xfer_config_parse(&cfg, kv, strlen(kv), "<-o>", &d) < 0) {
+				char msg[600];
+				pcl_diag_format(&d, msg, sizeof(msg));
+				fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
+				return 2;
+			}
+			explicit_bzero(kv, sizeof(kv));
+			break;
+		}
+		case 'd':
+			dev.id = optarg;
+			break;
+		case 's':
+			dev.serial = optarg;
+			break;
+		case 'a':
+			dev.approval_id = optarg;
+			break;
+		case 't':
+			dev.fstype = optarg;
+			break;
+		case 'n':
+			notice = true;
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (notice) {
+		char text[1024];
+		xfer_notice_text(cfg.retention_days, text, sizeof(text));
+		puts(text);
+		return 0;
+	}
+	if (optind != argc - 1) {
+		usage();
+		return 2;
+	}
+	struct pcl_diag cd = {0};
+	if (xfer_config_check(&cfg, "<options>", &cd) < 0) {
+		char msg[600];
+		pcl_diag_format(&cd, msg, sizeof(msg));
+		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
+		return 2;
+	}
+	static char mpbuf[PATH_MAX];
+	if (realpath(argv[optind], mpbuf) == NULL) {
+		fprintf(stderr, "portcullis-xferwatch: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	mountpoint = mpbuf;
+
+	/* Each queued event holds an open file: allow many. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct xfer_watch w;
+	struct pcl_diag d = {0};
+	if (xfer_watch_open(&w, mountpoint, cfg.unlimited_queue, &d) < 0) {
+		char msg[600];
+		pcl_diag_format(&d, msg, sizeof(msg));
+		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
+		return 1;
+	}
+	static const struct xfer_sink_ops sink = {.record = sink_record,
+						  .fail_closed = sink_fail_closed};
+	struct xfer_tracker_params p = {.config = &cfg,
+					.device = &dev,
+					.mountpoint = mountpoint,
+					.sink = &sink,
+					.mount_fd = w.mount_fd};
+	struct xfer_tracker *t = NULL;
+	int rc = xfer_tracker_new(&t, &p);
+	xfer_config_wipe(&cfg);
+	if (rc < 0) {
+		fprintf(stderr, "portcullis-xferwatch: tracker: %s\n", strerror(-rc));
+		xfer_watch_close(&w);
+		return 1;
+	}
+	xfer_tracker_set_observability(t, w.fid_fd >= 0, w.fid_reason);
+	xfer_tracker_note(t, "xfer-watch-started",
+			  w.filesystem_mark ? "filesystem mark" : "mount mark");
+	rc = xfer_watch_run(&w, t, &stop);
+	xfer_tracker_drain(t);
+	xfer_tracker_note(t, rc < 0 ? "xfer-watch-failed" : "xfer-watch-stopped",
+			  rc < 0 ? strerror(-rc) : NULL);
+	xfer_tracker_free(&t);
+	xfer_watch_close(&w);
+	return rc < 0 ? 1 : 0;
+}

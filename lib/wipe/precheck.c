@@ -1,0 +1,333 @@
+/*
+ * precheck.c - refuse media that must never be wiped: partitions (wipe whole disks
+ * only), the system disk, anything mounted or used as swap, directly or through a
+ * partition or a stacked dm/md holder. Pure functions over sysfs and mount-table roots
+ * given by the caller (the seam tests use). Linked by the CLI and the daemon parent;
+ * sysfs is trusted kernel output, mountinfo contents (mount points) are user-influenced
+ * and parsed defensively.
+ */
+#include "wipe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+const struct wipe_sysroot wipe_sysroot_default = {
+    .sysfs = "/sys",
+    .mountinfo = "/proc/self/mountinfo",
+    .swaps = "/proc/swaps",
+};
+
+/* Read a small sysfs/proc file into buf (NUL-terminated, trailing newline cut). */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+static int parse_devnum(const char *s, dev_t *out)
+{
+	unsigned ma, mi;
+	char tail;
+
+	if (sscanf(s, "%u:%u%c", &ma, &mi, &tail) != 2)
+		return -EINVAL;
+	*out = makedev(ma, mi);
+	return 0;
+}
+
+static int set_add(struct wipe_devset *set, dev_t dev, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->devs[i] == dev)
+			return 0;
+	if (set->n >= WIPE_MAX_DEVS)
+		return -E2BIG;
+	set->devs[set->n] = dev;
+	snprintf(set->names[set->n], sizeof(set->names[0]), "%s", name);
+	set->n++;
+	return 1;
+}
+
+static int add_holders(const struct wipe_sysroot *root, const char *dir, struct wipe_devset *set,
+		       int depth);
+
+/* Add the block device whose sysfs directory is dir (and its holders). */
+static int add_dir(const struct wipe_sysroot *root, const char *dir, const char *name,
+		   struct wipe_devset *set, int depth)
+{
+	char path[512], val[32];
+	dev_t dev;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/dev", dir);
+	if (read_small(path, val, sizeof(val)) < 0 || parse_devnum(val, &dev) != 0)
+		return -ENOENT;
+	r = set_add(set, dev, name);
+	if (r <= 0)
+		return r;
+	return add_holders(root, dir, set, depth);
+}
+
+static int add_holders(const struct wipe_sysroot *root, const char *dir, struct wipe_devset *set,
+		       int depth)
+{
+	char path[512], hdir[512];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (depth > 8)
+		return -ELOOP;
+	snprintf(path, sizeof(path), "%s/holders", dir);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while (r >= 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(hdir, sizeof(hdir), "%s/class/block/%s", root->sysfs, de->d_name);
+		r = add_dir(root, hdir, de->d_name, set, depth + 1);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	closedir(d);
+	return r < 0 ? r : 0;
+}
+
+int wipe_devset_collect(const struct wipe_sysroot *root, dev_t disk, struct wipe_devset *set)
+{
+	char dir[512], path[800], name[32];
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	memset(set, 0, sizeof(*set));
+	snprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", root->sysfs, major(disk), minor(disk));
+	{
+		char real[PATH_MAX];
+		const char *base;
+
+		if (realpath(dir, real) == NULL)
+			return -ENODEV;
+		base = strrchr(real, '/');
+		snprintf(name, sizeof(name), "%.31s", base ? base + 1 : real);
+	}
+	r = add_dir(root, dir, name, set, 0);
+	if (r < 0)
+		return r == -ENOENT ? -ENODEV : r;
+	d = opendir(dir);
+	if (d == NULL)
+		return -errno;
+	while (r >= 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/partition", dir, de->d_name);
+		if (stat(path, &st) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		r = add_dir(root, path, de->d_name, set, 0);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	closedir(d);
+	return r < 0 ? r : 0;
+}
+
+/* Copy a mountinfo field, decoding the kernel's \ooo escapes. */
+static void unescape(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+			out[o++] =
+			    (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			i += 3;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+#define MI_FIELDS 32
+
+int wipe_mountinfo_find(const char *text, size_t len, const struct wipe_devset *set,
+			struct wipe_mount_hit *hit, struct pcl_diag *d)
+{
+	unsigned line = 0;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *l = text + pos, *nl = memchr(l, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - l) : len - pos;
+		const char *f[MI_FIELDS];
+		size_t fl[MI_FIELDS], nf = 0, sep = 0;
+		char src[256], devnum[32];
+		dev_t dev;
+
+		line++;
+		pos += ll + (nl ? 1 : 0);
+		if (ll == 0)
+			continue;
+		for (size_t i = 0; i < ll && nf < MI_FIELDS;) {
+			while (i < ll && l[i] == ' ')
+				i++;
+			if (i >= ll)
+				break;
+			f[nf] = l + i;
+			while (i < ll && l[i] != ' ')
+				i++;
+			fl[nf] = (size_t)(l + i - f[nf]);
+			if (fl[nf] == 1 && f[nf][0] == '-' && sep == 0 && nf >= 6)
+				sep = nf;
+			nf++;
+		}
+		if (nf < 10 || sep == 0 || sep + 2 >= nf || fl[2] >= sizeof(devnum)) {
+			pcl_diag_set(d, "mountinfo", line, "malformed mount entry");
+			return -EINVAL;
+		}
+		memcpy(devnum, f[2], fl[2]);
+		devnum[fl[2]] = '\0';
+		if (parse_devnum(devnum, &dev) != 0) {
+			pcl_diag_set(d, "mountinfo", line, "bad major:minor '%s'", devnum);
+			return -EINVAL;
+		}
+		unescape(f[sep + 2], fl[sep + 2], src, sizeof(src));
+		for (size_t i = 0; i < set->n; i++) {
+			char node[48];
+
+			snprintf(node, sizeof(node), "/dev/%s", set->names[i]);
+			/* Match the device number, or the source for filesystems (btrfs) that
+			 * report an anonymous device number. */
+			if (set->devs[i] != dev && strcmp(src, node) != 0)
+				continue;
+			hit->dev = set->devs[i];
+			unescape(f[4], fl[4], hit->mountpoint, sizeof(hit->mountpoint));
+			hit->is_root = strcmp(hit->mountpoint, "/") == 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (buf == NULL || fd < 0)
+		goto fail;
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			char *nb = cap < (16u << 20) ? realloc(buf, cap * 2) : NULL;
+
+			if (nb == NULL)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t whylen)
+{
+	struct wipe_devset set;
+	struct wipe_mount_hit hit;
+	struct pcl_diag diag = {0};
+	char path[512], msg[600];
+	struct stat st;
+	size_t len;
+	char *text;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/dev/block/%u:%u/partition", root->sysfs, major(disk),
+		 minor(disk));
+	if (stat(path, &st) == 0) {
+		snprintf(why, whylen, "is a partition: wipe the whole disk");
+		return -EINVAL;
+	}
+	r = wipe_devset_collect(root, disk, &set);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot read its sysfs entry: %s", strerror(-r));
+		return r;
+	}
+	text = slurp(root->mountinfo, &len);
+	if (text == NULL) {
+		snprintf(why, whylen, "cannot read %s", root->mountinfo);
+		return -EIO;
+	}
+	r = wipe_mountinfo_find(text, len, &set, &hit, &diag);
+	free(text);
+	if (r < 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		snprintf(why, whylen, "%s", msg);
+		return -EINVAL;
+	}
+	if (r == 1) {
+		if (hit.is_root)
+			snprintf(why, whylen, "is the system disk (holds /)");
+		else
+			snprintf(why, whylen, "is mounted on %s", hit.mountpoint);
+		return hit.is_root ? -EPERM : -EBUSY;
+	}
+	text = slurp(root->swaps, &len);
+	if (text != NULL) {
+		for (size_t i = 0; i < set.n; i++) {
+			char node[48];
+			size_t nl;
+
+			nl = (size_t)snprintf(node, sizeof(node), "\n/dev/%s", set.names[i]);
+			for (const char *p = strstr(text, node); p; p = strstr(p + 1, node))
+				if (p[nl] == ' ' || p[nl] == '\t') {
+					snprintf(why, whylen, "is in use as swap (%s)", node + 1);
+					free(text);
+					return -EBUSY;
+				}
+		}
+		free(text);
+	}
+	return 0;
+}

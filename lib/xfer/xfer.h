@@ -1,0 +1,198 @@
+/*
+ * xfer.h - transfer logging on approved media: fanotify event decoding, the
+ * per-file transfer tracker, SHA-256 hashing pool, clamd scanning and the
+ * watcher loop. Linked by portcullis-xferwatch (and later the portcullisd
+ * roles that own the fanotify descriptors). Event buffers come from the kernel
+ * and are bounds-checked as untrusted; clamd replies are untrusted.
+ * Error convention: 0 or a count on success, negative errno on failure.
+ */
+#ifndef XFER_H
+#define XFER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct json_object;
+struct pcl_diag;
+
+/* ---- decoder of fanotify event buffers (decode.c) ---- */
+
+#define XFER_MAX_FIDS 3
+
+struct xfer_fid {
+	uint8_t info_type;	     /* FAN_EVENT_INFO_TYPE_FID, _DFID, _DFID_NAME, ... */
+	int32_t fsid[2];	     /* __kernel_fsid_t */
+	uint32_t handle_bytes;	     /* length of handle */
+	int32_t handle_type;	     /* file_handle.handle_type */
+	const unsigned char *handle; /* points into the decoded buffer */
+	const char *name;	     /* NUL-terminated, in the buffer; NULL if none */
+	size_t name_len;
+};
+
+struct xfer_event {
+	uint64_t mask;
+	int fd; /* FAN_NOFD (-1) when the group reports file ids */
+	int32_t pid;
+	unsigned nfid;
+	struct xfer_fid fid[XFER_MAX_FIDS];
+	bool has_pidfd;
+	int pidfd;
+	bool has_error;
+	int32_t error;
+	uint32_t error_count;
+};
+
+struct xfer_decoder {
+	const unsigned char *buf;
+	size_t len;
+	size_t off;
+	unsigned index; /* 1-based number of the event being decoded */
+};
+
+void xfer_decoder_init(struct xfer_decoder *d, const void *buf, size_t len);
+/* 1: *ev filled; 0: end of buffer; -EBADMSG: malformed, diag names the
+ * event number and field; decoding stops there. */
+int xfer_decoder_next(struct xfer_decoder *d, struct xfer_event *ev, struct pcl_diag *diag);
+
+/* ---- configuration (config.c) ---- */
+
+enum xfer_on_overflow { XFER_OVERFLOW_FAIL_CLOSED = 0, XFER_OVERFLOW_CONTINUE };
+
+#define XFER_KEY_MAX 64
+
+struct xfer_config {
+	enum xfer_on_overflow on_overflow;	/* on-overflow = fail-closed|continue */
+	char clamd_socket[108];			/* clamd-socket = PATH; "" = no scanning */
+	unsigned clamd_timeout_ms;		/* clamd-timeout-ms = N (default 10000) */
+	unsigned retention_days;		/* retention-days = N (default 365) */
+	bool pseudonymise;			/* pseudonymise = yes|no */
+	unsigned char pseudo_key[XFER_KEY_MAX]; /* pseudonymise-key = HEX (16..64 bytes) */
+	size_t pseudo_key_len;
+	unsigned hash_threads; /* hash-threads = 1..16 (default 2) */
+	unsigned queue_max;    /* hash-queue = N pending files (default 1024) */
+	bool unlimited_queue;  /* unlimited-queue = yes|no (default no) */
+};
+
+void xfer_config_defaults(struct xfer_config *c);
+/* One "key = value" setting; diag names the key (file/line supplied by caller). */
+int xfer_config_set(struct xfer_config *c, const char *key, const char *value, const char *file,
+		    unsigned line, struct pcl_diag *diag);
+/* A whole "key = value" text (comments with #); diag gives file:line. */
+int xfer_config_parse(struct xfer_config *c, const char *text, size_t len, const char *file,
+		      struct pcl_diag *diag);
+/* Consistency of the whole configuration (after every setting is applied). */
+int xfer_config_check(const struct xfer_config *c, const char *file, struct pcl_diag *diag);
+/* Wipes the pseudonymisation key. */
+void xfer_config_wipe(struct xfer_config *c);
+
+/* ---- records (record.c) ---- */
+
+/* Device identity and approval, supplied by the caller (the gate). */
+struct xfer_device {
+	const char *id;		 /* e.g. "0781:5581" */
+	const char *serial;	 /* USB serial number, may be NULL */
+	const char *approval_id; /* approval that let the device in, may be NULL */
+	const char *fstype;	 /* filesystem type, may be NULL */
+};
+
+/* The notice shown at first insertion. Returns the length written (snprintf). */
+int xfer_notice_text(unsigned retention_days, char *buf, size_t len);
+
+/* ---- clamd client (clamd.c) ---- */
+
+/* Parse one clamd reply ("fd[3]: OK", "stream: Sig FOUND", "...: msg ERROR").
+ * 0 clean, 1 found (signature copied to sig), -EPROTO malformed/error. */
+int xfer_clamd_parse_reply(const char *reply, size_t len, char *sig, size_t siglen);
+/* Scan an open fd by passing it to clamd (zFILDES). 0 clean, 1 found, <0 error. */
+int xfer_clamd_scan_fd(const char *socket_path, unsigned timeout_ms, int fd, char *sig,
+		       size_t siglen);
+
+/* ---- seams ---- */
+
+struct xfer_proc_info {
+	uid_t uid;  /* real uid */
+	uid_t euid; /* effective uid */
+	char exe[4096];
+};
+
+struct xfer_proc_ops {
+	/* Fill info for pid at this moment; negative errno if the process is gone. */
+	int (*lookup)(void *arg, pid_t pid, struct xfer_proc_info *info);
+};
+extern const struct xfer_proc_ops xfer_proc_procfs; /* reads /proc/PID/status and exe */
+/* Real and effective uid from the text of /proc/PID/status; -EPROTO if absent. */
+int xfer_parse_proc_status(const char *buf, size_t len, uid_t *uid, uid_t *euid);
+
+struct xfer_scan_ops {
+	/* 0 clean, 1 infected (sig filled), negative errno when the scan failed. */
+	int (*scan)(void *arg, int fd, char *sig, size_t siglen);
+};
+/* Scans with clamd at config->clamd_socket; arg is the struct xfer_config. */
+extern const struct xfer_scan_ops xfer_scan_clamd;
+
+struct xfer_sink_ops {
+	/* One record; called serialised (never concurrently); rec stays owned by the
+	 * library and is released after the call (json_object_get to keep it). */
+	void (*record)(void *arg, struct json_object *rec);
+	/* Queue overflow or a broken watch under on-overflow = fail-closed: the caller
+	 * switches the medium read-only / de-authorises it until the Clerk acts. */
+	void (*fail_closed)(void *arg, const char *reason);
+};
+
+/* ---- tracker (tracker.c) ---- */
+
+struct xfer_tracker;
+
+struct xfer_tracker_params {
+	const struct xfer_config *config;
+	const struct xfer_device *device;
+	const char *mountpoint; /* absolute, paths in records are relative to it */
+	const struct xfer_sink_ops *sink;
+	void *sink_arg;
+	const struct xfer_proc_ops *proc; /* NULL: xfer_proc_procfs */
+	void *proc_arg;
+	const struct xfer_scan_ops *scan; /* NULL: clamd when config has a socket */
+	void *scan_arg;
+	int mount_fd; /* fd on the medium for open_by_handle_at, -1 if none */
+};
+
+int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params *p);
+/* What the filesystem let us observe; reported in every record. */
+void xfer_tracker_set_observability(struct xfer_tracker *t, bool fid_events, const char *reason);
+/* Handle one decoded event. For permission events the caller keeps ev->fd and
+ * answers with *response (FAN_ALLOW or FAN_DENY); for every other event the
+ * tracker takes ownership of ev->fd. */
+int xfer_tracker_handle(struct xfer_tracker *t, const struct xfer_event *ev, uint32_t *response);
+/* Emit a record of the given action with extra message (start, stop, errors). */
+void xfer_tracker_note(struct xfer_tracker *t, const char *action, const char *message);
+/* True while the worker queue is full (the caller should leave close events queued). */
+bool xfer_tracker_busy(struct xfer_tracker *t);
+/* True once the tracker failed closed (every later open is denied). */
+bool xfer_tracker_failed_closed(const struct xfer_tracker *t);
+/* Wait until every queued hash job has emitted its record. */
+void xfer_tracker_drain(struct xfer_tracker *t);
+void xfer_tracker_free(struct xfer_tracker **t);
+
+/* ---- watcher (watch.c): fanotify groups and the read loop ---- */
+
+struct xfer_watch {
+	int perm_fd;  /* FAN_CLASS_CONTENT: FAN_OPEN_PERM, answered at once */
+	int close_fd; /* FAN_CLASS_NOTIF, fd mode: close-write / close-nowrite, read in batches */
+	int fid_fd;   /* FAN_CLASS_NOTIF + DFID_NAME: create/delete/rename, or -1 */
+	int mount_fd; /* directory fd of the mount point */
+	bool filesystem_mark; /* FAN_MARK_FILESYSTEM (else FAN_MARK_MOUNT) */
+	char fid_reason[128]; /* why fid events are unavailable */
+};
+
+/* Root side: open the groups and mark the medium at mountpoint. */
+int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+		    struct pcl_diag *diag);
+/* Read and dispatch until *stop is set or a fatal error; answers permission
+ * events as soon as the tracker decides. Returns 0 or negative errno. */
+int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_atomic_t *stop);
+void xfer_watch_close(struct xfer_watch *w);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * xfer_internal.h - helpers shared by the files of lib/xfer only.
+ * Linked by portcullis-xferwatch through libxfer. Inputs are the tracker's own
+ * values (already validated).
+ */
+#ifndef XFER_INTERNAL_H
+#define XFER_INTERNAL_H
+
+#include <json-c/json.h>
+
+#include "xfer.h"
+
+struct xfer_obs {
+	bool fid_events;
+	char reason[128];
+};
+
+/* A new flat ECS record: event.created, event.*, device.*, observability.*. */
+struct json_object *xfer_rec_new(const char *action, const struct xfer_device *dev,
+				 const struct xfer_config *cfg, const struct xfer_obs *obs);
+/* Set a flat ECS key ("file.hash.sha256"). */
+void xfer_rec_set_str(struct json_object *rec, const char *path, const char *value);
+void xfer_rec_set_int(struct json_object *rec, const char *path, int64_t value);
+void xfer_rec_set_bool(struct json_object *rec, const char *path, bool value);
+/* file.path (pseudonymised when configured). */
+void xfer_rec_set_path(struct json_object *rec, const char *path, const struct xfer_config *cfg,
+		       const char *relpath);
+/* user.* and process.*; info may be NULL when the process was gone. */
+void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_proc_info *info,
+			const char *user_name, const char *attribution);
+/* "hmac-sha256:" + hex of HMAC-SHA256(key, in). */
+int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, size_t outlen);
+
+/* Worker pool (hashpool.c): jobs build, hash and emit records off the
+ * reader's critical path. A job is embedded in the caller's struct; run()
+ * does the work and frees it. */
+struct xfer_job {
+	struct xfer_job *next;
+	void (*run)(struct xfer_job *job);
+};
+struct xfer_hashpool;
+int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max);
+/* Queue a job; blocks while queue_max jobs are pending (back-pressure). */
+void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job);
+void xfer_hashpool_drain(struct xfer_hashpool *p);
+bool xfer_hashpool_full(struct xfer_hashpool *p);
+void xfer_hashpool_free(struct xfer_hashpool **p);
+/* SHA-256 of a file's content from offset 0 to its end. */
+int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed);
+
+#endif

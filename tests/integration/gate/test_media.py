@@ -1,0 +1,160 @@
+"""Transfer logging wired into the gate: when an approved stick's medium is mounted,
+portcullisd starts portcullis-xferwatch on it through the parent, and every file written
+to or read from it lands in the tamper-evident trail with the stick's identity.
+
+The USB side is simulated (umockdev); the medium is real: a loop device with ext4,
+mounted, and copies made by another uid. The simulated stick's disk carries the loop
+device's name and device number, as the kernel's sd driver would for a real stick."""
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
+PERSONAL = HUB + "/1-2"
+RULES = 'allow id 090c:1000 serial "AA00000000011111"\n'
+OTHER_UID = 4242
+
+
+def real(cmd, **kw):
+    """Run a command on the real system, outside umockdev's preload."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
+    return subprocess.run(cmd, env=env, **kw)
+
+
+class RealMedium:
+    def __init__(self, fs="ext4", size_mb=32):
+        self.tmp = tempfile.mkdtemp(prefix="pcl-medium-")
+        os.chmod(self.tmp, 0o755)
+        self.img = os.path.join(self.tmp, "img")
+        self.mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(self.mnt)
+        with open(self.img, "wb") as f:
+            f.truncate(size_mb << 20)
+        real(["mkfs.ext4", "-q", "-F", self.img], check=True)
+        self.loop = real(["losetup", "-f", "--show", self.img], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+        self.name = os.path.basename(self.loop)
+        st = os.stat(self.loop)
+        self.dev = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+        self.mounted = False
+
+    def mount(self):
+        real(["mount", self.loop, self.mnt], check=True)
+        os.chmod(self.mnt, 0o1777)
+        self.mounted = True
+
+    def umount(self):
+        for _ in range(50):
+            if real(["umount", self.mnt], stderr=subprocess.DEVNULL).returncode == 0:
+                break
+            time.sleep(0.1)
+        self.mounted = False
+
+    def close(self):
+        if self.mounted:
+            self.umount()
+        real(["losetup", "-d", self.loop])
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def medium():
+    m = RealMedium()
+    yield m
+    m.close()
+
+
+def attach_disk(pc, medium, parent=PERSONAL + "/1-2:1.0"):
+    """What the kernel's usb-storage and sd drivers do once the interface is authorised."""
+    pc.tb.add_from_string(
+        "P: %s/host6/target6:0:0/6:0:0:0/block/%s\n"
+        "E: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n"
+        "A: dev=%s\\n\nA: removable=1\\n\nA: size=65536\\n\n"
+        % (parent[len("/sys"):], medium.name, medium.name, medium.dev))
+
+
+def as_user(uid, *cmd):
+    real(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"] + list(cmd),
+         check=True, stdout=subprocess.DEVNULL)
+
+
+def approved_stick(pc, medium):
+    pc.start(RULES)
+    pc.add("stick-personal.umockdev", plug=True)
+    pc.wait_attr(PERSONAL, "authorized", "1")
+    pc.kernel_configure(PERSONAL)
+    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
+    attach_disk(pc, medium)
+
+
+def test_files_written_and_read_on_an_approved_stick_are_in_the_trail(pc, medium):
+    approved_stick(pc, medium)
+    medium.mount()
+    pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+    src = os.path.join(pc.work, "minutes-2026-11.odt")
+    with open(src, "wb") as f:
+        f.write(os.urandom(300000))
+    os.chmod(src, 0o644)
+    as_user(OTHER_UID, "cp", src, medium.mnt + "/minutes.odt")
+    w = pc.wait_record(lambda r: r.get("event.action") == "file-written", timeout=20)
+    with open(src, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    assert w["file.path"] == "minutes.odt"
+    assert w["file.size"] == 300000
+    assert w["file.hash.sha256"] == digest
+    assert w["user.id"] == OTHER_UID
+    assert w["process.executable"].endswith("/cp")
+    # The stick's identity comes from the gate, not from the helper.
+    assert w["volume.serial_number"] == "AA00000000011111"
+    assert w["usb.port"] == "1-2"
+    as_user(65534, "cat", medium.mnt + "/minutes.odt")
+    r = pc.wait_record(lambda r: r.get("event.action") == "file-read", timeout=20)
+    assert r["user.id"] == 65534 and r["file.hash.sha256"] == digest
+    medium.umount()
+    pc.stop()
+    v = pc.verify()
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_a_blocked_stick_gets_no_watch(pc, medium):
+    pc.start("")  # nothing allowed
+    pc.add("stick-personal.umockdev", plug=True)
+    pc.wait_record(lambda r: r.get("event.action") == "device-blocked")
+    os.makedirs(pc.root + PERSONAL + "/1-2:1.0", exist_ok=True)
+    medium.mount()  # mounted by other means: the gate does not vouch for it
+    time.sleep(1)
+    assert not any(r.get("event.action") == "xfer-watch-started" for r in pc.records())
+
+
+def test_finish_and_wipe_through_the_daemon(pc, medium):
+    approved_stick(pc, medium)
+    marker = b"COUNCIL-MINUTES-CONFIDENTIAL-" + os.urandom(8).hex().encode()
+    with open(medium.loop, "r+b") as f:
+        f.seek(1 << 20)
+        f.write(marker * 64)
+    r = pc.cli("wipe", "1-2", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr + pc.log()
+    assert "wiped and verified" in r.stdout
+    done = pc.wait_record(lambda x: x.get("event.action") == "wipe-done")
+    assert done["volume.serial_number"] == "AA00000000011111"
+    cert = done["wipe.certificate_file"]
+    assert os.path.exists(cert)
+    with open(medium.loop, "rb") as f:
+        assert marker not in f.read()
+    actions = [x.get("event.action") for x in pc.records()]
+    assert actions.index("wipe-requested") < actions.index("wipe-done")
+
+
+def test_wipe_is_refused_for_a_mounted_or_unapproved_medium(pc, medium):
+    approved_stick(pc, medium)
+    medium.mount()
+    pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+    r = pc.cli("wipe", "1-2", check=False)
+    assert r.returncode == 1 and "unmount it first" in r.stderr
+    r = pc.cli("wipe", "1-7", check=False)
+    assert r.returncode == 1 and "no such USB device" in r.stderr

@@ -1,0 +1,73 @@
+# lib.sh - shared helpers of the wipe integration tests (sourced; bash, run as root).
+# Every test works in its own scratch directory and detaches what it attached.
+set -euo pipefail
+
+PCL=${PCL_PREFIX:?run under ctest}/bin/portcullis
+WIPER=$PCL_PREFIX/libexec/portcullis/portcullis-wiper
+SCRATCH=$(mktemp -d /var/tmp/wipe-test.XXXXXX)
+LOOPS=()
+MOUNTS=()
+PIDS=()
+
+cleanup() {
+	local m l p
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+pass() {
+	echo "ok: $*"
+}
+
+[ "$(id -u)" -eq 0 ] || fail "integration tests need root (loop devices, mounts)"
+
+# attach FILE [losetup options...]: set DEV to a new loop device over FILE (not in a
+# subshell, so cleanup knows about it)
+attach() {
+	local f=$1
+	shift
+	DEV=$(losetup -f --show "$@" "$f")
+	LOOPS+=("$DEV")
+}
+
+detach() {
+	losetup -d "$1"
+}
+
+# count_markers FILE: how many times our marker appears in the raw bytes
+count_markers() {
+	{ grep -a -o 'PORTCULLIS-MARKER-[0-9A-Z]*' "$1" || true; } | wc -l
+}
+
+# recovered FILE: how many files PhotoRec carves out of the raw image. A fresh vfat made
+# after the wipe is itself carved as f0000000.fat (its boot sector, at sector 0): that one
+# is the new empty filesystem, not recovered data, and is not counted.
+recovered() {
+	local img=$1 out
+	out=$(mktemp -d "$SCRATCH/photorec.XXXXXX")
+	(cd "$out" && photorec /log /d "$out/rec" /cmd "$img" \
+		partition_none,options,paranoid,fileopt,everything,enable,search >/dev/null 2>&1) ||
+		fail "photorec failed on $img"
+	find "$out" -path "$out/rec*" -type f ! -name report.xml ! -name f0000000.fat | wc -l
+}
+
+# make_markers DIR: three uncompressed zip archives and a text file with markers
+make_markers() {
+	/usr/bin/python3 - "$1" <<'PY'
+import sys, zipfile, os
+d = sys.argv[1]
+for i in range(3):
+    with zipfile.ZipFile(os.path.join(d, f"minutes{i}.zip"), "w", zipfile.ZIP_STORED) as z:
+        z.writestr(f"minutes{i}.txt", ("PORTCULLIS-MARKER-%d confidential minutes\n" % i) * 3000)
+with open(os.path.join(d, "notes.txt"), "w") as f:
+    f.write("PORTCULLIS-MARKER-TXT councillor notes\n" * 2000)
+PY
+}

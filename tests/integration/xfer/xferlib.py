@@ -1,0 +1,198 @@
+"""Helpers for the transfer-logging integration tests: real loop devices with
+real filesystems, the staged portcullis-xferwatch, copies run as another uid.
+Test code only; run as root."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+PREFIX = os.environ.get("PCL_PREFIX", "")
+WATCH = os.path.join(PREFIX, "libexec/portcullis/portcullis-xferwatch")
+NOBODY = 65534
+OTHER_UID = 4242  # a uid with no passwd entry
+
+
+def run(*cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def as_user(uid, *cmd, check=True, **kw):
+    return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                           *cmd], check=check, **kw)
+
+
+def kernel_has(fs):
+    with open("/proc/filesystems") as f:
+        return any(line.split()[-1] == fs for line in f if line.strip())
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256sum(paths, cwd):
+    """sha256sum(1) of many files -> {relative path: hex}."""
+    out = {}
+    for i in range(0, len(paths), 2000):
+        res = subprocess.run(["sha256sum", "--", *paths[i:i + 2000]], cwd=cwd, check=True,
+                             capture_output=True, text=True)
+        for line in res.stdout.splitlines():
+            digest, name = line.split(None, 1)
+            out[name.lstrip("*")] = digest
+    return out
+
+
+class Medium:
+    """A loop device over an image file with a real filesystem, mounted."""
+
+    def __init__(self, fs, size_mb=128, inodes=None, base=None):
+        self.fs = fs
+        if base is None:
+            base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        self.tmp = tempfile.mkdtemp(prefix="xfer-medium-", dir=base)
+        self.img = os.path.join(self.tmp, "img")
+        self.mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(self.mnt)
+        os.chmod(self.tmp, 0o755)
+        with open(self.img, "wb") as f:
+            f.truncate(size_mb << 20)
+        mkfs = {
+            "ext4": ["mkfs.ext4", "-q", "-F"] + (["-N", str(inodes)] if inodes else []),
+            "exfat": ["mkfs.exfat"],
+            "ntfs": ["mkntfs", "-F", "-Q", "-q"],
+            "vfat": ["mkfs.vfat"],
+        }[fs]
+        try:
+            run(*mkfs, self.img, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Loop devices are shared with other tests running at the same time:
+            # a lost race for a free one is retried.
+            for attempt in range(3):
+                try:
+                    self._attach(fs)
+                    break
+                except subprocess.CalledProcessError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5)
+        except Exception:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+
+    def _attach(self, fs):
+        self.loop = run("losetup", "-f", "--show", self.img, capture_output=True,
+                        text=True).stdout.strip()
+        try:
+            if fs == "ext4":
+                run("mount", self.loop, self.mnt)
+                os.chmod(self.mnt, 0o1777)
+            elif fs == "exfat":
+                run("mount.exfat-fuse", "-o", "allow_other,uid=65534,gid=65534,umask=000",
+                    self.loop, self.mnt, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elif fs == "ntfs":
+                run("ntfs-3g", "-o", "allow_other,uid=65534,gid=65534,umask=000", self.loop, self.mnt)
+            elif fs == "vfat":
+                run("mount", "-t", "vfat", "-o", "umask=000", self.loop, self.mnt)
+        except Exception:
+            run("losetup", "-d", self.loop)
+            raise
+
+    def close(self):
+        for _ in range(50):
+            if subprocess.run(["umount", self.mnt], stderr=subprocess.DEVNULL).returncode == 0:
+                break
+            time.sleep(0.1)
+        subprocess.run(["losetup", "-d", self.loop])
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Watcher:
+    """portcullis-xferwatch on a mount point; records are JSON lines."""
+
+    def __init__(self, mnt, *options, device_id="0781:5581", serial="4C530001234",
+                 approval="apr-test-1"):
+        self.out_path = tempfile.mktemp(prefix="xferwatch-", suffix=".jsonl")
+        self.out = open(self.out_path, "w")
+        args = [WATCH, "--device-id", device_id, "--serial", serial, "--approval", approval]
+        for o in options:
+            args += ["-o", o]
+        self.proc = subprocess.Popen(args + [mnt], stdout=self.out, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if any(get(r, "event.action") == "xfer-watch-started" for r in self.records()):
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("xferwatch exited: " + self.proc.stderr.read().decode())
+            time.sleep(0.05)
+        raise RuntimeError("xferwatch did not start")
+
+    def records(self):
+        with open(self.out_path) as f:
+            return [json.loads(line) for line in f if line.endswith("\n")]
+
+    def wait_for(self, pred, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            recs = self.records()
+            if pred(recs):
+                return recs
+            time.sleep(0.1)
+        raise AssertionError("timed out waiting for records")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+        recs = self.records()
+        os.unlink(self.out_path)
+        err = self.proc.stderr.read().decode(errors="replace")
+        assert self.proc.returncode == 0, f"xferwatch exit {self.proc.returncode}: {err}"
+        assert get(recs[-1], "event.action") == "xfer-watch-stopped", recs[-1]
+        return recs
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.stop()
+
+
+def action(recs, name):
+    return [r for r in recs if get(r, "event.action") == name]
+
+
+def get(rec, key, default=None):
+    """A flat ECS key of a record."""
+    return rec.get(key, default)
+
+
+def make_source(n, size, seed, mode=0o644):
+    """A readable source tree of n files with distinct content."""
+    src = tempfile.mkdtemp(prefix="xfer-src-")
+    os.chmod(src, 0o755)
+    for i in range(n):
+        p = os.path.join(src, f"f{i:05d}.bin")
+        with open(p, "wb") as f:
+            block = hashlib.sha256(f"{seed}-{i}".encode()).digest()
+            f.write((block * (size // 32 + 1))[:size])
+        os.chmod(p, mode)
+    return src

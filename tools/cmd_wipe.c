@@ -1,0 +1,637 @@
+/*
+ * cmd_wipe.c - `portcullis wipe`: securely wipe a removable medium and write a
+ * certificate of sanitisation. `--local` is the IT provider's offline/bench mode: run as
+ * root, it does what the daemon parent does (pre-checks, O_EXCL open, identity re-check,
+ * spawn portcullis-wiper with the fd, certificate, fresh vfat). `--check` and
+ * `--identify` only read. Runs as the invoking user; arguments are untrusted, the
+ * wiper's output is parsed as untrusted (lib/wipe/report.c).
+ */
+#include "client.h"
+#include "commands.h"
+#include "wipe.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+struct wipe_opts {
+	int local, check, identify, discard, chunk;
+	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: portcullis wipe USB-DEVICE                 finish and wipe an approved medium\n"
+	    "       portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
+	    "       portcullis wipe --check DEVICE             pre-checks only\n"
+	    "       portcullis wipe --identify DEVICE          print the identity record\n"
+	    "options:\n"
+	    "  --identity FILE   refuse unless DEVICE still matches this identity record\n"
+	    "  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
+	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
+	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
+	    "  --approval ID     the approval that covered this medium\n"
+	    "  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
+	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
+	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
+	    "  --user NAME       unprivileged user for the wiper (default nobody)\n"
+	    "  --json            progress and outcome as JSON lines (for portcullisd)\n");
+}
+
+static int find_wiper(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(out, len, "%s/../libexec/portcullis/portcullis-wiper", dirname(exe));
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	snprintf(out, len, "%s/portcullis-wiper", WIPE_LIBEXECDIR);
+	return access(out, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+static int read_identity_file(const char *path, struct wipe_identity *id)
+{
+	char buf[65536], msg[600];
+	struct pcl_diag d = {0};
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (f == NULL)
+		return pcl_fail("%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (wipe_identity_from_json(buf, n, id, &d) != 0) {
+		snprintf(d.file, sizeof(d.file), "%s", path);
+		pcl_diag_format(&d, msg, sizeof(msg));
+		return pcl_fail("%s", msg);
+	}
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		return pcl_fail("%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* --json: progress and the outcome as JSON lines on stdout (for portcullisd, which
+ * relays progress to the user and records the outcome in the audit trail). */
+static int json_mode;
+
+static void json_line(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+static int json_outcome(const char *action, const char *device, const char *reason,
+			const char *cert_path, struct json_object *cert)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event.action", json_object_new_string(action));
+	json_object_object_add(
+	    o, "event.outcome",
+	    json_object_new_string(strcmp(action, "wipe-done") == 0 ? "success" : "failure"));
+	json_object_object_add(o, "wipe.device", json_object_new_string(device));
+	if (reason != NULL && *reason)
+		json_object_object_add(o, "event.reason", json_object_new_string(reason));
+	if (cert_path != NULL)
+		json_object_object_add(o, "wipe.certificate_file",
+				       json_object_new_string(cert_path));
+	if (cert != NULL)
+		json_object_object_add(o, "wipe.certificate", cert);
+	json_line(o);
+	return strcmp(action, "wipe-done") == 0 ? 0 : 1;
+}
+
+static void show_progress(const struct wipe_progress *p)
+{
+	static const char *const names[] = {"write", "verify", "discard", "done"};
+	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 0;
+	unsigned eta = (unsigned)p->eta;
+
+	if (json_mode) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "progress", json_object_new_string(names[p->phase & 3]));
+		json_object_object_add(o, "percent", json_object_new_double(pct));
+		json_object_object_add(o, "rate", json_object_new_double(p->rate));
+		json_object_object_add(o, "eta", json_object_new_int((int)eta));
+		json_line(o);
+		return;
+	}
+	fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %u:%02u%s", isatty(2) ? "\r" : "",
+		names[p->phase & 3], pct, p->rate / 1e6, eta / 60, eta % 60,
+		isatty(2) ? "  " : "\n");
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Run the wiper over fd; fills res; returns 0 when it ran to a result. */
+static int run_wiper(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_KEY_LEN],
+		     uint64_t size, uint32_t block, struct wipe_result *res)
+{
+	char wiper[PATH_MAX], msg[600];
+	/* The discard is ours, after our own spot check (see below). */
+	struct wipe_job job = {.size = size, .chunk = (uint32_t)o->chunk, .block = block};
+	struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART */
+	struct wipe_child c;
+	struct wipe_report r;
+	struct pcl_diag d = {0};
+	int got = 0, n, st;
+
+	if (find_wiper(wiper, sizeof(wiper)) != 0)
+		return pcl_fail("portcullis-wiper not found next to portcullis nor in %s",
+				WIPE_LIBEXECDIR);
+	memcpy(job.key, key, sizeof(job.key));
+	n = wipe_spawn(wiper, fd, &job, o->user, &c);
+	explicit_bzero(&job, sizeof(job));
+	if (n != 0)
+		return pcl_fail("cannot start %s: %s", wiper, strerror(-n));
+	/* Ctrl-C or SIGTERM: the wiper stops between chunks and still reports, so the
+	 * certificate records the cancelled wipe. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while ((n = wipe_child_next(&c, &r, &d)) == 1) {
+		if (interrupted == 1) {
+			kill(c.pid, SIGTERM);
+			interrupted = 2;
+		}
+		if (r.kind == WIPE_REPORT_PROGRESS)
+			show_progress(&r.progress);
+		else if (r.kind == WIPE_REPORT_RESULT) {
+			*res = r.result;
+			got = 1;
+		}
+	}
+	if (isatty(2))
+		fputc('\n', stderr);
+	st = wipe_child_finish(&c, n < 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (n < 0) {
+		pcl_diag_format(&d, msg, sizeof(msg));
+		memset(res, 0, sizeof(*res));
+		res->status = WIPE_ERR_INTERNAL;
+		snprintf(res->reason, sizeof(res->reason), "wiper killed: %.120s", msg);
+		return 0;
+	}
+	if (!got) {
+		memset(res, 0, sizeof(*res));
+		res->status = WIPE_ERR_INTERNAL;
+		snprintf(res->reason, sizeof(res->reason),
+			 "wiper exited (status %d) without a result",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		return 0;
+	}
+	/* Fail closed: "ok" counts only with a clean exit and every byte verified. */
+	if (res->status == WIPE_OK && (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+				       res->verified != size || res->written != size)) {
+		res->status = WIPE_ERR_INTERNAL;
+		snprintf(res->reason, sizeof(res->reason),
+			 "wiper reported ok but exited %d after verifying %llu of %llu bytes",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : -1, (unsigned long long)res->verified,
+			 (unsigned long long)size);
+	}
+	return 0;
+}
+
+static int make_vfat(const char *device)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char a0[] = "mkfs.vfat", a1[] = "-I", a2[] = "-n", a3[] = "PORTCULLIS",
+		     dev[PATH_MAX];
+		char *av[] = {a0, a1, a2, a3, dev, NULL};
+
+		snprintf(dev, sizeof(dev), "%s", device);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execvp("mkfs.vfat", av);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+/*
+ * After the wiper's "ok": read random blocks back ourselves with the key we generated
+ * (fail closed if the unprivileged wiper lied or the medium changed since), then discard.
+ */
+static void finish_ok(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_KEY_LEN],
+		      uint64_t size, uint32_t lbs, struct wipe_result *res)
+{
+	uint32_t block = size % 65536 == 0 ? 65536 : lbs;
+	int r = wipe_spot_check(&wipe_fd_ops, &fd, key, size, block, 64, res);
+
+	if (r == -EBADMSG)
+		res->first_bad_block = res->first_bad / lbs;
+	if (r != 0 && r != -EBADMSG) {
+		res->status = WIPE_ERR_IO;
+		res->verified = 0;
+		snprintf(res->reason, sizeof(res->reason), "spot check after the wipe: %s",
+			 strerror(-r));
+	}
+	if (r != 0 || !o->discard)
+		return;
+	res->discarded = wipe_fd_ops.discard(&fd, 0, size) == 0;
+}
+
+static void default_operator(char *out, size_t len)
+{
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (s == NULL || *s == '\0') {
+		pw = getpwuid(getuid());
+		s = pw ? pw->pw_name : "unknown";
+	}
+	snprintf(out, len, "%s", s);
+}
+
+static int write_certificate(const struct wipe_opts *o, const struct wipe_cert *c, char *prefix,
+			     size_t plen)
+{
+	static char json[16384], text[16384];
+	char path[PATH_MAX + 8], sigline[128], stamp[32];
+	struct wipe_ed25519 *k = NULL;
+	struct wipe_signer s;
+	time_t t = (time_t)c->end;
+	struct tm tm;
+	int n;
+
+	if (o->cert != NULL) {
+		snprintf(prefix, plen, "%s", o->cert);
+	} else {
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(prefix, plen, "wipe-certificate-%s", stamp);
+	}
+	snprintf(sigline, sizeof(sigline), "unsigned");
+	if (o->sign_key != NULL) {
+		n = wipe_ed25519_load(&k, o->sign_key);
+		if (n != 0)
+			return pcl_fail("%s: not a readable Ed25519 private key (%s)", o->sign_key,
+					strerror(-n));
+		wipe_ed25519_signer(k, &s);
+		snprintf(sigline, sizeof(sigline), "Ed25519, key %s (signature in %.60s.json)",
+			 s.key_id, prefix);
+	}
+	n = wipe_cert_signed_json(c, k ? &s : NULL, json, sizeof(json));
+	wipe_ed25519_free(&k);
+	if (n < 0)
+		return pcl_fail("cannot encode the certificate: %s", strerror(-n));
+	snprintf(path, sizeof(path), "%s.json", prefix);
+	if (write_file(path, json) != 0)
+		return 1;
+	if (wipe_cert_text(c, sigline, text, sizeof(text)) < 0)
+		return pcl_fail("certificate text too long");
+	snprintf(path, sizeof(path), "%s.txt", prefix);
+	if (write_file(path, text) != 0)
+		return 1;
+	if (wipe_cert_html(c, sigline, text, sizeof(text)) < 0)
+		return pcl_fail("certificate HTML too long");
+	snprintf(path, sizeof(path), "%s.html", prefix);
+	return write_file(path, text);
+}
+
+static int parse_opts(int argc, char **argv, struct wipe_opts *o)
+{
+	enum {
+		O_LOCAL = 256,
+		O_CHECK,
+		O_IDENTIFY,
+		O_IDENTITY,
+		O_CERT,
+		O_KEY,
+		O_OPERATOR,
+		O_APPROVAL,
+		O_MKFS,
+		O_NODISCARD,
+		O_CHUNK,
+		O_USER,
+		O_JSON,
+		O_HELP
+	};
+	static const struct option lo[] = {
+	    {"local", no_argument, NULL, O_LOCAL},
+	    {"check", no_argument, NULL, O_CHECK},
+	    {"identify", no_argument, NULL, O_IDENTIFY},
+	    {"identity", 1, NULL, O_IDENTITY},
+	    {"cert", 1, NULL, O_CERT},
+	    {"sign-key", 1, NULL, O_KEY},
+	    {"operator", 1, NULL, O_OPERATOR},
+	    {"approval", 1, NULL, O_APPROVAL},
+	    {"mkfs", 1, NULL, O_MKFS},
+	    {"no-discard", 0, NULL, O_NODISCARD},
+	    {"chunk", 1, NULL, O_CHUNK},
+	    {"user", 1, NULL, O_USER},
+	    {"json", 0, NULL, O_JSON},
+	    {"help", 0, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+	char *end;
+	long v;
+
+	*o = (struct wipe_opts){
+	    .discard = 1, .mkfs = "vfat", .user = "nobody", .chunk = (int)WIPE_CHUNK_DEFAULT};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_LOCAL:
+			o->local = 1;
+			break;
+		case O_CHECK:
+			o->check = 1;
+			break;
+		case O_IDENTIFY:
+			o->identify = 1;
+			break;
+		case O_IDENTITY:
+			o->identity = optarg;
+			break;
+		case O_CERT:
+			o->cert = optarg;
+			break;
+		case O_KEY:
+			o->sign_key = optarg;
+			break;
+		case O_OPERATOR:
+			o->op = optarg;
+			break;
+		case O_APPROVAL:
+			o->approval = optarg;
+			break;
+		case O_MKFS:
+			o->mkfs = optarg;
+			break;
+		case O_NODISCARD:
+			o->discard = 0;
+			break;
+		case O_USER:
+			o->user = optarg;
+			break;
+		case O_JSON:
+			json_mode = 1;
+			break;
+		case O_CHUNK:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 4096 || v > (64 << 20) || v % 4096) {
+				fprintf(stderr,
+					"portcullis: --chunk '%s': want a multiple of 4096 "
+					"between 4096 and 64 MiB\n",
+					optarg);
+				return 2;
+			}
+			o->chunk = (int)v;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return -1;
+		default:
+			fprintf(stderr, "portcullis: wipe: bad option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || (!o->local && !o->check && !o->identify)) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(o->mkfs, "vfat") != 0 && strcmp(o->mkfs, "none") != 0) {
+		fprintf(stderr, "portcullis: --mkfs '%s': want vfat or none\n", o->mkfs);
+		return 2;
+	}
+	if (strlen(o->user) >= 64) {
+		fprintf(stderr, "portcullis: --user: name too long\n");
+		return 2;
+	}
+	o->device = argv[optind];
+	return 0;
+}
+
+/* `portcullis wipe DEVICE`: ask portcullisd to wipe an approved medium ("finish and
+ * wipe"); the daemon checks the approval and runs the wipe as root; we show progress. */
+static int wipe_via_daemon(const char *device)
+{
+	struct json_object *req = json_object_new_object(), *line;
+	int rc = 1;
+
+	json_object_object_add(req, "cmd", json_object_new_string("wipe"));
+	json_object_object_add(req, "device", json_object_new_string(device));
+	FILE *f = client_request(client_socket_path(), req);
+	json_object_put(req);
+	if (f == NULL)
+		return 1;
+	while ((line = client_read(f)) != NULL) {
+		const char *err = client_field(line, "error"),
+			   *phase = client_field(line, "progress");
+		const char *action = client_field(line, "event.action");
+		struct json_object *v;
+		if (*err) {
+			rc = pcl_fail("wipe %s: %s", device, err);
+		} else if (*phase) {
+			double pct = json_object_object_get_ex(line, "percent", &v)
+					 ? json_object_get_double(v)
+					 : 0;
+			double rate = json_object_object_get_ex(line, "rate", &v)
+					  ? json_object_get_double(v)
+					  : 0;
+			int eta =
+			    json_object_object_get_ex(line, "eta", &v) ? json_object_get_int(v) : 0;
+			fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %d:%02d%s",
+				isatty(2) ? "\r" : "", phase, pct, rate / 1e6, eta / 60, eta % 60,
+				isatty(2) ? "  " : "\n");
+		} else if (strcmp(action, "wipe-done") == 0) {
+			printf("%s: wiped and verified; certificate %s\n", device,
+			       client_field(line, "wipe.certificate_file"));
+			rc = 0;
+		} else if (*action) {
+			rc = pcl_fail("%s: %s: %s", device, action,
+				      client_field(line, "event.reason"));
+		}
+		json_object_put(line);
+	}
+	fclose(f);
+	return rc;
+}
+
+int cmd_wipe(int argc, char **argv)
+{
+	if (argc == 2 && argv[1][0] != '-')
+		return wipe_via_daemon(argv[1]);
+
+	struct wipe_opts o;
+	struct wipe_identity id, want;
+	struct wipe_cert cert;
+	struct wipe_result res;
+	struct stat st, fst;
+	char why[300], prefix[PATH_MAX], json[1024];
+	uint8_t key[WIPE_KEY_LEN];
+	uint64_t size = 0;
+	int fd, lbs = 0, r = parse_opts(argc, argv, &o);
+
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	if (stat(o.device, &st) != 0)
+		return pcl_fail("%s: %s", o.device, strerror(errno));
+	if (!S_ISBLK(st.st_mode))
+		return pcl_fail("%s: not a block device", o.device);
+	if (wipe_identity_read(&wipe_sysroot_default, st.st_rdev, &id) != 0)
+		return pcl_fail("%s: cannot read its identity from sysfs", o.device);
+	if (o.identify) {
+		if (wipe_identity_to_json(&id, json, sizeof(json)) < 0)
+			return pcl_fail("%s: identity too long", o.device);
+		printf("%s\n", json);
+		return 0;
+	}
+	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-refused", o.device, why, NULL, NULL);
+		return pcl_fail("%s: refused: %s", o.device, why);
+	}
+	if (o.identity != NULL) {
+		if (read_identity_file(o.identity, &want) != 0)
+			return 1;
+		if (wipe_identity_compare(&want, &id, why, sizeof(why)) != 0)
+			return pcl_fail("%s: refused: %s", o.device, why);
+	}
+	if (o.check) {
+		printf("%s: ok to wipe (%llu bytes, %s %s, serial %s)\n", o.device,
+		       (unsigned long long)id.size, id.vendor, id.model, id.serial);
+		return 0;
+	}
+	if (geteuid() != 0)
+		return pcl_fail("wipe --local must run as root");
+	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
+	fd = open(o.device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && json_mode)
+		json_outcome("wipe-refused", o.device,
+			     errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					    : strerror(errno),
+			     NULL, NULL);
+	if (fd < 0)
+		return pcl_fail("%s: refused: %s", o.device,
+				errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					       : strerror(errno));
+	/* Same node, still unmounted (nothing can mount it while we hold O_EXCL). */
+	if (fstat(fd, &fst) != 0 || fst.st_rdev != st.st_rdev ||
+	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, why, sizeof(why)) != 0 ||
+	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size ||
+	    ioctl(fd, BLKSSZGET, &lbs) != 0 || lbs < 512 || lbs > 65536) {
+		close(fd);
+		return pcl_fail("%s: refused: changed while opening it", o.device);
+	}
+
+	memset(&cert, 0, sizeof(cert));
+	cert.start = (int64_t)time(NULL);
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		close(fd);
+		return pcl_fail("no random key for the pattern");
+	}
+	r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
+	if (r == 0 && res.status == WIPE_OK)
+		finish_ok(&o, fd, key, size, (uint32_t)lbs, &res);
+	explicit_bzero(key, sizeof(key));
+	close(fd);
+	if (r != 0)
+		return r;
+	cert.end = (int64_t)time(NULL);
+	cert.media = id;
+	snprintf(cert.method, sizeof(cert.method), "%s", WIPE_METHOD);
+	snprintf(cert.tool, sizeof(cert.tool), "portcullis-wiper %s", WIPE_TOOL_VERSION);
+	cert.passes = 1;
+	cert.status = res.status;
+	snprintf(cert.reason, sizeof(cert.reason), "%s", res.reason);
+	cert.first_bad_block = res.first_bad_block;
+	cert.block = (uint32_t)lbs;
+	cert.verified = res.verified;
+	cert.discarded = res.discarded;
+	snprintf(cert.filesystem, sizeof(cert.filesystem), "none");
+	if (o.op)
+		snprintf(cert.operator_name, sizeof(cert.operator_name), "%s", o.op);
+	else
+		default_operator(cert.operator_name, sizeof(cert.operator_name));
+	snprintf(cert.approval, sizeof(cert.approval), "%s",
+		 o.approval ? o.approval : "none (local wipe)");
+	gethostname(cert.host, sizeof(cert.host) - 1);
+	snprintf(cert.device, sizeof(cert.device), "%s", o.device);
+
+	r = 0;
+	if (res.status == WIPE_OK && strcmp(o.mkfs, "vfat") == 0) {
+		if (make_vfat(o.device) == 0)
+			snprintf(cert.filesystem, sizeof(cert.filesystem), "vfat");
+		else
+			r = pcl_fail("%s: wiped and verified, but mkfs.vfat failed", o.device);
+	}
+	cert.end = (int64_t)time(NULL);
+	if (write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-failed", o.device,
+				     "the certificate could not be written", NULL, NULL);
+		return 1;
+	}
+	if (json_mode) {
+		char path[PATH_MAX + 8], body[16384];
+		snprintf(path, sizeof(path), "%s.json", prefix);
+		int n = wipe_cert_signed_json(&cert, NULL, body, sizeof(body));
+		struct json_object *cj = n > 0 ? json_tokener_parse(body) : NULL;
+		return json_outcome(res.status == WIPE_OK && r == 0 ? "wipe-done" : "wipe-failed",
+				    o.device,
+				    res.status != WIPE_OK ? res.reason
+				    : r != 0 ? "wiped and verified, but mkfs.vfat failed"
+					     : NULL,
+				    path, cj);
+	}
+	if (res.status != WIPE_OK)
+		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o.device,
+				wipe_status_name(res.status), res.reason, prefix);
+	printf("%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
+	       "certificate %s.json\n",
+	       o.device, (unsigned long long)size,
+	       res.write_seconds > 0 ? (double)size / res.write_seconds / 1e6 : 0,
+	       res.verify_seconds > 0 ? (double)size / res.verify_seconds / 1e6 : 0,
+	       res.discarded ? ", discarded" : "", prefix);
+	return r;
+}
