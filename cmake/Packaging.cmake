@@ -17,9 +17,12 @@ set(CPACK_SET_DESTDIR ON)
 set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # Library dependencies from dpkg-shlibdeps; systemd for sysusers, tmpfiles and the unit;
-# passwd for userdel on purge.
+# passwd for userdel on purge; dosfstools for mkfs.vfat after a wipe.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, passwd")
+# dosfstools: mkfs.vfat after a wipe.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, passwd, dosfstools")
+# clamd scans files on approved media when it runs (lib/xfer).
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS clamav-daemon)
 # udevd sends the events the engine follows; every Debian system with systemd has it, a
 # minimal container may not (portcullisd -n and the CLI work without it).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS udev)
