@@ -245,7 +245,7 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 			return rc;
 		/* isatty() on stderr from stdio: the one ioctl request. */
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					SCMP_A1(SCMP_CMP_EQ, TCGETS));
+					SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
 	case SANDBOX_WIPER:
 		/* mprotect is in the list for the thread stack; filter it like mmap. */
 		for (size_t i = 0; i < sizeof(wiper) / sizeof(wiper[0]); i++) {
@@ -271,18 +271,18 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 			return rc;
 		/* The device size and discard: the two block ioctl requests. */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64))) != 0 ||
+					   SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64, 0))) != 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, BLKDISCARD))) != 0 ||
+					   SCMP_A1(SCMP_CMP_EQ, BLKDISCARD, 0))) != 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, BLKSSZGET))) != 0)
+					   SCMP_A1(SCMP_CMP_EQ, BLKSSZGET, 0))) != 0)
 			return rc;
 		/* fcntl: F_GETFL/F_SETFL to force O_DIRECT on the inherited fd. */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, F_GETFL))) != 0)
+					   SCMP_A1(SCMP_CMP_EQ, F_GETFL, 0))) != 0)
 			return rc;
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-					SCMP_A1(SCMP_CMP_EQ, F_SETFL));
+					SCMP_A1(SCMP_CMP_EQ, F_SETFL, 0));
 	case SANDBOX_PARENT:
 		if ((rc = add_list(ctx, parent, sizeof(parent) / sizeof(parent[0]))) != 0)
 			return rc;
@@ -292,9 +292,9 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 			return rc;
 		/* Sockets: AF_UNIX (engine channel, control socket) and AF_NETLINK (udev). */
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) != 0 ||
+					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0 ||
 		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					   SCMP_A0(SCMP_CMP_EQ, AF_NETLINK))) != 0)
+					   SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0))) != 0)
 			return rc;
 		/* ioctl: terminal check, BLKROSET for read-only grants, BLKGETSIZE64, wipes. */
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
