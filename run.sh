@@ -27,6 +27,13 @@ build() {
 	cmake --install build --prefix build/stage >/dev/null
 }
 
+# Token firmware: a separate cross build (BUILD_FIRMWARE) whose tests carry the label
+# "firmware" (QEMU Cortex-M33 self-tests, RP2350 image check).
+build_fw() {
+	cmake -S . -B build-fw -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTS=ON -DBUILD_FIRMWARE=ON >/dev/null
+	cmake --build build-fw -j"$jobs" --target firmware_arm
+}
+
 # Sum the "N tests failed out of M" lines of every ctest run into one closing line.
 passed=0 failed=0
 run_ctest() {
@@ -60,6 +67,8 @@ test)
 	clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' | grep -v '^tests/data/')
 	build
 	run_ctest build
+	build_fw
+	run_ctest build-fw -L firmware
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBUILD_TESTS=OFF -DBUILD_FUZZ=ON \
 		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-10}" >/dev/null
 	cmake --build build-fuzz -j"$jobs"

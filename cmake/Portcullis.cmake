@@ -62,4 +62,8 @@ function(pcl_add_integration_test name)
     LABELS "integration;${T_LABELS}" TIMEOUT ${T_TIMEOUT}
     FIXTURES_REQUIRED stage
     ENVIRONMENT "PCL_PREFIX=${CMAKE_BINARY_DIR}/stage;PCL_BUILD_DIR=${CMAKE_BINARY_DIR};PCL_SOURCE_DIR=${CMAKE_SOURCE_DIR};PYTHON=/usr/bin/python3;PYTHONDONTWRITEBYTECODE=1")
+  get_filename_component(module ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  if(module IN_LIST PCL_LOOP_DEVICE_DIRS)
+    set_property(TEST ${name} APPEND PROPERTY RESOURCE_LOCK loop-devices)
+  endif()
 endfunction()

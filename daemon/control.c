@@ -18,11 +18,12 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_approval.h"
 #include "engine_jobs.h"
 #include "jsonx.h"
 #include "log.h"
 
-#define CONTROL_LINE_MAX 4096
+#define CONTROL_LINE_MAX 16384
 
 struct client {
 	int fd;
@@ -138,6 +139,7 @@ static bool handle_line(struct control *c, struct client *cl, const char *line)
 	struct json_object *req = json_tokener_parse(line);
 	const char *cmd =
 	    req && json_object_is_type(req, json_type_object) ? jsonx_get_str(req, "cmd") : NULL;
+	struct json_object *ans;
 	bool keep = false;
 	char why[256];
 
@@ -160,6 +162,9 @@ static bool handle_line(struct control *c, struct client *cl, const char *line)
 			answer_error(cl, why);
 		else
 			keep = cl->relay = true;
+	} else if ((ans = eappr_control(c->eng, cmd, req, cl->uid)) != NULL) {
+		send_json(cl, ans);
+		json_object_put(ans);
 	} else {
 		answer_error(cl, "unknown command");
 	}

@@ -23,6 +23,7 @@
 
 #include "audit.h"
 #include "control.h"
+#include "engine_approval.h"
 #include "engine_audit.h"
 #include "engine_jobs.h"
 #include "ipc.h"
@@ -49,6 +50,11 @@ struct engine {
 const struct conf *engine_conf(const struct engine *e)
 {
 	return e->conf;
+}
+
+const char *engine_host(const struct engine *e)
+{
+	return e->host;
 }
 
 const struct rules *engine_rules(const struct engine *e)
@@ -199,9 +205,11 @@ static int load_rules(struct engine *e)
 	struct pcl_diag diags[16];
 	size_t n = 0;
 	struct rules *r = NULL;
-	char msg[600];
+	char msg[600], path[CONF_PATH_MAX + 64];
 
-	if (rules_load_file(e->conf->rules, &r, diags, 16, &n) != 0) {
+	if (eappr_policy_select(e, path, sizeof(path)) != 0)
+		return -1; /* unsigned or tampered, and no signed policy to keep */
+	if (rules_load_file(path, &r, diags, 16, &n) != 0) {
 		for (size_t i = 0; i < n && i < 16; i++) {
 			pcl_diag_format(&diags[i], msg, sizeof(msg));
 			log_err("%s", msg);
@@ -210,7 +218,7 @@ static int load_rules(struct engine *e)
 	}
 	rules_free(&e->rules);
 	e->rules = r;
-	log_info("%zu rules loaded from %s", rules_count(r), e->conf->rules);
+	log_info("%zu rules loaded from %s", rules_count(r), path);
 	return 0;
 }
 
@@ -275,7 +283,7 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		return -1;
 	if ((rc = eaudit_open(&e->audit, c, e->host)) != 0)
 		return -1;
-	if (load_rules(e) != 0)
+	if (eappr_open(e) != 0 || load_rules(e) != 0)
 		return -1;
 	if ((e->mountinfo = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0) {
 		log_err("cannot follow the mount table: %s", strerror(errno));
@@ -357,6 +365,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 			if (read(tick, &expirations, sizeof(expirations)) > 0 &&
 			    audit_tick(e->audit) != 0)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
+			eappr_tick(e);
 		}
 		control_service(e->ctl, p + n, nctl);
 	}

@@ -77,7 +77,11 @@ void engine_block_device(struct engine *e, struct dev_entry *d, const char *reas
 /* Full rescan of sysfs (at start, and after a lost uevent). */
 void engine_rescan(struct engine *e, bool at_start);
 
+/* Carry out d's decision (authorise or take away the device, decide its interfaces). */
+void engine_usb_apply(struct engine *e, struct dev_entry *d);
+
 const struct conf *engine_conf(const struct engine *e);
+const char *engine_host(const struct engine *e);
 const struct rules *engine_rules(const struct engine *e);
 struct udev *engine_udev(const struct engine *e);
 

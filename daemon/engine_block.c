@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_approval.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -69,6 +70,8 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 		return;
 	const char *bus = disk_bus(dev);
 	unsigned long removable = 0;
+	if (bus != NULL && strcmp(bus, "usb") == 0)
+		eappr_block_added(e, dev); /* a read-only grant reaches its disks */
 	if (bus == NULL || strcmp(bus, "usb") == 0)
 		return;
 	sysfs_read_uint(syspath, "removable", &removable);

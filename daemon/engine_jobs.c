@@ -293,6 +293,7 @@ int engine_wipe_request(struct engine *e, int client, const char *device, char *
 		snprintf(why, len, "%s is not an approved medium", device);
 		return -EPERM;
 	}
+	engine_mounts_changed(e); /* the mount table as it is now, not at the last event */
 	if (medium_disk(e, d, disk, sizeof(disk)) != 0) {
 		snprintf(why, len, "%s has no storage medium to wipe", device);
 		return -ENODEV;

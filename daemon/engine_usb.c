@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_approval.h"
 #include "engine_jobs.h"
 #include "ipc.h"
 #include "log.h"
@@ -119,6 +120,8 @@ static void set_rule_text(struct dev_entry *d, const struct rules_decision *dec)
 		snprintf(d->rule, sizeof(d->rule), "no-match");
 }
 
+static void apply_decision(struct engine *e, struct dev_entry *d, const char *syspath);
+
 static void decide_device(struct engine *e, const char *syspath, const char *sysname, bool at_start)
 {
 	struct pcl_diag diag = {0};
@@ -171,7 +174,13 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		d->state = DEV_BLOCKED; /* no record, no access */
 		d->iface_allow = 0;
 	}
-apply:;
+apply:
+	apply_decision(e, d, syspath);
+}
+
+static void apply_decision(struct engine *e, struct dev_entry *d, const char *syspath)
+{
+	int rc;
 	struct ipc_msg req = {0};
 	if (d->state == DEV_ALLOWED) {
 		req.type = IPC_DEV_AUTHORIZE;
@@ -186,13 +195,25 @@ apply:;
 		req.u.authorize.value = 0;
 	}
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
-		log_warn("%s: %s refused by the parent: %s", sysname, ipc_type_name(req.type),
+		log_warn("%s: %s refused by the parent: %s", d->id.sysname, ipc_type_name(req.type),
 			 strerror(-rc));
 	if (d->state == DEV_ALLOWED) {
 		engine_seal(e);
 		decide_existing_interfaces(e, d, syspath);
 		engine_mounts_changed(e); /* a medium already mounted before the decision */
 	}
+}
+
+void engine_usb_apply(struct engine *e, struct dev_entry *d)
+{
+	struct udev_device *dev =
+	    udev_device_new_from_subsystem_sysname(engine_udev(e), "usb", d->id.sysname);
+
+	if (dev == NULL || udev_device_get_syspath(dev) == NULL)
+		log_warn("%s: gone before its decision could be applied", d->id.sysname);
+	else
+		apply_decision(e, d, udev_device_get_syspath(dev));
+	udev_device_unref(dev);
 }
 
 static void device_changed(struct engine *e, struct dev_entry *d, const char *syspath)
@@ -241,6 +262,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		if (d != NULL) {
 			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, NULL, false);
+			eappr_forget(e, d);
 			engine_forget(e, d);
 		}
 	} else if (strcmp(action, "add") == 0 || d == NULL) {

@@ -169,12 +169,20 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd
 
 static void stop_engine(struct engine_proc *e)
 {
-	if (e->pid > 0) {
-		kill(e->pid, SIGTERM);
-		waitpid(e->pid, NULL, 0);
-	}
+	/* Close our end first: an engine waiting for an answer sees the end and exits,
+	 * instead of both waiting for each other. SIGKILL if it still lingers. */
 	if (e->fd >= 0)
 		close(e->fd);
+	if (e->pid > 0) {
+		pid_t done = 0;
+		kill(e->pid, SIGTERM);
+		for (int i = 0; i < 40 && (done = waitpid(e->pid, NULL, WNOHANG)) == 0; i++)
+			usleep(50000);
+		if (done == 0) {
+			kill(e->pid, SIGKILL);
+			waitpid(e->pid, NULL, 0);
+		}
+	}
 	e->pid = -1;
 	e->fd = -1;
 }
@@ -302,6 +310,7 @@ int parent_run(const struct conf *c)
 			spawn_engine(c, pw, sigfd, &eng);
 	}
 	stop_engine(&eng);
+	parent_jobs_stop_all();
 	close(sigfd);
 	return status;
 }

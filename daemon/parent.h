@@ -38,5 +38,7 @@ int parent_jobs_init(const struct conf *c);
 int parent_job_start(const struct parent_table *t, const struct ipc_msg *req);
 int parent_job_stop(const struct ipc_msg *req);
 void parent_jobs_reaped(pid_t pid);
+/* At exit: stop every helper (SIGTERM, then SIGKILL after two seconds). */
+void parent_jobs_stop_all(void);
 
 #endif

@@ -8,6 +8,7 @@
  * starts with the job's token, so its records reach the engine and nobody else's do.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,4 +226,24 @@ int parent_job_stop(const struct ipc_msg *req)
 			return 0;
 		}
 	return -ENOENT;
+}
+
+void parent_jobs_stop_all(void)
+{
+	for (int round = 0; round < 20; round++) {
+		bool left = false;
+		for (size_t i = 0; i < MAX_JOBS; i++) {
+			if (jobs[i].pid <= 0)
+				continue;
+			if (waitpid(jobs[i].pid, NULL, WNOHANG) == jobs[i].pid) {
+				jobs[i].pid = 0;
+				continue;
+			}
+			kill(jobs[i].pid, round < 19 ? SIGTERM : SIGKILL);
+			left = true;
+		}
+		if (!left)
+			return;
+		usleep(100000);
+	}
 }

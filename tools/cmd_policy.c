@@ -107,7 +107,13 @@ int cmd_policy(int argc, char **argv)
 		return generate();
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return check(argv[2]);
+	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
+		return policy_sign(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return policy_show(argc, argv);
 	fprintf(stderr, "usage: portcullis policy generate\n"
-			"       portcullis policy check FILE\n");
+			"       portcullis policy check FILE\n"
+			"       portcullis policy sign FILE [--key PATH] [--pin PIN]\n"
+			"       portcullis policy show --verify\n");
 	return 2;
 }

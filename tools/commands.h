@@ -17,6 +17,14 @@ int cmd_devices(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_approver(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+/* `policy sign` and `policy show --verify` (tools/approval_policy.c). */
+int policy_sign(int argc, char **argv);
+int policy_show(int argc, char **argv);
 
 /* Print "portcullis: <formatted>" to stderr; returns 1 for `return pcl_fail(...)`. */
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,10 +10,15 @@
 
 /* One line per subcommand; each is defined in its own tools/cmd_*.c. */
 static const struct pcl_command commands[] = {
+    {"status", "which devices are plugged in, which are blocked and what to do", cmd_status},
+    {"notify", "show desktop notifications when a device is blocked", cmd_notify},
     {"devices", "present devices, their state and the deciding rule", cmd_devices},
     {"watch", "follow the daemon's decisions live", cmd_watch},
     {"policy", "generate or check device rules", cmd_policy},
     {"audit", "audit trail: enrol, verify, checkpoint, export", cmd_audit},
+    {"approve", "approve an exception for a device with the approver's FIDO2 key", cmd_approve},
+    {"approver", "enrol or list the approvers of exceptions", cmd_approver},
+    {"request", "export, show or import approval requests and responses", cmd_request},
     {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
     {NULL, NULL, NULL},
 };

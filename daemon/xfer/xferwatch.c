@@ -11,11 +11,16 @@
 #include <limits.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <json-c/json.h>
 
@@ -23,7 +28,40 @@
 #include "xfer.h"
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t output_lost; /* the reader of our records went away */
 static const char *mountpoint;
+
+static int make_read_only(void)
+{
+	/* Per-mount read-only: works for kernel and FUSE filesystems alike. */
+	int rc = -1;
+	for (int i = 0; i < 100 && rc < 0; i++) {
+		rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+		if (rc < 0 && errno != EBUSY)
+			break;
+		if (rc < 0) /* a write in progress: later opens are refused meanwhile */
+			usleep(20000);
+	}
+	return rc;
+}
+
+/* The medium going away (unmounted) ends the watch: check the mount point's
+ * device twice a second. */
+static dev_t watched_dev;
+static atomic_bool watch_done;
+
+static void *unmount_watch(void *arg)
+{
+	while (!atomic_load(&watch_done)) {
+		struct stat st;
+		if (stat(mountpoint, &st) != 0 || st.st_dev != watched_dev) {
+			kill(getpid(), SIGTERM); /* the handler stops the loop */
+			break;
+		}
+		usleep(500000);
+	}
+	return NULL;
+}
 
 static void on_signal(int sig)
 {
@@ -38,8 +76,17 @@ static void print_json(struct json_object *rec)
 	flockfile(stdout);
 	fputs(s, stdout);
 	fputc('\n', stdout);
-	fflush(stdout);
+	int rc = fflush(stdout);
 	funlockfile(stdout);
+	if ((rc != 0 || ferror(stdout)) && !output_lost) {
+		/* Transfers can no longer be logged: fail closed and stop. */
+		output_lost = 1;
+		make_read_only();
+		fprintf(stderr,
+			"portcullis-xferwatch: cannot write records: %s; %s made read-only\n",
+			strerror(errno), mountpoint);
+		stop = 1;
+	}
 }
 
 static void sink_record(void *arg, struct json_object *rec)
@@ -49,15 +96,7 @@ static void sink_record(void *arg, struct json_object *rec)
 
 static void sink_fail_closed(void *arg, const char *reason)
 {
-	/* Per-mount read-only: works for kernel and FUSE filesystems alike. */
-	int rc = -1;
-	for (int i = 0; i < 100 && rc < 0; i++) {
-		rc = mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
-		if (rc < 0 && errno != EBUSY)
-			break;
-		if (rc < 0) /* a write in progress: later opens are refused meanwhile */
-			usleep(20000);
-	}
+	int rc = make_read_only();
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "event.action",
 			       json_object_new_string("xfer-medium-read-only"));
@@ -184,6 +223,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Never outlive the process that started us (portcullisd's parent). */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 
 	struct xfer_watch w;
 	struct pcl_diag d = {0};
@@ -199,7 +240,7 @@ int main(int argc, char **argv)
 					.device = &dev,
 					.mountpoint = mountpoint,
 					.sink = &sink,
-					.mount_fd = w.mount_fd};
+					.mount_fd = -1};
 	struct xfer_tracker *t = NULL;
 	int rc = xfer_tracker_new(&t, &p);
 	xfer_config_wipe(&cfg);
@@ -209,13 +250,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	xfer_tracker_set_observability(t, w.fid_fd >= 0, w.fid_reason);
+	struct stat mst;
+	pthread_t unmount_thread;
+	bool unmount_started = false;
+	if (stat(mountpoint, &mst) == 0) {
+		watched_dev = mst.st_dev;
+		unmount_started = pthread_create(&unmount_thread, NULL, unmount_watch, NULL) == 0;
+	}
 	xfer_tracker_note(t, "xfer-watch-started",
 			  w.filesystem_mark ? "filesystem mark" : "mount mark");
 	rc = xfer_watch_run(&w, t, &stop);
+	atomic_store(&watch_done, true);
+	if (unmount_started)
+		pthread_join(unmount_thread, NULL);
 	xfer_tracker_drain(t);
 	xfer_tracker_note(t, rc < 0 ? "xfer-watch-failed" : "xfer-watch-stopped",
 			  rc < 0 ? strerror(-rc) : NULL);
 	xfer_tracker_free(&t);
 	xfer_watch_close(&w);
-	return rc < 0 ? 1 : 0;
+	return rc < 0 || output_lost ? 1 : 0;
 }

@@ -25,6 +25,7 @@ const struct conf_key conf_keys[] = {
     {"present-devices", "apply-policy | allow | block: devices present at start"},
     {"engine-user", "unprivileged user the engine runs as"},
     {"retention", "months the audit trail is kept, e.g. 6"},
+    {"profile", "council profile: a name (e.g. watton) or the absolute path of a .profile"},
     {NULL, NULL},
 };
 
@@ -121,6 +122,17 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 			err(x, line, "%s: '%s' is not a number of months between 1 and 120", k, v);
 		else
 			c->retention_months = (unsigned)m;
+	} else if (strcmp(k, "profile") == 0) {
+		size_t n = strlen(v);
+		if (v[0] == '/')
+			set_path(x, line, k, v, c->profile, sizeof(c->profile));
+		else if (n == 0 || n >= 64 ||
+			 strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+			err(x, line,
+			    "%s: '%s' is neither a profile name ([a-z0-9-]) nor an absolute path",
+			    k, v);
+		else
+			strcpy(c->profile, v);
 	} else
 		err(x, line, "unknown key '%s'", k);
 }

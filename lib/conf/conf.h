@@ -31,8 +31,9 @@ struct conf {
 	char state_dir[CONF_PATH_MAX];
 	char control_socket[CONF_PATH_MAX];
 	char engine_user[64];
-	int authorized_default; /* enum conf_authorized_default */
-	int present_devices;	/* enum conf_present */
+	char profile[CONF_PATH_MAX]; /* council profile: a name or an absolute path; "" = none */
+	int authorized_default;	     /* enum conf_authorized_default */
+	int present_devices;	     /* enum conf_present */
 	unsigned retention_months;
 };
 

@@ -204,6 +204,9 @@ int ipc_encode(const struct ipc_msg *m, uint8_t *buf, size_t len)
 			return -EINVAL;
 		put_name(&w, m->u.stop.token);
 		break;
+	case IPC_BLOCK_READONLY:
+		put_name(&w, m->u.readonly.name);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -260,6 +263,9 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 		if (m->u.detach.how != IPC_DETACH_SCSI_DELETE &&
 		    m->u.detach.how != IPC_DETACH_MMC_UNBIND)
 			r.err = -EBADMSG;
+		break;
+	case IPC_BLOCK_READONLY:
+		get_name(&r, m->u.readonly.name);
 		break;
 	case IPC_RESULT: {
 		int32_t e = (int32_t)get_u32(&r);
@@ -335,6 +341,7 @@ const char *ipc_type_name(uint8_t type)
 	    [IPC_DEV_REMOVE] = "dev-remove",
 	    [IPC_MEDIUM_DETACH] = "medium-detach",
 	    [IPC_RESULT] = "result",
+	    [IPC_BLOCK_READONLY] = "block-readonly",
 	};
 
 	if (type == 0 || type >= IPC_TYPE_END)

@@ -28,6 +28,7 @@ enum ipc_type {
 	IPC_RESULT,	     /* parent -> engine: outcome of one request */
 	IPC_JOB_START,	     /* engine -> parent: start a helper on an approved medium */
 	IPC_JOB_STOP,	     /* engine -> parent: stop that helper */
+	IPC_BLOCK_READONLY,  /* engine -> parent: set a block device read-only (BLKROSET) */
 	IPC_TYPE_END,
 };
 
@@ -88,6 +89,9 @@ struct ipc_msg {
 		struct {
 			char token[IPC_NAME_MAX];
 		} stop;
+		struct {
+			char name[IPC_NAME_MAX]; /* block device kernel name: "sdb", "loop5" */
+		} readonly;
 	} u;
 };
 

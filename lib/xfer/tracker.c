@@ -374,8 +374,14 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 		action = "file-deleted";
 	else if (ev->mask & FAN_RENAME)
 		action = "file-renamed";
-	if (action == NULL || t->mount_fd < 0)
+	if (action == NULL)
 		return 0;
+	/* An fd on the medium only for this event: a lasting one would keep the
+	 * mount busy and the user could not eject the medium. Not O_PATH, which
+	 * open_by_handle_at refuses; a directory open raises no event of ours
+	 * (the marks have no FAN_ONDIR for opens). */
+	int mfd = t->mount_fd >= 0 ? t->mount_fd
+				   : open(t->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct json_object *rec = xfer_rec_new(action, &t->dev, &t->cfg, &t->obs);
 	for (unsigned i = 0; i < ev->nfid; i++) {
 		const struct xfer_fid *f = &ev->fid[i];
@@ -390,7 +396,7 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 			fh->handle_bytes = f->handle_bytes;
 			fh->handle_type = f->handle_type;
 			memcpy(fh->f_handle, f->handle, f->handle_bytes);
-			int dfd = open_by_handle_at(t->mount_fd, fh, O_PATH | O_CLOEXEC);
+			int dfd = mfd >= 0 ? open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC) : -1;
 			free(fh);
 			if (dfd >= 0) {
 				bool outside;
@@ -405,6 +411,8 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 			snprintf(full, sizeof(full), "%s%s%s", dir, dir[0] ? "/" : "", f->name);
 		xfer_rec_set_path(rec, field, &t->cfg, full);
 	}
+	if (mfd >= 0 && mfd != t->mount_fd)
+		close(mfd);
 	xfer_rec_set_str(rec, "file.type", (ev->mask & FAN_ONDIR) ? "dir" : "file");
 	struct xfer_proc_info pi;
 	int prc = t->proc->lookup(t->proc_arg, ev->pid, &pi);

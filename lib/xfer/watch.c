@@ -79,7 +79,7 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 			     rc == 0 ? "not a mount point" : strerror(-rc));
 		return rc == 0 ? -EINVAL : rc;
 	}
-	w->mount_fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->mount_fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (w->mount_fd < 0) {
 		rc = -errno;
 		pcl_diag_set(diag, mountpoint, 0, "open: %s", strerror(errno));
@@ -112,6 +112,9 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 		goto fail;
 	}
 	open_fid_group(w, mountpoint, qflag);
+	/* Keep no fd on the medium: it would keep the mount busy (no eject). */
+	close(w->mount_fd);
+	w->mount_fd = -1;
 	return 0;
 fail:
 	xfer_watch_close(w);

@@ -156,7 +156,8 @@ struct xfer_tracker_params {
 	void *proc_arg;
 	const struct xfer_scan_ops *scan; /* NULL: clamd when config has a socket */
 	void *scan_arg;
-	int mount_fd; /* fd on the medium for open_by_handle_at, -1 if none */
+	int mount_fd; /* fd on the medium for open_by_handle_at; -1: the tracker opens the
+		       * mount point for each name event (a lasting fd keeps the mount busy) */
 };
 
 int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params *p);
@@ -182,7 +183,7 @@ struct xfer_watch {
 	int perm_fd;  /* FAN_CLASS_CONTENT: FAN_OPEN_PERM, answered at once */
 	int close_fd; /* FAN_CLASS_NOTIF, fd mode: close-write / close-nowrite, read in batches */
 	int fid_fd;   /* FAN_CLASS_NOTIF + DFID_NAME: create/delete/rename, or -1 */
-	int mount_fd; /* directory fd of the mount point */
+	int mount_fd; /* -1 after open: no fd may keep the medium's mount busy */
 	bool filesystem_mark; /* FAN_MARK_FILESYSTEM (else FAN_MARK_MOUNT) */
 	char fid_reason[128]; /* why fid events are unavailable */
 };

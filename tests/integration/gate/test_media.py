@@ -7,59 +7,16 @@ mounted, and copies made by another uid. The simulated stick's disk carries the 
 device's name and device number, as the kernel's sd driver would for a real stick."""
 import hashlib
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 
 import pytest
+
+from harness import RealMedium, as_user, attach_disk
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
 RULES = 'allow id 090c:1000 serial "AA00000000011111"\n'
 OTHER_UID = 4242
-
-
-def real(cmd, **kw):
-    """Run a command on the real system, outside umockdev's preload."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
-    return subprocess.run(cmd, env=env, **kw)
-
-
-class RealMedium:
-    def __init__(self, fs="ext4", size_mb=32):
-        self.tmp = tempfile.mkdtemp(prefix="pcl-medium-")
-        os.chmod(self.tmp, 0o755)
-        self.img = os.path.join(self.tmp, "img")
-        self.mnt = os.path.join(self.tmp, "mnt")
-        os.mkdir(self.mnt)
-        with open(self.img, "wb") as f:
-            f.truncate(size_mb << 20)
-        real(["mkfs.ext4", "-q", "-F", self.img], check=True)
-        self.loop = real(["losetup", "-f", "--show", self.img], check=True,
-                                   capture_output=True, text=True).stdout.strip()
-        self.name = os.path.basename(self.loop)
-        st = os.stat(self.loop)
-        self.dev = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
-        self.mounted = False
-
-    def mount(self):
-        real(["mount", self.loop, self.mnt], check=True)
-        os.chmod(self.mnt, 0o1777)
-        self.mounted = True
-
-    def umount(self):
-        for _ in range(50):
-            if real(["umount", self.mnt], stderr=subprocess.DEVNULL).returncode == 0:
-                break
-            time.sleep(0.1)
-        self.mounted = False
-
-    def close(self):
-        if self.mounted:
-            self.umount()
-        real(["losetup", "-d", self.loop])
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 @pytest.fixture
@@ -69,27 +26,13 @@ def medium():
     m.close()
 
 
-def attach_disk(pc, medium, parent=PERSONAL + "/1-2:1.0"):
-    """What the kernel's usb-storage and sd drivers do once the interface is authorised."""
-    pc.tb.add_from_string(
-        "P: %s/host6/target6:0:0/6:0:0:0/block/%s\n"
-        "E: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n"
-        "A: dev=%s\\n\nA: removable=1\\n\nA: size=65536\\n\n"
-        % (parent[len("/sys"):], medium.name, medium.name, medium.dev))
-
-
-def as_user(uid, *cmd):
-    real(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"] + list(cmd),
-         check=True, stdout=subprocess.DEVNULL)
-
-
 def approved_stick(pc, medium):
     pc.start(RULES)
     pc.add("stick-personal.umockdev", plug=True)
     pc.wait_attr(PERSONAL, "authorized", "1")
     pc.kernel_configure(PERSONAL)
     pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium)
+    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
 
 
 def test_files_written_and_read_on_an_approved_stick_are_in_the_trail(pc, medium):

@@ -4,7 +4,7 @@ import os
 import subprocess
 import tempfile
 
-from xferlib import WATCH
+from xferlib import NOBODY, WATCH, Medium, as_user
 
 
 def run(*args):
@@ -48,3 +48,41 @@ def test_directory_that_is_not_a_mount_point_is_refused():
         assert f"{d}: not a mount point" in r.stderr
     finally:
         os.rmdir(d)
+
+
+def test_lost_record_reader_fails_closed():
+    """When nobody reads the records any more, the medium turns read-only."""
+    with Medium("ext4", size_mb=32) as m:
+        p = subprocess.Popen([WATCH, m.mnt], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            first = p.stdout.readline()
+            assert b"xfer-watch-started" in first
+            p.stdout.close()  # the engine went away
+            as_user(NOBODY, "sh", "-c", f"echo a > {m.mnt}/a.txt")
+            assert p.wait(timeout=30) == 1
+            assert b"cannot write records" in p.stderr.read()
+            r = as_user(NOBODY, "sh", "-c", f"echo b > {m.mnt}/b.txt", check=False,
+                        capture_output=True, text=True)
+            assert r.returncode != 0 and "Read-only file system" in r.stderr
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def test_medium_can_be_unmounted_and_that_ends_the_watch():
+    """The watch does not keep the medium busy; its unmount stops the watch cleanly."""
+    m = Medium("ext4", size_mb=32)
+    try:
+        p = subprocess.Popen([WATCH, m.mnt], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert b"xfer-watch-started" in p.stdout.readline()
+        as_user(NOBODY, "mkdir", f"{m.mnt}/d")  # a name event, handled first
+        assert b"file-created" in p.stdout.readline()
+        subprocess.run(["umount", m.mnt], check=True)  # not busy
+        assert p.wait(timeout=30) == 0
+        assert b"xfer-watch-stopped" in p.stdout.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        m.close()

@@ -82,6 +82,27 @@ static void each_error_names_its_line_and_field(void **state)
 	assert_string_equal(c.rules, "/etc/portcullis/rules.conf");
 }
 
+static void profile_is_a_name_or_an_absolute_path(void **state)
+{
+	(void)state;
+	struct conf c;
+	struct pcl_diag d[4];
+	size_t n;
+	const char *ok1 = "profile = hednesford\n", *ok2 = "profile = /etc/portcullis/x.profile\n",
+		   *bad = "\nprofile = ../etc/shadow\n";
+
+	conf_defaults(&c);
+	assert_string_equal(c.profile, "");
+	assert_int_equal(conf_parse_buffer(&c, "a.conf", ok1, strlen(ok1), d, 4, &n), 0);
+	assert_string_equal(c.profile, "hednesford");
+	assert_int_equal(conf_parse_buffer(&c, "a.conf", ok2, strlen(ok2), d, 4, &n), 0);
+	assert_string_equal(c.profile, "/etc/portcullis/x.profile");
+	assert_int_equal(conf_parse_buffer(&c, "a.conf", bad, strlen(bad), d, 4, &n), -EINVAL);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].line, 2);
+	assert_non_null(strstr(d[0].msg, "profile"));
+}
+
 static void nul_bytes_and_long_lines_are_errors(void **state)
 {
 	struct conf c;
@@ -117,6 +138,7 @@ int main(void)
 	    cmocka_unit_test(defaults_fail_closed),
 	    cmocka_unit_test(every_key_is_parsed),
 	    cmocka_unit_test(each_error_names_its_line_and_field),
+	    cmocka_unit_test(profile_is_a_name_or_an_absolute_path),
 	    cmocka_unit_test(nul_bytes_and_long_lines_are_errors),
 	    cmocka_unit_test(missing_file_is_reported_by_name),
 	};

@@ -60,6 +60,25 @@ static void round_trip_of_every_type_keeps_every_field(void **state)
 	assert_int_equal(out.u.authorize.value, 1);
 }
 
+static void block_readonly_round_trips_and_rejects_bad_names(void **state)
+{
+	struct ipc_msg m = {.type = IPC_BLOCK_READONLY, .id = 5}, out;
+	uint8_t buf[IPC_MSG_MAX];
+
+	(void)state;
+	strcpy(m.u.readonly.name, "loop5");
+	int n = ipc_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
+	assert_int_equal(out.type, IPC_BLOCK_READONLY);
+	assert_string_equal(out.u.readonly.name, "loop5");
+	assert_string_equal(ipc_type_name(IPC_BLOCK_READONLY), "block-readonly");
+	for (int i = 0; i < n; i++)
+		assert_int_equal(ipc_decode(buf, (size_t)i, &out), -EBADMSG);
+	strcpy(m.u.readonly.name, "../sda");
+	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
+}
+
 static void job_messages_round_trip_and_bad_tokens_are_refused(void **state)
 {
 	struct ipc_msg m = {.type = IPC_JOB_START, .id = 5}, out;
@@ -182,6 +201,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_of_every_type_keeps_every_field),
+	    cmocka_unit_test(block_readonly_round_trips_and_rejects_bad_names),
 	    cmocka_unit_test(job_messages_round_trip_and_bad_tokens_are_refused),
 	    cmocka_unit_test(every_truncation_is_rejected),
 	    cmocka_unit_test(trailing_bytes_and_length_lies_are_rejected),

@@ -1,0 +1,488 @@
+/*
+ * engine_approval.c - Clerk approvals in the engine (see engine_approval.h): builds
+ * approval requests for blocked devices, verifies the approver's answer and grants the
+ * exception through the parent, ends grants at their expiry.
+ * Linked by the engine (unprivileged). Requests and responses come from control-socket
+ * clients or from files that travelled by e-mail: untrusted, parsed by lib/approval;
+ * the peer's uid comes from SO_PEERCRED. Nothing is granted without a record.
+ */
+#include "engine_approval.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libudev.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "engine_approval_int.h"
+#include "ipc.h"
+#include "jsonx.h"
+#include "log.h"
+#include "sysfs.h"
+
+#define ANSWER_AT_PC_SECONDS  600	      /* a request made at the PC is answered there */
+#define ANSWER_REMOTE_SECONDS (7 * 24 * 3600) /* an exported one travels by e-mail */
+#define CLOCK_SKEW_SECONDS    300
+#define WARN_BEFORE_SECONDS   300
+
+struct grant {
+	bool used, warned, readonly;
+	char name[64];
+	uint16_t busnum, devnum;
+	int64_t until;
+};
+
+static struct eappr_state st;
+static struct grant grants[EAPPR_MAX_GRANTS];
+
+struct eappr_state *eappr_state(void)
+{
+	return &st;
+}
+
+/* The requesting user's name from /etc/passwd, read directly: under the engine's seccomp
+ * filter NSS modules (dlopen, userdb sockets) are not available. "" when not found. */
+static void user_name(uid_t uid, char *out, size_t len)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f) != NULL) {
+		char *name = strtok(line, ":"), *pw = strtok(NULL, ":"), *id = strtok(NULL, ":");
+		char *end;
+		if (name && pw && id && strtoul(id, &end, 10) == uid && *end == '\0') {
+			snprintf(out, len, "%s", name);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static int read_machine_id(char out[33])
+{
+	char buf[64] = {0};
+	int fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 32 || strspn(buf, "0123456789abcdef") != 32)
+		return -1;
+	memcpy(out, buf, 32);
+	out[32] = '\0';
+	return 0;
+}
+
+int eappr_open(struct engine *e)
+{
+	const struct conf *c = engine_conf(e);
+	struct pcl_diag diag = {0};
+	char msg[600];
+
+	snprintf(st.dir, sizeof(st.dir), "%s", c->state_dir);
+	if (c->profile[0] == '\0') {
+		log_info("no council profile configured: exceptions cannot be approved");
+		return 0;
+	}
+	if (appr_profile_load(c->profile, PCL_PROFILE_DIR, &st.profile, &diag) != 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		log_err("council profile: %s", msg);
+		return -1;
+	}
+	if (read_machine_id(st.machine_id) != 0) {
+		log_err("/etc/machine-id is missing or malformed: approvals cannot name this PC");
+		return -1;
+	}
+	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
+	if (eappr_store_load(&st) != 0)
+		return -1;
+	st.ready = true;
+	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
+		 st.profile.name, st.n_approvers, st.profile.exceptions ? "possible" : "never");
+	return 0;
+}
+
+static struct json_object *refuse(struct engine *e, const struct dev_entry *d, const char *why,
+				  const char *response)
+{
+	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
+
+	jsonx_set_str(rec, "event.action", "exception-refused");
+	jsonx_set_str(rec, "event.outcome", "failure");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason", why);
+	if (response)
+		jsonx_set_str(rec, "approval.response", response);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	log_warn("exception refused: %s", why);
+	return eappr_error("%s", why);
+}
+
+/* Is the device of a class this council's exceptions may cover? Sets the interfaces an
+ * exception lets through: every interface (any-device) or its mass-storage ones. */
+static uint64_t exception_interfaces(const struct dev_entry *d)
+{
+	uint64_t allow = 0;
+
+	for (size_t i = 0; i < d->id.n_ifaces && i < 64; i++)
+		if (st.profile.classes == APPR_CLASSES_ANY || d->id.ifaces[i].cls == 0x08)
+			allow |= UINT64_C(1) << i;
+	return allow;
+}
+
+static void fill_device(struct appr_request *r, const struct usbdev *id)
+{
+	snprintf(r->port, sizeof(r->port), "%s", id->sysname);
+	snprintf(r->hash, sizeof(r->hash), "%s", id->hash);
+	r->vid = id->vid;
+	r->pid = id->pid;
+	snprintf(r->serial, sizeof(r->serial), "%s", id->serial);
+	snprintf(r->manufacturer, sizeof(r->manufacturer), "%s", id->manufacturer);
+	snprintf(r->product, sizeof(r->product), "%s", id->product);
+	r->n_ifaces = id->n_ifaces < APPR_MAX_IFACES ? id->n_ifaces : APPR_MAX_IFACES;
+	for (size_t i = 0; i < r->n_ifaces; i++)
+		r->ifaces[i] = (struct appr_iface){id->ifaces[i].cls, id->ifaces[i].subclass,
+						   id->ifaces[i].protocol};
+}
+
+/* Read the device's identity again from sysfs, now. */
+static int reread(const char *port, struct usbdev *id)
+{
+	char path[160];
+	struct pcl_diag diag = {0};
+
+	snprintf(path, sizeof(path), "%s/%s", SYSFS_USB_DEVICES, port);
+	return usbdev_from_sysfs(path, id, &diag);
+}
+
+static struct json_object *cmd_request(struct engine *e, struct json_object *req, uid_t uid)
+{
+	const char *name = jsonx_get_str(req, "device"), *scope = jsonx_get_str(req, "scope");
+	const char *reason = jsonx_get_str(req, "reason");
+	struct json_object *v;
+	struct appr_request r = {0};
+	struct usbdev id;
+	char text[APPR_TEXT_MAX];
+
+	struct dev_entry *d = name ? engine_find(e, name) : NULL;
+	if (d == NULL || d->medium)
+		return eappr_error("no USB device named '%s' is present", name ? name : "");
+	if (!st.profile.exceptions)
+		return refuse(
+		    e, d, "the council's policy allows no exceptions for removable devices", NULL);
+	if (d->state == DEV_ALLOWED)
+		return eappr_error("%s is already allowed", name);
+	if (exception_interfaces(d) == 0)
+		return refuse(
+		    e, d, "the council's policy makes exceptions for storage devices only", NULL);
+	if (reread(d->id.sysname, &id) != 0 || strcmp(id.hash, d->id.hash) != 0)
+		return eappr_error("%s changed or went away", name);
+	snprintf(r.council, sizeof(r.council), "%s", st.profile.council);
+	snprintf(r.machine_id, sizeof(r.machine_id), "%s", st.machine_id);
+	snprintf(r.host, sizeof(r.host), "%s", engine_host(e));
+	fill_device(&r, &id);
+	r.scope = scope && strcmp(scope, "read-write") == 0 ? APPR_READ_WRITE : APPR_READ_ONLY;
+	if (scope && r.scope == APPR_READ_ONLY && strcmp(scope, "read-only") != 0)
+		return eappr_error("scope: '%s' is neither read-only nor read-write", scope);
+	r.wipe = st.profile.wipe;
+	r.uid = (uint32_t)uid;
+	user_name(uid, r.user, sizeof(r.user));
+	r.issued = (int64_t)time(NULL);
+	bool remote = json_object_object_get_ex(req, "remote", &v) && json_object_get_boolean(v);
+	r.answer_by = r.issued + (remote ? ANSWER_REMOTE_SECONDS : ANSWER_AT_PC_SECONDS);
+	int64_t secs = json_object_object_get_ex(req, "for", &v) ? json_object_get_int64(v) : 0;
+	int64_t until = json_object_object_get_ex(req, "until", &v) ? json_object_get_int64(v) : 0;
+	if (secs < 0 || until < 0 || (secs && until))
+		return eappr_error("give one of --for and --until, in the future");
+	r.until = secs ? r.issued + secs : until;
+	if (r.until != 0 && r.until < r.issued + 30)
+		return eappr_error("an exception lasts at least 30 seconds");
+	if (st.profile.max_grant_hours && r.until &&
+	    r.until - r.issued > (int64_t)st.profile.max_grant_hours * 3600)
+		return eappr_error("the council's profile allows exceptions of at most %u hours",
+				   st.profile.max_grant_hours);
+	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
+		return eappr_error("no randomness for a nonce");
+	int n = appr_request_encode(&r, text, sizeof(text));
+	if (n < 0)
+		return eappr_error("the device's identity cannot be put in a request");
+	struct json_object *rec = engine_device_json(d);
+	jsonx_set_str(rec, "event.action", "exception-requested");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "approval.request", text);
+	jsonx_set_int(rec, "user.id", uid);
+	int rc = engine_record_json(e, rec, false);
+	json_object_put(rec);
+	if (rc != 0)
+		return eappr_error("the audit trail cannot be written: no request");
+	struct json_object *ans = json_object_new_object(), *creds = json_object_new_array();
+	jsonx_set_str(ans, "request", text);
+	jsonx_set_str(ans, "rp", st.rp);
+	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
+	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
+	for (size_t i = 0; i < st.n_approvers; i++) {
+		char b64[APPR_CRED_MAX * 2];
+		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
+		json_object_array_add(creds, json_object_new_string(b64));
+	}
+	json_object_object_add(ans, "credentials", creds);
+	return ans;
+}
+
+static bool same_device(const struct appr_request *r, const struct usbdev *id)
+{
+	struct appr_request now = {0};
+
+	fill_device(&now, id);
+	return strcmp(now.port, r->port) == 0 && strcmp(now.hash, r->hash) == 0 &&
+	       now.vid == r->vid && now.pid == r->pid && strcmp(now.serial, r->serial) == 0 &&
+	       strcmp(now.manufacturer, r->manufacturer) == 0 &&
+	       strcmp(now.product, r->product) == 0 && now.n_ifaces == r->n_ifaces &&
+	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
+}
+
+static void add_grant(const struct dev_entry *d, int64_t until, bool readonly)
+{
+	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
+		if (!grants[i].used) {
+			grants[i] =
+			    (struct grant){true, false, readonly, "", d->busnum, d->devnum, until};
+			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
+			return;
+		}
+}
+
+static struct json_object *cmd_approve(struct engine *e, struct json_object *req)
+{
+	static struct appr_response resp;
+	const char *text = jsonx_get_str(req, "response");
+	struct pcl_diag diag = {0};
+	char why[400], b64[APPR_CRED_MAX * 2];
+	uint8_t cdh[APPR_CDH_LEN];
+	uint32_t counter = 0;
+	struct usbdev id;
+	int64_t now = (int64_t)time(NULL);
+
+	if (text == NULL)
+		return eappr_error("no \"response\" given");
+	if (appr_response_parse(text, strlen(text), "response", &resp, &diag) != 0) {
+		pcl_diag_format(&diag, why, sizeof(why));
+		return refuse(e, NULL, why, NULL);
+	}
+	const struct appr_request *r = &resp.req;
+	struct dev_entry *d = engine_find(e, r->port);
+	if (!st.profile.exceptions)
+		return refuse(
+		    e, d, "the council's policy allows no exceptions for removable devices", text);
+	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
+	if (a == NULL)
+		return refuse(e, d, "the approving key is not enrolled as an approver", text);
+	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
+	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
+			 st.profile.uv, &counter, why, sizeof(why)) != 0)
+		return refuse(e, d, why, text);
+	/* The signature is good: from here on the approver signed exactly this request. */
+	if (strcmp(r->council, st.profile.council) != 0)
+		return refuse(e, d, "the approval is for another council", text);
+	if (strcmp(r->machine_id, st.machine_id) != 0 || strcmp(r->host, engine_host(e)) != 0)
+		return refuse(e, d, "the approval is for another PC", text);
+	if (eappr_nonce_used(&st, r->nonce))
+		return refuse(e, d, "the approval was already used (replayed nonce)", text);
+	if (now > r->answer_by || (r->until != 0 && now >= r->until) ||
+	    r->issued > now + CLOCK_SKEW_SECONDS)
+		return refuse(e, d, "the approval has expired", text);
+	if (counter <= a->counter) {
+		snprintf(why, sizeof(why),
+			 "signature counter of %s's key went from %" PRIu32 " to %" PRIu32
+			 ": the key may have been cloned",
+			 a->name, a->counter, counter);
+		return refuse(e, d, why, text);
+	}
+	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
+	    strcmp(d->id.hash, id.hash) != 0)
+		return refuse(e, d, "the approval is for another device", text);
+	/* Persist before granting: a crash after this cannot let the same answer in twice. */
+	uint32_t old = a->counter;
+	a->counter = counter;
+	if (eappr_nonce_add(&st, r->nonce) != 0 || eappr_store_save(&st) != 0) {
+		a->counter = old;
+		return eappr_error("approval state cannot be written: nothing granted");
+	}
+	d->state = DEV_ALLOWED;
+	d->iface_allow = exception_interfaces(d);
+	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
+	struct json_object *rec = engine_device_json(d);
+	jsonx_set_str(rec, "event.action", "exception-approved");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "approval.response", text);
+	jsonx_set_str(rec, "approval.approver", a->name);
+	jsonx_set_str(rec, "approval.role", a->role);
+	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
+	jsonx_set_int(rec, "approval.until", r->until);
+	jsonx_set_int(rec, "approval.counter", counter);
+	jsonx_set_str(rec, "approval.rp", st.rp);
+	appr_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
+	jsonx_set_str(rec, "approval.public_key", b64);
+	int rc = engine_record_json(e, rec, true);
+	json_object_put(rec);
+	if (rc != 0) {
+		d->state = DEV_BLOCKED;
+		d->iface_allow = 0;
+		return eappr_error("the audit trail cannot be written: nothing granted");
+	}
+	add_grant(d, r->until, r->scope == APPR_READ_ONLY);
+	engine_usb_apply(e, d);
+	struct json_object *ans = json_object_new_object();
+	jsonx_set_str(ans, "approved", d->id.sysname);
+	jsonx_set_str(ans, "approver", a->name);
+	jsonx_set_str(ans, "scope", appr_scope_name(r->scope));
+	jsonx_set_int(ans, "until", r->until);
+	return ans;
+}
+
+static struct json_object *cmd_info(void)
+{
+	struct json_object *ans = json_object_new_object(), *arr = json_object_new_array();
+
+	jsonx_set_str(ans, "council", st.profile.council);
+	jsonx_set_str(ans, "council-name", st.profile.name);
+	jsonx_set_str(ans, "rp", st.rp);
+	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
+	json_object_object_add(ans, "exceptions", json_object_new_boolean(st.profile.exceptions));
+	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
+	for (size_t i = 0; i < st.n_approvers; i++) {
+		struct json_object *o = json_object_new_object();
+		char b64[APPR_CRED_MAX * 2];
+		jsonx_set_str(o, "name", st.approvers[i].name);
+		jsonx_set_str(o, "role", st.approvers[i].role);
+		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
+		jsonx_set_str(o, "credential", b64);
+		jsonx_set_int(o, "counter", st.approvers[i].counter);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(ans, "approvers", arr);
+	return ans;
+}
+
+struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
+				  uid_t peer_uid)
+{
+	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
+		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
+		    strcmp(cmd, "policy-verify") == 0;
+
+	if (!mine)
+		return NULL;
+	if (!st.ready)
+		return eappr_error(
+		    "no council profile is configured: exceptions cannot be approved");
+	if (strcmp(cmd, "approval-info") == 0)
+		return cmd_info();
+	if (strcmp(cmd, "approval-request") == 0)
+		return cmd_request(e, req, peer_uid);
+	if (strcmp(cmd, "approve") == 0)
+		return cmd_approve(e, req);
+	if (strcmp(cmd, "policy-verify") == 0)
+		return eappr_policy_verify(e);
+	return eappr_enrol(e, &st, req, peer_uid);
+}
+
+static void end_grant(struct engine *e, struct grant *g, bool expired)
+{
+	struct dev_entry *d = engine_find(e, g->name);
+
+	if (d != NULL && d->busnum == g->busnum && d->devnum == g->devnum &&
+	    d->state == DEV_ALLOWED) {
+		char reason[96];
+		if (!expired) {
+			snprintf(reason, sizeof(reason),
+				 "the exception ends in %" PRId64 " seconds",
+				 g->until - (int64_t)time(NULL));
+			engine_record(e, "exception-expiring", "success", d, reason, false);
+			return;
+		}
+		d->state = DEV_BLOCKED;
+		d->iface_allow = 0;
+		snprintf(d->rule, sizeof(d->rule), "exception expired");
+		engine_record(e, "exception-expired", "success", d, "the exception has ended",
+			      true);
+		engine_usb_apply(e, d);
+	}
+	if (expired)
+		g->used = false;
+}
+
+void eappr_tick(struct engine *e)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++) {
+		struct grant *g = &grants[i];
+		if (!g->used || g->until == 0)
+			continue;
+		if (now >= g->until)
+			end_grant(e, g, true);
+		else if (!g->warned && now >= g->until - WARN_BEFORE_SECONDS) {
+			g->warned = true;
+			end_grant(e, g, false);
+		}
+	}
+}
+
+void eappr_block_added(struct engine *e, struct udev_device *disk)
+{
+	struct udev_device *usb =
+	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
+	const char *owner = usb ? udev_device_get_sysname(usb) : NULL;
+	const char *name = udev_device_get_sysname(disk);
+
+	for (size_t i = 0; owner && name && i < EAPPR_MAX_GRANTS; i++) {
+		struct grant *g = &grants[i];
+		if (!g->used || !g->readonly || strcmp(g->name, owner) != 0)
+			continue;
+		struct dev_entry *d = engine_find(e, owner);
+		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
+		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
+		int rc = engine_request(e, &req);
+		char reason[160];
+		if (rc == 0) {
+			snprintf(reason, sizeof(reason), "%s set read-only at the block layer",
+				 name);
+			engine_record(e, "medium-read-only", "success", d, reason, false);
+			return;
+		}
+		/* Fail closed: a read-only grant that cannot be enforced ends now. */
+		snprintf(reason, sizeof(reason),
+			 "%s could not be set read-only (%s): access withdrawn", name,
+			 strerror(-rc));
+		log_err("%s: %s", owner, reason);
+		if (d != NULL) {
+			d->state = DEV_BLOCKED;
+			d->iface_allow = 0;
+			engine_record(e, "medium-read-only", "failure", d, reason, true);
+			engine_usb_apply(e, d);
+		}
+		g->used = false;
+		return;
+	}
+}
+
+void eappr_forget(struct engine *e, const struct dev_entry *d)
+{
+	(void)e;
+	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
+		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0)
+			grants[i].used = false;
+}

@@ -1,0 +1,31 @@
+/*
+ * engine_approval.h - Clerk approvals in the engine: approver enrolment, approval
+ * requests for blocked devices, verification of the approver's FIDO2 assertion
+ * (libfido2's verification API, never a device), grants and their expiry.
+ */
+#ifndef PCL_DAEMON_ENGINE_APPROVAL_H
+#define PCL_DAEMON_ENGINE_APPROVAL_H
+
+#include <json-c/json.h>
+#include <sys/types.h>
+
+struct engine;
+struct dev_entry;
+
+/* Load the council profile, the approvers and the used nonces (state-dir). 0 or -1. */
+int eappr_open(struct engine *e);
+/* The rule file to load: the configured one if its signature verifies (or while no
+ * approver is enrolled), else the last good signed policy. 0, or -1 when there is none. */
+int eappr_policy_select(struct engine *e, char *path, size_t len);
+/* A control-socket command: the answer, or NULL when cmd is not an approval command. */
+struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
+				  uid_t peer_uid);
+/* Periodic: warn before and end grants at their expiry. */
+void eappr_tick(struct engine *e);
+/* A disk appeared under a USB device: set it read-only if its grant says so. */
+struct udev_device;
+void eappr_block_added(struct engine *e, struct udev_device *disk);
+/* The device went away: its grant ends. */
+void eappr_forget(struct engine *e, const struct dev_entry *d);
+
+#endif

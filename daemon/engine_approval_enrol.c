@@ -1,0 +1,163 @@
+/*
+ * engine_approval_enrol.c - enrolment of approvers: verifies the new credential's
+ * attestation (fido_cred_verify, or fido_cred_verify_self for self attestation) over a
+ * domain-separated hash of council, name, role and a nonce, and who may enrol: root at
+ * the PC for the first approver, an existing approver's assertion for every later one.
+ * Linked by the engine; the request comes from a control-socket client: untrusted.
+ */
+#include <fido.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "engine_approval_int.h"
+#include "jsonx.h"
+#include "log.h"
+
+static int verify_cred(const struct eappr_state *s, struct json_object *req, const uint8_t *cdh,
+		       struct eappr_approver *out, char *why, size_t whylen)
+{
+	static uint8_t authdata[1024], sig[256], x5c[4096];
+	struct json_object *v;
+	const char *fmt = jsonx_get_str(req, "fmt");
+	int alen = eappr_b64_field(req, "authdata", authdata, sizeof(authdata));
+	int slen = eappr_b64_field(req, "sig", sig, sizeof(sig));
+	int xlen = jsonx_get_str(req, "x5c") ? eappr_b64_field(req, "x5c", x5c, sizeof(x5c)) : 0;
+	int prot = json_object_object_get_ex(req, "prot", &v) ? json_object_get_int(v) : 0;
+	fido_cred_t *c = fido_cred_new();
+	int rc = FIDO_ERR_INVALID_ARGUMENT;
+
+	if (alen > 0 && slen > 0 && xlen >= 0 && fmt && c &&
+	    fido_cred_set_type(c, COSE_ES256) == FIDO_OK &&
+	    fido_cred_set_clientdata_hash(c, cdh, APPR_CDH_LEN) == FIDO_OK &&
+	    fido_cred_set_rp(c, s->rp, NULL) == FIDO_OK &&
+	    fido_cred_set_authdata_raw(c, authdata, (size_t)alen) == FIDO_OK &&
+	    fido_cred_set_sig(c, sig, (size_t)slen) == FIDO_OK &&
+	    (xlen == 0 || fido_cred_set_x509(c, x5c, (size_t)xlen) == FIDO_OK) &&
+	    fido_cred_set_fmt(c, fmt) == FIDO_OK &&
+	    (prot == 0 || fido_cred_set_prot(c, prot) == FIDO_OK))
+		rc = xlen > 0 ? fido_cred_verify(c) : fido_cred_verify_self(c);
+	if (rc == FIDO_OK && fido_cred_pubkey_len(c) == sizeof(out->pk) &&
+	    fido_cred_id_len(c) > 0 && fido_cred_id_len(c) <= sizeof(out->cred)) {
+		memcpy(out->pk, fido_cred_pubkey_ptr(c), sizeof(out->pk));
+		memcpy(out->cred, fido_cred_id_ptr(c), fido_cred_id_len(c));
+		out->cred_len = fido_cred_id_len(c);
+		out->counter = fido_cred_sigcount(c);
+	} else if (rc == FIDO_OK) {
+		rc = FIDO_ERR_UNSUPPORTED_ALGORITHM;
+	}
+	if (rc != FIDO_OK)
+		snprintf(why, whylen, "the new key's attestation does not verify for %s (%s)",
+			 s->rp, fido_strerr(rc));
+	fido_cred_free(&c);
+	return rc == FIDO_OK ? 0 : -1;
+}
+
+/* A later approver needs an existing approver's assertion over the new credential. */
+static int check_consent(struct eappr_state *s, struct json_object *by,
+			 const struct eappr_approver *n, struct eappr_approver **who, char *why,
+			 size_t whylen)
+{
+	static uint8_t cred[APPR_CRED_MAX], authdata[APPR_AUTHDATA_MAX], sig[APPR_SIG_MAX];
+	uint8_t h[APPR_CDH_LEN];
+	uint32_t counter;
+	int clen = by ? eappr_b64_field(by, "credential", cred, sizeof(cred)) : -1;
+	int alen = by ? eappr_b64_field(by, "authdata", authdata, sizeof(authdata)) : -1;
+	int slen = by ? eappr_b64_field(by, "sig", sig, sizeof(sig)) : -1;
+
+	if (clen < 0 || alen < 0 || slen < 0) {
+		snprintf(why, whylen,
+			 "enrolling another approver needs an existing approver's "
+			 "touch (--by KEY)");
+		return -1;
+	}
+	struct eappr_approver *a = eappr_find(s, cred, (size_t)clen);
+	if (a == NULL) {
+		snprintf(why, whylen, "the consenting key is not an enrolled approver");
+		return -1;
+	}
+	const void *f[] = {s->profile.council, n->name, n->role, n->cred};
+	size_t l[] = {strlen(s->profile.council), strlen(n->name), strlen(n->role), n->cred_len};
+	if (appr_hash_fields(APPR_DOMAIN_ENROL_CONSENT, f, l, 4, h) != 0 ||
+	    eappr_verify(s, a, h, authdata, (size_t)alen, sig, (size_t)slen, s->profile.uv,
+			 &counter, why, whylen) != 0)
+		return -1;
+	if (counter <= a->counter) {
+		snprintf(why, whylen, "signature counter of %s's key went backwards", a->name);
+		return -1;
+	}
+	a->counter = counter;
+	*who = a;
+	return 0;
+}
+
+struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct json_object *req,
+				unsigned peer_uid)
+{
+	const char *name = jsonx_get_str(req, "name"), *role = jsonx_get_str(req, "role");
+	uint8_t nonce[64], cdh[APPR_CDH_LEN];
+	struct eappr_approver n = {0}, *by = NULL;
+	struct json_object *byo = NULL;
+	char why[300];
+	int nlen = eappr_b64_field(req, "nonce", nonce, sizeof(nonce));
+
+	if (name == NULL || role == NULL || !*name || !*role || strlen(name) >= sizeof(n.name) ||
+	    strlen(role) >= sizeof(n.role) || nlen < 16)
+		return eappr_error("approver-enrol needs a name, a role and a nonce");
+	if (s->n_approvers == EAPPR_MAX_APPROVERS)
+		return eappr_error("%d approvers are enrolled already", EAPPR_MAX_APPROVERS);
+	strcpy(n.name, name);
+	strcpy(n.role, role);
+	const void *f[] = {s->profile.council, name, role, nonce};
+	size_t l[] = {strlen(s->profile.council), strlen(name), strlen(role), (size_t)nlen};
+	if (appr_hash_fields(APPR_DOMAIN_ENROL, f, l, 4, cdh) != 0 ||
+	    verify_cred(s, req, cdh, &n, why, sizeof(why)) != 0)
+		return eappr_error("%s", why);
+	if (eappr_find(s, n.cred, n.cred_len) != NULL)
+		return eappr_error("this credential is enrolled already");
+	json_object_object_get_ex(req, "by", &byo);
+	if (s->n_approvers == 0 && peer_uid != 0)
+		return eappr_error("the first approver is enrolled by root at the PC");
+	if (s->n_approvers > 0 && check_consent(s, byo, &n, &by, why, sizeof(why)) != 0) {
+		struct json_object *rec = json_object_new_object();
+		jsonx_set_str(rec, "event.action", "approver-refused");
+		jsonx_set_str(rec, "event.outcome", "failure");
+		jsonx_set_str(rec, "event.kind", "event");
+		jsonx_set_str(rec, "event.reason", why);
+		jsonx_set_str(rec, "approval.approver", name);
+		engine_record_json(e, rec, true);
+		json_object_put(rec);
+		return eappr_error("%s", why);
+	}
+	n.enrolled = (int64_t)time(NULL);
+	s->approvers[s->n_approvers++] = n;
+	if (eappr_store_save(s) != 0) {
+		s->n_approvers--;
+		return eappr_error("the approver list cannot be written");
+	}
+	struct json_object *rec = json_object_new_object();
+	char b64[APPR_CRED_MAX * 2];
+	jsonx_set_str(rec, "event.action", "approver-enrolled");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "approval.approver", name);
+	jsonx_set_str(rec, "approval.role", role);
+	jsonx_set_str(rec, "approval.rp", s->rp);
+	appr_b64_encode(n.cred, n.cred_len, b64, sizeof(b64));
+	jsonx_set_str(rec, "approval.credential", b64);
+	appr_b64_encode(n.pk, sizeof(n.pk), b64, sizeof(b64));
+	jsonx_set_str(rec, "approval.public_key", b64);
+	jsonx_set_str(rec, "approval.attestation.fmt", jsonx_get_str(req, "fmt"));
+	jsonx_set_str(rec, "approval.attestation.authdata", jsonx_get_str(req, "authdata"));
+	jsonx_set_str(rec, "approval.attestation.sig", jsonx_get_str(req, "sig"));
+	jsonx_set_str(rec, "approval.enrolled_by", by ? by->name : "root at the PC");
+	jsonx_set_int(rec, "user.id", peer_uid);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	log_info("approver %s (%s) enrolled", name, role);
+	struct json_object *ans = json_object_new_object();
+	jsonx_set_str(ans, "enrolled", name);
+	jsonx_set_str(ans, "credential", b64);
+	return ans;
+}

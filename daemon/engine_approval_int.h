@@ -1,0 +1,71 @@
+/*
+ * engine_approval_int.h - shared by the engine_approval*.c files: the approver store
+ * (state-dir/approvers.json), the used-nonce list (state-dir/approval-nonces) and the
+ * assertion check against an enrolled key.
+ */
+#ifndef PCL_DAEMON_ENGINE_APPROVAL_INT_H
+#define PCL_DAEMON_ENGINE_APPROVAL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "approval.h"
+#include "profile.h"
+
+#define EAPPR_MAX_APPROVERS 32
+#define EAPPR_MAX_NONCES    4096
+#define EAPPR_MAX_GRANTS    32
+
+struct eappr_approver {
+	char name[APPR_STR_MAX], role[64];
+	uint8_t cred[APPR_CRED_MAX];
+	size_t cred_len;
+	uint8_t pk[64]; /* ES256 public key, x || y */
+	uint32_t counter;
+	int64_t enrolled;
+};
+
+struct eappr_state {
+	bool ready; /* a profile is loaded */
+	struct appr_profile profile;
+	char rp[80];
+	char machine_id[33];
+	char dir[256];
+	struct eappr_approver approvers[EAPPR_MAX_APPROVERS];
+	size_t n_approvers;
+	uint8_t (*nonces)[APPR_NONCE_LEN];
+	size_t n_nonces;
+};
+
+/* engine_approval_store.c */
+int eappr_store_load(struct eappr_state *s);
+int eappr_store_save(const struct eappr_state *s);
+bool eappr_nonce_used(const struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
+int eappr_nonce_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
+struct eappr_approver *eappr_find(struct eappr_state *s, const uint8_t *cred, size_t len);
+
+/* Verify one assertion by approver a over cdh: signature, rp id, UP, UV when uv. Fills
+ * *counter. 0, or -1 with why set. Does not check or update the counter. */
+int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
+		 const uint8_t cdh[APPR_CDH_LEN], const uint8_t *authdata, size_t authdata_len,
+		 const uint8_t *sig, size_t sig_len, bool uv, uint32_t *counter, char *why,
+		 size_t whylen);
+
+/* engine_approval_enrol.c */
+struct engine;
+struct json_object;
+struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct json_object *req,
+				unsigned peer_uid);
+
+/* engine_approval.c: the one state of this process. */
+struct eappr_state *eappr_state(void);
+/* engine_approval_policy.c: answer to "policy-verify". */
+struct json_object *eappr_policy_verify(struct engine *e);
+
+/* Helpers shared by the files. */
+struct json_object *eappr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A base64 string field of req decoded into out; length or -1. */
+int eappr_b64_field(struct json_object *req, const char *field, uint8_t *out, size_t cap);
+
+#endif

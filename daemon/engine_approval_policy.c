@@ -1,0 +1,212 @@
+/*
+ * engine_approval_policy.c - standing approvals: once an approver is enrolled, the rule
+ * file must carry a signature (FILE.sig) by an enrolled approver's key over its exact
+ * bytes. A rule file that is unsigned, changed after signing, signed by someone else, or
+ * older than the policy in force is refused and recorded, and the last good policy (kept in
+ * state-dir/policy.rules and policy.rules.sig) stays in force.
+ * Linked by the engine. The rule file and its signature are root-owned but verified as
+ * if hostile; the signature file is parsed by lib/approval.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/crypto.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "engine_approval.h"
+#include "engine_approval_int.h"
+#include "jsonx.h"
+#include "log.h"
+
+#define RULES_MAX (1u << 20)
+
+static char *slurp(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char *buf = NULL;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max &&
+	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+		ssize_t n = read(fd, buf, (size_t)st.st_size);
+		if (n != st.st_size) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+static int spill(const char *path, const char *buf, size_t len)
+{
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok && rename(tmp, path) == 0 ? 0 : -1;
+}
+
+struct checked {
+	struct eappr_approver *who;
+	uint32_t counter;
+	bool same_as_last; /* the very signature already in force */
+	char *rules, *sig;
+	size_t rules_len, sig_len;
+	struct appr_policy_sig ps;
+};
+
+static void checked_free(struct checked *c)
+{
+	free(c->rules);
+	free(c->sig);
+	c->rules = c->sig = NULL;
+}
+
+static int check(struct eappr_state *s, const char *rules, struct checked *c, char *why,
+		 size_t whylen)
+{
+	char sigpath[600], lastpath[600], msg[400];
+	struct pcl_diag diag = {0};
+	uint8_t sha[32], cdh[APPR_CDH_LEN];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(sigpath, sizeof(sigpath), "%s.sig", rules);
+	snprintf(lastpath, sizeof(lastpath), "%s/policy.rules.sig", s->dir);
+	if ((c->rules = slurp(rules, RULES_MAX, &c->rules_len)) == NULL) {
+		snprintf(why, whylen, "%s cannot be read", rules);
+		return -1;
+	}
+	if ((c->sig = slurp(sigpath, APPR_TEXT_MAX, &c->sig_len)) == NULL) {
+		snprintf(why, whylen, "%.150s is not signed (no readable %.150s)", rules, sigpath);
+		return -1;
+	}
+	if (appr_policy_sig_parse(c->sig, c->sig_len, sigpath, &c->ps, &diag) != 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		snprintf(why, whylen, "%s", msg);
+		return -1;
+	}
+	if (appr_sha256(c->rules, c->rules_len, sha) != 0 ||
+	    CRYPTO_memcmp(sha, c->ps.sha256, 32) != 0) {
+		snprintf(why, whylen, "%s was changed after it was signed", rules);
+		return -1;
+	}
+	if ((c->who = eappr_find(s, c->ps.cred, c->ps.cred_len)) == NULL) {
+		snprintf(why, whylen, "%s is not signed by an enrolled approver", rules);
+		return -1;
+	}
+	if (appr_policy_cdh(s->profile.council, sha, c->ps.signed_at, cdh) != 0 ||
+	    eappr_verify(s, c->who, cdh, c->ps.authdata, c->ps.authdata_len, c->ps.sig,
+			 c->ps.sig_len, s->profile.uv, &c->counter, why, whylen) != 0)
+		return -1;
+	size_t last_len = 0;
+	char *last = slurp(lastpath, APPR_TEXT_MAX, &last_len);
+	struct appr_policy_sig lp;
+	c->same_as_last = last && last_len == c->sig_len && memcmp(last, c->sig, last_len) == 0;
+	int older = last && !c->same_as_last &&
+		    appr_policy_sig_parse(last, last_len, lastpath, &lp, NULL) == 0 &&
+		    c->ps.signed_at < lp.signed_at;
+	free(last);
+	if (older) {
+		snprintf(why, whylen, "%s is older than the signed policy in force", rules);
+		return -1;
+	}
+	if (!c->same_as_last && c->counter <= c->who->counter) {
+		snprintf(why, whylen, "the signature counter of %s's key went backwards",
+			 c->who->name);
+		return -1;
+	}
+	return 0;
+}
+
+static void record(struct engine *e, const char *action, const char *outcome, const char *file,
+		   const char *why, const struct eappr_approver *who)
+{
+	struct json_object *rec = json_object_new_object();
+
+	jsonx_set_str(rec, "event.action", action);
+	jsonx_set_str(rec, "event.outcome", outcome);
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "file.path", file);
+	if (why)
+		jsonx_set_str(rec, "event.reason", why);
+	if (who)
+		jsonx_set_str(rec, "approval.approver", who->name);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+}
+
+int eappr_policy_select(struct engine *e, char *out, size_t len)
+{
+	struct eappr_state *s = eappr_state();
+	const char *rules = engine_conf(e)->rules;
+	char why[400], keep[600];
+	struct checked c;
+
+	snprintf(out, len, "%s", rules);
+	if (!s->ready || s->n_approvers == 0)
+		return 0; /* nobody can sign yet */
+	if (check(s, rules, &c, why, sizeof(why)) == 0) {
+		if (!c.same_as_last) {
+			char p1[600], p2[600];
+			snprintf(p1, sizeof(p1), "%s/policy.rules", s->dir);
+			snprintf(p2, sizeof(p2), "%s/policy.rules.sig", s->dir);
+			c.who->counter = c.counter;
+			if (eappr_store_save(s) != 0 || spill(p1, c.rules, c.rules_len) != 0 ||
+			    spill(p2, c.sig, c.sig_len) != 0) {
+				log_err("the signed policy cannot be kept in %s", s->dir);
+				checked_free(&c);
+				return -1;
+			}
+			record(e, "policy-verified", "success", rules, NULL, c.who);
+		}
+		checked_free(&c);
+		return 0;
+	}
+	checked_free(&c);
+	log_err("policy refused: %s", why);
+	record(e, "policy-refused", "failure", rules, why, NULL);
+	snprintf(keep, sizeof(keep), "%s/policy.rules", s->dir);
+	if (check(s, keep, &c, why, sizeof(why)) != 0) {
+		checked_free(&c);
+		log_err("no signed policy to keep either (%s)", why);
+		return -1;
+	}
+	checked_free(&c);
+	log_warn("keeping the last good policy (%s)", keep);
+	snprintf(out, len, "%s", keep);
+	return 0;
+}
+
+struct json_object *eappr_policy_verify(struct engine *e)
+{
+	struct eappr_state *s = eappr_state();
+	const char *rules = engine_conf(e)->rules;
+	char why[400];
+	struct checked c;
+
+	if (s->n_approvers == 0)
+		return eappr_error("no approver is enrolled: %s cannot be signed yet", rules);
+	int rc = check(s, rules, &c, why, sizeof(why));
+	struct json_object *ans = rc == 0 ? json_object_new_object() : eappr_error("%s", why);
+	if (rc == 0) {
+		jsonx_set_str(ans, "rules", rules);
+		jsonx_set_str(ans, "signed-by", c.who->name);
+		jsonx_set_str(ans, "role", c.who->role);
+		jsonx_set_int(ans, "signed-at", c.ps.signed_at);
+		jsonx_set_str(ans, "text", c.rules);
+	}
+	checked_free(&c);
+	return ans;
+}

@@ -1,0 +1,45 @@
+/*
+ * approval_int.h - internals of lib/approval shared by its files: an output buffer
+ * and a line reader over untrusted text.
+ */
+#ifndef PCL_APPROVAL_INT_H
+#define PCL_APPROVAL_INT_H
+
+#include "approval.h"
+
+struct abuf {
+	char *buf;
+	size_t len, cap;
+};
+
+struct atext {
+	const char *buf;
+	size_t len, pos;
+	unsigned line;
+	const char *name;
+	struct pcl_diag *diag;
+};
+
+int ab_put(struct abuf *b, const char *s, size_t n);
+/* "key: value\n" ("key:\n" for an empty value). */
+int ab_line(struct abuf *b, const char *key, const char *value);
+/* The same with value percent-escaped; -EINVAL when value is APPR_STR_MAX or longer. */
+int ab_escaped(struct abuf *b, const char *key, const char *value);
+
+/* The next line must be "key: value" (or "key:"): value points into the text. */
+int at_next(struct atext *t, const char *key, const char **value, size_t *vlen);
+int at_escaped(struct atext *t, const char *key, char *out, size_t cap);
+int at_uint(struct atext *t, const char *key, uint64_t max, uint64_t *out);
+int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *outlen);
+
+/* A canonical decimal number (no sign, no leading zeros) up to max. */
+int appr_u64(const char *v, size_t vlen, uint64_t max, uint64_t *out);
+/* "<magic> <APPR_VERSION>\n" */
+int appr_parse_header(struct atext *t, const char *magic);
+/* A request at the reader's position (the caller checks what follows). */
+int appr_request_read(struct atext *t, struct appr_request *r);
+
+void appr_hex(const uint8_t *in, size_t len, char *out);
+int appr_unhex(const char *in, size_t inlen, uint8_t *out, size_t len);
+
+#endif

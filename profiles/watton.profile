@@ -1,0 +1,15 @@
+# Watton Town Council, IT and communications policy adopted November 2022.
+council = watton
+name = Watton Town Council
+# 1.1: the Clerk and the Deputy Clerk ("The Clerk"); both may be enrolled as approvers.
+approver-title = Clerk
+exceptions = yes
+# 5.3: no device of any kind (USB flash drive, tablet, smartphone, connected by USB,
+# infra-red, Wi-Fi or any other way) without authorisation from The Clerk.
+approval-for = any-device
+# The policy has no secure-deletion clause; the media are wiped as the other councils
+# require, which 5.1 (no deleting data except as authorised) does not forbid for copies.
+wipe = required
+user-verification = preferred
+retention-months = 6
+max-grant-hours = 8

@@ -1,0 +1,86 @@
+/*
+ * test_profile.c - council profiles: every shipped profile parses and says what its
+ * council's policy says; malformed profiles are refused naming the line and key.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "profile.h"
+
+static void load(const char *name, struct appr_profile *p)
+{
+	struct pcl_diag d = {0};
+	int rc = appr_profile_load(name, PCL_SOURCE_DIR "/profiles", p, &d);
+	if (rc != 0)
+		print_error("%s:%u: %s\n", d.file, d.line, d.msg);
+	assert_int_equal(rc, 0);
+}
+
+static void shipped_profiles_follow_their_policies(void **state)
+{
+	(void)state;
+	struct appr_profile p;
+
+	load("hednesford", &p); /* 1.1.8: no exception route at all */
+	assert_string_equal(p.council, "hednesford");
+	assert_false(p.exceptions);
+	load("watton", &p); /* 5.3: any device, the Clerk */
+	assert_true(p.exceptions);
+	assert_int_equal(p.classes, APPR_CLASSES_ANY);
+	assert_string_equal(p.approver_title, "Clerk");
+	load("wellington", &p); /* 4.2.3: the DSFM */
+	assert_string_equal(p.approver_title, "DSFM");
+	assert_int_equal(p.classes, APPR_CLASSES_STORAGE);
+	load("fakenham", &p); /* 3.9 Clerk, 4.2.8 wipe, 4.1.5 MFA, 7.8 six months */
+	assert_true(p.wipe);
+	assert_true(p.uv);
+	assert_int_equal(p.retention_months, 6);
+	load("model", &p);
+	assert_false(p.uv);
+}
+
+static void malformed_profiles_name_line_and_key(void **state)
+{
+	(void)state;
+	struct appr_profile p;
+	struct pcl_diag d;
+	static const struct {
+		const char *text;
+		unsigned line;
+		const char *words;
+	} cases[] = {
+	    {"council = x\ncouncil = y\n", 2, "twice"},
+	    {"# c\ncouncil = X\n", 2, "council"},
+	    {"exceptions = maybe\n", 1, "yes or no"},
+	    {"colour = red\n", 1, "unknown key"},
+	    {"retention-months = 0\n", 1, "retention-months"},
+	    {"max-grant-hours = -1\n", 1, "max-grant-hours"},
+	    {"just words\n", 1, "key = value"},
+	    {"council = x\n", 0, "missing key"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(
+		    appr_profile_parse(cases[i].text, strlen(cases[i].text), "p", &p, &d), -EINVAL);
+		assert_int_equal(d.line, cases[i].line);
+		assert_non_null(strstr(d.msg, cases[i].words));
+	}
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(appr_profile_load("no-such-council", "/nonexistent", &p, &d), -ENOENT);
+	assert_non_null(strstr(d.file, "no-such-council.profile"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(shipped_profiles_follow_their_policies),
+	    cmocka_unit_test(malformed_profiles_name_line_and_key),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,210 @@
+/*
+ * approval_cli.c - see approval_cli.h. Linked by the portcullis CLI; request files are
+ * untrusted (they may come by e-mail) and are parsed by lib/approval before anything
+ * is shown or signed.
+ */
+#include "approval_cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "approval_key.h"
+#include "client.h"
+#include "commands.h"
+
+struct json_object *acli_call(struct json_object *req)
+{
+	FILE *f = client_request(client_socket_path(), req);
+	struct json_object *res;
+
+	json_object_put(req);
+	if (f == NULL)
+		return NULL;
+	res = client_read(f);
+	fclose(f);
+	if (res == NULL) {
+		pcl_fail("no valid answer from portcullisd");
+		return NULL;
+	}
+	if (*client_field(res, "error")) {
+		pcl_fail("%s", client_field(res, "error"));
+		json_object_put(res);
+		return NULL;
+	}
+	return res;
+}
+
+static void show(const struct appr_request *r)
+{
+	char until[96] = "until it is unplugged", when[64];
+	time_t t = (time_t)r->until;
+
+	if (r->until) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		snprintf(until, sizeof(until), "until %s", when);
+	}
+	fprintf(stderr,
+		"Approval request for council %s\n"
+		"  PC:      %s (machine %s)\n"
+		"  device:  %04x:%04x %s %s, serial \"%s\", port %s\n"
+		"  access:  %s, %s%s\n"
+		"  for:     %s (uid %u)\n"
+		"  reason:  %s\n",
+		r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
+		r->serial, r->port, appr_scope_name(r->scope), until,
+		r->wipe ? ", wiped afterwards" : "", r->user, (unsigned)r->uid,
+		*r->reason ? r->reason : "(none given)");
+}
+
+int acli_sign(const char *req_text, const char *key, const char *pin, struct json_object *allow,
+	      char *out)
+{
+	static struct appr_response resp;
+	struct pcl_diag diag = {0};
+	char rp[96], msg[400];
+	uint8_t cdh[APPR_CDH_LEN];
+	struct akey_assertion as;
+
+	memset(&resp, 0, sizeof(resp));
+	if (appr_request_parse(req_text, strlen(req_text), "request", &resp.req, &diag) != 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		return pcl_fail("%s", msg);
+	}
+	show(&resp.req);
+	if (resp.req.answer_by < (int64_t)time(NULL))
+		return pcl_fail("the request is past its answer-by time: ask for a new one");
+	snprintf(rp, sizeof(rp), "portcullis:%s", resp.req.council);
+	fido_dev_t *dev = akey_open(key);
+	if (dev == NULL)
+		return 1;
+	int rc = appr_request_cdh(req_text, strlen(req_text), cdh) != 0 ||
+		 akey_assert(dev, rp, cdh, allow, pin, &as) != 0;
+	akey_close(&dev);
+	if (rc)
+		return 1;
+	memcpy(resp.cred, as.cred, as.cred_len);
+	resp.cred_len = as.cred_len;
+	memcpy(resp.authdata, as.authdata, as.authdata_len);
+	resp.authdata_len = as.authdata_len;
+	memcpy(resp.sig, as.sig, as.sig_len);
+	resp.sig_len = as.sig_len;
+	resp.req_len = strlen(req_text);
+	memcpy(resp.req_text, req_text, resp.req_len + 1);
+	if (appr_response_encode(&resp, out, APPR_TEXT_MAX) < 0)
+		return pcl_fail("the key's answer does not fit a response");
+	return 0;
+}
+
+static int64_t parse_duration(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	int64_t mult = strcmp(end, "s") == 0   ? 1
+		       : strcmp(end, "m") == 0 ? 60
+		       : strcmp(end, "h") == 0 ? 3600
+		       : strcmp(end, "d") == 0 ? 86400
+					       : 0;
+	if (errno || end == s || n <= 0 || mult == 0 || n > 366LL * 86400 / mult)
+		return -1;
+	return (int64_t)n * mult;
+}
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = {0};
+	char *end;
+	long long n = strtoll(s, &end, 10);
+
+	if (*end == '\0' && n > 0)
+		return n;
+	end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (end == NULL || *end)
+		return -1;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+int acli_scope_option(int argc, char **argv, int i, struct json_object *req)
+{
+	const char *a = argv[i];
+
+	if (strcmp(a, "--read-only") == 0 || strcmp(a, "--read-write") == 0) {
+		json_object_object_add(req, "scope", json_object_new_string(a + 2));
+		return 1;
+	}
+	if (strcmp(a, "--until-unplug") == 0) {
+		json_object_object_del(req, "for");
+		json_object_object_del(req, "until");
+		return 1;
+	}
+	if (strcmp(a, "--for") != 0 && strcmp(a, "--until") != 0 && strcmp(a, "--reason") != 0)
+		return 0;
+	if (i + 1 >= argc) {
+		fprintf(stderr, "portcullis: %s needs a value\n", a);
+		return -1;
+	}
+	const char *v = argv[i + 1];
+	if (strcmp(a, "--reason") == 0) {
+		json_object_object_add(req, "reason", json_object_new_string(v));
+		return 2;
+	}
+	int64_t x = a[2] == 'f' ? parse_duration(v) : parse_time(v);
+	if (x < 0) {
+		fprintf(stderr, "portcullis: %s: '%s' is not %s\n", a, v,
+			a[2] == 'f' ? "a duration such as 30m, 8h or 2d"
+				    : "unix seconds or YYYY-MM-DDTHH:MM");
+		return -1;
+	}
+	json_object_object_add(req, a + 2, json_object_new_int64(x));
+	return 2;
+}
+
+char *acli_read_file(const char *path, size_t *len)
+{
+	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = malloc(APPR_TEXT_MAX + 2);
+	size_t n = 0;
+	ssize_t got = 0;
+
+	if (fd < 0 || buf == NULL) {
+		pcl_fail("%s: %s", path, strerror(errno));
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while (n <= APPR_TEXT_MAX && (got = read(fd, buf + n, APPR_TEXT_MAX + 1 - n)) > 0)
+		n += (size_t)got;
+	close(fd);
+	if (got < 0 || n > APPR_TEXT_MAX) {
+		pcl_fail("%s: %s", path, got < 0 ? strerror(errno) : "larger than 8 KiB");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (strlen(buf) != n) {
+		pcl_fail("%s: contains a NUL byte", path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+int acli_write_file(const char *path, const char *text)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "we");
+
+	if (f == NULL)
+		return pcl_fail("%s: %s", path, strerror(errno));
+	fputs(text, f);
+	if ((f == stdout ? fflush(f) : fclose(f)) != 0)
+		return pcl_fail("%s: %s", path, strerror(errno));
+	return 0;
+}

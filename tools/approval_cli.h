@@ -1,0 +1,33 @@
+/*
+ * approval_cli.h - helpers shared by `portcullis approve`, `request` and `approver`:
+ * one control-socket call, the approver's signature over a request, option parsing.
+ */
+#ifndef PCL_TOOLS_APPROVAL_CLI_H
+#define PCL_TOOLS_APPROVAL_CLI_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "approval.h"
+
+/* Send req (consumed) to portcullisd; the answer, or NULL after printing its error. */
+struct json_object *acli_call(struct json_object *req);
+
+/* Show the request to the approver (stderr), get the key's assertion over it and write
+ * the response text into out (APPR_TEXT_MAX). allow may be NULL. 0 or 1 after a message. */
+int acli_sign(const char *req_text, const char *key, const char *pin, struct json_object *allow,
+	      char *out);
+
+/* Options that describe an exception: --read-only, --read-write, --until-unplug,
+ * --for DURATION (30m, 8h, 2d), --until TIME (unix seconds or YYYY-MM-DDTHH:MM local),
+ * --reason TEXT. Returns how many argv entries were used (1 or 2), 0 if argv[i] is not
+ * one of them, -1 after a usage message. */
+int acli_scope_option(int argc, char **argv, int i, struct json_object *req);
+
+/* Read a whole small file (at most APPR_TEXT_MAX bytes); NUL-terminated, or NULL. */
+char *acli_read_file(const char *path, size_t *len);
+/* Write text to path ("-" = stdout). 0 or 1 after a message. */
+int acli_write_file(const char *path, const char *text);
+
+#endif

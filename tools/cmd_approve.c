@@ -1,0 +1,103 @@
+/*
+ * cmd_approve.c - `portcullis approve`: the approver's touch on their FIDO2 key.
+ *   approve DEVICE [scope options] [--key PATH] [--pin PIN]   at the PC, through the daemon
+ *   approve --request FILE [--out FILE] [--key PATH] [--pin PIN]
+ *                                        on the approver's own PC, no daemon needed
+ * Runs as the approver; request files are untrusted and shown before the key is touched.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "approval_cli.h"
+#include "approval_key.h"
+#include "client.h"
+#include "commands.h"
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: portcullis approve DEVICE [--read-only|--read-write]\n"
+		"           [--until-unplug|--for DURATION|--until TIME] [--reason TEXT]\n"
+		"           [--key PATH] [--pin PIN]\n"
+		"       portcullis approve --request FILE [--out FILE] [--key PATH] [--pin PIN]\n");
+	return 2;
+}
+
+static int approve_file(const char *path, const char *out, const char *key, const char *pin)
+{
+	char *resp = malloc(APPR_TEXT_MAX);
+	size_t len;
+	char *text = acli_read_file(path, &len);
+	int rc = 1;
+
+	if (text && resp && acli_sign(text, key, pin, NULL, resp) == 0)
+		rc = acli_write_file(out ? out : "-", resp);
+	if (rc == 0 && out)
+		fprintf(stderr, "Response written to %s: send it back to the PC.\n", out);
+	free(text);
+	free(resp);
+	return rc;
+}
+
+int cmd_approve(int argc, char **argv)
+{
+	const char *device = NULL, *key = getenv("PORTCULLIS_KEY"), *pin = NULL;
+	const char *request = NULL, *out = NULL;
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string("approval-request"));
+	for (int i = 1; i < argc; i++) {
+		int used = acli_scope_option(argc, argv, i, req);
+		if (used < 0) {
+			json_object_put(req);
+			return 2;
+		}
+		if (used > 0) {
+			i += used - 1;
+		} else if (i + 1 < argc &&
+			   (strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--pin") == 0 ||
+			    strcmp(argv[i], "--request") == 0 || strcmp(argv[i], "--out") == 0)) {
+			const char **dst = argv[i][2] == 'k'   ? &key
+					   : argv[i][2] == 'p' ? &pin
+					   : argv[i][2] == 'r' ? &request
+							       : &out;
+			*dst = argv[++i];
+		} else if (argv[i][0] != '-' && device == NULL) {
+			device = argv[i];
+		} else {
+			json_object_put(req);
+			return usage();
+		}
+	}
+	pin = akey_pin(pin);
+	if ((device == NULL) == (request == NULL) || (out && !request)) {
+		json_object_put(req);
+		return usage();
+	}
+	if (request) {
+		json_object_put(req);
+		return approve_file(request, out, key, pin);
+	}
+	json_object_object_add(req, "device", json_object_new_string(device));
+	struct json_object *ans = acli_call(req), *allow = NULL;
+	if (ans == NULL)
+		return 1;
+	json_object_object_get_ex(ans, "credentials", &allow);
+	char *resp = malloc(APPR_TEXT_MAX);
+	int rc = resp ? acli_sign(client_field(ans, "request"), key, pin, allow, resp) : 1;
+	json_object_put(ans);
+	if (rc == 0) {
+		req = json_object_new_object();
+		json_object_object_add(req, "cmd", json_object_new_string("approve"));
+		json_object_object_add(req, "response", json_object_new_string(resp));
+		ans = acli_call(req);
+		rc = ans == NULL;
+		if (ans)
+			printf("%s approved by %s (%s)\n", client_field(ans, "approved"),
+			       client_field(ans, "approver"), client_field(ans, "scope"));
+		json_object_put(ans);
+	}
+	free(resp);
+	return rc;
+}

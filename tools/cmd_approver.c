@@ -1,0 +1,159 @@
+/*
+ * cmd_approver.c - `portcullis approver`: who may approve exceptions.
+ *   approver enrol --name NAME --role ROLE [--key PATH] [--pin PIN] [--by PATH] [--by-pin PIN]
+ *   approver list
+ * The first approver is enrolled by root at the PC; every later one needs an existing
+ * approver's touch (--by: that approver's key). Runs at the PC; the daemon verifies the
+ * new key's attestation and the consent.
+ */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "approval_cli.h"
+#include "approval_key.h"
+#include "client.h"
+#include "commands.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: portcullis approver enrol --name NAME --role ROLE [--key PATH]"
+			" [--pin PIN]\n"
+			"           [--by PATH] [--by-pin PIN]\n"
+			"       portcullis approver list\n");
+	return 2;
+}
+
+static struct json_object *info(void)
+{
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string("approval-info"));
+	return acli_call(req);
+}
+
+static void put_b64(struct json_object *o, const char *k, const uint8_t *p, size_t n)
+{
+	char s[APPR_AUTHDATA_MAX * 2];
+
+	if (appr_b64_encode(p, n, s, sizeof(s)) >= 0)
+		json_object_object_add(o, k, json_object_new_string(s));
+}
+
+/* The existing approver's consent: an assertion over the new credential. */
+static int consent(struct json_object *inf, struct json_object *req, const char *by,
+		   const char *by_pin, const char *name, const char *role)
+{
+	uint8_t cred[APPR_CRED_MAX], h[APPR_CDH_LEN];
+	const char *c = client_field(req, "credential"), *council = client_field(inf, "council");
+	int n = appr_b64_decode(c, strlen(c), cred, sizeof(cred));
+	struct json_object *allow = json_object_new_array(), *list;
+	struct akey_assertion as;
+
+	if (json_object_object_get_ex(inf, "approvers", &list))
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			json_object_array_add(
+			    allow, json_object_new_string(client_field(
+				       json_object_array_get_idx(list, i), "credential")));
+	const void *f[] = {council, name, role, cred};
+	size_t l[] = {strlen(council), strlen(name), strlen(role), (size_t)n};
+	fprintf(stderr, "Now an enrolled approver consents with their key (%s).\n", by);
+	fido_dev_t *dev = n > 0 ? akey_open(by) : NULL;
+	int rc = dev == NULL || appr_hash_fields(APPR_DOMAIN_ENROL_CONSENT, f, l, 4, h) != 0 ||
+		 akey_assert(dev, client_field(inf, "rp"), h, allow, by_pin, &as) != 0;
+	akey_close(&dev);
+	json_object_put(allow);
+	if (rc)
+		return 1;
+	struct json_object *o = json_object_new_object();
+	put_b64(o, "credential", as.cred, as.cred_len);
+	put_b64(o, "authdata", as.authdata, as.authdata_len);
+	put_b64(o, "sig", as.sig, as.sig_len);
+	json_object_object_add(req, "by", o);
+	return 0;
+}
+
+static int enrol(int argc, char **argv)
+{
+	const char *name = NULL, *role = NULL, *key = getenv("PORTCULLIS_KEY"), *pin = NULL;
+	const char *by = NULL, *by_pin = NULL;
+
+	for (int i = 2; i + 1 < argc; i += 2) {
+		const char *o = argv[i], *v = argv[i + 1];
+		const char **dst = strcmp(o, "--name") == 0	? &name
+				   : strcmp(o, "--role") == 0	? &role
+				   : strcmp(o, "--key") == 0	? &key
+				   : strcmp(o, "--device") == 0 ? &key
+				   : strcmp(o, "--pin") == 0	? &pin
+				   : strcmp(o, "--by") == 0	? &by
+				   : strcmp(o, "--by-pin") == 0 ? &by_pin
+								: NULL;
+		if (dst == NULL)
+			return usage();
+		*dst = v;
+	}
+	if (argc % 2 != 0 || name == NULL || role == NULL)
+		return usage();
+	pin = akey_pin(pin);
+	struct json_object *inf = info(), *v;
+	if (inf == NULL)
+		return 1;
+	bool uv = json_object_object_get_ex(inf, "uv", &v) && json_object_get_boolean(v);
+	uint8_t nonce[32], cdh[APPR_CDH_LEN];
+	const char *council = client_field(inf, "council");
+	const void *f[] = {council, name, role, nonce};
+	size_t l[] = {strlen(council), strlen(name), strlen(role), sizeof(nonce)};
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("approver-enrol"));
+	json_object_object_add(req, "name", json_object_new_string(name));
+	json_object_object_add(req, "role", json_object_new_string(role));
+	int rc = RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+		 appr_hash_fields(APPR_DOMAIN_ENROL, f, l, 4, cdh) != 0;
+	put_b64(req, "nonce", nonce, sizeof(nonce));
+	fido_dev_t *dev = rc ? NULL : akey_open(key);
+	rc = dev == NULL || akey_make_cred(dev, client_field(inf, "rp"), cdh, name, uv, pin, req);
+	akey_close(&dev);
+	if (rc == 0 && by)
+		rc = consent(inf, req, by, akey_pin(by_pin), name, role);
+	json_object_put(inf);
+	if (rc) {
+		json_object_put(req);
+		return 1;
+	}
+	struct json_object *ans = acli_call(req);
+	if (ans == NULL)
+		return 1;
+	printf("%s enrolled as %s\n", name, role);
+	json_object_put(ans);
+	return 0;
+}
+
+static int list(void)
+{
+	struct json_object *inf = info(), *arr;
+
+	if (inf == NULL)
+		return 1;
+	printf("council %s (%s), approver title: %s, exceptions: %s, PIN required: %s\n",
+	       client_field(inf, "council"), client_field(inf, "council-name"),
+	       client_field(inf, "approver-title"),
+	       json_object_get_boolean(json_object_object_get(inf, "exceptions")) ? "yes" : "no",
+	       json_object_get_boolean(json_object_object_get(inf, "uv")) ? "yes" : "no");
+	if (json_object_object_get_ex(inf, "approvers", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *a = json_object_array_get_idx(arr, i);
+			printf("  %-24s %s\n", client_field(a, "name"), client_field(a, "role"));
+		}
+	json_object_put(inf);
+	return 0;
+}
+
+int cmd_approver(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "enrol") == 0)
+		return enrol(argc, argv);
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return list();
+	return usage();
+}

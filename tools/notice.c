@@ -1,0 +1,272 @@
+/*
+ * notice.c - plain-English notices about devices (see notice.h).
+ * Linked by the portcullis CLI (status, notify). Input records come from portcullisd over
+ * its control socket; their device strings are the device's own words, so untrusted:
+ * they are cut to printable ASCII before they reach a terminal or a notification.
+ */
+#include "notice.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+void notice_clean(const char *s, char *buf, size_t len)
+{
+	size_t k = 0;
+
+	if (len == 0)
+		return;
+	while (s != NULL && *s == ' ')
+		s++;
+	for (size_t i = 0; s != NULL && s[i] != '\0' && k + 1 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		buf[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	while (k > 0 && buf[k - 1] == ' ')
+		k--;
+	buf[k] = '\0';
+}
+
+/* Interface classes of the device ("08:06:50" strings): any storage? only hubs? */
+static void classes(struct json_object *rec, bool *storage, bool *hub_only, bool *any)
+{
+	struct json_object *ifs;
+
+	*storage = false;
+	*hub_only = true;
+	*any = false;
+	if (!json_object_object_get_ex(rec, "usb.interfaces", &ifs) ||
+	    !json_object_is_type(ifs, json_type_array)) {
+		*hub_only = false;
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(ifs); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(ifs, i));
+		if (s == NULL)
+			continue;
+		*any = true;
+		if (strncmp(s, "08:", 3) == 0 || strncmp(s, "06:", 3) == 0)
+			*storage = true;
+		if (strncmp(s, "09:", 3) != 0)
+			*hub_only = false;
+	}
+	if (!*any)
+		*hub_only = false;
+}
+
+static void name_device(struct json_object *rec, bool medium, struct notice *n)
+{
+	const char *prod = client_field(rec, "volume.product_name");
+	const char *vend = client_field(rec, "volume.vendor_name");
+	char p[64], v[64], port[32];
+
+	notice_clean(prod, p, sizeof(p));
+	notice_clean(vend, v, sizeof(v));
+	notice_clean(client_field(rec, "volume.device_name"), port, sizeof(port));
+	if (*p && *v && strncmp(p, v, strlen(v)) != 0 && strlen(p) + strlen(v) < 60)
+		snprintf(n->device, sizeof(n->device), "%s %s", v, p);
+	else if (*p)
+		snprintf(n->device, sizeof(n->device), "%s", p);
+	else if (*v)
+		snprintf(n->device, sizeof(n->device), "%s device", v);
+	else
+		snprintf(n->device, sizeof(n->device), "%s",
+			 medium ? "a memory card or disc" : "a USB device");
+	if (medium)
+		snprintf(n->port, sizeof(n->port), "card reader or disc drive %s", port);
+	else
+		snprintf(n->port, sizeof(n->port), "USB socket %s", port);
+}
+
+/* Why a device is kept off, from the deciding rule and the event's reason. */
+static const char *why_blocked(const char *rule, const char *reason)
+{
+	if (strstr(reason, "behind the daemon's back"))
+		return "someone tried to switch it on without approval, so it was switched off "
+		       "again.";
+	if (strncmp(rule, "removable-media", 15) == 0)
+		return "memory cards and CDs or DVDs cannot be used on this computer without "
+		       "approval.";
+	if (strcmp(rule, "unreadable-identity") == 0)
+		return "it could not be identified safely, so it was kept switched off.";
+	if (strncmp(rule, "present-devices", 15) == 0)
+		return "it was already plugged in when protection started, and stays off until "
+		       "it is checked.";
+	if (strcmp(rule, "no-match") == 0 || *rule == '\0')
+		return "it is not on the council's list of approved devices.";
+	return "the council's rules do not allow this device on this computer.";
+}
+
+static void ask(const struct notice *n, const char *what, char *buf, size_t len)
+{
+	if (*n->code)
+		snprintf(buf, len, "%s, and quote this request code: %s", what, n->code);
+	else
+		snprintf(buf, len, "%s.", what);
+}
+
+enum notice_kind notice_from_record(struct json_object *rec, bool event,
+				    const struct notice_ctx *ctx, struct notice *n)
+{
+	const char *approver =
+	    ctx && ctx->approver && *ctx->approver ? ctx->approver : NOTICE_DEFAULT_APPROVER;
+	const char *action = client_field(rec, "event.action");
+	const char *state = client_field(rec, "portcullis.state");
+	const char *bus = client_field(rec, "volume.bus_type");
+	bool medium = *bus && strcmp(bus, "usb") != 0;
+	bool hub_only, any;
+	char what[160];
+
+	memset(n, 0, sizeof(*n));
+	if (event) {
+		n->kind = strcmp(action, "device-blocked") == 0	     ? NOTICE_BLOCKED
+			  : strcmp(action, "device-rejected") == 0   ? NOTICE_REJECTED
+			  : strcmp(action, "interface-blocked") == 0 ? NOTICE_PART_BLOCKED
+			  : strcmp(action, "malware-blocked") == 0   ? NOTICE_MALWARE
+			  : strcmp(action, "xfer-fail-closed") == 0  ? NOTICE_STOPPED
+								     : NOTICE_NONE;
+	} else {
+		n->kind = strcmp(state, "allowed") == 0	   ? NOTICE_ALLOWED
+			  : strcmp(state, "blocked") == 0  ? NOTICE_BLOCKED
+			  : strcmp(state, "rejected") == 0 ? NOTICE_REJECTED
+							   : NOTICE_NONE;
+	}
+	classes(rec, &n->storage, &hub_only, &any);
+	if (hub_only && n->kind == NOTICE_ALLOWED)
+		n->kind = NOTICE_NONE; /* hubs only carry other devices */
+	if (n->kind == NOTICE_NONE)
+		return n->kind;
+	if (medium)
+		n->storage = true;
+	name_device(rec, medium, n);
+	if (*client_field(rec, "usb.port")) { /* file events name the block device */
+		char port[32];
+		notice_clean(client_field(rec, "usb.port"), port, sizeof(port));
+		snprintf(n->port, sizeof(n->port), "USB socket %s", port);
+	}
+	if (pcl_request_code(client_field(rec, "usb.hash"), n->code) != 0)
+		n->code[0] = '\0';
+	switch (n->kind) {
+	case NOTICE_ALLOWED:
+		snprintf(n->summary, sizeof(n->summary), "%s can be used", n->device);
+		snprintf(n->why, sizeof(n->why), "it is approved by the council.%s",
+			 n->storage ? " Files copied to or from it are recorded." : "");
+		break;
+	case NOTICE_BLOCKED:
+		snprintf(n->summary, sizeof(n->summary), "%s was blocked", n->device);
+		snprintf(
+		    n->why, sizeof(n->why), "%s",
+		    why_blocked(client_field(rec, "rule.id"), client_field(rec, "event.reason")));
+		if (ctx && ctx->no_exceptions && n->storage)
+			snprintf(n->todo, sizeof(n->todo),
+				 "please unplug it: the council does not allow personal storage "
+				 "devices on its computers. To share a file, ask %s.",
+				 approver);
+		else {
+			snprintf(what, sizeof(what), "ask %s to approve it", approver);
+			ask(n, what, n->todo, sizeof(n->todo));
+		}
+		break;
+	case NOTICE_REJECTED:
+		snprintf(n->summary, sizeof(n->summary), "%s was disconnected", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "the council's rules never allow this kind of device on this computer.");
+		snprintf(what, sizeof(what),
+			 "please unplug it. If you need it for council work, speak to %s",
+			 approver);
+		ask(n, what, n->todo, sizeof(n->todo));
+		break;
+	case NOTICE_PART_BLOCKED:
+		snprintf(n->summary, sizeof(n->summary), "Part of %s was switched off", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "it also offers a function the council has not approved, so that part "
+			 "is kept off. The rest of it works as approved.");
+		snprintf(what, sizeof(what), "nothing, if it works as you need. Otherwise ask %s",
+			 approver);
+		ask(n, what, n->todo, sizeof(n->todo));
+		break;
+	case NOTICE_MALWARE:
+		notice_clean(client_field(rec, "file.path"), n->file, sizeof(n->file));
+		snprintf(n->summary, sizeof(n->summary), "A file on %s was refused", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "the virus check found harmful software in \"%s\", so it cannot be "
+			 "opened.",
+			 *n->file ? n->file : "a file");
+		snprintf(n->todo, sizeof(n->todo),
+			 "do not try to open it elsewhere. Tell %s, who will ask the IT provider "
+			 "to look at it.",
+			 approver);
+		break;
+	case NOTICE_STOPPED:
+		snprintf(n->summary, sizeof(n->summary), "%s was made read-only", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "more files were copied at once than could be recorded, so the device "
+			 "was stopped to keep the record complete.");
+		snprintf(n->todo, sizeof(n->todo), "save your work elsewhere and tell %s.",
+			 approver);
+		break;
+	case NOTICE_NONE:
+		break;
+	}
+	return n->kind;
+}
+
+static size_t put(char *buf, size_t len, size_t k, const char *s, bool markup)
+{
+	for (; *s != '\0'; s++) {
+		const char *rep = NULL;
+		char one[2] = {*s, '\0'};
+		if (markup && *s == '&')
+			rep = "&amp;";
+		else if (markup && *s == '<')
+			rep = "&lt;";
+		else if (markup && *s == '>')
+			rep = "&gt;";
+		else
+			rep = one;
+		size_t m = strlen(rep);
+		if (k + m >= len)
+			break;
+		memcpy(buf + k, rep, m);
+		k += m;
+	}
+	if (len > 0)
+		buf[k < len ? k : len - 1] = '\0';
+	return k;
+}
+
+size_t notice_body(const struct notice *n, bool markup, char *buf, size_t len)
+{
+	size_t k = 0;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	k = put(buf, len, k, "Why: ", markup);
+	k = put(buf, len, k, n->why, markup);
+	if (*n->todo) {
+		k = put(buf, len, k, "\nWhat to do: ", markup);
+		k = put(buf, len, k, n->todo, markup);
+	}
+	return k;
+}
+
+void notice_records_sentence(const struct notice_ctx *ctx, char *buf, size_t len)
+{
+	char kept[96];
+
+	if (ctx && ctx->retention_months > 0)
+		snprintf(kept, sizeof(kept), "kept for %u month%s, then deleted",
+			 ctx->retention_months, ctx->retention_months == 1 ? "" : "s");
+	else
+		snprintf(kept, sizeof(kept),
+			 "kept for the period the council has set, then "
+			 "deleted");
+	snprintf(buf, len,
+		 "When you copy files to or from an approved memory stick or other storage "
+		 "device, this computer records who copied which file and when. The record is "
+		 "%s. The council's privacy notice explains more, and how to ask for a copy of "
+		 "what is recorded about you.",
+		 kept);
+}
