@@ -11,7 +11,8 @@ key=/etc/portcullis/audit-enrolment.key
 unit=/usr/lib/systemd/system/portcullisd.service
 wants=/etc/systemd/system/sysinit.target.wants/portcullisd.service
 leftovers=(/etc/portcullis /var/lib/portcullis /var/log/portcullis /run/portcullis
-	/usr/sbin/portcullisd /usr/bin/portcullis /usr/libexec/portcullis "$unit" "$wants"
+	/usr/sbin/portcullisd /usr/bin/portcullis /usr/libexec/portcullis /usr/share/portcullis
+	/etc/xdg/autostart/portcullis-notify.desktop "$unit" "$wants"
 	/usr/lib/sysusers.d/portcullis.conf /usr/lib/tmpfiles.d/portcullis.conf
 	/usr/lib/udev/rules.d/60-portcullis.rules /usr/share/man/man1/portcullis.1
 	/usr/share/man/man5/portcullis-rules.5 /usr/share/man/man5/portcullisd.conf.5
@@ -81,6 +82,7 @@ ok "built $(basename "$deb")"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's#^\./#/#' >"$work/contents"
 for f in /usr/sbin/portcullisd /usr/bin/portcullis "$unit" /usr/lib/sysusers.d/portcullis.conf \
 	/usr/libexec/portcullis/portcullis-wiper /usr/libexec/portcullis/portcullis-xferwatch \
+	/usr/share/portcullis/profiles/watton.profile /etc/xdg/autostart/portcullis-notify.desktop \
 	/usr/lib/tmpfiles.d/portcullis.conf /usr/lib/udev/rules.d/60-portcullis.rules \
 	/etc/portcullis/portcullisd.conf /etc/portcullis/rules.conf \
 	/usr/share/man/man1/portcullis.1 /usr/share/man/man5/portcullis-rules.5 \
@@ -98,7 +100,8 @@ fi
 cat "$work/install.log"
 check "dpkg says installed" \
 	sh -c "dpkg-query -W -f='\${Status}' portcullis | grep -qx 'install ok installed'"
-for f in /etc/portcullis/portcullisd.conf /etc/portcullis/rules.conf; do
+for f in /etc/portcullis/portcullisd.conf /etc/portcullis/rules.conf \
+	/etc/xdg/autostart/portcullis-notify.desktop; do
 	check "$f is a conffile" sh -c "dpkg-query -W -f='\${Conffiles}' portcullis | grep -q ' $f '"
 done
 for f in /usr/sbin/portcullisd /usr/bin/portcullis; do
