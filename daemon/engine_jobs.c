@@ -194,8 +194,9 @@ static void flatten(struct json_object *out, const char *prefix, struct json_obj
 static bool security_action(const char *a)
 {
 	static const char *const list[] = {
-	    "xfer-overflow", "xfer-fail-closed", "malware-blocked", "xfer-watch-failed",
-	    "wipe-done",     "wipe-failed",	 "wipe-refused"};
+	    "xfer-overflow", "xfer-fail-closed",      "malware-blocked",   "malware-scan-failed",
+	    "open-denied",   "xfer-medium-read-only", "xfer-watch-failed", "wipe-done",
+	    "wipe-failed",   "wipe-refused"};
 
 	for (size_t i = 0; a && i < sizeof(list) / sizeof(list[0]); i++)
 		if (strcmp(a, list[i]) == 0)
@@ -237,6 +238,11 @@ int engine_feed_line(struct engine *e, int job, const char *line)
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
 	    strcmp(action, "wipe-done") != 0)
 		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
+	/* The transfer log could not keep up or failed: no more unlogged transfers. */
+	if (j->kind == IPC_JOB_XFER && d != NULL && action != NULL &&
+	    (strcmp(action, "xfer-fail-closed") == 0 || strcmp(action, "xfer-watch-failed") == 0))
+		engine_block_device(e, d,
+				    "transfers could not be logged: blocked until the Clerk acts");
 	if (j->client >= 0)
 		engine_job_progress(e, j->client, line);
 	json_object_put(rec);

@@ -46,7 +46,8 @@ ntfs)
 esac
 
 before=$(count_markers "$img")
-carved=$(recovered "$img")
+recovered "$img" >"$SCRATCH/n"
+carved=$(cat "$SCRATCH/n")
 [ "$before" -gt 0 ] || fail "$fs: test bed broken: no marker in the raw image after rm"
 [ "$carved" -gt 0 ] || fail "$fs: test bed broken: PhotoRec recovered nothing after rm"
 pass "$fs: after rm, $before markers in the raw image and PhotoRec recovers $carved files"
@@ -62,10 +63,19 @@ grep -q "verify 100.0%" "$SCRATCH/err" || fail "$fs: no progress shown"
 detach "$dev"
 
 after=$(count_markers "$img")
-carved=$(recovered "$img")
+recovered "$img" >"$SCRATCH/n"
+carved=$(cat "$SCRATCH/n")
+ours=$(carved_ours)
 [ "$after" -eq 0 ] || fail "$fs: $after markers survived the wipe"
-[ "$carved" -eq 0 ] || fail "$fs: PhotoRec still recovers $carved files after the wipe"
-pass "$fs: after wipe, 0 markers and PhotoRec recovers 0 files"
+[ "$ours" -eq 0 ] || fail "$fs: PhotoRec still recovers $ours of our files after the wipe"
+if [ "$carved" -eq 0 ]; then
+	pass "$fs: after wipe, 0 markers and PhotoRec recovers 0 files"
+else
+	# 64 MiB of random-looking pattern can, rarely, start with some format's magic
+	# bytes; such a carving holds no marker and none of our file types.
+	pass "$fs: after wipe, 0 markers; PhotoRec recovers none of our files" \
+		"(NOTE: it carved $carved spurious file(s) from pattern bytes: $(basename -a $CARVED | tr '\n' ' '))"
+fi
 
 # What is on the medium now.
 if [ "${wipe_opts[*]}" = "--no-discard --mkfs none" ]; then

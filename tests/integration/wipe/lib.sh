@@ -49,14 +49,29 @@ count_markers() {
 
 # recovered FILE: how many files PhotoRec carves out of the raw image. A fresh vfat made
 # after the wipe is itself carved as f0000000.fat (its boot sector, at sector 0): that one
-# is the new empty filesystem, not recovered data, and is not counted.
+# is the new empty filesystem, not recovered data, and is not counted. The carved files
+# stay in $SCRATCH/carved (listed in CARVED) for carved_ours.
 recovered() {
-	local img=$1 out
-	out=$(mktemp -d "$SCRATCH/photorec.XXXXXX")
+	local img=$1 out=$SCRATCH/carved
+	rm -rf "$out"
+	mkdir -p "$out"
 	(cd "$out" && photorec /log /d "$out/rec" /cmd "$img" \
 		partition_none,options,paranoid,fileopt,everything,enable,search >/dev/null 2>&1) ||
 		fail "photorec failed on $img"
-	find "$out" -path "$out/rec*" -type f ! -name report.xml ! -name f0000000.fat | wc -l
+	CARVED=$(find "$out" -path "$out/rec*" -type f ! -name report.xml ! -name f0000000.fat | sort)
+	[ -z "$CARVED" ] && echo 0 || wc -l <<<"$CARVED"
+}
+
+# carved_ours: how many of the last carved files are our data (the planted archive and
+# text types, or anything holding a marker)
+carved_ours() {
+	local f n=0
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		case $f in *.zip | *.txt) n=$((n + 1)); continue ;; esac
+		[ "$(count_markers "$f")" -eq 0 ] || n=$((n + 1))
+	done <<<"$CARVED"
+	echo "$n"
 }
 
 # make_markers DIR: three uncompressed zip archives and a text file with markers

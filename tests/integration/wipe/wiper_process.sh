@@ -80,3 +80,30 @@ grep -q "wipe FAILED (mismatch): the wiper reported ok, but the 65536 bytes at b
 	"$SCRATCH/err" || fail "lying wiper: $(cat "$SCRATCH/err")"
 grep -q '"result":"failed"' "$SCRATCH/liar.json" || fail "lying wiper: certificate"
 pass "lying wiper caught: $(tail -n 1 "$SCRATCH/err")"
+
+# --json, as portcullisd runs it: progress lines, then one wipe-done record carrying the
+# certificate and its file; a refusal is a wipe-refused record.
+mkdir -p "$SCRATCH/cwd"
+(cd "$SCRATCH/cwd" && "$PCL" wipe --local --json --mkfs none "$dev" >"$SCRATCH/records" 2>"$SCRATCH/err") ||
+	fail "--json wipe: $(cat "$SCRATCH/err")"
+/usr/bin/python3 - "$SCRATCH/records" "$SCRATCH/cwd" <<'PY' || fail "--json records: $(cat "$SCRATCH/records")"
+import json, os, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert all("progress" in r for r in recs[:-1]) and len(recs) >= 2, recs
+last = recs[-1]
+assert last["event.action"] == "wipe-done" and last["event.outcome"] == "success", last
+c = last["wipe.certificate"]["certificate"]
+assert c["result"] == "verified" and c["verified_bytes"] == 16 << 20, c
+path = os.path.join(sys.argv[2], last["wipe.certificate_file"])
+assert json.load(open(path))["certificate"] == c
+PY
+rc=0
+"$PCL" wipe --local --json "/dev/$(basename "$(readlink -f "/sys/dev/block/$(stat -c '%Hd:%Ld' /)")")" \
+	>"$SCRATCH/records" 2>/dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "--json refusal: exit $rc"
+/usr/bin/python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert r["event.action"] == "wipe-refused" and r["event.reason"] == "is the system disk (holds /)", r
+' "$SCRATCH/records" || fail "--json refusal: $(cat "$SCRATCH/records")"
+pass "--json: progress lines, wipe-done with the certificate; system disk: wipe-refused"
