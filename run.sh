@@ -73,6 +73,13 @@ test)
 		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-10}" >/dev/null
 	cmake --build build-fuzz -j"$jobs"
 	run_ctest build-fuzz -L fuzz
+	# AddressSanitizer and UBSan over the unit tests (the fuzz build above runs every
+	# harness with both too). sandbox_roles is left out: a seccomp filter and the
+	# sanitizer runtime (LeakSanitizer traces with ptrace) cannot share a process.
+	cmake -S . -B build-asan -DBUILD_TESTS=ON -DPCL_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j"$jobs"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		run_ctest build-asan -L unit -E sandbox_roles
 	echo "total: $passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 	;;
