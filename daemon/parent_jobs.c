@@ -187,8 +187,20 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req)
 			 bindir);
 		char devname[IPC_NAME_MAX];
 		snprintf(devname, sizeof(devname), "%s", req->u.job.dev.name);
-		char opt[] = "--device-id";
-		char *argv[] = {path, opt, devname, target, NULL};
+		/* The transfer log's options file, and the trail's retention for the notice. */
+		char opt[] = "--device-id", copt[] = "-c", oopt[] = "-o", retention[48];
+		char tlconf[CONF_PATH_MAX];
+		snprintf(retention, sizeof(retention), "retention-days=%u",
+			 conf->retention_months * 31);
+		snprintf(tlconf, sizeof(tlconf), "%s", conf->transfer_log);
+		char *argv[9] = {path, opt, devname, oopt, retention};
+		int n = 5;
+		if (tlconf[0] != '\0') {
+			argv[n++] = copt;
+			argv[n++] = tlconf;
+		}
+		argv[n++] = target;
+		argv[n] = NULL;
 		pid = spawn_fed(path, argv, req->u.job.token);
 	} else {
 		char devnode[IPC_NAME_MAX + 8], partition[8];

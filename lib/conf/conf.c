@@ -26,6 +26,7 @@ const struct conf_key conf_keys[] = {
     {"engine-user", "unprivileged user the engine runs as"},
     {"retention", "months the audit trail is kept, e.g. 6"},
     {"profile", "council profile: a name (e.g. watton) or the absolute path of a .profile"},
+    {"transfer-log", "options file of the transfer log (on-overflow, clamd-socket, pseudonymise)"},
     {NULL, NULL},
 };
 
@@ -122,6 +123,8 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 			err(x, line, "%s: '%s' is not a number of months between 1 and 120", k, v);
 		else
 			c->retention_months = (unsigned)m;
+	} else if (strcmp(k, "transfer-log") == 0) {
+		set_path(x, line, k, v, c->transfer_log, sizeof(c->transfer_log));
 	} else if (strcmp(k, "profile") == 0) {
 		size_t n = strlen(v);
 		if (v[0] == '/')

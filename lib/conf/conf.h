@@ -32,8 +32,9 @@ struct conf {
 	char control_socket[CONF_PATH_MAX];
 	char engine_user[64];
 	char profile[CONF_PATH_MAX]; /* council profile: a name or an absolute path; "" = none */
-	int authorized_default;	     /* enum conf_authorized_default */
-	int present_devices;	     /* enum conf_present */
+	char transfer_log[CONF_PATH_MAX]; /* portcullis-xferwatch options file; "" = defaults */
+	int authorized_default;		  /* enum conf_authorized_default */
+	int present_devices;		  /* enum conf_present */
 	unsigned retention_months;
 };
 

@@ -101,3 +101,24 @@ def test_wipe_is_refused_for_a_mounted_or_unapproved_medium(pc, medium):
     assert r.returncode == 1 and "unmount it first" in r.stderr
     r = pc.cli("wipe", "1-7", check=False)
     assert r.returncode == 1 and "no such USB device" in r.stderr
+
+
+def test_transfer_log_options_reach_the_watch(pc, medium):
+    """transfer-log = FILE in portcullisd.conf is the watch's options file: with a clamd
+    socket nobody answers, files read from the stick are refused (fail closed)."""
+    opts = os.path.join(pc.work, "transfer-log.conf")
+    with open(opts, "w") as f:
+        f.write("clamd-socket = %s/no-clamd.ctl\n" % pc.work)
+    pc.start(RULES, transfer_log=opts)
+    pc.add("stick-personal.umockdev", plug=True)
+    pc.wait_attr(PERSONAL, "authorized", "1")
+    pc.kernel_configure(PERSONAL)
+    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+    with open(os.path.join(medium.tmp, "seed"), "w") as f:
+        f.write("minutes\n")
+    medium.mount()
+    pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+    as_user(0, "cp", os.path.join(medium.tmp, "seed"), medium.mnt + "/minutes.txt")
+    with pytest.raises(Exception):
+        as_user(OTHER_UID, "cat", medium.mnt + "/minutes.txt")
+    pc.wait_record(lambda r: r.get("event.action") == "malware-scan-failed", timeout=20)
