@@ -17,6 +17,7 @@
 #include <fido.h>
 
 #include "cbor.h"
+#include "ctapreq.h"
 #include "fidosim.h"
 #include "tcrypto.h"
 #include "test_hal.h"
@@ -36,29 +37,8 @@ static double now(void)
 static size_t mc_req(uint8_t *buf, size_t cap)
 {
 	static const uint8_t cdh[32] = {7};
-	struct cbor_enc e;
 
-	buf[0] = 0x01;
-	cbor_enc_init(&e, buf + 1, cap - 1);
-	cbor_put_map(&e, 4);
-	cbor_put_uint(&e, 1);
-	cbor_put_bytes(&e, cdh, 32);
-	cbor_put_uint(&e, 2);
-	cbor_put_map(&e, 1);
-	cbor_put_text(&e, "id");
-	cbor_put_text(&e, "bench.test");
-	cbor_put_uint(&e, 3);
-	cbor_put_map(&e, 1);
-	cbor_put_text(&e, "id");
-	cbor_put_bytes(&e, "u", 1);
-	cbor_put_uint(&e, 4);
-	cbor_put_array(&e, 1);
-	cbor_put_map(&e, 2);
-	cbor_put_text(&e, "alg");
-	cbor_put_int(&e, -7);
-	cbor_put_text(&e, "type");
-	cbor_put_text(&e, "public-key");
-	return e.len + 1;
+	return ctapreq_make_credential(buf, cap, cdh, "bench.test");
 }
 
 static size_t ga_req(uint8_t *buf, size_t cap)
