@@ -153,8 +153,7 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		goto apply;
 	}
 	d->id = id;
-	engine_record(e, "device-inserted", "success", d, at_start ? "present at start" : NULL,
-		      false);
+	engine_observe(e, "device-inserted", d, at_start ? "present at start" : NULL);
 	if (at_start && engine_conf(e)->present_devices != CONF_PRESENT_APPLY_POLICY) {
 		bool allow = engine_conf(e)->present_devices == CONF_PRESENT_ALLOW;
 		dec.target = allow ? RULES_ALLOW : RULES_BLOCK;
