@@ -388,6 +388,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 			    audit_tick(e->audit) != 0)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
 			eappr_tick(e);
+			engine_jobs_tick(e);
 		}
 		control_service(e->ctl, p + n, nctl);
 	}

@@ -288,8 +288,10 @@ void engine_rescan(struct engine *e, bool at_start)
 		snprintf(path, sizeof(path), "%s/%s", SYSFS_USB_DEVICES, c->id.sysname);
 		if (sysfs_read_uint(path, "devnum", &v) != 0 || v != c->devnum) {
 			struct dev_entry *d = engine_find(e, c->id.sysname);
+			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, "found gone on rescan",
 				      false);
+			eappr_forget(e, d);
 			engine_forget(e, d);
 		}
 	}
