@@ -81,6 +81,7 @@ int fidoh_call(const char *path, const struct fidoh_msg *req, struct fidoh_msg *
 	static const struct fidoh_ops real = {0};
 	int sv[2], st = 0, rc;
 	char why[PCL_DIAG_MSG_MAX + 300] = "", how[128];
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
@@ -101,6 +102,8 @@ int fidoh_call(const char *path, const struct fidoh_msg *req, struct fidoh_msg *
 		_exit(127);
 	}
 	close(sv[1]);
+	/* A helper that dies makes our writes fail with EPIPE, not kill the CLI. */
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	rc = expect(sv[0], FIDOH_OPENED, res,
 		    ops->timeout_ms > 0 && ops->timeout_ms < OPEN_TIMEOUT_MS ? ops->timeout_ms
 									     : OPEN_TIMEOUT_MS,
@@ -129,6 +132,7 @@ int fidoh_call(const char *path, const struct fidoh_msg *req, struct fidoh_msg *
 	close(sv[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (rc != 0) {
 		describe_exit(st, how, sizeof(how));
 		fidoh_msg_wipe(res);
