@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,10 +49,10 @@ static void describe_exit(int st, char *buf, size_t len)
 
 static const char *recv_words(int rc)
 {
-	return rc == -ETIMEDOUT ? "no answer in time"
-	       : rc == -EPIPE	? "it closed the channel without answering"
-	       : rc == -EINVAL	? "malformed answer"
-				: "cannot read its answer";
+	return rc == -ETIMEDOUT			   ? "no answer in time"
+	       : rc == -EPIPE || rc == -ECONNRESET ? "it closed the channel without answering"
+	       : rc == -EINVAL			   ? "malformed answer"
+						   : "cannot read its answer";
 }
 
 /* One answer of the expected kind; on failure r says why (diag for garbage). */
@@ -126,20 +127,27 @@ int fidoh_call(const char *path, const struct fidoh_msg *req, struct fidoh_msg *
 			r->status = res->status;
 		}
 	}
-	/* A helper that misbehaved (or is still there after a failure) is killed. */
-	if (rc != 0)
-		kill(pid, SIGKILL);
+	/* A helper that closed the channel is given a second to finish dying (so its end
+	 * can be told); one that misbehaved otherwise, or lingers, is killed. */
+	bool killed = false, reaped = false;
+	int grace = rc == -EPIPE || rc == -ECONNRESET ? 100 : 1;
+	for (int i = 0; rc != 0 && i < grace && !reaped; i++) {
+		reaped = waitpid(pid, &st, WNOHANG) == pid;
+		if (!reaped && i + 1 < grace)
+			usleep(10000);
+	}
+	if (rc != 0 && !reaped)
+		killed = kill(pid, SIGKILL) == 0;
 	close(sv[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while (!reaped && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (rc != 0) {
 		describe_exit(st, how, sizeof(how));
 		fidoh_msg_wipe(res);
-		/* Killed by us: what it did wrong is the reason; otherwise how it died. */
-		return helper_fail(r, "the key helper failed: %s%s%s", why,
-				   WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? "" : "; ",
-				   WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? "" : how);
+		/* Killed by us: what it did wrong is the reason; otherwise how it died too. */
+		return helper_fail(r, "the key helper failed: %s%s%s", why, killed ? "" : "; ",
+				   killed ? "" : how);
 	}
 	return r->fail == FIDOH_FAIL_NONE ? 0 : -1;
 }

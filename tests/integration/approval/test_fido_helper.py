@@ -121,8 +121,8 @@ def test_a_helper_that_dies_is_a_plain_error(pc, waiting_key):
     out, err = p.communicate(timeout=10)
     assert time.time() - t0 < 5
     assert p.returncode == 1
-    assert "portcullis: the key helper failed: it closed the channel without answering" \
-        in err, err
+    assert "portcullis: the key helper failed: it closed the channel without answering; " \
+        "it was killed by signal 9" in err, err
     assert pc.attr(PERSONAL, "authorized") == "0"
 
 
