@@ -1,8 +1,9 @@
 /*
  * sandbox.c - seccomp allow-lists per role (see sandbox.h), with libseccomp.
- * Linked by portcullisd (parent, engine), portcullis-wiper and the CLI (fido helper). Every allowed
- * system call says which code needs it; arguments are constrained where the kernel lets a filter
- * see them (socket families, mmap/mprotect never executable, ioctl requests).
+ * Linked by portcullisd (parent, engine) and portcullis-wiper. Every allowed system
+ * call says which code needs it; arguments are constrained where the kernel lets a
+ * filter see them (socket families, mmap/mprotect never executable, ioctl requests).
+ * The portcullis CLI links it too, for its fido helper (SANDBOX_FIDO).
  */
 #include "sandbox.h"
 
