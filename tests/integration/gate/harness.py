@@ -282,6 +282,9 @@ class RealMedium:
         real(["mkfs.ext4", "-q", "-F", self.img], check=True)
         self.loop = real(["losetup", "-f", "--show", self.img], check=True,
                                    capture_output=True, text=True).stdout.strip()
+        # A read-only grant sets the device read-only (BLKROSET), which outlives the
+        # loop device's detach: every medium starts writable.
+        real(["blockdev", "--setrw", self.loop], check=True)
         self.name = os.path.basename(self.loop)
         st = os.stat(self.loop)
         self.dev = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
@@ -302,6 +305,7 @@ class RealMedium:
     def close(self):
         if self.mounted:
             self.umount()
+        real(["blockdev", "--setrw", self.loop])
         real(["losetup", "-d", self.loop])
         shutil.rmtree(self.tmp, ignore_errors=True)
 
