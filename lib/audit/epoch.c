@@ -259,6 +259,8 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 		return -ENOMEM;
 	pthread_mutex_init(&log->lock, NULL);
 	pthread_cond_init(&log->cond, NULL);
+	pthread_cond_init(&log->synced[0], NULL);
+	pthread_cond_init(&log->synced[1], NULL);
 	log->fd = -1;
 	log->dir = strdup(cfg->dir);
 	log->origin = strdup(cfg->origin);

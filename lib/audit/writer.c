@@ -63,19 +63,23 @@ int audit_fsync_dir(const char *dir)
 	return rc;
 }
 
-/* Wait until everything written is on disk (lock held). */
+/* Wait until everything written up to seq upto is on disk (lock held). One caller at a
+ * time syncs, for every record written so far; the others wait for the sync that covers
+ * them: the one in flight if it started after their record, else the next. */
 int audit_sync_locked(struct audit_log *log, uint64_t upto)
 {
 	while (log->synced_seq < upto && log->failed == 0) {
-		uint64_t target;
+		uint64_t target, gen;
 		int fd, r, e;
 
 		if (log->syncing) {
-			pthread_cond_wait(&log->cond, &log->lock);
+			gen = log->sync_target >= upto ? log->sync_gen : log->sync_gen + 1;
+			pthread_cond_wait(&log->synced[gen & 1], &log->lock);
 			continue;
 		}
 		log->syncing = true;
-		target = log->seq;
+		gen = ++log->sync_gen;
+		target = log->sync_target = log->seq;
 		fd = log->fd;
 		pthread_mutex_unlock(&log->lock);
 		r = fdatasync(fd);
@@ -86,7 +90,12 @@ int audit_sync_locked(struct audit_log *log, uint64_t upto)
 			log->failed = -e;
 		else if (target > log->synced_seq)
 			log->synced_seq = target;
-		pthread_cond_broadcast(&log->cond);
+		pthread_cond_broadcast(&log->synced[gen & 1]);
+		if (log->failed)
+			pthread_cond_broadcast(&log->synced[(gen + 1) & 1]);
+		else if (log->seq > log->synced_seq)
+			pthread_cond_signal(&log->synced[(gen + 1) & 1]); /* the next syncer */
+		pthread_cond_broadcast(&log->cond); /* waiters for the end of any sync */
 	}
 	return log->failed;
 }
@@ -325,6 +334,8 @@ void audit_close(struct audit_log **logp)
 	free(log->host_name);
 	free(log->host_boot);
 	pthread_cond_destroy(&log->cond);
+	pthread_cond_destroy(&log->synced[0]);
+	pthread_cond_destroy(&log->synced[1]);
 	pthread_mutex_destroy(&log->lock);
 	explicit_bzero(log, sizeof(*log));
 	free(log);

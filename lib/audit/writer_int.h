@@ -30,6 +30,11 @@ struct audit_log {
 	uint8_t head[AUDIT_HASH_LEN];
 	uint64_t synced_seq;
 	bool syncing;
+	/* Group commit: syncs started so far, the seq the one in flight covers, and one
+	 * condition per parity of the sync a waiter needs, so the end of a sync wakes only
+	 * the records it made durable (and one writer to start the next). */
+	uint64_t sync_gen, sync_target;
+	pthread_cond_t synced[2];
 	bool sealing; /* a checkpoint is between its record and the new epoch */
 	int failed;   /* sticky negative errno: fail closed */
 	time_t last_ckpt;

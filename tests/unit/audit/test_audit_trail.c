@@ -287,9 +287,18 @@ static void *appender(void *arg)
 	for (int i = 0; i < 250; i++) {
 		struct json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "event.action", json_object_new_string("file-read"));
+		pthread_mutex_lock(&t->log->lock);
+		uint64_t before = t->log->seq; /* this record's seq is higher */
+		pthread_mutex_unlock(&t->log->lock);
 		if (audit_append(t->log, ev, i % 100 == 99) != 0)
 			return (void *)1;
 		json_object_put(ev);
+		/* Durable before it returned: a sync covered at least up to this record. */
+		pthread_mutex_lock(&t->log->lock);
+		bool synced = t->log->synced_seq > before;
+		pthread_mutex_unlock(&t->log->lock);
+		if (!synced)
+			return (void *)2;
 	}
 	return NULL;
 }
