@@ -117,6 +117,38 @@ echo "exposure of the running unit: ${score:-none} (at most $max)"
 check "exposure of the running unit is at most $max" \
 	awk -v s="${score:-99}" -v m="$max" 'BEGIN { exit !(s + 0 <= m + 0) }'
 
+# Directories from tmpfiles.d (ExecStartPre=+), so the parent needed no CAP_CHOWN.
+for d in /var/lib/portcullis:750 /var/log/portcullis:750 /var/lib/portcullis/certificates:755 \
+	/run/portcullis:755; do
+	check "${d%:*} is portcullis:portcullis ${d#*:}" \
+		test "$(stat -c '%U:%G %a' "${d%:*}")" = "portcullis:portcullis ${d#*:}"
+done
+check "postinst handed the enrolment's files to portcullis" \
+	test -z "$(find /var/log/portcullis -maxdepth 1 -type f ! -user portcullis)"
+# A file root leaves there later cannot be handed over by the parent (no CAP_CHOWN): the
+# service refuses to start and says what to do; once handed over, it starts.
+systemctl stop portcullisd.service
+touch /var/log/portcullis/left-by-root
+systemctl start portcullisd.service # Type=simple: returns once the process runs
+msg='no CAP_CHOWN; run .chown -h portcullis: /var/log/portcullis/left-by-root'
+for _ in $(seq 100); do
+	journalctl -u portcullisd.service --no-pager -o cat | grep -q "$msg" && break
+	sleep 0.1
+done
+check "the journal names the file and the command" \
+	sh -c "journalctl -u portcullisd.service --no-pager -o cat | grep -q '$msg'"
+check "with a root-owned file in the audit directory the service fails" \
+	test "$(systemctl show -p Result --value portcullisd.service)" = exit-code
+check "and nothing answers on the control socket" \
+	sh -c '! portcullis devices --json >/dev/null 2>&1'
+chown -h portcullis: /var/log/portcullis/left-by-root
+check "once handed over, it starts" systemctl restart portcullisd.service
+for _ in $(seq 100); do
+	portcullis devices --json >/dev/null 2>&1 && break
+	sleep 0.1
+done
+pid=$(systemctl show -p MainPID --value portcullisd.service)
+
 # Reload (SIGHUP through ExecReload=), then stop.
 check "systemctl reload" systemctl reload portcullisd.service
 sleep 0.5
@@ -126,7 +158,7 @@ check "still answering after reload" sh -c 'portcullis devices --json >/dev/null
 check "systemctl stop" systemctl stop portcullisd.service
 check "unit inactive" sh -c '! systemctl is-active --quiet portcullisd.service'
 check "no process of the engine user left" sh -c '! pgrep -u portcullis >/dev/null'
-check "RuntimeDirectory= removed on stop" test ! -e /run/portcullis
+check "the control socket is removed on stop" test ! -e /run/portcullis/control.sock
 check "the trail verifies with the enrolment key" \
 	sh -c "portcullis audit verify --key $key /var/log/portcullis/trail-*.jsonl >/pcl-test/verify.log 2>&1"
 cat /pcl-test/verify.log

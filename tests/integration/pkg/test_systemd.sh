@@ -99,6 +99,9 @@ Type=oneshot
 StandardOutput=file:/pcl-test/inside.log
 StandardError=inherit
 ExecStart=/bin/bash /pcl-test/systemd_inside.sh $max
+# The script ends the container itself; if it fails before that (a shell error), end
+# it here, failed.
+ExecStopPost=/bin/sh -c '[ "\$SERVICE_RESULT" != exit-code ] || systemctl --no-block exit 99'
 EOF
 ln -s ../pcl-test.service "$root/etc/systemd/system/pcl-test.target.wants/"
 
