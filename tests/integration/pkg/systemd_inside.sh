@@ -150,8 +150,14 @@ done
 pid=$(systemctl show -p MainPID --value portcullisd.service)
 
 # Reload (SIGHUP through ExecReload=), then stop.
+loads() { journalctl -u portcullisd.service --no-pager -o cat | grep -c 'rules loaded from'; }
+before=$(loads)
 check "systemctl reload" systemctl reload portcullisd.service
-sleep 0.5
+for _ in $(seq 50); do
+	[ "$(loads)" -gt "$before" ] && break
+	sleep 0.1
+done
+check "the engine reloaded its rules" test "$(loads)" -gt "$before"
 check "still active after reload, same main process" \
 	test "$(systemctl show -p MainPID --value portcullisd.service)" = "$pid"
 check "still answering after reload" sh -c 'portcullis devices --json >/dev/null'
