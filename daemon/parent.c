@@ -66,13 +66,32 @@ int parent_gate_root_hubs(const struct conf *c)
 	return failures ? -EIO : 0;
 }
 
+/* The directory PATH, owned by the engine user with MODE. Owner and mode are only set
+ * where they differ: under the systemd unit, tmpfiles.d has set them before the start
+ * (ExecStartPre=+systemd-tmpfiles), so the parent needs neither CAP_CHOWN nor CAP_FOWNER. */
 static int make_dir(const char *path, mode_t mode, const struct passwd *pw)
 {
+	struct stat st;
+
 	if (mkdir(path, mode) != 0 && errno != EEXIST) {
 		log_err("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chown(path, pw->pw_uid, pw->pw_gid) != 0 || chmod(path, mode) != 0) {
+	if (stat(path, &st) != 0) {
+		log_err("cannot stat %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_err("%s: not a directory", path);
+		return -1;
+	}
+	/* The mode first: a directory the parent has just created is still its own. */
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0) {
+		log_err("cannot set mode of %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((st.st_uid != pw->pw_uid || st.st_gid != pw->pw_gid) &&
+	    chown(path, pw->pw_uid, pw->pw_gid) != 0) {
 		log_err("cannot set owner of %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -80,7 +99,7 @@ static int make_dir(const char *path, mode_t mode, const struct passwd *pw)
 }
 
 /* Files left in a directory by root (e.g. `portcullis audit enrol`) are handed to the
- * engine user; links are never followed. */
+ * engine user; links are never followed, files it owns already are left alone. */
 static int hand_over_files(const char *dir, const struct passwd *pw)
 {
 	DIR *d = opendir(dir);
@@ -91,12 +110,18 @@ static int hand_over_files(const char *dir, const struct passwd *pw)
 		struct stat st;
 		if (e->d_name[0] == '.' ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
+		    !S_ISREG(st.st_mode) || (st.st_uid == pw->pw_uid && st.st_gid == pw->pw_gid))
 			continue;
 		if (fchownat(dirfd(d), e->d_name, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) !=
 		    0) {
-			log_err("cannot hand %s/%s to %s: %s", dir, e->d_name, pw->pw_name,
-				strerror(errno));
+			if (errno == EPERM)
+				log_err(
+				    "cannot hand %s/%s to %s: the service has no CAP_CHOWN; run "
+				    "`chown -h %s: %s/%s` once",
+				    dir, e->d_name, pw->pw_name, pw->pw_name, dir, e->d_name);
+			else
+				log_err("cannot hand %s/%s to %s: %s", dir, e->d_name, pw->pw_name,
+					strerror(errno));
 			closedir(d);
 			return -1;
 		}

@@ -2,7 +2,7 @@
 # sandbox_run.sh - run a command under the file-system and capability parts of a systemd
 # unit's sandbox, for machines where systemd is not PID 1: a private mount namespace with
 # the top-level directories read-only (ProtectSystem=strict), /sys read-only
-# (ProtectKernelTunables=yes), the unit's ReadWritePaths= and RuntimeDirectory= writable,
+# (ProtectKernelTunables=yes), the unit's ReadWritePaths= and RuntimeDirectory= (if any) writable,
 # a private /tmp, a minimal /dev (PrivateDevices=yes), /proc with ProcSubset= and
 # ProtectProc=, and the unit's CapabilityBoundingSet= and NoNewPrivileges= applied by
 # setpriv. Not emulated: seccomp (SystemCallFilter=, RestrictAddressFamilies=), namespaces
@@ -34,7 +34,7 @@ devices=$(value PrivateDevices)
 export SANDBOX_CAPS="-all,$caps" SANDBOX_RW="$rw" SANDBOX_RUNTIME="$runtime"
 export SANDBOX_PROC="$proc" SANDBOX_DEVICES="$devices"
 exec unshare -m --propagation private bash -euo pipefail -c '
-	mkdir -p "/run/$SANDBOX_RUNTIME"
+	[ -z "$SANDBOX_RUNTIME" ] || mkdir -p "/run/$SANDBOX_RUNTIME"
 	for d in /*; do
 		case $d in /dev | /proc | /sys | /tmp) continue ;; esac
 		[ -d "$d" ] && [ ! -L "$d" ] || continue
@@ -60,7 +60,7 @@ exec unshare -m --propagation private bash -euo pipefail -c '
 		mkdir /tmp/.dev/shm /tmp/.dev/pts
 		mount -n --move /tmp/.dev /dev
 	fi
-	for p in $SANDBOX_RW "/run/$SANDBOX_RUNTIME"; do
+	for p in $SANDBOX_RW ${SANDBOX_RUNTIME:+"/run/$SANDBOX_RUNTIME"}; do
 		optional=
 		case $p in -*) optional=1; p=${p#-} ;; esac
 		if [ ! -e "$p" ]; then

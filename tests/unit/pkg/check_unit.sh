@@ -44,9 +44,10 @@ grep -Eq '^portcullis:x:[0-9]+:[0-9]+:Portcullis engine:/var/lib/portcullis:/usr
 	"$work/root/etc/passwd" 2>/dev/null || fail "sysusers did not create the user portcullis"
 systemd-tmpfiles --root="$work/root" --create "$src/udev/portcullis.tmpfiles" || fail "systemd-tmpfiles"
 uid=$(awk -F: '$1 == "portcullis" { print $3 }' "$work/root/etc/passwd" 2>/dev/null)
-for d in var/lib/portcullis var/log/portcullis; do
-	got=$(stat -c '%u:%g %a' "$work/root/$d" 2>/dev/null)
-	[ "$got" = "$uid:$uid 750" ] || fail "$d is '$got', expected '$uid:$uid 750'"
+for d in var/lib/portcullis:750 var/log/portcullis:750 var/lib/portcullis/certificates:755 \
+	run/portcullis:755; do
+	got=$(stat -c '%u:%g %a' "$work/root/${d%:*}" 2>/dev/null)
+	[ "$got" = "$uid:$uid ${d#*:}" ] || fail "${d%:*} is '$got', expected '$uid:$uid ${d#*:}'"
 done
 
 # udev rules: tagging only. Every rule line adds a tag, and no key other than TAG+= assigns.
