@@ -30,6 +30,7 @@
 #else
 #error "PCL_SANDBOX_SANITIZER without AddressSanitizer"
 #endif
+#include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef PCL_SANDBOX_DEBUG
 #define DEFAULT_ACTION SCMP_ACT_TRAP
@@ -89,12 +90,30 @@ static const struct rule sanitizer[] = {
     R(sched_getaffinity, "CPU count, asked when the allocator grows"),
 };
 
+/* ASan reports read /proc/self/maps and the binaries' symbols on first use: make that
+ * first use happen before the filter goes on (the runtime's sandbox notice caches the
+ * mappings, one symbolised address loads the module list and the symbol tables), so a
+ * report from inside a role is complete and opens nothing. */
+static void prepare_sanitizer(void)
+{
+	char buf[256];
+
+	__sanitizer_sandbox_on_notify(NULL);
+	__sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L", buf, sizeof(buf));
+}
+
 /* prctl(PR_GET_SECCOMP) only: sanitizer_hooks.c asks whether a filter is in place before
- * LeakSanitizer's at-exit check. */
+ * LeakSanitizer's at-exit check. ioctl(TCGETS) only: whether stderr is a terminal, to
+ * colour a report. */
 static int add_sanitizer_args(scmp_filter_ctx ctx)
 {
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				SCMP_A0(SCMP_CMP_EQ, PR_GET_SECCOMP, 0));
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				  SCMP_A0(SCMP_CMP_EQ, PR_GET_SECCOMP, 0));
+
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
+	return rc;
 }
 #endif
 
@@ -346,7 +365,14 @@ int sandbox_apply(enum sandbox_role role)
 		return -ENOMEM;
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) != 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) != 0 ||
-	    (rc = add_role(ctx, role)) != 0 || (rc = seccomp_load(ctx)) != 0) {
+	    (rc = add_role(ctx, role)) != 0) {
+		seccomp_release(ctx);
+		return rc < 0 ? rc : -EINVAL;
+	}
+#ifdef PCL_SANDBOX_SANITIZER
+	prepare_sanitizer();
+#endif
+	if ((rc = seccomp_load(ctx)) != 0) {
 		seccomp_release(ctx);
 		return rc < 0 ? rc : -EINVAL;
 	}
