@@ -176,7 +176,17 @@ class Testbed:
         if self.daemon and self.daemon.poll() is None:
             self.daemon.send_signal(signal.SIGTERM)
             self.daemon.wait(timeout=10)
+        if self.daemon:
+            self.check_sanitizers()
         self.daemon = None
+
+    def check_sanitizers(self):
+        """In a sanitizer build, a report from the parent, the engine (which the parent
+        would restart) or a helper lands in the daemon's log: any one fails the test."""
+        log = self.log()
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: "):
+            if mark in log:
+                raise AssertionError("sanitizer report in the daemon's log:\n" + log)
 
     def log(self):
         with open(os.path.join(self.work, "daemon.log")) as f:
