@@ -160,15 +160,25 @@ struct json_object *engine_device_json(const struct dev_entry *d)
 	return o;
 }
 
-int engine_record_json(struct engine *e, struct json_object *rec, bool security)
+/* Durability of a record: its own disk sync, a sync and a checkpoint, or none of its own
+ * (made durable by the next record's sync). */
+enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED };
+
+static int append_json(struct engine *e, struct json_object *rec, enum record_mode mode)
 {
-	int rc = audit_append(e->audit, rec, security);
+	int rc = mode == REC_DEFERRED ? audit_append_deferred(e->audit, rec)
+				      : audit_append(e->audit, rec, mode == REC_SECURITY);
 
 	if (rc != 0)
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 	else
 		control_broadcast(e->ctl, rec);
 	return rc;
+}
+
+int engine_record_json(struct engine *e, struct json_object *rec, bool security)
+{
+	return append_json(e, rec, security ? REC_SECURITY : REC_DURABLE);
 }
 
 void engine_seal(struct engine *e)
@@ -182,8 +192,8 @@ void engine_job_progress(struct engine *e, int client, const char *line)
 	control_relay(e->ctl, client, line);
 }
 
-int engine_record(struct engine *e, const char *action, const char *outcome,
-		  const struct dev_entry *d, const char *reason, bool security)
+static int device_record(struct engine *e, const char *action, const char *outcome,
+			 const struct dev_entry *d, const char *reason, enum record_mode mode)
 {
 	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
 	int rc;
@@ -195,9 +205,21 @@ int engine_record(struct engine *e, const char *action, const char *outcome,
 	jsonx_set_str(rec, "event.kind", "event");
 	if (reason != NULL)
 		jsonx_set_str(rec, "event.reason", reason);
-	rc = engine_record_json(e, rec, security);
+	rc = append_json(e, rec, mode);
 	json_object_put(rec);
 	return rc;
+}
+
+int engine_record(struct engine *e, const char *action, const char *outcome,
+		  const struct dev_entry *d, const char *reason, bool security)
+{
+	return device_record(e, action, outcome, d, reason, security ? REC_SECURITY : REC_DURABLE);
+}
+
+int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
+		   const char *reason)
+{
+	return device_record(e, action, "success", d, reason, REC_DEFERRED);
 }
 
 static int load_rules(struct engine *e)
@@ -366,6 +388,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 			    audit_tick(e->audit) != 0)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
 			eappr_tick(e);
+			engine_jobs_tick(e);
 		}
 		control_service(e->ctl, p + n, nctl);
 	}

@@ -57,6 +57,12 @@ const struct dev_entry *engine_device_at(const struct engine *e, size_t i);
 int engine_record(struct engine *e, const char *action, const char *outcome,
 		  const struct dev_entry *d, const char *reason, bool security);
 
+/* Like engine_record, for an observation that grants nothing by itself (a device seen,
+ * before its decision): written now, durable with the next record's disk sync, so an
+ * insertion costs one sync before access, not two. */
+int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
+		   const char *reason);
+
 /* Record a prepared record (not taken over) and tell watching clients. */
 int engine_record_json(struct engine *e, struct json_object *rec, bool security);
 /* A signed checkpoint now (after a security event took effect). */

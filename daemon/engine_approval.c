@@ -36,6 +36,8 @@ struct grant {
 	char name[64];
 	uint16_t busnum, devnum;
 	int64_t until;
+	bool wipe;  /* the approved request says the medium is wiped at the end */
+	bool dirty; /* mounted since it was approved or last wiped */
 };
 
 static struct eappr_state st;
@@ -252,12 +254,16 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until, bool readonly)
+static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (!grants[i].used) {
-			grants[i] =
-			    (struct grant){true, false, readonly, "", d->busnum, d->devnum, until};
+			grants[i] = (struct grant){.used = true,
+						   .readonly = readonly,
+						   .busnum = d->busnum,
+						   .devnum = d->devnum,
+						   .until = until,
+						   .wipe = wipe};
 			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
 			return;
 		}
@@ -342,7 +348,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	add_grant(d, r->until, r->scope == APPR_READ_ONLY);
+	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -399,6 +405,49 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 	return eappr_enrol(e, &st, req, peer_uid);
 }
 
+/* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
+ * provider must see it (a security event, sealed by a checkpoint). */
+static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
+			const char *why)
+{
+	if (g->wipe && g->dirty) {
+		engine_record(e, "wipe-missed", "failure", d, why, true);
+		g->dirty = false;
+	}
+}
+
+static struct grant *grant_of(const struct dev_entry *d)
+{
+	for (size_t i = 0; d != NULL && i < EAPPR_MAX_GRANTS; i++)
+		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0 &&
+		    grants[i].busnum == d->busnum && grants[i].devnum == d->devnum)
+			return &grants[i];
+	return NULL;
+}
+
+void eappr_medium_mounted(const struct dev_entry *d)
+{
+	struct grant *g = grant_of(d);
+
+	if (g != NULL)
+		g->dirty = true;
+}
+
+bool eappr_wipe_due(const struct dev_entry *d)
+{
+	struct grant *g = grant_of(d);
+
+	return g != NULL && g->wipe && g->dirty;
+}
+
+void eappr_medium_wiped(const struct dev_entry *d)
+{
+	struct grant *g = grant_of(d);
+
+	if (g != NULL)
+		g->dirty = false;
+}
+
 static void end_grant(struct engine *e, struct grant *g, bool expired)
 {
 	struct dev_entry *d = engine_find(e, g->name);
@@ -418,6 +467,7 @@ static void end_grant(struct engine *e, struct grant *g, bool expired)
 		snprintf(d->rule, sizeof(d->rule), "exception expired");
 		engine_record(e, "exception-expired", "success", d, "the exception has ended",
 			      true);
+		wipe_missed(e, g, d, "the exception ended before the medium was wiped");
 		engine_usb_apply(e, d);
 	}
 	if (expired)
@@ -481,8 +531,11 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 
 void eappr_forget(struct engine *e, const struct dev_entry *d)
 {
-	(void)e;
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0)
+		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0) {
+			wipe_missed(
+			    e, &grants[i], d,
+			    "the medium was removed before the wipe the exception required");
 			grants[i].used = false;
+		}
 }

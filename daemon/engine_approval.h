@@ -7,6 +7,7 @@
 #define PCL_DAEMON_ENGINE_APPROVAL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct engine;
@@ -25,7 +26,12 @@ void eappr_tick(struct engine *e);
 /* A disk appeared under a USB device: set it read-only if its grant says so. */
 struct udev_device;
 void eappr_block_added(struct engine *e, struct udev_device *disk);
-/* The device went away: its grant ends. */
+/* Wipe after the transfer: a medium of d was mounted; whether its grant now asks for a
+ * wipe (mounted since approved or last wiped, and the approval said so); it was wiped. */
+void eappr_medium_mounted(const struct dev_entry *d);
+bool eappr_wipe_due(const struct dev_entry *d);
+void eappr_medium_wiped(const struct dev_entry *d);
+/* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
 void eappr_forget(struct engine *e, const struct dev_entry *d);
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "engine_approval.h"
 #include "engine_jobs.h"
 #include "ipc.h"
 #include "jsonx.h"
@@ -34,10 +35,22 @@ struct job {
 	char dev[IPC_NAME_MAX];
 	char block[IPC_NAME_MAX];
 	uint32_t mount_id;
-	int client; /* control client waiting for a wipe's progress, or -1 */
+	int client;   /* control client waiting for a wipe's progress, or -1 */
+	int stopping; /* ticks since the helper was told to stop (0: running) */
+	bool ended;   /* its feed closed: the helper has exited */
+};
+
+/* A wipe waiting for the device's stopping transfer-log helpers to let go of the medium
+ * (their open files keep the filesystem, and so the disk, busy after the unmount). */
+struct pending_wipe {
+	bool used;
+	char dev[IPC_NAME_MAX];
+	int client;
+	char reason[96];
 };
 
 static struct job jobs[MAX_JOBS];
+static struct pending_wipe pending[MAX_JOBS];
 
 static void new_token(char out[IPC_TOKEN_LEN + 1])
 {
@@ -56,18 +69,25 @@ static void new_token(char out[IPC_TOKEN_LEN + 1])
 static struct job *job_for_mount(uint32_t id)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].used && jobs[i].kind == IPC_JOB_XFER && jobs[i].mount_id == id)
+		if (jobs[i].used && !jobs[i].stopping && jobs[i].kind == IPC_JOB_XFER &&
+		    jobs[i].mount_id == id)
 			return &jobs[i];
 	return NULL;
 }
 
+/* Tell the helper to stop. Its slot is kept until its feed closes (the helper exited,
+ * its last records in) or a few ticks have passed, so a wipe can wait for it. */
 static void job_stop(struct engine *e, struct job *j)
 {
 	struct ipc_msg req = {.type = IPC_JOB_STOP};
 
+	if (j->stopping)
+		return;
 	snprintf(req.u.stop.token, sizeof(req.u.stop.token), "%s", j->token);
-	engine_request(e, &req); /* -ENOENT when the helper already ended */
-	memset(j, 0, sizeof(*j));
+	if (engine_request(e, &req) == -ENOENT || j->ended)
+		memset(j, 0, sizeof(*j)); /* the helper already ended */
+	else
+		j->stopping = 1;
 }
 
 int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, const char *block,
@@ -118,6 +138,29 @@ static struct dev_entry *owner(struct engine *e, const char *syspath)
 	return found && found->state == DEV_ALLOWED ? found : NULL;
 }
 
+static int start_wipe(struct engine *e, struct dev_entry *d, int client, const char *reason,
+		      char *why, size_t len);
+
+/* Every filesystem of d is unmounted: the transfer is over. If its exception asks for a
+ * wipe at the end, the wipe starts now, before the medium can leave unwiped. */
+static void transfer_ended(struct engine *e, const char *sysname)
+{
+	struct dev_entry *d = engine_find(e, sysname);
+	char why[256];
+
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && !jobs[i].stopping && jobs[i].kind == IPC_JOB_XFER &&
+		    strcmp(jobs[i].dev, sysname) == 0)
+			return; /* another of its filesystems is still mounted */
+	if (d == NULL || !eappr_wipe_due(d))
+		return;
+	if (start_wipe(e, d, -1, "the exception requires a wipe once the transfer is over", why,
+		       sizeof(why)) != 0) {
+		log_warn("%s: the wipe its exception requires did not start: %s", sysname, why);
+		engine_record(e, "wipe-refused", "failure", d, why, true);
+	}
+}
+
 void engine_mounts_changed(struct engine *e)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -148,13 +191,21 @@ void engine_mounts_changed(struct engine *e)
 					 d->id.sysname, block + 1, strerror(-rc));
 			else if ((j = job_for_mount(id)) != NULL)
 				seen[j - jobs] = true;
+			if (rc == 0)
+				eappr_medium_mounted(d);
 		}
 		free(real);
 	}
 	fclose(f);
+	char ended[MAX_JOBS][IPC_NAME_MAX];
+	size_t n_ended = 0;
 	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].used && jobs[i].kind == IPC_JOB_XFER && !seen[i])
+		if (jobs[i].used && !jobs[i].stopping && jobs[i].kind == IPC_JOB_XFER && !seen[i]) {
+			memcpy(ended[n_ended++], jobs[i].dev, IPC_NAME_MAX);
 			job_stop(e, &jobs[i]); /* unmounted */
+		}
+	for (size_t i = 0; i < n_ended; i++)
+		transfer_ended(e, ended[i]);
 }
 
 void engine_jobs_device_gone(struct engine *e, const char *sysname)
@@ -238,6 +289,8 @@ int engine_feed_line(struct engine *e, int job, const char *line)
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
 	    strcmp(action, "wipe-done") != 0)
 		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
+	else if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL)
+		eappr_medium_wiped(d);
 	/* The transfer log could not keep up or failed: no more unlogged transfers. */
 	if (j->kind == IPC_JOB_XFER && d != NULL && action != NULL &&
 	    (strcmp(action, "xfer-fail-closed") == 0 || strcmp(action, "xfer-watch-failed") == 0))
@@ -249,6 +302,36 @@ int engine_feed_line(struct engine *e, int job, const char *line)
 	return rc;
 }
 
+/* Start the wipes whose devices have no helper left. */
+static void run_pending(struct engine *e)
+{
+	for (size_t p = 0; p < MAX_JOBS; p++) {
+		bool busy = false;
+		if (!pending[p].used)
+			continue;
+		for (size_t i = 0; i < MAX_JOBS; i++)
+			busy |= jobs[i].used && strcmp(jobs[i].dev, pending[p].dev) == 0;
+		if (busy)
+			continue;
+		struct pending_wipe w = pending[p];
+		struct dev_entry *d = engine_find(e, w.dev);
+		char why[256];
+		pending[p].used = false;
+		if (d == NULL) {
+			if (w.client >= 0)
+				engine_job_progress(e, w.client, NULL);
+			continue;
+		}
+		if (start_wipe(e, d, w.client, w.reason[0] ? w.reason : NULL, why, sizeof(why)) !=
+		    0) {
+			log_warn("%s: the wipe did not start: %s", w.dev, why);
+			engine_record(e, "wipe-refused", "failure", d, why, true);
+			if (w.client >= 0)
+				engine_job_progress(e, w.client, NULL);
+		}
+	}
+}
+
 void engine_feed_closed(struct engine *e, int job)
 {
 	struct job *j = &jobs[job];
@@ -257,7 +340,20 @@ void engine_feed_closed(struct engine *e, int job)
 		if (j->client >= 0)
 			engine_job_progress(e, j->client, NULL);
 		memset(j, 0, sizeof(*j));
+	} else if (j->used && j->stopping) {
+		memset(j, 0, sizeof(*j));
+		run_pending(e);
+	} else if (j->used) {
+		j->ended = true; /* ended on its own (unmount seen first, or a failure) */
 	}
+}
+
+void engine_jobs_tick(struct engine *e)
+{
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && jobs[i].stopping && ++jobs[i].stopping > 2)
+			memset(&jobs[i], 0, sizeof(jobs[i])); /* its feed never closed */
+	run_pending(e);
 }
 
 /* The whole-disk block device of an allowed USB device, if it has one. */
@@ -286,10 +382,57 @@ static int medium_disk(struct engine *e, const struct dev_entry *d, char *out, s
 	return rc;
 }
 
+static int start_wipe(struct engine *e, struct dev_entry *d, int client, const char *reason,
+		      char *why, size_t len)
+{
+	char disk[IPC_NAME_MAX];
+
+	if (d->state != DEV_ALLOWED) {
+		snprintf(why, len, "%s is not an approved medium", d->id.sysname);
+		return -EPERM;
+	}
+	if (medium_disk(e, d, disk, sizeof(disk)) != 0) {
+		snprintf(why, len, "%s has no storage medium to wipe", d->id.sysname);
+		return -ENODEV;
+	}
+	bool stopping = false;
+	for (size_t i = 0; i < MAX_JOBS; i++) {
+		if (!jobs[i].used || strcmp(jobs[i].dev, d->id.sysname) != 0)
+			continue;
+		if (!jobs[i].stopping || jobs[i].kind == IPC_JOB_WIPE) {
+			snprintf(why, len, "%s is still mounted or being wiped: unmount it first",
+				 d->id.sysname);
+			return -EBUSY;
+		}
+		stopping = true;
+	}
+	if (stopping) {
+		/* Unmounted, its transfer log still letting go: start once it has. */
+		for (size_t p = 0; p < MAX_JOBS; p++)
+			if (!pending[p].used) {
+				pending[p] = (struct pending_wipe){.used = true, .client = client};
+				snprintf(pending[p].dev, sizeof(pending[p].dev), "%s",
+					 d->id.sysname);
+				snprintf(pending[p].reason, sizeof(pending[p].reason), "%s",
+					 reason ? reason : "");
+				return 0;
+			}
+		snprintf(why, len, "too many wipes waiting");
+		return -EBUSY;
+	}
+	if (engine_record(e, "wipe-requested", "success", d, reason, false) != 0) {
+		snprintf(why, len, "the audit trail cannot be written");
+		return -EIO;
+	}
+	int rc = engine_job_start(e, d, IPC_JOB_WIPE, disk, 0, client);
+	if (rc != 0)
+		snprintf(why, len, "the wipe could not start: %s", strerror(-rc));
+	return rc;
+}
+
 int engine_wipe_request(struct engine *e, int client, const char *device, char *why, size_t len)
 {
 	struct dev_entry *d = device ? engine_find(e, device) : NULL;
-	char disk[IPC_NAME_MAX];
 
 	if (d == NULL || d->medium) {
 		snprintf(why, len, "no such USB device: %s", device ? device : "(none)");
@@ -300,22 +443,5 @@ int engine_wipe_request(struct engine *e, int client, const char *device, char *
 		return -EPERM;
 	}
 	engine_mounts_changed(e); /* the mount table as it is now, not at the last event */
-	if (medium_disk(e, d, disk, sizeof(disk)) != 0) {
-		snprintf(why, len, "%s has no storage medium to wipe", device);
-		return -ENODEV;
-	}
-	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].used && strcmp(jobs[i].dev, d->id.sysname) == 0) {
-			snprintf(why, len, "%s is still mounted or being wiped: unmount it first",
-				 device);
-			return -EBUSY;
-		}
-	if (engine_record(e, "wipe-requested", "success", d, NULL, false) != 0) {
-		snprintf(why, len, "the audit trail cannot be written");
-		return -EIO;
-	}
-	int rc = engine_job_start(e, d, IPC_JOB_WIPE, disk, 0, client);
-	if (rc != 0)
-		snprintf(why, len, "the wipe could not start: %s", strerror(-rc));
-	return rc;
+	return start_wipe(e, d, client, NULL, why, len);
 }

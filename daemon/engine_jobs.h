@@ -18,6 +18,8 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 void engine_mounts_changed(struct engine *e);
 /* A device went away: stop its helpers. */
 void engine_jobs_device_gone(struct engine *e, const char *sysname);
+/* Periodic: forget stopped helpers that never closed their feed, start waiting wipes. */
+void engine_jobs_tick(struct engine *e);
 /* Feeds: a control client that presented a job's token. */
 int engine_feed_find(const char *token);
 int engine_feed_line(struct engine *e, int job, const char *line);

@@ -153,8 +153,7 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		goto apply;
 	}
 	d->id = id;
-	engine_record(e, "device-inserted", "success", d, at_start ? "present at start" : NULL,
-		      false);
+	engine_observe(e, "device-inserted", d, at_start ? "present at start" : NULL);
 	if (at_start && engine_conf(e)->present_devices != CONF_PRESENT_APPLY_POLICY) {
 		bool allow = engine_conf(e)->present_devices == CONF_PRESENT_ALLOW;
 		dec.target = allow ? RULES_ALLOW : RULES_BLOCK;
@@ -289,8 +288,10 @@ void engine_rescan(struct engine *e, bool at_start)
 		snprintf(path, sizeof(path), "%s/%s", SYSFS_USB_DEVICES, c->id.sysname);
 		if (sysfs_read_uint(path, "devnum", &v) != 0 || v != c->devnum) {
 			struct dev_entry *d = engine_find(e, c->id.sysname);
+			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, "found gone on rescan",
 				      false);
+			eappr_forget(e, d);
 			engine_forget(e, d);
 		}
 	}

@@ -79,13 +79,9 @@ int acli_sign(const char *req_text, const char *key, const char *pin, struct jso
 	if (resp.req.answer_by < (int64_t)time(NULL))
 		return pcl_fail("the request is past its answer-by time: ask for a new one");
 	snprintf(rp, sizeof(rp), "portcullis:%s", resp.req.council);
-	fido_dev_t *dev = akey_open(key);
-	if (dev == NULL)
-		return 1;
-	int rc = appr_request_cdh(req_text, strlen(req_text), cdh) != 0 ||
-		 akey_assert(dev, rp, cdh, allow, pin, &as) != 0;
-	akey_close(&dev);
-	if (rc)
+	if (appr_request_cdh(req_text, strlen(req_text), cdh) != 0)
+		return pcl_fail("cannot hash the request");
+	if (akey_assert(key, rp, cdh, allow, pin, &as) != 0)
 		return 1;
 	memcpy(resp.cred, as.cred, as.cred_len);
 	resp.cred_len = as.cred_len;

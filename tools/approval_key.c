@@ -1,55 +1,19 @@
 /*
- * approval_key.c - drives the approver's FIDO2 key through libfido2 (see
- * approval_key.h). Linked by the portcullis CLI, run by the approver. The key's answers
- * are checked by libfido2 here and verified again by the daemon, which trusts nothing
- * from this side.
+ * approval_key.c - see approval_key.h. Linked by the portcullis CLI, run by the
+ * approver. The key's answers come through the fido helper and are untrusted: decoded
+ * bounds-checked by lib/fidohelper, the attestation of a new credential verified here
+ * with libfido2, every assertion verified again by the daemon.
  */
 #include "approval_key.h"
 
+#include <fido.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "fidosim.h"
-
-fido_dev_t *akey_open(const char *path)
-{
-	fido_dev_info_t *list = NULL;
-	fido_dev_t *dev = NULL;
-	size_t n = 0;
-	char found[512] = "";
-	int rc;
-
-	fido_init(0);
-	if (path == NULL) {
-		if ((list = fido_dev_info_new(16)) == NULL ||
-		    fido_dev_info_manifest(list, 16, &n) != FIDO_OK || n == 0) {
-			fido_dev_info_free(&list, 16);
-			pcl_fail(
-			    "no FIDO2 key found: plug in the approver's key or give --key PATH");
-			return NULL;
-		}
-		snprintf(found, sizeof(found), "%s",
-			 fido_dev_info_path(fido_dev_info_ptr(list, 0)));
-		fido_dev_info_free(&list, 16);
-		path = found;
-	}
-	if ((dev = fido_dev_new()) == NULL || (rc = fidosim_dev_open(dev, path)) != FIDO_OK) {
-		pcl_fail("%s: cannot open the key: %s", path,
-			 dev ? fido_strerr(rc) : "out of memory");
-		fido_dev_free(&dev);
-		return NULL;
-	}
-	return dev;
-}
-
-void akey_close(fido_dev_t **dev)
-{
-	if (*dev != NULL)
-		fido_dev_close(*dev);
-	fido_dev_free(dev);
-}
+#include "fidoh.h"
 
 const char *akey_pin(const char *opt)
 {
@@ -67,33 +31,80 @@ static void put_b64(struct json_object *o, const char *k, const uint8_t *p, size
 	free(s);
 }
 
-int akey_make_cred(fido_dev_t *dev, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
+static void prompt(pid_t pid, void *arg)
+{
+	(void)pid;
+	fprintf(stderr, "%s\n", *(const char **)arg);
+}
+
+/* Run req through the helper; 0, or 1 after the message for what went wrong. */
+static int call(const char *path, struct fidoh_msg *req, struct fidoh_msg *res, const char *touch,
+		const char *refused)
+{
+	struct fidoh_ops ops = {.opened = prompt, .arg = &touch};
+	struct fidoh_result r;
+	int rc = fidoh_call(path, req, res, &ops, &r);
+
+	fidoh_msg_wipe(req);
+	if (rc == 0)
+		return 0;
+	if (r.fail == FIDOH_FAIL_OPEN && r.status == FIDOH_ST_NO_DEVICE)
+		return pcl_fail(
+		    "no FIDO2 key found: plug in the approver's key or give --key PATH");
+	if (r.fail == FIDOH_FAIL_OPEN)
+		return pcl_fail("%s: cannot open the key: %s", path ? path : "(first key found)",
+				fidoh_status_str(r.status));
+	if (r.fail == FIDOH_FAIL_KEY)
+		return pcl_fail("%s: %s", refused, fidoh_status_str(r.status));
+	return pcl_fail("%s", r.msg);
+}
+
+static int set_str(char *dst, size_t cap, const char *s, const char *what)
+{
+	if (strlen(s) == 0 || strlen(s) >= cap)
+		return pcl_fail("%s: empty or longer than %zu bytes", what, cap - 1);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+int akey_make_cred(const char *path, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
 		   const char *user, bool uv, const char *pin, struct json_object *out)
 {
-	fido_cred_t *c = fido_cred_new();
-	uint8_t uid[16];
+	static struct fidoh_msg req, res;
 	int prot = uv ? FIDO_CRED_PROT_UV_REQUIRED : FIDO_CRED_PROT_UV_OPTIONAL;
+	fido_cred_t *c;
 	int rc = FIDO_ERR_INTERNAL;
 
-	if (uv && pin == NULL) {
-		fido_cred_free(&c);
+	if (uv && pin == NULL)
 		return pcl_fail("the council's profile requires the key's PIN: give --pin or set "
 				"PORTCULLIS_PIN");
+	memset(&req, 0, sizeof(req));
+	req.kind = FIDOH_MAKE_CRED;
+	req.prot = (uint8_t)prot;
+	memcpy(req.cdh, cdh, APPR_CDH_LEN);
+	if (set_str(req.rp, sizeof(req.rp), rp, "relying party") != 0 ||
+	    set_str(req.user, sizeof(req.user), user, "--name") != 0 ||
+	    (pin && set_str(req.pin, sizeof(req.pin), pin, "PIN") != 0) ||
+	    RAND_bytes(req.user_id, sizeof(req.user_id)) != 1) {
+		fidoh_msg_wipe(&req);
+		return 1;
 	}
-	if (c && RAND_bytes(uid, sizeof(uid)) == 1 &&
-	    fido_cred_set_type(c, COSE_ES256) == FIDO_OK &&
+	req.has_pin = pin != NULL;
+	if (call(path, &req, &res, "Touch the key to enrol it...",
+		 "the key did not make a credential") != 0)
+		return 1;
+	/* What the helper says the key made, checked as the daemon will check it. */
+	if ((c = fido_cred_new()) != NULL && fido_cred_set_type(c, COSE_ES256) == FIDO_OK &&
 	    fido_cred_set_clientdata_hash(c, cdh, APPR_CDH_LEN) == FIDO_OK &&
-	    fido_cred_set_rp(c, rp, "Portcullis approvals") == FIDO_OK &&
-	    fido_cred_set_user(c, uid, sizeof(uid), user, user, NULL) == FIDO_OK &&
-	    fido_cred_set_rk(c, FIDO_OPT_TRUE) == FIDO_OK &&
-	    fido_cred_set_prot(c, prot) == FIDO_OK) {
-		fprintf(stderr, "Touch the key to enrol it...\n");
-		rc = fido_dev_make_cred(dev, c, pin);
-	}
-	if (rc == FIDO_OK)
-		rc = fido_cred_x5c_len(c) ? fido_cred_verify(c) : fido_cred_verify_self(c);
+	    fido_cred_set_rp(c, rp, NULL) == FIDO_OK &&
+	    fido_cred_set_authdata_raw(c, res.authdata, res.authdata_len) == FIDO_OK &&
+	    fido_cred_set_sig(c, res.sig, res.sig_len) == FIDO_OK &&
+	    (res.x5c_len == 0 || fido_cred_set_x509(c, res.x5c, res.x5c_len) == FIDO_OK) &&
+	    fido_cred_set_fmt(c, res.fmt) == FIDO_OK && fido_cred_set_prot(c, prot) == FIDO_OK)
+		rc = res.x5c_len ? fido_cred_verify(c) : fido_cred_verify_self(c);
 	if (rc != FIDO_OK) {
 		fido_cred_free(&c);
+		fidoh_msg_wipe(&res);
 		return pcl_fail("the key did not make a credential: %s", fido_strerr(rc));
 	}
 	put_b64(out, "credential", fido_cred_id_ptr(c), fido_cred_id_len(c));
@@ -104,6 +115,7 @@ int akey_make_cred(fido_dev_t *dev, const char *rp, const uint8_t cdh[APPR_CDH_L
 	json_object_object_add(out, "fmt", json_object_new_string(fido_cred_fmt(c)));
 	json_object_object_add(out, "prot", json_object_new_int(prot));
 	fido_cred_free(&c);
+	fidoh_msg_wipe(&res);
 	return 0;
 }
 
@@ -127,39 +139,45 @@ static int unwrap(const uint8_t *p, size_t n, struct akey_assertion *out)
 	return 0;
 }
 
-int akey_assert(fido_dev_t *dev, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
+int akey_assert(const char *path, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
 		struct json_object *allow, const char *pin, struct akey_assertion *out)
 {
-	fido_assert_t *a = fido_assert_new();
-	int rc = FIDO_ERR_INTERNAL;
-	bool ok = a && fido_assert_set_rp(a, rp) == FIDO_OK &&
-		  fido_assert_set_clientdata_hash(a, cdh, APPR_CDH_LEN) == FIDO_OK &&
-		  fido_assert_set_up(a, FIDO_OPT_TRUE) == FIDO_OK;
+	static struct fidoh_msg req, res;
+	size_t n_allow = allow ? json_object_array_length(allow) : 0;
 
-	for (size_t i = 0; ok && allow && i < json_object_array_length(allow); i++) {
+	memset(&req, 0, sizeof(req));
+	req.kind = FIDOH_ASSERT;
+	memcpy(req.cdh, cdh, APPR_CDH_LEN);
+	if (n_allow > FIDOH_ALLOW_MAX)
+		return pcl_fail("more than %d enrolled approvers' credentials to offer the key",
+				FIDOH_ALLOW_MAX);
+	for (size_t i = 0; i < n_allow; i++) {
 		const char *s = json_object_get_string(json_object_array_get_idx(allow, i));
-		uint8_t id[APPR_CRED_MAX];
-		int n = s ? appr_b64_decode(s, strlen(s), id, sizeof(id)) : -1;
-		ok = n > 0 && fido_assert_allow_cred(a, id, (size_t)n) == FIDO_OK;
+		int n = s ? appr_b64_decode(s, strlen(s), req.allow[i], sizeof(req.allow[i])) : -1;
+		if (n <= 0)
+			return pcl_fail("the key gave no approval: %s",
+					fido_strerr(FIDO_ERR_INVALID_ARGUMENT));
+		req.allow_len[i] = (size_t)n;
 	}
-	if (ok) {
-		fprintf(stderr, "Touch the key to approve...\n");
-		rc = fido_dev_get_assert(dev, a, pin);
+	req.n_allow = n_allow;
+	if (set_str(req.rp, sizeof(req.rp), rp, "relying party") != 0 ||
+	    (pin && set_str(req.pin, sizeof(req.pin), pin, "PIN") != 0)) {
+		fidoh_msg_wipe(&req);
+		return 1;
 	}
-	if (rc != FIDO_OK || fido_assert_count(a) < 1) {
-		fido_assert_free(&a);
-		return pcl_fail("the key gave no approval: %s", fido_strerr(rc));
-	}
-	out->cred_len = fido_assert_id_len(a, 0);
-	out->sig_len = fido_assert_sig_len(a, 0);
-	if (out->cred_len == 0 || out->cred_len > sizeof(out->cred) || out->sig_len == 0 ||
-	    out->sig_len > sizeof(out->sig) ||
-	    unwrap(fido_assert_authdata_ptr(a, 0), fido_assert_authdata_len(a, 0), out) != 0) {
-		fido_assert_free(&a);
+	req.has_pin = pin != NULL;
+	if (call(path, &req, &res, "Touch the key to approve...", "the key gave no approval") != 0)
+		return 1;
+	memset(out, 0, sizeof(*out));
+	if (res.cred_len > sizeof(out->cred) || res.sig_len > sizeof(out->sig) ||
+	    unwrap(res.authdata, res.authdata_len, out) != 0) {
+		fidoh_msg_wipe(&res);
 		return pcl_fail("the key's answer is malformed");
 	}
-	memcpy(out->cred, fido_assert_id_ptr(a, 0), out->cred_len);
-	memcpy(out->sig, fido_assert_sig_ptr(a, 0), out->sig_len);
-	fido_assert_free(&a);
+	memcpy(out->cred, res.cred, res.cred_len);
+	out->cred_len = res.cred_len;
+	memcpy(out->sig, res.sig, res.sig_len);
+	out->sig_len = res.sig_len;
+	fidoh_msg_wipe(&res);
 	return 0;
 }

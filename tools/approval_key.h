@@ -1,12 +1,12 @@
 /*
- * approval_key.h - the CLI's side of the approver's FIDO2 key: open it (real hidraw
- * through libfido2, or the simulator for "sim:" paths), make an approver credential,
- * get an assertion over a client data hash.
+ * approval_key.h - the CLI's side of the approver's FIDO2 key. The key itself is driven
+ * by the fido helper (lib/fidohelper), a sandboxed child: these functions start it for
+ * the key at a path (hidraw, "sim:" for the simulator, NULL for the first key found),
+ * hand it one operation and check what comes back.
  */
 #ifndef PCL_TOOLS_APPROVAL_KEY_H
 #define PCL_TOOLS_APPROVAL_KEY_H
 
-#include <fido.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,21 +23,18 @@ struct akey_assertion {
 	size_t sig_len;
 };
 
-/* Open the key at path (NULL: the first FIDO device found). NULL after a message. */
-fido_dev_t *akey_open(const char *path);
-void akey_close(fido_dev_t **dev);
-
 /* The PIN: --pin, else $PORTCULLIS_PIN, else NULL. */
 const char *akey_pin(const char *opt);
 
-/* Make a discoverable ES256 credential for rp over cdh; adds "credential", "authdata",
- * "sig", "fmt", "x5c" (when present) and "prot" to out. 0 or 1 after a message. */
-int akey_make_cred(fido_dev_t *dev, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
+/* Make a discoverable ES256 credential for rp over cdh with the key at path; verifies
+ * its attestation and adds "credential", "authdata", "sig", "fmt", "x5c" (when present)
+ * and "prot" to out. 0 or 1 after a message. */
+int akey_make_cred(const char *path, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
 		   const char *user, bool uv, const char *pin, struct json_object *out);
 
-/* Get one assertion for rp over cdh (allow: base64 credential ids, or none for a
- * discoverable credential). 0 or 1 after a message. */
-int akey_assert(fido_dev_t *dev, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
+/* Get one assertion for rp over cdh from the key at path (allow: base64 credential ids,
+ * or none for a discoverable credential). 0 or 1 after a message. */
+int akey_assert(const char *path, const char *rp, const uint8_t cdh[APPR_CDH_LEN],
 		struct json_object *allow, const char *pin, struct akey_assertion *out);
 
 #endif

@@ -75,9 +75,7 @@ int policy_sign(int argc, char **argv)
 		rc = appr_sha256(text, len, ps.sha256) != 0 ||
 		     appr_policy_cdh(council, ps.sha256, ps.signed_at, cdh) != 0;
 	}
-	fido_dev_t *dev = rc ? NULL : akey_open(key);
-	rc = rc || dev == NULL || akey_assert(dev, rp, cdh, allow, akey_pin(pin), &as) != 0;
-	akey_close(&dev);
+	rc = rc || akey_assert(key, rp, cdh, allow, akey_pin(pin), &as) != 0;
 	free(text);
 	json_object_put(allow);
 	json_object_put(inf);

@@ -59,10 +59,8 @@ static int consent(struct json_object *inf, struct json_object *req, const char 
 	const void *f[] = {council, name, role, cred};
 	size_t l[] = {strlen(council), strlen(name), strlen(role), (size_t)n};
 	fprintf(stderr, "Now an enrolled approver consents with their key (%s).\n", by);
-	fido_dev_t *dev = n > 0 ? akey_open(by) : NULL;
-	int rc = dev == NULL || appr_hash_fields(APPR_DOMAIN_ENROL_CONSENT, f, l, 4, h) != 0 ||
-		 akey_assert(dev, client_field(inf, "rp"), h, allow, by_pin, &as) != 0;
-	akey_close(&dev);
+	int rc = n <= 0 || appr_hash_fields(APPR_DOMAIN_ENROL_CONSENT, f, l, 4, h) != 0 ||
+		 akey_assert(by, client_field(inf, "rp"), h, allow, by_pin, &as) != 0;
 	json_object_put(allow);
 	if (rc)
 		return 1;
@@ -111,9 +109,7 @@ static int enrol(int argc, char **argv)
 	int rc = RAND_bytes(nonce, sizeof(nonce)) != 1 ||
 		 appr_hash_fields(APPR_DOMAIN_ENROL, f, l, 4, cdh) != 0;
 	put_b64(req, "nonce", nonce, sizeof(nonce));
-	fido_dev_t *dev = rc ? NULL : akey_open(key);
-	rc = dev == NULL || akey_make_cred(dev, client_field(inf, "rp"), cdh, name, uv, pin, req);
-	akey_close(&dev);
+	rc = rc || akey_make_cred(key, client_field(inf, "rp"), cdh, name, uv, pin, req) != 0;
 	if (rc == 0 && by)
 		rc = consent(inf, req, by, akey_pin(by_pin), name, role);
 	json_object_put(inf);

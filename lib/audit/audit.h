@@ -44,6 +44,11 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
  * failure every later call fails too (fail closed). security=true adds a checkpoint. */
 int audit_append(struct audit_log *log, struct json_object *event, bool security);
 
+/* Append one event that describes no action of its own (an observation, such as a device
+ * seen before its decision): written and chained now, durable with the next audit_append,
+ * checkpoint, tick or close, whichever comes first. Same errors as audit_append. */
+int audit_append_deferred(struct audit_log *log, struct json_object *event);
+
 /* Signed checkpoint over everything so far, then key evolution. No-op when nothing new. */
 int audit_checkpoint(struct audit_log *log);
 

@@ -481,6 +481,8 @@ int audit_tick(struct audit_log *log)
 	}
 	if (rc == 0 && ts.tv_sec - log->last_ckpt >= (time_t)log->interval_s)
 		rc = checkpoint_locked(log);
+	if (rc == 0 && log->fd >= 0)
+		rc = audit_sync_locked(log, log->seq); /* deferred records: no-op when synced */
 	pthread_mutex_unlock(&log->lock);
 	return rc;
 }

@@ -253,7 +253,7 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 	return rc;
 }
 
-int audit_append(struct audit_log *log, struct json_object *event, bool security)
+static int append(struct audit_log *log, struct json_object *event, bool durable, bool security)
 {
 	uint64_t mine;
 	int rc;
@@ -271,12 +271,22 @@ int audit_append(struct audit_log *log, struct json_object *event, bool security
 	rc = audit_commit(log, AUDIT_T_RECORD, &p);
 	audit_prep_free(&p);
 	mine = log->seq;
-	if (rc == 0)
+	if (rc == 0 && durable)
 		rc = audit_sync_locked(log, mine);
 	pthread_mutex_unlock(&log->lock);
 	if (rc == 0 && security)
 		rc = audit_checkpoint(log);
 	return rc;
+}
+
+int audit_append(struct audit_log *log, struct json_object *event, bool security)
+{
+	return append(log, event, true, security);
+}
+
+int audit_append_deferred(struct audit_log *log, struct json_object *event)
+{
+	return append(log, event, false, false);
 }
 
 uint64_t audit_last_seq(const struct audit_log *log)

@@ -3,6 +3,7 @@
  * Linked by portcullisd (parent, engine) and portcullis-wiper. Every allowed system
  * call says which code needs it; arguments are constrained where the kernel lets a
  * filter see them (socket families, mmap/mprotect never executable, ioctl requests).
+ * The portcullis CLI links it too, for its fido helper (SANDBOX_FIDO).
  */
 #include "sandbox.h"
 
@@ -160,6 +161,14 @@ static const struct rule wiper[] = {
     R(clone3, "the pattern/compare worker thread"),
     R(set_robust_list, "new thread start-up"),
     R(mprotect, "guard page of the worker's stack (never executable: checked below)"),
+};
+
+/* The fido helper (lib/fidohelper): the key and the CLI's socket were opened before
+ * the filter; it reads and writes them (base list), waits on them, and computes. No
+ * open, no socket, no exec, no fork, no ioctl. */
+static const struct rule fido[] = {
+    R(poll, "libfido2 I/O functions wait for a report; the CLI's answer channel"),
+    R(ppoll, "poll() on newer glibc"),
 };
 
 /* The parent does everything its children do before they install their own, tighter,
@@ -337,6 +346,11 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 			return rc;
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 					SCMP_A1(SCMP_CMP_EQ, F_SETFL, 0));
+	case SANDBOX_FIDO:
+		if ((rc = add_list(ctx, fido, sizeof(fido) / sizeof(fido[0]))) != 0)
+			return rc;
+		/* malloc and OpenSSL: anonymous memory, never executable. */
+		return add_memory(ctx, true);
 	case SANDBOX_PARENT:
 		if ((rc = add_list(ctx, parent, sizeof(parent) / sizeof(parent[0]))) != 0)
 			return rc;
@@ -382,7 +396,7 @@ int sandbox_apply(enum sandbox_role role)
 
 const char *sandbox_role_name(enum sandbox_role role)
 {
-	static const char *const names[] = {"parent", "engine", "wiper"};
+	static const char *const names[] = {"parent", "engine", "wiper", "fido"};
 
 	return (unsigned)role < sizeof(names) / sizeof(names[0]) ? names[role] : "unknown";
 }

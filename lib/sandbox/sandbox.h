@@ -13,6 +13,7 @@ enum sandbox_role {
 	SANDBOX_PARENT, /* root parent: sysfs writes, fork/exec of helpers, signals */
 	SANDBOX_ENGINE, /* unprivileged engine: events, sysfs reads, audit, control socket */
 	SANDBOX_WIPER,	/* per-job wiper: read/write its block fd and pipes, nothing else */
+	SANDBOX_FIDO,	/* the CLI's fido helper: its key fd and the CLI's socket, nothing else */
 };
 
 /* Install the filter for role; 0 or negative errno. Sets no_new_privs first. */

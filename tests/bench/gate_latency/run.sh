@@ -16,7 +16,11 @@ fixtures=$top/tests/data/devices
 [ -x "$bench" ] || { echo "run.sh: build $bench first" >&2; exit 1; }
 work=$(mktemp -d /tmp/pcl-gatebench.XXXXXX)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+# A tmpfs of the benchmark's own for the diagnostic rows (not /dev/shm: umockdev's
+# preload treats every path under /dev as a device node it may emulate).
+mkdir "$work/tmpfs"
+mount -t tmpfs -o size=256m,mode=755 portcullis-bench "$work/tmpfs"
+trap 'umount "$work/tmpfs"; rm -rf "$work"' EXIT
 
 HUB=/sys/devices/pci0000:00/0000:00:14.0/usb1
 ALLOWED=$HUB/1-2   # stick-personal: allowed by the last rule of either policy
@@ -116,7 +120,7 @@ for rules in 10 10000; do
 done
 # Diagnosis: the allow case with portcullisd's trail on tmpfs (no disk syncs) ...
 for rules in 10 10000; do
-	run_portcullisd "$rules" allow "$ALLOWED" /dev/shm | sed 's/^/diag /' | tee -a "$results"
+	run_portcullisd "$rules" allow "$ALLOWED" "$work/tmpfs" | sed 's/^/diag /' | tee -a "$results"
 done
 # ... and where its time goes on disk: perf trace's syscall summary of the daemon's
 # processes for 10 s of the 10-rule allow case.

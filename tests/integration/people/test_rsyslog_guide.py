@@ -63,6 +63,17 @@ def rsyslogd(conf, work):
                             stderr=open(work + "/stderr", "w"))
 
 
+def wait_listening(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the collector never listened on %s" % port)
+
+
 def stop(p):
     if p.poll() is None:
         p.terminate()
@@ -102,7 +113,7 @@ def test_the_guide_rsyslog_examples_ship_a_trail_that_verifies(pc):
         assert r.returncode == 0, r.stdout + r.stderr
 
     col = rsyslogd(collector, d + "/collector")
-    time.sleep(0.5)
+    wait_listening(port)  # see docs/it-provider-guide.md: omrelp's first connection
     ship = rsyslogd(shipper, d + "/pc")
     try:
         expected = {os.path.basename(s): open(s, "rb").read() for s in segments}

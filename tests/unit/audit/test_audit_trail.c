@@ -20,6 +20,7 @@
 
 #include "audit_int.h"
 #include "helpers.h"
+#include "writer_int.h"
 
 #define T0 1768435200 /* 2026-01-15T00:00:00Z */
 
@@ -362,6 +363,36 @@ static void test_write_failure_fails_closed(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A deferred record is written and chained at once but synced only with the next durable
+ * record, checkpoint or tick; the trail verifies the same either way. */
+static void test_deferred_record_synced_with_the_next(void **state)
+{
+	struct trail t;
+	struct vres v;
+	struct json_object *ev;
+
+	(void)state;
+	trail_init(&t, T0);
+	trail_append(&t, 1, "clerk");
+	assert_int_equal(t.log->synced_seq, 1);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "event.action", json_object_new_string("device-inserted"));
+	assert_int_equal(audit_append_deferred(t.log, ev), 0);
+	assert_int_equal(audit_last_seq(t.log), 2);
+	assert_int_equal(t.log->synced_seq, 1); /* written, not yet synced */
+	trail_append(&t, 1, "clerk");		/* the decision: one sync covers both */
+	assert_int_equal(t.log->synced_seq, 3);
+	assert_int_equal(audit_append_deferred(t.log, ev), 0);
+	assert_int_equal(t.log->synced_seq, 3);
+	assert_int_equal(audit_tick(t.log), 0); /* the periodic tick syncs a lone one */
+	assert_int_equal(t.log->synced_seq, 4);
+	json_object_put(ev);
+	verify_dir(&t, &v);
+	assert_int_equal(v.rc, 0);
+	assert_int_equal(v.r.records, 4);
+	trail_fini(&t);
+}
+
 static void test_collector_resend_duplicates_skipped(void **state)
 {
 	struct trail t;
@@ -405,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_open_refuses_trail_shorter_than_checkpoint),
 	    cmocka_unit_test(test_group_commit_from_threads),
 	    cmocka_unit_test(test_write_failure_fails_closed),
+	    cmocka_unit_test(test_deferred_record_synced_with_the_next),
 	    cmocka_unit_test(test_collector_resend_duplicates_skipped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,11 +116,21 @@ static void parent_cannot_open_network_sockets_nor_trace(void **state)
 	expect_sigsys(SANDBOX_PARENT, DO_PTRACE);
 }
 
+static void fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code(void **state)
+{
+	expect_sigsys(SANDBOX_FIDO, DO_EXECVE);
+	expect_sigsys(SANDBOX_FIDO, DO_SOCKET_INET);
+	expect_sigsys(SANDBOX_FIDO, DO_OPEN);
+	expect_sigsys(SANDBOX_FIDO, DO_PTRACE);
+	expect_sigsys(SANDBOX_FIDO, DO_FORK);
+	expect_sigsys(SANDBOX_FIDO, DO_EXEC_MEMORY);
+}
+
 static void every_role_can_do_its_ordinary_work(void **state)
 {
 	int code;
 
-	for (int r = SANDBOX_PARENT; r <= SANDBOX_WIPER; r++) {
+	for (int r = SANDBOX_PARENT; r <= SANDBOX_FIDO; r++) {
 		assert_int_equal(run((enum sandbox_role)r, DO_ALLOWED, &code), 0);
 		assert_int_equal(code, 0);
 	}
@@ -132,6 +142,7 @@ int main(void)
 	    cmocka_unit_test(engine_cannot_exec_connect_out_trace_fork_or_map_code),
 	    cmocka_unit_test(wiper_cannot_open_anything_nor_exec_nor_connect),
 	    cmocka_unit_test(parent_cannot_open_network_sockets_nor_trace),
+	    cmocka_unit_test(fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code),
 	    cmocka_unit_test(every_role_can_do_its_ordinary_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,7 +61,7 @@ static void an_overflow_inside_every_role_is_reported_whole(void **state)
 {
 	static char out[1 << 16];
 
-	for (int r = SANDBOX_PARENT; r <= SANDBOX_WIPER; r++) {
+	for (int r = SANDBOX_PARENT; r <= SANDBOX_FIDO; r++) {
 		int st = run((enum sandbox_role)r, 1, out, sizeof(out));
 		/* abort() after the report: SIGABRT, or SIGSYS where the filter kills tgkill. */
 		assert_true(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0));
@@ -77,7 +77,7 @@ static void a_clean_exit_inside_every_role_is_not_killed_by_the_leak_check(void 
 {
 	static char out[1 << 16];
 
-	for (int r = SANDBOX_PARENT; r <= SANDBOX_WIPER; r++) {
+	for (int r = SANDBOX_PARENT; r <= SANDBOX_FIDO; r++) {
 		int st = run((enum sandbox_role)r, 0, out, sizeof(out));
 		assert_true(WIFEXITED(st));
 		assert_int_equal(WEXITSTATUS(st), 0);

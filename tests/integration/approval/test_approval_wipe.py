@@ -1,0 +1,71 @@
+"""Wipe after the transfer, as the approved request says (every council profile asks for
+it): the installed portcullisd under umockdev, the approver's key simulated, a real ext4
+medium on a loop device behind the approved stick. Unmounting ends the transfer and
+starts the wipe; a medium removed before it is recorded as a missed wipe."""
+import os
+
+import pytest
+
+from approvals import PERSONAL, enrol, start
+from harness import RealMedium, as_user, attach_disk
+
+
+@pytest.fixture
+def medium():
+    m = RealMedium()
+    yield m
+    m.close()
+
+
+def approved_and_mounted(pc, key, medium):
+    start(pc)  # Watton: wipe = required
+    assert enrol(pc, key).returncode == 0
+    pc.add("stick-personal.umockdev", plug=True)
+    pc.wait_record(lambda r: r["event.action"] == "device-blocked")
+    pc.cli("approve", "1-2", "--read-write", "--reason", "minutes", "--key", "sim:" + key.sock)
+    pc.wait_attr(PERSONAL, "authorized", "1")
+    pc.kernel_configure(PERSONAL)
+    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
+    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+    medium.mount()
+    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
+    marker = b"PLANNING-MINUTES-CONFIDENTIAL-" + os.urandom(8).hex().encode()
+    src = os.path.join(pc.work, "minutes.txt")
+    with open(src, "wb") as f:
+        f.write(marker * 4096)
+    os.chmod(src, 0o644)
+    as_user(4242, "cp", src, medium.mnt + "/minutes.txt")
+    pc.wait_record(lambda r: r["event.action"] == "file-written", timeout=20)
+    return marker
+
+
+def test_unmounting_an_approved_medium_wipes_it(pc, key, medium):
+    marker = approved_and_mounted(pc, key, medium)
+    assert not any(r["event.action"] == "wipe-requested" for r in pc.records())
+    medium.umount()
+    req = pc.wait_record(lambda r: r["event.action"] == "wipe-requested", timeout=20)
+    assert "exception requires a wipe" in req["event.reason"]
+    done = pc.wait_record(lambda r: r["event.action"] in ("wipe-done", "wipe-failed"),
+                          timeout=120)
+    assert done["event.action"] == "wipe-done", done
+    assert done["volume.serial_number"] == "AA00000000011111"
+    assert os.path.exists(done["wipe.certificate_file"])
+    with open(medium.loop, "rb") as f:
+        assert marker not in f.read()
+    # Nothing is owed once it is wiped: taking the stick away now is no missed wipe.
+    pc.unplug(PERSONAL)
+    pc.wait_record(lambda r: r["event.action"] == "device-removed")
+    pc.stop()
+    assert not any(r["event.action"] == "wipe-missed" for r in pc.records())
+    v = pc.verify()
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_removing_the_medium_before_its_wipe_is_a_missed_wipe(pc, key, medium):
+    approved_and_mounted(pc, key, medium)
+    pc.unplug(PERSONAL)
+    missed = pc.wait_record(lambda r: r["event.action"] == "wipe-missed", timeout=20)
+    assert missed["event.outcome"] == "failure"
+    assert "removed before the wipe" in missed["event.reason"]
+    assert missed["volume.serial_number"] == "AA00000000011111"
+    medium.umount()
