@@ -307,16 +307,23 @@ class RealMedium:
         os.chmod(self.mnt, 0o1777)
         self.mounted = True
 
-    def umount(self):
-        for _ in range(50):
+    def umount(self, timeout=20):
+        """Unmount, waiting while a helper still holds the medium (slow under ASan)."""
+        deadline = time.time() + timeout
+        while True:
             if real(["umount", self.mnt], stderr=subprocess.DEVNULL).returncode == 0:
-                break
+                self.mounted = False
+                return True
+            if time.time() >= deadline:
+                return False
             time.sleep(0.1)
-        self.mounted = False
 
     def close(self):
-        if self.mounted:
-            self.umount()
+        # Never leave a mount or a read-only flag behind: the next test that gets this
+        # loop device would find its medium read-only.
+        if self.mounted and not self.umount():
+            real(["umount", "-l", self.mnt], stderr=subprocess.DEVNULL)
+        real(["blockdev", "--setrw", self.loop], stderr=subprocess.DEVNULL)
         real(["losetup", "-d", self.loop])
         shutil.rmtree(self.tmp, ignore_errors=True)
 
