@@ -429,7 +429,9 @@ void eappr_medium_mounted(const struct dev_entry *d)
 {
 	struct grant *g = grant_of(d);
 
-	if (g != NULL)
+	/* A read-only grant owes no wipe: nothing of the council's can have been written to
+	 * the medium (read-only at the block layer), and the data on it is its owner's. */
+	if (g != NULL && !g->readonly)
 		g->dirty = true;
 }
 

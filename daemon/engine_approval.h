@@ -27,7 +27,8 @@ void eappr_tick(struct engine *e);
 struct udev_device;
 void eappr_block_added(struct engine *e, struct udev_device *disk);
 /* Wipe after the transfer: a medium of d was mounted; whether its grant now asks for a
- * wipe (mounted since approved or last wiped, and the approval said so); it was wiped. */
+ * wipe (read-write, mounted since approved or last wiped, and the approval said so); it
+ * was wiped. */
 void eappr_medium_mounted(const struct dev_entry *d);
 bool eappr_wipe_due(const struct dev_entry *d);
 void eappr_medium_wiped(const struct dev_entry *d);

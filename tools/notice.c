@@ -120,12 +120,13 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 
 	memset(n, 0, sizeof(*n));
 	if (event) {
-		n->kind = strcmp(action, "device-blocked") == 0	     ? NOTICE_BLOCKED
-			  : strcmp(action, "device-rejected") == 0   ? NOTICE_REJECTED
-			  : strcmp(action, "interface-blocked") == 0 ? NOTICE_PART_BLOCKED
-			  : strcmp(action, "malware-blocked") == 0   ? NOTICE_MALWARE
-			  : strcmp(action, "xfer-fail-closed") == 0  ? NOTICE_STOPPED
-								     : NOTICE_NONE;
+		n->kind = strcmp(action, "device-blocked") == 0	      ? NOTICE_BLOCKED
+			  : strcmp(action, "device-rejected") == 0    ? NOTICE_REJECTED
+			  : strcmp(action, "interface-blocked") == 0  ? NOTICE_PART_BLOCKED
+			  : strcmp(action, "malware-blocked") == 0    ? NOTICE_MALWARE
+			  : strcmp(action, "xfer-fail-closed") == 0   ? NOTICE_STOPPED
+			  : strcmp(action, "xfer-watch-started") == 0 ? NOTICE_LOGGED
+								      : NOTICE_NONE;
 	} else {
 		n->kind = strcmp(state, "allowed") == 0	   ? NOTICE_ALLOWED
 			  : strcmp(state, "blocked") == 0  ? NOTICE_BLOCKED
@@ -205,6 +206,22 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 			 "was stopped to keep the record complete.");
 		snprintf(n->todo, sizeof(n->todo), "save your work elsewhere and tell %s.",
 			 approver);
+		break;
+	case NOTICE_LOGGED:
+		snprintf(n->summary, sizeof(n->summary), "Copies to and from %s are recorded",
+			 n->device);
+		if (ctx && ctx->retention_months > 0)
+			snprintf(n->why, sizeof(n->why),
+				 "this computer records who copies which file to or from it, and "
+				 "when. The record is kept for %u month%s, then deleted.",
+				 ctx->retention_months, ctx->retention_months == 1 ? "" : "s");
+		else
+			snprintf(n->why, sizeof(n->why),
+				 "this computer records who copies which file to or from it, and "
+				 "when, for the period the council has set.");
+		snprintf(n->todo, sizeof(n->todo),
+			 "nothing. The council's privacy notice explains more, and how to ask "
+			 "for a copy of what is recorded about you.");
 		break;
 	case NOTICE_NONE:
 		break;

@@ -30,6 +30,7 @@ enum notice_kind {
 	NOTICE_PART_BLOCKED, /* works, but one of its functions is held back */
 	NOTICE_MALWARE,	     /* a file on an approved medium was refused by the virus check */
 	NOTICE_STOPPED,	     /* an approved medium was made read-only: copies not recordable */
+	NOTICE_LOGGED,	     /* an approved medium is in use: copies to and from it are recorded */
 };
 
 struct notice {
@@ -46,7 +47,8 @@ struct notice {
 
 /* What to say about a device, from a `devices` entry (event false: its state counts) or a
  * `watch` record (event true: only device-blocked, device-rejected, interface-blocked,
- * malware-blocked and xfer-fail-closed say something). Returns n->kind. */
+ * malware-blocked, xfer-fail-closed and xfer-watch-started, the medium's first use, say
+ * something). Returns n->kind. */
 enum notice_kind notice_from_record(struct json_object *rec, bool event,
 				    const struct notice_ctx *ctx, struct notice *n);
 

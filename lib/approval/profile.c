@@ -20,16 +20,6 @@ static const char *const keys[] = {
     "approval-for",    "wipe", "user-verification", "retention-months",
     "max-grant-hours", NULL};
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 static int choice(const char *v, const char *a, const char *b)
 {
 	return strcmp(v, a) == 0 ? 1 : strcmp(v, b) == 0 ? 0 : -1;
@@ -114,7 +104,7 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 		}
 		memcpy(line, buf + start, n);
 		line[n] = '\0';
-		char *s = trim(line), *eq;
+		char *s = pcl_trim(line), *eq;
 		if (*s == '\0' || *s == '#')
 			continue;
 		if ((eq = strchr(s, '=')) == NULL) {
@@ -122,7 +112,7 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 			return -EINVAL;
 		}
 		*eq = '\0';
-		char *k = trim(s), *v = trim(eq + 1);
+		char *k = pcl_trim(s), *v = pcl_trim(eq + 1);
 		int idx = -1;
 		for (int j = 0; keys[j]; j++)
 			if (strcmp(k, keys[j]) == 0)

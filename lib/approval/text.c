@@ -224,14 +224,8 @@ int appr_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 
 	if (len == 0 || len % 4 != 0 || len > sizeof(tmp) / 3 * 4)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-			  (c == '=' && i >= len - 2);
-		if (!ok)
-			return -EINVAL;
-	}
+	if (!pcl_b64_alphabet(in, len))
+		return -EINVAL;
 	int n = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)len);
 	if (n < 0)
 		return -EINVAL;

@@ -17,6 +17,8 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "diag.h"
+
 static const char hexd[] = "0123456789abcdef";
 
 void audit_hex(char out[AUDIT_HEX_LEN + 1], const uint8_t in[AUDIT_HASH_LEN])
@@ -65,14 +67,8 @@ int audit_unb64(uint8_t *out, size_t outlen, const char *in, size_t len)
 
 	if (len == 0 || len % 4 != 0 || len / 4 * 3 > sizeof(buf))
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-			  (c == '=' && i >= len - 2);
-		if (!ok)
-			return -EINVAL;
-	}
+	if (!pcl_b64_alphabet(in, len))
+		return -EINVAL;
 	if (in[len - 1] == '=')
 		pad++;
 	if (in[len - 2] == '=')

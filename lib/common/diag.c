@@ -1,6 +1,7 @@
 /*
- * diag.c - "file:line: message" diagnostics.
- * Linked by every process and tool; inputs are the caller's own strings.
+ * diag.c - "file:line: message" diagnostics, and the small text helpers parsers share.
+ * Linked by every process and tool; inputs are the caller's own strings or untrusted
+ * bytes that the helpers only scan.
  */
 #include "diag.h"
 
@@ -32,4 +33,25 @@ void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u: %s", d->file, d->line, d->msg);
 	else
 		snprintf(buf, len, "%s: %s", d->file, d->msg);
+}
+
+char *pcl_trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+bool pcl_b64_alphabet(const char *in, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '/' || (c == '=' && i + 2 >= len)))
+			return false;
+	}
+	return true;
 }

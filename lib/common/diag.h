@@ -7,6 +7,7 @@
 #define PCL_DIAG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PCL_DIAG_MSG_MAX 256
@@ -26,5 +27,13 @@ void pcl_diag_vset(struct pcl_diag *d, const char *file, unsigned line, const ch
 
 /* Format as "file:line: message" (or "file: message" when line is 0). */
 void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len);
+
+/* For line-oriented parsers: strip spaces and tabs from both ends of s, and a trailing
+ * CR, in place. Returns the first byte kept. */
+char *pcl_trim(char *s);
+
+/* True when in[0..len) holds only the standard base64 alphabet, with '=' at most in the
+ * last two places: what the strict decoders accept before OpenSSL's EVP_DecodeBlock. */
+bool pcl_b64_alphabet(const char *in, size_t len);
 
 #endif

@@ -140,19 +140,9 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 		err(x, line, "unknown key '%s'", k);
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 static void parse_line(struct conf *c, struct ctx *x, unsigned lineno, char *line)
 {
-	char *s = trim(line);
+	char *s = pcl_trim(line);
 
 	if (*s == '\0' || *s == '#')
 		return;
@@ -162,7 +152,7 @@ static void parse_line(struct conf *c, struct ctx *x, unsigned lineno, char *lin
 		return;
 	}
 	*eq = '\0';
-	char *k = trim(s), *v = trim(eq + 1);
+	char *k = pcl_trim(s), *v = pcl_trim(eq + 1);
 	if (*k == '\0') {
 		err(x, lineno, "missing key before '='");
 		return;

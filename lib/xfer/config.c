@@ -123,16 +123,6 @@ int xfer_config_set(struct xfer_config *c, const char *key, const char *value, c
 	return rc;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 int xfer_config_parse(struct xfer_config *c, const char *text, size_t len, const char *file,
 		      struct pcl_diag *diag)
 {
@@ -156,7 +146,7 @@ int xfer_config_parse(struct xfer_config *c, const char *text, size_t len, const
 			explicit_bzero(buf, sizeof(buf));
 			return -EINVAL;
 		}
-		char *s = trim(buf);
+		char *s = pcl_trim(buf);
 		if (*s == '\0' || *s == '#')
 			continue;
 		char *eq = strchr(s, '=');
@@ -166,7 +156,7 @@ int xfer_config_parse(struct xfer_config *c, const char *text, size_t len, const
 			return -EINVAL;
 		}
 		*eq = '\0';
-		int rc = xfer_config_set(c, trim(s), trim(eq + 1), file, line, diag);
+		int rc = xfer_config_set(c, pcl_trim(s), pcl_trim(eq + 1), file, line, diag);
 		explicit_bzero(buf, sizeof(buf));
 		if (rc < 0)
 			return rc;

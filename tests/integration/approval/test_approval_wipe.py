@@ -3,6 +3,7 @@ it): the installed portcullisd under umockdev, the approver's key simulated, a r
 medium on a loop device behind the approved stick. Unmounting ends the transfer and
 starts the wipe; a medium removed before it is recorded as a missed wipe."""
 import os
+import subprocess
 
 import pytest
 
@@ -17,19 +18,31 @@ def medium():
     m.close()
 
 
-def approved_and_mounted(pc, key, medium):
+def approved_and_mounted(pc, key, medium, scope="--read-write"):
+    if scope == "--read-only":  # the owner's file, put there before the PC saw the stick
+        medium.mount()
+        with open(medium.mnt + "/owners-file.txt", "wb") as f:
+            f.write(b"the owner's own notes\n")
+        medium.umount()
     start(pc)  # Watton: wipe = required
     assert enrol(pc, key).returncode == 0
     pc.add("stick-personal.umockdev", plug=True)
     pc.wait_record(lambda r: r["event.action"] == "device-blocked")
-    pc.cli("approve", "1-2", "--read-write", "--reason", "minutes", "--key", "sim:" + key.sock)
+    pc.cli("approve", "1-2", scope, "--reason", "minutes", "--key", "sim:" + key.sock)
     pc.wait_attr(PERSONAL, "authorized", "1")
     pc.kernel_configure(PERSONAL)
     pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
     attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
-    medium.mount()
+    if scope == "--read-only":
+        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
+        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
+        medium.mounted = True
+    else:
+        medium.mount()
     pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
     marker = b"PLANNING-MINUTES-CONFIDENTIAL-" + os.urandom(8).hex().encode()
+    if scope == "--read-only":
+        return marker
     src = os.path.join(pc.work, "minutes.txt")
     with open(src, "wb") as f:
         f.write(marker * 4096)
@@ -69,3 +82,17 @@ def test_removing_the_medium_before_its_wipe_is_a_missed_wipe(pc, key, medium):
     assert "removed before the wipe" in missed["event.reason"]
     assert missed["volume.serial_number"] == "AA00000000011111"
     medium.umount()
+
+
+def test_a_read_only_medium_is_not_wiped(pc, key, medium):
+    """Nothing can have been written to it, and what is on it is its owner's."""
+    approved_and_mounted(pc, key, medium, "--read-only")
+    with open(medium.mnt + "/owners-file.txt", "rb"):
+        pass
+    pc.wait_record(lambda r: r["event.action"] == "file-read", timeout=20)
+    medium.umount()
+    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-stopped", timeout=20)
+    pc.unplug(PERSONAL)
+    pc.wait_record(lambda r: r["event.action"] == "device-removed")
+    actions = [r["event.action"] for r in pc.records()]
+    assert "wipe-requested" not in actions and "wipe-missed" not in actions

@@ -297,6 +297,9 @@ class RealMedium:
         real(["mkfs.ext4", "-q", "-F", self.img], check=True)
         self.loop = real(["losetup", "-f", "--show", self.img], check=True,
                                    capture_output=True, text=True).stdout.strip()
+        # A read-only grant sets the device read-only (BLKROSET), which outlives the
+        # loop device's detach: every medium starts writable.
+        real(["blockdev", "--setrw", self.loop], check=True)
         self.name = os.path.basename(self.loop)
         st = os.stat(self.loop)
         self.dev = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
@@ -319,8 +322,8 @@ class RealMedium:
             time.sleep(0.1)
 
     def close(self):
-        # Never leave a mount or a read-only flag behind: the next test that gets this
-        # loop device would find its medium read-only.
+        # Never leave a mount behind (it would keep the loop device), nor the read-only
+        # flag of a read-only grant.
         if self.mounted and not self.umount():
             real(["umount", "-l", self.mnt], stderr=subprocess.DEVNULL)
         real(["blockdev", "--setrw", self.loop], stderr=subprocess.DEVNULL)

@@ -201,3 +201,35 @@ def test_the_autostart_entry_is_installed_valid_and_starts_the_notifier():
         lines = f.read().splitlines()
     assert "Exec=portcullis notify" in lines
     assert "Type=Application" in lines
+
+
+def test_the_first_use_of_an_approved_stick_says_copies_are_recorded(pc, session_bus):
+    """Transparency (ICO monitoring guidance): when an approved stick's medium is first
+    mounted, the user is told that copies are recorded and for how long; once per plug."""
+    from harness import RealMedium, attach_disk
+    stick = HUB + "/1-2"
+    pc.start('allow id 090c:1000 serial "AA00000000011111"\n', retention="3")
+    notifier = start_notifier(pc, session_bus)
+    medium = RealMedium()
+    try:
+        pc.add("stick-personal.umockdev", plug=True)
+        pc.wait_attr(stick, "authorized", "1")
+        pc.kernel_configure(stick)
+        pc.wait_attr(stick + "/1-2:1.0", "authorized", "1")
+        attach_disk(pc, medium, stick + "/1-2:1.0")
+        medium.mount()
+        n = session_bus.wait_notification(lambda n: "recorded" in n["summary"])
+        assert n["summary"] == "Copies to and from SMI Corporation Flash Disk are recorded"
+        assert "The record is kept for 3 months, then deleted." in n["body"]
+        medium.umount()
+        pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-stopped", timeout=20)
+        medium.mount()  # the same plug: not said twice
+        pc.wait_record(lambda r: len([x for x in pc.records()
+                                      if x.get("event.action") == "xfer-watch-started"]) == 2,
+                       timeout=20)
+        time.sleep(1)
+        assert len([x for x in session_bus.notifications()
+                    if "recorded" in x["summary"]]) == 1
+    finally:
+        notifier.close()
+        medium.close()

@@ -147,6 +147,28 @@ static void a_file_refused_by_the_virus_check_is_named(void **state)
 	json_object_put(stop);
 }
 
+static void the_first_use_of_an_approved_medium_says_copies_are_recorded(void **state)
+{
+	struct json_object *o =
+	    rec("{\"event.action\":\"xfer-watch-started\",\"volume.bus_type\":\"usb\","
+		"\"volume.device_name\":\"sdb1\",\"usb.port\":\"1-1.1\","
+		"\"volume.product_name\":\"Cruzer\"}");
+	struct notice_ctx kept = clerk;
+	struct notice n;
+
+	(void)state;
+	kept.retention_months = 6;
+	assert_int_equal(notice_from_record(o, true, &kept, &n), NOTICE_LOGGED);
+	assert_string_equal(n.summary, "Copies to and from Cruzer are recorded");
+	assert_string_equal(n.why, "this computer records who copies which file to or from it, "
+				   "and when. The record is kept for 6 months, then deleted.");
+	assert_non_null(strstr(n.todo, "privacy notice"));
+	kept.retention_months = 0;
+	assert_int_equal(notice_from_record(o, true, &kept, &n), NOTICE_LOGGED);
+	assert_non_null(strstr(n.why, "for the period the council has set"));
+	json_object_put(o);
+}
+
 static void other_events_and_hubs_say_nothing(void **state)
 {
 	struct json_object *ins = rec("{\"event.action\":\"device-inserted\",\"usb.hash\":\"A\"}");
@@ -259,6 +281,7 @@ int main(void)
 	    cmocka_unit_test(without_an_exception_route_storage_is_not_offered_approval),
 	    cmocka_unit_test(rejected_and_partly_blocked_devices),
 	    cmocka_unit_test(a_file_refused_by_the_virus_check_is_named),
+	    cmocka_unit_test(the_first_use_of_an_approved_medium_says_copies_are_recorded),
 	    cmocka_unit_test(other_events_and_hubs_say_nothing),
 	    cmocka_unit_test(allowed_storage_mentions_the_records),
 	    cmocka_unit_test(a_memory_card_has_no_request_code),

@@ -1,7 +1,7 @@
 """Benchmark: copying 2,000 x 4 KiB files and one 256 MiB file onto an ext4
 loop medium with and without portcullis-xferwatch, in the same run. With the
 watcher, the time runs until every file-written record (SHA-256 included) has
-been emitted. Prints a markdown section for tests/bench/record.sh xfer.
+been emitted. Prints a markdown section for tests/bench/record.sh transfer.
 Run as root: bench.sh [BUILD_DIR]. Not a CTest test."""
 import os
 import shutil
@@ -99,7 +99,7 @@ def main():
                          capture_output=True, text=True).stdout.strip()
     load = os.getloadavg()[0]
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by"
-          f" `tests/bench/xfer/bench.sh` on {os.cpu_count()} shared cores ({cpu}), kernel"
+          f" `tests/bench/transfer/bench.sh` on {os.cpu_count()} shared cores ({cpu}), kernel"
           f" {os.uname().release}, load average {load:.1f} at the end: `cp -r` as root onto"
           " an ext4 loop device whose image is on tmpfs (a medium faster than SHA-256) or on"
           " the root disk, `sync -f` included. With `portcullis-xferwatch` the time runs until"
