@@ -20,6 +20,19 @@
 #include <sys/socket.h>
 #include <termios.h>
 
+/* The sanitizer extras exist for ASan builds only (CMake sets PCL_SANDBOX_SANITIZER with
+ * PCL_SANITIZE, which a Release build refuses); anything else does not compile. */
+#ifdef PCL_SANDBOX_SANITIZER
+#if defined(__SANITIZE_ADDRESS__)
+#elif defined(__clang__) && defined(__has_feature)
+#if !__has_feature(address_sanitizer)
+#error "PCL_SANDBOX_SANITIZER without AddressSanitizer"
+#endif
+#else
+#error "PCL_SANDBOX_SANITIZER without AddressSanitizer"
+#endif
+#include <sanitizer/common_interface_defs.h>
+#endif
 #ifdef PCL_SANDBOX_DEBUG
 #define DEFAULT_ACTION SCMP_ACT_TRAP
 #else
@@ -68,6 +81,42 @@ static const struct rule base[] = {
     R(sched_yield, "pthread spin-then-wait"),
     R(rseq, "glibc thread start-up"),
 };
+
+#ifdef PCL_SANDBOX_SANITIZER
+/* What the ASan/UBSan runtime itself calls once a filter is in place, added to every role
+ * in PCL_SANITIZE builds only (a compile-time define; such builds are refused in Release,
+ * and there is no runtime switch). Nothing here is needed by the code of any role. */
+static const struct rule sanitizer[] = {
+    R(sigaltstack, "each thread's alternate signal stack: set up at start, torn down at exit"),
+    R(sched_getaffinity, "CPU count, asked when the allocator grows"),
+};
+
+/* ASan reports read /proc/self/maps and the binaries' symbols on first use: make that
+ * first use happen before the filter goes on (the runtime's sandbox notice caches the
+ * mappings, one symbolised address loads the module list and the symbol tables), so a
+ * report from inside a role is complete and opens nothing. */
+static void prepare_sanitizer(void)
+{
+	char buf[256];
+
+	__sanitizer_sandbox_on_notify(NULL);
+	__sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L", buf, sizeof(buf));
+}
+
+/* prctl(PR_GET_SECCOMP) only: sanitizer_hooks.c asks whether a filter is in place before
+ * LeakSanitizer's at-exit check. ioctl(TCGETS) only: whether stderr is a terminal, to
+ * colour a report. */
+static int add_sanitizer_args(scmp_filter_ctx ctx)
+{
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				  SCMP_A0(SCMP_CMP_EQ, PR_GET_SECCOMP, 0));
+
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
+	return rc;
+}
+#endif
 
 static const struct rule engine[] = {
     R(openat, "sysfs attributes, audit segments and state"),
@@ -247,6 +296,11 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 
 	if (rc != 0)
 		return rc;
+#ifdef PCL_SANDBOX_SANITIZER
+	if ((rc = add_list(ctx, sanitizer, sizeof(sanitizer) / sizeof(sanitizer[0]))) != 0 ||
+	    (rc = add_sanitizer_args(ctx)) != 0)
+		return rc;
+#endif
 	switch (role) {
 	case SANDBOX_ENGINE:
 		if ((rc = add_list(ctx, engine, sizeof(engine) / sizeof(engine[0]))) != 0 ||
@@ -325,7 +379,14 @@ int sandbox_apply(enum sandbox_role role)
 		return -ENOMEM;
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) != 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) != 0 ||
-	    (rc = add_role(ctx, role)) != 0 || (rc = seccomp_load(ctx)) != 0) {
+	    (rc = add_role(ctx, role)) != 0) {
+		seccomp_release(ctx);
+		return rc < 0 ? rc : -EINVAL;
+	}
+#ifdef PCL_SANDBOX_SANITIZER
+	prepare_sanitizer();
+#endif
+	if ((rc = seccomp_load(ctx)) != 0) {
 		seccomp_release(ctx);
 		return rc < 0 ? rc : -EINVAL;
 	}

@@ -176,7 +176,21 @@ class Testbed:
         if self.daemon and self.daemon.poll() is None:
             self.daemon.send_signal(signal.SIGTERM)
             self.daemon.wait(timeout=10)
+        if self.daemon:
+            self.check_sanitizers()
         self.daemon = None
+
+    def check_sanitizers(self):
+        """In a sanitizer build, a report from the parent, the engine (which the parent
+        would restart) or a helper lands in the daemon's log: any one fails the test. So
+        does an engine killed by its filter (SIGSYS) or aborted (SIGABRT, a sanitizer
+        report's end; a UBSan report inside the engine's filter is cut short by SIGSYS)."""
+        log = self.log()
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: ",
+                     "engine exited (signal %d)" % signal.SIGSYS,
+                     "engine exited (signal %d)" % signal.SIGABRT):
+            if mark in log:
+                raise AssertionError("sanitizer report in the daemon's log:\n" + log)
 
     def log(self):
         with open(os.path.join(self.work, "daemon.log")) as f:
@@ -197,12 +211,13 @@ class Testbed:
         """Every event record of the trail, in order (checkpoints left out)."""
         out = []
         for seg in sorted(glob.glob(os.path.join(self.conf["audit-log"], "trail-*.jsonl"))):
+            # One read: iterating a file that is still being written can hand back the
+            # rest of a line whose start was dropped as incomplete a moment before.
             with open(seg) as f:
-                for line in f:
-                    if line.endswith("\n"):
-                        r = json.loads(line)
-                        if r.get("audit.type") == "record":
-                            out.append(r)
+                for line in f.read().split("\n")[:-1]:
+                    r = json.loads(line)
+                    if r.get("audit.type") == "record":
+                        out.append(r)
         return out
 
     def verify(self):
@@ -295,17 +310,23 @@ class RealMedium:
         os.chmod(self.mnt, 0o1777)
         self.mounted = True
 
-    def umount(self):
-        for _ in range(50):
+    def umount(self, timeout=20):
+        """Unmount, waiting while a helper still holds the medium (slow under ASan)."""
+        deadline = time.time() + timeout
+        while True:
             if real(["umount", self.mnt], stderr=subprocess.DEVNULL).returncode == 0:
-                break
+                self.mounted = False
+                return True
+            if time.time() >= deadline:
+                return False
             time.sleep(0.1)
-        self.mounted = False
 
     def close(self):
-        if self.mounted:
-            self.umount()
-        real(["blockdev", "--setrw", self.loop])
+        # Never leave a mount behind (it would keep the loop device), nor the read-only
+        # flag of a read-only grant.
+        if self.mounted and not self.umount():
+            real(["umount", "-l", self.mnt], stderr=subprocess.DEVNULL)
+        real(["blockdev", "--setrw", self.loop], stderr=subprocess.DEVNULL)
         real(["losetup", "-d", self.loop])
         shutil.rmtree(self.tmp, ignore_errors=True)
 

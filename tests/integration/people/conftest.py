@@ -51,7 +51,8 @@ class SessionBus:
     def notifications(self):
         try:
             with open(self.record) as f:
-                return [json.loads(line) for line in f if line.endswith("\n")]
+                # One read: a line still being written is never handed back in parts.
+                return [json.loads(line) for line in f.read().split("\n")[:-1]]
         except FileNotFoundError:
             return []
 

@@ -140,8 +140,10 @@ class Watcher:
         raise RuntimeError("xferwatch did not start")
 
     def records(self):
+        # One read: iterating a file that is still being written can hand back the
+        # rest of a line whose start was dropped as incomplete a moment before.
         with open(self.out_path) as f:
-            return [json.loads(line) for line in f if line.endswith("\n")]
+            return [json.loads(line) for line in f.read().split("\n")[:-1]]
 
     def wait_for(self, pred, timeout=60):
         deadline = time.time() + timeout
