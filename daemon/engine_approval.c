@@ -195,7 +195,9 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	r.scope = scope && strcmp(scope, "read-write") == 0 ? APPR_READ_WRITE : APPR_READ_ONLY;
 	if (scope && r.scope == APPR_READ_ONLY && strcmp(scope, "read-only") != 0)
 		return eappr_error("scope: '%s' is neither read-only nor read-write", scope);
-	r.wipe = st.profile.wipe;
+	/* The wipe after the transfer is owed by read-write exceptions only: a read-only
+	 * medium can hold nothing of the council's, and what is on it is its owner's. */
+	r.wipe = st.profile.wipe && r.scope == APPR_READ_WRITE;
 	r.uid = (uint32_t)uid;
 	user_name(uid, r.user, sizeof(r.user));
 	r.issued = (int64_t)time(NULL);

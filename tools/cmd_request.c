@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "approval_cli.h"
 #include "client.h"
@@ -88,13 +89,22 @@ static int show(const char *path)
 		return pcl_fail("%s", msg);
 	}
 	const struct appr_request *r = &resp.req;
+	char until[64] = "it is unplugged";
+	if (r->until != 0) {
+		time_t t = (time_t)r->until;
+		struct tm tm;
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(until, sizeof(until), "%Y-%m-%d %H:%M %Z", &tm) == 0)
+			snprintf(until, sizeof(until), "%lld (seconds since 1970)",
+				 (long long)r->until);
+	}
 	printf("council:   %s\npc:        %s (%s)\ndevice:    %04x:%04x %s %s serial \"%s\" at %s\n"
-	       "hash:      %s\naccess:    %s, until %s%lld, wipe %s\nuser:      %s (%u)\n"
+	       "hash:      %s\naccess:    %s, until %s, wipe %s\nuser:      %s (%u)\n"
 	       "reason:    %s\nsigned:    %s\n",
 	       r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
-	       r->serial, r->port, r->hash, appr_scope_name(r->scope), r->until ? "" : "unplug",
-	       r->until ? (long long)r->until : 0LL, r->wipe ? "yes" : "no", r->user,
-	       (unsigned)r->uid, r->reason, resp.cred_len ? "yes (verified by portcullisd)" : "no");
+	       r->serial, r->port, r->hash, appr_scope_name(r->scope), until,
+	       r->wipe ? "yes" : "no", r->user, (unsigned)r->uid, r->reason,
+	       resp.cred_len ? "yes (verified by portcullisd)" : "no");
 	return 0;
 }
 

@@ -457,6 +457,7 @@ static int wipe_via_daemon(const char *device)
 {
 	struct json_object *req = json_object_new_object(), *line;
 	int rc = 1;
+	bool on_progress_line = false; /* a terminal's progress line waits for its newline */
 
 	json_object_object_add(req, "cmd", json_object_new_string("wipe"));
 	json_object_object_add(req, "device", json_object_new_string(device));
@@ -469,6 +470,10 @@ static int wipe_via_daemon(const char *device)
 			   *phase = client_field(line, "progress");
 		const char *action = client_field(line, "event.action");
 		struct json_object *v;
+		if (on_progress_line && !*phase) {
+			fputc('\n', stderr);
+			on_progress_line = false;
+		}
 		if (*err) {
 			rc = pcl_fail("wipe %s: %s", device, err);
 		} else if (*phase) {
@@ -483,6 +488,7 @@ static int wipe_via_daemon(const char *device)
 			fprintf(stderr, "%s%-6s %5.1f%%  %8.1f MB/s  ETA %d:%02d%s",
 				isatty(2) ? "\r" : "", phase, pct, rate / 1e6, eta / 60, eta % 60,
 				isatty(2) ? "  " : "\n");
+			on_progress_line = isatty(2);
 		} else if (strcmp(action, "wipe-done") == 0) {
 			printf("%s: wiped and verified; certificate %s\n", device,
 			       client_field(line, "wipe.certificate_file"));
@@ -493,6 +499,8 @@ static int wipe_via_daemon(const char *device)
 		}
 		json_object_put(line);
 	}
+	if (on_progress_line)
+		fputc('\n', stderr);
 	fclose(f);
 	return rc;
 }

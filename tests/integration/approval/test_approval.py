@@ -2,6 +2,7 @@
 key simulated by portcullis-token-sim, driven by the portcullis CLI (libfido2) and, for
 forged answers, by python3-fido2."""
 import os
+import re
 import time
 
 import hashlib
@@ -69,6 +70,9 @@ def test_remote_approval_by_request_and_response_files(pc, key, tmp_path):
     pc.cli("request", "export", "1-2", "--for", "2h", "--reason", "minutes", "--out", str(req))
     shown = pc.cli("request", "show", str(req)).stdout
     assert "090c:1000" in shown and "read-only" in shown
+    # --for 2h: a date and time the Clerk can read, and no wipe for a read-only stick.
+    assert re.search(r"until \d{4}-\d\d-\d\d \d\d:\d\d", shown), shown
+    assert "wipe no" in shown, shown
     # On the Clerk's own PC: no daemon, only the file and the key.
     env = {k: v for k, v in pc.env().items() if k not in ("PORTCULLIS_SOCKET", "LD_PRELOAD")}
     env["PORTCULLIS_SOCKET"] = "/nonexistent"
