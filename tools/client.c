@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "reqcode.h"
 
 #define ANSWER_MAX (4u << 20)
 
@@ -79,4 +80,55 @@ const char *client_field(struct json_object *o, const char *field)
 	if (!json_object_object_get_ex(o, field, &v) || !json_object_is_type(v, json_type_string))
 		return "";
 	return json_object_get_string(v);
+}
+
+struct json_object *client_devices(void)
+{
+	struct json_object *req = json_object_new_object(), *res, *arr;
+
+	json_object_object_add(req, "cmd", json_object_new_string("devices"));
+	FILE *f = client_request(client_socket_path(), req);
+	json_object_put(req);
+	if (f == NULL)
+		return NULL;
+	res = client_read(f);
+	fclose(f);
+	if (res == NULL || !json_object_object_get_ex(res, "devices", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		json_object_put(res);
+		pcl_fail("no valid answer from portcullisd");
+		return NULL;
+	}
+	return res;
+}
+
+int client_device_name(const char *arg, char *out, size_t len)
+{
+	char code[PCL_REQUEST_CODE_LEN], have[PCL_REQUEST_CODE_LEN];
+	struct json_object *res, *arr;
+	int rc = 1;
+
+	if (strlen(arg) >= len)
+		return pcl_fail("%s: not a device", arg);
+	strcpy(out, arg);
+	if (pcl_request_code_normalise(arg, code) != 0)
+		return 0; /* a port, as `portcullis devices` shows it */
+	if ((res = client_devices()) == NULL)
+		return 1;
+	json_object_object_get_ex(res, "devices", &arr);
+	for (size_t i = 0; rc != 0 && i < json_object_array_length(arr); i++) {
+		struct json_object *d = json_object_array_get_idx(arr, i);
+		const char *port = client_field(d, "volume.device_name");
+		if (strcmp(port, arg) == 0 ||
+		    (pcl_request_code(client_field(d, "usb.hash"), have) == 0 &&
+		     strcmp(have, code) == 0 && strlen(port) < len)) {
+			strcpy(out, port);
+			rc = 0;
+		}
+	}
+	json_object_put(res);
+	if (rc != 0)
+		pcl_fail("no device plugged in has the request code %s (see `portcullis status`)",
+			 code);
+	return rc;
 }

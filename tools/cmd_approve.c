@@ -79,7 +79,12 @@ int cmd_approve(int argc, char **argv)
 		json_object_put(req);
 		return approve_file(request, out, key, pin);
 	}
-	json_object_object_add(req, "device", json_object_new_string(device));
+	char port[64];
+	if (client_device_name(device, port, sizeof(port)) != 0) {
+		json_object_put(req);
+		return 1;
+	}
+	json_object_object_add(req, "device", json_object_new_string(port));
 	struct json_object *ans = acli_call(req), *allow = NULL;
 	if (ans == NULL)
 		return 1;

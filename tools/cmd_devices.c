@@ -16,19 +16,10 @@ int cmd_devices(int argc, char **argv)
 		fprintf(stderr, "usage: portcullis devices [--json]\n");
 		return 2;
 	}
-	struct json_object *req = json_object_new_object(), *res, *arr;
-	json_object_object_add(req, "cmd", json_object_new_string("devices"));
-	FILE *f = client_request(client_socket_path(), req);
-	json_object_put(req);
-	if (f == NULL)
+	struct json_object *res = client_devices(), *arr;
+	if (res == NULL)
 		return 1;
-	res = client_read(f);
-	fclose(f);
-	if (res == NULL || !json_object_object_get_ex(res, "devices", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		json_object_put(res);
-		return pcl_fail("no valid answer from portcullisd");
-	}
+	json_object_object_get_ex(res, "devices", &arr);
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
 	} else {

@@ -507,8 +507,11 @@ static int wipe_via_daemon(const char *device)
 
 int cmd_wipe(int argc, char **argv)
 {
-	if (argc == 2 && argv[1][0] != '-')
-		return wipe_via_daemon(argv[1]);
+	if (argc == 2 && argv[1][0] != '-') {
+		char port[64];
+		return client_device_name(argv[1], port, sizeof(port)) != 0 ? 1
+									    : wipe_via_daemon(port);
+	}
 
 	struct wipe_opts o;
 	struct wipe_identity id, want;

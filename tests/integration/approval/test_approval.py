@@ -324,3 +324,33 @@ def test_standing_approvals_need_a_signed_policy(pc, key):
     r = reload(pc, "policy-refused")
     assert "does not verify" in r["event.reason"] or "older" in r["event.reason"]
     assert pc.verify().returncode == 0
+
+
+def request_code(usb_hash):
+    crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    d = hashlib.sha256(b"portcullis-request-code-v1\0" + usb_hash.encode()).digest()
+    v = int.from_bytes(d[:5], "big")
+    s = "".join(crockford[(v >> (5 * i)) & 31] for i in range(7, -1, -1))
+    return s[:4] + "-" + s[4:]
+
+
+def test_the_clerk_approves_by_the_request_code_the_councillor_quotes(pc, key):
+    start(pc)
+    assert enrol(pc, key).returncode == 0
+    pc.add("stick-personal.umockdev", plug=True)
+    pc.add("stick-personal-twin.umockdev", plug=True)
+    blocked = pc.wait_record(lambda r: r["event.action"] == "device-blocked" and
+                             r["volume.device_name"] == "1-3")
+    # The code the councillor reads off `portcullis status` (its derivation is checked
+    # independently in tests/integration/people).
+    status = pc.cli("status").stdout
+    codes = re.findall(r"request code:\s+([0-9A-Z]{4}-[0-9A-Z]{4})", status)
+    assert len(codes) == 2, status
+    twin = [c for c in codes if c == request_code(blocked["usb.hash"])][0]
+    wrong = pc.cli("approve", "ZZZZ-ZZZZ", "--key", "sim:" + key.sock, check=False)
+    assert wrong.returncode == 1 and "no device plugged in has the request code" in wrong.stderr
+    typed = twin.lower().replace("-", " ")  # as a Clerk might type it
+    r = pc.cli("approve", typed, "--read-only", "--key", "sim:" + key.sock)
+    assert "1-3 approved by Jane Clerk (read-only)" in r.stdout, r.stdout + r.stderr
+    pc.wait_attr(TWIN, "authorized", "1")
+    assert pc.attr(PERSONAL, "authorized") == "0"
