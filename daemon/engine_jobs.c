@@ -27,6 +27,7 @@
 #include "sysfs.h"
 
 #define MAX_JOBS 32
+_Static_assert(MAX_JOBS <= 64, "a feed handle keeps the slot in its low 6 bits");
 
 struct job {
 	bool used;
@@ -35,9 +36,10 @@ struct job {
 	char dev[IPC_NAME_MAX];
 	char block[IPC_NAME_MAX];
 	uint32_t mount_id;
-	int client;   /* control client waiting for a wipe's progress, or -1 */
-	int stopping; /* ticks since the helper was told to stop (0: running) */
-	bool ended;   /* its feed closed: the helper has exited */
+	int client;	 /* control client waiting for a wipe's progress, or -1 */
+	int stopping;	 /* ticks since the helper was told to stop (0: running) */
+	bool ended;	 /* its feed closed: the helper has exited */
+	unsigned serial; /* which use of this slot: a feed names (serial, slot) */
 };
 
 /* A wipe waiting for the device's stopping transfer-log helpers to let go of the medium
@@ -51,6 +53,24 @@ struct pending_wipe {
 
 static struct job jobs[MAX_JOBS];
 static struct pending_wipe pending[MAX_JOBS];
+static unsigned job_serial;
+
+/* A feed's handle: the slot and the use of it, so a helper's connection that outlives its
+ * job (the slot freed and taken again) can never speak for the next one. */
+static int handle_of(size_t slot)
+{
+	return (int)((jobs[slot].serial << 6) | slot);
+}
+
+static struct job *job_of(int handle)
+{
+	struct job *j;
+
+	if (handle < 0)
+		return NULL;
+	j = &jobs[(unsigned)handle & 63];
+	return j->used && j->serial == (unsigned)handle >> 6 ? j : NULL;
+}
 
 static void new_token(char out[IPC_TOKEN_LEN + 1])
 {
@@ -110,6 +130,7 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 	new_token(j->token);
 	memcpy(req.u.job.token, j->token, sizeof(j->token));
 	j->used = true;
+	j->serial = ++job_serial & 0xffffff;
 	j->kind = kind;
 	j->mount_id = mount_id;
 	j->client = client;
@@ -221,7 +242,7 @@ int engine_feed_find(const char *token)
 		return -1;
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && CRYPTO_memcmp(jobs[i].token, token, IPC_TOKEN_LEN) == 0)
-			return (int)i;
+			return handle_of(i);
 	return -1;
 }
 
@@ -255,12 +276,12 @@ static bool security_action(const char *a)
 	return false;
 }
 
-int engine_feed_line(struct engine *e, int job, const char *line)
+int engine_feed_line(struct engine *e, int handle, const char *line)
 {
-	struct job *j = &jobs[job];
+	struct job *j = job_of(handle);
 	struct json_object *in = json_tokener_parse(line), *rec;
 
-	if (!j->used || in == NULL || !json_object_is_type(in, json_type_object)) {
+	if (j == NULL || in == NULL || !json_object_is_type(in, json_type_object)) {
 		json_object_put(in);
 		return -EBADMSG;
 	}
@@ -332,18 +353,20 @@ static void run_pending(struct engine *e)
 	}
 }
 
-void engine_feed_closed(struct engine *e, int job)
+void engine_feed_closed(struct engine *e, int handle)
 {
-	struct job *j = &jobs[job];
+	struct job *j = job_of(handle);
 
-	if (j->used && j->kind == IPC_JOB_WIPE) {
+	if (j == NULL)
+		return; /* its job was already forgotten */
+	if (j->kind == IPC_JOB_WIPE) {
 		if (j->client >= 0)
 			engine_job_progress(e, j->client, NULL);
 		memset(j, 0, sizeof(*j));
-	} else if (j->used && j->stopping) {
+	} else if (j->stopping) {
 		memset(j, 0, sizeof(*j));
 		run_pending(e);
-	} else if (j->used) {
+	} else {
 		j->ended = true; /* ended on its own (unmount seen first, or a failure) */
 	}
 }

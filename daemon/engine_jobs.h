@@ -20,10 +20,11 @@ void engine_mounts_changed(struct engine *e);
 void engine_jobs_device_gone(struct engine *e, const char *sysname);
 /* Periodic: forget stopped helpers that never closed their feed, start waiting wipes. */
 void engine_jobs_tick(struct engine *e);
-/* Feeds: a control client that presented a job's token. */
+/* Feeds: a control client that presented a job's token gets a handle (>= 0, or -1 for
+ * no such job); lines and the close of a handle whose job has ended are ignored. */
 int engine_feed_find(const char *token);
-int engine_feed_line(struct engine *e, int job, const char *line);
-void engine_feed_closed(struct engine *e, int job);
+int engine_feed_line(struct engine *e, int handle, const char *line);
+void engine_feed_closed(struct engine *e, int handle);
 
 /* `portcullis wipe DEVICE` from control client `client`; 0, or negative errno with a
  * reason for the user in why. */
