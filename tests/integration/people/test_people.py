@@ -191,6 +191,27 @@ def test_status_under_a_no_exceptions_policy_does_not_offer_approval(pc):
     assert "request code" not in out
 
 
+def test_status_takes_the_approver_and_the_exception_route_from_the_council_profile(pc):
+    """No options: the profile named in portcullisd.conf says who approves (Wellington:
+    the DSFM) and whether there is any exception route (Hednesford: none)."""
+    profiles = os.path.join(os.environ["PCL_SOURCE_DIR"], "profiles")
+    conf = os.path.join(pc.work, "portcullisd.conf")
+    pc.add("stick-personal.umockdev")
+    pc.start(RULES, profile=os.path.join(profiles, "wellington.profile"))
+    decision(pc, "1-2")
+    out = words(pc.cli("status", "--config", conf).stdout)
+    assert "ask the DSFM to approve it, and quote this request code" in out, out
+    pc.stop()
+    pc.start(RULES, profile=os.path.join(profiles, "hednesford.profile"))
+    decision(pc, "1-2")
+    out = words(pc.cli("status", "--config", conf).stdout)
+    assert "please unplug it: the council does not allow personal storage devices" in out
+    assert "request code" not in out
+    # An option still wins over the profile.
+    out = words(pc.cli("status", "--config", conf, "--approver", "the Town Clerk").stdout)
+    assert "ask the Town Clerk" in out or "To share a file, ask the Town Clerk" in out, out
+
+
 def test_the_autostart_entry_is_installed_valid_and_starts_the_notifier():
     prefix = os.environ.get("PCL_PREFIX", "")
     entry = os.path.join(prefix, "etc/xdg/autostart/portcullis-notify.desktop")
