@@ -8,18 +8,8 @@ set -uo pipefail
 max=$1
 unit=/pcl-test/portcullisd.service
 key=/etc/portcullis/audit-enrolment.key
-failures=0
 
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-ok() { echo "ok: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
+. /pcl-test/checks.sh
 status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 caps() { capsh --decode="$1" | sed 's/.*=//' | tr ',' '\n' | sort | paste -sd,; }
 finish() {

@@ -17,21 +17,11 @@ leftovers=(/etc/portcullis /var/lib/portcullis /var/log/portcullis /run/portcull
 	/usr/lib/udev/rules.d/60-portcullis.rules /usr/share/man/man1/portcullis.1
 	/usr/share/man/man5/portcullis-rules.5 /usr/share/man/man5/portcullisd.conf.5
 	/usr/share/man/man8/portcullisd.8)
-failures=0
 installed=0
 daemon_pid=
 work=$(mktemp -d /tmp/pcl-pkg.XXXXXX)
 
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-ok() { echo "ok: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
+. "$(dirname "$0")/checks.sh"
 
 cleanup() {
 	if [ -n "$daemon_pid" ]; then

@@ -83,7 +83,8 @@ root=$work/root
 rm -rf "$root/pcl-test"
 mkdir -p "$root/pcl-test" "$root/etc/systemd/system/pcl-test.target.wants"
 cp "$deb" "$root/pcl-test/portcullis.deb"
-cp "$here/systemd_inside.sh" "$here/../../../udev/portcullisd.service" "$root/pcl-test/"
+cp "$here/systemd_inside.sh" "$here/checks.sh" "$here/../../../udev/portcullisd.service" \
+	"$root/pcl-test/"
 cat >"$root/etc/systemd/system/pcl-test.target" <<'EOF'
 [Unit]
 Description=Portcullis package test
