@@ -46,5 +46,7 @@ void free_lines(char **lines, size_t n);
 void verify_files(const struct trail *t, const char **files, size_t n, const char *ckpt,
 		  struct vres *out);
 void verify_dir(const struct trail *t, struct vres *out);
+/* verify_files as for a collector's copy (byte-identical repeats skipped). */
+void verify_collected(const struct trail *t, const char **files, size_t n, struct vres *out);
 
 #endif
