@@ -4,6 +4,7 @@
 #include "helpers.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,19 @@ static void clock_seam(void *ctx, struct timespec *ts)
 {
 	ts->tv_sec = *(time_t *)ctx;
 	ts->tv_nsec = 0;
+}
+
+static void boot_seam(void *ctx, struct timespec *ts)
+{
+	const struct trail *t = (const struct trail *)((char *)ctx - offsetof(struct trail, now));
+
+	ts->tv_sec = t->boot;
+	ts->tv_nsec = 0;
+}
+
+void trail_boot_clock(struct trail *t)
+{
+	t->cfg.boot = boot_seam;
 }
 
 void trail_init(struct trail *t, time_t start)
