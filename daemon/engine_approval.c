@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libudev.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,7 @@ int eappr_open(struct engine *e)
 		return -1;
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
-	if (eappr_store_load(&st) != 0)
+	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0)
 		return -1;
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
@@ -215,11 +216,27 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 		return eappr_error("the council's profile allows exceptions of at most %u hours",
 				   st.profile.max_grant_hours);
 	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	if (st.n_approvers == 0)
+		return eappr_error("no %s is enrolled as an approver yet: enrol one first "
+				   "(portcullis approver enrol)",
+				   st.profile.approver_title);
+	if (st.n_approvers > APPR_MAX_CREDS)
+		return eappr_error("more than %d approvers are enrolled: a request can name at "
+				   "most %d credentials",
+				   APPR_MAX_CREDS, APPR_MAX_CREDS);
+	for (size_t i = 0; i < st.n_approvers; i++) {
+		memcpy(r.creds[i], st.approvers[i].cred, st.approvers[i].cred_len);
+		r.cred_lens[i] = st.approvers[i].cred_len;
+	}
+	r.n_creds = st.n_approvers;
 	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
 		return eappr_error("no randomness for a nonce");
 	int n = appr_request_encode(&r, text, sizeof(text));
 	if (n < 0)
 		return eappr_error("the device's identity cannot be put in a request");
+	/* Kept before it is handed out: the answer is checked against exactly this text. */
+	if (eappr_issued_add(&st, r.nonce, text, (size_t)n, r.answer_by, r.issued) != 0)
+		return eappr_error("approval state cannot be written: no request");
 	struct json_object *rec = engine_device_json(d);
 	jsonx_set_str(rec, "event.action", "exception-requested");
 	jsonx_set_str(rec, "event.outcome", "success");
@@ -271,7 +288,38 @@ static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, b
 		}
 }
 
-static struct json_object *cmd_approve(struct engine *e, struct json_object *req)
+/* The answer against the request this PC issued, and the council profile in force now
+ * applied to it again (it may have changed since the request was issued). NULL when
+ * they agree, else why not. */
+static const char *not_as_asked(const struct appr_response *resp, const struct dev_entry *d,
+				uid_t peer_uid)
+{
+	const struct appr_request *r = &resp->req;
+	const struct eappr_issued *q = eappr_issued_find(&st, r->nonce);
+	uint8_t h[32];
+
+	if (q == NULL)
+		return "the approval answers no request this PC has waiting (unknown nonce)";
+	if (appr_sha256(resp->req_text, resp->req_len, h) != 0 ||
+	    CRYPTO_memcmp(h, q->sha256, sizeof(h)) != 0)
+		return "the signed request is not the one this PC issued (it was edited)";
+	if (!appr_request_names_cred(r, resp->cred, resp->cred_len))
+		return "the approving credential is not one the request named";
+	if (peer_uid != 0 && peer_uid != r->uid)
+		return "only the user who asked (or root) may apply the approval";
+	if (r->answer_by - r->issued > ANSWER_REMOTE_SECONDS)
+		return "the request's answer-by time is beyond the council's limit";
+	if (st.profile.max_grant_hours && r->until &&
+	    r->until - r->issued > (int64_t)st.profile.max_grant_hours * 3600)
+		return "the exception is longer than the council's profile allows";
+	if (st.profile.wipe && r->scope == APPR_READ_WRITE && !r->wipe)
+		return "the council's profile requires a wipe after a read-write exception";
+	if (d != NULL && exception_interfaces(d) == 0)
+		return "the council's policy makes exceptions for storage devices only";
+	return NULL;
+}
+
+static struct json_object *cmd_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
 {
 	static struct appr_response resp;
 	const char *text = jsonx_get_str(req, "response");
@@ -317,6 +365,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 			 a->name, a->counter, counter);
 		return refuse(e, d, why, text);
 	}
+	const char *bad = not_as_asked(&resp, d, peer_uid);
+	if (bad != NULL)
+		return refuse(e, d, bad, text);
 	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
 	    strcmp(d->id.hash, id.hash) != 0)
 		return refuse(e, d, "the approval is for another device", text);
@@ -327,6 +378,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		a->counter = old;
 		return eappr_error("approval state cannot be written: nothing granted");
 	}
+	eappr_issued_forget(&st, r->nonce); /* answered; the used nonce guards replays */
 	d->state = DEV_ALLOWED;
 	d->iface_allow = exception_interfaces(d);
 	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
@@ -401,7 +453,7 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 	if (strcmp(cmd, "approval-request") == 0)
 		return cmd_request(e, req, peer_uid);
 	if (strcmp(cmd, "approve") == 0)
-		return cmd_approve(e, req);
+		return cmd_approve(e, req, peer_uid);
 	if (strcmp(cmd, "policy-verify") == 0)
 		return eappr_policy_verify(e);
 	return eappr_enrol(e, &st, req, peer_uid);

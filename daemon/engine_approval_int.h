@@ -16,6 +16,14 @@
 #define EAPPR_MAX_APPROVERS 32
 #define EAPPR_MAX_NONCES    4096
 #define EAPPR_MAX_GRANTS    32
+#define EAPPR_MAX_ISSUED    1024 /* requests waiting for an answer */
+
+/* A request this PC issued: its nonce, the hash of its exact text, its answer-by. */
+struct eappr_issued {
+	uint8_t nonce[APPR_NONCE_LEN];
+	uint8_t sha256[32];
+	int64_t answer_by;
+};
 
 struct eappr_approver {
 	char name[APPR_STR_MAX], role[64];
@@ -36,6 +44,8 @@ struct eappr_state {
 	size_t n_approvers;
 	uint8_t (*nonces)[APPR_NONCE_LEN];
 	size_t n_nonces;
+	struct eappr_issued issued[EAPPR_MAX_ISSUED];
+	size_t n_issued;
 };
 
 /* engine_approval_store.c */
@@ -51,6 +61,16 @@ int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
 		 const uint8_t cdh[APPR_CDH_LEN], const uint8_t *authdata, size_t authdata_len,
 		 const uint8_t *sig, size_t sig_len, bool uv, uint32_t *counter, char *why,
 		 size_t whylen);
+
+/* engine_approval_issued.c: the requests issued and not yet answered. */
+int eappr_issued_load(struct eappr_state *s);
+/* Keep a new request (dropping those past answer-by); 0 or -1 when it cannot be kept. */
+int eappr_issued_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN], const char *text,
+		     size_t len, int64_t answer_by, int64_t now);
+const struct eappr_issued *eappr_issued_find(const struct eappr_state *s,
+					     const uint8_t nonce[APPR_NONCE_LEN]);
+/* An answered request is forgotten; 0 or -1 when the file cannot be written. */
+int eappr_issued_forget(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
 
 /* engine_approval_enrol.c */
 struct engine;

@@ -14,10 +14,10 @@
 /* Send req (consumed) to portcullisd; the answer, or NULL after printing its error. */
 struct json_object *acli_call(struct json_object *req);
 
-/* Show the request to the approver (stderr), get the key's assertion over it and write
- * the response text into out (APPR_TEXT_MAX). allow may be NULL. 0 or 1 after a message. */
-int acli_sign(const char *req_text, const char *key, const char *pin, struct json_object *allow,
-	      char *out);
+/* Show the request to the approver (stderr), get the key's assertion over it with the
+ * credentials the request names as the allow list, and write the response text into out
+ * (APPR_TEXT_MAX). 0 or 1 after a message. */
+int acli_sign(const char *req_text, const char *key, const char *pin, char *out);
 
 /* Options that describe an exception: --read-only, --read-write, --until-unplug,
  * --for DURATION (30m, 8h, 2d), --until TIME (unix seconds or YYYY-MM-DDTHH:MM local),

@@ -31,7 +31,7 @@ static int approve_file(const char *path, const char *out, const char *key, cons
 	char *text = acli_read_file(path, &len);
 	int rc = 1;
 
-	if (text && resp && acli_sign(text, key, pin, NULL, resp) == 0)
+	if (text && resp && acli_sign(text, key, pin, resp) == 0)
 		rc = acli_write_file(out ? out : "-", resp);
 	if (rc == 0 && out)
 		fprintf(stderr, "Response written to %s: send it back to the PC.\n", out);
@@ -85,12 +85,11 @@ int cmd_approve(int argc, char **argv)
 		return 1;
 	}
 	json_object_object_add(req, "device", json_object_new_string(port));
-	struct json_object *ans = acli_call(req), *allow = NULL;
+	struct json_object *ans = acli_call(req);
 	if (ans == NULL)
 		return 1;
-	json_object_object_get_ex(ans, "credentials", &allow);
 	char *resp = malloc(APPR_TEXT_MAX);
-	int rc = resp ? acli_sign(client_field(ans, "request"), key, pin, allow, resp) : 1;
+	int rc = resp ? acli_sign(client_field(ans, "request"), key, pin, resp) : 1;
 	json_object_put(ans);
 	if (rc == 0) {
 		req = json_object_new_object();

@@ -125,7 +125,7 @@ def test_forgeries_are_refused_and_recorded(pc, key, other_key):
     # for the council stick presented where its lookalike (hidden keyboard) sits.
     genuine = export(pc, "1-1.1")
     lookalike = edit(genuine, "device.port", "1-4")
-    refused(pc, submit(pc, sign(key, lookalike, cred)), "another device")
+    refused(pc, submit(pc, sign(key, lookalike, cred)), "not the one this PC issued")
     assert pc.attr(COUNCIL_HID, "authorized") == "0"
     # Counter going backwards: two answers, the later one used first.
     t1, t2 = export(pc, "1-2"), export(pc, "1-2")
