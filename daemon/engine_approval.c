@@ -37,8 +37,9 @@ struct grant {
 	char name[64];
 	uint16_t busnum, devnum;
 	int64_t until;
-	bool wipe;  /* the approved request says the medium is wiped at the end */
-	bool dirty; /* mounted since it was approved or last wiped */
+	bool wipe;    /* the approved request says the medium is wiped at the end */
+	bool dirty;   /* mounted since it was approved or last wiped */
+	uint32_t uid; /* the user who asked for it */
 };
 
 static struct eappr_state st;
@@ -220,15 +221,20 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 		return eappr_error("no %s is enrolled as an approver yet: enrol one first "
 				   "(portcullis approver enrol)",
 				   st.profile.approver_title);
-	if (st.n_approvers > APPR_MAX_CREDS)
-		return eappr_error("more than %d approvers are enrolled: a request can name at "
-				   "most %d credentials",
-				   APPR_MAX_CREDS, APPR_MAX_CREDS);
 	for (size_t i = 0; i < st.n_approvers; i++) {
-		memcpy(r.creds[i], st.approvers[i].cred, st.approvers[i].cred_len);
-		r.cred_lens[i] = st.approvers[i].cred_len;
+		const struct eappr_approver *a = &st.approvers[i];
+		if (a->recovery)
+			continue; /* the recovery key never approves */
+		if (r.n_creds == APPR_MAX_CREDS)
+			return eappr_error("more than %d approvers are enrolled: a request can "
+					   "name at most %d credentials",
+					   APPR_MAX_CREDS, APPR_MAX_CREDS);
+		memcpy(r.creds[r.n_creds], a->cred, a->cred_len);
+		r.cred_lens[r.n_creds++] = a->cred_len;
 	}
-	r.n_creds = st.n_approvers;
+	if (r.n_creds == 0)
+		return eappr_error("no %s is enrolled as an approver: only the recovery key is",
+				   st.profile.approver_title);
 	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
 		return eappr_error("no randomness for a nonce");
 	int n = appr_request_encode(&r, text, sizeof(text));
@@ -273,7 +279,8 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe)
+static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe,
+		      uint32_t uid)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (!grants[i].used) {
@@ -282,7 +289,8 @@ static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, b
 						   .busnum = d->busnum,
 						   .devnum = d->devnum,
 						   .until = until,
-						   .wipe = wipe};
+						   .wipe = wipe,
+						   .uid = uid};
 			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
 			return;
 		}
@@ -344,6 +352,8 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
 	if (a == NULL)
 		return refuse(e, d, "the approving key is not enrolled as an approver", text);
+	if (a->recovery)
+		return refuse(e, d, "the recovery key cannot approve exceptions", text);
 	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
 	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
 			 st.profile.uv, &counter, why, sizeof(why)) != 0)
@@ -402,7 +412,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe);
+	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe, r->uid);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -430,9 +440,50 @@ static struct json_object *cmd_info(void)
 		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
 		jsonx_set_str(o, "credential", b64);
 		jsonx_set_int(o, "counter", st.approvers[i].counter);
+		json_object_object_add(o, "recovery",
+				       json_object_new_boolean(st.approvers[i].recovery));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(ans, "approvers", arr);
+	return ans;
+}
+
+static struct grant *grant_of(const struct dev_entry *d);
+static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
+			const char *why);
+
+/* `portcullis approve --end DEVICE`: the exception ends now (root, or the user who asked
+ * for it). Taking access away needs no key: it can only make the PC safer. */
+static struct json_object *cmd_end(struct engine *e, struct json_object *req, uid_t uid)
+{
+	const char *name = jsonx_get_str(req, "device");
+	struct dev_entry *d = name ? engine_find(e, name) : NULL;
+	struct grant *g = grant_of(d);
+	char reason[128];
+
+	if (d == NULL || g == NULL || d->state != DEV_ALLOWED)
+		return eappr_error("%s has no exception in force", name ? name : "(no device)");
+	if (uid != 0 && uid != g->uid)
+		return eappr_error("only root or the user who asked for it may end the "
+				   "exception for %s",
+				   name);
+	d->state = DEV_BLOCKED;
+	d->iface_allow = 0;
+	snprintf(d->rule, sizeof(d->rule), "exception ended");
+	snprintf(reason, sizeof(reason), "the exception was ended early by uid %u", (unsigned)uid);
+	struct json_object *rec = engine_device_json(d);
+	jsonx_set_str(rec, "event.action", "exception-ended");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason", reason);
+	jsonx_set_int(rec, "user.id", uid);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	wipe_missed(e, g, d, "the exception was ended before the medium was wiped");
+	g->used = false;
+	engine_usb_apply(e, d);
+	struct json_object *ans = json_object_new_object();
+	jsonx_set_str(ans, "ended", d->id.sysname);
 	return ans;
 }
 
@@ -441,7 +492,8 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 {
 	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
 		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
-		    strcmp(cmd, "policy-verify") == 0;
+		    strcmp(cmd, "policy-verify") == 0 || strcmp(cmd, "approver-remove") == 0 ||
+		    strcmp(cmd, "exception-end") == 0;
 
 	if (!mine)
 		return NULL;
@@ -456,6 +508,10 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 		return cmd_approve(e, req, peer_uid);
 	if (strcmp(cmd, "policy-verify") == 0)
 		return eappr_policy_verify(e);
+	if (strcmp(cmd, "approver-remove") == 0)
+		return eappr_remove(e, &st, req, peer_uid);
+	if (strcmp(cmd, "exception-end") == 0)
+		return cmd_end(e, req, peer_uid);
 	return eappr_enrol(e, &st, req, peer_uid);
 }
 

@@ -32,6 +32,9 @@ struct eappr_approver {
 	uint8_t pk[64]; /* ES256 public key, x || y */
 	uint32_t counter;
 	int64_t enrolled;
+	/* The IT provider's recovery key, kept offline: consents to enrolling and removing
+	 * approvers for root at the PC only; never approves an exception or a policy. */
+	bool recovery;
 };
 
 struct eappr_state {
@@ -77,6 +80,9 @@ struct engine;
 struct json_object;
 struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct json_object *req,
 				unsigned peer_uid);
+
+struct json_object *eappr_remove(struct engine *e, struct eappr_state *s, struct json_object *req,
+				 unsigned peer_uid);
 
 /* engine_approval.c: the one state of this process. */
 struct eappr_state *eappr_state(void);

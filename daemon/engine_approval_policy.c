@@ -106,6 +106,11 @@ static int check(struct eappr_state *s, const char *rules, struct checked *c, ch
 		snprintf(why, whylen, "%s is not signed by an enrolled approver", rules);
 		return -1;
 	}
+	if (c->who->recovery) {
+		snprintf(why, whylen, "%s is signed by the recovery key, which signs no policy",
+			 rules);
+		return -1;
+	}
 	if (appr_policy_cdh(s->profile.council, sha, c->ps.signed_at, cdh) != 0 ||
 	    eappr_verify(s, c->who, cdh, c->ps.authdata, c->ps.authdata_len, c->ps.sig,
 			 c->ps.sig_len, s->profile.uv, &c->counter, why, whylen) != 0)

@@ -3,6 +3,7 @@
  *   approve DEVICE [scope options] [--key PATH] [--pin PIN]   at the PC, through the daemon
  *   approve --request FILE [--out FILE] [--key PATH] [--pin PIN]
  *                                        on the approver's own PC, no daemon needed
+ *   approve --end DEVICE                 ends an exception now (root or who asked)
  * Runs as the approver; request files are untrusted and shown before the key is touched.
  */
 #include <stdio.h>
@@ -20,7 +21,8 @@ static int usage(void)
 		"usage: portcullis approve DEVICE [--read-only|--read-write]\n"
 		"           [--until-unplug|--for DURATION|--until TIME] [--reason TEXT]\n"
 		"           [--key PATH] [--pin PIN]\n"
-		"       portcullis approve --request FILE [--out FILE] [--key PATH] [--pin PIN]\n");
+		"       portcullis approve --request FILE [--out FILE] [--key PATH] [--pin PIN]\n"
+		"       portcullis approve --end DEVICE\n");
 	return 2;
 }
 
@@ -40,8 +42,29 @@ static int approve_file(const char *path, const char *out, const char *key, cons
 	return rc;
 }
 
+/* approve --end DEVICE: the exception ends now. */
+static int end_exception(const char *device)
+{
+	char port[64];
+	struct json_object *req = json_object_new_object(), *ans;
+
+	if (client_device_name(device, port, sizeof(port)) != 0) {
+		json_object_put(req);
+		return 1;
+	}
+	json_object_object_add(req, "cmd", json_object_new_string("exception-end"));
+	json_object_object_add(req, "device", json_object_new_string(port));
+	if ((ans = acli_call(req)) == NULL)
+		return 1;
+	printf("the exception for %s has ended\n", client_field(ans, "ended"));
+	json_object_put(ans);
+	return 0;
+}
+
 int cmd_approve(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--end") == 0)
+		return end_exception(argv[2]);
 	const char *device = NULL, *key = getenv("PORTCULLIS_KEY"), *pin = NULL;
 	const char *request = NULL, *out = NULL;
 	struct json_object *req = json_object_new_object();

@@ -35,6 +35,8 @@
 #define APPR_DOMAIN_POLICY  "portcullis/policy/v1"
 /* An existing approver's consent to a new one: fields council, name, role, credential. */
 #define APPR_DOMAIN_ENROL_CONSENT "portcullis/approver-enrol-consent/v1"
+/* An approver's consent to removing another: fields council, credential removed. */
+#define APPR_DOMAIN_REMOVE "portcullis/approver-remove/v1"
 
 enum appr_scope {
 	APPR_READ_ONLY = 1,
