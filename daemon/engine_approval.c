@@ -106,7 +106,8 @@ int eappr_open(struct engine *e)
 		return -1;
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
-	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0)
+	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
+	    eappr_bundle_load(&st) != 0)
 		return -1;
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
@@ -432,6 +433,7 @@ static struct json_object *cmd_info(void)
 	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
 	json_object_object_add(ans, "exceptions", json_object_new_boolean(st.profile.exceptions));
 	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
+	jsonx_set_int(ans, "bundle-version", (int64_t)st.bundle_version);
 	for (size_t i = 0; i < st.n_approvers; i++) {
 		struct json_object *o = json_object_new_object();
 		char b64[APPR_CRED_MAX * 2];
@@ -442,6 +444,8 @@ static struct json_object *cmd_info(void)
 		jsonx_set_int(o, "counter", st.approvers[i].counter);
 		json_object_object_add(o, "recovery",
 				       json_object_new_boolean(st.approvers[i].recovery));
+		appr_b64_encode(st.approvers[i].pk, sizeof(st.approvers[i].pk), b64, sizeof(b64));
+		jsonx_set_str(o, "public-key", b64);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(ans, "approvers", arr);
@@ -493,7 +497,7 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
 		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
 		    strcmp(cmd, "policy-verify") == 0 || strcmp(cmd, "approver-remove") == 0 ||
-		    strcmp(cmd, "exception-end") == 0;
+		    strcmp(cmd, "exception-end") == 0 || strcmp(cmd, "bundle-apply") == 0;
 
 	if (!mine)
 		return NULL;
@@ -512,6 +516,8 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 		return eappr_remove(e, &st, req, peer_uid);
 	if (strcmp(cmd, "exception-end") == 0)
 		return cmd_end(e, req, peer_uid);
+	if (strcmp(cmd, "bundle-apply") == 0)
+		return eappr_bundle_apply(e, &st, req, peer_uid);
 	return eappr_enrol(e, &st, req, peer_uid);
 }
 

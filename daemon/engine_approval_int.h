@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "approval.h"
+#include "bundle.h"
 #include "profile.h"
 
 #define EAPPR_MAX_APPROVERS 32
@@ -49,6 +50,8 @@ struct eappr_state {
 	size_t n_nonces;
 	struct eappr_issued issued[EAPPR_MAX_ISSUED];
 	size_t n_issued;
+	uint64_t bundle_version; /* the council bundle in force; 0 = none */
+	uint8_t bundle_sha[32];
 };
 
 /* engine_approval_store.c */
@@ -83,6 +86,13 @@ struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct 
 
 struct json_object *eappr_remove(struct engine *e, struct eappr_state *s, struct json_object *req,
 				 unsigned peer_uid);
+
+/* engine_approval_bundle.c: the council bundle in force (state-dir/council.bundle). */
+int eappr_bundle_load(struct eappr_state *s);
+struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
+				       struct json_object *req, unsigned peer_uid);
+/* The bundle's rule file (state-dir/bundle.rules) when a bundle is in force, else NULL. */
+const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t len);
 
 /* engine_approval.c: the one state of this process. */
 struct eappr_state *eappr_state(void);
