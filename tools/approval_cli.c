@@ -94,8 +94,10 @@ static struct json_object *allow_list(const struct appr_request *r)
 	return arr;
 }
 
-int acli_sign(const char *req_text, const char *key, const char *pin, char *out)
+int acli_sign(const char *req_text, const char *key, const char *pin_fd, const char *ask, char *out)
 {
+	static char pinbuf[64];
+	const char *pin;
 	static struct appr_response resp;
 	struct pcl_diag diag = {0};
 	char rp[96], msg[400];
@@ -113,8 +115,11 @@ int acli_sign(const char *req_text, const char *key, const char *pin, char *out)
 	snprintf(rp, sizeof(rp), "portcullis:%s", resp.req.council);
 	if (appr_request_cdh(req_text, strlen(req_text), cdh) != 0)
 		return pcl_fail("cannot hash the request");
+	if (akey_pin(pin_fd, ask != NULL, ask, pinbuf, sizeof(pinbuf), &pin) != 0)
+		return 1;
 	struct json_object *allow = allow_list(&resp.req);
 	int rc = akey_assert(key, rp, cdh, allow, pin, &as);
+	explicit_bzero(pinbuf, sizeof(pinbuf));
 	json_object_put(allow);
 	if (rc != 0)
 		return 1;

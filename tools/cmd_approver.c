@@ -1,7 +1,10 @@
 /*
  * cmd_approver.c - `portcullis approver`: who may approve exceptions.
- *   approver enrol --name NAME --role ROLE [--key PATH] [--pin PIN] [--by PATH] [--by-pin PIN]
- *   approver remove --name NAME --by PATH [--by-pin PIN]
+ *   approver enrol --name NAME --role ROLE [--key PATH] [--pin-fd N] [--by PATH]
+ *                  [--by-pin-fd N] [--recovery]
+ *   approver remove --name NAME --by PATH [--by-pin-fd N]
+ * PINs are typed at the terminal without echo (or read from the file descriptors given,
+ * or $PORTCULLIS_PIN); a PIN on the command line is refused.
  *   approver list
  * --recovery enrols the IT provider's recovery key (kept offline; consents to enrolling
  * and removing approvers for root at the PC, approves nothing): the lost-key path.
@@ -22,9 +25,9 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: portcullis approver enrol --name NAME --role ROLE [--key PATH]"
-			" [--pin PIN]\n"
-			"           [--by PATH] [--by-pin PIN] [--recovery]\n"
-			"       portcullis approver remove --name NAME --by PATH [--by-pin PIN]\n"
+			" [--pin-fd N]\n"
+			"           [--by PATH] [--by-pin-fd N] [--recovery]\n"
+			"       portcullis approver remove --name NAME --by PATH [--by-pin-fd N]\n"
 			"       portcullis approver list\n");
 	return 2;
 }
@@ -95,16 +98,19 @@ static int remove_approver(int argc, char **argv)
 
 	for (int i = 2; i + 1 < argc; i += 2) {
 		const char *o = argv[i];
-		const char **dst = strcmp(o, "--name") == 0	? &name
-				   : strcmp(o, "--by") == 0	? &by
-				   : strcmp(o, "--by-pin") == 0 ? &by_pin
-								: NULL;
+		const char **dst = strcmp(o, "--name") == 0	   ? &name
+				   : strcmp(o, "--by") == 0	   ? &by
+				   : strcmp(o, "--by-pin-fd") == 0 ? &by_pin
+								   : NULL;
+		if (strcmp(o, "--by-pin") == 0)
+			return akey_pin_refused(o);
 		if (dst == NULL)
 			return usage();
 		*dst = argv[i + 1];
 	}
 	if (argc % 2 != 0 || name == NULL || by == NULL)
 		return usage();
+	static char pinbuf[64];
 	struct json_object *inf = info(), *list;
 	if (inf == NULL)
 		return 1;
@@ -132,7 +138,13 @@ static int remove_approver(int argc, char **argv)
 	json_object_object_add(req, "cmd", json_object_new_string("approver-remove"));
 	json_object_object_add(req, "credential", json_object_new_string(cred));
 	fprintf(stderr, "Removing %s as an approver of council %s.\n", name, council);
-	int rc = consent(inf, req, by, akey_pin(by_pin), h, cred);
+	struct json_object *uv = NULL;
+	json_object_object_get_ex(inf, "uv", &uv);
+	const char *pin = NULL;
+	int rc = akey_pin(by_pin, json_object_get_boolean(uv),
+			  "PIN of the consenting key: ", pinbuf, sizeof(pinbuf), &pin) != 0 ||
+		 consent(inf, req, by, pin, h, cred) != 0;
+	explicit_bzero(pinbuf, sizeof(pinbuf));
 	json_object_put(inf);
 	if (rc) {
 		json_object_put(req);
@@ -150,32 +162,39 @@ static int remove_approver(int argc, char **argv)
 static int enrol(int argc, char **argv)
 {
 	const char *name = NULL, *role = NULL, *key = getenv("PORTCULLIS_KEY"), *pin = NULL;
-	const char *by = NULL, *by_pin = NULL;
+	const char *by = NULL, *by_pin = NULL, *pin_fd = NULL;
+	static char pinbuf[64], bypinbuf[64];
 	bool recovery = argc > 2 && strcmp(argv[argc - 1], "--recovery") == 0;
 
 	if (recovery)
 		argc--;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		const char *o = argv[i], *v = argv[i + 1];
-		const char **dst = strcmp(o, "--name") == 0	? &name
-				   : strcmp(o, "--role") == 0	? &role
-				   : strcmp(o, "--key") == 0	? &key
-				   : strcmp(o, "--device") == 0 ? &key
-				   : strcmp(o, "--pin") == 0	? &pin
-				   : strcmp(o, "--by") == 0	? &by
-				   : strcmp(o, "--by-pin") == 0 ? &by_pin
-								: NULL;
+		const char **dst = strcmp(o, "--name") == 0	   ? &name
+				   : strcmp(o, "--role") == 0	   ? &role
+				   : strcmp(o, "--key") == 0	   ? &key
+				   : strcmp(o, "--device") == 0	   ? &key
+				   : strcmp(o, "--pin-fd") == 0	   ? &pin_fd
+				   : strcmp(o, "--by") == 0	   ? &by
+				   : strcmp(o, "--by-pin-fd") == 0 ? &by_pin
+								   : NULL;
+		if (strcmp(o, "--pin") == 0 || strcmp(o, "--by-pin") == 0)
+			return akey_pin_refused(o);
 		if (dst == NULL)
 			return usage();
 		*dst = v;
 	}
 	if (argc % 2 != 0 || name == NULL || role == NULL)
 		return usage();
-	pin = akey_pin(pin);
 	struct json_object *inf = info(), *v;
 	if (inf == NULL)
 		return 1;
 	bool uv = json_object_object_get_ex(inf, "uv", &v) && json_object_get_boolean(v);
+	if (akey_pin(pin_fd, uv, "PIN of the new approver's key: ", pinbuf, sizeof(pinbuf), &pin) !=
+	    0) {
+		json_object_put(inf);
+		return 1;
+	}
 	uint8_t nonce[32], cdh[APPR_CDH_LEN];
 	const char *council = client_field(inf, "council");
 	const void *f[] = {council, name, role, nonce};
@@ -190,8 +209,13 @@ static int enrol(int argc, char **argv)
 		 appr_hash_fields(APPR_DOMAIN_ENROL, f, l, 4, cdh) != 0;
 	put_b64(req, "nonce", nonce, sizeof(nonce));
 	rc = rc || akey_make_cred(key, client_field(inf, "rp"), cdh, name, uv, pin, req) != 0;
+	explicit_bzero(pinbuf, sizeof(pinbuf));
+	const char *bypin = NULL;
 	if (rc == 0 && by)
-		rc = enrol_consent(inf, req, by, akey_pin(by_pin), name, role);
+		rc = akey_pin(by_pin, uv, "PIN of the consenting key: ", bypinbuf, sizeof(bypinbuf),
+			      &bypin) != 0 ||
+		     enrol_consent(inf, req, by, bypin, name, role) != 0;
+	explicit_bzero(bypinbuf, sizeof(bypinbuf));
 	json_object_put(inf);
 	if (rc) {
 		json_object_put(req);

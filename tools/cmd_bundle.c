@@ -1,7 +1,7 @@
 /*
  * cmd_bundle.c - `portcullis bundle`: the council bundle, one signed file for every PC
  * of a council (profile, approvers, rules, a version that only goes up).
- *   bundle build --profile FILE --rules FILE --version N --out FILE [--key PATH] [--pin PIN]
+ *   bundle build --profile FILE --rules FILE --version N --out FILE [--key PATH] [--pin-fd N]
  *                     at a PC of the council: its approvers, an approver's touch
  *   bundle show FILE  what a bundle says
  *   bundle apply FILE the PC takes it (root; the daemon verifies it)
@@ -35,7 +35,7 @@ static int usage(void)
 	fprintf(
 	    stderr,
 	    "usage: portcullis bundle build --profile FILE --rules FILE --version N --out FILE\n"
-	    "           [--key PATH] [--pin PIN]\n"
+	    "           [--key PATH] [--pin-fd N]\n"
 	    "       portcullis bundle show FILE\n"
 	    "       portcullis bundle apply FILE\n"
 	    "       portcullis bundle deb FILE --out DIR [--maintainer TEXT]\n");
@@ -146,8 +146,10 @@ static int build(int argc, char **argv)
 				   : strcmp(o, "--version") == 0 ? &version
 				   : strcmp(o, "--out") == 0	 ? &out
 				   : strcmp(o, "--key") == 0	 ? &key
-				   : strcmp(o, "--pin") == 0	 ? &pin
+				   : strcmp(o, "--pin-fd") == 0	 ? &pin
 								 : NULL;
+		if (strcmp(o, "--pin") == 0)
+			return akey_pin_refused(o);
 		if (dst == NULL)
 			return usage();
 		*dst = argv[i + 1];
@@ -199,8 +201,13 @@ static int build(int argc, char **argv)
 		for (size_t i = 0; i < b.n_approvers; i++)
 			fprintf(stderr, "  %s (%s)%s\n", b.approvers[i].name, b.approvers[i].role,
 				b.approvers[i].recovery ? ", recovery key" : "");
+		static char pinbuf[64];
+		const char *typed = NULL;
 		rc = appr_bundle_cdh(body, (size_t)n, cdh) != 0 ||
-		     akey_assert(key, client_field(inf, "rp"), cdh, allow, akey_pin(pin), &as) != 0;
+		     akey_pin(pin, json_object_get_boolean(json_object_object_get(inf, "uv")),
+			      "PIN of your key: ", pinbuf, sizeof(pinbuf), &typed) != 0 ||
+		     akey_assert(key, client_field(inf, "rp"), cdh, allow, typed, &as) != 0;
+		explicit_bzero(pinbuf, sizeof(pinbuf));
 	}
 	json_object_put(allow);
 	json_object_put(inf);

@@ -127,7 +127,8 @@ def approve_elsewhere(pc, key, request, *more):
     env["PORTCULLIS_SOCKET"] = "/nonexistent"
     return subprocess.run([pc.cli_path(), "approve", "--request", str(request), "--out",
                            str(request) + ".resp", "--key", "sim:" + key.sock] + list(more),
-                          env=env, capture_output=True, text=True, timeout=30)
+                          env=env, capture_output=True, text=True, timeout=30,
+                          start_new_session=True)
 
 
 def credential(pc, i=0):
