@@ -402,6 +402,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	jsonx_set_str(rec, "approval.role", a->role);
 	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
 	jsonx_set_int(rec, "approval.until", r->until);
+	if (r->until == 0 && st.profile.max_grant_hours)
+		jsonx_set_int(rec, "approval.ends_by",
+			      now + (int64_t)st.profile.max_grant_hours * 3600);
 	jsonx_set_int(rec, "approval.counter", counter);
 	jsonx_set_str(rec, "approval.rp", st.rp);
 	appr_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
@@ -413,7 +416,11 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe, r->uid);
+	/* "Until unplug" is still bounded by the council's longest exception. */
+	int64_t ends = r->until != 0 || st.profile.max_grant_hours == 0
+			   ? r->until
+			   : now + (int64_t)st.profile.max_grant_hours * 3600;
+	add_grant(d, ends, r->scope == APPR_READ_ONLY, r->wipe, r->uid);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);

@@ -45,6 +45,9 @@ def test_clerk_approves_a_personal_stick_at_the_pc(pc, key):
     assert rec["approval.approver"] == "Jane Clerk"
     assert rec["approval.scope"] == "read-write"
     assert rec["volume.device_name"] == "1-2"
+    # Until unplug, yet no longer than Watton's longest exception (8 hours).
+    assert rec["approval.until"] == 0
+    assert time.time() + 7 * 3600 < rec["approval.ends_by"] <= time.time() + 8 * 3600
     # The IT provider re-verifies the approval from the record alone.
     request = reverify(rec)
     assert "device.serial: AA00000000011111\n" in request
