@@ -242,7 +242,12 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	if (n < 0)
 		return eappr_error("the device's identity cannot be put in a request");
 	/* Kept before it is handed out: the answer is checked against exactly this text. */
-	if (eappr_issued_add(&st, r.nonce, text, (size_t)n, r.answer_by, r.issued) != 0)
+	int kept = eappr_issued_add(&st, r.nonce, text, (size_t)n, r.answer_by, r.issued, r.uid);
+	if (kept == -EBUSY)
+		return eappr_error("%d of your requests are waiting for an answer: no more until "
+				   "they are answered or past their answer-by time",
+				   EAPPR_MAX_ISSUED_PER_UID);
+	if (kept != 0)
 		return eappr_error("approval state cannot be written: no request");
 	struct json_object *rec = engine_device_json(d);
 	jsonx_set_str(rec, "event.action", "exception-requested");

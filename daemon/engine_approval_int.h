@@ -14,16 +14,18 @@
 #include "bundle.h"
 #include "profile.h"
 
-#define EAPPR_MAX_APPROVERS 32
-#define EAPPR_MAX_NONCES    4096
-#define EAPPR_MAX_GRANTS    32
-#define EAPPR_MAX_ISSUED    1024 /* requests waiting for an answer */
+#define EAPPR_MAX_APPROVERS	 32
+#define EAPPR_MAX_NONCES	 4096
+#define EAPPR_MAX_GRANTS	 32
+#define EAPPR_MAX_ISSUED	 1024 /* requests waiting for an answer */
+#define EAPPR_MAX_ISSUED_PER_UID 32   /* ... asked for by one user */
 
 /* A request this PC issued: its nonce, the hash of its exact text, its answer-by. */
 struct eappr_issued {
 	uint8_t nonce[APPR_NONCE_LEN];
 	uint8_t sha256[32];
 	int64_t answer_by;
+	uint32_t uid; /* who asked */
 };
 
 struct eappr_approver {
@@ -70,9 +72,10 @@ int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
 
 /* engine_approval_issued.c: the requests issued and not yet answered. */
 int eappr_issued_load(struct eappr_state *s);
-/* Keep a new request (dropping those past answer-by); 0 or -1 when it cannot be kept. */
+/* Keep a new request (dropping those past answer-by); 0, -EBUSY when the user already
+ * has EAPPR_MAX_ISSUED_PER_UID waiting, or -1 when it cannot be kept. */
 int eappr_issued_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN], const char *text,
-		     size_t len, int64_t answer_by, int64_t now);
+		     size_t len, int64_t answer_by, int64_t now, uint32_t uid);
 const struct eappr_issued *eappr_issued_find(const struct eappr_state *s,
 					     const uint8_t nonce[APPR_NONCE_LEN]);
 /* An answered request is forgotten; 0 or -1 when the file cannot be written. */
