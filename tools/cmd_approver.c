@@ -240,6 +240,11 @@ static int list(void)
 	       client_field(inf, "approver-title"),
 	       json_object_get_boolean(json_object_object_get(inf, "exceptions")) ? "yes" : "no",
 	       json_object_get_boolean(json_object_object_get(inf, "uv")) ? "yes" : "no");
+	int64_t bundle = json_object_get_int64(json_object_object_get(inf, "bundle-version"));
+	if (bundle > 0)
+		printf("council bundle: version %lld in force\n", (long long)bundle);
+	else
+		printf("council bundle: none (approvers enrolled at this PC)\n");
 	if (json_object_object_get_ex(inf, "approvers", &arr))
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *a = json_object_array_get_idx(arr, i);

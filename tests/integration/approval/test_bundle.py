@@ -110,6 +110,7 @@ def test_one_bundle_for_every_pc_of_the_council(pc, pc2, key, other_key, tmp_pat
     assert r.returncode == 1 and "does not verify" in r.stderr, r.stderr
     assert len([r for r in pc2.records() if r["event.action"] == "bundle-refused"]) == 2
     assert info(pc2)["bundle-version"] == 2
+    assert "council bundle: version 2 in force" in pc2.cli("approver", "list").stdout
     # One credential approves on every PC, at the PC and by files.
     r = pc2.cli("approve", "1-3", "--key", "sim:" + key.sock, check=False)
     assert r.returncode == 0, r.stderr
