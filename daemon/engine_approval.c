@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libudev.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,9 @@ struct grant {
 	char name[64];
 	uint16_t busnum, devnum;
 	int64_t until;
-	bool wipe;  /* the approved request says the medium is wiped at the end */
-	bool dirty; /* mounted since it was approved or last wiped */
+	bool wipe;    /* the approved request says the medium is wiped at the end */
+	bool dirty;   /* mounted since it was approved or last wiped */
+	uint32_t uid; /* the user who asked for it */
 };
 
 static struct eappr_state st;
@@ -104,7 +106,8 @@ int eappr_open(struct engine *e)
 		return -1;
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
-	if (eappr_store_load(&st) != 0)
+	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
+	    eappr_bundle_load(&st) != 0)
 		return -1;
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
@@ -215,11 +218,37 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 		return eappr_error("the council's profile allows exceptions of at most %u hours",
 				   st.profile.max_grant_hours);
 	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	if (st.n_approvers == 0)
+		return eappr_error("no %s is enrolled as an approver yet: enrol one first "
+				   "(portcullis approver enrol)",
+				   st.profile.approver_title);
+	for (size_t i = 0; i < st.n_approvers; i++) {
+		const struct eappr_approver *a = &st.approvers[i];
+		if (a->recovery)
+			continue; /* the recovery key never approves */
+		if (r.n_creds == APPR_MAX_CREDS)
+			return eappr_error("more than %d approvers are enrolled: a request can "
+					   "name at most %d credentials",
+					   APPR_MAX_CREDS, APPR_MAX_CREDS);
+		memcpy(r.creds[r.n_creds], a->cred, a->cred_len);
+		r.cred_lens[r.n_creds++] = a->cred_len;
+	}
+	if (r.n_creds == 0)
+		return eappr_error("no %s is enrolled as an approver: only the recovery key is",
+				   st.profile.approver_title);
 	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
 		return eappr_error("no randomness for a nonce");
 	int n = appr_request_encode(&r, text, sizeof(text));
 	if (n < 0)
 		return eappr_error("the device's identity cannot be put in a request");
+	/* Kept before it is handed out: the answer is checked against exactly this text. */
+	int kept = eappr_issued_add(&st, r.nonce, text, (size_t)n, r.answer_by, r.issued, r.uid);
+	if (kept == -EBUSY)
+		return eappr_error("%d of your requests are waiting for an answer: no more until "
+				   "they are answered or past their answer-by time",
+				   EAPPR_MAX_ISSUED_PER_UID);
+	if (kept != 0)
+		return eappr_error("approval state cannot be written: no request");
 	struct json_object *rec = engine_device_json(d);
 	jsonx_set_str(rec, "event.action", "exception-requested");
 	jsonx_set_str(rec, "event.outcome", "success");
@@ -256,7 +285,8 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe)
+static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe,
+		      uint32_t uid)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (!grants[i].used) {
@@ -265,13 +295,45 @@ static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, b
 						   .busnum = d->busnum,
 						   .devnum = d->devnum,
 						   .until = until,
-						   .wipe = wipe};
+						   .wipe = wipe,
+						   .uid = uid};
 			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
 			return;
 		}
 }
 
-static struct json_object *cmd_approve(struct engine *e, struct json_object *req)
+/* The answer against the request this PC issued, and the council profile in force now
+ * applied to it again (it may have changed since the request was issued). NULL when
+ * they agree, else why not. */
+static const char *not_as_asked(const struct appr_response *resp, const struct dev_entry *d,
+				uid_t peer_uid)
+{
+	const struct appr_request *r = &resp->req;
+	const struct eappr_issued *q = eappr_issued_find(&st, r->nonce);
+	uint8_t h[32];
+
+	if (q == NULL)
+		return "the approval answers no request this PC has waiting (unknown nonce)";
+	if (appr_sha256(resp->req_text, resp->req_len, h) != 0 ||
+	    CRYPTO_memcmp(h, q->sha256, sizeof(h)) != 0)
+		return "the signed request is not the one this PC issued (it was edited)";
+	if (!appr_request_names_cred(r, resp->cred, resp->cred_len))
+		return "the approving credential is not one the request named";
+	if (peer_uid != 0 && peer_uid != r->uid)
+		return "only the user who asked (or root) may apply the approval";
+	if (r->answer_by - r->issued > ANSWER_REMOTE_SECONDS)
+		return "the request's answer-by time is beyond the council's limit";
+	if (st.profile.max_grant_hours && r->until &&
+	    r->until - r->issued > (int64_t)st.profile.max_grant_hours * 3600)
+		return "the exception is longer than the council's profile allows";
+	if (st.profile.wipe && r->scope == APPR_READ_WRITE && !r->wipe)
+		return "the council's profile requires a wipe after a read-write exception";
+	if (d != NULL && exception_interfaces(d) == 0)
+		return "the council's policy makes exceptions for storage devices only";
+	return NULL;
+}
+
+static struct json_object *cmd_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
 {
 	static struct appr_response resp;
 	const char *text = jsonx_get_str(req, "response");
@@ -296,6 +358,8 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
 	if (a == NULL)
 		return refuse(e, d, "the approving key is not enrolled as an approver", text);
+	if (a->recovery)
+		return refuse(e, d, "the recovery key cannot approve exceptions", text);
 	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
 	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
 			 st.profile.uv, &counter, why, sizeof(why)) != 0)
@@ -317,6 +381,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 			 a->name, a->counter, counter);
 		return refuse(e, d, why, text);
 	}
+	const char *bad = not_as_asked(&resp, d, peer_uid);
+	if (bad != NULL)
+		return refuse(e, d, bad, text);
 	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
 	    strcmp(d->id.hash, id.hash) != 0)
 		return refuse(e, d, "the approval is for another device", text);
@@ -327,6 +394,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		a->counter = old;
 		return eappr_error("approval state cannot be written: nothing granted");
 	}
+	eappr_issued_forget(&st, r->nonce); /* answered; the used nonce guards replays */
 	d->state = DEV_ALLOWED;
 	d->iface_allow = exception_interfaces(d);
 	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
@@ -339,6 +407,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	jsonx_set_str(rec, "approval.role", a->role);
 	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
 	jsonx_set_int(rec, "approval.until", r->until);
+	if (r->until == 0 && st.profile.max_grant_hours)
+		jsonx_set_int(rec, "approval.ends_by",
+			      now + (int64_t)st.profile.max_grant_hours * 3600);
 	jsonx_set_int(rec, "approval.counter", counter);
 	jsonx_set_str(rec, "approval.rp", st.rp);
 	appr_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
@@ -350,7 +421,11 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe);
+	/* "Until unplug" is still bounded by the council's longest exception. */
+	int64_t ends = r->until != 0 || st.profile.max_grant_hours == 0
+			   ? r->until
+			   : now + (int64_t)st.profile.max_grant_hours * 3600;
+	add_grant(d, ends, r->scope == APPR_READ_ONLY, r->wipe, r->uid);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -370,6 +445,7 @@ static struct json_object *cmd_info(void)
 	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
 	json_object_object_add(ans, "exceptions", json_object_new_boolean(st.profile.exceptions));
 	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
+	jsonx_set_int(ans, "bundle-version", (int64_t)st.bundle_version);
 	for (size_t i = 0; i < st.n_approvers; i++) {
 		struct json_object *o = json_object_new_object();
 		char b64[APPR_CRED_MAX * 2];
@@ -378,9 +454,52 @@ static struct json_object *cmd_info(void)
 		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
 		jsonx_set_str(o, "credential", b64);
 		jsonx_set_int(o, "counter", st.approvers[i].counter);
+		json_object_object_add(o, "recovery",
+				       json_object_new_boolean(st.approvers[i].recovery));
+		appr_b64_encode(st.approvers[i].pk, sizeof(st.approvers[i].pk), b64, sizeof(b64));
+		jsonx_set_str(o, "public-key", b64);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(ans, "approvers", arr);
+	return ans;
+}
+
+static struct grant *grant_of(const struct dev_entry *d);
+static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
+			const char *why);
+
+/* `portcullis approve --end DEVICE`: the exception ends now (root, or the user who asked
+ * for it). Taking access away needs no key: it can only make the PC safer. */
+static struct json_object *cmd_end(struct engine *e, struct json_object *req, uid_t uid)
+{
+	const char *name = jsonx_get_str(req, "device");
+	struct dev_entry *d = name ? engine_find(e, name) : NULL;
+	struct grant *g = grant_of(d);
+	char reason[128];
+
+	if (d == NULL || g == NULL || d->state != DEV_ALLOWED)
+		return eappr_error("%s has no exception in force", name ? name : "(no device)");
+	if (uid != 0 && uid != g->uid)
+		return eappr_error("only root or the user who asked for it may end the "
+				   "exception for %s",
+				   name);
+	d->state = DEV_BLOCKED;
+	d->iface_allow = 0;
+	snprintf(d->rule, sizeof(d->rule), "exception ended");
+	snprintf(reason, sizeof(reason), "the exception was ended early by uid %u", (unsigned)uid);
+	struct json_object *rec = engine_device_json(d);
+	jsonx_set_str(rec, "event.action", "exception-ended");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason", reason);
+	jsonx_set_int(rec, "user.id", uid);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	wipe_missed(e, g, d, "the exception was ended before the medium was wiped");
+	g->used = false;
+	engine_usb_apply(e, d);
+	struct json_object *ans = json_object_new_object();
+	jsonx_set_str(ans, "ended", d->id.sysname);
 	return ans;
 }
 
@@ -389,7 +508,8 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 {
 	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
 		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
-		    strcmp(cmd, "policy-verify") == 0;
+		    strcmp(cmd, "policy-verify") == 0 || strcmp(cmd, "approver-remove") == 0 ||
+		    strcmp(cmd, "exception-end") == 0 || strcmp(cmd, "bundle-apply") == 0;
 
 	if (!mine)
 		return NULL;
@@ -401,9 +521,15 @@ struct json_object *eappr_control(struct engine *e, const char *cmd, struct json
 	if (strcmp(cmd, "approval-request") == 0)
 		return cmd_request(e, req, peer_uid);
 	if (strcmp(cmd, "approve") == 0)
-		return cmd_approve(e, req);
+		return cmd_approve(e, req, peer_uid);
 	if (strcmp(cmd, "policy-verify") == 0)
 		return eappr_policy_verify(e);
+	if (strcmp(cmd, "approver-remove") == 0)
+		return eappr_remove(e, &st, req, peer_uid);
+	if (strcmp(cmd, "exception-end") == 0)
+		return cmd_end(e, req, peer_uid);
+	if (strcmp(cmd, "bundle-apply") == 0)
+		return eappr_bundle_apply(e, &st, req, peer_uid);
 	return eappr_enrol(e, &st, req, peer_uid);
 }
 

@@ -45,6 +45,9 @@ def test_clerk_approves_a_personal_stick_at_the_pc(pc, key):
     assert rec["approval.approver"] == "Jane Clerk"
     assert rec["approval.scope"] == "read-write"
     assert rec["volume.device_name"] == "1-2"
+    # Until unplug, yet no longer than Watton's longest exception (8 hours).
+    assert rec["approval.until"] == 0
+    assert time.time() + 7 * 3600 < rec["approval.ends_by"] <= time.time() + 8 * 3600
     # The IT provider re-verifies the approval from the record alone.
     request = reverify(rec)
     assert "device.serial: AA00000000011111\n" in request
@@ -125,7 +128,7 @@ def test_forgeries_are_refused_and_recorded(pc, key, other_key):
     # for the council stick presented where its lookalike (hidden keyboard) sits.
     genuine = export(pc, "1-1.1")
     lookalike = edit(genuine, "device.port", "1-4")
-    refused(pc, submit(pc, sign(key, lookalike, cred)), "another device")
+    refused(pc, submit(pc, sign(key, lookalike, cred)), "not the one this PC issued")
     assert pc.attr(COUNCIL_HID, "authorized") == "0"
     # Counter going backwards: two answers, the later one used first.
     t1, t2 = export(pc, "1-2"), export(pc, "1-2")

@@ -263,8 +263,9 @@ class Testbed:
         return CLI
 
     def cli(self, *args, check=True):
+        # A session of its own: no controlling terminal, so nothing waits for a PIN typed.
         r = subprocess.run([CLI] + list(args), env=self.env(), capture_output=True, text=True,
-                           timeout=30)
+                           timeout=30, start_new_session=True)
         if check and r.returncode != 0:
             raise AssertionError("portcullis %s failed: %s" % (" ".join(args), r.stderr))
         return r
