@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "engine.h"
 #include "engine_approval_int.h"
 #include "ipc.h"
@@ -37,6 +38,7 @@ struct grant {
 	uint16_t busnum, devnum;
 	int64_t until;
 	bool wipe;  /* the approved request says the medium is wiped at the end */
+	uid_t uid;  /* who requested the exception (the signed request's requested-by.uid) */
 	bool dirty; /* mounted since it was approved or last wiped */
 };
 
@@ -256,19 +258,24 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe)
+static struct grant *free_grant(void)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!grants[i].used) {
-			grants[i] = (struct grant){.used = true,
-						   .readonly = readonly,
-						   .busnum = d->busnum,
-						   .devnum = d->devnum,
-						   .until = until,
-						   .wipe = wipe};
-			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
-			return;
-		}
+		if (!grants[i].used)
+			return &grants[i];
+	return NULL;
+}
+
+static void add_grant(struct grant *g, const struct dev_entry *d, const struct appr_request *r)
+{
+	*g = (struct grant){.used = true,
+			    .readonly = r->scope == APPR_READ_ONLY,
+			    .busnum = d->busnum,
+			    .devnum = d->devnum,
+			    .until = r->until,
+			    .wipe = r->wipe,
+			    .uid = (uid_t)r->uid};
+	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 }
 
 static struct json_object *cmd_approve(struct engine *e, struct json_object *req)
@@ -320,6 +327,16 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
 	    strcmp(d->id.hash, id.hash) != 0)
 		return refuse(e, d, "the approval is for another device", text);
+	/* Fail closed: an exception that could not be ended at its expiry, nor kept
+	 * read-only, is never granted. Checked before the nonce is spent. */
+	struct grant *g = free_grant();
+	if (g == NULL) {
+		snprintf(why, sizeof(why),
+			 "%d exceptions are in force on this PC already: none can be added "
+			 "until one ends",
+			 EAPPR_MAX_GRANTS);
+		return refuse(e, d, why, text);
+	}
 	/* Persist before granting: a crash after this cannot let the same answer in twice. */
 	uint32_t old = a->counter;
 	a->counter = counter;
@@ -350,7 +367,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe);
+	add_grant(g, d, r);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -384,28 +401,59 @@ static struct json_object *cmd_info(void)
 	return ans;
 }
 
-struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
-				  uid_t peer_uid)
+/* The approval commands of the control socket (see control.h). Anyone may ask: what an
+ * approval grants is decided by the approver's signature, not by who carries it. */
+static bool ready(struct ctl_call *call)
 {
-	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
-		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
-		    strcmp(cmd, "policy-verify") == 0;
-
-	if (!mine)
-		return NULL;
 	if (!st.ready)
-		return eappr_error(
-		    "no council profile is configured: exceptions cannot be approved");
-	if (strcmp(cmd, "approval-info") == 0)
-		return cmd_info();
-	if (strcmp(cmd, "approval-request") == 0)
-		return cmd_request(e, req, peer_uid);
-	if (strcmp(cmd, "approve") == 0)
-		return cmd_approve(e, req);
-	if (strcmp(cmd, "policy-verify") == 0)
-		return eappr_policy_verify(e);
-	return eappr_enrol(e, &st, req, peer_uid);
+		call->answer =
+		    eappr_error("no council profile is configured: exceptions cannot be approved");
+	return st.ready;
 }
+
+static int run_info(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_info();
+	return 0;
+}
+
+static int run_request(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_request(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_approve(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_approve(call->eng, call->req);
+	return 0;
+}
+
+static int run_policy_verify(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_policy_verify(call->eng);
+	return 0;
+}
+
+static int run_enrol(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_enrol(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+const struct ctl_command eappr_commands[] = {
+    {"approval-info", CTL_ANYONE, false, run_info},
+    {"approval-request", CTL_ANYONE, true, run_request},
+    {"approve", CTL_ANYONE, true, run_approve},
+    {"approver-enrol", CTL_ANYONE, true, run_enrol},
+    {"policy-verify", CTL_ANYONE, true, run_policy_verify},
+};
+const size_t eappr_n_commands = sizeof(eappr_commands) / sizeof(eappr_commands[0]);
 
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
  * provider must see it (a security event, sealed by a checkpoint). */
@@ -425,6 +473,13 @@ static struct grant *grant_of(const struct dev_entry *d)
 		    grants[i].busnum == d->busnum && grants[i].devnum == d->devnum)
 			return &grants[i];
 	return NULL;
+}
+
+bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
+{
+	struct grant *g = grant_of(d);
+
+	return g != NULL && g->uid == uid;
 }
 
 void eappr_medium_mounted(const struct dev_entry *d)

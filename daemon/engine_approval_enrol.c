@@ -92,6 +92,24 @@ static int check_consent(struct eappr_state *s, struct json_object *by,
 	return 0;
 }
 
+/* A refused enrolment is a security record, with who asked. */
+static struct json_object *refuse_enrol(struct engine *e, const char *name, const char *why,
+					unsigned peer_uid)
+{
+	struct json_object *rec = json_object_new_object();
+
+	jsonx_set_str(rec, "event.action", "approver-refused");
+	jsonx_set_str(rec, "event.outcome", "failure");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason", why);
+	jsonx_set_str(rec, "approval.approver", name);
+	jsonx_set_int(rec, "user.id", peer_uid);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	log_warn("approver %s refused: %s", name, why);
+	return eappr_error("%s", why);
+}
+
 struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct json_object *req,
 				unsigned peer_uid)
 {
@@ -107,6 +125,9 @@ struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct 
 		return eappr_error("approver-enrol needs a name, a role and a nonce");
 	if (s->n_approvers == EAPPR_MAX_APPROVERS)
 		return eappr_error("%d approvers are enrolled already", EAPPR_MAX_APPROVERS);
+	if (s->n_approvers == 0 && peer_uid != 0)
+		return refuse_enrol(e, name, "the first approver is enrolled by root at the PC",
+				    peer_uid);
 	strcpy(n.name, name);
 	strcpy(n.role, role);
 	const void *f[] = {s->profile.council, name, role, nonce};
@@ -117,19 +138,8 @@ struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct 
 	if (eappr_find(s, n.cred, n.cred_len) != NULL)
 		return eappr_error("this credential is enrolled already");
 	json_object_object_get_ex(req, "by", &byo);
-	if (s->n_approvers == 0 && peer_uid != 0)
-		return eappr_error("the first approver is enrolled by root at the PC");
-	if (s->n_approvers > 0 && check_consent(s, byo, &n, &by, why, sizeof(why)) != 0) {
-		struct json_object *rec = json_object_new_object();
-		jsonx_set_str(rec, "event.action", "approver-refused");
-		jsonx_set_str(rec, "event.outcome", "failure");
-		jsonx_set_str(rec, "event.kind", "event");
-		jsonx_set_str(rec, "event.reason", why);
-		jsonx_set_str(rec, "approval.approver", name);
-		engine_record_json(e, rec, true);
-		json_object_put(rec);
-		return eappr_error("%s", why);
-	}
+	if (s->n_approvers > 0 && check_consent(s, byo, &n, &by, why, sizeof(why)) != 0)
+		return refuse_enrol(e, name, why, peer_uid);
 	n.enrolled = (int64_t)time(NULL);
 	s->approvers[s->n_approvers++] = n;
 	if (eappr_store_save(s) != 0) {
