@@ -48,8 +48,12 @@ int ctl_parse(const char *line, size_t len, struct json_object **req, const char
 		o = json_tokener_parse_ex(tok, line, (int)len);
 		/* One object and nothing after it but blanks. */
 		if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
+			/* len bytes, not a string: the line need not end in NUL. */
 			size_t end = json_tokener_get_parse_end(tok);
-			if (end > len || strspn(line + end, " \t\r") != len - end) {
+			while (end < len &&
+			       (line[end] == ' ' || line[end] == '\t' || line[end] == '\r'))
+				end++;
+			if (end != len) {
 				json_object_put(o);
 				o = NULL;
 			}
