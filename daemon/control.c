@@ -328,6 +328,7 @@ static void accept_client(struct control *c)
 	}
 	if (cred.uid != 0 && held_by(c, cred.uid) >= CONTROL_MAX_PER_UID) {
 		close(fd); /* its own connections are enough: the client sees it closed */
+		ctl_rate_note(&c->rate, cred.uid, now_ms()); /* counted in the summary */
 		return;
 	}
 	int slot = -1;
@@ -366,21 +367,22 @@ void control_service(struct control *c, const struct pollfd *p, size_t n)
 		accept_client(c);
 }
 
-static void summarise_rate(struct control *c, int64_t now)
+static void summarise_rate(struct control *c, int64_t now, bool now_anyway)
 {
 	uid_t uids[CTL_RATE_UIDS];
 	uint64_t counts[CTL_RATE_UIDS], total = 0;
 	char reason[512];
 	size_t off = 0;
 
-	if (now - c->last_summary < CTL_RATE_SUMMARY_SECONDS)
+	if (!now_anyway && now - c->last_summary < CTL_RATE_SUMMARY_SECONDS)
 		return;
 	size_t n = ctl_rate_drain(&c->rate, uids, counts, CTL_RATE_UIDS);
 	if (n == 0)
 		return;
 	c->last_summary = now;
 	struct json_object *rec = json_object_new_object(), *arr = json_object_new_array();
-	off += (size_t)snprintf(reason, sizeof(reason), "requests over the rate, refused:");
+	off += (size_t)snprintf(reason, sizeof(reason),
+				"requests over the rate or connections over the limit, refused:");
 	for (size_t i = 0; i < n; i++) {
 		total += counts[i];
 		json_object_array_add(arr, json_object_new_int64(uids[i]));
@@ -409,7 +411,13 @@ void control_tick(struct control *c)
 		    now - cl->since >= CONTROL_IDLE_SECONDS)
 			drop(c, cl); /* no request in time: the slot goes back */
 	}
-	summarise_rate(c, now);
+	summarise_rate(c, now, false);
+}
+
+void control_flush(struct control *c)
+{
+	if (c != NULL)
+		summarise_rate(c, now_ms() / 1000, true);
 }
 
 void control_broadcast(struct control *c, struct json_object *rec)

@@ -87,6 +87,8 @@ size_t control_pollfds(struct control *c, struct pollfd *p, size_t max);
 void control_service(struct control *c, const struct pollfd *p, size_t n);
 /* Periodic: close idle connections, record the refusals counted over the rate. */
 void control_tick(struct control *c);
+/* At the engine's stop: record what is still counted. */
+void control_flush(struct control *c);
 /* Send a record to every watching client that may see it (ctl_visible). */
 void control_broadcast(struct control *c, struct json_object *rec);
 /* Send a helper's line to the client with this id (if still there); NULL closes it. */
@@ -133,6 +135,9 @@ struct ctl_rate {
 
 /* One call by uid at now_ms (monotonic): true if within the rate; false counts it. */
 bool ctl_rate_take(struct ctl_rate *r, uid_t uid, int64_t now_ms);
+/* Count a refusal of uid that is never recorded on its own (a connection over the
+ * per-uid limit), for the next summary. */
+void ctl_rate_note(struct ctl_rate *r, uid_t uid, int64_t now_ms);
 /* The counts over the rate since the last drain (reset): how many uids were filled. */
 size_t ctl_rate_drain(struct ctl_rate *r, uid_t *uids, uint64_t *counts, size_t max);
 

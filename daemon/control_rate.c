@@ -53,6 +53,14 @@ bool ctl_rate_take(struct ctl_rate *r, uid_t uid, int64_t now_ms)
 	return false;
 }
 
+void ctl_rate_note(struct ctl_rate *r, uid_t uid, int64_t now_ms)
+{
+	struct ctl_bucket *b = bucket_of(r, uid, now_ms);
+
+	if (b != NULL)
+		b->over++;
+}
+
 size_t ctl_rate_drain(struct ctl_rate *r, uid_t *uids, uint64_t *counts, size_t max)
 {
 	size_t n = 0;

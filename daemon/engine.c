@@ -374,6 +374,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM) {
+					control_flush(e->ctl);
 					engine_record(e, "service-stopped", "success", NULL, NULL,
 						      true);
 					return 0;

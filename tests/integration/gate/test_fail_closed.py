@@ -172,6 +172,9 @@ def test_one_user_holding_connections_starves_no_one(pc):
             time.sleep(1)
         else:
             raise AssertionError("idle connections were never closed")
+        # The connections over the limit are counted in the trail, in one summary record.
+        r = pc.wait_record(lambda r: r["event.action"] == "requests-rate-limited", timeout=30)
+        assert r["portcullis.refused_uids"] == [USER] and r["portcullis.refused_count"] > 0
     finally:
         hog.kill()
         hog.wait()

@@ -214,6 +214,12 @@ static void rate_allows_a_burst_then_one_per_refill(void **state)
 	assert_int_equal(ctl_rate_drain(&r, uids, counts, CTL_RATE_UIDS), 0);
 	/* A clock that goes back gives nothing. */
 	assert_false(ctl_rate_take(&r, 1000, t - 100000));
+	/* Refused connections are counted without taking a token. */
+	ctl_rate_note(&r, 1002, t);
+	ctl_rate_note(&r, 1002, t);
+	assert_true(ctl_rate_take(&r, 1002, t));
+	assert_int_equal(ctl_rate_drain(&r, uids, counts, CTL_RATE_UIDS), 2);
+	assert_int_equal(uids[0] == 1002 ? counts[0] : counts[1], 2);
 }
 
 static void rate_table_full_of_busy_uids_fails_closed(void **state)
