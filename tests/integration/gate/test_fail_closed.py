@@ -135,7 +135,8 @@ for line in sys.stdin:
 """
 
 
-def ask(path, obj, timeout=10):
+def devices(path, timeout=10):
+    """The answer line to {"cmd":"devices"} (b"" when the connection was closed)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     s.connect(path)
@@ -154,7 +155,7 @@ def test_one_user_holding_connections_starves_no_one(pc):
     try:
         assert int(hog.stdout.readline()) > 4
         # Root and another user are still answered.
-        assert b'"devices"' in ask(path, {"cmd": "devices"})
+        assert b'"devices"' in devices(path)
         r = subprocess.run(["setpriv", "--reuid=%d" % (USER + 1), "--regid=%d" % (USER + 1),
                             "--clear-groups", pc.cli_path(), "devices"], env=pc.env(),
                            capture_output=True, text=True, timeout=30)
