@@ -98,8 +98,28 @@ bool ctl_allowed(const struct ctl_command *c, const struct ctl_caller *who, char
 /* Device decisions anyone may follow: the device, its identity and the rule. */
 static bool device_decision(const char *action)
 {
-	return action != NULL &&
-	       (strncmp(action, "device-", 7) == 0 || strncmp(action, "interface-", 10) == 0);
+	return strncmp(action, "device-", 7) == 0 || strncmp(action, "interface-", 10) == 0;
+}
+
+/* The transfer log of a medium starting, stopping or failing: the person at the PC is told
+ * that copies are recorded, or that the medium was stopped (portcullis notify). */
+static bool medium_event(const char *action)
+{
+	static const char *const names[] = {"xfer-watch-started", "xfer-watch-stopped",
+					    "xfer-watch-failed", "xfer-fail-closed"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(action, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A field that is about a person or their files, never shown to another user. */
+static bool personal_field(const char *key)
+{
+	return (strncmp(key, "file.", 5) == 0 && strncmp(key, "file.device.", 12) != 0) ||
+	       strncmp(key, "process.", 8) == 0 || strncmp(key, "user.", 5) == 0 ||
+	       strncmp(key, "approval.", 9) == 0;
 }
 
 bool ctl_visible(struct json_object *rec, uid_t uid)
@@ -113,15 +133,15 @@ bool ctl_visible(struct json_object *rec, uid_t uid)
 	if (json_object_object_get_ex(rec, "user.id", &v))
 		return json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0 &&
 		       (uint64_t)json_object_get_int64(v) == (uint64_t)uid;
-	if (!device_decision(jsonx_get_str(rec, "event.action")))
+	const char *action = jsonx_get_str(rec, "event.action");
+	if (action == NULL || !(device_decision(action) || medium_event(action)))
 		return false;
-	/* A device decision never carries another user's files or programs; refuse any that
-	 * would, rather than trust every writer of records to keep it so. */
+	/* These never carry another user's files or programs; refuse any that would, rather
+	 * than trust every writer of records to keep it so. */
 	json_object_object_foreach(rec, key, val)
 	{
 		(void)val;
-		if (strncmp(key, "file.", 5) == 0 || strncmp(key, "process.", 8) == 0 ||
-		    strncmp(key, "user.", 5) == 0 || strncmp(key, "approval.", 9) == 0)
+		if (personal_field(key))
 			return false;
 	}
 	return true;

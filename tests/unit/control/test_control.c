@@ -166,6 +166,9 @@ static void watchers_see_their_own_records_and_device_decisions(void **state)
 	const char *copy = "{\"event.action\":\"file-written\",\"user.id\":1001,"
 			   "\"file.path\":\"/minutes.odt\",\"process.executable\":\"/bin/cp\"}";
 	const char *mount = "{\"event.action\":\"xfer-watch-started\",\"file.path\":\"/m\"}";
+	const char *logged = "{\"event.action\":\"xfer-watch-started\","
+			     "\"file.device.fstype\":\"vfat\",\"device.id\":\"1-2\"}";
+	const char *wiped = "{\"event.action\":\"wipe-done\",\"volume.device_name\":\"1-2\"}";
 	const char *odd = "{\"event.action\":\"device-blocked\",\"file.path\":\"/secret\"}";
 
 	assert_true(visible(blocked, 1000));
@@ -175,6 +178,10 @@ static void watchers_see_their_own_records_and_device_decisions(void **state)
 	assert_true(visible(copy, 1001));
 	assert_false(visible(mount, 1000));
 	assert_false(visible(odd, 1000));
+	/* The transfer log of a medium starting (the notifier tells the person at the PC);
+	 * anything else without a uid, such as another user's wipe, is not shown. */
+	assert_true(visible(logged, 1000));
+	assert_false(visible(wiped, 1000));
 	assert_false(visible("{\"user.id\":\"1000\"}", 1000));
 	assert_false(visible("{\"user.id\":-1}", (uid_t)-1));
 	assert_false(visible("[]", 1000));
