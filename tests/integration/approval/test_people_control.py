@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from approvals import PERSONAL, b64, control, credential, enrol, info, sign, start
+from harness import RealMedium, as_user, attach_disk
 from people import OTHER, USER, ask, ask_as, epoch, group, run_as, trail_size
 
 WATCHER = r"""
@@ -136,3 +137,34 @@ def test_first_approver_is_not_enrolled_by_an_ordinary_user_and_the_try_is_recor
     r = pc.wait_record(lambda r: r["event.action"] == "approver-refused")
     assert r["user.id"] == USER and r["approval.approver"] == "Eve"
     assert info(pc)["approvers"] == []
+
+
+def test_watch_shows_no_other_users_copies(pc, key):
+    """A real medium behind the approved stick: USER copies a file to it; another user
+    watching sees that copies are recorded, never USER's path, hash or program."""
+    medium = RealMedium()
+    try:
+        blocked_stick(pc, key)
+        pc.cli("approve", "1-2", "--read-write", "--reason", "minutes", "--key",
+               "sim:" + key.sock)
+        pc.wait_attr(PERSONAL, "authorized", "1")
+        pc.kernel_configure(PERSONAL)
+        pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
+        attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+        mine, theirs = watcher(pc, USER), watcher(pc, OTHER)
+        medium.mount()
+        pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
+        src = os.path.join(pc.work, "minutes.txt")
+        with open(src, "w") as f:
+            f.write("planning minutes\n")
+        os.chmod(src, 0o644)
+        as_user(USER, "cp", src, medium.mnt + "/minutes.txt")
+        pc.wait_record(lambda r: r["event.action"] == "file-written", timeout=20)
+        seen, other = stop(mine), stop(theirs)
+        written = [r for r in seen if r.get("event.action") == "file-written"]
+        assert written and written[0]["user.id"] == USER, seen
+        assert "xfer-watch-started" in [r.get("event.action") for r in other], other
+        assert not [r for r in other if "minutes.txt" in json.dumps(r) or
+                    any(k.startswith(("file.hash", "process.")) for k in r)], other
+    finally:
+        medium.close()
