@@ -42,7 +42,8 @@ struct engine {
 	struct rules *rules;
 	struct audit_log *audit;
 	struct control *ctl;
-	int mountinfo; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
+	int mountinfo;	  /* /proc/self/mountinfo: POLLPRI when the mount table changes */
+	bool first_start; /* the first engine since boot: present-devices applies */
 	char host[256];
 	struct dev_entry devs[ENGINE_MAX_DEVICES];
 };
@@ -50,6 +51,11 @@ struct engine {
 const struct conf *engine_conf(const struct engine *e)
 {
 	return e->conf;
+}
+
+bool engine_first_start(const struct engine *e)
+{
+	return e->first_start;
 }
 
 const char *engine_host(const struct engine *e)
@@ -311,7 +317,9 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		log_err("cannot follow the mount table: %s", strerror(errno));
 		return -1;
 	}
-	if (control_open(&e->ctl, c->control_socket, e) != 0)
+	if (control_open(&e->ctl, c->control_socket, e) != 0 ||
+	    control_register(e->ctl, eappr_commands, eappr_n_commands) != 0 ||
+	    control_register(e->ctl, engine_wipe_commands, engine_wipe_n_commands) != 0)
 		return -1;
 	if ((rc = sandbox_apply(SANDBOX_ENGINE)) != 0) {
 		log_err("cannot install the engine's seccomp filter: %s", strerror(-rc));
@@ -320,12 +328,13 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	return 0;
 }
 
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start)
 {
 	static struct engine eng;
 	struct engine *e = &eng;
 	sigset_t mask;
 
+	e->first_start = first_start;
 	log_set_role("engine");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -365,6 +374,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM) {
+					control_flush(e->ctl);
 					engine_record(e, "service-stopped", "success", NULL, NULL,
 						      true);
 					return 0;
@@ -389,6 +399,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
 			eappr_tick(e);
 			engine_jobs_tick(e);
+			control_tick(e->ctl);
 		}
 		control_service(e->ctl, p + n, nctl);
 	}

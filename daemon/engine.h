@@ -38,8 +38,9 @@ struct dev_entry {
 
 struct engine;
 
-/* The engine process: returns its exit status. ipc_fd is its end of the socketpair. */
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid);
+/* The engine process: returns its exit status. ipc_fd is its end of the socketpair.
+ * first_start: the parent's first engine since boot (present-devices applies). */
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start);
 
 /* Ask the parent to carry out a request; 0 or the parent's negative errno. */
 struct ipc_msg;
@@ -88,6 +89,7 @@ void engine_usb_apply(struct engine *e, struct dev_entry *d);
 
 const struct conf *engine_conf(const struct engine *e);
 const char *engine_host(const struct engine *e);
+bool engine_first_start(const struct engine *e);
 const struct rules *engine_rules(const struct engine *e);
 struct udev *engine_udev(const struct engine *e);
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "engine.h"
 #include "engine_approval_int.h"
 #include "ipc.h"
@@ -285,21 +286,25 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe,
-		      uint32_t uid)
+static struct grant *free_grant(void)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!grants[i].used) {
-			grants[i] = (struct grant){.used = true,
-						   .readonly = readonly,
-						   .busnum = d->busnum,
-						   .devnum = d->devnum,
-						   .until = until,
-						   .wipe = wipe,
-						   .uid = uid};
-			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
-			return;
-		}
+		if (!grants[i].used)
+			return &grants[i];
+	return NULL;
+}
+
+static void add_grant(struct grant *g, const struct dev_entry *d, const struct appr_request *r,
+		      int64_t until)
+{
+	*g = (struct grant){.used = true,
+			    .readonly = r->scope == APPR_READ_ONLY,
+			    .busnum = d->busnum,
+			    .devnum = d->devnum,
+			    .until = until,
+			    .wipe = r->wipe,
+			    .uid = r->uid};
+	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 }
 
 /* The answer against the request this PC issued, and the council profile in force now
@@ -387,6 +392,16 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
 	    strcmp(d->id.hash, id.hash) != 0)
 		return refuse(e, d, "the approval is for another device", text);
+	/* Fail closed: an exception that could not be ended at its expiry, nor kept
+	 * read-only, is never granted. Checked before the nonce is spent. */
+	struct grant *g = free_grant();
+	if (g == NULL) {
+		snprintf(why, sizeof(why),
+			 "%d exceptions are in force on this PC already: none can be added "
+			 "until one ends",
+			 EAPPR_MAX_GRANTS);
+		return refuse(e, d, why, text);
+	}
 	/* Persist before granting: a crash after this cannot let the same answer in twice. */
 	uint32_t old = a->counter;
 	a->counter = counter;
@@ -425,7 +440,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	int64_t ends = r->until != 0 || st.profile.max_grant_hours == 0
 			   ? r->until
 			   : now + (int64_t)st.profile.max_grant_hours * 3600;
-	add_grant(d, ends, r->scope == APPR_READ_ONLY, r->wipe, r->uid);
+	add_grant(g, d, r, ends);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -503,35 +518,83 @@ static struct json_object *cmd_end(struct engine *e, struct json_object *req, ui
 	return ans;
 }
 
-struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
-				  uid_t peer_uid)
+/* The approval commands of the control socket (see control.h). Anyone may ask: what an
+ * approval grants is decided by the approver's signature, not by who carries it. */
+static bool ready(struct ctl_call *call)
 {
-	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
-		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
-		    strcmp(cmd, "policy-verify") == 0 || strcmp(cmd, "approver-remove") == 0 ||
-		    strcmp(cmd, "exception-end") == 0 || strcmp(cmd, "bundle-apply") == 0;
-
-	if (!mine)
-		return NULL;
 	if (!st.ready)
-		return eappr_error(
-		    "no council profile is configured: exceptions cannot be approved");
-	if (strcmp(cmd, "approval-info") == 0)
-		return cmd_info();
-	if (strcmp(cmd, "approval-request") == 0)
-		return cmd_request(e, req, peer_uid);
-	if (strcmp(cmd, "approve") == 0)
-		return cmd_approve(e, req, peer_uid);
-	if (strcmp(cmd, "policy-verify") == 0)
-		return eappr_policy_verify(e);
-	if (strcmp(cmd, "approver-remove") == 0)
-		return eappr_remove(e, &st, req, peer_uid);
-	if (strcmp(cmd, "exception-end") == 0)
-		return cmd_end(e, req, peer_uid);
-	if (strcmp(cmd, "bundle-apply") == 0)
-		return eappr_bundle_apply(e, &st, req, peer_uid);
-	return eappr_enrol(e, &st, req, peer_uid);
+		call->answer =
+		    eappr_error("no council profile is configured: exceptions cannot be approved");
+	return st.ready;
 }
+
+static int run_info(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_info();
+	return 0;
+}
+
+static int run_request(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_request(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_approve(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_approve(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_policy_verify(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_policy_verify(call->eng);
+	return 0;
+}
+
+static int run_enrol(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_enrol(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_remove(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_remove(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_end(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_end(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_bundle_apply(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_bundle_apply(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+const struct ctl_command eappr_commands[] = {
+    {"approval-info", CTL_ANYONE, false, run_info},
+    {"approval-request", CTL_ANYONE, true, run_request},
+    {"approve", CTL_ANYONE, true, run_approve},
+    {"approver-enrol", CTL_ANYONE, true, run_enrol},
+    {"policy-verify", CTL_ANYONE, true, run_policy_verify},
+    {"approver-remove", CTL_ANYONE, true, run_remove},
+    {"exception-end", CTL_ANYONE, true, run_end},
+    {"bundle-apply", CTL_ANYONE, true, run_bundle_apply},
+};
+const size_t eappr_n_commands = sizeof(eappr_commands) / sizeof(eappr_commands[0]);
 
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
  * provider must see it (a security event, sealed by a checkpoint). */
@@ -551,6 +614,13 @@ static struct grant *grant_of(const struct dev_entry *d)
 		    grants[i].busnum == d->busnum && grants[i].devnum == d->devnum)
 			return &grants[i];
 	return NULL;
+}
+
+bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
+{
+	struct grant *g = grant_of(d);
+
+	return g != NULL && g->uid == uid;
 }
 
 void eappr_medium_mounted(const struct dev_entry *d)

@@ -92,7 +92,8 @@ static int check_consent(struct eappr_state *s, struct json_object *by, const ui
 	return 0;
 }
 
-static void refused(struct engine *e, const char *name, const char *why)
+/* A refused enrolment or removal is a security record, with who asked. */
+static void refused(struct engine *e, const char *name, const char *why, unsigned peer_uid)
 {
 	struct json_object *rec = json_object_new_object();
 
@@ -101,8 +102,10 @@ static void refused(struct engine *e, const char *name, const char *why)
 	jsonx_set_str(rec, "event.kind", "event");
 	jsonx_set_str(rec, "event.reason", why);
 	jsonx_set_str(rec, "approval.approver", name);
+	jsonx_set_int(rec, "user.id", peer_uid);
 	engine_record_json(e, rec, true);
 	json_object_put(rec);
+	log_warn("approver %s refused: %s", name, why);
 }
 
 struct json_object *eappr_remove(struct engine *e, struct eappr_state *s, struct json_object *req,
@@ -130,7 +133,7 @@ struct json_object *eappr_remove(struct engine *e, struct eappr_state *s, struct
 				  "an approver is removed with another approver's touch (or the "
 				  "recovery key and root at the PC)"),
 			 true))) {
-		refused(e, a->name, why);
+		refused(e, a->name, why, peer_uid);
 		return eappr_error("%s", why);
 	}
 	struct eappr_approver gone = *a, consent = *by;
@@ -180,6 +183,10 @@ struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct 
 		return eappr_error("approver-enrol needs a name, a role and a nonce");
 	if (s->n_approvers == EAPPR_MAX_APPROVERS)
 		return eappr_error("%d approvers are enrolled already", EAPPR_MAX_APPROVERS);
+	if (s->n_approvers == 0 && peer_uid != 0) {
+		refused(e, name, "the first approver is enrolled by root at the PC", peer_uid);
+		return eappr_error("the first approver is enrolled by root at the PC");
+	}
 	strcpy(n.name, name);
 	strcpy(n.role, role);
 	const void *f[] = {s->profile.council, name, role, nonce};
@@ -192,14 +199,12 @@ struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct 
 	struct json_object *rv = NULL;
 	n.recovery = json_object_object_get_ex(req, "recovery", &rv) && json_object_get_boolean(rv);
 	json_object_object_get_ex(req, "by", &byo);
-	if (s->n_approvers == 0 && peer_uid != 0)
-		return eappr_error("the first approver is enrolled by root at the PC");
 	const void *cf[] = {s->profile.council, n.name, n.role, n.cred};
 	size_t cl[] = {strlen(s->profile.council), strlen(n.name), strlen(n.role), n.cred_len};
 	if (s->n_approvers > 0 &&
 	    (appr_hash_fields(APPR_DOMAIN_ENROL_CONSENT, cf, cl, 4, cdh) != 0 ||
 	     check_consent(s, byo, cdh, peer_uid, &by, why, sizeof(why)) != 0)) {
-		refused(e, name, why);
+		refused(e, name, why, peer_uid);
 		return eappr_error("%s", why);
 	}
 	n.enrolled = (int64_t)time(NULL);

@@ -164,8 +164,37 @@ struct engine_proc {
 	bool ready;
 };
 
+/* Whether this is the daemon's first start since boot: the marker in /run (a tmpfs,
+ * root's directory) is made by the first start and seen by every later one. When it
+ * cannot be made, the answer is "no": present devices are then decided by the rules. */
+static bool first_start_since_boot(const char *marker)
+{
+	char dir[CONF_PATH_MAX];
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "%s", marker);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0700) == 0)
+				fd = open(marker,
+					  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					  0600);
+		}
+	}
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	if (errno != EEXIST)
+		log_err("%s: %s: present devices are decided by the rules", marker,
+			strerror(errno));
+	return false;
+}
+
 static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd,
-			struct engine_proc *e)
+			struct engine_proc *e, bool first_start)
 {
 	int sv[2];
 
@@ -183,7 +212,7 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd
 	if (pid == 0) {
 		close(sv[0]);
 		close(sigfd);
-		_exit(engine_main(c, sv[1], pw->pw_uid, pw->pw_gid));
+		_exit(engine_main(c, sv[1], pw->pw_uid, pw->pw_gid, first_start));
 	}
 	close(sv[1]);
 	e->pid = pid;
@@ -283,6 +312,7 @@ int parent_run(const struct conf *c)
 		log_warn("some root hubs could not be gated; continuing with the others");
 	if (prepare_dirs(c, pw) != 0 || parent_jobs_init(c) != 0)
 		return 1;
+	bool first_start = first_start_since_boot(c->boot_marker);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -295,7 +325,7 @@ int parent_run(const struct conf *c)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (spawn_engine(c, pw, sigfd, &eng) != 0)
+	if (spawn_engine(c, pw, sigfd, &eng, first_start) != 0)
 		return 1;
 	int rc = sandbox_apply(SANDBOX_PARENT);
 	if (rc != 0) {
@@ -355,7 +385,7 @@ int parent_run(const struct conf *c)
 			}
 		}
 		if (eng.pid < 0 && mono_now() >= restart_at)
-			spawn_engine(c, pw, sigfd, &eng);
+			spawn_engine(c, pw, sigfd, &eng, false); /* a restart: not the first */
 	}
 	stop_engine(&eng);
 	parent_jobs_stop_all();

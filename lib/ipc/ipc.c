@@ -341,10 +341,13 @@ const char *ipc_type_name(uint8_t type)
 	    [IPC_DEV_REMOVE] = "dev-remove",
 	    [IPC_MEDIUM_DETACH] = "medium-detach",
 	    [IPC_RESULT] = "result",
+	    [IPC_JOB_START] = "job-start",
+	    [IPC_JOB_STOP] = "job-stop",
 	    [IPC_BLOCK_READONLY] = "block-readonly",
 	};
 
-	if (type == 0 || type >= IPC_TYPE_END)
+	/* Never NULL: a type added to the enum without a name here still prints. */
+	if (type == 0 || type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)
 		return "unknown";
 	return names[type];
 }

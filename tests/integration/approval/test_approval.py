@@ -190,7 +190,9 @@ def test_enrolment_needs_root_first_then_an_approvers_touch(pc, key, other_key):
     ans = control(pc, {"cmd": "approver-enrol", "name": "Mallory", "role": "Clerk",
                        "nonce": "AAAAAAAAAAAAAAAAAAAAAA==", "fmt": "packed",
                        "credential": "AA==", "authdata": "AA==", "sig": "AA=="}, uid=65534)
-    assert "attestation does not verify" in ans["error"], ans
+    # Refused for who asks, before the attestation is read; recorded.
+    assert "the first approver is enrolled by root at the PC" in ans["error"], ans
+    assert pc.wait_record(lambda r: r["event.action"] == "approver-refused")["user.id"] == 65534
     assert enrol(pc, key).returncode == 0
     r = enrol(pc, other_key, "Deputy", "Deputy Clerk")
     assert r.returncode == 1 and "existing approver's touch" in r.stderr, r.stderr

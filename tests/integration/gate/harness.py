@@ -145,6 +145,8 @@ class Testbed:
             "state-dir": os.path.join(self.work, "state"),
             "control-socket": os.path.join(self.work, "run/control.sock"),
             "engine-user": "nobody",
+            # This simulated PC's own /run: its first start since "boot" is its first here.
+            "boot-marker": os.path.join(self.work, "boot/started"),
         }
         conf.update({k.replace("_", "-"): v for k, v in extra.items()})
         self.conf = conf

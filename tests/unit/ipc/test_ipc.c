@@ -197,6 +197,23 @@ static void seqpacket_send_and_receive(void **state)
 	close(sv[1]);
 }
 
+/* Every message type has a name of its own: the parent prints it with %s. */
+static void every_type_has_a_name(void **state)
+{
+	(void)state;
+	for (unsigned t = 1; t < IPC_TYPE_END; t++) {
+		const char *name = ipc_type_name((uint8_t)t);
+		assert_non_null(name);
+		assert_string_not_equal(name, "unknown");
+		for (unsigned u = 1; u < t; u++)
+			assert_string_not_equal(name, ipc_type_name((uint8_t)u));
+	}
+	assert_string_equal(ipc_type_name(IPC_JOB_START), "job-start");
+	assert_string_equal(ipc_type_name(IPC_JOB_STOP), "job-stop");
+	assert_string_equal(ipc_type_name(0), "unknown");
+	assert_string_equal(ipc_type_name(IPC_TYPE_END), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +226,7 @@ int main(void)
 	    cmocka_unit_test(path_traversal_and_bad_names_never_decode),
 	    cmocka_unit_test(out_of_range_values_are_rejected),
 	    cmocka_unit_test(seqpacket_send_and_receive),
+	    cmocka_unit_test(every_type_has_a_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
