@@ -14,11 +14,12 @@
 #include "bundle.h"
 #include "profile.h"
 
-#define EAPPR_MAX_APPROVERS	 32
-#define EAPPR_MAX_NONCES	 4096
-#define EAPPR_MAX_GRANTS	 32
-#define EAPPR_MAX_ISSUED	 1024 /* requests waiting for an answer */
-#define EAPPR_MAX_ISSUED_PER_UID 32   /* ... asked for by one user */
+#define EAPPR_MAX_APPROVERS 32
+#define EAPPR_MAX_NONCES    4096
+#define EAPPR_MAX_GRANTS    32
+#define EAPPR_MAX_ISSUED    1024 /* requests waiting for an answer */
+#define EAPPR_MAX_ISSUED_PER_UID                                                                   \
+	16 /* ... asked for by one user (below the control socket's burst) */
 
 /* A request this PC issued: its nonce, the hash of its exact text, its answer-by. */
 struct eappr_issued {
