@@ -28,7 +28,6 @@
 struct client {
 	int fd;
 	int id;	    /* (serial << 8) | slot: a job's handle on this client */
-	int feed;   /* job whose helper this client is, or -1 */
 	bool relay; /* waiting for a wipe's progress */
 	bool watching;
 	uid_t uid;
@@ -87,11 +86,9 @@ size_t control_pollfds(struct control *c, struct pollfd *p, size_t max)
 
 static void drop(struct control *c, struct client *cl)
 {
-	if (cl->feed >= 0)
-		engine_feed_closed(c->eng, cl->feed);
+	(void)c;
 	close(cl->fd);
 	cl->fd = -1;
-	cl->feed = -1;
 	cl->relay = false;
 	cl->watching = false;
 	cl->used = 0;
@@ -150,12 +147,6 @@ static bool handle_line(struct control *c, struct client *cl, const char *line)
 	} else if (strcmp(cmd, "watch") == 0) {
 		cl->watching = true;
 		keep = true;
-	} else if (strcmp(cmd, "feed") == 0) {
-		/* A helper the parent started: it knows the job's one-time token. */
-		cl->feed = engine_feed_find(jsonx_get_str(req, "token"));
-		keep = cl->feed >= 0;
-		if (!keep)
-			answer_error(cl, "unknown job");
 	} else if (strcmp(cmd, "wipe") == 0) {
 		if (engine_wipe_request(c->eng, cl->id, jsonx_get_str(req, "device"), why,
 					sizeof(why)) != 0)
@@ -186,11 +177,8 @@ static void read_client(struct control *c, struct client *cl)
 	char *start = cl->buf, *nl;
 	while ((nl = strchr(start, '\n')) != NULL) {
 		*nl = '\0';
-		if (cl->feed >= 0) {
-			if (engine_feed_line(c->eng, cl->feed, start) != 0)
-				log_warn("a helper sent a malformed or unrecordable line");
-		} else if (cl->watching || cl->relay || !handle_line(c, cl, start)) {
-			drop(c, cl); /* one request per connection, except feeds */
+		if (cl->watching || cl->relay || !handle_line(c, cl, start)) {
+			drop(c, cl); /* one request per connection */
 			return;
 		}
 		start = nl + 1;
@@ -219,7 +207,7 @@ static void accept_client(struct control *c)
 		if (c->clients[i].fd < 0) {
 			c->serial = (c->serial + 1) & 0x7fffff;
 			c->clients[i] = (struct client){
-			    .fd = fd, .uid = cred.uid, .feed = -1, .id = (c->serial << 8) | (int)i};
+			    .fd = fd, .uid = cred.uid, .id = (c->serial << 8) | (int)i};
 			return;
 		}
 	close(fd); /* full: the client sees the connection closed */

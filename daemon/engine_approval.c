@@ -509,6 +509,10 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 		struct dev_entry *d = engine_find(e, owner);
 		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
 		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
+		/* The parent sets only a disk of a device it authorised itself, as it is now. */
+		snprintf(req.u.readonly.dev.name, sizeof(req.u.readonly.dev.name), "%s", owner);
+		req.u.readonly.dev.busnum = d ? d->busnum : 0;
+		req.u.readonly.dev.devnum = d ? d->devnum : 0;
 		int rc = engine_request(e, &req);
 		char reason[160];
 		if (rc == 0) {

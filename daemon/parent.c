@@ -66,36 +66,68 @@ int parent_gate_root_hubs(const struct conf *c)
 	return failures ? -EIO : 0;
 }
 
-/* The directory PATH, owned by the engine user with MODE. Owner and mode are only set
- * where they differ: under the systemd unit, tmpfiles.d has set them before the start
- * (ExecStartPre=+systemd-tmpfiles), so the parent needs neither CAP_CHOWN nor CAP_FOWNER. */
-static int make_dir(const char *path, mode_t mode, const struct passwd *pw)
+/* The directory PATH, owned by uid:gid with MODE; returns it open (O_DIRECTORY), or -1.
+ * Its last component is never followed: a symbolic link planted there (the engine user
+ * owns the state directory) is refused, and owner and mode are set on the descriptor,
+ * never by name. Owner and mode are only set where they differ: under the systemd unit,
+ * tmpfiles.d has set them before the start (ExecStartPre=+systemd-tmpfiles), so the
+ * parent needs neither CAP_CHOWN nor CAP_FOWNER. */
+static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
+	char up[CONF_PATH_MAX];
 	struct stat st;
 
-	if (mkdir(path, mode) != 0 && errno != EEXIST) {
+	snprintf(up, sizeof(up), "%s", path);
+	char *slash = strrchr(up, '/');
+	const char *name = slash ? slash + 1 : up;
+	if (slash == up)
+		up[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	int parent = open(slash ? up : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0 || *name == '\0') {
+		log_err("cannot open the directory of %s: %s", path,
+			parent < 0 ? strerror(errno) : "no name");
+		if (parent >= 0)
+			close(parent);
+		return -1;
+	}
+	if (mkdirat(parent, name, mode) != 0 && errno != EEXIST) {
 		log_err("cannot create %s: %s", path, strerror(errno));
+		close(parent);
 		return -1;
 	}
-	if (stat(path, &st) != 0) {
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int err = errno;
+	close(parent);
+	if (fd < 0) {
+		log_err("%s: %s", path,
+			err == ELOOP || err == ENOTDIR ? "not a directory (a symbolic link?)"
+						       : strerror(err));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
 		log_err("cannot stat %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		log_err("%s: not a directory", path);
+		close(fd);
 		return -1;
 	}
 	/* The mode first: a directory the parent has just created is still its own. */
-	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0) {
-		log_err("cannot set mode of %s: %s", path, strerror(errno));
+	if (((st.st_mode & 07777) != mode && fchmod(fd, mode) != 0) ||
+	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) != 0)) {
+		log_err("cannot set owner and mode of %s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
-	if ((st.st_uid != pw->pw_uid || st.st_gid != pw->pw_gid) &&
-	    chown(path, pw->pw_uid, pw->pw_gid) != 0) {
-		log_err("cannot set owner of %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return fd;
+}
+
+static int make_engine_dir(const char *path, mode_t mode, const struct passwd *pw)
+{
+	int fd = make_dir(path, mode, pw->pw_uid, pw->pw_gid);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? 0 : -1;
 }
 
 /* Files left in a directory by root (e.g. `portcullis audit enrol`) are handed to the
@@ -130,7 +162,9 @@ static int hand_over_files(const char *dir, const struct passwd *pw)
 	return 0;
 }
 
-static int prepare_dirs(const struct conf *c, const struct passwd *pw)
+/* The engine's directories; *certs: the root-owned certificates directory, held open
+ * (the wipe helper makes its files there through that descriptor). */
+static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *certs_fd)
 {
 	char state[CONF_PATH_MAX + 8];
 	struct stat st;
@@ -141,10 +175,13 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	char *slash = strrchr(sockdir, '/');
 	if (slash != NULL && slash != sockdir)
 		*slash = '\0';
-	char certs[CONF_PATH_MAX + 16];
-	snprintf(certs, sizeof(certs), "%s/certificates", c->state_dir);
-	if (make_dir(c->state_dir, 0750, pw) != 0 || make_dir(c->audit_log, 0750, pw) != 0 ||
-	    make_dir(sockdir, 0755, pw) != 0 || make_dir(certs, 0755, pw) != 0)
+	char certs_path[CONF_PATH_MAX + 16];
+	snprintf(certs_path, sizeof(certs_path), "%s/certificates", c->state_dir);
+	if (make_engine_dir(c->state_dir, 0750, pw) != 0 ||
+	    make_engine_dir(c->audit_log, 0750, pw) != 0 || make_engine_dir(sockdir, 0755, pw) != 0)
+		return -1;
+	/* Root writes here, so the engine user may not: root-owned, read by the engine. */
+	if ((*certs_fd = make_dir(certs_path, 0755, 0, 0)) < 0)
 		return -1;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
@@ -157,6 +194,8 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	}
 	return hand_over_files(c->audit_log, pw) || hand_over_files(c->state_dir, pw) ? -1 : 0;
 }
+
+static int certs = -1; /* the root-owned certificates directory, held open */
 
 struct engine_proc {
 	pid_t pid;
@@ -183,6 +222,7 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd
 	if (pid == 0) {
 		close(sv[0]);
 		close(sigfd);
+		close(certs);
 		_exit(engine_main(c, sv[1], pw->pw_uid, pw->pw_gid));
 	}
 	close(sv[1]);
@@ -226,10 +266,12 @@ static void stop_engine(struct engine_proc *e)
 	e->fd = -1;
 }
 
-/* One request from the engine; a malformed one is fatal for the engine. */
+/* One request from the engine; a malformed one is fatal for the engine. Any descriptor
+ * sent along with it is closed unread (ipc_recv). */
 static int serve_engine(struct engine_proc *e, struct parent_table *t)
 {
 	struct ipc_msg req, res = {.type = IPC_RESULT};
+	int passfd = -1;
 	int rc = ipc_recv(e->fd, &req);
 
 	if (rc != 0) {
@@ -243,15 +285,35 @@ static int serve_engine(struct engine_proc *e, struct parent_table *t)
 		log_info("engine ready");
 		return 0;
 	}
-	if (!e->ready || req.type == IPC_RESULT) {
+	if (!e->ready || req.type == IPC_RESULT || req.type == IPC_JOB_EXIT) {
 		log_err("unexpected %s from the engine: stopping it", ipc_type_name(req.type));
 		return -1;
 	}
 	res.id = req.id;
-	res.u.result.err = parent_handle(t, &req);
+	res.u.result.err = parent_handle(t, &req, &passfd);
 	if (res.u.result.err != 0)
 		log_warn("%s refused: %s", ipc_type_name(req.type), strerror(-res.u.result.err));
-	return ipc_send(e->fd, &res) == 0 ? 0 : -1;
+	rc = ipc_send_fd(e->fd, &res, passfd);
+	if (passfd >= 0)
+		close(passfd); /* the engine has its own copy now */
+	return rc == 0 ? 0 : -1;
+}
+
+/* A helper has exited: tell the engine, whose job it was (it fails closed if that was
+ * a transfer log it had not asked to stop). */
+static void report_exit(struct engine_proc *e, uint32_t job, int st)
+{
+	struct ipc_msg m = {.type = IPC_JOB_EXIT};
+
+	log_info("job %u exited (%s %d)", (unsigned)job, WIFSIGNALED(st) ? "signal" : "status",
+		 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (e->fd < 0 || !e->ready)
+		return;
+	m.u.exit.job = job;
+	m.u.exit.signaled = WIFSIGNALED(st) ? 1 : 0;
+	m.u.exit.code = (uint8_t)(WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (ipc_send(e->fd, &m) != 0)
+		log_warn("the engine could not be told of job %u's exit", (unsigned)job);
 }
 
 int parent_run(const struct conf *c)
@@ -272,7 +334,7 @@ int parent_run(const struct conf *c)
 	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
-	if (prepare_dirs(c, pw) != 0 || parent_jobs_init(c) != 0)
+	if (prepare_dirs(c, pw, &certs) != 0 || parent_jobs_init(c, certs) != 0)
 		return 1;
 
 	sigemptyset(&mask);
@@ -319,7 +381,9 @@ int parent_run(const struct conf *c)
 			pid_t pid;
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 				if (pid != eng.pid) {
-					parent_jobs_reaped(pid);
+					uint32_t job = parent_jobs_reaped(pid);
+					if (job != 0)
+						report_exit(&eng, job, st);
 					continue;
 				}
 				log_err("engine exited (%s %d): no device is authorised until it "
@@ -330,6 +394,7 @@ int parent_run(const struct conf *c)
 					close(eng.fd);
 				eng.fd = -1;
 				eng.pid = -1;
+				parent_jobs_engine_gone();
 				restart_at = time(NULL) + backoff;
 				backoff = backoff < 30 ? backoff * 2 : 30;
 			}
@@ -351,5 +416,7 @@ int parent_run(const struct conf *c)
 	stop_engine(&eng);
 	parent_jobs_stop_all();
 	close(sigfd);
+	if (certs >= 0)
+		close(certs);
 	return status;
 }
