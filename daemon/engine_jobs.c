@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "sysfs.h"
 
 #define MAX_JOBS     ENGINE_MAX_JOBS
@@ -199,22 +200,41 @@ static void transfer_ended(struct engine *e, const char *sysname)
 	}
 }
 
+/* A disk of a device allowed read-only, mounted read-write: BLKROSET does not stop a
+ * filesystem mounted before it. Blocked and recorded; true if so. */
+static bool read_only_breached(struct engine *e, struct dev_entry *d, const char *block)
+{
+	char reason[160];
+
+	if (d == NULL || d->state != DEV_ALLOWED || !eappr_read_only(d))
+		return false;
+	snprintf(reason, sizeof(reason),
+		 "%s is mounted read-write under a read-only exception: access withdrawn", block);
+	log_err("%s: %s", d->id.sysname, reason);
+	engine_record(e, "medium-read-only", "failure", d, reason, true);
+	engine_block_device(e, d, "mounted read-write under a read-only exception");
+	return true;
+}
+
 void engine_mounts_changed(struct engine *e)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
+	static char line[PCL_MOUNT_PATH_MAX * 2 + 512];
+	static struct pcl_mount m;
 	bool seen[MAX_JOBS] = {false};
 
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned id, parent, maj, min;
 		char link[64], *real;
-		if (sscanf(line, "%u %u %u:%u", &id, &parent, &maj, &min) != 4 || maj == 0)
+		if (pcl_mountinfo_line(line, strlen(line), &m) != 0 || m.major == 0)
 			continue;
+		unsigned id = m.id, maj = m.major, min = m.minor;
 		struct job *j = job_for_mount(id);
 		if (j != NULL) {
 			seen[j - jobs] = true;
+			if (m.writable) /* remounted read-write */
+				read_only_breached(e, engine_find(e, j->dev), j->block);
 			continue;
 		}
 		snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
@@ -222,7 +242,8 @@ void engine_mounts_changed(struct engine *e)
 			continue;
 		struct dev_entry *d = owner(e, real);
 		const char *block = strrchr(real, '/');
-		if (d != NULL && block != NULL && ipc_name_valid(block + 1, IPC_NAME_MAX) == 0) {
+		if (d != NULL && block != NULL && ipc_name_valid(block + 1, IPC_NAME_MAX) == 0 &&
+		    !(m.writable && read_only_breached(e, d, block + 1))) {
 			int rc = engine_job_start(e, d, IPC_JOB_XFER, block + 1, id, -1);
 			if (rc != 0 && rc != -ENOENT) {
 				/* Mounted, and nothing records its transfers: fail closed. (ENOENT:

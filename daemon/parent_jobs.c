@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mountinfo.h"
 #include "parent.h"
 #include "sysfs.h"
 
@@ -103,43 +104,24 @@ static int check_medium(const struct parent_table *t, const struct ipc_msg *req,
 	return rc;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* The mount point of mount `id`, if it is a mount of `dev`. */
 static int mount_point(uint32_t id, dev_t dev, char *out, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], mnt[4096];
-	unsigned mid, pid, maj, min;
+	static char line[PCL_MOUNT_PATH_MAX * 2 + 512];
+	static struct pcl_mount m;
 	int rc = -ENOENT;
 
 	if (f == NULL)
 		return -errno;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%u %u %u:%u %*s %4095s", &mid, &pid, &maj, &min, mnt) != 5 ||
-		    mid != id)
+		if (pcl_mountinfo_line(line, strlen(line), &m) != 0 || m.id != id)
 			continue;
-		rc = makedev(maj, min) == dev ? 0 : -EPERM;
-		unescape(mnt);
-		if (rc == 0 && strlen(mnt) >= len)
+		rc = makedev(m.major, m.minor) == dev ? 0 : -EPERM;
+		if (rc == 0 && strlen(m.mountpoint) >= len)
 			rc = -ENAMETOOLONG;
 		if (rc == 0)
-			strcpy(out, mnt);
+			strcpy(out, m.mountpoint);
 		break;
 	}
 	fclose(f);
