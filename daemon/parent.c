@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -24,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "log.h"
 #include "sandbox.h"
 #include "sysfs.h"
@@ -195,7 +195,9 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *cert
 	return hand_over_files(c->audit_log, pw) || hand_over_files(c->state_dir, pw) ? -1 : 0;
 }
 
-static int certs = -1; /* the root-owned certificates directory, held open */
+static int certs = -1;		   /* the root-owned certificates directory, held open */
+static char config_path[PATH_MAX]; /* passed on to the engine */
+static bool foreground;
 
 struct engine_proc {
 	pid_t pid;
@@ -203,15 +205,44 @@ struct engine_proc {
 	bool ready;
 };
 
-static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd,
-			struct engine_proc *e)
+/* What the parent passes on to the programs it execs besides a clean PATH and LANG: only
+ * its own environment's test-bed and sanitizer settings, which only root sets. */
+static const char *const keep_env[] = {
+    "UMOCKDEV_DIR=", "LD_PRELOAD=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="};
+
+static size_t clean_env(char **out, size_t max)
 {
+	extern char **environ;
+	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", lang[] = "LANG=C.UTF-8";
+	size_t n = 0;
+
+	out[n++] = path;
+	out[n++] = lang;
+	for (char **e = environ; *e != NULL && n + 1 < max; e++)
+		for (size_t k = 0; k < sizeof(keep_env) / sizeof(keep_env[0]); k++)
+			if (strncmp(*e, keep_env[k], strlen(keep_env[k])) == 0)
+				out[n++] = *e;
+	out[n] = NULL;
+	return n;
+}
+
+/* The engine is its own program (portcullis-engine, next to the helpers), exec'd with a
+ * clean environment and nothing inherited but its channel, as descriptor 3. */
+static int spawn_engine(const struct conf *c, const struct passwd *pw, struct engine_proc *e)
+{
+	char exe[PATH_MAX], uid[16], gid[16];
 	int sv[2];
 
+	if (parent_libexec("portcullis-engine", exe, sizeof(exe)) != 0) {
+		log_err("cannot locate portcullis-engine");
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_err("socketpair: %s", strerror(errno));
 		return -1;
 	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_err("fork: %s", strerror(errno));
@@ -220,10 +251,21 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd
 		return -1;
 	}
 	if (pid == 0) {
-		close(sv[0]);
-		close(sigfd);
-		close(certs);
-		_exit(engine_main(c, sv[1], pw->pw_uid, pw->pw_gid));
+		char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
+		char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f";
+		char *argv[] = {
+		    exe, copt, config_path, uopt, uid, gopt, gid, foreground ? fopt : NULL, NULL};
+		sigset_t none;
+		(void)c;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* dup2 clears close-on-exec, except onto itself */
+		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(sv[1], 3) != 3)
+			_exit(126);
+		close_range(4, ~0U, 0);
+		clean_env(envp, sizeof(envp) / sizeof(envp[0]));
+		execve(exe, argv, envp);
+		_exit(127);
 	}
 	close(sv[1]);
 	e->pid = pid;
@@ -316,7 +358,7 @@ static void report_exit(struct engine_proc *e, uint32_t job, int st)
 		log_warn("the engine could not be told of job %u's exit", (unsigned)job);
 }
 
-int parent_run(const struct conf *c)
+int parent_run(const struct conf *c, const char *config, bool fg)
 {
 	static struct parent_table table;
 	struct engine_proc eng = {-1, -1, false};
@@ -326,8 +368,18 @@ int parent_run(const struct conf *c)
 	time_t restart_at = 0;
 	int status = 0;
 
+	if (strlen(config) >= sizeof(config_path)) {
+		log_err("%s: path too long", config);
+		return 1;
+	}
+	memcpy(config_path, config, strlen(config) + 1);
+	foreground = fg;
 	if (pw == NULL) {
 		log_err("engine user '%s' does not exist", c->engine_user);
+		return 1;
+	}
+	if (pw->pw_uid == 0) {
+		log_err("engine user '%s' is root: refusing to run", c->engine_user);
 		return 1;
 	}
 	/* Gate first: nothing new is let in while the engine starts and decides, nor if
@@ -348,7 +400,7 @@ int parent_run(const struct conf *c)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (spawn_engine(c, pw, sigfd, &eng) != 0)
+	if (spawn_engine(c, pw, &eng) != 0)
 		return 1;
 	int rc = sandbox_apply(SANDBOX_PARENT);
 	if (rc != 0) {
@@ -411,7 +463,7 @@ int parent_run(const struct conf *c)
 			}
 		}
 		if (eng.pid < 0 && time(NULL) >= restart_at)
-			spawn_engine(c, pw, sigfd, &eng);
+			spawn_engine(c, pw, &eng);
 	}
 	stop_engine(&eng);
 	parent_jobs_stop_all();

@@ -20,8 +20,12 @@ struct parent_table {
 	size_t n;
 };
 
-/* Run until SIGTERM/SIGINT; returns the process exit status. */
-int parent_run(const struct conf *c);
+/* Run until SIGTERM/SIGINT; returns the process exit status. config: the configuration
+ * file's path (the engine reads it too); fg: diagnostics on stderr. */
+int parent_run(const struct conf *c, const char *config, bool fg);
+/* The path of one of the project's programs in LIBEXECDIR/portcullis (next to the running
+ * portcullisd's SBINDIR); 0 or negative errno. */
+int parent_libexec(const char *name, char *out, size_t len);
 
 /* Write authorized_default (and interface_authorized_default) on every root hub. */
 int parent_gate_root_hubs(const struct conf *c);

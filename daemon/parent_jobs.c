@@ -43,24 +43,35 @@ static const struct conf *conf;
 static int certdir = -1;	   /* STATE/certificates, root-owned, held open */
 static char bindir[PATH_MAX - 64]; /* directory of the running portcullisd */
 
+int parent_libexec(const char *name, char *out, size_t len)
+{
+	int n;
+
+	if (bindir[0] == '\0') {
+		char exe[PATH_MAX];
+		ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (k <= 0)
+			return -errno;
+		exe[k] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash == NULL)
+			return -EINVAL;
+		*slash = '\0';
+		if (strlen(exe) >= sizeof(bindir))
+			return -ENAMETOOLONG;
+		memcpy(bindir, exe, strlen(exe) + 1);
+	}
+	n = snprintf(out, len, "%s/../libexec/portcullis/%s", bindir, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 int parent_jobs_init(const struct conf *c, int certs_fd)
 {
-	certdir = certs_fd;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char ignored[PATH_MAX];
 
+	certdir = certs_fd;
 	conf = c;
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return -EINVAL;
-	*slash = '\0';
-	if (strlen(exe) >= sizeof(bindir))
-		return -ENAMETOOLONG;
-	memcpy(bindir, exe, strlen(exe) + 1);
-	return 0;
+	return parent_libexec("portcullis-xferwatch", ignored, sizeof(ignored));
 }
 
 uint32_t parent_jobs_reaped(pid_t pid)
