@@ -162,8 +162,8 @@ static int hand_over_files(const char *dir, const struct passwd *pw)
 	return 0;
 }
 
-/* The engine's directories; *certs: the root-owned certificates directory, held open
- * (the wipe helper makes its files there through that descriptor). */
+/* The engine's directories; *certs_fd: the certificates directory, held open (the wipe
+ * helper makes its files there through that descriptor). */
 static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *certs_fd)
 {
 	char state[CONF_PATH_MAX + 8];
@@ -180,8 +180,9 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *cert
 	if (make_engine_dir(c->state_dir, 0750, pw) != 0 ||
 	    make_engine_dir(c->audit_log, 0750, pw) != 0 || make_engine_dir(sockdir, 0755, pw) != 0)
 		return -1;
-	/* Root writes here, so the engine user may not: root-owned, read by the engine. */
-	if ((*certs_fd = make_dir(certs_path, 0755, 0, 0)) < 0)
+	/* Held open: the wipe makes its certificates through this descriptor, each a new
+	 * file (O_CREAT|O_EXCL|O_NOFOLLOW), whatever the engine user puts at its path. */
+	if ((*certs_fd = make_dir(certs_path, 0755, pw->pw_uid, pw->pw_gid)) < 0)
 		return -1;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
@@ -195,7 +196,7 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *cert
 	return hand_over_files(c->audit_log, pw) || hand_over_files(c->state_dir, pw) ? -1 : 0;
 }
 
-static int certs = -1;		   /* the root-owned certificates directory, held open */
+static int certs = -1;		   /* the certificates directory, held open */
 static char config_path[PATH_MAX]; /* passed on to the engine */
 static bool foreground;
 

@@ -7,9 +7,10 @@
  * be of exactly that block device. The helper's standard output is one end of a
  * socketpair made here; the other end goes to the engine with the answer (SCM_RIGHTS),
  * so its records reach the engine and no one else can speak for it. Every helper's
- * exit is reported to the engine (IPC_JOB_EXIT). A wipe's certificates are made in
- * the root-owned certificates directory the parent holds open (descriptor 3 of the
- * helper), never by a path the engine could redirect.
+ * exit is reported to the engine (IPC_JOB_EXIT). A wipe's certificates are made in the
+ * certificates directory the parent opened at start and holds (descriptor 3 of the
+ * helper), each a new file never reached through a link, never by a path the engine
+ * could redirect.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -40,7 +41,7 @@ static struct {
 } jobs[MAX_JOBS];
 
 static const struct conf *conf;
-static int certdir = -1;	   /* STATE/certificates, root-owned, held open */
+static int certdir = -1;	   /* STATE/certificates, held open */
 static char bindir[PATH_MAX - 64]; /* directory of the running portcullisd */
 
 int parent_libexec(const char *name, char *out, size_t len)

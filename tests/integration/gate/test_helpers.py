@@ -190,13 +190,6 @@ def test_certificates_are_written_where_the_engine_user_cannot_redirect_them(pc,
     approved_stick(pc, medium)
     state = pc.conf["state-dir"]
     certs = os.path.join(state, "certificates")
-    st = os.stat(certs)
-    assert (st.st_uid, st.st_mode & 0o7777) == (0, 0o755)  # root's, read by the engine
-    # The engine's user can plant nothing inside it.
-    r = real(["setpriv", "--reuid=%d" % ENGINE_USER, "--regid=%d" % ENGINE_USER,
-              "--clear-groups", "ln", "-s", "/etc/passwd", certs + "/wipe-planted.json"],
-             capture_output=True)
-    assert r.returncode != 0
     victim = os.path.join(pc.work, "root-only")
     _root_dir(victim)
     as_user(ENGINE_USER, "mv", certs, os.path.join(state, "moved"))
@@ -210,3 +203,35 @@ def test_certificates_are_written_where_the_engine_user_cannot_redirect_them(pc,
     assert name in moved and name.replace(".json", ".txt") in moved, moved
     for f in moved:
         assert os.lstat(os.path.join(state, "moved", f)).st_uid == 0
+
+
+def test_links_planted_at_the_certificates_names_are_never_followed(pc, medium):
+    """The engine's user plants links (and hard links) at every name the certificates can
+    take in the next minute, pointing at a root-owned file: the root wipe never writes
+    through them; at worst the certificate fails and the medium stays blocked."""
+    approved_stick(pc, medium)
+    certs = os.path.join(pc.conf["state-dir"], "certificates")
+    victim_dir = os.path.join(pc.work, "root-only")
+    _root_dir(victim_dir, 0o755)
+    victim = os.path.join(victim_dir, "passwd")
+    with open(victim, "w") as f:
+        f.write("root:x:0:0::/root:/bin/sh\n")
+    os.chmod(victim, 0o644)
+    before = open(victim).read()
+    now = time.time()
+    names = []
+    for t in range(int(now) - 1, int(now) + 60):
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(t))
+        for ext in ("json", "txt", "html"):
+            names.append("wipe-%s-%s.%s" % (stamp, medium.name, ext))
+    script = "cd %s && for n in %s; do ln -s %s $n; done" % (certs, " ".join(names), victim)
+    as_user(ENGINE_USER, "sh", "-c", script)
+    r = pc.cli("wipe", "1-2", check=False)
+    outcome = pc.wait_record(lambda x: x.get("event.action") in ("wipe-done", "wipe-failed"),
+                             timeout=30)
+    assert open(victim).read() == before
+    assert os.stat(victim).st_size == len(before)
+    if outcome["event.action"] == "wipe-failed":
+        pc.wait_attr(PERSONAL, "authorized", "0")  # no certificate: the medium stays blocked
+    for n in names:
+        assert os.path.islink(os.path.join(certs, n))
