@@ -510,15 +510,18 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 		snprintf(why, sizeof(why), "its helper exited with status %d", code);
 	log_info("%s: %s job on %s ended: %s", j->dev,
 		 j->kind == IPC_JOB_XFER ? "transfer-log" : "wipe", j->block, why);
-	j->exited = true;
 	if (j->fd >= 0)
-		read_channel(e, j); /* its last lines first */
+		read_channel(e, j); /* its last lines first (the channel may close here) */
 	if ((j = job_by_id(id)) == NULL)
 		return;
-	if (j->kind == IPC_JOB_XFER && !j->stopping) {
+	j->exited = true;
+	struct dev_entry *d = engine_find(e, j->dev);
+	if (j->failed) {
+		/* Already acted on when its channel closed: the exit completes the record. */
+		engine_observe(e, "helper-exited", d, why);
+	} else if (j->kind == IPC_JOB_XFER && !j->stopping) {
 		watch_lost(e, j, why);
 	} else if (j->kind == IPC_JOB_WIPE && !j->outcome) {
-		struct dev_entry *d = engine_find(e, j->dev);
 		char reason[200];
 		snprintf(reason, sizeof(reason), "the wipe of %s ended without an outcome: %s",
 			 j->block, why);
