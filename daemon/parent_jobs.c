@@ -1,7 +1,8 @@
 /*
  * parent_jobs.c - helpers the root parent runs on an approved medium for the engine:
- * portcullis-xferwatch on a mounted medium (transfer logging), `portcullis wipe
- * --local` on an unmounted one. Linked by portcullisd (parent). The engine's request is
+ * portcullis-xferwatch on a mounted medium (transfer logging), portcullis-wipe (the
+ * code of `portcullis wipe --local`, without the CLI's other libraries) on an unmounted
+ * one. Linked by portcullisd (parent). The engine's request is
  * untrusted: the medium must belong to a USB device this parent authorised (sysfs path
  * under that device, bus and device number re-read now), and for a watch the mount must
  * be of exactly that block device. The helper's standard output is one end of a
@@ -234,8 +235,9 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		struct stat st;
 		if (stat(devnode, &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
 			return -ENODEV; /* the node must be that very device */
-		snprintf(path, sizeof(path), "%s/../bin/portcullis", bindir);
-		char wipe[] = "wipe", local[] = "--local", json[] = "--json", certopt[] = "--cert",
+		if ((rc = parent_libexec("portcullis-wipe", path, sizeof(path))) != 0)
+			return rc;
+		char local[] = "--local", json[] = "--json", certopt[] = "--cert",
 		     diropt[] = "--cert-dir-fd", three[] = "3";
 		if (certdir < 0)
 			return -ENOENT;
@@ -245,8 +247,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
 		snprintf(cert, sizeof(cert), "%s/certificates/wipe-%s-%s", conf->state_dir, stamp,
 			 req->u.job.block);
-		char *argv[] = {path, wipe,   local, json,    certopt,
-				cert, diropt, three, devnode, NULL};
+		char *argv[] = {path, local, json, certopt, cert, diropt, three, devnode, NULL};
 		pid = spawn_helper(path, argv, certdir, chan);
 	}
 	if (pid < 0)

@@ -65,7 +65,12 @@ static int find_wiper(char *out, size_t len)
 
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(out, len, "%s/../libexec/portcullis/portcullis-wiper", dirname(exe));
+		const char *dir = dirname(exe);
+		/* Next to portcullis-wipe (libexec), or beside the CLI's bin/. */
+		snprintf(out, len, "%s/portcullis-wiper", dir);
+		if (access(out, X_OK) == 0)
+			return 0;
+		snprintf(out, len, "%s/../libexec/portcullis/portcullis-wiper", dir);
 		if (access(out, X_OK) == 0)
 			return 0;
 	}
