@@ -28,8 +28,7 @@
 
 struct client {
 	int fd;
-	int id;	  /* (serial << 8) | slot: a job's handle on this client */
-	int feed; /* job whose helper this client is, or -1 */
+	int id; /* (serial << 8) | slot: a job's handle on this client */
 	enum ctl_next next;
 	bool answered; /* its one request was answered */
 	int64_t since; /* monotonic seconds: accepted */
@@ -159,11 +158,8 @@ size_t control_pollfds(struct control *c, struct pollfd *p, size_t max)
 
 static void drop(struct control *c, struct client *cl)
 {
-	if (cl->feed >= 0)
-		engine_feed_closed(c->eng, cl->feed);
 	close(cl->fd);
 	cl->fd = -1;
-	cl->feed = -1;
 	cl->next = CTL_CLOSE;
 	cl->answered = false;
 	cl->used = 0;
@@ -196,14 +192,6 @@ static void dispatch(struct control *c, struct client *cl, const char *line, siz
 
 	if (ctl_parse(line, len, &call.req, &name, why, sizeof(why)) != 0) {
 		answer_error(cl, why);
-		return;
-	}
-	if (strcmp(name, "feed") == 0) {
-		/* A helper the parent started: it knows the job's one-time token. */
-		cl->feed = engine_feed_find(jsonx_get_str(call.req, "token"));
-		if (cl->feed < 0)
-			answer_error(cl, "unknown job");
-		json_object_put(call.req);
 		return;
 	}
 	const struct ctl_command *cmd = ctl_table_find(&c->table, name);
@@ -241,21 +229,15 @@ static void read_client(struct control *c, struct client *cl)
 	char *start = cl->buf, *nl;
 	while ((nl = memchr(start, '\n', (size_t)(cl->buf + cl->used - start))) != NULL) {
 		*nl = '\0';
-		if (cl->feed >= 0) {
-			if (engine_feed_line(c->eng, cl->feed, start) != 0)
-				log_warn("a helper sent a malformed or unrecordable line");
-		} else if (cl->answered) {
-			drop(c, cl); /* one request per connection, except feeds */
+		if (cl->answered) {
+			drop(c, cl); /* one request per connection */
 			return;
-		} else {
-			dispatch(c, cl, start, (size_t)(nl - start));
-			if (cl->feed < 0) {
-				cl->answered = true;
-				if (cl->next == CTL_CLOSE) {
-					drop(c, cl);
-					return;
-				}
-			}
+		}
+		dispatch(c, cl, start, (size_t)(nl - start));
+		cl->answered = true;
+		if (cl->next == CTL_CLOSE) {
+			drop(c, cl);
+			return;
 		}
 		start = nl + 1;
 	}
@@ -272,7 +254,7 @@ static size_t held_by(const struct control *c, uid_t uid)
 	size_t n = 0;
 
 	for (size_t i = 0; i < ENGINE_MAX_CLIENTS; i++)
-		if (c->clients[i].fd >= 0 && c->clients[i].feed < 0 && c->clients[i].who.uid == uid)
+		if (c->clients[i].fd >= 0 && c->clients[i].who.uid == uid)
 			n++;
 	return n;
 }
@@ -286,7 +268,7 @@ static int evict_for(struct control *c, uid_t uid)
 
 	for (size_t i = 0; i < ENGINE_MAX_CLIENTS; i++) {
 		const struct client *cl = &c->clients[i];
-		if (cl->fd < 0 || cl->feed >= 0 || cl->who.uid == 0)
+		if (cl->fd < 0 || cl->who.uid == 0)
 			continue;
 		size_t h = held_by(c, cl->who.uid);
 		if (h > most ||
@@ -343,7 +325,6 @@ static void accept_client(struct control *c)
 	c->serial = (c->serial + 1) & 0x7fffff;
 	cl->fd = fd;
 	cl->id = (c->serial << 8) | slot;
-	cl->feed = -1;
 	cl->next = CTL_CLOSE;
 	cl->answered = false;
 	cl->since = now_ms() / 1000;
@@ -407,8 +388,7 @@ void control_tick(struct control *c)
 
 	for (size_t i = 0; i < ENGINE_MAX_CLIENTS; i++) {
 		struct client *cl = &c->clients[i];
-		if (cl->fd >= 0 && cl->feed < 0 && !cl->answered &&
-		    now - cl->since >= CONTROL_IDLE_SECONDS)
+		if (cl->fd >= 0 && !cl->answered && now - cl->since >= CONTROL_IDLE_SECONDS)
 			drop(c, cl); /* no request in time: the slot goes back */
 	}
 	summarise_rate(c, now, false);

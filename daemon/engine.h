@@ -17,6 +17,7 @@
 
 #define ENGINE_MAX_DEVICES 256
 #define ENGINE_MAX_CLIENTS 16
+#define ENGINE_MAX_JOBS	   32 /* helpers on approved media at once */
 
 enum dev_state {
 	DEV_PENDING, /* identity read, decision not yet taken */
@@ -45,6 +46,9 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 /* Ask the parent to carry out a request; 0 or the parent's negative errno. */
 struct ipc_msg;
 int engine_request(struct engine *e, struct ipc_msg *req);
+/* The same; *fd: a descriptor the parent sent with its answer (a helper's channel), or
+ * -1. Helper exits the parent reports meanwhile are kept and handled by the loop. */
+int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd);
 
 /* The device table. */
 struct dev_entry *engine_find(struct engine *e, const char *sysname);

@@ -7,6 +7,7 @@
  * the peer's uid comes from SO_PEERCRED. Nothing is granted without a record.
  */
 #include "engine_approval.h"
+#include "engine_jobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -633,6 +634,13 @@ void eappr_medium_mounted(const struct dev_entry *d)
 		g->dirty = true;
 }
 
+bool eappr_read_only(const struct dev_entry *d)
+{
+	struct grant *g = grant_of(d);
+
+	return g != NULL && g->readonly;
+}
+
 bool eappr_wipe_due(const struct dev_entry *d)
 {
 	struct grant *g = grant_of(d);
@@ -705,12 +713,19 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 		struct dev_entry *d = engine_find(e, owner);
 		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
 		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
+		/* The parent sets only a disk of a device it authorised itself, as it is now. */
+		snprintf(req.u.readonly.dev.name, sizeof(req.u.readonly.dev.name), "%s", owner);
+		req.u.readonly.dev.busnum = d ? d->busnum : 0;
+		req.u.readonly.dev.devnum = d ? d->devnum : 0;
 		int rc = engine_request(e, &req);
 		char reason[160];
 		if (rc == 0) {
 			snprintf(reason, sizeof(reason), "%s set read-only at the block layer",
 				 name);
 			engine_record(e, "medium-read-only", "success", d, reason, false);
+			/* BLKROSET does not reach a filesystem already mounted read-write (an
+			 * automounter quicker than this event): the mount table is checked now. */
+			engine_mounts_changed(e);
 			return;
 		}
 		/* Fail closed: a read-only grant that cannot be enforced ends now. */

@@ -30,6 +30,8 @@ void eappr_block_added(struct engine *e, struct udev_device *disk);
  * was wiped. */
 void eappr_medium_mounted(const struct dev_entry *d);
 bool eappr_wipe_due(const struct dev_entry *d);
+/* Is d allowed under a read-only grant (its disks must never be mounted read-write)? */
+bool eappr_read_only(const struct dev_entry *d);
 void eappr_medium_wiped(const struct dev_entry *d);
 /* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
 void eappr_forget(struct engine *e, const struct dev_entry *d);

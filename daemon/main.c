@@ -107,5 +107,5 @@ int main(int argc, char **argv)
 		perror("portcullisd: daemon");
 		return 1;
 	}
-	return parent_run(&c);
+	return parent_run(&c, config, foreground);
 }

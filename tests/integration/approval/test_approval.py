@@ -217,13 +217,17 @@ def test_enrolment_needs_root_first_then_an_approvers_touch(pc, key, other_key):
 REAL = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
 
 
-def scsi_disk(pc, iface, name, size_sectors):
+def scsi_disk(pc, iface, loop, size_sectors):
     """What the kernel does once usb-storage binds: a SCSI disk under the interface. The
-    disk is named after a real loop device standing in for the stick's medium."""
+    disk is named after a real loop device standing in for the stick's medium, and
+    carries its device number."""
+    name = os.path.basename(loop)
+    st = os.stat(loop)
     path = "%s/host9/target9:0:0/9:0:0:0/block/%s" % (iface, name)
     pc.tb.add_from_string(
         "P: %s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nA: removable=1\\n\nA: ro=0\\n\n"
-        "A: size=%d\\n\n" % (path[len("/sys"):], size_sectors))
+        "A: dev=%d:%d\\n\nA: size=%d\\n\n"
+        % (path[len("/sys"):], os.major(st.st_rdev), os.minor(st.st_rdev), size_sectors))
     return path
 
 
@@ -243,7 +247,7 @@ def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path)
         pc.wait_attr(PERSONAL, "authorized", "1")
         pc.kernel_configure(PERSONAL)
         pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-        scsi_disk(pc, PERSONAL + "/1-2:1.0", name, 8192)
+        scsi_disk(pc, PERSONAL + "/1-2:1.0", loop, 8192)
         r = pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
         assert r["event.outcome"] == "success" and name in r["event.reason"], r["event.reason"]
         # The medium is read-only below any filesystem: nothing has mounted it, and a
