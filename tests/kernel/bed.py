@@ -322,8 +322,8 @@ class Bed:
                  input="".join("%s = %s\n" % kv for kv in conf.items()))
         self.run("%s audit enrol --dir %s/audit --origin portcullis/$(hostname) "
                  "--key-out %s/audit.key --no-qr" % (CLI, d, d))
-        self.run("setsid %s -c %s/portcullisd.conf -f >%s/daemon.log 2>&1 </dev/null & "
-                 "echo $! > %s/daemon.pid" % (DAEMON, d, d, d))
+        self.run("%s setsid %s -c %s/portcullisd.conf -f >%s/daemon.log 2>&1 </dev/null & "
+                 "echo $! > %s/daemon.pid" % (sanitizer_env(), DAEMON, d, d, d))
         if wait:
             self.wait_record(lambda r: r.get("event.action") == "service-started")
 
@@ -373,7 +373,9 @@ class Bed:
             timeout, self.daemon_log(), "\n".join(json.dumps(r) for r in self.records())))
 
     def cli(self, *args, check=True, timeout=60):
-        env = "PORTCULLIS_SOCKET=%s " % self.conf["control-socket"] if self.daemon_dir else ""
+        env = sanitizer_env()
+        if self.daemon_dir:
+            env += " PORTCULLIS_SOCKET=%s " % self.conf["control-socket"]
         return self.run(env + " ".join([CLI] + [shquote(a) for a in args]), check=check,
                         timeout=timeout)
 
@@ -404,6 +406,13 @@ class Bed:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def sanitizer_env():
+    """The host's ASan/UBSan options as an env prefix for guest commands (sanitizer builds
+    run the same way inside the guest as on the host)."""
+    return " ".join("%s=%s" % (k, shquote(os.environ[k])) for k in
+                    ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS") if k in os.environ)
 
 
 def shquote(s):

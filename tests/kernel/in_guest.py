@@ -13,7 +13,7 @@ import bed as kbed  # noqa: E402
 
 def main(argv):
     env = " ".join("%s=%s" % (k, kbed.shquote(v)) for k, v in sorted(os.environ.items())
-                   if k.startswith(("PCL_", "PYTHON", "XFER_")))
+                   if k.startswith(("PCL_", "PYTHON", "XFER_", "ASAN_", "UBSAN_", "LSAN_")))
     cmd = "cd %s && env %s %s" % (kbed.shquote(os.getcwd()), env,
                                   " ".join(kbed.shquote(a) for a in argv))
     with kbed.Bed(hostname="council-pc") as bed:
