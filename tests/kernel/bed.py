@@ -112,8 +112,8 @@ class Bed:
                 os.unlink(os.path.join(self.work, s))
         append = ("console=ttyS0 loglevel=5 panic=-1 rw pcl.init=%s pcl.host=%s pcl.work=%s"
                   % (os.path.join(HERE, "guest-init.sh"), self.hostname, self.work))
-        cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max" if accel == "tcg"
-               else "host", "-M", "q35", "-m", str(self.memory), "-smp", "1",
+        cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max", "-M", "q35",
+               "-m", str(self.memory), "-smp", "1",
                "-nodefaults", "-display", "none", "-no-reboot",
                "-serial", "file:" + self.console,
                "-kernel", os.path.join(k, "vmlinuz"), "-initrd", os.path.join(k, "initrd"),
@@ -244,7 +244,7 @@ class Bed:
     def out(self, cmd, **kw):
         return self.run(cmd, **kw)[1]
 
-    def wait_for(self, cmd, timeout=30, what=None):
+    def wait_for(self, cmd, timeout=60, what=None):
         """Poll a guest shell test until it exits 0 (one round trip per try)."""
         rc, out = self.run("end=$((SECONDS + %d)); while [ $SECONDS -lt $end ]; do (%s) && "
                            "exit 0; sleep 0.2; done; exit 1" % (timeout, cmd), check=False,
