@@ -11,6 +11,8 @@ import subprocess
 
 from fido2.ctap2 import Ctap2
 
+import harness
+
 from approvals import (COUNCIL_HID, PERSONAL, TWIN, b64, control, credential, edit, enrol,
                        export, info, reverify, sign, start, submit)
 
@@ -215,7 +217,7 @@ REAL = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV
 def scsi_disk(pc, iface, name, size_sectors):
     """What the kernel does once usb-storage binds: a SCSI disk under the interface. The
     disk is named after a real loop device standing in for the stick's medium."""
-    path = "%s/host9/target9:0:0/9:0:0:0/block/%s" % (iface, name)
+    path = "%s/block/%s" % (harness.scsi_device(pc, iface, 9), name)
     pc.tb.add_from_string(
         "P: %s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nA: removable=1\\n\nA: ro=0\\n\n"
         "A: size=%d\\n\n" % (path[len("/sys"):], size_sectors))
