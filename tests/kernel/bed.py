@@ -250,8 +250,10 @@ class Bed:
                            "exit 0; sleep 0.2; done; exit 1" % (timeout, cmd), check=False,
                            timeout=timeout + 30)
         if rc != 0:
-            raise GuestError("%s: not true within %ss: %s\n%s\ndaemon log:\n%s" % (
-                what or cmd, timeout, cmd, "\n".join(out.splitlines()[-10:]), self.daemon_log()))
+            dmesg = self.run("dmesg | tail -n 25", check=False)[1]
+            raise GuestError("%s: not true within %ss: %s\n%s\ndaemon log:\n%s\ndmesg:\n%s" % (
+                what or cmd, timeout, cmd, "\n".join(out.splitlines()[-10:]), self.daemon_log(),
+                dmesg))
         return out
 
     # -- devices ---------------------------------------------------------------
