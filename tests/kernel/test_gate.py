@@ -61,16 +61,14 @@ def test_sticks_present_at_start_are_decided(daemon):
         assert bed.attr(council, "authorized") == "1"
     finally:
         bed.stop_daemon()
-        for id in list(bed.devices):
-            bed.unplug(id)
+        bed.unplug_all()
 
 
 @pytest.fixture
 def gate(daemon):
     daemon.start_daemon(RULES)
     yield daemon
-    for id in list(daemon.devices):
-        daemon.unplug(id)
+    daemon.unplug_all()
 
 
 def test_root_hubs_are_gated(gate):
@@ -122,6 +120,11 @@ def test_an_allowed_hub_carries_an_allowed_keyboard(gate):
                   what="usbhid bound to the keyboard behind the hub")
     gate.wait_for("ls /sys/bus/usb/devices/1-5.1:1.0/*/hidraw/hidraw*",
                   what="a hidraw node for the keyboard")
+    # The council's stick behind the same hub: allowed, probed, its disk appears.
+    name = stick(gate, "behind-hub", "COUNCIL0001", port="5.2")
+    assert name == "1-5.2"
+    assert decision(gate, name)["event.action"] == "device-allowed"
+    block_of(gate, name)
     gate.unplug("kbd")
     gate.wait_record(lambda r: r.get("volume.device_name") == "1-5.1" and
                      r["event.action"] == "device-removed")

@@ -46,8 +46,7 @@ def media(daemon):
     yield daemon
     daemon.run("umount /mnt/m 2>/dev/null; true")
     daemon.stop_daemon()
-    for id in list(daemon.devices):
-        daemon.unplug(id)
+    daemon.unplug_all()
 
 
 @pytest.mark.parametrize("fs", ["vfat", "exfat", "ext4"])
