@@ -1,0 +1,200 @@
+/*
+ * dev_sticks.c: the hostile sticks pcl-usbredir-dev presents, with the descriptors of the
+ * umockdev fixtures (tests/data/devices/gen-fixtures.py):
+ *   badusb     Kingston DataTraveler 3.0 (0951:1666): mass storage 08:06:50 plus a HID
+ *              boot keyboard 03:01:01;
+ *   lookalike  the council stick's VID:PID (0781:5581) and serial with a hidden HID boot
+ *              keyboard 03:01:01 next to its mass storage interface.
+ * The keyboard types as soon as a host driver polls it (one key, pressed and released),
+ * so a test can see whether it ever reached an input driver. The storage interface has
+ * descriptors and its class requests only: it serves no medium (bulk transfers stall),
+ * which is enough for a gate that must never let its driver bind.
+ * Linked by pcl-usbredir-dev (a test tool); requests come from QEMU (trusted in tests).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "urdev.h"
+#include "urdev_devices.h"
+
+#define KBD_EP 0x83
+
+struct stick {
+	const char *name;
+	uint8_t device[18];
+	const char *strings[3]; /* manufacturer, product, serial */
+};
+
+/* HID 1.11 appendix B.1: the boot keyboard (modifiers, reserved, 5 LEDs, 6 key codes). */
+static const uint8_t kbd_report[63] = {
+    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, 0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01,
+    0x75, 0x01, 0x95, 0x08, 0x81, 0x02, 0x95, 0x01, 0x75, 0x08, 0x81, 0x01, 0x95, 0x05, 0x75, 0x01,
+    0x05, 0x08, 0x19, 0x01, 0x29, 0x05, 0x91, 0x02, 0x95, 0x01, 0x75, 0x03, 0x91, 0x01, 0x95, 0x06,
+    0x75, 0x08, 0x15, 0x00, 0x25, 0x65, 0x05, 0x07, 0x19, 0x00, 0x29, 0x65, 0x81, 0x00, 0xc0,
+};
+
+#define KBD_HID 9, 0x21, 0x11, 0x01, 0, 1, 0x22, sizeof kbd_report, 0
+
+/* Both sticks: interface 0 bulk-only mass storage (SCSI), interface 1 boot keyboard. */
+static const uint8_t config[9 + 9 + 7 + 7 + 9 + 9 + 7] = {
+    9,	     2,	   sizeof config,
+    0,	     2,	   1,
+    0,	     0x80, 112, /* 2 interfaces, 224 mA */
+    9,	     4,	   0,
+    0,	     2,	   8,
+    6,	     0x50, 0, /* mass storage, SCSI, bulk-only */
+    7,	     5,	   0x81,
+    2,	     0,	   2,
+    0, /* EP1 IN bulk 512 */
+    7,	     5,	   0x02,
+    2,	     0,	   2,
+    0, /* EP2 OUT bulk 512 */
+    9,	     4,	   1,
+    0,	     1,	   3,
+    1,	     1,	   0, /* HID boot keyboard */
+    KBD_HID, 7,	   5,
+    KBD_EP, /* EP3 IN interrupt 8 bytes, 10 ms */
+    3,	     8,	   0,
+    10,
+};
+
+static const uint8_t kbd_hid[9] = {KBD_HID};
+
+static const struct stick sticks[] = {
+    {"badusb",
+     {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x51, 0x09, 0x66, 0x16, 0x10, 0x01, 1, 2, 3, 1},
+     {"Kingston", "DataTraveler 3.0", "E0D55EA574C3F4B0A9850B4E"}},
+    {"lookalike",
+     {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x81, 0x07, 0x81, 0x55, 0x00, 0x01, 1, 2, 3, 1},
+     {"USB", " SanDisk 3.2Gen1", "4C530001140516116522"}},
+};
+
+static const struct stick *cur;
+static volatile sig_atomic_t stop;
+
+static size_t string_desc(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (s[n] && 2 + 2 * (n + 1) <= cap)
+		n++;
+	out[0] = (uint8_t)(2 + 2 * n);
+	out[1] = 3;
+	for (size_t i = 0; i < n; i++) {
+		out[2 + 2 * i] = (uint8_t)s[i];
+		out[3 + 2 * i] = 0;
+	}
+	return out[0];
+}
+
+static size_t stick_descriptor(uint16_t value, uint16_t index, const uint8_t **out,
+			       uint8_t *scratch, size_t cap)
+{
+	uint8_t type = (uint8_t)(value >> 8), idx = (uint8_t)value;
+
+	switch (type) {
+	case 1:
+		*out = cur->device;
+		return sizeof cur->device;
+	case 2:
+		*out = config;
+		return sizeof config;
+	case 0x21:
+		*out = kbd_hid;
+		return index == 1 ? sizeof kbd_hid : 0;
+	case 0x22:
+		*out = kbd_report;
+		return index == 1 ? sizeof kbd_report : 0;
+	case 3:
+		*out = scratch;
+		if (idx == 0 && cap >= 4) {
+			memcpy(scratch, "\x04\x03\x09\x04", 4);
+			return 4;
+		}
+		if (idx >= 1 && idx <= 3)
+			return string_desc(cur->strings[idx - 1], scratch, cap);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int stick_class_request(uint8_t type, uint8_t req, uint16_t value, uint16_t index,
+			       const uint8_t *data, size_t len, uint8_t *buf, size_t cap)
+{
+	(void)value;
+	(void)data;
+	(void)len;
+	switch (type << 8 | req) {
+	case 0x21ff: /* mass storage: bulk-only reset */
+	case 0x210a: /* HID SET_IDLE */
+	case 0x210b: /* HID SET_PROTOCOL */
+	case 0x2109: /* HID SET_REPORT (the LEDs) */
+		return 0;
+	case 0xa1fe: /* mass storage: GET_MAX_LUN, one LUN */
+		if (index != 0 || cap < 1)
+			return -1;
+		buf[0] = 0;
+		return 1;
+	case 0xa101: /* HID GET_REPORT: no key down */
+		if (index != 1)
+			return -1;
+		memset(buf, 0, cap < 8 ? cap : 8);
+		return cap < 8 ? (int)cap : 8;
+	default:
+		return -1;
+	}
+}
+
+static void stick_in_started(uint8_t ep)
+{
+	static const uint8_t press[8] = {0, 0, 0x1b}, release[8] = {0};
+
+	if (ep != KBD_EP)
+		return;
+	/* the attack: keystrokes as soon as a driver listens ('x', pressed and released) */
+	fprintf(stderr, "pcl-usbredir-dev: %s: keyboard polled, typing\n", cur->name);
+	urdev_interrupt_in(KBD_EP, press, sizeof press);
+	urdev_interrupt_in(KBD_EP, release, sizeof release);
+}
+
+static const struct urdev_function stick_fn = {
+    .speed = URDEV_HIGH,
+    .descriptor = stick_descriptor,
+    .class_request = stick_class_request,
+    .in_started = stick_in_started,
+};
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int urdev_run_stick(const struct urdev_options *o)
+{
+	struct urdev_function fn = stick_fn;
+	struct sigaction sa;
+
+	for (size_t i = 0; i < sizeof sticks / sizeof sticks[0]; i++)
+		if (strcmp(o->device, sticks[i].name) == 0)
+			cur = &sticks[i];
+	if (!cur) {
+		fprintf(stderr, "pcl-usbredir-dev: --device %s: unknown device\n", o->device);
+		return 2;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	fn.name = cur->name;
+	if (urdev_open(&fn, o->listen, o->connect) != 0)
+		return 1;
+	fprintf(stderr, "pcl-usbredir-dev: %s connected (pid %ld)\n", cur->name, (long)getpid());
+	while (!stop && urdev_pump(1000) >= 0)
+		;
+	urdev_close();
+	return 0;
+}
