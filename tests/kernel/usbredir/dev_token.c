@@ -266,7 +266,7 @@ int urdev_run_token(const struct urdev_options *o)
 	fprintf(stderr, "pcl-usbredir-dev: token %s connected (pid %ld)\n", tok.serial,
 		(long)getpid());
 	while (!tok.stop)
-		if (token_poll(100) < 0) /* the RP2350's main loop period */
+		if (token_poll(o->poll_ms) < 0)
 			break;
 	urdev_close();
 	simflash_close(&tok.flash);

@@ -3,11 +3,13 @@
  * stack, over QEMU's usb-redir device:
  *
  *   pcl-usbredir-dev --device token|badusb|lookalike (--socket PATH | --connect PATH)
- *                    [--state FILE] [--auto-touch] [--up-timeout MS] [--verbose]
+ *                    [--state FILE] [--auto-touch] [--up-timeout MS] [--poll-ms MS]
+ *                    [--verbose]
  *
  * --socket listens (the path appears once it accepts; QEMU connects with a client
  * chardev, e.g. QMP chardev-add then device_add usb-redir), --connect dials a QEMU
- * chardev server. The token is touched with SIGUSR1, as portcullis-token-sim. The
+ * chardev server. The token is touched with SIGUSR1, as portcullis-token-sim; its main
+ * loop calls token_poll(--poll-ms) as the RP2350 board does (100 ms, the default). The
  * program ends when QEMU closes the connection (the device was unplugged) or on SIGTERM.
  * A test tool, linked by nothing; its input is its command line and QEMU.
  */
@@ -25,25 +27,34 @@ static void usage(FILE *f)
 	fprintf(f, "usage: pcl-usbredir-dev --device token|badusb|lookalike (--socket PATH | "
 		   "--connect PATH)\n"
 		   "                        [--state FILE] [--auto-touch] [--up-timeout MS] "
-		   "[--verbose]\n");
+		   "[--poll-ms MS] [--verbose]\n");
+}
+
+static int parse_ms(const char *opt, const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v > 3600000ul) {
+		fprintf(stderr, "pcl-usbredir-dev: %s: invalid milliseconds '%s'\n", opt, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"device", required_argument, NULL, 'd'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"connect", required_argument, NULL, 'c'},
-	    {"state", required_argument, NULL, 'f'},
-	    {"auto-touch", no_argument, NULL, 'a'},
-	    {"up-timeout", required_argument, NULL, 'u'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"device", required_argument, NULL, 'd'},  {"socket", required_argument, NULL, 's'},
+	    {"connect", required_argument, NULL, 'c'}, {"state", required_argument, NULL, 'f'},
+	    {"auto-touch", no_argument, NULL, 'a'},    {"up-timeout", required_argument, NULL, 'u'},
+	    {"poll-ms", required_argument, NULL, 'p'}, {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
-	struct urdev_options o = {.up_timeout_ms = 30000};
-	char *end;
-	unsigned long v;
+	struct urdev_options o = {.up_timeout_ms = 30000, .poll_ms = 100};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -64,16 +75,12 @@ int main(int argc, char **argv)
 			o.auto_touch = 1;
 			break;
 		case 'u':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || v > 3600000ul) {
-				fprintf(
-				    stderr,
-				    "pcl-usbredir-dev: --up-timeout: invalid milliseconds '%s'\n",
-				    optarg);
+			if (parse_ms("--up-timeout", optarg, &o.up_timeout_ms) != 0)
 				return 2;
-			}
-			o.up_timeout_ms = (uint32_t)v;
+			break;
+		case 'p':
+			if (parse_ms("--poll-ms", optarg, &o.poll_ms) != 0)
+				return 2;
 			break;
 		case 'v':
 			urdev_verbose = 1;

@@ -15,6 +15,7 @@ struct urdev_options {
 	const char *state;   /* --state FILE: the token's flash */
 	int auto_touch;	     /* --auto-touch: every presence check succeeds (tests only) */
 	uint32_t up_timeout_ms;
+	uint32_t poll_ms; /* --poll-ms: token_poll() period (RP2350: 100, simulator: 1000) */
 };
 
 /* Each runs the device until QEMU disconnects or SIGTERM; returns the exit status. */
