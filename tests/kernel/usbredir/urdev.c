@@ -242,7 +242,6 @@ static int standard_request(const struct usb_redir_control_packet_header *h, uin
 		buf[0] = buf[1] = 0;
 		return 2;
 	case 0x0201: /* CLEAR_FEATURE(ENDPOINT_HALT) */
-	case 0x0001: /* CLEAR_FEATURE(DEVICE_REMOTE_WAKEUP) */
 		return 0;
 	default:
 		return -1;
