@@ -6,7 +6,8 @@
  * only take access away (authorized=0, remove, detach of a removable medium) are
  * always allowed for a valid device; writes that grant access need the device to
  * be the one the engine saw (bus and device number) and, for interfaces, a device
- * this parent authorised itself.
+ * this parent authorised itself; an interface so authorised is then probed by the
+ * kernel (drivers_probe), which does not do it by itself.
  */
 #include "parent.h"
 
@@ -113,7 +114,12 @@ static int do_iface(struct parent_table *t, const struct ipc_msg *req)
 		return rc;
 	if ((rc = dev_dir(dir, sizeof(dir), iface)) != 0)
 		return rc;
-	return sysfs_write(dir, "authorized", req->u.iface.value ? "1" : "0");
+	if ((rc = sysfs_write(dir, "authorized", req->u.iface.value ? "1" : "0")) != 0 ||
+	    req->u.iface.value == 0)
+		return rc;
+	/* The kernel does not probe an interface authorised after it was created
+	 * (Documentation/usb/authorization.rst): without this no driver ever binds. */
+	return sysfs_write(SYSFS_USB_BUS, "drivers_probe", iface);
 }
 
 static int do_remove(struct parent_table *t, const struct ipc_device_ref *d)

@@ -62,6 +62,11 @@ class Testbed:
         self.tb = UMockdev.Testbed.new()
         self.root = self.tb.get_root_dir()
         os.chmod(self.root, 0o777)  # the engine runs as nobody and listens for uevents here
+        # The bus's drivers_probe, which the parent writes an interface's name to once it
+        # is authorised (the kernel does not probe it by itself): here a plain file.
+        os.makedirs(os.path.join(self.root, "sys/bus/usb"), exist_ok=True)
+        with open(os.path.join(self.root, "sys/bus/usb/drivers_probe"), "w"):
+            pass
         self.work = tempfile.mkdtemp(prefix="pcl-gate-")
         os.chmod(self.work, 0o755)
         self.daemon = None
