@@ -3,7 +3,8 @@ the project's token (firmware core behind the RP2350 descriptors) seen by usbhid
 python3-fido2 and libfido2 in the guest; enrolment and approval through it with the PIN
 and the touch; the CTAPHID limit between packets on the real USB path; a BadUSB stick and
 a lookalike of the council stick blocked by the staged portcullisd on Debian's kernel.
-One boot for the module; tests run in order and share the token.
+An interface-level grant on the BadUSB: its storage gets usb-storage and a disk, its
+keyboard nothing. One boot for the module; tests run in order and share the token.
 """
 import json
 import os
@@ -173,6 +174,28 @@ def test_badusb_and_the_lookalike_are_blocked_on_the_real_kernel(bed, token, dae
     finally:
         bad.unplug()
         look.unplug()
+
+
+def test_badusb_gets_its_storage_and_a_disk_but_never_its_keyboard(bed, token, daemon):
+    bed.start_daemon(RULES + "allow id 0951:1666 with-interface all-of { 08:06:50 03:01:01 } "
+                     "authorize-interfaces { 08:*:* }\n")
+    bad = Device(bed, "badusb2", "badusb")
+    try:
+        name = bed.usb_name(serial="E0D55EA574C3F4B0A9850B4E")
+        bed.wait_record(lambda r: r.get("volume.device_name") == name and
+                        r["event.action"] == "device-allowed")
+        bed.wait_for("[ -e /sys/bus/usb/drivers/usb-storage/%s:1.0 ]" % name,
+                     what="usb-storage bound to the storage interface")
+        # the kernel's sd driver reads the RAM disk: 8 MiB in 512-byte sectors
+        disk = bed.wait_for("cat /sys/bus/usb/devices/%s:1.0/host*/target*/*/block/sd?/size"
+                            % name, what="the BadUSB's disk")
+        assert disk.split()[-1] == "16384"
+        assert bed.attr(name + ":1.1", "authorized") == "0"
+        assert bed.run("[ -e /sys/bus/usb/devices/%s:1.1/driver ]" % name, check=False)[0] != 0
+        assert "Vendor=0951" not in bed.out("cat /proc/bus/input/devices")
+        assert "typing" not in bad.text()  # the keyboard was never polled
+    finally:
+        bad.unplug()
 
 
 def test_enrol_and_approve_with_the_token_pin_and_touch(bed, token, daemon):

@@ -6,9 +6,9 @@
  *   lookalike  the council stick's VID:PID (0781:5581) and serial with a hidden HID boot
  *              keyboard 03:01:01 next to its mass storage interface.
  * The keyboard types as soon as a host driver polls it (one key, pressed and released),
- * so a test can see whether it ever reached an input driver. The storage interface has
- * descriptors and its class requests only: it serves no medium (bulk transfers stall),
- * which is enough for a gate that must never let its driver bind.
+ * so a test can see whether it ever reached an input driver. The storage interface serves
+ * an 8 MiB RAM disk over bulk-only transport (dev_storage.c), so a stick whose storage
+ * the gate allows gets a real disk in the guest.
  * Linked by pcl-usbredir-dev (a test tool); requests come from QEMU (trusted in tests).
  */
 #include <signal.h>
@@ -18,13 +18,18 @@
 
 #include "urdev.h"
 #include "urdev_devices.h"
+#include "urdev_storage.h"
 
-#define KBD_EP 0x83
+#define KBD_EP	    0x83
+#define DISK_IN	    0x81
+#define DISK_OUT    0x02
+#define DISK_BLOCKS 16384u /* 8 MiB */
 
 struct stick {
 	const char *name;
 	uint8_t device[18];
 	const char *strings[3]; /* manufacturer, product, serial */
+	const char *scsi[2];	/* INQUIRY vendor and product */
 };
 
 /* HID 1.11 appendix B.1: the boot keyboard (modifiers, reserved, 5 LEDs, 6 key codes). */
@@ -65,10 +70,12 @@ static const uint8_t kbd_hid[9] = {KBD_HID};
 static const struct stick sticks[] = {
     {"badusb",
      {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x51, 0x09, 0x66, 0x16, 0x10, 0x01, 1, 2, 3, 1},
-     {"Kingston", "DataTraveler 3.0", "E0D55EA574C3F4B0A9850B4E"}},
+     {"Kingston", "DataTraveler 3.0", "E0D55EA574C3F4B0A9850B4E"},
+     {"Kingston", "DataTraveler 3.0"}},
     {"lookalike",
      {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x81, 0x07, 0x81, 0x55, 0x00, 0x01, 1, 2, 3, 1},
-     {"USB", " SanDisk 3.2Gen1", "4C530001140516116522"}},
+     {"USB", " SanDisk 3.2Gen1", "4C530001140516116522"},
+     {"SanDisk", " SanDisk 3.2Gen1"}},
 };
 
 static const struct stick *cur;
@@ -129,6 +136,10 @@ static int stick_class_request(uint8_t type, uint8_t req, uint16_t value, uint16
 	(void)len;
 	switch (type << 8 | req) {
 	case 0x21ff: /* mass storage: bulk-only reset */
+		if (index != 0)
+			return -1;
+		storage_reset();
+		return 0;
 	case 0x210a: /* HID SET_IDLE */
 	case 0x210b: /* HID SET_PROTOCOL */
 	case 0x2109: /* HID SET_REPORT (the LEDs) */
@@ -160,10 +171,22 @@ static void stick_in_started(uint8_t ep)
 	urdev_interrupt_in(KBD_EP, release, sizeof release);
 }
 
+static int stick_out(uint8_t ep, const uint8_t *data, size_t len)
+{
+	return ep == DISK_OUT ? storage_out(data, len) : -1;
+}
+
+static int stick_bulk_in(uint8_t ep, uint8_t *buf, size_t len)
+{
+	return ep == DISK_IN ? storage_in(buf, len) : -1;
+}
+
 static const struct urdev_function stick_fn = {
     .speed = URDEV_HIGH,
     .descriptor = stick_descriptor,
     .class_request = stick_class_request,
+    .out_packet = stick_out,
+    .bulk_in = stick_bulk_in,
     .in_started = stick_in_started,
 };
 
@@ -190,6 +213,10 @@ int urdev_run_stick(const struct urdev_options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	fn.name = cur->name;
+	if (storage_init(DISK_BLOCKS, cur->scsi[0], cur->scsi[1]) != 0) {
+		fprintf(stderr, "pcl-usbredir-dev: out of memory\n");
+		return 1;
+	}
 	if (urdev_open(&fn, o->listen, o->connect) != 0)
 		return 1;
 	fprintf(stderr, "pcl-usbredir-dev: %s connected (pid %ld)\n", cur->name, (long)getpid());
