@@ -1,7 +1,8 @@
 """hidraw_ctaphid.py - a raw CTAPHID client on a hidraw node, run inside the kernel test
 bed's guest (tests/kernel/test_usbredir.py): allocates a channel, sends the first packet of
 a 100-byte PING, waits GAP milliseconds, sends the continuation, and prints what the token
-answered on that channel as one JSON line: {"cid": ..., "answers": [[cmd, payload hex]]}.
+answered on that channel as one JSON line: {"cid": ..., "answers": [[cmd, payload hex]],
+"ping": the PING payload in hex}; keepalives are left out.
 
     python3 hidraw_ctaphid.py /dev/hidrawN GAP_MS
 
