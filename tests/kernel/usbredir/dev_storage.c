@@ -61,6 +61,7 @@ static void put_le32(uint8_t *p, uint32_t v)
 
 int storage_init(uint32_t blocks, const char *vendor, const char *product)
 {
+	free(bot.disk);
 	bot.disk = calloc(blocks, BLOCK);
 	bot.blocks = blocks;
 	bot.vendor = vendor;
