@@ -246,11 +246,12 @@ class Bed:
 
     def wait_for(self, cmd, timeout=30, what=None):
         """Poll a guest shell test until it exits 0 (one round trip per try)."""
-        rc, out = self.run("for i in $(seq %d); do (%s) && exit 0; sleep 0.2; done; exit 1"
-                           % (timeout * 5, cmd), check=False, timeout=timeout + 30)
+        rc, out = self.run("end=$((SECONDS + %d)); while [ $SECONDS -lt $end ]; do (%s) && "
+                           "exit 0; sleep 0.2; done; exit 1" % (timeout, cmd), check=False,
+                           timeout=timeout + 30)
         if rc != 0:
             raise GuestError("%s: not true within %ss: %s\n%s\ndaemon log:\n%s" % (
-                what or cmd, timeout, cmd, out, self.daemon_log()))
+                what or cmd, timeout, cmd, "\n".join(out.splitlines()[-10:]), self.daemon_log()))
         return out
 
     # -- devices ---------------------------------------------------------------
