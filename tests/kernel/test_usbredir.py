@@ -63,6 +63,19 @@ class Device:
         except subprocess.TimeoutExpired:
             self.proc.terminate()
             self.proc.wait()
+        self.check()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.check()
+
+    def check(self):
+        """It ended cleanly: exit status 0, no sanitizer report."""
+        log = self.text()
+        assert self.proc.returncode == 0, log
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: "):
+            assert mark not in log, log
 
 
 class Finger:
@@ -96,7 +109,7 @@ def token(bed):
                  "--poll-ms", "1000")
     dev.name = bed.usb_name(idvendor="1209")
     yield dev
-    dev.proc.terminate()
+    dev.stop()
 
 
 def hidraw(bed):
