@@ -2,7 +2,8 @@
 the project's token (firmware core behind the RP2350 descriptors) seen by usbhid, hidraw,
 python3-fido2 and libfido2 in the guest; enrolment and approval through it with the PIN
 and the touch; the CTAPHID limit between packets on the real USB path; a BadUSB stick and
-a lookalike of the council stick blocked by the staged portcullisd on Debian's kernel.
+lookalikes of the council stick (a hidden keyboard; another serial) blocked by the staged
+portcullisd on Debian's kernel, the council stick itself allowed with its disk.
 An interface-level grant on the BadUSB: its storage gets usb-storage and a disk, its
 keyboard nothing. One boot for the module; tests run in order and share the token.
 """
@@ -160,17 +161,20 @@ def test_late_continuation_is_refused_through_the_real_usb_path(bed, token):
     assert r["answers"] == [[0xBF, "05"]], r
 
 
-def test_badusb_and_the_lookalike_are_blocked_on_the_real_kernel(bed, token, daemon):
+def test_badusb_and_the_lookalikes_are_blocked_on_the_real_kernel(bed, token, daemon):
     bed.start_daemon(RULES)
     bad = Device(bed, "badusb", "badusb")
     look = Device(bed, "lookalike", "lookalike")
+    twin = Device(bed, "twin", "council", "--serial", "4C530001140516116599")
     try:
         names = {bed.usb_name(serial="E0D55EA574C3F4B0A9850B4E"): bad,
-                 bed.usb_name(serial="4C530001140516116522"): look}
+                 bed.usb_name(serial="4C530001140516116522"): look,
+                 bed.usb_name(serial="4C530001140516116599"): twin}
         for name in names:
             rec = bed.wait_record(lambda r: r.get("volume.device_name") == name and
                                   r["event.action"] in ("device-allowed", "device-blocked"))
             assert rec["event.action"] == "device-blocked", rec
+            assert rec["rule.id"] == "no-match", rec
             assert bed.attr(name, "authorized") == "0"
             # the kernel made no interface, so no driver ever saw the hidden keyboard
             assert bed.run("ls -d /sys/bus/usb/devices/%s:*" % name, check=False)[0] != 0
@@ -185,8 +189,22 @@ def test_badusb_and_the_lookalike_are_blocked_on_the_real_kernel(bed, token, dae
         assert bed.attr(token.name, "authorized") == "1"
         hidraw(bed)
     finally:
-        bad.unplug()
-        look.unplug()
+        for dev in (bad, look, twin):
+            dev.unplug()
+    bed.wait_for("! grep -qx 4C530001140516116522 /sys/bus/usb/devices/*/serial",
+                 what="the lookalike gone")
+    # The council's own stick, through the same program, is allowed and gets its disk: the
+    # lookalikes were refused for what differs, not for how they were made.
+    council = Device(bed, "council", "council")
+    try:
+        name = bed.usb_name(serial="4C530001140516116522")
+        bed.wait_record(lambda r: r.get("volume.device_name") == name and
+                        r["event.action"] == "device-allowed")
+        disk = bed.wait_for("cat /sys/bus/usb/devices/%s:1.0/host*/target*/*/block/sd?/size"
+                            % name, what="the council stick's disk")
+        assert disk.split()[-1] == "16384"
+    finally:
+        council.unplug()
 
 
 def test_badusb_gets_its_storage_and_a_disk_but_never_its_keyboard(bed, token, daemon):

@@ -4,7 +4,9 @@
  *   badusb     Kingston DataTraveler 3.0 (0951:1666): mass storage 08:06:50 plus a HID
  *              boot keyboard 03:01:01;
  *   lookalike  the council stick's VID:PID (0781:5581) and serial with a hidden HID boot
- *              keyboard 03:01:01 next to its mass storage interface.
+ *              keyboard 03:01:01 next to its mass storage interface;
+ *   council    the council-registered stick itself (0781:5581, storage 08:06:50 only), so a
+ *              test shows the same descriptors allowed; with --serial, its twin.
  * The keyboard types as soon as a host driver polls it (one key, pressed and released),
  * so a test can see whether it ever reached an input driver. The storage interface serves
  * an 8 MiB RAM disk over bulk-only transport (dev_storage.c), so a stick whose storage
@@ -30,6 +32,8 @@ struct stick {
 	uint8_t device[18];
 	const char *strings[3]; /* manufacturer, product, serial */
 	const char *scsi[2];	/* INQUIRY vendor and product */
+	const uint8_t *config;
+	size_t config_len;
 };
 
 /* HID 1.11 appendix B.1: the boot keyboard (modifiers, reserved, 5 LEDs, 6 key codes). */
@@ -42,28 +46,16 @@ static const uint8_t kbd_report[63] = {
 
 #define KBD_HID 9, 0x21, 0x11, 0x01, 0, 1, 0x22, sizeof kbd_report, 0
 
-/* Both sticks: interface 0 bulk-only mass storage (SCSI), interface 1 boot keyboard. */
-static const uint8_t config[9 + 9 + 7 + 7 + 9 + 9 + 7] = {
-    9,	     2,	   sizeof config,
-    0,	     2,	   1,
-    0,	     0x80, 112, /* 2 interfaces, 224 mA */
-    9,	     4,	   0,
-    0,	     2,	   8,
-    6,	     0x50, 0, /* mass storage, SCSI, bulk-only */
-    7,	     5,	   0x81,
-    2,	     0,	   2,
-    0, /* EP1 IN bulk 512 */
-    7,	     5,	   0x02,
-    2,	     0,	   2,
-    0, /* EP2 OUT bulk 512 */
-    9,	     4,	   1,
-    0,	     1,	   3,
-    1,	     1,	   0, /* HID boot keyboard */
-    KBD_HID, 7,	   5,
-    KBD_EP, /* EP3 IN interrupt 8 bytes, 10 ms */
-    3,	     8,	   0,
-    10,
-};
+/* Configuration 1 (bus powered, 224 mA); interface 0 bulk-only mass storage (SCSI) with
+ * bulk endpoints of 512 bytes; interface 1 a boot keyboard on an 8-byte interrupt endpoint
+ * polled every 10 ms. */
+#define CONFIG(len, nif) 9, 2, (len), 0, (nif), 1, 0, 0x80, 112
+#define STORAGE_IF                                                                                 \
+	9, 4, 0, 0, 2, 8, 6, 0x50, 0, 7, 5, DISK_IN, 2, 0, 2, 0, 7, 5, DISK_OUT, 2, 0, 2, 0
+#define KBD_IF 9, 4, 1, 0, 1, 3, 1, 1, 0, KBD_HID, 7, 5, KBD_EP, 3, 8, 0, 10
+
+static const uint8_t config_kbd[57] = {CONFIG(57, 2), STORAGE_IF, KBD_IF};
+static const uint8_t config_storage[32] = {CONFIG(32, 1), STORAGE_IF};
 
 static const uint8_t kbd_hid[9] = {KBD_HID};
 
@@ -71,14 +63,25 @@ static const struct stick sticks[] = {
     {"badusb",
      {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x51, 0x09, 0x66, 0x16, 0x10, 0x01, 1, 2, 3, 1},
      {"Kingston", "DataTraveler 3.0", "E0D55EA574C3F4B0A9850B4E"},
-     {"Kingston", "DataTraveler 3.0"}},
+     {"Kingston", "DataTraveler 3.0"},
+     config_kbd,
+     sizeof config_kbd},
     {"lookalike",
      {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x81, 0x07, 0x81, 0x55, 0x00, 0x01, 1, 2, 3, 1},
      {"USB", " SanDisk 3.2Gen1", "4C530001140516116522"},
-     {"SanDisk", " SanDisk 3.2Gen1"}},
+     {"SanDisk", " SanDisk 3.2Gen1"},
+     config_kbd,
+     sizeof config_kbd},
+    {"council",
+     {18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x81, 0x07, 0x81, 0x55, 0x00, 0x01, 1, 2, 3, 1},
+     {"USB", " SanDisk 3.2Gen1", "4C530001140516116522"},
+     {"SanDisk", " SanDisk 3.2Gen1"},
+     config_storage,
+     sizeof config_storage},
 };
 
 static const struct stick *cur;
+static const char *serial; /* --serial: another serial number string */
 static volatile sig_atomic_t stop;
 
 static size_t string_desc(const char *s, uint8_t *out, size_t cap)
@@ -106,20 +109,22 @@ static size_t stick_descriptor(uint16_t value, uint16_t index, const uint8_t **o
 		*out = cur->device;
 		return sizeof cur->device;
 	case 2:
-		*out = config;
-		return sizeof config;
+		*out = cur->config;
+		return cur->config_len;
 	case 0x21:
 		*out = kbd_hid;
-		return index == 1 ? sizeof kbd_hid : 0;
+		return index == 1 && cur->config == config_kbd ? sizeof kbd_hid : 0;
 	case 0x22:
 		*out = kbd_report;
-		return index == 1 ? sizeof kbd_report : 0;
+		return index == 1 && cur->config == config_kbd ? sizeof kbd_report : 0;
 	case 3:
 		*out = scratch;
 		if (idx == 0 && cap >= 4) {
 			memcpy(scratch, "\x04\x03\x09\x04", 4);
 			return 4;
 		}
+		if (idx == 3 && serial)
+			return string_desc(serial, scratch, cap);
 		if (idx >= 1 && idx <= 3)
 			return string_desc(cur->strings[idx - 1], scratch, cap);
 		return 0;
@@ -213,6 +218,7 @@ int urdev_run_stick(const struct urdev_options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	fn.name = cur->name;
+	serial = o->serial;
 	if (storage_init(DISK_BLOCKS, cur->scsi[0], cur->scsi[1]) != 0) {
 		fprintf(stderr, "pcl-usbredir-dev: out of memory\n");
 		return 1;

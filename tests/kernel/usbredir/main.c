@@ -2,8 +2,8 @@
  * main.c: pcl-usbredir-dev, a USB device of our choosing for a QEMU guest's real USB
  * stack, over QEMU's usb-redir device:
  *
- *   pcl-usbredir-dev --device token|badusb|lookalike (--socket PATH | --connect PATH)
- *                    [--state FILE] [--auto-touch] [--up-timeout MS] [--poll-ms MS]
+ *   pcl-usbredir-dev --device token|badusb|lookalike|council (--socket PATH | --connect PATH)
+ *                    [--state FILE] [--serial S] [--auto-touch] [--up-timeout MS] [--poll-ms MS]
  *                    [--verbose]
  *
  * --socket listens (the path appears once it accepts; QEMU connects with a client
@@ -24,10 +24,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pcl-usbredir-dev --device token|badusb|lookalike (--socket PATH | "
-		   "--connect PATH)\n"
-		   "                        [--state FILE] [--auto-touch] [--up-timeout MS] "
-		   "[--poll-ms MS] [--verbose]\n");
+	fprintf(
+	    f,
+	    "usage: pcl-usbredir-dev --device token|badusb|lookalike|council (--socket PATH | "
+	    "--connect PATH)\n"
+	    "                        [--state FILE] [--serial S] [--auto-touch] [--up-timeout MS] "
+	    "[--poll-ms MS] [--verbose]\n");
 }
 
 static int parse_ms(const char *opt, const char *s, uint32_t *out)
@@ -48,11 +50,17 @@ static int parse_ms(const char *opt, const char *s, uint32_t *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"device", required_argument, NULL, 'd'},  {"socket", required_argument, NULL, 's'},
-	    {"connect", required_argument, NULL, 'c'}, {"state", required_argument, NULL, 'f'},
-	    {"auto-touch", no_argument, NULL, 'a'},    {"up-timeout", required_argument, NULL, 'u'},
-	    {"poll-ms", required_argument, NULL, 'p'}, {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"device", required_argument, NULL, 'd'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"connect", required_argument, NULL, 'c'},
+	    {"state", required_argument, NULL, 'f'},
+	    {"serial", required_argument, NULL, 'n'},
+	    {"auto-touch", no_argument, NULL, 'a'},
+	    {"up-timeout", required_argument, NULL, 'u'},
+	    {"poll-ms", required_argument, NULL, 'p'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct urdev_options o = {.up_timeout_ms = 30000, .poll_ms = 100};
 	int c;
@@ -70,6 +78,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			o.state = optarg;
+			break;
+		case 'n':
+			o.serial = optarg;
 			break;
 		case 'a':
 			o.auto_touch = 1;

@@ -13,6 +13,7 @@ struct urdev_options {
 	const char *connect; /* --connect PATH: QEMU's chardev is the server */
 	const char *device;  /* --device NAME */
 	const char *state;   /* --state FILE: the token's flash */
+	const char *serial;  /* --serial S: a stick's serial number string instead of its own */
 	int auto_touch;	     /* --auto-touch: every presence check succeeds (tests only) */
 	uint32_t up_timeout_ms;
 	uint32_t poll_ms; /* --poll-ms: token_poll() period (RP2350: 100, simulator: 1000) */
@@ -20,7 +21,7 @@ struct urdev_options {
 
 /* Each runs the device until QEMU disconnects or SIGTERM; returns the exit status. */
 int urdev_run_token(const struct urdev_options *o);
-/* "badusb" or "lookalike"; 2 for an unknown name. */
+/* "badusb", "lookalike" or "council"; 2 for an unknown name. */
 int urdev_run_stick(const struct urdev_options *o);
 
 #endif /* PCL_URDEV_DEVICES_H */
