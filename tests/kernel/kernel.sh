@@ -16,8 +16,15 @@ if [ -f "$dir/ready" ] && [ "$dir/ready" -nt "$src/init.c" ] && [ "$dir/ready" -
 	exit 0
 fi
 rm -f "$dir/ready"
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+want() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+}
+pkg=$(want)
+if [ -z "$pkg" ]; then # a machine whose package lists were never fetched
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+	pkg=$(want)
+fi
 if [ -z "$pkg" ]; then
 	echo "kernel.sh: apt knows no linux-image-amd64 (apt-get update?): the kernel tests cannot run" >&2
 	exit 1

@@ -41,6 +41,30 @@ def block_of(bed, name):
     return out.split()[-1]
 
 
+def test_sticks_present_at_start_are_decided(daemon):
+    bed = daemon
+    # No gate yet: the kernel's own defaults authorise whatever is plugged.
+    bed.run("for h in /sys/bus/usb/devices/usb*; do echo 1 > $h/authorized_default; "
+            "echo 1 > $h/interface_authorized_default; done")
+    try:
+        council = stick(bed, "present-council", "COUNCIL0001")
+        personal = stick(bed, "present-personal", "PERSONAL0009")
+        council_disk, personal_disk = block_of(bed, council), block_of(bed, personal)
+        bed.start_daemon(RULES)
+        assert decision(bed, council)["event.action"] == "device-allowed"
+        assert decision(bed, personal)["event.action"] == "device-blocked"
+        bed.wait_for("[ $(cat /sys/bus/usb/devices/%s/authorized) = 0 ] && "
+                     "! [ -e /sys/block/%s ]" % (personal, personal_disk),
+                     what="the personal stick de-authorised and its disk gone")
+        bed.run("udevadm settle; sleep 1")
+        bed.run("[ -b /dev/%s ]" % council_disk)  # the council's stays
+        assert bed.attr(council, "authorized") == "1"
+    finally:
+        bed.stop_daemon()
+        for id in list(bed.devices):
+            bed.unplug(id)
+
+
 @pytest.fixture
 def gate(daemon):
     daemon.start_daemon(RULES)
