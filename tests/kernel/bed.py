@@ -386,12 +386,14 @@ class Bed:
         raise AssertionError("no such record within %ss; daemon log:\n%s\nrecords:\n%s" % (
             timeout, self.daemon_log(), "\n".join(json.dumps(r) for r in self.records())))
 
-    def cli(self, *args, check=True, timeout=60):
+    def cli(self, *args, check=True, timeout=60, input=""):
+        """The staged `portcullis` in the guest; `input` is its standard input (for
+        example a PIN with --pin-fd 0)."""
         env = sanitizer_env()
         if self.daemon_dir:
             env += " PORTCULLIS_SOCKET=%s " % self.conf["control-socket"]
         return self.run(env + " ".join([CLI] + [shquote(a) for a in args]), check=check,
-                        timeout=timeout)
+                        timeout=timeout, input=input)
 
     # -- end -------------------------------------------------------------------
     def _kill(self):

@@ -243,7 +243,7 @@ def test_enrol_and_approve_with_the_token_pin_and_touch(bed, token, daemon):
     finger = Finger(token)
     try:
         r = bed.cli("approver", "enrol", "--name", "Jane Clerk", "--role", "Clerk", "--key",
-                    node, "--pin", PIN, timeout=120)
+                    node, "--pin-fd", "0", input=PIN + "\n", timeout=120)
         assert finger.touches >= 1
         enr = bed.wait_record(lambda r: r["event.action"] == "approver-enrolled")
         assert enr["approval.attestation.fmt"] == "packed"
@@ -254,11 +254,11 @@ def test_enrol_and_approve_with_the_token_pin_and_touch(bed, token, daemon):
         # A wrong PIN is refused by the token itself, before any touch: nothing granted.
         touches = finger.touches
         rc, out = bed.cli("approve", name, "--read-only", "--until-unplug", "--key", node,
-                          "--pin", "0000", check=False, timeout=120)
+                          "--pin-fd", "0", input="0000\n", check=False, timeout=120)
         assert rc != 0 and finger.touches == touches, out
         assert bed.attr(name, "authorized") == "0"
         out = bed.cli("approve", name, "--read-only", "--until-unplug", "--reason",
-                      "agenda papers", "--key", node, "--pin", PIN, timeout=120)[1]
+                      "agenda papers", "--key", node, "--pin-fd", "0", input=PIN + "\n", timeout=120)[1]
         assert "%s approved by Jane Clerk (read-only)" % name in out, out
         assert finger.touches > touches
         rec = bed.wait_record(lambda r: r["event.action"] == "exception-approved")
