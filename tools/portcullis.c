@@ -20,6 +20,7 @@ static const struct pcl_command commands[] = {
     {"approver", "enrol or list the approvers of exceptions", cmd_approver},
     {"request", "export, show or import approval requests and responses", cmd_request},
     {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
+    {"fleet", "collector: verify every PC's collected trail, fleet status and metrics", cmd_fleet},
     {NULL, NULL, NULL},
 };
 
