@@ -254,6 +254,15 @@ static int serve_engine(struct engine_proc *e, struct parent_table *t)
 	return ipc_send(e->fd, &res) == 0 ? 0 : -1;
 }
 
+/* Seconds on the monotonic clock: a wall clock stepped back must not delay a restart. */
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 int parent_run(const struct conf *c)
 {
 	static struct parent_table table;
@@ -330,7 +339,7 @@ int parent_run(const struct conf *c)
 					close(eng.fd);
 				eng.fd = -1;
 				eng.pid = -1;
-				restart_at = time(NULL) + backoff;
+				restart_at = mono_now() + backoff;
 				backoff = backoff < 30 ? backoff * 2 : 30;
 			}
 		}
@@ -345,7 +354,7 @@ int parent_run(const struct conf *c)
 				backoff = 1;
 			}
 		}
-		if (eng.pid < 0 && time(NULL) >= restart_at)
+		if (eng.pid < 0 && mono_now() >= restart_at)
 			spawn_engine(c, pw, sigfd, &eng);
 	}
 	stop_engine(&eng);

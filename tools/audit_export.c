@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,9 +194,41 @@ static bool valid_date(const char *s)
 	return true;
 }
 
+/* Records already exported, by seq: a collector's copy can repeat a record (RELP resend),
+ * and a record is listed once. Open addressing; seq 0 marks a free slot. */
+struct seen {
+	uint64_t *seq;
+	size_t cap, n;
+};
+
+static bool seen_add(struct seen *s, uint64_t seq)
+{
+	if (s->n * 2 >= s->cap) {
+		struct seen g = {calloc(s->cap ? s->cap * 2 : 4096, sizeof(uint64_t)),
+				 s->cap ? s->cap * 2 : 4096, 0};
+		if (g.seq == NULL)
+			return true; /* out of memory: list it rather than lose it */
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->seq[i])
+				seen_add(&g, s->seq[i]);
+		free(s->seq);
+		*s = g;
+	}
+	size_t i = (size_t)(seq * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
+	while (s->seq[i] && s->seq[i] != seq)
+		i = (i + 1) & (s->cap - 1);
+	if (s->seq[i] == seq)
+		return false;
+	s->seq[i] = seq;
+	s->n++;
+	return true;
+}
+
 static int collect(char **files, int n, const char *from, const char *to, const char *user,
 		   struct json_object *arr)
 {
+	struct seen seen = {0};
+
 	for (int i = 0; i < n; i++) {
 		FILE *f = fopen(files[i], "re");
 		char *line = NULL;
@@ -203,8 +236,10 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 		ssize_t l;
 		unsigned lineno = 0;
 
-		if (f == NULL)
+		if (f == NULL) {
+			free(seen.seq);
 			return pcl_fail("%s: %s", files[i], strerror(errno));
+		}
 		while ((l = getline(&line, &cap, f)) > 0) {
 			struct json_object *o;
 			struct pcl_diag d = {0};
@@ -223,6 +258,15 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 			bool keep = strcmp(type, "record") == 0 && strlen(ts) >= 10 &&
 				    strncmp(ts, from, 10) >= 0 && strncmp(ts, to, 10) <= 0 &&
 				    (user == NULL || strcmp(text_of(o, "user.name"), user) == 0);
+			uint64_t seq = 0;
+			if (keep && audit_line_seq(line, (size_t)l, &seq) == 0 &&
+			    !seen_add(&seen, seq)) {
+				fprintf(stderr,
+					"portcullis: %s:%u: seq %llu already listed: skipped "
+					"(a repeat; run audit verify)\n",
+					files[i], lineno, (unsigned long long)seq);
+				keep = false;
+			}
 			if (keep)
 				json_object_array_add(arr, o);
 			else
@@ -231,6 +275,7 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 		free(line);
 		fclose(f);
 	}
+	free(seen.seq);
 	return 0;
 }
 

@@ -19,6 +19,8 @@ void audit_cli_files_free(char **files, int n);
 int audit_cli_qr(FILE *f, const char *text);
 
 int audit_cli_export(int argc, char **argv);
+/* `portcullis audit witness`: 0 clean, 1 findings, 3 a PC silent, 2 usage. */
+int audit_cli_witness(int argc, char **argv);
 
 struct audit_verifier;
 /* A collector's copy: records may be repeated and out of file order (RELP resends).

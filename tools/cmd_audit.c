@@ -1,6 +1,7 @@
 /*
  * cmd_audit.c - `portcullis audit`: enrol a trail (key for the IT provider, with a QR
- * code), verify trails offline, print the latest checkpoint, export reports.
+ * code), verify trails offline, print the latest checkpoint, export reports, and
+ * check collected trails against the witness's checkpoints (audit_witness.c).
  * Runs as the invoking user; arguments, key files and trails are untrusted.
  */
 #include "audit_files.h"
@@ -25,7 +26,9 @@ static const char usage_text[] =
     "                               [--collected] PATH...\n"
     "       portcullis audit checkpoint PATH...\n"
     "       portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME]\n"
-    "                               --format json|csv|html [--output FILE] PATH...\n";
+    "                               --format json|csv|html [--output FILE] PATH...\n"
+    "       portcullis audit witness --dir WITNESS_DIR [--keys KEY_DIR] [--retention N]\n"
+    "                               [--interval S] [--margin S] [--now UNIX] PC_DIR...\n";
 
 static int usage(void)
 {
@@ -163,6 +166,7 @@ static int verify(int argc, char **argv)
 			break;
 		case 'C':
 			collected = true;
+			vo.collected = true;
 			break;
 		case 'c':
 			if (nck == 64)
@@ -282,6 +286,10 @@ int cmd_audit(int argc, char **argv)
 		return checkpoint(argc - 1, argv + 1);
 	if (strcmp(argv[1], "export") == 0)
 		return audit_cli_export(argc - 1, argv + 1);
+	if (strcmp(argv[1], "witness") == 0) {
+		int rc = audit_cli_witness(argc - 1, argv + 1);
+		return rc == 2 ? usage() : rc;
+	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -18,6 +18,8 @@ struct json_object;
 struct audit_log;
 
 #define AUDIT_RECORD_MAX 16384 /* bytes per record line, newline included */
+/* A record may be dated at most this much before its predecessor (the writer never does). */
+#define AUDIT_TIME_TOLERANCE_S 60
 
 struct audit_config {
 	const char *dir;		/* trail directory: monthly segments + state */
@@ -29,7 +31,13 @@ struct audit_config {
 	/* Clock seam: NULL uses clock_gettime(CLOCK_REALTIME). */
 	void (*now)(void *ctx, struct timespec *ts);
 	void *now_ctx;
+	/* Boot-clock seam (shares now_ctx): NULL uses CLOCK_BOOTTIME, or, when `now` is set,
+	 * the same seam (no clock jump can then be seen). */
+	void (*boot)(void *ctx, struct timespec *ts);
 };
+
+/* The wall clock may disagree with the boot clock by this much before a purge is held. */
+#define AUDIT_CLOCK_JUMP_S 120
 
 /* Create the state of a new trail in cfg->dir (fails with -EEXIST if one exists) and
  * return in *key_text the key file for the IT provider (initial MAC key and first
@@ -84,6 +92,10 @@ struct audit_verify_result {
 	uint64_t unsealed;	      /* records after the last checkpoint (MAC only) */
 	uint64_t epoch;		      /* key epoch at the end */
 	uint64_t failures;	      /* problems reported */
+	uint64_t last_ckpt_seq;	      /* seq covered by the last accepted checkpoint (0: none) */
+	int64_t last_ckpt_time;	      /* its signed time line (unix seconds) */
+	uint64_t purged_upto;	      /* highest seq erased by an accepted purge record (0: none) */
+	uint64_t purge_seq;	      /* seq of that purge record */
 };
 
 /* One problem: seq (0 when not known), where, and why. */
@@ -95,6 +107,7 @@ struct audit_verify_opts {
 	unsigned min_retention_months; /* purges of younger data fail; 0 = 6 */
 	audit_report_fn report;
 	void *report_ctx;
+	bool collected; /* a collector's copy: byte-identical repeats are skipped, not failed */
 };
 
 struct audit_verifier;
@@ -110,6 +123,69 @@ int audit_verifier_feed_file(struct audit_verifier *v, const char *path);
 /* Final checks; fills *res; returns 0 when the trail verified, -EBADMSG otherwise. */
 int audit_verifier_finish(struct audit_verifier *v, struct audit_verify_result *res);
 void audit_verifier_free(struct audit_verifier **v);
+/* The signed note of the last accepted checkpoint (valid until free), or NULL. */
+const char *audit_verifier_last_note(const struct audit_verifier *v);
+
+/* ---- witness (IT provider: the latest verified checkpoint of each PC, held off the PC) ----
+ * Witness file syntax and rules: docs/audit-format.md ("Witness"). */
+
+#define AUDIT_WITNESS_MARKS 24 /* first checkpoint seen in each of the last 24 months */
+
+struct audit_witness_mark {
+	uint64_t seq; /* checkpoint size */
+	int64_t seen; /* witness clock (unix seconds) when it was first accepted */
+};
+
+struct audit_witness {
+	char origin[256];
+	uint64_t seq;	  /* records covered by the held checkpoint (0: none held yet) */
+	uint8_t head[32]; /* its chain head H(seq) */
+	int64_t time;	  /* its signed time line (PC clock) */
+	uint64_t epoch;	  /* its key epoch */
+	int64_t seen;	  /* witness clock when it was first accepted */
+	int64_t checked;  /* witness clock of the last check */
+	char *note;	  /* the held C2SP signed note (malloc'd) */
+	size_t nmarks;	  /* oldest first */
+	struct audit_witness_mark marks[AUDIT_WITNESS_MARKS];
+};
+
+struct audit_witness_opts {
+	unsigned retention_months; /* 0 = 6 */
+	unsigned interval_s;	   /* the PCs' checkpoint interval; 0 = 300 */
+	unsigned margin_s;	   /* allowed silence beyond the interval; 0 = 3600 */
+	int64_t now;		   /* witness clock, unix seconds */
+	audit_report_fn report;	   /* witness findings: (ctx, seq, name, 0, why) */
+	void *report_ctx;
+};
+
+struct audit_witness_result {
+	struct audit_verify_result verify; /* of the collected trail */
+	uint64_t held_seq;		   /* checkpoint held before the check (0: none) */
+	uint64_t newest_seq;		   /* newest checkpoint in the collected trail (0: none) */
+	uint64_t failures;		   /* verifier and witness findings */
+	bool stale;			   /* no new checkpoint for longer than interval + margin */
+	bool updated;			   /* the witness now holds newest_seq */
+};
+
+/* Parse a witness file (untrusted: it may have been edited); 0 or -EBADMSG with diag
+ * naming the line. An empty witness (seq 0) is valid. Caller frees with _free. */
+int audit_witness_parse(struct audit_witness *w, const char *text, size_t len, const char *name,
+			struct pcl_diag *diag);
+/* Text of a witness file (malloc'd). */
+int audit_witness_format(const struct audit_witness *w, char **text);
+/* Load (-ENOENT: none yet, *w empty) or save atomically (tmp, fsync, rename). */
+int audit_witness_load(struct audit_witness *w, const char *path, struct pcl_diag *diag);
+int audit_witness_save(const struct audit_witness *w, const char *path);
+void audit_witness_free(struct audit_witness *w);
+/* Before feeding the collected trail: make the held checkpoint a required one
+ * (same prefix, no truncation below it). */
+int audit_witness_attach(const struct audit_witness *w, struct audit_verifier *v, const char *name);
+/* After feeding: finish the verifier, check seq never goes backwards, no accepted purge
+ * erases a checkpoint the witness saw less than retention_months ago, and the PC is not
+ * silent; when all is well advance *w to the newest checkpoint. Returns 0 clean,
+ * -EBADMSG on any finding (stale alone is not a failure: res->stale). */
+int audit_witness_check(struct audit_witness *w, struct audit_verifier *v, const char *name,
+			const struct audit_witness_opts *o, struct audit_witness_result *res);
 
 /* Incremental verification (collector). save: the state of a verifier that has accepted
  * every record so far (keyed, no failure) as malloc'd text holding secret key material

@@ -44,9 +44,15 @@ struct audit_frame {
 	uint8_t prev[AUDIT_HASH_LEN];
 	uint8_t mac[AUDIT_HASH_LEN];
 	enum audit_type type;
+	bool has_ts;   /* "@timestamp" is the fifth member, YYYY-MM-DDTHH:MM:SS.mmmZ */
+	int64_t ts_ms; /* its value, unix milliseconds */
 };
 /* Returns 0 or -EBADMSG with a reason in *why. */
 int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const char **why);
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (exactly 24 bytes) to unix milliseconds; -EINVAL if not. */
+int audit_ts_parse(const char *s, size_t len, int64_t *ms);
+/* Unix seconds of the first instant of a month "YYYY-MM". */
+int64_t audit_month_start(const char *month);
 
 /* note.c: C2SP signed notes. */
 void audit_key_id(uint8_t id[4], const char *name, const uint8_t pub[32]);
@@ -84,6 +90,7 @@ struct audit_state {
 	uint8_t next_priv[32], next_pub[32];
 	uint64_t ckpt_seq; /* seq covered by the last checkpoint (never decreases) */
 	uint8_t ckpt_head[AUDIT_HASH_LEN];
+	char purge_hold[40]; /* boot_id of a boot with a clock jump: no purge in it ("" none) */
 };
 int audit_state_load(const char *dir, struct audit_state *st);
 int audit_state_save(const char *dir, const struct audit_state *st);

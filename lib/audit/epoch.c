@@ -175,6 +175,21 @@ out:
 	return rc;
 }
 
+/* Whether the record line was written in the boot named boot_id. */
+static bool last_boot_is(const char *line, size_t len, const char *boot_id)
+{
+	struct json_object *o = NULL, *b;
+	bool same;
+
+	if (audit_record_parse(line, len, &o, NULL) != 0)
+		return false;
+	same = json_object_object_get_ex(o, "boot_id", &b) &&
+	       json_object_is_type(b, json_type_string) &&
+	       strcmp(json_object_get_string(b), boot_id) == 0;
+	json_object_put(o);
+	return same;
+}
+
 static int recover(struct audit_log *log, struct pcl_diag *diag)
 {
 	struct dirent **names = NULL;
@@ -183,6 +198,7 @@ static int recover(struct audit_log *log, struct pcl_diag *diag)
 	const char *why = NULL;
 	size_t len = 0;
 	int n, rc = 0, found = 0;
+	bool same_boot = false;
 
 	if (buf == NULL)
 		return -ENOMEM;
@@ -205,6 +221,8 @@ static int recover(struct audit_log *log, struct pcl_diag *diag)
 		    audit_hasher_record(log->hasher, buf, len, log->head) != 0)
 			rc = -EBADMSG;
 		log->seq = f.seq;
+		log->last_ts_ms = f.ts_ms;
+		same_boot = rc == 0 && last_boot_is(buf, len, log->boot_id);
 	}
 	free(buf);
 	if (rc != 0) {
@@ -223,6 +241,20 @@ static int recover(struct audit_log *log, struct pcl_diag *diag)
 		return -EUCLEAN;
 	}
 	log->synced_seq = log->seq;
+	/* The clock reference: a record of this boot bounds the wall clock from above (it was
+	 * written at most the boot clock's seconds ago); otherwise the clock is taken as is. */
+	struct timespec now;
+	audit_now(log, &now);
+	log->ref_boot = audit_boot_now(log);
+	log->ref_wall = now.tv_sec;
+	log->ref_exact = true;
+	if (same_boot && log->boot == NULL && log->now != NULL)
+		same_boot = false; /* wall-clock seam alone: the boot clock is the wall clock */
+	if (same_boot) {
+		log->ref_wall = log->last_ts_ms / 1000;
+		log->ref_boot = 0;
+		log->ref_exact = false;
+	}
 	/* Crash between a checkpoint record and the state update: finish the epoch. */
 	if (found == 1 && f.type == AUDIT_T_CHECKPOINT && f.epoch == log->st.epoch &&
 	    log->seq > log->st.ckpt_seq)
@@ -269,6 +301,7 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	log->interval_s =
 	    cfg->checkpoint_interval_s ? cfg->checkpoint_interval_s : DEFAULT_INTERVAL;
 	log->now = cfg->now;
+	log->boot = cfg->boot;
 	log->now_ctx = cfg->now_ctx;
 	if (cfg->boot_id)
 		snprintf(log->boot_id, sizeof(log->boot_id), "%s", cfg->boot_id);
@@ -440,8 +473,19 @@ static int purge_locked(struct audit_log *log, const char *now_month)
 			c.purge = true;
 			memcpy(c.before, before, 8);
 			struct json_object *ex = json_object_new_object();
+			char hex[AUDIT_HEX_LEN + 1], lts[64];
+			audit_hex(hex, c.head);
+			audit_timestamp(lts, f.ts_ms);
 			json_object_object_add(ex, "audit.purge_before",
 					       json_object_new_string(before));
+			/* The last erased record: the verifier checks the first kept record
+			 * against it, and a collector's copy still holds it. */
+			json_object_object_add(ex, "audit.purge_last_seq",
+					       json_object_new_int64((int64_t)f.seq));
+			json_object_object_add(ex, "audit.purge_last_hash",
+					       json_object_new_string(hex));
+			json_object_object_add(ex, "audit.purge_last_time",
+					       json_object_new_string(lts));
 			rc = signed_record(log, AUDIT_T_PURGE, &c, "audit-purge", ex);
 		} else if (rc >= 0) {
 			rc = rc == 0 ? 0 : -EBADMSG; /* empty old segment: nothing to name */
@@ -463,6 +507,48 @@ static int purge_locked(struct audit_log *log, const char *now_month)
 	return rc < 0 ? rc : 0;
 }
 
+/* The wall clock against the boot clock since the reference (lock held). A jump is
+ * recorded as a security event (with a checkpoint) and holds every retention purge for
+ * the rest of this boot (state "purge-hold"): the data is kept. */
+static int clock_check(struct audit_log *log, time_t wall)
+{
+	int64_t boot = audit_boot_now(log), expected = log->ref_wall + (boot - log->ref_boot);
+	char exp_s[64], found_s[64];
+	struct json_object *ev;
+	int rc;
+
+	if (wall <= expected + AUDIT_CLOCK_JUMP_S &&
+	    (!log->ref_exact || wall >= expected - AUDIT_CLOCK_JUMP_S))
+		return 0;
+	audit_timestamp(exp_s, expected * 1000);
+	audit_timestamp(found_s, (int64_t)wall * 1000);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "event.action", json_object_new_string("audit-clock-jump"));
+	json_object_object_add(ev, "event.kind", json_object_new_string("alert"));
+	json_object_object_add(ev, "audit.clock_expected", json_object_new_string(exp_s));
+	json_object_object_add(ev, "audit.clock_found", json_object_new_string(found_s));
+	json_object_object_add(ev, "audit.purge_held", json_object_new_boolean(1));
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
+	rc = audit_write_record(log, AUDIT_T_RECORD, ev, true);
+	json_object_put(ev);
+	/* The new clock is the reference from now on: one record per jump. */
+	log->ref_wall = wall;
+	log->ref_boot = boot;
+	log->ref_exact = true;
+	if (rc == 0 && strcmp(log->st.purge_hold, log->boot_id) != 0) {
+		snprintf(log->st.purge_hold, sizeof(log->st.purge_hold), "%s", log->boot_id);
+		rc = audit_state_save(log->dir, &log->st);
+		if (rc != 0)
+			log->failed = rc;
+	}
+	if (rc == 0)
+		rc = audit_sync_locked(log, log->seq);
+	if (rc == 0)
+		rc = checkpoint_locked(log);
+	return rc;
+}
+
 int audit_tick(struct audit_log *log)
 {
 	struct timespec ts;
@@ -476,7 +562,10 @@ int audit_tick(struct audit_log *log)
 	pthread_mutex_lock(&log->lock);
 	if (log->failed)
 		rc = log->failed;
-	if (rc == 0 && strcmp(month, log->purged_month) != 0) {
+	if (rc == 0)
+		rc = clock_check(log, ts.tv_sec);
+	if (rc == 0 && strcmp(log->st.purge_hold, log->boot_id) != 0 &&
+	    strcmp(month, log->purged_month) != 0) {
 		rc = purge_locked(log, month);
 		if (rc == 0)
 			memcpy(log->purged_month, month, 8);

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -39,6 +41,53 @@ static const char *eat_u64(const char *p, const char *end, uint64_t *v)
 		return NULL;
 	*v = x;
 	return p;
+}
+
+static bool digits(const char *s, size_t n, int *v)
+{
+	int x = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+int audit_ts_parse(const char *s, size_t len, int64_t *ms)
+{
+	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, se, milli;
+	struct tm tm = {0};
+
+	if (len != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != '.' || s[23] != 'Z' || !digits(s, 4, &y) ||
+	    !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
+	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se) || !digits(s + 20, 3, &milli))
+		return -EINVAL;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || (unsigned)d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || se > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*ms = (int64_t)timegm(&tm) * 1000 + milli;
+	return 0;
+}
+
+int64_t audit_month_start(const char *month)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = atoi(month) - 1900;
+	tm.tm_mon = atoi(month + 5) - 1;
+	tm.tm_mday = 1;
+	return (int64_t)timegm(&tm);
 }
 
 int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const char **why)
@@ -73,6 +122,12 @@ int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const
 		*why = "record too short";
 		return -EBADMSG;
 	}
+	f->has_ts = false;
+	f->ts_ms = 0;
+	if ((p = eat(m, end - AUDIT_MAC_SUFFIX_LEN, ",\"@timestamp\":\"")) != NULL &&
+	    end - AUDIT_MAC_SUFFIX_LEN - p > 24 && p[24] == '"' &&
+	    audit_ts_parse(p, 24, &f->ts_ms) == 0)
+		f->has_ts = true;
 	p = end - AUDIT_MAC_SUFFIX_LEN;
 	if (!eat(p, end, ",\"mac\":\"") || end[-2] != '"' || end[-1] != '}' ||
 	    audit_unhex(f->mac, p + 8, AUDIT_HEX_LEN) != 0) {

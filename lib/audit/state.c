@@ -47,6 +47,9 @@ int audit_state_save(const char *dir, const struct audit_state *st)
 	off +=
 	    (size_t)snprintf(buf + off, sizeof(buf) - off, "ckpt-seq %" PRIu64 "\n", st->ckpt_seq);
 	off += (size_t)put_hex(buf + off, sizeof(buf) - off, "ckpt-head", st->ckpt_head);
+	if (st->purge_hold[0])
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "purge-hold %s\n",
+					st->purge_hold);
 	snprintf(path, sizeof(path), "%s/state", dir);
 	snprintf(tmp, sizeof(tmp), "%s/state.tmp", dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -150,6 +153,8 @@ int audit_state_load(const char *dir, struct audit_state *st)
 		rc = get_u64(&p, end, "ckpt-seq", &st->ckpt_seq);
 	if (rc == 0)
 		rc = get_hex(&p, end, "ckpt-head", st->ckpt_head);
+	if (rc == 0 && p != end) /* optional: a boot in which retention purges are held */
+		rc = get_line(&p, end, "purge-hold", st->purge_hold, sizeof(st->purge_hold));
 	if (rc == 0 && p != end)
 		rc = -EBADMSG;
 	explicit_bzero(buf, sizeof(buf));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -36,6 +37,7 @@ struct ext_ckpt {
 struct ring_slot {
 	uint64_t seq;
 	uint8_t hash[AUDIT_HASH_LEN];
+	int64_t ts_ms;
 };
 
 struct audit_verifier {
@@ -59,8 +61,14 @@ struct audit_verifier {
 
 	uint8_t start_prev[AUDIT_HASH_LEN];
 	char start_month[8];
+	int64_t start_ts_ms;
 	bool purge_ok;
 	uint64_t last_ckpt_seq;
+	char *last_note; /* of the last accepted checkpoint */
+
+	bool have_ts;
+	int64_t max_ts_ms;  /* latest @timestamp so far */
+	char file_month[8]; /* month of the segment being fed (trail-YYYY-MM.jsonl), or "" */
 
 	struct ring_slot *ring;
 	struct ext_ckpt ext[MAX_EXTERNAL];
@@ -186,6 +194,7 @@ void audit_verifier_free(struct audit_verifier **vp)
 	free(v->ring);
 	free(v->pubs);
 	free(v->pub_set);
+	free(v->last_note);
 	for (size_t i = 0; i < v->next_ext; i++)
 		free(v->ext[i].note);
 	explicit_bzero(v, sizeof(*v));
@@ -269,6 +278,79 @@ static const char *get_str(struct json_object *o, const char *k)
 	return json_object_get_string(s);
 }
 
+const char *audit_verifier_last_note(const struct audit_verifier *v)
+{
+	return v->last_note;
+}
+
+static void fmt_ts(char out[32], int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The purge's description of the last erased record (audit.purge_last_*): it must match
+ * the signed note, be older than `before`, and match the record itself when the trail
+ * (a collector's copy) still holds it. Returns false after reporting. */
+static bool purge_last(struct audit_verifier *v, const struct audit_frame *f, struct json_object *o,
+		       const struct audit_ckpt *c, int64_t *last_ms, const char *file,
+		       unsigned lineno)
+{
+	struct json_object *js;
+	const char *hx = get_str(o, "audit.purge_last_hash"),
+		   *lt = get_str(o, "audit.purge_last_time");
+	uint8_t h[AUDIT_HASH_LEN];
+	char a[32], b[32];
+	int64_t lseq;
+
+	if (!json_object_object_get_ex(o, "audit.purge_last_seq", &js) ||
+	    !json_object_is_type(js, json_type_int) || (lseq = json_object_get_int64(js)) < 1 ||
+	    hx == NULL || audit_unhex(h, hx, strlen(hx)) != 0 || lt == NULL ||
+	    audit_ts_parse(lt, strlen(lt), last_ms) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "purge record lacks audit.purge_last_seq, audit.purge_last_hash or "
+		     "audit.purge_last_time (the last erased record)");
+		return false;
+	}
+	if ((uint64_t)lseq != c->size || memcmp(h, c->head, AUDIT_HASH_LEN) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "purge names seq %" PRId64 " as the last erased record but its signed note "
+		     "says seq %" PRIu64,
+		     lseq, c->size);
+		return false;
+	}
+	if (*last_ms / 1000 >= audit_month_start(c->before)) {
+		fmt_ts(a, *last_ms);
+		fail(v, f->seq, file, lineno,
+		     "purge before %s erases seq %" PRIu64 " dated %s, which is not before it",
+		     c->before, c->size, a);
+		return false;
+	}
+	if (f->has_ts && f->ts_ms + AUDIT_TIME_TOLERANCE_S * 1000 < *last_ms) {
+		fmt_ts(a, f->ts_ms);
+		fmt_ts(b, *last_ms);
+		fail(v, f->seq, file, lineno,
+		     "purge dated %s is older than the record seq %" PRIu64 " (%s) it erases", a,
+		     c->size, b);
+		return false;
+	}
+	if (v->started && c->size >= v->res.first_seq && c->size <= v->last_seq) {
+		const struct ring_slot *s = &v->ring[c->size % RING];
+		if (s->seq == c->size &&
+		    (memcmp(s->hash, c->head, AUDIT_HASH_LEN) != 0 || s->ts_ms != *last_ms)) {
+			fail(v, f->seq, file, lineno,
+			     "purge describes seq %" PRIu64 " otherwise than the trail's record "
+			     "(hash or time differ): forged purge",
+			     c->size);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* A checkpoint or purge record: signature, key certification, coverage. */
 static void signed_record(struct audit_verifier *v, const struct audit_frame *f, const char *line,
 			  size_t len, const uint8_t prev_hash[32], bool mac_ok, const char *file,
@@ -343,11 +425,19 @@ static void signed_record(struct audit_verifier *v, const struct audit_frame *f,
 			     c.before, month, v->opts.min_retention_months);
 			goto out;
 		}
+		int64_t last_ms;
+		if (!purge_last(v, f, o, &c, &last_ms, file, lineno))
+			goto out;
 		if (c.size + 1 == v->res.first_seq &&
 		    memcmp(c.head, v->start_prev, AUDIT_HASH_LEN) == 0 &&
-		    strcmp(v->start_month, c.before) >= 0)
+		    strcmp(v->start_month, c.before) >= 0 &&
+		    v->start_ts_ms + AUDIT_TIME_TOLERANCE_S * 1000 >= last_ms)
 			v->purge_ok = true;
 		v->res.purges++;
+		if (c.size > v->res.purged_upto) {
+			v->res.purged_upto = c.size;
+			v->res.purge_seq = f->seq;
+		}
 		goto out;
 	}
 	if (!c.has_next) {
@@ -356,18 +446,59 @@ static void signed_record(struct audit_verifier *v, const struct audit_frame *f,
 	}
 	/* A validly signed checkpoint still moves the key chain on, so one bad record
 	 * is reported once rather than for every later epoch. */
-	if (c.size + 1 != f->seq || memcmp(c.head, prev_hash, AUDIT_HASH_LEN) != 0)
+	if (c.size + 1 != f->seq || memcmp(c.head, prev_hash, AUDIT_HASH_LEN) != 0) {
 		fail(v, f->seq, file, lineno,
 		     "checkpoint over seq %" PRIu64 " does not match the records before it",
 		     c.size);
-	else
+	} else {
 		v->res.checkpoints++;
+		v->res.last_ckpt_seq = c.size;
+		v->res.last_ckpt_time = c.time;
+		free(v->last_note);
+		v->last_note = strdup(note);
+	}
 	set_pub(v, f->epoch, v->pub);
 	set_pub(v, f->epoch + 1, c.next);
 	v->epoch = f->epoch + 1;
 	v->last_ckpt_seq = f->seq;
 out:
 	json_object_put(o);
+}
+
+/* Time only moves forward, and a segment holds the records of its own UTC month. */
+static void check_time(struct audit_verifier *v, const struct audit_frame *f, const char *file,
+		       unsigned lineno)
+{
+	char a[32], b[32];
+	time_t t;
+	struct tm tm;
+
+	if (!f->has_ts) {
+		fail(v, f->seq, file, lineno,
+		     "@timestamp missing, not the fifth member, or not YYYY-MM-DDTHH:MM:SS.mmmZ");
+		return;
+	}
+	if (v->have_ts && f->ts_ms + AUDIT_TIME_TOLERANCE_S * 1000 < v->max_ts_ms) {
+		fmt_ts(a, f->ts_ms);
+		fmt_ts(b, v->max_ts_ms);
+		fail(v, f->seq, file, lineno,
+		     "dated %s, before an earlier record's %s: time goes backwards by more than "
+		     "%d s",
+		     a, b, AUDIT_TIME_TOLERANCE_S);
+	}
+	if (v->file_month[0]) {
+		t = (time_t)(f->ts_ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(a, sizeof(a), "%Y-%m", &tm);
+		if (strcmp(a, v->file_month) != 0)
+			fail(v, f->seq, file, lineno,
+			     "dated %s but stored in the segment of %s (a segment holds its UTC "
+			     "month)",
+			     a, v->file_month);
+	}
+	if (!v->have_ts || f->ts_ms > v->max_ts_ms)
+		v->max_ts_ms = f->ts_ms;
+	v->have_ts = true;
 }
 
 void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t len,
@@ -389,8 +520,14 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 	}
 	slot = &v->ring[f.seq % RING];
 	if (v->started && f.seq <= v->last_seq) {
-		if (slot->seq == f.seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0)
+		if (slot->seq == f.seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0 &&
+		    v->opts.collected)
 			v->res.duplicates++;
+		else if (slot->seq == f.seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0)
+			fail(v, f.seq, file, lineno,
+			     "seq %" PRIu64 " repeated after seq %" PRIu64
+			     " (a byte-identical copy: only a collector's copy may repeat records)",
+			     f.seq, v->last_seq);
 		else
 			fail(v, f.seq, file, lineno,
 			     "out of order or replaced (already at seq %" PRIu64 ")", v->last_seq);
@@ -401,6 +538,7 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 		struct json_object *o = NULL;
 		const char *ts;
 		v->res.first_seq = f.seq;
+		v->start_ts_ms = f.ts_ms;
 		memcpy(v->start_prev, f.prev, AUDIT_HASH_LEN);
 		if (audit_record_parse(line, len, &o, NULL) == 0 &&
 		    (ts = get_str(o, "@timestamp")) && strlen(ts) >= 7)
@@ -446,6 +584,7 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 		else
 			mac_ok = true;
 	}
+	check_time(v, &f, file, lineno);
 	if (f.type != AUDIT_T_RECORD)
 		signed_record(v, &f, line, len, prev_hash, mac_ok, file, lineno);
 	for (size_t i = 0; i < v->next_ext; i++) {
@@ -461,6 +600,7 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 	memcpy(v->last_hash, hash, AUDIT_HASH_LEN);
 	slot->seq = f.seq;
 	memcpy(slot->hash, hash, AUDIT_HASH_LEN);
+	slot->ts_ms = f.ts_ms;
 	v->res.records++;
 }
 
@@ -468,6 +608,14 @@ int audit_verifier_feed_file(struct audit_verifier *v, const char *path)
 {
 	size_t cap = 1 << 20, have = 0;
 	char *buf = malloc(cap);
+	const char *base = strrchr(path, '/');
+
+	/* A segment named by its month holds only records of that month. */
+	base = base ? base + 1 : path;
+	v->file_month[0] = '\0';
+	if (strlen(base) == 19 && strncmp(base, "trail-", 6) == 0 &&
+	    strcmp(base + 13, ".jsonl") == 0)
+		snprintf(v->file_month, sizeof(v->file_month), "%.7s", base + 6);
 	unsigned lineno = 0;
 	bool skipping = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -478,6 +626,7 @@ int audit_verifier_feed_file(struct audit_verifier *v, const char *path)
 		free(buf);
 		if (fd >= 0)
 			close(fd);
+		v->file_month[0] = '\0';
 		fail(v, 0, path, 0, "cannot read: %s", strerror(e));
 		return -e;
 	}
@@ -507,6 +656,7 @@ int audit_verifier_feed_file(struct audit_verifier *v, const char *path)
 		     "incomplete record at end of file (no newline): not accepted");
 	close(fd);
 	free(buf);
+	v->file_month[0] = '\0';
 	return 0;
 }
 

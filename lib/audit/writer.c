@@ -36,14 +36,27 @@ void audit_month_of(char out[8], time_t t)
 		 (unsigned)(tm.tm_mon + 1) % 100u);
 }
 
-static void timestamp(char out[64], const struct timespec *ts)
+int64_t audit_boot_now(const struct audit_log *log)
 {
+	struct timespec ts;
+
+	if (log->boot)
+		log->boot(log->now_ctx, &ts);
+	else if (log->now)
+		log->now(log->now_ctx, &ts);
+	else
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+void audit_timestamp(char out[64], int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	gmtime_r(&ts->tv_sec, &tm);
-	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", (tm.tm_year + 1900) % 10000,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts->tv_nsec / 1000000);
+	gmtime_r(&t, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 void audit_segment_path(char *out, size_t len, const char *dir, const char *month)
@@ -191,6 +204,7 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 {
 	static const char *const types[] = {"record", "checkpoint", "purge"};
 	struct timespec ts;
+	int64_t ms;
 	char ts_s[64], month[8], hex[AUDIT_HEX_LEN + 1];
 	char line[AUDIT_RECORD_MAX];
 	uint8_t hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN];
@@ -201,12 +215,15 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 	if (log->failed)
 		return log->failed;
 	audit_now(log, &ts);
-	audit_month_of(month, ts.tv_sec);
-	if (log->fd >= 0 && strcmp(month, log->month) < 0)
-		memcpy(month, log->month, 8); /* clock stepped back: segments never reopen */
+	/* Time only moves forward: after the clock steps back, records keep the time of
+	 * their predecessor (and so its month's segment) until the clock catches up. */
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (ms < log->last_ts_ms)
+		ms = log->last_ts_ms;
+	audit_month_of(month, (time_t)(ms / 1000));
 	if ((rc = audit_segment_switch(log, month)) != 0)
 		return rc;
-	timestamp(ts_s, &ts);
+	audit_timestamp(ts_s, ms);
 	audit_hex(hex, log->head);
 	n = snprintf(
 	    line, sizeof(line),
@@ -240,6 +257,7 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 	}
 	log->seg_size += (off_t)(len + 1);
 	log->seq++;
+	log->last_ts_ms = ms;
 	memcpy(log->head, hash, AUDIT_HASH_LEN);
 	return 0;
 }

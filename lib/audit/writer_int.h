@@ -19,7 +19,13 @@ struct audit_log {
 	char *host_boot; /* "host.name":...,"boot_id":... JSON members, built at open */
 	unsigned retention_months, interval_s;
 	void (*now)(void *ctx, struct timespec *ts);
+	void (*boot)(void *ctx, struct timespec *ts);
 	void *now_ctx;
+	int64_t last_ts_ms; /* @timestamp of the last record: timestamps never go back */
+	/* Clock reference for jump detection: wall = ref_wall + (boot - ref_boot), exactly
+	 * (ref_exact) or as an upper bound (a record of this boot seen at open). */
+	int64_t ref_wall, ref_boot;
+	bool ref_exact;
 
 	struct audit_state st; /* secret: wiped on close */
 	struct audit_hasher *hasher;
@@ -43,6 +49,8 @@ struct audit_log {
 };
 
 void audit_now(const struct audit_log *log, struct timespec *ts);
+int64_t audit_boot_now(const struct audit_log *log);
+void audit_timestamp(char out[64], int64_t ms);
 void audit_month_of(char out[8], time_t t);
 void audit_segment_path(char *out, size_t len, const char *dir, const char *month);
 int audit_fsync_dir(const char *dir);

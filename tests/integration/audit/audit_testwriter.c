@@ -7,7 +7,9 @@
  *   COUNT 0 = forever (until killed). Each acknowledged record prints "ack SEQ".
  *   Environment: AUDIT_TW_QUIET=1 prints only a summary with records/s;
  *   AUDIT_TW_KEY=FILE enrols first and writes the key file; AUDIT_TW_USER=NAME;
- *   AUDIT_TW_ORIGIN=ORIGIN (default portcullis/testhost).
+ *   AUDIT_TW_ORIGIN=ORIGIN (default portcullis/testhost); AUDIT_TW_NOW=UNIX: the wall
+ *   clock reads that time (as after a reboot with the clock set there); AUDIT_TW_BOOT_ID;
+ *   AUDIT_TW_TICK=1: one audit_tick (retention purge) after the records.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +30,14 @@ static bool quiet;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t issued;
 static const char *user; /* AUDIT_TW_USER: user.name of every record */
+static time_t fixed_now; /* AUDIT_TW_NOW */
+
+static void clock_seam(void *ctx, struct timespec *ts)
+{
+	(void)ctx;
+	ts->tv_sec = fixed_now;
+	ts->tv_nsec = 0;
+}
 
 static void *worker(void *arg)
 {
@@ -91,6 +101,11 @@ int main(int argc, char **argv)
 	user = getenv("AUDIT_TW_USER");
 	if (getenv("AUDIT_TW_ORIGIN"))
 		cfg.origin = getenv("AUDIT_TW_ORIGIN");
+	if (getenv("AUDIT_TW_NOW")) {
+		fixed_now = (time_t)strtoll(getenv("AUDIT_TW_NOW"), NULL, 10);
+		cfg.now = clock_seam;
+	}
+	cfg.boot_id = getenv("AUDIT_TW_BOOT_ID");
 	if (getenv("AUDIT_TW_KEY")) {
 		if (audit_enrol(&cfg, &key, &diag) == 0) {
 			FILE *f = fopen(getenv("AUDIT_TW_KEY"), "w");
@@ -119,6 +134,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (audit_checkpoint(log_) != 0)
 		return 1;
+	if (getenv("AUDIT_TW_TICK") && audit_tick(log_) != 0) {
+		fprintf(stderr, "audit_testwriter: tick failed\n");
+		return 1;
+	}
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (quiet)
 		printf("%" PRIu64 " records in %.3f s: %.0f records/s\n", count, s,

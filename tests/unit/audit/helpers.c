@@ -4,6 +4,7 @@
 #include "helpers.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,19 @@ static void clock_seam(void *ctx, struct timespec *ts)
 {
 	ts->tv_sec = *(time_t *)ctx;
 	ts->tv_nsec = 0;
+}
+
+static void boot_seam(void *ctx, struct timespec *ts)
+{
+	const struct trail *t = (const struct trail *)((char *)ctx - offsetof(struct trail, now));
+
+	ts->tv_sec = t->boot;
+	ts->tv_nsec = 0;
+}
+
+void trail_boot_clock(struct trail *t)
+{
+	t->cfg.boot = boot_seam;
 }
 
 void trail_init(struct trail *t, time_t start)
@@ -140,10 +154,11 @@ static void collect(void *ctx, uint64_t seq, const char *file, unsigned line, co
 	snprintf(v->msgs + l, sizeof(v->msgs) - l, "seq %llu: %s\n", (unsigned long long)seq, msg);
 }
 
-void verify_files(const struct trail *t, const char **files, size_t n, const char *ckpt,
-		  struct vres *out)
+static void verify_opts(const struct trail *t, const char **files, size_t n, const char *ckpt,
+			bool collected, struct vres *out)
 {
-	struct audit_verify_opts o = {.key = &t->key, .report = collect, .report_ctx = out};
+	struct audit_verify_opts o = {
+	    .key = &t->key, .report = collect, .report_ctx = out, .collected = collected};
 	struct audit_verifier *v;
 
 	memset(out, 0, sizeof(*out));
@@ -154,6 +169,17 @@ void verify_files(const struct trail *t, const char **files, size_t n, const cha
 		audit_verifier_feed_file(v, files[i]);
 	out->rc = audit_verifier_finish(v, &out->r);
 	audit_verifier_free(&v);
+}
+
+void verify_files(const struct trail *t, const char **files, size_t n, const char *ckpt,
+		  struct vres *out)
+{
+	verify_opts(t, files, n, ckpt, false, out);
+}
+
+void verify_collected(const struct trail *t, const char **files, size_t n, struct vres *out)
+{
+	verify_opts(t, files, n, NULL, true, out);
 }
 
 void verify_dir(const struct trail *t, struct vres *out)

@@ -17,7 +17,8 @@ struct trail {
 	char dir[128];
 	char *key_text;
 	struct audit_key key;
-	time_t now; /* clock seam */
+	time_t now;  /* clock seam */
+	time_t boot; /* boot-clock seam (trail_boot_clock), read through &now */
 	struct audit_config cfg;
 	struct audit_log *log;
 };
@@ -32,6 +33,8 @@ void trail_init(struct trail *t, time_t start);
 void trail_open(struct trail *t);
 void trail_append(struct trail *t, unsigned n, const char *user);
 void trail_fini(struct trail *t);
+/* From the next open on, the boot clock reads t->boot (else it follows the wall seam). */
+void trail_boot_clock(struct trail *t);
 
 /* Path of the segment of a month ("2026-11"). */
 void seg_path(const struct trail *t, const char *month, char *out, size_t len);
@@ -46,5 +49,7 @@ void free_lines(char **lines, size_t n);
 void verify_files(const struct trail *t, const char **files, size_t n, const char *ckpt,
 		  struct vres *out);
 void verify_dir(const struct trail *t, struct vres *out);
+/* verify_files as for a collector's copy (byte-identical repeats skipped). */
+void verify_collected(const struct trail *t, const char **files, size_t n, struct vres *out);
 
 #endif

@@ -422,10 +422,16 @@ static void test_collector_resend_duplicates_skipped(void **state)
 	snprintf(copy, sizeof(copy), "%s/collected.log", t.dir);
 	write_lines(copy, dup, n + 3);
 	const char *files[] = {copy};
-	verify_files(&t, files, 1, NULL, &v);
+	verify_collected(&t, files, 1, &v);
 	assert_int_equal(v.rc, 0);
 	assert_int_equal(v.r.duplicates, 3);
 	assert_int_equal(v.r.records, 10);
+	/* Outside a collector's copy a repeat is a failure naming both seq numbers. */
+	verify_files(&t, files, 1, NULL, &v);
+	assert_int_not_equal(v.rc, 0);
+	assert_int_equal(v.r.duplicates, 0);
+	assert_non_null(strstr(v.msgs, "seq 5: seq 5 repeated after seq 7"));
+	assert_non_null(strstr(v.msgs, "seq 7: seq 7 repeated after seq 7"));
 	free(dup);
 	free_lines(lines, n);
 	trail_fini(&t);

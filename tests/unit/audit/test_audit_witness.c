@@ -1,0 +1,147 @@
+/*
+ * test_audit_witness.c - the witness file parser (untrusted bytes: refused with the line
+ * named) and round trip, from a real checkpoint of a trail. Test-only code (cmocka).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "audit_int.h"
+#include "helpers.h"
+
+#define T0 1768435200 /* 2026-01-15T00:00:00Z */
+
+static char *real_witness(void)
+{
+	struct audit_witness w = {0};
+	struct trail t;
+	char note[4096], *text = NULL, b64[8192];
+
+	trail_init(&t, T0);
+	trail_append(&t, 4, "clerk");
+	assert_int_equal(audit_checkpoint(t.log), 0);
+	assert_int_equal(audit_last_checkpoint(t.log, note, sizeof(note)), 0);
+	trail_fini(&t);
+	assert_int_equal(audit_b64(b64, sizeof(b64), (const uint8_t *)note, strlen(note)), 0);
+	size_t cap = strlen(b64) + 200;
+	text = malloc(cap);
+	snprintf(text, cap,
+		 "portcullis-witness 1\nseen 1768500000\nchecked 1768600000\nmark 2 1768400000\n"
+		 "mark 4 1768500000\nnote %s\n",
+		 b64);
+	(void)w;
+	return text;
+}
+
+static int parse(const char *text, struct pcl_diag *d)
+{
+	struct audit_witness w;
+	int rc = audit_witness_parse(&w, text, strlen(text), "pc-7.witness", d);
+
+	audit_witness_free(&w);
+	return rc;
+}
+
+static void test_parse_and_round_trip(void **state)
+{
+	struct audit_witness w, w2;
+	struct pcl_diag d = {0};
+	char *text = real_witness(), *again = NULL;
+
+	(void)state;
+	assert_int_equal(audit_witness_parse(&w, text, strlen(text), "pc-7.witness", &d), 0);
+	assert_string_equal(w.origin, "portcullis/unit-host");
+	assert_int_equal(w.seq, 4);
+	assert_int_equal(w.epoch, 0);
+	assert_int_equal(w.time, T0);
+	assert_int_equal(w.seen, 1768500000);
+	assert_int_equal(w.checked, 1768600000);
+	assert_int_equal(w.nmarks, 2);
+	assert_int_equal(w.marks[1].seq, 4);
+	assert_int_equal(audit_witness_format(&w, &again), 0);
+	assert_string_equal(again, text);
+	assert_int_equal(audit_witness_parse(&w2, again, strlen(again), "x", &d), 0);
+	assert_memory_equal(w2.head, w.head, 32);
+	audit_witness_free(&w2);
+	audit_witness_free(&w);
+	free(again);
+	free(text);
+}
+
+/* One edit of a valid file; expects refusal naming line `line` with `what`. */
+static void refuse(const char *text, const char *from, const char *to, unsigned line,
+		   const char *what)
+{
+	struct pcl_diag d = {0};
+	char *p = strstr(text, from), *bad;
+	size_t fl = strlen(from), tl = strlen(to), len = strlen(text);
+
+	assert_non_null(p);
+	bad = malloc(len - fl + tl + 1);
+	memcpy(bad, text, (size_t)(p - text));
+	memcpy(bad + (p - text), to, tl);
+	memcpy(bad + (p - text) + tl, p + fl, len - (size_t)(p - text) - fl + 1);
+	if (parse(bad, &d) != -EBADMSG)
+		fprintf(stderr, "accepted: %s -> %s\n", from, to);
+	assert_int_equal(parse(bad, &d), -EBADMSG);
+	if (d.line != line || strstr(d.msg, what) == NULL)
+		fprintf(stderr, "line %u: %s\n", d.line, d.msg);
+	assert_int_equal(d.line, line);
+	assert_non_null(strstr(d.msg, what));
+	assert_string_equal(d.file, "pc-7.witness");
+	free(bad);
+}
+
+static void test_bad_files_refused_with_the_line(void **state)
+{
+	char *text = real_witness();
+
+	(void)state;
+	refuse(text, "portcullis-witness 1", "portcullis-witness 2", 1, "portcullis-witness 1");
+	refuse(text, "seen 1768500000", "seen 17685x0000", 2, "field seen");
+	refuse(text, "checked 1768600000", "checked 1768400000", 3, "field checked");
+	refuse(text, "mark 4 1768500000", "mark 2 1768500000", 5, "field mark");
+	refuse(text, "mark 4 1768500000", "mark 4 1768500001", 5, "field mark"); /* > seen */
+	refuse(text, "mark 4 1768500000", "mark 9 1768500000", 6, "beyond the held");
+	refuse(text, "note ", "note !!", 6, "field note");
+	refuse(text, "note cG9y", "note cG9yCg", 6, "field note"); /* not a checkpoint */
+	free(text);
+}
+
+static void test_structure_refused(void **state)
+{
+	struct pcl_diag d = {0};
+	char *text = real_witness(), buf[16384];
+	size_t len = strlen(text);
+
+	(void)state;
+	memcpy(buf, text, len - 1); /* no final newline */
+	buf[len - 1] = '\0';
+	assert_int_equal(parse(buf, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "no newline"));
+	snprintf(buf, sizeof(buf), "%sseen 1\n", text); /* a line after the note */
+	assert_int_equal(parse(buf, &d), -EBADMSG);
+	assert_int_equal(d.line, 7);
+	assert_int_equal(parse("portcullis-witness 1\nseen 1\nchecked 2\n", &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "incomplete"));
+	assert_int_equal(parse("", &d), -EBADMSG);
+	struct audit_witness w;
+	assert_int_equal(audit_witness_parse(&w, "a\0b\n", 4, "x", &d), -EBADMSG);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_and_round_trip),
+	    cmocka_unit_test(test_bad_files_refused_with_the_line),
+	    cmocka_unit_test(test_structure_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
