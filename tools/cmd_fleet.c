@@ -23,7 +23,8 @@ static const char usage_text[] =
     "usage: portcullis fleet add --council C --pc P --key FILE [--fleet DIR]\n"
     "       portcullis fleet verify [--fleet DIR] [--collected DIR] [--council C]\n"
     "                               [--gap-grace SECONDS] [--silent-after SECONDS]\n"
-    "                               [--textfile FILE] [--quiet]\n"
+    "                               [--interval SECONDS] [--margin SECONDS]\n"
+    "                               [--retention MONTHS] [--textfile FILE] [--quiet]\n"
     "       portcullis fleet status [--fleet DIR] [--council C] [--silent-after SECONDS]\n"
     "                               [--format text|json|prometheus] [--at UNIXTIME]\n";
 
@@ -36,7 +37,7 @@ static int usage(void)
 struct fleet_opts {
 	struct fleet_paths paths;
 	const char *council, *pc, *key, *textfile;
-	int64_t gap_grace, silent_after, at;
+	int64_t gap_grace, silent_after, at, interval, margin, retention;
 	enum fleet_fmt fmt;
 	bool quiet;
 };
@@ -66,12 +67,18 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 					     {"format", required_argument, NULL, 'F'},
 					     {"quiet", no_argument, NULL, 'q'},
 					     {"at", required_argument, NULL, 'a'},
+					     {"interval", required_argument, NULL, 'i'},
+					     {"margin", required_argument, NULL, 'm'},
+					     {"retention", required_argument, NULL, 'r'},
 					     {NULL, 0, NULL, 0}};
 	int c;
 
 	*o = (struct fleet_opts){.paths = {FLEET_DEFAULT_DIR, FLEET_DEFAULT_COLLECTED},
 				 .gap_grace = 600,
-				 .silent_after = 3600};
+				 .silent_after = 3600,
+				 .interval = 300,
+				 .margin = 3600,
+				 .retention = 6};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -117,6 +124,21 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 		case 'a':
 			if (seconds("--at", optarg, &o->at))
 				return 1;
+			break;
+		case 'i':
+			if (seconds("--interval", optarg, &o->interval) || o->interval > 86400)
+				return o->interval > 86400 ? pcl_fail("--interval: at most 86400")
+							   : 1;
+			break;
+		case 'm':
+			if (seconds("--margin", optarg, &o->margin) || o->margin > 8640000)
+				return o->margin > 8640000 ? pcl_fail("--margin: at most 8640000")
+							   : 1;
+			break;
+		case 'r':
+			if (seconds("--retention", optarg, &o->retention) || o->retention < 1 ||
+			    o->retention > 1200)
+				return pcl_fail("--retention: a number of months, 1 to 1200");
 			break;
 		default:
 			return usage();
@@ -193,13 +215,19 @@ int fleet_cmd_verify(int argc, char **argv)
 	struct fleet_pc *pcs = NULL;
 	int rc = parse(argc, argv, &o), n, bad = 0;
 	int64_t now = (int64_t)time(NULL);
+	struct fleet_verify_opts vo;
 
 	if (rc != 0)
 		return rc;
+	vo = (struct fleet_verify_opts){.now = now,
+					.gap_grace_s = o.gap_grace,
+					.retention_months = (unsigned)o.retention,
+					.interval_s = (unsigned)o.interval,
+					.margin_s = (unsigned)o.margin};
 	if ((n = fleet_list(&o.paths, o.council, &pcs)) < 0)
 		return pcl_fail("%s: cannot list the fleet", o.paths.fleet);
 	for (int i = 0; i < n; i++)
-		if (fleet_verify_pc(&o.paths, &pcs[i], now, o.gap_grace, stdout) != 0)
+		if (fleet_verify_pc(&o.paths, &pcs[i], &vo, stdout) != 0)
 			bad++;
 	if (o.textfile && (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after)) != 0)
 		pcl_fail("%s: %s", o.textfile, strerror(-rc));

@@ -38,6 +38,7 @@ struct fleet_pc {
 	uint64_t clock_jumps;	/* records dated before their predecessor, clock events */
 	uint64_t failures;	/* verification failures, all runs */
 	bool failing;		/* the last run did not verify */
+	bool stale;		/* witness: no new checkpoint for interval + margin */
 	char last_failure[200]; /* its first reason */
 	int64_t gap_since;	/* unix time a gap in the collected copy was first seen */
 	int64_t verified_at;	/* unix time of the last run over this PC */
@@ -58,11 +59,19 @@ int fleet_write_file(const char *path, const char *data, size_t len, unsigned mo
 /* Read a whole small file (malloc'd, NUL-terminated); NULL with errno set. */
 char *fleet_read_file(const char *path, size_t *len, size_t max);
 
-/* Verify what arrived for one PC since the last run (fleet_verify.c). gap_grace_s: how
- * long a hole in the collected copy may wait for a resent record before it is a failure.
- * Prints FAIL lines to out. Returns 0 when the PC verified. */
-int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t now,
-		    int64_t gap_grace_s, FILE *out);
+struct fleet_verify_opts {
+	int64_t now;		   /* collector clock, unix seconds */
+	int64_t gap_grace_s;	   /* how long a hole may wait for a resent record */
+	unsigned retention_months; /* the councils' retention (witness purge rule); 0 = 6 */
+	unsigned interval_s;	   /* the PCs' checkpoint interval; 0 = 300 */
+	unsigned margin_s;	   /* silence allowed beyond it before "stale"; 0 = 3600 */
+};
+
+/* Verify what arrived for one PC since the last run (fleet_verify.c) and check it against
+ * the PC's witness (the last checkpoint verified here). Prints FAIL lines to out.
+ * Returns 0 when the PC verified. */
+int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
+		    const struct fleet_verify_opts *o, FILE *out);
 
 /* Unix time of an RFC 3339 UTC @timestamp; -1 if it is not one. */
 int64_t fleet_time(const char *ts);

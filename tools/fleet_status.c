@@ -33,7 +33,7 @@ static const char *state_of(const struct fleet_pc *p, int64_t now, int64_t after
 		return "FAILED";
 	if (p->last_seq == 0)
 		return "never-heard";
-	if (silent(p, now, after))
+	if (silent(p, now, after) || p->stale)
 		return "SILENT";
 	if (p->gap_since)
 		return "waiting-for-resend";
@@ -143,7 +143,8 @@ static const struct {
     {"portcullis_fleet_last_seq", "gauge", "Last verified record sequence number"},
     {"portcullis_fleet_checkpoint_seq", "gauge", "Last verified checkpoint (the witness)"},
     {"portcullis_fleet_checkpoint_timestamp_seconds", "gauge", "Time of that checkpoint"},
-    {"portcullis_fleet_silent", "gauge", "1 when the PC sent nothing for --silent-after"},
+    {"portcullis_fleet_silent", "gauge",
+     "1 when no record for --silent-after or no checkpoint for interval + margin"},
     {"portcullis_fleet_verify_ok", "gauge", "1 when the last verification passed"},
     {"portcullis_fleet_verification_failures_total", "counter", "Runs that failed to verify"},
     {"portcullis_fleet_exceptions_total", "counter", "Exceptions approved"},

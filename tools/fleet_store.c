@@ -99,6 +99,7 @@ static void pc_file(char *out, size_t len, const struct fleet_paths *p, const st
 /* key=value lines; numbers are decimal, strings the rest of the line. */
 int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 {
+	uint64_t stale = 0;
 	struct {
 		const char *k;
 		uint64_t *u;
@@ -121,6 +122,7 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 	    {"clock-jumps", &pc->clock_jumps, NULL, NULL, 0},
 	    {"failures", &pc->failures, NULL, NULL, 0},
 	    {"last-failure", NULL, NULL, pc->last_failure, sizeof(pc->last_failure)},
+	    {"stale", &stale, NULL, NULL, 0},
 	    {"gap-since", NULL, &pc->gap_since, NULL, 0},
 	    {"verified-at", NULL, &pc->verified_at, NULL, 0},
 	};
@@ -165,6 +167,7 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 		fprintf(stderr, "portcullis: %s:%u: not a fleet status line\n", path, lineno);
 	free(text);
 	pc->failing = pc->last_failure[0] != '\0';
+	pc->stale = stale != 0;
 	return rc;
 }
 
@@ -177,11 +180,11 @@ int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *pc)
 	    "\ncheckpoint-time=%s\nbundle=%s\nexceptions=%" PRIu64 "\nrefusals=%" PRIu64
 	    "\nblocked=%" PRIu64 "\nwipes-done=%" PRIu64 "\nwipes-missed=%" PRIu64
 	    "\nwipes-requested=%" PRIu64 "\nclock-jumps=%" PRIu64 "\nfailures=%" PRIu64
-	    "\nlast-failure=%s\ngap-since=%" PRId64 "\nverified-at=%" PRId64 "\n",
+	    "\nlast-failure=%s\nstale=%d\ngap-since=%" PRId64 "\nverified-at=%" PRId64 "\n",
 	    pc->offset, pc->last_seq, pc->last_time, pc->ckpt_seq, pc->ckpt_time, pc->bundle,
 	    pc->exceptions, pc->refusals, pc->blocked, pc->wipes_done, pc->wipes_missed,
 	    pc->wipes_requested, pc->clock_jumps, pc->failures, pc->failing ? pc->last_failure : "",
-	    pc->gap_since, pc->verified_at);
+	    pc->stale ? 1 : 0, pc->gap_since, pc->verified_at);
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -EOVERFLOW;

@@ -69,8 +69,8 @@ static const char *str_of(struct json_object *o, const char *k)
 	return json_object_get_string(s);
 }
 
-/* Count one new record into pc; *note gets a checkpoint's signed note (malloc'd). */
-static void count(struct fleet_pc *pc, const struct fline *l, char **note)
+/* Count one new record into pc. */
+static void count(struct fleet_pc *pc, const struct fline *l)
 {
 	struct json_object *o = NULL;
 	const char *ts, *action, *type, *bundle;
@@ -89,13 +89,8 @@ static void count(struct fleet_pc *pc, const struct fline *l, char **note)
 	if (bundle)
 		snprintf(pc->bundle, sizeof(pc->bundle), "%s", bundle);
 	if (type && strcmp(type, "checkpoint") == 0) {
-		const char *n = str_of(o, "audit.checkpoint");
 		pc->ckpt_seq = l->seq;
 		snprintf(pc->ckpt_time, sizeof(pc->ckpt_time), "%s", ts ? ts : "");
-		if (n) {
-			free(*note);
-			*note = strdup(n);
-		}
 	}
 	if (action) {
 		if (strcmp(action, "exception-approved") == 0)
@@ -213,25 +208,39 @@ static int split(char *buf, size_t len, struct fline **out, size_t *n)
 	return 0;
 }
 
-static void save_witness(const struct fleet_paths *p, const struct fleet_pc *pc, const char *note)
+static void witness_path(char *out, size_t len, const struct fleet_paths *p,
+			 const struct fleet_pc *pc)
 {
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/%s/%s/checkpoint", p->fleet, pc->council, pc->pc);
-	if (note && fleet_write_file(path, note, strlen(note), 0640) != 0)
-		fprintf(stderr, "portcullis: %s: cannot write the witness\n", path);
+	snprintf(out, len, "%s/%s/%s/witness", p->fleet, pc->council, pc->pc);
 }
 
-int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t now,
-		    int64_t gap_grace_s, FILE *out)
+/* No new checkpoint for longer than the PC's interval plus the margin. */
+static bool stale(const struct audit_witness *w, const struct fleet_verify_opts *o, int64_t now)
 {
-	char trail[4200], spath[4200], *region = NULL, *state = NULL, *note = NULL;
+	return w->seq == 0 || now - w->seen > o->interval_s + o->margin_s;
+}
+
+int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
+		    const struct fleet_verify_opts *o, FILE *out)
+{
+	int64_t now = o->now;
+	char wpath[4200], name[2 * FLEET_NAME_MAX], msg[600];
+	struct audit_witness w = {0};
+	struct audit_witness_result wres;
+	struct pcl_diag diag = {0};
+	char trail[4200], spath[4200], *region = NULL, *state = NULL;
 	struct audit_key key;
 	struct audit_verifier *v = NULL;
-	struct audit_verify_result res = {0};
 	struct fleet_pc n = *pc;
 	struct report_ctx rctx = {.pc = &n, .out = out, .first = true};
-	struct audit_verify_opts vo = {.key = &key, .report = report, .report_ctx = &rctx};
+	struct audit_witness_opts wo = {.retention_months = o->retention_months,
+					.interval_s = o->interval_s,
+					.margin_s = o->margin_s,
+					.now = now,
+					.report = report,
+					.report_ctx = &rctx};
+	struct audit_verify_opts vo = {
+	    .key = &key, .report = report, .report_ctx = &rctx, .collected = true};
 	struct fline *lines = NULL;
 	size_t len = 0, nl = 0, slen = 0;
 	bool shrank, held = false;
@@ -241,6 +250,17 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t no
 	snprintf(trail, sizeof(trail), "%s/%s/%s/trail.log", p->collected, pc->council, pc->pc);
 	snprintf(spath, sizeof(spath), "%s/%s/%s/verify.state", p->fleet, pc->council, pc->pc);
 	pc->verified_at = n.verified_at = now;
+	snprintf(name, sizeof(name), "%s/%s", pc->council, pc->pc);
+	witness_path(wpath, sizeof(wpath), p, pc);
+	if (audit_witness_load(&w, wpath, &diag) != 0 && w.seq == 0 && diag.msg[0]) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		snprintf(pc->last_failure, sizeof(pc->last_failure), "witness: %.180s", msg);
+		pc->failing = true;
+		pc->failures++;
+		fleet_status_save(p, pc);
+		return -1;
+	}
+	pc->stale = n.stale = stale(&w, o, now);
 	if (load_key(p, pc, &key) != 0) {
 		snprintf(pc->last_failure, sizeof(pc->last_failure), "trail key unreadable");
 		pc->failing = true;
@@ -284,6 +304,9 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t no
 		if (state)
 			explicit_bzero(state, slen);
 		free(state);
+	} else if (rc == 0 && audit_witness_attach(&w, v, wpath) != 0) {
+		report(&rctx, 0, wpath, 0, "witness checkpoint unusable");
+		rc = -EBADMSG;
 	}
 	n.last_failure[0] = '\0';
 	for (size_t i = 0; rc == 0 && i < nl; i++) {
@@ -291,14 +314,14 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t no
 		if (l->seq > cur + 1 && (cur > 0 || i > 0)) {
 			if (n.gap_since == 0)
 				n.gap_since = now;
-			if (now - n.gap_since < gap_grace_s) {
+			if (now - n.gap_since < o->gap_grace_s) {
 				held = true; /* a resent record may still fill it */
 				break;
 			}
 		}
 		audit_verifier_feed_line(v, l->p, l->len, trail, l->lineno);
 		if (l->seq > cur) {
-			count(&n, l, &note);
+			count(&n, l);
 			cur = l->seq;
 		}
 	}
@@ -308,7 +331,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t no
 		rc = fleet_status_save(p, pc);
 		goto done;
 	}
-	if (rc == 0 && audit_verifier_finish(v, &res) == 0) {
+	if (rc == 0 && audit_witness_check(&w, v, name, &wo, &wres) == 0) {
 		char *saved = NULL;
 		if ((rc = audit_verifier_save(v, &saved)) == 0) {
 			rc = fleet_write_file(spath, saved, strlen(saved), 0600);
@@ -317,11 +340,13 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t no
 		}
 		if (rc == 0) {
 			n.offset = pc->offset + len;
-			n.last_seq = res.last_seq;
+			n.last_seq = wres.verify.last_seq;
 			n.gap_since = 0;
 			n.failing = false;
+			n.stale = wres.stale;
 			n.last_failure[0] = '\0';
-			save_witness(p, &n, note);
+			if (audit_witness_save(&w, wpath) != 0)
+				fprintf(stderr, "portcullis: %s: cannot save the witness\n", wpath);
 			*pc = n;
 			rc = fleet_status_save(p, pc);
 		}
@@ -336,10 +361,10 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc, int64_t no
 	fleet_status_save(p, pc);
 	rc = -1;
 done:
+	audit_witness_free(&w);
 	audit_verifier_free(&v);
 	explicit_bzero(&key, sizeof(key));
 	free(lines);
 	free(region);
-	free(note);
 	return rc;
 }

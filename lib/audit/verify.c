@@ -728,17 +728,23 @@ int audit_verifier_save(const struct audit_verifier *v, char **out)
 			      "portcullis-verify-state 1\norigin %s\nlast %" PRIu64 " %s\n"
 			      "epoch %" PRIu64 "\n",
 			      v->origin, v->last_seq, h1, v->epoch);
+	audit_hex(h1, v->key.pub);
+	n += (size_t)snprintf(b + n, cap - n, "key0 %s\n", h1); /* binds the state to the key */
 	audit_hex(h1, v->pub);
 	audit_hex(h2, v->mac_key);
 	n += (size_t)snprintf(b + n, cap - n, "pub %s %s\nkey %" PRIu64 " %s\n",
 			      v->pub_known ? "1" : "0", h1, v->key_epoch, h2);
 	audit_hex(h1, v->start_prev);
-	n += (size_t)snprintf(b + n, cap - n,
-			      "start %" PRIu64 " %s %s %d\nckpt %" PRIu64 "\n"
-			      "counts %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			      r->first_seq, h1, v->start_month[0] ? v->start_month : "-",
-			      v->purge_ok ? 1 : 0, v->last_ckpt_seq, r->records, r->checkpoints,
-			      r->purges, r->duplicates);
+	n += (size_t)snprintf(
+	    b + n, cap - n,
+	    "start %" PRIu64 " %s %s %d\nckpt %" PRIu64 "\n"
+	    "counts %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n"
+	    "time %" PRId64 " %d %" PRId64 "\n"
+	    "checkpoint %" PRIu64 " %" PRId64 "\npurged %" PRIu64 " %" PRIu64 "\n",
+	    r->first_seq, h1, v->start_month[0] ? v->start_month : "-", v->purge_ok ? 1 : 0,
+	    v->last_ckpt_seq, r->records, r->checkpoints, r->purges, r->duplicates, v->start_ts_ms,
+	    v->have_ts ? 1 : 0, v->max_ts_ms, r->last_ckpt_seq, r->last_ckpt_time, r->purged_upto,
+	    r->purge_seq);
 	for (uint64_t s = v->last_seq >= SAVE_RING ? v->last_seq - SAVE_RING + 1 : 1;
 	     s <= v->last_seq; s++) {
 		const struct ring_slot *slot = &v->ring[s % RING];
@@ -794,7 +800,9 @@ int audit_verifier_resume(struct audit_verifier *v, const char *text, size_t len
 	     strcmp(line + 7, v->origin) == 0 && state_line(&p, end, line, sizeof(line)) &&
 	     sscanf(line, "last %" SCNu64 " %299s", &n1, a) == 2 && hex32(v->last_hash, a) &&
 	     n1 > 0 && state_line(&p, end, line, sizeof(line)) &&
-	     sscanf(line, "epoch %" SCNu64, &v->epoch) == 1 && v->epoch <= AUDIT_MAX_EPOCH;
+	     sscanf(line, "epoch %" SCNu64, &v->epoch) == 1 && v->epoch <= AUDIT_MAX_EPOCH &&
+	     state_line(&p, end, line, sizeof(line)) && sscanf(line, "key0 %299s", a) == 1 &&
+	     hex32(mac, a) && memcmp(mac, v->key.pub, 32) == 0;
 	v->last_seq = n1;
 	ok = ok && state_line(&p, end, line, sizeof(line)) &&
 	     sscanf(line, "pub %d %299s", &k, a) == 2 && hex32(v->pub, a);
@@ -827,6 +835,15 @@ int audit_verifier_resume(struct audit_verifier *v, const char *text, size_t len
 		v->res.purges = n3;
 		v->res.duplicates = n4;
 	}
+	ok = ok && state_line(&p, end, line, sizeof(line)) &&
+	     sscanf(line, "time %" SCNd64 " %d %" SCNd64, &v->start_ts_ms, &k, &v->max_ts_ms) == 3;
+	v->have_ts = k == 1;
+	ok = ok && state_line(&p, end, line, sizeof(line)) &&
+	     sscanf(line, "checkpoint %" SCNu64 " %" SCNd64, &v->res.last_ckpt_seq,
+		    &v->res.last_ckpt_time) == 2 &&
+	     state_line(&p, end, line, sizeof(line)) &&
+	     sscanf(line, "purged %" SCNu64 " %" SCNu64, &v->res.purged_upto, &v->res.purge_seq) ==
+		 2;
 	while (ok && state_line(&p, end, line, sizeof(line)) && strcmp(line, "end") != 0) {
 		struct ring_slot *slot;
 		ok = sscanf(line, "r %" SCNu64 " %299s", &n1, a) == 2 && n1 <= v->last_seq;
