@@ -26,7 +26,9 @@ static const char usage_text[] =
     "                               [--interval SECONDS] [--margin SECONDS]\n"
     "                               [--retention MONTHS] [--textfile FILE] [--quiet]\n"
     "       portcullis fleet status [--fleet DIR] [--council C] [--silent-after SECONDS]\n"
-    "                               [--format text|json|prometheus] [--at UNIXTIME]\n";
+    "                               [--format text|json|prometheus] [--at UNIXTIME]\n"
+    "       portcullis fleet report --council C --from YYYY-MM-DD --to YYYY-MM-DD\n"
+    "                               [--format html|csv] [--output FILE]\n";
 
 static int usage(void)
 {
@@ -263,6 +265,8 @@ int cmd_fleet(int argc, char **argv)
 		return fleet_cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "status") == 0)
 		return fleet_cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return fleet_cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -73,6 +73,19 @@ struct fleet_verify_opts {
 int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		    const struct fleet_verify_opts *o, FILE *out);
 
+/* The lines of a collected copy, ordered by seq (file order among equal seqs). */
+struct fline {
+	const char *p;
+	size_t len;
+	uint64_t seq; /* 0: no record framing (the verifier names the problem) */
+	size_t idx;
+	unsigned lineno;
+};
+int fleet_split(char *buf, size_t len, struct fline **out, size_t *n);
+
+/* The council's report (fleet_report.c, fleet_chart.c). */
+int fleet_cmd_report(int argc, char **argv);
+
 /* Unix time of an RFC 3339 UTC @timestamp; -1 if it is not one. */
 int64_t fleet_time(const char *ts);
 

@@ -21,14 +21,6 @@
 
 #define REGION_MAX ((size_t)1 << 30) /* one run reads at most 1 GiB of a PC's copy */
 
-struct fline {
-	const char *p;
-	size_t len;
-	uint64_t seq; /* 0: no record framing (the verifier names the problem) */
-	size_t idx;
-	unsigned lineno;
-};
-
 struct report_ctx {
 	struct fleet_pc *pc;
 	FILE *out;
@@ -177,7 +169,7 @@ out:
 	return buf;
 }
 
-static int split(char *buf, size_t len, struct fline **out, size_t *n)
+int fleet_split(char *buf, size_t len, struct fline **out, size_t *n)
 {
 	size_t cap = 1024, k = 0;
 	struct fline *v = malloc(cap * sizeof(*v));
@@ -292,7 +284,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		free(region);
 		return fleet_status_save(p, pc);
 	}
-	rc = split(region, len, &lines, &nl);
+	rc = fleet_split(region, len, &lines, &nl);
 	if (rc == 0)
 		rc = audit_verifier_new(&v, &vo);
 	if (rc == 0 && pc->last_seq > 0) {

@@ -4,7 +4,7 @@
  * actions a council PC writes (transfers, blocked devices, exceptions, wipes, refusals).
  * Test-only program linked with lib/audit; arguments come from the test scripts.
  *
- * usage: fleet_writer DIR PC COUNT [KEY_OUT]
+ * usage: fleet_writer DIR PC COUNT [KEY_OUT]     (FLEET_APPROVER: approver's name)
  *   KEY_OUT: enrol first and write the trail key there. Records are durable (fdatasync)
  *   before the program goes on; a checkpoint closes each run.
  */
@@ -12,14 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "audit.h"
 
-static const char *const actions[] = {"file-written", "file-written",	    "device-blocked",
-				      "file-read",    "exception-approved", "wipe-requested",
-				      "wipe-done",    "exception-refused",  "file-written"};
+static const char *const actions[] = {"file-written",	     "file-written", "device-blocked",
+				      "exception-requested", "file-read",    "exception-approved",
+				      "wipe-requested",	     "wipe-done",    "exception-refused",
+				      "file-written"};
 
 static int append(struct audit_log *log, uint64_t i)
 {
@@ -30,8 +32,21 @@ static int append(struct audit_log *log, uint64_t i)
 
 	json_object_object_add(ev, "event.action", json_object_new_string(a));
 	json_object_object_add(ev, "event.outcome", json_object_new_string("success"));
-	json_object_object_add(ev, "user.name", json_object_new_string("clerk"));
-	json_object_object_add(ev, "user.id", json_object_new_string("1001"));
+	/* as the daemon records them: a request by uid only, an approval by the approver */
+	if (strcmp(a, "exception-requested") == 0) {
+		json_object_object_add(ev, "user.id", json_object_new_int(1001));
+	} else if (strcmp(a, "exception-approved") == 0) {
+		const char *who = getenv("FLEET_APPROVER");
+		json_object_object_add(ev, "approval.approver",
+				       json_object_new_string(who ? who : "Jane Smith"));
+		json_object_object_add(ev, "event.reason",
+				       json_object_new_string(i % 2 ? "agenda papers" : "minutes"));
+		json_object_object_add(ev, "approval.until",
+				       json_object_new_int64((int64_t)time(NULL) + 3600));
+	} else {
+		json_object_object_add(ev, "user.name", json_object_new_string("clerk"));
+		json_object_object_add(ev, "user.id", json_object_new_int(1001));
+	}
 	if (strncmp(a, "file-", 5) == 0) {
 		snprintf(path, sizeof(path), "/media/stick/minutes-%" PRIu64 ".odt", i);
 		json_object_object_add(ev, "file.path", json_object_new_string(path));
