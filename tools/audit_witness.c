@@ -136,7 +136,7 @@ static int check_pc(char *pcdir_copy, const char *wdir, const char *keydir,
 	audit_cli_files_free(files, n);
 	rc = audit_witness_check(&w, v, name, &wo, &res);
 	audit_verifier_free(&v);
-	if (rc == 0 && (rc = audit_witness_save(&w, wpath)) != 0) {
+	if (rc == 0 && w.note != NULL && (rc = audit_witness_save(&w, wpath)) != 0) {
 		printf("FAIL %s: cannot write %s: %s\n", name, wpath, strerror(-rc));
 		res.failures++;
 	}

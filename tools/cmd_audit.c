@@ -123,8 +123,10 @@ static int enrol(int argc, char **argv)
 static void report(void *ctx, uint64_t seq, const char *file, unsigned line, const char *msg)
 {
 	(void)ctx;
-	if (seq)
+	if (seq && line)
 		printf("FAIL seq %" PRIu64 " (%s:%u): %s\n", seq, file, line, msg);
+	else if (seq)
+		printf("FAIL seq %" PRIu64 ": %s\n", seq, msg);
 	else if (line)
 		printf("FAIL %s:%u: %s\n", file, line, msg);
 	else

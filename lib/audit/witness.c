@@ -402,13 +402,15 @@ int audit_witness_check(struct audit_witness *w, struct audit_verifier *v, const
 		res->stale = o->now - w->seen > quiet;
 	if (res->failures)
 		return -EBADMSG;
+	/* The witness's own clock never goes back in its file (a file must stay valid). */
+	int64_t now = o->now > w->checked ? o->now : w->checked;
 	if (note && res->newest_seq > w->seq) {
-		int rc = advance(w, note, o->now);
+		int rc = advance(w, note, now);
 		if (rc != 0)
 			return rc;
 		res->updated = true;
 	} else {
-		w->checked = o->now;
+		w->checked = now;
 	}
 	return 0;
 }

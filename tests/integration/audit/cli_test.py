@@ -3,6 +3,9 @@
 tampered), checkpoint, export as JSON, CSV and HTML (with escaping), usage errors.
 Runs against the staged install (PCL_PREFIX) and the test writer in PCL_BUILD_DIR."""
 import csv
+import datetime
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -20,10 +23,12 @@ def run(*args, env=None):
     return subprocess.run([cli, "audit", *args], capture_output=True, text=True, env=env)
 
 
-def check(cond, what):
+def check(cond, what, detail=""):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
+        if detail:
+            print(detail)
 
 
 with tempfile.TemporaryDirectory(prefix="audit-cli-") as tmp:
@@ -107,6 +112,57 @@ with tempfile.TemporaryDirectory(prefix="audit-cli-") as tmp:
     check(r.returncode == 1 and "--format" in r.stderr, "bad format named")
     r = run("verify")
     check(r.returncode == 2 and "usage" in r.stderr, "usage error exits 2")
+
+    # A repeated record: a failure naming both seq numbers, except in a collector's copy;
+    # export lists it once.
+    rep = os.path.join(tmp, "repeat.log")
+    open(rep, "w").write("".join(lines + [lines[4]]))
+    r = run("verify", "--key", key, rep)
+    check(r.returncode == 1 and "FAIL seq 5 (" + rep + ":40): seq 5 repeated after seq 39"
+          in r.stdout, "a repeat outside --collected fails naming both seqs", r.stdout)
+    r = run("verify", "--key", key, "--collected", rep)
+    check(r.returncode == 0 and "1 duplicates skipped" in r.stdout,
+          "a repeat in a collector's copy is skipped and counted", r.stdout)
+    r = run("export", "--from", "2000-01-01", "--to", "2999-12-31", "--format", "json", rep)
+    check(r.returncode == 0 and [x["seq"] for x in json.loads(r.stdout)].count(5) == 1,
+          "export lists a repeated record once")
+
+    # Root with the current keys appends a record dated two hours before the last one.
+    k0 = bytes.fromhex(keytext.split("mac-key ")[1].split()[0])
+    last = json.loads(lines[-1])
+    epoch = last["epoch"] + (last["audit.type"] == "checkpoint")
+
+    def epoch_key(epoch):
+        k = k0
+        for e in range(epoch):
+            prk = hmac.new(b"\0" * 32, k, hashlib.sha256).digest()
+            k = hmac.new(prk, b"portcullis audit mac key epoch %d\x01" % (e + 1),
+                         hashlib.sha256).digest()
+        return k
+
+    def forge(seq, epoch, prev, stamp):
+        body = ('{"seq":%d,"epoch":%d,"prev":"%s","audit.type":"record","@timestamp":"%s",'
+                '"host.name":"x","boot_id":"y","salt":"%s","event.action":"file-write"}'
+                % (seq, epoch, prev, stamp, "ab" * 16))
+        h = hashlib.sha256(body.encode()).digest()
+        mac = hmac.new(epoch_key(epoch), h, hashlib.sha256).hexdigest()
+        return body[:-1] + ',"mac":"%s"}\n' % mac
+
+    head = hashlib.sha256((lines[-1].rstrip("\n")[:-74] + "}").encode()).hexdigest()
+    t = datetime.datetime.strptime(last["@timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    early = (t - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    back = os.path.join(tmp, "backdated.log")
+    open(back, "w").write("".join(lines) + forge(last["seq"] + 1, epoch, head, early))
+    r = run("verify", "--key", key, back)
+    check(r.returncode == 1 and "FAIL seq 40 (" in r.stdout and "time goes backwards"
+          in r.stdout and ", 1 failures" in r.stdout, "a back-dated record is refused", r.stdout)
+    month = os.path.join(tmp, os.path.basename(seg))
+    later = (t.replace(day=1) + datetime.timedelta(days=40)).strftime(
+        "%Y-%m-%dT00:00:00.000Z")
+    open(month, "w").write("".join(lines) + forge(last["seq"] + 1, epoch, head, later))
+    r = run("verify", "--key", key, month)
+    check(r.returncode == 1 and "but stored in the segment of " + last["@timestamp"][:7]
+          in r.stdout and ", 1 failures" in r.stdout, "a record outside its month's segment is refused", r.stdout)
 
 if failures:
     sys.exit(f"{len(failures)} checks failed")

@@ -104,6 +104,12 @@ with tempfile.TemporaryDirectory(prefix="audit-witness-") as tmp:
               open(os.path.join(wit, n + ".witness")).read() == held[n],
               "witness file of %s kept as it was" % n)
 
+    # The same purge seen nine months on erases nothing the witness saw recently.
+    r = witness(os.path.join(coll, "forger"), now=int(time.time()) + 9 * 31 * 86400)
+    check(r.returncode == 0 and "OK forger: checkpoint seq " in r.stdout,
+          "a purge of what the witness saw longer ago than the retention is accepted",
+          r.stdout)
+
     later = int(time.time()) + 2 * 3600
     r = witness(os.path.join(coll, "honest"), now=later)
     check(r.returncode == 3 and "STALE honest: no new checkpoint since seq 41" in r.stdout,
