@@ -199,7 +199,7 @@ static int add(int argc, char **argv)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s/key", o.paths.fleet, o.council, o.pc);
-	if ((rc = fleet_write_file(path, text, len, 0600)) != 0) {
+	if ((rc = fleet_write_file(path, text, len, 0600, true)) != 0) {
 		rc = pcl_fail("%s: %s", path, strerror(-rc));
 		goto out;
 	}

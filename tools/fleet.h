@@ -54,8 +54,9 @@ int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *pc);
 /* Every enrolled PC (a directory with a key) in council/pc order; count or -errno. */
 int fleet_list(const struct fleet_paths *p, const char *council, struct fleet_pc **out);
 
-/* Write a file whole through a temporary and rename; mode for a new file. 0 / -errno. */
-int fleet_write_file(const char *path, const char *data, size_t len, unsigned mode);
+/* Write a file whole through a temporary and rename; mode for a new file; durable: fsync
+ * before the rename (keys, reports), not for what the next run rebuilds. 0 / -errno. */
+int fleet_write_file(const char *path, const char *data, size_t len, unsigned mode, bool durable);
 /* Read a whole small file (malloc'd, NUL-terminated); NULL with errno set. */
 char *fleet_read_file(const char *path, size_t *len, size_t max);
 

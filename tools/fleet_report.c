@@ -328,7 +328,7 @@ int fleet_cmd_report(int argc, char **argv)
 		frep_csv(m, &c);
 	rc = fclose(m) == 0 ? 0 : -ENOMEM;
 	if (rc == 0 && output)
-		rc = fleet_write_file(output, data, len, 0640);
+		rc = fleet_write_file(output, data, len, 0640, true);
 	else if (rc == 0 && fwrite(data, 1, len, stdout) != len)
 		rc = -EIO;
 	if (rc == 0)

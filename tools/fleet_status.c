@@ -258,7 +258,7 @@ int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_
 		free(buf);
 		return -ENOMEM;
 	}
-	rc = fleet_write_file(path, buf, len, 0644);
+	rc = fleet_write_file(path, buf, len, 0644, false);
 	free(buf);
 	return rc;
 }

@@ -69,7 +69,7 @@ char *fleet_read_file(const char *path, size_t *len, size_t max)
 	return buf;
 }
 
-int fleet_write_file(const char *path, const char *data, size_t len, unsigned mode)
+int fleet_write_file(const char *path, const char *data, size_t len, unsigned mode, bool durable)
 {
 	char tmp[4200];
 	int fd, rc = 0;
@@ -79,7 +79,7 @@ int fleet_write_file(const char *path, const char *data, size_t len, unsigned mo
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) != 0)
+	if (write(fd, data, len) != (ssize_t)len || (durable && fsync(fd) != 0))
 		rc = -errno ? -errno : -EIO;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
@@ -189,7 +189,7 @@ int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *pc)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -EOVERFLOW;
 	pc_file(path, sizeof(path), p, pc, "status");
-	return fleet_write_file(path, buf, (size_t)n, 0640);
+	return fleet_write_file(path, buf, (size_t)n, 0640, false);
 }
 
 static int by_name(const void *a, const void *b)

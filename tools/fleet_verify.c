@@ -220,6 +220,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	struct audit_witness w = {0};
 	struct audit_witness_result wres;
 	struct pcl_diag diag = {0};
+	bool now_stale, stale_changed;
 	char trail[4200], spath[4200], *region = NULL, *state = NULL;
 	struct audit_key key;
 	struct audit_verifier *v = NULL;
@@ -252,8 +253,11 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		fleet_status_save(p, pc);
 		return -1;
 	}
-	pc->stale = n.stale = stale(&w, o, now);
+	now_stale = stale(&w, o, now);
+	stale_changed = now_stale != pc->stale;
+	pc->stale = n.stale = now_stale;
 	if (load_key(p, pc, &key) != 0) {
+		audit_witness_free(&w);
 		snprintf(pc->last_failure, sizeof(pc->last_failure), "trail key unreadable");
 		pc->failing = true;
 		pc->failures++;
@@ -263,6 +267,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	region = read_region(trail, pc->offset, &len, &shrank);
 	if (region == NULL && !shrank && errno == ENOENT && pc->last_seq == 0) {
 		explicit_bzero(&key, sizeof(key));
+		audit_witness_free(&w);
 		fleet_status_save(p, pc); /* enrolled, nothing collected yet */
 		return 0;
 	}
@@ -276,26 +281,46 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		pc->failures++;
 		explicit_bzero(&key, sizeof(key));
 		free(region);
+		audit_witness_free(&w);
 		fleet_status_save(p, pc);
 		return -1;
 	}
 	if (len == 0 && !pc->failing) {
+		/* nothing new: the status changes only when the PC turned stale */
 		explicit_bzero(&key, sizeof(key));
 		free(region);
-		return fleet_status_save(p, pc);
+		audit_witness_free(&w);
+		return stale_changed ? fleet_status_save(p, pc) : 0;
 	}
 	rc = fleet_split(region, len, &lines, &nl);
 	if (rc == 0)
 		rc = audit_verifier_new(&v, &vo);
 	if (rc == 0 && pc->last_seq > 0) {
-		if ((state = fleet_read_file(spath, &slen, 1 << 20)) == NULL ||
-		    audit_verifier_resume(v, state, slen) != 0) {
-			report(&rctx, 0, spath, 0, "verifier state missing or unreadable");
-			rc = -EBADMSG;
-		}
+		bool resumed = (state = fleet_read_file(spath, &slen, 1 << 20)) != NULL &&
+			       audit_verifier_resume(v, state, slen) == 0;
 		if (state)
 			explicit_bzero(state, slen);
 		free(state);
+		if (!resumed) {
+			/* lost or damaged (it is not synced to disk): verify the whole copy again,
+			 * against the witness, rather than trust anything of the last runs */
+			struct fleet_pc fresh = {.failures = pc->failures};
+			memcpy(fresh.council, pc->council, sizeof(fresh.council));
+			memcpy(fresh.pc, pc->pc, sizeof(fresh.pc));
+			if (out)
+				fprintf(out,
+					"NOTE %s/%s: verifier state missing or unreadable: "
+					"verifying the collected copy from the start\n",
+					pc->council, pc->pc);
+			audit_verifier_free(&v);
+			audit_witness_free(&w);
+			explicit_bzero(&key, sizeof(key));
+			free(lines);
+			free(region);
+			unlink(spath);
+			*pc = fresh;
+			return fleet_verify_pc(p, pc, o, out);
+		}
 	} else if (rc == 0 && audit_witness_attach(&w, v, wpath) != 0) {
 		report(&rctx, 0, wpath, 0, "witness checkpoint unusable");
 		rc = -EBADMSG;
@@ -326,7 +351,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	if (rc == 0 && audit_witness_check(&w, v, name, &wo, &wres) == 0) {
 		char *saved = NULL;
 		if ((rc = audit_verifier_save(v, &saved)) == 0) {
-			rc = fleet_write_file(spath, saved, strlen(saved), 0600);
+			rc = fleet_write_file(spath, saved, strlen(saved), 0600, false);
 			explicit_bzero(saved, strlen(saved));
 			free(saved);
 		}

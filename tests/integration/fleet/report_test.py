@@ -79,6 +79,17 @@ def main():
                 "wipes_owed": acts.count("wipe-requested") - acts.count("wipe-done"),
             }
         run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col)
+        # A lost or damaged verifier state (it is not synced): the next run starts over.
+        open(os.path.join(fleet, "ashford", "pc01", "verify.state"), "w").write("damaged\n")
+        with open(os.path.join(col, "ashford", "pc01", "trail.log"), "ab") as f:
+            f.write(trail_records(os.path.join(tmp, "pc01"))[3] + b"\n")  # a late resend
+        r = run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col)
+        if "NOTE ashford/pc01: verifier state missing" not in r.stdout or \
+                "3 PCs, 3 verified, 0 failed" not in r.stdout:
+            fail("a damaged verifier state: " + r.stdout)
+        st = json.loads(run(CLI, "fleet", "status", "--fleet", fleet, "--format", "json").stdout)
+        if [p["exceptions"] for p in st if p["pc"] == "pc01"] != [expect["pc01"]["exceptions"]]:
+            fail("counters after starting over: %r" % st)
         base = [CLI, "fleet", "report", "--fleet", fleet, "--collected", col, "--council",
                 "ashford", "--from", "2000-01-01", "--to", "2999-12-31"]
         html_path, csv_path = os.path.join(tmp, "r.html"), os.path.join(tmp, "r.csv")
