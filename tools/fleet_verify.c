@@ -200,6 +200,17 @@ int fleet_split(char *buf, size_t len, struct fline **out, size_t *n)
 	return 0;
 }
 
+/* The last seq a saved verifier state stands at ("last N ..." line); 0 if none. */
+static uint64_t state_seq(const char *state)
+{
+	const char *l = strstr(state, "\nlast ");
+	unsigned long long seq = 0;
+
+	if (l == NULL || sscanf(l + 6, "%llu", &seq) != 1)
+		return 0;
+	return (uint64_t)seq;
+}
+
 static void witness_path(char *out, size_t len, const struct fleet_paths *p,
 			 const struct fleet_pc *pc)
 {
@@ -296,7 +307,9 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	if (rc == 0)
 		rc = audit_verifier_new(&v, &vo);
 	if (rc == 0 && pc->last_seq > 0) {
+		/* the state and the status are written one after the other: they must agree */
 		bool resumed = (state = fleet_read_file(spath, &slen, 1 << 20)) != NULL &&
+			       state_seq(state) == pc->last_seq &&
 			       audit_verifier_resume(v, state, slen) == 0;
 		if (state)
 			explicit_bzero(state, slen);
