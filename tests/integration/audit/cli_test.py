@@ -113,6 +113,16 @@ with tempfile.TemporaryDirectory(prefix="audit-cli-") as tmp:
     r = run("verify")
     check(r.returncode == 2 and "usage" in r.stderr, "usage error exits 2")
 
+    # A trail written before the time and purge rules (the fuzz seed) still verifies.
+    seed = open(os.path.join(os.environ["PCL_SOURCE_DIR"], "tests/data/audit/fuzz-verify",
+                             "trail-with-key")).read().splitlines(True)
+    oldkey, old = os.path.join(tmp, "old.key"), os.path.join(tmp, "old.jsonl")
+    open(oldkey, "w").write("".join(seed[:4]))
+    open(old, "w").write("".join(seed[4:]))
+    r = run("verify", "--key", oldkey, old)
+    check(r.returncode == 0 and "verified: 8 records" in r.stdout,
+          "an existing trail (fixture) still verifies", r.stdout)
+
     # A repeated record: a failure naming both seq numbers, except in a collector's copy;
     # export lists it once.
     rep = os.path.join(tmp, "repeat.log")

@@ -64,11 +64,11 @@ with tempfile.TemporaryDirectory(prefix="audit-witness-") as tmp:
     r = witness(*(os.path.join(coll, n) for n in names))
     check(r.returncode == 0 and r.stdout.count("\nOK ") + r.stdout.startswith("OK ") == 4,
           "first witness run: four PCs clean, checkpoints held", r.stdout)
+    r = witness(*(os.path.join(coll, n) for n in names))
+    check(r.returncode == 0, "a second run over the same trails is clean", r.stdout)
     held = {n: open(os.path.join(wit, n + ".witness")).read() for n in names}
     check(all(h.startswith("portcullis-witness 1\nseen ") for h in held.values()),
           "one witness file per PC")
-    r = witness(*(os.path.join(coll, n) for n in names))
-    check(r.returncode == 0, "a second run over the same trails is clean", r.stdout)
 
     # The attacks, each by root on its PC.
     seg = glob.glob(os.path.join(pcs, "cut", "trail-*.jsonl"))[0]

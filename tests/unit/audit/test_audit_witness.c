@@ -136,12 +136,78 @@ static void test_structure_refused(void **state)
 	free(text);
 }
 
+/* Feed every segment of the trail to a fresh verifier, then check the witness. */
+static int witness_run(struct trail *t, struct audit_witness *w, int64_t now,
+		       struct audit_witness_result *res)
+{
+	struct audit_verify_opts vo = {.key = &t->key, .collected = true};
+	struct audit_witness_opts wo = {.now = now};
+	struct audit_verifier *v;
+	char cmd[300], path[4096];
+	FILE *p;
+	int rc;
+
+	assert_int_equal(audit_verifier_new(&v, &vo), 0);
+	assert_int_equal(audit_witness_attach(w, v, "held"), 0);
+	snprintf(cmd, sizeof(cmd), "ls %s/trail-*.jsonl | sort", t->dir);
+	p = popen(cmd, "r");
+	while (fgets(path, sizeof(path), p)) {
+		path[strcspn(path, "\n")] = '\0';
+		audit_verifier_feed_file(v, path);
+	}
+	pclose(p);
+	rc = audit_witness_check(w, v, "pc", &wo, res);
+	audit_verifier_free(&v);
+	return rc;
+}
+
+/* Thirty months of checkpoints: one mark per month, at most 24 kept, file stays valid. */
+static void test_marks_per_month_and_round_trip(void **state)
+{
+	struct audit_witness w = {0}, back;
+	struct audit_witness_result res;
+	struct pcl_diag d = {0};
+	struct trail t;
+	char *text;
+
+	(void)state;
+	trail_init(&t, T0);
+	for (int m = 0; m < 30; m++) {
+		trail_append(&t, 1, "clerk");
+		assert_int_equal(audit_checkpoint(t.log), 0);
+		assert_int_equal(witness_run(&t, &w, T0 + (int64_t)m * 31 * 86400 + 60, &res), 0);
+		assert_true(res.updated);
+		assert_int_equal(res.held_seq, m ? (uint64_t)(2 * m - 1) : 0);
+		assert_int_equal(w.seq, 2 * m + 1);
+		/* a second check without news: clean, not stale yet, not advanced */
+		assert_int_equal(witness_run(&t, &w, T0 + (int64_t)m * 31 * 86400 + 120, &res), 0);
+		assert_false(res.updated);
+		assert_false(res.stale);
+	}
+	assert_int_equal(w.nmarks, AUDIT_WITNESS_MARKS);
+	for (size_t i = 1; i < w.nmarks; i++)
+		assert_true(w.marks[i].seq > w.marks[i - 1].seq);
+	assert_int_equal(w.marks[AUDIT_WITNESS_MARKS - 1].seq, 2 * 29 + 1);
+	assert_int_equal(audit_witness_format(&w, &text), 0);
+	assert_int_equal(audit_witness_parse(&back, text, strlen(text), "w", &d), 0);
+	assert_int_equal(back.nmarks, AUDIT_WITNESS_MARKS);
+	assert_int_equal(back.checked, T0 + 29LL * 31 * 86400 + 120);
+	/* silent past interval + margin: stale, still clean */
+	assert_int_equal(witness_run(&t, &w, T0 + 29LL * 31 * 86400 + 60 + 3901, &res), 0);
+	assert_true(res.stale);
+	audit_witness_free(&back);
+	audit_witness_free(&w);
+	free(text);
+	trail_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_and_round_trip),
 	    cmocka_unit_test(test_bad_files_refused_with_the_line),
 	    cmocka_unit_test(test_structure_refused),
+	    cmocka_unit_test(test_marks_per_month_and_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
