@@ -215,7 +215,7 @@ int fleet_cmd_verify(int argc, char **argv)
 {
 	struct fleet_opts o;
 	struct fleet_pc *pcs = NULL;
-	int rc = parse(argc, argv, &o), n, bad = 0;
+	int rc = parse(argc, argv, &o), n, bad = 0, unknown;
 	int64_t now = (int64_t)time(NULL);
 	struct fleet_verify_opts vo;
 
@@ -231,12 +231,14 @@ int fleet_cmd_verify(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (fleet_verify_pc(&o.paths, &pcs[i], &vo, stdout) != 0)
 			bad++;
-	if (o.textfile && (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after)) != 0)
+	unknown = fleet_unenrolled(&o.paths, o.council, pcs, n, stdout);
+	if (o.textfile &&
+	    (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after, unknown)) != 0)
 		pcl_fail("%s: %s", o.textfile, strerror(-rc));
 	if (!o.quiet)
 		printf("fleet verify: %d PCs, %d verified, %d failed\n", n, n - bad, bad);
 	free(pcs);
-	return bad || rc ? 1 : 0;
+	return bad || unknown || rc ? 1 : 0;
 }
 
 int fleet_cmd_status(int argc, char **argv)

@@ -96,7 +96,12 @@ int fleet_print(FILE *f, enum fleet_fmt fmt, const struct fleet_pc *pcs, int n, 
 		int64_t silent_after_s);
 /* The Prometheus textfile, written whole (tmp + rename) for node exporter. */
 int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_t now,
-		     int64_t silent_after_s);
+		     int64_t silent_after_s, int unenrolled);
+
+/* Collected directories (collected/<council>/<name>) of no enrolled PC: each is printed as
+ * a FAIL line to out; returns their count (fleet_store.c). */
+int fleet_unenrolled(const struct fleet_paths *p, const char *council, const struct fleet_pc *pcs,
+		     int n, FILE *out);
 
 int fleet_cmd_verify(int argc, char **argv);
 int fleet_cmd_status(int argc, char **argv);

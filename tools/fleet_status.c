@@ -244,7 +244,7 @@ int fleet_print(FILE *f, enum fleet_fmt fmt, const struct fleet_pc *pcs, int n, 
 }
 
 int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_t now,
-		     int64_t silent_after_s)
+		     int64_t silent_after_s, int unenrolled)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -254,6 +254,12 @@ int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_
 	if (m == NULL)
 		return -ENOMEM;
 	prom(m, pcs, n, now, silent_after_s);
+	fprintf(
+	    m,
+	    "# HELP portcullis_fleet_unenrolled_sources Collected directories of no enrolled PC\n"
+	    "# TYPE portcullis_fleet_unenrolled_sources gauge\n"
+	    "portcullis_fleet_unenrolled_sources %d\n",
+	    unenrolled);
 	if (fclose(m) != 0) {
 		free(buf);
 		return -ENOMEM;

@@ -255,3 +255,49 @@ int fleet_list(const struct fleet_paths *p, const char *council, struct fleet_pc
 	*out = v;
 	return n;
 }
+
+static bool enrolled(const struct fleet_pc *pcs, int n, const char *council, const char *pc)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(pcs[i].council, council) == 0 && strcmp(pcs[i].pc, pc) == 0)
+			return true;
+	return false;
+}
+
+int fleet_unenrolled(const struct fleet_paths *p, const char *council, const struct fleet_pc *pcs,
+		     int n, FILE *out)
+{
+	DIR *top = opendir(p->collected), *d;
+	struct dirent *c, *e;
+	char path[4200];
+	int count = 0;
+
+	if (top == NULL)
+		return 0; /* nothing collected yet */
+	while ((c = readdir(top)) != NULL) {
+		if (c->d_name[0] == '.' || (council && strcmp(council, c->d_name) != 0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p->collected, c->d_name);
+		if ((d = opendir(path)) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.' ||
+			    (fleet_name_ok(c->d_name) && fleet_name_ok(e->d_name) &&
+			     enrolled(pcs, n, c->d_name, e->d_name)))
+				continue;
+			count++;
+			if (out && fleet_name_ok(c->d_name) && fleet_name_ok(e->d_name))
+				fprintf(out,
+					"FAIL %s/%s: records collected for no enrolled PC (a name "
+					"declared by a PC of that council, or not enrolled yet)\n",
+					c->d_name, e->d_name);
+			else if (out)
+				fprintf(out, "FAIL %s: a collected directory named with other "
+					     "characters than a-z, 0-9 and -\n",
+					p->collected);
+		}
+		closedir(d);
+	}
+	closedir(top);
+	return count;
+}

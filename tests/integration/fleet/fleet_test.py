@@ -13,7 +13,8 @@ queue) side by side in one shared rsyslogd, so that 51 PCs fit on two cores.
 
 Shown: the collector killed (SIGKILL) while PCs ship and restarted: no record lost and
 `portcullis fleet verify` verifies every PC; a PC certificate of another council and one
-of no council are refused (nothing of theirs is filed anywhere); a PC that stops sending
+of no council are refused (nothing of theirs is filed anywhere); a PC of the council
+declaring a name no PC enrolled is reported by fleet verify; a PC that stops sending
 is reported silent; a PC whose trail was cut back and rewritten is reported with the seq
 the collector's witness saw replaced; fleet status counts match the trails.
 """
@@ -190,7 +191,15 @@ def main():
             rb + "/pc-cert.pem")
         rogue.write(0, os.path.join(rogue.dir, "trail.key")).wait()
         install(rogue, rb, ports["ashford"])
-        intruders = [cross, rogue]
+        # A PC of ashford with its own valid certificate declaring a name no PC enrolled:
+        # admitted by the council's listener, reported by fleet verify.
+        squat = PC(tmp, "ashford", "ghost")
+        sb = os.path.join(squat.dir, "bundle")
+        shutil.copytree(os.path.join(tmp, "pcs", "ashford", "pc16", "bundle"), sb)
+        open(os.path.join(sb, "enrolment"), "w").write("council=ashford\npc=ghost\n")
+        squat.write(0, os.path.join(squat.dir, "trail.key")).wait()
+        install(squat, sb, ports["ashford"])
+        intruders = [cross, rogue, squat]
 
         print("51 PCs enrolled (%.0f s)" % (time.time() - t0))
         real = [p for p in pcs if p.name in REAL]
@@ -233,7 +242,7 @@ def main():
             if any(w.wait(timeout=120) != 0 for w in writers):
                 fail("a writer failed")
             col.start()
-            wait_all(pcs, out, 120)
+            wait_all(pcs + [squat], out, 120)
             total = sum(len(p.lines()) for p in pcs)
             print("phase 1+2 (%.0f s): %d records written by %d PCs, %d collected when the "
                   "collector was killed" % (time.time() - t0, total, len(pcs), at_kill))
@@ -245,12 +254,15 @@ def main():
                     fail("%s/%s: %d records lost" % (pc.council, pc.name, len(lost)))
             r = run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", out, check=False)
             print(r.stdout.strip().splitlines()[-1])
-            if r.returncode != 0 or "%d PCs, %d verified, 0 failed" % (len(pcs), len(pcs)) \
-                    not in r.stdout:
+            if r.returncode != 1 or "%d PCs, %d verified, 0 failed" % (len(pcs), len(pcs)) \
+                    not in r.stdout or not re.search(
+                        r"^FAIL ashford/ghost: records collected for no enrolled PC", r.stdout,
+                        re.M) or r.stdout.count("FAIL") != 1:
                 fail("fleet verify after the restart:\n" + r.stdout + r.stderr)
             for c in COUNCILS:
                 got = sorted(os.listdir(os.path.join(out, c)))
-                want = sorted(p.name for p in pcs if p.council == c)
+                want = sorted([p.name for p in pcs if p.council == c] +
+                              (["ghost"] if c == "ashford" else []))
                 if got != want:
                     fail("council %s holds %s, expected %s (intruder filed?)" % (c, got, want))
 
@@ -276,6 +288,7 @@ def main():
         r = run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", out, check=False)
         print(r.stdout.strip())
         if "%d PCs, %d verified, 1 failed" % (len(pcs), len(pcs) - 1) not in r.stdout or \
+                "FAIL ashford/ghost" not in r.stdout or \
                 not re.search(r"^FAIL brent/pc01 seq %d: out of order or replaced" %
                               first_rewritten, r.stdout, re.M):
             fail("the rolled-back PC was not reported by seq, or others failed")
