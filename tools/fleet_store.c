@@ -292,8 +292,9 @@ int fleet_unenrolled(const struct fleet_paths *p, const char *council, const str
 					"declared by a PC of that council, or not enrolled yet)\n",
 					c->d_name, e->d_name);
 			else if (out)
-				fprintf(out, "FAIL %s: a collected directory named with other "
-					     "characters than a-z, 0-9 and -\n",
+				fprintf(out,
+					"FAIL %s: a collected directory named with other "
+					"characters than a-z, 0-9 and -\n",
 					p->collected);
 		}
 		closedir(d);
