@@ -171,10 +171,26 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 	return rc;
 }
 
-int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *pc)
+/* Strings from trails (reasons, bundle, times) on one line, printable: a PC must not be
+ * able to break the status file or a terminal. */
+static void printable(char *s)
 {
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *in)
+{
+	struct fleet_pc copy = *in, *pc = &copy;
 	char path[4200], buf[2048];
-	int n = snprintf(
+	int n;
+
+	printable(copy.last_time);
+	printable(copy.ckpt_time);
+	printable(copy.bundle);
+	printable(copy.last_failure);
+	n = snprintf(
 	    buf, sizeof(buf),
 	    "offset=%" PRIu64 "\nlast-seq=%" PRIu64 "\nlast-time=%s\ncheckpoint-seq=%" PRIu64
 	    "\ncheckpoint-time=%s\nbundle=%s\nexceptions=%" PRIu64 "\nrefusals=%" PRIu64
@@ -240,7 +256,13 @@ int fleet_list(const struct fleet_paths *p, const char *council, struct fleet_pc
 			/* fleet_name_ok: both names fit */
 			memcpy(v[n].council, c->d_name, strlen(c->d_name) + 1);
 			memcpy(v[n].pc, e->d_name, strlen(e->d_name) + 1);
-			rc = fleet_status_load(p, &v[n]);
+			if (fleet_status_load(p, &v[n]) != 0) {
+				/* a damaged status (it is not synced): start that PC over */
+				struct fleet_pc fresh = {0};
+				memcpy(fresh.council, v[n].council, sizeof(fresh.council));
+				memcpy(fresh.pc, v[n].pc, sizeof(fresh.pc));
+				v[n] = fresh;
+			}
 			n++;
 		}
 		closedir(d);

@@ -87,6 +87,18 @@ def main():
         if "NOTE ashford/pc01: verifier state missing" not in r.stdout or \
                 "3 PCs, 3 verified, 0 failed" not in r.stdout:
             fail("a damaged verifier state: " + r.stdout)
+        # A damaged status file (not synced either; or a PC's string in it): that PC starts
+        # over, the others go on.
+        open(os.path.join(fleet, "ashford", "pc03", "status"), "w").write("offset=\x01\nbad\n")
+        with open(os.path.join(col, "ashford", "pc03", "trail.log"), "ab") as f:
+            f.write(trail_records(os.path.join(tmp, "pc03"))[2] + b"\n")
+        r = run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col)
+        if "pc03/status:1: not a fleet status line" not in r.stderr or \
+                "3 PCs, 3 verified, 0 failed" not in r.stdout:
+            fail("a damaged status file: " + r.stdout + r.stderr)
+        st = json.loads(run(CLI, "fleet", "status", "--fleet", fleet, "--format", "json").stdout)
+        if [p["exceptions"] for p in st if p["pc"] == "pc03"] != [expect["pc03"]["exceptions"]]:
+            fail("counters after a damaged status: %r" % st)
         st = json.loads(run(CLI, "fleet", "status", "--fleet", fleet, "--format", "json").stdout)
         if [p["exceptions"] for p in st if p["pc"] == "pc01"] != [expect["pc01"]["exceptions"]]:
             fail("counters after starting over: %r" % st)
