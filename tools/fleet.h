@@ -17,7 +17,7 @@
 #define FLEET_DEFAULT_COLLECTED "/srv/portcullis"
 #define FLEET_NAME_MAX		64
 
-/* Where things are: fleet/<council>/<pc>/{key,verify.state,checkpoint,status} and the
+/* Where things are: fleet/<council>/<pc>/{key,verify.state,witness,status} and the
  * collected copy collected/<council>/<pc>/trail.log (docs/it-provider-guide.md). */
 struct fleet_paths {
 	const char *fleet;
