@@ -18,10 +18,10 @@
 
 #include "audit.h"
 
-static const char *const actions[] = {"file-written",	     "file-written", "device-blocked",
-				      "exception-requested", "file-read",    "exception-approved",
-				      "wipe-requested",	     "wipe-done",    "exception-refused",
-				      "file-written"};
+static const char *const actions[] = {
+    "file-written",	 "file-written",       "device-blocked",  "exception-requested",
+    "file-read",	 "exception-approved", "wipe-requested",  "wipe-done",
+    "exception-refused", "file-written",       "audit-clock-jump"};
 
 static int append(struct audit_log *log, uint64_t i)
 {

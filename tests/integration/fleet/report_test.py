@@ -99,6 +99,12 @@ def main():
         st = json.loads(run(CLI, "fleet", "status", "--fleet", fleet, "--format", "json").stdout)
         if [p["exceptions"] for p in st if p["pc"] == "pc03"] != [expect["pc03"]["exceptions"]]:
             fail("counters after a damaged status: %r" % st)
+        jumps = {p["pc"]: p["clock_jumps"] for p in st}
+        for pc in jumps:
+            recs = [json.loads(l) for l in trail_records(os.path.join(tmp, pc))]
+            want = sum(r.get("event.action") == "audit-clock-jump" for r in recs)
+            if jumps[pc] != want or want == 0:
+                fail("clock jumps of %s: %r, trail has %d" % (pc, jumps, want))
         st = json.loads(run(CLI, "fleet", "status", "--fleet", fleet, "--format", "json").stdout)
         if [p["exceptions"] for p in st if p["pc"] == "pc01"] != [expect["pc01"]["exceptions"]]:
             fail("counters after starting over: %r" % st)
