@@ -65,21 +65,22 @@ static const char *str_of(struct json_object *o, const char *k)
 static void count(struct fleet_pc *pc, const struct fline *l)
 {
 	struct json_object *o = NULL;
-	const char *ts, *action, *type, *bundle;
+	const char *ts, *action, *type;
+	struct json_object *bundle = NULL;
 
 	if (audit_record_parse(l->p, l->len, &o, NULL) != 0)
 		return;
 	ts = str_of(o, "@timestamp");
 	action = str_of(o, "event.action");
 	type = str_of(o, "audit.type");
-	bundle = str_of(o, "bundle.version");
+	json_object_object_get_ex(o, "council.bundle.version", &bundle);
 	if (ts && pc->last_time[0] && fleet_time(ts) >= 0 &&
 	    fleet_time(ts) < fleet_time(pc->last_time))
 		pc->clock_jumps++;
 	if (ts)
 		snprintf(pc->last_time, sizeof(pc->last_time), "%s", ts);
-	if (bundle)
-		snprintf(pc->bundle, sizeof(pc->bundle), "%s", bundle);
+	if (bundle != NULL && json_object_is_type(bundle, json_type_int))
+		snprintf(pc->bundle, sizeof(pc->bundle), "%" PRId64, json_object_get_int64(bundle));
 	if (type && strcmp(type, "checkpoint") == 0) {
 		pc->ckpt_seq = l->seq;
 		snprintf(pc->ckpt_time, sizeof(pc->ckpt_time), "%s", ts ? ts : "");
