@@ -179,6 +179,31 @@ def verdict(pc, name, path, what):
     return r
 
 
+def attach_disk(pc, medium, iface, host):
+    """What the kernel's usb-storage and sd drivers do once the interface is authorised:
+    SCSI host `host` (one per stick: the bus names its devices by number), then the disk."""
+    pc._here()
+    scsi = harness.scsi_device(pc, iface, host)
+    pc.tb.add_from_string(
+        "P: %s/block/%s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n"
+        "A: dev=%s\\n\nA: removable=1\\n\nA: size=65536\\n\n"
+        % (scsi[len("/sys"):], medium.name, medium.name, medium.dev))
+
+
+def watcher_pids(mountpoint):
+    """The transfer-log watchers of this mount point, found by their command line."""
+    out = []
+    for p in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"portcullis-xferwatch") and mountpoint.encode() in argv:
+            out.append(int(p))
+    return out
+
+
 def plug(pc, fixture, dev, want):
     """Plug a device in; when the policy lets it in, do what the kernel then does (create
     its interfaces) and wait for the interfaces' verdict."""
@@ -208,7 +233,7 @@ def main(demo_dir):
     t0 = time.time()
     clerk, office = PC("clerk-pc", demo_dir), PC("office-pc", demo_dir)
     key = simconn.Simulator(clerk.work)
-    medium = None
+    media = []
     try:
         heading("Fakenham Town Council: two PCs")
         say("Two simulated PCs, clerk-pc and office-pc, each with an xHCI controller (two "
@@ -357,6 +382,51 @@ def main(demo_dir):
             "PC (machine id and host name), the scope, the expiry and a fresh nonce; the "
             "record keeps the signed request, so the IT provider can re-verify it offline.")
 
+        heading("The councillor reads the planning papers from that stick: logged")
+        papers = harness.RealMedium()
+        media.append(papers)
+        papers.mount()
+        with open(os.path.join(papers.mnt, "planning-papers.pdf"), "wb") as f:
+            f.write(b"%PDF-1.7 planning " + os.urandom(100000))
+        os.chmod(os.path.join(papers.mnt, "planning-papers.pdf"), 0o644)
+        check(papers.umount(), "(the councillor's stick holds planning-papers.pdf)")
+        attach_disk(clerk, papers, HUB + "/1-2/1-2:1.0", 7)
+        r = clerk.wait_record(lambda r: r.get("event.action") == "medium-read-only")
+        ro = harness.real(["blockdev", "--getro", papers.loop], capture_output=True, text=True)
+        check(r["event.outcome"] == "success" and ro.stdout.strip() == "1",
+              "the exception is read-only: the medium is set read-only below any filesystem")
+        harness.real(["mount", "-o", "ro", papers.loop, papers.mnt], check=True)
+        papers.mounted = True
+        clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-started" and
+                          r.get("volume.device_name") == papers.name, timeout=20)
+        print("    clerk-pc$ cp /media/FLASH-DISK/planning-papers.pdf .")
+        harness.as_user(USER, "cp", os.path.join(papers.mnt, "planning-papers.pdf"),
+                        os.path.join(clerk.files, "planning-papers.pdf"))
+        rd = clerk.wait_record(lambda r: r.get("event.action") == "file-read", timeout=20)
+        print("  %sFILE-READ%s %s, %d bytes, sha256 %s... by uid %s (%s)" % (
+            GREEN, RESET, rd["file.path"], rd["file.size"], rd["file.hash.sha256"][:16],
+            rd["user.id"], rd["process.executable"]))
+        check(rd["user.id"] == USER and rd["file.path"] == "planning-papers.pdf",
+              "the read is logged with who, which program, the file, its size and SHA-256")
+
+        heading("Someone with root kills the transfer log: the stick is switched off")
+        say("The log of transfers never stops silently: if its watcher dies, nothing more may "
+            "reach the medium unrecorded, so the device is de-authorised.")
+        pids = watcher_pids(papers.mnt)
+        check(len(pids) == 1, "one transfer-log watcher (portcullis-xferwatch) runs for the "
+              "stick's mount")
+        print("    clerk-pc# kill -KILL %d" % pids[0])
+        harness.real(["kill", "-KILL", str(pids[0])], check=True)
+        clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-lost", timeout=20)
+        clerk.wait_attr(HUB + "/1-2", "authorized", "0")
+        b = clerk.wait_record(lambda r: r.get("event.action") == "device-blocked" and
+                              r.get("usb.port") == "1-2" and
+                              "could not be logged" in r.get("event.reason", ""))
+        print("  %sDEVICE-BLOCKED%s 1-2: %s" % (RED, RESET, b["event.reason"]))
+        check(clerk.attr(HUB + "/1-2", "authorized") == "0",
+              "xfer-watch-lost is recorded and the stick is de-authorised")
+        check(papers.umount(), "(the dead stick's filesystem is unmounted)")
+
         heading("A councillor tries to wipe the council's stick: refused and recorded")
         r = clerk.run("portcullis", "wipe", "1-1.1", user=USER, ok=False)
         rec = clerk.wait_record(lambda r: r.get("event.action") == "command-refused")
@@ -367,8 +437,8 @@ def main(demo_dir):
 
         heading("A councillor copies the agenda onto the council's stick: logged")
         medium = harness.RealMedium()
-        clerk._here()
-        harness.attach_disk(clerk, medium, HUB + "/1-1/1-1.1/1-1.1:1.0")
+        media.append(medium)
+        attach_disk(clerk, medium, HUB + "/1-1/1-1.1/1-1.1:1.0", 6)
         medium.mount()
         clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
         say("The stick's medium (a real ext4 filesystem on a loop device) is mounted; "
@@ -396,6 +466,9 @@ def main(demo_dir):
             "back and compared; the certificate of sanitisation is in the trail and on disk:")
         with open(done[-1]["wipe.certificate_file"].replace(".json", ".txt")) as f:
             indent(f.read())
+        say("(The medium here is a loop device, so the certificate's media lines name the "
+            "loop device and its image file; on a PC the stick's make, model and USB identity "
+            "are read from the kernel's description of the disk.)")
         with open(medium.img, "rb") as f:
             check(b"%PDF-1.7 agenda" not in f.read(), "the agenda is no longer on the medium")
 
@@ -491,16 +564,21 @@ def main(demo_dir):
         check("NOT VERIFIED" not in page and "verified in full" in text and
               "Jane Smith" in page, "the report says both trails verified in full first, "
               "and names the approver")
-        check("devices blocked 5 exceptions approved 2 refusals 1 files written to media 1 "
-              "(200016 bytes)" in text and "wipes done / missed 1 / 0" in text,
-              "its figures are the trails': 5 blocked, 2 exceptions, 1 refusal, 1 file "
-              "written, 1 wipe", text)
+        acts = [r["event.action"] for pc in (clerk, office) for r in pc.records()]
+        sizes = sum(r["file.size"] for r in clerk.actions("file-written"))
+        figures = ("devices blocked %d exceptions approved %d refusals %d files written to "
+                   "media %d (%d bytes) files read from media %d" % (
+                       acts.count("device-blocked"), acts.count("exception-approved"),
+                       acts.count("exception-refused"), acts.count("file-written"), sizes,
+                       acts.count("file-read")))
+        check(figures in text and "wipes done / missed %d / 0" % acts.count("wipe-done")
+              in text, "its figures are the trails': " + figures, text)
         print("\n  %sThe council's report: %s%s" % (BOLD, report, RESET))
         say()
         say("Demo finished in %.0f s. Files: %s" % (time.time() - t0, demo_dir))
     finally:
-        if medium:
-            medium.close()
+        for m in media:
+            m.close()
         key.stop()
         clerk.close()
         office.close()
