@@ -390,18 +390,22 @@ def main(demo_dir):
             f.write(b"%PDF-1.7 planning " + os.urandom(100000))
         os.chmod(os.path.join(papers.mnt, "planning-papers.pdf"), 0o644)
         check(papers.umount(), "(the councillor's stick holds planning-papers.pdf)")
+        say("The stick's medium is a real ext4 filesystem on a loop device; the kernel's "
+            "storage drivers are stood in for once its interface is authorised.")
         attach_disk(clerk, papers, HUB + "/1-2/1-2:1.0", 7)
         r = clerk.wait_record(lambda r: r.get("event.action") == "medium-read-only")
         ro = harness.real(["blockdev", "--getro", papers.loop], capture_output=True, text=True)
         check(r["event.outcome"] == "success" and ro.stdout.strip() == "1",
               "the exception is read-only: the medium is set read-only below any filesystem")
+        print("    clerk-pc# mount -o ro %s %s" % (papers.loop, papers.mnt))
         harness.real(["mount", "-o", "ro", papers.loop, papers.mnt], check=True)
         papers.mounted = True
         clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-started" and
                           r.get("volume.device_name") == papers.name, timeout=20)
-        print("    clerk-pc$ cp /media/FLASH-DISK/planning-papers.pdf .")
-        harness.as_user(USER, "cp", os.path.join(papers.mnt, "planning-papers.pdf"),
-                        os.path.join(clerk.files, "planning-papers.pdf"))
+        cmd = ["cp", os.path.join(papers.mnt, "planning-papers.pdf"),
+               os.path.join(clerk.files, "planning-papers.pdf")]
+        print("    clerk-pc$ " + " ".join(cmd))
+        harness.as_user(USER, *cmd)
         rd = clerk.wait_record(lambda r: r.get("event.action") == "file-read", timeout=20)
         print("  %sFILE-READ%s %s, %d bytes, sha256 %s... by uid %s (%s)" % (
             GREEN, RESET, rd["file.path"], rd["file.size"], rd["file.hash.sha256"][:16],
@@ -439,6 +443,7 @@ def main(demo_dir):
         medium = harness.RealMedium()
         media.append(medium)
         attach_disk(clerk, medium, HUB + "/1-1/1-1.1/1-1.1:1.0", 6)
+        print("    clerk-pc# mount %s %s" % (medium.loop, medium.mnt))
         medium.mount()
         clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
         say("The stick's medium (a real ext4 filesystem on a loop device) is mounted; "
@@ -447,7 +452,7 @@ def main(demo_dir):
         with open(agenda, "wb") as f:
             f.write(b"%PDF-1.7 agenda " + os.urandom(200000))
         os.chmod(agenda, 0o644)
-        print("    clerk-pc$ cp agenda-full-council.pdf /media/PC-STICK-01/agenda.pdf")
+        print("    clerk-pc$ cp %s %s/agenda.pdf" % (agenda, medium.mnt))
         harness.as_user(USER, "cp", agenda, medium.mnt + "/agenda.pdf")
         w = clerk.wait_record(lambda r: r.get("event.action") == "file-written", timeout=20)
         print("  %sFILE-WRITTEN%s %s, %d bytes, sha256 %s...\n  by uid %s (%s) to %s %s" % (
@@ -456,7 +461,8 @@ def main(demo_dir):
             w["volume.serial_number"]))
         check(w["user.id"] == USER and w["file.size"] == os.path.getsize(agenda),
               "the copy is logged with who, which program, the path, size and SHA-256")
-        check(medium.umount(), "the councillor unmounts the stick")
+        print("    clerk-pc# umount %s" % medium.mnt)
+        check(medium.umount(), "the stick is unmounted")
 
         heading("Finished: the Clerk wipes the stick, with a certificate")
         clerk.run("portcullis", "wipe", "1-1.1")
