@@ -10,6 +10,7 @@ import base64
 import datetime
 import glob
 import html
+import json
 import os
 import re
 import shlex
@@ -112,10 +113,12 @@ class PC(harness.Testbed):
         path = self.config(rules, **extra)
         self.enrol()
         self.stderr = open(os.path.join(self.work, "daemon.log"), "w")
+        n = len(self.actions("service-started")) if os.path.isdir(self.conf["audit-log"]) \
+            else 0
         self.daemon = subprocess.Popen(
             ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.name,
              harness.DAEMON, "-c", path, "-f"], env=self.env(), stderr=self.stderr)
-        self.wait_record(lambda r: r.get("event.action") == "service-started")
+        self.wait_record(lambda r: len(self.actions("service-started")) > n)
         self.wait_quiet()
 
     def reload(self):
@@ -177,6 +180,15 @@ def verdict(pc, name, path, what):
     print("  %skernel: %s/authorized = %s  (%s)%s" % (DIM, path.rsplit("/", 1)[1],
                                                      pc.attr(path, "authorized"), what, RESET))
     return r
+
+
+def trail_lines(audit_dir):
+    """Every line (records and checkpoints) of a trail directory, in order."""
+    out = []
+    for seg in sorted(glob.glob(os.path.join(audit_dir, "trail-*.jsonl"))):
+        with open(seg) as f:
+            out += [json.loads(line) for line in f.read().split("\n")[:-1]]
+    return out
 
 
 def attach_disk(pc, medium, iface, host):
@@ -322,6 +334,9 @@ def main(demo_dir):
         plug(office, "stick-personal.umockdev", HUB + "/1-2", "0")
         r = verdict(office, "1-2", HUB + "/1-2", "stays de-authorised")
         check(r["event.action"] == "device-blocked", "the personal stick is blocked")
+        office.wait_quiet()
+        morning = os.path.join(office.work, "audit-copy")
+        shutil.copytree(office.conf["audit-log"], morning)  # kept for step 19
         r = office.run("portcullis", "status", user=USER)
         check("1-2" in r.stdout and "blocked" in r.stdout.lower(),
               "the councillor sees the stick blocked and why")
@@ -580,6 +595,46 @@ def main(demo_dir):
         check(figures in text and "wipes done / missed %d / 0" % acts.count("wipe-done")
               in text, "its figures are the trails': " + figures, text)
         print("\n  %sThe council's report: %s%s" % (BOLD, report, RESET))
+
+        heading("Root at office-pc puts back an older copy of its trail: the provider sees it")
+        shipped = os.path.join(collected, "fakenham", "office-pc", "trail.log")
+        with open(shipped, "rb") as f:
+            have = set(f.read().splitlines())
+        held = max(json.loads(line)["seq"] for line in have)
+        say("Someone with root at office-pc wants the refused request and the exception "
+            "gone. Root can copy the trail with its keys at any time: it puts back the copy "
+            "taken before the request (step 5) and the service writes on from there, a trail "
+            "that verifies on its own. The collector receives the rewritten records; the "
+            "provider already holds office-pc's records and checkpoint up to seq %d." % held)
+        trail = office.conf["audit-log"]
+        for cmd in (["rm", "-r", trail], ["cp", "-a", morning, trail]):
+            print("    office-pc# " + " ".join(cmd))
+            harness.real(cmd, check=True)
+        print("    (the service starts again and writes on)")
+        office._here()
+        office.start(HUBS_ONLY, profile=PROFILE)
+        office.stop()
+        r = office.verify()
+        check(r.returncode == 0, "office-pc's rewritten trail verifies on its own: "
+              "portcullis audit verify cannot tell", r.stdout + r.stderr)
+        first_new = 1 + max(r["seq"] for r in trail_lines(morning))
+        with open(shipped, "ab") as out:
+            for seg in sorted(glob.glob(os.path.join(trail, "trail-*.jsonl"))):
+                with open(seg, "rb") as f:
+                    out.write(b"".join(l + b"\n" for l in f.read().splitlines()
+                                       if l not in have))
+        r = provider(["portcullis", "fleet", "verify", "--fleet", "fleet", "--collected",
+                      "collected"], ok=None, cwd=it)
+        check(r.returncode != 0 and re.search(r"^FAIL fakenham/office-pc seq %d:" % first_new,
+                                              r.stdout, re.M) is not None and
+              "FAIL fakenham/clerk-pc" not in r.stdout,
+              "fleet verify names office-pc and seq %d, the first one rewritten; "
+              "clerk-pc stays verified" % first_new, r.stdout)
+        r = provider(["portcullis", "fleet", "status", "--fleet", "fleet", "--council",
+                      "fakenham"], cwd=it)
+        check(re.search(r"^\s+office-pc\s+FAILED", r.stdout, re.M) is not None,
+              "fleet status shows office-pc FAILED (an alert for the provider); the "
+              "collected copy, with the original records, is the evidence", r.stdout)
         say()
         say("Demo finished in %.0f s. Files: %s" % (time.time() - t0, demo_dir))
     finally:
