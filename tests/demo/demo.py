@@ -45,6 +45,7 @@ BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\0
 if not sys.stdout.isatty():
     BOLD = DIM = GREEN = RED = RESET = ""
 STEP = [0]
+KEY = [None]  # the simulated key's socket, shown as "$KEY" in the commands
 
 
 class DemoFailed(Exception):
@@ -155,9 +156,6 @@ class PC(harness.Testbed):
         if ok is False and r.returncode == 0:
             raise DemoFailed("%s succeeded, it should have been refused" % shown)
         return r
-
-
-KEY = [None]
 
 
 def decision(pc, name):
