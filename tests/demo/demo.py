@@ -458,7 +458,8 @@ def main(demo_dir):
         attach_disk(clerk, medium, HUB + "/1-1/1-1.1/1-1.1:1.0", 6)
         print("    clerk-pc# mount %s %s" % (medium.loop, medium.mnt))
         medium.mount()
-        clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+        clerk.wait_record(lambda r: r.get("event.action") == "xfer-watch-started" and
+                          r.get("volume.device_name") == medium.name, timeout=20)
         say("The stick's medium (a real ext4 filesystem on a loop device) is mounted; "
             "portcullisd logs every file written to it or read from it.")
         agenda = os.path.join(clerk.files, "agenda-full-council.pdf")
