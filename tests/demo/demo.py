@@ -167,6 +167,11 @@ def decision(pc, name):
     return [r for r in pc.records() if match(r)][-1]
 
 
+def approved(pc, name):
+    pc.wait_record(lambda r: r.get("event.action") == "exception-approved" and
+                   r.get("volume.device_name") == name)
+
+
 def verdict(pc, name, path, what):
     r = decision(pc, name)
     action = r["event.action"]
@@ -281,6 +286,7 @@ def main(demo_dir):
         os.environ["PORTCULLIS_PIN"] = PIN
         clerk.run("portcullis", "approver", "enrol", "--name", "Jane Smith", "--role",
                   "Clerk", "--key", "sim:" + key.sock)
+        clerk.wait_record(lambda r: r.get("event.action") == "approver-enrolled")
         check(len(clerk.actions("approver-enrolled")) == 1,
               "the enrolment is in clerk-pc's audit trail")
 
@@ -363,6 +369,7 @@ def main(demo_dir):
         check("not the one this PC issued" in r.stderr and
               office.attr(HUB + "/1-2", "authorized") == "0",
               "office-pc refuses it: the signed text is not the request it issued")
+        office.wait_record(lambda r: r.get("event.action") == "exception-refused")
         check(office.actions("exception-refused") != [], "the refusal is in the trail")
         say("The genuine request, signed by the Clerk and imported at office-pc:")
         office.run("portcullis", "approve", "--request", "request.txt", "--out",
@@ -371,6 +378,7 @@ def main(demo_dir):
         office.wait_attr(HUB + "/1-2", "authorized", "1")
         office.kernel_configure(HUB + "/1-2")
         office.wait_attr(HUB + "/1-2/1-2:1.0", "authorized", "1")
+        approved(office, "1-2")
         r = verdict(office, "1-2", HUB + "/1-2", "let in for two hours, read-only")
         check(r["event.action"] == "exception-approved" and
               r["approval.approver"] == "Jane Smith" and r["approval.scope"] == "read-only",
@@ -378,6 +386,7 @@ def main(demo_dir):
         say("The councillor has what they needed; the Clerk ends the exception early:")
         office.run("portcullis", "approve", "--end", "1-2")
         office.wait_attr(HUB + "/1-2", "authorized", "0")
+        office.wait_record(lambda r: r.get("event.action") == "exception-ended")
         check(office.actions("exception-ended") != [],
               "the stick is switched off again and exception-ended is recorded")
 
@@ -389,6 +398,7 @@ def main(demo_dir):
         clerk.wait_attr(HUB + "/1-2", "authorized", "1")
         clerk.kernel_configure(HUB + "/1-2")
         clerk.wait_attr(HUB + "/1-2/1-2:1.0", "authorized", "1")
+        approved(clerk, "1-2")
         r = verdict(clerk, "1-2", HUB + "/1-2", "let in for two hours, its storage only")
         check(r["event.action"] == "exception-approved", "approved at the PC by touch and PIN")
         say("The touch signed this device (its USBGuard hash, serial and interfaces), this "
@@ -480,6 +490,7 @@ def main(demo_dir):
 
         heading("Finished: the Clerk wipes the stick, with a certificate")
         clerk.run("portcullis", "wipe", "1-1.1")
+        clerk.wait_record(lambda r: r.get("event.action") == "wipe-done")
         done = clerk.actions("wipe-done")
         check(len(done) == 1, "wipe-done is in the trail")
         say("Every byte was overwritten with a keyed pattern that encodes its address, read "
