@@ -518,6 +518,9 @@ def main(demo_dir):
             "stop, each sealing its trail with a checkpoint.")
         for pc in (clerk, office):
             pc.stop()
+            last = trail_lines(pc.conf["audit-log"])[-1]
+            check(last.get("audit.type") == "checkpoint",
+                  "%s's trail ends with a signed checkpoint (seq %d)" % (pc.name, last["seq"]))
 
         heading("The IT provider enrols both PCs in the fleet")
         say("Each PC proves its council and name to the collector with a certificate from "
