@@ -45,7 +45,7 @@ BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\0
 if not sys.stdout.isatty():
     BOLD = DIM = GREEN = RED = RESET = ""
 STEP = [0]
-KEY = [None]  # the simulated key's socket, shown as "$KEY" in the commands
+KEY = [None, None]  # the simulated keys' sockets, shown as "$KEY" and "$DEPUTY_KEY"
 
 
 class DemoFailed(Exception):
@@ -138,6 +138,8 @@ class PC(harness.Testbed):
         shown = " ".join(shlex.quote(a) for a in argv)
         if KEY[0]:
             shown = shown.replace(shlex.quote("sim:" + KEY[0]), '"$KEY"')
+        if KEY[1]:
+            shown = shown.replace(shlex.quote("sim:" + KEY[1]), '"$DEPUTY_KEY"')
         print("    %s%s %s" % (host or self.name, "$" if user else "#", shown))
         cmd = list(argv)
         if cmd[0] == "portcullis":
@@ -248,6 +250,7 @@ def main(demo_dir):
     t0 = time.time()
     clerk, office = PC("clerk-pc", demo_dir), PC("office-pc", demo_dir)
     key = simconn.Simulator(clerk.work)
+    deputy = simconn.Simulator(office.work)
     media = []
     try:
         heading("Fakenham Town Council: two PCs")
@@ -275,7 +278,7 @@ def main(demo_dir):
         r = verdict(clerk, "1-10", HUB + "/1-10", "the keyboard that was already plugged in")
         check(r["event.action"] == "device-allowed", "the council keyboard is allowed")
 
-        heading("The Clerk enrols her FIDO2 key, once, at clerk-pc")
+        heading("The Clerk and her deputy enrol their FIDO2 keys, once, at clerk-pc")
         say("The key here is the project's token firmware running as a simulator (its "
             "button pressed automatically); $KEY names it. A PIN is never an argument: typed "
             "at a terminal it is read without echo, a script hands it over with --pin-fd, "
@@ -286,9 +289,16 @@ def main(demo_dir):
         os.environ["PORTCULLIS_PIN"] = PIN
         clerk.run("portcullis", "approver", "enrol", "--name", "Jane Smith", "--role",
                   "Clerk", "--key", "sim:" + key.sock)
-        clerk.wait_record(lambda r: r.get("event.action") == "approver-enrolled")
-        check(len(clerk.actions("approver-enrolled")) == 1,
-              "the enrolment is in clerk-pc's audit trail")
+        say("The deputy's enrolment needs the Clerk's touch as well ($DEPUTY_KEY is a second "
+            "simulated key):")
+        deputy.start("--auto-touch")
+        KEY[1] = deputy.sock
+        ClientPin(Ctap2(deputy.device())).set_pin(PIN)
+        clerk.run("portcullis", "approver", "enrol", "--name", "Sam Lee", "--role",
+                  "Deputy Clerk", "--key", "sim:" + deputy.sock, "--by", "sim:" + key.sock)
+        clerk.wait_record(lambda r: len(clerk.actions("approver-enrolled")) == 2)
+        check(len(clerk.actions("approver-enrolled")) == 2,
+              "both enrolments are in clerk-pc's audit trail")
 
         heading("One signed council bundle for every PC")
         say("The IT provider writes the council's rules to a file; the Clerk's touch signs "
@@ -301,7 +311,8 @@ def main(demo_dir):
                   "council-rules.conf", "--version", "1", "--out", "fakenham-1.bundle",
                   "--key", "sim:" + key.sock)
         r = clerk.run("portcullis", "bundle", "show", "fakenham-1.bundle")
-        check("Jane Smith" in r.stdout, "the bundle names Jane Smith as approver")
+        check("Jane Smith" in r.stdout and "Sam Lee" in r.stdout,
+              "the bundle names Jane Smith and Sam Lee as approvers")
         clerk.run("portcullis", "bundle", "deb", "fakenham-1.bundle", "--out", ".")
         check(os.path.exists(os.path.join(clerk.files, "portcullis-council-fakenham_1_all.deb")),
               "a Debian package portcullis-council-fakenham, version 1, was made")
@@ -311,8 +322,8 @@ def main(demo_dir):
             check(pc.reload()["council.bundle.version"] == 1,
                   "%s records bundle-in-force, version 1, after its reload" % pc.name)
         r = office.run("portcullis", "approver", "list")
-        check("Jane Smith" in r.stdout,
-              "office-pc knows the Clerk's key without her enrolling there")
+        check("Jane Smith" in r.stdout and "Sam Lee" in r.stdout,
+              "office-pc knows both keys without anyone enrolling there")
 
         heading("clerk-pc: the council's stick passes, everything else is stopped")
         plug(clerk, "hub-genesys.umockdev", HUB + "/1-1", "1")
@@ -389,6 +400,32 @@ def main(demo_dir):
         office.wait_record(lambda r: r.get("event.action") == "exception-ended")
         check(office.actions("exception-ended") != [],
               "the stick is switched off again and exception-ended is recorded")
+
+        heading("The deputy leaves: removed, and bundle 2 reaches office-pc")
+        say("At clerk-pc the Clerk removes Sam Lee with her touch and signs bundle 2; office-pc "
+            "takes it. Sam Lee's key can no longer approve anything there.")
+        clerk.run("portcullis", "approver", "remove", "--name", "Sam Lee", "--by",
+                  "sim:" + key.sock)
+        clerk.wait_record(lambda r: r.get("event.action") == "approver-removed")
+        clerk.run("portcullis", "bundle", "build", "--profile", PROFILE, "--rules",
+                  "council-rules.conf", "--version", "2", "--out", "fakenham-2.bundle",
+                  "--key", "sim:" + key.sock)
+        shutil.copy(os.path.join(clerk.files, "fakenham-2.bundle"), office.files)
+        office.run("portcullis", "bundle", "apply", "fakenham-2.bundle")
+        check(office.reload()["council.bundle.version"] == 2,
+              "office-pc records bundle-in-force, version 2")
+        r = office.run("portcullis", "approver", "list")
+        check("Sam Lee" not in r.stdout, "Sam Lee is no longer an approver at office-pc")
+        office.run("portcullis", "request", "export", "1-2", "--for", "1h", "--reason",
+                   "minutes", "--out", "request-2.txt", user=USER)
+        r = office.run("portcullis", "approve", "--request", "request-2.txt", "--out",
+                       "response-2.txt", "--key", "sim:" + deputy.sock, host="deputy-laptop",
+                       env=laptop, ok=False)
+        check("no approval" in r.stderr and
+              not os.path.exists(os.path.join(office.files, "response-2.txt")) and
+              office.attr(HUB + "/1-2", "authorized") == "0",
+              "Sam Lee's key cannot answer: the request names only the credentials office-pc "
+              "accepts now; the stick stays blocked")
 
         heading("At clerk-pc the Clerk approves a personal stick with her key there")
         clerk._here()
@@ -654,6 +691,7 @@ def main(demo_dir):
         for m in media:
             m.close()
         key.stop()
+        deputy.stop()
         clerk.close()
         office.close()
 
