@@ -5,7 +5,7 @@ a step does not do what it says, so it doubles as a smoke test.
 Everything here is the real portcullisd, portcullis CLI and portcullis-fleet-enrol; only
 the USB bus is simulated (umockdev's preload serves sysfs and uevents; writes to
 `authorized` land in the mock sysfs, which this script reads back to show what the kernel
-would do). Media are real loop devices; the Clerk's key is the token firmware's simulator."""
+would do). Media are real loop devices; the approvers' keys are the token firmware's simulator."""
 import base64
 import datetime
 import glob
