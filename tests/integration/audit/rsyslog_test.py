@@ -53,7 +53,8 @@ def configure(tmp, port, trail, out):
     run("pc", ca, "testcouncil", "testpc", os.path.join(tmp, "bundle"))
     run("install-pc", os.path.join(tmp, "bundle"), "127.0.0.1", port, "collector.test",
         PCL_TLS_DIR=os.path.join(tmp, "tls"), PCL_RSYSLOG_CONF=os.path.join(tmp, "pc.conf"),
-        PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=os.path.join(tmp, "pc-work"))
+        PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=os.path.join(tmp, "pc-work"),
+        PCL_DAEMON_CONF=os.path.join(tmp, "portcullisd.conf"))
 
 
 class Rsyslog:

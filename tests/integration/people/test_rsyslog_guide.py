@@ -94,7 +94,8 @@ def test_the_guide_enrols_a_pc_whose_trail_is_collected_and_verified(pc):
     os.makedirs(d + "/pc")
     enrol("install-pc", d + "/bundle", "127.0.0.1", port, COLLECTOR_NAME,
           PCL_TLS_DIR=d + "/pc/tls", PCL_RSYSLOG_CONF=d + "/pc/rsyslog.conf",
-          PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=d + "/pc")
+          PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=d + "/pc",
+          PCL_DAEMON_CONF=d + "/pc/portcullisd.conf")
     shipper = d + "/pc/rsyslog.conf"
     for c in (collector, shipper):
         r = subprocess.run(["rsyslogd", "-N1", "-f", c], capture_output=True, text=True,
