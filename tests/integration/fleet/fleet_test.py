@@ -115,10 +115,10 @@ class PC:
 
 
 def collected_lines(out, council, name):
-    try:
-        return set(open(os.path.join(out, council, name, "trail.log"), "rb").read().splitlines())
-    except FileNotFoundError:
-        return set()
+    out_lines = set()  # rsyslog files the copy by month: trail-YYYY-MM.log
+    for f in glob.glob(os.path.join(out, council, name, "trail-*.log")):
+        out_lines |= set(open(f, "rb").read().splitlines())
+    return out_lines
 
 
 def install(pc, bundle, port):

@@ -105,13 +105,14 @@ def test_the_guide_enrols_a_pc_whose_trail_is_collected_and_verified(pc):
     col = rsyslogd(collector, d + "/collector")
     wait_listening(port)  # see docs/it-provider-guide.md: omrelp's first connection
     ship = rsyslogd(shipper, d + "/pc")
-    collected = os.path.join(srv, COUNCIL, name, "trail.log")
+    collected = os.path.join(srv, COUNCIL, name)  # rsyslog's trail-YYYY-MM.log files
     try:
         expected = b"".join(open(s, "rb").read() for s in segments)
         deadline = time.time() + 60
         got = b""
         while time.time() < deadline:
-            got = open(collected, "rb").read() if os.path.exists(collected) else b""
+            got = b"".join(open(f, "rb").read() for f in sorted(
+                glob.glob(os.path.join(collected, "trail-*.log"))))
             if got == expected:
                 break
             time.sleep(0.2)
