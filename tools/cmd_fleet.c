@@ -29,7 +29,7 @@ static const char usage_text[] =
     "                               [--format text|json|prometheus] [--at UNIXTIME]\n"
     "       portcullis fleet report --council C --from YYYY-MM-DD --to YYYY-MM-DD\n"
     "                               [--format html|csv] [--output FILE]\n"
-    "       portcullis fleet purge --council C [--pc P] [--retention MONTHS]\n"
+    "       portcullis fleet purge [--council C [--pc P]] [--retention MONTHS]\n"
     "                              [--fleet DIR] [--collected DIR] [--at UNIXTIME]\n";
 
 static int usage(void)

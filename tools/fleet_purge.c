@@ -336,14 +336,14 @@ int fleet_cmd_purge(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || o.council == NULL) {
-		fputs("usage: portcullis fleet purge --council C [--pc P] [--retention MONTHS]\n"
+	if (optind != argc || (o.pc && o.council == NULL)) {
+		fputs("usage: portcullis fleet purge [--council C [--pc P]] [--retention MONTHS]\n"
 		      "                              [--fleet DIR] [--collected DIR] [--at "
 		      "UNIXTIME]\n",
 		      stderr);
 		return 2;
 	}
-	if (!fleet_name_ok(o.council) || (o.pc && !fleet_name_ok(o.pc)))
+	if ((o.council && !fleet_name_ok(o.council)) || (o.pc && !fleet_name_ok(o.pc)))
 		return pcl_fail("--council/--pc: not a name (a-z, 0-9, -)");
 	cutoff_month(o.at ? o.at : (int64_t)time(NULL), o.retention, cutoff);
 	if (fleet_lock(&o.paths) < 0)
@@ -358,7 +358,7 @@ int fleet_cmd_purge(int argc, char **argv)
 	}
 	free(pcs);
 	if (done == 0)
-		return pcl_fail("no enrolled PC %s%s%s", o.council, o.pc ? "/" : "",
-				o.pc ? o.pc : "");
+		return pcl_fail("no enrolled PC %s%s%s", o.council ? o.council : "in the fleet",
+				o.pc ? "/" : "", o.pc ? o.pc : "");
 	return bad ? 1 : 0;
 }
