@@ -5,7 +5,8 @@ pc01's trail was itself purged by the PC (a signed purge record): `fleet purge` 
 old months, records the purge in purges.log (hash-chained), and the copy left still
 verifies, incrementally, from scratch against the witness, and with `audit verify`.
 pc02's old month holds records dated within the retention (the PC's clock ahead of the
-collector's): its purge is refused and nothing of it is removed."""
+collector's): its purge is refused and nothing of it is removed. pc03's cut would leave a
+copy that no signed purge of the PC accounts for: refused too."""
 import glob
 import hashlib
 import json
@@ -91,7 +92,22 @@ def main():
         collect(old, out2, lambda line: m9)
         collect([x for x in new if x not in set(old)], out2, record_month)
 
-        for pc, k in (("pc01", key), ("pc02", key2)):
+        # pc03: like pc01, but the last record of month -8 reached the collector in the
+        # current month: cutting the old months would leave a copy that starts one record
+        # before the PC's signed purge boundary, which no longer verifies
+        trail3, key3 = os.path.join(tmp, "pc03"), os.path.join(tmp, "pc03.key")
+        old3 = write(trail3, "portcullis/ashford/pc03", 7, t0 - 9 * MONTH, key=key3)
+        old3 += write(trail3, "portcullis/ashford/pc03", 8, t0 - 8 * MONTH)
+        late = old3[-1]
+        new3 = write(trail3, "portcullis/ashford/pc03", 9, tick=True)
+        out3 = os.path.join(col, "ashford", "pc03")
+        os.makedirs(out3)
+        now_month = time.strftime("%Y-%m", time.gmtime(t0))
+        collect([x for x in old3 if x != late], out3, record_month)
+        collect([late] + [x for x in new3 if x not in set(old3)], out3, lambda line: now_month)
+        files3 = {f: open(os.path.join(out3, f), "rb").read() for f in os.listdir(out3)}
+
+        for pc, k in (("pc01", key), ("pc02", key2), ("pc03", key3)):
             run("fleet", "add", "--fleet", fleet, "--council", "ashford", "--pc", pc, "--key", k)
         run("fleet", "verify", *where)
         files1 = sorted(os.listdir(out1))
@@ -108,6 +124,10 @@ def main():
             fail("pc02's purge not refused for records within the retention:\n" + r.stdout)
         if {f: open(os.path.join(out2, f), "rb").read() for f in os.listdir(out2)} != files2:
             fail("a refused purge changed pc02's collected copy")
+        if not re.search(r"^REFUSED ashford/pc03: seq \d+: .*purge", r.stdout, re.M):
+            fail("pc03's purge not refused for a copy left unverifiable:\n" + r.stdout)
+        if {f: open(os.path.join(out3, f), "rb").read() for f in os.listdir(out3)} != files3:
+            fail("a refused purge changed pc03's collected copy")
         if "purged ashford/pc01: 2 month file(s)" not in r.stdout:
             fail("pc01 not purged:\n" + r.stdout)
         if sorted(os.listdir(out1)) != files1[2:]:
@@ -129,13 +149,19 @@ def main():
         for f in ("verify.state", "status"):
             os.unlink(os.path.join(fleet, "ashford", "pc01", f))
         r = run("fleet", "verify", *where, ok=False)
-        if r.returncode != 0 or "2 verified, 0 failed" not in r.stdout:
+        if r.returncode != 0 or "3 verified, 0 failed" not in r.stdout:
             fail("the copy does not verify from scratch after the purge:\n" + r.stdout)
         st = [p for p in json.loads(run("fleet", "status", "--fleet", fleet, "--format",
                                         "json").stdout) if p["pc"] == "pc01"]
         if len(st) != 1 or st[0]["state"] != "ok":
             fail("pc01's status after verifying from scratch: %s" % st)
         run("audit", "verify", "--collected", "--key", key, out1)
+        # the council's report reads the month files that are left, each verified
+        day = time.strftime("%Y-%m-%d", time.gmtime(t0))
+        r = run("fleet", "report", *where, "--council", "ashford", "--from", day, "--to", day,
+                "--format", "csv", "--output", os.path.join(tmp, "report.csv"), ok=False)
+        if r.returncode != 0 or "NOT VERIFIED" in r.stdout + r.stderr:
+            fail("the report after the purge: %s%s" % (r.stdout, r.stderr))
         # nothing more to purge; a second run records nothing
         r = run("fleet", "purge", *where, "--council", "ashford", "--pc", "pc01")
         if "nothing to purge for ashford/pc01" not in r.stdout:
