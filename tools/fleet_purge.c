@@ -271,19 +271,27 @@ static int purge_pc(const struct purge_opts *o, struct fleet_pc *pc, const char 
 		free(f);
 		return 1;
 	}
-	for (int i = 0; i < k; i++)
-		if (unlink(f[i].path) != 0)
-			fprintf(stderr, "portcullis: %s: %s\n", f[i].path, strerror(errno));
+	/* oldest first, stopping at a failure: what is left stays one stream from the start */
+	uint64_t removed = 0;
+	for (int i = 0; i < k; removed += f[i].size, i++)
+		if (unlink(f[i].path) != 0) {
+			fprintf(stderr, "portcullis: %s: %s (recorded as purged, not removed)\n",
+				f[i].path, strerror(errno));
+			rc = -errno;
+			break;
+		}
 	snprintf(dir, sizeof(dir), "%s/%s/%s", o->paths.collected, pc->council, pc->pc);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
-	pc->offset -= bytes;
-	if ((rc = fleet_status_save(&o->paths, pc)) != 0)
+	pc->offset -= removed;
+	int src = fleet_status_save(&o->paths, pc);
+	if (src != 0)
 		fprintf(stderr, "portcullis: %s/%s: status not saved: %s\n", pc->council, pc->pc,
-			strerror(-rc));
+			strerror(-src));
+	rc = rc ? rc : src;
 	printf("purged %s/%s: %d month file(s) before %s, %" PRIu64 " records (seq %" PRIu64
 	       "-%" PRIu64 "), recorded in %s/%s/purges.log\n",
 	       pc->council, pc->pc, k, cutoff, ci.records, ci.first_seq, ci.last_seq,
