@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 const struct conf_key conf_keys[] = {
     {"rules", "path of the device rule file (USBGuard rule language)"},
     {"audit-log", "directory of the audit trail"},
+    {"audit-origin",
+     "COUNCIL/PC: the trail signs as portcullis/COUNCIL/PC (default portcullis/<host name>)"},
     {"state-dir", "directory for persistent state"},
     {"control-socket", "path of the control socket for the portcullis CLI"},
     {"authorized-default", "none | internal | all: what root hubs let in before a decision"},
@@ -93,6 +96,18 @@ static int set_enum(struct ctx *x, unsigned line, const char *key, const char *v
 	return -1;
 }
 
+/* COUNCIL/PC, each 1-63 of [a-z0-9-] not starting with '-' (the names of the PC's
+ * certificate and of `portcullis fleet`). */
+static bool origin_ok(const char *v)
+{
+	const char *slash = strchr(v, '/');
+	size_t a = slash ? (size_t)(slash - v) : 0, b = slash ? strlen(slash + 1) : 0;
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+
+	return slash && a > 0 && a < 64 && b > 0 && b < 64 && v[0] != '-' && slash[1] != '-' &&
+	       strspn(v, set) == a && strspn(slash + 1, set) == b;
+}
+
 static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, const char *v)
 {
 	static const char *const auth[] = {"none", "all", "internal", NULL};
@@ -102,7 +117,15 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 		set_path(x, line, k, v, c->rules, sizeof(c->rules));
 	else if (strcmp(k, "audit-log") == 0)
 		set_path(x, line, k, v, c->audit_log, sizeof(c->audit_log));
-	else if (strcmp(k, "state-dir") == 0)
+	else if (strcmp(k, "audit-origin") == 0) {
+		if (!origin_ok(v))
+			err(x, line,
+			    "%s: '%s' is not COUNCIL/PC (each 1-63 of a-z, 0-9 and '-', not "
+			    "starting with '-')",
+			    k, v);
+		else
+			strcpy(c->audit_origin, v);
+	} else if (strcmp(k, "state-dir") == 0)
 		set_path(x, line, k, v, c->state_dir, sizeof(c->state_dir));
 	else if (strcmp(k, "control-socket") == 0)
 		set_path(x, line, k, v, c->control_socket, sizeof(c->control_socket));

@@ -28,6 +28,7 @@ enum conf_present {
 struct conf {
 	char rules[CONF_PATH_MAX];
 	char audit_log[CONF_PATH_MAX];
+	char audit_origin[128]; /* "COUNCIL/PC" (audit-origin); "" = portcullis/<host name> */
 	char state_dir[CONF_PATH_MAX];
 	char control_socket[CONF_PATH_MAX];
 	char engine_user[64];

@@ -115,16 +115,21 @@ class PC:
 
 
 def collected_lines(out, council, name):
-    try:
-        return set(open(os.path.join(out, council, name, "trail.log"), "rb").read().splitlines())
-    except FileNotFoundError:
-        return set()
+    out_lines = set()  # rsyslog files the copy by month: trail-YYYY-MM.log
+    for f in glob.glob(os.path.join(out, council, name, "trail-*.log")):
+        out_lines |= set(open(f, "rb").read().splitlines())
+    return out_lines
 
 
 def install(pc, bundle, port):
     env = dict(ENV, PCL_TLS_DIR=os.path.join(pc.dir, "tls"), PCL_RSYSLOG_CONF=pc.conf,
-               PCL_TRAIL_DIR=pc.trail, PCL_RSYSLOG_WORK=pc.work)
+               PCL_TRAIL_DIR=pc.trail, PCL_RSYSLOG_WORK=pc.work,
+               PCL_DAEMON_CONF=os.path.join(pc.dir, "portcullisd.conf"))
     run(ENROL, "install-pc", bundle, "127.0.0.1", str(port), COLLECTOR_NAME, env=env)
+    # the trail was enrolled as portcullis/<council>/<pc>: the daemon is told to sign so
+    want = "audit-origin = %s/%s\n" % (pc.council, pc.name)
+    if open(env["PCL_DAEMON_CONF"]).read() != want:
+        fail("install-pc did not set %r in portcullisd.conf" % want)
 
 
 def shared_conf(pcs, work):
