@@ -247,7 +247,7 @@ def main():
             if any(w.wait(timeout=120) != 0 for w in writers):
                 fail("a writer failed")
             col.start()
-            wait_all(pcs + [squat], out, 120)
+            wait_all(pcs + [squat], out, 300)
             total = sum(len(p.lines()) for p in pcs)
             print("phase 1+2 (%.0f s): %d records written by %d PCs, %d collected when the "
                   "collector was killed" % (time.time() - t0, total, len(pcs), at_kill))
@@ -284,7 +284,7 @@ def main():
             writers = [pc.write(5) for pc in pcs if (pc.council, pc.name) != SILENT]
             if any(w.wait(timeout=120) != 0 for w in writers):
                 fail("a writer failed")
-            wait_all(pcs, out, 120)
+            wait_all(pcs, out, 300)
             print("phase 3 collected (%.0f s)" % (time.time() - t0))
         finally:
             for s in senders:
