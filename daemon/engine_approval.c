@@ -42,6 +42,7 @@ struct grant {
 	bool wipe;    /* the approved request says the medium is wiped at the end */
 	bool dirty;   /* mounted since it was approved or last wiped */
 	uint32_t uid; /* the user who asked for it */
+	char ref[24]; /* the approval's reference (eappr_reference) */
 };
 
 static struct eappr_state st;
@@ -295,6 +296,15 @@ static struct grant *free_grant(void)
 	return NULL;
 }
 
+static void approval_ref(const struct appr_request *r, char *out, size_t len)
+{
+	char hex[17];
+
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r->nonce[i]);
+	snprintf(out, len, "A-%s", hex);
+}
+
 static void add_grant(struct grant *g, const struct dev_entry *d, const struct appr_request *r,
 		      int64_t until)
 {
@@ -306,6 +316,7 @@ static void add_grant(struct grant *g, const struct dev_entry *d, const struct a
 			    .wipe = r->wipe,
 			    .uid = r->uid};
 	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
+	approval_ref(r, g->ref, sizeof(g->ref));
 }
 
 /* The answer against the request this PC issued, and the council profile in force now
@@ -422,6 +433,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	jsonx_set_str(rec, "approval.approver", a->name);
 	jsonx_set_str(rec, "approval.role", a->role);
 	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
+	char ref[24];
+	approval_ref(r, ref, sizeof(ref));
+	jsonx_set_str(rec, "approval.ref", ref);
 	jsonx_set_int(rec, "approval.until", r->until);
 	if (r->until == 0 && st.profile.max_grant_hours)
 		jsonx_set_int(rec, "approval.ends_by",
@@ -646,6 +660,13 @@ bool eappr_wipe_due(const struct dev_entry *d)
 	struct grant *g = grant_of(d);
 
 	return g != NULL && g->wipe && g->dirty;
+}
+
+void eappr_reference(const struct dev_entry *d, char *out, size_t len)
+{
+	struct grant *g = grant_of(d);
+
+	snprintf(out, len, "%s", g != NULL && g->ref[0] ? g->ref : "none");
 }
 
 void eappr_medium_wiped(const struct dev_entry *d)

@@ -33,6 +33,9 @@ bool eappr_wipe_due(const struct dev_entry *d);
 /* Is d allowed under a read-only grant (its disks must never be mounted read-write)? */
 bool eappr_read_only(const struct dev_entry *d);
 void eappr_medium_wiped(const struct dev_entry *d);
+/* The reference of the approval d is allowed by ("A-" and 16 hex digits of its request's
+ * nonce, also in the exception-approved record as approval.ref), or "none". */
+void eappr_reference(const struct dev_entry *d, char *out, size_t len);
 /* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
 void eappr_forget(struct engine *e, const struct dev_entry *d);
 

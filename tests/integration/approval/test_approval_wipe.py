@@ -2,8 +2,14 @@
 it): the installed portcullisd under umockdev, the approver's key simulated, a real ext4
 medium on a loop device behind the approved stick. Unmounting ends the transfer and
 starts the wipe; a medium removed before it is recorded as a missed wipe."""
+import base64
+import json
 import os
+import re
 import subprocess
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import pytest
 
@@ -72,6 +78,51 @@ def test_unmounting_an_approved_medium_wipes_it(pc, key, medium):
     assert not any(r["event.action"] == "wipe-missed" for r in pc.records())
     v = pc.verify()
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_the_service_certificate_is_signed_with_the_pcs_wipe_key(pc, key, medium):
+    """The certificate of a service-run wipe verifies with this PC's wipe key (its public
+    half printed at installation) and names the USB identity, the approval and who ran
+    it; the outcome record carries the same signed certificate."""
+    approved_and_mounted(pc, key, medium)
+    approved = pc.wait_record(lambda r: r["event.action"] == "exception-approved")
+    medium.umount()
+    done = pc.wait_record(lambda r: r["event.action"] in ("wipe-done", "wipe-failed"),
+                          timeout=120)
+    assert done["event.action"] == "wipe-done", done
+    with open(done["wipe.certificate_file"]) as f:
+        signed = json.load(f)
+    assert signed["signature"] is not None and signed["signature"]["alg"] == "ed25519"
+    assert signed["signature"]["key_id"] == pc.wipe_public["wipe-key-id"]
+    body = json.dumps(signed["certificate"], separators=(",", ":"),
+                      ensure_ascii=False).encode()
+    pub = Ed25519PublicKey.from_public_bytes(
+        base64.b64decode(pc.wipe_public["wipe-public-key"]))
+    pub.verify(base64.b64decode(signed["signature"]["value"]), body)
+    forged = body.replace(b'"operator":"automatic"', b'"operator":"root"')
+    assert forged != body
+    with pytest.raises(InvalidSignature):
+        pub.verify(base64.b64decode(signed["signature"]["value"]), forged)
+    cert = signed["certificate"]
+    media = cert["media"]
+    assert (media["usb_vid"], media["usb_pid"]) == (approved["volume.vendor_id"],
+                                                    approved["volume.product_id"])
+    assert media["usb_serial"] == "AA00000000011111"
+    assert media["usb_hash"] == approved["usb.hash"] and media["usb_hash"]
+    assert media["media_type"] == "Flash memory (removable)"
+    assert cert["approval"] == approved["approval.ref"]
+    assert re.fullmatch(r"A-[0-9a-f]{16}", cert["approval"])
+    assert cert["operator"] == "automatic"
+    # The trail's outcome record holds the signed certificate, not an unsigned copy.
+    # (flattened into the record's fields).
+    assert done["wipe.certificate.signature.value"] == signed["signature"]["value"]
+    assert done["wipe.certificate.signature.key_id"] == pc.wipe_public["wipe-key-id"]
+    assert done["wipe.certificate.certificate.approval"] == cert["approval"]
+    assert done["wipe.certificate.certificate.media.usb_hash"] == media["usb_hash"]
+    with open(done["wipe.certificate_file"][:-5] + ".txt") as f:
+        text = f.read()
+    assert "Ed25519, key " + pc.wipe_public["wipe-key-id"] in text
+    assert "AA00000000011111" in text and cert["approval"] in text
 
 
 def test_removing_the_medium_before_its_wipe_is_a_missed_wipe(pc, key, medium):
