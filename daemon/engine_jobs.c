@@ -185,6 +185,22 @@ static struct dev_entry *owner(struct engine *e, const char *syspath)
 static int start_wipe(struct engine *e, struct dev_entry *d, int client, uint32_t uid,
 		      const char *reason, char *why, size_t len);
 
+/* The size in bytes of the whole disk a mounted block device (its sysfs path) is part of;
+ * 0 when sysfs does not say. */
+static uint64_t disk_bytes(const char *syspath)
+{
+	char dir[PATH_MAX], part[8];
+	unsigned long sectors = 0;
+
+	snprintf(dir, sizeof(dir), "%s", syspath);
+	if (sysfs_read(dir, "partition", part, sizeof(part)) == 0) {
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL)
+			*slash = '\0'; /* a partition's directory lies in its disk's */
+	}
+	return sysfs_read_uint(dir, "size", &sectors) == 0 ? (uint64_t)sectors * 512 : 0;
+}
+
 /* Every filesystem of d is unmounted: the transfer is over. If its exception asks for a
  * wipe at the end, the wipe starts now, before the medium can leave unwiped. */
 static void transfer_ended(struct engine *e, const char *sysname)
@@ -265,7 +281,7 @@ void engine_mounts_changed(struct engine *e)
 			} else if (rc == 0 && (j = job_for_mount(id)) != NULL)
 				seen[j - jobs] = true;
 			if (rc == 0)
-				eappr_medium_mounted(d);
+				eappr_medium_mounted(d, disk_bytes(real));
 		}
 		free(real);
 	}
@@ -338,6 +354,10 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 	rec = d ? engine_device_json(d) : json_object_new_object();
 	flatten(rec, NULL, in);
 	json_object_put(in);
+	/* First use: the owner's notice says what will happen to the stick. */
+	if (d != NULL &&
+	    strcmp(jsonx_get_str(rec, "event.action") ?: "", "xfer-watch-started") == 0)
+		jsonx_set_str(rec, "wipe.plan", eappr_wipe_plan(d));
 	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
 	struct json_object *ts;
 	if (json_object_object_get_ex(rec, "@timestamp", &ts)) {
