@@ -224,8 +224,20 @@ static bool seen_add(struct seen *s, uint64_t seq)
 	return true;
 }
 
+/* A subject access request: records about the person by name (their own, and approvals
+ * they made as approver) or by uid (requests and transfers recorded by uid). */
+static bool about(struct json_object *o, const char *name, const char *uid)
+{
+	if (name == NULL && uid == NULL)
+		return true;
+	if (name && (strcmp(text_of(o, "user.name"), name) == 0 ||
+		     strcmp(text_of(o, "approval.approver"), name) == 0))
+		return true;
+	return uid && strcmp(text_of(o, "user.id"), uid) == 0;
+}
+
 static int collect(char **files, int n, const char *from, const char *to, const char *user,
-		   struct json_object *arr)
+		   const char *uid, struct json_object *arr)
 {
 	struct seen seen = {0};
 
@@ -257,7 +269,7 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 			const char *ts = text_of(o, "@timestamp"), *type = text_of(o, "audit.type");
 			bool keep = strcmp(type, "record") == 0 && strlen(ts) >= 10 &&
 				    strncmp(ts, from, 10) >= 0 && strncmp(ts, to, 10) <= 0 &&
-				    (user == NULL || strcmp(text_of(o, "user.name"), user) == 0);
+				    about(o, user, uid);
 			uint64_t seq = 0;
 			if (keep && audit_line_seq(line, (size_t)l, &seq) == 0 &&
 			    !seen_add(&seen, seq)) {
@@ -281,11 +293,16 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 
 int audit_cli_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-	    {"user", required_argument, NULL, 'u'},   {"format", required_argument, NULL, 'F'},
-	    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
+					     {"to", required_argument, NULL, 't'},
+					     {"user", required_argument, NULL, 'u'},
+					     {"format", required_argument, NULL, 'F'},
+					     {"output", required_argument, NULL, 'o'},
+					     {"uid", required_argument, NULL, 'U'},
+					     {NULL, 0, NULL, 0}};
 	const char *from = NULL, *to = NULL, *user = NULL, *format = NULL, *output = NULL;
+	const char *uid = NULL;
+	char who[300];
 	struct json_object *arr, *keep;
 	char **files = NULL;
 	FILE *out = stdout;
@@ -308,13 +325,20 @@ int audit_cli_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'U':
+			uid = optarg;
+			if (*uid == '\0' || strspn(uid, "0123456789") != strlen(uid) ||
+			    strlen(uid) > 10)
+				return pcl_fail("--uid: not a user id: \"%s\"", uid);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!from || !to || !format || optind == argc) {
 		fputs("usage: portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD "
-		      "[--user NAME] --format json|csv|html [--output FILE] PATH...\n",
+		      "[--user NAME] [--uid UID] --format json|csv|html [--output FILE] "
+		      "PATH...\n",
 		      stderr);
 		return 2;
 	}
@@ -327,7 +351,7 @@ int audit_cli_export(int argc, char **argv)
 	if (n < 0)
 		return 1;
 	arr = json_object_new_array();
-	rc = collect(files, n, from, to, user, arr);
+	rc = collect(files, n, from, to, user, uid, arr);
 	audit_cli_files_free(files, n);
 	if (rc == 0 && output && (out = fopen(output, "we")) == NULL)
 		rc = pcl_fail("%s: %s", output, strerror(errno));
@@ -351,7 +375,11 @@ int audit_cli_export(int argc, char **argv)
 			fputs("\r\n", out);
 		}
 	} else if (rc == 0) {
-		html_page(out, arr, from, to, user);
+		if (user && uid)
+			snprintf(who, sizeof(who), "%s (uid %s)", user, uid);
+		else if (uid)
+			snprintf(who, sizeof(who), "uid %s", uid);
+		html_page(out, arr, from, to, user || uid ? (user && !uid ? user : who) : NULL);
 	}
 	if (out != stdout && out != NULL && fclose(out) != 0 && rc == 0)
 		rc = pcl_fail("%s: %s", output, strerror(errno));

@@ -103,6 +103,8 @@ def test_hotplugged_devices_are_decided_and_interfaces_follow(pc):
     pc.wait_attr(COUNCIL, "authorized", "1")
     pc.kernel_configure(COUNCIL)
     pc.wait_attr(COUNCIL + "/1-1.1:1.0", "authorized", "1")
+    # ... and the parent asks the kernel to probe it (it would not by itself).
+    pc.wait_attr("/sys/bus/usb", "drivers_probe", "1-1.1:1.0")
     pc.add("stick-personal.umockdev", plug=True)
     assert decision(pc, "1-2")["event.action"] == "device-blocked"
     assert pc.attr(PERSONAL, "authorized") == "0"
