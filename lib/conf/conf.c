@@ -34,6 +34,7 @@ const struct conf_key conf_keys[] = {
      "group whose members may wipe an approved medium (e.g. clerks); none by default"},
     {"boot-marker",
      "file in /run marking that the daemon has started since boot (present-devices)"},
+    {"wipe-key", "this PC's Ed25519 wipe key (PEM) that signs wipe certificates"},
     {NULL, NULL},
 };
 
@@ -46,6 +47,7 @@ void conf_defaults(struct conf *c)
 	strcpy(c->control_socket, "/run/portcullis/control.sock");
 	strcpy(c->engine_user, "portcullis");
 	strcpy(c->boot_marker, "/run/portcullisd/started");
+	strcpy(c->wipe_key, "/etc/portcullis/wipe.key");
 	c->authorized_default = CONF_AUTH_NONE;
 	c->present_devices = CONF_PRESENT_APPLY_POLICY;
 	c->retention_months = 6;
@@ -159,6 +161,8 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 			err(x, line, "%s: invalid group name '%s'", k, v);
 		else
 			strcpy(c->wipe_group, v);
+	} else if (strcmp(k, "wipe-key") == 0) {
+		set_path(x, line, k, v, c->wipe_key, sizeof(c->wipe_key));
 	} else if (strcmp(k, "boot-marker") == 0) {
 		set_path(x, line, k, v, c->boot_marker, sizeof(c->boot_marker));
 	} else if (strcmp(k, "transfer-log") == 0) {

@@ -133,6 +133,10 @@ done
 check "audit trail enrolled" test -e /var/log/portcullis/state
 check "key file is root:root 600" test "$(stat -c '%U:%G %a' "$key" 2>/dev/null)" = "root:root 600"
 check "postinst names the key file" grep -q "$key" "$work/install.log"
+check "the wipe key is root:root 600" \
+	test "$(stat -c '%U:%G %a' /etc/portcullis/wipe.key 2>/dev/null)" = "root:root 600"
+check "its public half is kept for the IT provider" \
+	grep -q '^wipe-public-key ' /etc/portcullis/wipe.key.pub
 keytext=$(head -c 4096 "$key" 2>/dev/null | tr -d '\n')
 check "key file is not empty" test -n "$keytext"
 if [ -n "$keytext" ] && grep -qF -- "$keytext" "$work/install.log"; then
