@@ -111,8 +111,8 @@ static void add_record(struct frep_council *c, struct frep_pc *p, struct json_ob
 		p->wipes_done++;
 	} else if (strcmp(a, "wipe-missed") == 0) {
 		p->wipes_missed++;
-	} else if (strcmp(a, "wipe-requested") == 0) {
-		p->wipes_requested++;
+	} else if (strcmp(a, "wipe-requested") == 0 || strcmp(a, "wipe-owed") == 0) {
+		p->wipes_requested++; /* wipe-owed: a take-out stick left owing its wipe */
 	}
 }
 

@@ -100,7 +100,8 @@ static void count(struct fleet_pc *pc, const struct fline *l)
 			pc->wipes_done++;
 		else if (strcmp(action, "wipe-missed") == 0)
 			pc->wipes_missed++;
-		else if (strcmp(action, "wipe-requested") == 0)
+		else if (strcmp(action, "wipe-requested") == 0 ||
+			 strcmp(action, "wipe-owed") == 0) /* a take-out stick left owing it */
 			pc->wipes_requested++;
 		else if (strstr(action, "clock") != NULL)
 			pc->clock_jumps++;

@@ -101,6 +101,12 @@ class PC(harness.Testbed):
         return super().kernel_configure(dev)
 
     def enrol(self):
+        """At installation: this PC's wipe key (its certificates are signed with it) and
+        its audit trail under the PC's own name."""
+        wkey = self.conf.get("wipe-key")
+        if wkey and not os.path.exists(wkey):
+            subprocess.run([harness.CLI, "wipe", "key-init", "--key-out", wkey], check=True,
+                           capture_output=True, timeout=30)
         audit = self.conf["audit-log"]
         if os.path.exists(os.path.join(audit, "state")):
             return

@@ -19,9 +19,9 @@
 #include "audit.h"
 
 static const char *const actions[] = {
-    "file-written",	 "file-written",       "device-blocked",  "exception-requested",
-    "file-read",	 "exception-approved", "wipe-requested",  "wipe-done",
-    "exception-refused", "file-written",       "audit-clock-jump"};
+    "file-written",	 "file-written",       "device-blocked",   "exception-requested",
+    "file-read",	 "exception-approved", "wipe-requested",   "wipe-done",
+    "exception-refused", "file-written",       "audit-clock-jump", "wipe-owed"};
 
 static int append(struct audit_log *log, uint64_t i)
 {

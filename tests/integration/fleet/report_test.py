@@ -76,7 +76,8 @@ def main():
                                      if r.get("event.action") == "file-written"),
                 "read_files": acts.count("file-read"),
                 "wipes_done": acts.count("wipe-done"),
-                "wipes_owed": acts.count("wipe-requested") - acts.count("wipe-done"),
+                "wipes_owed": acts.count("wipe-requested") + acts.count("wipe-owed") -
+                acts.count("wipe-done"),
             }
         run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col)
         # A lost or damaged verifier state (it is not synced): the next run starts over.
