@@ -306,7 +306,10 @@ int engine_feed_line(struct engine *e, int handle, const char *line)
 	jsonx_set_str(rec, "volume.device_name", j->block);
 	jsonx_set_str(rec, "usb.port", j->dev);
 	const char *action = jsonx_get_str(rec, "event.action");
-	int rc = engine_record_json(e, rec, security_action(action));
+	/* Transfer records are durable in groups; security records each on their own. */
+	int rc = j->kind == IPC_JOB_XFER && !security_action(action)
+		     ? engine_record_grouped(e, rec)
+		     : engine_record_json(e, rec, security_action(action));
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
 	    strcmp(action, "wipe-done") != 0)
 		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
