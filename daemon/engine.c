@@ -42,7 +42,11 @@ struct engine {
 	struct rules *rules;
 	struct audit_log *audit;
 	struct control *ctl;
-	int mountinfo; /* /proc/self/mountinfo: POLLPRI when the mount table changes */
+	int mountinfo;	  /* /proc/self/mountinfo: POLLPRI when the mount table changes */
+	bool first_start; /* the first engine since boot: present-devices applies */
+	/* Helper exits the parent reported while a request waited for its answer. */
+	struct ipc_msg exits[64];
+	size_t n_exits;
 	char host[256];
 	struct dev_entry devs[ENGINE_MAX_DEVICES];
 };
@@ -50,6 +54,11 @@ struct engine {
 const struct conf *engine_conf(const struct engine *e)
 {
 	return e->conf;
+}
+
+bool engine_first_start(const struct engine *e)
+{
+	return e->first_start;
 }
 
 const char *engine_host(const struct engine *e)
@@ -103,22 +112,75 @@ const struct dev_entry *engine_device_at(const struct engine *e, size_t i)
 	return e->devs[i].used ? &e->devs[i] : NULL;
 }
 
-int engine_request(struct engine *e, struct ipc_msg *req)
+/* A helper's exit, reported by the parent: kept for the loop (a full list is a parent
+ * gone wrong: restart cleanly). */
+static void keep_exit(struct engine *e, const struct ipc_msg *m)
+{
+	if (e->n_exits == sizeof(e->exits) / sizeof(e->exits[0])) {
+		log_err("too many helper exits unanswered: restarting");
+		exit(1);
+	}
+	e->exits[e->n_exits++] = *m;
+}
+
+int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
 {
 	struct ipc_msg res;
 	int rc;
 
+	if (fd != NULL)
+		*fd = -1;
 	req->id = ++e->next_id;
 	if ((rc = ipc_send(e->ipc_fd, req)) != 0) {
 		log_err("cannot reach the parent: %s", strerror(-rc));
 		exit(1); /* without the parent nothing can be decided: restart cleanly */
 	}
-	if ((rc = ipc_recv(e->ipc_fd, &res)) != 0 || res.type != IPC_RESULT || res.id != req->id) {
-		log_err("bad answer from the parent: %s",
-			rc ? strerror(-rc) : "unexpected message");
-		exit(1);
+	for (;;) {
+		int got = -1;
+		rc = ipc_recv_fd(e->ipc_fd, &res, &got);
+		if (rc == 0 && res.type == IPC_JOB_EXIT && got < 0) {
+			keep_exit(e, &res);
+			continue;
+		}
+		if (rc != 0 || res.type != IPC_RESULT || res.id != req->id ||
+		    (got >= 0 && (fd == NULL || res.u.result.err != 0))) {
+			log_err("bad answer from the parent: %s",
+				rc ? strerror(-rc) : "unexpected message");
+			exit(1);
+		}
+		if (fd != NULL)
+			*fd = got;
+		return res.u.result.err;
 	}
-	return res.u.result.err;
+}
+
+int engine_request(struct engine *e, struct ipc_msg *req)
+{
+	return engine_request_fd(e, req, NULL);
+}
+
+/* A message the parent sent on its own: only helper exits are expected. */
+static int parent_message(struct engine *e)
+{
+	struct ipc_msg m;
+	int rc = ipc_recv(e->ipc_fd, &m);
+
+	if (rc != 0 || m.type != IPC_JOB_EXIT) {
+		log_err("unexpected message or hang-up from the parent");
+		return -1;
+	}
+	keep_exit(e, &m);
+	return 0;
+}
+
+/* Handle the kept exits; handling one may ask the parent for more (and keep more). */
+static void handle_exits(struct engine *e)
+{
+	while (e->n_exits > 0) {
+		struct ipc_msg m = e->exits[0];
+		memmove(e->exits, e->exits + 1, --e->n_exits * sizeof(e->exits[0]));
+		engine_job_exited(e, m.u.exit.job, m.u.exit.signaled != 0, m.u.exit.code);
+	}
 }
 
 static const char *const state_names[] = {"deciding", "allowed", "blocked", "rejected"};
@@ -317,7 +379,9 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		log_err("cannot follow the mount table: %s", strerror(errno));
 		return -1;
 	}
-	if (control_open(&e->ctl, c->control_socket, e) != 0)
+	if (control_open(&e->ctl, c->control_socket, e) != 0 ||
+	    control_register(e->ctl, eappr_commands, eappr_n_commands) != 0 ||
+	    control_register(e->ctl, engine_wipe_commands, engine_wipe_n_commands) != 0)
 		return -1;
 	if ((rc = sandbox_apply(SANDBOX_ENGINE)) != 0) {
 		log_err("cannot install the engine's seccomp filter: %s", strerror(-rc));
@@ -326,12 +390,13 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	return 0;
 }
 
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start)
 {
 	static struct engine eng;
 	struct engine *e = &eng;
 	sigset_t mask;
 
+	e->first_start = first_start;
 	log_set_role("engine");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -353,7 +418,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 	engine_mounts_changed(e);
 
 	for (;;) {
-		struct pollfd p[5 + ENGINE_MAX_CLIENTS + 1];
+		struct pollfd p[5 + ENGINE_MAX_CLIENTS + 1 + ENGINE_MAX_JOBS];
 		size_t n = 0;
 		p[n++] = (struct pollfd){sigfd, POLLIN, 0};
 		p[n++] = (struct pollfd){udev_monitor_get_fd(e->mon), POLLIN, 0};
@@ -361,7 +426,8 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 		p[n++] = (struct pollfd){tick, POLLIN, 0};
 		p[n++] = (struct pollfd){e->mountinfo, POLLPRI, 0};
 		size_t nctl = control_pollfds(e->ctl, p + n, ENGINE_MAX_CLIENTS);
-		if (poll(p, n + nctl, -1) < 0) {
+		size_t njobs = engine_jobs_pollfds(p + n + nctl, ENGINE_MAX_JOBS);
+		if (poll(p, n + nctl + njobs, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -371,6 +437,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM) {
+					control_flush(e->ctl);
 					engine_record(e, "service-stopped", "success", NULL, NULL,
 						      true);
 					return 0;
@@ -380,10 +447,8 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 						      e->conf->rules, true);
 			}
 		}
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			log_err("unexpected message or hang-up from the parent");
+		if ((p[2].revents & (POLLIN | POLLHUP | POLLERR)) && parent_message(e) != 0)
 			return 1;
-		}
 		if (p[1].revents & POLLIN)
 			handle_uevent(e);
 		if (p[4].revents & (POLLPRI | POLLERR))
@@ -395,7 +460,12 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
 			eappr_tick(e);
 			engine_jobs_tick(e);
+			control_tick(e->ctl);
 		}
+		/* Helpers' output before their exits: a helper's last lines are recorded
+		 * before its end is looked at. */
+		engine_jobs_service(e, p + n + nctl, njobs);
+		handle_exits(e);
 		control_service(e->ctl, p + n, nctl);
 	}
 }

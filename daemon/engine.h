@@ -17,6 +17,7 @@
 
 #define ENGINE_MAX_DEVICES 256
 #define ENGINE_MAX_CLIENTS 16
+#define ENGINE_MAX_JOBS	   32 /* helpers on approved media at once */
 
 enum dev_state {
 	DEV_PENDING, /* identity read, decision not yet taken */
@@ -38,12 +39,16 @@ struct dev_entry {
 
 struct engine;
 
-/* The engine process: returns its exit status. ipc_fd is its end of the socketpair. */
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid);
+/* The engine process: returns its exit status. ipc_fd is its end of the socketpair.
+ * first_start: the parent's first engine since boot (present-devices applies). */
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start);
 
 /* Ask the parent to carry out a request; 0 or the parent's negative errno. */
 struct ipc_msg;
 int engine_request(struct engine *e, struct ipc_msg *req);
+/* The same; *fd: a descriptor the parent sent with its answer (a helper's channel), or
+ * -1. Helper exits the parent reports meanwhile are kept and handled by the loop. */
+int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd);
 
 /* The device table. */
 struct dev_entry *engine_find(struct engine *e, const char *sysname);
@@ -92,6 +97,7 @@ void engine_usb_apply(struct engine *e, struct dev_entry *d);
 
 const struct conf *engine_conf(const struct engine *e);
 const char *engine_host(const struct engine *e);
+bool engine_first_start(const struct engine *e);
 const struct rules *engine_rules(const struct engine *e);
 struct udev *engine_udev(const struct engine *e);
 

@@ -7,11 +7,13 @@
  * the peer's uid comes from SO_PEERCRED. Nothing is granted without a record.
  */
 #include "engine_approval.h"
+#include "engine_jobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libudev.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "engine.h"
 #include "engine_approval_int.h"
 #include "ipc.h"
@@ -36,8 +39,9 @@ struct grant {
 	char name[64];
 	uint16_t busnum, devnum;
 	int64_t until;
-	bool wipe;  /* the approved request says the medium is wiped at the end */
-	bool dirty; /* mounted since it was approved or last wiped */
+	bool wipe;    /* the approved request says the medium is wiped at the end */
+	bool dirty;   /* mounted since it was approved or last wiped */
+	uint32_t uid; /* the user who asked for it */
 };
 
 static struct eappr_state st;
@@ -104,7 +108,8 @@ int eappr_open(struct engine *e)
 		return -1;
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
-	if (eappr_store_load(&st) != 0)
+	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
+	    eappr_bundle_load(&st) != 0)
 		return -1;
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
@@ -215,11 +220,37 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 		return eappr_error("the council's profile allows exceptions of at most %u hours",
 				   st.profile.max_grant_hours);
 	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	if (st.n_approvers == 0)
+		return eappr_error("no %s is enrolled as an approver yet: enrol one first "
+				   "(portcullis approver enrol)",
+				   st.profile.approver_title);
+	for (size_t i = 0; i < st.n_approvers; i++) {
+		const struct eappr_approver *a = &st.approvers[i];
+		if (a->recovery)
+			continue; /* the recovery key never approves */
+		if (r.n_creds == APPR_MAX_CREDS)
+			return eappr_error("more than %d approvers are enrolled: a request can "
+					   "name at most %d credentials",
+					   APPR_MAX_CREDS, APPR_MAX_CREDS);
+		memcpy(r.creds[r.n_creds], a->cred, a->cred_len);
+		r.cred_lens[r.n_creds++] = a->cred_len;
+	}
+	if (r.n_creds == 0)
+		return eappr_error("no %s is enrolled as an approver: only the recovery key is",
+				   st.profile.approver_title);
 	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
 		return eappr_error("no randomness for a nonce");
 	int n = appr_request_encode(&r, text, sizeof(text));
 	if (n < 0)
 		return eappr_error("the device's identity cannot be put in a request");
+	/* Kept before it is handed out: the answer is checked against exactly this text. */
+	int kept = eappr_issued_add(&st, r.nonce, text, (size_t)n, r.answer_by, r.issued, r.uid);
+	if (kept == -EBUSY)
+		return eappr_error("%d of your requests are waiting for an answer: no more until "
+				   "they are answered or past their answer-by time",
+				   EAPPR_MAX_ISSUED_PER_UID);
+	if (kept != 0)
+		return eappr_error("approval state cannot be written: no request");
 	struct json_object *rec = engine_device_json(d);
 	jsonx_set_str(rec, "event.action", "exception-requested");
 	jsonx_set_str(rec, "event.outcome", "success");
@@ -256,22 +287,59 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static void add_grant(const struct dev_entry *d, int64_t until, bool readonly, bool wipe)
+static struct grant *free_grant(void)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!grants[i].used) {
-			grants[i] = (struct grant){.used = true,
-						   .readonly = readonly,
-						   .busnum = d->busnum,
-						   .devnum = d->devnum,
-						   .until = until,
-						   .wipe = wipe};
-			snprintf(grants[i].name, sizeof(grants[i].name), "%s", d->id.sysname);
-			return;
-		}
+		if (!grants[i].used)
+			return &grants[i];
+	return NULL;
 }
 
-static struct json_object *cmd_approve(struct engine *e, struct json_object *req)
+static void add_grant(struct grant *g, const struct dev_entry *d, const struct appr_request *r,
+		      int64_t until)
+{
+	*g = (struct grant){.used = true,
+			    .readonly = r->scope == APPR_READ_ONLY,
+			    .busnum = d->busnum,
+			    .devnum = d->devnum,
+			    .until = until,
+			    .wipe = r->wipe,
+			    .uid = r->uid};
+	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
+}
+
+/* The answer against the request this PC issued, and the council profile in force now
+ * applied to it again (it may have changed since the request was issued). NULL when
+ * they agree, else why not. */
+static const char *not_as_asked(const struct appr_response *resp, const struct dev_entry *d,
+				uid_t peer_uid)
+{
+	const struct appr_request *r = &resp->req;
+	const struct eappr_issued *q = eappr_issued_find(&st, r->nonce);
+	uint8_t h[32];
+
+	if (q == NULL)
+		return "the approval answers no request this PC has waiting (unknown nonce)";
+	if (appr_sha256(resp->req_text, resp->req_len, h) != 0 ||
+	    CRYPTO_memcmp(h, q->sha256, sizeof(h)) != 0)
+		return "the signed request is not the one this PC issued (it was edited)";
+	if (!appr_request_names_cred(r, resp->cred, resp->cred_len))
+		return "the approving credential is not one the request named";
+	if (peer_uid != 0 && peer_uid != r->uid)
+		return "only the user who asked (or root) may apply the approval";
+	if (r->answer_by - r->issued > ANSWER_REMOTE_SECONDS)
+		return "the request's answer-by time is beyond the council's limit";
+	if (st.profile.max_grant_hours && r->until &&
+	    r->until - r->issued > (int64_t)st.profile.max_grant_hours * 3600)
+		return "the exception is longer than the council's profile allows";
+	if (st.profile.wipe && r->scope == APPR_READ_WRITE && !r->wipe)
+		return "the council's profile requires a wipe after a read-write exception";
+	if (d != NULL && exception_interfaces(d) == 0)
+		return "the council's policy makes exceptions for storage devices only";
+	return NULL;
+}
+
+static struct json_object *cmd_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
 {
 	static struct appr_response resp;
 	const char *text = jsonx_get_str(req, "response");
@@ -296,6 +364,8 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
 	if (a == NULL)
 		return refuse(e, d, "the approving key is not enrolled as an approver", text);
+	if (a->recovery)
+		return refuse(e, d, "the recovery key cannot approve exceptions", text);
 	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
 	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
 			 st.profile.uv, &counter, why, sizeof(why)) != 0)
@@ -317,9 +387,22 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 			 a->name, a->counter, counter);
 		return refuse(e, d, why, text);
 	}
+	const char *bad = not_as_asked(&resp, d, peer_uid);
+	if (bad != NULL)
+		return refuse(e, d, bad, text);
 	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
 	    strcmp(d->id.hash, id.hash) != 0)
 		return refuse(e, d, "the approval is for another device", text);
+	/* Fail closed: an exception that could not be ended at its expiry, nor kept
+	 * read-only, is never granted. Checked before the nonce is spent. */
+	struct grant *g = free_grant();
+	if (g == NULL) {
+		snprintf(why, sizeof(why),
+			 "%d exceptions are in force on this PC already: none can be added "
+			 "until one ends",
+			 EAPPR_MAX_GRANTS);
+		return refuse(e, d, why, text);
+	}
 	/* Persist before granting: a crash after this cannot let the same answer in twice. */
 	uint32_t old = a->counter;
 	a->counter = counter;
@@ -327,6 +410,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		a->counter = old;
 		return eappr_error("approval state cannot be written: nothing granted");
 	}
+	eappr_issued_forget(&st, r->nonce); /* answered; the used nonce guards replays */
 	d->state = DEV_ALLOWED;
 	d->iface_allow = exception_interfaces(d);
 	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
@@ -339,6 +423,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	jsonx_set_str(rec, "approval.role", a->role);
 	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
 	jsonx_set_int(rec, "approval.until", r->until);
+	if (r->until == 0 && st.profile.max_grant_hours)
+		jsonx_set_int(rec, "approval.ends_by",
+			      now + (int64_t)st.profile.max_grant_hours * 3600);
 	jsonx_set_int(rec, "approval.counter", counter);
 	jsonx_set_str(rec, "approval.rp", st.rp);
 	appr_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
@@ -350,7 +437,11 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		d->iface_allow = 0;
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
-	add_grant(d, r->until, r->scope == APPR_READ_ONLY, r->wipe);
+	/* "Until unplug" is still bounded by the council's longest exception. */
+	int64_t ends = r->until != 0 || st.profile.max_grant_hours == 0
+			   ? r->until
+			   : now + (int64_t)st.profile.max_grant_hours * 3600;
+	add_grant(g, d, r, ends);
 	engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
@@ -370,6 +461,7 @@ static struct json_object *cmd_info(void)
 	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
 	json_object_object_add(ans, "exceptions", json_object_new_boolean(st.profile.exceptions));
 	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
+	jsonx_set_int(ans, "bundle-version", (int64_t)st.bundle_version);
 	for (size_t i = 0; i < st.n_approvers; i++) {
 		struct json_object *o = json_object_new_object();
 		char b64[APPR_CRED_MAX * 2];
@@ -378,34 +470,132 @@ static struct json_object *cmd_info(void)
 		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
 		jsonx_set_str(o, "credential", b64);
 		jsonx_set_int(o, "counter", st.approvers[i].counter);
+		json_object_object_add(o, "recovery",
+				       json_object_new_boolean(st.approvers[i].recovery));
+		appr_b64_encode(st.approvers[i].pk, sizeof(st.approvers[i].pk), b64, sizeof(b64));
+		jsonx_set_str(o, "public-key", b64);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(ans, "approvers", arr);
 	return ans;
 }
 
-struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
-				  uid_t peer_uid)
-{
-	bool mine = strcmp(cmd, "approval-info") == 0 || strcmp(cmd, "approval-request") == 0 ||
-		    strcmp(cmd, "approve") == 0 || strcmp(cmd, "approver-enrol") == 0 ||
-		    strcmp(cmd, "policy-verify") == 0;
+static struct grant *grant_of(const struct dev_entry *d);
+static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
+			const char *why);
 
-	if (!mine)
-		return NULL;
-	if (!st.ready)
-		return eappr_error(
-		    "no council profile is configured: exceptions cannot be approved");
-	if (strcmp(cmd, "approval-info") == 0)
-		return cmd_info();
-	if (strcmp(cmd, "approval-request") == 0)
-		return cmd_request(e, req, peer_uid);
-	if (strcmp(cmd, "approve") == 0)
-		return cmd_approve(e, req);
-	if (strcmp(cmd, "policy-verify") == 0)
-		return eappr_policy_verify(e);
-	return eappr_enrol(e, &st, req, peer_uid);
+/* `portcullis approve --end DEVICE`: the exception ends now (root, or the user who asked
+ * for it). Taking access away needs no key: it can only make the PC safer. */
+static struct json_object *cmd_end(struct engine *e, struct json_object *req, uid_t uid)
+{
+	const char *name = jsonx_get_str(req, "device");
+	struct dev_entry *d = name ? engine_find(e, name) : NULL;
+	struct grant *g = grant_of(d);
+	char reason[128];
+
+	if (d == NULL || g == NULL || d->state != DEV_ALLOWED)
+		return eappr_error("%s has no exception in force", name ? name : "(no device)");
+	if (uid != 0 && uid != g->uid)
+		return eappr_error("only root or the user who asked for it may end the "
+				   "exception for %s",
+				   name);
+	d->state = DEV_BLOCKED;
+	d->iface_allow = 0;
+	snprintf(d->rule, sizeof(d->rule), "exception ended");
+	snprintf(reason, sizeof(reason), "the exception was ended early by uid %u", (unsigned)uid);
+	struct json_object *rec = engine_device_json(d);
+	jsonx_set_str(rec, "event.action", "exception-ended");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason", reason);
+	jsonx_set_int(rec, "user.id", uid);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	wipe_missed(e, g, d, "the exception was ended before the medium was wiped");
+	g->used = false;
+	engine_usb_apply(e, d);
+	struct json_object *ans = json_object_new_object();
+	jsonx_set_str(ans, "ended", d->id.sysname);
+	return ans;
 }
+
+/* The approval commands of the control socket (see control.h). Anyone may ask: what an
+ * approval grants is decided by the approver's signature, not by who carries it. */
+static bool ready(struct ctl_call *call)
+{
+	if (!st.ready)
+		call->answer =
+		    eappr_error("no council profile is configured: exceptions cannot be approved");
+	return st.ready;
+}
+
+static int run_info(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_info();
+	return 0;
+}
+
+static int run_request(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_request(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_approve(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_approve(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_policy_verify(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_policy_verify(call->eng);
+	return 0;
+}
+
+static int run_enrol(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_enrol(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_remove(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_remove(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_end(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = cmd_end(call->eng, call->req, call->caller->uid);
+	return 0;
+}
+
+static int run_bundle_apply(struct ctl_call *call)
+{
+	if (ready(call))
+		call->answer = eappr_bundle_apply(call->eng, &st, call->req, call->caller->uid);
+	return 0;
+}
+
+const struct ctl_command eappr_commands[] = {
+    {"approval-info", CTL_ANYONE, false, run_info},
+    {"approval-request", CTL_ANYONE, true, run_request},
+    {"approve", CTL_ANYONE, true, run_approve},
+    {"approver-enrol", CTL_ANYONE, true, run_enrol},
+    {"policy-verify", CTL_ANYONE, true, run_policy_verify},
+    {"approver-remove", CTL_ANYONE, true, run_remove},
+    {"exception-end", CTL_ANYONE, true, run_end},
+    {"bundle-apply", CTL_ANYONE, true, run_bundle_apply},
+};
+const size_t eappr_n_commands = sizeof(eappr_commands) / sizeof(eappr_commands[0]);
 
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
  * provider must see it (a security event, sealed by a checkpoint). */
@@ -427,6 +617,13 @@ static struct grant *grant_of(const struct dev_entry *d)
 	return NULL;
 }
 
+bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
+{
+	struct grant *g = grant_of(d);
+
+	return g != NULL && g->uid == uid;
+}
+
 void eappr_medium_mounted(const struct dev_entry *d)
 {
 	struct grant *g = grant_of(d);
@@ -435,6 +632,13 @@ void eappr_medium_mounted(const struct dev_entry *d)
 	 * the medium (read-only at the block layer), and the data on it is its owner's. */
 	if (g != NULL && !g->readonly)
 		g->dirty = true;
+}
+
+bool eappr_read_only(const struct dev_entry *d)
+{
+	struct grant *g = grant_of(d);
+
+	return g != NULL && g->readonly;
 }
 
 bool eappr_wipe_due(const struct dev_entry *d)
@@ -509,12 +713,19 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 		struct dev_entry *d = engine_find(e, owner);
 		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
 		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
+		/* The parent sets only a disk of a device it authorised itself, as it is now. */
+		snprintf(req.u.readonly.dev.name, sizeof(req.u.readonly.dev.name), "%s", owner);
+		req.u.readonly.dev.busnum = d ? d->busnum : 0;
+		req.u.readonly.dev.devnum = d ? d->devnum : 0;
 		int rc = engine_request(e, &req);
 		char reason[160];
 		if (rc == 0) {
 			snprintf(reason, sizeof(reason), "%s set read-only at the block layer",
 				 name);
 			engine_record(e, "medium-read-only", "success", d, reason, false);
+			/* BLKROSET does not reach a filesystem already mounted read-write (an
+			 * automounter quicker than this event): the mount table is checked now. */
+			engine_mounts_changed(e);
 			return;
 		}
 		/* Fail closed: a read-only grant that cannot be enforced ends now. */

@@ -18,9 +18,8 @@ int eappr_open(struct engine *e);
 /* The rule file to load: the configured one if its signature verifies (or while no
  * approver is enrolled), else the last good signed policy. 0, or -1 when there is none. */
 int eappr_policy_select(struct engine *e, char *path, size_t len);
-/* A control-socket command: the answer, or NULL when cmd is not an approval command. */
-struct json_object *eappr_control(struct engine *e, const char *cmd, struct json_object *req,
-				  uid_t peer_uid);
+/* Whether uid requested the exception that d is allowed by (a grant in force). */
+bool eappr_requested_by(const struct dev_entry *d, uid_t uid);
 /* Periodic: warn before and end grants at their expiry. */
 void eappr_tick(struct engine *e);
 /* A disk appeared under a USB device: set it read-only if its grant says so. */
@@ -31,6 +30,8 @@ void eappr_block_added(struct engine *e, struct udev_device *disk);
  * was wiped. */
 void eappr_medium_mounted(const struct dev_entry *d);
 bool eappr_wipe_due(const struct dev_entry *d);
+/* Is d allowed under a read-only grant (its disks must never be mounted read-write)? */
+bool eappr_read_only(const struct dev_entry *d);
 void eappr_medium_wiped(const struct dev_entry *d);
 /* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
 void eappr_forget(struct engine *e, const struct dev_entry *d);

@@ -11,11 +11,23 @@
 #include <stdint.h>
 
 #include "approval.h"
+#include "bundle.h"
 #include "profile.h"
 
 #define EAPPR_MAX_APPROVERS 32
 #define EAPPR_MAX_NONCES    4096
 #define EAPPR_MAX_GRANTS    32
+#define EAPPR_MAX_ISSUED    1024 /* requests waiting for an answer */
+#define EAPPR_MAX_ISSUED_PER_UID                                                                   \
+	16 /* ... asked for by one user (below the control socket's burst) */
+
+/* A request this PC issued: its nonce, the hash of its exact text, its answer-by. */
+struct eappr_issued {
+	uint8_t nonce[APPR_NONCE_LEN];
+	uint8_t sha256[32];
+	int64_t answer_by;
+	uint32_t uid; /* who asked */
+};
 
 struct eappr_approver {
 	char name[APPR_STR_MAX], role[64];
@@ -24,6 +36,9 @@ struct eappr_approver {
 	uint8_t pk[64]; /* ES256 public key, x || y */
 	uint32_t counter;
 	int64_t enrolled;
+	/* The IT provider's recovery key, kept offline: consents to enrolling and removing
+	 * approvers for root at the PC only; never approves an exception or a policy. */
+	bool recovery;
 };
 
 struct eappr_state {
@@ -36,6 +51,10 @@ struct eappr_state {
 	size_t n_approvers;
 	uint8_t (*nonces)[APPR_NONCE_LEN];
 	size_t n_nonces;
+	struct eappr_issued issued[EAPPR_MAX_ISSUED];
+	size_t n_issued;
+	uint64_t bundle_version; /* the council bundle in force; 0 = none */
+	uint8_t bundle_sha[32];
 };
 
 /* engine_approval_store.c */
@@ -52,11 +71,32 @@ int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
 		 const uint8_t *sig, size_t sig_len, bool uv, uint32_t *counter, char *why,
 		 size_t whylen);
 
+/* engine_approval_issued.c: the requests issued and not yet answered. */
+int eappr_issued_load(struct eappr_state *s);
+/* Keep a new request (dropping those past answer-by); 0, -EBUSY when the user already
+ * has EAPPR_MAX_ISSUED_PER_UID waiting, or -1 when it cannot be kept. */
+int eappr_issued_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN], const char *text,
+		     size_t len, int64_t answer_by, int64_t now, uint32_t uid);
+const struct eappr_issued *eappr_issued_find(const struct eappr_state *s,
+					     const uint8_t nonce[APPR_NONCE_LEN]);
+/* An answered request is forgotten; 0 or -1 when the file cannot be written. */
+int eappr_issued_forget(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
+
 /* engine_approval_enrol.c */
 struct engine;
 struct json_object;
 struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct json_object *req,
 				unsigned peer_uid);
+
+struct json_object *eappr_remove(struct engine *e, struct eappr_state *s, struct json_object *req,
+				 unsigned peer_uid);
+
+/* engine_approval_bundle.c: the council bundle in force (state-dir/council.bundle). */
+int eappr_bundle_load(struct eappr_state *s);
+struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
+				       struct json_object *req, unsigned peer_uid);
+/* The bundle's rule file (state-dir/bundle.rules) when a bundle is in force, else NULL. */
+const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t len);
 
 /* engine_approval.c: the one state of this process. */
 struct eappr_state *eappr_state(void);

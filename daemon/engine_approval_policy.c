@@ -106,6 +106,11 @@ static int check(struct eappr_state *s, const char *rules, struct checked *c, ch
 		snprintf(why, whylen, "%s is not signed by an enrolled approver", rules);
 		return -1;
 	}
+	if (c->who->recovery) {
+		snprintf(why, whylen, "%s is signed by the recovery key, which signs no policy",
+			 rules);
+		return -1;
+	}
 	if (appr_policy_cdh(s->profile.council, sha, c->ps.signed_at, cdh) != 0 ||
 	    eappr_verify(s, c->who, cdh, c->ps.authdata, c->ps.authdata_len, c->ps.sig,
 			 c->ps.sig_len, s->profile.uv, &c->counter, why, whylen) != 0)
@@ -155,6 +160,19 @@ int eappr_policy_select(struct engine *e, char *out, size_t len)
 	struct checked c;
 
 	snprintf(out, len, "%s", rules);
+	if (s->ready && eappr_bundle_rules(s, keep, sizeof(keep)) != NULL) {
+		/* A council bundle in force carries the rules, verified when it was applied. */
+		struct json_object *rec = json_object_new_object();
+		jsonx_set_str(rec, "event.action", "bundle-in-force");
+		jsonx_set_str(rec, "event.outcome", "success");
+		jsonx_set_str(rec, "event.kind", "event");
+		jsonx_set_int(rec, "council.bundle.version", (int64_t)s->bundle_version);
+		jsonx_set_str(rec, "file.path", keep);
+		engine_record_json(e, rec, false);
+		json_object_put(rec);
+		snprintf(out, len, "%s", keep);
+		return 0;
+	}
 	if (!s->ready || s->n_approvers == 0)
 		return 0; /* nobody can sign yet */
 	if (check(s, rules, &c, why, sizeof(why)) == 0) {

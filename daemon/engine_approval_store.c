@@ -78,6 +78,7 @@ static int load_approver(struct json_object *o, struct eappr_approver *a)
 	a->counter = (uint32_t)c;
 	if (json_object_object_get_ex(o, "enrolled", &v))
 		a->enrolled = json_object_get_int64(v);
+	a->recovery = json_object_object_get_ex(o, "recovery", &v) && json_object_get_boolean(v);
 	return 0;
 }
 
@@ -167,6 +168,8 @@ int eappr_store_save(const struct eappr_state *s)
 		jsonx_set_str(o, "public-key", b64);
 		jsonx_set_int(o, "counter", a->counter);
 		jsonx_set_int(o, "enrolled", a->enrolled);
+		if (a->recovery)
+			json_object_object_add(o, "recovery", json_object_new_boolean(1));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "approvers", arr);

@@ -2,20 +2,24 @@
  * engine_jobs.c - the engine's side of the helpers on approved media: it notices an
  * approved medium being mounted (/proc/self/mountinfo), asks the parent to start
  * portcullis-xferwatch on it, stops the watch when the medium goes, and turns the
- * helpers' output (arriving on the control socket after the job's token) into audit
- * records. Linked by the engine. The helpers are the project's own root programs, but
- * what they report (file paths, names) comes from the medium and its users: each line
- * is parsed with json-c, flattened, bounded, and only then recorded.
+ * helpers' output into audit records. Each helper's output arrives on its own channel,
+ * a socketpair end the parent passed with its answer; the parent reports every helper's
+ * exit. The transfer log never silently stops: a watch that ends, or whose channel
+ * closes, while its medium is still mounted, or that cannot be started, is a security
+ * record and the device is de-authorised. Linked by the engine. The helpers are the
+ * project's own root programs, but what they report (file paths, names) comes from the
+ * medium and its users: each line is parsed with json-c, flattened, bounded, and only
+ * then recorded.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -24,22 +28,27 @@
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "sysfs.h"
 
-#define MAX_JOBS 32
-_Static_assert(MAX_JOBS <= 64, "a feed handle keeps the slot in its low 6 bits");
+#define MAX_JOBS     ENGINE_MAX_JOBS
+#define LINE_MAX_LEN 16384 /* one record line of a helper */
 
 struct job {
 	bool used;
 	uint8_t kind;
-	char token[IPC_TOKEN_LEN + 1];
+	uint32_t id; /* the number the parent knows it by (never 0) */
 	char dev[IPC_NAME_MAX];
 	char block[IPC_NAME_MAX];
 	uint32_t mount_id;
-	int client;	 /* control client waiting for a wipe's progress, or -1 */
-	int stopping;	 /* ticks since the helper was told to stop (0: running) */
-	bool ended;	 /* its feed closed: the helper has exited */
-	unsigned serial; /* which use of this slot: a feed names (serial, slot) */
+	int client;   /* control client waiting for a wipe's progress, or -1 */
+	int stopping; /* ticks since the helper was told to stop (0: running) */
+	int fd;	      /* its output channel, -1 once closed */
+	bool exited;  /* the parent reported its exit */
+	bool failed;  /* its end was unexpected and has been acted on */
+	bool outcome; /* a wipe: its outcome line has come */
+	size_t len;
+	char buf[LINE_MAX_LEN];
 };
 
 /* A wipe waiting for the device's stopping transfer-log helpers to let go of the medium
@@ -53,37 +62,33 @@ struct pending_wipe {
 
 static struct job jobs[MAX_JOBS];
 static struct pending_wipe pending[MAX_JOBS];
-static unsigned job_serial;
+static uint32_t job_serial;
 
-/* A feed's handle: the slot and the use of it, so a helper's connection that outlives its
- * job (the slot freed and taken again) can never speak for the next one. */
-static int handle_of(size_t slot)
+static struct job *job_by_id(uint32_t id)
 {
-	return (int)((jobs[slot].serial << 6) | slot);
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].used && jobs[i].id == id)
+			return &jobs[i];
+	return NULL;
 }
 
-static struct job *job_of(int handle)
+static void job_free(struct job *j)
 {
-	struct job *j;
-
-	if (handle < 0)
-		return NULL;
-	j = &jobs[(unsigned)handle & 63];
-	return j->used && j->serial == (unsigned)handle >> 6 ? j : NULL;
+	if (j->used && j->fd >= 0)
+		close(j->fd);
+	memset(j, 0, offsetof(struct job, buf));
+	j->fd = -1;
 }
 
-static void new_token(char out[IPC_TOKEN_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[IPC_TOKEN_LEN / 2];
+static void run_pending(struct engine *e);
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		abort(); /* no randomness: nothing can be trusted */
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
+/* Both ends seen (exit reported, channel closed): the slot is free again. */
+static void job_maybe_free(struct engine *e, struct job *j)
+{
+	if (j->used && j->exited && j->fd < 0) {
+		job_free(j);
+		run_pending(e);
 	}
-	out[IPC_TOKEN_LEN] = '\0';
 }
 
 static struct job *job_for_mount(uint32_t id)
@@ -95,19 +100,19 @@ static struct job *job_for_mount(uint32_t id)
 	return NULL;
 }
 
-/* Tell the helper to stop. Its slot is kept until its feed closes (the helper exited,
- * its last records in) or a few ticks have passed, so a wipe can wait for it. */
+/* Tell the helper to stop. Its slot is kept until it has exited and its channel closed
+ * (its last records in), or a few ticks have passed, so a wipe can wait for it. */
 static void job_stop(struct engine *e, struct job *j)
 {
 	struct ipc_msg req = {.type = IPC_JOB_STOP};
 
 	if (j->stopping)
 		return;
-	snprintf(req.u.stop.token, sizeof(req.u.stop.token), "%s", j->token);
-	if (engine_request(e, &req) == -ENOENT || j->ended)
-		memset(j, 0, sizeof(*j)); /* the helper already ended */
-	else
-		j->stopping = 1;
+	j->stopping = 1;
+	req.u.stop.job = j->id;
+	if (!j->exited)
+		engine_request(e, &req); /* -ENOENT: it has exited, its report is on its way */
+	job_maybe_free(e, j);
 }
 
 int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, const char *block,
@@ -127,19 +132,32 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 	req.u.job.dev.devnum = d->devnum;
 	snprintf(req.u.job.block, sizeof(req.u.job.block), "%s", block);
 	req.u.job.mount_id = mount_id;
-	new_token(j->token);
-	memcpy(req.u.job.token, j->token, sizeof(j->token));
+	do
+		job_serial++;
+	while (job_serial == 0 || job_by_id(job_serial) != NULL);
+	req.u.job.job = job_serial;
+	int fd = -1;
+	int rc = engine_request_fd(e, &req, &fd);
+	if (rc == 0 && fd < 0)
+		rc = -EPROTO; /* started, but no channel: it is stopped, never left unheard */
+	if (rc != 0) {
+		if (rc == -EPROTO) {
+			struct ipc_msg stop = {.type = IPC_JOB_STOP, .u.stop.job = job_serial};
+			engine_request(e, &stop);
+		}
+		return rc;
+	}
+	job_free(j);
 	j->used = true;
-	j->serial = ++job_serial & 0xffffff;
+	j->id = job_serial;
+	j->fd = fd;
+	j->len = 0;
 	j->kind = kind;
 	j->mount_id = mount_id;
 	j->client = client;
 	snprintf(j->dev, sizeof(j->dev), "%s", d->id.sysname);
 	snprintf(j->block, sizeof(j->block), "%s", block);
-	int rc = engine_request(e, &req);
-	if (rc != 0)
-		memset(j, 0, sizeof(*j));
-	return rc;
+	return 0;
 }
 
 /* The allowed USB device a sysfs block path belongs to: a path component that is the
@@ -182,22 +200,41 @@ static void transfer_ended(struct engine *e, const char *sysname)
 	}
 }
 
+/* A disk of a device allowed read-only, mounted read-write: BLKROSET does not stop a
+ * filesystem mounted before it. Blocked and recorded; true if so. */
+static bool read_only_breached(struct engine *e, struct dev_entry *d, const char *block)
+{
+	char reason[160];
+
+	if (d == NULL || d->state != DEV_ALLOWED || !eappr_read_only(d))
+		return false;
+	snprintf(reason, sizeof(reason),
+		 "%s is mounted read-write under a read-only exception: access withdrawn", block);
+	log_err("%s: %s", d->id.sysname, reason);
+	engine_record(e, "medium-read-only", "failure", d, reason, true);
+	engine_block_device(e, d, "mounted read-write under a read-only exception");
+	return true;
+}
+
 void engine_mounts_changed(struct engine *e)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
+	static char line[PCL_MOUNT_PATH_MAX * 2 + 512];
+	static struct pcl_mount m;
 	bool seen[MAX_JOBS] = {false};
 
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned id, parent, maj, min;
 		char link[64], *real;
-		if (sscanf(line, "%u %u %u:%u", &id, &parent, &maj, &min) != 4 || maj == 0)
+		if (pcl_mountinfo_line(line, strlen(line), &m) != 0 || m.major == 0)
 			continue;
+		unsigned id = m.id, maj = m.major, min = m.minor;
 		struct job *j = job_for_mount(id);
 		if (j != NULL) {
 			seen[j - jobs] = true;
+			if (m.writable) /* remounted read-write */
+				read_only_breached(e, engine_find(e, j->dev), j->block);
 			continue;
 		}
 		snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
@@ -205,12 +242,21 @@ void engine_mounts_changed(struct engine *e)
 			continue;
 		struct dev_entry *d = owner(e, real);
 		const char *block = strrchr(real, '/');
-		if (d != NULL && block != NULL && ipc_name_valid(block + 1, IPC_NAME_MAX) == 0) {
+		if (d != NULL && block != NULL && ipc_name_valid(block + 1, IPC_NAME_MAX) == 0 &&
+		    !(m.writable && read_only_breached(e, d, block + 1))) {
 			int rc = engine_job_start(e, d, IPC_JOB_XFER, block + 1, id, -1);
-			if (rc != 0)
-				log_warn("%s: transfer logging not started on %s: %s",
-					 d->id.sysname, block + 1, strerror(-rc));
-			else if ((j = job_for_mount(id)) != NULL)
+			if (rc != 0 && rc != -ENOENT) {
+				/* Mounted, and nothing records its transfers: fail closed. (ENOENT:
+				 * unmounted again before the parent looked; nothing to log.) */
+				char why[160];
+				snprintf(why, sizeof(why), "transfer logging not started on %s: %s",
+					 block + 1, strerror(-rc));
+				log_err("%s: %s", d->id.sysname, why);
+				engine_record(e, "xfer-watch-failed", "failure", d, why, true);
+				engine_block_device(e, d,
+						    "transfers could not be logged: blocked until "
+						    "the Clerk acts");
+			} else if (rc == 0 && (j = job_for_mount(id)) != NULL)
 				seen[j - jobs] = true;
 			if (rc == 0)
 				eappr_medium_mounted(d);
@@ -234,16 +280,6 @@ void engine_jobs_device_gone(struct engine *e, const char *sysname)
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && strcmp(jobs[i].dev, sysname) == 0)
 			job_stop(e, &jobs[i]);
-}
-
-int engine_feed_find(const char *token)
-{
-	if (token == NULL || strlen(token) != IPC_TOKEN_LEN)
-		return -1;
-	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].used && CRYPTO_memcmp(jobs[i].token, token, IPC_TOKEN_LEN) == 0)
-			return handle_of(i);
-	return -1;
 }
 
 /* Nested objects become dotted keys: {"file":{"path":"a"}} -> {"file.path":"a"}. */
@@ -276,12 +312,11 @@ static bool security_action(const char *a)
 	return false;
 }
 
-int engine_feed_line(struct engine *e, int handle, const char *line)
+static int job_line(struct engine *e, struct job *j, const char *line)
 {
-	struct job *j = job_of(handle);
 	struct json_object *in = json_tokener_parse(line), *rec;
 
-	if (j == NULL || in == NULL || !json_object_is_type(in, json_type_object)) {
+	if (in == NULL || !json_object_is_type(in, json_type_object)) {
 		json_object_put(in);
 		return -EBADMSG;
 	}
@@ -310,6 +345,8 @@ int engine_feed_line(struct engine *e, int handle, const char *line)
 	int rc = j->kind == IPC_JOB_XFER && !security_action(action)
 		     ? engine_record_grouped(e, rec)
 		     : engine_record_json(e, rec, security_action(action));
+	if (j->kind == IPC_JOB_WIPE && action != NULL)
+		j->outcome = true;
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
 	    strcmp(action, "wipe-done") != 0)
 		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
@@ -356,29 +393,156 @@ static void run_pending(struct engine *e)
 	}
 }
 
-void engine_feed_closed(struct engine *e, int handle)
+/* A transfer log ended (exit, or channel closed) without being told to. Unless its
+ * medium has just been unmounted (the watch saw it first), transfers to it would go
+ * unrecorded from now on: a security record, and the device is de-authorised. */
+static void watch_lost(struct engine *e, struct job *j, const char *why)
 {
-	struct job *j = job_of(handle);
+	uint32_t id = j->id;
+
+	if (j->failed || j->stopping)
+		return;
+	engine_mounts_changed(e); /* an unmount not yet seen stops the job normally */
+	if ((j = job_by_id(id)) == NULL || j->stopping || j->failed)
+		return;
+	j->failed = true;
+	struct dev_entry *d = engine_find(e, j->dev);
+	char reason[200];
+	snprintf(reason, sizeof(reason), "the transfer log of %s stopped: %s", j->block, why);
+	log_err("%s: %s", j->dev, reason);
+	engine_record(e, "xfer-watch-lost", "failure", d, reason, true);
+	if (d != NULL && d->state == DEV_ALLOWED)
+		engine_block_device(e, d,
+				    "transfers could not be logged: blocked until the Clerk acts");
+	if ((j = job_by_id(id)) != NULL) {
+		job_stop(e, j); /* if it still runs, with its output unheard */
+	}
+}
+
+/* The channel closed: the helper has exited, or no longer speaks. */
+static void channel_closed(struct engine *e, struct job *j)
+{
+	uint32_t id = j->id;
+
+	if (j->len > 0 && j->len < sizeof(j->buf)) {
+		j->buf[j->len] = '\0'; /* a last line without its newline */
+		job_line(e, j, j->buf);
+	}
+	j->len = 0;
+	close(j->fd);
+	j->fd = -1;
+	if (j->kind == IPC_JOB_WIPE && j->client >= 0) {
+		engine_job_progress(e, j->client, NULL);
+		j->client = -1;
+	}
+	if (j->kind == IPC_JOB_XFER && !j->stopping)
+		watch_lost(e, j, "its output channel closed");
+	if ((j = job_by_id(id)) != NULL)
+		job_maybe_free(e, j);
+}
+
+/* Read what the helper wrote; every complete line is recorded. */
+static void read_channel(struct engine *e, struct job *j)
+{
+	uint32_t id = j->id;
+
+	for (;;) {
+		ssize_t n = recv(j->fd, j->buf + j->len, sizeof(j->buf) - 1 - j->len, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			channel_closed(e, j);
+			return;
+		}
+		j->len += (size_t)n;
+		j->buf[j->len] = '\0';
+		char *start = j->buf, *nl;
+		while ((nl = strchr(start, '\n')) != NULL) {
+			*nl = '\0';
+			if (job_line(e, j, start) != 0)
+				log_warn("a helper sent a malformed or unrecordable line");
+			/* Recording can act on the job (a wipe's failure, a block). */
+			if ((j = job_by_id(id)) == NULL || j->fd < 0)
+				return;
+			start = nl + 1;
+		}
+		j->len = (size_t)(j->buf + j->len - start);
+		memmove(j->buf, start, j->len);
+		if (j->len == sizeof(j->buf) - 1) {
+			log_warn("%s: a helper's line is too long: dropped", j->dev);
+			j->len = 0;
+		}
+	}
+}
+
+size_t engine_jobs_pollfds(struct pollfd *p, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < MAX_JOBS && n < max; i++)
+		if (jobs[i].used && jobs[i].fd >= 0)
+			p[n++] = (struct pollfd){jobs[i].fd, POLLIN, 0};
+	return n;
+}
+
+void engine_jobs_service(struct engine *e, const struct pollfd *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		for (size_t i = 0; i < MAX_JOBS; i++)
+			if (jobs[i].used && jobs[i].fd == p[k].fd) {
+				read_channel(e, &jobs[i]);
+				break;
+			}
+	}
+}
+
+void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
+{
+	struct job *j = job_by_id(id);
+	char why[96];
 
 	if (j == NULL)
-		return; /* its job was already forgotten */
-	if (j->kind == IPC_JOB_WIPE) {
-		if (j->client >= 0)
-			engine_job_progress(e, j->client, NULL);
-		memset(j, 0, sizeof(*j));
-	} else if (j->stopping) {
-		memset(j, 0, sizeof(*j));
-		run_pending(e);
-	} else {
-		j->ended = true; /* ended on its own (unmount seen first, or a failure) */
+		return; /* a job this engine no longer knows */
+	if (signaled)
+		snprintf(why, sizeof(why), "its helper was killed by signal %d", code);
+	else
+		snprintf(why, sizeof(why), "its helper exited with status %d", code);
+	log_info("%s: %s job on %s ended: %s", j->dev,
+		 j->kind == IPC_JOB_XFER ? "transfer-log" : "wipe", j->block, why);
+	if (j->fd >= 0)
+		read_channel(e, j); /* its last lines first (the channel may close here) */
+	if ((j = job_by_id(id)) == NULL)
+		return;
+	j->exited = true;
+	struct dev_entry *d = engine_find(e, j->dev);
+	if (j->failed) {
+		/* Already acted on when its channel closed: the exit completes the record. */
+		engine_observe(e, "helper-exited", d, why);
+	} else if (j->kind == IPC_JOB_XFER && !j->stopping) {
+		watch_lost(e, j, why);
+	} else if (j->kind == IPC_JOB_WIPE && !j->outcome) {
+		char reason[200];
+		snprintf(reason, sizeof(reason), "the wipe of %s ended without an outcome: %s",
+			 j->block, why);
+		engine_record(e, "wipe-failed", "failure", d, reason, true);
+		j->outcome = true;
+		if (d != NULL)
+			engine_block_device(e, d,
+					    "the wipe did not complete: the medium stays blocked");
 	}
+	if ((j = job_by_id(id)) != NULL)
+		job_maybe_free(e, j);
 }
 
 void engine_jobs_tick(struct engine *e)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && jobs[i].stopping && ++jobs[i].stopping > 2)
-			memset(&jobs[i], 0, sizeof(jobs[i])); /* its feed never closed */
+			job_free(&jobs[i]); /* never reported gone: forgotten */
 	run_pending(e);
 }
 

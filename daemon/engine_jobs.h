@@ -4,9 +4,11 @@
 #ifndef PCL_DAEMON_ENGINE_JOBS_H
 #define PCL_DAEMON_ENGINE_JOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct pollfd;
 struct engine;
 struct dev_entry;
 
@@ -18,13 +20,13 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 void engine_mounts_changed(struct engine *e);
 /* A device went away: stop its helpers. */
 void engine_jobs_device_gone(struct engine *e, const char *sysname);
-/* Periodic: forget stopped helpers that never closed their feed, start waiting wipes. */
+/* Periodic: forget stopped helpers never reported gone, start waiting wipes. */
 void engine_jobs_tick(struct engine *e);
-/* Feeds: a control client that presented a job's token gets a handle (>= 0, or -1 for
- * no such job); lines and the close of a handle whose job has ended are ignored. */
-int engine_feed_find(const char *token);
-int engine_feed_line(struct engine *e, int handle, const char *line);
-void engine_feed_closed(struct engine *e, int handle);
+/* The helpers' output channels: poll them, read what poll reported. */
+size_t engine_jobs_pollfds(struct pollfd *p, size_t max);
+void engine_jobs_service(struct engine *e, const struct pollfd *p, size_t n);
+/* The parent reported job `id`'s exit (status, or the signal that killed it). */
+void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code);
 
 /* `portcullis wipe DEVICE` from control client `client`; 0, or negative errno with a
  * reason for the user in why. */

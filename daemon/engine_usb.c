@@ -154,7 +154,10 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 	}
 	d->id = id;
 	engine_observe(e, "device-inserted", d, at_start ? "present at start" : NULL);
-	if (at_start && engine_conf(e)->present_devices != CONF_PRESENT_APPLY_POLICY) {
+	/* present-devices holds for the first start since boot only: a device plugged in while
+	 * the engine was restarting, or the service was down, is decided by the rules. */
+	if (at_start && engine_first_start(e) &&
+	    engine_conf(e)->present_devices != CONF_PRESENT_APPLY_POLICY) {
 		bool allow = engine_conf(e)->present_devices == CONF_PRESENT_ALLOW;
 		dec.target = allow ? RULES_ALLOW : RULES_BLOCK;
 		dec.iface_allow = allow ? ~UINT64_C(0) : 0;

@@ -1,6 +1,8 @@
 /*
  * main.c - portcullisd: the USB and removable-media gate of a council PC.
- * Runs as root; its inputs here are the command line and the config file.
+ * Runs as root; its inputs here are the command line and the config file. Before the
+ * config file is read, the root hubs are gated (authorized_default=0): a configuration
+ * that does not parse leaves the PC closed, never open.
  *   portcullisd -c CONFIG [-f]   run (-f: foreground, diagnostics on stderr)
  *   portcullisd -c CONFIG -n     check the config and rules, print file:line errors
  */
@@ -85,6 +87,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	conf_defaults(&c);
+	if (!check_only && geteuid() == 0) {
+		log_init("parent", true);
+		if (parent_gate_root_hubs(&c) != 0) /* the defaults: nothing new gets in */
+			log_warn("some root hubs could not be gated");
+	}
 	if (conf_load_file(&c, config, diags, MAX_DIAGS, &n) != 0) {
 		print_diags(diags, n);
 		return 1;
@@ -100,5 +107,5 @@ int main(int argc, char **argv)
 		perror("portcullisd: daemon");
 		return 1;
 	}
-	return parent_run(&c);
+	return parent_run(&c, config, foreground);
 }

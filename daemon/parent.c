@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -24,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "log.h"
 #include "sandbox.h"
 #include "sysfs.h"
@@ -66,36 +66,68 @@ int parent_gate_root_hubs(const struct conf *c)
 	return failures ? -EIO : 0;
 }
 
-/* The directory PATH, owned by the engine user with MODE. Owner and mode are only set
- * where they differ: under the systemd unit, tmpfiles.d has set them before the start
- * (ExecStartPre=+systemd-tmpfiles), so the parent needs neither CAP_CHOWN nor CAP_FOWNER. */
-static int make_dir(const char *path, mode_t mode, const struct passwd *pw)
+/* The directory PATH, owned by uid:gid with MODE; returns it open (O_DIRECTORY), or -1.
+ * Its last component is never followed: a symbolic link planted there (the engine user
+ * owns the state directory) is refused, and owner and mode are set on the descriptor,
+ * never by name. Owner and mode are only set where they differ: under the systemd unit,
+ * tmpfiles.d has set them before the start (ExecStartPre=+systemd-tmpfiles), so the
+ * parent needs neither CAP_CHOWN nor CAP_FOWNER. */
+static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
+	char up[CONF_PATH_MAX];
 	struct stat st;
 
-	if (mkdir(path, mode) != 0 && errno != EEXIST) {
+	snprintf(up, sizeof(up), "%s", path);
+	char *slash = strrchr(up, '/');
+	const char *name = slash ? slash + 1 : up;
+	if (slash == up)
+		up[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	int parent = open(slash ? up : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0 || *name == '\0') {
+		log_err("cannot open the directory of %s: %s", path,
+			parent < 0 ? strerror(errno) : "no name");
+		if (parent >= 0)
+			close(parent);
+		return -1;
+	}
+	if (mkdirat(parent, name, mode) != 0 && errno != EEXIST) {
 		log_err("cannot create %s: %s", path, strerror(errno));
+		close(parent);
 		return -1;
 	}
-	if (stat(path, &st) != 0) {
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int err = errno;
+	close(parent);
+	if (fd < 0) {
+		log_err("%s: %s", path,
+			err == ELOOP || err == ENOTDIR ? "not a directory (a symbolic link?)"
+						       : strerror(err));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
 		log_err("cannot stat %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		log_err("%s: not a directory", path);
+		close(fd);
 		return -1;
 	}
 	/* The mode first: a directory the parent has just created is still its own. */
-	if ((st.st_mode & 07777) != mode && chmod(path, mode) != 0) {
-		log_err("cannot set mode of %s: %s", path, strerror(errno));
+	if (((st.st_mode & 07777) != mode && fchmod(fd, mode) != 0) ||
+	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) != 0)) {
+		log_err("cannot set owner and mode of %s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
-	if ((st.st_uid != pw->pw_uid || st.st_gid != pw->pw_gid) &&
-	    chown(path, pw->pw_uid, pw->pw_gid) != 0) {
-		log_err("cannot set owner of %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return fd;
+}
+
+static int make_engine_dir(const char *path, mode_t mode, const struct passwd *pw)
+{
+	int fd = make_dir(path, mode, pw->pw_uid, pw->pw_gid);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? 0 : -1;
 }
 
 /* Files left in a directory by root (e.g. `portcullis audit enrol`) are handed to the
@@ -130,7 +162,9 @@ static int hand_over_files(const char *dir, const struct passwd *pw)
 	return 0;
 }
 
-static int prepare_dirs(const struct conf *c, const struct passwd *pw)
+/* The engine's directories; *certs_fd: the certificates directory, held open (the wipe
+ * helper makes its files there through that descriptor). */
+static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *certs_fd)
 {
 	char state[CONF_PATH_MAX + 8];
 	struct stat st;
@@ -141,10 +175,14 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	char *slash = strrchr(sockdir, '/');
 	if (slash != NULL && slash != sockdir)
 		*slash = '\0';
-	char certs[CONF_PATH_MAX + 16];
-	snprintf(certs, sizeof(certs), "%s/certificates", c->state_dir);
-	if (make_dir(c->state_dir, 0750, pw) != 0 || make_dir(c->audit_log, 0750, pw) != 0 ||
-	    make_dir(sockdir, 0755, pw) != 0 || make_dir(certs, 0755, pw) != 0)
+	char certs_path[CONF_PATH_MAX + 16];
+	snprintf(certs_path, sizeof(certs_path), "%s/certificates", c->state_dir);
+	if (make_engine_dir(c->state_dir, 0750, pw) != 0 ||
+	    make_engine_dir(c->audit_log, 0750, pw) != 0 || make_engine_dir(sockdir, 0755, pw) != 0)
+		return -1;
+	/* Held open: the wipe makes its certificates through this descriptor, each a new
+	 * file (O_CREAT|O_EXCL|O_NOFOLLOW), whatever the engine user puts at its path. */
+	if ((*certs_fd = make_dir(certs_path, 0755, pw->pw_uid, pw->pw_gid)) < 0)
 		return -1;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
@@ -158,21 +196,84 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw)
 	return hand_over_files(c->audit_log, pw) || hand_over_files(c->state_dir, pw) ? -1 : 0;
 }
 
+static int certs = -1;		   /* the certificates directory, held open */
+static char config_path[PATH_MAX]; /* passed on to the engine */
+static bool foreground;
+
 struct engine_proc {
 	pid_t pid;
 	int fd;
 	bool ready;
 };
 
-static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd,
-			struct engine_proc *e)
+/* Whether this is the daemon's first start since boot: the marker in /run (a tmpfs,
+ * root's directory) is made by the first start and seen by every later one. When it
+ * cannot be made, the answer is "no": present devices are then decided by the rules. */
+static bool first_start_since_boot(const char *marker)
 {
+	char dir[CONF_PATH_MAX];
+	int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "%s", marker);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0700) == 0)
+				fd = open(marker,
+					  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					  0600);
+		}
+	}
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	if (errno != EEXIST)
+		log_err("%s: %s: present devices are decided by the rules", marker,
+			strerror(errno));
+	return false;
+}
+
+/* What the parent passes on to the programs it execs besides a clean PATH and LANG: only
+ * its own environment's test-bed and sanitizer settings, which only root sets. */
+static const char *const keep_env[] = {
+    "UMOCKDEV_DIR=", "LD_PRELOAD=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="};
+
+static size_t clean_env(char **out, size_t max)
+{
+	extern char **environ;
+	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", lang[] = "LANG=C.UTF-8";
+	size_t n = 0;
+
+	out[n++] = path;
+	out[n++] = lang;
+	for (char **e = environ; *e != NULL && n + 1 < max; e++)
+		for (size_t k = 0; k < sizeof(keep_env) / sizeof(keep_env[0]); k++)
+			if (strncmp(*e, keep_env[k], strlen(keep_env[k])) == 0)
+				out[n++] = *e;
+	out[n] = NULL;
+	return n;
+}
+
+/* The engine is its own program (portcullis-engine, next to the helpers), exec'd with a
+ * clean environment and nothing inherited but its channel, as descriptor 3. */
+static int spawn_engine(const struct conf *c, const struct passwd *pw, struct engine_proc *e,
+			bool first_start)
+{
+	char exe[PATH_MAX], uid[16], gid[16];
 	int sv[2];
 
+	if (parent_libexec("portcullis-engine", exe, sizeof(exe)) != 0) {
+		log_err("cannot locate portcullis-engine");
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_err("socketpair: %s", strerror(errno));
 		return -1;
 	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_err("fork: %s", strerror(errno));
@@ -181,9 +282,25 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, int sigfd
 		return -1;
 	}
 	if (pid == 0) {
-		close(sv[0]);
-		close(sigfd);
-		_exit(engine_main(c, sv[1], pw->pw_uid, pw->pw_gid));
+		char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
+		char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f", sopt[] = "-s";
+		char *argv[9] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL, NULL};
+		size_t argc = 7;
+		if (foreground)
+			argv[argc++] = fopt;
+		if (first_start)
+			argv[argc++] = sopt;
+		sigset_t none;
+		(void)c;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* dup2 clears close-on-exec, except onto itself */
+		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(sv[1], 3) != 3)
+			_exit(126);
+		close_range(4, ~0U, 0);
+		clean_env(envp, sizeof(envp) / sizeof(envp[0]));
+		execve(exe, argv, envp);
+		_exit(127);
 	}
 	close(sv[1]);
 	e->pid = pid;
@@ -226,10 +343,12 @@ static void stop_engine(struct engine_proc *e)
 	e->fd = -1;
 }
 
-/* One request from the engine; a malformed one is fatal for the engine. */
+/* One request from the engine; a malformed one is fatal for the engine. Any descriptor
+ * sent along with it is closed unread (ipc_recv). */
 static int serve_engine(struct engine_proc *e, struct parent_table *t)
 {
 	struct ipc_msg req, res = {.type = IPC_RESULT};
+	int passfd = -1;
 	int rc = ipc_recv(e->fd, &req);
 
 	if (rc != 0) {
@@ -243,15 +362,18 @@ static int serve_engine(struct engine_proc *e, struct parent_table *t)
 		log_info("engine ready");
 		return 0;
 	}
-	if (!e->ready || req.type == IPC_RESULT) {
+	if (!e->ready || req.type == IPC_RESULT || req.type == IPC_JOB_EXIT) {
 		log_err("unexpected %s from the engine: stopping it", ipc_type_name(req.type));
 		return -1;
 	}
 	res.id = req.id;
-	res.u.result.err = parent_handle(t, &req);
+	res.u.result.err = parent_handle(t, &req, &passfd);
 	if (res.u.result.err != 0)
 		log_warn("%s refused: %s", ipc_type_name(req.type), strerror(-res.u.result.err));
-	return ipc_send(e->fd, &res) == 0 ? 0 : -1;
+	rc = ipc_send_fd(e->fd, &res, passfd);
+	if (passfd >= 0)
+		close(passfd); /* the engine has its own copy now */
+	return rc == 0 ? 0 : -1;
 }
 
 /* Seconds on the monotonic clock: a wall clock stepped back must not delay a restart. */
@@ -263,7 +385,24 @@ static time_t mono_now(void)
 	return ts.tv_sec;
 }
 
-int parent_run(const struct conf *c)
+/* A helper has exited: tell the engine, whose job it was (it fails closed if that was
+ * a transfer log it had not asked to stop). */
+static void report_exit(struct engine_proc *e, uint32_t job, int st)
+{
+	struct ipc_msg m = {.type = IPC_JOB_EXIT};
+
+	log_info("job %u exited (%s %d)", (unsigned)job, WIFSIGNALED(st) ? "signal" : "status",
+		 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (e->fd < 0 || !e->ready)
+		return;
+	m.u.exit.job = job;
+	m.u.exit.signaled = WIFSIGNALED(st) ? 1 : 0;
+	m.u.exit.code = (uint8_t)(WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (ipc_send(e->fd, &m) != 0)
+		log_warn("the engine could not be told of job %u's exit", (unsigned)job);
+}
+
+int parent_run(const struct conf *c, const char *config, bool fg)
 {
 	static struct parent_table table;
 	struct engine_proc eng = {-1, -1, false};
@@ -273,16 +412,27 @@ int parent_run(const struct conf *c)
 	time_t restart_at = 0;
 	int status = 0;
 
+	if (strlen(config) >= sizeof(config_path)) {
+		log_err("%s: path too long", config);
+		return 1;
+	}
+	memcpy(config_path, config, strlen(config) + 1);
+	foreground = fg;
 	if (pw == NULL) {
 		log_err("engine user '%s' does not exist", c->engine_user);
+		return 1;
+	}
+	if (pw->pw_uid == 0) {
+		log_err("engine user '%s' is root: refusing to run", c->engine_user);
 		return 1;
 	}
 	/* Gate first: nothing new is let in while the engine starts and decides, nor if
 	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
-	if (prepare_dirs(c, pw) != 0 || parent_jobs_init(c) != 0)
+	if (prepare_dirs(c, pw, &certs) != 0 || parent_jobs_init(c, certs) != 0)
 		return 1;
+	bool first_start = first_start_since_boot(c->boot_marker);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -295,7 +445,7 @@ int parent_run(const struct conf *c)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (spawn_engine(c, pw, sigfd, &eng) != 0)
+	if (spawn_engine(c, pw, &eng, first_start) != 0)
 		return 1;
 	int rc = sandbox_apply(SANDBOX_PARENT);
 	if (rc != 0) {
@@ -328,7 +478,9 @@ int parent_run(const struct conf *c)
 			pid_t pid;
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 				if (pid != eng.pid) {
-					parent_jobs_reaped(pid);
+					uint32_t job = parent_jobs_reaped(pid);
+					if (job != 0)
+						report_exit(&eng, job, st);
 					continue;
 				}
 				log_err("engine exited (%s %d): no device is authorised until it "
@@ -339,6 +491,7 @@ int parent_run(const struct conf *c)
 					close(eng.fd);
 				eng.fd = -1;
 				eng.pid = -1;
+				parent_jobs_engine_gone();
 				restart_at = mono_now() + backoff;
 				backoff = backoff < 30 ? backoff * 2 : 30;
 			}
@@ -355,10 +508,12 @@ int parent_run(const struct conf *c)
 			}
 		}
 		if (eng.pid < 0 && mono_now() >= restart_at)
-			spawn_engine(c, pw, sigfd, &eng);
+			spawn_engine(c, pw, &eng, false); /* a restart: not the first */
 	}
 	stop_engine(&eng);
 	parent_jobs_stop_all();
 	close(sigfd);
+	if (certs >= 0)
+		close(certs);
 	return status;
 }

@@ -20,24 +20,38 @@ struct parent_table {
 	size_t n;
 };
 
-/* Run until SIGTERM/SIGINT; returns the process exit status. */
-int parent_run(const struct conf *c);
+/* Run until SIGTERM/SIGINT; returns the process exit status. config: the configuration
+ * file's path (the engine reads it too); fg: diagnostics on stderr. */
+int parent_run(const struct conf *c, const char *config, bool fg);
+/* The path of one of the project's programs in LIBEXECDIR/portcullis (next to the running
+ * portcullisd's SBINDIR); 0 or negative errno. */
+int parent_libexec(const char *name, char *out, size_t len);
 
 /* Write authorized_default (and interface_authorized_default) on every root hub. */
 int parent_gate_root_hubs(const struct conf *c);
 
 /* Carry out one engine request after re-checking it; returns 0 or negative errno,
  * which goes back to the engine in IPC_RESULT. */
-int parent_handle(struct parent_table *t, const struct ipc_msg *req);
+int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd);
 
 /* parent_requests.c: is this device one the parent authorised? */
 bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d);
+/* The sysfs directory (malloc'd) of disk `block`, if it lies under device d, which this
+ * parent authorised and which is still there with its bus and device number; or -EPERM,
+ * -ESTALE, -ENODEV. */
+int parent_disk_of_device(const struct parent_table *t, const struct ipc_device_ref *d,
+			  const char *block, char **diskdir);
 
-/* parent_jobs.c: helpers on approved media (see there). */
-int parent_jobs_init(const struct conf *c);
-int parent_job_start(const struct parent_table *t, const struct ipc_msg *req);
+/* parent_jobs.c: helpers on approved media (see there). certs_fd: the root-owned
+ * certificates directory, held open. */
+int parent_jobs_init(const struct conf *c, int certs_fd);
+/* On success *chan is the engine's end of the helper's output channel. */
+int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, int *chan);
 int parent_job_stop(const struct ipc_msg *req);
-void parent_jobs_reaped(pid_t pid);
+/* A child was reaped: the engine's number of the job it ran, or 0. */
+uint32_t parent_jobs_reaped(pid_t pid);
+/* The engine exited: stop its helpers; their numbers mean nothing to the next one. */
+void parent_jobs_engine_gone(void);
 /* At exit: stop every helper (SIGTERM, then SIGKILL after two seconds). */
 void parent_jobs_stop_all(void);
 

@@ -1,11 +1,17 @@
 /*
  * parent_jobs.c - helpers the root parent runs on an approved medium for the engine:
- * portcullis-xferwatch on a mounted medium (transfer logging), `portcullis wipe
- * --local` on an unmounted one. Linked by portcullisd (parent). The engine's request is
+ * portcullis-xferwatch on a mounted medium (transfer logging), portcullis-wipe (the
+ * code of `portcullis wipe --local`, without the CLI's other libraries) on an unmounted
+ * one. Linked by portcullisd (parent). The engine's request is
  * untrusted: the medium must belong to a USB device this parent authorised (sysfs path
- * under that device), and for a watch the mount must be of exactly that block device.
- * The helper's standard output is a connection to the engine's control socket that
- * starts with the job's token, so its records reach the engine and nobody else's do.
+ * under that device, bus and device number re-read now), and for a watch the mount must
+ * be of exactly that block device. The helper's standard output is one end of a
+ * socketpair made here; the other end goes to the engine with the answer (SCM_RIGHTS),
+ * so its records reach the engine and no one else can speak for it. Every helper's
+ * exit is reported to the engine (IPC_JOB_EXIT). A wipe's certificates are made in the
+ * certificates directory the parent opened at start and holds (descriptor 3 of the
+ * helper), each a new file never reached through a link, never by a path the engine
+ * could redirect.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,6 +30,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mountinfo.h"
 #include "parent.h"
 #include "sysfs.h"
 
@@ -31,127 +38,136 @@
 
 static struct {
 	pid_t pid;
-	char token[IPC_NAME_MAX];
+	uint32_t job; /* the engine's number for it; 0 once that engine is gone */
 } jobs[MAX_JOBS];
 
 static const struct conf *conf;
+static int certdir = -1;	   /* STATE/certificates, held open */
 static char bindir[PATH_MAX - 64]; /* directory of the running portcullisd */
 
-int parent_jobs_init(const struct conf *c)
+int parent_libexec(const char *name, char *out, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int n;
 
+	if (bindir[0] == '\0') {
+		char exe[PATH_MAX];
+		ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (k <= 0)
+			return -errno;
+		exe[k] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash == NULL)
+			return -EINVAL;
+		*slash = '\0';
+		if (strlen(exe) >= sizeof(bindir))
+			return -ENAMETOOLONG;
+		memcpy(bindir, exe, strlen(exe) + 1);
+	}
+	n = snprintf(out, len, "%s/../libexec/portcullis/%s", bindir, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int parent_jobs_init(const struct conf *c, int certs_fd)
+{
+	char ignored[PATH_MAX];
+
+	certdir = certs_fd;
 	conf = c;
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return -EINVAL;
-	*slash = '\0';
-	if (strlen(exe) >= sizeof(bindir))
-		return -ENAMETOOLONG;
-	memcpy(bindir, exe, strlen(exe) + 1);
+	return parent_libexec("portcullis-xferwatch", ignored, sizeof(ignored));
+}
+
+uint32_t parent_jobs_reaped(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].pid == pid) {
+			uint32_t job = jobs[i].job;
+			jobs[i].pid = 0;
+			jobs[i].job = 0;
+			return job;
+		}
 	return 0;
 }
 
-void parent_jobs_reaped(pid_t pid)
+void parent_jobs_engine_gone(void)
 {
+	/* A new engine numbers its jobs afresh: the old ones are stopped and can no longer
+	 * be named by it. Their channels went with the old engine. */
 	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].pid == pid)
-			jobs[i].pid = 0;
+		if (jobs[i].pid > 0) {
+			kill(jobs[i].pid, SIGTERM);
+			jobs[i].job = 0;
+		}
 }
 
-/* The medium's sysfs directory must lie under the USB device's. */
+/* The medium's sysfs directory must lie under the USB device's (parent_requests.c). */
 static int check_medium(const struct parent_table *t, const struct ipc_msg *req, dev_t *devnum)
 {
-	char path[300], *udir, *bdir, buf[32];
+	char *bdir, buf[32];
 	unsigned maj, min;
 	int rc = 0;
 
-	if (!parent_table_has(t, &req->u.job.dev))
-		return -EPERM;
-	snprintf(path, sizeof(path), "%s/%s", SYSFS_USB_DEVICES, req->u.job.dev.name);
-	udir = realpath(path, NULL);
-	snprintf(path, sizeof(path), "%s/%s", SYSFS_BLOCK, req->u.job.block);
-	bdir = realpath(path, NULL);
-	if (udir == NULL || bdir == NULL)
-		rc = -ENODEV;
-	else if (strncmp(bdir, udir, strlen(udir)) != 0 || bdir[strlen(udir)] != '/')
-		rc = -EPERM; /* not a medium of that device */
-	else if ((rc = sysfs_read(bdir, "dev", buf, sizeof(buf))) == 0 &&
-		 sscanf(buf, "%u:%u", &maj, &min) != 2)
+	if ((rc = parent_disk_of_device(t, &req->u.job.dev, req->u.job.block, &bdir)) != 0)
+		return rc;
+	if ((rc = sysfs_read(bdir, "dev", buf, sizeof(buf))) == 0 &&
+	    sscanf(buf, "%u:%u", &maj, &min) != 2)
 		rc = -EINVAL;
-	free(udir);
 	free(bdir);
 	if (rc == 0)
 		*devnum = makedev(maj, min);
 	return rc;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* The mount point of mount `id`, if it is a mount of `dev`. */
 static int mount_point(uint32_t id, dev_t dev, char *out, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], mnt[4096];
-	unsigned mid, pid, maj, min;
+	static char line[PCL_MOUNT_PATH_MAX * 2 + 512];
+	static struct pcl_mount m;
 	int rc = -ENOENT;
 
 	if (f == NULL)
 		return -errno;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%u %u %u:%u %*s %4095s", &mid, &pid, &maj, &min, mnt) != 5 ||
-		    mid != id)
+		if (pcl_mountinfo_line(line, strlen(line), &m) != 0 || m.id != id)
 			continue;
-		rc = makedev(maj, min) == dev ? 0 : -EPERM;
-		unescape(mnt);
-		if (rc == 0 && strlen(mnt) >= len)
+		rc = makedev(m.major, m.minor) == dev ? 0 : -EPERM;
+		if (rc == 0 && strlen(m.mountpoint) >= len)
 			rc = -ENAMETOOLONG;
 		if (rc == 0)
-			strcpy(out, mnt);
+			strcpy(out, m.mountpoint);
 		break;
 	}
 	fclose(f);
 	return rc;
 }
 
-static pid_t spawn_fed(const char *path, char *const argv[], const char *token)
+/* Fork and exec a helper: standard output the channel to the engine, descriptor 3 (for
+ * a wipe) the certificates directory, nothing else inherited, a clean environment.
+ * Returns the pid, or -1 with errno set; *chan is the parent's end of the channel. */
+static pid_t spawn_helper(const char *path, char *const argv[], int pass_dir, int *chan)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	pid_t pid = fork();
+	int sv[2];
 
-	if (pid != 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid != 0) {
+		int err = errno;
+		close(sv[1]);
+		if (pid < 0)
+			close(sv[0]);
+		else
+			*chan = sv[0];
+		errno = err;
 		return pid;
+	}
 	/* Child: signals as a fresh process, stdout to the engine, then exec. */
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (strlen(conf->control_socket) >= sizeof(sa.sun_path))
+	if (dup2(sv[1], 1) != 1 || (pass_dir >= 0 && dup2(pass_dir, 3) != 3))
 		_exit(126);
-	memcpy(sa.sun_path, conf->control_socket, strlen(conf->control_socket) + 1);
-	int s = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    dprintf(s, "{\"cmd\":\"feed\",\"token\":\"%s\"}\n", token) < 0 || dup2(s, 1) != 1)
-		_exit(126);
-	close_range(3, ~0U, 0);
+	close_range(pass_dir >= 0 ? 4 : 3, ~0U, 0);
 	/* Root helpers get a clean environment, never the daemon's. */
 	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_lang[] = "LANG=C.UTF-8";
 	char *envp[] = {env_path, env_lang, NULL};
@@ -159,27 +175,35 @@ static pid_t spawn_fed(const char *path, char *const argv[], const char *token)
 	_exit(127);
 }
 
-static int remember(pid_t pid, const char *token)
+static int remember(pid_t pid, uint32_t job)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].pid == 0) {
 			jobs[i].pid = pid;
-			snprintf(jobs[i].token, sizeof(jobs[i].token), "%s", token);
+			jobs[i].job = job;
 			return 0;
 		}
 	kill(pid, SIGTERM);
 	return -ENOSPC;
 }
 
-int parent_job_start(const struct parent_table *t, const struct ipc_msg *req)
+int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, int *chan)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	dev_t dev;
 	pid_t pid;
+	size_t free_slots = 0;
 	int rc = check_medium(t, req, &dev);
 
 	if (rc != 0)
 		return rc;
+	for (size_t i = 0; i < MAX_JOBS; i++) {
+		if (jobs[i].pid > 0 && jobs[i].job == req->u.job.job)
+			return -EEXIST; /* one number, one helper */
+		free_slots += jobs[i].pid == 0;
+	}
+	if (free_slots == 0)
+		return -ENOSPC;
 	if (req->u.job.kind == IPC_JOB_XFER) {
 		if ((rc = mount_point(req->u.job.mount_id, dev, target, sizeof(target))) != 0)
 			return rc;
@@ -201,7 +225,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req)
 		}
 		argv[n++] = target;
 		argv[n] = NULL;
-		pid = spawn_fed(path, argv, req->u.job.token);
+		pid = spawn_helper(path, argv, -1, chan);
 	} else {
 		char devnode[IPC_NAME_MAX + 8], partition[8];
 		snprintf(target, sizeof(target), "%s/%s", SYSFS_BLOCK, req->u.job.block);
@@ -211,29 +235,33 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req)
 		struct stat st;
 		if (stat(devnode, &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
 			return -ENODEV; /* the node must be that very device */
-		snprintf(path, sizeof(path), "%s/../bin/portcullis", bindir);
-		char wipe[] = "wipe", local[] = "--local", json[] = "--json", certopt[] = "--cert";
+		if ((rc = parent_libexec("portcullis-wipe", path, sizeof(path))) != 0)
+			return rc;
+		char local[] = "--local", json[] = "--json", certopt[] = "--cert",
+		     diropt[] = "--cert-dir-fd", three[] = "3";
+		if (certdir < 0)
+			return -ENOENT;
 		char cert[CONF_PATH_MAX + 160], stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
 		snprintf(cert, sizeof(cert), "%s/certificates/wipe-%s-%s", conf->state_dir, stamp,
 			 req->u.job.block);
-		char *argv[] = {path, wipe, local, json, certopt, cert, devnode, NULL};
-		pid = spawn_fed(path, argv, req->u.job.token);
+		char *argv[] = {path, local, json, certopt, cert, diropt, three, devnode, NULL};
+		pid = spawn_helper(path, argv, certdir, chan);
 	}
 	if (pid < 0)
 		return -errno;
 	log_info("%s job for %s started (pid %d)",
 		 req->u.job.kind == IPC_JOB_XFER ? "transfer-log" : "wipe", req->u.job.block,
 		 (int)pid);
-	return remember(pid, req->u.job.token);
+	return remember(pid, req->u.job.job);
 }
 
 int parent_job_stop(const struct ipc_msg *req)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].pid > 0 && strcmp(jobs[i].token, req->u.stop.token) == 0) {
+		if (jobs[i].pid > 0 && jobs[i].job == req->u.stop.job) {
 			kill(jobs[i].pid, SIGTERM);
 			return 0;
 		}

@@ -6,7 +6,11 @@
  * only take access away (authorized=0, remove, detach of a removable medium) are
  * always allowed for a valid device; writes that grant access need the device to
  * be the one the engine saw (bus and device number) and, for interfaces, a device
- * this parent authorised itself.
+ * this parent authorised itself. A request that names a disk (read-only, a helper on a
+ * medium) is honoured only for a disk under a USB device this parent authorised, its
+ * bus and device number re-read at the time of the request. Entries of devices that
+ * are gone (unplugged, or their number taken by another) are dropped before each
+ * request is looked at.
  */
 #include "parent.h"
 
@@ -19,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -61,6 +66,46 @@ static ssize_t table_find(const struct parent_table *t, const struct ipc_device_
 bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d)
 {
 	return table_find(t, d) >= 0;
+}
+
+/* Drop the entries whose device is no longer there as it was authorised. */
+static void table_prune(struct parent_table *t)
+{
+	char dir[256];
+
+	for (size_t i = 0; i < t->n;)
+		if (check_device(&t->dev[i], dir, sizeof(dir)) != 0)
+			t->dev[i] = t->dev[--t->n];
+		else
+			i++;
+}
+
+int parent_disk_of_device(const struct parent_table *t, const struct ipc_device_ref *d,
+			  const char *block, char **diskdir)
+{
+	char udir_path[256], path[300], *udir, *bdir;
+	int rc;
+
+	*diskdir = NULL;
+	if (!parent_table_has(t, d))
+		return -EPERM; /* not a device this parent authorised */
+	if ((rc = check_device(d, udir_path, sizeof(udir_path))) != 0)
+		return rc; /* gone, or its bus/device number now another device's */
+	if (strchr(block, '/') != NULL || ipc_name_valid(block, IPC_NAME_MAX) != 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", SYSFS_BLOCK, block);
+	udir = realpath(udir_path, NULL);
+	bdir = realpath(path, NULL);
+	if (udir == NULL || bdir == NULL)
+		rc = -ENODEV;
+	else if (strncmp(bdir, udir, strlen(udir)) != 0 || bdir[strlen(udir)] != '/')
+		rc = -EPERM; /* not a disk of that device */
+	free(udir);
+	if (rc == 0)
+		*diskdir = bdir;
+	else
+		free(bdir);
+	return rc;
 }
 
 static void table_forget_name(struct parent_table *t, const char *name)
@@ -183,24 +228,33 @@ static int do_detach(const struct ipc_msg *req)
 	return sysfs_write("/sys/bus/mmc/drivers/mmcblk", "unbind", card);
 }
 
-/* Read-only only ever takes access away: allowed for any block device that exists. */
-static int do_readonly(const struct ipc_msg *req)
+/* Read-only for a disk of a device this parent authorised, and only that disk: the node
+ * opened must be the very device sysfs names (major:minor), so neither the system disk
+ * nor any other block device can be reached through this request. */
+static int do_readonly(const struct parent_table *t, const struct ipc_msg *req)
 {
 	const char *name = req->u.readonly.name;
-	char dir[300], dev[300];
+	char dev[300], buf[32], *dir;
+	unsigned maj, min;
 	int one = 1;
+	int rc = parent_disk_of_device(t, &req->u.readonly.dev, name, &dir);
 
-	if (strchr(name, '/') != NULL || strchr(name, ':') != NULL || name[0] == '.')
-		return -EINVAL;
-	snprintf(dir, sizeof(dir), "%s/%s", SYSFS_BLOCK, name);
-	if (access(dir, F_OK) != 0)
-		return -ENODEV;
+	if (rc != 0)
+		return rc;
+	if ((rc = sysfs_read(dir, "dev", buf, sizeof(buf))) == 0 &&
+	    sscanf(buf, "%u:%u", &maj, &min) != 2)
+		rc = -EINVAL;
+	free(dir);
+	if (rc != 0)
+		return rc;
 	snprintf(dev, sizeof(dev), "/dev/%s", name);
-	int fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	int rc = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) ? 0 : -ENOTBLK;
+	rc = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) ? 0 : -ENOTBLK;
+	if (rc == 0 && st.st_rdev != makedev(maj, min))
+		rc = -ENODEV; /* the node is not that disk */
 	/* The raw system call: no interposed library (an LD_PRELOAD, the umockdev test bed's
 	 * included) can fake or swallow the one call this grant's safety rests on. */
 	if (rc == 0 && syscall(SYS_ioctl, fd, BLKROSET, &one) != 0)
@@ -209,8 +263,10 @@ static int do_readonly(const struct ipc_msg *req)
 	return rc;
 }
 
-int parent_handle(struct parent_table *t, const struct ipc_msg *req)
+int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd)
 {
+	*passfd = -1;
+	table_prune(t);
 	switch (req->type) {
 	case IPC_DEV_AUTHORIZE:
 		return do_authorize(t, &req->u.authorize.dev, req->u.authorize.value);
@@ -221,11 +277,11 @@ int parent_handle(struct parent_table *t, const struct ipc_msg *req)
 	case IPC_MEDIUM_DETACH:
 		return do_detach(req);
 	case IPC_JOB_START:
-		return parent_job_start(t, req);
+		return parent_job_start(t, req, passfd);
 	case IPC_JOB_STOP:
 		return parent_job_stop(req);
 	case IPC_BLOCK_READONLY:
-		return do_readonly(req);
+		return do_readonly(t, req);
 	default:
 		return -EINVAL;
 	}

@@ -39,31 +39,65 @@ struct json_object *acli_call(struct json_object *req)
 	return res;
 }
 
-static void show(const struct appr_request *r)
+static void clock_time(int64_t t, char *out, size_t len)
 {
-	char until[96] = "until it is unplugged", when[64];
-	time_t t = (time_t)r->until;
+	time_t tt = (time_t)t;
+	struct tm tm;
 
-	if (r->until) {
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-		snprintf(until, sizeof(until), "until %s", when);
-	}
-	fprintf(stderr,
-		"Approval request for council %s\n"
-		"  PC:      %s (machine %s)\n"
-		"  device:  %04x:%04x %s %s, serial \"%s\", port %s\n"
-		"  access:  %s, %s%s\n"
-		"  for:     %s (uid %u)\n"
-		"  reason:  %s\n",
-		r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
-		r->serial, r->port, appr_scope_name(r->scope), until,
-		r->wipe ? ", wiped afterwards" : "", r->user, (unsigned)r->uid,
-		*r->reason ? r->reason : "(none given)");
+	if (localtime_r(&tt, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+		snprintf(out, len, "%lld (seconds since 1970)", (long long)t);
 }
 
-int acli_sign(const char *req_text, const char *key, const char *pin, struct json_object *allow,
-	      char *out)
+/* Everything the signature covers, so the approver sees what they sign. */
+static void show(const struct appr_request *r)
 {
+	char until[96] = "until it is unplugged", when[64], issued[64], answer[64];
+	char ifs[APPR_MAX_IFACES * 9 + 1] = "";
+
+	if (r->until) {
+		clock_time(r->until, when, sizeof(when));
+		snprintf(until, sizeof(until), "until %s", when);
+	}
+	clock_time(r->issued, issued, sizeof(issued));
+	clock_time(r->answer_by, answer, sizeof(answer));
+	for (size_t i = 0; i < r->n_ifaces; i++)
+		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%02x:%02x:%02x",
+			 i ? " " : "", r->ifaces[i].cls, r->ifaces[i].subclass,
+			 r->ifaces[i].protocol);
+	fprintf(stderr,
+		"Approval request for council %s\n"
+		"  PC:         %s (machine %s)\n"
+		"  device:     %04x:%04x %s %s, serial \"%s\", port %s\n"
+		"  interfaces: %s\n"
+		"  hash:       %s\n"
+		"  access:     %s, %s%s\n"
+		"  for:        %s (uid %u)\n"
+		"  reason:     %s\n"
+		"  issued:     %s\n"
+		"  answer by:  %s\n"
+		"  approvers:  %zu credential(s) accepted\n",
+		r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
+		r->serial, r->port, *ifs ? ifs : "(none)", r->hash, appr_scope_name(r->scope),
+		until, r->wipe ? ", wiped afterwards" : ", no wipe", r->user, (unsigned)r->uid,
+		*r->reason ? r->reason : "(none given)", issued, answer, r->n_creds);
+}
+
+/* The request's credentials as the key's allow list (base64 strings). */
+static struct json_object *allow_list(const struct appr_request *r)
+{
+	struct json_object *arr = json_object_new_array();
+	char b64[APPR_CRED_MAX * 2];
+
+	for (size_t i = 0; i < r->n_creds; i++)
+		if (appr_b64_encode(r->creds[i], r->cred_lens[i], b64, sizeof(b64)) >= 0)
+			json_object_array_add(arr, json_object_new_string(b64));
+	return arr;
+}
+
+int acli_sign(const char *req_text, const char *key, const char *pin_fd, const char *ask, char *out)
+{
+	static char pinbuf[64];
+	const char *pin;
 	static struct appr_response resp;
 	struct pcl_diag diag = {0};
 	char rp[96], msg[400];
@@ -81,7 +115,13 @@ int acli_sign(const char *req_text, const char *key, const char *pin, struct jso
 	snprintf(rp, sizeof(rp), "portcullis:%s", resp.req.council);
 	if (appr_request_cdh(req_text, strlen(req_text), cdh) != 0)
 		return pcl_fail("cannot hash the request");
-	if (akey_assert(key, rp, cdh, allow, pin, &as) != 0)
+	if (akey_pin(pin_fd, ask != NULL, ask, pinbuf, sizeof(pinbuf), &pin) != 0)
+		return 1;
+	struct json_object *allow = allow_list(&resp.req);
+	int rc = akey_assert(key, rp, cdh, allow, pin, &as);
+	explicit_bzero(pinbuf, sizeof(pinbuf));
+	json_object_put(allow);
+	if (rc != 0)
 		return 1;
 	memcpy(resp.cred, as.cred, as.cred_len);
 	resp.cred_len = as.cred_len;

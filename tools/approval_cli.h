@@ -14,9 +14,11 @@
 /* Send req (consumed) to portcullisd; the answer, or NULL after printing its error. */
 struct json_object *acli_call(struct json_object *req);
 
-/* Show the request to the approver (stderr), get the key's assertion over it and write
- * the response text into out (APPR_TEXT_MAX). allow may be NULL. 0 or 1 after a message. */
-int acli_sign(const char *req_text, const char *key, const char *pin, struct json_object *allow,
+/* Show the request to the approver (stderr), then take the PIN (akey_pin: from pin_fd,
+ * $PORTCULLIS_PIN, or typed at the terminal with the prompt ask; ask NULL: not asked),
+ * get the key's assertion over the request with the credentials it names as the allow
+ * list, and write the response text into out (APPR_TEXT_MAX). 0 or 1 after a message. */
+int acli_sign(const char *req_text, const char *key, const char *pin_fd, const char *ask,
 	      char *out);
 
 /* Options that describe an exception: --read-only, --read-write, --until-unplug,

@@ -6,20 +6,73 @@
  */
 #include "approval_key.h"
 
+#include <bsd/readpassphrase.h>
+#include <errno.h>
 #include <fido.h>
+#include <stdint.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "fidoh.h"
 
-const char *akey_pin(const char *opt)
+int akey_pin_refused(const char *opt)
+{
+	return pcl_fail("%s PIN on the command line is refused: it would show in ps and in the "
+			"shell history. Type the PIN when asked, or give %s-fd N to read it from "
+			"file descriptor N",
+			opt, opt);
+}
+
+/* One line from file descriptor fd into buf; its length, or -1. */
+static int read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	char c;
+	ssize_t got;
+
+	while ((got = read(fd, &c, 1)) == 1 && c != '\n') {
+		if (n + 1 >= len)
+			return -1;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return got < 0 ? -1 : (int)n;
+}
+
+int akey_pin(const char *fd, bool ask, const char *prompt, char *buf, size_t len, const char **pin)
 {
 	const char *env = getenv("PORTCULLIS_PIN");
+	char *end;
 
-	return opt ? opt : env && *env ? env : NULL;
+	*pin = NULL;
+	buf[0] = '\0';
+	if (fd != NULL) {
+		errno = 0;
+		long n = strtol(fd, &end, 10);
+		if (errno || *end || end == fd || n < 0 || n > INT32_MAX)
+			return pcl_fail("--pin-fd: '%s' is not a file descriptor", fd);
+		if (read_line((int)n, buf, len) < 0) {
+			explicit_bzero(buf, len);
+			return pcl_fail("--pin-fd %s: no PIN of at most %zu bytes could be read",
+					fd, len - 1);
+		}
+	} else if (env && *env) {
+		if (strlen(env) >= len)
+			return pcl_fail("PORTCULLIS_PIN: longer than %zu bytes", len - 1);
+		memcpy(buf, env, strlen(env) + 1);
+	} else if (ask) {
+		/* The terminal only, echo off; no terminal: no PIN (the key or the daemon then
+		 * says that one was needed). */
+		if (readpassphrase(prompt, buf, len, RPP_REQUIRE_TTY) == NULL)
+			buf[0] = '\0';
+	}
+	if (buf[0] != '\0')
+		*pin = buf;
+	return 0;
 }
 
 static void put_b64(struct json_object *o, const char *k, const uint8_t *p, size_t n)
@@ -76,8 +129,8 @@ int akey_make_cred(const char *path, const char *rp, const uint8_t cdh[APPR_CDH_
 	int rc = FIDO_ERR_INTERNAL;
 
 	if (uv && pin == NULL)
-		return pcl_fail("the council's profile requires the key's PIN: give --pin or set "
-				"PORTCULLIS_PIN");
+		return pcl_fail("the council's profile requires the key's PIN: type it when asked "
+				"(at a terminal), or give --pin-fd N or PORTCULLIS_PIN");
 	memset(&req, 0, sizeof(req));
 	req.kind = FIDOH_MAKE_CRED;
 	req.prot = (uint8_t)prot;

@@ -23,8 +23,14 @@ struct akey_assertion {
 	size_t sig_len;
 };
 
-/* The PIN: --pin, else $PORTCULLIS_PIN, else NULL. */
-const char *akey_pin(const char *opt);
+/* The PIN for the key: one line read from file descriptor fd (--pin-fd N) when fd is
+ * given, else $PORTCULLIS_PIN, else, when ask, typed at the terminal without echo
+ * (libbsd's readpassphrase; no terminal or an empty line: no PIN). The PIN is kept in
+ * buf (len bytes; the caller wipes it with explicit_bzero); *pin is buf or NULL.
+ * 0, or 1 after a message. */
+int akey_pin(const char *fd, bool ask, const char *prompt, char *buf, size_t len, const char **pin);
+/* A PIN given on the command line (opt is "--pin" or "--by-pin"): refused, 1. */
+int akey_pin_refused(const char *opt);
 
 /* Make a discoverable ES256 credential for rp over cdh with the key at path; verifies
  * its attestation and adds "credential", "authdata", "sig", "fmt", "x5c" (when present)

@@ -1,5 +1,5 @@
 /*
- * approval_policy.c - `portcullis policy sign FILE [--key PATH] [--pin PIN] [--council ID]`
+ * approval_policy.c - `portcullis policy sign FILE [--key PATH] [--pin-fd N] [--council ID]`
  * (an approver's key signs a rule file of standing approvals into FILE.sig) and
  * `portcullis policy show --verify` (the daemon checks the rule file in force against its
  * signature and enrolled approvers). Linked by the CLI, run by the approver; the rule
@@ -23,7 +23,9 @@ int policy_sign(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (i + 1 < argc && strcmp(argv[i], "--key") == 0)
 			key = argv[++i];
-		else if (i + 1 < argc && strcmp(argv[i], "--pin") == 0)
+		else if (strcmp(argv[i], "--pin") == 0)
+			return akey_pin_refused("--pin");
+		else if (i + 1 < argc && strcmp(argv[i], "--pin-fd") == 0)
 			pin = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--council") == 0)
 			council = argv[++i];
@@ -33,7 +35,7 @@ int policy_sign(int argc, char **argv)
 			file = NULL, i = argc;
 	}
 	if (file == NULL) {
-		fprintf(stderr, "usage: portcullis policy sign FILE [--key PATH] [--pin PIN]"
+		fprintf(stderr, "usage: portcullis policy sign FILE [--key PATH] [--pin-fd N]"
 				" [--council ID]\n");
 		return 2;
 	}
@@ -75,7 +77,12 @@ int policy_sign(int argc, char **argv)
 		rc = appr_sha256(text, len, ps.sha256) != 0 ||
 		     appr_policy_cdh(council, ps.sha256, ps.signed_at, cdh) != 0;
 	}
-	rc = rc || akey_assert(key, rp, cdh, allow, akey_pin(pin), &as) != 0;
+	static char pinbuf[64];
+	const char *typed = NULL;
+	bool uv = inf != NULL && json_object_get_boolean(json_object_object_get(inf, "uv"));
+	rc = rc || akey_pin(pin, uv, "PIN of your key: ", pinbuf, sizeof(pinbuf), &typed) != 0 ||
+	     akey_assert(key, rp, cdh, allow, typed, &as) != 0;
+	explicit_bzero(pinbuf, sizeof(pinbuf));
 	free(text);
 	json_object_put(allow);
 	json_object_put(inf);

@@ -1,8 +1,11 @@
 /*
  * cmd_approve.c - `portcullis approve`: the approver's touch on their FIDO2 key.
- *   approve DEVICE [scope options] [--key PATH] [--pin PIN]   at the PC, through the daemon
- *   approve --request FILE [--out FILE] [--key PATH] [--pin PIN]
+ *   approve DEVICE [scope options] [--key PATH] [--pin-fd N]  at the PC, through the daemon
+ *   approve --request FILE [--out FILE] [--key PATH] [--pin-fd N]
+ * The PIN is typed at the terminal without echo (or read from --pin-fd N or
+ * $PORTCULLIS_PIN); --pin on the command line is refused.
  *                                        on the approver's own PC, no daemon needed
+ *   approve --end DEVICE                 ends an exception now (root or who asked)
  * Runs as the approver; request files are untrusted and shown before the key is touched.
  */
 #include <stdio.h>
@@ -19,19 +22,22 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: portcullis approve DEVICE [--read-only|--read-write]\n"
 		"           [--until-unplug|--for DURATION|--until TIME] [--reason TEXT]\n"
-		"           [--key PATH] [--pin PIN]\n"
-		"       portcullis approve --request FILE [--out FILE] [--key PATH] [--pin PIN]\n");
+		"           [--key PATH] [--pin-fd N]\n"
+		"       portcullis approve --request FILE [--out FILE] [--key PATH] [--pin-fd N]\n"
+		"       portcullis approve --end DEVICE\n");
 	return 2;
 }
 
-static int approve_file(const char *path, const char *out, const char *key, const char *pin)
+static int approve_file(const char *path, const char *out, const char *key, const char *pin_fd)
 {
 	char *resp = malloc(APPR_TEXT_MAX);
 	size_t len;
 	char *text = acli_read_file(path, &len);
 	int rc = 1;
 
-	if (text && resp && acli_sign(text, key, pin, NULL, resp) == 0)
+	/* The council's profile is not known here: ask at a terminal, empty for none. */
+	if (text && resp &&
+	    acli_sign(text, key, pin_fd, "PIN of your key (Enter if it has none): ", resp) == 0)
 		rc = acli_write_file(out ? out : "-", resp);
 	if (rc == 0 && out)
 		fprintf(stderr, "Response written to %s: send it back to the PC.\n", out);
@@ -40,9 +46,30 @@ static int approve_file(const char *path, const char *out, const char *key, cons
 	return rc;
 }
 
+/* approve --end DEVICE: the exception ends now. */
+static int end_exception(const char *device)
+{
+	char port[64];
+	struct json_object *req = json_object_new_object(), *ans;
+
+	if (client_device_name(device, port, sizeof(port)) != 0) {
+		json_object_put(req);
+		return 1;
+	}
+	json_object_object_add(req, "cmd", json_object_new_string("exception-end"));
+	json_object_object_add(req, "device", json_object_new_string(port));
+	if ((ans = acli_call(req)) == NULL)
+		return 1;
+	printf("the exception for %s has ended\n", client_field(ans, "ended"));
+	json_object_put(ans);
+	return 0;
+}
+
 int cmd_approve(int argc, char **argv)
 {
-	const char *device = NULL, *key = getenv("PORTCULLIS_KEY"), *pin = NULL;
+	if (argc == 3 && strcmp(argv[1], "--end") == 0)
+		return end_exception(argv[2]);
+	const char *device = NULL, *key = getenv("PORTCULLIS_KEY"), *pin_fd = NULL;
 	const char *request = NULL, *out = NULL;
 	struct json_object *req = json_object_new_object();
 
@@ -55,11 +82,14 @@ int cmd_approve(int argc, char **argv)
 		}
 		if (used > 0) {
 			i += used - 1;
+		} else if (strcmp(argv[i], "--pin") == 0) {
+			json_object_put(req);
+			return akey_pin_refused("--pin");
 		} else if (i + 1 < argc &&
-			   (strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--pin") == 0 ||
+			   (strcmp(argv[i], "--key") == 0 || strcmp(argv[i], "--pin-fd") == 0 ||
 			    strcmp(argv[i], "--request") == 0 || strcmp(argv[i], "--out") == 0)) {
 			const char **dst = argv[i][2] == 'k'   ? &key
-					   : argv[i][2] == 'p' ? &pin
+					   : argv[i][2] == 'p' ? &pin_fd
 					   : argv[i][2] == 'r' ? &request
 							       : &out;
 			*dst = argv[++i];
@@ -70,14 +100,13 @@ int cmd_approve(int argc, char **argv)
 			return usage();
 		}
 	}
-	pin = akey_pin(pin);
 	if ((device == NULL) == (request == NULL) || (out && !request)) {
 		json_object_put(req);
 		return usage();
 	}
 	if (request) {
 		json_object_put(req);
-		return approve_file(request, out, key, pin);
+		return approve_file(request, out, key, pin_fd);
 	}
 	char port[64];
 	if (client_device_name(device, port, sizeof(port)) != 0) {
@@ -85,12 +114,15 @@ int cmd_approve(int argc, char **argv)
 		return 1;
 	}
 	json_object_object_add(req, "device", json_object_new_string(port));
-	struct json_object *ans = acli_call(req), *allow = NULL;
+	struct json_object *ans = acli_call(req);
 	if (ans == NULL)
 		return 1;
-	json_object_object_get_ex(ans, "credentials", &allow);
 	char *resp = malloc(APPR_TEXT_MAX);
-	int rc = resp ? acli_sign(client_field(ans, "request"), key, pin, allow, resp) : 1;
+	struct json_object *uv = NULL;
+	json_object_object_get_ex(ans, "uv", &uv);
+	int rc = resp ? acli_sign(client_field(ans, "request"), key, pin_fd,
+				  json_object_get_boolean(uv) ? "PIN of your key: " : NULL, resp)
+		      : 1;
 	json_object_put(ans);
 	if (rc == 0) {
 		req = json_object_new_object();

@@ -113,7 +113,7 @@ int cmd_policy(int argc, char **argv)
 		return policy_show(argc, argv);
 	fprintf(stderr, "usage: portcullis policy generate\n"
 			"       portcullis policy check FILE\n"
-			"       portcullis policy sign FILE [--key PATH] [--pin PIN]\n"
+			"       portcullis policy sign FILE [--key PATH] [--pin-fd N]\n"
 			"       portcullis policy show --verify\n");
 	return 2;
 }

@@ -75,6 +75,15 @@ static int export(int argc, char **argv)
 	return rc;
 }
 
+static void when(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+		snprintf(out, len, "%lld (seconds since 1970)", (long long)t);
+}
+
 static int show(const char *path)
 {
 	static struct appr_response resp;
@@ -94,22 +103,25 @@ static int show(const char *path)
 		return pcl_fail("%s", msg);
 	}
 	const struct appr_request *r = &resp.req;
-	char until[64] = "it is unplugged";
-	if (r->until != 0) {
-		time_t t = (time_t)r->until;
-		struct tm tm;
-		if (localtime_r(&t, &tm) == NULL ||
-		    strftime(until, sizeof(until), "%Y-%m-%d %H:%M %Z", &tm) == 0)
-			snprintf(until, sizeof(until), "%lld (seconds since 1970)",
-				 (long long)r->until);
-	}
-	printf("council:   %s\npc:        %s (%s)\ndevice:    %04x:%04x %s %s serial \"%s\" at %s\n"
-	       "hash:      %s\naccess:    %s, until %s, wipe %s\nuser:      %s (%u)\n"
-	       "reason:    %s\nsigned:    %s\n",
+	char until[64] = "it is unplugged", issued[64], answer[64];
+	char ifs[APPR_MAX_IFACES * 9 + 1] = "";
+	if (r->until != 0)
+		when(r->until, until, sizeof(until));
+	when(r->issued, issued, sizeof(issued));
+	when(r->answer_by, answer, sizeof(answer));
+	for (size_t i = 0; i < r->n_ifaces; i++)
+		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%02x:%02x:%02x",
+			 i ? " " : "", r->ifaces[i].cls, r->ifaces[i].subclass,
+			 r->ifaces[i].protocol);
+	printf("council:    %s\npc:         %s (%s)\n"
+	       "device:     %04x:%04x %s %s serial \"%s\" at %s\n"
+	       "interfaces: %s\nhash:       %s\naccess:     %s, until %s, wipe %s\n"
+	       "user:       %s (%u)\nreason:     %s\nissued:     %s\nanswer by:  %s\n"
+	       "approvers:  %zu credential(s) accepted\nsigned:     %s\n",
 	       r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
-	       r->serial, r->port, r->hash, appr_scope_name(r->scope), until,
-	       r->wipe ? "yes" : "no", r->user, (unsigned)r->uid, r->reason,
-	       resp.cred_len ? "yes (verified by portcullisd)" : "no");
+	       r->serial, r->port, *ifs ? ifs : "(none)", r->hash, appr_scope_name(r->scope), until,
+	       r->wipe ? "yes" : "no", r->user, (unsigned)r->uid, r->reason, issued, answer,
+	       r->n_creds, resp.cred_len ? "yes (verified by portcullisd)" : "no");
 	return 0;
 }
 

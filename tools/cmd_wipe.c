@@ -31,7 +31,7 @@
 #include <openssl/rand.h>
 
 struct wipe_opts {
-	int local, check, identify, discard, chunk;
+	int local, check, identify, discard, chunk, cert_dir_fd;
 	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
 };
 
@@ -46,6 +46,8 @@ static void usage(FILE *f)
 	    "options:\n"
 	    "  --identity FILE   refuse unless DEVICE still matches this identity record\n"
 	    "  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
+	    "                    (new files only: an existing file is never overwritten)\n"
+	    "  --cert-dir-fd N   make them in the directory open as descriptor N\n"
 	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
 	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
 	    "  --approval ID     the approval that covered this medium\n"
@@ -63,7 +65,12 @@ static int find_wiper(char *out, size_t len)
 
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(out, len, "%s/../libexec/portcullis/portcullis-wiper", dirname(exe));
+		const char *dir = dirname(exe);
+		/* Next to portcullis-wipe (libexec), or beside the CLI's bin/. */
+		snprintf(out, len, "%s/portcullis-wiper", dir);
+		if (access(out, X_OK) == 0)
+			return 0;
+		snprintf(out, len, "%s/../libexec/portcullis/portcullis-wiper", dir);
 		if (access(out, X_OK) == 0)
 			return 0;
 	}
@@ -90,11 +97,24 @@ static int read_identity_file(const char *path, struct wipe_identity *id)
 	return 0;
 }
 
-static int write_file(const char *path, const char *text)
+/* A new certificate file: never an existing file, never through a symbolic link. With
+ * --cert-dir-fd (portcullisd's wipe job) the file is made in the directory that
+ * descriptor holds open, by its last path component: whatever the path names now. */
+static int write_file(int dirfd, const char *path, const char *text)
 {
-	FILE *f = fopen(path, "we");
+	const char *base = strrchr(path, '/');
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = dirfd >= 0 ? openat(dirfd, base ? base + 1 : path, flags, 0644)
+			    : open(path, flags, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+	if (f == NULL) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return pcl_fail("%s: %s", path, strerror(err));
+	}
+	if (fputs(text, f) < 0 || fclose(f) != 0)
 		return pcl_fail("%s: %s", path, strerror(errno));
 	return 0;
 }
@@ -320,17 +340,17 @@ static int write_certificate(const struct wipe_opts *o, const struct wipe_cert *
 	if (n < 0)
 		return pcl_fail("cannot encode the certificate: %s", strerror(-n));
 	snprintf(path, sizeof(path), "%s.json", prefix);
-	if (write_file(path, json) != 0)
+	if (write_file(o->cert_dir_fd, path, json) != 0)
 		return 1;
 	if (wipe_cert_text(c, sigline, text, sizeof(text)) < 0)
 		return pcl_fail("certificate text too long");
 	snprintf(path, sizeof(path), "%s.txt", prefix);
-	if (write_file(path, text) != 0)
+	if (write_file(o->cert_dir_fd, path, text) != 0)
 		return 1;
 	if (wipe_cert_html(c, sigline, text, sizeof(text)) < 0)
 		return pcl_fail("certificate HTML too long");
 	snprintf(path, sizeof(path), "%s.html", prefix);
-	return write_file(path, text);
+	return write_file(o->cert_dir_fd, path, text);
 }
 
 static int parse_opts(int argc, char **argv, struct wipe_opts *o)
@@ -341,6 +361,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		O_IDENTIFY,
 		O_IDENTITY,
 		O_CERT,
+		O_CERT_DIR_FD,
 		O_KEY,
 		O_OPERATOR,
 		O_APPROVAL,
@@ -357,6 +378,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	    {"identify", no_argument, NULL, O_IDENTIFY},
 	    {"identity", 1, NULL, O_IDENTITY},
 	    {"cert", 1, NULL, O_CERT},
+	    {"cert-dir-fd", 1, NULL, O_CERT_DIR_FD},
 	    {"sign-key", 1, NULL, O_KEY},
 	    {"operator", 1, NULL, O_OPERATOR},
 	    {"approval", 1, NULL, O_APPROVAL},
@@ -372,8 +394,11 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	char *end;
 	long v;
 
-	*o = (struct wipe_opts){
-	    .discard = 1, .mkfs = "vfat", .user = "nobody", .chunk = (int)WIPE_CHUNK_DEFAULT};
+	*o = (struct wipe_opts){.discard = 1,
+				.mkfs = "vfat",
+				.user = "nobody",
+				.chunk = (int)WIPE_CHUNK_DEFAULT,
+				.cert_dir_fd = -1};
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -392,6 +417,13 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 			break;
 		case O_CERT:
 			o->cert = optarg;
+			break;
+		case O_CERT_DIR_FD:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 3 || v > 1023 || fcntl((int)v, F_GETFD) < 0)
+				return pcl_fail("--cert-dir-fd %s: not an open descriptor", optarg);
+			o->cert_dir_fd = (int)v;
 			break;
 		case O_KEY:
 			o->sign_key = optarg;

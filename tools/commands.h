@@ -22,6 +22,7 @@ int cmd_notify(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_approver(int argc, char **argv);
 int cmd_request(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 /* `policy sign` and `policy show --verify` (tools/approval_policy.c). */
 int policy_sign(int argc, char **argv);
 int policy_show(int argc, char **argv);

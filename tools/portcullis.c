@@ -17,8 +17,9 @@ static const struct pcl_command commands[] = {
     {"policy", "generate or check device rules", cmd_policy},
     {"audit", "audit trail: enrol, verify, checkpoint, export", cmd_audit},
     {"approve", "approve an exception for a device with the approver's FIDO2 key", cmd_approve},
-    {"approver", "enrol or list the approvers of exceptions", cmd_approver},
+    {"approver", "enrol, remove or list the approvers of exceptions", cmd_approver},
     {"request", "export, show or import approval requests and responses", cmd_request},
+    {"bundle", "build, show, apply or package the council bundle", cmd_bundle},
     {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
     {NULL, NULL, NULL},
 };

@@ -15,17 +15,19 @@
 
 #include "diag.h"
 
-#define APPR_VERSION	    1u
-#define APPR_TEXT_MAX	    8192 /* largest request or response accepted */
-#define APPR_STR_MAX	    256	 /* decoded device strings, user name, reason */
-#define APPR_MAX_IFACES	    64
-#define APPR_NONCE_LEN	    16
-#define APPR_CRED_MAX	    256 /* credential id */
-#define APPR_AUTHDATA_MAX   512 /* raw authenticator data */
-#define APPR_SIG_MAX	    128 /* DER ECDSA signature */
-#define APPR_CDH_LEN	    32
-#define APPR_REQUEST_MAGIC  "portcullis-approval-request"
-#define APPR_RESPONSE_MAGIC "portcullis-approval-response"
+#define APPR_VERSION	     1u	  /* responses and policy signatures */
+#define APPR_REQUEST_VERSION 2u	  /* 2: the credentials the PC accepts */
+#define APPR_TEXT_MAX	     8192 /* largest request or response accepted */
+#define APPR_STR_MAX	     256  /* decoded device strings, user name, reason */
+#define APPR_MAX_IFACES	     64
+#define APPR_NONCE_LEN	     16
+#define APPR_CRED_MAX	     256 /* credential id */
+#define APPR_AUTHDATA_MAX    512 /* raw authenticator data */
+#define APPR_SIG_MAX	     128 /* DER ECDSA signature */
+#define APPR_CDH_LEN	     32
+#define APPR_MAX_CREDS	     16 /* credentials a request names (the key's allow list) */
+#define APPR_REQUEST_MAGIC   "portcullis-approval-request"
+#define APPR_RESPONSE_MAGIC  "portcullis-approval-response"
 
 /* Domain separation of everything an approver's key signs. */
 #define APPR_DOMAIN_REQUEST "portcullis/approval-request/v1"
@@ -33,6 +35,8 @@
 #define APPR_DOMAIN_POLICY  "portcullis/policy/v1"
 /* An existing approver's consent to a new one: fields council, name, role, credential. */
 #define APPR_DOMAIN_ENROL_CONSENT "portcullis/approver-enrol-consent/v1"
+/* An approver's consent to removing another: fields council, credential removed. */
+#define APPR_DOMAIN_REMOVE "portcullis/approver-remove/v1"
 
 enum appr_scope {
 	APPR_READ_ONLY = 1,
@@ -63,7 +67,15 @@ struct appr_request {
 	int64_t until;	   /* grant ends at this time; 0 = when the device is unplugged */
 	char reason[APPR_STR_MAX];
 	uint8_t nonce[APPR_NONCE_LEN];
+	/* The approvers' credentials this PC accepts: the allow list the key is given, so
+	 * that a key with several credentials for the council signs with an enrolled one. */
+	size_t n_creds;
+	uint8_t creds[APPR_MAX_CREDS][APPR_CRED_MAX];
+	size_t cred_lens[APPR_MAX_CREDS];
 };
+
+/* Does the request name this credential among those the PC accepts? */
+bool appr_request_names_cred(const struct appr_request *r, const uint8_t *cred, size_t len);
 
 struct appr_response {
 	uint8_t cred[APPR_CRED_MAX];

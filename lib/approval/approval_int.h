@@ -34,8 +34,8 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 
 /* A canonical decimal number (no sign, no leading zeros) up to max. */
 int appr_u64(const char *v, size_t vlen, uint64_t max, uint64_t *out);
-/* "<magic> <APPR_VERSION>\n" */
-int appr_parse_header(struct atext *t, const char *magic);
+/* "<magic> <version>\n" */
+int appr_parse_header(struct atext *t, const char *magic, unsigned version);
 /* A request at the reader's position (the caller checks what follows). */
 int appr_request_read(struct atext *t, struct appr_request *r);
 

@@ -73,7 +73,7 @@ int appr_policy_sig_parse(const char *buf, size_t len, const char *name, struct 
 		pcl_diag_set(diag, name, 0, "larger than %d bytes", APPR_TEXT_MAX);
 		return -EINVAL;
 	}
-	if ((rc = appr_parse_header(&t, POLICY_MAGIC)) != 0 ||
+	if ((rc = appr_parse_header(&t, POLICY_MAGIC, APPR_VERSION)) != 0 ||
 	    (rc = at_b64(&t, "credential", s->cred, sizeof(s->cred), &s->cred_len)) != 0 ||
 	    (rc = at_b64(&t, "authenticator-data", s->authdata, sizeof(s->authdata),
 			 &s->authdata_len)) != 0 ||

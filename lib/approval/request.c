@@ -80,7 +80,12 @@ int appr_request_encode(const struct appr_request *r, char *out, size_t cap)
 	    appr_scope_name(r->scope) == NULL || r->issued <= 0 || r->answer_by < r->issued ||
 	    r->until < 0 || (r->until != 0 && r->until <= r->issued))
 		return -EINVAL;
-	snprintf(v, sizeof(v), "%s %u", APPR_REQUEST_MAGIC, APPR_VERSION);
+	if (r->n_creds == 0 || r->n_creds > APPR_MAX_CREDS)
+		return -EINVAL;
+	for (size_t i = 0; i < r->n_creds; i++)
+		if (r->cred_lens[i] == 0 || r->cred_lens[i] > APPR_CRED_MAX)
+			return -EINVAL;
+	snprintf(v, sizeof(v), "%s %u", APPR_REQUEST_MAGIC, APPR_REQUEST_VERSION);
 	rc = ab_put(&b, v, strlen(v));
 	rc = rc ?: ab_put(&b, "\n", 1);
 	rc = rc ?: ab_line(&b, "council", r->council);
@@ -117,7 +122,53 @@ int appr_request_encode(const struct appr_request *r, char *out, size_t cap)
 	rc = rc ?: ab_escaped(&b, "reason", r->reason);
 	appr_hex(r->nonce, APPR_NONCE_LEN, v);
 	rc = rc ?: ab_line(&b, "nonce", v);
+	rc = rc ?: ab_put(&b, "credentials:", 12);
+	for (size_t i = 0; rc == 0 && i < r->n_creds; i++) {
+		char c[APPR_CRED_MAX * 2];
+		rc = appr_b64_encode(r->creds[i], r->cred_lens[i], c, sizeof(c)) < 0 ? -EINVAL : 0;
+		rc = rc ?: ab_put(&b, " ", 1);
+		rc = rc ?: ab_put(&b, c, strlen(c));
+	}
+	rc = rc ?: ab_put(&b, "\n", 1);
 	return rc ? rc : (int)b.len;
+}
+
+bool appr_request_names_cred(const struct appr_request *r, const uint8_t *cred, size_t len)
+{
+	for (size_t i = 0; i < r->n_creds && i < APPR_MAX_CREDS; i++)
+		if (r->cred_lens[i] == len && memcmp(r->creds[i], cred, len) == 0)
+			return true;
+	return false;
+}
+
+/* "credentials: B64 B64 ...": 1 to APPR_MAX_CREDS canonical base64 ids, one space
+ * between them. */
+static int parse_creds(struct atext *t, struct appr_request *r)
+{
+	const char *v;
+	size_t vlen;
+	int rc = at_next(t, "credentials", &v, &vlen);
+
+	if (rc != 0)
+		return rc;
+	r->n_creds = 0;
+	for (size_t i = 0; i <= vlen;) {
+		const char *sp = memchr(v + i, ' ', vlen - i);
+		size_t n = sp ? (size_t)(sp - (v + i)) : vlen - i;
+		int got = r->n_creds == APPR_MAX_CREDS || n == 0
+			      ? -1
+			      : appr_b64_decode(v + i, n, r->creds[r->n_creds], APPR_CRED_MAX);
+		if (got <= 0) {
+			pcl_diag_set(t->diag, t->name, t->line,
+				     "credentials: expected 1 to %d canonical base64 credential "
+				     "ids separated by one space",
+				     APPR_MAX_CREDS);
+			return -EINVAL;
+		}
+		r->cred_lens[r->n_creds++] = (size_t)got;
+		i += n + 1;
+	}
+	return 0;
 }
 
 static int want_id(struct atext *t, const char *key, char *out, size_t cap,
@@ -194,10 +245,10 @@ static int parse_choice(struct atext *t, const char *key, const char *a, const c
 	return 0;
 }
 
-int appr_parse_header(struct atext *t, const char *magic)
+int appr_parse_header(struct atext *t, const char *magic, unsigned version)
 {
 	char want[64];
-	size_t n = (size_t)snprintf(want, sizeof(want), "%s %u\n", magic, APPR_VERSION);
+	size_t n = (size_t)snprintf(want, sizeof(want), "%s %u\n", magic, version);
 
 	t->line++;
 	if (t->len - t->pos < n || memcmp(t->buf + t->pos, want, n) != 0) {
@@ -206,7 +257,7 @@ int appr_parse_header(struct atext *t, const char *magic)
 		if (other)
 			pcl_diag_set(t->diag, t->name, t->line,
 				     "unsupported version (this build reads \"%s %u\")", magic,
-				     APPR_VERSION);
+				     version);
 		else
 			pcl_diag_set(t->diag, t->name, t->line, "not a %s file", magic);
 		return -EINVAL;
@@ -223,7 +274,7 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 	int c, rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = appr_parse_header(t, APPR_REQUEST_MAGIC)) != 0 ||
+	if ((rc = appr_parse_header(t, APPR_REQUEST_MAGIC, APPR_REQUEST_VERSION)) != 0 ||
 	    (rc = want_id(t, "council", r->council, sizeof(r->council), council_ok)) != 0 ||
 	    (rc = want_id(t, "pc.machine-id", r->machine_id, sizeof(r->machine_id), machine_ok)) ||
 	    (rc = want_id(t, "pc.host", r->host, sizeof(r->host), host_ok)) != 0 ||
@@ -287,7 +338,7 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 			     "issued, answer-by and until are not in order");
 		return -EINVAL;
 	}
-	return 0;
+	return parse_creds(t, r);
 }
 
 int appr_request_parse(const char *buf, size_t len, const char *name, struct appr_request *r,
@@ -303,7 +354,7 @@ int appr_request_parse(const char *buf, size_t len, const char *name, struct app
 	if ((rc = appr_request_read(&t, r)) != 0)
 		return rc;
 	if (t.pos != len) {
-		pcl_diag_set(diag, name, t.line + 1, "unexpected text after the nonce");
+		pcl_diag_set(diag, name, t.line + 1, "unexpected text after the credentials");
 		return -EINVAL;
 	}
 	return 0;

@@ -48,7 +48,7 @@ int appr_response_parse(const char *buf, size_t len, const char *name, struct ap
 		pcl_diag_set(diag, name, 0, "larger than %d bytes", APPR_TEXT_MAX);
 		return -EINVAL;
 	}
-	if ((rc = appr_parse_header(&t, APPR_RESPONSE_MAGIC)) != 0 ||
+	if ((rc = appr_parse_header(&t, APPR_RESPONSE_MAGIC, APPR_VERSION)) != 0 ||
 	    (rc = at_b64(&t, "credential", r->cred, sizeof(r->cred), &r->cred_len)) != 0 ||
 	    (rc = at_b64(&t, "authenticator-data", r->authdata, sizeof(r->authdata),
 			 &r->authdata_len)) != 0 ||
@@ -62,7 +62,8 @@ int appr_response_parse(const char *buf, size_t len, const char *name, struct ap
 	if ((rc = appr_request_read(&t, &r->req)) != 0)
 		return rc;
 	if (t.pos != len) {
-		pcl_diag_set(diag, name, t.line + 1, "unexpected text after the request's nonce");
+		pcl_diag_set(diag, name, t.line + 1,
+			     "unexpected text after the request's credentials");
 		return -EINVAL;
 	}
 	r->req_len = len - start;

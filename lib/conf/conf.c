@@ -27,6 +27,10 @@ const struct conf_key conf_keys[] = {
     {"retention", "months the audit trail is kept, e.g. 6"},
     {"profile", "council profile: a name (e.g. watton) or the absolute path of a .profile"},
     {"transfer-log", "options file of the transfer log (on-overflow, clamd-socket, pseudonymise)"},
+    {"wipe-group",
+     "group whose members may wipe an approved medium (e.g. clerks); none by default"},
+    {"boot-marker",
+     "file in /run marking that the daemon has started since boot (present-devices)"},
     {NULL, NULL},
 };
 
@@ -38,6 +42,7 @@ void conf_defaults(struct conf *c)
 	strcpy(c->state_dir, "/var/lib/portcullis");
 	strcpy(c->control_socket, "/run/portcullis/control.sock");
 	strcpy(c->engine_user, "portcullis");
+	strcpy(c->boot_marker, "/run/portcullisd/started");
 	c->authorized_default = CONF_AUTH_NONE;
 	c->present_devices = CONF_PRESENT_APPLY_POLICY;
 	c->retention_months = 6;
@@ -123,6 +128,16 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 			err(x, line, "%s: '%s' is not a number of months between 1 and 120", k, v);
 		else
 			c->retention_months = (unsigned)m;
+	} else if (strcmp(k, "wipe-group") == 0) {
+		size_t n = strlen(v);
+		if (n == 0 || n >= sizeof(c->wipe_group) ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			      "0123456789_-") != n)
+			err(x, line, "%s: invalid group name '%s'", k, v);
+		else
+			strcpy(c->wipe_group, v);
+	} else if (strcmp(k, "boot-marker") == 0) {
+		set_path(x, line, k, v, c->boot_marker, sizeof(c->boot_marker));
 	} else if (strcmp(k, "transfer-log") == 0) {
 		set_path(x, line, k, v, c->transfer_log, sizeof(c->transfer_log));
 	} else if (strcmp(k, "profile") == 0) {

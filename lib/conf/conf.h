@@ -33,6 +33,8 @@ struct conf {
 	char engine_user[64];
 	char profile[CONF_PATH_MAX]; /* council profile: a name or an absolute path; "" = none */
 	char transfer_log[CONF_PATH_MAX]; /* portcullis-xferwatch options file; "" = defaults */
+	char wipe_group[64];		  /* group whose members may wipe any approved medium */
+	char boot_marker[CONF_PATH_MAX];  /* root's marker of the first start since boot */
 	int authorized_default;		  /* enum conf_authorized_default */
 	int present_devices;		  /* enum conf_present */
 	unsigned retention_months;

@@ -131,22 +131,10 @@ static void get_dev(struct rbuf *r, struct ipc_device_ref *d)
 	d->devnum = get_u16(r);
 }
 
-static int token_valid(const char *t)
-{
-	size_t n = strnlen(t, IPC_NAME_MAX);
-
-	if (n != IPC_TOKEN_LEN)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int job_valid(const struct ipc_msg *m)
 {
 	return (m->u.job.kind == IPC_JOB_XFER || m->u.job.kind == IPC_JOB_WIPE) &&
-	       token_valid(m->u.job.token);
+	       m->u.job.job != 0;
 }
 
 static int value_valid(uint8_t v)
@@ -197,14 +185,22 @@ int ipc_encode(const struct ipc_msg *m, uint8_t *buf, size_t len)
 		put_dev(&w, &m->u.job.dev);
 		put_name(&w, m->u.job.block);
 		put_u32(&w, m->u.job.mount_id);
-		put_name(&w, m->u.job.token);
+		put_u32(&w, m->u.job.job);
 		break;
 	case IPC_JOB_STOP:
-		if (!token_valid(m->u.stop.token))
+		if (m->u.stop.job == 0)
 			return -EINVAL;
-		put_name(&w, m->u.stop.token);
+		put_u32(&w, m->u.stop.job);
+		break;
+	case IPC_JOB_EXIT:
+		if (m->u.exit.job == 0 || m->u.exit.signaled > 1)
+			return -EINVAL;
+		put_u32(&w, m->u.exit.job);
+		put_u8(&w, m->u.exit.signaled);
+		put_u8(&w, m->u.exit.code);
 		break;
 	case IPC_BLOCK_READONLY:
+		put_dev(&w, &m->u.readonly.dev);
 		put_name(&w, m->u.readonly.name);
 		break;
 	default:
@@ -265,6 +261,7 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 			r.err = -EBADMSG;
 		break;
 	case IPC_BLOCK_READONLY:
+		get_dev(&r, &m->u.readonly.dev);
 		get_name(&r, m->u.readonly.name);
 		break;
 	case IPC_RESULT: {
@@ -279,13 +276,20 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 		get_dev(&r, &m->u.job.dev);
 		get_name(&r, m->u.job.block);
 		m->u.job.mount_id = get_u32(&r);
-		get_name(&r, m->u.job.token);
+		m->u.job.job = get_u32(&r);
 		if (r.err == 0 && !job_valid(m))
 			r.err = -EBADMSG;
 		break;
 	case IPC_JOB_STOP:
-		get_name(&r, m->u.stop.token);
-		if (r.err == 0 && !token_valid(m->u.stop.token))
+		m->u.stop.job = get_u32(&r);
+		if (r.err == 0 && m->u.stop.job == 0)
+			r.err = -EBADMSG;
+		break;
+	case IPC_JOB_EXIT:
+		m->u.exit.job = get_u32(&r);
+		m->u.exit.signaled = get_u8(&r);
+		m->u.exit.code = get_u8(&r);
+		if (r.err == 0 && (m->u.exit.job == 0 || m->u.exit.signaled > 1))
 			r.err = -EBADMSG;
 		break;
 	default:
@@ -298,15 +302,32 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 	return 0;
 }
 
-int ipc_send(int fd, const struct ipc_msg *msg)
+int ipc_send_fd(int fd, const struct ipc_msg *msg, int passfd)
 {
 	uint8_t buf[IPC_MSG_MAX];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int n = ipc_encode(msg, buf, sizeof(buf));
 
 	if (n < 0)
 		return n;
+	iov = (struct iovec){buf, (size_t)n};
+	if (passfd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.space;
+		mh.msg_controllen = sizeof(ctl.space);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+	}
 	for (;;) {
-		ssize_t w = send(fd, buf, (size_t)n, MSG_NOSIGNAL);
+		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (w == n)
 			return 0;
 		if (w < 0 && errno == EINTR)
@@ -315,21 +336,80 @@ int ipc_send(int fd, const struct ipc_msg *msg)
 	}
 }
 
-int ipc_recv(int fd, struct ipc_msg *msg)
+int ipc_send(int fd, const struct ipc_msg *msg)
+{
+	return ipc_send_fd(fd, msg, -1);
+}
+
+/* Every descriptor that came with a message: the first kept in *keep (if asked for and
+ * the message carried exactly one), all others closed. */
+static int take_fds(struct msghdr *mh, int *keep)
+{
+	int n = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (keep != NULL && *keep < 0 && n == 0)
+				*keep = fd;
+			else
+				close(fd);
+			n++;
+		}
+	}
+	if (n > 1 && keep != NULL && *keep >= 0) {
+		close(*keep);
+		*keep = -1;
+	}
+	return n;
+}
+
+int ipc_recv_fd(int fd, struct ipc_msg *msg, int *passfd)
 {
 	uint8_t buf[IPC_MSG_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.space,
+			    .msg_controllen = sizeof(ctl)};
 	ssize_t n;
+	int got = -1;
 
+	if (passfd != NULL)
+		*passfd = -1;
 	do {
-		n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	int nfds = take_fds(&mh, passfd != NULL ? &got : NULL);
+	int rc = 0;
 	if (n == 0)
-		return -ECONNRESET;
-	if ((size_t)n > IPC_MSG_MAX)
-		return -EBADMSG;
-	return ipc_decode(buf, (size_t)n, msg);
+		rc = -ECONNRESET;
+	else if ((size_t)n > IPC_MSG_MAX || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1)
+		rc = -EBADMSG;
+	else
+		rc = ipc_decode(buf, (size_t)n, msg);
+	if (rc != 0 && got >= 0) {
+		close(got);
+		got = -1;
+	}
+	if (passfd != NULL)
+		*passfd = got;
+	return rc;
+}
+
+int ipc_recv(int fd, struct ipc_msg *msg)
+{
+	return ipc_recv_fd(fd, msg, NULL);
 }
 
 const char *ipc_type_name(uint8_t type)
@@ -341,10 +421,14 @@ const char *ipc_type_name(uint8_t type)
 	    [IPC_DEV_REMOVE] = "dev-remove",
 	    [IPC_MEDIUM_DETACH] = "medium-detach",
 	    [IPC_RESULT] = "result",
+	    [IPC_JOB_START] = "job-start",
+	    [IPC_JOB_STOP] = "job-stop",
 	    [IPC_BLOCK_READONLY] = "block-readonly",
+	    [IPC_JOB_EXIT] = "job-exit",
 	};
 
-	if (type == 0 || type >= IPC_TYPE_END)
+	/* Never NULL: a type added to the enum without a name here still prints. */
+	if (type == 0 || type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)
 		return "unknown";
 	return names[type];
 }

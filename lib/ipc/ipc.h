@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC   0x5043u /* "PC" */
-#define IPC_VERSION 1u
+#define IPC_VERSION 2u
 
 /* Sysfs kernel names: "1-2.3", "1-2.3:1.0", "usb1", "sr0", "mmc0:0001". */
 #define IPC_NAME_MAX 64
@@ -29,6 +29,7 @@ enum ipc_type {
 	IPC_JOB_START,	     /* engine -> parent: start a helper on an approved medium */
 	IPC_JOB_STOP,	     /* engine -> parent: stop that helper */
 	IPC_BLOCK_READONLY,  /* engine -> parent: set a block device read-only (BLKROSET) */
+	IPC_JOB_EXIT,	     /* parent -> engine, unsolicited: a helper has exited */
 	IPC_TYPE_END,
 };
 
@@ -38,14 +39,13 @@ enum ipc_detach {
 	IPC_DETACH_MMC_UNBIND = 2,  /* unbind the mmc card from the mmcblk driver */
 };
 
-/* Helpers the parent runs for the engine; their output comes back through the control
- * socket, introduced by the job's token. */
+/* Helpers the parent runs for the engine. Each one's output reaches the engine over a
+ * private channel: a socketpair the parent makes, whose engine end travels with the
+ * IPC_RESULT of the IPC_JOB_START (SCM_RIGHTS). Nothing of it passes the control socket. */
 enum ipc_job {
 	IPC_JOB_XFER = 1, /* portcullis-xferwatch on a mounted medium */
 	IPC_JOB_WIPE = 2, /* portcullis wipe --local on an unmounted medium */
 };
-
-#define IPC_TOKEN_LEN 32 /* hex characters */
 
 struct ipc_device_ref {
 	char name[IPC_NAME_MAX]; /* sysfs kernel name */
@@ -84,13 +84,19 @@ struct ipc_msg {
 			struct ipc_device_ref dev; /* the USB device the medium belongs to */
 			char block[IPC_NAME_MAX];  /* block device: "sdb", "sdb1" */
 			uint32_t mount_id;	   /* IPC_JOB_XFER: /proc/self/mountinfo id */
-			char token[IPC_NAME_MAX];  /* IPC_TOKEN_LEN hex characters */
+			uint32_t job;		   /* the engine's job number, never 0 */
 		} job;
 		struct {
-			char token[IPC_NAME_MAX];
+			uint32_t job;
 		} stop;
 		struct {
-			char name[IPC_NAME_MAX]; /* block device kernel name: "sdb", "loop5" */
+			uint32_t job;
+			uint8_t signaled; /* 1: killed by signal `code`; 0: exit status `code` */
+			uint8_t code;
+		} exit; /* IPC_JOB_EXIT */
+		struct {
+			struct ipc_device_ref dev; /* the USB device the disk belongs to */
+			char name[IPC_NAME_MAX];   /* block device kernel name: "sdb", "sdb1" */
 		} readonly;
 	} u;
 };
@@ -105,6 +111,12 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *msg);
  * (-ECONNRESET when the peer closed). */
 int ipc_send(int fd, const struct ipc_msg *msg);
 int ipc_recv(int fd, struct ipc_msg *msg);
+
+/* The same, carrying one file descriptor (SCM_RIGHTS). ipc_send_fd with passfd < 0 sends
+ * none. ipc_recv_fd sets *passfd to the descriptor received, or -1; ipc_recv closes any
+ * descriptor that arrives, so a peer can never plant one where none is expected. */
+int ipc_send_fd(int fd, const struct ipc_msg *msg, int passfd);
+int ipc_recv_fd(int fd, struct ipc_msg *msg, int *passfd);
 
 /* Is s a valid sysfs kernel name for the given field (NUL within max, alphabet)? */
 int ipc_name_valid(const char *s, size_t max);

@@ -4,8 +4,9 @@
  * partition or a stacked dm/md holder. Pure functions over sysfs and mount-table roots
  * given by the caller (the seam tests use). Linked by the CLI and the daemon parent;
  * sysfs is trusted kernel output, mountinfo contents (mount points) are user-influenced
- * and parsed defensively.
+ * and parsed defensively, by the one mountinfo parser (lib/common/mountinfo.c).
  */
+#include "mountinfo.h"
 #include "wipe.h"
 
 #include <dirent.h>
@@ -154,79 +155,41 @@ int wipe_devset_collect(const struct wipe_sysroot *root, dev_t disk, struct wipe
 	return r < 0 ? r : 0;
 }
 
-/* Copy a mountinfo field, decoding the kernel's \ooo escapes. */
-static void unescape(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
-		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-			out[o++] =
-			    (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-			i += 3;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-}
-
-#define MI_FIELDS 32
-
 int wipe_mountinfo_find(const char *text, size_t len, const struct wipe_devset *set,
 			struct wipe_mount_hit *hit, struct pcl_diag *d)
 {
+	static struct pcl_mount m; /* one mount point: too large for the stack */
 	unsigned line = 0;
 	size_t pos = 0;
 
 	while (pos < len) {
 		const char *l = text + pos, *nl = memchr(l, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - l) : len - pos;
-		const char *f[MI_FIELDS];
-		size_t fl[MI_FIELDS], nf = 0, sep = 0;
-		char src[256], devnum[32];
-		dev_t dev;
 
 		line++;
 		pos += ll + (nl ? 1 : 0);
 		if (ll == 0)
 			continue;
-		for (size_t i = 0; i < ll && nf < MI_FIELDS;) {
-			while (i < ll && l[i] == ' ')
-				i++;
-			if (i >= ll)
-				break;
-			f[nf] = l + i;
-			while (i < ll && l[i] != ' ')
-				i++;
-			fl[nf] = (size_t)(l + i - f[nf]);
-			if (fl[nf] == 1 && f[nf][0] == '-' && sep == 0 && nf >= 6)
-				sep = nf;
-			nf++;
-		}
-		if (nf < 10 || sep == 0 || sep + 2 >= nf || fl[2] >= sizeof(devnum)) {
+		/* The one mountinfo parser (lib/common/mountinfo.c). */
+		if (pcl_mountinfo_line(l, ll, &m) != 0) {
 			pcl_diag_set(d, "mountinfo", line, "malformed mount entry");
 			return -EINVAL;
 		}
-		memcpy(devnum, f[2], fl[2]);
-		devnum[fl[2]] = '\0';
-		if (parse_devnum(devnum, &dev) != 0) {
-			pcl_diag_set(d, "mountinfo", line, "bad major:minor '%s'", devnum);
-			return -EINVAL;
-		}
-		unescape(f[sep + 2], fl[sep + 2], src, sizeof(src));
+		dev_t dev = makedev(m.major, m.minor);
 		for (size_t i = 0; i < set->n; i++) {
 			char node[48];
 
 			snprintf(node, sizeof(node), "/dev/%s", set->names[i]);
 			/* Match the device number, or the source for filesystems (btrfs) that
 			 * report an anonymous device number. */
-			if (set->devs[i] != dev && strcmp(src, node) != 0)
+			if (set->devs[i] != dev && strcmp(m.source, node) != 0)
 				continue;
 			hit->dev = set->devs[i];
-			unescape(f[4], fl[4], hit->mountpoint, sizeof(hit->mountpoint));
-			hit->is_root = strcmp(hit->mountpoint, "/") == 0;
+			/* Shown to the user: a longer mount point is cut, not refused. */
+			size_t n = strnlen(m.mountpoint, sizeof(hit->mountpoint) - 1);
+			memcpy(hit->mountpoint, m.mountpoint, n);
+			hit->mountpoint[n] = '\0';
+			hit->is_root = strcmp(m.mountpoint, "/") == 0;
 			return 1;
 		}
 	}

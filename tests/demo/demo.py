@@ -84,9 +84,12 @@ def main():
             "project's token firmware running as a simulator (its button pressed automatically).")
         key.start("--auto-touch")
         ClientPin(Ctap2(key.device())).set_pin(PIN)
+        # A PIN is never an argument (it would show in ps and the shell history); typed at
+        # a terminal it is read without echo, here it comes from the environment.
+        os.environ["PORTCULLIS_PIN"] = PIN
         print("    $ portcullis approver enrol --name 'Jane Smith' --role Clerk")
         r = pc.cli("approver", "enrol", "--name", "Jane Smith", "--role", "Clerk", "--key",
-                   "sim:" + key.sock, "--pin", PIN)
+                   "sim:" + key.sock)
         print(textwrap.indent((r.stderr + r.stdout).strip(), "    "))
 
         heading("The Clerk plugs in the council's registered stick (behind a hub)")
@@ -108,7 +111,7 @@ def main():
         heading("The Clerk approves the personal stick: portcullis approve")
         print("    $ portcullis approve 1-2 --read-only --for 2h --reason 'planning papers'")
         r = pc.cli("approve", "1-2", "--read-only", "--for", "2h", "--reason", "planning papers",
-                   "--key", "sim:" + key.sock, "--pin", PIN)
+                   "--key", "sim:" + key.sock)
         print(textwrap.indent((r.stderr + r.stdout).strip(), "    "))
         pc.wait_attr(HUB + "/1-2", "authorized", "1")
         pc.kernel_configure(HUB + "/1-2")

@@ -132,7 +132,9 @@ if command -v perf >/dev/null; then
 	bench_pid=$!
 	pids=
 	for _ in $(seq 100); do
-		pids=$(pgrep -f "^$stage/sbin/portcullisd -c $work/pcl-10-allow-perf/" | paste -sd, || true)
+		# the parent, and the engine it execs (libexec/portcullis/portcullis-engine)
+		pids=$( (pgrep -f "^$stage/sbin/portcullisd -c $work/pcl-10-allow-perf/"
+			pgrep -f "/portcullis-engine -c $work/pcl-10-allow-perf/") | paste -sd, || true)
 		[ -n "$pids" ] && [ -e "$work/pcl-10-allow-perf/run/control.sock" ] && break
 		sleep 0.1
 	done

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -117,6 +118,17 @@ def submit(pc, response):
     with open(path, "w") as f:
         f.write(response)
     return pc.cli("request", "import", path, check=False)
+
+
+def approve_elsewhere(pc, key, request, *more):
+    """`portcullis approve --request` on the approver's own PC: no daemon, only the
+    request file and the key. Returns the CLI's result; the response is request + ".resp"."""
+    env = {k: v for k, v in pc.env().items() if k not in ("PORTCULLIS_SOCKET", "LD_PRELOAD")}
+    env["PORTCULLIS_SOCKET"] = "/nonexistent"
+    return subprocess.run([pc.cli_path(), "approve", "--request", str(request), "--out",
+                           str(request) + ".resp", "--key", "sim:" + key.sock] + list(more),
+                          env=env, capture_output=True, text=True, timeout=30,
+                          start_new_session=True)
 
 
 def credential(pc, i=0):

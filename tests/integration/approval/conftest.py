@@ -13,9 +13,42 @@ import harness  # noqa: E402
 import simconn  # noqa: E402
 
 
+class PC(harness.Testbed):
+    """A test bed that can live next to another one in this process: umockdev's preload
+    finds the bed by $UMOCKDEV_DIR, so each device operation names its own bed first."""
+
+    def _here(self):
+        os.environ["UMOCKDEV_DIR"] = self.root
+
+    def add(self, name, plug=False):
+        self._here()
+        return super().add(name, plug)
+
+    def unplug(self, syspath):
+        self._here()
+        return super().unplug(syspath)
+
+    def kernel_configure(self, dev):
+        self._here()
+        return super().kernel_configure(dev)
+
+    def set_attr(self, syspath, name, value):
+        self._here()
+        return super().set_attr(syspath, name, value)
+
+
 @pytest.fixture
 def pc():
-    tb = harness.Testbed()
+    tb = PC()
+    tb.add("pc-xhci.umockdev")
+    yield tb
+    tb.close()
+
+
+@pytest.fixture
+def pc2():
+    """A second PC of the council: its own devices, state, trail and daemon."""
+    tb = PC()
     tb.add("pc-xhci.umockdev")
     yield tb
     tb.close()

@@ -45,6 +45,9 @@ def test_clerk_approves_a_personal_stick_at_the_pc(pc, key):
     assert rec["approval.approver"] == "Jane Clerk"
     assert rec["approval.scope"] == "read-write"
     assert rec["volume.device_name"] == "1-2"
+    # Until unplug, yet no longer than Watton's longest exception (8 hours).
+    assert rec["approval.until"] == 0
+    assert time.time() + 7 * 3600 < rec["approval.ends_by"] <= time.time() + 8 * 3600
     # The IT provider re-verifies the approval from the record alone.
     request = reverify(rec)
     assert "device.serial: AA00000000011111\n" in request
@@ -125,7 +128,7 @@ def test_forgeries_are_refused_and_recorded(pc, key, other_key):
     # for the council stick presented where its lookalike (hidden keyboard) sits.
     genuine = export(pc, "1-1.1")
     lookalike = edit(genuine, "device.port", "1-4")
-    refused(pc, submit(pc, sign(key, lookalike, cred)), "another device")
+    refused(pc, submit(pc, sign(key, lookalike, cred)), "not the one this PC issued")
     assert pc.attr(COUNCIL_HID, "authorized") == "0"
     # Counter going backwards: two answers, the later one used first.
     t1, t2 = export(pc, "1-2"), export(pc, "1-2")
@@ -187,7 +190,9 @@ def test_enrolment_needs_root_first_then_an_approvers_touch(pc, key, other_key):
     ans = control(pc, {"cmd": "approver-enrol", "name": "Mallory", "role": "Clerk",
                        "nonce": "AAAAAAAAAAAAAAAAAAAAAA==", "fmt": "packed",
                        "credential": "AA==", "authdata": "AA==", "sig": "AA=="}, uid=65534)
-    assert "attestation does not verify" in ans["error"], ans
+    # Refused for who asks, before the attestation is read; recorded.
+    assert "the first approver is enrolled by root at the PC" in ans["error"], ans
+    assert pc.wait_record(lambda r: r["event.action"] == "approver-refused")["user.id"] == 65534
     assert enrol(pc, key).returncode == 0
     r = enrol(pc, other_key, "Deputy", "Deputy Clerk")
     assert r.returncode == 1 and "existing approver's touch" in r.stderr, r.stderr
@@ -212,13 +217,17 @@ def test_enrolment_needs_root_first_then_an_approvers_touch(pc, key, other_key):
 REAL = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
 
 
-def scsi_disk(pc, iface, name, size_sectors):
+def scsi_disk(pc, iface, loop, size_sectors):
     """What the kernel does once usb-storage binds: a SCSI disk under the interface. The
-    disk is named after a real loop device standing in for the stick's medium."""
+    disk is named after a real loop device standing in for the stick's medium, and
+    carries its device number."""
+    name = os.path.basename(loop)
+    st = os.stat(loop)
     path = "%s/host9/target9:0:0/9:0:0:0/block/%s" % (iface, name)
     pc.tb.add_from_string(
         "P: %s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nA: removable=1\\n\nA: ro=0\\n\n"
-        "A: size=%d\\n\n" % (path[len("/sys"):], size_sectors))
+        "A: dev=%d:%d\\n\nA: size=%d\\n\n"
+        % (path[len("/sys"):], os.major(st.st_rdev), os.minor(st.st_rdev), size_sectors))
     return path
 
 
@@ -238,7 +247,7 @@ def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path)
         pc.wait_attr(PERSONAL, "authorized", "1")
         pc.kernel_configure(PERSONAL)
         pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-        scsi_disk(pc, PERSONAL + "/1-2:1.0", name, 8192)
+        scsi_disk(pc, PERSONAL + "/1-2:1.0", loop, 8192)
         r = pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
         assert r["event.outcome"] == "success" and name in r["event.reason"], r["event.reason"]
         # The medium is read-only below any filesystem: nothing has mounted it, and a

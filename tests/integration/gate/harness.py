@@ -145,6 +145,8 @@ class Testbed:
             "state-dir": os.path.join(self.work, "state"),
             "control-socket": os.path.join(self.work, "run/control.sock"),
             "engine-user": "nobody",
+            # This simulated PC's own /run: its first start since "boot" is its first here.
+            "boot-marker": os.path.join(self.work, "boot/started"),
         }
         conf.update({k.replace("_", "-"): v for k, v in extra.items()})
         self.conf = conf
@@ -263,8 +265,9 @@ class Testbed:
         return CLI
 
     def cli(self, *args, check=True):
+        # A session of its own: no controlling terminal, so nothing waits for a PIN typed.
         r = subprocess.run([CLI] + list(args), env=self.env(), capture_output=True, text=True,
-                           timeout=30)
+                           timeout=30, start_new_session=True)
         if check and r.returncode != 0:
             raise AssertionError("portcullis %s failed: %s" % (" ".join(args), r.stderr))
         return r

@@ -66,7 +66,8 @@ want=$(sed -nE 's/^CapabilityBoundingSet=(.*)/\1/p' "$unit" | tr 'A-Z ' 'a-z\n' 
 bnd=$(caps "$(status "$pid" CapBnd)")
 echo "parent's bounding set: $bnd"
 check "the parent's bounding set is exactly the unit's" test "$bnd" = "$want"
-engine=$(pgrep -P "$pid" -x portcullisd | head -n 1)
+# The engine is its own program, exec'd by the parent (its name cut to 15 characters).
+engine=$(pgrep -P "$pid" -x portcullis-engi | head -n 1)
 check "the engine runs as portcullis" test "$(ps -o user= -p "${engine:-0}")" = portcullis
 check "the engine has no capabilities" test "$(status "${engine:-1}" CapEff)" = 0000000000000000
 check "the engine runs under seccomp filters too ($(status "${engine:-1}" Seccomp_filters) > $base)" \

@@ -72,6 +72,7 @@ ok "built $(basename "$deb")"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's#^\./#/#' >"$work/contents"
 for f in /usr/sbin/portcullisd /usr/bin/portcullis "$unit" /usr/lib/sysusers.d/portcullis.conf \
 	/usr/libexec/portcullis/portcullis-wiper /usr/libexec/portcullis/portcullis-xferwatch \
+	/usr/libexec/portcullis/portcullis-engine /usr/libexec/portcullis/portcullis-wipe \
 	/usr/share/portcullis/profiles/watton.profile /etc/xdg/autostart/portcullis-notify.desktop \
 	/usr/lib/tmpfiles.d/portcullis.conf /usr/lib/udev/rules.d/60-portcullis.rules \
 	/etc/portcullis/portcullisd.conf /etc/portcullis/rules.conf \

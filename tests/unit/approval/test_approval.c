@@ -42,6 +42,11 @@ static void sample(struct appr_request *r)
 	strcpy(r->reason, "agenda for Tuesday's meeting");
 	for (int i = 0; i < APPR_NONCE_LEN; i++)
 		r->nonce[i] = (uint8_t)(i * 17);
+	r->n_creds = 2;
+	memset(r->creds[0], 0xab, 64); /* "q6ur..." */
+	r->cred_lens[0] = 64;
+	memset(r->creds[1], 0x01, 3); /* "AQEB" */
+	r->cred_lens[1] = 3;
 }
 
 static int encode(const struct appr_request *r, char *buf)
@@ -73,6 +78,12 @@ static void request_round_trip_is_byte_exact(void **state)
 	assert_int_equal(back.ifaces[1].cls, 3);
 	assert_int_equal(back.capacity, r.capacity);
 	assert_memory_equal(back.nonce, r.nonce, APPR_NONCE_LEN);
+	assert_non_null(strstr(a, "\ncredentials: q6ur"));
+	assert_non_null(strstr(a, " AQEB\n"));
+	assert_int_equal(back.n_creds, 2);
+	assert_true(appr_request_names_cred(&back, r.creds[0], 64));
+	assert_true(appr_request_names_cred(&back, r.creds[1], 3));
+	assert_false(appr_request_names_cred(&back, r.creds[0], 63));
 	assert_int_equal(encode(&back, b), n);
 	assert_string_equal(a, b);
 
@@ -107,6 +118,12 @@ static void encode_refuses_invalid_fields(void **state)
 	r.scope = 7;
 	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
 	sample(&r);
+	r.n_creds = 0; /* a request names the credentials the PC accepts */
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
+	r.n_creds = APPR_MAX_CREDS + 1;
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
 	assert_int_equal(appr_request_encode(&r, buf, 100), -ENOSPC);
 }
 
@@ -137,8 +154,8 @@ static void parser_refuses_non_canonical_and_names_the_line(void **state)
 		unsigned line;
 		const char *words;
 	} cases[] = {
-	    {"portcullis-approval-request 1", "portcullis-approval-request 2", 1, "version"},
-	    {"portcullis-approval-request 1", "portcullis-approval-response 1", 1, "not a"},
+	    {"portcullis-approval-request 2", "portcullis-approval-request 1", 1, "version"},
+	    {"portcullis-approval-request 2", "portcullis-approval-response 1", 1, "not a"},
 	    {"council: watton", "council:  watton", 2, "council"},
 	    {"council: watton", "council: Watton", 2, "council"},
 	    {"pc.host", "pc.hostname", 4, "pc.host"},
@@ -164,6 +181,12 @@ static void parser_refuses_non_canonical_and_names_the_line(void **state)
 	    {"nonce: 00", "nonce: 0X", 21, "nonce"},
 	    {"nonce: 00", "nonce: 00\n", 0, "nonce"},
 	    {"reason: agenda", "reason: agenda\xc3\xa9", 20, "printable"},
+	    {"credentials: q6ur", "credentials:  q6ur", 22, "credentials"},
+	    {" AQEB\n", " AQEB \n", 22, "credentials"},
+	    {" AQEB\n", "  AQEB\n", 22, "credentials"},
+	    {" AQEB\n", " AQE\n", 22, "credentials"},
+	    {"credentials: q6ur", "credentials:q6ur", 22, "credentials"},
+	    {" AQEB\n", " AQEB\nx\n", 23, "after the credentials"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = parse_edited(cases[i].from, cases[i].to, &d);
@@ -263,7 +286,7 @@ static void response_round_trip_and_errors(void **state)
 	n = appr_response_encode(&r, text, sizeof(text));
 	strcat(text, "x\n");
 	assert_int_equal(appr_response_parse(text, strlen(text), "resp", &back, &d), -EINVAL);
-	assert_int_equal(d.line, 26);
+	assert_int_equal(d.line, 27);
 }
 
 static void base64_is_canonical_only(void **state)

@@ -66,10 +66,15 @@ static void block_readonly_round_trips_and_rejects_bad_names(void **state)
 	uint8_t buf[IPC_MSG_MAX];
 
 	(void)state;
+	strcpy(m.u.readonly.dev.name, "1-2");
+	m.u.readonly.dev.busnum = 1;
+	m.u.readonly.dev.devnum = 9;
 	strcpy(m.u.readonly.name, "loop5");
 	int n = ipc_encode(&m, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
+	assert_string_equal(out.u.readonly.dev.name, "1-2");
+	assert_int_equal(out.u.readonly.dev.devnum, 9);
 	assert_int_equal(out.type, IPC_BLOCK_READONLY);
 	assert_string_equal(out.u.readonly.name, "loop5");
 	assert_string_equal(ipc_type_name(IPC_BLOCK_READONLY), "block-readonly");
@@ -79,30 +84,75 @@ static void block_readonly_round_trips_and_rejects_bad_names(void **state)
 	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
 }
 
-static void job_messages_round_trip_and_bad_tokens_are_refused(void **state)
+static void job_messages_round_trip_and_bad_numbers_are_refused(void **state)
 {
 	struct ipc_msg m = {.type = IPC_JOB_START, .id = 5}, out;
 	uint8_t buf[IPC_MSG_MAX];
 
+	(void)state;
 	m.u.job.kind = IPC_JOB_XFER;
 	strcpy(m.u.job.dev.name, "1-2");
 	m.u.job.dev.devnum = 4;
 	strcpy(m.u.job.block, "sdb1");
 	m.u.job.mount_id = 77;
-	strcpy(m.u.job.token, "0123456789abcdef0123456789abcdef");
+	m.u.job.job = 0x01020304;
 	int n = ipc_encode(&m, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
 	assert_int_equal(out.u.job.mount_id, 77);
 	assert_string_equal(out.u.job.block, "sdb1");
-	assert_string_equal(out.u.job.token, m.u.job.token);
-	buf[n - 1] = 'G'; /* not lower-case hex */
+	assert_int_equal(out.u.job.job, 0x01020304);
+	assert_string_equal(ipc_type_name(IPC_JOB_START), "job-start");
+	memset(buf + n - 4, 0, 4); /* job number 0 */
 	assert_int_equal(ipc_decode(buf, (size_t)n, &out), -EBADMSG);
-	strcpy(m.u.job.token, "short");
+	m.u.job.job = 0;
 	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
-	strcpy(m.u.job.token, "0123456789abcdef0123456789abcdef");
+	m.u.job.job = 3;
 	m.u.job.kind = 9;
 	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
+
+	struct ipc_msg x = {.type = IPC_JOB_EXIT, .id = 0};
+	x.u.exit.job = 3;
+	x.u.exit.signaled = 1;
+	x.u.exit.code = 31;
+	n = ipc_encode(&x, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
+	assert_int_equal(out.type, IPC_JOB_EXIT);
+	assert_int_equal(out.u.exit.job, 3);
+	assert_int_equal(out.u.exit.signaled, 1);
+	assert_int_equal(out.u.exit.code, 31);
+	assert_string_equal(ipc_type_name(IPC_JOB_EXIT), "job-exit");
+	buf[n - 2] = 2; /* neither exited nor signalled */
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), -EBADMSG);
+}
+
+/* A descriptor travels with a message only where the receiver asks for one; anywhere
+ * else it is closed on arrival, never left in the receiver's table. */
+static void descriptors_arrive_only_where_asked_for(void **state)
+{
+	struct ipc_msg m = {.type = IPC_RESULT, .id = 8}, out;
+	int sv[2], pipefd[2], got = -2;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(ipc_send_fd(sv[0], &m, pipefd[1]), 0);
+	assert_int_equal(ipc_recv_fd(sv[1], &out, &got), 0);
+	assert_true(got >= 0 && got != pipefd[1]);
+	assert_int_equal(write(got, "x", 1), 1); /* the very pipe */
+	char c;
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(got);
+
+	/* Unasked: closed. The pipe's only writer left is ours, so closing it gives EOF. */
+	assert_int_equal(ipc_send_fd(sv[0], &m, pipefd[1]), 0);
+	assert_int_equal(ipc_recv(sv[1], &out), 0);
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 0);
+	close(pipefd[0]);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static void every_truncation_is_rejected(void **state)
@@ -197,18 +247,37 @@ static void seqpacket_send_and_receive(void **state)
 	close(sv[1]);
 }
 
+/* Every message type has a name of its own: the parent prints it with %s. */
+static void every_type_has_a_name(void **state)
+{
+	(void)state;
+	for (unsigned t = 1; t < IPC_TYPE_END; t++) {
+		const char *name = ipc_type_name((uint8_t)t);
+		assert_non_null(name);
+		assert_string_not_equal(name, "unknown");
+		for (unsigned u = 1; u < t; u++)
+			assert_string_not_equal(name, ipc_type_name((uint8_t)u));
+	}
+	assert_string_equal(ipc_type_name(IPC_JOB_START), "job-start");
+	assert_string_equal(ipc_type_name(IPC_JOB_STOP), "job-stop");
+	assert_string_equal(ipc_type_name(0), "unknown");
+	assert_string_equal(ipc_type_name(IPC_TYPE_END), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip_of_every_type_keeps_every_field),
 	    cmocka_unit_test(block_readonly_round_trips_and_rejects_bad_names),
-	    cmocka_unit_test(job_messages_round_trip_and_bad_tokens_are_refused),
+	    cmocka_unit_test(job_messages_round_trip_and_bad_numbers_are_refused),
+	    cmocka_unit_test(descriptors_arrive_only_where_asked_for),
 	    cmocka_unit_test(every_truncation_is_rejected),
 	    cmocka_unit_test(trailing_bytes_and_length_lies_are_rejected),
 	    cmocka_unit_test(wrong_magic_version_and_type_are_rejected),
 	    cmocka_unit_test(path_traversal_and_bad_names_never_decode),
 	    cmocka_unit_test(out_of_range_values_are_rejected),
 	    cmocka_unit_test(seqpacket_send_and_receive),
+	    cmocka_unit_test(every_type_has_a_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
 # check_unit.sh - the files of udev/ as systemd and udev would take them, without
 # installing anything: `systemd-analyze verify` and `security --offline` on the unit (its
 # ExecStart pointed at the built daemon, nothing else changed), systemd-sysusers and
-# systemd-tmpfiles applied to a scratch root, and the udev rules held to tagging only.
+# systemd-tmpfiles applied to a scratch root, and the udev rules held to tagging, plus the
+# one rule that gates the root hubs.
 # usage: check_unit.sh SOURCE_DIR DAEMON MAX_EXPOSURE
 set -uo pipefail
 src=$(realpath "$1") daemon=$(realpath "$2") max=$3
@@ -49,11 +50,18 @@ for d in var/lib/portcullis:750 var/log/portcullis:750 var/lib/portcullis/certif
 	got=$(stat -c '%u:%g %a' "$work/root/${d%:*}" 2>/dev/null)
 	[ "$got" = "$uid:$uid ${d#*:}" ] || fail "${d%:*} is '$got', expected '$uid:$uid ${d#*:}'"
 done
+# The boot marker's directory is root's alone (the engine user cannot fake a first start).
+got=$(stat -c '%u:%g %a' "$work/root/run/portcullisd" 2>/dev/null)
+[ "$got" = "0:0 700" ] || fail "run/portcullisd is '$got', expected '0:0 700'"
 
-# udev rules: tagging only. Every rule line adds a tag, and no key other than TAG+= assigns.
+# udev rules: tagging only, but for the gate of the root hubs (exactly this line). Every
+# other rule line adds a tag, and no key other than TAG+= assigns.
+gate='ACTION=="add", SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", KERNEL=="usb[0-9]*", ATTR{authorized_default}="0", ATTR{interface_authorized_default}="0"'
+grep -qxF "$gate" "$src/udev/60-portcullis.rules" || fail "no rule gating the root hubs"
 n=0
 while IFS= read -r line; do
 	case "$line" in '' | '#'*) continue ;; esac
+	[ "$line" = "$gate" ] && continue
 	n=$((n + 1))
 	grep -q 'TAG+="portcullis"' <<<"$line" || fail "rule without TAG+=\"portcullis\": $line"
 	rest=$(sed -E 's/TAG\+="portcullis"//; s/[A-Za-z{}_*]+(==|!=)"[^"]*"//g; s/[ ,]//g' <<<"$line")

@@ -1,0 +1,253 @@
+/*
+ * engine_approval_bundle.c - the council bundle on this PC: `bundle-apply` verifies a
+ * bundle (council and profile equal to this PC's, a version above the one in force, the
+ * signature of an approver this PC knows, or for the first bundle on a PC without
+ * approvers, of one of the bundle's own approvers with root at the PC), then replaces
+ * the approver list with the bundle's and keeps the bundle and its rules in state-dir
+ * (council.bundle, bundle.rules). Rollback is refused by version, never by a key's
+ * counter, so one bundle is taken by every PC of the council.
+ * Linked by the engine. Bundles come from control-socket clients (root): untrusted,
+ * parsed by lib/approval; the kept copy is the engine's own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "engine_approval_int.h"
+#include "jsonx.h"
+#include "log.h"
+
+#define BUNDLE_FILE "council.bundle"
+#define RULES_FILE  "bundle.rules"
+
+static struct appr_bundle cur, nb; /* in force, offered */
+
+static int keep(const struct eappr_state *s, const char *name, const char *buf, size_t len)
+{
+	char path[300], tmp[310];
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	if (ok && rename(tmp, path) == 0)
+		return 0;
+	log_err("%s: cannot be written: %s", path, strerror(errno));
+	return -1;
+}
+
+/* The bundle's profile says what this PC's profile says. */
+static bool same_profile(const struct eappr_state *s, const struct appr_bundle *b, char *why,
+			 size_t whylen)
+{
+	struct appr_profile p = {0};
+	const struct appr_profile *q = &s->profile;
+	struct pcl_diag diag = {0};
+
+	if (strcmp(b->council, q->council) != 0) {
+		snprintf(why, whylen, "the bundle is for council %s, this PC is %s's", b->council,
+			 q->council);
+		return false;
+	}
+	if (appr_profile_parse(b->profile, b->profile_len, "bundle profile", &p, &diag) != 0 ||
+	    strcmp(p.council, q->council) != 0 || strcmp(p.name, q->name) != 0 ||
+	    strcmp(p.approver_title, q->approver_title) != 0 || p.exceptions != q->exceptions ||
+	    p.classes != q->classes || p.wipe != q->wipe || p.uv != q->uv ||
+	    p.retention_months != q->retention_months || p.max_grant_hours != q->max_grant_hours) {
+		snprintf(why, whylen,
+			 "the bundle's council profile differs from this PC's (install the "
+			 "profile the bundle carries)");
+		return false;
+	}
+	return true;
+}
+
+int eappr_bundle_load(struct eappr_state *s)
+{
+	char path[300], why[300];
+	struct pcl_diag diag = {0};
+	snprintf(path, sizeof(path), "%s/%s", s->dir, BUNDLE_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+
+	s->bundle_version = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	char *buf = fstat(fd, &sb) == 0 && sb.st_size <= APPR_BUNDLE_MAX
+			? malloc((size_t)sb.st_size + 1)
+			: NULL;
+	ssize_t n = buf ? read(fd, buf, (size_t)sb.st_size) : -1;
+	close(fd);
+	int rc = n == sb.st_size ? appr_bundle_parse(buf, (size_t)n, path, &cur, &diag) : -1;
+	if (rc == 0 && !same_profile(s, &cur, why, sizeof(why))) {
+		log_err("%s: %s: refusing to start approvals", path, why);
+		rc = -1;
+	} else if (rc != 0) {
+		pcl_diag_format(&diag, why, sizeof(why));
+		log_err("%s: %s: refusing to start approvals", path, why);
+	}
+	if (rc == 0) {
+		s->bundle_version = cur.version;
+		appr_sha256(buf, (size_t)n, s->bundle_sha);
+	}
+	free(buf);
+	return rc;
+}
+
+const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t len)
+{
+	if (s->bundle_version == 0)
+		return NULL;
+	snprintf(out, len, "%s/%s", s->dir, RULES_FILE);
+	return out;
+}
+
+static struct json_object *refused(struct engine *e, const char *why)
+{
+	struct json_object *rec = json_object_new_object();
+
+	jsonx_set_str(rec, "event.action", "bundle-refused");
+	jsonx_set_str(rec, "event.outcome", "failure");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason", why);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	log_warn("council bundle refused: %s", why);
+	return eappr_error("%s", why);
+}
+
+/* Who signed it: an approver this PC knows, or (first bundle, no approver here yet, root
+ * at the PC) one the bundle itself names. The recovery key signs no bundle. */
+static int signer(struct eappr_state *s, struct eappr_approver *out, char *why, size_t whylen)
+{
+	const struct eappr_approver *known = eappr_find(s, nb.signer, nb.signer_len);
+	const struct appr_bundle_approver *own = appr_bundle_find(&nb, nb.signer, nb.signer_len);
+
+	if (known != NULL) {
+		*out = *known;
+	} else if (s->n_approvers == 0 && own != NULL) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", own->name);
+		snprintf(out->role, sizeof(out->role), "%s", own->role);
+		memcpy(out->cred, own->cred, own->cred_len);
+		out->cred_len = own->cred_len;
+		memcpy(out->pk, own->pk, sizeof(out->pk));
+		out->recovery = own->recovery;
+	} else {
+		snprintf(why, whylen, "the bundle is not signed by an approver this PC knows");
+		return -1;
+	}
+	if (out->recovery) {
+		snprintf(why, whylen, "the bundle is signed by the recovery key, which signs none");
+		return -1;
+	}
+	return 0;
+}
+
+static int take_approvers(struct eappr_state *s)
+{
+	static struct eappr_approver next[EAPPR_MAX_APPROVERS];
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t i = 0; i < nb.n_approvers; i++) {
+		const struct appr_bundle_approver *b = &nb.approvers[i];
+		const struct eappr_approver *old = eappr_find(s, b->cred, b->cred_len);
+		struct eappr_approver *a = &next[i];
+		memset(a, 0, sizeof(*a));
+		snprintf(a->name, sizeof(a->name), "%s", b->name);
+		snprintf(a->role, sizeof(a->role), "%s", b->role);
+		memcpy(a->cred, b->cred, b->cred_len);
+		a->cred_len = b->cred_len;
+		memcpy(a->pk, b->pk, sizeof(a->pk));
+		a->recovery = b->recovery;
+		/* The counter this PC has seen for the credential stays: it only goes up. */
+		a->counter = old ? old->counter : 0;
+		a->enrolled = old ? old->enrolled : now;
+	}
+	memcpy(s->approvers, next, nb.n_approvers * sizeof(next[0]));
+	s->n_approvers = nb.n_approvers;
+	return eappr_store_save(s);
+}
+
+struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
+				       struct json_object *req, unsigned peer_uid)
+{
+	const char *text = jsonx_get_str(req, "bundle");
+	struct pcl_diag diag = {0};
+	struct eappr_approver by;
+	uint8_t cdh[APPR_CDH_LEN], sha[32];
+	uint32_t counter;
+	char why[400];
+
+	if (peer_uid != 0)
+		return eappr_error("a council bundle is applied by root at the PC");
+	if (text == NULL)
+		return eappr_error("no \"bundle\" given");
+	size_t len = strlen(text);
+	if (appr_bundle_parse(text, len, "bundle", &nb, &diag) != 0) {
+		pcl_diag_format(&diag, why, sizeof(why));
+		return refused(e, why);
+	}
+	if (!same_profile(s, &nb, why, sizeof(why)))
+		return refused(e, why);
+	appr_sha256(text, len, sha);
+	if (s->bundle_version != 0 && nb.version == s->bundle_version &&
+	    CRYPTO_memcmp(sha, s->bundle_sha, sizeof(sha)) == 0) {
+		struct json_object *ans = json_object_new_object();
+		jsonx_set_int(ans, "version", (int64_t)nb.version);
+		jsonx_set_str(ans, "state", "already in force");
+		return ans;
+	}
+	if (nb.version <= s->bundle_version) {
+		snprintf(why, sizeof(why),
+			 "bundle version %" PRIu64 " is not above version %" PRIu64
+			 " in force: an older or altered bundle is refused",
+			 nb.version, s->bundle_version);
+		return refused(e, why);
+	}
+	if (signer(s, &by, why, sizeof(why)) != 0 || appr_bundle_cdh(text, nb.body_len, cdh) != 0 ||
+	    eappr_verify(s, &by, cdh, nb.authdata, nb.authdata_len, nb.sig, nb.sig_len,
+			 s->profile.uv, &counter, why, sizeof(why)) != 0)
+		return refused(e, why);
+	if (keep(s, RULES_FILE, nb.rules, nb.rules_len) != 0 || take_approvers(s) != 0 ||
+	    keep(s, BUNDLE_FILE, text, len) != 0)
+		return eappr_error("the council bundle cannot be kept in %s", s->dir);
+	s->bundle_version = nb.version;
+	memcpy(s->bundle_sha, sha, sizeof(sha));
+	cur = nb;
+	char hex[65];
+	for (size_t i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+	struct json_object *rec = json_object_new_object(), *names = json_object_new_array();
+	for (size_t i = 0; i < nb.n_approvers; i++)
+		json_object_array_add(names, json_object_new_string(nb.approvers[i].name));
+	jsonx_set_str(rec, "event.action", "bundle-applied");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_int(rec, "council.bundle.version", (int64_t)nb.version);
+	jsonx_set_int(rec, "council.bundle.issued", nb.issued);
+	jsonx_set_str(rec, "council.bundle.sha256", hex);
+	jsonx_set_str(rec, "approval.approver", by.name);
+	json_object_object_add(rec, "council.bundle.approvers", names);
+	jsonx_set_int(rec, "user.id", peer_uid);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	log_info("council bundle %s version %" PRIu64 " in force (signed by %s)", nb.council,
+		 nb.version, by.name);
+	struct json_object *ans = json_object_new_object();
+	jsonx_set_int(ans, "version", (int64_t)nb.version);
+	jsonx_set_str(ans, "state", "applied");
+	jsonx_set_str(ans, "signed-by", by.name);
+	jsonx_set_int(ans, "approvers", (int64_t)nb.n_approvers);
+	return ans;
+}

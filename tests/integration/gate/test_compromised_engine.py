@@ -1,0 +1,177 @@
+"""A compromised engine, driving the root parent through its channel.
+
+The engine is its own program (libexec/portcullis/portcullis-engine), exec'd by the
+parent. In a staged copy of the install it is replaced by a test program that speaks the
+parent-engine protocol (lib/ipc: typed, versioned messages) and asks for what a
+compromised engine would: read-only, a wipe or a transfer-log helper on the system disk,
+on a loop device not under USB, on the stick's disk under a stale bus/device number.
+Every such request is refused; the same request for the stick's own disk, as the parent
+authorised it, is carried out (so the refusals are not an artefact of the test bed)."""
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from harness import DAEMON, RealMedium, attach_disk, real
+
+HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
+PERSONAL = HUB + "/1-2"
+SATA = "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0"
+
+FAKE_ENGINE = r'''#!/usr/bin/python3
+# A compromised engine: the parent's channel is descriptor 3.
+import os, socket, struct, sys, time
+EPERM, ENODEV, ESTALE = 1, 19, 116
+REQUESTS = %(requests)r
+s = socket.socket(fileno=3)
+
+def name(n):
+    return bytes([len(n)]) + n.encode()
+
+def dev(n, bus, num):
+    return name(n) + struct.pack("<HH", bus, num)
+
+def send(t, payload, mid):
+    s.send(struct.pack("<HBBII", 0x5043, 2, t, mid, len(payload)) + payload)
+
+def result(mid):
+    while True:
+        data, anc, _, _ = s.recvmsg(512, socket.CMSG_SPACE(16))
+        for level, kind, fds in anc:
+            for i in range(0, len(fds) - len(fds) %% 4, 4):
+                os.close(struct.unpack("i", fds[i:i + 4])[0])
+        magic, ver, t, rid, n = struct.unpack("<HBBII", data[:12])
+        if t == 6 and rid == mid:
+            return struct.unpack("<i", data[12:16])[0], len(anc) > 0
+
+send(1, struct.pack("<I", os.getpid()), 0)
+time.sleep(0.2)
+for mid, (label, kind, fields) in enumerate(REQUESTS, 1):
+    if kind == "authorize":
+        send(2, dev(*fields[:3]) + bytes([1]), mid)
+    elif kind == "readonly":
+        send(9, dev(*fields[:3]) + name(fields[3]), mid)
+    elif kind == "wipe" or kind == "xfer":
+        send(7, bytes([2 if kind == "wipe" else 1]) + dev(*fields[:3]) + name(fields[3])
+             + struct.pack("<II", 0, mid), mid)
+    elif kind == "detach":
+        send(5, name(fields[0]) + bytes([1]), mid)
+    elif kind == "setattr":
+        # the test changes sysfs meanwhile: wait for its signal file
+        while not os.path.exists(fields[0]):
+            time.sleep(0.02)
+        continue
+    err, fd = result(mid)
+    sys.stderr.write("FAKE-ENGINE %%s %%d %%s\n" %% (label, err, "fd" if fd else "-"))
+    sys.stderr.flush()
+sys.stderr.write("FAKE-ENGINE done\n")
+sys.stderr.flush()
+time.sleep(3600)
+'''
+
+
+@pytest.fixture
+def media():
+    stick, other = RealMedium(), RealMedium()
+    yield stick, other
+    stick.close()
+    other.close()
+
+
+def staged_copy(tmp):
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(DAEMON)))
+    copy = os.path.join(tmp, "stage")
+    shutil.copytree(prefix, copy, symlinks=True)
+    return copy
+
+
+def test_a_compromised_engine_cannot_name_a_disk_the_parent_did_not_authorise(pc, media):
+    stick, other = media
+    work = tempfile.mkdtemp(prefix="pcl-fake-engine-")
+    os.chmod(work, 0o755)
+    try:
+        copy = staged_copy(work)
+        # The system disk (SATA, fixed) and a loop device not under USB, in the test bed.
+        pc.tb.add_from_string(
+            "P: %s/block/sda\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/sda\n"
+            "A: dev=8:0\\n\nA: removable=0\\n\nA: size=1000000\\n\n" % SATA[len("/sys"):])
+        pc.tb.add_from_string(
+            "P: /devices/virtual/block/%s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\n"
+            "A: dev=%s\\n\nA: removable=0\\n\nA: size=65536\\n\n" % (other.name, other.dev))
+        pc.add("stick-personal.umockdev", plug=True)
+        pc.kernel_configure(PERSONAL)
+        attach_disk(pc, stick, PERSONAL + "/1-2:1.0")
+        bus, num = int(pc.attr(PERSONAL, "busnum")), int(pc.attr(PERSONAL, "devnum"))
+        go = os.path.join(work, "replugged")
+        stick_ref = ("1-2", bus, num)
+        requests = [
+            ("authorize-stick", "authorize", stick_ref),
+            ("ro-system-disk", "readonly", stick_ref + ("sda",)),
+            ("ro-loop-not-usb", "readonly", stick_ref + (other.name,)),
+            ("wipe-system-disk", "wipe", stick_ref + ("sda",)),
+            ("xfer-loop-not-usb", "xfer", stick_ref + (other.name,)),
+            ("detach-system-disk", "detach", ("sda",)),
+            ("ro-unauthorised-device", "readonly", ("1-3", bus, num + 1, stick.name)),
+            ("ro-stale-devnum", "readonly", ("1-2", bus, num + 1, stick.name)),
+            ("ro-stick-disk", "readonly", stick_ref + (stick.name,)),  # the control
+            ("wait", "setattr", (go,)),
+            ("ro-after-replug", "readonly", stick_ref + (stick.name,)),
+            ("wipe-after-replug", "wipe", stick_ref + (stick.name,)),
+        ]
+        engine = os.path.join(copy, "libexec/portcullis/portcullis-engine")
+        os.unlink(engine)
+        with open(engine, "w") as f:
+            f.write(FAKE_ENGINE % {"requests": requests})
+        os.chmod(engine, 0o755)
+        path = pc.config("")
+        pc.enrol()
+        pc.stderr = open(os.path.join(pc.work, "daemon.log"), "w")
+        pc.daemon = subprocess.Popen([os.path.join(copy, "sbin/portcullisd"), "-c", path, "-f"],
+                                     env=pc.env(), stderr=pc.stderr)
+        results = wait_results(pc, "ro-stick-disk")
+        assert results["authorize-stick"] == 0
+        assert results["ro-stick-disk"] == 0, pc.log()  # the parent does act for its own
+        assert real(["blockdev", "--getro", stick.loop], capture_output=True,
+                    text=True).stdout.strip() == "1"
+        for label in ("ro-system-disk", "ro-loop-not-usb", "wipe-system-disk",
+                      "xfer-loop-not-usb", "detach-system-disk", "ro-unauthorised-device",
+                      "ro-stale-devnum"):
+            assert results[label] == -1, (label, results[label], pc.log())  # EPERM
+        assert real(["blockdev", "--getro", other.loop], capture_output=True,
+                    text=True).stdout.strip() == "0"
+        real(["blockdev", "--setrw", stick.loop], check=True)
+        # Unplugged and another device given the same name: the parent's entry is gone.
+        pc.set_attr(PERSONAL, "devnum", str(num + 7))
+        open(go, "w").close()
+        results = wait_results(pc, "done")
+        assert results["ro-after-replug"] in (-1, -116), results  # EPERM or ESTALE
+        assert results["wipe-after-replug"] in (-1, -116), results
+        assert real(["blockdev", "--getro", stick.loop], capture_output=True,
+                    text=True).stdout.strip() == "0"
+        assert "portcullis wipe" not in pc.log() and "wipe job" not in pc.log()
+    finally:
+        pc.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def wait_results(pc, last, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        out = {}
+        for line in pc.log().splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[0] == "FAKE-ENGINE":
+                out[parts[1]] = int(parts[2])
+            elif parts[:2] == ["FAKE-ENGINE", "done"]:
+                out["done"] = 0
+        if last in out:
+            return out
+        if pc.daemon.poll() is not None:
+            raise AssertionError("portcullisd exited:\n" + pc.log())
+        time.sleep(0.05)
+    raise AssertionError("the fake engine did not get its answers:\n" + pc.log())

@@ -1,0 +1,203 @@
+/*
+ * test_bundle.c - the council bundle's text form: byte-exact round trips, every
+ * malformed or non-canonical spelling refused with the line and field named, truncation
+ * at every byte refused, and the signed body hash committing to every body byte.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bundle.h"
+
+static struct appr_bundle b, back;
+static char text[APPR_BUNDLE_MAX], again[APPR_BUNDLE_MAX];
+
+static void sample(struct appr_bundle *x)
+{
+	memset(x, 0, sizeof(*x));
+	strcpy(x->council, "watton");
+	x->version = 3;
+	x->issued = 1763900000;
+	x->profile_len = (size_t)sprintf(x->profile, "council = watton\nname = Watton\n");
+	x->rules_len = (size_t)sprintf(x->rules, "allow with-interface match-all { 09:00:* }\n");
+	x->n_approvers = 2;
+	strcpy(x->approvers[0].name, "Jane Clerk");
+	strcpy(x->approvers[0].role, "Clerk");
+	x->approvers[0].cred_len = 3;
+	memset(x->approvers[0].cred, 0x01, 3); /* AQEB */
+	memset(x->approvers[0].pk, 0x02, 64);
+	strcpy(x->approvers[1].name, "IT provider");
+	strcpy(x->approvers[1].role, "Recovery ");
+	x->approvers[1].recovery = true;
+	x->approvers[1].cred_len = 6;
+	memset(x->approvers[1].cred, 0xff, 6); /* //////// */
+	memset(x->approvers[1].pk, 0x03, 64);
+	x->signer_len = 3;
+	memset(x->signer, 0x01, 3);
+	x->authdata_len = 37;
+	memset(x->authdata, 0x05, 37);
+	x->sig_len = 70;
+	memset(x->sig, 0x30, 70);
+}
+
+static void round_trip_is_byte_exact(void **state)
+{
+	(void)state;
+	struct pcl_diag d = {0};
+
+	sample(&b);
+	int n = appr_bundle_encode(&b, text, sizeof(text));
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "portcullis-council-bundle 1\ncouncil: watton\nversion: 3\n"));
+	assert_non_null(strstr(text, "approver: recovery //////// AwMD"));
+	assert_non_null(strstr(text, "approver.role: Recovery%20\n"));
+	assert_int_equal(appr_bundle_parse(text, (size_t)n, "b", &back, &d), 0);
+	assert_int_equal(back.version, 3);
+	assert_int_equal(back.n_approvers, 2);
+	assert_true(back.approvers[1].recovery);
+	assert_false(back.approvers[0].recovery);
+	assert_string_equal(back.approvers[1].role, "Recovery ");
+	assert_int_equal(back.profile_len, b.profile_len);
+	assert_memory_equal(back.rules, b.rules, b.rules_len);
+	assert_non_null(appr_bundle_find(&back, b.approvers[1].cred, 6));
+	assert_null(appr_bundle_find(&back, b.approvers[1].cred, 5));
+	assert_int_equal(appr_bundle_encode(&back, again, sizeof(again)), n);
+	assert_string_equal(text, again);
+	/* The body ends where the signature starts. */
+	assert_int_equal(appr_bundle_encode_body(&b, again, sizeof(again)), back.body_len);
+	assert_memory_equal(again, text, back.body_len);
+	assert_int_equal(strncmp(text + back.body_len, "signed-by: ", 11), 0);
+}
+
+static void encode_refuses_what_cannot_be_read_back(void **state)
+{
+	(void)state;
+	sample(&b);
+	b.version = 0;
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample(&b);
+	b.n_approvers = 0;
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample(&b);
+	strcpy(b.council, "Watton");
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample(&b);
+	b.rules_len = 0;
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample(&b);
+	b.approvers[0].name[0] = '\0';
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample(&b);
+	b.authdata_len = 36;
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample(&b);
+	assert_int_equal(appr_bundle_encode(&b, text, 100), -ENOSPC);
+}
+
+static int parse_edited(const char *from, const char *to, struct pcl_diag *d)
+{
+	sample(&b);
+	int n = appr_bundle_encode(&b, text, sizeof(text));
+	assert_true(n > 0);
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	snprintf(again, sizeof(again), "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	memset(d, 0, sizeof(*d));
+	return appr_bundle_parse(again, strlen(again), "council.bundle", &back, d);
+}
+
+static void parser_refuses_and_names_the_line(void **state)
+{
+	(void)state;
+	struct pcl_diag d;
+	char msg[400];
+	int bad = 0;
+	static const struct {
+		const char *from, *to;
+		unsigned line;
+		const char *words;
+	} cases[] = {
+	    {"bundle 1\n", "bundle 2\n", 1, "version"},
+	    {"council: watton", "council: Watton", 2, "council"},
+	    {"version: 3", "version: 03", 3, "version"},
+	    {"version: 3", "version: 0", 3, "numbered from 1"},
+	    {"issued: 1763900000", "issued: 0", 4, "issued"},
+	    {"profile: ", "profile: *", 5, "profile"},
+	    {"approvers: 2", "approvers: 3", 14, "approver"},
+	    {"approvers: 2", "approvers: 0", 7, "at least one"},
+	    {"approvers: 2", "approvers: 33", 7, "approvers"},
+	    {"approver: approver", "approver: clerk", 8, "recovery"},
+	    {"approver: approver AQEB ", "approver: approver AQEB  ", 8, "approver"},
+	    {"approver: recovery ////////", "approver: recovery AQEB", 11, "same credential"},
+	    {"approver: approver AQEB AgIC", "approver: approver AQEB AgI", 8, "public key"},
+	    {"approver.name: Jane Clerk", "approver.name:", 9, "empty"},
+	    {"approver.role: Recovery%20", "approver.role: Recovery ", 13, "trailing space"},
+	    {"signed-by: ", "signed-by: =", 14, "signed-by"},
+	    {"signature: ", "signatures: ", 16, "signature"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = parse_edited(cases[i].from, cases[i].to, &d);
+		pcl_diag_format(&d, msg, sizeof(msg));
+		if (rc != -EINVAL || strstr(msg, cases[i].words) == NULL ||
+		    d.line != cases[i].line || strncmp(msg, "council.bundle:", 15) != 0) {
+			print_error("case %zu (%s -> %s): rc %d, line %u, diag \"%s\"\n", i,
+				    cases[i].from, cases[i].to, rc, d.line, msg);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	/* Trailing text. */
+	sample(&b);
+	int n = appr_bundle_encode(&b, text, sizeof(text));
+	strcpy(text + n, "x\n");
+	assert_int_equal(appr_bundle_parse(text, (size_t)n + 2, "b", &back, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "after the signature"));
+}
+
+static void truncation_at_every_byte_is_refused(void **state)
+{
+	(void)state;
+	struct pcl_diag d;
+
+	sample(&b);
+	int n = appr_bundle_encode(&b, text, sizeof(text));
+	for (int cut = 0; cut < n; cut++) {
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(appr_bundle_parse(text, (size_t)cut, "b", &back, &d), -EINVAL);
+		assert_true(d.msg[0] != '\0');
+	}
+}
+
+static void body_hash_commits_to_every_byte(void **state)
+{
+	(void)state;
+	uint8_t h0[32], h1[32];
+
+	sample(&b);
+	int n = appr_bundle_encode_body(&b, text, sizeof(text));
+	assert_int_equal(appr_bundle_cdh(text, (size_t)n, h0), 0);
+	for (int i = 0; i < n; i += 7) {
+		text[i] ^= 1;
+		assert_int_equal(appr_bundle_cdh(text, (size_t)n, h1), 0);
+		assert_memory_not_equal(h0, h1, 32);
+		text[i] ^= 1;
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(round_trip_is_byte_exact),
+	    cmocka_unit_test(encode_refuses_what_cannot_be_read_back),
+	    cmocka_unit_test(parser_refuses_and_names_the_line),
+	    cmocka_unit_test(truncation_at_every_byte_is_refused),
+	    cmocka_unit_test(body_hash_commits_to_every_byte),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

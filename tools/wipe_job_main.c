@@ -1,0 +1,40 @@
+/*
+ * wipe_job_main.c - portcullis-wipe: the wipe orchestrator as its own program, exec'd as
+ * root by the portcullisd parent for an approved medium (docs/architecture.md, role
+ * table). It runs exactly `portcullis wipe --local` (tools/cmd_wipe.c, shared code), but
+ * links none of the CLI's other libraries (libsystemd, libqrencode, libfido2): a root
+ * process should carry no code it does not use. Its arguments come from the parent; the
+ * wiper's report lines it reads are checked by lib/wipe.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+int pcl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("portcullis-wipe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	int local = 0;
+
+	for (int i = 1; i < argc; i++)
+		local |= strcmp(argv[i], "--local") == 0;
+	if (!local || argc < 2) {
+		fprintf(stderr, "usage: portcullis-wipe --local [OPTIONS] DEVICE (see portcullis "
+				"wipe --help)\n");
+		return 2;
+	}
+	argv[0] = (char *)"wipe";
+	return cmd_wipe(argc, argv);
+}
