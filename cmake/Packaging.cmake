@@ -21,8 +21,9 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # dosfstools: mkfs.vfat after a wipe.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd, passwd, dosfstools")
-# clamd scans files on approved media when it runs (lib/xfer).
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS clamav-daemon)
+# clamd scans files on approved media when it runs (lib/xfer); rsyslog with RELP ships the
+# trail to the IT provider's collector once the PC is enrolled (portcullis-fleet-enrol).
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "clamav-daemon, rsyslog-relp")
 # udevd sends the events the engine follows; every Debian system with systemd has it, a
 # minimal container may not (portcullisd -n and the CLI work without it).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS udev)

@@ -16,9 +16,13 @@
 #include "log.h"
 #include "sysfs.h"
 
-/* Which bus a disk hangs off: "usb" (left to the USB gate), "mmc", "scsi", or NULL. */
+/* Which bus a disk hangs off: "usb" (left to the USB gate), "mmc", "scsi", or NULL. The
+ * whole chain of parents is walked: a USB stick's disk hangs off a SCSI host that hangs
+ * off the USB interface, and anything under a USB device is the USB gate's. */
 static const char *disk_bus(struct udev_device *dev)
 {
+	const char *bus = NULL;
+
 	for (struct udev_device *p = udev_device_get_parent(dev); p != NULL;
 	     p = udev_device_get_parent(p)) {
 		const char *s = udev_device_get_subsystem(p);
@@ -26,12 +30,12 @@ static const char *disk_bus(struct udev_device *dev)
 			continue;
 		if (strcmp(s, "usb") == 0)
 			return "usb";
-		if (strcmp(s, "mmc") == 0)
-			return "mmc";
-		if (strcmp(s, "scsi") == 0)
-			return "scsi";
+		if (bus == NULL && strcmp(s, "mmc") == 0)
+			bus = "mmc";
+		if (bus == NULL && strcmp(s, "scsi") == 0)
+			bus = "scsi";
 	}
-	return NULL;
+	return bus;
 }
 
 static void read_identity(struct dev_entry *d, const char *syspath, const char *bus)

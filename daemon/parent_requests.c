@@ -10,7 +10,8 @@
  * medium) is honoured only for a disk under a USB device this parent authorised, its
  * bus and device number re-read at the time of the request. Entries of devices that
  * are gone (unplugged, or their number taken by another) are dropped before each
- * request is looked at.
+ * request is looked at. An interface so authorised is then probed by the kernel
+ * (drivers_probe), which does not do it by itself.
  */
 #include "parent.h"
 
@@ -158,7 +159,12 @@ static int do_iface(struct parent_table *t, const struct ipc_msg *req)
 		return rc;
 	if ((rc = dev_dir(dir, sizeof(dir), iface)) != 0)
 		return rc;
-	return sysfs_write(dir, "authorized", req->u.iface.value ? "1" : "0");
+	if ((rc = sysfs_write(dir, "authorized", req->u.iface.value ? "1" : "0")) != 0 ||
+	    req->u.iface.value == 0)
+		return rc;
+	/* The kernel does not probe an interface authorised after it was created
+	 * (Documentation/usb/authorization.rst): without this no driver ever binds. */
+	return sysfs_write(SYSFS_USB_BUS, "drivers_probe", iface);
 }
 
 static int do_remove(struct parent_table *t, const struct ipc_device_ref *d)

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#define SYSFS_USB_BUS	  "/sys/bus/usb"
 #define SYSFS_USB_DEVICES "/sys/bus/usb/devices"
 #define SYSFS_BLOCK	  "/sys/class/block"
 

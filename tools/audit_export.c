@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "textesc.h"
 
 static const char *const columns[] = {"seq",	   "@timestamp",   "host.name",
 				      "user.name", "event.action", "event.outcome",
@@ -74,45 +75,6 @@ static const char *details(struct json_object *o, struct json_object **keep)
 						     JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-static void csv_cell(FILE *f, const char *s)
-{
-	/* Quote always; a leading =,+,-,@ would be a formula in a spreadsheet. */
-	fputc('"', f);
-	if (strchr("=+-@\t\r", s[0]) && s[0] != '\0')
-		fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void html_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 struct day {
 	char date[11];
 	unsigned count;
@@ -144,18 +106,18 @@ static void html_page(FILE *f, struct json_object *arr, const char *from, const 
 	      ".chart td{border:none}\n</style></head><body>\n<h1>Portcullis audit report</h1>\n",
 	      f);
 	fputs("<p>Records from ", f);
-	html_text(f, from);
+	pcl_html_text(f, from);
 	fputs(" to ", f);
-	html_text(f, to);
+	pcl_html_text(f, to);
 	if (user) {
 		fputs(" for user <strong>", f);
-		html_text(f, user);
+		pcl_html_text(f, user);
 		fputs("</strong>", f);
 	}
 	fprintf(f, ": %zu.</p>\n<h2>Records per day</h2>\n<table class=\"chart\">\n", n);
 	for (size_t i = 0; i < nd; i++) {
 		fputs("<tr><td>", f);
-		html_text(f, days[i].date);
+		pcl_html_text(f, days[i].date);
 		fprintf(f,
 			"</td><td><span class=\"bar\" style=\"width:%upx\"></span> %u</td></tr>\n",
 			1 + days[i].count * 400 / max, days[i].count);
@@ -163,7 +125,7 @@ static void html_page(FILE *f, struct json_object *arr, const char *from, const 
 	fputs("</table>\n<h2>Records</h2>\n<table>\n<tr>", f);
 	for (size_t c = 0; c < NCOLS; c++) {
 		fputs("<th>", f);
-		html_text(f, columns[c]);
+		pcl_html_text(f, columns[c]);
 		fputs("</th>", f);
 	}
 	fputs("<th>details</th></tr>\n", f);
@@ -172,11 +134,11 @@ static void html_page(FILE *f, struct json_object *arr, const char *from, const 
 		fputs("<tr>", f);
 		for (size_t c = 0; c < NCOLS; c++) {
 			fputs("<td>", f);
-			html_text(f, text_of(o, columns[c]));
+			pcl_html_text(f, text_of(o, columns[c]));
 			fputs("</td>", f);
 		}
 		fputs("<td>", f);
-		html_text(f, details(o, &keep));
+		pcl_html_text(f, details(o, &keep));
 		json_object_put(keep);
 		fputs("</td></tr>\n", f);
 	}
@@ -224,8 +186,20 @@ static bool seen_add(struct seen *s, uint64_t seq)
 	return true;
 }
 
+/* A subject access request: records about the person by name (their own, and approvals
+ * they made as approver) or by uid (requests and transfers recorded by uid). */
+static bool about(struct json_object *o, const char *name, const char *uid)
+{
+	if (name == NULL && uid == NULL)
+		return true;
+	if (name && (strcmp(text_of(o, "user.name"), name) == 0 ||
+		     strcmp(text_of(o, "approval.approver"), name) == 0))
+		return true;
+	return uid && strcmp(text_of(o, "user.id"), uid) == 0;
+}
+
 static int collect(char **files, int n, const char *from, const char *to, const char *user,
-		   struct json_object *arr)
+		   const char *uid, struct json_object *arr)
 {
 	struct seen seen = {0};
 
@@ -257,7 +231,7 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 			const char *ts = text_of(o, "@timestamp"), *type = text_of(o, "audit.type");
 			bool keep = strcmp(type, "record") == 0 && strlen(ts) >= 10 &&
 				    strncmp(ts, from, 10) >= 0 && strncmp(ts, to, 10) <= 0 &&
-				    (user == NULL || strcmp(text_of(o, "user.name"), user) == 0);
+				    about(o, user, uid);
 			uint64_t seq = 0;
 			if (keep && audit_line_seq(line, (size_t)l, &seq) == 0 &&
 			    !seen_add(&seen, seq)) {
@@ -281,11 +255,16 @@ static int collect(char **files, int n, const char *from, const char *to, const 
 
 int audit_cli_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-	    {"user", required_argument, NULL, 'u'},   {"format", required_argument, NULL, 'F'},
-	    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
+					     {"to", required_argument, NULL, 't'},
+					     {"user", required_argument, NULL, 'u'},
+					     {"format", required_argument, NULL, 'F'},
+					     {"output", required_argument, NULL, 'o'},
+					     {"uid", required_argument, NULL, 'U'},
+					     {NULL, 0, NULL, 0}};
 	const char *from = NULL, *to = NULL, *user = NULL, *format = NULL, *output = NULL;
+	const char *uid = NULL;
+	char who[300];
 	struct json_object *arr, *keep;
 	char **files = NULL;
 	FILE *out = stdout;
@@ -308,13 +287,20 @@ int audit_cli_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'U':
+			uid = optarg;
+			if (*uid == '\0' || strspn(uid, "0123456789") != strlen(uid) ||
+			    strlen(uid) > 10)
+				return pcl_fail("--uid: not a user id: \"%s\"", uid);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!from || !to || !format || optind == argc) {
 		fputs("usage: portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD "
-		      "[--user NAME] --format json|csv|html [--output FILE] PATH...\n",
+		      "[--user NAME] [--uid UID] --format json|csv|html [--output FILE] "
+		      "PATH...\n",
 		      stderr);
 		return 2;
 	}
@@ -327,7 +313,7 @@ int audit_cli_export(int argc, char **argv)
 	if (n < 0)
 		return 1;
 	arr = json_object_new_array();
-	rc = collect(files, n, from, to, user, arr);
+	rc = collect(files, n, from, to, user, uid, arr);
 	audit_cli_files_free(files, n);
 	if (rc == 0 && output && (out = fopen(output, "we")) == NULL)
 		rc = pcl_fail("%s: %s", output, strerror(errno));
@@ -343,15 +329,19 @@ int audit_cli_export(int argc, char **argv)
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *o = json_object_array_get_idx(arr, i);
 			for (size_t k = 0; k < NCOLS; k++) {
-				csv_cell(out, text_of(o, columns[k]));
+				pcl_csv_cell(out, text_of(o, columns[k]));
 				fputc(',', out);
 			}
-			csv_cell(out, details(o, &keep));
+			pcl_csv_cell(out, details(o, &keep));
 			json_object_put(keep);
 			fputs("\r\n", out);
 		}
 	} else if (rc == 0) {
-		html_page(out, arr, from, to, user);
+		if (user && uid)
+			snprintf(who, sizeof(who), "%s (uid %s)", user, uid);
+		else if (uid)
+			snprintf(who, sizeof(who), "uid %s", uid);
+		html_page(out, arr, from, to, user || uid ? (user && !uid ? user : who) : NULL);
 	}
 	if (out != stdout && out != NULL && fclose(out) != 0 && rc == 0)
 		rc = pcl_fail("%s: %s", output, strerror(errno));

@@ -25,7 +25,7 @@ static const char usage_text[] =
     "       portcullis audit verify [--key FILE] [--checkpoint FILE]... [--retention N]\n"
     "                               [--collected] PATH...\n"
     "       portcullis audit checkpoint PATH...\n"
-    "       portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME]\n"
+    "       portcullis audit export --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME] [--uid UID]\n"
     "                               --format json|csv|html [--output FILE] PATH...\n"
     "       portcullis audit witness --dir WITNESS_DIR [--keys KEY_DIR] [--retention N]\n"
     "                               [--interval S] [--margin S] [--now UNIX] PC_DIR...\n";

@@ -280,21 +280,36 @@ int token_init(const struct token_config *cfg)
 	return ctap2_init(cfg);
 }
 
+/* A message whose previous packet is more than TRANSACTION_MS old is dropped with
+ * ERR_MSG_TIMEOUT: whatever arrives for it later is a spurious continuation. */
+static void expire_stale_message(void)
+{
+	if (rx.active && hal_time_ms() - rx.last_ms > TRANSACTION_MS) {
+		rx.active = 0;
+		memset(rx.buf, 0, rx.got);
+		send_error(rx.cid, CTAP1_ERR_TIMEOUT);
+	}
+}
+
 int token_poll(uint32_t timeout_ms)
 {
 	uint8_t pkt[HAL_REPORT_LEN];
+	uint64_t left;
 	int rc;
 
-	if (rx.active && timeout_ms > TRANSACTION_MS)
-		timeout_ms = TRANSACTION_MS;
+	expire_stale_message();
+	if (rx.active) {
+		/* wake up just after the limit, counted from the last packet of the message */
+		left = rx.last_ms + TRANSACTION_MS + 1 - hal_time_ms();
+		if (timeout_ms > left)
+			timeout_ms = (uint32_t)left;
+	}
 	rc = hal_usb_recv(pkt, timeout_ms);
 	if (rc < 0)
 		return rc;
+	/* the gap is judged before the packet is: a late continuation completes nothing */
+	expire_stale_message();
 	if (rc > 0)
 		handle_packet(pkt);
-	if (rx.active && hal_time_ms() - rx.last_ms > TRANSACTION_MS) {
-		rx.active = 0;
-		send_error(rx.cid, CTAP1_ERR_TIMEOUT);
-	}
 	return 0;
 }

@@ -19,7 +19,9 @@ struct token_config {
  * CTAP status; on failure the board shows HAL_LED_ERROR and answers nothing. */
 int token_init(const struct token_config *cfg);
 /* Wait up to timeout_ms for a report and handle it (the board's main loop calls this
- * forever). Returns 0, or a negative value when hal_usb_recv failed. */
+ * forever). While a message is incomplete it waits no longer than the CTAPHID limit
+ * between packets, counted from the message's last packet. Returns 0, or a negative
+ * value when hal_usb_recv failed. */
 int token_poll(uint32_t timeout_ms);
 
 /* ---- between layers (not for boards) ---- */

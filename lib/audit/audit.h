@@ -208,6 +208,13 @@ int audit_witness_attach(const struct audit_witness *w, struct audit_verifier *v
 int audit_witness_check(struct audit_witness *w, struct audit_verifier *v, const char *name,
 			const struct audit_witness_opts *o, struct audit_witness_result *res);
 
+/* Incremental verification (collector). save: the state of a verifier that has accepted
+ * every record so far (keyed, no failure) as malloc'd text holding secret key material
+ * (the caller stores it 0600, wipes and frees it); -EINVAL otherwise. resume: load that
+ * text into a new verifier made with the same key; feeding goes on after its last seq. */
+int audit_verifier_save(const struct audit_verifier *v, char **text);
+int audit_verifier_resume(struct audit_verifier *v, const char *text, size_t len);
+
 /* ---- parsing for export (untrusted bytes) ---- */
 
 /* Parse one record line into a json object (caller puts it); checks the fixed framing

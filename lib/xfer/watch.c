@@ -60,8 +60,10 @@ static void open_fid_group(struct xfer_watch *w, const char *mp, unsigned qflag)
 		if (err != EINVAL)
 			break;
 	}
+	/* fstatfs on the mount's own descriptor: the watcher's system call filter has no
+	 * statfs (a path lookup it does not need). */
 	struct statfs sf;
-	unsigned long magic = statfs(mp, &sf) == 0 ? (unsigned long)sf.f_type : 0;
+	unsigned long magic = fstatfs(w->mount_fd, &sf) == 0 ? (unsigned long)sf.f_type : 0;
 	snprintf(w->fid_reason, sizeof(w->fid_reason),
 		 "file-id events refused by this filesystem (magic 0x%lx): %s", magic,
 		 strerror(err));

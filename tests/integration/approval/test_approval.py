@@ -11,6 +11,8 @@ import subprocess
 
 from fido2.ctap2 import Ctap2
 
+import harness
+
 from approvals import (COUNCIL_HID, PERSONAL, TWIN, b64, control, credential, edit, enrol,
                        export, info, reverify, sign, start, submit)
 
@@ -223,7 +225,7 @@ def scsi_disk(pc, iface, loop, size_sectors):
     carries its device number."""
     name = os.path.basename(loop)
     st = os.stat(loop)
-    path = "%s/host9/target9:0:0/9:0:0:0/block/%s" % (iface, name)
+    path = "%s/block/%s" % (harness.scsi_device(pc, iface, 9), name)
     pc.tb.add_from_string(
         "P: %s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nA: removable=1\\n\nA: ro=0\\n\n"
         "A: dev=%d:%d\\n\nA: size=%d\\n\n"

@@ -2,7 +2,8 @@
 """Audit shipping through real rsyslog on loopback, with the shipped configurations.
 
 Starts a collector rsyslogd (imrelp -> omfile) and a PC rsyslogd (imfile -> omrelp with
-a disk-assisted queue), each with its own config, pid file and work directory; writes
+a disk-assisted queue), RELP over TLS with certificates and configurations made by the
+installed portcullis-fleet-enrol, each with its own pid file and work directory; writes
 10,000 records with the test writer; kills the collector (AUDIT_RSYSLOG_KILL=collector)
 or the PC's rsyslog (=pc) with SIGKILL mid-stream and restarts it; then checks that the collected copy verifies with `portcullis audit verify`
 from seq 1 with no gap and holds every record of the PC's trail.
@@ -21,7 +22,8 @@ prefix, build = os.environ["PCL_PREFIX"], os.environ["PCL_BUILD_DIR"]
 source = os.environ["PCL_SOURCE_DIR"]
 cli = os.path.join(prefix, "bin", "portcullis")
 writer = os.path.join(build, "tests", "integration", "audit", "audit_testwriter")
-confs = os.path.join(source, "docs", "rsyslog")
+enrol = os.path.join(prefix, "bin", "portcullis-fleet-enrol")
+templates = os.path.join(prefix, "share", "portcullis", "rsyslog")
 RSYSLOGD = "/usr/sbin/rsyslogd"
 KILL = os.environ.get("AUDIT_RSYSLOG_KILL", "collector")
 SIG = os.environ.get("AUDIT_RSYSLOG_SIGNAL", "kill")
@@ -33,13 +35,25 @@ def free_port():
         return s.getsockname()[1]
 
 
-def render(src, dst, values):
-    text = open(src).read()
-    for k, v in values.items():
-        text = text.replace(f"@{k}@", v)
-    if re.search(r"@[A-Z_]+@", text):
-        sys.exit(f"{src}: unfilled placeholder")
-    open(dst, "w").write(text)
+def configure(tmp, port, trail, out):
+    """The shipped configurations as the IT provider sets them up: a CA, the collector's
+    certificate, one council's listener, one PC's certificate and rendered rsyslog file."""
+    env = dict(os.environ, PCL_RSYSLOG_TEMPLATES=templates, PCL_CERT_DAYS="2")
+
+    def run(*args, **kw):
+        return subprocess.run([enrol] + list(args), check=True, capture_output=True,
+                              text=True, env=dict(env, **kw)).stdout
+    ca = os.path.join(tmp, "ca")
+    run("ca", ca)
+    run("collector", ca, "collector.test")
+    text = open(os.path.join(templates, "portcullis-audit-collector.conf")).read()
+    text = text.replace("@WORK_DIR@", os.path.join(tmp, "col-work"))
+    text += run("council", ca, "testcouncil", port, out, "127.0.0.1")
+    open(os.path.join(tmp, "collector.conf"), "w").write(text)
+    run("pc", ca, "testcouncil", "testpc", os.path.join(tmp, "bundle"))
+    run("install-pc", os.path.join(tmp, "bundle"), "127.0.0.1", port, "collector.test",
+        PCL_TLS_DIR=os.path.join(tmp, "tls"), PCL_RSYSLOG_CONF=os.path.join(tmp, "pc.conf"),
+        PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=os.path.join(tmp, "pc-work"))
 
 
 class Rsyslog:
@@ -91,13 +105,7 @@ def main():
         for d in ("pc-work", "col-work", "collected"):
             os.mkdir(os.path.join(tmp, d))
         port = str(free_port())
-        render(os.path.join(confs, "portcullis-audit-collector.conf"),
-               os.path.join(tmp, "collector.conf"),
-               {"WORK_DIR": os.path.join(tmp, "col-work"), "OUT_DIR": out, "PORT": port,
-                "ADDRESS": "127.0.0.1"})
-        render(os.path.join(confs, "portcullis-audit-pc.conf"), os.path.join(tmp, "pc.conf"),
-               {"WORK_DIR": os.path.join(tmp, "pc-work"), "TRAIL_DIR": trail, "PORT": port,
-                "COLLECTOR": "127.0.0.1"})
+        configure(tmp, port, trail, out)
         # Enrol and write the first record before rsyslog starts following the trail.
         subprocess.run([writer, trail, "1"], check=True, stdout=subprocess.DEVNULL,
                        env=dict(os.environ, AUDIT_TW_QUIET="1", AUDIT_TW_KEY=key))
@@ -110,7 +118,7 @@ def main():
             w = subprocess.Popen([writer, trail, str(RECORDS - 1), "500", "16"],
                                  stdout=subprocess.DEVNULL,
                                  env=dict(os.environ, AUDIT_TW_QUIET="1"))
-            collected = os.path.join(out, socket.gethostname(), "trail.log")
+            collected = os.path.join(out, "testcouncil", "testpc", "trail.log")
             deadline = time.time() + 120
             while lines_of(collected) < RECORDS // 4 and time.time() < deadline:
                 time.sleep(0.05)

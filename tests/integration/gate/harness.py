@@ -62,6 +62,11 @@ class Testbed:
         self.tb = UMockdev.Testbed.new()
         self.root = self.tb.get_root_dir()
         os.chmod(self.root, 0o777)  # the engine runs as nobody and listens for uevents here
+        # The bus's drivers_probe, which the parent writes an interface's name to once it
+        # is authorised (the kernel does not probe it by itself): here a plain file.
+        os.makedirs(os.path.join(self.root, "sys/bus/usb"), exist_ok=True)
+        with open(os.path.join(self.root, "sys/bus/usb/drivers_probe"), "w"):
+            pass
         self.work = tempfile.mkdtemp(prefix="pcl-gate-")
         os.chmod(self.work, 0o755)
         self.daemon = None
@@ -334,8 +339,23 @@ class RealMedium:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def scsi_device(pc, iface, n):
+    """The SCSI host, target and device usb-storage puts between the USB interface and the
+    disk (subsystem "scsi", as on the kernel): walking up from the disk meets them before
+    the USB device. Returns the SCSI device's syspath."""
+    base = "%s/host%d" % (iface, n)
+    nodes = [(base, "scsi_host"), (base + "/target%d:0:0" % n, "scsi_target"),
+             (base + "/target%d:0:0/%d:0:0:0" % (n, n), "scsi_device")]
+    for path, devtype in nodes:
+        if not os.path.exists(pc.root + path + "/uevent"):
+            pc.tb.add_from_string("P: %s\nE: DEVTYPE=%s\nE: SUBSYSTEM=scsi\n" % (
+                path[len("/sys"):], devtype))
+    return nodes[-1][0]
+
+
 def attach_disk(pc, medium, parent):
     """What the kernel's usb-storage and sd drivers do once the interface is authorised."""
+    scsi_device(pc, parent, 6)
     pc.tb.add_from_string(
         "P: %s/host6/target6:0:0/6:0:0:0/block/%s\n"
         "E: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n"

@@ -1,9 +1,13 @@
-"""The IT provider's guide, section 4, for real: the example rsyslog configurations
-(docs/examples/rsyslog-pc.conf and rsyslog-collector.conf) ship a trail written by the staged
-portcullisd from a "PC" rsyslogd to a "collector" rsyslogd over RELP with TLS on loopback,
-and the collected copy is byte for byte the PC's and passes `portcullis audit verify`."""
+"""The IT provider's guide, "Enrol a PC" and "Watch the fleet", for real: the installed
+portcullis-fleet-enrol makes the CA, the collector's certificate, a council listener and a
+PC's certificate and rsyslog file from the shipped templates; a trail written by the staged
+portcullisd goes from a "PC" rsyslogd to a "collector" rsyslogd over RELP with TLS on
+loopback; the collected copy is byte for byte the PC's trail, and `portcullis fleet add`
+and `fleet verify` accept it under the council and PC the certificate names."""
 import glob
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -12,9 +16,11 @@ import time
 
 from conftest import plain_env
 
-SOURCE = os.environ.get("PCL_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
-EXAMPLES = os.path.join(SOURCE, "docs/examples")
+PREFIX = os.environ.get("PCL_PREFIX", "")
+ENROL = os.path.join(PREFIX, "bin/portcullis-fleet-enrol")
+TEMPLATES = os.path.join(PREFIX, "share/portcullis/rsyslog")
 COLLECTOR_NAME = "collector.example-it.co.uk"
+COUNCIL = "fakenham"
 
 
 def free_port():
@@ -23,37 +29,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
+def enrol(*args, **env):
+    e = dict(plain_env(), PCL_RSYSLOG_TEMPLATES=TEMPLATES, PCL_CERT_DAYS="2", **env)
+    r = subprocess.run([ENROL] + list(args), capture_output=True, text=True, env=e, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
 
 
-def make_pki(d):
-    """A CA of the IT provider, a certificate for the collector and one for the PC."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", d + "/ca-key.pem", "-out", d + "/ca.pem",
-            "-days", "2", "-subj", "/CN=Example IT provider CA")
-    for name, cn in (("collector", COLLECTOR_NAME), ("pc", "council-pc1")):
-        openssl("req", *ec, "-keyout", "%s/%s-key.pem" % (d, name), "-out",
-                "%s/%s.csr" % (d, name), "-subj", "/CN=" + cn)
-        ext = "%s/%s.ext" % (d, name)
-        with open(ext, "w") as f:
-            f.write("subjectAltName=DNS:%s\n" % cn)
-        openssl("x509", "-req", "-in", "%s/%s.csr" % (d, name), "-CA", d + "/ca.pem",
-                "-CAkey", d + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", ext,
-                "-out", "%s/%s-cert.pem" % (d, name))
-
-
-def configure(example, work, replacements):
-    with open(os.path.join(EXAMPLES, example)) as f:
-        text = f.read()
-    for old, new in replacements:
-        assert old in text, "%s no longer contains %r" % (example, old)
-        text = text.replace(old, new)
+def with_workdir(conf, work):
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, "rsyslog.conf")
     with open(path, "w") as f:
-        # What Debian's /etc/rsyslog.conf provides around the snippet.
-        f.write('global(workDirectory="%s")\n' % work + text)
+        f.write(conf)
     return path
 
 
@@ -80,17 +67,20 @@ def stop(p):
         p.wait(timeout=20)
 
 
-def test_the_guide_rsyslog_examples_ship_a_trail_that_verifies(pc):
+def test_the_guide_enrols_a_pc_whose_trail_is_collected_and_verified(pc):
     d = tempfile.mkdtemp(prefix="pcl-rsyslog-")
-    make_pki(d)
+    ca, srv, fleet = d + "/ca", d + "/srv", d + "/fleet"
+    # The daemon's trail origin is portcullis/<host name>: the PC is enrolled by that name.
+    name = socket.gethostname().lower()
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", name), name
     port = str(free_port())
-    srv = os.path.join(d, "srv")
-    collector = configure("rsyslog-collector.conf", d + "/collector", [
-        ('port="2514"', 'port="%s"' % port),
-        ("/etc/portcullis-collector/ca.pem", d + "/ca.pem"),
-        ("/etc/portcullis-collector/cert.pem", d + "/collector-cert.pem"),
-        ("/etc/portcullis-collector/key.pem", d + "/collector-key.pem"),
-        ('constant(value="/srv/portcullis/")', 'constant(value="%s/")' % srv)])
+    enrol("ca", ca)
+    enrol("collector", ca, COLLECTOR_NAME)
+    conf = open(os.path.join(TEMPLATES, "portcullis-audit-collector.conf")).read()
+    conf = conf.replace("@WORK_DIR@", d + "/collector")
+    conf += enrol("council", ca, COUNCIL, port, srv, "127.0.0.1")
+    collector = with_workdir(conf, d + "/collector")
+    enrol("pc", ca, COUNCIL, name, d + "/bundle")
 
     # A trail written by the real daemon: start, a blocked stick, stop.
     pc.start("allow with-interface match-all { 09:00:* }\n")
@@ -101,45 +91,48 @@ def test_the_guide_rsyslog_examples_ship_a_trail_that_verifies(pc):
     segments = sorted(glob.glob(trail + "/trail-*.jsonl"))
     assert segments
 
-    shipper = configure("rsyslog-pc.conf", d + "/pc", [
-        ("/var/log/portcullis/trail-*.jsonl", trail + "/trail-*.jsonl"),
-        ('target="collector.example-it.co.uk" port="2514"', 'target="127.0.0.1" port="%s"' % port),
-        ("/etc/portcullis/collector-ca.pem", d + "/ca.pem"),
-        ("/etc/portcullis/pc-cert.pem", d + "/pc-cert.pem"),
-        ("/etc/portcullis/pc-key.pem", d + "/pc-key.pem")])
-    for conf in (collector, shipper):
-        r = subprocess.run(["rsyslogd", "-N1", "-f", conf], capture_output=True, text=True,
+    os.makedirs(d + "/pc")
+    enrol("install-pc", d + "/bundle", "127.0.0.1", port, COLLECTOR_NAME,
+          PCL_TLS_DIR=d + "/pc/tls", PCL_RSYSLOG_CONF=d + "/pc/rsyslog.conf",
+          PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=d + "/pc")
+    shipper = d + "/pc/rsyslog.conf"
+    for c in (collector, shipper):
+        r = subprocess.run(["rsyslogd", "-N1", "-f", c], capture_output=True, text=True,
                            env=plain_env(), timeout=30)
         assert r.returncode == 0, r.stdout + r.stderr
 
     col = rsyslogd(collector, d + "/collector")
     wait_listening(port)  # see docs/it-provider-guide.md: omrelp's first connection
     ship = rsyslogd(shipper, d + "/pc")
+    collected = os.path.join(srv, COUNCIL, name, "trail.log")
     try:
-        expected = {os.path.basename(s): open(s, "rb").read() for s in segments}
+        expected = b"".join(open(s, "rb").read() for s in segments)
         deadline = time.time() + 60
-        got = {}
+        got = b""
         while time.time() < deadline:
-            got = {os.path.basename(p): open(p, "rb").read()
-                   for p in glob.glob(srv + "/*/trail-*.jsonl")}
+            got = open(collected, "rb").read() if os.path.exists(collected) else b""
             if got == expected:
                 break
             time.sleep(0.2)
-        assert got == expected, "collected %r; collector log: %s; PC log: %s" % (
-            {k: len(v) for k, v in got.items()}, open(d + "/collector/stderr").read(),
+        assert got == expected, "collected %d of %d bytes; collector log: %s; PC log: %s" % (
+            len(got), len(expected), open(d + "/collector/stderr").read(),
             open(d + "/pc/stderr").read())
     finally:
         stop(ship)
         stop(col)
     try:
-        verify_collected(pc, srv)
+        cli = pc.cli_path()
+        r = subprocess.run([cli, "fleet", "add", "--fleet", fleet, "--council", COUNCIL,
+                            "--pc", name, "--key", pc.audit_key], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        r = subprocess.run([cli, "fleet", "verify", "--fleet", fleet, "--collected", srv],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "1 verified, 0 failed" in r.stdout, r.stdout + r.stderr
+        r = subprocess.run([cli, "fleet", "status", "--fleet", fleet, "--format", "json"],
+                           capture_output=True, text=True, timeout=60)
+        status = json.loads(r.stdout)
+        assert [(p["council"], p["pc"], p["state"]) for p in status] == \
+            [(COUNCIL, name, "ok")] and status[0]["devices_blocked"] >= 1, r.stdout
     finally:
         shutil.rmtree(d)
-
-
-def verify_collected(pc, srv):
-    collected = sorted(glob.glob(srv + "/*/trail-*.jsonl"))
-    r = subprocess.run([pc.cli_path(), "audit", "verify", "--key", pc.audit_key] + collected,
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "0 failures" in r.stdout

@@ -16,7 +16,9 @@ leftovers=(/etc/portcullis /var/lib/portcullis /var/log/portcullis /run/portcull
 	/usr/lib/sysusers.d/portcullis.conf /usr/lib/tmpfiles.d/portcullis.conf
 	/usr/lib/udev/rules.d/60-portcullis.rules /usr/share/man/man1/portcullis.1
 	/usr/share/man/man5/portcullis-rules.5 /usr/share/man/man5/portcullisd.conf.5
-	/usr/share/man/man8/portcullisd.8)
+	/usr/share/man/man8/portcullisd.8 /usr/bin/portcullis-fleet-enrol
+	/usr/lib/systemd/system/portcullis-fleet-verify.service
+	/usr/lib/systemd/system/portcullis-fleet-verify.timer)
 installed=0
 daemon_pid=
 work=$(mktemp -d /tmp/pcl-pkg.XXXXXX)
@@ -77,7 +79,13 @@ for f in /usr/sbin/portcullisd /usr/bin/portcullis "$unit" /usr/lib/sysusers.d/p
 	/usr/lib/tmpfiles.d/portcullis.conf /usr/lib/udev/rules.d/60-portcullis.rules \
 	/etc/portcullis/portcullisd.conf /etc/portcullis/rules.conf \
 	/usr/share/man/man1/portcullis.1 /usr/share/man/man5/portcullis-rules.5 \
-	/usr/share/man/man5/portcullisd.conf.5 /usr/share/man/man8/portcullisd.8; do
+	/usr/share/man/man5/portcullisd.conf.5 /usr/share/man/man8/portcullisd.8 \
+	/usr/bin/portcullis-fleet-enrol /usr/share/portcullis/rsyslog/portcullis-audit-pc.conf \
+	/usr/share/portcullis/rsyslog/portcullis-audit-collector.conf \
+	/usr/share/portcullis/rsyslog/portcullis-audit-council.conf \
+	/usr/share/portcullis/monitoring/portcullis-fleet-alerts.yml \
+	/usr/lib/systemd/system/portcullis-fleet-verify.service \
+	/usr/lib/systemd/system/portcullis-fleet-verify.timer; do
 	check "package ships $f" grep -qx "$f" "$work/contents"
 done
 
@@ -95,9 +103,13 @@ for f in /etc/portcullis/portcullisd.conf /etc/portcullis/rules.conf \
 	/etc/xdg/autostart/portcullis-notify.desktop; do
 	check "$f is a conffile" sh -c "dpkg-query -W -f='\${Conffiles}' portcullis | grep -q ' $f '"
 done
-for f in /usr/sbin/portcullisd /usr/bin/portcullis; do
+for f in /usr/sbin/portcullisd /usr/bin/portcullis /usr/bin/portcullis-fleet-enrol; do
 	check "$f is executable" test -x "$f"
 done
+check "trail shipping stays off until the PC is enrolled" \
+	test ! -e /etc/rsyslog.d/60-portcullis-audit.conf
+check "the collector's timer is not enabled on a PC" \
+	test ! -e /etc/systemd/system/timers.target.wants/portcullis-fleet-verify.timer
 check "man portcullis-rules finds the page" sh -c 'man -w portcullis-rules | grep -q portcullis-rules.5'
 
 # The engine user and its directories.

@@ -99,7 +99,10 @@ class Medium:
             elif fs == "ntfs":
                 run("ntfs-3g", "-o", "allow_other,uid=65534,gid=65534,umask=000", self.loop, self.mnt)
             elif fs == "vfat":
-                run("mount", "-t", "vfat", "-o", "umask=000", self.loop, self.mnt)
+                # Owned by the copying user, as a desktop mounts a stick for its user; quiet:
+                # modes vfat cannot store (rsync's chmod) are ignored, not refused.
+                run("mount", "-t", "vfat", "-o", "uid=65534,gid=65534,umask=000,quiet",
+                    self.loop, self.mnt)
         except Exception:
             run("losetup", "-d", self.loop)
             raise

@@ -150,6 +150,106 @@ static void missing_continuation_times_out(void **state)
 	assert_int_equal(thal_sent() > 0, 1);
 }
 
+/* Poll as a board's main loop does: the simulator waits up to 1 s per call, the RP2350
+ * 100 ms. */
+static void run_polls(uint32_t timeout_ms, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(token_poll(timeout_ms), 0);
+}
+
+/* The first packet of a 100-byte PING on cid at at_ms; its continuation is tt_packet(cid, 0). */
+static void push_ping_start(uint32_t cid, uint64_t at_ms)
+{
+	uint8_t pkt[64];
+
+	tt_packet(pkt, cid, CTAPHID_PING);
+	pkt[6] = 100;
+	thal_push_at(pkt, at_ms);
+}
+
+static void push_ping_continuation(uint32_t cid, uint64_t at_ms)
+{
+	uint8_t pkt[64];
+
+	tt_packet(pkt, cid, 0);
+	thal_push_at(pkt, at_ms);
+}
+
+static void late_continuation_does_not_complete_the_message(void **state)
+{
+	uint8_t one = 1, r[128];
+	uint32_t a, c, rcid;
+	uint64_t t0;
+	size_t len;
+
+	tt_boot();
+	a = tt_channel();
+	c = tt_channel();
+	t0 = thal_now;
+	push_ping_start(a, t0);
+	/* another client asks at 600 ms: the stale message must be gone by then, not busy */
+	tt_send(c, CTAPHID_PING, &one, 1, t0 + 600);
+	push_ping_continuation(a, t0 + 900);
+	run_polls(1000, 6);
+	expect_error(a, CTAP1_ERR_TIMEOUT);
+	assert_int_equal(tt_recv(&rcid, r, sizeof(r), &len, NULL), CTAPHID_PING);
+	assert_int_equal(rcid, c);
+	assert_int_equal(len, 1);
+	assert_int_equal(thal_sent(), 0); /* the late continuation is ignored, no PING for a */
+}
+
+static void late_continuation_after_another_channel_is_still_late(void **state)
+{
+	uint8_t one = 1;
+	uint32_t a, b;
+	uint64_t t0;
+
+	tt_boot();
+	a = tt_channel();
+	b = tt_channel();
+	t0 = thal_now;
+	push_ping_start(a, t0);
+	tt_send(b, CTAPHID_PING, &one, 1, t0 + 450); /* answered busy; a's clock runs on */
+	push_ping_continuation(a, t0 + 900);
+	run_polls(1000, 6);
+	expect_error(b, CTAP1_ERR_CHANNEL_BUSY);
+	expect_error(a, CTAP1_ERR_TIMEOUT);
+	assert_int_equal(thal_sent(), 0);
+}
+
+static void continuation_limit_is_500_ms_from_the_last_packet(void **state)
+{
+	uint8_t r[128];
+	uint32_t a, rcid;
+	uint64_t t0;
+	size_t len;
+
+	/* exactly 500 ms after the previous packet: in time, on either board's poll period */
+	for (uint32_t period = 100; period <= 1000; period += 900) {
+		tt_boot();
+		a = tt_channel();
+		t0 = thal_now;
+		push_ping_start(a, t0);
+		push_ping_continuation(a, t0 + 500);
+		run_polls(period, 6);
+		assert_int_equal(tt_recv(&rcid, r, sizeof(r), &len, NULL), CTAPHID_PING);
+		assert_int_equal(rcid, a);
+		assert_int_equal(len, 100);
+	}
+	/* 501 ms: too late, whatever the poll period */
+	for (uint32_t period = 100; period <= 1000; period += 900) {
+		tt_boot();
+		a = tt_channel();
+		t0 = thal_now;
+		push_ping_start(a, t0);
+		push_ping_continuation(a, t0 + 501);
+		run_polls(period, 12);
+		expect_error(a, CTAP1_ERR_TIMEOUT);
+		assert_int_equal(thal_sent(), 0);
+	}
+}
+
 static void oversized_and_empty_messages_are_refused(void **state)
 {
 	uint8_t pkt[64];
@@ -310,6 +410,9 @@ int main(void)
 	    cmocka_unit_test(wrong_sequence_aborts_the_message),
 	    cmocka_unit_test(new_request_on_same_channel_mid_message_is_a_sequence_error),
 	    cmocka_unit_test(missing_continuation_times_out),
+	    cmocka_unit_test(late_continuation_does_not_complete_the_message),
+	    cmocka_unit_test(late_continuation_after_another_channel_is_still_late),
+	    cmocka_unit_test(continuation_limit_is_500_ms_from_the_last_packet),
 	    cmocka_unit_test(oversized_and_empty_messages_are_refused),
 	    cmocka_unit_test(unknown_and_lock_commands_are_invalid),
 	    cmocka_unit_test(wink_answers_and_winks),

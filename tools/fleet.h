@@ -1,0 +1,109 @@
+/*
+ * fleet.h - `portcullis fleet` on the IT provider's collector: the store of every
+ * council's PCs (trail key, verifier state, witness checkpoint, counters), incremental
+ * verification of the collected trails, status as text, JSON and Prometheus metrics.
+ * Linked by the portcullis CLI. The collected trails come from PCs and are untrusted;
+ * the fleet directory is the IT provider's own (written only by this tool).
+ */
+#ifndef PCL_TOOLS_FLEET_H
+#define PCL_TOOLS_FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define FLEET_DEFAULT_DIR	"/var/lib/portcullis-fleet"
+#define FLEET_DEFAULT_COLLECTED "/srv/portcullis"
+#define FLEET_NAME_MAX		64
+
+/* Where things are: fleet/<council>/<pc>/{key,verify.state,witness,status} and the
+ * collected copy collected/<council>/<pc>/trail.log (docs/it-provider-guide.md). */
+struct fleet_paths {
+	const char *fleet;
+	const char *collected;
+};
+
+/* What `fleet status` shows of one PC; kept in fleet/<council>/<pc>/status. */
+struct fleet_pc {
+	char council[FLEET_NAME_MAX], pc[FLEET_NAME_MAX];
+	uint64_t offset;    /* bytes of trail.log verified and counted */
+	uint64_t last_seq;  /* last verified record */
+	char last_time[40]; /* its @timestamp ("" = none yet) */
+	uint64_t ckpt_seq;  /* last verified checkpoint (the witness) */
+	char ckpt_time[40]; /* its @timestamp */
+	char bundle[64];    /* council bundle version named by the trail ("" = none) */
+	uint64_t exceptions, refusals, blocked;
+	uint64_t wipes_done, wipes_missed, wipes_requested;
+	uint64_t clock_jumps;	/* records dated before their predecessor, clock events */
+	uint64_t failures;	/* verification failures, all runs */
+	bool failing;		/* the last run did not verify */
+	bool stale;		/* witness: no new checkpoint for interval + margin */
+	char last_failure[200]; /* its first reason */
+	int64_t gap_since;	/* unix time a gap in the collected copy was first seen */
+	int64_t verified_at;	/* unix time of the last run over this PC */
+};
+
+/* Names of councils and PCs: 1-63 of [a-z0-9-], not starting with '-'. */
+bool fleet_name_ok(const char *s);
+
+/* Status file; a missing file gives a zeroed PC (0). -errno / -EBADMSG otherwise. */
+int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc);
+int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *pc);
+
+/* Every enrolled PC (a directory with a key) in council/pc order; count or -errno. */
+int fleet_list(const struct fleet_paths *p, const char *council, struct fleet_pc **out);
+
+/* Write a file whole through a temporary and rename; mode for a new file; durable: fsync
+ * before the rename (keys, reports), not for what the next run rebuilds. 0 / -errno. */
+int fleet_write_file(const char *path, const char *data, size_t len, unsigned mode, bool durable);
+/* Read a whole small file (malloc'd, NUL-terminated); NULL with errno set. */
+char *fleet_read_file(const char *path, size_t *len, size_t max);
+
+struct fleet_verify_opts {
+	int64_t now;		   /* collector clock, unix seconds */
+	int64_t gap_grace_s;	   /* how long a hole may wait for a resent record */
+	unsigned retention_months; /* the councils' retention (witness purge rule); 0 = 6 */
+	unsigned interval_s;	   /* the PCs' checkpoint interval; 0 = 300 */
+	unsigned margin_s;	   /* silence allowed beyond it before "stale"; 0 = 3600 */
+};
+
+/* Verify what arrived for one PC since the last run (fleet_verify.c) and check it against
+ * the PC's witness (the last checkpoint verified here). Prints FAIL lines to out.
+ * Returns 0 when the PC verified. */
+int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
+		    const struct fleet_verify_opts *o, FILE *out);
+
+/* The lines of a collected copy, ordered by seq (file order among equal seqs). */
+struct fline {
+	const char *p;
+	size_t len;
+	uint64_t seq; /* 0: no record framing (the verifier names the problem) */
+	size_t idx;
+	unsigned lineno;
+};
+int fleet_split(char *buf, size_t len, struct fline **out, size_t *n);
+
+/* The council's report (fleet_report.c, fleet_chart.c). */
+int fleet_cmd_report(int argc, char **argv);
+
+/* Unix time of an RFC 3339 UTC @timestamp; -1 if it is not one. */
+int64_t fleet_time(const char *ts);
+
+/* Output (fleet_status.c). silent_after_s: a PC whose last record is older is silent. */
+enum fleet_fmt { FLEET_TEXT, FLEET_JSON, FLEET_PROM };
+int fleet_print(FILE *f, enum fleet_fmt fmt, const struct fleet_pc *pcs, int n, int64_t now,
+		int64_t silent_after_s);
+/* The Prometheus textfile, written whole (tmp + rename) for node exporter. */
+int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_t now,
+		     int64_t silent_after_s, int unenrolled);
+
+/* Collected directories (collected/<council>/<name>) of no enrolled PC: each is printed as
+ * a FAIL line to out; returns their count (fleet_store.c). */
+int fleet_unenrolled(const struct fleet_paths *p, const char *council, const struct fleet_pc *pcs,
+		     int n, FILE *out);
+
+int fleet_cmd_verify(int argc, char **argv);
+int fleet_cmd_status(int argc, char **argv);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * fleet_verify.c - incremental verification of one PC's collected trail on the collector:
+ * reads what rsyslog appended since the last run, orders it by seq (RELP resends arrive
+ * late or twice), resumes the verifier where it stopped, counts what `fleet status` shows,
+ * and keeps the last verified checkpoint as the PC's witness.
+ * Linked by the portcullis CLI; the collected bytes come from the PC and are untrusted.
+ */
+#include "fleet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "audit.h"
+
+#define REGION_MAX ((size_t)1 << 30) /* one run reads at most 1 GiB of a PC's copy */
+
+struct report_ctx {
+	struct fleet_pc *pc;
+	FILE *out;
+	bool first;
+};
+
+static void report(void *ctx, uint64_t seq, const char *file, unsigned line, const char *msg)
+{
+	struct report_ctx *r = ctx;
+
+	(void)file;
+	(void)line;
+	if (r->out)
+		fprintf(r->out, "FAIL %s/%s seq %" PRIu64 ": %s\n", r->pc->council, r->pc->pc, seq,
+			msg);
+	if (r->first) {
+		snprintf(r->pc->last_failure, sizeof(r->pc->last_failure), "seq %" PRIu64 ": %s",
+			 seq, msg);
+		r->first = false;
+	}
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct fline *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static const char *str_of(struct json_object *o, const char *k)
+{
+	struct json_object *s;
+
+	if (!json_object_object_get_ex(o, k, &s) || !json_object_is_type(s, json_type_string))
+		return NULL;
+	return json_object_get_string(s);
+}
+
+/* Count one new record into pc. */
+static void count(struct fleet_pc *pc, const struct fline *l)
+{
+	struct json_object *o = NULL;
+	const char *ts, *action, *type;
+	struct json_object *bundle = NULL;
+
+	if (audit_record_parse(l->p, l->len, &o, NULL) != 0)
+		return;
+	ts = str_of(o, "@timestamp");
+	action = str_of(o, "event.action");
+	type = str_of(o, "audit.type");
+	json_object_object_get_ex(o, "council.bundle.version", &bundle);
+	if (ts && pc->last_time[0] && fleet_time(ts) >= 0 &&
+	    fleet_time(ts) < fleet_time(pc->last_time))
+		pc->clock_jumps++;
+	if (ts)
+		snprintf(pc->last_time, sizeof(pc->last_time), "%s", ts);
+	if (bundle != NULL && json_object_is_type(bundle, json_type_int))
+		snprintf(pc->bundle, sizeof(pc->bundle), "%" PRId64, json_object_get_int64(bundle));
+	if (type && strcmp(type, "checkpoint") == 0) {
+		pc->ckpt_seq = l->seq;
+		snprintf(pc->ckpt_time, sizeof(pc->ckpt_time), "%s", ts ? ts : "");
+	}
+	if (action) {
+		if (strcmp(action, "exception-approved") == 0)
+			pc->exceptions++;
+		else if (strcmp(action, "exception-refused") == 0 ||
+			 strcmp(action, "approver-refused") == 0 ||
+			 strcmp(action, "policy-refused") == 0 ||
+			 strcmp(action, "wipe-refused") == 0)
+			pc->refusals++;
+		else if (strcmp(action, "device-blocked") == 0 ||
+			 strcmp(action, "device-rejected") == 0)
+			pc->blocked++;
+		else if (strcmp(action, "wipe-done") == 0)
+			pc->wipes_done++;
+		else if (strcmp(action, "wipe-missed") == 0)
+			pc->wipes_missed++;
+		else if (strcmp(action, "wipe-requested") == 0)
+			pc->wipes_requested++;
+		else if (strstr(action, "clock") != NULL)
+			pc->clock_jumps++;
+	}
+	json_object_put(o);
+}
+
+static int load_key(const struct fleet_paths *p, const struct fleet_pc *pc, struct audit_key *key)
+{
+	char path[4200], msg[600];
+	struct pcl_diag diag = {0};
+	size_t len;
+	char *text;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s/%s/key", p->fleet, pc->council, pc->pc);
+	if ((text = fleet_read_file(path, &len, 4096)) == NULL) {
+		fprintf(stderr, "portcullis: %s: %s\n", path, strerror(errno));
+		return -EIO;
+	}
+	rc = audit_key_parse(key, text, len, path, &diag);
+	explicit_bzero(text, len);
+	free(text);
+	if (rc != 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		fprintf(stderr, "portcullis: %s\n", msg);
+	}
+	return rc;
+}
+
+/* Read [offset, size) of the collected copy, whole lines only. */
+static char *read_region(const char *path, uint64_t offset, size_t *len, bool *shrank)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf = NULL;
+	size_t want, got = 0;
+
+	*len = 0;
+	*shrank = false;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0)
+		goto out;
+	if ((uint64_t)st.st_size < offset) {
+		*shrank = true;
+		goto out;
+	}
+	want = (size_t)((uint64_t)st.st_size - offset);
+	if (want > REGION_MAX)
+		want = REGION_MAX;
+	if ((buf = malloc(want + 1)) == NULL)
+		goto out;
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, (off_t)(offset + got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	while (got > 0 && buf[got - 1] != '\n')
+		got--; /* a line rsyslog is still writing waits for the next run */
+	buf[got] = '\0';
+	*len = got;
+out:
+	close(fd);
+	errno = 0;
+	return buf;
+}
+
+int fleet_split(char *buf, size_t len, struct fline **out, size_t *n)
+{
+	size_t cap = 1024, k = 0;
+	struct fline *v = malloc(cap * sizeof(*v));
+	char *p = buf, *end = buf + len, *nl;
+	unsigned lineno = 0;
+
+	if (v == NULL)
+		return -ENOMEM;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lineno++;
+		if (k == cap) {
+			struct fline *nv = realloc(v, (cap *= 2) * sizeof(*v));
+			if (nv == NULL) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[k] = (struct fline){.p = p, .len = (size_t)(nl - p), .idx = k, .lineno = lineno};
+		if (audit_line_seq(p, v[k].len, &v[k].seq) != 0)
+			v[k].seq = 0;
+		k++;
+		p = nl + 1;
+	}
+	qsort(v, k, sizeof(*v), by_seq);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* The last seq a saved verifier state stands at ("last N ..." line); 0 if none. */
+static uint64_t state_seq(const char *state)
+{
+	const char *l = strstr(state, "\nlast ");
+	unsigned long long seq = 0;
+
+	if (l == NULL || sscanf(l + 6, "%llu", &seq) != 1)
+		return 0;
+	return (uint64_t)seq;
+}
+
+static void witness_path(char *out, size_t len, const struct fleet_paths *p,
+			 const struct fleet_pc *pc)
+{
+	snprintf(out, len, "%s/%s/%s/witness", p->fleet, pc->council, pc->pc);
+}
+
+/* No new checkpoint for longer than the PC's interval plus the margin. */
+static bool stale(const struct audit_witness *w, const struct fleet_verify_opts *o, int64_t now)
+{
+	return w->seq == 0 || now - w->seen > o->interval_s + o->margin_s;
+}
+
+int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
+		    const struct fleet_verify_opts *o, FILE *out)
+{
+	int64_t now = o->now;
+	char wpath[4200], name[2 * FLEET_NAME_MAX], msg[600];
+	struct audit_witness w = {0};
+	struct audit_witness_result wres;
+	struct pcl_diag diag = {0};
+	bool now_stale, stale_changed;
+	char trail[4200], spath[4200], *region = NULL, *state = NULL;
+	struct audit_key key;
+	struct audit_verifier *v = NULL;
+	struct fleet_pc n = *pc;
+	struct report_ctx rctx = {.pc = &n, .out = out, .first = true};
+	struct audit_witness_opts wo = {.retention_months = o->retention_months,
+					.interval_s = o->interval_s,
+					.margin_s = o->margin_s,
+					.now = now,
+					.report = report,
+					.report_ctx = &rctx};
+	struct audit_verify_opts vo = {
+	    .key = &key, .report = report, .report_ctx = &rctx, .collected = true};
+	struct fline *lines = NULL;
+	size_t len = 0, nl = 0, slen = 0;
+	bool shrank, held = false;
+	uint64_t cur = pc->last_seq;
+	int rc;
+
+	snprintf(trail, sizeof(trail), "%s/%s/%s/trail.log", p->collected, pc->council, pc->pc);
+	snprintf(spath, sizeof(spath), "%s/%s/%s/verify.state", p->fleet, pc->council, pc->pc);
+	pc->verified_at = n.verified_at = now;
+	snprintf(name, sizeof(name), "%s/%s", pc->council, pc->pc);
+	witness_path(wpath, sizeof(wpath), p, pc);
+	if (audit_witness_load(&w, wpath, &diag) != 0 && w.seq == 0 && diag.msg[0]) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		snprintf(pc->last_failure, sizeof(pc->last_failure), "witness: %.180s", msg);
+		pc->failing = true;
+		pc->failures++;
+		fleet_status_save(p, pc);
+		return -1;
+	}
+	now_stale = stale(&w, o, now);
+	stale_changed = now_stale != pc->stale;
+	pc->stale = n.stale = now_stale;
+	if (load_key(p, pc, &key) != 0) {
+		audit_witness_free(&w);
+		snprintf(pc->last_failure, sizeof(pc->last_failure), "trail key unreadable");
+		pc->failing = true;
+		pc->failures++;
+		fleet_status_save(p, pc);
+		return -1;
+	}
+	region = read_region(trail, pc->offset, &len, &shrank);
+	if (region == NULL && !shrank && errno == ENOENT && pc->last_seq == 0) {
+		explicit_bzero(&key, sizeof(key));
+		audit_witness_free(&w);
+		fleet_status_save(p, pc); /* enrolled, nothing collected yet */
+		return 0;
+	}
+	if (region == NULL || shrank) {
+		snprintf(pc->last_failure, sizeof(pc->last_failure), "%s",
+			 shrank ? "collected copy is shorter than already verified (cut?)"
+				: "collected copy unreadable");
+		if (out)
+			fprintf(out, "FAIL %s/%s: %s\n", pc->council, pc->pc, pc->last_failure);
+		pc->failing = true;
+		pc->failures++;
+		explicit_bzero(&key, sizeof(key));
+		free(region);
+		audit_witness_free(&w);
+		fleet_status_save(p, pc);
+		return -1;
+	}
+	if (len == 0 && !pc->failing) {
+		/* nothing new: the status changes only when the PC turned stale */
+		explicit_bzero(&key, sizeof(key));
+		free(region);
+		audit_witness_free(&w);
+		return stale_changed ? fleet_status_save(p, pc) : 0;
+	}
+	rc = fleet_split(region, len, &lines, &nl);
+	if (rc == 0)
+		rc = audit_verifier_new(&v, &vo);
+	if (rc == 0 && pc->last_seq > 0) {
+		/* the state and the status are written one after the other: they must agree */
+		bool resumed = (state = fleet_read_file(spath, &slen, 1 << 20)) != NULL &&
+			       state_seq(state) == pc->last_seq &&
+			       audit_verifier_resume(v, state, slen) == 0;
+		if (state)
+			explicit_bzero(state, slen);
+		free(state);
+		if (!resumed) {
+			/* lost or damaged (it is not synced to disk): verify the whole copy again,
+			 * against the witness, rather than trust anything of the last runs */
+			struct fleet_pc fresh = {.failures = pc->failures};
+			memcpy(fresh.council, pc->council, sizeof(fresh.council));
+			memcpy(fresh.pc, pc->pc, sizeof(fresh.pc));
+			if (out)
+				fprintf(out,
+					"NOTE %s/%s: verifier state missing or unreadable: "
+					"verifying the collected copy from the start\n",
+					pc->council, pc->pc);
+			audit_verifier_free(&v);
+			audit_witness_free(&w);
+			explicit_bzero(&key, sizeof(key));
+			free(lines);
+			free(region);
+			unlink(spath);
+			*pc = fresh;
+			return fleet_verify_pc(p, pc, o, out);
+		}
+	} else if (rc == 0 && audit_witness_attach(&w, v, wpath) != 0) {
+		report(&rctx, 0, wpath, 0, "witness checkpoint unusable");
+		rc = -EBADMSG;
+	}
+	n.last_failure[0] = '\0';
+	for (size_t i = 0; rc == 0 && i < nl; i++) {
+		const struct fline *l = &lines[i];
+		if (l->seq > cur + 1 && (cur > 0 || i > 0)) {
+			if (n.gap_since == 0)
+				n.gap_since = now;
+			if (now - n.gap_since < o->gap_grace_s) {
+				held = true; /* a resent record may still fill it */
+				break;
+			}
+		}
+		audit_verifier_feed_line(v, l->p, l->len, trail, l->lineno);
+		if (l->seq > cur) {
+			count(&n, l);
+			cur = l->seq;
+		}
+	}
+	if (rc == 0 && held) {
+		/* nothing is committed: the next run reads the same bytes again */
+		pc->gap_since = n.gap_since;
+		rc = fleet_status_save(p, pc);
+		goto done;
+	}
+	if (rc == 0 && audit_witness_check(&w, v, name, &wo, &wres) == 0) {
+		char *saved = NULL;
+		if ((rc = audit_verifier_save(v, &saved)) == 0) {
+			rc = fleet_write_file(spath, saved, strlen(saved), 0600, false);
+			explicit_bzero(saved, strlen(saved));
+			free(saved);
+		}
+		if (rc == 0) {
+			n.offset = pc->offset + len;
+			n.last_seq = wres.verify.last_seq;
+			n.gap_since = 0;
+			n.failing = false;
+			n.stale = wres.stale;
+			n.last_failure[0] = '\0';
+			if (audit_witness_save(&w, wpath) != 0)
+				fprintf(stderr, "portcullis: %s: cannot save the witness\n", wpath);
+			*pc = n;
+			rc = fleet_status_save(p, pc);
+		}
+		goto done;
+	}
+	/* failed: keep the last good position, so the failure stays visible every run */
+	snprintf(pc->last_failure, sizeof(pc->last_failure), "%s",
+		 n.last_failure[0] ? n.last_failure : "verification failed");
+	pc->failing = true;
+	pc->failures++;
+	pc->gap_since = n.gap_since;
+	fleet_status_save(p, pc);
+	rc = -1;
+done:
+	audit_witness_free(&w);
+	audit_verifier_free(&v);
+	explicit_bzero(&key, sizeof(key));
+	free(lines);
+	free(region);
+	return rc;
+}
