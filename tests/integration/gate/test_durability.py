@@ -93,8 +93,11 @@ def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
         calls = [l.split()[0] for l in f if "fdatasync(" in l]
     print("%d files copied: %d fdatasync by the engine (%d on its main thread)"
           % (FILES, len(calls), calls.count(str(eng))))
-    assert 1 <= len(calls) <= FILES // 10
     assert calls.count(str(eng)) == 0  # the thread reading the watcher never waits
+    # A group is what arrives in 10 ms, so the count follows the copy's duration, not the
+    # number of files: 4-10 here, ~55 in a sanitizer build (records arrive slower), 501
+    # with one sync per record.
+    assert 1 <= len(calls) <= FILES // 4
     medium.umount()
     pc.stop()
     v = pc.verify()
