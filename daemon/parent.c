@@ -284,12 +284,20 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, struct en
 	if (pid == 0) {
 		char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
 		char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f", sopt[] = "-s";
-		char *argv[10] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL, NULL, NULL};
-		size_t argc = 7;
+		char *argv[10]; /* the program, 6 for -c -u -g, -f, -s, and the NULL */
+		size_t argc = 0;
+		argv[argc++] = exe;
+		argv[argc++] = copt;
+		argv[argc++] = config_path;
+		argv[argc++] = uopt;
+		argv[argc++] = uid;
+		argv[argc++] = gopt;
+		argv[argc++] = gid;
 		if (foreground)
 			argv[argc++] = fopt;
 		if (first_start)
 			argv[argc++] = sopt;
+		argv[argc] = NULL;
 		sigset_t none;
 		(void)c;
 		sigemptyset(&none);
