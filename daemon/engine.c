@@ -222,14 +222,15 @@ struct json_object *engine_device_json(const struct dev_entry *d)
 	return o;
 }
 
-/* Durability of a record: its own disk sync, a sync and a checkpoint, or none of its own
- * (made durable by the next record's sync). */
-enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED };
+/* Durability of a record: its own disk sync, a sync and a checkpoint, none of its own
+ * (made durable by the next record's sync), or a group sync by the flusher thread. */
+enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED, REC_GROUPED };
 
 static int append_json(struct engine *e, struct json_object *rec, enum record_mode mode)
 {
-	int rc = mode == REC_DEFERRED ? audit_append_deferred(e->audit, rec)
-				      : audit_append(e->audit, rec, mode == REC_SECURITY);
+	int rc = mode == REC_DEFERRED  ? audit_append_deferred(e->audit, rec)
+		 : mode == REC_GROUPED ? audit_append_grouped(e->audit, rec)
+				       : audit_append(e->audit, rec, mode == REC_SECURITY);
 
 	if (rc != 0)
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
@@ -243,9 +244,14 @@ int engine_record_json(struct engine *e, struct json_object *rec, bool security)
 	return append_json(e, rec, security ? REC_SECURITY : REC_DURABLE);
 }
 
+int engine_record_grouped(struct engine *e, struct json_object *rec)
+{
+	return append_json(e, rec, REC_GROUPED);
+}
+
 void engine_seal(struct engine *e)
 {
-	if (audit_checkpoint(e->audit) != 0)
+	if (audit_seal_soon(e->audit) != 0)
 		log_err("audit trail: checkpoint failed: failing closed");
 }
 

@@ -70,7 +70,11 @@ int engine_observe(struct engine *e, const char *action, const struct dev_entry 
 
 /* Record a prepared record (not taken over) and tell watching clients. */
 int engine_record_json(struct engine *e, struct json_object *rec, bool security);
-/* A signed checkpoint now (after a security event took effect). */
+/* Like engine_record_json, for a record of a stream (a file transfer): made durable with
+ * the others of its group by the trail's flusher thread, without waiting for the disk. */
+int engine_record_grouped(struct engine *e, struct json_object *rec);
+/* A signed checkpoint soon (after a security event took effect): written by the trail's
+ * flusher thread, one for a burst of requests, never on the caller's path. */
 void engine_seal(struct engine *e);
 /* Relay a helper's line to control client `client`; NULL ends that client. */
 void engine_job_progress(struct engine *e, int client, const char *line);

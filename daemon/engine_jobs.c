@@ -367,7 +367,10 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 	jsonx_set_str(rec, "volume.device_name", j->block);
 	jsonx_set_str(rec, "usb.port", j->dev);
 	const char *action = jsonx_get_str(rec, "event.action");
-	int rc = engine_record_json(e, rec, security_action(action));
+	/* Transfer records are durable in groups; security records each on their own. */
+	int rc = j->kind == IPC_JOB_XFER && !security_action(action)
+		     ? engine_record_grouped(e, rec)
+		     : engine_record_json(e, rec, security_action(action));
 	if (j->kind == IPC_JOB_WIPE && action != NULL)
 		j->outcome = true;
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&

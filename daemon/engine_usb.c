@@ -170,8 +170,9 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		   : dec.target == RULES_REJECT ? DEV_REJECTED
 						: DEV_BLOCKED;
 	d->iface_allow = dec.target == RULES_ALLOW ? dec.iface_allow : 0;
-	/* The record is durable before access is granted; the signed checkpoint that seals
-	 * it follows right after the grant (engine_seal below), off the critical path. */
+	/* The record is durable before access is granted (its one disk sync); the signed
+	 * checkpoint that seals it is scheduled after the grant (engine_seal below) and
+	 * written by the trail's flusher thread, off the critical path. */
 	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
 		d->state = DEV_BLOCKED; /* no record, no access */
 		d->iface_allow = 0;

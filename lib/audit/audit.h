@@ -34,6 +34,8 @@ struct audit_config {
 	/* Boot-clock seam (shares now_ctx): NULL uses CLOCK_BOOTTIME, or, when `now` is set,
 	 * the same seam (no clock jump can then be seen). */
 	void (*boot)(void *ctx, struct timespec *ts);
+	unsigned group_ms;	/* grouped records are durable at most this late; 0 = 10 */
+	unsigned seal_delay_ms; /* audit_seal_soon: the checkpoint follows this late; 0 = 1000 */
 };
 
 /* The wall clock may disagree with the boot clock by this much before a purge is held. */
@@ -56,6 +58,25 @@ int audit_append(struct audit_log *log, struct json_object *event, bool security
  * seen before its decision): written and chained now, durable with the next audit_append,
  * checkpoint, tick or close, whichever comes first. Same errors as audit_append. */
 int audit_append_deferred(struct audit_log *log, struct json_object *event);
+
+/* Append one event of a stream (a file transfer record): written and chained now, made
+ * durable by the trail's own flusher thread together with the others of its group, at most
+ * group_ms after it was written (sooner with any audit_append). The caller never waits for
+ * the disk; a power cut loses at most the records of the group in flight. Same errors as
+ * audit_append (a failed group sync fails every later call). */
+int audit_append_grouped(struct audit_log *log, struct json_object *event);
+
+/* Ask for a signed checkpoint seal_delay_ms from the first request on, written by the
+ * flusher thread: a burst of requests gets one checkpoint. Returns the sticky error. */
+int audit_seal_soon(struct audit_log *log);
+
+/* Counters of the writer since open (for tests and benchmarks). */
+struct audit_stats {
+	uint64_t syncs;	      /* fdatasync calls on the trail */
+	uint64_t checkpoints; /* checkpoints written */
+	uint64_t durable_seq; /* every record up to this seq is on disk */
+};
+void audit_get_stats(struct audit_log *log, struct audit_stats *out);
 
 /* Signed checkpoint over everything so far, then key evolution. No-op when nothing new. */
 int audit_checkpoint(struct audit_log *log);

@@ -303,6 +303,8 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	log->now = cfg->now;
 	log->boot = cfg->boot;
 	log->now_ctx = cfg->now_ctx;
+	log->group_ms = cfg->group_ms;
+	log->seal_delay_ms = cfg->seal_delay_ms;
 	if (cfg->boot_id)
 		snprintf(log->boot_id, sizeof(log->boot_id), "%s", cfg->boot_id);
 	else
@@ -347,6 +349,12 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	struct timespec ts;
 	audit_now(log, &ts);
 	log->last_ckpt = ts.tv_sec;
+	if ((rc = audit_flusher_start(log)) != 0) {
+		pcl_diag_set(diag, cfg->dir, 0, "cannot start the flusher thread: %s",
+			     strerror(-rc));
+		audit_close(&log);
+		return rc;
+	}
 	*out = log;
 	return 0;
 }
@@ -385,7 +393,7 @@ static int signed_record(struct audit_log *log, enum audit_type type, struct aud
 	return rc;
 }
 
-static int checkpoint_locked(struct audit_log *log)
+int audit_checkpoint_locked(struct audit_log *log)
 {
 	struct audit_ckpt c = {0};
 	struct timespec ts;
@@ -410,8 +418,11 @@ static int checkpoint_locked(struct audit_log *log)
 		rc = advance_epoch(log);
 	log->sealing = false;
 	pthread_cond_broadcast(&log->cond);
-	if (rc == 0)
+	if (rc == 0) {
 		log->last_ckpt = ts.tv_sec;
+		log->n_checkpoints++;
+		log->seal_wanted = false; /* a requested seal is covered by this one */
+	}
 	return rc;
 }
 
@@ -422,7 +433,7 @@ int audit_checkpoint(struct audit_log *log)
 	if (log == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&log->lock);
-	rc = checkpoint_locked(log);
+	rc = audit_checkpoint_locked(log);
 	pthread_mutex_unlock(&log->lock);
 	return rc;
 }
@@ -545,7 +556,7 @@ static int clock_check(struct audit_log *log, time_t wall)
 	if (rc == 0)
 		rc = audit_sync_locked(log, log->seq);
 	if (rc == 0)
-		rc = checkpoint_locked(log);
+		rc = audit_checkpoint_locked(log);
 	return rc;
 }
 
@@ -571,9 +582,11 @@ int audit_tick(struct audit_log *log)
 			memcpy(log->purged_month, month, 8);
 	}
 	if (rc == 0 && ts.tv_sec - log->last_ckpt >= (time_t)log->interval_s)
-		rc = checkpoint_locked(log);
-	if (rc == 0 && log->fd >= 0)
-		rc = audit_sync_locked(log, log->seq); /* deferred records: no-op when synced */
+		rc = audit_checkpoint_locked(log);
+	/* Deferred records after the last grouped one (the flusher syncs up to that one and
+	 * whatever came before it); a no-op when synced. */
+	if (rc == 0 && log->fd >= 0 && log->seq > log->group_seq)
+		rc = audit_sync_locked(log, log->seq);
 	pthread_mutex_unlock(&log->lock);
 	return rc;
 }

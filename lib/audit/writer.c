@@ -94,6 +94,7 @@ int audit_sync_locked(struct audit_log *log, uint64_t upto)
 		gen = ++log->sync_gen;
 		target = log->sync_target = log->seq;
 		fd = log->fd;
+		log->n_syncs++;
 		pthread_mutex_unlock(&log->lock);
 		r = fdatasync(fd);
 		e = errno;
@@ -280,7 +281,10 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 	return rc;
 }
 
-static int append(struct audit_log *log, struct json_object *event, bool durable, bool security)
+enum append_mode { APPEND_DURABLE, APPEND_DEFERRED, APPEND_GROUPED };
+
+static int append(struct audit_log *log, struct json_object *event, enum append_mode mode,
+		  bool security)
 {
 	uint64_t mine;
 	int rc;
@@ -298,8 +302,12 @@ static int append(struct audit_log *log, struct json_object *event, bool durable
 	rc = audit_commit(log, AUDIT_T_RECORD, &p);
 	audit_prep_free(&p);
 	mine = log->seq;
-	if (rc == 0 && durable)
+	if (rc == 0 && mode == APPEND_DURABLE)
 		rc = audit_sync_locked(log, mine);
+	else if (rc == 0 && mode == APPEND_GROUPED) {
+		log->group_seq = mine;
+		audit_flusher_kick(log);
+	}
 	pthread_mutex_unlock(&log->lock);
 	if (rc == 0 && security)
 		rc = audit_checkpoint(log);
@@ -308,12 +316,17 @@ static int append(struct audit_log *log, struct json_object *event, bool durable
 
 int audit_append(struct audit_log *log, struct json_object *event, bool security)
 {
-	return append(log, event, true, security);
+	return append(log, event, APPEND_DURABLE, security);
 }
 
 int audit_append_deferred(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, false, false);
+	return append(log, event, APPEND_DEFERRED, false);
+}
+
+int audit_append_grouped(struct audit_log *log, struct json_object *event)
+{
+	return append(log, event, APPEND_GROUPED, false);
 }
 
 uint64_t audit_last_seq(const struct audit_log *log)
@@ -336,7 +349,10 @@ void audit_close(struct audit_log **logp)
 
 	if (log == NULL)
 		return;
+	audit_flusher_stop(log);
 	pthread_mutex_lock(&log->lock);
+	if (log->seal_wanted && log->fd >= 0)
+		audit_checkpoint_locked(log); /* a requested seal is not dropped */
 	if (log->fd >= 0) {
 		audit_sync_locked(log, log->seq);
 		while (log->syncing)

@@ -46,6 +46,15 @@ struct audit_log {
 	time_t last_ckpt;
 	char purged_month[8]; /* month of the last retention check */
 	char *last_note;
+	/* Flusher thread (flusher.c): group syncs of grouped records and scheduled seals. */
+	pthread_t flusher;
+	bool flusher_on, flusher_ready, flusher_stop, flusher_idle;
+	pthread_cond_t flush_cond; /* CLOCK_MONOTONIC */
+	unsigned group_ms, seal_delay_ms;
+	uint64_t group_seq; /* last grouped record: the flusher makes it durable */
+	bool seal_wanted;
+	int64_t seal_due_ms; /* monotonic */
+	uint64_t n_syncs, n_checkpoints;
 };
 
 void audit_now(const struct audit_log *log, struct timespec *ts);
@@ -65,6 +74,10 @@ int audit_prepare(const struct audit_log *log, struct json_object *event, bool a
 		  struct audit_prep *p);
 int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep *p);
 void audit_prep_free(struct audit_prep *p);
+int audit_flusher_start(struct audit_log *log);
+void audit_flusher_stop(struct audit_log *log);
+void audit_flusher_kick(struct audit_log *log); /* lock held */
+int audit_checkpoint_locked(struct audit_log *log);
 int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
 		       bool allow_reserved);
 

@@ -383,6 +383,8 @@ int sandbox_apply(enum sandbox_role role)
 		return -ENOMEM;
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) != 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) != 0 ||
+	    /* Every thread of the process, also those started before (the audit flusher). */
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) != 0 ||
 	    (rc = add_role(ctx, role)) != 0) {
 		seccomp_release(ctx);
 		return rc < 0 ? rc : -EINVAL;

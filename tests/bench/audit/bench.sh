@@ -20,7 +20,7 @@ rate() { # threads records -> records/s, the median of 5 runs (the disk is share
 		rm -rf "$work/r"
 		AUDIT_TW_QUIET=1 AUDIT_TW_KEY="$work/r.key" "$writer" "$work/r" 1 >/dev/null
 		AUDIT_TW_QUIET=1 "$writer" "$work/r" "$2" 0 "$1" |
-			sed -E 's/.*: ([0-9]+) records\/s/\1/'
+			sed -E 's/.*: ([0-9]+) records\/s.*/\1/'
 	done | sort -n | sed -n 3p
 }
 secs() { # command... -> wall seconds

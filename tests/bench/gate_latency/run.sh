@@ -146,6 +146,35 @@ if command -v perf >/dev/null; then
 		$1 ~ /^(fdatasync|fsync|rename|write)$/ && proc != "" {
 			sub(/,$/, "", proc); printf "%s %s %s %s %s\n", proc, $1, $2, $4, $6 }' "$work/perf/trace" >"$syscalls" || true
 fi
+# Disk syncs per insertion: strace over the daemon's processes for a 10-rule allow run;
+# insertions are counted as the parent's writes of `authorized` (its open flags: the
+# benchmark's own resets to 0 open the same file too).
+per_insertion=
+if command -v strace >/dev/null; then
+	mkdir -p "$work/strace"
+	(n=200 run_portcullisd 10 allow "$ALLOWED" "$work/strace" >"$work/strace/result") &
+	bench_pid=$!
+	pids=
+	for _ in $(seq 100); do
+		pids=$(pgrep -f " -c $work/pcl-10-allow-strace/portcullisd.conf" || true)
+		[ "$(wc -w <<<"$pids")" -ge 2 ] && [ -e "$work/pcl-10-allow-strace/run/control.sock" ] && break
+		sleep 0.1
+	done
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2046
+		strace -f -qq -e trace=fdatasync,fsync,rename,openat -o "$work/strace/trace" \
+			$(printf -- '-p %s ' $pids) 2>/dev/null &
+		strace_pid=$!
+		wait "$bench_pid" || true
+		kill -INT "$strace_pid" 2>/dev/null || true
+		wait "$strace_pid" || true
+		per_insertion=$(awk '/authorized", O_WRONLY\|O_CLOEXEC\|O_NOCTTY/ { g++ } / fdatasync\(/ { d++ }
+			/ fsync\(/ { f++ } / rename\(/ { r++ }
+			END { if (g) printf "%d %.2f %.2f %.3f", g, d / g, f / g, r / g }' "$work/strace/trace")
+	else
+		wait "$bench_pid" || true
+	fi
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # field NAME LINE -> value of NAME=... in a result line
@@ -206,6 +235,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 			echo "| portcullisd | $rules | $(field p50_us "$dl") | $(field p99_us "$dl") |" \
 				"$(ratio "$(field p50_us "$u")" "$(field p50_us "$dl")") |"
 		done
+	fi
+	if [ -n "$per_insertion" ]; then
+		read -r g d f r <<<"$per_insertion"
+		echo
+		echo "Disk syncs per insertion, \`strace -f\` over portcullisd's processes for $g insertions"
+		echo "of the allowed device (10 rules, trail on $(stat -f -c %T "$work")); each insertion is"
+		echo "followed by its removal, whose record is synced too; the checkpoint is one per burst:"
+		echo
+		echo "| per insertion | value |"
+		echo "|---|---|"
+		echo "| fdatasync (decision before the grant, removal) | $d |"
+		echo "| fsync (checkpoint: state file and directory) | $f |"
+		echo "| rename of the state (checkpoint) | $r |"
 	fi
 	if [ -s "$syscalls" ]; then
 		echo

@@ -9,7 +9,10 @@
  *   AUDIT_TW_KEY=FILE enrols first and writes the key file; AUDIT_TW_USER=NAME;
  *   AUDIT_TW_ORIGIN=ORIGIN (default portcullis/testhost); AUDIT_TW_NOW=UNIX: the wall
  *   clock reads that time (as after a reboot with the clock set there); AUDIT_TW_BOOT_ID;
- *   AUDIT_TW_TICK=1: one audit_tick (retention purge) after the records.
+ *   AUDIT_TW_TICK=1: one audit_tick (retention purge) after the records;
+ *   AUDIT_TW_GROUPED=1: records that are not security records are appended grouped
+ *   (audit_append_grouped), each ack then reads "ack SEQ durable SEQ", and the summary
+ *   gives the writer's fdatasync count ("syncs N").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +34,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t issued;
 static const char *user; /* AUDIT_TW_USER: user.name of every record */
 static time_t fixed_now; /* AUDIT_TW_NOW */
+static bool grouped;	 /* AUDIT_TW_GROUPED */
 
 static void clock_seam(void *ctx, struct timespec *ts)
 {
@@ -68,7 +72,8 @@ static void *worker(void *arg)
 		json_object_object_add(ev, "volume.serial",
 				       json_object_new_string("4C530001230812114565"));
 		bool sec = sec_every && i % sec_every == 0;
-		int rc = audit_append(log_, ev, sec);
+		int rc =
+		    grouped && !sec ? audit_append_grouped(log_, ev) : audit_append(log_, ev, sec);
 		json_object_put(ev);
 		if (rc != 0) {
 			fprintf(stderr, "audit_testwriter: append: %s\n", strerror(-rc));
@@ -76,7 +81,13 @@ static void *worker(void *arg)
 		}
 		if (!quiet) {
 			/* seq of this record is not returned; the last seq is at least it */
-			printf("ack %" PRIu64 "\n", audit_last_seq(log_));
+			struct audit_stats st;
+			audit_get_stats(log_, &st);
+			if (grouped)
+				printf("ack %" PRIu64 " durable %" PRIu64 "\n",
+				       audit_last_seq(log_), st.durable_seq);
+			else
+				printf("ack %" PRIu64 "\n", audit_last_seq(log_));
 			fflush(stdout);
 		}
 	}
@@ -98,6 +109,7 @@ int main(int argc, char **argv)
 	sec_every = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
 	threads = argc > 4 ? (unsigned)atoi(argv[4]) : 1;
 	quiet = getenv("AUDIT_TW_QUIET") != NULL;
+	grouped = getenv("AUDIT_TW_GROUPED") != NULL;
 	user = getenv("AUDIT_TW_USER");
 	if (getenv("AUDIT_TW_ORIGIN"))
 		cfg.origin = getenv("AUDIT_TW_ORIGIN");
@@ -132,6 +144,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	struct audit_stats st;
+	audit_get_stats(log_, &st);
 	if (audit_checkpoint(log_) != 0)
 		return 1;
 	if (getenv("AUDIT_TW_TICK") && audit_tick(log_) != 0) {
@@ -140,8 +154,8 @@ int main(int argc, char **argv)
 	}
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (quiet)
-		printf("%" PRIu64 " records in %.3f s: %.0f records/s\n", count, s,
-		       (double)count / s);
+		printf("%" PRIu64 " records in %.3f s: %.0f records/s, syncs %" PRIu64 "\n", count,
+		       s, (double)count / s, st.syncs);
 	audit_close(&log_);
 	return 0;
 }

@@ -1,0 +1,172 @@
+"""The trail's durable path through the running daemon, measured from outside.
+
+A copy of many files onto an approved stick is made durable in groups: the engine's
+fdatasync calls (strace on the running engine) stay far below one per file, none of them
+on the engine's main thread (which reads the watcher's records), and every file has its
+record with the right user."""
+import os
+import signal
+import subprocess
+import time
+
+from harness import RealMedium, as_user, attach_disk  # noqa: F401
+from test_media import OTHER_UID, PERSONAL, RULES, approved_stick, medium  # noqa: F401
+
+FILES = 500
+
+
+def engine_pid(pc):
+    """The engine: the daemon's child running as the engine user (nobody)."""
+    for _ in range(500):
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/status" % d) as f:
+                    st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+            except OSError:
+                continue
+            if int(st["PPid"]) == pc.daemon.pid and int(st["Uid"].split()[0]) == 65534:
+                return int(d)
+        time.sleep(0.02)
+    raise AssertionError("no engine process")
+
+
+def traced(pid):
+    """Whether every thread of pid has a tracer."""
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+                if "\nTracerPid:\t0\n" in f.read():
+                    return False
+        return True
+    except OSError:
+        return False
+
+
+def stop_strace(st):
+    st.send_signal(signal.SIGINT)
+    try:
+        st.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # its tracees are detached when it dies
+        st.kill()
+        st.wait()
+
+
+def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
+    approved_stick(pc, medium)
+    medium.mount()
+    pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+    pc.wait_quiet()
+    src = os.path.join(pc.work, "reports")
+    os.mkdir(src)
+    for i in range(FILES):
+        with open(os.path.join(src, "report-%04d.txt" % i), "wb") as f:
+            f.write(os.urandom(4096))
+    os.chmod(src, 0o755)
+    eng = engine_pid(pc)
+    out = os.path.join(pc.work, "strace.out")
+    st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fdatasync", "-o", out,
+                           "-p", str(eng)], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(1000):
+            if traced(eng):
+                break
+            time.sleep(0.01)
+        assert traced(eng), "strace did not attach"
+        as_user(OTHER_UID, "cp", "-r", src, medium.mnt + "/reports")
+        names = set()
+        deadline = time.time() + 180
+        while len(names) < FILES and time.time() < deadline:
+            names = {r["file.path"] for r in pc.records()
+                     if r.get("event.action") == "file-written"}
+            time.sleep(0.1)
+        # The last group reaches the disk shortly after its records are written.
+        time.sleep(0.5)
+    finally:
+        stop_strace(st)
+    assert names == {"reports/report-%04d.txt" % i for i in range(FILES)}
+    for r in pc.records():
+        if r.get("event.action") == "file-written":
+            assert r["user.id"] == OTHER_UID and r["file.size"] == 4096
+    with open(out) as f:
+        calls = [l.split()[0] for l in f if "fdatasync(" in l]
+    print("%d files copied: %d fdatasync by the engine (%d on its main thread)"
+          % (FILES, len(calls), calls.count(str(eng))))
+    assert calls.count(str(eng)) == 0  # the thread reading the watcher never waits
+    # A group is what arrives in 10 ms, so the count follows the copy's duration, not the
+    # number of files: 4-10 here, ~55 in a sanitizer build (records arrive slower), 501
+    # with one sync per record.
+    assert 1 <= len(calls) <= FILES // 4
+    medium.umount()
+    pc.stop()
+    v = pc.verify()
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
+def renames(out):
+    with open(out) as f:
+        return sum(1 for l in f if len(l.split()) > 1 and l.split()[1].startswith("rename"))
+
+
+def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
+    """Five insertions of an allowed stick in a row: before each grant the engine's main
+    thread syncs once (the decision record) and nothing else (no fsync, no rename of the
+    state); the checkpoint that seals the burst is written once, by the trail's flusher
+    thread, not once per insertion. A sixth insertion, and kill -9 of the engine right after
+    its grant: its decision record is in the trail and the trail verifies."""
+    pc.start(RULES)
+    eng, parent = engine_pid(pc), pc.daemon.pid
+    out = os.path.join(pc.work, "strace.out")
+    st = subprocess.Popen(["strace", "-f", "-qq", "-e",
+                           "trace=fdatasync,fsync,rename,renameat,renameat2,openat",
+                           "-o", out, "-p", str(eng), "-p", str(parent)],
+                          stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(1000):
+            if traced(eng) and traced(parent):
+                break
+            time.sleep(0.01)
+        assert traced(eng) and traced(parent), "strace did not attach"
+        for i in range(6):
+            pc.add("stick-personal.umockdev", plug=True)
+            pc.wait_attr(PERSONAL, "authorized", "1")
+            if i == 5:
+                break
+            pc.unplug(PERSONAL)
+            pc.wait_record(lambda r, n=i + 1: len(
+                [x for x in pc.records() if x["event.action"] == "device-removed"]) >= n)
+            if i == 4:  # the burst of five is over: its checkpoint follows
+                for _ in range(2000):
+                    if renames(out):
+                        break
+                    time.sleep(0.01)
+                burst_renames = renames(out)
+        os.kill(eng, signal.SIGKILL)  # right after the sixth grant: before its seal
+    finally:
+        stop_strace(st)
+    allowed = [r for r in pc.records() if r["event.action"] == "device-allowed"]
+    assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
+    grants, main, since = 0, [], []
+    with open(out) as f:
+        for line in f:
+            tid, call = line.split()[0], line.split()[1].split("(")[0]
+            if "authorized\"" in line and "O_WRONLY" in line:
+                grants += 1
+                main.append(since)
+                since = []
+            elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
+                                              "renameat2"):
+                since.append(call)
+    print("grants %d; engine main thread before each grant: %s; state renames for the "
+          "burst of five: %d" % (grants, main, burst_renames))
+    assert grants == 6
+    # Before the first grant: the decision's sync only; before the others: the removal
+    # record of the previous insertion and the decision's sync.
+    assert main[0] == ["fdatasync"]
+    assert all(m == ["fdatasync", "fdatasync"] for m in main[1:]), main
+    # One checkpoint for the burst (two if it outlasted the seal delay), not five.
+    assert 1 <= burst_renames <= 2
+    pc.stop()
+    v = pc.verify()
+    assert v.returncode == 0, v.stdout + v.stderr
