@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "textesc.h"
 
 static const char *const columns[] = {"seq",	   "@timestamp",   "host.name",
 				      "user.name", "event.action", "event.outcome",
@@ -74,45 +75,6 @@ static const char *details(struct json_object *o, struct json_object **keep)
 						     JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-static void csv_cell(FILE *f, const char *s)
-{
-	/* Quote always; a leading =,+,-,@ would be a formula in a spreadsheet. */
-	fputc('"', f);
-	if (strchr("=+-@\t\r", s[0]) && s[0] != '\0')
-		fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void html_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 struct day {
 	char date[11];
 	unsigned count;
@@ -144,18 +106,18 @@ static void html_page(FILE *f, struct json_object *arr, const char *from, const 
 	      ".chart td{border:none}\n</style></head><body>\n<h1>Portcullis audit report</h1>\n",
 	      f);
 	fputs("<p>Records from ", f);
-	html_text(f, from);
+	pcl_html_text(f, from);
 	fputs(" to ", f);
-	html_text(f, to);
+	pcl_html_text(f, to);
 	if (user) {
 		fputs(" for user <strong>", f);
-		html_text(f, user);
+		pcl_html_text(f, user);
 		fputs("</strong>", f);
 	}
 	fprintf(f, ": %zu.</p>\n<h2>Records per day</h2>\n<table class=\"chart\">\n", n);
 	for (size_t i = 0; i < nd; i++) {
 		fputs("<tr><td>", f);
-		html_text(f, days[i].date);
+		pcl_html_text(f, days[i].date);
 		fprintf(f,
 			"</td><td><span class=\"bar\" style=\"width:%upx\"></span> %u</td></tr>\n",
 			1 + days[i].count * 400 / max, days[i].count);
@@ -163,7 +125,7 @@ static void html_page(FILE *f, struct json_object *arr, const char *from, const 
 	fputs("</table>\n<h2>Records</h2>\n<table>\n<tr>", f);
 	for (size_t c = 0; c < NCOLS; c++) {
 		fputs("<th>", f);
-		html_text(f, columns[c]);
+		pcl_html_text(f, columns[c]);
 		fputs("</th>", f);
 	}
 	fputs("<th>details</th></tr>\n", f);
@@ -172,11 +134,11 @@ static void html_page(FILE *f, struct json_object *arr, const char *from, const 
 		fputs("<tr>", f);
 		for (size_t c = 0; c < NCOLS; c++) {
 			fputs("<td>", f);
-			html_text(f, text_of(o, columns[c]));
+			pcl_html_text(f, text_of(o, columns[c]));
 			fputs("</td>", f);
 		}
 		fputs("<td>", f);
-		html_text(f, details(o, &keep));
+		pcl_html_text(f, details(o, &keep));
 		json_object_put(keep);
 		fputs("</td></tr>\n", f);
 	}
@@ -367,10 +329,10 @@ int audit_cli_export(int argc, char **argv)
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *o = json_object_array_get_idx(arr, i);
 			for (size_t k = 0; k < NCOLS; k++) {
-				csv_cell(out, text_of(o, columns[k]));
+				pcl_csv_cell(out, text_of(o, columns[k]));
 				fputc(',', out);
 			}
-			csv_cell(out, details(o, &keep));
+			pcl_csv_cell(out, details(o, &keep));
 			json_object_put(keep);
 			fputs("\r\n", out);
 		}

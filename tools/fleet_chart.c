@@ -8,45 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
-/* CSV field: quoted, quotes doubled; a leading = + - @ is neutralised (spreadsheets). */
-static void csv(FILE *f, const char *s)
-{
-	fputc('"', f);
-	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
-		fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		if (*s != '\r' && *s != '\n')
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
+#include "textesc.h"
 
 static uint64_t owed(const struct frep_pc *p)
 {
@@ -66,7 +28,7 @@ static void bars(FILE *f, const char *title, const char *const *labels, const ui
 		if (vals[i] > max)
 			max = vals[i];
 	fputs("<figure><figcaption>", f);
-	esc(f, title);
+	pcl_html_text(f, title);
 	fprintf(f,
 		"</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" "
 		"height=\"%u\" role=\"img\">\n",
@@ -74,7 +36,7 @@ static void bars(FILE *f, const char *title, const char *const *labels, const ui
 	for (size_t i = 0; i < n; i++) {
 		unsigned y = 10 + 22 * (unsigned)i, w = (unsigned)(vals[i] * 380 / max);
 		fprintf(f, "<text x=\"0\" y=\"%u\" font-size=\"12\">", y + 13);
-		esc(f, labels[i]);
+		pcl_html_text(f, labels[i]);
 		fprintf(f,
 			"</text><rect x=\"200\" y=\"%u\" width=\"%u\" height=\"16\" "
 			"fill=\"#2b6cb0\"/><text x=\"%u\" y=\"%u\" font-size=\"12\">%" PRIu64
@@ -97,7 +59,7 @@ static void tally_chart(FILE *f, const char *title, const struct frep_tallies *t
 		bars(f, title, labels, vals, t->n, "");
 	else {
 		fputs("<p>", f);
-		esc(f, title);
+		pcl_html_text(f, title);
 		fputs(": none in the period.</p>\n", f);
 	}
 }
@@ -117,7 +79,7 @@ void frep_html(FILE *f, const struct frep_council *c)
 	}
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	fputs("Removable media report: ", f);
-	esc(f, c->council);
+	pcl_html_text(f, c->council);
 	fputs("</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
 	      "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em;"
 	      "text-align:right}td:first-child,th:first-child{text-align:left}"
@@ -125,7 +87,7 @@ void frep_html(FILE *f, const struct frep_council *c)
 	      "font-weight:bold}</style></head><body>\n",
 	      f);
 	fputs("<h1>Removable media report: council ", f);
-	esc(f, c->council);
+	pcl_html_text(f, c->council);
 	fprintf(f, "</h1>\n<p>Period %s to %s (UTC dates of the records), %zu PCs.</p>\n", c->from,
 		c->to, c->npcs);
 	if (all)
@@ -158,13 +120,13 @@ void frep_html(FILE *f, const struct frep_council *c)
 	for (size_t i = 0; i < c->npcs; i++) {
 		const struct frep_pc *p = &c->pcs[i];
 		fputs("<tr><td>", f);
-		esc(f, p->pc);
+		pcl_html_text(f, p->pc);
 		if (p->verified)
 			fprintf(f, "</td><td>verified (seq %" PRIu64 "..%" PRIu64 ")", p->first_seq,
 				p->last_seq);
 		else {
 			fputs("</td><td class=\"bad\">NOT VERIFIED: ", f);
-			esc(f, p->why);
+			pcl_html_text(f, p->why);
 		}
 		fprintf(f,
 			"</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
@@ -201,7 +163,7 @@ static void csv_tallies(FILE *f, const char *section, const struct frep_tallies 
 {
 	for (size_t i = 0; i < t->n; i++) {
 		fprintf(f, "%s,,", section);
-		csv(f, t->v[i].key);
+		pcl_csv_cell(f, t->v[i].key);
 		fprintf(f, ",%" PRIu64 "\r\n", t->v[i].n);
 	}
 }
@@ -210,7 +172,7 @@ void frep_csv(FILE *f, const struct frep_council *c)
 {
 	fputs("section,pc,item,value\r\n", f);
 	fputs("report,,council,", f);
-	csv(f, c->council);
+	pcl_csv_cell(f, c->council);
 	fprintf(f, "\r\nreport,,from,%s\r\nreport,,to,%s\r\nreport,,verified,%s\r\n", c->from,
 		c->to, c->nverified == c->npcs ? "all" : "NOT VERIFIED");
 	for (size_t i = 0; i < c->npcs; i++) {
@@ -222,13 +184,13 @@ void frep_csv(FILE *f, const struct frep_council *c)
 				p->out_bytes,	 p->in_n,	p->in_bytes, p->wipes_done,
 				p->wipes_missed, owed(p)};
 		fputs("pc,", f);
-		csv(f, p->pc);
+		pcl_csv_cell(f, p->pc);
 		fputs(",trail,", f);
-		csv(f, p->verified ? "verified" : p->why);
+		pcl_csv_cell(f, p->verified ? "verified" : p->why);
 		fputs("\r\n", f);
 		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++) {
 			fputs("pc,", f);
-			csv(f, p->pc);
+			pcl_csv_cell(f, p->pc);
 			fprintf(f, ",%s,%" PRIu64 "\r\n", k[j], v[j]);
 		}
 	}

@@ -2,6 +2,7 @@
 real libudev code path, uevents and sysfs writes landing in the mock sysfs."""
 import os
 import signal
+import select
 import subprocess
 import time
 
@@ -239,17 +240,41 @@ def test_cli_devices_lists_states_and_rules(pc):
     assert "allowed" in lines["1-10"] and "rules.conf:5" in lines["1-10"]
 
 
+def _connected(pid):
+    """Whether process pid holds a socket (the CLI has connected to the control socket)."""
+    try:
+        return any(os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+                   for fd in os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return False
+
+
 def test_cli_watch_follows_decisions(pc):
     pc.start(COUNCIL_RULES)
-    w = subprocess.Popen([pc.cli_path(), "watch"], env=pc.env(), stdout=subprocess.PIPE,
-                         text=True)
-    time.sleep(0.3)
-    pc.add("stick-personal.umockdev", plug=True)
+    w = subprocess.Popen([pc.cli_path(), "watch"], env=pc.env(), stdout=subprocess.PIPE)
+    lines = []
     try:
-        lines = [w.stdout.readline(), w.stdout.readline()]
+        deadline = time.monotonic() + 30
+        while not _connected(w.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # its request read by the engine before the plug
+        pc.add("stick-personal.umockdev", plug=True)
+        # Read with a deadline: a watch that missed the plug fails here, never hangs.
+        buf = b""
+        fd = w.stdout.fileno()
+        while time.monotonic() < deadline and not any("device-blocked" in l for l in lines):
+            if select.select([fd], [], [], 1)[0]:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                *done, buf = buf.split(b"\n")
+                lines += [l.decode() for l in done]
     finally:
         w.terminate()
-    assert "device-inserted" in lines[0] and "device-blocked" in lines[1]
+        w.wait()
+    assert len(lines) >= 2, lines
+    assert "device-inserted" in lines[0] and "device-blocked" in lines[1], lines
     assert "090c:1000" in lines[1]
 
 
