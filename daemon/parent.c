@@ -278,7 +278,7 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, struct en
 	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
 	char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
 	char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f", sopt[] = "-s";
-	char *argv[9] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL, NULL};
+	char *argv[10] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL, NULL, NULL};
 	size_t argc = 7;
 	if (foreground)
 		argv[argc++] = fopt;
