@@ -42,6 +42,11 @@ struct grant {
 	bool wipe;    /* the approved request says the medium is wiped at the end */
 	bool dirty;   /* mounted since it was approved or last wiped */
 	uint32_t uid; /* the user who asked for it */
+	char ref[24]; /* the approval's reference (eappr_reference) */
+	/* Taken out (read-write): a medium written here owes a wipe wherever it goes next,
+	 * never at eject here, where it would destroy what it carries before it arrives. */
+	bool takeout;
+	uint64_t capacity; /* bytes, as approved */
 };
 
 static struct eappr_state st;
@@ -295,6 +300,15 @@ static struct grant *free_grant(void)
 	return NULL;
 }
 
+static void approval_ref(const struct appr_request *r, char *out, size_t len)
+{
+	char hex[17];
+
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r->nonce[i]);
+	snprintf(out, len, "A-%s", hex);
+}
+
 static void add_grant(struct grant *g, const struct dev_entry *d, const struct appr_request *r,
 		      int64_t until)
 {
@@ -304,8 +318,11 @@ static void add_grant(struct grant *g, const struct dev_entry *d, const struct a
 			    .devnum = d->devnum,
 			    .until = until,
 			    .wipe = r->wipe,
-			    .uid = r->uid};
+			    .uid = r->uid,
+			    .takeout = r->scope == APPR_READ_WRITE,
+			    .capacity = r->capacity};
 	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
+	approval_ref(r, g->ref, sizeof(g->ref));
 }
 
 /* The answer against the request this PC issued, and the council profile in force now
@@ -422,6 +439,9 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	jsonx_set_str(rec, "approval.approver", a->name);
 	jsonx_set_str(rec, "approval.role", a->role);
 	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
+	char ref[24];
+	approval_ref(r, ref, sizeof(ref));
+	jsonx_set_str(rec, "approval.ref", ref);
 	jsonx_set_int(rec, "approval.until", r->until);
 	if (r->until == 0 && st.profile.max_grant_hours)
 		jsonx_set_int(rec, "approval.ends_by",
@@ -602,7 +622,23 @@ const size_t eappr_n_commands = sizeof(eappr_commands) / sizeof(eappr_commands[0
 static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
 			const char *why)
 {
-	if (g->wipe && g->dirty) {
+	if (g->wipe && g->dirty && g->takeout) {
+		/* The stick leaves with what was written to it: the wipe is owed, with the
+		 * identity a council PC recognises it by and the approval that let it out. */
+		struct json_object *rec = engine_device_json(d);
+		jsonx_set_str(rec, "event.action", "wipe-owed");
+		jsonx_set_str(rec, "event.outcome", "success");
+		jsonx_set_str(rec, "event.kind", "event");
+		jsonx_set_str(rec, "event.reason",
+			      "written here and taken out: it must be wiped when it comes back "
+			      "to a council PC");
+		jsonx_set_str(rec, "approval.ref", g->ref);
+		jsonx_set_int(rec, "user.id", g->uid);
+		jsonx_set_int(rec, "wipe.capacity_bytes", (int64_t)g->capacity);
+		engine_record_json(e, rec, true);
+		json_object_put(rec);
+		g->dirty = false;
+	} else if (g->wipe && g->dirty) {
 		engine_record(e, "wipe-missed", "failure", d, why, true);
 		g->dirty = false;
 	}
@@ -624,10 +660,12 @@ bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
 	return g != NULL && g->uid == uid;
 }
 
-void eappr_medium_mounted(const struct dev_entry *d)
+void eappr_medium_mounted(const struct dev_entry *d, uint64_t bytes)
 {
 	struct grant *g = grant_of(d);
 
+	if (g != NULL && bytes != 0)
+		g->capacity = bytes; /* the medium's own size, when the request did not know it */
 	/* A read-only grant owes no wipe: nothing of the council's can have been written to
 	 * the medium (read-only at the block layer), and the data on it is its owner's. */
 	if (g != NULL && !g->readonly)
@@ -645,7 +683,23 @@ bool eappr_wipe_due(const struct dev_entry *d)
 {
 	struct grant *g = grant_of(d);
 
-	return g != NULL && g->wipe && g->dirty;
+	return g != NULL && g->wipe && g->dirty && !g->takeout;
+}
+
+const char *eappr_wipe_plan(const struct dev_entry *d)
+{
+	struct grant *g = grant_of(d);
+
+	if (g == NULL || !g->wipe)
+		return "none";
+	return g->takeout ? "owed" : "at-eject";
+}
+
+void eappr_reference(const struct dev_entry *d, char *out, size_t len)
+{
+	struct grant *g = grant_of(d);
+
+	snprintf(out, len, "%s", g != NULL && g->ref[0] ? g->ref : "none");
 }
 
 void eappr_medium_wiped(const struct dev_entry *d)

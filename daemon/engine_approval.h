@@ -28,11 +28,18 @@ void eappr_block_added(struct engine *e, struct udev_device *disk);
 /* Wipe after the transfer: a medium of d was mounted; whether its grant now asks for a
  * wipe (read-write, mounted since approved or last wiped, and the approval said so); it
  * was wiped. */
-void eappr_medium_mounted(const struct dev_entry *d);
+void eappr_medium_mounted(const struct dev_entry *d, uint64_t bytes);
 bool eappr_wipe_due(const struct dev_entry *d);
+/* What happens to d's medium, for the owner's notice at first use: "none", "at-eject"
+ * (wiped here once the transfer is over) or "owed" (taken out: wiped when it comes back
+ * to a council PC, recorded wipe-owed when it leaves written). */
+const char *eappr_wipe_plan(const struct dev_entry *d);
 /* Is d allowed under a read-only grant (its disks must never be mounted read-write)? */
 bool eappr_read_only(const struct dev_entry *d);
 void eappr_medium_wiped(const struct dev_entry *d);
+/* The reference of the approval d is allowed by ("A-" and 16 hex digits of its request's
+ * nonce, also in the exception-approved record as approval.ref), or "none". */
+void eappr_reference(const struct dev_entry *d, char *out, size_t len);
 /* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
 void eappr_forget(struct engine *e, const struct dev_entry *d);
 

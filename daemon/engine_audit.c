@@ -22,7 +22,8 @@ int eaudit_open(struct audit_log **out, const struct conf *c, const char *host_n
 	    .retention_months = c->retention_months,
 	};
 
-	snprintf(origin, sizeof(origin), "portcullis/%s", host_name);
+	snprintf(origin, sizeof(origin), "portcullis/%s",
+		 c->audit_origin[0] ? c->audit_origin : host_name);
 	int rc = audit_open(out, &cfg, &diag);
 	if (rc != 0) {
 		pcl_diag_format(&diag, msg, sizeof(msg));

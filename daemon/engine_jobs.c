@@ -57,6 +57,7 @@ struct pending_wipe {
 	bool used;
 	char dev[IPC_NAME_MAX];
 	int client;
+	uint32_t uid; /* who asked, or IPC_JOB_AUTOMATIC */
 	char reason[96];
 };
 
@@ -116,7 +117,7 @@ static void job_stop(struct engine *e, struct job *j)
 }
 
 int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, const char *block,
-		     uint32_t mount_id, int client)
+		     uint32_t mount_id, int client, uint32_t uid)
 {
 	struct job *j = NULL;
 
@@ -132,6 +133,10 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 	req.u.job.dev.devnum = d->devnum;
 	snprintf(req.u.job.block, sizeof(req.u.job.block), "%s", block);
 	req.u.job.mount_id = mount_id;
+	if (kind == IPC_JOB_WIPE) {
+		req.u.job.uid = uid;
+		eappr_reference(d, req.u.job.ref, sizeof(req.u.job.ref));
+	}
 	do
 		job_serial++;
 	while (job_serial == 0 || job_by_id(job_serial) != NULL);
@@ -177,8 +182,24 @@ static struct dev_entry *owner(struct engine *e, const char *syspath)
 	return found && found->state == DEV_ALLOWED ? found : NULL;
 }
 
-static int start_wipe(struct engine *e, struct dev_entry *d, int client, const char *reason,
-		      char *why, size_t len);
+static int start_wipe(struct engine *e, struct dev_entry *d, int client, uint32_t uid,
+		      const char *reason, char *why, size_t len);
+
+/* The size in bytes of the whole disk a mounted block device (its sysfs path) is part of;
+ * 0 when sysfs does not say. */
+static uint64_t disk_bytes(const char *syspath)
+{
+	char dir[PATH_MAX], part[8];
+	unsigned long sectors = 0;
+
+	snprintf(dir, sizeof(dir), "%s", syspath);
+	if (sysfs_read(dir, "partition", part, sizeof(part)) == 0) {
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL)
+			*slash = '\0'; /* a partition's directory lies in its disk's */
+	}
+	return sysfs_read_uint(dir, "size", &sectors) == 0 ? (uint64_t)sectors * 512 : 0;
+}
 
 /* Every filesystem of d is unmounted: the transfer is over. If its exception asks for a
  * wipe at the end, the wipe starts now, before the medium can leave unwiped. */
@@ -193,7 +214,8 @@ static void transfer_ended(struct engine *e, const char *sysname)
 			return; /* another of its filesystems is still mounted */
 	if (d == NULL || !eappr_wipe_due(d))
 		return;
-	if (start_wipe(e, d, -1, "the exception requires a wipe once the transfer is over", why,
+	if (start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
+		       "the exception requires a wipe once the transfer is over", why,
 		       sizeof(why)) != 0) {
 		log_warn("%s: the wipe its exception requires did not start: %s", sysname, why);
 		engine_record(e, "wipe-refused", "failure", d, why, true);
@@ -244,7 +266,7 @@ void engine_mounts_changed(struct engine *e)
 		const char *block = strrchr(real, '/');
 		if (d != NULL && block != NULL && ipc_name_valid(block + 1, IPC_NAME_MAX) == 0 &&
 		    !(m.writable && read_only_breached(e, d, block + 1))) {
-			int rc = engine_job_start(e, d, IPC_JOB_XFER, block + 1, id, -1);
+			int rc = engine_job_start(e, d, IPC_JOB_XFER, block + 1, id, -1, 0);
 			if (rc != 0 && rc != -ENOENT) {
 				/* Mounted, and nothing records its transfers: fail closed. (ENOENT:
 				 * unmounted again before the parent looked; nothing to log.) */
@@ -259,7 +281,7 @@ void engine_mounts_changed(struct engine *e)
 			} else if (rc == 0 && (j = job_for_mount(id)) != NULL)
 				seen[j - jobs] = true;
 			if (rc == 0)
-				eappr_medium_mounted(d);
+				eappr_medium_mounted(d, disk_bytes(real));
 		}
 		free(real);
 	}
@@ -332,6 +354,10 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 	rec = d ? engine_device_json(d) : json_object_new_object();
 	flatten(rec, NULL, in);
 	json_object_put(in);
+	/* First use: the owner's notice says what will happen to the stick. */
+	if (d != NULL &&
+	    strcmp(jsonx_get_str(rec, "event.action") ?: "", "xfer-watch-started") == 0)
+		jsonx_set_str(rec, "wipe.plan", eappr_wipe_plan(d));
 	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
 	struct json_object *ts;
 	if (json_object_object_get_ex(rec, "@timestamp", &ts)) {
@@ -380,8 +406,8 @@ static void run_pending(struct engine *e)
 				engine_job_progress(e, w.client, NULL);
 			continue;
 		}
-		if (start_wipe(e, d, w.client, w.reason[0] ? w.reason : NULL, why, sizeof(why)) !=
-		    0) {
+		if (start_wipe(e, d, w.client, w.uid, w.reason[0] ? w.reason : NULL, why,
+			       sizeof(why)) != 0) {
 			log_warn("%s: the wipe did not start: %s", w.dev, why);
 			engine_record(e, "wipe-refused", "failure", d, why, true);
 			if (w.client >= 0)
@@ -569,8 +595,8 @@ static int medium_disk(struct engine *e, const struct dev_entry *d, char *out, s
 	return rc;
 }
 
-static int start_wipe(struct engine *e, struct dev_entry *d, int client, const char *reason,
-		      char *why, size_t len)
+static int start_wipe(struct engine *e, struct dev_entry *d, int client, uint32_t uid,
+		      const char *reason, char *why, size_t len)
 {
 	char disk[IPC_NAME_MAX];
 
@@ -597,7 +623,8 @@ static int start_wipe(struct engine *e, struct dev_entry *d, int client, const c
 		/* Unmounted, its transfer log still letting go: start once it has. */
 		for (size_t p = 0; p < MAX_JOBS; p++)
 			if (!pending[p].used) {
-				pending[p] = (struct pending_wipe){.used = true, .client = client};
+				pending[p] = (struct pending_wipe){
+				    .used = true, .client = client, .uid = uid};
 				snprintf(pending[p].dev, sizeof(pending[p].dev), "%s",
 					 d->id.sysname);
 				snprintf(pending[p].reason, sizeof(pending[p].reason), "%s",
@@ -611,13 +638,14 @@ static int start_wipe(struct engine *e, struct dev_entry *d, int client, const c
 		snprintf(why, len, "the audit trail cannot be written");
 		return -EIO;
 	}
-	int rc = engine_job_start(e, d, IPC_JOB_WIPE, disk, 0, client);
+	int rc = engine_job_start(e, d, IPC_JOB_WIPE, disk, 0, client, uid);
 	if (rc != 0)
 		snprintf(why, len, "the wipe could not start: %s", strerror(-rc));
 	return rc;
 }
 
-int engine_wipe_request(struct engine *e, int client, const char *device, char *why, size_t len)
+int engine_wipe_request(struct engine *e, int client, uint32_t uid, const char *device, char *why,
+			size_t len)
 {
 	struct dev_entry *d = device ? engine_find(e, device) : NULL;
 
@@ -630,5 +658,5 @@ int engine_wipe_request(struct engine *e, int client, const char *device, char *
 		return -EPERM;
 	}
 	engine_mounts_changed(e); /* the mount table as it is now, not at the last event */
-	return start_wipe(e, d, client, NULL, why, len);
+	return start_wipe(e, d, client, uid, NULL, why, len);
 }

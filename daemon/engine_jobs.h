@@ -13,9 +13,10 @@ struct engine;
 struct dev_entry;
 
 /* Ask the parent to start a helper; 0 or negative errno. client: control client to
- * relay the helper's lines to, or -1. */
+ * relay the helper's lines to, or -1. uid: a wipe's operator (IPC_JOB_AUTOMATIC when no
+ * one asked), named on its certificate with the approval's reference. */
 int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, const char *block,
-		     uint32_t mount_id, int client);
+		     uint32_t mount_id, int client, uint32_t uid);
 /* The mount table changed: start and stop transfer logging. */
 void engine_mounts_changed(struct engine *e);
 /* A device went away: stop its helpers. */
@@ -30,6 +31,7 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code);
 
 /* `portcullis wipe DEVICE` from control client `client`; 0, or negative errno with a
  * reason for the user in why. */
-int engine_wipe_request(struct engine *e, int client, const char *device, char *why, size_t len);
+int engine_wipe_request(struct engine *e, int client, uint32_t uid, const char *device, char *why,
+			size_t len);
 
 #endif

@@ -64,7 +64,8 @@ static int run_wipe(struct ctl_call *call)
 			 d->id.sysname, group[0] ? " or a member of group " : "", group);
 		return CTL_REFUSED;
 	}
-	if (engine_wipe_request(call->eng, call->caller->client, device, why, sizeof(why)) != 0) {
+	if (engine_wipe_request(call->eng, call->caller->client, (uint32_t)call->caller->uid,
+				device, why, sizeof(why)) != 0) {
 		call->answer = json_object_new_object();
 		jsonx_set_str(call->answer, "error", why);
 		return 0;

@@ -33,6 +33,7 @@
 #include "mountinfo.h"
 #include "parent.h"
 #include "sysfs.h"
+#include "usbdev.h"
 
 #define MAX_JOBS 32
 
@@ -177,6 +178,60 @@ static int remember(pid_t pid, uint32_t job)
 	return -ENOSPC;
 }
 
+/* A wipe's arguments: where its certificate goes, what the parent verified (the device
+ * number and size of the disk under the authorised USB device, that device's ids,
+ * serial and hash, read now from sysfs), who asked, the approval, the PC's wipe key. */
+struct wipe_args {
+	char local[8], json[8], certopt[8], diropt[16], three[2], devopt[16], sizeopt[16],
+	    idsopt[12], opopt[12], apopt[12], keyopt[12];
+	char cert[CONF_PATH_MAX + 160], expect_dev[24], expect_size[24], ids[16];
+	char serial[USBDEV_STR_MAX + 16], hash[64], op[24], ref[IPC_NAME_MAX], key[CONF_PATH_MAX];
+};
+
+static int wipe_args(const struct ipc_msg *req, dev_t dev, const char *blockdir,
+		     struct wipe_args *a)
+{
+	static struct usbdev u;
+	struct pcl_diag d = {0};
+	char udir[300], stamp[32];
+	unsigned long sectors;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	snprintf(udir, sizeof(udir), "%s/%s", SYSFS_USB_DEVICES, req->u.job.dev.name);
+	if ((rc = usbdev_from_sysfs(udir, &u, &d)) != 0)
+		return rc;
+	if ((rc = sysfs_read_uint(blockdir, "size", &sectors)) != 0)
+		return rc;
+	*a = (struct wipe_args){.local = "--local",
+				.json = "--json",
+				.certopt = "--cert",
+				.diropt = "--cert-dir-fd",
+				.three = "3",
+				.devopt = "--expect-dev",
+				.sizeopt = "--expect-size",
+				.idsopt = "--usb-ids",
+				.opopt = "--operator",
+				.apopt = "--approval",
+				.keyopt = "--sign-key"};
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
+	snprintf(a->cert, sizeof(a->cert), "%s/certificates/wipe-%s-%s", conf->state_dir, stamp,
+		 req->u.job.block);
+	snprintf(a->expect_dev, sizeof(a->expect_dev), "%u:%u", major(dev), minor(dev));
+	snprintf(a->expect_size, sizeof(a->expect_size), "%llu", (unsigned long long)sectors * 512);
+	snprintf(a->ids, sizeof(a->ids), "%04x:%04x", u.vid, u.pid);
+	snprintf(a->serial, sizeof(a->serial), "--usb-serial=%s", u.serial);
+	snprintf(a->hash, sizeof(a->hash), "--usb-hash=%s", u.hash);
+	if (req->u.job.uid == IPC_JOB_AUTOMATIC)
+		snprintf(a->op, sizeof(a->op), "automatic");
+	else
+		snprintf(a->op, sizeof(a->op), "uid %u", (unsigned)req->u.job.uid);
+	snprintf(a->ref, sizeof(a->ref), "%s", req->u.job.ref);
+	snprintf(a->key, sizeof(a->key), "%s", conf->wipe_key);
+	return 0;
+}
+
 int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, int *chan)
 {
 	char path[PATH_MAX], target[PATH_MAX];
@@ -227,17 +282,22 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 			return -ENODEV; /* the node must be that very device */
 		if ((rc = parent_libexec("portcullis-wipe", path, sizeof(path))) != 0)
 			return rc;
-		char local[] = "--local", json[] = "--json", certopt[] = "--cert",
-		     diropt[] = "--cert-dir-fd", three[] = "3";
 		if (certdir < 0)
 			return -ENOENT;
-		char cert[CONF_PATH_MAX + 160], stamp[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
-		snprintf(cert, sizeof(cert), "%s/certificates/wipe-%s-%s", conf->state_dir, stamp,
-			 req->u.job.block);
-		char *argv[] = {path, local, json, certopt, cert, diropt, three, devnode, NULL};
+		struct wipe_args a;
+		if ((rc = wipe_args(req, dev, target, &a)) != 0)
+			return rc;
+		char *argv[24] = {path,		 a.local,  a.json,   a.certopt,	   a.cert,
+				  a.diropt,	 a.three,  a.devopt, a.expect_dev, a.sizeopt,
+				  a.expect_size, a.idsopt, a.ids,    a.serial,	   a.hash,
+				  a.opopt,	 a.op,	   a.apopt,  a.ref};
+		int n = 19;
+		if (conf->wipe_key[0] != '\0') {
+			argv[n++] = a.keyopt;
+			argv[n++] = a.key;
+		}
+		argv[n++] = devnode;
+		argv[n] = NULL;
 		pid = spawn_helper(PCL_ROLE_WIPE, argv, certdir, chan);
 	}
 	if (pid < 0)

@@ -36,7 +36,7 @@
 #include "sandbox.h"
 
 #define LAUNCH_TEXT_MAX	   4096
-#define LAUNCH_STRINGS_MAX 24
+#define LAUNCH_STRINGS_MAX 40
 
 struct launch_req {
 	uint32_t role;	/* enum pcl_role_id */

@@ -28,7 +28,9 @@ static const char usage_text[] =
     "       portcullis fleet status [--fleet DIR] [--council C] [--silent-after SECONDS]\n"
     "                               [--format text|json|prometheus] [--at UNIXTIME]\n"
     "       portcullis fleet report --council C --from YYYY-MM-DD --to YYYY-MM-DD\n"
-    "                               [--format html|csv] [--output FILE]\n";
+    "                               [--format html|csv] [--output FILE]\n"
+    "       portcullis fleet purge [--council C [--pc P]] [--retention MONTHS]\n"
+    "                              [--fleet DIR] [--collected DIR] [--at UNIXTIME]\n";
 
 static int usage(void)
 {
@@ -226,6 +228,8 @@ int fleet_cmd_verify(int argc, char **argv)
 					.retention_months = (unsigned)o.retention,
 					.interval_s = (unsigned)o.interval,
 					.margin_s = (unsigned)o.margin};
+	if (fleet_lock(&o.paths) < 0)
+		return 1;
 	if ((n = fleet_list(&o.paths, o.council, &pcs)) < 0)
 		return pcl_fail("%s: cannot list the fleet", o.paths.fleet);
 	for (int i = 0; i < n; i++)
@@ -269,6 +273,8 @@ int cmd_fleet(int argc, char **argv)
 		return fleet_cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return fleet_cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "purge") == 0)
+		return fleet_cmd_purge(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -19,20 +19,28 @@
 #include <linux/fs.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 struct wipe_opts {
 	int local, check, identify, discard, chunk, cert_dir_fd;
 	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
+	/* What portcullisd verified: the device number and size re-checked once open, and
+	 * the USB device it belongs to (named on the certificate, compared when visible). */
+	const char *expect_dev, *usb_ids, *usb_serial, *usb_hash;
+	unsigned long long expect_size;
 };
 
 static void usage(FILE *f)
@@ -43,6 +51,7 @@ static void usage(FILE *f)
 	    "       portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
 	    "       portcullis wipe --check DEVICE             pre-checks only\n"
 	    "       portcullis wipe --identify DEVICE          print the identity record\n"
+	    "       portcullis wipe key-init --key-out PEM     make this PC's wipe key (root)\n"
 	    "options:\n"
 	    "  --identity FILE   refuse unless DEVICE still matches this identity record\n"
 	    "  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
@@ -55,7 +64,12 @@ static void usage(FILE *f)
 	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
 	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
 	    "  --user NAME       unprivileged user for the wiper (default nobody)\n"
-	    "  --json            progress and outcome as JSON lines (for portcullisd)\n");
+	    "  --json            progress and outcome as JSON lines (for portcullisd)\n"
+	    "  --expect-dev MAJ:MIN, --expect-size BYTES\n"
+	    "                    refuse unless the open device is this one, this size\n"
+	    "  --usb-ids VID:PID, --usb-serial=S, --usb-hash=H\n"
+	    "                    the USB device the medium belongs to (certificate; refused\n"
+	    "                    when the medium's own USB device differs)\n");
 }
 
 static int find_wiper(char *out, size_t len)
@@ -149,6 +163,62 @@ static int json_outcome(const char *action, const char *device, const char *reas
 		json_object_object_add(o, "wipe.certificate", cert);
 	json_line(o);
 	return strcmp(action, "wipe-done") == 0 ? 0 : 1;
+}
+
+/* A refusal: the outcome record first (--json, so the daemon records why), then the
+ * message on stderr. Nothing has been written to the medium. */
+static int refuse(const char *device, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(const char *device, const char *fmt, ...)
+{
+	char why[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (json_mode)
+		json_outcome("wipe-refused", device, why, NULL, NULL);
+	return pcl_fail("%s: refused: %s", device, why);
+}
+
+/* What portcullisd verified against what the open medium is now (--expect-*, --usb-*). */
+static int check_expected(const struct wipe_opts *o, dev_t rdev, uint64_t size,
+			  const struct wipe_identity *now, char *why, size_t len)
+{
+	unsigned maj, min, vid, pid;
+	char v[8], p[8], tail;
+
+	if (o->expect_dev != NULL && (sscanf(o->expect_dev, "%u:%u%c", &maj, &min, &tail) != 2 ||
+				      makedev(maj, min) != rdev)) {
+		snprintf(why, len, "the open device is %u:%u, not %s", major(rdev), minor(rdev),
+			 o->expect_dev);
+		return -EPERM;
+	}
+	if (o->expect_size != 0 && o->expect_size != size) {
+		snprintf(why, len, "the medium holds %llu bytes, not the %llu expected",
+			 (unsigned long long)size, o->expect_size);
+		return -EPERM;
+	}
+	if (o->usb_ids == NULL)
+		return 0;
+	if (strlen(o->usb_ids) != 9 || sscanf(o->usb_ids, "%4x:%4x%c", &vid, &pid, &tail) != 2) {
+		snprintf(why, len, "--usb-ids '%s': want VID:PID, four hex digits each",
+			 o->usb_ids);
+		return -EINVAL;
+	}
+	if (now->usb_vid[0] == '\0')
+		return 0; /* the medium's USB device is not visible here: the daemon's word */
+	snprintf(v, sizeof(v), "%04x", vid);
+	snprintf(p, sizeof(p), "%04x", pid);
+	if (strcasecmp(now->usb_vid, v) != 0 || strcasecmp(now->usb_pid, p) != 0 ||
+	    (o->usb_serial != NULL && strcmp(now->usb_serial, o->usb_serial) != 0)) {
+		snprintf(why, len,
+			 "the medium belongs to USB %s:%s serial %.64s, not %s serial %.64s",
+			 now->usb_vid, now->usb_pid, now->usb_serial, o->usb_ids,
+			 o->usb_serial ? o->usb_serial : "-");
+		return -EPERM;
+	}
+	return 0;
 }
 
 static void show_progress(const struct wipe_progress *p)
@@ -307,10 +377,14 @@ static void default_operator(char *out, size_t len)
 	snprintf(out, len, "%s", s);
 }
 
+/* The signed JSON certificate as written, for the outcome record. */
+static char cert_json[16384];
+
 static int write_certificate(const struct wipe_opts *o, const struct wipe_cert *c, char *prefix,
 			     size_t plen)
 {
-	static char json[16384], text[16384];
+	char *json = cert_json;
+	static char text[16384];
 	char path[PATH_MAX + 8], sigline[128], stamp[32];
 	struct wipe_ed25519 *k = NULL;
 	struct wipe_signer s;
@@ -335,7 +409,7 @@ static int write_certificate(const struct wipe_opts *o, const struct wipe_cert *
 		snprintf(sigline, sizeof(sigline), "Ed25519, key %s (signature in %.60s.json)",
 			 s.key_id, prefix);
 	}
-	n = wipe_cert_signed_json(c, k ? &s : NULL, json, sizeof(json));
+	n = wipe_cert_signed_json(c, k ? &s : NULL, json, sizeof(cert_json));
 	wipe_ed25519_free(&k);
 	if (n < 0)
 		return pcl_fail("cannot encode the certificate: %s", strerror(-n));
@@ -370,6 +444,11 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		O_CHUNK,
 		O_USER,
 		O_JSON,
+		O_EXPECT_DEV,
+		O_EXPECT_SIZE,
+		O_USB_IDS,
+		O_USB_SERIAL,
+		O_USB_HASH,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -387,6 +466,11 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	    {"chunk", 1, NULL, O_CHUNK},
 	    {"user", 1, NULL, O_USER},
 	    {"json", 0, NULL, O_JSON},
+	    {"expect-dev", 1, NULL, O_EXPECT_DEV},
+	    {"expect-size", 1, NULL, O_EXPECT_SIZE},
+	    {"usb-ids", 1, NULL, O_USB_IDS},
+	    {"usb-serial", 1, NULL, O_USB_SERIAL},
+	    {"usb-hash", 1, NULL, O_USB_HASH},
 	    {"help", 0, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -445,6 +529,27 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 			break;
 		case O_JSON:
 			json_mode = 1;
+			break;
+		case O_EXPECT_DEV:
+			o->expect_dev = optarg;
+			break;
+		case O_EXPECT_SIZE:
+			errno = 0;
+			o->expect_size = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->expect_size == 0) {
+				fprintf(stderr, "portcullis: --expect-size '%s': not a size\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case O_USB_IDS:
+			o->usb_ids = optarg;
+			break;
+		case O_USB_SERIAL:
+			o->usb_serial = optarg;
+			break;
+		case O_USB_HASH:
+			o->usb_hash = optarg;
 			break;
 		case O_CHUNK:
 			errno = 0;
@@ -537,8 +642,40 @@ static int wipe_via_daemon(const char *device)
 	return rc;
 }
 
+/* `portcullis wipe key-init --key-out PEM`: this PC's wipe key, made at installation (root).
+ * Prints the public half, which the IT provider keeps to verify the PC's certificates. */
+static int wipe_key_init(int argc, char **argv)
+{
+	struct wipe_ed25519 *k = NULL;
+	uint8_t pub[32];
+	char b64[64];
+	int r;
+
+	if (argc != 3 || strcmp(argv[1], "--key-out") != 0) {
+		fprintf(stderr, "usage: portcullis wipe key-init --key-out PEM\n");
+		return 2;
+	}
+	if ((r = wipe_ed25519_generate(&k)) != 0)
+		return pcl_fail("cannot make a wipe key: %s", strerror(-r));
+	r = wipe_ed25519_save(k, argv[2]);
+	if (r == 0)
+		r = wipe_ed25519_public(k, pub);
+	if (r != 0) {
+		wipe_ed25519_free(&k);
+		return pcl_fail("%s: %s", argv[2],
+				r == -EEXIST ? "exists already: a PC's wipe key is made once"
+					     : strerror(-r));
+	}
+	EVP_EncodeBlock((unsigned char *)b64, pub, 32);
+	printf("wipe-key-id %s\nwipe-public-key %s\n", wipe_ed25519_key_id(k), b64);
+	wipe_ed25519_free(&k);
+	return 0;
+}
+
 int cmd_wipe(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "key-init") == 0)
+		return wipe_key_init(argc - 1, argv + 1);
 	if (argc == 2 && argv[1][0] != '-') {
 		char port[64];
 		return client_device_name(argv[1], port, sizeof(port)) != 0 ? 1
@@ -558,27 +695,25 @@ int cmd_wipe(int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? 0 : r;
 	if (stat(o.device, &st) != 0)
-		return pcl_fail("%s: %s", o.device, strerror(errno));
+		return refuse(o.device, "%s", strerror(errno));
 	if (!S_ISBLK(st.st_mode))
-		return pcl_fail("%s: not a block device", o.device);
+		return refuse(o.device, "not a block device");
 	if (wipe_identity_read(&wipe_sysroot_default, st.st_rdev, &id) != 0)
-		return pcl_fail("%s: cannot read its identity from sysfs", o.device);
+		return refuse(o.device, "cannot read its identity from sysfs");
 	if (o.identify) {
 		if (wipe_identity_to_json(&id, json, sizeof(json)) < 0)
 			return pcl_fail("%s: identity too long", o.device);
 		printf("%s\n", json);
 		return 0;
 	}
-	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0) {
-		if (json_mode)
-			json_outcome("wipe-refused", o.device, why, NULL, NULL);
-		return pcl_fail("%s: refused: %s", o.device, why);
-	}
+	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0)
+		return refuse(o.device, "%s", why);
 	if (o.identity != NULL) {
 		if (read_identity_file(o.identity, &want) != 0)
-			return 1;
+			return refuse(o.device, "the identity record %s cannot be read",
+				      o.identity);
 		if (wipe_identity_compare(&want, &id, why, sizeof(why)) != 0)
-			return pcl_fail("%s: refused: %s", o.device, why);
+			return refuse(o.device, "%s", why);
 	}
 	if (o.check) {
 		printf("%s: ok to wipe (%llu bytes, %s %s, serial %s)\n", o.device,
@@ -586,42 +721,68 @@ int cmd_wipe(int argc, char **argv)
 		return 0;
 	}
 	if (geteuid() != 0)
-		return pcl_fail("wipe --local must run as root");
+		return refuse(o.device, "wipe --local must run as root");
+	/* The signing key is checked before the medium is touched: no unsigned wipe. */
+	if (o.sign_key != NULL) {
+		struct wipe_ed25519 *k = NULL;
+		int kr = wipe_ed25519_load(&k, o.sign_key);
+		wipe_ed25519_free(&k);
+		if (kr != 0)
+			return refuse(o.device, "%s: not a readable Ed25519 private key (%s)",
+				      o.sign_key, strerror(-kr));
+	}
 	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
 	fd = open(o.device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
-	if (fd < 0 && json_mode)
-		json_outcome("wipe-refused", o.device,
-			     errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
-					    : strerror(errno),
-			     NULL, NULL);
 	if (fd < 0)
-		return pcl_fail("%s: refused: %s", o.device,
-				errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
-					       : strerror(errno));
+		return refuse(o.device, "%s",
+			      errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					     : strerror(errno));
 	/* Same node, still unmounted (nothing can mount it while we hold O_EXCL). */
 	if (fstat(fd, &fst) != 0 || fst.st_rdev != st.st_rdev ||
 	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, why, sizeof(why)) != 0 ||
 	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size ||
 	    ioctl(fd, BLKSSZGET, &lbs) != 0 || lbs < 512 || lbs > 65536) {
 		close(fd);
-		return pcl_fail("%s: refused: changed while opening it", o.device);
+		return refuse(o.device, "changed while opening it");
+	}
+	/* The identity again, now that the medium is held: the one the checks were made on,
+	 * and the one portcullisd verified belongs to the approved USB device. */
+	struct wipe_identity held;
+	why[0] = '\0';
+	if (wipe_identity_read(&wipe_sysroot_default, fst.st_rdev, &held) != 0 ||
+	    wipe_identity_compare(&id, &held, why, sizeof(why)) != 0 ||
+	    check_expected(&o, fst.st_rdev, size, &held, why, sizeof(why)) != 0) {
+		close(fd);
+		return refuse(o.device, "%s", why[0] ? why : "its identity cannot be read again");
 	}
 
 	memset(&cert, 0, sizeof(cert));
 	cert.start = (int64_t)time(NULL);
 	if (RAND_bytes(key, sizeof(key)) != 1) {
 		close(fd);
-		return pcl_fail("no random key for the pattern");
+		return refuse(o.device, "no random key for the pattern");
 	}
 	r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
 	if (r == 0 && res.status == WIPE_OK)
 		finish_ok(&o, fd, key, size, (uint32_t)lbs, &res);
 	explicit_bzero(key, sizeof(key));
 	close(fd);
-	if (r != 0)
+	if (r != 0) {
+		if (json_mode)
+			json_outcome("wipe-refused", o.device, "the wiper could not start", NULL,
+				     NULL);
 		return r;
+	}
 	cert.end = (int64_t)time(NULL);
 	cert.media = id;
+	/* The USB device portcullisd verified, when the medium's own is not visible here. */
+	if (o.usb_ids != NULL && id.usb_vid[0] == '\0') {
+		snprintf(cert.media.usb_vid, sizeof(cert.media.usb_vid), "%.4s", o.usb_ids);
+		snprintf(cert.media.usb_pid, sizeof(cert.media.usb_pid), "%.4s", o.usb_ids + 5);
+		snprintf(cert.media.usb_serial, sizeof(cert.media.usb_serial), "%s",
+			 o.usb_serial ? o.usb_serial : "");
+	}
+	snprintf(cert.usb_hash, sizeof(cert.usb_hash), "%s", o.usb_hash ? o.usb_hash : "");
 	snprintf(cert.method, sizeof(cert.method), "%s", WIPE_METHOD);
 	snprintf(cert.tool, sizeof(cert.tool), "portcullis-wiper %s", WIPE_TOOL_VERSION);
 	cert.passes = 1;
@@ -656,10 +817,9 @@ int cmd_wipe(int argc, char **argv)
 		return 1;
 	}
 	if (json_mode) {
-		char path[PATH_MAX + 8], body[16384];
+		char path[PATH_MAX + 8];
 		snprintf(path, sizeof(path), "%s.json", prefix);
-		int n = wipe_cert_signed_json(&cert, NULL, body, sizeof(body));
-		struct json_object *cj = n > 0 ? json_tokener_parse(body) : NULL;
+		struct json_object *cj = json_tokener_parse(cert_json);
 		return json_outcome(res.status == WIPE_OK && r == 0 ? "wipe-done" : "wipe-failed",
 				    o.device,
 				    res.status != WIPE_OK ? res.reason

@@ -17,8 +17,9 @@
 #define FLEET_DEFAULT_COLLECTED "/srv/portcullis"
 #define FLEET_NAME_MAX		64
 
-/* Where things are: fleet/<council>/<pc>/{key,verify.state,witness,status} and the
- * collected copy collected/<council>/<pc>/trail.log (docs/it-provider-guide.md). */
+/* Where things are: fleet/<council>/<pc>/{key,verify.state,witness,status},
+ * fleet/<council>/{reports.log,purges.log} and the collected copy
+ * collected/<council>/<pc>/trail-YYYY-MM.log (docs/it-provider-guide.md). */
 struct fleet_paths {
 	const char *fleet;
 	const char *collected;
@@ -102,6 +103,27 @@ int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_
  * a FAIL line to out; returns their count (fleet_store.c). */
 int fleet_unenrolled(const struct fleet_paths *p, const char *council, const struct fleet_pc *pcs,
 		     int n, FILE *out);
+
+/* The files of one PC's collected copy (fleet_copy.c): collected/<council>/<pc>/trail.log
+ * (a copy from before monthly files) then trail-YYYY-MM.log by month; rsyslog appends to
+ * the last. Count (0: nothing collected) or -errno; *out is malloc'd. */
+struct fleet_file {
+	char path[4480];
+	char month[8]; /* "YYYY-MM"; "" for trail.log */
+	uint64_t size;
+};
+int fleet_copy_files(const struct fleet_paths *p, const char *council, const char *pc,
+		     struct fleet_file **out);
+/* Bytes [offset, offset + max) of the files read as one stream, whole lines only
+ * (malloc'd, NUL-terminated). NULL with *shrank when the copy is shorter than offset. */
+char *fleet_copy_read(const struct fleet_file *f, int n, uint64_t offset, size_t max, size_t *len,
+		      bool *shrank);
+
+/* `fleet purge` (fleet_purge.c): the collected months older than the retention. */
+int fleet_cmd_purge(int argc, char **argv);
+/* Exclusive lock on fleet/.lock, held until exit: verify and purge never overlap.
+ * The descriptor, or -1 (reason printed). */
+int fleet_lock(const struct fleet_paths *p);
 
 int fleet_cmd_verify(int argc, char **argv);
 int fleet_cmd_status(int argc, char **argv);

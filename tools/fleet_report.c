@@ -158,8 +158,13 @@ static void one_pc(const struct fleet_paths *fp, struct frep_council *c, struct 
 		snprintf(p->why, sizeof(p->why), "%.190s", msg);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%s/%s/trail.log", fp->collected, c->council, p->pc);
-	if ((buf = fleet_read_file(path, &len, (size_t)1 << 32)) == NULL) {
+	struct fleet_file *files = NULL;
+	int nf = fleet_copy_files(fp, c->council, p->pc, &files);
+	bool shrank;
+	snprintf(path, sizeof(path), "%s/%s/%s", fp->collected, c->council, p->pc);
+	buf = nf > 0 ? fleet_copy_read(files, nf, 0, (size_t)1 << 32, &len, &shrank) : NULL;
+	free(files);
+	if (buf == NULL) {
 		snprintf(p->why, sizeof(p->why), "no collected trail");
 		explicit_bzero(&key, sizeof(key));
 		return;

@@ -65,21 +65,22 @@ static const char *str_of(struct json_object *o, const char *k)
 static void count(struct fleet_pc *pc, const struct fline *l)
 {
 	struct json_object *o = NULL;
-	const char *ts, *action, *type, *bundle;
+	const char *ts, *action, *type;
+	struct json_object *bundle = NULL;
 
 	if (audit_record_parse(l->p, l->len, &o, NULL) != 0)
 		return;
 	ts = str_of(o, "@timestamp");
 	action = str_of(o, "event.action");
 	type = str_of(o, "audit.type");
-	bundle = str_of(o, "bundle.version");
+	json_object_object_get_ex(o, "council.bundle.version", &bundle);
 	if (ts && pc->last_time[0] && fleet_time(ts) >= 0 &&
 	    fleet_time(ts) < fleet_time(pc->last_time))
 		pc->clock_jumps++;
 	if (ts)
 		snprintf(pc->last_time, sizeof(pc->last_time), "%s", ts);
-	if (bundle)
-		snprintf(pc->bundle, sizeof(pc->bundle), "%s", bundle);
+	if (bundle != NULL && json_object_is_type(bundle, json_type_int))
+		snprintf(pc->bundle, sizeof(pc->bundle), "%" PRId64, json_object_get_int64(bundle));
 	if (type && strcmp(type, "checkpoint") == 0) {
 		pc->ckpt_seq = l->seq;
 		snprintf(pc->ckpt_time, sizeof(pc->ckpt_time), "%s", ts ? ts : "");
@@ -128,45 +129,6 @@ static int load_key(const struct fleet_paths *p, const struct fleet_pc *pc, stru
 		fprintf(stderr, "portcullis: %s\n", msg);
 	}
 	return rc;
-}
-
-/* Read [offset, size) of the collected copy, whole lines only. */
-static char *read_region(const char *path, uint64_t offset, size_t *len, bool *shrank)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf = NULL;
-	size_t want, got = 0;
-
-	*len = 0;
-	*shrank = false;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0)
-		goto out;
-	if ((uint64_t)st.st_size < offset) {
-		*shrank = true;
-		goto out;
-	}
-	want = (size_t)((uint64_t)st.st_size - offset);
-	if (want > REGION_MAX)
-		want = REGION_MAX;
-	if ((buf = malloc(want + 1)) == NULL)
-		goto out;
-	while (got < want) {
-		ssize_t n = pread(fd, buf + got, want - got, (off_t)(offset + got));
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	while (got > 0 && buf[got - 1] != '\n')
-		got--; /* a line rsyslog is still writing waits for the next run */
-	buf[got] = '\0';
-	*len = got;
-out:
-	close(fd);
-	errno = 0;
-	return buf;
 }
 
 int fleet_split(char *buf, size_t len, struct fline **out, size_t *n)
@@ -247,11 +209,13 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	    .key = &key, .report = report, .report_ctx = &rctx, .collected = true};
 	struct fline *lines = NULL;
 	size_t len = 0, nl = 0, slen = 0;
+	struct fleet_file *files = NULL;
+	int nf;
 	bool shrank, held = false;
 	uint64_t cur = pc->last_seq;
 	int rc;
 
-	snprintf(trail, sizeof(trail), "%s/%s/%s/trail.log", p->collected, pc->council, pc->pc);
+	snprintf(trail, sizeof(trail), "%s/%s/%s", p->collected, pc->council, pc->pc);
 	snprintf(spath, sizeof(spath), "%s/%s/%s/verify.state", p->fleet, pc->council, pc->pc);
 	pc->verified_at = n.verified_at = now;
 	snprintf(name, sizeof(name), "%s/%s", pc->council, pc->pc);
@@ -275,13 +239,17 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		fleet_status_save(p, pc);
 		return -1;
 	}
-	region = read_region(trail, pc->offset, &len, &shrank);
-	if (region == NULL && !shrank && errno == ENOENT && pc->last_seq == 0) {
+	nf = fleet_copy_files(p, pc->council, pc->pc, &files);
+	if (nf == 0 && pc->last_seq == 0) {
 		explicit_bzero(&key, sizeof(key));
 		audit_witness_free(&w);
 		fleet_status_save(p, pc); /* enrolled, nothing collected yet */
 		return 0;
 	}
+	shrank = false;
+	if (nf > 0)
+		region = fleet_copy_read(files, nf, pc->offset, REGION_MAX, &len, &shrank);
+	free(files);
 	if (region == NULL || shrank) {
 		snprintf(pc->last_failure, sizeof(pc->last_failure), "%s",
 			 shrank ? "collected copy is shorter than already verified (cut?)"

@@ -120,13 +120,16 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 
 	memset(n, 0, sizeof(*n));
 	if (event) {
-		n->kind = strcmp(action, "device-blocked") == 0	      ? NOTICE_BLOCKED
-			  : strcmp(action, "device-rejected") == 0    ? NOTICE_REJECTED
-			  : strcmp(action, "interface-blocked") == 0  ? NOTICE_PART_BLOCKED
-			  : strcmp(action, "malware-blocked") == 0    ? NOTICE_MALWARE
-			  : strcmp(action, "xfer-fail-closed") == 0   ? NOTICE_STOPPED
-			  : strcmp(action, "xfer-watch-started") == 0 ? NOTICE_LOGGED
-								      : NOTICE_NONE;
+		n->kind =
+		    strcmp(action, "device-blocked") == 0	? NOTICE_BLOCKED
+		    : strcmp(action, "device-rejected") == 0	? NOTICE_REJECTED
+		    : strcmp(action, "interface-blocked") == 0	? NOTICE_PART_BLOCKED
+		    : strcmp(action, "malware-blocked") == 0	? NOTICE_MALWARE
+		    : strcmp(action, "xfer-fail-closed") == 0	? NOTICE_STOPPED
+		    : strcmp(action, "xfer-watch-started") == 0 ? NOTICE_LOGGED
+		    : strcmp(action, "wipe-requested") == 0 && *client_field(rec, "event.reason")
+			? NOTICE_WIPING
+			: NOTICE_NONE;
 	} else {
 		n->kind = strcmp(state, "allowed") == 0	   ? NOTICE_ALLOWED
 			  : strcmp(state, "blocked") == 0  ? NOTICE_BLOCKED
@@ -222,6 +225,28 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		snprintf(n->todo, sizeof(n->todo),
 			 "nothing. The council's privacy notice explains more, and how to ask "
 			 "for a copy of what is recorded about you.");
+		/* What will happen to the stick itself (wipe.plan, set by the daemon). */
+		if (strcmp(client_field(rec, "wipe.plan"), "owed") == 0)
+			snprintf(n->todo, sizeof(n->todo),
+				 "bring it back to a council computer once its files have "
+				 "arrived: it must be wiped there, and everything on it will be "
+				 "erased. It is not wiped when you eject it here.");
+		else if (strcmp(client_field(rec, "wipe.plan"), "at-eject") == 0)
+			snprintf(n->todo, sizeof(n->todo),
+				 "keep your own copies elsewhere: everything on it will be erased "
+				 "when you eject it.");
+		else if (strcmp(client_field(rec, "wipe.plan"), "none") == 0)
+			snprintf(n->todo, sizeof(n->todo),
+				 "nothing. It will not be wiped. The council's privacy notice "
+				 "explains what is recorded about you.");
+		break;
+	case NOTICE_WIPING:
+		snprintf(n->summary, sizeof(n->summary), "%s is being wiped", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "the council's rules say what was copied to it is deleted once the "
+			 "transfer is over: everything on it is erased.");
+		snprintf(n->todo, sizeof(n->todo),
+			 "leave it plugged in until the wipe has finished.");
 		break;
 	case NOTICE_NONE:
 		break;

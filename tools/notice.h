@@ -31,6 +31,7 @@ enum notice_kind {
 	NOTICE_MALWARE,	     /* a file on an approved medium was refused by the virus check */
 	NOTICE_STOPPED,	     /* an approved medium was made read-only: copies not recordable */
 	NOTICE_LOGGED,	     /* an approved medium is in use: copies to and from it are recorded */
+	NOTICE_WIPING,	     /* an approved medium is being wiped without its owner asking */
 };
 
 struct notice {

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 const struct conf_key conf_keys[] = {
     {"rules", "path of the device rule file (USBGuard rule language)"},
     {"audit-log", "directory of the audit trail"},
+    {"audit-origin",
+     "COUNCIL/PC: the trail signs as portcullis/COUNCIL/PC (default portcullis/<host name>)"},
     {"state-dir", "directory for persistent state"},
     {"control-socket", "path of the control socket for the portcullis CLI"},
     {"authorized-default", "none | internal | all: what root hubs let in before a decision"},
@@ -31,6 +34,7 @@ const struct conf_key conf_keys[] = {
      "group whose members may wipe an approved medium (e.g. clerks); none by default"},
     {"boot-marker",
      "file in /run marking that the daemon has started since boot (present-devices)"},
+    {"wipe-key", "this PC's Ed25519 wipe key (PEM) that signs wipe certificates"},
     {NULL, NULL},
 };
 
@@ -43,6 +47,7 @@ void conf_defaults(struct conf *c)
 	strcpy(c->control_socket, "/run/portcullis/control.sock");
 	strcpy(c->engine_user, "portcullis");
 	strcpy(c->boot_marker, "/run/portcullisd/started");
+	strcpy(c->wipe_key, "/etc/portcullis/wipe.key");
 	c->authorized_default = CONF_AUTH_NONE;
 	c->present_devices = CONF_PRESENT_APPLY_POLICY;
 	c->retention_months = 6;
@@ -93,6 +98,18 @@ static int set_enum(struct ctx *x, unsigned line, const char *key, const char *v
 	return -1;
 }
 
+/* COUNCIL/PC, each 1-63 of [a-z0-9-] not starting with '-' (the names of the PC's
+ * certificate and of `portcullis fleet`). */
+static bool origin_ok(const char *v)
+{
+	const char *slash = strchr(v, '/');
+	size_t a = slash ? (size_t)(slash - v) : 0, b = slash ? strlen(slash + 1) : 0;
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+
+	return slash && a > 0 && a < 64 && b > 0 && b < 64 && v[0] != '-' && slash[1] != '-' &&
+	       strspn(v, set) == a && strspn(slash + 1, set) == b;
+}
+
 static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, const char *v)
 {
 	static const char *const auth[] = {"none", "all", "internal", NULL};
@@ -102,7 +119,15 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 		set_path(x, line, k, v, c->rules, sizeof(c->rules));
 	else if (strcmp(k, "audit-log") == 0)
 		set_path(x, line, k, v, c->audit_log, sizeof(c->audit_log));
-	else if (strcmp(k, "state-dir") == 0)
+	else if (strcmp(k, "audit-origin") == 0) {
+		if (!origin_ok(v))
+			err(x, line,
+			    "%s: '%s' is not COUNCIL/PC (each 1-63 of a-z, 0-9 and '-', not "
+			    "starting with '-')",
+			    k, v);
+		else
+			strcpy(c->audit_origin, v);
+	} else if (strcmp(k, "state-dir") == 0)
 		set_path(x, line, k, v, c->state_dir, sizeof(c->state_dir));
 	else if (strcmp(k, "control-socket") == 0)
 		set_path(x, line, k, v, c->control_socket, sizeof(c->control_socket));
@@ -136,6 +161,8 @@ static void apply(struct conf *c, struct ctx *x, unsigned line, const char *k, c
 			err(x, line, "%s: invalid group name '%s'", k, v);
 		else
 			strcpy(c->wipe_group, v);
+	} else if (strcmp(k, "wipe-key") == 0) {
+		set_path(x, line, k, v, c->wipe_key, sizeof(c->wipe_key));
 	} else if (strcmp(k, "boot-marker") == 0) {
 		set_path(x, line, k, v, c->boot_marker, sizeof(c->boot_marker));
 	} else if (strcmp(k, "transfer-log") == 0) {

@@ -28,6 +28,7 @@ enum conf_present {
 struct conf {
 	char rules[CONF_PATH_MAX];
 	char audit_log[CONF_PATH_MAX];
+	char audit_origin[128]; /* "COUNCIL/PC" (audit-origin); "" = portcullis/<host name> */
 	char state_dir[CONF_PATH_MAX];
 	char control_socket[CONF_PATH_MAX];
 	char engine_user[64];
@@ -35,6 +36,7 @@ struct conf {
 	char transfer_log[CONF_PATH_MAX]; /* portcullis-xferwatch options file; "" = defaults */
 	char wipe_group[64];		  /* group whose members may wipe any approved medium */
 	char boot_marker[CONF_PATH_MAX];  /* root's marker of the first start since boot */
+	char wipe_key[CONF_PATH_MAX];	  /* this PC's Ed25519 key signing wipe certificates */
 	int authorized_default;		  /* enum conf_authorized_default */
 	int present_devices;		  /* enum conf_present */
 	unsigned retention_months;

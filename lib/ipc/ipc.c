@@ -186,6 +186,10 @@ int ipc_encode(const struct ipc_msg *m, uint8_t *buf, size_t len)
 		put_name(&w, m->u.job.block);
 		put_u32(&w, m->u.job.mount_id);
 		put_u32(&w, m->u.job.job);
+		if (m->u.job.kind == IPC_JOB_WIPE) {
+			put_u32(&w, m->u.job.uid);
+			put_name(&w, m->u.job.ref);
+		}
 		break;
 	case IPC_JOB_STOP:
 		if (m->u.stop.job == 0)
@@ -277,6 +281,10 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 		get_name(&r, m->u.job.block);
 		m->u.job.mount_id = get_u32(&r);
 		m->u.job.job = get_u32(&r);
+		if (m->u.job.kind == IPC_JOB_WIPE) {
+			m->u.job.uid = get_u32(&r);
+			get_name(&r, m->u.job.ref);
+		}
 		if (r.err == 0 && !job_valid(m))
 			r.err = -EBADMSG;
 		break;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC   0x5043u /* "PC" */
-#define IPC_VERSION 2u
+#define IPC_VERSION 3u
 
 /* Sysfs kernel names: "1-2.3", "1-2.3:1.0", "usb1", "sr0", "mmc0:0001". */
 #define IPC_NAME_MAX 64
@@ -46,6 +46,8 @@ enum ipc_job {
 	IPC_JOB_XFER = 1, /* portcullis-xferwatch on a mounted medium */
 	IPC_JOB_WIPE = 2, /* portcullis wipe --local on an unmounted medium */
 };
+
+#define IPC_JOB_AUTOMATIC 0xffffffffu /* a wipe no user asked for */
 
 struct ipc_device_ref {
 	char name[IPC_NAME_MAX]; /* sysfs kernel name */
@@ -85,6 +87,10 @@ struct ipc_msg {
 			char block[IPC_NAME_MAX];  /* block device: "sdb", "sdb1" */
 			uint32_t mount_id;	   /* IPC_JOB_XFER: /proc/self/mountinfo id */
 			uint32_t job;		   /* the engine's job number, never 0 */
+			/* IPC_JOB_WIPE only: who asked (a uid, or IPC_JOB_AUTOMATIC) and the
+			 * reference of the approval that covers the medium (name alphabet). */
+			uint32_t uid;
+			char ref[IPC_NAME_MAX];
 		} job;
 		struct {
 			uint32_t job;

@@ -47,8 +47,10 @@ static json_object *cert_object(const struct wipe_cert *c)
 	iso8601(c->end, end, sizeof(end));
 	json_object_object_add(m, "capacity_bytes", json_object_new_int64((int64_t)c->media.size));
 	json_object_object_add(m, "manufacturer", str(c->media.vendor));
+	json_object_object_add(m, "media_type", str(WIPE_MEDIA_TYPE));
 	json_object_object_add(m, "model", str(c->media.model));
 	json_object_object_add(m, "serial", str(c->media.serial));
+	json_object_object_add(m, "usb_hash", str(c->usb_hash));
 	json_object_object_add(m, "usb_path", str(c->media.usb_path));
 	json_object_object_add(m, "usb_pid", str(c->media.usb_pid));
 	json_object_object_add(m, "usb_serial", str(c->media.usb_serial));
@@ -212,7 +214,8 @@ static int render(const struct wipe_cert *c, const char *sigline, struct out *o)
 		 c->media.usb_pid[0] ? c->media.usb_pid : "-",
 		 c->media.usb_serial[0] ? c->media.usb_serial : "-");
 	row(o, "USB identity", v);
-	row(o, "Media type", "Flash memory (removable)");
+	row(o, "USB device hash", c->usb_hash[0] ? c->usb_hash : "-");
+	row(o, "Media type", WIPE_MEDIA_TYPE);
 	section(o, "Sanitisation");
 	row(o, "Method type", "Clear");
 	row(o, "Method", c->method);

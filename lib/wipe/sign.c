@@ -7,9 +7,11 @@
 #include "wipe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -89,6 +91,33 @@ int wipe_ed25519_public(struct wipe_ed25519 *k, uint8_t pub[32])
 	size_t len = 32;
 
 	return EVP_PKEY_get_raw_public_key(k->pkey, pub, &len) == 1 && len == 32 ? 0 : -EINVAL;
+}
+
+int wipe_ed25519_save(struct wipe_ed25519 *k, const char *pem_path)
+{
+	int fd = open(pem_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ok;
+
+	if (f == NULL) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	ok = PEM_write_PrivateKey(f, k->pkey, NULL, NULL, 0, NULL, NULL) == 1;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		ok = 0;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok)
+		unlink(pem_path); /* never leave half a key behind */
+	return ok ? 0 : -EIO;
+}
+
+const char *wipe_ed25519_key_id(const struct wipe_ed25519 *k)
+{
+	return k->key_id;
 }
 
 static int ed_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen)

@@ -254,8 +254,11 @@ struct wipe_cert {
 	char operator_name[64];
 	char approval[128];
 	char host[64];
-	char device[64]; /* device node at the time, e.g. /dev/sdb */
+	char device[64];   /* device node at the time, e.g. /dev/sdb */
+	char usb_hash[48]; /* USBGuard-compatible hash of the USB device; "" = not known */
 };
+
+#define WIPE_MEDIA_TYPE "Flash memory (removable)" /* NIST SP 800-88 media type */
 
 /* Signing seam: sign msg, write signature and its length; 0 or -errno. */
 struct wipe_signer {
@@ -285,5 +288,10 @@ void wipe_ed25519_signer(struct wipe_ed25519 *k, struct wipe_signer *s);
 int wipe_cert_verify_ed25519(const char *json, size_t len, const uint8_t pub[32],
 			     struct pcl_diag *d);
 int wipe_ed25519_public(struct wipe_ed25519 *k, uint8_t pub[32]);
+/* Write the private key as PEM to a new file (mode 0600, never an existing file nor
+ * through a link): 0, -EEXIST, -errno. */
+int wipe_ed25519_save(struct wipe_ed25519 *k, const char *pem_path);
+/* The key's id as printed on certificates (hex of SHA-256(public key)[0:16]). */
+const char *wipe_ed25519_key_id(const struct wipe_ed25519 *k);
 
 #endif

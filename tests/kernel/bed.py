@@ -328,7 +328,7 @@ class Bed:
         d = self.daemon_dir = "/var/lib/pcl-%d" % int(time.time() * 1000)
         conf = {"rules": d + "/rules.conf", "audit-log": d + "/audit",
                 "state-dir": d + "/state", "control-socket": d + "/run/control.sock",
-                "engine-user": "nobody"}
+                "engine-user": "nobody", "wipe-key": d + "/wipe.key"}
         conf.update({k.replace("_", "-"): v for k, v in extra.items()})
         self.conf = conf
         self.run("mkdir -p %s/audit && cat > %s/rules.conf" % (d, d), input=rules)
@@ -336,6 +336,8 @@ class Bed:
                  input="".join("%s = %s\n" % kv for kv in conf.items()))
         self.run("%s audit enrol --dir %s/audit --origin portcullis/$(hostname) "
                  "--key-out %s/audit.key --no-qr" % (CLI, d, d))
+        # This PC's wipe key, made at installation: it signs the service's certificates.
+        self.run("%s wipe key-init --key-out %s/wipe.key >%s/wipe.key.pub" % (CLI, d, d))
         self.run("%s setsid %s -c %s/portcullisd.conf -f >%s/daemon.log 2>&1 </dev/null & "
                  "echo $! > %s/daemon.pid" % (sanitizer_env(), DAEMON, d, d, d))
         if wait:

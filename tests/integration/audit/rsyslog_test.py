@@ -8,6 +8,7 @@ installed portcullis-fleet-enrol, each with its own pid file and work directory;
 or the PC's rsyslog (=pc) with SIGKILL mid-stream and restarts it; then checks that the collected copy verifies with `portcullis audit verify`
 from seq 1 with no gap and holds every record of the PC's trail.
 """
+import glob
 import os
 import re
 import signal
@@ -53,7 +54,8 @@ def configure(tmp, port, trail, out):
     run("pc", ca, "testcouncil", "testpc", os.path.join(tmp, "bundle"))
     run("install-pc", os.path.join(tmp, "bundle"), "127.0.0.1", port, "collector.test",
         PCL_TLS_DIR=os.path.join(tmp, "tls"), PCL_RSYSLOG_CONF=os.path.join(tmp, "pc.conf"),
-        PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=os.path.join(tmp, "pc-work"))
+        PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=os.path.join(tmp, "pc-work"),
+        PCL_DAEMON_CONF=os.path.join(tmp, "portcullisd.conf"))
 
 
 class Rsyslog:
@@ -90,12 +92,17 @@ def wait_listening(port, timeout=20):
     sys.exit("the collector never listened")
 
 
+def copy_of(path):
+    """The collected copy: rsyslog's month files (trail-YYYY-MM.log) of the PC's directory."""
+    out = b""
+    for f in sorted(glob.glob(os.path.join(path, "trail-*.log"))):
+        with open(f, "rb") as fh:
+            out += fh.read()
+    return out
+
+
 def lines_of(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().count(b"\n")
-    except FileNotFoundError:
-        return 0
+    return copy_of(path).count(b"\n")
 
 
 def main():
@@ -118,7 +125,7 @@ def main():
             w = subprocess.Popen([writer, trail, str(RECORDS - 1), "500", "16"],
                                  stdout=subprocess.DEVNULL,
                                  env=dict(os.environ, AUDIT_TW_QUIET="1"))
-            collected = os.path.join(out, "testcouncil", "testpc", "trail.log")
+            collected = os.path.join(out, "testcouncil", "testpc")
             deadline = time.time() + 120
             while lines_of(collected) < RECORDS // 4 and time.time() < deadline:
                 time.sleep(0.05)
@@ -134,8 +141,7 @@ def main():
             total = int(total)
             deadline = time.time() + 60
             while time.time() < deadline:
-                have = set(open(collected, "rb").read().splitlines()) if os.path.exists(
-                    collected) else set()
+                have = set(copy_of(collected).splitlines())
                 if len(have) >= total:
                     break
                 time.sleep(0.5)
@@ -146,7 +152,7 @@ def main():
         for f in sorted(os.listdir(trail)):
             if f.startswith("trail-"):
                 local |= set(open(os.path.join(trail, f), "rb").read().splitlines())
-        have = set(open(collected, "rb").read().splitlines())
+        have = set(copy_of(collected).splitlines())
         print(f"records written {total}, collected at the kill {at_kill}, "
               f"collected lines {lines_of(collected)}, distinct {len(have)}")
         if at_kill >= total:
@@ -155,7 +161,7 @@ def main():
             missing = sorted(int(re.match(rb'{"seq":(\d+)', l).group(1)) for l in local - have)
             sys.exit(f"{len(missing)} records never reached the collector: seq {missing[:20]}")
         r = subprocess.run([cli, "audit", "verify", "--collected", "--key", key,
-                            os.path.dirname(collected)],
+                            collected],
                            capture_output=True, text=True)
         print(r.stdout.strip()[-2000:])
         m = re.search(r"^verified: (\d+) records \(seq 1\.\.(\d+)\)", r.stdout, re.M)

@@ -115,16 +115,21 @@ class PC:
 
 
 def collected_lines(out, council, name):
-    try:
-        return set(open(os.path.join(out, council, name, "trail.log"), "rb").read().splitlines())
-    except FileNotFoundError:
-        return set()
+    out_lines = set()  # rsyslog files the copy by month: trail-YYYY-MM.log
+    for f in glob.glob(os.path.join(out, council, name, "trail-*.log")):
+        out_lines |= set(open(f, "rb").read().splitlines())
+    return out_lines
 
 
 def install(pc, bundle, port):
     env = dict(ENV, PCL_TLS_DIR=os.path.join(pc.dir, "tls"), PCL_RSYSLOG_CONF=pc.conf,
-               PCL_TRAIL_DIR=pc.trail, PCL_RSYSLOG_WORK=pc.work)
+               PCL_TRAIL_DIR=pc.trail, PCL_RSYSLOG_WORK=pc.work,
+               PCL_DAEMON_CONF=os.path.join(pc.dir, "portcullisd.conf"))
     run(ENROL, "install-pc", bundle, "127.0.0.1", str(port), COLLECTOR_NAME, env=env)
+    # the trail was enrolled as portcullis/<council>/<pc>: the daemon is told to sign so
+    want = "audit-origin = %s/%s\n" % (pc.council, pc.name)
+    if open(env["PCL_DAEMON_CONF"]).read() != want:
+        fail("install-pc did not set %r in portcullisd.conf" % want)
 
 
 def shared_conf(pcs, work):
@@ -242,7 +247,7 @@ def main():
             if any(w.wait(timeout=120) != 0 for w in writers):
                 fail("a writer failed")
             col.start()
-            wait_all(pcs + [squat], out, 120)
+            wait_all(pcs + [squat], out, 300)
             total = sum(len(p.lines()) for p in pcs)
             print("phase 1+2 (%.0f s): %d records written by %d PCs, %d collected when the "
                   "collector was killed" % (time.time() - t0, total, len(pcs), at_kill))
@@ -279,7 +284,7 @@ def main():
             writers = [pc.write(5) for pc in pcs if (pc.council, pc.name) != SILENT]
             if any(w.wait(timeout=120) != 0 for w in writers):
                 fail("a writer failed")
-            wait_all(pcs, out, 120)
+            wait_all(pcs, out, 300)
             print("phase 3 collected (%.0f s)" % (time.time() - t0))
         finally:
             for s in senders:

@@ -47,6 +47,8 @@ static int append(struct audit_log *log, uint64_t i)
 		json_object_object_add(ev, "user.name", json_object_new_string("clerk"));
 		json_object_object_add(ev, "user.id", json_object_new_int(1001));
 	}
+	if (i == 1) /* as the daemon records the council bundle it runs, at every start */
+		json_object_object_add(ev, "council.bundle.version", json_object_new_int64(3));
 	if (strncmp(a, "file-", 5) == 0) {
 		snprintf(path, sizeof(path), "/media/stick/minutes-%" PRIu64 ".odt", i);
 		json_object_object_add(ev, "file.path", json_object_new_string(path));

@@ -99,6 +99,9 @@ def main():
         st = json.loads(run(CLI, "fleet", "status", "--fleet", fleet, "--format", "json").stdout)
         if [p["exceptions"] for p in st if p["pc"] == "pc03"] != [expect["pc03"]["exceptions"]]:
             fail("counters after a damaged status: %r" % st)
+        # The council bundle each PC runs, as its service records it (council.bundle.version).
+        if sorted(p["bundle_version"] for p in st) != ["3", "3", "3"]:
+            fail("bundle versions: %r" % [p["bundle_version"] for p in st])
         jumps = {p["pc"]: p["clock_jumps"] for p in st}
         for pc in jumps:
             recs = [json.loads(l) for l in trail_records(os.path.join(tmp, pc))]

@@ -152,6 +152,8 @@ class Testbed:
             "engine-user": "nobody",
             # This simulated PC's own /run: its first start since "boot" is its first here.
             "boot-marker": os.path.join(self.work, "boot/started"),
+            # This PC's wipe key, made at installation (enrol below).
+            "wipe-key": os.path.join(self.work, "wipe.key"),
         }
         conf.update({k.replace("_", "-"): v for k, v in extra.items()})
         self.conf = conf
@@ -204,7 +206,13 @@ class Testbed:
             return f.read()
 
     def enrol(self):
-        """What the IT provider does at installation: enrol the audit trail, keep the key."""
+        """What the IT provider does at installation: enrol the audit trail, keep the key;
+        make the PC's wipe key and keep its public half."""
+        wkey = self.conf.get("wipe-key")
+        if wkey and not os.path.exists(wkey):
+            out = subprocess.run([CLI, "wipe", "key-init", "--key-out", wkey], check=True,
+                                 capture_output=True, text=True, timeout=30).stdout
+            self.wipe_public = dict(line.split(" ", 1) for line in out.splitlines())
         audit = self.conf["audit-log"]
         if os.path.exists(os.path.join(audit, "state")):
             return

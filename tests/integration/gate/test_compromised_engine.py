@@ -37,7 +37,7 @@ def dev(n, bus, num):
     return name(n) + struct.pack("<HH", bus, num)
 
 def send(t, payload, mid):
-    s.send(struct.pack("<HBBII", 0x5043, 2, t, mid, len(payload)) + payload)
+    s.send(struct.pack("<HBBII", 0x5043, 3, t, mid, len(payload)) + payload)
 
 def result(mid):
     while True:
@@ -58,7 +58,8 @@ for mid, (label, kind, fields) in enumerate(REQUESTS, 1):
         send(9, dev(*fields[:3]) + name(fields[3]), mid)
     elif kind == "wipe" or kind == "xfer":
         send(7, bytes([2 if kind == "wipe" else 1]) + dev(*fields[:3]) + name(fields[3])
-             + struct.pack("<II", 0, mid), mid)
+             + struct.pack("<II", 0, mid)
+             + (struct.pack("<I", 0) + name("none") if kind == "wipe" else b""), mid)
     elif kind == "detach":
         send(5, name(fields[0]) + bytes([1]), mid)
     elif kind == "setattr":

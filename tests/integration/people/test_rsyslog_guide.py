@@ -94,7 +94,8 @@ def test_the_guide_enrols_a_pc_whose_trail_is_collected_and_verified(pc):
     os.makedirs(d + "/pc")
     enrol("install-pc", d + "/bundle", "127.0.0.1", port, COLLECTOR_NAME,
           PCL_TLS_DIR=d + "/pc/tls", PCL_RSYSLOG_CONF=d + "/pc/rsyslog.conf",
-          PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=d + "/pc")
+          PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=d + "/pc",
+          PCL_DAEMON_CONF=d + "/pc/portcullisd.conf")
     shipper = d + "/pc/rsyslog.conf"
     for c in (collector, shipper):
         r = subprocess.run(["rsyslogd", "-N1", "-f", c], capture_output=True, text=True,
@@ -104,13 +105,14 @@ def test_the_guide_enrols_a_pc_whose_trail_is_collected_and_verified(pc):
     col = rsyslogd(collector, d + "/collector")
     wait_listening(port)  # see docs/it-provider-guide.md: omrelp's first connection
     ship = rsyslogd(shipper, d + "/pc")
-    collected = os.path.join(srv, COUNCIL, name, "trail.log")
+    collected = os.path.join(srv, COUNCIL, name)  # rsyslog's trail-YYYY-MM.log files
     try:
         expected = b"".join(open(s, "rb").read() for s in segments)
         deadline = time.time() + 60
         got = b""
         while time.time() < deadline:
-            got = open(collected, "rb").read() if os.path.exists(collected) else b""
+            got = b"".join(open(f, "rb").read() for f in sorted(
+                glob.glob(os.path.join(collected, "trail-*.log"))))
             if got == expected:
                 break
             time.sleep(0.2)

@@ -18,7 +18,9 @@ leftovers=(/etc/portcullis /var/lib/portcullis /var/log/portcullis /run/portcull
 	/usr/share/man/man5/portcullis-rules.5 /usr/share/man/man5/portcullisd.conf.5
 	/usr/share/man/man8/portcullisd.8 /usr/bin/portcullis-fleet-enrol
 	/usr/lib/systemd/system/portcullis-fleet-verify.service
-	/usr/lib/systemd/system/portcullis-fleet-verify.timer)
+	/usr/lib/systemd/system/portcullis-fleet-verify.timer
+	/usr/lib/systemd/system/portcullis-fleet-purge.service
+	/usr/lib/systemd/system/portcullis-fleet-purge.timer)
 installed=0
 daemon_pid=
 work=$(mktemp -d /tmp/pcl-pkg.XXXXXX)
@@ -85,7 +87,9 @@ for f in /usr/sbin/portcullisd /usr/bin/portcullis "$unit" /usr/lib/sysusers.d/p
 	/usr/share/portcullis/rsyslog/portcullis-audit-council.conf \
 	/usr/share/portcullis/monitoring/portcullis-fleet-alerts.yml \
 	/usr/lib/systemd/system/portcullis-fleet-verify.service \
-	/usr/lib/systemd/system/portcullis-fleet-verify.timer; do
+	/usr/lib/systemd/system/portcullis-fleet-verify.timer \
+	/usr/lib/systemd/system/portcullis-fleet-purge.service \
+	/usr/lib/systemd/system/portcullis-fleet-purge.timer; do
 	check "package ships $f" grep -qx "$f" "$work/contents"
 done
 
@@ -110,6 +114,8 @@ check "trail shipping stays off until the PC is enrolled" \
 	test ! -e /etc/rsyslog.d/60-portcullis-audit.conf
 check "the collector's timer is not enabled on a PC" \
 	test ! -e /etc/systemd/system/timers.target.wants/portcullis-fleet-verify.timer
+check "the collector's purge timer is not enabled on a PC" \
+	test ! -e /etc/systemd/system/timers.target.wants/portcullis-fleet-purge.timer
 check "man portcullis-rules finds the page" sh -c 'man -w portcullis-rules | grep -q portcullis-rules.5'
 
 # The engine user and its directories.
@@ -127,6 +133,10 @@ done
 check "audit trail enrolled" test -e /var/log/portcullis/state
 check "key file is root:root 600" test "$(stat -c '%U:%G %a' "$key" 2>/dev/null)" = "root:root 600"
 check "postinst names the key file" grep -q "$key" "$work/install.log"
+check "the wipe key is root:root 600" \
+	test "$(stat -c '%U:%G %a' /etc/portcullis/wipe.key 2>/dev/null)" = "root:root 600"
+check "its public half is kept for the IT provider" \
+	grep -q '^wipe-public-key ' /etc/portcullis/wipe.key.pub
 keytext=$(head -c 4096 "$key" 2>/dev/null | tr -d '\n')
 check "key file is not empty" test -n "$keytext"
 if [ -n "$keytext" ] && grep -qF -- "$keytext" "$work/install.log"; then

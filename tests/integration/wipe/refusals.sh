@@ -113,7 +113,35 @@ echo '{"vendor":"x","size":"big"}' >"$SCRATCH/bad.id"
 refused "bad identity record" "$SCRATCH/bad.id: field 'model': missing or not a string" --local --identity "$SCRATCH/bad.id" "$dev"
 
 # Not a block device; not root.
-refused "not a block device" "/etc/passwd: not a block device" --local /etc/passwd
+refused "not a block device" "/etc/passwd: refused: not a block device" --local /etc/passwd
+
+# Every refusal also gives portcullisd its outcome record (--json), naming the reason.
+json_refused() { # name, expected reason text, args...
+	local name=$1 want=$2 out
+	shift 2
+	out=$("$PCL" wipe --json "$@" 2>/dev/null) && fail "$name: exit 0"
+	printf '%s\n' "$out" | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin if l.strip()]
+assert len(recs) == 1 and recs[0]["event.action"] == "wipe-refused", recs
+assert sys.argv[1] in recs[0]["event.reason"], recs[0]
+' "$want" || fail "$name (--json): $out"
+	pass "$name (--json): $out"
+}
+json_refused "identity changed" "identity changed: serial was" \
+	--local --identity "$SCRATCH/b.id" "$DEV"
+json_refused "bad identity record" "cannot be read" --local --identity "$SCRATCH/bad.id" "$dev"
+json_refused "not a block device" "not a block device" --local /etc/passwd
+# What portcullisd verified is re-checked once the medium is open: another device number,
+# another size, another USB device, or a signing key that cannot be read, and nothing is
+# written.
+sum_a=$(sha256sum <"$SCRATCH/a.img")
+json_refused "other device number" "the open device is" --local --expect-dev 1:3 "$dev"
+json_refused "other size" "not the 1048576 expected" --local --expect-size 1048576 "$dev"
+json_refused "bad USB ids" "want VID:PID" --local --usb-ids 12345 "$dev"
+json_refused "unreadable wipe key" "not a readable Ed25519 private key" \
+	--local --sign-key "$SCRATCH/bad.id" "$dev"
+unchanged "$SCRATCH/a.img" "$sum_a" "expected identity"
 rc=0
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$PCL" wipe --local "$bdev" 2>"$SCRATCH/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "must run as root" "$SCRATCH/err" || fail "not root: exit $rc $(cat "$SCRATCH/err")"

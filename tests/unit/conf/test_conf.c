@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -53,6 +54,41 @@ static void every_key_is_parsed(void **state)
 	assert_int_equal(c.present_devices, CONF_PRESENT_BLOCK);
 	assert_string_equal(c.engine_user, "nobody");
 	assert_int_equal(c.retention_months, 12);
+}
+
+/* audit-origin names council and PC as the PC's certificate does; anything else (a path,
+ * a third part, upper case, a space) is refused with its line. */
+static void audit_origin_is_council_and_pc(void **state)
+{
+	struct conf c;
+	struct pcl_diag d[8];
+	size_t n;
+	const char *bad[] = {"watton",
+			     "watton/",
+			     "/pc-1",
+			     "watton/pc-1/x",
+			     "Watton/pc-1",
+			     "watton/-pc",
+			     "-w/pc-1",
+			     "watton/pc 1",
+			     "../etc/pc-1",
+			     "watton/pc-1\\x",
+			     "w/a234567890123456789012345678901234"
+			     "567890123456789012345678901234"};
+
+	assert_int_equal(parse(&c, "retention = 6\n", d, &n), 0);
+	assert_string_equal(c.audit_origin, "");
+	assert_int_equal(parse(&c, "audit-origin = watton/clerk-pc-1\n", d, &n), 0);
+	assert_string_equal(c.audit_origin, "watton/clerk-pc-1");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[200];
+		snprintf(text, sizeof(text), "\naudit-origin = %s\n", bad[i]);
+		assert_int_equal(parse(&c, text, d, &n), -EINVAL);
+		assert_int_equal(n, 1);
+		assert_int_equal(d[0].line, 2);
+		assert_non_null(strstr(d[0].msg, "audit-origin"));
+		assert_string_equal(c.audit_origin, "");
+	}
 }
 
 static void each_error_names_its_line_and_field(void **state)
@@ -137,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defaults_fail_closed),
 	    cmocka_unit_test(every_key_is_parsed),
+	    cmocka_unit_test(audit_origin_is_council_and_pc),
 	    cmocka_unit_test(each_error_names_its_line_and_field),
 	    cmocka_unit_test(profile_is_a_name_or_an_absolute_path),
 	    cmocka_unit_test(nul_bytes_and_long_lines_are_errors),

@@ -182,6 +182,10 @@ static void watchers_see_their_own_records_and_device_decisions(void **state)
 	 * anything else without a uid, such as another user's wipe, is not shown. */
 	assert_true(visible(logged, 1000));
 	assert_false(visible(wiped, 1000));
+	/* The warning before a wipe reaches whoever sits at the PC. */
+	assert_true(visible("{\"event.action\":\"wipe-requested\",\"event.reason\":\"the "
+			    "exception requires a wipe\",\"volume.device_name\":\"1-2\"}",
+			    1000));
 	assert_false(visible("{\"user.id\":\"1000\"}", 1000));
 	assert_false(visible("{\"user.id\":-1}", (uid_t)-1));
 	assert_false(visible("[]", 1000));

@@ -111,6 +111,21 @@ static void job_messages_round_trip_and_bad_numbers_are_refused(void **state)
 	m.u.job.kind = 9;
 	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
 
+	/* A wipe carries who asked and the approval's reference; a bad reference is refused. */
+	m.u.job.kind = IPC_JOB_WIPE;
+	m.u.job.uid = 4242;
+	strcpy(m.u.job.ref, "A-0123456789abcdef");
+	n = ipc_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
+	assert_int_equal(out.u.job.uid, 4242);
+	assert_string_equal(out.u.job.ref, "A-0123456789abcdef");
+	buf[n - 1] = '/';
+	assert_int_equal(ipc_decode(buf, (size_t)n, &out), -EBADMSG);
+	assert_int_equal(ipc_decode(buf, (size_t)n - 19, &out), -EBADMSG);
+	m.u.job.ref[0] = '\0';
+	assert_int_equal(ipc_encode(&m, buf, sizeof(buf)), -EINVAL);
+
 	struct ipc_msg x = {.type = IPC_JOB_EXIT, .id = 0};
 	x.u.exit.job = 3;
 	x.u.exit.signaled = 1;

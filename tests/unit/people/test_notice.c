@@ -169,6 +169,49 @@ static void the_first_use_of_an_approved_medium_says_copies_are_recorded(void **
 	json_object_put(o);
 }
 
+/* The owner always knows what will happen to the stick, and before any automatic wipe. */
+static void the_owner_is_told_what_happens_to_the_stick(void **state)
+{
+	static const char *const base =
+	    "{\"event.action\":\"xfer-watch-started\",\"volume.bus_type\":\"usb\","
+	    "\"volume.product_name\":\"Cruzer\",\"wipe.plan\":\"%s\"}";
+	char text[512];
+	struct notice n;
+
+	(void)state;
+	snprintf(text, sizeof(text), base, "owed");
+	struct json_object *o = rec(text);
+	assert_int_equal(notice_from_record(o, true, &clerk, &n), NOTICE_LOGGED);
+	assert_string_equal(n.todo, "bring it back to a council computer once its files have "
+				    "arrived: it must be wiped there, and everything on it will "
+				    "be erased. It is not wiped when you eject it here.");
+	json_object_put(o);
+	snprintf(text, sizeof(text), base, "at-eject");
+	o = rec(text);
+	assert_int_equal(notice_from_record(o, true, &clerk, &n), NOTICE_LOGGED);
+	assert_string_equal(n.todo, "keep your own copies elsewhere: everything on it will be "
+				    "erased when you eject it.");
+	json_object_put(o);
+	snprintf(text, sizeof(text), base, "none");
+	o = rec(text);
+	assert_int_equal(notice_from_record(o, true, &clerk, &n), NOTICE_LOGGED);
+	assert_non_null(strstr(n.todo, "It will not be wiped."));
+	json_object_put(o);
+
+	o = rec("{\"event.action\":\"wipe-requested\",\"volume.bus_type\":\"usb\","
+		"\"volume.product_name\":\"Cruzer\",\"event.reason\":\"the exception requires "
+		"a wipe once the transfer is over\"}");
+	assert_int_equal(notice_from_record(o, true, &clerk, &n), NOTICE_WIPING);
+	assert_string_equal(n.summary, "Cruzer is being wiped");
+	assert_non_null(strstr(n.why, "everything on it is erased"));
+	assert_string_equal(n.todo, "leave it plugged in until the wipe has finished.");
+	json_object_put(o);
+	/* A wipe its owner asked for ("finish and wipe") needs no warning. */
+	o = rec("{\"event.action\":\"wipe-requested\",\"volume.bus_type\":\"usb\"}");
+	assert_int_equal(notice_from_record(o, true, &clerk, &n), NOTICE_NONE);
+	json_object_put(o);
+}
+
 static void other_events_and_hubs_say_nothing(void **state)
 {
 	struct json_object *ins = rec("{\"event.action\":\"device-inserted\",\"usb.hash\":\"A\"}");
@@ -288,6 +331,7 @@ int main(void)
 	    cmocka_unit_test(hostile_device_strings_are_made_harmless),
 	    cmocka_unit_test(the_records_sentence_gives_the_retention),
 	    cmocka_unit_test(a_short_buffer_is_never_overrun),
+	    cmocka_unit_test(the_owner_is_told_what_happens_to_the_stick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

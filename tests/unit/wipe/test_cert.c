@@ -10,7 +10,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -60,8 +64,9 @@ static void test_canonical_json_has_the_fields_in_order(void **state)
 	assert_non_null(strstr(a, "\"first_bad_block\":null"));
 	assert_non_null(strstr(a, "\"method\":\"Clear (keyed pattern overwrite + full verify)\""));
 	assert_non_null(strstr(a, "\"media\":{\"capacity_bytes\":67108864,\"manufacturer\":"
-				  "\"SanDisk\",\"model\":\"Cruzer <b>Blade</b>\",\"serial\":"
-				  "\"4C530001\""));
+				  "\"SanDisk\",\"media_type\":\"Flash memory (removable)\","
+				  "\"model\":\"Cruzer <b>Blade</b>\",\"serial\":"
+				  "\"4C530001\",\"usb_hash\":\"\""));
 	assert_non_null(strstr(a, "\"result\":\"verified\""));
 	assert_non_null(strstr(a, "\"device\":\"/dev/sdb\"")); /* no escaped slashes */
 	assert_null(strchr(a, 0x0a));
@@ -137,6 +142,33 @@ static void test_signer_seam_signs_the_canonical_body(void **state)
 	assert_non_null(strstr(out, "\"signature\":null}"));
 }
 
+/* A PC's wipe key: written once (0600, never over a file), loaded back as the same key. */
+static void test_wipe_key_is_saved_once_and_loads_back(void **state)
+{
+	char dir[] = "/tmp/pcl-wipekey-XXXXXX", path[64];
+	struct wipe_ed25519 *k, *back;
+	uint8_t a[32], b[32];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wipe.key", dir);
+	assert_int_equal(wipe_ed25519_generate(&k), 0);
+	assert_int_equal(wipe_ed25519_save(k, path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(wipe_ed25519_save(k, path), -EEXIST);
+	assert_int_equal(wipe_ed25519_load(&back, path), 0);
+	assert_int_equal(wipe_ed25519_public(k, a), 0);
+	assert_int_equal(wipe_ed25519_public(back, b), 0);
+	assert_memory_equal(a, b, 32);
+	assert_string_equal(wipe_ed25519_key_id(k), wipe_ed25519_key_id(back));
+	wipe_ed25519_free(&k);
+	wipe_ed25519_free(&back);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_ed25519_signature_verifies_and_catches_changes(void **state)
 {
 	struct wipe_cert c = sample(WIPE_OK);
@@ -195,6 +227,7 @@ int main(void)
 	    cmocka_unit_test(test_failed_certificate_says_why),
 	    cmocka_unit_test(test_signer_seam_signs_the_canonical_body),
 	    cmocka_unit_test(test_ed25519_signature_verifies_and_catches_changes),
+	    cmocka_unit_test(test_wipe_key_is_saved_once_and_loads_back),
 	    cmocka_unit_test(test_html_escapes_device_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
