@@ -1,8 +1,9 @@
 /*
  * parent.c - the root parent of portcullisd: gates the root hubs before anything
- * is enumerated, starts the unprivileged engine, answers its requests, restarts it
- * when it dies. Linked by portcullisd. Its only input is the engine's messages
- * (validated by ipc_decode and re-checked by parent_handle) and signals.
+ * is enumerated, starts the unprivileged engine (through its launcher, parent_launch.c:
+ * the parent itself execs nothing), answers its requests, restarts it when it dies.
+ * Linked by portcullisd. Its only input is the engine's messages (validated by
+ * ipc_decode and re-checked by parent_handle) and signals.
  */
 #include "parent.h"
 
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "roles.h"
 #include "sandbox.h"
 #include "sysfs.h"
 
@@ -274,41 +276,25 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, struct en
 	}
 	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
 	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
-	pid_t pid = fork();
+	char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
+	char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f", sopt[] = "-s";
+	char *argv[10] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL, NULL, NULL};
+	size_t argc = 7;
+	if (foreground)
+		argv[argc++] = fopt;
+	if (first_start)
+		argv[argc++] = sopt;
+	(void)c;
+	clean_env(envp, sizeof(envp) / sizeof(envp[0]));
+	/* Started by the launcher (parent_launch.c), a child of ours: the channel as
+	 * descriptor 3, nothing else inherited. */
+	const int fds[2] = {sv[1], -1}, at[2] = {3, -1};
+	pid_t pid = parent_launch(PCL_ROLE_ENGINE, argv, envp, fds, at);
 	if (pid < 0) {
-		log_err("fork: %s", strerror(errno));
+		log_err("cannot start the engine: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
-	}
-	if (pid == 0) {
-		char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
-		char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f", sopt[] = "-s";
-		char *argv[10]; /* the program, 6 for -c -u -g, -f, -s, and the NULL */
-		size_t argc = 0;
-		argv[argc++] = exe;
-		argv[argc++] = copt;
-		argv[argc++] = config_path;
-		argv[argc++] = uopt;
-		argv[argc++] = uid;
-		argv[argc++] = gopt;
-		argv[argc++] = gid;
-		if (foreground)
-			argv[argc++] = fopt;
-		if (first_start)
-			argv[argc++] = sopt;
-		argv[argc] = NULL;
-		sigset_t none;
-		(void)c;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* dup2 clears close-on-exec, except onto itself */
-		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(sv[1], 3) != 3)
-			_exit(126);
-		close_range(4, ~0U, 0);
-		clean_env(envp, sizeof(envp) / sizeof(envp[0]));
-		execve(exe, argv, envp);
-		_exit(127);
 	}
 	close(sv[1]);
 	e->pid = pid;
@@ -419,6 +405,7 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 	unsigned backoff = 1;
 	time_t restart_at = 0;
 	int status = 0;
+	bool launcher_lost = false;
 
 	if (strlen(config) >= sizeof(config_path)) {
 		log_err("%s: path too long", config);
@@ -453,7 +440,9 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (spawn_engine(c, pw, &eng, first_start) != 0)
+	/* The launcher first: it holds what starting programs needs, the parent's filter
+	 * does not. */
+	if (parent_launcher_start() != 0 || spawn_engine(c, pw, &eng, first_start) != 0)
 		return 1;
 	int rc = sandbox_apply(SANDBOX_PARENT);
 	if (rc != 0) {
@@ -485,6 +474,14 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 			int st;
 			pid_t pid;
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+				if (pid == parent_launcher_pid()) {
+					/* Nothing could be started any more: fail closed, let
+					 * the service manager start us afresh. */
+					log_err("the launcher exited: stopping");
+					status = 1;
+					launcher_lost = true;
+					continue;
+				}
 				if (pid != eng.pid) {
 					uint32_t job = parent_jobs_reaped(pid);
 					if (job != 0)
@@ -504,6 +501,8 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 				backoff = backoff < 30 ? backoff * 2 : 30;
 			}
 		}
+		if (launcher_lost)
+			break;
 		if (eng.fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (serve_engine(&eng, &table) != 0) {
 				/* Fatal for the engine; SIGCHLD reaps it and schedules a restart.
@@ -520,6 +519,7 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 	}
 	stop_engine(&eng);
 	parent_jobs_stop_all();
+	parent_launcher_stop();
 	close(sigfd);
 	if (certs >= 0)
 		close(certs);

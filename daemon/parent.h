@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "ipc.h"
+#include "roles.h"
 
 #define PARENT_MAX_AUTHORIZED 512
 
@@ -55,4 +56,15 @@ void parent_jobs_engine_gone(void);
 /* At exit: stop every helper (SIGTERM, then SIGKILL after two seconds). */
 void parent_jobs_stop_all(void);
 
+/* parent_launch.c: the launcher, forked before the parent's filter goes on; the only
+ * process that starts programs (see there). */
+int parent_launcher_start(void);
+pid_t parent_launcher_pid(void);
+/* Start the program of role (a row of the role table that the launcher starts) as a child
+ * of this process: argv (argv[0] is replaced by the program's path), envp, and fds[i]
+ * (-1: none) as descriptor at[i] of the program. The pid, or -1 with errno set. */
+pid_t parent_launch(enum pcl_role_id role, char *const argv[], char *const envp[], const int fds[2],
+		    const int at[2]);
+/* Close the launcher's channel: it exits. */
+void parent_launcher_stop(void);
 #endif

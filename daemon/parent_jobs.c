@@ -142,38 +142,28 @@ static int mount_point(uint32_t id, dev_t dev, char *out, size_t len)
 	return rc;
 }
 
-/* Fork and exec a helper: standard output the channel to the engine, descriptor 3 (for
- * a wipe) the certificates directory, nothing else inherited, a clean environment.
- * Returns the pid, or -1 with errno set; *chan is the parent's end of the channel. */
-static pid_t spawn_helper(const char *path, char *const argv[], int pass_dir, int *chan)
+/* Start a helper through the launcher: standard output the channel to the engine,
+ * descriptor 3 (for a wipe) the certificates directory, nothing else inherited, a clean
+ * environment. Returns the pid, or -1 with errno set; *chan is the parent's end. */
+static pid_t spawn_helper(enum pcl_role_id role, char *const argv[], int pass_dir, int *chan)
 {
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
-	pid_t pid = fork();
-	if (pid != 0) {
-		int err = errno;
-		close(sv[1]);
-		if (pid < 0)
-			close(sv[0]);
-		else
-			*chan = sv[0];
-		errno = err;
-		return pid;
-	}
-	/* Child: signals as a fresh process, stdout to the engine, then exec. */
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(sv[1], 1) != 1 || (pass_dir >= 0 && dup2(pass_dir, 3) != 3))
-		_exit(126);
-	close_range(pass_dir >= 0 ? 4 : 3, ~0U, 0);
 	/* Root helpers get a clean environment, never the daemon's. */
 	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_lang[] = "LANG=C.UTF-8";
 	char *envp[] = {env_path, env_lang, NULL};
-	execve(path, argv, envp);
-	_exit(127);
+	const int fds[2] = {sv[1], pass_dir}, at[2] = {1, 3};
+	pid_t pid = parent_launch(role, argv, envp, fds, at);
+	int err = errno;
+	close(sv[1]);
+	if (pid < 0)
+		close(sv[0]);
+	else
+		*chan = sv[0];
+	errno = err;
+	return pid;
 }
 
 static int remember(pid_t pid, uint32_t job)
@@ -280,7 +270,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		}
 		argv[n++] = target;
 		argv[n] = NULL;
-		pid = spawn_helper(path, argv, -1, chan);
+		pid = spawn_helper(PCL_ROLE_XFERWATCH, argv, -1, chan);
 	} else {
 		char devnode[IPC_NAME_MAX + 8], partition[8];
 		snprintf(target, sizeof(target), "%s/%s", SYSFS_BLOCK, req->u.job.block);
@@ -308,7 +298,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		}
 		argv[n++] = devnode;
 		argv[n] = NULL;
-		pid = spawn_helper(path, argv, certdir, chan);
+		pid = spawn_helper(PCL_ROLE_WIPE, argv, certdir, chan);
 	}
 	if (pid < 0)
 		return -errno;

@@ -4,13 +4,15 @@
  * table). It runs exactly `portcullis wipe --local` (tools/cmd_wipe.c, shared code), but
  * links none of the CLI's other libraries (libsystemd, libqrencode, libfido2): a root
  * process should carry no code it does not use. Its arguments come from the parent; the
- * wiper's report lines it reads are checked by lib/wipe.
+ * wiper's report lines it reads are checked by lib/wipe. It installs its own seccomp
+ * allow-list (lib/sandbox, SANDBOX_WIPE) before anything else.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "sandbox.h"
 
 int pcl_fail(const char *fmt, ...)
 {
@@ -27,6 +29,13 @@ int pcl_fail(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	int local = 0;
+	int rc = sandbox_apply(SANDBOX_WIPE);
+
+	if (rc != 0) {
+		fprintf(stderr, "portcullis-wipe: cannot install the seccomp filter: %s\n",
+			strerror(-rc));
+		return 1;
+	}
 
 	for (int i = 1; i < argc; i++)
 		local |= strcmp(argv[i], "--local") == 0;

@@ -6,6 +6,8 @@
  * from portcullisd or the administrator; its events from the kernel, decoded
  * by lib/xfer with bounds checks. Under on-overflow = fail-closed a queue
  * overflow makes the mount read-only and every later open is refused.
+ * Once its fanotify groups are marked and its threads started, before the first event is
+ * read, it installs its own seccomp allow-list (lib/sandbox, SANDBOX_XFERWATCH).
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -25,6 +28,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "sandbox.h"
 #include "xfer.h"
 
 static volatile sig_atomic_t stop;
@@ -256,6 +260,23 @@ int main(int argc, char **argv)
 	if (stat(mountpoint, &mst) == 0) {
 		watched_dev = mst.st_dev;
 		unmount_started = pthread_create(&unmount_thread, NULL, unmount_watch, NULL) == 0;
+	}
+	/* The name service's modules are loaded (mapped executable) when a look-up first
+	 * reaches them: look up a uid no module knows, so that every one is loaded now; the
+	 * records name users later. */
+	struct passwd pwd, *found = NULL;
+	char pwbuf[1024];
+	getpwuid_r((uid_t)2147483646, &pwd, pwbuf, sizeof(pwbuf), &found);
+	/* Everything is open and marked: from here on only the watcher's own calls. */
+	if ((rc = sandbox_apply(SANDBOX_XFERWATCH)) != 0) {
+		fprintf(stderr, "portcullis-xferwatch: cannot install the seccomp filter: %s\n",
+			strerror(-rc));
+		atomic_store(&watch_done, true);
+		if (unmount_started)
+			pthread_join(unmount_thread, NULL);
+		xfer_tracker_free(&t);
+		xfer_watch_close(&w);
+		return 1;
 	}
 	xfer_tracker_note(t, "xfer-watch-started",
 			  w.filesystem_mark ? "filesystem mark" : "mount mark");

@@ -175,9 +175,38 @@ static const struct rule fido[] = {
     R(ppoll, "poll() on newer glibc"),
 };
 
-/* The parent does everything its children do before they install their own, tighter,
- * filters (a filter is inherited across fork and exec and can only be narrowed). */
-static const struct rule parent[] = {
+/* portcullis-xferwatch (daemon/xfer/xferwatch.c), installed once its fanotify groups are
+ * made and marked and its hash threads started, before the first event is read. Root with
+ * CAP_DAC_READ_SEARCH (open_by_handle_at) and CAP_SYS_PTRACE (/proc/PID/exe of other
+ * users), so what it may call matters: no exec, no process, no network, no new fanotify
+ * group or mark, no write-open of any file (checked below). */
+static const struct rule xferwatch[] = {
+    R(open_by_handle_at, "names of created/deleted files from the fid group's handles"),
+    R(readlink, "/proc/PID/exe and /proc/self/fd/N of an event"),
+    R(readlinkat, "/proc/PID/exe and /proc/self/fd/N of an event"),
+    R(poll, "waiting on the fanotify groups; the clamd answer"),
+    R(ppoll, "poll() on newer glibc"),
+    R(pread64, "hash workers read each written file at an offset"),
+    R(fadvise64, "hash workers: sequential read-ahead, then drop the pages"),
+    R(kill, "whether an event's process still lives (signal 0); SIGTERM to itself on unmount"),
+    R(setpriority, "the permission-event reader's own priority (its thread id)"),
+    R(fstatfs, "the filesystem of an event's file"),
+    R(set_robust_list, "thread start-up (unmount watch, hash workers)"),
+    R(rt_sigaction, "glibc's first thread start-up: its internal cancellation signal"),
+    R(sched_getaffinity, "glibc malloc sizing a thread's arena"),
+    R(connect, "clamd's socket; the name service (getpwuid_r) socket (AF_UNIX only)"),
+    R(sendto, "the clamd request"),
+    R(sendmsg, "the clamd request with the file's descriptor"),
+    R(recvfrom, "the clamd answer; name service answers"),
+    R(recvmsg, "name service answers"),
+    R(getsockopt, "SO_ERROR of clamd's non-blocking connect"),
+};
+
+/* The launcher (daemon/parent_launch.c) starts the engine and the root helpers, so it
+ * allows what they call before they install their own, tighter, filters (a filter is
+ * inherited across fork and exec and can only be narrowed). The wipe orchestrator has no
+ * list of its own yet and runs under this one. Its only input is the parent's requests. */
+static const struct rule launcher[] = {
     R(openat, "sysfs writes, directories, helpers' set-up"),
     R(getdents64, "root hub listing, hand-over of files"),
     R(readlink, "realpath of a disk's device"),
@@ -268,6 +297,60 @@ static const struct rule parent[] = {
     R(inotify_init1, "helpers"),
     R(open_by_handle_at, "portcullis-xferwatch: names of created/deleted files"),
     R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
+    R(getpeername, "an engine stand-in in Python (test bed): its channel as a socket"),
+    R(epoll_create1, "an engine stand-in in Python (test bed): interpreter start-up"),
+};
+
+/* The parent itself, once the launcher and the first engine are started: it answers the
+ * engine's requests (sysfs reads and writes, BLKROSET on a disk it authorised, the
+ * mount table, helper channels), reaps and signals children, asks the launcher to start
+ * programs. No exec, no fork, no fanotify, no mount, no privilege change, no executable
+ * memory. */
+static const struct rule parent[] = {
+    R(openat, "sysfs attributes, /dev nodes of disks it authorised, /proc/self/mountinfo"),
+    R(getdents64, "root hub and interface listings"),
+    R(readlink, "realpath of a disk's device"),
+    R(readlinkat, "realpath of a disk's device"),
+    R(access, "the test bed's preload library"),
+    R(faccessat, "the test bed's preload library"),
+    R(faccessat2, "the test bed's preload library"),
+    R(fcntl, "descriptor flags"),
+    R(poll, "the event loop"),
+    R(ppoll, "the event loop"),
+    R(recvmsg, "engine requests, launcher answers"),
+    R(sendmsg, "answers with a helper's channel (SCM_RIGHTS), launcher requests"),
+    R(recvfrom, "engine requests, launcher answers"),
+    R(sendto, "answers, syslog"),
+    R(connect, "syslog socket; the test bed's preload library"),
+    R(socketpair, "a helper's channel; a restarted engine's channel"),
+    R(wait4, "reaping the engine, the launcher and helpers"),
+    R(kill, "stopping the engine and helpers, SIGHUP to the engine"),
+    R(fstatfs, "the test bed's preload library"),
+    R(uname, "host name in log lines"),
+    R(getuid, "the test bed's preload library"),
+    R(geteuid, "the test bed's preload library"),
+    R(getppid, "log lines"),
+};
+
+/* portcullis-wipe (tools/wipe_job_main.c) installs the launcher's list less these, at
+ * its start: it execs portcullis-wiper (which drops to nobody and installs SANDBOX_WIPER)
+ * and mkfs.vfat, so what their start-up needs stays (execve among it); what only the
+ * engine's start-up or the transfer-log watcher need goes. */
+static const struct rule not_for_wipe[] = {
+    R(fanotify_init, "transfer logging only"),
+    R(fanotify_mark, "transfer logging only"),
+    R(open_by_handle_at, "transfer logging only"),
+    R(name_to_handle_at, "transfer logging only"),
+    R(mount, "transfer logging only"),
+    R(setpriority, "transfer logging only"),
+    R(inotify_init1, "nothing of the wipe watches files"),
+    R(bind, "the engine's sockets only"),
+    R(listen, "the engine's sockets only"),
+    R(accept4, "the engine's sockets only"),
+    R(getsockname, "the engine's sockets only"),
+    R(signalfd4, "the engine's signals only"),
+    R(timerfd_create, "the engine's tick only"),
+    R(timerfd_settime, "the engine's tick only"),
 };
 
 static int add_list(scmp_filter_ctx ctx, const struct rule *r, size_t n)
@@ -292,6 +375,55 @@ static int add_memory(scmp_filter_ctx ctx, bool mprotect_too)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	return rc;
+}
+
+/* clone for threads only (CLONE_THREAD), never a new process; clone3, whose flags are
+ * behind a pointer the filter cannot read, fails with ENOSYS so that glibc falls back. */
+static int add_threads(scmp_filter_ctx ctx)
+{
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return rc;
+}
+
+/* The watcher's own system calls with arguments the filter checks. */
+static int add_xferwatch(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	if ((rc = add_list(ctx, xferwatch, sizeof(xferwatch) / sizeof(xferwatch[0]))) != 0 ||
+	    (rc = add_memory(ctx, true)) != 0 || (rc = add_threads(ctx)) != 0)
+		return rc;
+	/* openat read-only: /proc/PID/{exe,status}, the mount point, the name service's
+	 * files. Never for writing, creating or truncating. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				   SCMP_A2(SCMP_CMP_MASKED_EQ,
+					   O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0))) !=
+	    0)
+		return rc;
+	/* socket: AF_UNIX only (clamd, the name service). */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
+		return rc;
+	/* fcntl: F_DUPFD_CLOEXEC (an event's fd kept for the hash worker), F_GETFL/F_SETFL
+	 * (clamd's non-blocking socket), F_GETFD/F_SETFD. */
+	static const int fcntl_ops[] = {F_DUPFD_CLOEXEC, F_GETFL, F_SETFL, F_GETFD, F_SETFD};
+	for (size_t i = 0; i < sizeof(fcntl_ops) / sizeof(fcntl_ops[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+					   SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_ops[i], 0))) !=
+		    0)
+			return rc;
+	/* mount: only the read-only bind remount of its own mount point when it fails
+	 * closed (xferwatch.c make_read_only); no new mount, no other flags. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mount), 1,
+				   SCMP_A3(SCMP_CMP_EQ, MS_REMOUNT | MS_BIND | MS_RDONLY, 0))) != 0)
+		return rc;
+	/* isatty() of stdio: the one ioctl request. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
 }
 
 static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
@@ -355,8 +487,45 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 			return rc;
 		/* malloc and OpenSSL: anonymous memory, never executable. */
 		return add_memory(ctx, true);
+	case SANDBOX_XFERWATCH:
+		return add_xferwatch(ctx);
 	case SANDBOX_PARENT:
-		if ((rc = add_list(ctx, parent, sizeof(parent) / sizeof(parent[0]))) != 0)
+		if ((rc = add_list(ctx, parent, sizeof(parent) / sizeof(parent[0]))) != 0 ||
+		    (rc = add_memory(ctx, true)) != 0)
+			return rc;
+		/* Sockets: AF_UNIX only (channels, syslog). */
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
+			return rc;
+		/* ioctl: terminal check, BLKROSET for read-only grants and the size of a disk;
+		 * the test bed's preload library passes them on. */
+		static const unsigned long parent_ioctls[] = {TCGETS, BLKROSET, BLKROGET,
+							      BLKGETSIZE64};
+		for (size_t i = 0; i < sizeof(parent_ioctls) / sizeof(parent_ioctls[0]); i++)
+			if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+						   SCMP_A1(SCMP_CMP_EQ, parent_ioctls[i], 0))) != 0)
+				return rc;
+		return 0;
+	case SANDBOX_WIPE:
+		for (size_t i = 0; i < sizeof(launcher) / sizeof(launcher[0]); i++) {
+			bool skip = launcher[i].nr < 0;
+			for (size_t k = 0; k < sizeof(not_for_wipe) / sizeof(not_for_wipe[0]); k++)
+				skip = skip || not_for_wipe[k].nr == launcher[i].nr;
+			if (!skip &&
+			    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, launcher[i].nr, 0)) != 0)
+				return rc;
+		}
+		/* Executable mappings: the dynamic loader of the programs it execs. */
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0)) != 0)
+			return rc;
+		/* Sockets: AF_UNIX only (syslog, the name service for the wiper's user). */
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
+			return rc;
+		/* ioctl: the disk's size, discard and flush, and mkfs.vfat's geometry. */
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
+	case SANDBOX_LAUNCHER:
+		if ((rc = add_list(ctx, launcher, sizeof(launcher) / sizeof(launcher[0]))) != 0)
 			return rc;
 		/* mmap without PROT_EXEC; exec start-up maps code through the kernel's ELF
 		 * loader, not mmap, but the dynamic loader maps libraries executable. */
@@ -402,7 +571,8 @@ int sandbox_apply(enum sandbox_role role)
 
 const char *sandbox_role_name(enum sandbox_role role)
 {
-	static const char *const names[] = {"parent", "engine", "wiper", "fido"};
+	static const char *const names[] = {"parent",	 "engine",   "wiper", "fido",
+					    "xferwatch", "launcher", "wipe"};
 
 	return (unsigned)role < sizeof(names) / sizeof(names[0]) ? names[role] : "unknown";
 }

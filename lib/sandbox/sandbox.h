@@ -10,10 +10,13 @@
 #define PCL_SANDBOX_H
 
 enum sandbox_role {
-	SANDBOX_PARENT, /* root parent: sysfs writes, fork/exec of helpers, signals */
+	SANDBOX_PARENT, /* root parent: sysfs writes, BLKROSET, engine requests; no exec */
 	SANDBOX_ENGINE, /* unprivileged engine: events, sysfs reads, audit, control socket */
 	SANDBOX_WIPER,	/* per-job wiper: read/write its block fd and pipes, nothing else */
 	SANDBOX_FIDO,	/* the CLI's fido helper: its key fd and the CLI's socket, nothing else */
+	SANDBOX_XFERWATCH, /* portcullis-xferwatch, once its fanotify groups are marked */
+	SANDBOX_LAUNCHER,  /* the parent's launcher: what the programs it starts need */
+	SANDBOX_WIPE,	   /* portcullis-wipe: the launcher's, less transfer logging and servers */
 };
 
 /* Install the filter for role; 0 or negative errno. Sets no_new_privs first. */

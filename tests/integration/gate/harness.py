@@ -376,3 +376,21 @@ def as_user(uid, *cmd):
          check=True, stdout=subprocess.DEVNULL)
 
 
+def engine_children(pid):
+    """The daemon's children that are engines (the parent's launcher, "pcl-launcher",
+    and helpers are children too)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+    out = []
+    for k in kids:
+        try:
+            with open("/proc/%d/comm" % k) as f:
+                comm = f.read().strip()
+        except FileNotFoundError:
+            continue
+        if comm.startswith("portcullis-engi"):
+            out.append(k)
+    return out

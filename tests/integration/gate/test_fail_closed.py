@@ -82,8 +82,8 @@ def test_a_broken_configuration_leaves_the_root_hubs_gated(pc, case):
 
 
 def engine_pid(pc):
-    with open("/proc/%d/task/%d/children" % (pc.daemon.pid, pc.daemon.pid)) as f:
-        return int(f.read().split()[0])
+    from harness import engine_children
+    return engine_children(pc.daemon.pid)[0]
 
 
 def test_present_devices_allow_holds_for_the_first_start_since_boot_only(pc):

@@ -220,7 +220,8 @@ def test_non_usb_media_are_made_unreachable(pc):
 
 def test_engine_death_means_no_new_authorisation_until_it_is_back(pc):
     pc.start(COUNCIL_RULES)
-    engine = int(subprocess.check_output(["pgrep", "-P", str(pc.daemon.pid)]).split()[0])
+    from harness import engine_children
+    engine = engine_children(pc.daemon.pid)[0]
     os.kill(engine, signal.SIGKILL)
     pc.add("keyboard.umockdev", plug=True)  # arrives while no engine runs
     assert pc.attr(KEYBOARD, "authorized") == "0"

@@ -270,3 +270,32 @@ def test_a_transfer_log_that_cannot_start_deauthorises_the_stick(pc, medium, tmp
     pc.wait_record(lambda r: r.get("event.action") in ("xfer-watch-lost", "helper-exited")
                    and "exited with status 3" in r.get("event.reason", ""))
     pc.wait_attr(PERSONAL, "authorized", "0")
+
+
+def seccomp_filters(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Seccomp_filters:"):
+                return int(line.split()[1])
+    return None
+
+
+def test_the_transfer_log_watcher_runs_under_its_own_filter(pc, medium):
+    """portcullis-xferwatch installs its own allow-list (SANDBOX_XFERWATCH) on top of the
+    one it inherits from the parent before it reads its first event; and under it the
+    transfer log still records a copy."""
+    approved_stick(pc, medium)
+    medium.mount()
+    pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=20)
+    pids = watcher_pids(medium.mnt)
+    assert len(pids) == 1, pids
+    assert seccomp_filters(pids[0]) == 2  # the parent's, then its own
+    src = source_file(pc, "report.odt")
+    as_user(LOCAL_USER, "cp", src, medium.mnt + "/report.odt")
+    rec = pc.wait_record(lambda r: r.get("event.action") == "file-written"
+                         and r.get("file.path") == "report.odt", timeout=20)
+    assert rec.get("file.hash.sha256")
+    assert watcher_pids(medium.mnt) == pids  # still alive: nothing it did was refused
+    assert "helper-exited" not in [r.get("event.action") for r in pc.records()]
+    medium.umount()
+    pc.stop()

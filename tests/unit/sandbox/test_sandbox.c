@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -28,7 +30,17 @@ enum attempt {
 	DO_PTRACE,
 	DO_EXEC_MEMORY,
 	DO_FORK,
+	DO_FANOTIFY_INIT,
+	DO_OPEN_BY_HANDLE,
+	DO_MOUNT,
+	DO_OPEN_WRITE,
+	DO_THREAD,
 };
+
+static void *thread_body(void *arg)
+{
+	return arg;
+}
 
 static void attempt(enum attempt a)
 {
@@ -64,6 +76,30 @@ static void attempt(enum attempt a)
 	case DO_FORK:
 		syscall(SYS_fork);
 		break;
+	case DO_FANOTIFY_INIT:
+		syscall(SYS_fanotify_init, FAN_CLASS_NOTIF, 0);
+		break;
+	case DO_OPEN_BY_HANDLE:
+		syscall(SYS_open_by_handle_at, -1, NULL, 0);
+		break;
+	case DO_MOUNT:
+		syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL);
+		break;
+	case DO_OPEN_WRITE:
+		open("/dev/null", O_WRONLY);
+		break;
+	case DO_THREAD: {
+		/* A thread, and a read-only open: what the watcher's work needs. */
+		pthread_t th;
+		static int marker;
+		void *res = NULL;
+		int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || pthread_create(&th, NULL, thread_body, &marker) != 0 ||
+		    pthread_join(th, &res) != 0 || res != &marker)
+			_exit(3);
+		close(fd);
+		_exit(0);
+	}
 	}
 	_exit(2); /* survived */
 }
@@ -110,10 +146,36 @@ static void wiper_cannot_open_anything_nor_exec_nor_connect(void **state)
 	expect_sigsys(SANDBOX_WIPER, DO_EXEC_MEMORY);
 }
 
-static void parent_cannot_open_network_sockets_nor_trace(void **state)
+/* The parent asks its launcher to start programs: it keeps none of what they need
+ * before their own filters (exec, fork, fanotify, handles, mount, executable memory). */
+static void parent_cannot_exec_fork_fanotify_mount_connect_out_nor_trace(void **state)
 {
 	expect_sigsys(SANDBOX_PARENT, DO_SOCKET_INET);
 	expect_sigsys(SANDBOX_PARENT, DO_PTRACE);
+	expect_sigsys(SANDBOX_PARENT, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_PARENT, DO_OPEN_BY_HANDLE);
+	expect_sigsys(SANDBOX_PARENT, DO_EXECVE);
+	expect_sigsys(SANDBOX_PARENT, DO_FORK);
+	expect_sigsys(SANDBOX_PARENT, DO_MOUNT);
+	expect_sigsys(SANDBOX_PARENT, DO_EXEC_MEMORY);
+}
+
+/* The wipe orchestrator execs the wiper and mkfs.vfat (execve stays), but does no
+ * transfer logging, mounts nothing, reaches no network, traces nothing. */
+static void wipe_cannot_fanotify_use_handles_mount_connect_out_nor_trace(void **state)
+{
+	expect_sigsys(SANDBOX_WIPE, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_WIPE, DO_OPEN_BY_HANDLE);
+	expect_sigsys(SANDBOX_WIPE, DO_MOUNT);
+	expect_sigsys(SANDBOX_WIPE, DO_SOCKET_INET);
+	expect_sigsys(SANDBOX_WIPE, DO_PTRACE);
+}
+
+/* The launcher holds what the programs it starts need, and still no network, no trace. */
+static void launcher_cannot_open_network_sockets_nor_trace(void **state)
+{
+	expect_sigsys(SANDBOX_LAUNCHER, DO_SOCKET_INET);
+	expect_sigsys(SANDBOX_LAUNCHER, DO_PTRACE);
 }
 
 static void fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code(void **state)
@@ -126,11 +188,34 @@ static void fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code(void
 	expect_sigsys(SANDBOX_FIDO, DO_EXEC_MEMORY);
 }
 
+/* The transfer-log watcher runs as root with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE:
+ * once it reads events it can neither run programs, nor reach the network, nor trace,
+ * nor make a new fanotify group, nor open a file for writing. */
+static void xferwatch_cannot_exec_connect_out_trace_fanotify_or_write(void **state)
+{
+	expect_sigsys(SANDBOX_XFERWATCH, DO_EXECVE);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_SOCKET_INET);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_PTRACE);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_FORK);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_EXEC_MEMORY);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_OPEN_WRITE);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_MOUNT); /* only its own read-only remount */
+}
+
+static void xferwatch_can_start_threads_and_read(void **state)
+{
+	int code;
+
+	assert_int_equal(run(SANDBOX_XFERWATCH, DO_THREAD, &code), 0);
+	assert_int_equal(code, 0);
+}
+
 static void every_role_can_do_its_ordinary_work(void **state)
 {
 	int code;
 
-	for (int r = SANDBOX_PARENT; r <= SANDBOX_FIDO; r++) {
+	for (int r = SANDBOX_PARENT; r <= SANDBOX_WIPE; r++) {
 		assert_int_equal(run((enum sandbox_role)r, DO_ALLOWED, &code), 0);
 		assert_int_equal(code, 0);
 	}
@@ -141,8 +226,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(engine_cannot_exec_connect_out_trace_fork_or_map_code),
 	    cmocka_unit_test(wiper_cannot_open_anything_nor_exec_nor_connect),
-	    cmocka_unit_test(parent_cannot_open_network_sockets_nor_trace),
+	    cmocka_unit_test(parent_cannot_exec_fork_fanotify_mount_connect_out_nor_trace),
+	    cmocka_unit_test(launcher_cannot_open_network_sockets_nor_trace),
+	    cmocka_unit_test(wipe_cannot_fanotify_use_handles_mount_connect_out_nor_trace),
 	    cmocka_unit_test(fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code),
+	    cmocka_unit_test(xferwatch_cannot_exec_connect_out_trace_fanotify_or_write),
+	    cmocka_unit_test(xferwatch_can_start_threads_and_read),
 	    cmocka_unit_test(every_role_can_do_its_ordinary_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
