@@ -138,8 +138,10 @@ for line in sys.stdin:
 def devices(path, timeout=10):
     """The answer line to {"cmd":"devices"} (b"" when the connection was closed)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
+    # A blocking connect, as the CLI makes: it waits for room in the listen queue (which
+    # the hog may have filled a moment ago) instead of failing at once with EAGAIN.
     s.connect(path)
+    s.settimeout(timeout)
     s.sendall(b'{"cmd":"devices"}\n')
     line = s.makefile("rb").readline()
     s.close()
