@@ -111,8 +111,12 @@ class Bed:
         for s in ("qmp.sock", "agent.sock"):
             if os.path.exists(os.path.join(self.work, s)):
                 os.unlink(os.path.join(self.work, s))
+        # The tree under test, bound back in the guest where its tmpfs mounts hide it.
+        keep = ",".join(sorted({os.path.realpath(p) for p in (SOURCE, BUILD, PREFIX, HERE)
+                                if p}))
         append = ("console=ttyS0 loglevel=5 panic=-1 rw pcl.init=%s pcl.host=%s pcl.work=%s"
-                  % (os.path.join(HERE, "guest-init.sh"), self.hostname, self.work))
+                  " pcl.keep=%s"
+                  % (os.path.join(HERE, "guest-init.sh"), self.hostname, self.work, keep))
         cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max", "-M", "q35",
                "-m", str(self.memory), "-smp", "1",
                "-nodefaults", "-display", "none", "-no-reboot",

@@ -19,6 +19,22 @@ mount -t tmpfs -o mode=0755 tmpfs /var/log
 mount -t configfs none /sys/kernel/config 2>/dev/null
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
+# The tree under test (sources, build, staged install), when it lies in a directory the
+# tmpfs mounts above hide (a clone in /tmp, say): bound back, read-only, from the host's
+# root, at its own path.
+keep=$(arg pcl.keep)
+if [ -n "$keep" ]; then
+	mkdir -p /run/hostroot
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro hostroot /run/hostroot
+	for d in ${keep//,/ }; do
+		case "$d" in
+		/run/* | /tmp/* | /var/tmp/* | /var/lib/* | /var/log/*)
+			mkdir -p "$d"
+			mount --bind "/run/hostroot$d" "$d"
+			;;
+		esac
+	done
+fi
 hostname "$(arg pcl.host)"
 mkdir -p /lib/modules
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro modules /lib/modules
