@@ -112,8 +112,9 @@ class Bed:
             if os.path.exists(os.path.join(self.work, s)):
                 os.unlink(os.path.join(self.work, s))
         # The tree under test, bound back in the guest where its tmpfs mounts hide it.
-        keep = ",".join(sorted({os.path.realpath(p) for p in (SOURCE, BUILD, PREFIX, HERE)
-                                if p}))
+        dirs = sorted({os.path.realpath(p) for p in (SOURCE, BUILD, PREFIX, HERE) if p})
+        keep = ",".join(d for d in dirs
+                        if not any(d.startswith(o + "/") for o in dirs if o != d))
         append = ("console=ttyS0 loglevel=5 panic=-1 rw pcl.init=%s pcl.host=%s pcl.work=%s"
                   " pcl.keep=%s"
                   % (os.path.join(HERE, "guest-init.sh"), self.hostname, self.work, keep))

@@ -8,6 +8,20 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
+# The tree under test (sources, build, staged install) when it lies in a directory the
+# tmpfs mounts below hide (a clone in /tmp, say): held by a bind mount first, moved back
+# to its own path after.
+masked() { case "$1" in /run/* | /tmp/* | /var/tmp/* | /var/lib/* | /var/log/*) return 0 ;; esac; return 1; }
+keep=$(arg pcl.keep)
+n=0
+for d in ${keep//,/ }; do
+	if masked "$d" && [ -d "$d" ]; then
+		mkdir -p "/.keep/$n"
+		mount --bind "$d" "/.keep/$n"
+	fi
+	n=$((n + 1))
+done
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -18,23 +32,14 @@ mount -t tmpfs -o mode=0755 tmpfs /var/lib
 mount -t tmpfs -o mode=0755 tmpfs /var/log
 mount -t configfs none /sys/kernel/config 2>/dev/null
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
-arg() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
-# The tree under test (sources, build, staged install), when it lies in a directory the
-# tmpfs mounts above hide (a clone in /tmp, say): bound back, read-only, from the host's
-# root, at its own path.
-keep=$(arg pcl.keep)
-if [ -n "$keep" ]; then
-	mkdir -p /run/hostroot
-	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro hostroot /run/hostroot
-	for d in ${keep//,/ }; do
-		case "$d" in
-		/run/* | /tmp/* | /var/tmp/* | /var/lib/* | /var/log/*)
-			mkdir -p "$d"
-			mount --bind "/run/hostroot$d" "$d"
-			;;
-		esac
-	done
-fi
+n=0
+for d in ${keep//,/ }; do
+	if [ -d "/.keep/$n" ] && mountpoint -q "/.keep/$n"; then
+		mkdir -p "$d"
+		mount --move "/.keep/$n" "$d"
+	fi
+	n=$((n + 1))
+done
 hostname "$(arg pcl.host)"
 mkdir -p /lib/modules
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro modules /lib/modules
