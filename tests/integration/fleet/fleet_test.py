@@ -225,8 +225,16 @@ def main():
                 wait_listening(ports[c])
             for s in senders:
                 s.start()
-            # Phase 1: every PC writes; the collector is killed while they ship.
-            writers = [pc.write(PHASE1) for pc in pcs + intruders]
+            # The PC that falls silent after phase 1 and the squatter ship their records
+            # first and have them collected before the kill: the kill and the spool are
+            # shown by the 50 others, each writing again afterwards. (An idle PC's spool
+            # left over from a killed collector is not what this test measures.)
+            idle = [pc for pc in pcs if (pc.council, pc.name) == SILENT] + [squat]
+            if any(w.wait(timeout=120) != 0 for w in [pc.write(PHASE1) for pc in idle]):
+                fail("a writer failed")
+            wait_all(idle, out, 300)
+            # Phase 1: every other PC writes; the collector is killed while they ship.
+            writers = [pc.write(PHASE1) for pc in pcs + intruders if pc not in idle]
             expected = PHASE1 * len(pcs)
             deadline = time.time() + 120
             while time.time() < deadline:
