@@ -15,8 +15,23 @@
 
 #define PARENT_MAX_AUTHORIZED 512
 
-/* The parent's own table: devices it authorised, by name and bus/dev number. */
+/* Where the request handling (parent_requests.c, parent_jobs.c) finds the kernel's files
+ * and how it starts programs: parent_kernel in portcullisd ("/sys", "/dev",
+ * "/proc/self/mountinfo", the launcher); a directory tree of a test's otherwise. */
+struct parent_sys {
+	const char *sysfs;     /* the sysfs root: "/sys" */
+	const char *dev;       /* device nodes: "/dev" */
+	const char *mountinfo; /* the mount table: "/proc/self/mountinfo" */
+	/* Start a program of the role table (parent_launch below). */
+	pid_t (*launch)(enum pcl_role_id role, char *const argv[], char *const envp[],
+			const int fds[2], const int at[2]);
+};
+extern const struct parent_sys parent_kernel;
+
+/* The parent's own table: devices it authorised, by name and bus/dev number; and where
+ * it looks for them (NULL: parent_kernel). */
 struct parent_table {
+	const struct parent_sys *sys;
 	struct ipc_device_ref dev[PARENT_MAX_AUTHORIZED];
 	size_t n;
 };
@@ -35,6 +50,11 @@ int parent_gate_root_hubs(const struct conf *c);
  * which goes back to the engine in IPC_RESULT. */
 int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd);
 
+/* parent_requests.c: the table's paths (parent_kernel when it names none), and
+ * SYSFS/sub[/name] in out; 0 or -ENAMETOOLONG. */
+const struct parent_sys *parent_sys_of(const struct parent_table *t);
+int parent_sys_path(const struct parent_table *t, char *out, size_t len, const char *sub,
+		    const char *name);
 /* parent_requests.c: is this device one the parent authorised? */
 bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d);
 /* The sysfs directory (malloc'd) of disk `block`, if it lies under device d, which this

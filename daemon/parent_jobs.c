@@ -119,9 +119,9 @@ static int check_medium(const struct parent_table *t, const struct ipc_msg *req,
 }
 
 /* The mount point of mount `id`, if it is a mount of `dev`. */
-static int mount_point(uint32_t id, dev_t dev, char *out, size_t len)
+static int mount_point(const struct parent_table *t, uint32_t id, dev_t dev, char *out, size_t len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f = fopen(parent_sys_of(t)->mountinfo, "re");
 	static char line[PCL_MOUNT_PATH_MAX * 2 + 512];
 	static struct pcl_mount m;
 	int rc = -ENOENT;
@@ -145,7 +145,8 @@ static int mount_point(uint32_t id, dev_t dev, char *out, size_t len)
 /* Start a helper through the launcher: standard output the channel to the engine,
  * descriptor 3 (for a wipe) the certificates directory, nothing else inherited, a clean
  * environment. Returns the pid, or -1 with errno set; *chan is the parent's end. */
-static pid_t spawn_helper(enum pcl_role_id role, char *const argv[], int pass_dir, int *chan)
+static pid_t spawn_helper(const struct parent_table *t, enum pcl_role_id role, char *const argv[],
+			  int pass_dir, int *chan)
 {
 	int sv[2];
 
@@ -155,7 +156,7 @@ static pid_t spawn_helper(enum pcl_role_id role, char *const argv[], int pass_di
 	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_lang[] = "LANG=C.UTF-8";
 	char *envp[] = {env_path, env_lang, NULL};
 	const int fds[2] = {sv[1], pass_dir}, at[2] = {1, 3};
-	pid_t pid = parent_launch(role, argv, envp, fds, at);
+	pid_t pid = parent_sys_of(t)->launch(role, argv, envp, fds, at);
 	int err = errno;
 	close(sv[1]);
 	if (pid < 0)
@@ -188,8 +189,8 @@ struct wipe_args {
 	char serial[USBDEV_STR_MAX + 16], hash[64], op[24], ref[IPC_NAME_MAX], key[CONF_PATH_MAX];
 };
 
-static int wipe_args(const struct ipc_msg *req, dev_t dev, const char *blockdir,
-		     struct wipe_args *a)
+static int wipe_args(const struct parent_table *t, const struct ipc_msg *req, dev_t dev,
+		     const char *blockdir, struct wipe_args *a)
 {
 	static struct usbdev u;
 	struct pcl_diag d = {0};
@@ -199,8 +200,10 @@ static int wipe_args(const struct ipc_msg *req, dev_t dev, const char *blockdir,
 	struct tm tm;
 	int rc;
 
-	snprintf(udir, sizeof(udir), "%s/%s", SYSFS_USB_DEVICES, req->u.job.dev.name);
-	if ((rc = usbdev_from_sysfs(udir, &u, &d)) != 0)
+	if ((rc = parent_sys_path(t, udir, sizeof(udir), "bus/usb/devices", req->u.job.dev.name)) !=
+	    0)
+		return rc;
+	if ((rc = usbdev_from_sysfs_at(parent_sys_of(t)->sysfs, udir, &u, &d)) != 0)
 		return rc;
 	if ((rc = sysfs_read_uint(blockdir, "size", &sectors)) != 0)
 		return rc;
@@ -250,7 +253,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 	if (free_slots == 0)
 		return -ENOSPC;
 	if (req->u.job.kind == IPC_JOB_XFER) {
-		if ((rc = mount_point(req->u.job.mount_id, dev, target, sizeof(target))) != 0)
+		if ((rc = mount_point(t, req->u.job.mount_id, dev, target, sizeof(target))) != 0)
 			return rc;
 		snprintf(path, sizeof(path), "%s/../libexec/portcullis/portcullis-xferwatch",
 			 bindir);
@@ -270,13 +273,17 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		}
 		argv[n++] = target;
 		argv[n] = NULL;
-		pid = spawn_helper(PCL_ROLE_XFERWATCH, argv, -1, chan);
+		pid = spawn_helper(t, PCL_ROLE_XFERWATCH, argv, -1, chan);
 	} else {
-		char devnode[IPC_NAME_MAX + 8], partition[8];
-		snprintf(target, sizeof(target), "%s/%s", SYSFS_BLOCK, req->u.job.block);
+		char devnode[PATH_MAX], partition[8];
+		if ((rc = parent_sys_path(t, target, sizeof(target), "class/block",
+					  req->u.job.block)) != 0)
+			return rc;
 		if (sysfs_read(target, "partition", partition, sizeof(partition)) == 0)
 			return -EINVAL; /* the whole medium is wiped, never one partition */
-		snprintf(devnode, sizeof(devnode), "/dev/%s", req->u.job.block);
+		if (snprintf(devnode, sizeof(devnode), "%s/%s", parent_sys_of(t)->dev,
+			     req->u.job.block) >= (int)sizeof(devnode))
+			return -ENAMETOOLONG;
 		struct stat st;
 		if (stat(devnode, &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
 			return -ENODEV; /* the node must be that very device */
@@ -285,7 +292,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		if (certdir < 0)
 			return -ENOENT;
 		struct wipe_args a;
-		if ((rc = wipe_args(req, dev, target, &a)) != 0)
+		if ((rc = wipe_args(t, req, dev, target, &a)) != 0)
 			return rc;
 		char *argv[24] = {path,		 a.local,  a.json,   a.certopt,	   a.cert,
 				  a.diropt,	 a.three,  a.devopt, a.expect_dev, a.sizeopt,
@@ -298,7 +305,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		}
 		argv[n++] = devnode;
 		argv[n] = NULL;
-		pid = spawn_helper(PCL_ROLE_WIPE, argv, certdir, chan);
+		pid = spawn_helper(t, PCL_ROLE_WIPE, argv, certdir, chan);
 	}
 	if (pid < 0)
 		return -errno;

@@ -8,7 +8,7 @@
  * engine (SANDBOX_PARENT: no exec, no fork, no fanotify, no mount).
  *
  * Its only input is the parent's requests over a private SOCK_SEQPACKET pair: a role of
- * the role table (daemon/roles.c: the program is the table's, never a path from the
+ * the role table (lib/sandbox/roles.c: the program is the table's, never a path from the
  * request), the arguments and environment, and up to two descriptors with the numbers
  * they get in the program. It starts the program as a child of the parent (CLONE_PARENT),
  * so the parent reaps and signals it as before, and answers with its pid. It exits when

@@ -11,7 +11,9 @@
  * bus and device number re-read at the time of the request. Entries of devices that
  * are gone (unplugged, or their number taken by another) are dropped before each
  * request is looked at. An interface so authorised is then probed by the kernel
- * (drivers_probe), which does not do it by itself.
+ * (drivers_probe), which does not do it by itself. Paths are those of the table's
+ * struct parent_sys: the kernel's in portcullisd, a test's tree in tests/unit/parent and
+ * tests/fuzz/parent, so the same code is what the tests run.
  */
 #include "parent.h"
 
@@ -30,22 +32,38 @@
 #include "log.h"
 #include "sysfs.h"
 
-static int dev_dir(char *out, size_t len, const char *name)
+const struct parent_sys parent_kernel = {"/sys", "/dev", "/proc/self/mountinfo", parent_launch};
+
+const struct parent_sys *parent_sys_of(const struct parent_table *t)
 {
-	int n = snprintf(out, len, "%s/%s", SYSFS_USB_DEVICES, name);
+	return t->sys != NULL ? t->sys : &parent_kernel;
+}
+
+/* sysfs root + "/" + sub (+ "/" + name); 0 or -ENAMETOOLONG. */
+int parent_sys_path(const struct parent_table *t, char *out, size_t len, const char *sub,
+		    const char *name)
+{
+	int n = name != NULL ? snprintf(out, len, "%s/%s/%s", parent_sys_of(t)->sysfs, sub, name)
+			     : snprintf(out, len, "%s/%s", parent_sys_of(t)->sysfs, sub);
 
 	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
 }
 
+static int dev_dir(const struct parent_table *t, char *out, size_t len, const char *name)
+{
+	return parent_sys_path(t, out, len, "bus/usb/devices", name);
+}
+
 /* Is this the device the engine decided about, and not a root hub or interface? */
-static int check_device(const struct ipc_device_ref *d, char *dir, size_t len)
+static int check_device(const struct parent_table *t, const struct ipc_device_ref *d, char *dir,
+			size_t len)
 {
 	unsigned long busnum, devnum;
 	int rc;
 
 	if (strchr(d->name, ':') != NULL || strncmp(d->name, "usb", 3) == 0)
 		return -EINVAL; /* an interface, or a root hub: never through this path */
-	if ((rc = dev_dir(dir, len, d->name)) != 0)
+	if ((rc = dev_dir(t, dir, len, d->name)) != 0)
 		return rc;
 	if ((rc = sysfs_read_uint(dir, "busnum", &busnum)) != 0 ||
 	    (rc = sysfs_read_uint(dir, "devnum", &devnum)) != 0)
@@ -75,7 +93,7 @@ static void table_prune(struct parent_table *t)
 	char dir[256];
 
 	for (size_t i = 0; i < t->n;)
-		if (check_device(&t->dev[i], dir, sizeof(dir)) != 0)
+		if (check_device(t, &t->dev[i], dir, sizeof(dir)) != 0)
 			t->dev[i] = t->dev[--t->n];
 		else
 			i++;
@@ -90,11 +108,12 @@ int parent_disk_of_device(const struct parent_table *t, const struct ipc_device_
 	*diskdir = NULL;
 	if (!parent_table_has(t, d))
 		return -EPERM; /* not a device this parent authorised */
-	if ((rc = check_device(d, udir_path, sizeof(udir_path))) != 0)
+	if ((rc = check_device(t, d, udir_path, sizeof(udir_path))) != 0)
 		return rc; /* gone, or its bus/device number now another device's */
 	if (strchr(block, '/') != NULL || ipc_name_valid(block, IPC_NAME_MAX) != 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s", SYSFS_BLOCK, block);
+	if ((rc = parent_sys_path(t, path, sizeof(path), "class/block", block)) != 0)
+		return rc;
 	udir = realpath(udir_path, NULL);
 	bdir = realpath(path, NULL);
 	if (udir == NULL || bdir == NULL)
@@ -130,7 +149,7 @@ static int table_add(struct parent_table *t, const struct ipc_device_ref *d)
 static int do_authorize(struct parent_table *t, const struct ipc_device_ref *d, uint8_t value)
 {
 	char dir[256];
-	int rc = check_device(d, dir, sizeof(dir));
+	int rc = check_device(t, d, dir, sizeof(dir));
 
 	if (rc != 0)
 		return rc;
@@ -155,22 +174,24 @@ static int do_iface(struct parent_table *t, const struct ipc_msg *req)
 		return -EINVAL; /* interface of another device */
 	if (req->u.iface.value == 1 && table_find(t, &req->u.iface.dev) < 0)
 		return -EPERM; /* only interfaces of devices this parent authorised */
-	if ((rc = check_device(&req->u.iface.dev, dir, sizeof(dir))) != 0)
+	if ((rc = check_device(t, &req->u.iface.dev, dir, sizeof(dir))) != 0)
 		return rc;
-	if ((rc = dev_dir(dir, sizeof(dir), iface)) != 0)
+	if ((rc = dev_dir(t, dir, sizeof(dir), iface)) != 0)
 		return rc;
 	if ((rc = sysfs_write(dir, "authorized", req->u.iface.value ? "1" : "0")) != 0 ||
 	    req->u.iface.value == 0)
 		return rc;
 	/* The kernel does not probe an interface authorised after it was created
 	 * (Documentation/usb/authorization.rst): without this no driver ever binds. */
-	return sysfs_write(SYSFS_USB_BUS, "drivers_probe", iface);
+	if ((rc = parent_sys_path(t, dir, sizeof(dir), "bus/usb", NULL)) != 0)
+		return rc;
+	return sysfs_write(dir, "drivers_probe", iface);
 }
 
 static int do_remove(struct parent_table *t, const struct ipc_device_ref *d)
 {
 	char dir[256];
-	int rc = check_device(d, dir, sizeof(dir));
+	int rc = check_device(t, d, dir, sizeof(dir));
 
 	if (rc != 0)
 		return rc;
@@ -180,11 +201,13 @@ static int do_remove(struct parent_table *t, const struct ipc_device_ref *d)
 
 /* The device a block disk belongs to: realpath of /sys/class/block/NAME is
  * ".../<device>/block/NAME", so the device directory is two levels up. */
-static int medium_device_dir(const char *name, char *out, size_t len)
+static int medium_device_dir(const struct parent_table *t, const char *name, char *out, size_t len)
 {
 	char link[300], *real;
+	int rc = parent_sys_path(t, link, sizeof(link), "class/block", name);
 
-	snprintf(link, sizeof(link), "%s/%s", SYSFS_BLOCK, name);
+	if (rc != 0)
+		return rc;
 	if ((real = realpath(link, NULL)) == NULL)
 		return errno == ENOENT ? -ENODEV : -errno;
 	char *slash = strrchr(real, '/');
@@ -201,15 +224,15 @@ static int medium_device_dir(const char *name, char *out, size_t len)
 	return ok ? 0 : -EINVAL;
 }
 
-static int do_detach(const struct ipc_msg *req)
+static int do_detach(const struct parent_table *t, const struct ipc_msg *req)
 {
 	const char *name = req->u.detach.name;
-	char dir[256], devdir[512];
+	char dir[256], devdir[512], unbind[256];
 	unsigned long removable = 0;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/%s", SYSFS_BLOCK, name);
-	if ((rc = medium_device_dir(name, devdir, sizeof(devdir))) != 0)
+	if ((rc = parent_sys_path(t, dir, sizeof(dir), "class/block", name)) != 0 ||
+	    (rc = medium_device_dir(t, name, devdir, sizeof(devdir))) != 0)
 		return rc;
 	if (req->u.detach.how == IPC_DETACH_SCSI_DELETE) {
 		/* Never the system disk: only media the kernel calls removable. */
@@ -231,7 +254,9 @@ static int do_detach(const struct ipc_msg *req)
 	const char *card = strrchr(devdir, '/') + 1;
 	if (ipc_name_valid(card, IPC_NAME_MAX) != 0)
 		return -EINVAL;
-	return sysfs_write("/sys/bus/mmc/drivers/mmcblk", "unbind", card);
+	if ((rc = parent_sys_path(t, unbind, sizeof(unbind), "bus/mmc/drivers/mmcblk", NULL)) != 0)
+		return rc;
+	return sysfs_write(unbind, "unbind", card);
 }
 
 /* Read-only for a disk of a device this parent authorised, and only that disk: the node
@@ -253,7 +278,8 @@ static int do_readonly(const struct parent_table *t, const struct ipc_msg *req)
 	free(dir);
 	if (rc != 0)
 		return rc;
-	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	if (snprintf(dev, sizeof(dev), "%s/%s", parent_sys_of(t)->dev, name) >= (int)sizeof(dev))
+		return -ENAMETOOLONG;
 	int fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
@@ -281,7 +307,7 @@ int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd
 	case IPC_DEV_REMOVE:
 		return do_remove(t, &req->u.remove.dev);
 	case IPC_MEDIUM_DETACH:
-		return do_detach(req);
+		return do_detach(t, req);
 	case IPC_JOB_START:
 		return parent_job_start(t, req, passfd);
 	case IPC_JOB_STOP:

@@ -297,8 +297,6 @@ static const struct rule launcher[] = {
     R(inotify_init1, "helpers"),
     R(open_by_handle_at, "portcullis-xferwatch: names of created/deleted files"),
     R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
-    R(getpeername, "an engine stand-in in Python (test bed): its channel as a socket"),
-    R(epoll_create1, "an engine stand-in in Python (test bed): interpreter start-up"),
 };
 
 /* The parent itself, once the launcher and the first engine are started: it answers the

@@ -53,6 +53,10 @@ int usbdesc_parse(const uint8_t *buf, size_t len, struct usbdev *dev, struct pcl
  * descriptors, named in diag).
  */
 int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag);
+/* The same for a sysfs mounted (or laid out by a test) at sysroot rather than /sys: the
+ * device must lie under SYSROOT/devices, and hashes name paths relative to sysroot. */
+int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
+			 struct pcl_diag *diag);
 
 /*
  * USBGuard's device hash over already-read parts: SHA-256 of name, the

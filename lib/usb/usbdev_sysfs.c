@@ -196,10 +196,11 @@ static bool is_usb_device_dir(const char *dir)
 	return false;
 }
 
-static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *diag, int depth);
+static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *out,
+		      struct pcl_diag *diag, int depth);
 
-static int read_identity(const char *abs, struct usbdev *dev, uint8_t *desc, struct pcl_diag *diag,
-			 int depth)
+static int read_identity(const char *sysroot, const char *abs, struct usbdev *dev, uint8_t *desc,
+			 struct pcl_diag *diag, int depth)
 {
 	char vid[8], pid[8], parent[PATH_MAX];
 	const char *slash = strrchr(abs, '/');
@@ -270,7 +271,7 @@ static int read_identity(const char *abs, struct usbdev *dev, uint8_t *desc, str
 		pd = calloc(1, sizeof(*pd));
 		if (pd == NULL)
 			return -ENOMEM;
-		rc = from_sysfs(parent, pd, diag, depth + 1);
+		rc = from_sysfs(sysroot, parent, pd, diag, depth + 1);
 		if (rc == 0) {
 			memcpy(dev->parent_hash, pd->hash, sizeof(dev->parent_hash));
 			snprintf(dev->parent_sysname, sizeof(dev->parent_sysname), "%s",
@@ -282,12 +283,13 @@ static int read_identity(const char *abs, struct usbdev *dev, uint8_t *desc, str
 	}
 	dev->is_root_hub = true;
 	/* USBGuard hashes the parent's path relative to /sys, e.g. "/devices/pci0000:00/..." */
-	return usbdev_hash_string(parent + 4, dev->parent_hash);
+	return usbdev_hash_string(parent + strlen(sysroot), dev->parent_hash);
 }
 
-static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *diag, int depth)
+static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *out,
+		      struct pcl_diag *diag, int depth)
 {
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], devices[PATH_MAX];
 	struct usbdev *dev;
 	uint8_t *desc;
 	int rc;
@@ -301,9 +303,10 @@ static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *
 		pcl_diag_set(diag, syspath, 0, "%s", strerror(errno));
 		return rc;
 	}
-	if (strncmp(abs, "/sys/devices/", 13) != 0) {
-		pcl_diag_set(diag, syspath, 0, "not a device under /sys/devices (resolves to %s)",
-			     abs);
+	int n = snprintf(devices, sizeof(devices), "%s/devices/", sysroot);
+	if (n < 0 || (size_t)n >= sizeof(devices) || strncmp(abs, devices, (size_t)n) != 0) {
+		pcl_diag_set(diag, syspath, 0, "not a device under %s/devices (resolves to %s)",
+			     sysroot, abs);
 		return -EINVAL;
 	}
 	dev = calloc(1, sizeof(*dev));
@@ -313,7 +316,7 @@ static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *
 		free(desc);
 		return -ENOMEM;
 	}
-	rc = read_identity(abs, dev, desc, diag, depth);
+	rc = read_identity(sysroot, abs, dev, desc, diag, depth);
 	if (rc == 0)
 		*out = *dev;
 	free(desc);
@@ -323,5 +326,11 @@ static int from_sysfs(const char *syspath, struct usbdev *out, struct pcl_diag *
 
 int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
 {
-	return from_sysfs(syspath, dev, diag, 0);
+	return from_sysfs("/sys", syspath, dev, diag, 0);
+}
+
+int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
+			 struct pcl_diag *diag)
+{
+	return from_sysfs(sysroot, syspath, dev, diag, 0);
 }

@@ -1,8 +1,9 @@
 """A compromised engine, driving the root parent through its channel.
 
 The engine is its own program (libexec/portcullis/portcullis-engine), exec'd by the
-parent. In a staged copy of the install it is replaced by a test program that speaks the
-parent-engine protocol (lib/ipc: typed, versioned messages) and asks for what a
+parent. In a staged copy of the install it is replaced by a test program in C
+(pcl-fake-engine, fake_engine.c) that speaks the parent-engine protocol through lib/ipc
+and, started as the engine is, under the launcher's filter, asks for what a
 compromised engine would: read-only, a wipe or a transfer-log helper on the system disk,
 on a loop device not under USB, on the stick's disk under a stale bus/device number.
 Every such request is refused; the same request for the stick's own disk, as the parent
@@ -23,57 +24,9 @@ HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
 SATA = "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0"
 
-FAKE_ENGINE = r'''#!/usr/bin/python3
-# A compromised engine: the parent's channel is descriptor 3.
-import os, socket, struct, sys, time
-EPERM, ENODEV, ESTALE = 1, 19, 116
-REQUESTS = %(requests)r
-s = socket.socket(fileno=3)
-
-def name(n):
-    return bytes([len(n)]) + n.encode()
-
-def dev(n, bus, num):
-    return name(n) + struct.pack("<HH", bus, num)
-
-def send(t, payload, mid):
-    s.send(struct.pack("<HBBII", 0x5043, 3, t, mid, len(payload)) + payload)
-
-def result(mid):
-    while True:
-        data, anc, _, _ = s.recvmsg(512, socket.CMSG_SPACE(16))
-        for level, kind, fds in anc:
-            for i in range(0, len(fds) - len(fds) %% 4, 4):
-                os.close(struct.unpack("i", fds[i:i + 4])[0])
-        magic, ver, t, rid, n = struct.unpack("<HBBII", data[:12])
-        if t == 6 and rid == mid:
-            return struct.unpack("<i", data[12:16])[0], len(anc) > 0
-
-send(1, struct.pack("<I", os.getpid()), 0)
-time.sleep(0.2)
-for mid, (label, kind, fields) in enumerate(REQUESTS, 1):
-    if kind == "authorize":
-        send(2, dev(*fields[:3]) + bytes([1]), mid)
-    elif kind == "readonly":
-        send(9, dev(*fields[:3]) + name(fields[3]), mid)
-    elif kind == "wipe" or kind == "xfer":
-        send(7, bytes([2 if kind == "wipe" else 1]) + dev(*fields[:3]) + name(fields[3])
-             + struct.pack("<II", 0, mid)
-             + (struct.pack("<I", 0) + name("none") if kind == "wipe" else b""), mid)
-    elif kind == "detach":
-        send(5, name(fields[0]) + bytes([1]), mid)
-    elif kind == "setattr":
-        # the test changes sysfs meanwhile: wait for its signal file
-        while not os.path.exists(fields[0]):
-            time.sleep(0.02)
-        continue
-    err, fd = result(mid)
-    sys.stderr.write("FAKE-ENGINE %%s %%d %%s\n" %% (label, err, "fd" if fd else "-"))
-    sys.stderr.flush()
-sys.stderr.write("FAKE-ENGINE done\n")
-sys.stderr.flush()
-time.sleep(3600)
-'''
+# The compromised engine: tests/integration/gate/fake_engine.c, built with the tests.
+FAKE_ENGINE = os.path.join(os.environ.get("PCL_BUILD_DIR", ""),
+                           "tests/integration/gate/pcl-fake-engine")
 
 
 @pytest.fixture
@@ -120,15 +73,16 @@ def test_a_compromised_engine_cannot_name_a_disk_the_parent_did_not_authorise(pc
             ("ro-unauthorised-device", "readonly", ("1-3", bus, num + 1, stick.name)),
             ("ro-stale-devnum", "readonly", ("1-2", bus, num + 1, stick.name)),
             ("ro-stick-disk", "readonly", stick_ref + (stick.name,)),  # the control
-            ("wait", "setattr", (go,)),
+            ("wait", "wait", (go,)),
             ("ro-after-replug", "readonly", stick_ref + (stick.name,)),
             ("wipe-after-replug", "wipe", stick_ref + (stick.name,)),
         ]
         engine = os.path.join(copy, "libexec/portcullis/portcullis-engine")
         os.unlink(engine)
-        with open(engine, "w") as f:
-            f.write(FAKE_ENGINE % {"requests": requests})
-        os.chmod(engine, 0o755)
+        shutil.copy(FAKE_ENGINE, engine)
+        with open(engine + ".requests", "w") as f:
+            for label, kind, fields in requests:
+                f.write(" ".join([label, kind] + [str(x) for x in fields]) + "\n")
         path = pc.config("")
         pc.enrol()
         pc.stderr = open(os.path.join(pc.work, "daemon.log"), "w")
