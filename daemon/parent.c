@@ -182,9 +182,11 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *cert
 	if (make_engine_dir(c->state_dir, 0750, pw) != 0 ||
 	    make_engine_dir(c->audit_log, 0750, pw) != 0 || make_engine_dir(sockdir, 0755, pw) != 0)
 		return -1;
-	/* Held open: the wipe makes its certificates through this descriptor, each a new
-	 * file (O_CREAT|O_EXCL|O_NOFOLLOW), whatever the engine user puts at its path. */
-	if ((*certs_fd = make_dir(certs_path, 0755, pw->pw_uid, pw->pw_gid)) < 0)
+	/* Root's (tmpfiles.d makes it so under the unit): the wipe, root without
+	 * CAP_DAC_OVERRIDE, makes its certificates there, and the engine user, who can read
+	 * them, can plant nothing there. Held open: each certificate is a new file made
+	 * through this descriptor (O_CREAT|O_EXCL|O_NOFOLLOW), whatever is at its path. */
+	if ((*certs_fd = make_dir(certs_path, 0755, 0, 0)) < 0)
 		return -1;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
@@ -468,7 +470,11 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 				break;
 			}
 			if (si.ssi_signo == SIGHUP && eng.pid > 0) {
-				kill(eng.pid, SIGHUP); /* the engine reloads its rules */
+				/* The engine reloads its rules; it runs as another uid, so
+				 * this needs CAP_KILL. */
+				if (kill(eng.pid, SIGHUP) != 0)
+					log_err("cannot tell the engine to reload its rules: %s",
+						strerror(errno));
 				continue;
 			}
 			int st;

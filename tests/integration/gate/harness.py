@@ -27,6 +27,16 @@ SOURCE = os.environ.get("PCL_SOURCE_DIR", os.path.join(os.path.dirname(__file__)
 FIXTURES = os.path.join(SOURCE, "tests/data/devices")
 DAEMON = os.path.join(PREFIX, "sbin/portcullisd")
 CLI = os.path.join(PREFIX, "bin/portcullis")
+UNIT = os.path.join(SOURCE, "udev/portcullisd.service")
+
+
+def unit_capabilities(drop=()):
+    """The shipped unit's CapabilityBoundingSet=, less the capabilities named in drop."""
+    with open(UNIT) as f:
+        for line in f:
+            if line.startswith("CapabilityBoundingSet="):
+                return [c for c in line.split("=", 1)[1].split() if c not in drop]
+    raise AssertionError("no CapabilityBoundingSet= in " + UNIT)
 
 
 def parse_umockdev(text):
@@ -170,12 +180,36 @@ class Testbed:
             env["PORTCULLIS_SOCKET"] = self.conf["control-socket"]
         return env
 
-    def start(self, rules, wait=True, **extra):
+    def tmpfiles(self):
+        """What tmpfiles.d (udev/portcullis.tmpfiles) and postinst do before the unit
+        starts the daemon, with the engine user's ids: its directories and the enrolment's
+        files handed to it, the certificates' directory root's."""
+        import pwd
+        pw = pwd.getpwnam(self.conf["engine-user"])
+        own = (pw.pw_uid, pw.pw_gid)
+        sock_dir = os.path.dirname(self.conf["control-socket"])
+        for d, mode, owner in ((self.conf["state-dir"], 0o750, own),
+                               (os.path.join(self.conf["state-dir"], "certificates"), 0o755,
+                                (0, 0)),
+                               (self.conf["audit-log"], 0o750, own), (sock_dir, 0o755, own)):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, *owner)
+            os.chmod(d, mode)
+        for name in os.listdir(self.conf["audit-log"]):
+            os.lchown(os.path.join(self.conf["audit-log"], name), *own)
+
+    def start(self, rules, wait=True, caps=None, **extra):
+        """Start the staged daemon under the test bed. caps: run it as the unit does, with
+        only these capabilities (setpriv --bounding-set; tmpfiles' work done first)."""
         path = self.config(rules, **extra)
         self.enrol()
         self.stderr = open(os.path.join(self.work, "daemon.log"), "w")
-        self.daemon = subprocess.Popen([DAEMON, "-c", path, "-f"], env=self.env(),
-                                       stderr=self.stderr)
+        cmd = [DAEMON, "-c", path, "-f"]
+        if caps is not None:
+            self.tmpfiles()
+            bounding = ",".join(["-all"] + ["+" + c[len("CAP_"):].lower() for c in caps])
+            cmd = ["setpriv", "--bounding-set", bounding, "--inh-caps", "-all"] + cmd
+        self.daemon = subprocess.Popen(cmd, env=self.env(), stderr=self.stderr)
         if wait:
             self.wait_record(lambda r: r.get("event.action") == "service-started")
             self.wait_quiet()

@@ -208,9 +208,11 @@ def test_certificates_are_written_where_the_engine_user_cannot_redirect_them(pc,
 
 
 def test_links_planted_at_the_certificates_names_are_never_followed(pc, medium):
-    """The engine's user plants links (and hard links) at every name the certificates can
-    take in the next minute, pointing at a root-owned file: the root wipe never writes
-    through them; at worst the certificate fails and the medium stays blocked."""
+    """The engine's user tries to plant links at every name the certificates can take in
+    the next minute, pointing at a root-owned file: the certificates' directory is root's,
+    so it cannot; root plants them instead (as a user who could would), and the root wipe
+    never writes through them: at worst the certificate fails and the medium stays
+    blocked."""
     approved_stick(pc, medium)
     certs = os.path.join(pc.conf["state-dir"], "certificates")
     victim_dir = os.path.join(pc.work, "root-only")
@@ -227,7 +229,11 @@ def test_links_planted_at_the_certificates_names_are_never_followed(pc, medium):
         for ext in ("json", "txt", "html"):
             names.append("wipe-%s-%s.%s" % (stamp, medium.name, ext))
     script = "cd %s && for n in %s; do ln -s %s $n; done" % (certs, " ".join(names), victim)
-    as_user(ENGINE_USER, "sh", "-c", script)
+    assert os.stat(certs).st_uid == 0
+    with pytest.raises(subprocess.CalledProcessError):
+        as_user(ENGINE_USER, "sh", "-c", "cd %s && ln -s %s %s" % (certs, victim, names[0]))
+    assert not os.path.lexists(os.path.join(certs, names[0]))
+    real(["sh", "-c", script], check=True)
     r = pc.cli("wipe", "1-2", check=False)
     outcome = pc.wait_record(lambda x: x.get("event.action") in ("wipe-done", "wipe-failed"),
                              timeout=30)

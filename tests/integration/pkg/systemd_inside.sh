@@ -109,11 +109,13 @@ check "exposure of the running unit is at most $max" \
 	awk -v s="${score:-99}" -v m="$max" 'BEGIN { exit !(s + 0 <= m + 0) }'
 
 # Directories from tmpfiles.d (ExecStartPre=+), so the parent needed no CAP_CHOWN.
-for d in /var/lib/portcullis:750 /var/log/portcullis:750 /var/lib/portcullis/certificates:755 \
-	/run/portcullis:755; do
+for d in /var/lib/portcullis:750 /var/log/portcullis:750 /run/portcullis:755; do
 	check "${d%:*} is portcullis:portcullis ${d#*:}" \
 		test "$(stat -c '%U:%G %a' "${d%:*}")" = "portcullis:portcullis ${d#*:}"
 done
+# The wipe certificates' directory is root's (the wipe needs no CAP_DAC_OVERRIDE).
+check "/var/lib/portcullis/certificates is root:root 755" \
+	test "$(stat -c '%U:%G %a' /var/lib/portcullis/certificates)" = "root:root 755"
 check "postinst handed the enrolment's files to portcullis" \
 	test -z "$(find /var/log/portcullis -maxdepth 1 -type f ! -user portcullis)"
 # A file root leaves there later cannot be handed over by the parent (no CAP_CHOWN): the

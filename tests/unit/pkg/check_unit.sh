@@ -45,11 +45,13 @@ grep -Eq '^portcullis:x:[0-9]+:[0-9]+:Portcullis engine:/var/lib/portcullis:/usr
 	"$work/root/etc/passwd" 2>/dev/null || fail "sysusers did not create the user portcullis"
 systemd-tmpfiles --root="$work/root" --create "$src/udev/portcullis.tmpfiles" || fail "systemd-tmpfiles"
 uid=$(awk -F: '$1 == "portcullis" { print $3 }' "$work/root/etc/passwd" 2>/dev/null)
-for d in var/lib/portcullis:750 var/log/portcullis:750 var/lib/portcullis/certificates:755 \
-	run/portcullis:755; do
+for d in var/lib/portcullis:750 var/log/portcullis:750 run/portcullis:755; do
 	got=$(stat -c '%u:%g %a' "$work/root/${d%:*}" 2>/dev/null)
 	[ "$got" = "$uid:$uid ${d#*:}" ] || fail "${d%:*} is '$got', expected '$uid:$uid ${d#*:}'"
 done
+# The wipe certificates' directory is root's: the wipe makes them without CAP_DAC_OVERRIDE.
+got=$(stat -c '%u:%g %a' "$work/root/var/lib/portcullis/certificates" 2>/dev/null)
+[ "$got" = "0:0 755" ] || fail "var/lib/portcullis/certificates is '$got', expected '0:0 755'"
 # The boot marker's directory is root's alone (the engine user cannot fake a first start).
 got=$(stat -c '%u:%g %a' "$work/root/run/portcullisd" 2>/dev/null)
 [ "$got" = "0:0 700" ] || fail "run/portcullisd is '$got', expected '0:0 700'"
