@@ -72,7 +72,7 @@ static void usage(FILE *f)
 	    "                    when the medium's own USB device differs)\n");
 }
 
-static int find_wiper(char *out, size_t len)
+int wipe_find_wiper(char *out, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -262,7 +262,7 @@ static int run_wiper(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_K
 	struct pcl_diag d = {0};
 	int got = 0, n, st;
 
-	if (find_wiper(wiper, sizeof(wiper)) != 0)
+	if (wipe_find_wiper(wiper, sizeof(wiper)) != 0)
 		return pcl_fail("portcullis-wiper not found next to portcullis nor in %s",
 				WIPE_LIBEXECDIR);
 	memcpy(job.key, key, sizeof(job.key));
@@ -318,8 +318,12 @@ static int run_wiper(const struct wipe_opts *o, int fd, const uint8_t key[WIPE_K
 	return 0;
 }
 
+int (*cmd_wipe_mkfs)(const char *device);
+
 static int make_vfat(const char *device)
 {
+	if (cmd_wipe_mkfs != NULL)
+		return cmd_wipe_mkfs(device);
 	pid_t pid = fork();
 	int st;
 

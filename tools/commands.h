@@ -7,6 +7,8 @@
 #ifndef PCL_TOOLS_COMMANDS_H
 #define PCL_TOOLS_COMMANDS_H
 
+#include <stddef.h>
+
 struct pcl_command {
 	const char *name;
 	const char *summary;
@@ -31,6 +33,11 @@ int policy_show(int argc, char **argv);
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_wipe(int argc, char **argv);
+/* cmd_wipe.c: portcullis-wiper's path (next to this program, or in libexec); 0 or
+ * -ENOENT. cmd_wipe_mkfs: how the fresh vfat is made (NULL: fork and exec mkfs.vfat here;
+ * portcullis-wipe sets its starter's, tools/wipe_starter.c); 0, or negative errno. */
+int wipe_find_wiper(char *out, size_t len);
+extern int (*cmd_wipe_mkfs)(const char *device);
 int cmd_fleet(int argc, char **argv);
 
 #endif

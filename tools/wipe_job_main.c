@@ -4,8 +4,10 @@
  * table). It runs exactly `portcullis wipe --local` (tools/cmd_wipe.c, shared code), but
  * links none of the CLI's other libraries (libsystemd, libqrencode, libfido2): a root
  * process should carry no code it does not use. Its arguments come from the parent; the
- * wiper's report lines it reads are checked by lib/wipe. It installs its own seccomp
- * allow-list (lib/sandbox, SANDBOX_WIPE) before anything else.
+ * wiper's report lines it reads are checked by lib/wipe. Before anything else it forks its
+ * starter (wipe_starter.c), the one part of it that can start a program (the wiper and
+ * mkfs.vfat), and installs its own seccomp allow-list (lib/sandbox, SANDBOX_WIPE): no
+ * execve, no fork, nothing executable mapped.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,8 @@
 
 #include "commands.h"
 #include "sandbox.h"
+#include "wipe.h"
+#include "wipe_starter.h"
 
 int pcl_fail(const char *fmt, ...)
 {
@@ -29,8 +33,15 @@ int pcl_fail(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	int local = 0;
-	int rc = sandbox_apply(SANDBOX_WIPE);
+	/* The starter first (the wiper and mkfs.vfat are started by it, on the device of
+	 * this command line), then this process's own filter: no exec, no fork. */
+	int rc = wipe_starter_start(argc > 1 ? argv[argc - 1] : "");
 
+	if (rc != 0) {
+		fprintf(stderr, "portcullis-wipe: cannot start its starter: %s\n", strerror(-rc));
+		return 1;
+	}
+	rc = sandbox_apply(SANDBOX_WIPE);
 	if (rc != 0) {
 		fprintf(stderr, "portcullis-wipe: cannot install the seccomp filter: %s\n",
 			strerror(-rc));
@@ -44,6 +55,8 @@ int main(int argc, char **argv)
 				"wipe --help)\n");
 		return 2;
 	}
+	wipe_spawn_set_starter(wipe_starter_wiper);
+	cmd_wipe_mkfs = wipe_starter_mkfs;
 	argv[0] = (char *)"wipe";
 	return cmd_wipe(argc, argv);
 }

@@ -204,8 +204,8 @@ static const struct rule xferwatch[] = {
 
 /* The launcher (daemon/parent_launch.c) starts the engine and the root helpers, so it
  * allows what they call before they install their own, tighter, filters (a filter is
- * inherited across fork and exec and can only be narrowed). The wipe orchestrator has no
- * list of its own yet and runs under this one. Its only input is the parent's requests. */
+ * inherited across fork and exec and can only be narrowed). Its only input is the
+ * parent's requests. */
 static const struct rule launcher[] = {
     R(openat, "sysfs writes, directories, helpers' set-up"),
     R(getdents64, "root hub listing, hand-over of files"),
@@ -330,10 +330,10 @@ static const struct rule parent[] = {
     R(getppid, "log lines"),
 };
 
-/* portcullis-wipe (tools/wipe_job_main.c) installs the launcher's list less these, at
- * its start: it execs portcullis-wiper (which drops to nobody and installs SANDBOX_WIPER)
- * and mkfs.vfat, so what their start-up needs stays (execve among it); what only the
- * engine's start-up or the transfer-log watcher need goes. */
+/* The starter of portcullis-wipe (tools/wipe_starter.c) installs the launcher's list less
+ * these, at once: it execs portcullis-wiper (which drops to nobody and installs
+ * SANDBOX_WIPER) and mkfs.vfat, so what their start-up needs stays (execve among it);
+ * what only the engine's start-up or the transfer-log watcher need goes. */
 static const struct rule not_for_wipe[] = {
     R(fanotify_init, "transfer logging only"),
     R(fanotify_mark, "transfer logging only"),
@@ -350,6 +350,66 @@ static const struct rule not_for_wipe[] = {
     R(timerfd_create, "the engine's tick only"),
     R(timerfd_settime, "the engine's tick only"),
 };
+
+/* portcullis-wipe itself (tools/wipe_job_main.c), once its starter is forked: the
+ * starter's list less these. Its starter starts the wiper and mkfs.vfat; it execs nothing,
+ * forks nothing (threads only, checked below), changes no identity, maps nothing
+ * executable (checked below). */
+static const struct rule not_for_wipe_job[] = {
+    R(execve, "the starter runs the wiper and mkfs.vfat"),
+    R(clone, "threads only: added with its flags checked"),
+    R(clone3, "fails with ENOSYS: clone's flags are checked"),
+    R(setgroups, "the wiper drops to nobody itself"),
+    R(setresgid, "the wiper drops to nobody itself"),
+    R(setresuid, "the wiper drops to nobody itself"),
+    R(setuid, "the wiper drops to nobody itself"),
+    R(seccomp, "its filter is in place"),
+    R(mprotect, "never executable: added with its flags checked"),
+    R(set_tid_address, "exec start-up only"),
+    R(arch_prctl, "exec start-up only"),
+};
+
+static int add_memory(scmp_filter_ctx ctx, bool mprotect_too);
+static int add_threads(scmp_filter_ctx ctx);
+
+static bool listed(const struct rule *r, size_t n, int nr)
+{
+	for (size_t k = 0; k < n; k++)
+		if (r[k].nr == nr)
+			return true;
+	return false;
+}
+
+/* The launcher's list less not_for_wipe (and, for the orchestrator itself, less
+ * not_for_wipe_job), AF_UNIX sockets only. */
+static int add_wipe(scmp_filter_ctx ctx, bool job)
+{
+	int rc;
+
+	for (size_t i = 0; i < sizeof(launcher) / sizeof(launcher[0]); i++) {
+		if (launcher[i].nr < 0 ||
+		    listed(not_for_wipe, sizeof(not_for_wipe) / sizeof(not_for_wipe[0]),
+			   launcher[i].nr) ||
+		    (job && listed(not_for_wipe_job,
+				   sizeof(not_for_wipe_job) / sizeof(not_for_wipe_job[0]),
+				   launcher[i].nr)))
+			continue;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, launcher[i].nr, 0)) != 0)
+			return rc;
+	}
+	/* Sockets: AF_UNIX only (syslog, the name service for the wiper's user, the
+	 * starter's channel). */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
+		return rc;
+	/* ioctl: the disk's size, discard and flush, and mkfs.vfat's geometry. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0)) != 0)
+		return rc;
+	if (job)
+		return (rc = add_memory(ctx, true)) != 0 ? rc : add_threads(ctx);
+	/* Executable mappings: the dynamic loader of the programs it execs. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0);
+}
 
 static int add_list(scmp_filter_ctx ctx, const struct rule *r, size_t n)
 {
@@ -505,23 +565,9 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 				return rc;
 		return 0;
 	case SANDBOX_WIPE:
-		for (size_t i = 0; i < sizeof(launcher) / sizeof(launcher[0]); i++) {
-			bool skip = launcher[i].nr < 0;
-			for (size_t k = 0; k < sizeof(not_for_wipe) / sizeof(not_for_wipe[0]); k++)
-				skip = skip || not_for_wipe[k].nr == launcher[i].nr;
-			if (!skip &&
-			    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, launcher[i].nr, 0)) != 0)
-				return rc;
-		}
-		/* Executable mappings: the dynamic loader of the programs it execs. */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0)) != 0)
-			return rc;
-		/* Sockets: AF_UNIX only (syslog, the name service for the wiper's user). */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
-			return rc;
-		/* ioctl: the disk's size, discard and flush, and mkfs.vfat's geometry. */
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
+		return add_wipe(ctx, true);
+	case SANDBOX_WIPE_STARTER:
+		return add_wipe(ctx, false);
 	case SANDBOX_LAUNCHER:
 		if ((rc = add_list(ctx, launcher, sizeof(launcher) / sizeof(launcher[0]))) != 0)
 			return rc;
@@ -570,7 +616,7 @@ int sandbox_apply(enum sandbox_role role)
 const char *sandbox_role_name(enum sandbox_role role)
 {
 	static const char *const names[] = {"parent",	 "engine",   "wiper", "fido",
-					    "xferwatch", "launcher", "wipe"};
+					    "xferwatch", "launcher", "wipe",  "wipe-starter"};
 
 	return (unsigned)role < sizeof(names) / sizeof(names[0]) ? names[role] : "unknown";
 }

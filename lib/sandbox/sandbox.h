@@ -16,7 +16,9 @@ enum sandbox_role {
 	SANDBOX_FIDO,	/* the CLI's fido helper: its key fd and the CLI's socket, nothing else */
 	SANDBOX_XFERWATCH, /* portcullis-xferwatch, once its fanotify groups are marked */
 	SANDBOX_LAUNCHER,  /* the parent's launcher: what the programs it starts need */
-	SANDBOX_WIPE,	   /* portcullis-wipe: the launcher's, less transfer logging and servers */
+	SANDBOX_WIPE,	   /* portcullis-wipe: no exec, no fork, no transfer logging, no servers */
+	SANDBOX_WIPE_STARTER, /* portcullis-wipe's starter: what the wiper's and mkfs's
+				 start-up needs */
 };
 
 /* Install the filter for role; 0 or negative errno. Sets no_new_privs first. */

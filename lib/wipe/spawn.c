@@ -1,6 +1,7 @@
 /*
  * spawn.c - start portcullis-wiper over an already-open block fd and read its report
- * lines. Used exactly the same way by `portcullis wipe --local` and the daemon parent.
+ * lines. Used exactly the same way by `portcullis wipe --local` and portcullis-wipe (the
+ * latter starts it through its starter: wipe_spawn_set_starter).
  * Linked by the CLI and the daemon parent (root). The wiper's output is untrusted: lines
  * are bounded and parsed strictly by report.c; a bad line is the caller's cue to kill it.
  */
@@ -29,6 +30,13 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+static wipe_start_fn starter;
+
+void wipe_spawn_set_starter(wipe_start_fn start)
+{
+	starter = start;
+}
+
 int wipe_spawn(const char *wiper, int devfd, const struct wipe_job *job, const char *user,
 	       struct wipe_child *c)
 {
@@ -46,8 +54,15 @@ int wipe_spawn(const char *wiper, int devfd, const struct wipe_job *job, const c
 		r = -errno;
 		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
+	if (starter != NULL) {
+		const int fds[3] = {op[1], devfd, jp[0]};
+		long got = starter(wiper, user, fds);
+		if (got < 0) {
+			r = (int)got;
+			goto fail;
+		}
+		pid = (pid_t)got;
+	} else if ((pid = fork()) < 0) {
 		r = -errno;
 		goto fail;
 	}

@@ -171,6 +171,12 @@ struct wipe_child {
  */
 int wipe_spawn(const char *wiper, int devfd, const struct wipe_job *job, const char *user,
 	       struct wipe_child *c);
+/* How wipe_spawn starts the wiper: fds[0], fds[1], fds[2] become its descriptors 1, 3
+ * and 4; returns its pid (a child of the caller) or a negative errno. NULL (the default):
+ * fork and exec here. portcullis-wipe, whose filter has no execve, sets its starter's
+ * (tools/wipe_starter.c). */
+typedef long (*wipe_start_fn)(const char *wiper, const char *user, const int fds[3]);
+void wipe_spawn_set_starter(wipe_start_fn start);
 /* Next report line: 1 and *r filled, 0 at end of output, -EINVAL (diag) on a bad line. */
 int wipe_child_next(struct wipe_child *c, struct wipe_report *r, struct pcl_diag *d);
 /* Kill (when kill_it), reap, close; returns the wait status or -errno. */

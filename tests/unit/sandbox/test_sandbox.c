@@ -160,15 +160,31 @@ static void parent_cannot_exec_fork_fanotify_mount_connect_out_nor_trace(void **
 	expect_sigsys(SANDBOX_PARENT, DO_EXEC_MEMORY);
 }
 
-/* The wipe orchestrator execs the wiper and mkfs.vfat (execve stays), but does no
- * transfer logging, mounts nothing, reaches no network, traces nothing. */
-static void wipe_cannot_fanotify_use_handles_mount_connect_out_nor_trace(void **state)
+/* The wipe orchestrator's starter starts the wiper and mkfs.vfat: the orchestrator
+ * itself execs nothing, forks nothing, maps no code, does no transfer logging, mounts
+ * nothing, reaches no network, traces nothing. */
+static void
+wipe_cannot_exec_fork_map_code_fanotify_use_handles_mount_connect_out_nor_trace(void **state)
 {
+	expect_sigsys(SANDBOX_WIPE, DO_EXECVE);
+	expect_sigsys(SANDBOX_WIPE, DO_FORK);
+	expect_sigsys(SANDBOX_WIPE, DO_EXEC_MEMORY);
 	expect_sigsys(SANDBOX_WIPE, DO_FANOTIFY_INIT);
 	expect_sigsys(SANDBOX_WIPE, DO_OPEN_BY_HANDLE);
 	expect_sigsys(SANDBOX_WIPE, DO_MOUNT);
 	expect_sigsys(SANDBOX_WIPE, DO_SOCKET_INET);
 	expect_sigsys(SANDBOX_WIPE, DO_PTRACE);
+}
+
+/* Its starter keeps execve (the wiper's and mkfs.vfat's start-up run under its list) but
+ * does no transfer logging, mounts nothing, reaches no network, traces nothing. */
+static void wipe_starter_cannot_fanotify_use_handles_mount_connect_out_nor_trace(void **state)
+{
+	expect_sigsys(SANDBOX_WIPE_STARTER, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_WIPE_STARTER, DO_OPEN_BY_HANDLE);
+	expect_sigsys(SANDBOX_WIPE_STARTER, DO_MOUNT);
+	expect_sigsys(SANDBOX_WIPE_STARTER, DO_SOCKET_INET);
+	expect_sigsys(SANDBOX_WIPE_STARTER, DO_PTRACE);
 }
 
 /* The launcher holds what the programs it starts need, and still no network, no trace. */
@@ -211,11 +227,19 @@ static void xferwatch_can_start_threads_and_read(void **state)
 	assert_int_equal(code, 0);
 }
 
+static void wipe_can_start_threads_and_read(void **state)
+{
+	int code;
+
+	assert_int_equal(run(SANDBOX_WIPE, DO_THREAD, &code), 0);
+	assert_int_equal(code, 0);
+}
+
 static void every_role_can_do_its_ordinary_work(void **state)
 {
 	int code;
 
-	for (int r = SANDBOX_PARENT; r <= SANDBOX_WIPE; r++) {
+	for (int r = SANDBOX_PARENT; r <= SANDBOX_WIPE_STARTER; r++) {
 		assert_int_equal(run((enum sandbox_role)r, DO_ALLOWED, &code), 0);
 		assert_int_equal(code, 0);
 	}
@@ -228,10 +252,13 @@ int main(void)
 	    cmocka_unit_test(wiper_cannot_open_anything_nor_exec_nor_connect),
 	    cmocka_unit_test(parent_cannot_exec_fork_fanotify_mount_connect_out_nor_trace),
 	    cmocka_unit_test(launcher_cannot_open_network_sockets_nor_trace),
-	    cmocka_unit_test(wipe_cannot_fanotify_use_handles_mount_connect_out_nor_trace),
+	    cmocka_unit_test(
+		wipe_cannot_exec_fork_map_code_fanotify_use_handles_mount_connect_out_nor_trace),
+	    cmocka_unit_test(wipe_starter_cannot_fanotify_use_handles_mount_connect_out_nor_trace),
 	    cmocka_unit_test(fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code),
 	    cmocka_unit_test(xferwatch_cannot_exec_connect_out_trace_fanotify_or_write),
 	    cmocka_unit_test(xferwatch_can_start_threads_and_read),
+	    cmocka_unit_test(wipe_can_start_threads_and_read),
 	    cmocka_unit_test(every_role_can_do_its_ordinary_work),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
