@@ -390,7 +390,8 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	return 0;
 }
 
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start)
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start,
+		const char *restarted)
 {
 	static struct engine eng;
 	struct engine *e = &eng;
@@ -400,6 +401,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 	log_set_role("engine");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1); /* the parent stops for a fault: its launcher is gone */
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGPIPE);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -414,6 +416,16 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 	if (ipc_send(ipc_fd, &hello) != 0)
 		return 1;
 	engine_record(e, "service-started", "success", NULL, NULL, true);
+	if (restarted != NULL) {
+		/* While no engine ran, nothing new was let in (the root hubs are gated): say
+		 * why there was a gap, before the devices plugged in it are decided. */
+		char why[160];
+		snprintf(why, sizeof(why),
+			 "the previous engine ended (%s): devices plugged since stayed out until "
+			 "this one decided them",
+			 restarted);
+		engine_record(e, "engine-restarted", "failure", NULL, why, true);
+	}
 	engine_rescan(e, true);
 	engine_mounts_changed(e);
 
@@ -440,6 +452,16 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 					control_flush(e->ctl);
 					engine_record(e, "service-stopped", "success", NULL, NULL,
 						      true);
+					return 0;
+				}
+				if (si.ssi_signo == SIGUSR1) {
+					control_flush(e->ctl);
+					engine_record(
+					    e, "service-stopped", "failure", NULL,
+					    "the daemon's launcher exited: nothing could be "
+					    "started any more; devices stay out until the "
+					    "service is back",
+					    true);
 					return 0;
 				}
 				if (si.ssi_signo == SIGHUP && load_rules(e) == 0)

@@ -41,7 +41,10 @@ struct engine;
 
 /* The engine process: returns its exit status. ipc_fd is its end of the socketpair.
  * first_start: the parent's first engine since boot (present-devices applies). */
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start);
+/* restarted: why the previous engine ended, when this one replaces it ("killed by signal
+ * 9", "exit status 1"; NULL at a service start): recorded as engine-restarted. */
+int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start,
+		const char *restarted);
 
 /* Ask the parent to carry out a request; 0 or the parent's negative errno. */
 struct ipc_msg;

@@ -1,7 +1,7 @@
 /*
  * engine_exec.c - portcullis-engine: the unprivileged engine as its own program, exec'd
  * by the portcullisd parent with a clean environment (docs/architecture.md, role table).
- *   portcullis-engine -c CONFIG -u UID -g GID [-f] [-s]
+ *   portcullis-engine -c CONFIG -u UID -g GID [-f] [-s] [-r s|e NUMBER]
  * Descriptor 3 is its end of the parent's SOCK_SEQPACKET channel. It starts as root,
  * opens what needs root (the udev monitor), drops to UID:GID, installs its own filter and
  * only then reads its first untrusted byte (engine_main). Its command line and config file
@@ -37,12 +37,14 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	unsigned long uid = 0, gid = 0;
 	bool have_uid = false, have_gid = false, foreground = false, first_start = false;
+	char restarted[48] = "";
+	unsigned long why = 0;
 	struct conf c;
 	size_t n = 0;
 	int opt, type;
 	socklen_t len = sizeof(type);
 
-	while ((opt = getopt(argc, argv, "c:u:g:fs")) != -1) {
+	while ((opt = getopt(argc, argv, "c:u:g:fsr:")) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -59,15 +61,24 @@ int main(int argc, char **argv)
 		case 's': /* the daemon's first start since boot (present-devices) */
 			first_start = true;
 			break;
+		case 'r': /* a restart: how the previous engine ended, "s9" or "e1" */
+			if ((optarg[0] == 's' || optarg[0] == 'e') && id_arg(optarg + 1, &why) == 0)
+				snprintf(restarted, sizeof(restarted), "%s %lu",
+					 optarg[0] == 's' ? "killed by signal" : "exit status",
+					 why);
+			else
+				config = NULL;
+			break;
 		default:
 			config = NULL;
 			break;
 		}
 	}
 	if (config == NULL || !have_uid || !have_gid || uid == 0 || optind != argc) {
-		fprintf(stderr,
-			"usage: portcullis-engine -c CONFIG -u UID -g GID [-f] [-s] (run by "
-			"portcullisd, descriptor 3 its channel)\n");
+		fprintf(
+		    stderr,
+		    "usage: portcullis-engine -c CONFIG -u UID -g GID [-f] [-s] [-r s|eN] (run by "
+		    "portcullisd, descriptor 3 its channel)\n");
 		return 2;
 	}
 	if (getsockopt(PARENT_FD, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
@@ -85,5 +96,6 @@ int main(int argc, char **argv)
 		}
 		return 1;
 	}
-	return engine_main(&c, PARENT_FD, (uid_t)uid, (gid_t)gid, first_start);
+	return engine_main(&c, PARENT_FD, (uid_t)uid, (gid_t)gid, first_start,
+			   restarted[0] != '\0' ? restarted : NULL);
 }

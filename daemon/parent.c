@@ -263,9 +263,9 @@ static size_t clean_env(char **out, size_t max)
 /* The engine is its own program (portcullis-engine, next to the helpers), exec'd with a
  * clean environment and nothing inherited but its channel, as descriptor 3. */
 static int spawn_engine(const struct conf *c, const struct passwd *pw, struct engine_proc *e,
-			bool first_start)
+			bool first_start, int last_status)
 {
-	char exe[PATH_MAX], uid[16], gid[16];
+	char exe[PATH_MAX], uid[16], gid[16], ropt[] = "-r", rval[16];
 	int sv[2];
 
 	if (parent_libexec("portcullis-engine", exe, sizeof(exe)) != 0) {
@@ -280,12 +280,19 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, struct en
 	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
 	char *envp[2 + sizeof(keep_env) / sizeof(keep_env[0]) + 1];
 	char copt[] = "-c", uopt[] = "-u", gopt[] = "-g", fopt[] = "-f", sopt[] = "-s";
-	char *argv[10] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL, NULL, NULL};
+	char *argv[12] = {exe, copt, config_path, uopt, uid, gopt, gid, NULL};
 	size_t argc = 7;
 	if (foreground)
 		argv[argc++] = fopt;
 	if (first_start)
 		argv[argc++] = sopt;
+	if (last_status >= 0) { /* a restart: the new engine records why */
+		snprintf(rval, sizeof(rval), "%c%d", WIFSIGNALED(last_status) ? 's' : 'e',
+			 WIFSIGNALED(last_status) ? WTERMSIG(last_status)
+						  : WEXITSTATUS(last_status));
+		argv[argc++] = ropt;
+		argv[argc++] = rval;
+	}
 	(void)c;
 	clean_env(envp, sizeof(envp) / sizeof(envp[0]));
 	/* Started by the launcher (parent_launch.c), a child of ours: the channel as
@@ -317,12 +324,13 @@ static bool reaped_within(pid_t pid, int ms)
 	return false;
 }
 
-static void stop_engine(struct engine_proc *e)
+static void stop_engine(struct engine_proc *e, int sig)
 {
-	/* SIGTERM lets the engine record its stop. An engine blocked waiting for our
-	 * answer cannot see it: closing our end then ends its wait. SIGKILL last. */
+	/* SIGTERM (SIGUSR1: a stop for a fault, the launcher gone) lets the engine record its
+	 * stop. An engine blocked waiting for our answer cannot see it: closing our end then
+	 * ends its wait. SIGKILL last. */
 	if (e->pid > 0) {
-		kill(e->pid, SIGTERM);
+		kill(e->pid, sig);
 		if (!reaped_within(e->pid, 1000)) {
 			if (e->fd >= 0)
 				close(e->fd);
@@ -406,7 +414,7 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 	sigset_t mask;
 	unsigned backoff = 1;
 	time_t restart_at = 0;
-	int status = 0;
+	int status = 0, last_status = -1;
 	bool launcher_lost = false;
 
 	if (strlen(config) >= sizeof(config_path)) {
@@ -444,12 +452,12 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 	}
 	/* The launcher first: it holds what starting programs needs, the parent's filter
 	 * does not. */
-	if (parent_launcher_start() != 0 || spawn_engine(c, pw, &eng, first_start) != 0)
+	if (parent_launcher_start() != 0 || spawn_engine(c, pw, &eng, first_start, -1) != 0)
 		return 1;
 	int rc = sandbox_apply(SANDBOX_PARENT);
 	if (rc != 0) {
 		log_err("cannot install the parent's seccomp filter: %s", strerror(-rc));
-		stop_engine(&eng);
+		stop_engine(&eng, SIGTERM);
 		return 1;
 	}
 
@@ -503,6 +511,7 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 				eng.fd = -1;
 				eng.pid = -1;
 				parent_jobs_engine_gone();
+				last_status = st;
 				restart_at = mono_now() + backoff;
 				backoff = backoff < 30 ? backoff * 2 : 30;
 			}
@@ -521,9 +530,9 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 			}
 		}
 		if (eng.pid < 0 && mono_now() >= restart_at)
-			spawn_engine(c, pw, &eng, false); /* a restart: not the first */
+			spawn_engine(c, pw, &eng, false, last_status); /* not the first */
 	}
-	stop_engine(&eng);
+	stop_engine(&eng, launcher_lost ? SIGUSR1 : SIGTERM);
 	parent_jobs_stop_all();
 	parent_launcher_stop();
 	close(sigfd);

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from harness import DAEMON, PREFIX
-from test_gate import COUNCIL_RULES, HUB, HUB3, PERSONAL, TWIN, decision
+from test_gate import COUNCIL_RULES, HUB, HUB3, KEYBOARD, PERSONAL, TWIN, decision
 
 USER = 4242  # an ordinary local user: neither root nor the engine's (nobody)
 RULE = os.path.join(PREFIX, "lib/udev/rules.d/60-portcullis.rules")
@@ -181,3 +181,30 @@ def test_one_user_holding_connections_starves_no_one(pc):
     finally:
         hog.kill()
         hog.wait()
+
+
+def launcher_pid(pc):
+    with open("/proc/%d/task/%d/children" % (pc.daemon.pid, pc.daemon.pid)) as f:
+        for k in f.read().split():
+            with open("/proc/%s/comm" % k) as c:
+                if c.read().strip() == "pcl-launcher":
+                    return int(k)
+    raise AssertionError("no launcher among the daemon's children")
+
+
+def test_a_dead_launcher_stops_the_service_with_devices_out_and_a_record(pc):
+    """The launcher is the only process that can start programs (the engine, the
+    helpers): if it dies, the daemon stops, the engine records why, the root hubs stay
+    gated and nothing plugged afterwards is let in, even what the rules allow."""
+    pc.start(COUNCIL_RULES)
+    os.kill(launcher_pid(pc), signal.SIGKILL)
+    assert pc.daemon.wait(timeout=20) == 1
+    assert "the launcher exited: stopping" in pc.log()
+    last = pc.records()[-1]
+    assert last["event.action"] == "service-stopped", last
+    assert last["event.outcome"] == "failure" and "launcher exited" in last["event.reason"]
+    assert gated(pc) == [("0", "0"), ("0", "0")]
+    pc.add("keyboard.umockdev", plug=True)  # the council rules allow it
+    assert pc.attr(KEYBOARD, "authorized") == "0"
+    v = pc.verify()
+    assert v.returncode == 0, v.stdout + v.stderr

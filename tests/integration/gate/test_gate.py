@@ -228,6 +228,9 @@ def test_engine_death_means_no_new_authorisation_until_it_is_back(pc):
     # The restarted engine rescans and decides it.
     pc.wait_attr(KEYBOARD, "authorized", "1", timeout=15)
     assert "engine exited" in pc.log()
+    # The trail says why there was a gap: the new engine's first security record.
+    r = pc.wait_record(lambda r: r.get("event.action") == "engine-restarted")
+    assert "killed by signal 9" in r["event.reason"] and r["event.outcome"] == "failure"
 
 
 def test_cli_devices_lists_states_and_rules(pc):
