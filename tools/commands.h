@@ -32,5 +32,6 @@ int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_wipe(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+int cmd_media(int argc, char **argv);
 
 #endif
