@@ -299,6 +299,8 @@ static const struct rule launcher[] = {
     R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
     R(getpeername, "an engine stand-in in Python (test bed): its channel as a socket"),
     R(epoll_create1, "an engine stand-in in Python (test bed): interpreter start-up"),
+    R(statfs, "portcullis-wipe: libselinux's constructor (via libcryptsetup) looks for "
+	      "selinuxfs before main"),
 };
 
 /* The parent itself, once the launcher and the first engine are started: it answers the
