@@ -76,8 +76,10 @@ void engine_council_disk(struct engine *e, struct udev_device *disk, bool change
 	    (changed && ro_find(d) >= 0))
 		return;
 	if (is_luks2(disk)) {
+		/* Once per disk: opening and closing the container makes "change" events. */
 		snprintf(reason, sizeof(reason), "%s is a LUKS2 container: read-write", name);
-		engine_observe(e, "medium-encrypted", d, reason);
+		if (!changed)
+			engine_observe(e, "medium-encrypted", d, reason);
 		return;
 	}
 	snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);

@@ -197,6 +197,7 @@ def test_an_encrypted_council_stick_made_used_and_crypto_erased(media):
     name = bed.usb_name(serial="COUNCIL0001")
     disk = disk_of(bed, name)
     rec = bed.wait_record(lambda r: r["event.action"] == "medium-encrypted")
+    assert len([r for r in bed.records() if r["event.action"] == "medium-encrypted"]) == 1
     assert rec["event.reason"] == "%s is a LUKS2 container: read-write" % disk, rec
     assert bed.out("blockdev --getro /dev/%s" % disk).strip() == "0"
     bed.run("cryptsetup open --key-file /run/council.key /dev/%s council && "
@@ -219,10 +220,10 @@ def test_an_encrypted_council_stick_made_used_and_crypto_erased(media):
 
     # Crypto-erase of the real stick: no header, neither key opens it.
     bed.plug_storage("luks", img, serial="COUNCIL0001")
-    disk = disk_of(bed, bed.usb_name(serial="COUNCIL0001"))
+    name = bed.usb_name(serial="COUNCIL0001")
+    disk = disk_of(bed, name)
     bed.wait_record(lambda r: r["event.action"] == "medium-encrypted" and
-                    len([x for x in bed.records()
-                         if x["event.action"] == "medium-encrypted"]) == 2)
+                    r["volume.device_name"] == name)
     bed.cli("wipe", "--local", "--method", "crypto-erase", "--mkfs", "none", "--sign-key",
             bed.daemon_dir + "/wipe.key", "--cert", "/run/ce", "/dev/" + disk, timeout=120)
     rc, _ = bed.run("cryptsetup isLuks /dev/%s" % disk, check=False)
