@@ -62,9 +62,10 @@ static void usage(FILE *f)
 	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
 	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
 	    "  --approval ID     the approval that covered this medium\n"
-	    "  --method overwrite|crypto-erase|crypto-erase+overwrite\n"
+	    "  --method overwrite|crypto-erase|crypto-erase+overwrite|auto\n"
 	    "                    crypto-erase: destroy the LUKS headers and keyslots, verify\n"
-	    "                    (default overwrite: the keyed pattern over every byte)\n"
+	    "                    (default overwrite: the keyed pattern over every byte;\n"
+	    "                    auto: crypto-erase+overwrite for a LUKS container)\n"
 	    "  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
 	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
 	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
@@ -573,11 +574,10 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 			break;
 		case O_METHOD:
 			if (wipe_method_parse(optarg, &o->crypto, &o->overwrite) != 0) {
-				fprintf(
-				    stderr,
-				    "portcullis: --method '%s': want overwrite, crypto-erase or "
-				    "crypto-erase+overwrite\n",
-				    optarg);
+				fprintf(stderr,
+					"portcullis: --method '%s': want overwrite, crypto-erase, "
+					"crypto-erase+overwrite or auto\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -782,6 +782,8 @@ int cmd_wipe(int argc, char **argv)
 	}
 	uint64_t erased = 0;
 	r = 0;
+	if (o.crypto < 0) /* auto: a LUKS container is crypto-erased, then overwritten */
+		wipe_method_auto(o.device, &o.crypto, &o.overwrite);
 	if (o.crypto) {
 		wipe_crypto_step(o.device, fd, size, (uint32_t)lbs, &res, &erased);
 		if (res.status == WIPE_ERR_REFUSED) {

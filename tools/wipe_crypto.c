@@ -19,7 +19,15 @@ int wipe_method_parse(const char *name, int *crypto, int *overwrite)
 {
 	*crypto = strcmp(name, "crypto-erase") == 0 || strcmp(name, "crypto-erase+overwrite") == 0;
 	*overwrite = strcmp(name, "crypto-erase") != 0;
+	if (strcmp(name, "auto") == 0)
+		*crypto = -1;
 	return *crypto || strcmp(name, "overwrite") == 0 ? 0 : -EINVAL;
+}
+
+void wipe_method_auto(const char *device, int *crypto, int *overwrite)
+{
+	*crypto = wipe_luks_present(device) == 1;
+	*overwrite = 1;
 }
 
 int wipe_crypto_step(const char *device, int fd, uint64_t size, uint32_t lbs,

@@ -9,8 +9,11 @@
 
 #include <stdint.h>
 
-/* --method NAME: overwrite, crypto-erase or crypto-erase+overwrite; -EINVAL otherwise. */
+/* --method NAME: overwrite, crypto-erase, crypto-erase+overwrite, or auto (*crypto = -1:
+ * decided on the medium by wipe_method_auto); -EINVAL otherwise. */
 int wipe_method_parse(const char *name, int *crypto, int *overwrite);
+/* auto: crypto-erase+overwrite when a LUKS header loads from device, else overwrite. */
+void wipe_method_auto(const char *device, int *crypto, int *overwrite);
 /* Erase the LUKS headers and keyslots of device (held open O_EXCL|O_DIRECT as fd): res
  * as lib/wipe fills it (WIPE_ERR_REFUSED: no usable LUKS header, nothing written);
  * *erased the bytes overwritten and verified. */
