@@ -295,6 +295,7 @@ static int media_prepare(int argc, char **argv)
 	if (o.key_file != NULL && (klen = read_key_file(o.key_file, key, sizeof(key))) < 0)
 		return 1;
 	if (o.passphrase && (plen = read_passphrase(o.pass_fd, pass, sizeof(pass))) < 0) {
+		explicit_bzero(pass, sizeof(pass)); /* a partial or mismatched one */
 		explicit_bzero(key, sizeof(key));
 		return 1;
 	}

@@ -94,6 +94,21 @@ def test_a_luks2_council_stick_is_read_write(pc):
         assert rec["event.reason"] == "%s is a LUKS2 container: read-write" % medium.name
         assert not read_only(medium) and not raw_write_fails(medium)
         assert not [r for r in pc.records() if r["event.action"] == "device-read-only"]
+        # Reformatted in use as a plain file system: udevd probes it again and sends
+        # "change" with what it found; the stick becomes read-only.
+        real(["mkfs.ext4", "-q", "-F", medium.loop], check=True)
+        disk = STICK + "/1-2:1.0/host6/target6:0:0/6:0:0:0/block/" + medium.name
+        out = real(["blkid", "-p", "-o", "udev", medium.loop], capture_output=True,
+                   text=True).stdout
+        for line in out.splitlines():
+            k, v = line.split("=", 1)
+            pc.tb.set_property(disk, k, v)
+        pc.tb.set_property(disk, "ID_FS_VERSION", "1.0")
+        pc.tb.uevent(disk, "change")
+        rec = pc.wait_record(lambda r: r["event.action"] == "device-read-only")
+        assert rec["event.outcome"] == "success", rec
+        assert read_only(medium) and raw_write_fails(medium)
+        assert len([r for r in pc.records() if r["event.action"] == "medium-encrypted"]) == 1
     finally:
         medium.close()
 
