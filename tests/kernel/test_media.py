@@ -178,16 +178,12 @@ def test_an_encrypted_council_stick_made_used_and_crypto_erased(media):
     disk = disk_of(bed, name)
     bed.run("head -c 64 /dev/urandom > /run/council.key")
     _, r = bed.cli("media", "prepare", "--passphrase-fd", "0", "--key-file", "/run/council.key",
-                "--label", "MINUTES", "/dev/" + disk,
+                "--label", "MINUTES", "--iter-time", "200", "/dev/" + disk,
                 input="correct horse battery staple\n", timeout=300)
     assert "council stick made: LUKS2" in r, r
     bed.run("cryptsetup isLuks --type luks2 /dev/%s" % disk)
     bed.run("printf 'correct horse battery staple' | cryptsetup open --test-passphrase "
             "--key-file - /dev/%s" % disk, timeout=120)
-    bed.run("cryptsetup open --key-file /run/council.key /dev/%s council && "
-            "[ \"$(blkid -o value -s TYPE /dev/mapper/council)\" = exfat ] && "
-            "[ \"$(blkid -o value -s LABEL /dev/mapper/council)\" = MINUTES ] && "
-            "cryptsetup close council" % disk, timeout=120)
     bed.stop_daemon()
     bed.unplug("luks")
 
@@ -200,7 +196,10 @@ def test_an_encrypted_council_stick_made_used_and_crypto_erased(media):
     assert len([r for r in bed.records() if r["event.action"] == "medium-encrypted"]) == 1
     assert rec["event.reason"] == "%s is a LUKS2 container: read-write" % disk, rec
     assert bed.out("blockdev --getro /dev/%s" % disk).strip() == "0"
+    # The key file opens it; inside, the file system media prepare made, written to.
     bed.run("cryptsetup open --key-file /run/council.key /dev/%s council && "
+            "[ \"$(blkid -o value -s TYPE /dev/mapper/council)\" = exfat ] && "
+            "[ \"$(blkid -o value -s LABEL /dev/mapper/council)\" = MINUTES ] && "
             "mkdir -p /mnt/m && mount /dev/mapper/council /mnt/m && "
             "echo COUNCIL-ENCRYPTED-MINUTES > /mnt/m/minutes.txt && umount /mnt/m && "
             "cryptsetup close council" % disk, timeout=120)

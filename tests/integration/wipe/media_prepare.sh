@@ -42,6 +42,7 @@ expect 2 "bad option '--passphrase=secret'" "$PCL" media prepare --passphrase=se
 expect 2 "usage" "$PCL" media prepare --passphrase secret "$dev"
 expect 2 "give --passphrase" "$PCL" media prepare "$dev"
 expect 2 "want exfat or vfat" "$PCL" media prepare --key-file "$SCRATCH/key" --fs ntfs "$dev"
+expect 2 "want 100 to 60000 ms" "$PCL" media prepare --key-file "$SCRATCH/key" --iter-time 5 "$dev"
 pass "no passphrase on the command line; a key is required; bad options are usage errors"
 [ "$(sha256sum <"$dev")" = "$before" ] || fail "the refused disk changed"
 pass "every refused disk is unchanged"
