@@ -672,6 +672,16 @@ void eappr_medium_mounted(const struct dev_entry *d, uint64_t bytes)
 		g->dirty = true;
 }
 
+bool eappr_granted(const struct dev_entry *d)
+{
+	return grant_of(d) != NULL;
+}
+
+bool eappr_council_luks2(void)
+{
+	return st.ready && st.profile.council_sticks == APPR_STICKS_LUKS2;
+}
+
 bool eappr_read_only(const struct dev_entry *d)
 {
 	struct grant *g = grant_of(d);

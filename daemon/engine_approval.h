@@ -40,6 +40,10 @@ void eappr_medium_wiped(const struct dev_entry *d);
 /* The reference of the approval d is allowed by ("A-" and 16 hex digits of its request's
  * nonce, also in the exception-approved record as approval.ref), or "none". */
 void eappr_reference(const struct dev_entry *d, char *out, size_t len);
+/* Is d let in by an exception (a grant in force), rather than by a rule? */
+bool eappr_granted(const struct dev_entry *d);
+/* Does the council profile in force say its own sticks must be LUKS2 containers? */
+bool eappr_council_luks2(void);
 /* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
 void eappr_forget(struct engine *e, const struct dev_entry *d);
 

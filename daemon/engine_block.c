@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "engine_approval.h"
+#include "engine_council.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -70,12 +71,17 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 		}
 		return;
 	}
+	const char *bus = disk_bus(dev);
+	/* A council stick reformatted in use (udev probes it again): checked again. */
+	if (strcmp(action, "change") == 0 && d == NULL && bus != NULL && strcmp(bus, "usb") == 0)
+		engine_council_disk(e, dev, true);
 	if (strcmp(action, "add") != 0 || d != NULL)
 		return;
-	const char *bus = disk_bus(dev);
 	unsigned long removable = 0;
-	if (bus != NULL && strcmp(bus, "usb") == 0)
-		eappr_block_added(e, dev); /* a read-only grant reaches its disks */
+	if (bus != NULL && strcmp(bus, "usb") == 0) {
+		eappr_block_added(e, dev);	    /* a read-only grant reaches its disks */
+		engine_council_disk(e, dev, false); /* a council stick must be encrypted */
+	}
 	if (bus == NULL || strcmp(bus, "usb") == 0)
 		return;
 	sysfs_read_uint(syspath, "removable", &removable);

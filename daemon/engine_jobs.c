@@ -24,6 +24,7 @@
 
 #include "engine.h"
 #include "engine_approval.h"
+#include "engine_council.h"
 #include "engine_jobs.h"
 #include "ipc.h"
 #include "jsonx.h"
@@ -228,10 +229,12 @@ static bool read_only_breached(struct engine *e, struct dev_entry *d, const char
 {
 	char reason[160];
 
-	if (d == NULL || d->state != DEV_ALLOWED || !eappr_read_only(d))
+	if (d == NULL || d->state != DEV_ALLOWED ||
+	    !(eappr_read_only(d) || engine_council_read_only(d)))
 		return false;
-	snprintf(reason, sizeof(reason),
-		 "%s is mounted read-write under a read-only exception: access withdrawn", block);
+	snprintf(reason, sizeof(reason), "%s is mounted read-write %s: access withdrawn", block,
+		 eappr_read_only(d) ? "under a read-only exception"
+				    : "but is a plain council stick, read-only");
 	log_err("%s: %s", d->id.sysname, reason);
 	engine_record(e, "medium-read-only", "failure", d, reason, true);
 	engine_block_device(e, d, "mounted read-write under a read-only exception");

@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "engine_approval.h"
+#include "engine_council.h"
 #include "engine_jobs.h"
 #include "ipc.h"
 #include "log.h"
@@ -266,6 +267,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 			engine_jobs_device_gone(e, d->id.sysname);
 			engine_record(e, "device-removed", "success", d, NULL, false);
 			eappr_forget(e, d);
+			engine_council_forget(d);
 			engine_forget(e, d);
 		}
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
@@ -296,6 +298,7 @@ void engine_rescan(struct engine *e, bool at_start)
 			engine_record(e, "device-removed", "success", d, "found gone on rescan",
 				      false);
 			eappr_forget(e, d);
+			engine_council_forget(d);
 			engine_forget(e, d);
 		}
 	}

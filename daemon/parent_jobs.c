@@ -184,7 +184,7 @@ static int remember(pid_t pid, uint32_t job)
  * serial and hash, read now from sysfs), who asked, the approval, the PC's wipe key. */
 struct wipe_args {
 	char local[8], json[8], certopt[8], diropt[16], three[2], devopt[16], sizeopt[16],
-	    idsopt[12], opopt[12], apopt[12], keyopt[12];
+	    idsopt[12], opopt[12], apopt[12], keyopt[12], method[16];
 	char cert[CONF_PATH_MAX + 160], expect_dev[24], expect_size[24], ids[16];
 	char serial[USBDEV_STR_MAX + 16], hash[64], op[24], ref[IPC_NAME_MAX], key[CONF_PATH_MAX];
 };
@@ -217,7 +217,9 @@ static int wipe_args(const struct parent_table *t, const struct ipc_msg *req, de
 				.idsopt = "--usb-ids",
 				.opopt = "--operator",
 				.apopt = "--approval",
-				.keyopt = "--sign-key"};
+				.keyopt = "--sign-key",
+				/* A LUKS container (a council stick) is crypto-erased first. */
+				.method = "--method=auto"};
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
 	snprintf(a->cert, sizeof(a->cert), "%s/certificates/wipe-%s-%s", conf->state_dir, stamp,
 		 req->u.job.block);
@@ -297,8 +299,8 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		char *argv[24] = {path,		 a.local,  a.json,   a.certopt,	   a.cert,
 				  a.diropt,	 a.three,  a.devopt, a.expect_dev, a.sizeopt,
 				  a.expect_size, a.idsopt, a.ids,    a.serial,	   a.hash,
-				  a.opopt,	 a.op,	   a.apopt,  a.ref};
-		int n = 19;
+				  a.opopt,	 a.op,	   a.apopt,  a.ref,	   a.method};
+		int n = 20;
 		if (conf->wipe_key[0] != '\0') {
 			argv[n++] = a.keyopt;
 			argv[n++] = a.key;

@@ -14,3 +14,8 @@ user-verification = required
 retention-months = 6
 # An exception lasts at most a working day (or until the device is unplugged).
 max-grant-hours = 8
+# 4.1.4: portable devices holding council data are encrypted. luks2 makes a registered
+# council stick read-write only as a LUKS2 container (portcullis media prepare);
+# set it once the council's sticks are made so, until then plain ones would be
+# read-only.
+council-sticks = any

@@ -14,3 +14,8 @@ user-verification = required
 # 5.1.8: kept only long enough for a breach to come to light and be investigated.
 retention-months = 6
 max-grant-hours = 0
+# 2.1.4: portable devices holding council data are encrypted. luks2 makes a registered
+# council stick read-write only as a LUKS2 container (portcullis media prepare);
+# set it once the council's sticks are made so, until then plain ones would be
+# read-only.
+council-sticks = any

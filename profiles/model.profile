@@ -12,3 +12,8 @@ user-verification = preferred
 # Monitoring must be proportionate; no period is named: six months as a default.
 retention-months = 6
 max-grant-hours = 8
+# 2.1.4: portable devices holding council data are encrypted. luks2 makes a registered
+# council stick read-write only as a LUKS2 container (portcullis media prepare);
+# set it once the council's sticks are made so, until then plain ones would be
+# read-only.
+council-sticks = any

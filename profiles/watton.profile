@@ -13,3 +13,6 @@ wipe = required
 user-verification = preferred
 retention-months = 6
 max-grant-hours = 8
+# The policy does not ask for encrypted sticks; luks2 would make a registered plain
+# council stick read-only.
+council-sticks = any

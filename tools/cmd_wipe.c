@@ -9,6 +9,7 @@
 #include "client.h"
 #include "commands.h"
 #include "wipe.h"
+#include "wipe_crypto.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -37,6 +38,7 @@
 struct wipe_opts {
 	int local, check, identify, discard, chunk, cert_dir_fd;
 	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
+	int crypto, overwrite; /* --method: crypto-erase first, the overwrite (or not) */
 	/* What portcullisd verified: the device number and size re-checked once open, and
 	 * the USB device it belongs to (named on the certificate, compared when visible). */
 	const char *expect_dev, *usb_ids, *usb_serial, *usb_hash;
@@ -60,6 +62,10 @@ static void usage(FILE *f)
 	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
 	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
 	    "  --approval ID     the approval that covered this medium\n"
+	    "  --method overwrite|crypto-erase|crypto-erase+overwrite|auto\n"
+	    "                    crypto-erase: destroy the LUKS headers and keyslots, verify\n"
+	    "                    (default overwrite: the keyed pattern over every byte;\n"
+	    "                    auto: crypto-erase+overwrite for a LUKS container)\n"
 	    "  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
 	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
 	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
@@ -453,6 +459,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 		O_USB_IDS,
 		O_USB_SERIAL,
 		O_USB_HASH,
+		O_METHOD,
 		O_HELP
 	};
 	static const struct option lo[] = {
@@ -475,6 +482,7 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 	    {"usb-ids", 1, NULL, O_USB_IDS},
 	    {"usb-serial", 1, NULL, O_USB_SERIAL},
 	    {"usb-hash", 1, NULL, O_USB_HASH},
+	    {"method", 1, NULL, O_METHOD},
 	    {"help", 0, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -486,7 +494,8 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 				.mkfs = "vfat",
 				.user = "nobody",
 				.chunk = (int)WIPE_CHUNK_DEFAULT,
-				.cert_dir_fd = -1};
+				.cert_dir_fd = -1,
+				.overwrite = 1};
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -566,6 +575,15 @@ static int parse_opts(int argc, char **argv, struct wipe_opts *o)
 				return 2;
 			}
 			o->chunk = (int)v;
+			break;
+		case O_METHOD:
+			if (wipe_method_parse(optarg, &o->crypto, &o->overwrite) != 0) {
+				fprintf(stderr,
+					"portcullis: --method '%s': want overwrite, crypto-erase, "
+					"crypto-erase+overwrite or auto\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case O_HELP:
 			usage(stdout);
@@ -766,8 +784,23 @@ int cmd_wipe(int argc, char **argv)
 		close(fd);
 		return refuse(o.device, "no random key for the pattern");
 	}
-	r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
-	if (r == 0 && res.status == WIPE_OK)
+	uint64_t erased = 0;
+	r = 0;
+	if (o.crypto < 0) /* auto: a LUKS container is crypto-erased, then overwritten */
+		wipe_method_auto(o.device, &o.crypto, &o.overwrite);
+	if (o.crypto) {
+		wipe_crypto_step(o.device, fd, size, (uint32_t)lbs, &res, &erased);
+		if (res.status == WIPE_ERR_REFUSED) {
+			explicit_bzero(key, sizeof(key));
+			close(fd);
+			return refuse(o.device, "crypto-erase: %s", res.reason);
+		}
+		if (res.status == WIPE_OK && !o.overwrite && o.discard)
+			res.discarded = wipe_fd_ops.discard(&fd, 0, size) == 0;
+	}
+	if (!o.crypto || (o.overwrite && res.status == WIPE_OK))
+		r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
+	if (r == 0 && res.status == WIPE_OK && o.overwrite)
 		finish_ok(&o, fd, key, size, (uint32_t)lbs, &res);
 	explicit_bzero(key, sizeof(key));
 	close(fd);
@@ -797,6 +830,8 @@ int cmd_wipe(int argc, char **argv)
 	cert.verified = res.verified;
 	cert.discarded = res.discarded;
 	snprintf(cert.filesystem, sizeof(cert.filesystem), "none");
+	if (o.crypto)
+		wipe_crypto_cert(&cert, o.overwrite, erased);
 	if (o.op)
 		snprintf(cert.operator_name, sizeof(cert.operator_name), "%s", o.op);
 	else
@@ -834,6 +869,13 @@ int cmd_wipe(int argc, char **argv)
 	if (res.status != WIPE_OK)
 		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o.device,
 				wipe_status_name(res.status), res.reason, prefix);
+	if (o.crypto && !o.overwrite) {
+		printf("%s: crypto-erased: the LUKS headers and keyslot areas (%llu bytes) "
+		       "overwritten and verified%s; certificate %s.json\n",
+		       o.device, (unsigned long long)erased, res.discarded ? ", discarded" : "",
+		       prefix);
+		return r;
+	}
 	printf("%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
 	       "certificate %s.json\n",
 	       o.device, (unsigned long long)size,

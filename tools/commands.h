@@ -39,5 +39,6 @@ int cmd_wipe(int argc, char **argv);
 int wipe_find_wiper(char *out, size_t len);
 extern int (*cmd_wipe_mkfs)(const char *device);
 int cmd_fleet(int argc, char **argv);
+int cmd_media(int argc, char **argv);
 
 #endif

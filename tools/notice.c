@@ -129,6 +129,9 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		    : strcmp(action, "xfer-watch-started") == 0 ? NOTICE_LOGGED
 		    : strcmp(action, "wipe-requested") == 0 && *client_field(rec, "event.reason")
 			? NOTICE_WIPING
+		    : strcmp(action, "device-read-only") == 0 &&
+			    strcmp(client_field(rec, "event.outcome"), "success") == 0
+			? NOTICE_PLAIN_STICK
 			: NOTICE_NONE;
 	} else {
 		n->kind = strcmp(state, "allowed") == 0	   ? NOTICE_ALLOWED
@@ -247,6 +250,15 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 			 "transfer is over: everything on it is erased.");
 		snprintf(n->todo, sizeof(n->todo),
 			 "leave it plugged in until the wipe has finished.");
+		break;
+	case NOTICE_PLAIN_STICK:
+		snprintf(n->summary, sizeof(n->summary), "%s is read-only", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "the council's own memory sticks must be encrypted, and this one is "
+			 "not, so nothing can be saved to it.");
+		snprintf(n->todo, sizeof(n->todo),
+			 "copy what you need from it. To save to it again, ask the IT provider "
+			 "to make it an encrypted council stick.");
 		break;
 	case NOTICE_NONE:
 		break;

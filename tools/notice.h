@@ -32,6 +32,7 @@ enum notice_kind {
 	NOTICE_STOPPED,	     /* an approved medium was made read-only: copies not recordable */
 	NOTICE_LOGGED,	     /* an approved medium is in use: copies to and from it are recorded */
 	NOTICE_WIPING,	     /* an approved medium is being wiped without its owner asking */
+	NOTICE_PLAIN_STICK,  /* a council stick that is not encrypted was let in read-only */
 };
 
 struct notice {

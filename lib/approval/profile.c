@@ -15,10 +15,18 @@
 
 #define PROFILE_MAX (64 * 1024)
 
-static const char *const keys[] = {
-    "council",	       "name", "approver-title",    "exceptions",
-    "approval-for",    "wipe", "user-verification", "retention-months",
-    "max-grant-hours", NULL};
+static const char *const keys[] = {"council",
+				   "name",
+				   "approver-title",
+				   "exceptions",
+				   "approval-for",
+				   "wipe",
+				   "user-verification",
+				   "retention-months",
+				   "max-grant-hours",
+				   "council-sticks",
+				   NULL};
+#define OPTIONAL_KEYS (1u << 9) /* council-sticks: absent means "any" */
 
 static int choice(const char *v, const char *a, const char *b)
 {
@@ -71,6 +79,10 @@ static int apply(struct appr_profile *p, int k, const char *v)
 		return number(v, 120, &p->retention_months) || p->retention_months == 0 ? -1 : 0;
 	case 8:
 		return number(v, 24 * 31, &p->max_grant_hours);
+	case 9:
+		c = choice(v, "luks2", "any");
+		return c < 0 ? -1
+			     : (p->council_sticks = c ? APPR_STICKS_LUKS2 : APPR_STICKS_ANY, 0);
 	}
 	return -1;
 }
@@ -80,7 +92,7 @@ static const char *const expected[] = {
     "text up to 63 bytes",	 "yes or no",
     "any-device or storage",	 "required or no",
     "required or preferred",	 "months from 1 to 120",
-    "hours from 0 to 744",
+    "hours from 0 to 744",	 "luks2 or any",
 };
 
 int appr_profile_parse(const char *buf, size_t len, const char *name, struct appr_profile *p,
@@ -133,7 +145,7 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 		}
 	}
 	for (int j = 0; keys[j]; j++)
-		if (!(seen & (1u << j))) {
+		if (!(seen & (1u << j)) && !(OPTIONAL_KEYS & (1u << j))) {
 			pcl_diag_set(diag, name, 0, "missing key '%s'", keys[j]);
 			return -EINVAL;
 		}

@@ -27,6 +27,12 @@ struct appr_profile {
 	bool uv;		 /* the approver's key must verify its user (PIN) */
 	unsigned retention_months;
 	unsigned max_grant_hours; /* longest exception; 0 = until unplug only */
+	int council_sticks;	  /* enum appr_sticks; optional key, default ANY */
+};
+
+enum appr_sticks {
+	APPR_STICKS_ANY = 0,   /* the council's registered sticks are used as they are */
+	APPR_STICKS_LUKS2 = 1, /* ... read-write only as LUKS2 containers, else read-only */
 };
 
 /* Parse a profile named `name` (for diagnostics); 0 or -EINVAL (diag set). */

@@ -297,6 +297,8 @@ static const struct rule launcher[] = {
     R(inotify_init1, "helpers"),
     R(open_by_handle_at, "portcullis-xferwatch: names of created/deleted files"),
     R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
+    R(statfs, "portcullis-wipe: libselinux's constructor (via libcryptsetup) looks for "
+	      "selinuxfs before main"),
 };
 
 /* The parent itself, once the launcher and the first engine are started: it answers the

@@ -33,6 +33,17 @@ static json_object *str(const char *s)
 }
 
 /* Keys are added in sorted order: json-c keeps insertion order, so output is canonical. */
+/* SP 800-88 method type and what was read back; a plain overwrite leaves both empty. */
+static const char *method_type(const struct wipe_cert *c)
+{
+	return c->method_type[0] ? c->method_type : "Clear";
+}
+
+static const char *verification(const struct wipe_cert *c)
+{
+	return c->verification[0] ? c->verification : "full read-back of every byte";
+}
+
 static json_object *cert_object(const struct wipe_cert *c)
 {
 	json_object *o = json_object_new_object(), *m = json_object_new_object();
@@ -68,7 +79,7 @@ static json_object *cert_object(const struct wipe_cert *c)
 	json_object_object_add(o, "host", str(c->host));
 	json_object_object_add(o, "media", m);
 	json_object_object_add(o, "method", str(c->method));
-	json_object_object_add(o, "method_type", str("Clear"));
+	json_object_object_add(o, "method_type", str(method_type(c)));
 	json_object_object_add(o, "operator", str(c->operator_name));
 	json_object_object_add(o, "passes", json_object_new_int64(c->passes));
 	json_object_object_add(o, "reason", str(c->reason));
@@ -77,7 +88,7 @@ static json_object *cert_object(const struct wipe_cert *c)
 	json_object_object_add(o, "status", str(wipe_status_name(c->status)));
 	json_object_object_add(o, "tool", str(c->tool));
 	json_object_object_add(o, "type", str("portcullis-wipe-certificate"));
-	json_object_object_add(o, "verification", str("full read-back of every byte"));
+	json_object_object_add(o, "verification", str(verification(c)));
 	json_object_object_add(o, "verified_bytes", json_object_new_int64((int64_t)c->verified));
 	json_object_object_add(o, "version", json_object_new_int(1));
 	return o;
@@ -217,12 +228,15 @@ static int render(const struct wipe_cert *c, const char *sigline, struct out *o)
 	row(o, "USB device hash", c->usb_hash[0] ? c->usb_hash : "-");
 	row(o, "Media type", WIPE_MEDIA_TYPE);
 	section(o, "Sanitisation");
-	row(o, "Method type", "Clear");
+	row(o, "Method type", method_type(c));
 	row(o, "Method", c->method);
 	row(o, "Tool", c->tool);
 	snprintf(v, sizeof(v), "%u", c->passes);
 	row(o, "Passes", v);
-	if (c->status == WIPE_OK)
+	if (c->status == WIPE_OK && c->verification[0])
+		snprintf(v, sizeof(v), "VERIFIED: %s; %" PRIu64 " bytes read back matched",
+			 c->verification, c->verified);
+	else if (c->status == WIPE_OK)
 		snprintf(v, sizeof(v), "VERIFIED: full read-back of %" PRIu64 " bytes matched",
 			 c->verified);
 	else

@@ -246,8 +246,10 @@ int wipe_identity_from_json(const char *text, size_t len, struct wipe_identity *
 
 struct wipe_cert {
 	struct wipe_identity media;
-	char method[96];
-	char tool[64]; /* "portcullis-wiper 0.1.0" */
+	char method[160];
+	char method_type[16];	/* "Clear" or "Purge"; "" = "Clear" */
+	char verification[160]; /* what was read back; "" = "full read-back of every byte" */
+	char tool[64];		/* "portcullis-wiper 0.1.0" */
 	unsigned passes;
 	enum wipe_status status;
 	char reason[160];

@@ -143,3 +143,91 @@ def test_a_read_only_approval_holds_on_a_real_usb_disk(media):
                         check=False)
     assert rc3 != 0, out3
     bed.run("umount /mnt/m 2>/dev/null; kill $(cat %s/pid)" % sim)
+
+
+def council_profile(bed, sticks):
+    with open(os.path.join(SOURCE, "profiles/fakenham.profile")) as f:
+        text = f.read().replace("council-sticks = any", "council-sticks = " + sticks)
+    path = os.path.join(bed.work, "council-%s.profile" % sticks)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def disk_of(bed, name):
+    out = bed.wait_for("ls /sys/bus/usb/devices/%s/%s:1.0/host*/target*/*/block/ | "
+                       "grep -E '^sd[a-z]+$'" % (name, name), what="the disk of %s" % name)
+    disk = out.split()[-1]
+    bed.wait_for("[ -b /dev/%s ]" % disk)
+    return disk
+
+
+def test_an_encrypted_council_stick_made_used_and_crypto_erased(media):
+    """`portcullis media prepare` on a real USB stick (dm-crypt of Debian's kernel), the
+    stick read-write under `council-sticks = luks2` as udevd's own blkid probe sees its
+    header, a plain council stick read-only, and the crypto-erase of the real stick."""
+    bed = media
+    bed.run("modprobe dm_crypt")
+    # The IT provider's bench: the council's rules, no LUKS2 requirement yet.
+    bed.start_daemon(RULES, profile=council_profile(bed, "any"))
+    img = os.path.join(bed.work, "council.img")
+    with open(img, "wb") as f:
+        f.truncate(32 << 20)
+    bed.plug_storage("luks", img, serial="COUNCIL0001")
+    name = bed.usb_name(serial="COUNCIL0001")
+    disk = disk_of(bed, name)
+    bed.run("head -c 64 /dev/urandom > /run/council.key")
+    _, r = bed.cli("media", "prepare", "--passphrase-fd", "0", "--key-file", "/run/council.key",
+                "--label", "MINUTES", "--iter-time", "200", "/dev/" + disk,
+                input="correct horse battery staple\n", timeout=300)
+    assert "council stick made: LUKS2" in r, r
+    bed.run("cryptsetup isLuks --type luks2 /dev/%s" % disk)
+    bed.run("printf 'correct horse battery staple' | cryptsetup open --test-passphrase "
+            "--key-file - /dev/%s" % disk, timeout=120)
+    bed.stop_daemon()
+    bed.unplug("luks")
+
+    # A council PC whose profile asks for encrypted sticks.
+    bed.start_daemon(RULES, profile=council_profile(bed, "luks2"))
+    bed.plug_storage("luks", img, serial="COUNCIL0001")
+    name = bed.usb_name(serial="COUNCIL0001")
+    disk = disk_of(bed, name)
+    rec = bed.wait_record(lambda r: r["event.action"] == "medium-encrypted")
+    assert len([r for r in bed.records() if r["event.action"] == "medium-encrypted"]) == 1
+    assert rec["event.reason"] == "%s is a LUKS2 container: read-write" % disk, rec
+    assert bed.out("blockdev --getro /dev/%s" % disk).strip() == "0"
+    # The key file opens it; inside, the file system media prepare made, written to.
+    bed.run("cryptsetup open --key-file /run/council.key /dev/%s council && "
+            "[ \"$(blkid -o value -s TYPE /dev/mapper/council)\" = exfat ] && "
+            "[ \"$(blkid -o value -s LABEL /dev/mapper/council)\" = MINUTES ] && "
+            "mkdir -p /mnt/m && mount /dev/mapper/council /mnt/m && "
+            "echo COUNCIL-ENCRYPTED-MINUTES > /mnt/m/minutes.txt && umount /mnt/m && "
+            "cryptsetup close council" % disk, timeout=120)
+    with open(img, "rb") as f:
+        assert b"COUNCIL-ENCRYPTED-MINUTES" not in f.read()  # ciphertext on the stick
+    bed.unplug("luks")
+
+    plain, _ = stick(bed, "plain", "COUNCIL0001", "vfat")
+    pdisk = disk_of(bed, plain)
+    rec = bed.wait_record(lambda r: r["event.action"] == "device-read-only")
+    assert rec["event.outcome"] == "success" and pdisk in rec["event.reason"], rec
+    assert bed.out("blockdev --getro /dev/%s" % pdisk).strip() == "1"
+    rc, out = bed.run("dd if=/dev/zero of=/dev/%s bs=512 count=1 oflag=direct" % pdisk,
+                      check=False)
+    assert rc != 0, out
+    bed.unplug("plain")
+
+    # Crypto-erase of the real stick: no header, neither key opens it.
+    bed.plug_storage("luks", img, serial="COUNCIL0001")
+    name = bed.usb_name(serial="COUNCIL0001")
+    disk = disk_of(bed, name)
+    bed.wait_record(lambda r: r["event.action"] == "medium-encrypted" and
+                    r["volume.device_name"] == name)
+    bed.cli("wipe", "--local", "--method", "crypto-erase", "--mkfs", "none", "--sign-key",
+            bed.daemon_dir + "/wipe.key", "--cert", "/run/ce", "/dev/" + disk, timeout=120)
+    rc, _ = bed.run("cryptsetup isLuks /dev/%s" % disk, check=False)
+    assert rc != 0
+    rc, _ = bed.run("cryptsetup open --test-passphrase --key-file /run/council.key /dev/%s"
+                    % disk, check=False, timeout=120)
+    assert rc != 0
+    assert '"method_type":"Purge"' in bed.out("cat /run/ce.json")

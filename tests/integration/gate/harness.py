@@ -395,14 +395,21 @@ def scsi_device(pc, iface, n):
     return nodes[-1][0]
 
 
-def attach_disk(pc, medium, parent):
-    """What the kernel's usb-storage and sd drivers do once the interface is authorised."""
+def attach_disk(pc, medium, parent, probe=False):
+    """What the kernel's usb-storage and sd drivers do once the interface is authorised.
+    probe: also what udevd's blkid builtin says of the real medium (ID_FS_TYPE, ...), as
+    `blkid -p -o udev` prints it, in the disk's properties."""
     scsi_device(pc, parent, 6)
+    props = ""
+    if probe:
+        out = real(["blkid", "-p", "-o", "udev", medium.loop], capture_output=True,
+                   text=True).stdout
+        props = "".join("E: %s\n" % l for l in out.splitlines() if l.startswith("ID_"))
     pc.tb.add_from_string(
         "P: %s/host6/target6:0:0/6:0:0:0/block/%s\n"
-        "E: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n"
+        "E: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n%s"
         "A: dev=%s\\n\nA: removable=1\\n\nA: size=65536\\n\n"
-        % (parent[len("/sys"):], medium.name, medium.name, medium.dev))
+        % (parent[len("/sys"):], medium.name, medium.name, props, medium.dev))
 
 
 def as_user(uid, *cmd):

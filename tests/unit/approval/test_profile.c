@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -61,6 +62,8 @@ static void malformed_profiles_name_line_and_key(void **state)
 	    {"colour = red\n", 1, "unknown key"},
 	    {"retention-months = 0\n", 1, "retention-months"},
 	    {"max-grant-hours = -1\n", 1, "max-grant-hours"},
+	    {"council-sticks = luks\n", 1, "luks2 or any"},
+	    {"council-sticks = any\ncouncil-sticks = luks2\n", 2, "twice"},
 	    {"just words\n", 1, "key = value"},
 	    {"council = x\n", 0, "missing key"},
 	};
@@ -76,11 +79,34 @@ static void malformed_profiles_name_line_and_key(void **state)
 	assert_non_null(strstr(d.file, "no-such-council.profile"));
 }
 
+/* council-sticks is the one optional key: absent means "any". */
+static void council_sticks_is_optional(void **state)
+{
+	(void)state;
+	static const char base[] = "council = x\nname = X\napprover-title = Clerk\n"
+				   "exceptions = yes\napproval-for = storage\nwipe = required\n"
+				   "user-verification = required\nretention-months = 6\n"
+				   "max-grant-hours = 8\n";
+	char text[512];
+	struct appr_profile p;
+	struct pcl_diag d = {0};
+
+	assert_int_equal(appr_profile_parse(base, strlen(base), "p", &p, &d), 0);
+	assert_int_equal(p.council_sticks, APPR_STICKS_ANY);
+	snprintf(text, sizeof(text), "%scouncil-sticks = luks2\n", base);
+	assert_int_equal(appr_profile_parse(text, strlen(text), "p", &p, &d), 0);
+	assert_int_equal(p.council_sticks, APPR_STICKS_LUKS2);
+	snprintf(text, sizeof(text), "%scouncil-sticks = any\n", base);
+	assert_int_equal(appr_profile_parse(text, strlen(text), "p", &p, &d), 0);
+	assert_int_equal(p.council_sticks, APPR_STICKS_ANY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(shipped_profiles_follow_their_policies),
 	    cmocka_unit_test(malformed_profiles_name_line_and_key),
+	    cmocka_unit_test(council_sticks_is_optional),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -212,6 +212,26 @@ static void the_owner_is_told_what_happens_to_the_stick(void **state)
 	json_object_put(o);
 }
 
+/* A plain council stick let in read-only where the profile asks for encrypted ones; a
+ * failure (the stick was blocked instead) is told as the block it became. */
+static void a_plain_council_stick_is_told_why_it_is_read_only(void **state)
+{
+	struct notice n;
+	struct json_object *o =
+	    rec("{\"event.action\":\"device-read-only\",\"event.outcome\":\"success\","
+		"\"volume.bus_type\":\"usb\",\"volume.product_name\":\"Cruzer\"}");
+
+	(void)state;
+	assert_int_equal(notice_from_record(o, true, NULL, &n), NOTICE_PLAIN_STICK);
+	assert_string_equal(n.summary, "Cruzer is read-only");
+	assert_non_null(strstr(n.why, "must be encrypted, and this one is not"));
+	assert_non_null(strstr(n.todo, "encrypted council stick"));
+	json_object_put(o);
+	o = rec("{\"event.action\":\"device-read-only\",\"event.outcome\":\"failure\"}");
+	assert_int_equal(notice_from_record(o, true, NULL, &n), NOTICE_NONE);
+	json_object_put(o);
+}
+
 static void other_events_and_hubs_say_nothing(void **state)
 {
 	struct json_object *ins = rec("{\"event.action\":\"device-inserted\",\"usb.hash\":\"A\"}");
@@ -326,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(a_file_refused_by_the_virus_check_is_named),
 	    cmocka_unit_test(the_first_use_of_an_approved_medium_says_copies_are_recorded),
 	    cmocka_unit_test(other_events_and_hubs_say_nothing),
+	    cmocka_unit_test(a_plain_council_stick_is_told_why_it_is_read_only),
 	    cmocka_unit_test(allowed_storage_mentions_the_records),
 	    cmocka_unit_test(a_memory_card_has_no_request_code),
 	    cmocka_unit_test(hostile_device_strings_are_made_harmless),

@@ -73,6 +73,26 @@ static void test_canonical_json_has_the_fields_in_order(void **state)
 	assert_int_equal(wipe_cert_canonical(&c, a, 100), -ENOSPC);
 }
 
+/* A crypto-erase names its SP 800-88 method type and what was read back, in every form. */
+static void test_purge_names_its_method_type_and_verification(void **state)
+{
+	struct wipe_cert c = sample(WIPE_OK);
+	char a[8192];
+
+	(void)state;
+	assert_true(wipe_cert_canonical(&c, a, sizeof(a)) > 0);
+	assert_non_null(strstr(a, "\"method_type\":\"Clear\""));
+	assert_non_null(strstr(a, "\"verification\":\"full read-back of every byte\""));
+	snprintf(c.method_type, sizeof(c.method_type), "Purge");
+	snprintf(c.verification, sizeof(c.verification), "LUKS headers read back");
+	assert_true(wipe_cert_canonical(&c, a, sizeof(a)) > 0);
+	assert_non_null(strstr(a, "\"method_type\":\"Purge\""));
+	assert_non_null(strstr(a, "\"verification\":\"LUKS headers read back\""));
+	assert_true(wipe_cert_text(&c, NULL, a, sizeof(a)) > 0);
+	assert_non_null(strstr(a, "Purge"));
+	assert_non_null(strstr(a, "VERIFIED: LUKS headers read back; 67108864 bytes read back"));
+}
+
 static void test_failed_certificate_says_why(void **state)
 {
 	struct wipe_cert c = sample(WIPE_ERR_MISMATCH);
@@ -225,6 +245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_canonical_json_has_the_fields_in_order),
 	    cmocka_unit_test(test_failed_certificate_says_why),
+	    cmocka_unit_test(test_purge_names_its_method_type_and_verification),
 	    cmocka_unit_test(test_signer_seam_signs_the_canonical_body),
 	    cmocka_unit_test(test_ed25519_signature_verifies_and_catches_changes),
 	    cmocka_unit_test(test_wipe_key_is_saved_once_and_loads_back),
