@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "luks.h"
 #include "sandbox.h"
 #include "wipe.h"
 #include "wipe_starter.h"
@@ -39,6 +40,13 @@ int main(int argc, char **argv)
 
 	if (rc != 0) {
 		fprintf(stderr, "portcullis-wipe: cannot start its starter: %s\n", strerror(-rc));
+		return 1;
+	}
+	/* What libcryptsetup would map on its first header read, mapped now. */
+	rc = wipe_luks_preload();
+	if (rc != 0) {
+		fprintf(stderr, "portcullis-wipe: cannot load OpenSSL's legacy provider: %s\n",
+			strerror(-rc));
 		return 1;
 	}
 	rc = sandbox_apply(SANDBOX_WIPE);

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <libcryptsetup.h>
+#include <openssl/crypto.h>
+#include <openssl/provider.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +24,23 @@ static void quiet_log(int level, const char *msg, void *usrptr)
 	(void)level;
 	(void)msg;
 	(void)usrptr;
+}
+
+/* libcryptsetup's OpenSSL backend loads OpenSSL's "legacy" provider (a shared object)
+ * the first time it reads a LUKS header. Under a filter that forbids executable mappings
+ * that dlopen is fatal; loaded here once, in a library context of its own that is never
+ * freed, the later dlopen only takes a reference and maps nothing. */
+int wipe_luks_preload(void)
+{
+	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+
+	if (!ctx)
+		return -ENOMEM;
+	if (!OSSL_PROVIDER_load(ctx, "legacy")) {
+		OSSL_LIB_CTX_free(ctx);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 int wipe_luks_probe(const char *device, struct wipe_luks_info *info, char *why, size_t len)
