@@ -1,7 +1,7 @@
 /*
  * writer.c - appends records to the audit trail: framing, hash chain, per-record MAC,
- * durable group commit, monthly segments, signed checkpoints with key evolution, and
- * retention purges. Linked by the engine (unprivileged); the caller's event fields are
+ * durable group commit and monthly segments (checkpoints, purges: epoch.c; open and
+ * close: open.c). Linked by the engine (unprivileged); the caller's event fields are
  * trusted to be a json object of its own making; the trail files are the engine's own.
  */
 #include "audit.h"
@@ -283,8 +283,7 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 
 enum append_mode { APPEND_DURABLE, APPEND_DEFERRED, APPEND_GROUPED };
 
-static int append(struct audit_log *log, struct json_object *event, enum append_mode mode,
-		  bool security)
+static int append(struct audit_log *log, struct json_object *event, enum append_mode mode)
 {
 	uint64_t mine;
 	int rc;
@@ -309,24 +308,22 @@ static int append(struct audit_log *log, struct json_object *event, enum append_
 		audit_flusher_kick(log);
 	}
 	pthread_mutex_unlock(&log->lock);
-	if (rc == 0 && security)
-		rc = audit_checkpoint(log);
 	return rc;
 }
 
-int audit_append(struct audit_log *log, struct json_object *event, bool security)
+int audit_append(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, APPEND_DURABLE, security);
+	return append(log, event, APPEND_DURABLE);
 }
 
 int audit_append_deferred(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, APPEND_DEFERRED, false);
+	return append(log, event, APPEND_DEFERRED);
 }
 
 int audit_append_grouped(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, APPEND_GROUPED, false);
+	return append(log, event, APPEND_GROUPED);
 }
 
 uint64_t audit_last_seq(const struct audit_log *log)
@@ -341,37 +338,4 @@ int audit_last_checkpoint(const struct audit_log *log, char *buf, size_t len)
 	if ((size_t)snprintf(buf, len, "%s", log->last_note) >= len)
 		return -ENOBUFS;
 	return 0;
-}
-
-void audit_close(struct audit_log **logp)
-{
-	struct audit_log *log = logp ? *logp : NULL;
-
-	if (log == NULL)
-		return;
-	audit_flusher_stop(log);
-	pthread_mutex_lock(&log->lock);
-	if (log->seal_wanted && log->fd >= 0)
-		audit_checkpoint_locked(log); /* a requested seal is not dropped */
-	if (log->fd >= 0) {
-		audit_sync_locked(log, log->seq);
-		while (log->syncing)
-			pthread_cond_wait(&log->cond, &log->lock);
-		close(log->fd);
-	}
-	pthread_mutex_unlock(&log->lock);
-	audit_state_wipe(&log->st);
-	audit_hasher_free(log->hasher);
-	free(log->last_note);
-	free(log->dir);
-	free(log->origin);
-	free(log->host_name);
-	free(log->host_boot);
-	pthread_cond_destroy(&log->cond);
-	pthread_cond_destroy(&log->synced[0]);
-	pthread_cond_destroy(&log->synced[1]);
-	pthread_mutex_destroy(&log->lock);
-	explicit_bzero(log, sizeof(*log));
-	free(log);
-	*logp = NULL;
 }

@@ -1,6 +1,7 @@
 /*
- * writer_int.h - the audit writer's private structure, shared by writer.c (appends),
- * epoch.c (open, recovery, checkpoints, purges) and enrol.c. Linked by the engine.
+ * writer_int.h - the audit writer's private structure, shared by writer.c (appends and
+ * syncs), open.c (enrolment, open with recovery, close), epoch.c (segments, checkpoints,
+ * purges, tick) and flusher.c (group syncs, scheduled seals). Linked by the engine.
  */
 #ifndef PCL_AUDIT_WRITER_INT_H
 #define PCL_AUDIT_WRITER_INT_H
@@ -80,5 +81,13 @@ void audit_flusher_kick(struct audit_log *log); /* lock held */
 int audit_checkpoint_locked(struct audit_log *log);
 int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
 		       bool allow_reserved);
+/* Segments (epoch.c): scandir filter and order, and the last whole line of one (its
+ * half-written tail dropped): 1 found, 0 none, <0 error. */
+struct dirent;
+int audit_is_segment(const struct dirent *d);
+int audit_segment_cmp(const struct dirent **a, const struct dirent **b);
+int audit_last_line(const char *path, char *buf, size_t cap, size_t *len);
+/* Move to the next key epoch after a checkpoint record (lock held); sticky on failure. */
+int audit_advance_epoch(struct audit_log *log);
 
 #endif
