@@ -292,6 +292,12 @@ int engine_observe(struct engine *e, const char *action, const struct dev_entry 
 	return device_record(e, action, "success", d, reason, REC_DEFERRED);
 }
 
+int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
+			const char *reason)
+{
+	return device_record(e, action, "success", d, reason, REC_GROUPED);
+}
+
 static int load_rules(struct engine *e)
 {
 	struct pcl_diag diags[16];

@@ -111,15 +111,18 @@ def renames(out):
 
 def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     """Five insertions of an allowed stick in a row: before each grant the engine's main
-    thread syncs once (the decision record) and nothing else (no fsync, no rename of the
-    state); the checkpoint that seals the burst is written once, by the trail's flusher
-    thread, not once per insertion. A sixth insertion, and kill -9 of the engine right after
-    its grant: its decision record is in the trail and the trail verifies."""
+    thread syncs once, the trail file it has just written the decision record to, and
+    nothing else (no fsync, no rename of the state, no sync for the previous removal
+    record, which the flusher makes durable); the checkpoint that seals the burst is written
+    once, by the trail's flusher thread, not once per insertion. So a power cut right after
+    any grant finds its decision record on disk. A sixth insertion, and kill -9 of the engine
+    right after its grant: its decision record is in the trail and the trail verifies."""
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace.out")
     st = subprocess.Popen(["strace", "-f", "-qq", "-e",
-                           "trace=fdatasync,fsync,rename,renameat,renameat2,openat",
+                           "trace=fdatasync,fsync,rename,renameat,renameat2,openat,write,"
+                           "pwrite64,pwritev2", "-s", "4096",
                            "-o", out, "-p", str(eng), "-p", str(parent)],
                           stderr=subprocess.DEVNULL)
     try:
@@ -147,24 +150,32 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
         stop_strace(st)
     allowed = [r for r in pc.records() if r["event.action"] == "device-allowed"]
     assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
-    grants, main, since = 0, [], []
+    grants, main, since, durable, written = 0, [], [], [], None
     with open(out) as f:
         for line in f:
             tid, call = line.split()[0], line.split()[1].split("(")[0]
             if "authorized\"" in line and "O_WRONLY" in line:
                 grants += 1
                 main.append(since)
-                since = []
+                durable.append(written is not None and written[1])
+                since, written = [], None
             elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
                                               "renameat2"):
                 since.append(call)
+                if call == "fdatasync" and written and line.split("(")[1].split(")")[0] == \
+                        written[0]:
+                    written = (written[0], True)
+            elif tid == str(eng) and call.startswith(("write", "pwrite")) and \
+                    '\\"event.action\\":\\"device-allowed\\"' in line and \
+                    '\\"audit.type\\"' in line:
+                written = (line.split("(")[1].split(",")[0], False)  # the trail's fd
     print("grants %d; engine main thread before each grant: %s; state renames for the "
           "burst of five: %d" % (grants, main, burst_renames))
     assert grants == 6
-    # Before the first grant: the decision's sync only; before the others: the removal
-    # record of the previous insertion and the decision's sync.
-    assert main[0] == ["fdatasync"]
-    assert all(m == ["fdatasync", "fdatasync"] for m in main[1:]), main
+    # Before every grant, the removal of the previous insertion included: the decision's
+    # sync only, and it covers the decision record (written to the trail before it).
+    assert all(m == ["fdatasync"] for m in main), main
+    assert all(durable), durable
     # One checkpoint for the burst (two if it outlasted the seal delay), not five.
     assert 1 <= burst_renames <= 2
     pc.stop()
