@@ -215,6 +215,7 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	pthread_cond_init(&log->synced[0], NULL);
 	pthread_cond_init(&log->synced[1], NULL);
 	log->fd = -1;
+	log->tail = malloc(AUDIT_TAIL_MAX);
 	log->dir = strdup(cfg->dir);
 	log->origin = strdup(cfg->origin);
 	log->host_name = strdup(cfg->host_name);
@@ -239,7 +240,8 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 								 JSON_C_TO_STRING_NOSLASHESCAPE);
 	log->host_boot = hbs && strlen(hbs) > 2 ? strndup(hbs + 1, strlen(hbs) - 2) : NULL;
 	json_object_put(hb);
-	if (!log->host_boot || !log->dir || !log->origin || !log->host_name || !log->hasher) {
+	if (!log->host_boot || !log->dir || !log->origin || !log->host_name || !log->hasher ||
+	    !log->tail) {
 		audit_close(&log);
 		return -ENOMEM;
 	}
@@ -300,6 +302,7 @@ void audit_close(struct audit_log **logp)
 	audit_state_wipe(&log->st);
 	audit_hasher_free(log->hasher);
 	free(log->last_note);
+	free(log->tail);
 	free(log->dir);
 	free(log->origin);
 	free(log->host_name);

@@ -5,6 +5,7 @@ fdatasync calls (strace on the running engine) stay far below one per file, none
 on the engine's main thread (which reads the watcher's records), and every file has its
 record with the right user."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -104,6 +105,37 @@ def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
     assert v.returncode == 0, v.stdout + v.stderr
 
 
+PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+), .*, (\d+)\) += (\d+)$')
+DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+), .*, (\d+), RWF_DSYNC\) += (\d+)$')
+FDATASYNC = re.compile(r'^(\d+) +fdatasync\((\d+)')
+
+
+def unsynced_gaps(out):
+    """Writes to the trail that a later RWF_DSYNC write left outside its range: a power cut
+    after that write could lose them while keeping it, a hole in the chain. Each
+    RWF_DSYNC write must start at or before the first byte written since the last sync."""
+    first, gaps, dsyncs = {}, [], 0
+    with open(out) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = PWRITE.match(line)
+            if m:
+                first.setdefault(m.group(2), int(m.group(3)))
+                continue
+            m = DSYNC.match(line)
+            if m:
+                dsyncs += 1
+                fd, off = m.group(2), int(m.group(3))
+                if fd in first and first[fd] < off:
+                    gaps.append((fd, first[fd], off))
+                first.pop(fd, None)
+                continue
+            m = FDATASYNC.match(line)
+            if m:  # the writer syncs with its lock dropped: every write before is covered
+                first.pop(m.group(2), None)
+    return gaps, dsyncs
+
+
 def renames(out):
     with open(out) as f:
         return sum(1 for l in f if len(l.split()) > 1 and l.split()[1].startswith("rename"))
@@ -111,7 +143,8 @@ def renames(out):
 
 def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     """Five insertions of an allowed stick in a row: before each grant the engine's main
-    thread syncs once, the trail file it has just written the decision record to, and
+    thread syncs once, the trail file it has just written the decision record to (or writes
+    the record with RWF_DSYNC, the record and its sync in one call), and
     nothing else (no fsync, no rename of the state, no sync for the previous removal
     record, which the flusher makes durable); the checkpoint that seals the burst is written
     once, by the trail's flusher thread, not once per insertion. So a power cut right after
@@ -165,17 +198,26 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
                 if call == "fdatasync" and written and line.split("(")[1].split(")")[0] == \
                         written[0]:
                     written = (written[0], True)
-            elif tid == str(eng) and call.startswith(("write", "pwrite")) and \
-                    '\\"event.action\\":\\"device-allowed\\"' in line and \
-                    '\\"audit.type\\"' in line:
-                written = (line.split("(")[1].split(",")[0], False)  # the trail's fd
+            elif tid == str(eng) and call.startswith(("write", "pwrite")):
+                dsync = "RWF_DSYNC" in line  # written and synced in one call
+                if dsync:
+                    since.append("write+sync")
+                if '\\"event.action\\":\\"device-allowed\\"' in line and \
+                        '\\"audit.type\\"' in line:
+                    written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
     print("grants %d; engine main thread before each grant: %s; state renames for the "
           "burst of five: %d" % (grants, main, burst_renames))
     assert grants == 6
-    # Before every grant, the removal of the previous insertion included: the decision's
-    # sync only, and it covers the decision record (written to the trail before it).
-    assert all(m == ["fdatasync"] for m in main), main
+    # Before every grant, the removal of the previous insertion included: one sync, the
+    # decision's (fdatasync, or its record written with RWF_DSYNC), and it covers the
+    # decision record.
+    assert all(m in (["fdatasync"], ["write+sync"]) for m in main), main
     assert all(durable), durable
+    # And what was written before the decision (device-inserted, the previous removal)
+    # is inside that sync too: a power cut right after the grant leaves no hole.
+    gaps, dsyncs = unsynced_gaps(out)
+    print("RWF_DSYNC writes: %d; writes left outside one: %s" % (dsyncs, gaps))
+    assert gaps == []
     # One checkpoint for the burst (two if it outlasted the seal delay), not five.
     assert 1 <= burst_renames <= 2
     pc.stop()
