@@ -147,8 +147,8 @@ if command -v perf >/dev/null; then
 			sub(/,$/, "", proc); printf "%s %s %s %s %s\n", proc, $1, $2, $4, $6 }' "$work/perf/trace" >"$syscalls" || true
 fi
 # Disk syncs per insertion: strace over the daemon's processes for a 10-rule allow run;
-# insertions are counted as the parent's writes of `authorized` (its open flags: the
-# benchmark's own resets to 0 open the same file too).
+# insertions are counted as the parent's writes of "1" to `authorized` (the daemon's only
+# one-byte write of "1").
 per_insertion=
 if command -v strace >/dev/null; then
 	mkdir -p "$work/strace"
@@ -162,13 +162,13 @@ if command -v strace >/dev/null; then
 	done
 	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2046
-		strace -f -qq -e trace=fdatasync,fsync,rename,openat,pwritev2 -o "$work/strace/trace" \
+		strace -f -qq -e trace=fdatasync,fsync,rename,write,pwritev2 -o "$work/strace/trace" \
 			$(printf -- '-p %s ' $pids) 2>/dev/null &
 		strace_pid=$!
 		wait "$bench_pid" || true
 		kill -INT "$strace_pid" 2>/dev/null || true
 		wait "$strace_pid" || true
-		per_insertion=$(awk '/authorized", O_WRONLY\|O_CLOEXEC\|O_NOCTTY/ { g++ } / fdatasync\(/ { d++ }
+		per_insertion=$(awk '/ write\([0-9]+, "1", 1\)/ { g++ } / fdatasync\(/ { d++ }
 			/ fsync\(/ { f++ } / rename\(/ { r++ } / pwritev2\(.*RWF_DSYNC/ { w++ }
 			END { if (g) printf "%d %.2f %.2f %.3f %.2f", g, d / g, f / g, r / g, w / g }' "$work/strace/trace")
 	else
