@@ -156,8 +156,12 @@ if command -v strace >/dev/null; then
 	bench_pid=$!
 	pids=
 	for _ in $(seq 100); do
-		pids=$(pgrep -f " -c $work/pcl-10-allow-strace/portcullisd.conf" || true)
-		[ "$(wc -w <<<"$pids")" -ge 2 ] && [ -e "$work/pcl-10-allow-strace/run/control.sock" ] && break
+		# the engine (it made the control socket) and the parent, found once both run
+		pids=
+		[ -e "$work/pcl-10-allow-strace/run/control.sock" ] &&
+			pgrep -f "/portcullis-engine -c $work/pcl-10-allow-strace/" >/dev/null &&
+			pids=$(pgrep -f " -c $work/pcl-10-allow-strace/portcullisd.conf" || true)
+		[ "$(wc -w <<<"$pids")" -ge 2 ] && break
 		sleep 0.1
 	done
 	if [ -n "$pids" ]; then
