@@ -249,7 +249,9 @@ static int dsync_write(struct audit_log *log, char *line, size_t n)
 	size_t want = log->tail_len + n;
 	ssize_t w;
 
-	if (log->syncing || log->tail_over || log->no_dsync || log->tail == NULL ||
+	/* A group sync in flight does not matter: the bytes it covers are rewritten unchanged
+	 * and its end moves tail_off only forward (tail_synced). */
+	if (log->tail_over || log->no_dsync || log->tail == NULL ||
 	    log->tail_off + (off_t)log->tail_len != log->seg_size)
 		return 0;
 	w = pwritev2(log->fd, v, 2, log->tail_off, RWF_DSYNC);

@@ -35,8 +35,8 @@ struct audit_log {
 	char month[8]; /* its month, YYYY-MM */
 	off_t seg_size;
 	/* The segment's bytes from tail_off to seg_size: written, not known to be on disk
-	 * (everything before tail_off is). A durable append with no sync in flight and no
-	 * other caller waiting rewrites them with its own record in one pwritev2(RWF_DSYNC):
+	 * (everything before tail_off is). A durable append with no other caller waiting
+	 * rewrites them with its own record in one pwritev2(RWF_DSYNC):
 	 * one call instead of write + fdatasync. tail_over: more than AUDIT_TAIL_MAX bytes,
 	 * not kept (the next sync makes them durable the usual way). */
 	char *tail;
