@@ -230,8 +230,10 @@ static int append_json(struct engine *e, struct json_object *rec, enum record_mo
 {
 	int rc = mode == REC_DEFERRED  ? audit_append_deferred(e->audit, rec)
 		 : mode == REC_GROUPED ? audit_append_grouped(e->audit, rec)
-				       : audit_append(e->audit, rec, mode == REC_SECURITY);
+				       : audit_append(e->audit, rec);
 
+	if (rc == 0 && mode == REC_SECURITY)
+		rc = audit_checkpoint(e->audit); /* a security event is sealed at once */
 	if (rc != 0)
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 	else
@@ -288,6 +290,12 @@ int engine_observe(struct engine *e, const char *action, const struct dev_entry 
 		   const char *reason)
 {
 	return device_record(e, action, "success", d, reason, REC_DEFERRED);
+}
+
+int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
+			const char *reason)
+{
+	return device_record(e, action, "success", d, reason, REC_GROUPED);
 }
 
 static int load_rules(struct engine *e)

@@ -71,6 +71,12 @@ int engine_record(struct engine *e, const char *action, const char *outcome,
 int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
 		   const char *reason);
 
+/* Like engine_record, for a fact that has already happened and grants nothing (a device
+ * removed): written now, made durable by the trail's flusher thread within its group
+ * window, so the engine's main thread never waits for the disk on it. */
+int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
+			const char *reason);
+
 /* Record a prepared record (not taken over) and tell watching clients. */
 int engine_record_json(struct engine *e, struct json_object *rec, bool security);
 /* Like engine_record_json, for a record of a stream (a file transfer): made durable with

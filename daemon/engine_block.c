@@ -66,7 +66,7 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 	struct dev_entry *d = engine_find(e, name);
 	if (strcmp(action, "remove") == 0) {
 		if (d != NULL && d->medium) {
-			engine_record(e, "device-removed", "success", d, NULL, false);
+			engine_record_after(e, "device-removed", d, NULL);
 			engine_forget(e, d);
 		}
 		return;

@@ -265,7 +265,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 	if (strcmp(action, "remove") == 0) {
 		if (d != NULL) {
 			engine_jobs_device_gone(e, d->id.sysname);
-			engine_record(e, "device-removed", "success", d, NULL, false);
+			engine_record_after(e, "device-removed", d, NULL);
 			eappr_forget(e, d);
 			engine_council_forget(d);
 			engine_forget(e, d);
@@ -295,8 +295,7 @@ void engine_rescan(struct engine *e, bool at_start)
 		if (sysfs_read_uint(path, "devnum", &v) != 0 || v != c->devnum) {
 			struct dev_entry *d = engine_find(e, c->id.sysname);
 			engine_jobs_device_gone(e, d->id.sysname);
-			engine_record(e, "device-removed", "success", d, "found gone on rescan",
-				      false);
+			engine_record_after(e, "device-removed", d, "found gone on rescan");
 			eappr_forget(e, d);
 			engine_council_forget(d);
 			engine_forget(e, d);

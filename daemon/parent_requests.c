@@ -141,6 +141,8 @@ static int table_add(struct parent_table *t, const struct ipc_device_ref *d)
 {
 	table_forget_name(t, d->name);
 	if (t->n == PARENT_MAX_AUTHORIZED)
+		table_prune(t); /* full: drop the devices gone since the last request */
+	if (t->n == PARENT_MAX_AUTHORIZED)
 		return -ENOSPC;
 	t->dev[t->n++] = *d;
 	return 0;
@@ -297,11 +299,19 @@ static int do_readonly(const struct parent_table *t, const struct ipc_msg *req)
 
 int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd)
 {
+	int rc;
+
 	*passfd = -1;
+	/* A device's own authorisation consults no other entry of the table: the devices
+	 * gone meanwhile are dropped after its write, not before (off the grant's path).
+	 * Every request that relies on the table finds it pruned first. */
+	if (req->type == IPC_DEV_AUTHORIZE) {
+		rc = do_authorize(t, &req->u.authorize.dev, req->u.authorize.value);
+		table_prune(t);
+		return rc;
+	}
 	table_prune(t);
 	switch (req->type) {
-	case IPC_DEV_AUTHORIZE:
-		return do_authorize(t, &req->u.authorize.dev, req->u.authorize.value);
 	case IPC_IFACE_AUTHORIZE:
 		return do_iface(t, req);
 	case IPC_DEV_REMOVE:

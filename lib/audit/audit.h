@@ -51,8 +51,10 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 
 /* Append one event (json object of event fields; reserved names are refused with -EINVAL).
  * Durable (fdatasync, group commit across threads) before returning 0. After a write
- * failure every later call fails too (fail closed). security=true adds a checkpoint. */
-int audit_append(struct audit_log *log, struct json_object *event, bool security);
+ * failure every later call fails too (fail closed). The writer never seals on its own
+ * account: a caller that wants the record sealed now (a security event) follows it with
+ * audit_checkpoint, or with audit_seal_soon for a seal off its own path. */
+int audit_append(struct audit_log *log, struct json_object *event);
 
 /* Append one event that describes no action of its own (an observation, such as a device
  * seen before its decision): written and chained now, durable with the next audit_append,

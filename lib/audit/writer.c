@@ -1,7 +1,7 @@
 /*
  * writer.c - appends records to the audit trail: framing, hash chain, per-record MAC,
- * durable group commit, monthly segments, signed checkpoints with key evolution, and
- * retention purges. Linked by the engine (unprivileged); the caller's event fields are
+ * durable group commit and monthly segments (checkpoints, purges: epoch.c; open and
+ * close: open.c). Linked by the engine (unprivileged); the caller's event fields are
  * trusted to be a json object of its own making; the trail files are the engine's own.
  */
 #include "audit.h"
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -76,6 +77,34 @@ int audit_fsync_dir(const char *dir)
 	return rc;
 }
 
+/* The segment is on disk up to off (lock held): forget the kept bytes before it. */
+static void tail_synced(struct audit_log *log, off_t off)
+{
+	size_t drop = (size_t)(off - log->tail_off);
+
+	if (off <= log->tail_off)
+		return;
+	if (off == log->seg_size) {
+		log->tail_len = 0;
+		log->tail_over = false;
+	} else if (!log->tail_over) {
+		memmove(log->tail, log->tail + drop, log->tail_len - drop);
+		log->tail_len -= drop;
+	}
+	log->tail_off = off;
+}
+
+/* Keep a copy of bytes just written at the end of the segment (lock held). */
+static void tail_add(struct audit_log *log, const char *buf, size_t n)
+{
+	if (log->tail_over || log->tail == NULL || log->tail_len + n > AUDIT_TAIL_MAX) {
+		log->tail_over = true;
+		return;
+	}
+	memcpy(log->tail + log->tail_len, buf, n);
+	log->tail_len += n;
+}
+
 /* Wait until everything written up to seq upto is on disk (lock held). One caller at a
  * time syncs, for every record written so far; the others wait for the sync that covers
  * them: the one in flight if it started after their record, else the next. */
@@ -83,6 +112,7 @@ int audit_sync_locked(struct audit_log *log, uint64_t upto)
 {
 	while (log->synced_seq < upto && log->failed == 0) {
 		uint64_t target, gen;
+		off_t off;
 		int fd, r, e;
 
 		if (log->syncing) {
@@ -93,6 +123,7 @@ int audit_sync_locked(struct audit_log *log, uint64_t upto)
 		log->syncing = true;
 		gen = ++log->sync_gen;
 		target = log->sync_target = log->seq;
+		off = log->seg_size;
 		fd = log->fd;
 		log->n_syncs++;
 		pthread_mutex_unlock(&log->lock);
@@ -104,6 +135,8 @@ int audit_sync_locked(struct audit_log *log, uint64_t upto)
 			log->failed = -e;
 		else if (target > log->synced_seq)
 			log->synced_seq = target;
+		if (r == 0)
+			tail_synced(log, off);
 		pthread_cond_broadcast(&log->synced[gen & 1]);
 		if (log->failed)
 			pthread_cond_broadcast(&log->synced[(gen + 1) & 1]);
@@ -133,16 +166,23 @@ int audit_segment_switch(struct audit_log *log, const char *month)
 		log->fd = -1;
 	}
 	audit_segment_path(path, sizeof(path), log->dir, month);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* Written at seg_size, not O_APPEND: pwrite and pwritev2 need their offset. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return log->failed = -errno;
 	size = lseek(fd, 0, SEEK_END);
-	if (size < 0 || (rc = audit_fsync_dir(log->dir)) != 0) {
+	/* What a crashed engine left in the page cache is on disk before the first durable
+	 * append, which syncs only its own bytes. */
+	if (size < 0 || fdatasync(fd) != 0 || (rc = audit_fsync_dir(log->dir)) != 0) {
+		rc = size < 0 || rc == 0 ? -errno : rc;
 		close(fd);
-		return log->failed = size < 0 ? -errno : rc;
+		return log->failed = rc;
 	}
 	log->fd = fd;
 	log->seg_size = size;
+	log->tail_len = 0;
+	log->tail_off = size;
+	log->tail_over = false;
 	memcpy(log->month, month, 8);
 	return 0;
 }
@@ -200,8 +240,62 @@ int audit_prepare(const struct audit_log *log, struct json_object *event, bool a
 	return 0;
 }
 
+/* Write the kept tail and one line in one call that returns once both are on disk
+ * (lock held): 1 done, 0 not possible here (the caller writes and syncs the usual way),
+ * <0 failed. */
+static int dsync_write(struct audit_log *log, char *line, size_t n)
+{
+	struct iovec v[2] = {{log->tail, log->tail_len}, {line, n}};
+	size_t want = log->tail_len + n;
+	ssize_t w;
+
+	/* A group sync in flight does not matter: the bytes it covers are rewritten unchanged
+	 * and its end moves tail_off only forward (tail_synced). */
+	if (log->tail_over || log->no_dsync || log->tail == NULL ||
+	    log->tail_off + (off_t)log->tail_len != log->seg_size)
+		return 0;
+	w = pwritev2(log->fd, v, 2, log->tail_off, RWF_DSYNC);
+	if (w < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+		log->no_dsync = true; /* an old kernel or filesystem: write + fdatasync */
+		return 0;
+	}
+	/* Short (a full disk): the rest the usual way, to finish or to learn why not. */
+	size_t done = w > 0 ? (size_t)w : 0;
+	while (w > 0 && done < want) {
+		if (done < log->tail_len)
+			w = pwrite(log->fd, log->tail + done, log->tail_len - done,
+				   log->tail_off + (off_t)done);
+		else
+			w = pwrite(log->fd, line + (done - log->tail_len), want - done,
+				   log->seg_size + (off_t)(done - log->tail_len));
+		done += w > 0 ? (size_t)w : 0;
+		if (done == want && fdatasync(log->fd) != 0)
+			w = -1;
+	}
+	if (done != want || w < 0) {
+		int rc = w < 0 ? -errno : -EIO;
+		/* The kept bytes were rewritten as they were; take back a partial line. */
+		if (ftruncate(log->fd, log->seg_size) != 0)
+			rc = -EIO;
+		return log->failed = rc;
+	}
+	log->n_syncs++;
+	log->seg_size += (off_t)n;
+	log->tail_len = 0;
+	log->tail_off = log->seg_size;
+	return 1;
+}
+
 /* Frame, chain, MAC and write one prepared record (lock held); not yet durable. */
 int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep *p)
+{
+	bool durable;
+
+	return audit_commit_sync(log, type, p, false, &durable);
+}
+
+int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_prep *p, bool dsync,
+		      bool *durable)
 {
 	static const char *const types[] = {"record", "checkpoint", "purge"};
 	struct timespec ts;
@@ -213,6 +307,7 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 	ssize_t w = 0;
 	int n, rc;
 
+	*durable = false;
 	if (log->failed)
 		return log->failed;
 	audit_now(log, &ts);
@@ -247,17 +342,30 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 	audit_hex(hex, mac);
 	memcpy(line + len - 66, hex, AUDIT_HEX_LEN);
 
-	while (done < len + 1 && (w = write(log->fd, line + done, len + 1 - done)) > 0)
+	rc = dsync ? dsync_write(log, line, len + 1) : 0;
+	if (rc < 0)
+		return rc;
+	*durable = rc == 1;
+	while (!*durable && done < len + 1 &&
+	       (w = pwrite(log->fd, line + done, len + 1 - done, log->seg_size + (off_t)done)) > 0)
 		done += (size_t)w;
-	if (done != len + 1) {
+	if (!*durable && done != len + 1) {
 		rc = w < 0 ? -errno : -EIO;
 		/* Take back a partial line so the segment stays whole, then fail closed. */
 		if (done > 0 && ftruncate(log->fd, log->seg_size) != 0)
 			rc = -EIO;
 		return log->failed = rc;
 	}
-	log->seg_size += (off_t)(len + 1);
+	if (!*durable) {
+		tail_add(log, line, len + 1);
+		log->seg_size += (off_t)(len + 1);
+	}
 	log->seq++;
+	if (*durable) {
+		log->synced_seq = log->seq;
+		pthread_cond_broadcast(&log->synced[0]);
+		pthread_cond_broadcast(&log->synced[1]);
+	}
 	log->last_ts_ms = ms;
 	memcpy(log->head, hash, AUDIT_HASH_LEN);
 	return 0;
@@ -283,8 +391,7 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 
 enum append_mode { APPEND_DURABLE, APPEND_DEFERRED, APPEND_GROUPED };
 
-static int append(struct audit_log *log, struct json_object *event, enum append_mode mode,
-		  bool security)
+static int append(struct audit_log *log, struct json_object *event, enum append_mode mode)
 {
 	uint64_t mine;
 	int rc;
@@ -295,38 +402,41 @@ static int append(struct audit_log *log, struct json_object *event, enum append_
 	rc = audit_prepare(log, event, false, &p);
 	if (rc != 0)
 		return rc;
+	atomic_fetch_add(&log->waiters, 1);
 	pthread_mutex_lock(&log->lock);
+	atomic_fetch_sub(&log->waiters, 1);
 	/* Records wait while a checkpoint seals the epoch (its sync drops the lock). */
 	while (log->sealing)
 		pthread_cond_wait(&log->cond, &log->lock);
-	rc = audit_commit(log, AUDIT_T_RECORD, &p);
+	/* Alone: the record and what is not yet on disk go in one RWF_DSYNC write; with
+	 * others waiting, the group commit below shares one sync among them. */
+	bool alone = mode == APPEND_DURABLE && atomic_load(&log->waiters) == 0, durable;
+	rc = audit_commit_sync(log, AUDIT_T_RECORD, &p, alone, &durable);
 	audit_prep_free(&p);
 	mine = log->seq;
-	if (rc == 0 && mode == APPEND_DURABLE)
+	if (rc == 0 && mode == APPEND_DURABLE && !durable)
 		rc = audit_sync_locked(log, mine);
 	else if (rc == 0 && mode == APPEND_GROUPED) {
 		log->group_seq = mine;
 		audit_flusher_kick(log);
 	}
 	pthread_mutex_unlock(&log->lock);
-	if (rc == 0 && security)
-		rc = audit_checkpoint(log);
 	return rc;
 }
 
-int audit_append(struct audit_log *log, struct json_object *event, bool security)
+int audit_append(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, APPEND_DURABLE, security);
+	return append(log, event, APPEND_DURABLE);
 }
 
 int audit_append_deferred(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, APPEND_DEFERRED, false);
+	return append(log, event, APPEND_DEFERRED);
 }
 
 int audit_append_grouped(struct audit_log *log, struct json_object *event)
 {
-	return append(log, event, APPEND_GROUPED, false);
+	return append(log, event, APPEND_GROUPED);
 }
 
 uint64_t audit_last_seq(const struct audit_log *log)
@@ -341,37 +451,4 @@ int audit_last_checkpoint(const struct audit_log *log, char *buf, size_t len)
 	if ((size_t)snprintf(buf, len, "%s", log->last_note) >= len)
 		return -ENOBUFS;
 	return 0;
-}
-
-void audit_close(struct audit_log **logp)
-{
-	struct audit_log *log = logp ? *logp : NULL;
-
-	if (log == NULL)
-		return;
-	audit_flusher_stop(log);
-	pthread_mutex_lock(&log->lock);
-	if (log->seal_wanted && log->fd >= 0)
-		audit_checkpoint_locked(log); /* a requested seal is not dropped */
-	if (log->fd >= 0) {
-		audit_sync_locked(log, log->seq);
-		while (log->syncing)
-			pthread_cond_wait(&log->cond, &log->lock);
-		close(log->fd);
-	}
-	pthread_mutex_unlock(&log->lock);
-	audit_state_wipe(&log->st);
-	audit_hasher_free(log->hasher);
-	free(log->last_note);
-	free(log->dir);
-	free(log->origin);
-	free(log->host_name);
-	free(log->host_boot);
-	pthread_cond_destroy(&log->cond);
-	pthread_cond_destroy(&log->synced[0]);
-	pthread_cond_destroy(&log->synced[1]);
-	pthread_mutex_destroy(&log->lock);
-	explicit_bzero(log, sizeof(*log));
-	free(log);
-	*logp = NULL;
 }

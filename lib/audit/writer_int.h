@@ -1,11 +1,13 @@
 /*
- * writer_int.h - the audit writer's private structure, shared by writer.c (appends),
- * epoch.c (open, recovery, checkpoints, purges) and enrol.c. Linked by the engine.
+ * writer_int.h - the audit writer's private structure, shared by writer.c (appends and
+ * syncs), open.c (enrolment, open with recovery, close), epoch.c (segments, checkpoints,
+ * purges, tick) and flusher.c (group syncs, scheduled seals). Linked by the engine.
  */
 #ifndef PCL_AUDIT_WRITER_INT_H
 #define PCL_AUDIT_WRITER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "audit.h"
@@ -29,10 +31,20 @@ struct audit_log {
 
 	struct audit_state st; /* secret: wiped on close */
 	struct audit_hasher *hasher;
-	int fd;	       /* current segment, O_APPEND */
+	int fd;	       /* current segment, written at seg_size */
 	char month[8]; /* its month, YYYY-MM */
 	off_t seg_size;
-	uint64_t seq; /* last seq written */
+	/* The segment's bytes from tail_off to seg_size: written, not known to be on disk
+	 * (everything before tail_off is). A durable append with no other caller waiting
+	 * rewrites them with its own record in one pwritev2(RWF_DSYNC):
+	 * one call instead of write + fdatasync. tail_over: more than AUDIT_TAIL_MAX bytes,
+	 * not kept (the next sync makes them durable the usual way). */
+	char *tail;
+	size_t tail_len;
+	off_t tail_off;
+	bool tail_over, no_dsync;
+	atomic_uint waiters; /* callers waiting for the lock in append() */
+	uint64_t seq;	     /* last seq written */
 	uint8_t head[AUDIT_HASH_LEN];
 	uint64_t synced_seq;
 	bool syncing;
@@ -73,6 +85,11 @@ struct audit_prep {
 int audit_prepare(const struct audit_log *log, struct json_object *event, bool allow_reserved,
 		  struct audit_prep *p);
 int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep *p);
+/* Like audit_commit; with dsync, write the record durably when that costs one call (see
+ * tail above) and say so in *durable; otherwise as audit_commit, *durable false. */
+int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_prep *p, bool dsync,
+		      bool *durable);
+#define AUDIT_TAIL_MAX (64 * 1024)
 void audit_prep_free(struct audit_prep *p);
 int audit_flusher_start(struct audit_log *log);
 void audit_flusher_stop(struct audit_log *log);
@@ -80,5 +97,13 @@ void audit_flusher_kick(struct audit_log *log); /* lock held */
 int audit_checkpoint_locked(struct audit_log *log);
 int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
 		       bool allow_reserved);
+/* Segments (epoch.c): scandir filter and order, and the last whole line of one (its
+ * half-written tail dropped): 1 found, 0 none, <0 error. */
+struct dirent;
+int audit_is_segment(const struct dirent *d);
+int audit_segment_cmp(const struct dirent **a, const struct dirent **b);
+int audit_last_line(const char *path, char *buf, size_t cap, size_t *len);
+/* Move to the next key epoch after a checkpoint record (lock held); sticky on failure. */
+int audit_advance_epoch(struct audit_log *log);
 
 #endif

@@ -143,6 +143,8 @@ static const struct rule engine[] = {
      * (lib/audit/epoch.c last_line): without it the first tick past the retention
      * period kills the engine (SIGSYS) and it restarts in a loop. */
     R(pread64, "audit: last line of a segment (open and retention purge)"),
+    R(pwrite64, "audit records, written at the segment's end"),
+    R(pwritev2, "audit: a decision record and the unsynced tail in one RWF_DSYNC write"),
     R(rename, "audit state replaced atomically"),
     R(renameat, "audit state replaced atomically"),
     R(renameat2, "audit state replaced atomically"),
@@ -254,6 +256,7 @@ static const struct rule launcher[] = {
     R(unlinkat, "stale control socket, audit"),
     R(fsync, "audit"),
     R(fdatasync, "audit"),
+    R(pwritev2, "audit: a record written with RWF_DSYNC"),
     R(ftruncate, "audit"),
     R(rename, "audit state"),
     R(renameat, "audit state"),

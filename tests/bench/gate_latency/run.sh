@@ -143,12 +143,12 @@ if command -v perf >/dev/null; then
 	wait "$bench_pid" || true
 	# per process: authorisations (the parent's writes) and time in the syncing calls
 	awk '/^ [^ ].*\([0-9]+\), [0-9]+ events/ { proc = $1 " " $2 }
-		$1 ~ /^(fdatasync|fsync|rename|write)$/ && proc != "" {
+		$1 ~ /^(fdatasync|fsync|rename|write|pwrite64|pwritev2)$/ && proc != "" {
 			sub(/,$/, "", proc); printf "%s %s %s %s %s\n", proc, $1, $2, $4, $6 }' "$work/perf/trace" >"$syscalls" || true
 fi
 # Disk syncs per insertion: strace over the daemon's processes for a 10-rule allow run;
-# insertions are counted as the parent's writes of `authorized` (its open flags: the
-# benchmark's own resets to 0 open the same file too).
+# insertions are counted as the parent's writes of "1" to `authorized` (the daemon's only
+# one-byte write of "1").
 per_insertion=
 if command -v strace >/dev/null; then
 	mkdir -p "$work/strace"
@@ -156,21 +156,25 @@ if command -v strace >/dev/null; then
 	bench_pid=$!
 	pids=
 	for _ in $(seq 100); do
-		pids=$(pgrep -f " -c $work/pcl-10-allow-strace/portcullisd.conf" || true)
-		[ "$(wc -w <<<"$pids")" -ge 2 ] && [ -e "$work/pcl-10-allow-strace/run/control.sock" ] && break
+		# the engine (it made the control socket) and the parent, found once both run
+		pids=
+		[ -e "$work/pcl-10-allow-strace/run/control.sock" ] &&
+			pgrep -f "/portcullis-engine -c $work/pcl-10-allow-strace/" >/dev/null &&
+			pids=$(pgrep -f " -c $work/pcl-10-allow-strace/portcullisd.conf" || true)
+		[ "$(wc -w <<<"$pids")" -ge 2 ] && break
 		sleep 0.1
 	done
 	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2046
-		strace -f -qq -e trace=fdatasync,fsync,rename,openat -o "$work/strace/trace" \
+		strace -f -qq -e trace=fdatasync,fsync,rename,write,pwritev2 -o "$work/strace/trace" \
 			$(printf -- '-p %s ' $pids) 2>/dev/null &
 		strace_pid=$!
 		wait "$bench_pid" || true
 		kill -INT "$strace_pid" 2>/dev/null || true
 		wait "$strace_pid" || true
-		per_insertion=$(awk '/authorized", O_WRONLY\|O_CLOEXEC\|O_NOCTTY/ { g++ } / fdatasync\(/ { d++ }
-			/ fsync\(/ { f++ } / rename\(/ { r++ }
-			END { if (g) printf "%d %.2f %.2f %.3f", g, d / g, f / g, r / g }' "$work/strace/trace")
+		per_insertion=$(awk '/ write\([0-9]+, "1", 1\)/ { g++ } / fdatasync\(/ { d++ }
+			/ fsync\(/ { f++ } / rename\(/ { r++ } / pwritev2\(.*RWF_DSYNC/ { w++ }
+			END { if (g) printf "%d %.2f %.2f %.3f %.2f", g, d / g, f / g, r / g, w / g }' "$work/strace/trace")
 	else
 		wait "$bench_pid" || true
 	fi
@@ -237,15 +241,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 		done
 	fi
 	if [ -n "$per_insertion" ]; then
-		read -r g d f r <<<"$per_insertion"
+		read -r g d f r w <<<"$per_insertion"
 		echo
 		echo "Disk syncs per insertion, \`strace -f\` over portcullisd's processes for $g insertions"
 		echo "of the allowed device (10 rules, trail on $(stat -f -c %T "$work")); each insertion is"
-		echo "followed by its removal, whose record is synced too; the checkpoint is one per burst:"
+		echo "followed by its removal, whose record the flusher syncs with whatever else it"
+		echo "holds; the checkpoint is one per burst:"
 		echo
 		echo "| per insertion | value |"
 		echo "|---|---|"
-		echo "| fdatasync (decision before the grant, removal) | $d |"
+		echo "| record written with \`pwritev2(RWF_DSYNC)\` (the decision, before the grant) | $w |"
+		echo "| fdatasync (flusher: removal records, checkpoints) | $d |"
 		echo "| fsync (checkpoint: state file and directory) | $f |"
 		echo "| rename of the state (checkpoint) | $r |"
 	fi

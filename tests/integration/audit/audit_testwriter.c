@@ -72,8 +72,9 @@ static void *worker(void *arg)
 		json_object_object_add(ev, "volume.serial",
 				       json_object_new_string("4C530001230812114565"));
 		bool sec = sec_every && i % sec_every == 0;
-		int rc =
-		    grouped && !sec ? audit_append_grouped(log_, ev) : audit_append(log_, ev, sec);
+		int rc = grouped && !sec ? audit_append_grouped(log_, ev) : audit_append(log_, ev);
+		if (rc == 0 && sec)
+			rc = audit_checkpoint(log_);
 		json_object_put(ev);
 		if (rc != 0) {
 			fprintf(stderr, "audit_testwriter: append: %s\n", strerror(-rc));

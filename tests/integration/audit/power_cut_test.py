@@ -3,7 +3,9 @@
 
 The writer appends grouped records (audit_append_grouped: made durable by the trail's
 flusher thread, one fdatasync per group) with a security record now and then (its own
-sync and a checkpoint), and is killed with SIGKILL at random points. A power cut then
+sync and a checkpoint; with one writer thread it is alone at the trail, so it is written
+with pwritev2(RWF_DSYNC) together with the grouped records not yet synced, the daemon's
+path for a decision before a grant), and is killed with SIGKILL at random points. A power cut then
 takes away what the disk did not yet hold: the test cuts the last segment at a random
 byte at or after the end of the last record known durable (the writer's own durable
 mark, or the checkpoint in the state file, whichever is later), as a power cut could,

@@ -54,7 +54,9 @@ static int append(struct audit_log *log, uint64_t i)
 		json_object_object_add(ev, "file.path", json_object_new_string(path));
 		json_object_object_add(ev, "file.size", json_object_new_int64((int64_t)i * 100));
 	}
-	rc = audit_append(log, ev, strncmp(a, "exception", 9) == 0);
+	rc = audit_append(log, ev);
+	if (rc == 0 && strncmp(a, "exception", 9) == 0)
+		rc = audit_checkpoint(log);
 	json_object_put(ev);
 	return rc;
 }

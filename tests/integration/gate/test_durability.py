@@ -5,6 +5,7 @@ fdatasync calls (strace on the running engine) stay far below one per file, none
 on the engine's main thread (which reads the watcher's records), and every file has its
 record with the right user."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -104,6 +105,37 @@ def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
     assert v.returncode == 0, v.stdout + v.stderr
 
 
+PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+), .*, (\d+)\) += (\d+)$')
+DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+), .*, (\d+), RWF_DSYNC\) += (\d+)$')
+FDATASYNC = re.compile(r'^(\d+) +fdatasync\((\d+)')
+
+
+def unsynced_gaps(out):
+    """Writes to the trail that a later RWF_DSYNC write left outside its range: a power cut
+    after that write could lose them while keeping it, a hole in the chain. Each
+    RWF_DSYNC write must start at or before the first byte written since the last sync."""
+    first, gaps, dsyncs = {}, [], 0
+    with open(out) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = PWRITE.match(line)
+            if m:
+                first.setdefault(m.group(2), int(m.group(3)))
+                continue
+            m = DSYNC.match(line)
+            if m:
+                dsyncs += 1
+                fd, off = m.group(2), int(m.group(3))
+                if fd in first and first[fd] < off:
+                    gaps.append((fd, first[fd], off))
+                first.pop(fd, None)
+                continue
+            m = FDATASYNC.match(line)
+            if m:  # the writer syncs with its lock dropped: every write before is covered
+                first.pop(m.group(2), None)
+    return gaps, dsyncs
+
+
 def renames(out):
     with open(out) as f:
         return sum(1 for l in f if len(l.split()) > 1 and l.split()[1].startswith("rename"))
@@ -111,15 +143,19 @@ def renames(out):
 
 def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     """Five insertions of an allowed stick in a row: before each grant the engine's main
-    thread syncs once (the decision record) and nothing else (no fsync, no rename of the
-    state); the checkpoint that seals the burst is written once, by the trail's flusher
-    thread, not once per insertion. A sixth insertion, and kill -9 of the engine right after
-    its grant: its decision record is in the trail and the trail verifies."""
+    thread syncs once, the trail file it has just written the decision record to (or writes
+    the record with RWF_DSYNC, the record and its sync in one call), and
+    nothing else (no fsync, no rename of the state, no sync for the previous removal
+    record, which the flusher makes durable); the checkpoint that seals the burst is written
+    once, by the trail's flusher thread, not once per insertion. So a power cut right after
+    any grant finds its decision record on disk. A sixth insertion, and kill -9 of the engine
+    right after its grant: its decision record is in the trail and the trail verifies."""
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace.out")
     st = subprocess.Popen(["strace", "-f", "-qq", "-e",
-                           "trace=fdatasync,fsync,rename,renameat,renameat2,openat",
+                           "trace=fdatasync,fsync,rename,renameat,renameat2,openat,write,"
+                           "pwrite64,pwritev2", "-s", "4096",
                            "-o", out, "-p", str(eng), "-p", str(parent)],
                           stderr=subprocess.DEVNULL)
     try:
@@ -147,24 +183,41 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
         stop_strace(st)
     allowed = [r for r in pc.records() if r["event.action"] == "device-allowed"]
     assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
-    grants, main, since = 0, [], []
+    grants, main, since, durable, written = 0, [], [], [], None
     with open(out) as f:
         for line in f:
             tid, call = line.split()[0], line.split()[1].split("(")[0]
             if "authorized\"" in line and "O_WRONLY" in line:
                 grants += 1
                 main.append(since)
-                since = []
+                durable.append(written is not None and written[1])
+                since, written = [], None
             elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
                                               "renameat2"):
                 since.append(call)
+                if call == "fdatasync" and written and line.split("(")[1].split(")")[0] == \
+                        written[0]:
+                    written = (written[0], True)
+            elif tid == str(eng) and call.startswith(("write", "pwrite")):
+                dsync = "RWF_DSYNC" in line  # written and synced in one call
+                if dsync:
+                    since.append("write+sync")
+                if '\\"event.action\\":\\"device-allowed\\"' in line and \
+                        '\\"audit.type\\"' in line:
+                    written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
     print("grants %d; engine main thread before each grant: %s; state renames for the "
           "burst of five: %d" % (grants, main, burst_renames))
     assert grants == 6
-    # Before the first grant: the decision's sync only; before the others: the removal
-    # record of the previous insertion and the decision's sync.
-    assert main[0] == ["fdatasync"]
-    assert all(m == ["fdatasync", "fdatasync"] for m in main[1:]), main
+    # Before every grant, the removal of the previous insertion included: one sync, the
+    # decision's (fdatasync, or its record written with RWF_DSYNC), and it covers the
+    # decision record.
+    assert all(m in (["fdatasync"], ["write+sync"]) for m in main), main
+    assert all(durable), durable
+    # And what was written before the decision (device-inserted, the previous removal)
+    # is inside that sync too: a power cut right after the grant leaves no hole.
+    gaps, dsyncs = unsynced_gaps(out)
+    print("RWF_DSYNC writes: %d; writes left outside one: %s" % (dsyncs, gaps))
+    assert gaps == []
     # One checkpoint for the burst (two if it outlasted the seal delay), not five.
     assert 1 <= burst_renames <= 2
     pc.stop()

@@ -66,7 +66,7 @@ void trail_append(struct trail *t, unsigned n, const char *user)
 		json_object_object_add(ev, "event.action", json_object_new_string("file-write"));
 		json_object_object_add(ev, "user.name", json_object_new_string(user));
 		json_object_object_add(ev, "file.path", json_object_new_string("/media/x/a.txt"));
-		assert_int_equal(audit_append(t->log, ev, false), 0);
+		assert_int_equal(audit_append(t->log, ev), 0);
 		json_object_put(ev);
 	}
 }

@@ -38,7 +38,10 @@ static void to_audit(void *arg, struct json_object *rec)
 	struct ctx *c = arg;
 	struct json_object *a;
 	assert_true(json_object_object_get_ex(rec, "event.action", &a));
-	if (audit_append(c->log, rec, security_action(json_object_get_string(a))) == 0)
+	int rc = audit_append(c->log, rec);
+	if (rc == 0 && security_action(json_object_get_string(a)))
+		rc = audit_checkpoint(c->log);
+	if (rc == 0)
 		c->appended++;
 	else
 		c->failed++;
