@@ -1,6 +1,7 @@
 /*
  * writer_int.h - the audit writer's private structure, shared by writer.c (appends),
- * epoch.c (open, recovery, checkpoints, purges) and enrol.c. Linked by the engine.
+ * epoch.c (enrolment, open, recovery, checkpoints, purges) and flusher.c (the thread that
+ * makes appends durable). Linked by the engine.
  */
 #ifndef PCL_AUDIT_WRITER_INT_H
 #define PCL_AUDIT_WRITER_INT_H
