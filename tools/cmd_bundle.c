@@ -42,44 +42,13 @@ static int usage(void)
 	return 2;
 }
 
-/* A whole file of at most max bytes, NUL-terminated; NULL after a message. */
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = malloc(max + 2);
-	size_t n = 0;
-	ssize_t got = 0;
-
-	if (fd < 0 || buf == NULL) {
-		pcl_fail("%s: %s", path, strerror(errno));
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while (n <= max && (got = read(fd, buf + n, max + 1 - n)) > 0)
-		n += (size_t)got;
-	close(fd);
-	if (got < 0 || n > max || memchr(buf, '\0', n) != NULL) {
-		pcl_fail("%s: %s", path,
-			 got < 0   ? strerror(errno)
-			 : n > max ? "too large"
-				   : "contains a NUL byte");
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int load(const char *path, char **text)
 {
 	struct pcl_diag diag = {0};
 	char msg[400];
 	size_t len;
 
-	*text = slurp(path, APPR_BUNDLE_MAX, &len);
+	*text = pcl_read_text(path, APPR_BUNDLE_MAX, &len);
 	if (*text == NULL)
 		return 1;
 	if (appr_bundle_parse(*text, len, path, &b, &diag) != 0) {
@@ -93,7 +62,7 @@ static int load(const char *path, char **text)
 
 static int copy_in(const char *path, char *dst, size_t cap, size_t *len)
 {
-	char *t = slurp(path, cap - 1, len);
+	char *t = pcl_read_text(path, cap - 1, len);
 
 	if (t == NULL)
 		return 1;
