@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "hex.h"
 #include "engine_approval_int.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 
 #define BUNDLE_FILE "council.bundle"
@@ -116,10 +118,7 @@ static struct json_object *refused(struct engine *e, const char *why)
 {
 	struct json_object *rec = json_object_new_object();
 
-	jsonx_set_str(rec, "event.action", "bundle-refused");
-	jsonx_set_str(rec, "event.outcome", "failure");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", why);
+	pcl_record_head(rec, PCL_KIND_EVENT, "bundle-refused", "failure", why);
 	engine_record_json(e, rec, true);
 	json_object_put(rec);
 	log_warn("council bundle refused: %s", why);
@@ -226,14 +225,11 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 	memcpy(s->bundle_sha, sha, sizeof(sha));
 	cur = nb;
 	char hex[65];
-	for (size_t i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+	pcl_hex_encode(hex, sha, 32);
 	struct json_object *rec = json_object_new_object(), *names = json_object_new_array();
 	for (size_t i = 0; i < nb.n_approvers; i++)
 		json_object_array_add(names, json_object_new_string(nb.approvers[i].name));
-	jsonx_set_str(rec, "event.action", "bundle-applied");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, "bundle-applied", "success", NULL);
 	jsonx_set_int(rec, "council.bundle.version", (int64_t)nb.version);
 	jsonx_set_int(rec, "council.bundle.issued", nb.issued);
 	jsonx_set_str(rec, "council.bundle.sha256", hex);

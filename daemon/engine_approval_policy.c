@@ -21,6 +21,7 @@
 #include "engine_approval_int.h"
 #include "fileio.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 
 #define RULES_MAX (1u << 20)
@@ -120,9 +121,7 @@ static void record(struct engine *e, const char *action, const char *outcome, co
 {
 	struct json_object *rec = json_object_new_object();
 
-	jsonx_set_str(rec, "event.action", action);
-	jsonx_set_str(rec, "event.outcome", outcome);
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, NULL);
 	jsonx_set_str(rec, "file.path", file);
 	if (why)
 		jsonx_set_str(rec, "event.reason", why);
@@ -143,9 +142,7 @@ int eappr_policy_select(struct engine *e, char *out, size_t len)
 	if (s->ready && eappr_bundle_rules(s, keep, sizeof(keep)) != NULL) {
 		/* A council bundle in force carries the rules, verified when it was applied. */
 		struct json_object *rec = json_object_new_object();
-		jsonx_set_str(rec, "event.action", "bundle-in-force");
-		jsonx_set_str(rec, "event.outcome", "success");
-		jsonx_set_str(rec, "event.kind", "event");
+		pcl_record_head(rec, PCL_KIND_EVENT, "bundle-in-force", "success", NULL);
 		jsonx_set_int(rec, "council.bundle.version", (int64_t)s->bundle_version);
 		jsonx_set_str(rec, "file.path", keep);
 		engine_record_json(e, rec, false);

@@ -89,7 +89,7 @@ static struct json_object *allow_list(const struct appr_request *r)
 	char b64[APPR_CRED_MAX * 2];
 
 	for (size_t i = 0; i < r->n_creds; i++)
-		if (appr_b64_encode(r->creds[i], r->cred_lens[i], b64, sizeof(b64)) >= 0)
+		if (pcl_b64_encode(r->creds[i], r->cred_lens[i], b64, sizeof(b64)) >= 0)
 			json_object_array_add(arr, json_object_new_string(b64));
 	return arr;
 }

@@ -86,8 +86,8 @@ static int take_approvers(struct json_object *inf)
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
 		struct appr_bundle_approver *a = &b.approvers[i];
 		const char *c = client_field(o, "credential"), *k = client_field(o, "public-key");
-		int n = appr_b64_decode(c, strlen(c), a->cred, sizeof(a->cred));
-		if (n <= 0 || appr_b64_decode(k, strlen(k), a->pk, sizeof(a->pk)) != 64 ||
+		int n = pcl_b64_decode(c, strlen(c), a->cred, sizeof(a->cred));
+		if (n <= 0 || pcl_b64_decode(k, strlen(k), a->pk, sizeof(a->pk)) != 64 ||
 		    strlen(client_field(o, "name")) >= sizeof(a->name) ||
 		    strlen(client_field(o, "role")) >= sizeof(a->role))
 			return pcl_fail("the daemon's approver %zu is malformed", i + 1);
@@ -158,8 +158,7 @@ static int build(int argc, char **argv)
 	for (size_t i = 0; rc == 0 && i < b.n_approvers; i++) {
 		char c[APPR_CRED_MAX * 2];
 		if (!b.approvers[i].recovery &&
-		    appr_b64_encode(b.approvers[i].cred, b.approvers[i].cred_len, c, sizeof(c)) >=
-			0)
+		    pcl_b64_encode(b.approvers[i].cred, b.approvers[i].cred_len, c, sizeof(c)) >= 0)
 			json_object_array_add(allow, json_object_new_string(c));
 	}
 	if (rc == 0) {

@@ -39,7 +39,4 @@ int appr_parse_header(struct atext *t, const char *magic, unsigned version);
 /* A request at the reader's position (the caller checks what follows). */
 int appr_request_read(struct atext *t, struct appr_request *r);
 
-void appr_hex(const uint8_t *in, size_t len, char *out);
-int appr_unhex(const char *in, size_t inlen, uint8_t *out, size_t len);
-
 #endif

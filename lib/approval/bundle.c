@@ -39,7 +39,7 @@ static int put_b64(struct abuf *o, const char *key, const void *p, size_t n)
 {
 	size_t cap = 4 * ((n + 2) / 3) + 1;
 	char *v = malloc(cap);
-	int rc = v == NULL || appr_b64_encode(p, n, v, cap) < 0 ? -EINVAL : ab_line(o, key, v);
+	int rc = v == NULL || pcl_b64_encode(p, n, v, cap) < 0 ? -EINVAL : ab_line(o, key, v);
 
 	free(v);
 	return rc;
@@ -74,8 +74,8 @@ int appr_bundle_encode_body(const struct appr_bundle *b, char *buf, size_t cap)
 		const struct appr_bundle_approver *a = &b->approvers[i];
 		char c[APPR_CRED_MAX * 2], k[100];
 		if (a->cred_len == 0 || a->cred_len > APPR_CRED_MAX || !*a->name || !*a->role ||
-		    appr_b64_encode(a->cred, a->cred_len, c, sizeof(c)) < 0 ||
-		    appr_b64_encode(a->pk, sizeof(a->pk), k, sizeof(k)) < 0)
+		    pcl_b64_encode(a->cred, a->cred_len, c, sizeof(c)) < 0 ||
+		    pcl_b64_encode(a->pk, sizeof(a->pk), k, sizeof(k)) < 0)
 			return -EINVAL;
 		snprintf(v, sizeof(v), "%s %s %s", a->recovery ? "recovery" : "approver", c, k);
 		rc = ab_line(&o, "approver", v);
@@ -117,8 +117,8 @@ static int parse_approver(struct atext *t, struct appr_bundle_approver *a)
 	size_t klen = s1 ? (size_t)(s1 - v) : 0;
 	int n = -1, m = -1;
 	if (s2 != NULL) {
-		n = appr_b64_decode(s1 + 1, (size_t)(s2 - s1 - 1), a->cred, sizeof(a->cred));
-		m = appr_b64_decode(s2 + 1, vlen - (size_t)(s2 + 1 - v), a->pk, sizeof(a->pk));
+		n = pcl_b64_decode(s1 + 1, (size_t)(s2 - s1 - 1), a->cred, sizeof(a->cred));
+		m = pcl_b64_decode(s2 + 1, vlen - (size_t)(s2 + 1 - v), a->pk, sizeof(a->pk));
 	}
 	a->recovery = klen == 8 && memcmp(v, "recovery", 8) == 0;
 	if (n <= 0 || m != (int)sizeof(a->pk) ||

@@ -46,13 +46,13 @@ int appr_policy_sig_encode(const struct appr_policy_sig *s, char *out, size_t ca
 		return -EINVAL;
 	snprintf(v, sizeof(v), "%s %u\n", POLICY_MAGIC, APPR_VERSION);
 	rc = ab_put(&b, v, strlen(v));
-	appr_b64_encode(s->cred, s->cred_len, v, sizeof(v));
+	pcl_b64_encode(s->cred, s->cred_len, v, sizeof(v));
 	rc = rc ?: ab_line(&b, "credential", v);
-	appr_b64_encode(s->authdata, s->authdata_len, v, sizeof(v));
+	pcl_b64_encode(s->authdata, s->authdata_len, v, sizeof(v));
 	rc = rc ?: ab_line(&b, "authenticator-data", v);
-	appr_b64_encode(s->sig, s->sig_len, v, sizeof(v));
+	pcl_b64_encode(s->sig, s->sig_len, v, sizeof(v));
 	rc = rc ?: ab_line(&b, "signature", v);
-	appr_hex(s->sha256, 32, v);
+	pcl_hex_encode(v, s->sha256, 32);
 	rc = rc ?: ab_line(&b, "policy.sha256", v);
 	snprintf(v, sizeof(v), "%" PRId64, s->signed_at);
 	rc = rc ?: ab_line(&b, "signed-at", v);
@@ -85,7 +85,7 @@ int appr_policy_sig_parse(const char *buf, size_t len, const char *name, struct 
 	}
 	if ((rc = at_next(&t, "policy.sha256", &v, &vlen)) != 0)
 		return rc;
-	if (appr_unhex(v, vlen, s->sha256, 32) != 0) {
+	if (pcl_hex_decode(s->sha256, 32, v, vlen) != 0) {
 		pcl_diag_set(diag, name, t.line,
 			     "policy.sha256: expected 64 lower-case hex digits");
 		return -EINVAL;
