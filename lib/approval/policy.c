@@ -62,18 +62,15 @@ int appr_policy_sig_encode(const struct appr_policy_sig *s, char *out, size_t ca
 int appr_policy_sig_parse(const char *buf, size_t len, const char *name, struct appr_policy_sig *s,
 			  struct pcl_diag *diag)
 {
-	struct atext t = {buf, len, 0, 0, name, diag};
+	struct atext t;
 	const char *v;
 	size_t vlen;
 	uint64_t x;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (len > APPR_TEXT_MAX) {
-		pcl_diag_set(diag, name, 0, "larger than %d bytes", APPR_TEXT_MAX);
-		return -EINVAL;
-	}
-	if ((rc = appr_parse_header(&t, POLICY_MAGIC, APPR_VERSION)) != 0 ||
+	if ((rc = appr_text_open(&t, buf, len, name, diag, APPR_TEXT_MAX, POLICY_MAGIC,
+				 APPR_VERSION)) != 0 ||
 	    (rc = at_b64(&t, "credential", s->cred, sizeof(s->cred), &s->cred_len)) != 0 ||
 	    (rc = at_b64(&t, "authenticator-data", s->authdata, sizeof(s->authdata),
 			 &s->authdata_len)) != 0 ||

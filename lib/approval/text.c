@@ -207,3 +207,14 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 	*outlen = (size_t)n;
 	return 0;
 }
+
+int appr_text_open(struct atext *t, const char *buf, size_t len, const char *name,
+		   struct pcl_diag *diag, size_t max, const char *magic, unsigned version)
+{
+	*t = (struct atext){buf, len, 0, 0, name, diag};
+	if (len > max) {
+		pcl_diag_set(diag, name, 0, "larger than %zu bytes", max);
+		return -EINVAL;
+	}
+	return appr_parse_header(t, magic, version);
+}
