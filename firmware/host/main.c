@@ -34,21 +34,6 @@ static void usage(FILE *f)
 		"                            [--up-timeout MS] [--reset-window MS] [--verbose]\n");
 }
 
-static int parse_ms(const char *opt, const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > 3600000ul) {
-		fprintf(stderr, "portcullis-token-sim: %s: invalid milliseconds '%s'\n", opt, s);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -104,11 +89,13 @@ int main(int argc, char **argv)
 			sim_board.auto_touch = 1;
 			break;
 		case 'u':
-			if (parse_ms("--up-timeout", optarg, &cfg.up_timeout_ms) != 0)
+			if (sim_board_parse_ms("portcullis-token-sim", "--up-timeout", optarg,
+					       &cfg.up_timeout_ms) != 0)
 				return 2;
 			break;
 		case 'r':
-			if (parse_ms("--reset-window", optarg, &cfg.reset_window_ms) != 0)
+			if (sim_board_parse_ms("portcullis-token-sim", "--reset-window", optarg,
+					       &cfg.reset_window_ms) != 0)
 				return 2;
 			break;
 		case 'v':

@@ -7,6 +7,8 @@
 #include "sim_board.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -54,6 +56,21 @@ int sim_board_open(const char *state, uint32_t page_size, uint32_t page_count)
 		h = (h ^ (uint8_t)*p) * 1099511628211ull;
 	memcpy(sim_board.unique_id, &h, sizeof(sim_board.unique_id));
 	sim_board.t0 = sim_board_now_ms();
+	return 0;
+}
+
+int sim_board_parse_ms(const char *prog, const char *opt, const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v > 3600000ul) {
+		fprintf(stderr, "%s: %s: invalid milliseconds '%s'\n", prog, opt, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
 	return 0;
 }
 

@@ -30,6 +30,9 @@ extern struct sim_board sim_board;
  * flash's open). */
 int sim_board_open(const char *state, uint32_t page_size, uint32_t page_count);
 void sim_board_close(void);
+/* A command-line duration in milliseconds (0 to one hour) for option opt; -1 after a
+ * "prog: opt: invalid milliseconds" message. */
+int sim_board_parse_ms(const char *prog, const char *opt, const char *s, uint32_t *out);
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t sim_board_now_ms(void);
 
