@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "engine.h"
 #include "hex.h"
 #include "engine_approval_int.h"
@@ -79,18 +80,18 @@ int eappr_bundle_load(struct eappr_state *s)
 	char path[300], why[300];
 	struct pcl_diag diag = {0};
 	snprintf(path, sizeof(path), "%s/%s", s->dir, BUNDLE_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
+	char *buf = NULL;
+	size_t n = 0;
+	int r = pcl_read_file(path, APPR_BUNDLE_MAX, 0, &buf, &n);
 
 	s->bundle_version = 0;
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	char *buf = fstat(fd, &sb) == 0 && sb.st_size <= APPR_BUNDLE_MAX
-			? malloc((size_t)sb.st_size + 1)
-			: NULL;
-	ssize_t n = buf ? read(fd, buf, (size_t)sb.st_size) : -1;
-	close(fd);
-	int rc = n == sb.st_size ? appr_bundle_parse(buf, (size_t)n, path, &cur, &diag) : -1;
+	if (r == -ENOENT)
+		return 0;
+	if (r != 0 && r != -EFBIG)
+		return -1;
+	if (r == -EFBIG)
+		pcl_diag_set(&diag, path, 0, "larger than %d bytes", APPR_BUNDLE_MAX);
+	int rc = r == 0 ? appr_bundle_parse(buf, n, path, &cur, &diag) : -1;
 	if (rc == 0 && !same_profile(s, &cur, why, sizeof(why))) {
 		log_err("%s: %s: refusing to start approvals", path, why);
 		rc = -1;
@@ -100,7 +101,7 @@ int eappr_bundle_load(struct eappr_state *s)
 	}
 	if (rc == 0) {
 		s->bundle_version = cur.version;
-		appr_sha256(buf, (size_t)n, s->bundle_sha);
+		appr_sha256(buf, n, s->bundle_sha);
 	}
 	free(buf);
 	return rc;

@@ -86,7 +86,8 @@ int pcl_read_file(const char *path, size_t max, unsigned flags, char **out, size
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+			    ((flags & PCL_READ_NOFOLLOW) != 0 ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return -errno;
 	if ((flags & PCL_READ_REGULAR) != 0) {

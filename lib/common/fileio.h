@@ -11,6 +11,8 @@
 
 /* Refuse anything but a regular file (a directory, a FIFO, a device): -EINVAL. */
 #define PCL_READ_REGULAR 0x1u
+/* Refuse a path whose last component is a symbolic link: -ELOOP (O_NOFOLLOW). */
+#define PCL_READ_NOFOLLOW 0x2u
 
 /* Read fd to its end. On success returns 0 with *out a malloc'd buffer of *len bytes
  * followed by a NUL (the bytes themselves may hold NULs: a caller wanting text checks),
@@ -20,7 +22,7 @@
 int pcl_read_fd(int fd, size_t max, char **out, size_t *len);
 
 /* Open path (O_RDONLY, O_CLOEXEC, O_NOCTTY) and read it as pcl_read_fd does; flags is 0
- * or PCL_READ_REGULAR. Fails as pcl_read_fd, or with the open's -errno. */
+ * or PCL_READ_REGULAR and PCL_READ_NOFOLLOW. Fails as pcl_read_fd, or with the open's -errno. */
 int pcl_read_file(const char *path, size_t max, unsigned flags, char **out, size_t *len);
 
 /* A short reason for a failure of the two above ("larger than the limit", or

@@ -2,7 +2,8 @@
  * test_fileio.c - unit tests of the whole-file reader: a file read to its end whatever
  * its size up to the cap (also /proc files, whose size stat does not know), one byte
  * more refused, directories and FIFOs refused when a regular file is asked for, a
- * missing file's errno passed on, and the buffer always NUL-terminated.
+ * symbolic link refused when asked, a missing file's errno passed on, and the buffer always
+ * NUL-terminated.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +116,17 @@ static void refuses_what_is_not_a_regular_file(void **state)
 	assert_true(keep >= 0);
 	assert_int_equal(pcl_read_file(fifo, 4096, PCL_READ_REGULAR, &buf, &len), -EINVAL);
 	close(keep);
+	/* a planted link is refused when asked, followed otherwise */
+	char link[160];
+	snprintf(link, sizeof(link), "%s/link", dir);
+	write_file(3);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(pcl_read_file(link, 4096, PCL_READ_NOFOLLOW, &buf, &len), -ELOOP);
+	assert_null(buf);
+	assert_int_equal(pcl_read_file(link, 4096, 0, &buf, &len), 0);
+	assert_int_equal(len, 3);
+	free(buf);
+	unlink(link);
 	assert_string_equal(pcl_read_strerror(-EINVAL), "not a regular file");
 	assert_string_equal(pcl_read_strerror(-EFBIG), "larger than the limit");
 }
