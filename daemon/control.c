@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "engine_jobs.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 
 struct client {
@@ -172,10 +173,7 @@ static void record_refusal(struct control *c, const struct ctl_caller *who, cons
 	if (!counted && who->uid != 0 && !ctl_rate_take(&c->rate, who->uid, now_ms()))
 		return; /* over the rate: in the next summary record */
 	struct json_object *rec = json_object_new_object();
-	jsonx_set_str(rec, "event.action", "command-refused");
-	jsonx_set_str(rec, "event.outcome", "failure");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", why);
+	pcl_record_head(rec, PCL_KIND_EVENT, "command-refused", "failure", why);
 	jsonx_set_str(rec, "portcullis.command", cmd);
 	jsonx_set_int(rec, "user.id", who->uid);
 	engine_record_json(c->eng, rec, true);
@@ -372,10 +370,7 @@ static void summarise_rate(struct control *c, int64_t now, bool now_anyway)
 			    (size_t)snprintf(reason + off, sizeof(reason) - off,
 					     " uid %u: %" PRIu64 ";", (unsigned)uids[i], counts[i]);
 	}
-	jsonx_set_str(rec, "event.action", "requests-rate-limited");
-	jsonx_set_str(rec, "event.outcome", "failure");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", reason);
+	pcl_record_head(rec, PCL_KIND_EVENT, "requests-rate-limited", "failure", reason);
 	jsonx_set_int(rec, "portcullis.refused_count", (int64_t)total);
 	jsonx_set(rec, "portcullis.refused_uids", arr);
 	engine_record_json(c->eng, rec, true);

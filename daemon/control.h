@@ -71,7 +71,9 @@ struct ctl_command {
 	int (*run)(struct ctl_call *call); /* 0, or CTL_REFUSED with call->why set */
 };
 
-/* The rows each feature registers, defined beside its handlers. */
+/* The rows the engine's features register, defined beside their handlers. The
+ * transport's own rows (devices, watch) are in control.c; the full list of commands and
+ * who may call each is in docs/architecture.md ("The control socket"). */
 extern const struct ctl_command eappr_commands[]; /* engine_approval.c */
 extern const size_t eappr_n_commands;
 extern const struct ctl_command engine_wipe_commands[]; /* engine_wipe_cmd.c */

@@ -28,6 +28,7 @@
 #include "engine_jobs.h"
 #include "ipc.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -270,11 +271,7 @@ static int device_record(struct engine *e, const char *action, const char *outco
 
 	if (rec == NULL)
 		return -ENOMEM;
-	jsonx_set_str(rec, "event.action", action);
-	jsonx_set_str(rec, "event.outcome", outcome);
-	jsonx_set_str(rec, "event.kind", "event");
-	if (reason != NULL)
-		jsonx_set_str(rec, "event.reason", reason);
+	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
 	rc = append_json(e, rec, mode);
 	json_object_put(rec);
 	return rc;

@@ -7,6 +7,7 @@
  * the peer's uid comes from SO_PEERCRED. Nothing is granted without a record.
  */
 #include "engine_approval.h"
+#include "hex.h"
 #include "engine_jobs.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "engine_approval_int.h"
 #include "ipc.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 #include "sysfs.h"
 
@@ -127,10 +129,7 @@ static struct json_object *refuse(struct engine *e, const struct dev_entry *d, c
 {
 	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
 
-	jsonx_set_str(rec, "event.action", "exception-refused");
-	jsonx_set_str(rec, "event.outcome", "failure");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", why);
+	pcl_record_head(rec, PCL_KIND_EVENT, "exception-refused", "failure", why);
 	if (response)
 		jsonx_set_str(rec, "approval.response", response);
 	engine_record_json(e, rec, true);
@@ -257,9 +256,7 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	if (kept != 0)
 		return eappr_error("approval state cannot be written: no request");
 	struct json_object *rec = engine_device_json(d);
-	jsonx_set_str(rec, "event.action", "exception-requested");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, "exception-requested", "success", NULL);
 	jsonx_set_str(rec, "approval.request", text);
 	jsonx_set_int(rec, "user.id", uid);
 	int rc = engine_record_json(e, rec, false);
@@ -273,7 +270,7 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
 	for (size_t i = 0; i < st.n_approvers; i++) {
 		char b64[APPR_CRED_MAX * 2];
-		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
+		pcl_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
 		json_object_array_add(creds, json_object_new_string(b64));
 	}
 	json_object_object_add(ans, "credentials", creds);
@@ -304,8 +301,7 @@ static void approval_ref(const struct appr_request *r, char *out, size_t len)
 {
 	char hex[17];
 
-	for (int i = 0; i < 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", r->nonce[i]);
+	pcl_hex_encode(hex, r->nonce, 8);
 	snprintf(out, len, "A-%s", hex);
 }
 
@@ -432,9 +428,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	d->iface_allow = exception_interfaces(d);
 	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
 	struct json_object *rec = engine_device_json(d);
-	jsonx_set_str(rec, "event.action", "exception-approved");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
 	jsonx_set_str(rec, "approval.response", text);
 	jsonx_set_str(rec, "approval.approver", a->name);
 	jsonx_set_str(rec, "approval.role", a->role);
@@ -448,7 +442,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 			      now + (int64_t)st.profile.max_grant_hours * 3600);
 	jsonx_set_int(rec, "approval.counter", counter);
 	jsonx_set_str(rec, "approval.rp", st.rp);
-	appr_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
+	pcl_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
 	jsonx_set_str(rec, "approval.public_key", b64);
 	int rc = engine_record_json(e, rec, true);
 	json_object_put(rec);
@@ -487,12 +481,12 @@ static struct json_object *cmd_info(void)
 		char b64[APPR_CRED_MAX * 2];
 		jsonx_set_str(o, "name", st.approvers[i].name);
 		jsonx_set_str(o, "role", st.approvers[i].role);
-		appr_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
+		pcl_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
 		jsonx_set_str(o, "credential", b64);
 		jsonx_set_int(o, "counter", st.approvers[i].counter);
 		json_object_object_add(o, "recovery",
 				       json_object_new_boolean(st.approvers[i].recovery));
-		appr_b64_encode(st.approvers[i].pk, sizeof(st.approvers[i].pk), b64, sizeof(b64));
+		pcl_b64_encode(st.approvers[i].pk, sizeof(st.approvers[i].pk), b64, sizeof(b64));
 		jsonx_set_str(o, "public-key", b64);
 		json_object_array_add(arr, o);
 	}
@@ -524,10 +518,7 @@ static struct json_object *cmd_end(struct engine *e, struct json_object *req, ui
 	snprintf(d->rule, sizeof(d->rule), "exception ended");
 	snprintf(reason, sizeof(reason), "the exception was ended early by uid %u", (unsigned)uid);
 	struct json_object *rec = engine_device_json(d);
-	jsonx_set_str(rec, "event.action", "exception-ended");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", reason);
+	pcl_record_head(rec, PCL_KIND_EVENT, "exception-ended", "success", reason);
 	jsonx_set_int(rec, "user.id", uid);
 	engine_record_json(e, rec, true);
 	json_object_put(rec);
@@ -626,9 +617,7 @@ static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entr
 		/* The stick leaves with what was written to it: the wipe is owed, with the
 		 * identity a council PC recognises it by and the approval that let it out. */
 		struct json_object *rec = engine_device_json(d);
-		jsonx_set_str(rec, "event.action", "wipe-owed");
-		jsonx_set_str(rec, "event.outcome", "success");
-		jsonx_set_str(rec, "event.kind", "event");
+		pcl_record_head(rec, PCL_KIND_EVENT, "wipe-owed", "success", NULL);
 		jsonx_set_str(rec, "event.reason",
 			      "written here and taken out: it must be wiped when it comes back "
 			      "to a council PC");

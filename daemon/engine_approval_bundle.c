@@ -20,9 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "engine.h"
+#include "hex.h"
 #include "engine_approval_int.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 
 #define BUNDLE_FILE "council.bundle"
@@ -77,18 +80,18 @@ int eappr_bundle_load(struct eappr_state *s)
 	char path[300], why[300];
 	struct pcl_diag diag = {0};
 	snprintf(path, sizeof(path), "%s/%s", s->dir, BUNDLE_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
+	char *buf = NULL;
+	size_t n = 0;
+	int r = pcl_read_file(path, APPR_BUNDLE_MAX, 0, &buf, &n);
 
 	s->bundle_version = 0;
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	char *buf = fstat(fd, &sb) == 0 && sb.st_size <= APPR_BUNDLE_MAX
-			? malloc((size_t)sb.st_size + 1)
-			: NULL;
-	ssize_t n = buf ? read(fd, buf, (size_t)sb.st_size) : -1;
-	close(fd);
-	int rc = n == sb.st_size ? appr_bundle_parse(buf, (size_t)n, path, &cur, &diag) : -1;
+	if (r == -ENOENT)
+		return 0;
+	if (r != 0 && r != -EFBIG)
+		return -1;
+	if (r == -EFBIG)
+		pcl_diag_set(&diag, path, 0, "larger than %d bytes", APPR_BUNDLE_MAX);
+	int rc = r == 0 ? appr_bundle_parse(buf, n, path, &cur, &diag) : -1;
 	if (rc == 0 && !same_profile(s, &cur, why, sizeof(why))) {
 		log_err("%s: %s: refusing to start approvals", path, why);
 		rc = -1;
@@ -98,7 +101,7 @@ int eappr_bundle_load(struct eappr_state *s)
 	}
 	if (rc == 0) {
 		s->bundle_version = cur.version;
-		appr_sha256(buf, (size_t)n, s->bundle_sha);
+		appr_sha256(buf, n, s->bundle_sha);
 	}
 	free(buf);
 	return rc;
@@ -116,10 +119,7 @@ static struct json_object *refused(struct engine *e, const char *why)
 {
 	struct json_object *rec = json_object_new_object();
 
-	jsonx_set_str(rec, "event.action", "bundle-refused");
-	jsonx_set_str(rec, "event.outcome", "failure");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", why);
+	pcl_record_head(rec, PCL_KIND_EVENT, "bundle-refused", "failure", why);
 	engine_record_json(e, rec, true);
 	json_object_put(rec);
 	log_warn("council bundle refused: %s", why);
@@ -226,14 +226,11 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 	memcpy(s->bundle_sha, sha, sizeof(sha));
 	cur = nb;
 	char hex[65];
-	for (size_t i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+	pcl_hex_encode(hex, sha, 32);
 	struct json_object *rec = json_object_new_object(), *names = json_object_new_array();
 	for (size_t i = 0; i < nb.n_approvers; i++)
 		json_object_array_add(names, json_object_new_string(nb.approvers[i].name));
-	jsonx_set_str(rec, "event.action", "bundle-applied");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, "bundle-applied", "success", NULL);
 	jsonx_set_int(rec, "council.bundle.version", (int64_t)nb.version);
 	jsonx_set_int(rec, "council.bundle.issued", nb.issued);
 	jsonx_set_str(rec, "council.bundle.sha256", hex);

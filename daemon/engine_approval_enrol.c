@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "engine_approval_int.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 
 static int verify_cred(const struct eappr_state *s, struct json_object *req, const uint8_t *cdh,
@@ -97,10 +98,7 @@ static void refused(struct engine *e, const char *name, const char *why, unsigne
 {
 	struct json_object *rec = json_object_new_object();
 
-	jsonx_set_str(rec, "event.action", "approver-refused");
-	jsonx_set_str(rec, "event.outcome", "failure");
-	jsonx_set_str(rec, "event.kind", "event");
-	jsonx_set_str(rec, "event.reason", why);
+	pcl_record_head(rec, PCL_KIND_EVENT, "approver-refused", "failure", why);
 	jsonx_set_str(rec, "approval.approver", name);
 	jsonx_set_int(rec, "user.id", peer_uid);
 	engine_record_json(e, rec, true);
@@ -149,12 +147,10 @@ struct json_object *eappr_remove(struct engine *e, struct eappr_state *s, struct
 		return eappr_error("the approver list cannot be written");
 	}
 	struct json_object *rec = json_object_new_object();
-	jsonx_set_str(rec, "event.action", "approver-removed");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, "approver-removed", "success", NULL);
 	jsonx_set_str(rec, "approval.approver", gone.name);
 	jsonx_set_str(rec, "approval.role", gone.role);
-	appr_b64_encode(gone.cred, gone.cred_len, b64, sizeof(b64));
+	pcl_b64_encode(gone.cred, gone.cred_len, b64, sizeof(b64));
 	jsonx_set_str(rec, "approval.credential", b64);
 	jsonx_set_str(rec, "approval.removed_by", consent.name);
 	json_object_object_add(rec, "approval.recovery", json_object_new_boolean(consent.recovery));
@@ -215,15 +211,13 @@ struct json_object *eappr_enrol(struct engine *e, struct eappr_state *s, struct 
 	}
 	struct json_object *rec = json_object_new_object();
 	char b64[APPR_CRED_MAX * 2];
-	jsonx_set_str(rec, "event.action", "approver-enrolled");
-	jsonx_set_str(rec, "event.outcome", "success");
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, "approver-enrolled", "success", NULL);
 	jsonx_set_str(rec, "approval.approver", name);
 	jsonx_set_str(rec, "approval.role", role);
 	jsonx_set_str(rec, "approval.rp", s->rp);
-	appr_b64_encode(n.cred, n.cred_len, b64, sizeof(b64));
+	pcl_b64_encode(n.cred, n.cred_len, b64, sizeof(b64));
 	jsonx_set_str(rec, "approval.credential", b64);
-	appr_b64_encode(n.pk, sizeof(n.pk), b64, sizeof(b64));
+	pcl_b64_encode(n.pk, sizeof(n.pk), b64, sizeof(b64));
 	jsonx_set_str(rec, "approval.public_key", b64);
 	jsonx_set_str(rec, "approval.attestation.fmt", jsonx_get_str(req, "fmt"));
 	jsonx_set_str(rec, "approval.attestation.authdata", jsonx_get_str(req, "authdata"));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine_approval_int.h"
+#include "hex.h"
 #include "log.h"
 
 #define ISSUED_FILE "approval-requests"
@@ -29,10 +30,8 @@ static int save(const struct eappr_state *s)
 
 	for (size_t i = 0; f && i < s->n_issued; i++) {
 		char n[2 * APPR_NONCE_LEN + 1], h[65];
-		for (size_t j = 0; j < APPR_NONCE_LEN; j++)
-			snprintf(n + 2 * j, 3, "%02x", s->issued[i].nonce[j]);
-		for (size_t j = 0; j < 32; j++)
-			snprintf(h + 2 * j, 3, "%02x", s->issued[i].sha256[j]);
+		pcl_hex_encode(n, s->issued[i].nonce, APPR_NONCE_LEN);
+		pcl_hex_encode(h, s->issued[i].sha256, 32);
 		fprintf(f, "%s %s %" PRId64 " %" PRIu32 "\n", n, h, s->issued[i].answer_by,
 			s->issued[i].uid);
 	}
@@ -40,17 +39,6 @@ static int save(const struct eappr_state *s)
 	    rename(tmp, path) != 0) {
 		log_err("%s: cannot keep the issued requests: %s", path, strerror(errno));
 		return -1;
-	}
-	return 0;
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned x;
-		if (strspn(s + 2 * i, "0123456789abcdef") < 2 || sscanf(s + 2 * i, "%2x", &x) != 1)
-			return -1;
-		out[i] = (uint8_t)x;
 	}
 	return 0;
 }
@@ -71,8 +59,9 @@ int eappr_issued_load(struct eappr_state *s)
 		unsigned long uid = 0;
 		lineno++;
 		if (strlen(line) < 2 * APPR_NONCE_LEN + 67 || line[2 * APPR_NONCE_LEN] != ' ' ||
-		    line[2 * APPR_NONCE_LEN + 65] != ' ' || unhex(line, q->nonce, APPR_NONCE_LEN) ||
-		    unhex(line + 2 * APPR_NONCE_LEN + 1, q->sha256, 32) ||
+		    line[2 * APPR_NONCE_LEN + 65] != ' ' ||
+		    pcl_hex_decode(q->nonce, APPR_NONCE_LEN, line, 2 * APPR_NONCE_LEN) ||
+		    pcl_hex_decode(q->sha256, 32, line + 2 * APPR_NONCE_LEN + 1, 64) ||
 		    (q->answer_by = strtoll(line + 2 * APPR_NONCE_LEN + 66, &end, 10)) <= 0 ||
 		    *end != ' ' || (uid = strtoul(end + 1, &end, 10)) > UINT32_MAX ||
 		    *end != '\n') {

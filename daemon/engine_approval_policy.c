@@ -19,32 +19,12 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_approval_int.h"
+#include "fileio.h"
 #include "jsonx.h"
+#include "record.h"
 #include "log.h"
 
 #define RULES_MAX (1u << 20)
-
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	char *buf = NULL;
-
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max &&
-	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
-		ssize_t n = read(fd, buf, (size_t)st.st_size);
-		if (n != st.st_size) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return buf;
-}
 
 static int spill(const char *path, const char *buf, size_t len)
 {
@@ -84,11 +64,11 @@ static int check(struct eappr_state *s, const char *rules, struct checked *c, ch
 	memset(c, 0, sizeof(*c));
 	snprintf(sigpath, sizeof(sigpath), "%s.sig", rules);
 	snprintf(lastpath, sizeof(lastpath), "%s/policy.rules.sig", s->dir);
-	if ((c->rules = slurp(rules, RULES_MAX, &c->rules_len)) == NULL) {
+	if (pcl_read_file(rules, RULES_MAX, PCL_READ_REGULAR, &c->rules, &c->rules_len) != 0) {
 		snprintf(why, whylen, "%s cannot be read", rules);
 		return -1;
 	}
-	if ((c->sig = slurp(sigpath, APPR_TEXT_MAX, &c->sig_len)) == NULL) {
+	if (pcl_read_file(sigpath, APPR_TEXT_MAX, PCL_READ_REGULAR, &c->sig, &c->sig_len) != 0) {
 		snprintf(why, whylen, "%.150s is not signed (no readable %.150s)", rules, sigpath);
 		return -1;
 	}
@@ -116,7 +96,8 @@ static int check(struct eappr_state *s, const char *rules, struct checked *c, ch
 			 c->ps.sig_len, s->profile.uv, &c->counter, why, whylen) != 0)
 		return -1;
 	size_t last_len = 0;
-	char *last = slurp(lastpath, APPR_TEXT_MAX, &last_len);
+	char *last = NULL;
+	(void)pcl_read_file(lastpath, APPR_TEXT_MAX, PCL_READ_REGULAR, &last, &last_len);
 	struct appr_policy_sig lp;
 	c->same_as_last = last && last_len == c->sig_len && memcmp(last, c->sig, last_len) == 0;
 	int older = last && !c->same_as_last &&
@@ -140,9 +121,7 @@ static void record(struct engine *e, const char *action, const char *outcome, co
 {
 	struct json_object *rec = json_object_new_object();
 
-	jsonx_set_str(rec, "event.action", action);
-	jsonx_set_str(rec, "event.outcome", outcome);
-	jsonx_set_str(rec, "event.kind", "event");
+	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, NULL);
 	jsonx_set_str(rec, "file.path", file);
 	if (why)
 		jsonx_set_str(rec, "event.reason", why);
@@ -163,9 +142,7 @@ int eappr_policy_select(struct engine *e, char *out, size_t len)
 	if (s->ready && eappr_bundle_rules(s, keep, sizeof(keep)) != NULL) {
 		/* A council bundle in force carries the rules, verified when it was applied. */
 		struct json_object *rec = json_object_new_object();
-		jsonx_set_str(rec, "event.action", "bundle-in-force");
-		jsonx_set_str(rec, "event.outcome", "success");
-		jsonx_set_str(rec, "event.kind", "event");
+		pcl_record_head(rec, PCL_KIND_EVENT, "bundle-in-force", "success", NULL);
 		jsonx_set_int(rec, "council.bundle.version", (int64_t)s->bundle_version);
 		jsonx_set_str(rec, "file.path", keep);
 		engine_record_json(e, rec, false);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine_approval_int.h"
+#include "hex.h"
 #include "jsonx.h"
 #include "log.h"
 
@@ -40,7 +41,7 @@ struct json_object *eappr_error(const char *fmt, ...)
 int eappr_b64_field(struct json_object *req, const char *field, uint8_t *out, size_t cap)
 {
 	const char *v = jsonx_get_str(req, field);
-	int n = v ? appr_b64_decode(v, strlen(v), out, cap) : -EINVAL;
+	int n = v ? pcl_b64_decode(v, strlen(v), out, cap) : -EINVAL;
 
 	return n > 0 ? n : -1;
 }
@@ -106,14 +107,10 @@ static int load_nonces(struct eappr_state *s)
 			fclose(f);
 			return -1;
 		}
-		for (size_t i = 0; i < APPR_NONCE_LEN; i++) {
-			unsigned x;
-			if (sscanf(line + 2 * i, "%2x", &x) != 1) {
-				log_err("%s:%u: not a nonce", path, lineno);
-				fclose(f);
-				return -1;
-			}
-			dst[i] = (uint8_t)x;
+		if (pcl_hex_decode(dst, APPR_NONCE_LEN, line, n) != 0) {
+			log_err("%s:%u: not a nonce", path, lineno);
+			fclose(f);
+			return -1;
 		}
 		s->n_nonces++;
 	}
@@ -162,9 +159,9 @@ int eappr_store_save(const struct eappr_state *s)
 		struct json_object *o = json_object_new_object();
 		jsonx_set_str(o, "name", a->name);
 		jsonx_set_str(o, "role", a->role);
-		appr_b64_encode(a->cred, a->cred_len, b64, sizeof(b64));
+		pcl_b64_encode(a->cred, a->cred_len, b64, sizeof(b64));
 		jsonx_set_str(o, "credential", b64);
-		appr_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
+		pcl_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
 		jsonx_set_str(o, "public-key", b64);
 		jsonx_set_int(o, "counter", a->counter);
 		jsonx_set_int(o, "enrolled", a->enrolled);
@@ -202,8 +199,7 @@ int eappr_nonce_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN])
 	snprintf(path, sizeof(path), "%s/%s", s->dir, NONCE_FILE);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
-	for (size_t i = 0; i < APPR_NONCE_LEN; i++)
-		snprintf(line + 2 * i, 3, "%02x", nonce[i]);
+	pcl_hex_encode(line, nonce, APPR_NONCE_LEN);
 	line[2 * APPR_NONCE_LEN] = '\n';
 	if (fd < 0 || write(fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1 ||
 	    fsync(fd) != 0) {

@@ -89,7 +89,7 @@ static struct json_object *allow_list(const struct appr_request *r)
 	char b64[APPR_CRED_MAX * 2];
 
 	for (size_t i = 0; i < r->n_creds; i++)
-		if (appr_b64_encode(r->creds[i], r->cred_lens[i], b64, sizeof(b64)) >= 0)
+		if (pcl_b64_encode(r->creds[i], r->cred_lens[i], b64, sizeof(b64)) >= 0)
 			json_object_array_add(arr, json_object_new_string(b64));
 	return arr;
 }
@@ -203,34 +203,7 @@ int acli_scope_option(int argc, char **argv, int i, struct json_object *req)
 
 char *acli_read_file(const char *path, size_t *len)
 {
-	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = malloc(APPR_TEXT_MAX + 2);
-	size_t n = 0;
-	ssize_t got = 0;
-
-	if (fd < 0 || buf == NULL) {
-		pcl_fail("%s: %s", path, strerror(errno));
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while (n <= APPR_TEXT_MAX && (got = read(fd, buf + n, APPR_TEXT_MAX + 1 - n)) > 0)
-		n += (size_t)got;
-	close(fd);
-	if (got < 0 || n > APPR_TEXT_MAX) {
-		pcl_fail("%s: %s", path, got < 0 ? strerror(errno) : "larger than 8 KiB");
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
-		pcl_fail("%s: contains a NUL byte", path);
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	return pcl_read_text(path, APPR_TEXT_MAX, len);
 }
 
 int acli_write_file(const char *path, const char *text)

@@ -27,7 +27,7 @@ int acli_sign(const char *req_text, const char *key, const char *pin_fd, const c
  * one of them, -1 after a usage message. */
 int acli_scope_option(int argc, char **argv, int i, struct json_object *req);
 
-/* Read a whole small file (at most APPR_TEXT_MAX bytes); NUL-terminated, or NULL. */
+/* A request or response file ("-" = standard input): pcl_read_text with APPR_TEXT_MAX. */
 char *acli_read_file(const char *path, size_t *len);
 /* Write text to path ("-" = stdout). 0 or 1 after a message. */
 int acli_write_file(const char *path, const char *text);

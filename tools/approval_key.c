@@ -79,7 +79,7 @@ static void put_b64(struct json_object *o, const char *k, const uint8_t *p, size
 {
 	char *s = malloc(4 * ((n + 2) / 3) + 1);
 
-	if (s != NULL && appr_b64_encode(p, n, s, 4 * ((n + 2) / 3) + 1) >= 0)
+	if (s != NULL && pcl_b64_encode(p, n, s, 4 * ((n + 2) / 3) + 1) >= 0)
 		json_object_object_add(o, k, json_object_new_string(s));
 	free(s);
 }
@@ -206,7 +206,7 @@ int akey_assert(const char *path, const char *rp, const uint8_t cdh[APPR_CDH_LEN
 				FIDOH_ALLOW_MAX);
 	for (size_t i = 0; i < n_allow; i++) {
 		const char *s = json_object_get_string(json_object_array_get_idx(allow, i));
-		int n = s ? appr_b64_decode(s, strlen(s), req.allow[i], sizeof(req.allow[i])) : -1;
+		int n = s ? pcl_b64_decode(s, strlen(s), req.allow[i], sizeof(req.allow[i])) : -1;
 		if (n <= 0)
 			return pcl_fail("the key gave no approval: %s",
 					fido_strerr(FIDO_ERR_INVALID_ARGUMENT));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "approval_cli.h"
 #include "approval_key.h"
 #include "client.h"
@@ -54,19 +55,14 @@ int policy_sign(int argc, char **argv)
 					       json_object_array_get_idx(list, i), "credential")));
 		}
 	}
-	FILE *f = fopen(file, "re");
 	char *text = NULL;
 	size_t len = 0;
-	if (f) {
-		text = malloc(1u << 20);
-		len = text ? fread(text, 1, 1u << 20, f) : 0;
-		fclose(f);
-	}
+	(void)pcl_read_file(file, (1u << 20) - 1, 0, &text, &len);
 	struct appr_policy_sig ps = {0};
 	char rp[96], out[APPR_TEXT_MAX], sigpath[4200];
 	uint8_t cdh[APPR_CDH_LEN];
 	struct akey_assertion as;
-	int rc = text == NULL || len == (1u << 20);
+	int rc = text == NULL;
 	if (rc)
 		pcl_fail("%s: cannot read it (or larger than 1 MiB)", file);
 	if (rc == 0) {

@@ -44,7 +44,7 @@ static void put_b64(struct json_object *o, const char *k, const uint8_t *p, size
 {
 	char s[APPR_AUTHDATA_MAX * 2];
 
-	if (appr_b64_encode(p, n, s, sizeof(s)) >= 0)
+	if (pcl_b64_encode(p, n, s, sizeof(s)) >= 0)
 		json_object_object_add(o, k, json_object_new_string(s));
 }
 
@@ -81,7 +81,7 @@ static int enrol_consent(struct json_object *inf, struct json_object *req, const
 {
 	uint8_t cred[APPR_CRED_MAX], h[APPR_CDH_LEN];
 	const char *c = client_field(req, "credential"), *council = client_field(inf, "council");
-	int n = appr_b64_decode(c, strlen(c), cred, sizeof(cred));
+	int n = pcl_b64_decode(c, strlen(c), cred, sizeof(cred));
 	const void *f[] = {council, name, role, cred};
 	size_t l[] = {strlen(council), strlen(name), strlen(role), (size_t)(n > 0 ? n : 0)};
 
@@ -127,7 +127,7 @@ static int remove_approver(int argc, char **argv)
 		}
 	uint8_t raw[APPR_CRED_MAX], h[APPR_CDH_LEN];
 	const char *council = client_field(inf, "council");
-	int n = cred ? appr_b64_decode(cred, strlen(cred), raw, sizeof(raw)) : -1;
+	int n = cred ? pcl_b64_decode(cred, strlen(cred), raw, sizeof(raw)) : -1;
 	const void *f[] = {council, raw};
 	size_t l[] = {strlen(council), (size_t)(n > 0 ? n : 0)};
 	if (n <= 0 || appr_hash_fields(APPR_DOMAIN_REMOVE, f, l, 2, h) != 0) {

@@ -36,30 +36,6 @@ static int usage(void)
 	return 2;
 }
 
-/* Read a whole small file (key, checkpoint); NULL on error (message printed). */
-static char *slurp(const char *path, size_t *len)
-{
-	char *buf = malloc(65537);
-	ssize_t n = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0 && buf) {
-		n = read(fd, buf, 65537);
-		if (n == 65537)
-			n = -2;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		pcl_fail("%s: %s", path, n == -2 ? "file too large" : strerror(errno));
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 static int enrol(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
@@ -154,7 +130,7 @@ static int verify(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if ((text = slurp(optarg, &len)) == NULL)
+			if ((text = pcl_read_text(optarg, 65536, &len)) == NULL)
 				return 1;
 			struct pcl_diag diag = {0};
 			rc = audit_key_parse(&key, text, len, optarg, &diag);
@@ -191,7 +167,7 @@ static int verify(int argc, char **argv)
 	if (audit_verifier_new(&v, &vo) != 0)
 		return pcl_fail("out of memory");
 	for (int i = 0; i < nck; i++) {
-		if ((text = slurp(ckpts[i], &len)) == NULL) {
+		if ((text = pcl_read_text(ckpts[i], 65536, &len)) == NULL) {
 			audit_verifier_free(&v);
 			return 1;
 		}

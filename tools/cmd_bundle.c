@@ -42,44 +42,13 @@ static int usage(void)
 	return 2;
 }
 
-/* A whole file of at most max bytes, NUL-terminated; NULL after a message. */
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = malloc(max + 2);
-	size_t n = 0;
-	ssize_t got = 0;
-
-	if (fd < 0 || buf == NULL) {
-		pcl_fail("%s: %s", path, strerror(errno));
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while (n <= max && (got = read(fd, buf + n, max + 1 - n)) > 0)
-		n += (size_t)got;
-	close(fd);
-	if (got < 0 || n > max || memchr(buf, '\0', n) != NULL) {
-		pcl_fail("%s: %s", path,
-			 got < 0   ? strerror(errno)
-			 : n > max ? "too large"
-				   : "contains a NUL byte");
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int load(const char *path, char **text)
 {
 	struct pcl_diag diag = {0};
 	char msg[400];
 	size_t len;
 
-	*text = slurp(path, APPR_BUNDLE_MAX, &len);
+	*text = pcl_read_text(path, APPR_BUNDLE_MAX, &len);
 	if (*text == NULL)
 		return 1;
 	if (appr_bundle_parse(*text, len, path, &b, &diag) != 0) {
@@ -93,7 +62,7 @@ static int load(const char *path, char **text)
 
 static int copy_in(const char *path, char *dst, size_t cap, size_t *len)
 {
-	char *t = slurp(path, cap - 1, len);
+	char *t = pcl_read_text(path, cap - 1, len);
 
 	if (t == NULL)
 		return 1;
@@ -117,8 +86,8 @@ static int take_approvers(struct json_object *inf)
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
 		struct appr_bundle_approver *a = &b.approvers[i];
 		const char *c = client_field(o, "credential"), *k = client_field(o, "public-key");
-		int n = appr_b64_decode(c, strlen(c), a->cred, sizeof(a->cred));
-		if (n <= 0 || appr_b64_decode(k, strlen(k), a->pk, sizeof(a->pk)) != 64 ||
+		int n = pcl_b64_decode(c, strlen(c), a->cred, sizeof(a->cred));
+		if (n <= 0 || pcl_b64_decode(k, strlen(k), a->pk, sizeof(a->pk)) != 64 ||
 		    strlen(client_field(o, "name")) >= sizeof(a->name) ||
 		    strlen(client_field(o, "role")) >= sizeof(a->role))
 			return pcl_fail("the daemon's approver %zu is malformed", i + 1);
@@ -189,8 +158,7 @@ static int build(int argc, char **argv)
 	for (size_t i = 0; rc == 0 && i < b.n_approvers; i++) {
 		char c[APPR_CRED_MAX * 2];
 		if (!b.approvers[i].recovery &&
-		    appr_b64_encode(b.approvers[i].cred, b.approvers[i].cred_len, c, sizeof(c)) >=
-			0)
+		    pcl_b64_encode(b.approvers[i].cred, b.approvers[i].cred_len, c, sizeof(c)) >= 0)
 			json_object_array_add(allow, json_object_new_string(c));
 	}
 	if (rc == 0) {

@@ -31,6 +31,10 @@ int policy_show(int argc, char **argv);
 
 /* Print "portcullis: <formatted>" to stderr; returns 1 for `return pcl_fail(...)`. */
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Read a whole text file ("-" = standard input) of at most max bytes (lib/common's
+ * pcl_read_file), refusing one that holds a NUL byte: NUL-terminated, for the caller to
+ * free, or NULL after a pcl_fail message naming path (tools/portcullis.c). */
+char *pcl_read_text(const char *path, size_t max, size_t *len);
 
 int cmd_wipe(int argc, char **argv);
 /* cmd_wipe.c: portcullis-wiper's path (next to this program, or in libexec); 0 or

@@ -8,6 +8,7 @@
  * come from PCs and are untrusted, the arguments too.
  */
 #include "commands.h"
+#include "hex.h"
 #include "fleet.h"
 
 #include <errno.h>
@@ -57,8 +58,7 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
 
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
 		memset(md, 0, sizeof(md));
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	pcl_hex_encode(hex, md, 32);
 }
 
 /* The month `months` before the month of t, as YYYY-MM. */

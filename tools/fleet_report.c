@@ -8,6 +8,7 @@
  * is escaped in HTML and CSV).
  */
 #include "commands.h"
+#include "hex.h"
 #include "fleet.h"
 #include "fleet_report.h"
 
@@ -229,8 +230,7 @@ static int record(const struct fleet_paths *fp, const struct frep_council *c, co
 
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
 		return -EIO;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	pcl_hex_encode(hex, md, 32);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line),

@@ -4,6 +4,7 @@
  * Linked by the portcullis CLI. The directory is the IT provider's; its files are still
  * parsed strictly (a bad status file is an error naming file and line, never guessed).
  */
+#include "fileio.h"
 #include "fleet.h"
 
 #include <dirent.h>
@@ -44,29 +45,12 @@ int64_t fleet_time(const char *ts)
 
 char *fleet_read_file(const char *path, size_t *len, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf = NULL;
-	struct stat st;
-	ssize_t n;
+	char *buf;
+	int rc = pcl_read_file(path, max, PCL_READ_NOFOLLOW, &buf, len);
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > max) {
-		close(fd);
-		errno = EFBIG;
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		free(buf);
-		errno = EIO;
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
+	if (rc != 0)
+		errno = rc == -EFBIG ? EFBIG : -rc;
+	return rc == 0 ? buf : NULL;
 }
 
 int fleet_write_file(const char *path, const char *data, size_t len, unsigned mode, bool durable)

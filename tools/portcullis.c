@@ -1,12 +1,17 @@
 /*
- * portcullis.c - the portcullis command-line tool: dispatch to subcommands.
+ * portcullis.c - the portcullis command-line tool: dispatch to subcommands, and the
+ * helpers every subcommand uses (pcl_fail, pcl_read_text).
  * Runs as the invoking user (councillor, Clerk, IT provider); arguments are untrusted.
  */
 #include "commands.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fileio.h"
 
 /* One line per subcommand; each is defined in its own tools/cmd_*.c. */
 static const struct pcl_command commands[] = {
@@ -36,6 +41,35 @@ int pcl_fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+char *pcl_read_text(const char *path, size_t max, size_t *len)
+{
+	char *buf;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		rc = pcl_read_fd(0, max, &buf, len);
+	else
+		rc = pcl_read_file(path, max, 0, &buf, len);
+	if (rc == -EFBIG) {
+		if (max % 1024 == 0)
+			pcl_fail("%s: larger than %zu KiB", path, max / 1024);
+		else
+			pcl_fail("%s: larger than %zu bytes", path, max);
+		return NULL;
+	}
+	if (rc != 0) {
+		pcl_fail("%s: %s", path, pcl_read_strerror(rc));
+		return NULL;
+	}
+	if (memchr(buf, '\0', *len) != NULL) {
+		pcl_fail("%s: contains a NUL byte", path);
+		explicit_bzero(buf, *len);
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static void usage(FILE *f)

@@ -1,8 +1,8 @@
 /*
- * ctap2.c: CTAP2 command dispatch, authenticatorGetInfo, authenticatorReset, the
- * credential-ID wrapping and request map parsing shared by the other commands.
- * Linked by the token core. Requests are untrusted host bytes: validated as canonical
- * CBOR before any field is read.
+ * ctap2.c: CTAP2 command dispatch, authenticatorGetInfo and authenticatorReset; the
+ * commands are in ctap2_cred.c, ctap2_assert.c and ctap2_pin.c, the parsing they share in
+ * ctap2_parse.c and credential IDs in ctap2_credid.c. Linked by the token core. Requests are
+ * untrusted host bytes: validated as canonical CBOR before any field is read.
  */
 #include <string.h>
 
@@ -11,108 +11,7 @@
 #include "hal.h"
 #include "tcrypto.h"
 
-/* AAGUID of the Portcullis token (random, fixed). */
-const uint8_t ctap2_aaguid[16] = {0x70, 0x63, 0x6c, 0x2d, 0x74, 0x6f, 0x6b, 0x65,
-				  0x6e, 0x9a, 0x4e, 0x21, 0xb3, 0x05, 0x6d, 0x11};
-
 struct token_config ctap2_config;
-
-#define WRAP_VERSION 1
-
-static void wrap_key(uint8_t key[32])
-{
-	static const char label[] = "portcullis credential wrap v1";
-
-	tcrypto_hmac_sha256(store_st.master, sizeof(store_st.master), label, sizeof(label) - 1,
-			    key);
-}
-
-int ctap2_wrap(const struct ctap2_cred *cred, const uint8_t rp_id_hash[32], uint8_t *id)
-{
-	uint8_t key[32];
-
-	id[0] = WRAP_VERSION;
-	if (hal_rng(id + 1, 12) != 0)
-		return CTAP1_ERR_OTHER;
-	memcpy(id + 13, cred, sizeof(*cred));
-	wrap_key(key);
-	tcrypto_gcm_seal(key, id + 1, rp_id_hash, 32, id + 13, sizeof(*cred),
-			 id + 13 + sizeof(*cred));
-	store_wipe(key, sizeof(key));
-	return 0;
-}
-
-int ctap2_unwrap(const uint8_t *id, size_t len, const uint8_t rp_id_hash[32],
-		 struct ctap2_cred *cred)
-{
-	uint8_t key[32], buf[sizeof(*cred)];
-	int rc;
-
-	if (len != STORE_CRED_ID_LEN || id[0] != WRAP_VERSION)
-		return -1;
-	memcpy(buf, id + 13, sizeof(buf));
-	wrap_key(key);
-	rc = tcrypto_gcm_open(key, id + 1, rp_id_hash, 32, buf, sizeof(buf),
-			      id + 13 + sizeof(*cred));
-	store_wipe(key, sizeof(key));
-	if (rc == 0)
-		memcpy(cred, buf, sizeof(*cred));
-	store_wipe(buf, sizeof(buf));
-	return rc;
-}
-
-int ctap2_get(struct cbor_dec *d, uint8_t major, struct cbor_item *it)
-{
-	if (cbor_next(d, it) != 0)
-		return CTAP2_ERR_INVALID_CBOR;
-	if (it->major != major)
-		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-	return 0;
-}
-
-int ctap2_get_bool(struct cbor_dec *d, int *b)
-{
-	struct cbor_item it;
-	int rc = ctap2_get(d, CBOR_SIMPLE, &it);
-
-	if (rc)
-		return rc;
-	if (it.val != CBOR_TRUE && it.val != CBOR_FALSE)
-		return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-	*b = it.val == CBOR_TRUE;
-	return 0;
-}
-
-int ctap2_parse_map(const uint8_t *buf, size_t len, ctap2_field_fn fn, void *ctx)
-{
-	struct cbor_dec d;
-	struct cbor_item it, key;
-	uint64_t i;
-	int rc;
-
-	rc = cbor_validate(buf, len, CBOR_MAX_DEPTH);
-	if (rc)
-		return rc;
-	cbor_dec_init(&d, buf, len);
-	rc = ctap2_get(&d, CBOR_MAP, &it);
-	if (rc)
-		return rc;
-	for (i = 0; i < it.val; i++) {
-		const uint8_t *before;
-
-		if (cbor_next(&d, &key) != 0)
-			return CTAP2_ERR_INVALID_CBOR;
-		if (key.major != CBOR_UINT)
-			return CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-		before = d.p;
-		rc = fn(ctx, key.val, &d);
-		if (rc)
-			return rc;
-		if (d.p == before && cbor_skip(&d) != 0) /* unknown key: ignored */
-			return CTAP2_ERR_INVALID_CBOR;
-	}
-	return 0;
-}
 
 static int get_info(struct cbor_enc *e)
 {

@@ -1,9 +1,8 @@
 /*
- * ctap2_cred.c: authenticatorMakeCredential, authenticatorGetAssertion and
- * authenticatorGetNextAssertion (CTAP 2.1 sections 6.1-6.3) with ES256 keys, packed self
- * attestation, discoverable credential slots and the credProtect extension.
- * Linked by the token core. Requests are untrusted; they are validated CBOR (ctap2.c)
- * and every field's type and length is checked here.
+ * ctap2_cred.c: authenticatorMakeCredential (CTAP 2.1 section 6.1) with ES256 keys,
+ * packed self attestation, discoverable credential slots and the credProtect extension
+ * (GetAssertion is ctap2_assert.c). Linked by the token core. Requests are untrusted;
+ * they are validated CBOR (ctap2_parse.c) and every field's type and length is checked.
  */
 #include <string.h>
 
@@ -11,6 +10,9 @@
 #include "ctap_status.h"
 #include "hal.h"
 #include "tcrypto.h"
+
+/* authData: rpIdHash, flags, counter, AAGUID, ID length and ID, COSE key, extensions. */
+#define MC_AD_MAX (37 + 16 + 2 + STORE_CRED_ID_LEN + 80 + 20)
 
 struct mc_req {
 	struct cbor_item cdh, rp_id, user_id, user_name;
@@ -20,31 +22,6 @@ struct mc_req {
 	uint64_t pin_proto;
 	uint32_t have;
 };
-
-int ctap2_parse_text_map(struct cbor_dec *d, ctap2_text_field_fn fn, void *ctx)
-{
-	struct cbor_item it, key;
-	uint64_t i;
-	int rc;
-
-	rc = ctap2_get(d, CBOR_MAP, &it);
-	if (rc)
-		return rc;
-	for (i = 0; i < it.val; i++) {
-		const uint8_t *before;
-
-		rc = ctap2_get(d, CBOR_TEXT, &key);
-		if (rc)
-			return rc;
-		before = d->p;
-		rc = fn(ctx, &key, d);
-		if (rc)
-			return rc;
-		if (d->p == before && cbor_skip(d) != 0)
-			return CTAP2_ERR_INVALID_CBOR;
-	}
-	return 0;
-}
 
 static int rp_field(void *ctx, const struct cbor_item *key, struct cbor_dec *d)
 {
@@ -69,17 +46,6 @@ static int user_field(void *ctx, const struct cbor_item *key, struct cbor_dec *d
 	if (cbor_text_is(key, "name"))
 		return ctap2_get(d, CBOR_TEXT, &r->user_name);
 	return 0;
-}
-
-int ctap2_get_raw(struct cbor_dec *d, uint8_t major, const uint8_t **p, size_t *n)
-{
-	struct cbor_dec peek = *d;
-	struct cbor_item it;
-	int rc = ctap2_get(&peek, major, &it);
-
-	if (rc)
-		return rc;
-	return cbor_raw(d, p, n);
 }
 
 static int mc_field(void *ctx, uint64_t key, struct cbor_dec *d)
@@ -179,31 +145,6 @@ static int check_params(const struct mc_req *r)
 	return ok ? 0 : CTAP2_ERR_UNSUPPORTED_ALGORITHM;
 }
 
-static int opt_field(void *ctx, const struct cbor_item *key, struct cbor_dec *d)
-{
-	struct ctap2_opts *o = ctx;
-
-	if (cbor_text_is(key, "rk"))
-		return ctap2_get_bool(d, &o->rk);
-	if (cbor_text_is(key, "up")) {
-		o->has_up = 1;
-		return ctap2_get_bool(d, &o->up);
-	}
-	if (cbor_text_is(key, "uv"))
-		return ctap2_get_bool(d, &o->uv);
-	return 0;
-}
-
-int ctap2_parse_opts(const uint8_t *p, size_t n, struct ctap2_opts *o)
-{
-	struct cbor_dec d;
-
-	if (!p)
-		return 0;
-	cbor_dec_init(&d, p, n);
-	return ctap2_parse_text_map(&d, opt_field, o);
-}
-
 static int ext_field(void *ctx, const struct cbor_item *key, struct cbor_dec *d)
 {
 	uint8_t *level = ctx;
@@ -219,46 +160,6 @@ static int ext_field(void *ctx, const struct cbor_item *key, struct cbor_dec *d)
 		*level = (uint8_t)it.val;
 	}
 	return 0;
-}
-
-struct desc_ctx {
-	struct cbor_item id;
-	int has_id;
-};
-
-static int desc_field(void *ctx, const struct cbor_item *key, struct cbor_dec *d)
-{
-	struct desc_ctx *c = ctx;
-	struct cbor_item it;
-
-	if (cbor_text_is(key, "id")) {
-		c->has_id = 1;
-		return ctap2_get(d, CBOR_BYTES, &c->id);
-	}
-	if (cbor_text_is(key, "type"))
-		return ctap2_get(d, CBOR_TEXT, &it);
-	return 0;
-}
-
-int ctap2_each_desc(const uint8_t *p, size_t n, ctap2_desc_fn fn, void *ctx)
-{
-	struct cbor_dec d;
-	struct cbor_item arr;
-	struct desc_ctx c;
-	uint64_t i;
-	int rc;
-
-	cbor_dec_init(&d, p, n);
-	rc = ctap2_get(&d, CBOR_ARRAY, &arr);
-	for (i = 0; rc == 0 && i < arr.val; i++) {
-		c.has_id = 0;
-		rc = ctap2_parse_text_map(&d, desc_field, &c);
-		if (rc == 0 && !c.has_id)
-			rc = CTAP2_ERR_MISSING_PARAMETER;
-		if (rc == 0)
-			rc = fn(ctx, &c.id);
-	}
-	return rc;
 }
 
 struct excl_ctx {
@@ -277,32 +178,6 @@ static int excl_one(void *ctx, const struct cbor_item *id)
 	return 0;
 }
 
-/* PIN handling common to MC and GA: returns 0 with *uv set, or a CTAP status. */
-int ctap2_pin_gate(uint32_t have, const struct cbor_item *param, uint64_t proto,
-		   const struct cbor_item *cdh, uint8_t perm, const uint8_t *rp_id_hash, int *uv)
-{
-	int rc;
-
-	*uv = 0;
-	if (have & HAVE_PIN_PARAM) {
-		if (param->val == 0) {
-			/* a client probing for a touch (CTAP 2.1 6.1.2 step 1) */
-			rc = ctaphid_user_presence();
-			if (rc)
-				return rc;
-			return store_st.pin_set ? CTAP2_ERR_PIN_INVALID : CTAP2_ERR_PIN_NOT_SET;
-		}
-		if (!(have & HAVE_PIN_PROTO))
-			return CTAP2_ERR_MISSING_PARAMETER;
-		rc = ctap2_pin_check(proto, param->ptr, (size_t)param->val, cdh->ptr,
-				     (size_t)cdh->val, perm, rp_id_hash);
-		if (rc)
-			return rc;
-		*uv = 1;
-	}
-	return 0;
-}
-
 static void put_cose_key(struct cbor_enc *e, const uint8_t pub[65], int64_t alg)
 {
 	cbor_put_map(e, 5);
@@ -316,14 +191,6 @@ static void put_cose_key(struct cbor_enc *e, const uint8_t pub[65], int64_t alg)
 	cbor_put_bytes(e, pub + 1, 32);
 	cbor_put_int(e, -3);
 	cbor_put_bytes(e, pub + 33, 32);
-}
-
-void ctap2_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 static int store_rk(const struct mc_req *r, const uint8_t rp_id_hash[32], const uint8_t *id,
@@ -362,57 +229,57 @@ static int store_rk(const struct mc_req *r, const uint8_t rp_id_hash[32], const 
 	return store_commit();
 }
 
-int ctap2_make_credential(const uint8_t *req, size_t len, struct cbor_enc *out)
+/* Parse and check the request: required members, ES256 among the algorithms, options,
+ * the credProtect level. 0 or a CTAP status. */
+static int mc_parse(const uint8_t *req, size_t len, struct mc_req *r, struct ctap2_opts *o,
+		    uint8_t *level)
 {
-	struct mc_req r;
-	struct ctap2_opts o = {0, 1, 0, 0};
-	struct ctap2_cred cred;
-	uint8_t rp_id_hash[32], pub[65], id[STORE_CRED_ID_LEN], level = 0;
-	uint8_t ad[37 + 16 + 2 + STORE_CRED_ID_LEN + 80 + 20], hash[32], sig[TCRYPTO_SIG_MAX];
-	struct cbor_enc e;
-	uint32_t counter;
-	size_t siglen;
-	int rc, uv;
+	int rc;
 
-	memset(&r, 0, sizeof(r));
-	rc = ctap2_parse_map(req, len, mc_field, &r);
+	memset(r, 0, sizeof(*r));
+	rc = ctap2_parse_map(req, len, mc_field, r);
 	if (rc)
 		return rc;
-	if ((r.have & (HAVE_CDH | HAVE_RP | HAVE_USER | HAVE_PARAMS)) !=
+	if ((r->have & (HAVE_CDH | HAVE_RP | HAVE_USER | HAVE_PARAMS)) !=
 		(HAVE_CDH | HAVE_RP | HAVE_USER | HAVE_PARAMS) ||
-	    r.rp_id.ptr == NULL || r.user_id.ptr == NULL)
+	    r->rp_id.ptr == NULL || r->user_id.ptr == NULL)
 		return CTAP2_ERR_MISSING_PARAMETER;
-	if (r.cdh.val != 32)
+	if (r->cdh.val != 32)
 		return CTAP1_ERR_INVALID_LENGTH;
-	rc = check_params(&r);
+	rc = check_params(r);
 	if (rc)
 		return rc;
-	rc = ctap2_parse_opts(r.opts, r.opts_len, &o);
+	rc = ctap2_parse_opts(r->opts, r->opts_len, o);
 	if (rc)
 		return rc;
-	if (o.has_up)
+	if (o->has_up)
 		return CTAP2_ERR_INVALID_OPTION; /* "up" is not an option of makeCredential */
-	if (o.uv)
+	if (o->uv)
 		return CTAP2_ERR_INVALID_OPTION; /* no built-in user verification */
-	if (r.ext) {
+	if (r->ext) {
 		struct cbor_dec d;
 
-		cbor_dec_init(&d, r.ext, r.ext_len);
-		rc = ctap2_parse_text_map(&d, ext_field, &level);
-		if (rc)
-			return rc;
+		cbor_dec_init(&d, r->ext, r->ext_len);
+		rc = ctap2_parse_text_map(&d, ext_field, level);
 	}
-	tcrypto_sha256(r.rp_id.ptr, (size_t)r.rp_id.val, rp_id_hash);
-	rc = ctap2_pin_gate(r.have, &r.pin_param, r.pin_proto, &r.cdh, CTAP2_PERM_MC, rp_id_hash,
-			    &uv);
+	return rc;
+}
+
+/* Who may make it: the PIN gate, the exclude list, then a touch. 0 with *uv set, or a CTAP
+ * status. */
+static int mc_authorise(const struct mc_req *r, const uint8_t rp_id_hash[32], int *uv)
+{
+	int rc = ctap2_pin_gate(r->have, &r->pin_param, r->pin_proto, &r->cdh, CTAP2_PERM_MC,
+				rp_id_hash, uv);
+
 	if (rc)
 		return rc;
-	if (!uv && store_st.pin_set)
+	if (!*uv && store_st.pin_set)
 		return CTAP2_ERR_PUAT_REQUIRED;
-	if (r.exclude) {
+	if (r->exclude) {
 		struct excl_ctx x = {rp_id_hash, 0};
 
-		rc = ctap2_each_desc(r.exclude, r.exclude_len, excl_one, &x);
+		rc = ctap2_each_desc(r->exclude, r->exclude_len, excl_one, &x);
 		if (rc)
 			return rc;
 		if (x.found) {
@@ -420,27 +287,17 @@ int ctap2_make_credential(const uint8_t *req, size_t len, struct cbor_enc *out)
 			return rc ? rc : CTAP2_ERR_CREDENTIAL_EXCLUDED;
 		}
 	}
-	rc = ctaphid_user_presence();
-	if (rc)
-		return rc;
+	return ctaphid_user_presence();
+}
 
-	memset(&cred, 0, sizeof(cred));
-	rc = tcrypto_p256_keygen(cred.sk, pub);
-	if (rc == 0) {
-		cred.cred_protect = level;
-		cred.rk = (uint8_t)o.rk;
-		rc = ctap2_wrap(&cred, rp_id_hash, id);
-	}
-	if (rc == 0 && o.rk)
-		rc = store_rk(&r, rp_id_hash, id, level);
-	if (rc == 0)
-		rc = store_counter_next(&counter);
-	if (rc) {
-		store_wipe(&cred, sizeof(cred));
-		return rc;
-	}
+/* authenticatorData with the attested credential (and the credProtect extension) into
+ * ad[0..cap); its length, or 0 when it does not fit. */
+static size_t mc_auth_data(uint8_t *ad, size_t cap, const uint8_t rp_id_hash[32], int uv,
+			   uint32_t counter, const uint8_t *id, const uint8_t pub[65],
+			   uint8_t level)
+{
+	struct cbor_enc e;
 
-	/* authenticatorData */
 	memcpy(ad, rp_id_hash, 32);
 	ad[32] = FLAG_UP | FLAG_AT | (uv ? FLAG_UV : 0) | (level ? FLAG_ED : 0);
 	ctap2_put_be32(ad + 33, counter);
@@ -448,32 +305,30 @@ int ctap2_make_credential(const uint8_t *req, size_t len, struct cbor_enc *out)
 	ad[53] = 0;
 	ad[54] = STORE_CRED_ID_LEN;
 	memcpy(ad + 55, id, STORE_CRED_ID_LEN);
-	cbor_enc_init(&e, ad + 55 + STORE_CRED_ID_LEN, sizeof(ad) - 55 - STORE_CRED_ID_LEN);
+	cbor_enc_init(&e, ad + 55 + STORE_CRED_ID_LEN, cap - 55 - STORE_CRED_ID_LEN);
 	put_cose_key(&e, pub, -7);
 	if (level) {
 		cbor_put_map(&e, 1);
 		cbor_put_text(&e, "credProtect");
 		cbor_put_uint(&e, level);
 	}
-	if (e.err) {
-		store_wipe(&cred, sizeof(cred));
-		return CTAP1_ERR_OTHER;
-	}
-	len = 55 + STORE_CRED_ID_LEN + e.len;
+	return e.err ? 0 : 55 + STORE_CRED_ID_LEN + e.len;
+}
 
-	/* packed self attestation: signed by the credential key over authData || cdh */
-	{
-		uint8_t tbs[sizeof(ad) + 32];
+/* The answer, with packed self attestation: signed by the credential key over
+ * authData || clientDataHash. 0 or a CTAP status. */
+static int mc_attest(struct cbor_enc *out, const uint8_t *ad, size_t len, const uint8_t cdh[32],
+		     const uint8_t sk[32])
+{
+	uint8_t tbs[MC_AD_MAX + 32], hash[32], sig[TCRYPTO_SIG_MAX];
+	size_t siglen;
 
-		memcpy(tbs, ad, len);
-		memcpy(tbs + len, r.cdh.ptr, 32);
-		tcrypto_sha256(tbs, len + 32, hash);
-	}
-	siglen = tcrypto_p256_sign(cred.sk, hash, sig);
-	store_wipe(&cred, sizeof(cred));
+	memcpy(tbs, ad, len);
+	memcpy(tbs + len, cdh, 32);
+	tcrypto_sha256(tbs, len + 32, hash);
+	siglen = tcrypto_p256_sign(sk, hash, sig);
 	if (siglen == 0)
 		return CTAP1_ERR_OTHER;
-
 	cbor_put_map(out, 3);
 	cbor_put_uint(out, 1);
 	cbor_put_text(out, "packed");
@@ -486,4 +341,41 @@ int ctap2_make_credential(const uint8_t *req, size_t len, struct cbor_enc *out)
 	cbor_put_text(out, "sig");
 	cbor_put_bytes(out, sig, siglen);
 	return 0;
+}
+
+int ctap2_make_credential(const uint8_t *req, size_t len, struct cbor_enc *out)
+{
+	struct mc_req r;
+	struct ctap2_opts o = {0, 1, 0, 0};
+	struct ctap2_cred cred;
+	uint8_t rp_id_hash[32], pub[65], id[STORE_CRED_ID_LEN], level = 0, ad[MC_AD_MAX];
+	uint32_t counter;
+	int rc, uv;
+
+	rc = mc_parse(req, len, &r, &o, &level);
+	if (rc)
+		return rc;
+	tcrypto_sha256(r.rp_id.ptr, (size_t)r.rp_id.val, rp_id_hash);
+	rc = mc_authorise(&r, rp_id_hash, &uv);
+	if (rc)
+		return rc;
+
+	/* the credential: a new key, sealed into its ID, kept if discoverable */
+	memset(&cred, 0, sizeof(cred));
+	rc = tcrypto_p256_keygen(cred.sk, pub);
+	if (rc == 0) {
+		cred.cred_protect = level;
+		cred.rk = (uint8_t)o.rk;
+		rc = ctap2_wrap(&cred, rp_id_hash, id);
+	}
+	if (rc == 0 && o.rk)
+		rc = store_rk(&r, rp_id_hash, id, level);
+	if (rc == 0)
+		rc = store_counter_next(&counter);
+	if (rc == 0) {
+		len = mc_auth_data(ad, sizeof(ad), rp_id_hash, uv, counter, id, pub, level);
+		rc = len == 0 ? CTAP1_ERR_OTHER : mc_attest(out, ad, len, r.cdh.ptr, cred.sk);
+	}
+	store_wipe(&cred, sizeof(cred));
+	return rc;
 }

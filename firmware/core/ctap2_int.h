@@ -1,6 +1,8 @@
 /*
- * ctap2_int.h: declarations shared by the CTAP2 command files of the token core
- * (ctap2.c, ctap2_cred.c, ctap2_pin.c, u2f.c). Not for boards.
+ * ctap2_int.h: declarations shared by the CTAP2 files of the token core. Layers, each
+ * calling only those below it: the dispatcher (ctap2.c); the commands (ctap2_cred.c,
+ * ctap2_assert.c, ctap2_pin.c, u2f.c); request parsing (ctap2_parse.c) and credential IDs
+ * (ctap2_credid.c). Not for boards.
  */
 #ifndef PCL_CTAP2_INT_H
 #define PCL_CTAP2_INT_H
@@ -39,14 +41,15 @@ struct ctap2_cred {
 	uint8_t reserved;
 };
 
-/* Seal cred under the master secret, bound to rp_id_hash, into id[STORE_CRED_ID_LEN]. */
+/* ctap2_credid.c. Seal cred under the master secret, bound to rp_id_hash, into
+ * id[STORE_CRED_ID_LEN]. */
 int ctap2_wrap(const struct ctap2_cred *cred, const uint8_t rp_id_hash[32], uint8_t *id);
 /* Open an ID; 0 when it is ours and bound to rp_id_hash, -1 otherwise. */
 int ctap2_unwrap(const uint8_t *id, size_t len, const uint8_t rp_id_hash[32],
 		 struct ctap2_cred *cred);
 
-/* Iterate a map with unsigned keys: calls fn for each key with the decoder at the value.
- * fn must consume exactly the value. Returns 0 or a CTAP status. */
+/* ctap2_parse.c. Iterate a map with unsigned keys: calls fn for each key with the decoder at the
+ * value. fn must consume exactly the value. Returns 0 or a CTAP status. */
 typedef int (*ctap2_field_fn)(void *ctx, uint64_t key, struct cbor_dec *d);
 int ctap2_parse_map(const uint8_t *buf, size_t len, ctap2_field_fn fn, void *ctx);
 /* Read one item of the given major type (CTAP2_ERR_CBOR_UNEXPECTED_TYPE otherwise). */
@@ -77,9 +80,10 @@ int ctap2_parse_opts(const uint8_t *p, size_t n, struct ctap2_opts *o);
 typedef int (*ctap2_desc_fn)(void *ctx, const struct cbor_item *id);
 int ctap2_each_desc(const uint8_t *p, size_t n, ctap2_desc_fn fn, void *ctx);
 
-/* pinUvAuthParam handling shared by MC and GA: 0 with *uv set, or a CTAP status. */
+/* ctap2_pin.c: pinUvAuthParam handling shared by MC and GA: 0 with *uv set, or a CTAP status. */
 int ctap2_pin_gate(uint32_t have, const struct cbor_item *param, uint64_t proto,
 		   const struct cbor_item *cdh, uint8_t perm, const uint8_t *rp_id_hash, int *uv);
+/* ctap2_credid.c: the signature counter of authenticator data, big-endian. */
 void ctap2_put_be32(uint8_t *p, uint32_t v);
 
 int ctap2_make_credential(const uint8_t *req, size_t len, struct cbor_enc *out);

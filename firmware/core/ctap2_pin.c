@@ -420,3 +420,29 @@ int ctap2_client_pin(const uint8_t *req, size_t len, struct cbor_enc *out)
 	store_wipe(ss, sizeof(ss));
 	return rc;
 }
+
+/* PIN handling common to MC and GA: returns 0 with *uv set, or a CTAP status. */
+int ctap2_pin_gate(uint32_t have, const struct cbor_item *param, uint64_t proto,
+		   const struct cbor_item *cdh, uint8_t perm, const uint8_t *rp_id_hash, int *uv)
+{
+	int rc;
+
+	*uv = 0;
+	if (have & HAVE_PIN_PARAM) {
+		if (param->val == 0) {
+			/* a client probing for a touch (CTAP 2.1 6.1.2 step 1) */
+			rc = ctaphid_user_presence();
+			if (rc)
+				return rc;
+			return store_st.pin_set ? CTAP2_ERR_PIN_INVALID : CTAP2_ERR_PIN_NOT_SET;
+		}
+		if (!(have & HAVE_PIN_PROTO))
+			return CTAP2_ERR_MISSING_PARAMETER;
+		rc = ctap2_pin_check(proto, param->ptr, (size_t)param->val, cdh->ptr,
+				     (size_t)cdh->val, perm, rp_id_hash);
+		if (rc)
+			return rc;
+		*uv = 1;
+	}
+	return 0;
+}

@@ -21,43 +21,17 @@
 
 #include "hal.h"
 #include "sim.h"
+#include "sim_board.h"
 #include "token.h"
 
 #define SIM_PAGE_SIZE  4096
 #define SIM_PAGE_COUNT 16
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	sim.touch = 1;
-}
-
-static void on_term(int sig)
-{
-	(void)sig;
-	sim.stop = 1;
-}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: portcullis-token-sim --socket PATH --state FILE [--auto-touch]\n"
 		"                            [--up-timeout MS] [--reset-window MS] [--verbose]\n");
-}
-
-static int parse_ms(const char *opt, const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > 3600000ul) {
-		fprintf(stderr, "portcullis-token-sim: %s: invalid milliseconds '%s'\n", opt, s);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
 }
 
 static int listen_on(const char *path)
@@ -101,7 +75,6 @@ int main(int argc, char **argv)
 	};
 	struct token_config cfg = {.up_timeout_ms = 30000, .reset_window_ms = 10000};
 	const char *sock = NULL, *state = NULL;
-	struct sigaction sa;
 	int c, i, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -113,14 +86,16 @@ int main(int argc, char **argv)
 			state = optarg;
 			break;
 		case 'a':
-			sim.auto_touch = 1;
+			sim_board.auto_touch = 1;
 			break;
 		case 'u':
-			if (parse_ms("--up-timeout", optarg, &cfg.up_timeout_ms) != 0)
+			if (sim_board_parse_ms("portcullis-token-sim", "--up-timeout", optarg,
+					       &cfg.up_timeout_ms) != 0)
 				return 2;
 			break;
 		case 'r':
-			if (parse_ms("--reset-window", optarg, &cfg.reset_window_ms) != 0)
+			if (sim_board_parse_ms("portcullis-token-sim", "--reset-window", optarg,
+					       &cfg.reset_window_ms) != 0)
 				return 2;
 			break;
 		case 'v':
@@ -139,32 +114,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	rc = simflash_open(&sim.flash, state, SIM_PAGE_SIZE, SIM_PAGE_COUNT, 4);
+	rc = sim_board_open(state, SIM_PAGE_SIZE, SIM_PAGE_COUNT);
 	if (rc != 0) {
 		fprintf(stderr, "portcullis-token-sim: --state %s: %s\n", state, strerror(-rc));
 		return 1;
 	}
 	for (i = 0; i < SIM_MAX_CLIENTS; i++)
 		sim.client[i] = -1;
-	/* the unique id: public, derived from the state file name (FNV-1a) */
-	{
-		uint64_t h = 1469598103934665603ull;
-
-		for (const char *p = state; *p; p++)
-			h = (h ^ (uint8_t)*p) * 1099511628211ull;
-		memcpy(sim.unique_id, &h, sizeof(sim.unique_id));
-	}
 	sim.listen_fd = listen_on(sock);
 	if (sim.listen_fd < 0)
 		return 1;
-	sim_clock_start();
 	rc = token_init(&cfg);
 	if (rc != 0) {
 		hal_led(HAL_LED_ERROR);
@@ -173,12 +132,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "portcullis-token-sim: listening on %s (pid %ld)\n", sock, (long)getpid());
-	if (sim.auto_touch)
+	if (sim_board.auto_touch)
 		fprintf(stderr, "portcullis-token-sim: --auto-touch: every presence check succeeds "
 				"(for tests only)\n");
 	rc = 0;
-	while (!sim.stop) {
-		if (token_poll(1000) < 0 && !sim.stop) {
+	while (!sim_board.stop) {
+		if (token_poll(1000) < 0 && !sim_board.stop) {
 			fprintf(stderr, "portcullis-token-sim: socket failure, stopping\n");
 			rc = 1;
 			break;
@@ -189,6 +148,6 @@ int main(int argc, char **argv)
 			close(sim.client[i]);
 	close(sim.listen_fd);
 	unlink(sock);
-	simflash_close(&sim.flash);
+	sim_board_close();
 	return rc;
 }

@@ -12,19 +12,13 @@
 
 #define SIM_MAX_CLIENTS 8
 
+/* The rest (flash, touch, stop, clock, unique id) is struct sim_board (sim_board.h). */
 struct sim {
-	struct simflash flash;
 	int listen_fd;
 	int client[SIM_MAX_CLIENTS];
-	int auto_touch;
 	int verbose;
-	volatile sig_atomic_t touch;
-	volatile sig_atomic_t stop;
-	uint64_t t0;
-	uint8_t unique_id[8];
 };
 
 extern struct sim sim;
-void sim_clock_start(void);
 
 #endif /* PCL_SIM_H */

@@ -1,7 +1,7 @@
 /*
- * sim_hal.c: the board layer of portcullis-token-sim: implements firmware/hal/hal.h with
- * a file-backed simflash, getrandom(), CLOCK_MONOTONIC, a button pressed by SIGUSR1 (or
- * always, with --auto-touch), and 64-byte CTAPHID reports over a UNIX SOCK_SEQPACKET
+ * sim_hal.c: the board layer of portcullis-token-sim beyond what sim_board.c shares with
+ * pcl-usbredir-dev (flash, randomness, clock, touch, unique id): the LED on stderr and
+ * 64-byte CTAPHID reports over a UNIX SOCK_SEQPACKET
  * socket (every IN report goes to every connected client, as hidraw does).
  * Linked by portcullis-token-sim. Clients are untrusted: only whole 64-byte reports are
  * accepted, anything else is dropped.
@@ -18,72 +18,9 @@
 
 #include "hal.h"
 #include "sim.h"
+#include "sim_board.h"
 
 struct sim sim;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void sim_clock_start(void)
-{
-	sim.t0 = now_ms();
-}
-
-int hal_rng(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-void hal_flash_geometry(struct hal_flash_geometry *geo)
-{
-	geo->page_size = sim.flash.page_size;
-	geo->page_count = sim.flash.page_count;
-	geo->write_align = sim.flash.align;
-}
-
-int hal_flash_read(uint32_t page, uint32_t off, void *buf, size_t len)
-{
-	return simflash_read(&sim.flash, page, off, buf, len);
-}
-
-int hal_flash_erase(uint32_t page)
-{
-	return simflash_erase(&sim.flash, page);
-}
-
-int hal_flash_program(uint32_t page, uint32_t off, const void *buf, size_t len)
-{
-	return simflash_program(&sim.flash, page, off, buf, len);
-}
-
-int hal_button_poll(void)
-{
-	if (sim.auto_touch)
-		return 1;
-	if (sim.touch) {
-		sim.touch = 0;
-		return 1;
-	}
-	return 0;
-}
 
 void hal_led(enum hal_led_mode mode)
 {
@@ -91,7 +28,7 @@ void hal_led(enum hal_led_mode mode)
 
 	if (sim.verbose && (unsigned)mode < sizeof(names) / sizeof(names[0]))
 		fprintf(stderr, "portcullis-token-sim: led %s\n", names[mode]);
-	if (mode == HAL_LED_WAIT_UP && !sim.auto_touch)
+	if (mode == HAL_LED_WAIT_UP && !sim_board.auto_touch)
 		fprintf(stderr, "portcullis-token-sim: waiting for touch (kill -USR1 %ld)\n",
 			(long)getpid());
 }
@@ -127,14 +64,14 @@ static void accept_client(void)
 
 int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = sim_board_now_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd[SIM_MAX_CLIENTS + 1];
 		int i, n, who[SIM_MAX_CLIENTS + 1];
 		uint64_t t;
 
-		if (sim.stop)
+		if (sim_board.stop)
 			return -1;
 		pfd[0].fd = sim.listen_fd;
 		pfd[0].events = POLLIN;
@@ -146,12 +83,12 @@ int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 				who[n++] = i;
 			}
 		}
-		t = now_ms();
+		t = sim_board_now_ms();
 		i = poll(pfd, (nfds_t)n, t >= deadline ? 0 : (int)(deadline - t));
 		if (i < 0 && errno != EINTR)
 			return -1;
 		if (i <= 0) {
-			if (now_ms() >= deadline)
+			if (sim_board_now_ms() >= deadline)
 				return 0;
 			continue; /* a signal: the button or a stop */
 		}
@@ -178,14 +115,4 @@ int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 		if (timeout_ms == 0)
 			return 0;
 	}
-}
-
-uint64_t hal_time_ms(void)
-{
-	return now_ms() - sim.t0;
-}
-
-void hal_unique_id(uint8_t id[HAL_UNIQUE_ID_LEN])
-{
-	memcpy(id, sim.unique_id, HAL_UNIQUE_ID_LEN);
 }

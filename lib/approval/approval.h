@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "b64.h"
 #include "diag.h"
+#include "hex.h"
 
 #define APPR_VERSION	     1u	  /* responses and policy signatures */
 #define APPR_REQUEST_VERSION 2u	  /* 2: the credentials the PC accepts */
@@ -130,12 +132,6 @@ int appr_sha256(const void *buf, size_t len, uint8_t out[32]);
  * 4-byte big-endian length || bytes). Used for enrolment and policy signatures. */
 int appr_hash_fields(const char *domain, const void *const *fields, const size_t *lens, size_t n,
 		     uint8_t out[APPR_CDH_LEN]);
-
-/* base64 (standard alphabet, padded): encode returns the length written (buf NUL-
- * terminated) or -ENOSPC; decode accepts only canonical input, returns the length or
- * -EINVAL / -ENOSPC. */
-int appr_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
-int appr_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
 
 /* "read-only" / "read-write" (NULL for an invalid scope). */
 const char *appr_scope_name(int scope);

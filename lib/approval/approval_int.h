@@ -36,10 +36,11 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 int appr_u64(const char *v, size_t vlen, uint64_t max, uint64_t *out);
 /* "<magic> <version>\n" */
 int appr_parse_header(struct atext *t, const char *magic, unsigned version);
+/* Start reading a text document: set up t over buf, refuse one larger than max bytes
+ * ("larger than N bytes", naming it), then read its "<magic> <version>" header. */
+int appr_text_open(struct atext *t, const char *buf, size_t len, const char *name,
+		   struct pcl_diag *diag, size_t max, const char *magic, unsigned version);
 /* A request at the reader's position (the caller checks what follows). */
 int appr_request_read(struct atext *t, struct appr_request *r);
-
-void appr_hex(const uint8_t *in, size_t len, char *out);
-int appr_unhex(const char *in, size_t inlen, uint8_t *out, size_t len);
 
 #endif

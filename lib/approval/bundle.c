@@ -39,7 +39,7 @@ static int put_b64(struct abuf *o, const char *key, const void *p, size_t n)
 {
 	size_t cap = 4 * ((n + 2) / 3) + 1;
 	char *v = malloc(cap);
-	int rc = v == NULL || appr_b64_encode(p, n, v, cap) < 0 ? -EINVAL : ab_line(o, key, v);
+	int rc = v == NULL || pcl_b64_encode(p, n, v, cap) < 0 ? -EINVAL : ab_line(o, key, v);
 
 	free(v);
 	return rc;
@@ -74,8 +74,8 @@ int appr_bundle_encode_body(const struct appr_bundle *b, char *buf, size_t cap)
 		const struct appr_bundle_approver *a = &b->approvers[i];
 		char c[APPR_CRED_MAX * 2], k[100];
 		if (a->cred_len == 0 || a->cred_len > APPR_CRED_MAX || !*a->name || !*a->role ||
-		    appr_b64_encode(a->cred, a->cred_len, c, sizeof(c)) < 0 ||
-		    appr_b64_encode(a->pk, sizeof(a->pk), k, sizeof(k)) < 0)
+		    pcl_b64_encode(a->cred, a->cred_len, c, sizeof(c)) < 0 ||
+		    pcl_b64_encode(a->pk, sizeof(a->pk), k, sizeof(k)) < 0)
 			return -EINVAL;
 		snprintf(v, sizeof(v), "%s %s %s", a->recovery ? "recovery" : "approver", c, k);
 		rc = ab_line(&o, "approver", v);
@@ -117,8 +117,8 @@ static int parse_approver(struct atext *t, struct appr_bundle_approver *a)
 	size_t klen = s1 ? (size_t)(s1 - v) : 0;
 	int n = -1, m = -1;
 	if (s2 != NULL) {
-		n = appr_b64_decode(s1 + 1, (size_t)(s2 - s1 - 1), a->cred, sizeof(a->cred));
-		m = appr_b64_decode(s2 + 1, vlen - (size_t)(s2 + 1 - v), a->pk, sizeof(a->pk));
+		n = pcl_b64_decode(s1 + 1, (size_t)(s2 - s1 - 1), a->cred, sizeof(a->cred));
+		m = pcl_b64_decode(s2 + 1, vlen - (size_t)(s2 + 1 - v), a->pk, sizeof(a->pk));
 	}
 	a->recovery = klen == 8 && memcmp(v, "recovery", 8) == 0;
 	if (n <= 0 || m != (int)sizeof(a->pk) ||
@@ -144,26 +144,18 @@ static int parse_approver(struct atext *t, struct appr_bundle_approver *a)
 	return 0;
 }
 
-static int want_b64(struct atext *t, const char *key, void *out, size_t cap, size_t *len)
-{
-	return at_b64(t, key, out, cap, len);
-}
-
 int appr_bundle_parse(const char *buf, size_t len, const char *name, struct appr_bundle *b,
 		      struct pcl_diag *diag)
 {
-	struct atext t = {buf, len, 0, 0, name, diag};
+	struct atext t;
 	const char *v;
 	size_t vlen;
 	uint64_t x;
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	if (len > APPR_BUNDLE_MAX) {
-		pcl_diag_set(diag, name, 0, "larger than %d bytes", APPR_BUNDLE_MAX);
-		return -EINVAL;
-	}
-	if ((rc = appr_parse_header(&t, APPR_BUNDLE_MAGIC, APPR_BUNDLE_VERSION)) != 0 ||
+	if ((rc = appr_text_open(&t, buf, len, name, diag, APPR_BUNDLE_MAX, APPR_BUNDLE_MAGIC,
+				 APPR_BUNDLE_VERSION)) != 0 ||
 	    (rc = at_next(&t, "council", &v, &vlen)) != 0)
 		return rc;
 	if (vlen >= sizeof(b->council) || (memcpy(b->council, v, vlen), !council_ok(b->council))) {
@@ -183,9 +175,10 @@ int appr_bundle_parse(const char *buf, size_t len, const char *name, struct appr
 		pcl_diag_set(diag, name, t.line, "issued: expected unix seconds");
 		return -EINVAL;
 	}
-	if ((rc = want_b64(&t, "profile", b->profile, sizeof(b->profile) - 1, &b->profile_len)) !=
+	if ((rc = at_b64(&t, "profile", (uint8_t *)b->profile, sizeof(b->profile) - 1,
+			 &b->profile_len)) != 0 ||
+	    (rc = at_b64(&t, "rules", (uint8_t *)b->rules, sizeof(b->rules) - 1, &b->rules_len)) !=
 		0 ||
-	    (rc = want_b64(&t, "rules", b->rules, sizeof(b->rules) - 1, &b->rules_len)) != 0 ||
 	    (rc = at_uint(&t, "approvers", APPR_BUNDLE_APPROVERS, &x)) != 0)
 		return rc;
 	if (x == 0) {
@@ -210,10 +203,10 @@ int appr_bundle_parse(const char *buf, size_t len, const char *name, struct appr
 			}
 	}
 	b->body_len = t.pos;
-	if ((rc = want_b64(&t, "signed-by", b->signer, sizeof(b->signer), &b->signer_len)) ||
-	    (rc = want_b64(&t, "authenticator-data", b->authdata, sizeof(b->authdata),
-			   &b->authdata_len)) != 0 ||
-	    (rc = want_b64(&t, "signature", b->sig, sizeof(b->sig), &b->sig_len)) != 0)
+	if ((rc = at_b64(&t, "signed-by", b->signer, sizeof(b->signer), &b->signer_len)) ||
+	    (rc = at_b64(&t, "authenticator-data", b->authdata, sizeof(b->authdata),
+			 &b->authdata_len)) != 0 ||
+	    (rc = at_b64(&t, "signature", b->sig, sizeof(b->sig), &b->sig_len)) != 0)
 		return rc;
 	if (b->authdata_len < 37) {
 		pcl_diag_set(diag, name, t.line - 1, "authenticator-data: shorter than 37 bytes");

@@ -1,6 +1,7 @@
 /*
  * hidfido.c - HID report descriptor walk for the FIDO-token gate (see hidfido.h).
- * Linked by the daemon and tests; the bytes come from the device: untrusted. Only the
+ * Called only by its unit test and fuzzer today (see hidfido.h); the bytes come from the
+ * device: untrusted. Only the
  * items that matter are interpreted (Usage Page, Usage, Collection, End Collection,
  * Push/Pop); every item's length is checked before it is read.
  */

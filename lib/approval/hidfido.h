@@ -2,7 +2,9 @@
  * hidfido.h - tell a FIDO token's HID interface from a keyboard (or anything else) by
  * its HID report descriptor: a FIDO interface has exactly one top-level Application
  * collection, on usage page 0xF1D0 (FIDO Alliance), usage 0x01 (CTAPHID).
- * Linked by the daemon and tests. The descriptor is written by the device: untrusted.
+ * Part of pcl_approval, but called today only by its unit test and fuzzer: no process
+ * reads report descriptors yet (nothing in daemon/ or tools/ calls appr_hid_*). The
+ * descriptor is written by the device: untrusted.
  * Reading it needs a control transfer on the device's default pipe (GET_DESCRIPTOR,
  * report, before any driver binds); that is behind struct appr_hid_source so that the
  * decision is tested here and the transfer (libusb, on real hardware) plugs in.

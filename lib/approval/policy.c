@@ -46,13 +46,13 @@ int appr_policy_sig_encode(const struct appr_policy_sig *s, char *out, size_t ca
 		return -EINVAL;
 	snprintf(v, sizeof(v), "%s %u\n", POLICY_MAGIC, APPR_VERSION);
 	rc = ab_put(&b, v, strlen(v));
-	appr_b64_encode(s->cred, s->cred_len, v, sizeof(v));
+	pcl_b64_encode(s->cred, s->cred_len, v, sizeof(v));
 	rc = rc ?: ab_line(&b, "credential", v);
-	appr_b64_encode(s->authdata, s->authdata_len, v, sizeof(v));
+	pcl_b64_encode(s->authdata, s->authdata_len, v, sizeof(v));
 	rc = rc ?: ab_line(&b, "authenticator-data", v);
-	appr_b64_encode(s->sig, s->sig_len, v, sizeof(v));
+	pcl_b64_encode(s->sig, s->sig_len, v, sizeof(v));
 	rc = rc ?: ab_line(&b, "signature", v);
-	appr_hex(s->sha256, 32, v);
+	pcl_hex_encode(v, s->sha256, 32);
 	rc = rc ?: ab_line(&b, "policy.sha256", v);
 	snprintf(v, sizeof(v), "%" PRId64, s->signed_at);
 	rc = rc ?: ab_line(&b, "signed-at", v);
@@ -62,18 +62,15 @@ int appr_policy_sig_encode(const struct appr_policy_sig *s, char *out, size_t ca
 int appr_policy_sig_parse(const char *buf, size_t len, const char *name, struct appr_policy_sig *s,
 			  struct pcl_diag *diag)
 {
-	struct atext t = {buf, len, 0, 0, name, diag};
+	struct atext t;
 	const char *v;
 	size_t vlen;
 	uint64_t x;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (len > APPR_TEXT_MAX) {
-		pcl_diag_set(diag, name, 0, "larger than %d bytes", APPR_TEXT_MAX);
-		return -EINVAL;
-	}
-	if ((rc = appr_parse_header(&t, POLICY_MAGIC, APPR_VERSION)) != 0 ||
+	if ((rc = appr_text_open(&t, buf, len, name, diag, APPR_TEXT_MAX, POLICY_MAGIC,
+				 APPR_VERSION)) != 0 ||
 	    (rc = at_b64(&t, "credential", s->cred, sizeof(s->cred), &s->cred_len)) != 0 ||
 	    (rc = at_b64(&t, "authenticator-data", s->authdata, sizeof(s->authdata),
 			 &s->authdata_len)) != 0 ||
@@ -85,7 +82,7 @@ int appr_policy_sig_parse(const char *buf, size_t len, const char *name, struct 
 	}
 	if ((rc = at_next(&t, "policy.sha256", &v, &vlen)) != 0)
 		return rc;
-	if (appr_unhex(v, vlen, s->sha256, 32) != 0) {
+	if (pcl_hex_decode(s->sha256, 32, v, vlen) != 0) {
 		pcl_diag_set(diag, name, t.line,
 			     "policy.sha256: expected 64 lower-case hex digits");
 		return -EINVAL;

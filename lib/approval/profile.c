@@ -5,6 +5,8 @@
  */
 #include "profile.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -156,27 +158,22 @@ int appr_profile_load(const char *spec, const char *dir, struct appr_profile *p,
 		      struct pcl_diag *diag)
 {
 	char path[512];
-	struct stat st;
 
 	if (spec[0] == '/')
 		snprintf(path, sizeof(path), "%s", spec);
 	else
 		snprintf(path, sizeof(path), "%s/%s.profile", dir, spec);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > PROFILE_MAX) {
-		int rc = fd < 0 ? -errno : -EINVAL;
+	char *buf;
+	size_t len;
+	int rc = pcl_read_file(path, PROFILE_MAX, PCL_READ_REGULAR, &buf, &len);
+
+	if (rc != 0) {
+		rc = rc == -EFBIG ? -EINVAL : rc;
 		pcl_diag_set(diag, path, 0, "cannot read: %s",
-			     fd < 0 ? strerror(errno) : "not a regular file or too large");
-		if (fd >= 0)
-			close(fd);
+			     rc == -EINVAL ? "not a regular file or too large" : strerror(-rc));
 		return rc;
 	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	ssize_t got = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	close(fd);
-	int rc = got == st.st_size ? appr_profile_parse(buf, (size_t)got, path, p, diag) : -EIO;
-	if (got != st.st_size)
-		pcl_diag_set(diag, path, 0, "short read");
+	rc = appr_profile_parse(buf, len, path, p, diag);
 	free(buf);
 	return rc;
 }

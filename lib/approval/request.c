@@ -120,12 +120,12 @@ int appr_request_encode(const struct appr_request *r, char *out, size_t cap)
 		snprintf(v, sizeof(v), "%" PRId64, r->until);
 	rc = rc ?: ab_line(&b, "until", v);
 	rc = rc ?: ab_escaped(&b, "reason", r->reason);
-	appr_hex(r->nonce, APPR_NONCE_LEN, v);
+	pcl_hex_encode(v, r->nonce, APPR_NONCE_LEN);
 	rc = rc ?: ab_line(&b, "nonce", v);
 	rc = rc ?: ab_put(&b, "credentials:", 12);
 	for (size_t i = 0; rc == 0 && i < r->n_creds; i++) {
 		char c[APPR_CRED_MAX * 2];
-		rc = appr_b64_encode(r->creds[i], r->cred_lens[i], c, sizeof(c)) < 0 ? -EINVAL : 0;
+		rc = pcl_b64_encode(r->creds[i], r->cred_lens[i], c, sizeof(c)) < 0 ? -EINVAL : 0;
 		rc = rc ?: ab_put(&b, " ", 1);
 		rc = rc ?: ab_put(&b, c, strlen(c));
 	}
@@ -157,7 +157,7 @@ static int parse_creds(struct atext *t, struct appr_request *r)
 		size_t n = sp ? (size_t)(sp - (v + i)) : vlen - i;
 		int got = r->n_creds == APPR_MAX_CREDS || n == 0
 			      ? -1
-			      : appr_b64_decode(v + i, n, r->creds[r->n_creds], APPR_CRED_MAX);
+			      : pcl_b64_decode(v + i, n, r->creds[r->n_creds], APPR_CRED_MAX);
 		if (got <= 0) {
 			pcl_diag_set(t->diag, t->name, t->line,
 				     "credentials: expected 1 to %d canonical base64 credential "
@@ -327,7 +327,7 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 	if ((rc = at_escaped(t, "reason", r->reason, sizeof(r->reason))) != 0 ||
 	    (rc = at_next(t, "nonce", &v, &vlen)) != 0)
 		return rc;
-	if (appr_unhex(v, vlen, r->nonce, APPR_NONCE_LEN) != 0) {
+	if (pcl_hex_decode(r->nonce, APPR_NONCE_LEN, v, vlen) != 0) {
 		pcl_diag_set(t->diag, t->name, t->line, "nonce: expected %d lower-case hex digits",
 			     2 * APPR_NONCE_LEN);
 		return -EINVAL;

@@ -27,11 +27,11 @@ int appr_response_encode(const struct appr_response *r, char *out, size_t cap)
 		return -EINVAL;
 	snprintf(v, sizeof(v), "%s %u\n", APPR_RESPONSE_MAGIC, APPR_VERSION);
 	rc = ab_put(&b, v, strlen(v));
-	rc = rc ?: (appr_b64_encode(r->cred, r->cred_len, v, sizeof(v)) < 0 ? -EINVAL : 0);
+	rc = rc ?: (pcl_b64_encode(r->cred, r->cred_len, v, sizeof(v)) < 0 ? -EINVAL : 0);
 	rc = rc ?: ab_line(&b, "credential", v);
-	rc = rc ?: (appr_b64_encode(r->authdata, r->authdata_len, v, sizeof(v)) < 0 ? -EINVAL : 0);
+	rc = rc ?: (pcl_b64_encode(r->authdata, r->authdata_len, v, sizeof(v)) < 0 ? -EINVAL : 0);
 	rc = rc ?: ab_line(&b, "authenticator-data", v);
-	rc = rc ?: (appr_b64_encode(r->sig, r->sig_len, v, sizeof(v)) < 0 ? -EINVAL : 0);
+	rc = rc ?: (pcl_b64_encode(r->sig, r->sig_len, v, sizeof(v)) < 0 ? -EINVAL : 0);
 	rc = rc ?: ab_line(&b, "signature", v);
 	rc = rc ?: ab_put(&b, r->req_text, r->req_len);
 	return rc ? rc : (int)b.len;

@@ -198,7 +198,7 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 
 	if (rc != 0)
 		return rc;
-	int n = appr_b64_decode(v, vlen, out, cap);
+	int n = pcl_b64_decode(v, vlen, out, cap);
 	if (n <= 0) {
 		pcl_diag_set(t->diag, t->name, t->line,
 			     "%s: expected canonical base64 of 1 to %zu bytes", key, cap);
@@ -208,63 +208,13 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 	return 0;
 }
 
-int appr_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+int appr_text_open(struct atext *t, const char *buf, size_t len, const char *name,
+		   struct pcl_diag *diag, size_t max, const char *magic, unsigned version)
 {
-	size_t need = 4 * ((len + 2) / 3) + 1;
-
-	if (need > cap || len > INT32_MAX / 2)
-		return -ENOSPC;
-	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-}
-
-int appr_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
-{
-	uint8_t tmp[APPR_TEXT_MAX];
-	char again[APPR_TEXT_MAX + 4];
-
-	if (len == 0 || len % 4 != 0 || len > sizeof(tmp) / 3 * 4)
+	*t = (struct atext){buf, len, 0, 0, name, diag};
+	if (len > max) {
+		pcl_diag_set(diag, name, 0, "larger than %zu bytes", max);
 		return -EINVAL;
-	if (!pcl_b64_alphabet(in, len))
-		return -EINVAL;
-	int n = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)len);
-	if (n < 0)
-		return -EINVAL;
-	if (in[len - 1] == '=')
-		n--;
-	if (in[len - 2] == '=')
-		n--;
-	if (n <= 0 || (size_t)n > cap)
-		return n <= 0 ? -EINVAL : -ENOSPC;
-	/* Canonical: re-encoding gives the same text (no stray bits in the padding). */
-	if (appr_b64_encode(tmp, (size_t)n, again, sizeof(again)) != (int)len ||
-	    memcmp(again, in, len) != 0)
-		return -EINVAL;
-	memcpy(out, tmp, (size_t)n);
-	return n;
-}
-
-void appr_hex(const uint8_t *in, size_t len, char *out)
-{
-	static const char lower[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = lower[in[i] >> 4];
-		out[2 * i + 1] = lower[in[i] & 15];
 	}
-	out[2 * len] = '\0';
-}
-
-int appr_unhex(const char *in, size_t inlen, uint8_t *out, size_t len)
-{
-	if (inlen != 2 * len)
-		return -EINVAL;
-	for (size_t i = 0; i < inlen; i++)
-		if (!((in[i] >= '0' && in[i] <= '9') || (in[i] >= 'a' && in[i] <= 'f')))
-			return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		int hi = in[2 * i] <= '9' ? in[2 * i] - '0' : in[2 * i] - 'a' + 10;
-		int lo = in[2 * i + 1] <= '9' ? in[2 * i + 1] - '0' : in[2 * i + 1] - 'a' + 10;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return appr_parse_header(t, magic, version);
 }

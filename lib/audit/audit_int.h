@@ -9,17 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "b64.h"
+#include "hex.h"
+
 #define AUDIT_HASH_LEN 32
 #define AUDIT_HEX_LEN  64
 /* ,"mac":"<64 hex>"} */
 #define AUDIT_MAC_SUFFIX_LEN (8 + AUDIT_HEX_LEN + 2)
 
-/* crypto.c */
+/* crypto.c (hex and base64 are lib/common's hex.h and b64.h) */
 void audit_hex(char out[AUDIT_HEX_LEN + 1], const uint8_t in[AUDIT_HASH_LEN]);
 int audit_unhex(uint8_t out[AUDIT_HASH_LEN], const char *in, size_t len);
-int audit_b64(char *out, size_t outlen, const uint8_t *in, size_t len);
-/* Decodes standard base64; returns decoded length or -EINVAL. */
-int audit_unb64(uint8_t *out, size_t outlen, const char *in, size_t len);
 int audit_kdf_next(uint8_t next[32], const uint8_t cur[32], uint64_t epoch);
 int audit_ed25519_keygen(uint8_t priv[32], uint8_t pub[32]);
 int audit_ed25519_sign(uint8_t sig[64], const uint8_t priv[32], const void *msg, size_t len);

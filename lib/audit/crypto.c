@@ -4,6 +4,7 @@
  * Linked by the engine (writer) and the CLI (verifier); inputs are lengths-checked bytes.
  */
 #include "audit_int.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,67 +20,14 @@
 
 #include "diag.h"
 
-static const char hexd[] = "0123456789abcdef";
-
 void audit_hex(char out[AUDIT_HEX_LEN + 1], const uint8_t in[AUDIT_HASH_LEN])
 {
-	for (size_t i = 0; i < AUDIT_HASH_LEN; i++) {
-		out[2 * i] = hexd[in[i] >> 4];
-		out[2 * i + 1] = hexd[in[i] & 15];
-	}
-	out[AUDIT_HEX_LEN] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	pcl_hex_encode(out, in, AUDIT_HASH_LEN);
 }
 
 int audit_unhex(uint8_t out[AUDIT_HASH_LEN], const char *in, size_t len)
 {
-	if (len != AUDIT_HEX_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < AUDIT_HASH_LEN; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-int audit_b64(char *out, size_t outlen, const uint8_t *in, size_t len)
-{
-	if (len > 1024 || outlen < 4 * ((len + 2) / 3) + 1)
-		return -ENOBUFS;
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	return 0;
-}
-
-int audit_unb64(uint8_t *out, size_t outlen, const char *in, size_t len)
-{
-	unsigned char buf[1024];
-	int n, pad = 0;
-
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > sizeof(buf))
-		return -EINVAL;
-	if (!pcl_b64_alphabet(in, len))
-		return -EINVAL;
-	if (in[len - 1] == '=')
-		pad++;
-	if (in[len - 2] == '=')
-		pad++;
-	if (pad == 1 && in[len - 2] == '=')
-		return -EINVAL;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-	if (n < 0 || n - pad < 0 || (size_t)(n - pad) > outlen)
-		return -EINVAL;
-	memcpy(out, buf, (size_t)(n - pad));
-	return n - pad;
+	return pcl_hex_decode(out, AUDIT_HASH_LEN, in, len);
 }
 
 static EVP_KDF *hkdf;

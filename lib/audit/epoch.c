@@ -5,6 +5,7 @@
  * defensively.
  */
 #include "audit.h"
+#include "record.h"
 #include "audit_int.h"
 #include "writer_int.h"
 
@@ -274,8 +275,7 @@ static int clock_check(struct audit_log *log, time_t wall)
 	audit_timestamp(exp_s, expected * 1000);
 	audit_timestamp(found_s, (int64_t)wall * 1000);
 	ev = json_object_new_object();
-	json_object_object_add(ev, "event.action", json_object_new_string("audit-clock-jump"));
-	json_object_object_add(ev, "event.kind", json_object_new_string("alert"));
+	pcl_record_head(ev, PCL_KIND_ALERT, "audit-clock-jump", NULL, NULL);
 	json_object_object_add(ev, "audit.clock_expected", json_object_new_string(exp_s));
 	json_object_object_add(ev, "audit.clock_found", json_object_new_string(found_s));
 	json_object_object_add(ev, "audit.purge_held", json_object_new_boolean(1));

@@ -38,7 +38,7 @@ int audit_vkey_format(char *out, size_t len, const char *name, const uint8_t pub
 	audit_key_id(id, name, pub);
 	raw[0] = 0x01;
 	memcpy(raw + 1, pub, 32);
-	audit_b64(b64, sizeof(b64), raw, sizeof(raw));
+	pcl_b64_encode(raw, sizeof(raw), b64, sizeof(b64));
 	if ((size_t)snprintf(out, len, "%s+%02x%02x%02x%02x+%s", name, id[0], id[1], id[2], id[3],
 			     b64) >= len)
 		return -ENOBUFS;
@@ -56,7 +56,7 @@ int audit_vkey_parse(const char *vkey, char *name, size_t namelen, uint8_t pub[3
 		return -EINVAL;
 	memcpy(name, vkey, (size_t)(p1 - vkey));
 	name[p1 - vkey] = '\0';
-	if (audit_unb64(raw, sizeof(raw), p2 + 1, strlen(p2 + 1)) != 33 || raw[0] != 0x01)
+	if (pcl_b64_decode(p2 + 1, strlen(p2 + 1), raw, sizeof(raw)) != 33 || raw[0] != 0x01)
 		return -EINVAL;
 	memcpy(pub, raw + 1, 32);
 	audit_key_id(id, name, pub);
@@ -80,7 +80,7 @@ int audit_note_sign(char **note, const char *text, const char *name, const uint8
 	rc = audit_ed25519_sign(raw + 4, priv, text, tl);
 	if (rc != 0)
 		return rc;
-	audit_b64(b64, sizeof(b64), raw, sizeof(raw));
+	pcl_b64_encode(raw, sizeof(raw), b64, sizeof(b64));
 	need = tl + 1 + strlen(EMDASH) + strlen(name) + 1 + strlen(b64) + 2;
 	*note = malloc(need);
 	if (*note == NULL)
@@ -112,7 +112,7 @@ int audit_note_verify(const char *note, size_t len, const char *name, const uint
 		sp = memchr(p, ' ', (size_t)(eol - p));
 		if (sp == NULL)
 			return -EBADMSG;
-		int n = audit_unb64(raw, sizeof(raw), sp + 1, (size_t)(eol - sp - 1));
+		int n = pcl_b64_decode(sp + 1, (size_t)(eol - sp - 1), raw, sizeof(raw));
 		if (n < 5)
 			return -EBADMSG;
 		if ((size_t)(sp - p) == nl && memcmp(p, name, nl) == 0 && n == 68 &&
@@ -134,9 +134,9 @@ int audit_ckpt_format(char *out, size_t len, const struct audit_ckpt *c)
 	char head[64], next[64] = "";
 	int n;
 
-	audit_b64(head, sizeof(head), c->head, sizeof(c->head));
+	pcl_b64_encode(c->head, sizeof(c->head), head, sizeof(head));
 	if (c->has_next)
-		audit_b64(next, sizeof(next), c->next, sizeof(c->next));
+		pcl_b64_encode(c->next, sizeof(c->next), next, sizeof(next));
 	n = snprintf(out, len,
 		     "%s\n%" PRIu64 "\n%s\n%s%s%stime %" PRId64 "\nepoch %" PRIu64 "\n%s%s%s",
 		     c->origin, c->size, head, c->purge ? "purge before " : "",
@@ -205,7 +205,7 @@ int audit_ckpt_parse(struct audit_ckpt *c, const char *text, size_t len)
 	memcpy(c->origin, s, l);
 	if (!next_line(&p, end, &s, &l) || !parse_num(s, l, &c->size))
 		return -EBADMSG;
-	if (!next_line(&p, end, &s, &l) || audit_unb64(buf, sizeof(buf), s, l) != AUDIT_HASH_LEN)
+	if (!next_line(&p, end, &s, &l) || pcl_b64_decode(s, l, buf, sizeof(buf)) != AUDIT_HASH_LEN)
 		return -EBADMSG;
 	memcpy(c->head, buf, AUDIT_HASH_LEN);
 	if (!next_line(&p, end, &s, &l))
@@ -226,7 +226,7 @@ int audit_ckpt_parse(struct audit_ckpt *c, const char *text, size_t len)
 		return -EBADMSG;
 	if (p < end) {
 		if (!next_line(&p, end, &s, &l) || !prefixed(s, l, "next-key ", &r, &rl) ||
-		    audit_unb64(buf, sizeof(buf), r, rl) != 32)
+		    pcl_b64_decode(r, rl, buf, sizeof(buf)) != 32)
 			return -EBADMSG;
 		memcpy(c->next, buf, 32);
 		c->has_next = true;

@@ -129,7 +129,8 @@ int audit_witness_parse(struct audit_witness *w, const char *text, size_t len, c
 			w->marks[w->nmarks++].seen = b;
 		} else if (l > 5 && memcmp(p, "note ", 5) == 0 && lineno > 3 && w->note == NULL) {
 			char *raw = malloc(NOTE_MAX);
-			int n = raw ? audit_unb64((uint8_t *)raw, NOTE_MAX, p + 5, l - 5) : -ENOMEM;
+			int n =
+			    raw ? pcl_b64_decode(p + 5, l - 5, (uint8_t *)raw, NOTE_MAX) : -ENOMEM;
 			rc = n > 0 ? take_note(w, raw, (size_t)n) : -EBADMSG;
 			free(raw);
 			if (rc != 0) {
@@ -180,7 +181,7 @@ int audit_witness_format(const struct audit_witness *w, char **text)
 					w->marks[i].seq, w->marks[i].seen);
 	memcpy(out + off, "note ", 5);
 	off += 5;
-	if (audit_b64(out + off, cap - off - 2, (const uint8_t *)w->note, nl) != 0) {
+	if (pcl_b64_encode((const uint8_t *)w->note, nl, out + off, cap - off - 2) < 0) {
 		free(out);
 		return -ENOBUFS;
 	}

@@ -5,6 +5,7 @@
  * trusted to be a json object of its own making; the trail files are the engine's own.
  */
 #include "audit.h"
+#include "hex.h"
 #include "audit_int.h"
 #include "writer_int.h"
 
@@ -234,8 +235,7 @@ int audit_prepare(const struct audit_log *log, struct json_object *event, bool a
 		p->fields = NULL;
 		return -EIO;
 	}
-	for (size_t i = 0; i < sizeof(salt); i++)
-		snprintf(p->salt + 2 * i, 3, "%02x", salt[i]);
+	pcl_hex_encode(p->salt, salt, sizeof(salt));
 	(void)log;
 	return 0;
 }

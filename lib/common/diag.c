@@ -44,14 +44,3 @@ char *pcl_trim(char *s)
 		s[--n] = '\0';
 	return s;
 }
-
-bool pcl_b64_alphabet(const char *in, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '/' || (c == '=' && i + 2 >= len)))
-			return false;
-	}
-	return true;
-}

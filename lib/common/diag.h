@@ -32,8 +32,4 @@ void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len);
  * CR, in place. Returns the first byte kept. */
 char *pcl_trim(char *s);
 
-/* True when in[0..len) holds only the standard base64 alphabet, with '=' at most in the
- * last two places: what the strict decoders accept before OpenSSL's EVP_DecodeBlock. */
-bool pcl_b64_alphabet(const char *in, size_t len);
-
 #endif

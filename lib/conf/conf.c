@@ -5,6 +5,8 @@
  */
 #include "conf.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -241,36 +243,24 @@ int conf_parse_buffer(struct conf *c, const char *name, const char *buf, size_t 
 int conf_load_file(struct conf *c, const char *path, struct pcl_diag *diags, size_t max_diags,
 		   size_t *n_diags)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
+	char *buf;
+	size_t len;
 	int rc;
 
 	if (n_diags != NULL)
 		*n_diags = 0;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONF_FILE_MAX) {
-		rc = fd < 0 ? -errno : -EINVAL;
+	rc = pcl_read_file(path, CONF_FILE_MAX, PCL_READ_REGULAR, &buf, &len);
+	if (rc != 0) {
+		rc = rc == -EFBIG ? -EINVAL : rc;
 		if (max_diags > 0)
 			pcl_diag_set(&diags[0], path, 0, "cannot read: %s",
 				     rc == -EINVAL ? "not a regular file or too large"
 						   : strerror(-rc));
 		if (n_diags != NULL)
 			*n_diags = 1;
-		if (fd >= 0)
-			close(fd);
 		return rc;
 	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	ssize_t got = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (got != st.st_size) {
-		free(buf);
-		if (max_diags > 0)
-			pcl_diag_set(&diags[0], path, 0, "short read");
-		if (n_diags != NULL)
-			*n_diags = 1;
-		return -EIO;
-	}
-	rc = conf_parse_buffer(c, path, buf, (size_t)got, diags, max_diags, n_diags);
+	rc = conf_parse_buffer(c, path, buf, len, diags, max_diags, n_diags);
 	free(buf);
 	return rc;
 }

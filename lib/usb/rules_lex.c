@@ -5,6 +5,7 @@
  * file, checked byte by byte (never trusted to be well formed).
  */
 #include "rules_int.h"
+#include "hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,17 +54,6 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static enum rules_tok lex_error(struct rules_lexer *lx, const char *msg)
 {
 	snprintf(lx->err, sizeof(lx->err), "%s", msg);
@@ -102,8 +92,8 @@ static enum rules_tok lex_string(struct rules_lexer *lx)
 				c = '\r';
 				break;
 			case 'x': {
-				int hi = lx->p < lx->end ? hexval(lx->p[0]) : -1;
-				int lo = lx->p + 1 < lx->end ? hexval(lx->p[1]) : -1;
+				int hi = lx->p < lx->end ? pcl_hex_digit(lx->p[0]) : -1;
+				int lo = lx->p + 1 < lx->end ? pcl_hex_digit(lx->p[1]) : -1;
 
 				if (hi < 0 || lo < 0)
 					return lex_error(lx, "\\x escape needs two hex digits");

@@ -7,6 +7,8 @@
  */
 #include "rules_int.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -499,53 +501,32 @@ int rules_parse_buffer(const char *name, const char *buf, size_t len, struct rul
 int rules_load_file(const char *path, struct rules **out, struct pcl_diag *diags, size_t max_diags,
 		    size_t *n_diags)
 {
-	struct stat st;
 	char *buf;
-	size_t got = 0;
-	int fd, rc;
+	size_t len;
+	int rc;
 
 	if (n_diags != NULL)
 		*n_diags = 0;
 	if (path == NULL || out == NULL)
 		return -EINVAL;
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		if (max_diags > 0 && diags != NULL)
-			pcl_diag_set(&diags[0], path, 0, "cannot read: %s", strerror(-rc));
-		if (n_diags != NULL)
-			*n_diags = 1;
+	rc = pcl_read_file(path, RULES_FILE_MAX, PCL_READ_REGULAR, &buf, &len);
+	if (rc == -ENOMEM)
 		return rc;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > RULES_FILE_MAX) {
-		close(fd);
-		if (max_diags > 0 && diags != NULL)
-			pcl_diag_set(&diags[0], path, 0, "%s",
-				     S_ISREG(st.st_mode) ? "file larger than 64 MiB"
-							 : "not a regular file");
+	if (rc != 0) {
+		if (max_diags > 0 && diags != NULL) {
+			if (rc == -EFBIG)
+				pcl_diag_set(&diags[0], path, 0, "file larger than 64 MiB");
+			else if (rc == -EINVAL)
+				pcl_diag_set(&diags[0], path, 0, "not a regular file");
+			else
+				pcl_diag_set(&diags[0], path, 0, "cannot read: %s", strerror(-rc));
+		}
 		if (n_diags != NULL)
 			*n_diags = 1;
-		return -EINVAL;
+		return rc == -EFBIG ? -EINVAL : rc;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	rc = rules_parse_buffer(path, buf, got, out, diags, max_diags, n_diags);
+	rc = rules_parse_buffer(path, buf, len, out, diags, max_diags, n_diags);
 	free(buf);
 	return rc;
 }

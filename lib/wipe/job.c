@@ -5,6 +5,7 @@
  * text as untrusted input (bounds, duplicates, unknown keys all fail with a diag).
  */
 #include "wipe.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,8 +20,7 @@ int wipe_job_format(const struct wipe_job *job, char *buf, size_t len)
 	char hex[WIPE_KEY_LEN * 2 + 1];
 	int n;
 
-	for (int i = 0; i < WIPE_KEY_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", job->key[i]);
+	pcl_hex_encode(hex, job->key, WIPE_KEY_LEN);
 	n = snprintf(buf, len,
 		     "version=1\nkey=%s\nsize=%" PRIu64 "\nchunk=%" PRIu32 "\nblock=%" PRIu32
 		     "\ndiscard=%d\n",
@@ -48,15 +48,6 @@ static int parse_u64(const char *v, size_t vlen, uint64_t max, uint64_t *out)
 		return -1;
 	*out = x;
 	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 enum { F_VERSION = 1, F_KEY = 2, F_SIZE = 4, F_CHUNK = 8, F_BLOCK = 16, F_DISCARD = 32 };
@@ -106,14 +97,9 @@ int wipe_job_parse(const char *text, size_t len, struct wipe_job *job, struct pc
 					     WIPE_KEY_LEN * 2);
 				goto fail;
 			}
-			for (int i = 0; i < WIPE_KEY_LEN; i++) {
-				int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-
-				if (hi < 0 || lo < 0) {
-					pcl_diag_set(d, JOB_NAME, line, "key: not lower-case hex");
-					goto fail;
-				}
-				job->key[i] = (uint8_t)(hi << 4 | lo);
+			if (pcl_hex_decode(job->key, WIPE_KEY_LEN, v, vlen) != 0) {
+				pcl_diag_set(d, JOB_NAME, line, "key: not lower-case hex");
+				goto fail;
 			}
 			continue;
 		}

@@ -6,6 +6,7 @@
  * sysfs is trusted kernel output, mountinfo contents (mount points) are user-influenced
  * and parsed defensively, by the one mountinfo parser (lib/common/mountinfo.c).
  */
+#include "fileio.h"
 #include "mountinfo.h"
 #include "wipe.h"
 
@@ -196,44 +197,7 @@ int wipe_mountinfo_find(const char *text, size_t len, const struct wipe_devset *
 	return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (buf == NULL || fd < 0)
-		goto fail;
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			char *nb = cap < (16u << 20) ? realloc(buf, cap * 2) : NULL;
-
-			if (nb == NULL)
-				goto fail;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return NULL;
-}
+#define TABLE_MAX (16u << 20) /* mountinfo, swaps */
 
 int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t whylen)
 {
@@ -257,8 +221,7 @@ int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t
 		snprintf(why, whylen, "cannot read its sysfs entry: %s", strerror(-r));
 		return r;
 	}
-	text = slurp(root->mountinfo, &len);
-	if (text == NULL) {
+	if (pcl_read_file(root->mountinfo, TABLE_MAX, 0, &text, &len) != 0) {
 		snprintf(why, whylen, "cannot read %s", root->mountinfo);
 		return -EIO;
 	}
@@ -276,8 +239,7 @@ int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t
 			snprintf(why, whylen, "is mounted on %s", hit.mountpoint);
 		return hit.is_root ? -EPERM : -EBUSY;
 	}
-	text = slurp(root->swaps, &len);
-	if (text != NULL) {
+	if (pcl_read_file(root->swaps, TABLE_MAX, 0, &text, &len) == 0) {
 		for (size_t i = 0; i < set.n; i++) {
 			char node[48];
 			size_t nl;

@@ -5,6 +5,7 @@
  * private key file is trusted configuration; certificates given to verify are untrusted.
  */
 #include "wipe.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +34,7 @@ static int finish(struct wipe_ed25519 *k, struct wipe_ed25519 **out)
 		wipe_ed25519_free(&k);
 		return -EINVAL;
 	}
-	for (int i = 0; i < 16; i++)
-		snprintf(k->key_id + 2 * i, 3, "%02x", h[i]);
+	pcl_hex_encode(k->key_id, h, 16);
 	*out = k;
 	return 0;
 }

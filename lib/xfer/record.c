@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 
 #include "xfer_internal.h"
+#include "hex.h"
 
 /* Records are flat ECS objects ("event.action": ...), as the audit trail stores them. */
 void xfer_rec_set_str(struct json_object *rec, const char *key, const char *value)
@@ -43,8 +44,7 @@ int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, siz
 		 strlen(in), mac, &maclen) == NULL)
 		return -EIO;
 	strcpy(out, "hmac-sha256:");
-	for (unsigned i = 0; i < maclen && i < 32; i++)
-		snprintf(out + 12 + 2 * i, 3, "%02x", mac[i]);
+	pcl_hex_encode(out + 12, mac, maclen < 32 ? maclen : 32);
 	explicit_bzero(mac, sizeof(mac));
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <linux/fanotify.h>
 
 #include "xfer_internal.h"
+#include "hex.h"
 
 #define BUCKETS	    8192
 #define MAX_ENTRIES 65536
@@ -127,8 +128,7 @@ static void run_close_job(struct xfer_job *job)
 	int err = xfer_sha256_fd(j->fd, digest, &hashed);
 	if (err == 0) {
 		char hex[65];
-		for (int i = 0; i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+		pcl_hex_encode(hex, digest, 32);
 		xfer_rec_set_str(rec, "file.hash.sha256", hex);
 		xfer_rec_set_int(rec, "file.size", (int64_t)hashed);
 		if ((uint64_t)j->size_at_close != hashed)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "uf2.h"
 
 #define MAX_ELF (16u << 20)
@@ -20,31 +21,6 @@ static int usage(void)
 	return 2;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(MAX_ELF + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, MAX_ELF + 1, f);
-	if (ferror(f) || n > MAX_ELF) {
-		errno = ferror(f) ? EIO : EFBIG;
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 int main(int argc, char **argv)
 {
 	uint32_t family = UF2_FAMILY_RP2350_ARM_S;
@@ -53,6 +29,7 @@ int main(int argc, char **argv)
 	struct pcl_diag diag = {0};
 	char msg[600];
 	uint8_t *elf, *out = NULL;
+	char *text;
 	size_t len = 0, blocks;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -70,11 +47,12 @@ int main(int argc, char **argv)
 	}
 	if (argc - i != 2)
 		return usage();
-	elf = slurp(argv[i], &len);
-	if (!elf) {
-		fprintf(stderr, "portcullis: %s: %s\n", argv[i], strerror(errno));
+	int r = pcl_read_file(argv[i], MAX_ELF, 0, &text, &len);
+	if (r != 0) {
+		fprintf(stderr, "portcullis: %s: %s\n", argv[i], pcl_read_strerror(r));
 		return 1;
 	}
+	elf = (uint8_t *)text;
 	n = uf2_elf_segments(elf, len, argv[i], segs, UF2_MAX_SEGMENTS, &diag);
 	if (n > 0 && !any_address)
 		n = uf2_check_range(segs, (size_t)n, UF2_RP2350_FLASH_BASE, UF2_RP2350_FLASH_SIZE,

@@ -33,6 +33,7 @@
 
 #include <umockdev.h>
 
+#include "fileio.h"
 #include "gl_daemon.h"
 
 struct opts {
@@ -162,25 +163,6 @@ static bool trail_has_block(struct trail *t, const char *dir)
 	return found;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (s != NULL && fread(s, 1, (size_t)n, f) != (size_t)n) {
-		free(s);
-		s = NULL;
-	} else if (s != NULL) {
-		s[n] = '\0';
-	}
-	fclose(f);
-	return s;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -241,11 +223,13 @@ int main(int argc, char **argv)
 		snprintf(root, sizeof(root), "%s", r);
 		g_free(r);
 		chmod(root, 0777); /* the engine runs as nobody and binds its socket here */
-		char *text = slurp(o.devices);
+		char *text = NULL;
+		size_t text_len;
+		int rr = pcl_read_file(o.devices, 1u << 24, PCL_READ_REGULAR, &text, &text_len);
 		GError *err = NULL;
-		if (text == NULL || !umockdev_testbed_add_from_string(tb, text, &err)) {
+		if (rr != 0 || !umockdev_testbed_add_from_string(tb, text, &err)) {
 			fprintf(stderr, "gate-latency-bench: %s: %s\n", o.devices,
-				err ? err->message : strerror(errno));
+				err ? err->message : pcl_read_strerror(rr));
 			return 1;
 		}
 		free(text);

@@ -3,12 +3,12 @@
  * (pcl_token_core) behind the RP2350 target's own descriptors (rp_usb_descriptor from
  * firmware/targets/rp2350/usb_desc.c, linked, not copied) and its 64-byte CTAPHID reports
  * on interrupt endpoints 0x81 (IN) and 0x01 (OUT). This file is the board layer
- * (firmware/hal/hal.h) of that build: a file-backed simflash like portcullis-token-sim,
- * getrandom(), CLOCK_MONOTONIC, and the touch as in the simulator (SIGUSR1, or every
- * check with --auto-touch). Control requests beyond the descriptors are answered as the
- * RP2350 driver (usb.c) answers them: SET_IDLE accepted, everything else stalled.
- * Linked by pcl-usbredir-dev (a test tool). Reports come from the guest's USB stack and
- * are untrusted: only whole 64-byte reports reach the core, as on the RP2350.
+ * (firmware/hal/hal.h) of that build over the simulator's own shared part
+ * (firmware/host/sim_board.c: file-backed flash, getrandom(), CLOCK_MONOTONIC, the touch
+ * by SIGUSR1 or --auto-touch, the unique id). Control requests beyond the descriptors are answered
+ * as the RP2350 driver (usb.c) answers them: SET_IDLE accepted, everything else stalled. Linked by
+ * pcl-usbredir-dev (a test tool). Reports come from the guest's USB stack and are untrusted: only
+ * whole 64-byte reports reach the core, as on the RP2350.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,7 +20,7 @@
 
 #include "board.h"
 #include "hal.h"
-#include "simflash.h"
+#include "sim_board.h"
 #include "token.h"
 #include "urdev.h"
 #include "urdev_devices.h"
@@ -30,82 +30,18 @@
 #define RING	   256	 /* queued OUT reports; the RP2350 holds 4 and NAKs the rest */
 #define TX_WAIT_MS 1000u /* as the RP2350 board: the host stopped polling */
 
+/* flash, touch, stop, clock and unique id: struct sim_board (firmware/host/sim_board.c) */
 static struct {
-	struct simflash flash;
-	int auto_touch;
-	volatile sig_atomic_t touch;
-	volatile sig_atomic_t stop;
-	uint64_t t0;
-	uint8_t unique_id[HAL_UNIQUE_ID_LEN];
 	char serial[17];
 	uint8_t ring[RING][HAL_REPORT_LEN];
 	unsigned head, tail;
 } tok;
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- the board layer of the core ---- */
-
-int hal_rng(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-void hal_flash_geometry(struct hal_flash_geometry *geo)
-{
-	geo->page_size = tok.flash.page_size;
-	geo->page_count = tok.flash.page_count;
-	geo->write_align = tok.flash.align;
-}
-
-int hal_flash_read(uint32_t page, uint32_t off, void *buf, size_t len)
-{
-	return simflash_read(&tok.flash, page, off, buf, len);
-}
-
-int hal_flash_erase(uint32_t page)
-{
-	return simflash_erase(&tok.flash, page);
-}
-
-int hal_flash_program(uint32_t page, uint32_t off, const void *buf, size_t len)
-{
-	return simflash_program(&tok.flash, page, off, buf, len);
-}
-
-int hal_button_poll(void)
-{
-	if (tok.auto_touch)
-		return 1;
-	if (tok.touch) {
-		tok.touch = 0;
-		return 1;
-	}
-	return 0;
-}
 
 void hal_led(enum hal_led_mode mode)
 {
-	if (mode == HAL_LED_WAIT_UP && !tok.auto_touch)
+	if (mode == HAL_LED_WAIT_UP && !sim_board.auto_touch)
 		fprintf(stderr, "pcl-usbredir-dev: token: waiting for touch (kill -USR1 %ld)\n",
 			(long)getpid());
 	else if (mode == HAL_LED_ERROR)
@@ -114,13 +50,13 @@ void hal_led(enum hal_led_mode mode)
 
 int hal_usb_send(const uint8_t report[HAL_REPORT_LEN])
 {
-	uint64_t t0 = mono_ms();
+	uint64_t t0 = sim_board_now_ms();
 
 	/* like the RP2350: wait until the host polls the IN endpoint, at most TX_WAIT_MS */
 	while (!urdev_polling(EP_IN)) {
-		uint64_t now = mono_ms();
+		uint64_t now = sim_board_now_ms();
 
-		if (tok.stop || now - t0 >= TX_WAIT_MS ||
+		if (sim_board.stop || now - t0 >= TX_WAIT_MS ||
 		    urdev_pump((uint32_t)(TX_WAIT_MS - (now - t0))) < 0)
 			return -1;
 	}
@@ -129,7 +65,7 @@ int hal_usb_send(const uint8_t report[HAL_REPORT_LEN])
 
 int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 {
-	uint64_t deadline = mono_ms() + timeout_ms;
+	uint64_t deadline = sim_board_now_ms() + timeout_ms;
 
 	for (;;) {
 		uint64_t now;
@@ -140,9 +76,9 @@ int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 			tok.tail++;
 			return 1;
 		}
-		if (tok.stop)
+		if (sim_board.stop)
 			return -1;
-		now = mono_ms();
+		now = sim_board_now_ms();
 		if (now >= deadline && timeout_ms != 0)
 			return 0;
 		if (urdev_pump(now >= deadline ? 0 : (uint32_t)(deadline - now)) < 0)
@@ -150,16 +86,6 @@ int hal_usb_recv(uint8_t report[HAL_REPORT_LEN], uint32_t timeout_ms)
 		if (timeout_ms == 0 && tok.head == tok.tail)
 			return 0;
 	}
-}
-
-uint64_t hal_time_ms(void)
-{
-	return mono_ms() - tok.t0;
-}
-
-void hal_unique_id(uint8_t id[HAL_UNIQUE_ID_LEN])
-{
-	memcpy(id, tok.unique_id, HAL_UNIQUE_ID_LEN);
 }
 
 /* ---- the USB function ---- */
@@ -206,69 +132,44 @@ static const struct urdev_function token_fn = {
     .out_packet = token_out,
 };
 
-static void on_usr1(int sig)
-{
-	(void)sig;
-	tok.touch = 1;
-}
-
-static void on_term(int sig)
-{
-	(void)sig;
-	tok.stop = 1;
-}
-
 int urdev_run_token(const struct urdev_options *o)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct token_config cfg = {.up_timeout_ms = o->up_timeout_ms, .reset_window_ms = 10000};
-	struct sigaction sa;
-	uint64_t h = 1469598103934665603ull;
 	int rc;
 
 	if (!o->state) {
 		fprintf(stderr, "pcl-usbredir-dev: --device token needs --state FILE\n");
 		return 2;
 	}
-	tok.auto_touch = o->auto_touch;
-	/* the unique id: public, derived from the state file name as in the simulator; the
-	 * serial string is its hex, as the RP2350 board makes it from the chip's id */
-	for (const char *p = o->state; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	memcpy(tok.unique_id, &h, sizeof tok.unique_id);
-	for (int i = 0; i < 8; i++) {
-		tok.serial[2 * i] = hex[tok.unique_id[i] >> 4];
-		tok.serial[2 * i + 1] = hex[tok.unique_id[i] & 15];
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	rc = simflash_open(&tok.flash, o->state, 4096, 16, 4);
+	sim_board.auto_touch = o->auto_touch;
+	rc = sim_board_open(o->state, 4096, 16);
 	if (rc != 0) {
 		fprintf(stderr, "pcl-usbredir-dev: --state %s: %s\n", o->state, strerror(-rc));
 		return 1;
 	}
-	tok.t0 = mono_ms();
+	/* the serial string is the unique id's hex, as the RP2350 board makes it from the
+	 * chip's id */
+	for (int i = 0; i < 8; i++) {
+		tok.serial[2 * i] = hex[sim_board.unique_id[i] >> 4];
+		tok.serial[2 * i + 1] = hex[sim_board.unique_id[i] & 15];
+	}
 	rc = token_init(&cfg);
 	if (rc != 0) {
 		fprintf(stderr, "pcl-usbredir-dev: token store failed (CTAP 0x%02x)\n", rc);
-		simflash_close(&tok.flash);
+		sim_board_close();
 		return 1;
 	}
 	if (urdev_open(&token_fn, o->listen, o->connect) != 0) {
-		simflash_close(&tok.flash);
+		sim_board_close();
 		return 1;
 	}
 	fprintf(stderr, "pcl-usbredir-dev: token %s connected (pid %ld)\n", tok.serial,
 		(long)getpid());
-	while (!tok.stop)
+	while (!sim_board.stop)
 		if (token_poll(o->poll_ms) < 0)
 			break;
 	urdev_close();
-	simflash_close(&tok.flash);
+	sim_board_close();
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_board.h"
 #include "urdev.h"
 #include "urdev_devices.h"
 
@@ -30,21 +31,6 @@ static void usage(FILE *f)
 	    "--connect PATH)\n"
 	    "                        [--state FILE] [--serial S] [--auto-touch] [--up-timeout MS] "
 	    "[--poll-ms MS] [--verbose]\n");
-}
-
-static int parse_ms(const char *opt, const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > 3600000ul) {
-		fprintf(stderr, "pcl-usbredir-dev: %s: invalid milliseconds '%s'\n", opt, s);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -86,11 +72,13 @@ int main(int argc, char **argv)
 			o.auto_touch = 1;
 			break;
 		case 'u':
-			if (parse_ms("--up-timeout", optarg, &o.up_timeout_ms) != 0)
+			if (sim_board_parse_ms("pcl-usbredir-dev", "--up-timeout", optarg,
+					       &o.up_timeout_ms) != 0)
 				return 2;
 			break;
 		case 'p':
-			if (parse_ms("--poll-ms", optarg, &o.poll_ms) != 0)
+			if (sim_board_parse_ms("pcl-usbredir-dev", "--poll-ms", optarg,
+					       &o.poll_ms) != 0)
 				return 2;
 			break;
 		case 'v':

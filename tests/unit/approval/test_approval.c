@@ -294,14 +294,14 @@ static void base64_is_canonical_only(void **state)
 	(void)state;
 	uint8_t out[8];
 
-	assert_int_equal(appr_b64_decode("QQ==", 4, out, sizeof(out)), 1);
+	assert_int_equal(pcl_b64_decode("QQ==", 4, out, sizeof(out)), 1);
 	assert_int_equal(out[0], 'A');
-	assert_int_equal(appr_b64_decode("QR==", 4, out, sizeof(out)), -EINVAL);
-	assert_int_equal(appr_b64_decode("Q===", 4, out, sizeof(out)), -EINVAL);
-	assert_int_equal(appr_b64_decode("QUJD", 4, out, sizeof(out)), 3);
-	assert_int_equal(appr_b64_decode("QUJ", 3, out, sizeof(out)), -EINVAL);
-	assert_int_equal(appr_b64_decode("QU=D", 4, out, sizeof(out)), -EINVAL);
-	assert_int_equal(appr_b64_decode("QUJDRA==", 8, out, 3), -ENOSPC);
+	assert_int_equal(pcl_b64_decode("QR==", 4, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("Q===", 4, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("QUJD", 4, out, sizeof(out)), 3);
+	assert_int_equal(pcl_b64_decode("QUJ", 3, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("QU=D", 4, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("QUJDRA==", 8, out, 3), -ENOSPC);
 }
 
 int main(void)

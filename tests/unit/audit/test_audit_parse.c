@@ -181,12 +181,12 @@ static void test_base64(void **state)
 	uint8_t out[8];
 
 	(void)state;
-	assert_int_equal(audit_unb64(out, sizeof(out), "aGk=", 4), 2);
+	assert_int_equal(pcl_b64_decode("aGk=", 4, out, sizeof(out)), 2);
 	assert_memory_equal(out, "hi", 2);
-	assert_int_equal(audit_unb64(out, sizeof(out), "aGk", 3), -EINVAL);
-	assert_int_equal(audit_unb64(out, sizeof(out), "a=k=", 4), -EINVAL);
-	assert_int_equal(audit_unb64(out, sizeof(out), "aG*=", 4), -EINVAL);
-	assert_int_equal(audit_unb64(out, 1, "aGk=", 4), -EINVAL);
+	assert_int_equal(pcl_b64_decode("aGk", 3, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("a=k=", 4, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("aG*=", 4, out, sizeof(out)), -EINVAL);
+	assert_int_equal(pcl_b64_decode("aGk=", 4, out, 1), -ENOSPC);
 }
 
 int main(void)

@@ -173,7 +173,7 @@ static void test_checkpoint_is_c2sp_signed_note(void **state)
 	note[21] = '8';
 	assert_int_not_equal(
 	    audit_note_verify(note, strlen(note), "portcullis/unit-host", t.key.pub, &tl), 0);
-	audit_b64(b64, sizeof(b64), c.next, 32);
+	pcl_b64_encode(c.next, 32, b64, sizeof(b64));
 	assert_non_null(strstr(note, b64));
 	trail_fini(&t);
 }

@@ -11,18 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "usbdev.h"
 
+/* The fixtures are lower-case hex; n bytes, or an assertion failure. */
 static size_t unhex(const char *h, uint8_t *out)
 {
-	size_t n = 0;
+	size_t n = strlen(h) / 2;
 
-	for (; h[0] && h[1]; h += 2) {
-		unsigned v;
-
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
+	assert_int_equal(pcl_hex_decode(out, n, h, strlen(h)), 0);
 	return n;
 }
 
