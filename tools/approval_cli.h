@@ -21,7 +21,13 @@ struct json_object *acli_call(struct json_object *req);
 int acli_sign(const char *req_text, const char *key, const char *pin_fd, const char *ask,
 	      char *out);
 
-/* Options that describe an exception: --read-only, --read-write, --until-unplug,
+/* The approver's tick on a request file (text, NUL-terminated, cap bytes): "this stick
+ * carries council data: wipe after import", a bring-in's only. 0 or 1 after a message. */
+int acli_mark_council_data(char *text, size_t cap);
+
+/* Options that describe an exception: --read-only, --read-write, --council-data
+ * (a bring-in carrying council data: wiped after import, accepted by the owner),
+ * --until-unplug,
  * --for DURATION (30m, 8h, 2d), --until TIME (unix seconds or YYYY-MM-DDTHH:MM local),
  * --reason TEXT. Returns how many argv entries were used (1 or 2), 0 if argv[i] is not
  * one of them, -1 after a usage message. */

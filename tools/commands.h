@@ -31,6 +31,7 @@ int policy_show(int argc, char **argv);
 int pcl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_wipe(int argc, char **argv);
+int cmd_media_accept(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 
 #endif

@@ -32,6 +32,7 @@ enum notice_kind {
 	NOTICE_STOPPED,	     /* an approved medium was made read-only: copies not recordable */
 	NOTICE_LOGGED,	     /* an approved medium is in use: copies to and from it are recorded */
 	NOTICE_WIPING,	     /* an approved medium is being wiped without its owner asking */
+	NOTICE_ACCEPT, /* approved as council data: kept out until its owner accepts the wipe */
 };
 
 struct notice {
@@ -48,7 +49,8 @@ struct notice {
 
 /* What to say about a device, from a `devices` entry (event false: its state counts) or a
  * `watch` record (event true: only device-blocked, device-rejected, interface-blocked,
- * malware-blocked, xfer-fail-closed and xfer-watch-started, the medium's first use, say
+ * malware-blocked, xfer-fail-closed, exception-awaiting-owner, wipe-requested and
+ * xfer-watch-started, the medium's first use, say
  * something). Returns n->kind. */
 enum notice_kind notice_from_record(struct json_object *rec, bool event,
 				    const struct notice_ctx *ctx, struct notice *n);

@@ -20,6 +20,7 @@ static const struct pcl_command commands[] = {
     {"approver", "enrol, remove or list the approvers of exceptions", cmd_approver},
     {"request", "export, show or import approval requests and responses", cmd_request},
     {"bundle", "build, show, apply or package the council bundle", cmd_bundle},
+    {"media", "accept the wipe of a stick carrying council data", cmd_media_accept},
     {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
     {"fleet", "collector: verify every PC's collected trail, fleet status and metrics", cmd_fleet},
     {NULL, NULL, NULL},

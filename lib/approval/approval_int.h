@@ -36,6 +36,9 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 int appr_u64(const char *v, size_t vlen, uint64_t max, uint64_t *out);
 /* "<magic> <version>\n" */
 int appr_parse_header(struct atext *t, const char *magic, unsigned version);
+/* The same for any version from oldest to version; *got (when not NULL) says which. */
+int appr_parse_header_of(struct atext *t, const char *magic, unsigned oldest, unsigned version,
+			 unsigned *got);
 /* A request at the reader's position (the caller checks what follows). */
 int appr_request_read(struct atext *t, struct appr_request *r);
 
