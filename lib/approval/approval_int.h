@@ -45,4 +45,9 @@ int appr_request_read(struct atext *t, struct appr_request *r);
 void appr_hex(const uint8_t *in, size_t len, char *out);
 int appr_unhex(const char *in, size_t inlen, uint8_t *out, size_t len);
 
+/* bundle_owed.c: the owed section of a council bundle (format 2). */
+struct appr_bundle;
+int appr_bundle_owed_encode(struct abuf *b, const struct appr_bundle *bundle);
+int appr_bundle_owed_parse(struct atext *t, struct appr_bundle *bundle);
+
 #endif
