@@ -99,7 +99,7 @@ int eappr_open(struct engine *e)
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
 	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
-	    eappr_bundle_load(&st) != 0)
+	    eappr_bundle_load(&st) != 0 || eappr_owed_load(&st) != 0)
 		return -1;
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
@@ -289,7 +289,7 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static struct eappr_grant *free_grant(void)
+struct eappr_grant *eappr_grant_new(void)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (!grants[i].used)
@@ -427,7 +427,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		return refuse(e, d, "the approval is for another device", text);
 	/* Fail closed: an exception that could not be ended at its expiry, nor kept
 	 * read-only, is never granted. Checked before the nonce is spent. */
-	struct eappr_grant *g = free_grant();
+	struct eappr_grant *g = eappr_grant_new();
 	if (g == NULL) {
 		snprintf(why, sizeof(why),
 			 "%d exceptions are in force on this PC already: none can be added "
@@ -692,7 +692,7 @@ void eappr_medium_mounted(const struct dev_entry *d, uint64_t bytes)
 		g->capacity = bytes; /* the medium's own size, when the request did not know it */
 	/* A read-only grant owes no wipe: nothing of the council's can have been written to
 	 * the medium (read-only at the block layer), and the data on it is its owner's. */
-	if (g != NULL && (!g->readonly || g->council_data))
+	if (g != NULL && (!g->readonly || g->council_data || g->owed))
 		g->dirty = true; /* council data brought in is wiped after its import */
 }
 
@@ -726,12 +726,14 @@ void eappr_reference(const struct dev_entry *d, char *out, size_t len)
 	snprintf(out, len, "%s", g != NULL && g->ref[0] ? g->ref : "none");
 }
 
-void eappr_medium_wiped(const struct dev_entry *d)
+void eappr_medium_wiped(struct engine *e, const struct dev_entry *d)
 {
 	struct eappr_grant *g = eappr_grant_of(d);
 
-	if (g != NULL)
+	if (g != NULL) {
 		g->dirty = false;
+		eappr_owed_wiped(e, d, g);
+	}
 }
 
 static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)

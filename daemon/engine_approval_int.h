@@ -115,6 +115,9 @@ struct eappr_grant {
 	/* A bring-in the approver marked as council data: wiped after the import, and let in
 	 * only once its owner has accepted that (awaiting until then). */
 	bool council_data, awaiting;
+	/* Recognised as owing a wipe from elsewhere (the council bundle's list; ref is the
+	 * owed wipe's): read-only, wiped at eject, wipe-owed-closed once wiped. */
+	bool owed;
 };
 
 /* engine_approval.c: the one state of this process, the grant of a device (NULL when
@@ -123,6 +126,15 @@ struct eappr_state *eappr_state(void);
 struct dev_entry;
 struct eappr_grant *eappr_grant_of(const struct dev_entry *d);
 uint64_t eappr_exception_interfaces(const struct dev_entry *d);
+/* A free grant slot (not yet marked used), or NULL when all are in force. */
+struct eappr_grant *eappr_grant_new(void);
+/* engine_approval_bundle.c: the council bundle in force, or NULL. */
+const struct appr_bundle *eappr_bundle_current(void);
+
+/* engine_approval_owed.c: the owed wipes that follow the stick (state-dir/owed-closed). */
+int eappr_owed_load(const struct eappr_state *s);
+/* After a wipe of d's medium under grant g: an owed wipe is closed here. */
+void eappr_owed_wiped(struct engine *e, const struct dev_entry *d, const struct eappr_grant *g);
 
 /* engine_approval_accept.c: the owner's acceptance of a council-data bring-in. The
  * device, approved, stays out (the owner is told why and how to accept) ... */

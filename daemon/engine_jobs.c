@@ -377,7 +377,7 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 	    strcmp(action, "wipe-done") != 0)
 		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
 	else if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL)
-		eappr_medium_wiped(d);
+		eappr_medium_wiped(e, d);
 	/* The transfer log could not keep up or failed: no more unlogged transfers. */
 	if (j->kind == IPC_JOB_XFER && d != NULL && action != NULL &&
 	    (strcmp(action, "xfer-fail-closed") == 0 || strcmp(action, "xfer-watch-failed") == 0))

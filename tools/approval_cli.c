@@ -232,10 +232,10 @@ int acli_scope_option(int argc, char **argv, int i, struct json_object *req)
 	return 2;
 }
 
-char *acli_read_file(const char *path, size_t *len)
+char *acli_read_file_max(const char *path, size_t max, size_t *len)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = malloc(APPR_TEXT_MAX + 2);
+	char *buf = malloc(max + 2);
 	size_t n = 0;
 	ssize_t got = 0;
 
@@ -246,11 +246,14 @@ char *acli_read_file(const char *path, size_t *len)
 			close(fd);
 		return NULL;
 	}
-	while (n <= APPR_TEXT_MAX && (got = read(fd, buf + n, APPR_TEXT_MAX + 1 - n)) > 0)
+	while (n <= max && (got = read(fd, buf + n, max + 1 - n)) > 0)
 		n += (size_t)got;
 	close(fd);
-	if (got < 0 || n > APPR_TEXT_MAX) {
-		pcl_fail("%s: %s", path, got < 0 ? strerror(errno) : "larger than 8 KiB");
+	if (got < 0 || n > max) {
+		if (got < 0)
+			pcl_fail("%s: %s", path, strerror(errno));
+		else
+			pcl_fail("%s: larger than %zu bytes", path, max);
 		free(buf);
 		return NULL;
 	}
@@ -262,6 +265,11 @@ char *acli_read_file(const char *path, size_t *len)
 	}
 	*len = n;
 	return buf;
+}
+
+char *acli_read_file(const char *path, size_t *len)
+{
+	return acli_read_file_max(path, APPR_TEXT_MAX, len);
 }
 
 int acli_write_file(const char *path, const char *text)

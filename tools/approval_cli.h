@@ -35,6 +35,12 @@ int acli_scope_option(int argc, char **argv, int i, struct json_object *req);
 
 /* Read a whole small file (at most APPR_TEXT_MAX bytes); NUL-terminated, or NULL. */
 char *acli_read_file(const char *path, size_t *len);
+/* The same with another limit. */
+char *acli_read_file_max(const char *path, size_t max, size_t *len);
+/* approval_owed.c: the open owed wipes of b's council from `fleet owed --format json`
+ * output into b (bundle build --owed FILE). 0 or 1 after a message. */
+struct appr_bundle;
+int acli_owed_take(const char *path, struct appr_bundle *b);
 /* Write text to path ("-" = stdout). 0 or 1 after a message. */
 int acli_write_file(const char *path, const char *text);
 
