@@ -112,8 +112,8 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 	snprintf(g->ref, sizeof(g->ref), "%s", w->ref);
 	d->state = DEV_ALLOWED;
 	d->iface_allow = eappr_exception_interfaces(d);
-	snprintf(d->rule, sizeof(d->rule),
-		 "owes wipe %s: read-only, wiped when it is ejected", w->ref);
+	snprintf(d->rule, sizeof(d->rule), "owes wipe %s: read-only, wiped when it is ejected",
+		 w->ref);
 	struct json_object *rec = engine_device_json(d);
 	jsonx_set_str(rec, "event.action", "wipe-owed-found");
 	jsonx_set_str(rec, "event.outcome", "success");
@@ -135,8 +135,8 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 }
 
 /* wipe-owed-closed: the stick was wiped here (how "wiped on this PC") or closed by hand. */
-static int close_owed(struct engine *e, const struct dev_entry *d, const char *ref,
-		      const char *how, int64_t uid)
+static int close_owed(struct engine *e, const struct dev_entry *d, const char *ref, const char *how,
+		      int64_t uid)
 {
 	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
 	jsonx_set_str(rec, "event.action", "wipe-owed-closed");

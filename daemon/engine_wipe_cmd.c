@@ -82,9 +82,8 @@ static int run_owed_close(struct ctl_call *call)
 
 	if (call->caller->uid != 0 &&
 	    !(group[0] != '\0' && group_gid(group, &gid) == 0 && ctl_in_group(call->caller, gid))) {
-		snprintf(call->why, sizeof(call->why),
-			 "closing an owed wipe: only root%s%s may", group[0] ? " or group " : "",
-			 group);
+		snprintf(call->why, sizeof(call->why), "closing an owed wipe: only root%s%s may",
+			 group[0] ? " or group " : "", group);
 		return CTL_REFUSED;
 	}
 	call->answer = eappr_owed_close(call->eng, jsonx_get_str(call->req, "ref"),

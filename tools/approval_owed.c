@@ -65,13 +65,12 @@ int acli_owed_take(const char *path, struct appr_bundle *b)
 		}
 		struct appr_bundle_owed *w = &b->owed[b->n_owed];
 		memset(w, 0, sizeof(*w));
-		const char *bad =
-		    ref == NULL || strlen(ref) >= sizeof(w->ref)	  ? "ref"
-		    : hash == NULL || strlen(hash) >= sizeof(w->hash) ? "usb_hash"
-		    : hex4(str(o, "vid"), &w->vid) != 0		  ? "vid"
-		    : hex4(str(o, "pid"), &w->pid) != 0		  ? "pid"
-		    : serial == NULL || strlen(serial) >= sizeof(w->serial) ? "serial"
-									    : NULL;
+		const char *bad = ref == NULL || strlen(ref) >= sizeof(w->ref)	    ? "ref"
+				  : hash == NULL || strlen(hash) >= sizeof(w->hash) ? "usb_hash"
+				  : hex4(str(o, "vid"), &w->vid) != 0		    ? "vid"
+				  : hex4(str(o, "pid"), &w->pid) != 0		    ? "pid"
+				  : serial == NULL || strlen(serial) >= sizeof(w->serial) ? "serial"
+											  : NULL;
 		if (bad != NULL) {
 			json_object_put(arr);
 			return pcl_fail("%s: entry %zu: %s missing or malformed", path, i, bad);

@@ -247,9 +247,8 @@ int fleet_cmd_verify(int argc, char **argv)
 		if (fleet_verify_pc(&o.paths, &pcs[i], &vo, stdout) != 0)
 			bad++;
 	unknown = fleet_unenrolled(&o.paths, o.council, pcs, n, stdout);
-	if (o.textfile &&
-	    (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after, unknown, &o.paths,
-				   o.owed_days)) != 0)
+	if (o.textfile && (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after, unknown,
+						 &o.paths, o.owed_days)) != 0)
 		pcl_fail("%s: %s", o.textfile, strerror(-rc));
 	if (!o.quiet)
 		printf("fleet verify: %d PCs, %d verified, %d failed\n", n, n - bad, bad);

@@ -123,7 +123,8 @@ static int gather(const struct fleet_paths *p, const char *council, struct json_
 				json_object_put(o);
 				continue;
 			}
-			json_object_object_add(o, "council", json_object_new_string(pcs[i].council));
+			json_object_object_add(o, "council",
+					       json_object_new_string(pcs[i].council));
 			if (strcmp(field(o, "event"), "closed") == 0)
 				json_object_object_add(closed, ref, o);
 			else if (!json_object_object_get_ex(opened, ref, &old))
@@ -152,11 +153,10 @@ int fleet_owed_list(const struct fleet_paths *p, const char *council, int64_t no
 		int64_t t = fleet_time(field(o, "time"));
 		int64_t age = t >= 0 && now > t ? (now - t) / 86400 : 0;
 		json_object_object_add(o, "age_days", json_object_new_int64(age));
-		json_object_object_add(
-		    o, "state",
-		    json_object_new_string(t >= 0 && now - t > limit_days * 86400
-					       ? "wipe-owed-overdue"
-					       : "wipe-owed"));
+		json_object_object_add(o, "state",
+				       json_object_new_string(t >= 0 && now - t > limit_days * 86400
+								  ? "wipe-owed-overdue"
+								  : "wipe-owed"));
 		json_object_array_add(*out, json_object_get(o));
 	}
 	json_object_put(opened);
@@ -204,12 +204,10 @@ static const char *shown(const char *s, char *buf, size_t len)
 
 int fleet_cmd_owed(int argc, char **argv)
 {
-	static const struct option opts[] = {{"fleet", required_argument, NULL, 'f'},
-					     {"council", required_argument, NULL, 'C'},
-					     {"format", required_argument, NULL, 'F'},
-					     {"at", required_argument, NULL, 'a'},
-					     {"owed-days", required_argument, NULL, 'd'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"fleet", required_argument, NULL, 'f'},	 {"council", required_argument, NULL, 'C'},
+	    {"format", required_argument, NULL, 'F'},	 {"at", required_argument, NULL, 'a'},
+	    {"owed-days", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
 	struct fleet_paths p = {FLEET_DEFAULT_DIR, FLEET_DEFAULT_COLLECTED};
 	const char *council = NULL;
 	bool json = false;

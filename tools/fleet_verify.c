@@ -360,7 +360,8 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 			*pc = n;
 			if (owed_acc != NULL && fclose(owed_acc) == 0 &&
 			    fleet_owed_commit(p, pc, obuf, olen) != 0)
-				fprintf(stderr, "portcullis: %s: cannot keep its owed wipes\n", name);
+				fprintf(stderr, "portcullis: %s: cannot keep its owed wipes\n",
+					name);
 			owed_acc = NULL;
 			rc = fleet_status_save(p, pc);
 		}

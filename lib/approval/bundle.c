@@ -170,8 +170,8 @@ int appr_bundle_parse(const char *buf, size_t len, const char *name, struct appr
 		pcl_diag_set(diag, name, 0, "larger than %d bytes", APPR_BUNDLE_MAX);
 		return -EINVAL;
 	}
-	if ((rc = appr_parse_header_of(&t, APPR_BUNDLE_MAGIC, 1, APPR_BUNDLE_VERSION, &b->format)) !=
-		0 ||
+	if ((rc = appr_parse_header_of(&t, APPR_BUNDLE_MAGIC, 1, APPR_BUNDLE_VERSION,
+				       &b->format)) != 0 ||
 	    (rc = at_next(&t, "council", &v, &vlen)) != 0)
 		return rc;
 	if (vlen >= sizeof(b->council) || (memcpy(b->council, v, vlen), !council_ok(b->council))) {

@@ -82,8 +82,8 @@ const struct appr_bundle_approver *appr_bundle_find(const struct appr_bundle *b,
 						    const uint8_t *cred, size_t len);
 
 /* The owed wipe whose identity this is (hash, ids and serial all equal), or NULL. */
-const struct appr_bundle_owed *appr_bundle_owed_find(const struct appr_bundle *b,
-						     const char *hash, uint16_t vid, uint16_t pid,
+const struct appr_bundle_owed *appr_bundle_owed_find(const struct appr_bundle *b, const char *hash,
+						     uint16_t vid, uint16_t pid,
 						     const char *serial);
 
 #endif

@@ -84,10 +84,11 @@ int appr_bundle_owed_parse(struct atext *t, struct appr_bundle *b)
 			ok = strcmp(again, line) == 0;
 		}
 		if (!ok) {
-			pcl_diag_set(t->diag, t->name, t->line,
-				     "owed.wipe: expected an approval reference (A- and 16 lower-case "
-				     "hex digits), a device hash, \"vvvv:pppp\" and a capacity, "
-				     "separated by one space");
+			pcl_diag_set(
+			    t->diag, t->name, t->line,
+			    "owed.wipe: expected an approval reference (A- and 16 lower-case "
+			    "hex digits), a device hash, \"vvvv:pppp\" and a capacity, "
+			    "separated by one space");
 			return -EINVAL;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -107,9 +108,8 @@ int appr_bundle_owed_parse(struct atext *t, struct appr_bundle *b)
 	return 0;
 }
 
-const struct appr_bundle_owed *appr_bundle_owed_find(const struct appr_bundle *b,
-						     const char *hash, uint16_t vid, uint16_t pid,
-						     const char *serial)
+const struct appr_bundle_owed *appr_bundle_owed_find(const struct appr_bundle *b, const char *hash,
+						     uint16_t vid, uint16_t pid, const char *serial)
 {
 	for (size_t i = 0; b != NULL && i < b->n_owed; i++) {
 		const struct appr_bundle_owed *w = &b->owed[i];
