@@ -734,6 +734,7 @@ void eappr_medium_wiped(struct engine *e, const struct dev_entry *d)
 		g->dirty = false;
 		eappr_owed_wiped(e, d, g);
 	}
+	eappr_owed_settled(d);
 }
 
 static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
@@ -826,6 +827,7 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 
 void eappr_forget(struct engine *e, const struct dev_entry *d)
 {
+	eappr_owed_left(e, d); /* a council stick written here */
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0) {
 			wipe_missed(

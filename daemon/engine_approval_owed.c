@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,24 @@
 
 static char closed[CLOSED_MAX][APPR_OWED_REF_MAX];
 static size_t n_closed;
+
+/* Council sticks (allowed by the rules, no exception) written here: they owe their wipe
+ * too when they leave, as a take-out does. */
+struct written {
+	bool used;
+	char name[64];
+	uint16_t busnum, devnum;
+};
+static struct written written[EAPPR_MAX_GRANTS];
+
+static struct written *written_of(const struct dev_entry *d)
+{
+	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
+		if (written[i].used && strcmp(written[i].name, d->id.sysname) == 0 &&
+		    written[i].busnum == d->busnum && written[i].devnum == d->devnum)
+			return &written[i];
+	return NULL;
+}
 
 static bool ref_ok(const char *s)
 {
@@ -81,6 +100,58 @@ static int remember(const struct eappr_state *s, const char *ref)
 	if (!is_closed(ref) && n_closed < CLOSED_MAX)
 		memcpy(closed[n_closed++], ref, strlen(ref) + 1);
 	return 0;
+}
+
+void eappr_owed_written(const struct dev_entry *d)
+{
+	const struct eappr_state *s = eappr_state();
+
+	if (!s->ready || !s->profile.wipe || d->medium || d->state != DEV_ALLOWED ||
+	    eappr_grant_of(d) != NULL || written_of(d) != NULL)
+		return;
+	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
+		if (!written[i].used) {
+			written[i] = (struct written){
+			    .used = true, .busnum = d->busnum, .devnum = d->devnum};
+			snprintf(written[i].name, sizeof(written[i].name), "%s", d->id.sysname);
+			return;
+		}
+	log_warn("%s: written, but no room to remember the wipe it owes", d->id.sysname);
+}
+
+void eappr_owed_settled(const struct dev_entry *d)
+{
+	struct written *w = written_of(d);
+
+	if (w != NULL)
+		w->used = false;
+}
+
+void eappr_owed_left(struct engine *e, const struct dev_entry *d)
+{
+	struct written *w = written_of(d);
+	uint8_t nonce[8];
+	char ref[APPR_OWED_REF_MAX];
+
+	if (w == NULL)
+		return;
+	w->used = false;
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		memset(nonce, 0, sizeof(nonce)); /* still recorded: the identity matters most */
+	snprintf(ref, sizeof(ref), "A-");
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		snprintf(ref + 2 + 2 * i, 3, "%02x", nonce[i]);
+	struct json_object *rec = engine_device_json(d);
+	jsonx_set_str(rec, "event.action", "wipe-owed");
+	jsonx_set_str(rec, "event.outcome", "success");
+	jsonx_set_str(rec, "event.kind", "event");
+	jsonx_set_str(rec, "event.reason",
+		      "a council stick written here and taken out: it must be wiped when it "
+		      "comes back to a council PC");
+	jsonx_set_str(rec, "approval.ref", ref);
+	jsonx_set_int(rec, "wipe.capacity_bytes", 0);
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
 }
 
 bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)

@@ -131,6 +131,7 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		    : strcmp(action, "xfer-fail-closed") == 0	      ? NOTICE_STOPPED
 		    : strcmp(action, "xfer-watch-started") == 0	      ? NOTICE_LOGGED
 		    : strcmp(action, "exception-awaiting-owner") == 0 ? NOTICE_ACCEPT
+		    : strcmp(action, "wipe-owed-found") == 0	      ? NOTICE_OWED
 		    : strcmp(action, "wipe-requested") == 0 && *client_field(rec, "event.reason")
 			? NOTICE_WIPING
 			: NOTICE_NONE;
@@ -266,6 +267,15 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 			 *port ? port : "DEVICE");
 		break;
 	}
+	case NOTICE_OWED:
+		snprintf(n->summary, sizeof(n->summary), "%s will be wiped", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "it was written on a council computer and taken out: the council's "
+			 "rules say it is wiped when it comes back.");
+		snprintf(n->todo, sizeof(n->todo),
+			 "copy its files off it now if you need them (it is read-only): "
+			 "everything on it will be erased when you eject it.");
+		break;
 	case NOTICE_NONE:
 		break;
 	}

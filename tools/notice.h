@@ -33,6 +33,7 @@ enum notice_kind {
 	NOTICE_LOGGED,	     /* an approved medium is in use: copies to and from it are recorded */
 	NOTICE_WIPING,	     /* an approved medium is being wiped without its owner asking */
 	NOTICE_ACCEPT, /* approved as council data: kept out until its owner accepts the wipe */
+	NOTICE_OWED,   /* back from a take-out owing its wipe: read-only, wiped at eject */
 };
 
 struct notice {
@@ -49,7 +50,8 @@ struct notice {
 
 /* What to say about a device, from a `devices` entry (event false: its state counts) or a
  * `watch` record (event true: only device-blocked, device-rejected, interface-blocked,
- * malware-blocked, xfer-fail-closed, exception-awaiting-owner, wipe-requested and
+ * malware-blocked, xfer-fail-closed, exception-awaiting-owner, wipe-owed-found,
+ * wipe-requested and
  * xfer-watch-started, the medium's first use, say
  * something). Returns n->kind. */
 enum notice_kind notice_from_record(struct json_object *rec, bool event,

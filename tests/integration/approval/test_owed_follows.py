@@ -13,12 +13,23 @@ import shutil
 import subprocess
 import time
 
+import importlib.util
+
 import pytest
 
 from approvals import PERSONAL, PROFILES, RULES, enrol, start
 from harness import RealMedium, as_user, attach_disk
 
 WATTON = os.path.join(PROFILES, "watton.profile")
+
+
+def _people():
+    """The people tests' session bus and notifier (their conftest, loaded by path)."""
+    path = os.path.join(os.path.dirname(__file__), "../people/conftest.py")
+    spec = importlib.util.spec_from_file_location("people_conftest", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.fixture
@@ -123,12 +134,30 @@ def test_a_take_out_stick_is_wiped_on_another_pc_of_the_council(pc, pc2, key, me
     shown = pc2.cli("bundle", "show", str(bundle)).stdout
     assert "owed wipes: 1" in shown and owed["approval.ref"] in shown, shown
     pc2.cli("bundle", "apply", str(bundle))
-    # PC 2 recognises the stick: read-only, so that its transfer can finish.
-    pc2.add("stick-personal.umockdev", plug=True)
-    found = pc2.wait_record(lambda r: r["event.action"] == "wipe-owed-found")
-    assert found["approval.ref"] == owed["approval.ref"]
-    started = plugged_in(pc2, medium, True)
-    assert started["wipe.plan"] == "at-eject"
+    people = _people()
+    bus = people.SessionBus()
+    notifier = people.Notifier(pc2, bus)
+    try:
+        notifier.wait_following()
+        # PC 2 recognises the stick: read-only, so that its transfer can finish, and its
+        # owner is told it will be wiped.
+        pc2.add("stick-personal.umockdev", plug=True)
+        found = pc2.wait_record(lambda r: r["event.action"] == "wipe-owed-found")
+        assert found["approval.ref"] == owed["approval.ref"]
+        n = bus.wait_notification(lambda n: "will be wiped" in n["summary"])
+        assert n["summary"] == "SMI Corporation Flash Disk will be wiped"
+        assert n["body"] == (
+            "Why: it was written on a council computer and taken out: the council's rules "
+            "say it is wiped when it comes back.\n"
+            "What to do: copy its files off it now if you need them (it is read-only): "
+            "everything on it will be erased when you eject it.")
+        started = plugged_in(pc2, medium, True)
+        assert started["wipe.plan"] == "at-eject"
+        n = bus.wait_notification(lambda n: "recorded" in n["summary"])
+        assert "everything on it will be erased when you eject it" in n["body"], n
+    finally:
+        notifier.close()
+        bus.close()
     with open(medium.mnt + "/papers.txt", "rb") as f:
         assert f.read(len(marker)) == marker  # it arrived
     pc2.wait_record(lambda r: r["event.action"] == "file-read", timeout=20)
@@ -190,3 +219,79 @@ def test_a_stick_that_never_comes_back_is_owed_then_overdue_until_closed_by_hand
     pc.stop()
     col.collect(pc, "pc01")
     assert col.owed("--at", str(now + 15 * 86400)) == []
+
+
+COUNCIL = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1.1"
+COUNCIL_RULE = ('allow id 0781:5581 serial "4C530001140516116522" with-interface equals '
+                '{ 08:06:50 } label "council stick WTC-0007"\n')
+
+
+def start_with_council_stick(pc, origin):
+    pc.start(RULES + COUNCIL_RULE, wait=False, profile=WATTON, audit_origin=origin)
+    pc.wait_record(lambda r: r["event.action"] == "service-started")
+    pc.wait_quiet()
+
+
+def council_stick_in(pc, medium, read_only):
+    pc.add("hub-genesys.umockdev", plug=True)
+    pc.add("stick-council.umockdev", plug=True)
+    pc.wait_attr(COUNCIL, "authorized", "1")
+    pc.kernel_configure(COUNCIL)
+    pc.wait_attr(COUNCIL + "/1-1.1:1.0", "authorized", "1")
+    attach_disk(pc, medium, COUNCIL + "/1-1.1:1.0")
+    if read_only:
+        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
+        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
+        medium.mounted = True
+    else:
+        medium.mount()
+    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
+
+
+def test_a_council_stick_written_and_taken_out_owes_its_wipe_too(pc, pc2, key, medium,
+                                                                 tmp_path):
+    start_with_council_stick(pc, "watton/pc01")
+    start_with_council_stick(pc2, "watton/pc02")
+    assert enrol(pc2, key).returncode == 0
+    council_stick_in(pc, medium, False)
+    src = os.path.join(pc.work, "agenda.txt")
+    marker = b"COUNCIL-STICK-" + os.urandom(8).hex().encode()
+    with open(src, "wb") as f:
+        f.write(marker * 512)
+    os.chmod(src, 0o644)
+    as_user(4242, "cp", src, medium.mnt + "/agenda.txt")
+    pc.wait_record(lambda r: r["event.action"] == "file-written", timeout=20)
+    medium.umount()
+    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-stopped", timeout=20)
+    pc.unplug(COUNCIL)
+    owed = pc.wait_record(lambda r: r["event.action"] == "wipe-owed", timeout=20)
+    assert "council stick" in owed["event.reason"]
+    assert owed["volume.serial_number"] == "4C530001140516116522"
+    assert re.fullmatch(r"A-[0-9a-f]{16}", owed["approval.ref"])
+    with open(medium.loop, "rb") as f:
+        assert marker in f.read()
+    pc.stop()
+    col = Collector(pc, str(tmp_path))
+    col.collect(pc, "pc01")
+    owed_json = tmp_path / "owed.json"
+    owed_json.write_text(json.dumps(col.owed()))
+    rules = tmp_path / "council-rules.conf"
+    rules.write_text(RULES + COUNCIL_RULE)
+    bundle = tmp_path / "watton-1.bundle"
+    pc2.cli("bundle", "build", "--profile", WATTON, "--rules", str(rules), "--version", "1",
+            "--owed", str(owed_json), "--out", str(bundle), "--key", "sim:" + key.sock)
+    pc2.cli("bundle", "apply", str(bundle))
+    # On PC 2 the rules allow it, but it owes a wipe: read-only, wiped at eject.
+    council_stick_in(pc2, medium, True)
+    found = pc2.wait_record(lambda r: r["event.action"] == "wipe-owed-found")
+    assert found["approval.ref"] == owed["approval.ref"]
+    with open(medium.mnt + "/agenda.txt", "rb") as f:
+        assert f.read(len(marker)) == marker
+    medium.umount()
+    done = pc2.wait_record(lambda r: r["event.action"] in ("wipe-done", "wipe-failed"),
+                           timeout=120)
+    assert done["event.action"] == "wipe-done", str(done)
+    pc2.wait_record(lambda r: r["event.action"] == "wipe-owed-closed")
+    pc2.stop()
+    col.collect(pc2, "pc02")
+    assert col.owed() == []
