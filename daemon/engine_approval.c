@@ -659,6 +659,7 @@ static void wipe_missed(struct engine *e, struct eappr_grant *g, const struct de
 		jsonx_set_str(rec, "approval.ref", g->ref);
 		jsonx_set_int(rec, "user.id", g->uid);
 		jsonx_set_int(rec, "wipe.capacity_bytes", (int64_t)g->capacity);
+		jsonx_set_int(rec, "wipe.owed_days", st.profile.wipe_owed_days);
 		engine_record_json(e, rec, true);
 		json_object_put(rec);
 		g->dirty = false;

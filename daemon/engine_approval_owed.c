@@ -150,6 +150,7 @@ void eappr_owed_left(struct engine *e, const struct dev_entry *d)
 		      "comes back to a council PC");
 	jsonx_set_str(rec, "approval.ref", ref);
 	jsonx_set_int(rec, "wipe.capacity_bytes", 0);
+	jsonx_set_int(rec, "wipe.owed_days", eappr_state()->profile.wipe_owed_days);
 	engine_record_json(e, rec, true);
 	json_object_put(rec);
 }

@@ -13,3 +13,6 @@ wipe = required
 user-verification = preferred
 retention-months = 6
 max-grant-hours = 8
+# A stick taken out owes its wipe; not back at a council PC within this many days, it is
+# overdue on the IT provider's collector (optional; 14 when not given).
+wipe-owed-days = 10

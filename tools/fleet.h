@@ -126,7 +126,8 @@ int fleet_cmd_purge(int argc, char **argv);
  * The descriptor, or -1 (reason printed). */
 int fleet_lock(const struct fleet_paths *p);
 
-/* Owed wipes (fleet_owed.c). An open one older than this many days is overdue. */
+/* Owed wipes (fleet_owed.c). An open one older than its council profile's limit (the
+ * PC records it, wipe.owed_days) is overdue; this many days when a record has none. */
 #define FLEET_OWED_DAYS 14
 struct json_object;
 /* Note an owed wipe opened (wipe-owed) or closed (wipe-owed-closed) by a verified record

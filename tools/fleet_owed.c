@@ -57,6 +57,10 @@ void fleet_owed_note(FILE *acc, const char *pc, const char *action, struct json_
 	if (json_object_object_get_ex(rec, "wipe.capacity_bytes", &cap) &&
 	    json_object_is_type(cap, json_type_int))
 		json_object_object_add(line, "capacity", json_object_get(cap));
+	if (json_object_object_get_ex(rec, "wipe.owed_days", &cap) &&
+	    json_object_is_type(cap, json_type_int) && json_object_get_int64(cap) > 0 &&
+	    json_object_get_int64(cap) <= 3650)
+		json_object_object_add(line, "owed_days", json_object_get(cap));
 	fprintf(acc, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
 	json_object_put(line);
 }
@@ -152,9 +156,16 @@ int fleet_owed_list(const struct fleet_paths *p, const char *council, int64_t no
 			continue;
 		int64_t t = fleet_time(field(o, "time"));
 		int64_t age = t >= 0 && now > t ? (now - t) / 86400 : 0;
+		/* The limit of the council's profile, recorded by the PC; else the option's. */
+		struct json_object *d;
+		int64_t days = json_object_object_get_ex(o, "owed_days", &d) &&
+				       json_object_is_type(d, json_type_int)
+				   ? json_object_get_int64(d)
+				   : limit_days;
 		json_object_object_add(o, "age_days", json_object_new_int64(age));
+		json_object_object_add(o, "owed_days", json_object_new_int64(days));
 		json_object_object_add(o, "state",
-				       json_object_new_string(t >= 0 && now - t > limit_days * 86400
+				       json_object_new_string(t >= 0 && now - t > days * 86400
 								  ? "wipe-owed-overdue"
 								  : "wipe-owed"));
 		json_object_array_add(*out, json_object_get(o));
@@ -304,8 +315,7 @@ void fleet_owed_text(FILE *f, const struct fleet_paths *p, const char *council, 
 		for (size_t i = 0; i < n; i++)
 			overdue += strcmp(field(json_object_array_get_idx(arr, i), "state"),
 					  "wipe-owed-overdue") == 0;
-		fprintf(f, "  owed wipes: %zu open, %d overdue (over %" PRId64 " days)\n", n,
-			overdue, limit_days);
+		fprintf(f, "  owed wipes: %zu open, %d overdue\n", n, overdue);
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *o = json_object_array_get_idx(arr, i);
 			char ref[24], serial[25];

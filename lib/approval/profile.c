@@ -15,10 +15,19 @@
 
 #define PROFILE_MAX (64 * 1024)
 
-static const char *const keys[] = {
-    "council",	       "name", "approver-title",    "exceptions",
-    "approval-for",    "wipe", "user-verification", "retention-months",
-    "max-grant-hours", NULL};
+static const char *const keys[] = {"council",
+				   "name",
+				   "approver-title",
+				   "exceptions",
+				   "approval-for",
+				   "wipe",
+				   "user-verification",
+				   "retention-months",
+				   "max-grant-hours",
+				   "wipe-owed-days",
+				   NULL};
+#define OPTIONAL_KEYS	       (1u << 9) /* wipe-owed-days */
+#define WIPE_OWED_DAYS_DEFAULT 14
 
 static int choice(const char *v, const char *a, const char *b)
 {
@@ -71,6 +80,8 @@ static int apply(struct appr_profile *p, int k, const char *v)
 		return number(v, 120, &p->retention_months) || p->retention_months == 0 ? -1 : 0;
 	case 8:
 		return number(v, 24 * 31, &p->max_grant_hours);
+	case 9:
+		return number(v, 365, &p->wipe_owed_days) || p->wipe_owed_days == 0 ? -1 : 0;
 	}
 	return -1;
 }
@@ -80,7 +91,7 @@ static const char *const expected[] = {
     "text up to 63 bytes",	 "yes or no",
     "any-device or storage",	 "required or no",
     "required or preferred",	 "months from 1 to 120",
-    "hours from 0 to 744",
+    "hours from 0 to 744",	 "days from 1 to 365",
 };
 
 int appr_profile_parse(const char *buf, size_t len, const char *name, struct appr_profile *p,
@@ -90,6 +101,7 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 	unsigned lineno = 0, seen = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->wipe_owed_days = WIPE_OWED_DAYS_DEFAULT;
 	for (size_t i = 0; i < len;) {
 		size_t start = i;
 		while (i < len && buf[i] != '\n')
@@ -133,7 +145,7 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 		}
 	}
 	for (int j = 0; keys[j]; j++)
-		if (!(seen & (1u << j))) {
+		if (!(seen & (1u << j)) && !(OPTIONAL_KEYS & (1u << j))) {
 			pcl_diag_set(diag, name, 0, "missing key '%s'", keys[j]);
 			return -EINVAL;
 		}

@@ -27,6 +27,9 @@ struct appr_profile {
 	bool uv;		 /* the approver's key must verify its user (PIN) */
 	unsigned retention_months;
 	unsigned max_grant_hours; /* longest exception; 0 = until unplug only */
+	/* An owed wipe (a take-out stick not yet back) open longer is overdue; optional key
+	 * wipe-owed-days, 14 when not given. */
+	unsigned wipe_owed_days;
 };
 
 /* Parse a profile named `name` (for diagnostics); 0 or -EINVAL (diag set). */

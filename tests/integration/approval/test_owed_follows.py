@@ -193,9 +193,12 @@ def test_a_stick_that_never_comes_back_is_owed_then_overdue_until_closed_by_hand
     col = Collector(pc, str(tmp_path))
     col.collect(pc, "pc01")  # collected as it runs: wipe-owed is sealed by a checkpoint
     now = int(time.time())
-    assert [e["state"] for e in col.owed("--at", str(now + 13 * 86400))] == ["wipe-owed"]
-    [late] = col.owed("--at", str(now + 15 * 86400))
-    assert late["state"] == "wipe-owed-overdue" and late["age_days"] >= 14
+    # The Watton profile's limit (wipe-owed-days = 10), recorded by the PC, not the
+    # collector's default of 14.
+    assert owed["wipe.owed_days"] == 10
+    assert [e["state"] for e in col.owed("--at", str(now + 9 * 86400))] == ["wipe-owed"]
+    [late] = col.owed("--at", str(now + 11 * 86400))
+    assert late["state"] == "wipe-owed-overdue" and late["age_days"] >= 10
     st = col.status("--at", str(now + 15 * 86400))
     assert "owed wipes: 1 open, 1 overdue" in st and ref in st, st
     prom = col.status("--at", str(now + 15 * 86400), "--format", "prometheus")
