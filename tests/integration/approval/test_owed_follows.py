@@ -176,8 +176,10 @@ def test_a_take_out_stick_is_wiped_on_another_pc_of_the_council(pc, pc2, key, me
     pc2.wait_record(lambda r: r["event.action"] == "device-removed")
     pc2.add("stick-personal.umockdev", plug=True)
     pc2.wait_record(lambda r: len([x for x in pc2.records()
-                                   if x["event.action"] == "device-blocked"]) == 1)
+                                   if x["event.action"] == "device-blocked"]) == 2)
+    pc2.wait_quiet()
     assert len([r for r in pc2.records() if r["event.action"] == "wipe-owed-found"]) == 1
+    assert pc2.attr(PERSONAL, "authorized") == "0"  # decided by the rules again
     pc2.stop()
     col.collect(pc2, "pc02")
     assert col.owed() == []
