@@ -193,7 +193,9 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 	jsonx_set_str(rec, "event.reason",
 		      "taken out of a council PC owing its wipe: let in read-only so that its "
 		      "transfer can finish, wiped when it is ejected");
-	jsonx_set_str(rec, "approval.ref", w->ref);
+	/* Not approval.ref: this record reaches whoever sits at the PC (the owner's notice),
+	 * and approval fields are never shown to another user. */
+	jsonx_set_str(rec, "wipe.owed_ref", w->ref);
 	jsonx_set_str(rec, "wipe.plan", "at-eject");
 	int rc = engine_record_json(e, rec, true);
 	json_object_put(rec);

@@ -143,7 +143,7 @@ def test_a_take_out_stick_is_wiped_on_another_pc_of_the_council(pc, pc2, key, me
         # owner is told it will be wiped.
         pc2.add("stick-personal.umockdev", plug=True)
         found = pc2.wait_record(lambda r: r["event.action"] == "wipe-owed-found")
-        assert found["approval.ref"] == owed["approval.ref"]
+        assert found["wipe.owed_ref"] == owed["approval.ref"]
         n = bus.wait_notification(lambda n: "will be wiped" in n["summary"])
         assert n["summary"] == "SMI Corporation Flash Disk will be wiped"
         assert n["body"] == (
@@ -289,7 +289,7 @@ def test_a_council_stick_written_and_taken_out_owes_its_wipe_too(pc, pc2, key, m
     # On PC 2 the rules allow it, but it owes a wipe: read-only, wiped at eject.
     council_stick_in(pc2, medium, True)
     found = pc2.wait_record(lambda r: r["event.action"] == "wipe-owed-found")
-    assert found["approval.ref"] == owed["approval.ref"]
+    assert found["wipe.owed_ref"] == owed["approval.ref"]
     with open(medium.mnt + "/agenda.txt", "rb") as f:
         assert f.read(len(marker)) == marker
     medium.umount()
