@@ -50,10 +50,12 @@ int eappr_run_accept(struct ctl_call *call)
 		return 0;
 	}
 	if (uid != 0 && uid != g->uid) {
-		call->answer = eappr_error("only the user who asked for the exception for %s (or "
-					   "root) may accept its wipe",
-					   name);
-		return 0;
+		/* Recorded as command-refused, with the caller's uid. */
+		snprintf(call->why, sizeof(call->why),
+			 "only the user who asked for the exception for %s (or root) may accept "
+			 "its wipe",
+			 name);
+		return CTL_REFUSED;
 	}
 	struct json_object *rec = engine_device_json(d);
 	jsonx_set_str(rec, "event.action", "council-data-accepted");

@@ -81,6 +81,8 @@ def test_direction_and_the_council_data_mark_are_signed(pc, key, tmp_path):
     # Only the owner (who asked: root here) may accept.
     ans = control(pc, {"cmd": "media-accept", "device": "1-2"}, uid=4242)
     assert "only the user who asked" in ans.get("error", ""), ans
+    refusal = pc.wait_record(lambda x: x["event.action"] == "command-refused")
+    assert refusal["user.id"] == 4242 and refusal["portcullis.command"] == "media-accept"
     assert pc.attr(PERSONAL, "authorized") == "0"
     r = pc.cli("media", "accept", "1-2")
     assert "erased when you eject it" in r.stdout, r.stdout
