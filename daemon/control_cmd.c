@@ -101,14 +101,15 @@ static bool device_decision(const char *action)
 	return strncmp(action, "device-", 7) == 0 || strncmp(action, "interface-", 10) == 0;
 }
 
-/* The transfer log of a medium starting, stopping or failing, and a wipe about to start:
- * the person at the PC is told that copies are recorded (and what will happen to the
- * stick), that the medium was stopped, or that it is being wiped (portcullis notify). */
+/* The transfer log of a medium starting, stopping or failing, a wipe about to start, and
+ * a stick back to be wiped: the person at the PC is told that copies are recorded (and
+ * what will happen to the stick), that the medium was stopped, that it is being wiped or
+ * will be (portcullis notify). */
 static bool medium_event(const char *action)
 {
 	static const char *const names[] = {"xfer-watch-started", "xfer-watch-stopped",
-					    "xfer-watch-failed", "xfer-fail-closed",
-					    "wipe-requested"};
+					    "xfer-watch-failed",  "xfer-fail-closed",
+					    "wipe-requested",	  "wipe-owed-found"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(action, names[i]) == 0)

@@ -36,23 +36,8 @@
 #define CLOCK_SKEW_SECONDS    300
 #define WARN_BEFORE_SECONDS   300
 
-struct grant {
-	bool used, warned, readonly;
-	char name[64];
-	uint16_t busnum, devnum;
-	int64_t until;
-	bool wipe;    /* the approved request says the medium is wiped at the end */
-	bool dirty;   /* mounted since it was approved or last wiped */
-	uint32_t uid; /* the user who asked for it */
-	char ref[24]; /* the approval's reference (eappr_reference) */
-	/* Taken out (read-write): a medium written here owes a wipe wherever it goes next,
-	 * never at eject here, where it would destroy what it carries before it arrives. */
-	bool takeout;
-	uint64_t capacity; /* bytes, as approved */
-};
-
 static struct eappr_state st;
-static struct grant grants[EAPPR_MAX_GRANTS];
+static struct eappr_grant grants[EAPPR_MAX_GRANTS];
 
 struct eappr_state *eappr_state(void)
 {
@@ -116,7 +101,7 @@ int eappr_open(struct engine *e)
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
 	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
-	    eappr_bundle_load(&st) != 0)
+	    eappr_bundle_load(&st) != 0 || eappr_owed_load(&st) != 0)
 		return -1;
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
@@ -140,7 +125,7 @@ static struct json_object *refuse(struct engine *e, const struct dev_entry *d, c
 
 /* Is the device of a class this council's exceptions may cover? Sets the interfaces an
  * exception lets through: every interface (any-device) or its mass-storage ones. */
-static uint64_t exception_interfaces(const struct dev_entry *d)
+uint64_t eappr_exception_interfaces(const struct dev_entry *d)
 {
 	uint64_t allow = 0;
 
@@ -192,7 +177,11 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 		    e, d, "the council's policy allows no exceptions for removable devices", NULL);
 	if (d->state == DEV_ALLOWED)
 		return eappr_error("%s is already allowed", name);
-	if (exception_interfaces(d) == 0)
+	if (eappr_grant_of(d) != NULL)
+		return eappr_error("%s is approved and waiting for its owner to accept its wipe "
+				   "(portcullis media accept)",
+				   name);
+	if (eappr_exception_interfaces(d) == 0)
 		return refuse(
 		    e, d, "the council's policy makes exceptions for storage devices only", NULL);
 	if (reread(d->id.sysname, &id) != 0 || strcmp(id.hash, d->id.hash) != 0)
@@ -207,6 +196,14 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	/* The wipe after the transfer is owed by read-write exceptions only: a read-only
 	 * medium can hold nothing of the council's, and what is on it is its owner's. */
 	r.wipe = st.profile.wipe && r.scope == APPR_READ_WRITE;
+	r.version = APPR_REQUEST_VERSION;
+	r.direction = r.scope; /* read-only brings data in, read-write takes it out */
+	/* "This stick carries council data: wipe after import", a bring-in's only. */
+	r.council_data =
+	    json_object_object_get_ex(req, "council-data", &v) && json_object_get_boolean(v);
+	if (r.council_data && r.direction != APPR_BRING_IN)
+		return eappr_error("--council-data marks a bring-in (--read-only): a take-out "
+				   "owes its wipe anyway");
 	r.uid = (uint32_t)uid;
 	user_name(uid, r.user, sizeof(r.user));
 	r.issued = (int64_t)time(NULL);
@@ -289,7 +286,7 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-static struct grant *free_grant(void)
+struct eappr_grant *eappr_grant_new(void)
 {
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (!grants[i].used)
@@ -305,20 +302,38 @@ static void approval_ref(const struct appr_request *r, char *out, size_t len)
 	snprintf(out, len, "A-%s", hex);
 }
 
-static void add_grant(struct grant *g, const struct dev_entry *d, const struct appr_request *r,
-		      int64_t until)
+static void add_grant(struct eappr_grant *g, const struct dev_entry *d,
+		      const struct appr_request *r, int64_t until)
 {
-	*g = (struct grant){.used = true,
-			    .readonly = r->scope == APPR_READ_ONLY,
-			    .busnum = d->busnum,
-			    .devnum = d->devnum,
-			    .until = until,
-			    .wipe = r->wipe,
-			    .uid = r->uid,
-			    .takeout = r->scope == APPR_READ_WRITE,
-			    .capacity = r->capacity};
+	*g = (struct eappr_grant){.used = true,
+				  .readonly = r->scope == APPR_READ_ONLY,
+				  .busnum = d->busnum,
+				  .devnum = d->devnum,
+				  .until = until,
+				  .wipe = r->wipe || r->council_data,
+				  .uid = r->uid,
+				  .takeout = r->scope == APPR_READ_WRITE,
+				  .council_data = r->council_data,
+				  .capacity = r->capacity};
 	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	approval_ref(r, g->ref, sizeof(g->ref));
+}
+
+/* The approver may tick (or untick) "this stick carries council data" on a bring-in
+ * before signing: the signed text is then the issued one but for that line. */
+static bool approver_marked(const struct appr_request *r, const struct eappr_issued *q)
+{
+	static struct appr_request other;
+	static char text[APPR_TEXT_MAX];
+	uint8_t h[32];
+
+	if (r->version < 3 || r->direction != APPR_BRING_IN)
+		return false;
+	other = *r;
+	other.council_data = !r->council_data;
+	int n = appr_request_encode(&other, text, sizeof(text));
+	return n > 0 && appr_sha256(text, (size_t)n, h) == 0 &&
+	       CRYPTO_memcmp(h, q->sha256, sizeof(h)) == 0;
 }
 
 /* The answer against the request this PC issued, and the council profile in force now
@@ -334,7 +349,7 @@ static const char *not_as_asked(const struct appr_response *resp, const struct d
 	if (q == NULL)
 		return "the approval answers no request this PC has waiting (unknown nonce)";
 	if (appr_sha256(resp->req_text, resp->req_len, h) != 0 ||
-	    CRYPTO_memcmp(h, q->sha256, sizeof(h)) != 0)
+	    (CRYPTO_memcmp(h, q->sha256, sizeof(h)) != 0 && !approver_marked(r, q)))
 		return "the signed request is not the one this PC issued (it was edited)";
 	if (!appr_request_names_cred(r, resp->cred, resp->cred_len))
 		return "the approving credential is not one the request named";
@@ -347,7 +362,7 @@ static const char *not_as_asked(const struct appr_response *resp, const struct d
 		return "the exception is longer than the council's profile allows";
 	if (st.profile.wipe && r->scope == APPR_READ_WRITE && !r->wipe)
 		return "the council's profile requires a wipe after a read-write exception";
-	if (d != NULL && exception_interfaces(d) == 0)
+	if (d != NULL && eappr_exception_interfaces(d) == 0)
 		return "the council's policy makes exceptions for storage devices only";
 	return NULL;
 }
@@ -408,7 +423,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		return refuse(e, d, "the approval is for another device", text);
 	/* Fail closed: an exception that could not be ended at its expiry, nor kept
 	 * read-only, is never granted. Checked before the nonce is spent. */
-	struct grant *g = free_grant();
+	struct eappr_grant *g = eappr_grant_new();
 	if (g == NULL) {
 		snprintf(why, sizeof(why),
 			 "%d exceptions are in force on this PC already: none can be added "
@@ -425,7 +440,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	}
 	eappr_issued_forget(&st, r->nonce); /* answered; the used nonce guards replays */
 	d->state = DEV_ALLOWED;
-	d->iface_allow = exception_interfaces(d);
+	d->iface_allow = eappr_exception_interfaces(d);
 	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
 	struct json_object *rec = engine_device_json(d);
 	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
@@ -433,6 +448,8 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	jsonx_set_str(rec, "approval.approver", a->name);
 	jsonx_set_str(rec, "approval.role", a->role);
 	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
+	jsonx_set_str(rec, "approval.direction", appr_direction_name(r->direction));
+	jsonx_set_str(rec, "approval.council_data", r->council_data ? "yes" : "no");
 	char ref[24];
 	approval_ref(r, ref, sizeof(ref));
 	jsonx_set_str(rec, "approval.ref", ref);
@@ -456,11 +473,18 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 			   ? r->until
 			   : now + (int64_t)st.profile.max_grant_hours * 3600;
 	add_grant(g, d, r, ends);
-	engine_usb_apply(e, d);
+	/* Council data brought in: the stick stays out until its owner has accepted on
+	 * screen that it will be wiped after the import (portcullis media accept). */
+	if (r->council_data)
+		eappr_await_owner(e, g, d);
+	else
+		engine_usb_apply(e, d);
 	struct json_object *ans = json_object_new_object();
 	jsonx_set_str(ans, "approved", d->id.sysname);
 	jsonx_set_str(ans, "approver", a->name);
 	jsonx_set_str(ans, "scope", appr_scope_name(r->scope));
+	jsonx_set_str(ans, "direction", appr_direction_name(r->direction));
+	json_object_object_add(ans, "council-data", json_object_new_boolean(r->council_data));
 	jsonx_set_int(ans, "until", r->until);
 	return ans;
 }
@@ -494,8 +518,7 @@ static struct json_object *cmd_info(void)
 	return ans;
 }
 
-static struct grant *grant_of(const struct dev_entry *d);
-static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
+static void wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
 			const char *why);
 
 /* `portcullis approve --end DEVICE`: the exception ends now (root, or the user who asked
@@ -504,7 +527,7 @@ static struct json_object *cmd_end(struct engine *e, struct json_object *req, ui
 {
 	const char *name = jsonx_get_str(req, "device");
 	struct dev_entry *d = name ? engine_find(e, name) : NULL;
-	struct grant *g = grant_of(d);
+	struct eappr_grant *g = eappr_grant_of(d);
 	char reason[128];
 
 	if (d == NULL || g == NULL || d->state != DEV_ALLOWED)
@@ -605,12 +628,13 @@ const struct ctl_command eappr_commands[] = {
     {"approver-remove", CTL_ANYONE, true, run_remove},
     {"exception-end", CTL_ANYONE, true, run_end},
     {"bundle-apply", CTL_ANYONE, true, run_bundle_apply},
+    {"media-accept", CTL_ANYONE, true, eappr_run_accept},
 };
 const size_t eappr_n_commands = sizeof(eappr_commands) / sizeof(eappr_commands[0]);
 
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
  * provider must see it (a security event, sealed by a checkpoint). */
-static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entry *d,
+static void wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
 			const char *why)
 {
 	if (g->wipe && g->dirty && g->takeout) {
@@ -624,6 +648,7 @@ static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entr
 		jsonx_set_str(rec, "approval.ref", g->ref);
 		jsonx_set_int(rec, "user.id", g->uid);
 		jsonx_set_int(rec, "wipe.capacity_bytes", (int64_t)g->capacity);
+		jsonx_set_int(rec, "wipe.owed_days", st.profile.wipe_owed_days);
 		engine_record_json(e, rec, true);
 		json_object_put(rec);
 		g->dirty = false;
@@ -633,7 +658,7 @@ static void wipe_missed(struct engine *e, struct grant *g, const struct dev_entr
 	}
 }
 
-static struct grant *grant_of(const struct dev_entry *d)
+struct eappr_grant *eappr_grant_of(const struct dev_entry *d)
 {
 	for (size_t i = 0; d != NULL && i < EAPPR_MAX_GRANTS; i++)
 		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0 &&
@@ -642,74 +667,12 @@ static struct grant *grant_of(const struct dev_entry *d)
 	return NULL;
 }
 
-bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
-{
-	struct grant *g = grant_of(d);
-
-	return g != NULL && g->uid == uid;
-}
-
-void eappr_medium_mounted(const struct dev_entry *d, uint64_t bytes)
-{
-	struct grant *g = grant_of(d);
-
-	if (g != NULL && bytes != 0)
-		g->capacity = bytes; /* the medium's own size, when the request did not know it */
-	/* A read-only grant owes no wipe: nothing of the council's can have been written to
-	 * the medium (read-only at the block layer), and the data on it is its owner's. */
-	if (g != NULL && !g->readonly)
-		g->dirty = true;
-}
-
-bool eappr_granted(const struct dev_entry *d)
-{
-	return grant_of(d) != NULL;
-}
-
 bool eappr_council_luks2(void)
 {
 	return st.ready && st.profile.council_sticks == APPR_STICKS_LUKS2;
 }
 
-bool eappr_read_only(const struct dev_entry *d)
-{
-	struct grant *g = grant_of(d);
-
-	return g != NULL && g->readonly;
-}
-
-bool eappr_wipe_due(const struct dev_entry *d)
-{
-	struct grant *g = grant_of(d);
-
-	return g != NULL && g->wipe && g->dirty && !g->takeout;
-}
-
-const char *eappr_wipe_plan(const struct dev_entry *d)
-{
-	struct grant *g = grant_of(d);
-
-	if (g == NULL || !g->wipe)
-		return "none";
-	return g->takeout ? "owed" : "at-eject";
-}
-
-void eappr_reference(const struct dev_entry *d, char *out, size_t len)
-{
-	struct grant *g = grant_of(d);
-
-	snprintf(out, len, "%s", g != NULL && g->ref[0] ? g->ref : "none");
-}
-
-void eappr_medium_wiped(const struct dev_entry *d)
-{
-	struct grant *g = grant_of(d);
-
-	if (g != NULL)
-		g->dirty = false;
-}
-
-static void end_grant(struct engine *e, struct grant *g, bool expired)
+static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
 {
 	struct dev_entry *d = engine_find(e, g->name);
 
@@ -740,7 +703,7 @@ void eappr_tick(struct engine *e)
 	int64_t now = (int64_t)time(NULL);
 
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++) {
-		struct grant *g = &grants[i];
+		struct eappr_grant *g = &grants[i];
 		if (!g->used || g->until == 0)
 			continue;
 		if (now >= g->until)
@@ -760,7 +723,7 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 	const char *name = udev_device_get_sysname(disk);
 
 	for (size_t i = 0; owner && name && i < EAPPR_MAX_GRANTS; i++) {
-		struct grant *g = &grants[i];
+		struct eappr_grant *g = &grants[i];
 		if (!g->used || !g->readonly || strcmp(g->name, owner) != 0)
 			continue;
 		struct dev_entry *d = engine_find(e, owner);
@@ -799,6 +762,7 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 
 void eappr_forget(struct engine *e, const struct dev_entry *d)
 {
+	eappr_owed_left(e, d); /* a council stick written here */
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0) {
 			wipe_missed(

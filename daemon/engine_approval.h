@@ -36,7 +36,20 @@ bool eappr_wipe_due(const struct dev_entry *d);
 const char *eappr_wipe_plan(const struct dev_entry *d);
 /* Is d allowed under a read-only grant (its disks must never be mounted read-write)? */
 bool eappr_read_only(const struct dev_entry *d);
-void eappr_medium_wiped(const struct dev_entry *d);
+void eappr_medium_wiped(struct engine *e, const struct dev_entry *d);
+/* A device the rules block: if the council bundle lists it as owing a wipe (and it was
+ * not wiped here since), it is let in read-only to be wiped at eject (true; d->state is
+ * then DEV_ALLOWED, recorded wipe-owed-found). */
+bool eappr_owed_recognise(struct engine *e, struct dev_entry *d);
+/* Council sticks (allowed by the rules): a file was written to d's medium (it now owes its
+ * wipe when it leaves); it was wiped here (settled); it left (wipe-owed, with a reference
+ * made here). */
+void eappr_owed_written(const struct dev_entry *d);
+void eappr_owed_settled(const struct dev_entry *d);
+void eappr_owed_left(struct engine *e, const struct dev_entry *d);
+/* Close an owed wipe by hand (control command wipe-owed-close; the caller checked who). */
+struct json_object *eappr_owed_close(struct engine *e, const char *ref, const char *reason,
+				     uid_t uid);
 /* The reference of the approval d is allowed by ("A-" and 16 hex digits of its request's
  * nonce, also in the exception-approved record as approval.ref), or "none". */
 void eappr_reference(const struct dev_entry *d, char *out, size_t len);

@@ -33,6 +33,11 @@
 
 static struct appr_bundle cur, nb; /* in force, offered */
 
+const struct appr_bundle *eappr_bundle_current(void)
+{
+	return eappr_state()->bundle_version ? &cur : NULL;
+}
+
 static int keep(const struct eappr_state *s, const char *name, const char *buf, size_t len)
 {
 	char path[300], tmp[310];

@@ -98,8 +98,50 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 /* The bundle's rule file (state-dir/bundle.rules) when a bundle is in force, else NULL. */
 const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t len);
 
-/* engine_approval.c: the one state of this process. */
+/* An exception in force (engine_approval.c). */
+struct eappr_grant {
+	bool used, warned, readonly;
+	char name[64];
+	uint16_t busnum, devnum;
+	int64_t until;
+	bool wipe;    /* the medium is wiped at the end (take-out: owed; bring-in: council data) */
+	bool dirty;   /* mounted since it was approved or last wiped */
+	uint32_t uid; /* the user who asked for it */
+	char ref[24]; /* the approval's reference (eappr_reference) */
+	/* Taken out (read-write): a medium written here owes a wipe wherever it goes next,
+	 * never at eject here, where it would destroy what it carries before it arrives. */
+	bool takeout;
+	uint64_t capacity; /* bytes, as approved */
+	/* A bring-in the approver marked as council data: wiped after the import, and let in
+	 * only once its owner has accepted that (awaiting until then). */
+	bool council_data, awaiting;
+	/* Recognised as owing a wipe from elsewhere (the council bundle's list; ref is the
+	 * owed wipe's): read-only, wiped at eject, wipe-owed-closed once wiped. */
+	bool owed;
+};
+
+/* engine_approval.c: the one state of this process, the grant of a device (NULL when
+ * none), the interfaces an exception may cover. */
 struct eappr_state *eappr_state(void);
+struct dev_entry;
+struct eappr_grant *eappr_grant_of(const struct dev_entry *d);
+uint64_t eappr_exception_interfaces(const struct dev_entry *d);
+/* A free grant slot (not yet marked used), or NULL when all are in force. */
+struct eappr_grant *eappr_grant_new(void);
+/* engine_approval_bundle.c: the council bundle in force, or NULL. */
+const struct appr_bundle *eappr_bundle_current(void);
+
+/* engine_approval_owed.c: the owed wipes that follow the stick (state-dir/owed-closed). */
+int eappr_owed_load(const struct eappr_state *s);
+/* After a wipe of d's medium under grant g: an owed wipe is closed here. */
+void eappr_owed_wiped(struct engine *e, const struct dev_entry *d, const struct eappr_grant *g);
+
+/* engine_approval_accept.c: the owner's acceptance of a council-data bring-in. The
+ * device, approved, stays out (the owner is told why and how to accept) ... */
+void eappr_await_owner(struct engine *e, struct eappr_grant *g, struct dev_entry *d);
+/* ... until `media-accept` (root or the user who asked) lets it in. */
+struct ctl_call;
+int eappr_run_accept(struct ctl_call *call);
 /* engine_approval_policy.c: answer to "policy-verify". */
 struct json_object *eappr_policy_verify(struct engine *e);
 

@@ -376,11 +376,14 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 		     : engine_record_json(e, rec, security_action(action));
 	if (j->kind == IPC_JOB_WIPE && action != NULL)
 		j->outcome = true;
+	if (j->kind == IPC_JOB_XFER && d != NULL && action != NULL &&
+	    strcmp(action, "file-written") == 0)
+		eappr_owed_written(d); /* a council stick taken out owes its wipe */
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
 	    strcmp(action, "wipe-done") != 0)
 		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
 	else if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL)
-		eappr_medium_wiped(d);
+		eappr_medium_wiped(e, d);
 	/* The transfer log could not keep up or failed: no more unlogged transfers. */
 	if (j->kind == IPC_JOB_XFER && d != NULL && action != NULL &&
 	    (strcmp(action, "xfer-fail-closed") == 0 || strcmp(action, "xfer-watch-failed") == 0))

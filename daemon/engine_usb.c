@@ -177,6 +177,8 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
 		d->state = DEV_BLOCKED; /* no record, no access */
 		d->iface_allow = 0;
+	} else if (d->state != DEV_REJECTED) {
+		eappr_owed_recognise(e, d); /* a take-out or council stick back to be wiped */
 	}
 apply:
 	apply_decision(e, d, syspath);

@@ -74,7 +74,25 @@ static int run_wipe(struct ctl_call *call)
 	return 0;
 }
 
+/* wipe-owed-close: root or the wipe group closes an owed wipe by hand, with a reason. */
+static int run_owed_close(struct ctl_call *call)
+{
+	const char *group = engine_conf(call->eng)->wipe_group;
+	gid_t gid;
+
+	if (call->caller->uid != 0 &&
+	    !(group[0] != '\0' && group_gid(group, &gid) == 0 && ctl_in_group(call->caller, gid))) {
+		snprintf(call->why, sizeof(call->why), "closing an owed wipe: only root%s%s may",
+			 group[0] ? " or group " : "", group);
+		return CTL_REFUSED;
+	}
+	call->answer = eappr_owed_close(call->eng, jsonx_get_str(call->req, "ref"),
+					jsonx_get_str(call->req, "reason"), call->caller->uid);
+	return 0;
+}
+
 const struct ctl_command engine_wipe_commands[] = {
     {"wipe", CTL_HANDLER, true, run_wipe},
+    {"wipe-owed-close", CTL_HANDLER, true, run_owed_close},
 };
-const size_t engine_wipe_n_commands = 1;
+const size_t engine_wipe_n_commands = 2;

@@ -17,12 +17,14 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -237,6 +239,25 @@ static int wipe_args(const struct parent_table *t, const struct ipc_msg *req, de
 	return 0;
 }
 
+/* A disk set read-only for a bring-in (BLKROSET, parent_requests.c) is wiped too when its
+ * council data has been imported: the flag is lifted for the wipe, which holds the disk
+ * O_EXCL from its open to its end. devnode must still be the device dev. */
+static int writable_for_wipe(const char *devnode, dev_t dev)
+{
+	int zero = 0, rc = 0;
+	int fd = open(devnode, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
+		rc = -ENODEV;
+	else if (syscall(SYS_ioctl, fd, BLKROSET, &zero) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, int *chan)
 {
 	char path[PATH_MAX], target[PATH_MAX];
@@ -294,7 +315,8 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		if (certdir < 0)
 			return -ENOENT;
 		struct wipe_args a;
-		if ((rc = wipe_args(t, req, dev, target, &a)) != 0)
+		if ((rc = wipe_args(t, req, dev, target, &a)) != 0 ||
+		    (rc = writable_for_wipe(devnode, dev)) != 0)
 			return rc;
 		char *argv[24] = {path,		 a.local,  a.json,   a.certopt,	   a.cert,
 				  a.diropt,	 a.three,  a.devopt, a.expect_dev, a.sizeopt,

@@ -16,3 +16,6 @@ max-grant-hours = 8
 # The policy does not ask for encrypted sticks; luks2 would make a registered plain
 # council stick read-only.
 council-sticks = any
+# A stick taken out owes its wipe; not back at a council PC within this many days, it is
+# overdue on the IT provider's collector (optional; 14 when not given).
+wipe-owed-days = 10

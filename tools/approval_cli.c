@@ -70,7 +70,8 @@ static void show(const struct appr_request *r)
 		"  device:     %04x:%04x %s %s, serial \"%s\", port %s\n"
 		"  interfaces: %s\n"
 		"  hash:       %s\n"
-		"  access:     %s, %s%s\n"
+		"  access:     %s (%s), %s%s\n"
+		"  council data: %s\n"
 		"  for:        %s (uid %u)\n"
 		"  reason:     %s\n"
 		"  issued:     %s\n"
@@ -78,8 +79,14 @@ static void show(const struct appr_request *r)
 		"  approvers:  %zu credential(s) accepted\n",
 		r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
 		r->serial, r->port, *ifs ? ifs : "(none)", r->hash, appr_scope_name(r->scope),
-		until, r->wipe ? ", wiped afterwards" : ", no wipe", r->user, (unsigned)r->uid,
-		*r->reason ? r->reason : "(none given)", issued, answer, r->n_creds);
+		appr_direction_name(r->direction), until,
+		r->wipe ? ", owes its wipe after it is taken out" : ", no wipe owed",
+		r->council_data ? "YES: the stick carries council data and is wiped after the "
+				  "import (its owner accepts this at the PC)"
+		: r->direction == APPR_BRING_IN ? "no: the stick is not wiped"
+						: "(a take-out)",
+		r->user, (unsigned)r->uid, *r->reason ? r->reason : "(none given)", issued, answer,
+		r->n_creds);
 }
 
 /* The request's credentials as the key's allow list (base64 strings). */
@@ -92,6 +99,26 @@ static struct json_object *allow_list(const struct appr_request *r)
 		if (pcl_b64_encode(r->creds[i], r->cred_lens[i], b64, sizeof(b64)) >= 0)
 			json_object_array_add(arr, json_object_new_string(b64));
 	return arr;
+}
+
+int acli_mark_council_data(char *text, size_t cap)
+{
+	static struct appr_request r;
+	struct pcl_diag diag = {0};
+	char msg[400];
+
+	if (appr_request_parse(text, strlen(text), "request", &r, &diag) != 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		return pcl_fail("%s", msg);
+	}
+	if (r.version < 3 || r.direction != APPR_BRING_IN)
+		return pcl_fail("--council-data marks a bring-in (read-only) request of version 3 "
+				"or later; this one is a %s of version %u",
+				appr_direction_name(r.direction), r.version);
+	r.council_data = true;
+	if (appr_request_encode(&r, text, cap) < 0)
+		return pcl_fail("the request cannot be written again with the mark");
+	return 0;
 }
 
 int acli_sign(const char *req_text, const char *key, const char *pin_fd, const char *ask, char *out)
@@ -174,6 +201,10 @@ int acli_scope_option(int argc, char **argv, int i, struct json_object *req)
 		json_object_object_add(req, "scope", json_object_new_string(a + 2));
 		return 1;
 	}
+	if (strcmp(a, "--council-data") == 0) {
+		json_object_object_add(req, "council-data", json_object_new_boolean(1));
+		return 1;
+	}
 	if (strcmp(a, "--until-unplug") == 0) {
 		json_object_object_del(req, "for");
 		json_object_object_del(req, "until");
@@ -201,9 +232,14 @@ int acli_scope_option(int argc, char **argv, int i, struct json_object *req)
 	return 2;
 }
 
+char *acli_read_file_max(const char *path, size_t max, size_t *len)
+{
+	return pcl_read_text(path, max, len);
+}
+
 char *acli_read_file(const char *path, size_t *len)
 {
-	return pcl_read_text(path, APPR_TEXT_MAX, len);
+	return acli_read_file_max(path, APPR_TEXT_MAX, len);
 }
 
 int acli_write_file(const char *path, const char *text)

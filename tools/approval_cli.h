@@ -21,7 +21,13 @@ struct json_object *acli_call(struct json_object *req);
 int acli_sign(const char *req_text, const char *key, const char *pin_fd, const char *ask,
 	      char *out);
 
-/* Options that describe an exception: --read-only, --read-write, --until-unplug,
+/* The approver's tick on a request file (text, NUL-terminated, cap bytes): "this stick
+ * carries council data: wipe after import", a bring-in's only. 0 or 1 after a message. */
+int acli_mark_council_data(char *text, size_t cap);
+
+/* Options that describe an exception: --read-only, --read-write, --council-data
+ * (a bring-in carrying council data: wiped after import, accepted by the owner),
+ * --until-unplug,
  * --for DURATION (30m, 8h, 2d), --until TIME (unix seconds or YYYY-MM-DDTHH:MM local),
  * --reason TEXT. Returns how many argv entries were used (1 or 2), 0 if argv[i] is not
  * one of them, -1 after a usage message. */
@@ -29,6 +35,12 @@ int acli_scope_option(int argc, char **argv, int i, struct json_object *req);
 
 /* A request or response file ("-" = standard input): pcl_read_text with APPR_TEXT_MAX. */
 char *acli_read_file(const char *path, size_t *len);
+/* The same with another limit. */
+char *acli_read_file_max(const char *path, size_t max, size_t *len);
+/* approval_owed.c: the open owed wipes of b's council from `fleet owed --format json`
+ * output into b (bundle build --owed FILE). 0 or 1 after a message. */
+struct appr_bundle;
+int acli_owed_take(const char *path, struct appr_bundle *b);
 /* Write text to path ("-" = stdout). 0 or 1 after a message. */
 int acli_write_file(const char *path, const char *text);
 

@@ -8,6 +8,7 @@
  *   approve --end DEVICE                 ends an exception now (root or who asked)
  * Runs as the approver; request files are untrusted and shown before the key is touched.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +20,32 @@
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: portcullis approve DEVICE [--read-only|--read-write]\n"
-		"           [--until-unplug|--for DURATION|--until TIME] [--reason TEXT]\n"
-		"           [--key PATH] [--pin-fd N]\n"
-		"       portcullis approve --request FILE [--out FILE] [--key PATH] [--pin-fd N]\n"
-		"       portcullis approve --end DEVICE\n");
+	fprintf(
+	    stderr,
+	    "usage: portcullis approve DEVICE [--read-only [--council-data]|--read-write]\n"
+	    "           [--until-unplug|--for DURATION|--until TIME] [--reason TEXT]\n"
+	    "           [--key PATH] [--pin-fd N]\n"
+	    "       portcullis approve --request FILE [--council-data] [--out FILE] [--key PATH]\n"
+	    "           [--pin-fd N]\n"
+	    "       portcullis approve --end DEVICE\n");
 	return 2;
 }
 
-static int approve_file(const char *path, const char *out, const char *key, const char *pin_fd)
+static int approve_file(const char *path, const char *out, const char *key, const char *pin_fd,
+			bool council_data)
 {
 	char *resp = malloc(APPR_TEXT_MAX);
 	size_t len;
 	char *text = acli_read_file(path, &len);
 	int rc = 1;
 
+	/* The approver's tick: the request is signed with the mark (the PC accepts exactly
+	 * that one line changed, on a bring-in). */
+	if (text && council_data && acli_mark_council_data(text, APPR_TEXT_MAX) != 0) {
+		free(text);
+		free(resp);
+		return 1;
+	}
 	/* The council's profile is not known here: ask at a terminal, empty for none. */
 	if (text && resp &&
 	    acli_sign(text, key, pin_fd, "PIN of your key (Enter if it has none): ", resp) == 0)
@@ -105,8 +116,10 @@ int cmd_approve(int argc, char **argv)
 		return usage();
 	}
 	if (request) {
+		struct json_object *cd = NULL;
+		bool mark = json_object_object_get_ex(req, "council-data", &cd);
 		json_object_put(req);
-		return approve_file(request, out, key, pin_fd);
+		return approve_file(request, out, key, pin_fd, mark);
 	}
 	char port[64];
 	if (client_device_name(device, port, sizeof(port)) != 0) {

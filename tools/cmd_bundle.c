@@ -2,7 +2,9 @@
  * cmd_bundle.c - `portcullis bundle`: the council bundle, one signed file for every PC
  * of a council (profile, approvers, rules, a version that only goes up).
  *   bundle build --profile FILE --rules FILE --version N --out FILE [--key PATH] [--pin-fd N]
- *                     at a PC of the council: its approvers, an approver's touch
+ *                [--owed FILE]
+ *                     at a PC of the council: its approvers, an approver's touch; the
+ *                     council's open owed wipes (portcullis fleet owed --format json)
  *   bundle show FILE  what a bundle says
  *   bundle apply FILE the PC takes it (root; the daemon verifies it)
  *   bundle deb FILE --out DIR [--maintainer TEXT]
@@ -26,6 +28,7 @@
 #include "bundle.h"
 #include "client.h"
 #include "commands.h"
+#include "notice.h"
 #include "profile.h"
 
 static struct appr_bundle b;
@@ -35,7 +38,7 @@ static int usage(void)
 	fprintf(
 	    stderr,
 	    "usage: portcullis bundle build --profile FILE --rules FILE --version N --out FILE\n"
-	    "           [--key PATH] [--pin-fd N]\n"
+	    "           [--key PATH] [--pin-fd N] [--owed FILE]\n"
 	    "       portcullis bundle show FILE\n"
 	    "       portcullis bundle apply FILE\n"
 	    "       portcullis bundle deb FILE --out DIR [--maintainer TEXT]\n");
@@ -103,7 +106,7 @@ static int take_approvers(struct json_object *inf)
 static int build(int argc, char **argv)
 {
 	const char *profile = NULL, *rules = NULL, *version = NULL, *out = NULL, *pin = NULL;
-	const char *key = getenv("PORTCULLIS_KEY");
+	const char *key = getenv("PORTCULLIS_KEY"), *owed = NULL;
 	struct appr_profile prof;
 	struct pcl_diag diag = {0};
 	char msg[400], *end;
@@ -116,6 +119,7 @@ static int build(int argc, char **argv)
 				   : strcmp(o, "--out") == 0	 ? &out
 				   : strcmp(o, "--key") == 0	 ? &key
 				   : strcmp(o, "--pin-fd") == 0	 ? &pin
+				   : strcmp(o, "--owed") == 0	 ? &owed
 								 : NULL;
 		if (strcmp(o, "--pin") == 0)
 			return akey_pin_refused(o);
@@ -147,6 +151,8 @@ static int build(int argc, char **argv)
 				prof.council, client_field(inf, "council"))
 		     : take_approvers(inf);
 	snprintf(b.council, sizeof(b.council), "%s", prof.council);
+	if (rc == 0 && owed != NULL)
+		rc = acli_owed_take(owed, &b);
 	b.issued = (int64_t)time(NULL);
 	char *body = malloc(APPR_BUNDLE_MAX + 1);
 	int n = rc || body == NULL ? -1 : appr_bundle_encode_body(&b, body, APPR_BUNDLE_MAX + 1);
@@ -164,8 +170,8 @@ static int build(int argc, char **argv)
 	if (rc == 0) {
 		fprintf(stderr,
 			"Council bundle for %s, version %" PRIu64 ": profile %s, rules %s (%zu "
-			"bytes), %zu approver(s)\n",
-			b.council, b.version, profile, rules, b.rules_len, b.n_approvers);
+			"bytes), %zu approver(s), %zu open owed wipe(s)\n",
+			b.council, b.version, profile, rules, b.rules_len, b.n_approvers, b.n_owed);
 		for (size_t i = 0; i < b.n_approvers; i++)
 			fprintf(stderr, "  %s (%s)%s\n", b.approvers[i].name, b.approvers[i].role,
 				b.approvers[i].recovery ? ", recovery key" : "");
@@ -218,6 +224,13 @@ static int show(const char *path)
 	for (size_t i = 0; i < b.n_approvers; i++)
 		printf("  %-24s %s%s\n", b.approvers[i].name, b.approvers[i].role,
 		       b.approvers[i].recovery ? " (recovery key)" : "");
+	printf("owed wipes: %zu\n", b.n_owed);
+	for (size_t i = 0; i < b.n_owed; i++) {
+		char serial[80];
+		notice_clean(b.owed[i].serial, serial, sizeof(serial));
+		printf("  %s %04x:%04x serial \"%s\"\n", b.owed[i].ref, b.owed[i].vid,
+		       b.owed[i].pid, serial);
+	}
 	const struct appr_bundle_approver *s = appr_bundle_find(&b, b.signer, b.signer_len);
 	printf("signed by: %s (verified by portcullisd when applied)\n",
 	       s ? s->name : "a credential the bundle does not name");

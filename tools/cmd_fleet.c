@@ -25,12 +25,16 @@ static const char usage_text[] =
     "                               [--gap-grace SECONDS] [--silent-after SECONDS]\n"
     "                               [--interval SECONDS] [--margin SECONDS]\n"
     "                               [--retention MONTHS] [--textfile FILE] [--quiet]\n"
+    "                               [--owed-days N]\n"
     "       portcullis fleet status [--fleet DIR] [--council C] [--silent-after SECONDS]\n"
     "                               [--format text|json|prometheus] [--at UNIXTIME]\n"
+    "                               [--owed-days N]\n"
     "       portcullis fleet report --council C --from YYYY-MM-DD --to YYYY-MM-DD\n"
     "                               [--format html|csv] [--output FILE]\n"
     "       portcullis fleet purge [--council C [--pc P]] [--retention MONTHS]\n"
-    "                              [--fleet DIR] [--collected DIR] [--at UNIXTIME]\n";
+    "                              [--fleet DIR] [--collected DIR] [--at UNIXTIME]\n"
+    "       portcullis fleet owed [--fleet DIR] [--council C] [--format text|json]\n"
+    "                             [--at UNIXTIME] [--owed-days N]\n";
 
 static int usage(void)
 {
@@ -41,7 +45,7 @@ static int usage(void)
 struct fleet_opts {
 	struct fleet_paths paths;
 	const char *council, *pc, *key, *textfile;
-	int64_t gap_grace, silent_after, at, interval, margin, retention;
+	int64_t gap_grace, silent_after, at, interval, margin, retention, owed_days;
 	enum fleet_fmt fmt;
 	bool quiet;
 };
@@ -74,6 +78,7 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 					     {"interval", required_argument, NULL, 'i'},
 					     {"margin", required_argument, NULL, 'm'},
 					     {"retention", required_argument, NULL, 'r'},
+					     {"owed-days", required_argument, NULL, 'd'},
 					     {NULL, 0, NULL, 0}};
 	int c;
 
@@ -82,7 +87,8 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 				 .silent_after = 3600,
 				 .interval = 300,
 				 .margin = 3600,
-				 .retention = 6};
+				 .retention = 6,
+				 .owed_days = FLEET_OWED_DAYS};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -143,6 +149,11 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 			if (seconds("--retention", optarg, &o->retention) || o->retention < 1 ||
 			    o->retention > 1200)
 				return pcl_fail("--retention: a number of months, 1 to 1200");
+			break;
+		case 'd':
+			if (seconds("--owed-days", optarg, &o->owed_days) || o->owed_days < 1 ||
+			    o->owed_days > 3650)
+				return pcl_fail("--owed-days: a number of days, 1 to 3650");
 			break;
 		default:
 			return usage();
@@ -236,8 +247,8 @@ int fleet_cmd_verify(int argc, char **argv)
 		if (fleet_verify_pc(&o.paths, &pcs[i], &vo, stdout) != 0)
 			bad++;
 	unknown = fleet_unenrolled(&o.paths, o.council, pcs, n, stdout);
-	if (o.textfile &&
-	    (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after, unknown)) != 0)
+	if (o.textfile && (rc = fleet_write_prom(o.textfile, pcs, n, now, o.silent_after, unknown,
+						 &o.paths, o.owed_days)) != 0)
 		pcl_fail("%s: %s", o.textfile, strerror(-rc));
 	if (!o.quiet)
 		printf("fleet verify: %d PCs, %d verified, %d failed\n", n, n - bad, bad);
@@ -255,7 +266,15 @@ int fleet_cmd_status(int argc, char **argv)
 		return rc;
 	if ((n = fleet_list(&o.paths, o.council, &pcs)) < 0)
 		return pcl_fail("%s: cannot list the fleet", o.paths.fleet);
-	rc = fleet_print(stdout, o.fmt, pcs, n, o.at ? o.at : (int64_t)time(NULL), o.silent_after);
+	int64_t now = o.at ? o.at : (int64_t)time(NULL);
+	rc = fleet_print(stdout, o.fmt, pcs, n, now, o.silent_after);
+	if (o.fmt == FLEET_PROM)
+		fleet_owed_prom(stdout, &o.paths, pcs, n, now, o.owed_days);
+	for (int i = 0; o.fmt == FLEET_TEXT && i < n; i++)
+		if (i == 0 || strcmp(pcs[i - 1].council, pcs[i].council) != 0) {
+			printf("\ncouncil %s\n", pcs[i].council);
+			fleet_owed_text(stdout, &o.paths, pcs[i].council, now, o.owed_days);
+		}
 	free(pcs);
 	return rc ? 1 : 0;
 }
@@ -275,6 +294,8 @@ int cmd_fleet(int argc, char **argv)
 		return fleet_cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "purge") == 0)
 		return fleet_cmd_purge(argc - 1, argv + 1);
+	if (strcmp(argv[1], "owed") == 0)
+		return fleet_cmd_owed(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -43,7 +43,12 @@ static void usage(FILE *f)
 		   "  stick: LUKS2, opened by the passphrase (typed, or one line from\n"
 		   "  descriptor N) and/or the key file, a file system inside. Root only.\n"
 		   "  Everything on DEVICE is lost. --iter-time: the key derivation's time\n"
-		   "  per unlock on this machine (default 2000 ms, as cryptsetup).\n");
+		   "  per unlock on this machine (default 2000 ms, as cryptsetup).\n"
+		   "       portcullis media accept DEVICE\n"
+		   "  the owner accepts that a stick approved as carrying council data is\n"
+		   "  erased when it is ejected; until then it stays switched off.\n"
+		   "       portcullis media close-owed REF --reason TEXT\n"
+		   "  close an owed wipe by hand (root or the wipe group), with the reason.\n");
 }
 
 static void quiet_log(int level, const char *msg, void *usrptr)
@@ -345,6 +350,9 @@ int cmd_media(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "prepare") == 0)
 		return media_prepare(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "accept") == 0 || strcmp(argv[1], "close-owed") == 0))
+		return cmd_media_accept(argc,
+					argv); /* the owner's and the Clerk's: over the socket */
 	usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }

@@ -17,7 +17,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: portcullis request export DEVICE [--read-only|--read-write]\n"
+	fprintf(stderr, "usage: portcullis request export DEVICE\n"
+			"           [--read-only [--council-data]|--read-write]\n"
 			"           [--until-unplug|--for DURATION|--until TIME] [--reason TEXT]"
 			" [--out FILE]\n"
 			"       portcullis request show FILE\n"
@@ -115,13 +116,16 @@ static int show(const char *path)
 			 r->ifaces[i].protocol);
 	printf("council:    %s\npc:         %s (%s)\n"
 	       "device:     %04x:%04x %s %s serial \"%s\" at %s\n"
-	       "interfaces: %s\nhash:       %s\naccess:     %s, until %s, wipe %s\n"
+	       "interfaces: %s\nhash:       %s\naccess:     %s (%s), until %s, wipe %s\n"
+	       "council data: %s\n"
 	       "user:       %s (%u)\nreason:     %s\nissued:     %s\nanswer by:  %s\n"
 	       "approvers:  %zu credential(s) accepted\nsigned:     %s\n",
 	       r->council, r->host, r->machine_id, r->vid, r->pid, r->manufacturer, r->product,
-	       r->serial, r->port, *ifs ? ifs : "(none)", r->hash, appr_scope_name(r->scope), until,
-	       r->wipe ? "yes" : "no", r->user, (unsigned)r->uid, r->reason, issued, answer,
-	       r->n_creds, resp.cred_len ? "yes (verified by portcullisd)" : "no");
+	       r->serial, r->port, *ifs ? ifs : "(none)", r->hash, appr_scope_name(r->scope),
+	       appr_direction_name(r->direction), until, r->wipe ? "yes" : "no",
+	       r->council_data ? "yes (wiped after import, accepted by its owner)" : "no", r->user,
+	       (unsigned)r->uid, r->reason, issued, answer, r->n_creds,
+	       resp.cred_len ? "yes (verified by portcullisd)" : "no");
 	return 0;
 }
 

@@ -42,6 +42,7 @@ int cmd_wipe(int argc, char **argv);
  * portcullis-wipe sets its starter's, tools/wipe_starter.c); 0, or negative errno. */
 int wipe_find_wiper(char *out, size_t len);
 extern int (*cmd_wipe_mkfs)(const char *device);
+int cmd_media_accept(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_media(int argc, char **argv);
 

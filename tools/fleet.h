@@ -97,7 +97,8 @@ int fleet_print(FILE *f, enum fleet_fmt fmt, const struct fleet_pc *pcs, int n, 
 		int64_t silent_after_s);
 /* The Prometheus textfile, written whole (tmp + rename) for node exporter. */
 int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_t now,
-		     int64_t silent_after_s, int unenrolled);
+		     int64_t silent_after_s, int unenrolled, const struct fleet_paths *p,
+		     int64_t owed_days);
 
 /* Collected directories (collected/<council>/<name>) of no enrolled PC: each is printed as
  * a FAIL line to out; returns their count (fleet_store.c). */
@@ -124,6 +125,33 @@ int fleet_cmd_purge(int argc, char **argv);
 /* Exclusive lock on fleet/.lock, held until exit: verify and purge never overlap.
  * The descriptor, or -1 (reason printed). */
 int fleet_lock(const struct fleet_paths *p);
+
+/* Owed wipes (fleet_owed.c). An open one older than its council profile's limit (the
+ * PC records it, wipe.owed_days) is overdue; this many days when a record has none. */
+#define FLEET_OWED_DAYS 14
+struct json_object;
+/* Note an owed wipe opened (wipe-owed) or closed (wipe-owed-closed) by a verified record
+ * of PC pc, as one line to acc; other actions are ignored. */
+void fleet_owed_note(FILE *acc, const char *pc, const char *action, struct json_object *rec);
+/* Keep the lines of a verified run: appended to fleet/<council>/<pc>/owed.jsonl. */
+int fleet_owed_commit(const struct fleet_paths *p, const struct fleet_pc *pc, const char *buf,
+		      size_t len);
+/* Forget them (the PC's trail is verified again from its start). */
+void fleet_owed_reset(const struct fleet_paths *p, const struct fleet_pc *pc);
+/* The open owed wipes of a council (NULL: every council): a JSON array of objects (ref,
+ * council, pc, time, usb_hash, vid, pid, serial, capacity, age_days, state "wipe-owed" or
+ * "wipe-owed-overdue"); 0 or -errno. *out is always set. */
+int fleet_owed_list(const struct fleet_paths *p, const char *council, int64_t now,
+		    int64_t limit_days, struct json_object **out);
+int fleet_owed_counts(const struct fleet_paths *p, const char *council, int64_t now,
+		      int64_t limit_days, int *open, int *overdue);
+int fleet_cmd_owed(int argc, char **argv);
+/* Per council: the open and overdue counts as Prometheus gauges (pcs in council order);
+ * the open ones under a council's status table. */
+void fleet_owed_prom(FILE *f, const struct fleet_paths *p, const struct fleet_pc *pcs, int n,
+		     int64_t now, int64_t limit_days);
+void fleet_owed_text(FILE *f, const struct fleet_paths *p, const char *council, int64_t now,
+		     int64_t limit_days);
 
 int fleet_cmd_verify(int argc, char **argv);
 int fleet_cmd_status(int argc, char **argv);

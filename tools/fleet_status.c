@@ -244,7 +244,8 @@ int fleet_print(FILE *f, enum fleet_fmt fmt, const struct fleet_pc *pcs, int n, 
 }
 
 int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_t now,
-		     int64_t silent_after_s, int unenrolled)
+		     int64_t silent_after_s, int unenrolled, const struct fleet_paths *p,
+		     int64_t owed_days)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -254,6 +255,7 @@ int fleet_write_prom(const char *path, const struct fleet_pc *pcs, int n, int64_
 	if (m == NULL)
 		return -ENOMEM;
 	prom(m, pcs, n, now, silent_after_s);
+	fleet_owed_prom(m, p, pcs, n, now, owed_days);
 	fprintf(
 	    m,
 	    "# HELP portcullis_fleet_unenrolled_sources Collected directories of no enrolled PC\n"

@@ -61,6 +61,10 @@ static const char *str_of(struct json_object *o, const char *k)
 	return json_object_get_string(s);
 }
 
+/* The owed wipes opened and closed by the records of this run (fleet_owed.c), kept once
+ * the run verifies. */
+static FILE *owed_acc;
+
 /* Count one new record into pc. */
 static void count(struct fleet_pc *pc, const struct fline *l)
 {
@@ -100,11 +104,14 @@ static void count(struct fleet_pc *pc, const struct fline *l)
 			pc->wipes_done++;
 		else if (strcmp(action, "wipe-missed") == 0)
 			pc->wipes_missed++;
-		else if (strcmp(action, "wipe-requested") == 0 ||
-			 strcmp(action, "wipe-owed") == 0) /* a take-out stick left owing it */
+		else if (strcmp(action, "wipe-requested") == 0)
 			pc->wipes_requested++;
+		/* A take-out stick that left owing its wipe is the council's, not this PC's:
+		 * it is settled on whichever PC wipes it (fleet_owed.c). */
 		else if (strstr(action, "clock") != NULL)
 			pc->clock_jumps++;
+		if (owed_acc != NULL)
+			fleet_owed_note(owed_acc, pc->pc, action, o);
 	}
 	json_object_put(o);
 }
@@ -214,6 +221,8 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	int nf;
 	bool shrank, held = false;
 	uint64_t cur = pc->last_seq;
+	char *obuf = NULL;
+	size_t olen = 0;
 	int rc;
 
 	snprintf(trail, sizeof(trail), "%s/%s/%s", p->collected, pc->council, pc->pc);
@@ -300,6 +309,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 			free(lines);
 			free(region);
 			unlink(spath);
+			fleet_owed_reset(p, pc); /* rebuilt from the start too */
 			*pc = fresh;
 			return fleet_verify_pc(p, pc, o, out);
 		}
@@ -308,6 +318,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		rc = -EBADMSG;
 	}
 	n.last_failure[0] = '\0';
+	owed_acc = rc == 0 ? open_memstream(&obuf, &olen) : NULL;
 	for (size_t i = 0; rc == 0 && i < nl; i++) {
 		const struct fline *l = &lines[i];
 		if (l->seq > cur + 1 && (cur > 0 || i > 0)) {
@@ -347,6 +358,11 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 			if (audit_witness_save(&w, wpath) != 0)
 				fprintf(stderr, "portcullis: %s: cannot save the witness\n", wpath);
 			*pc = n;
+			if (owed_acc != NULL && fclose(owed_acc) == 0 &&
+			    fleet_owed_commit(p, pc, obuf, olen) != 0)
+				fprintf(stderr, "portcullis: %s: cannot keep its owed wipes\n",
+					name);
+			owed_acc = NULL;
 			rc = fleet_status_save(p, pc);
 		}
 		goto done;
@@ -360,6 +376,10 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	fleet_status_save(p, pc);
 	rc = -1;
 done:
+	if (owed_acc != NULL)
+		fclose(owed_acc);
+	owed_acc = NULL;
+	free(obuf);
 	audit_witness_free(&w);
 	audit_verifier_free(&v);
 	explicit_bzero(&key, sizeof(key));

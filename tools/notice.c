@@ -85,6 +85,9 @@ static const char *why_blocked(const char *rule, const char *reason)
 	if (strstr(reason, "behind the daemon's back"))
 		return "someone tried to switch it on without approval, so it was switched off "
 		       "again.";
+	if (strncmp(rule, "approved as council data", 24) == 0)
+		return "it is approved as carrying council data and stays off until you accept "
+		       "that it will be wiped after the import (portcullis media accept).";
 	if (strncmp(rule, "removable-media", 15) == 0)
 		return "memory cards and CDs or DVDs cannot be used on this computer without "
 		       "approval.";
@@ -121,12 +124,14 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 	memset(n, 0, sizeof(*n));
 	if (event) {
 		n->kind =
-		    strcmp(action, "device-blocked") == 0	? NOTICE_BLOCKED
-		    : strcmp(action, "device-rejected") == 0	? NOTICE_REJECTED
-		    : strcmp(action, "interface-blocked") == 0	? NOTICE_PART_BLOCKED
-		    : strcmp(action, "malware-blocked") == 0	? NOTICE_MALWARE
-		    : strcmp(action, "xfer-fail-closed") == 0	? NOTICE_STOPPED
-		    : strcmp(action, "xfer-watch-started") == 0 ? NOTICE_LOGGED
+		    strcmp(action, "device-blocked") == 0	      ? NOTICE_BLOCKED
+		    : strcmp(action, "device-rejected") == 0	      ? NOTICE_REJECTED
+		    : strcmp(action, "interface-blocked") == 0	      ? NOTICE_PART_BLOCKED
+		    : strcmp(action, "malware-blocked") == 0	      ? NOTICE_MALWARE
+		    : strcmp(action, "xfer-fail-closed") == 0	      ? NOTICE_STOPPED
+		    : strcmp(action, "xfer-watch-started") == 0	      ? NOTICE_LOGGED
+		    : strcmp(action, "exception-awaiting-owner") == 0 ? NOTICE_ACCEPT
+		    : strcmp(action, "wipe-owed-found") == 0	      ? NOTICE_OWED
 		    : strcmp(action, "wipe-requested") == 0 && *client_field(rec, "event.reason")
 			? NOTICE_WIPING
 		    : strcmp(action, "device-read-only") == 0 &&
@@ -259,6 +264,29 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 		snprintf(n->todo, sizeof(n->todo),
 			 "copy what you need from it. To save to it again, ask the IT provider "
 			 "to make it an encrypted council stick.");
+		break;
+	case NOTICE_ACCEPT: {
+		char port[24];
+		notice_clean(client_field(rec, "usb.port"), port, sizeof(port));
+		snprintf(n->summary, sizeof(n->summary), "%s carries council data", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "%s approved it as carrying council data: once its files are copied "
+			 "here, everything on it will be erased when you eject it.",
+			 approver);
+		snprintf(n->todo, sizeof(n->todo),
+			 "if you agree, run \"portcullis media accept %s\": until then it stays "
+			 "switched off. If not, unplug it.",
+			 *port ? port : "DEVICE");
+		break;
+	}
+	case NOTICE_OWED:
+		snprintf(n->summary, sizeof(n->summary), "%s will be wiped", n->device);
+		snprintf(n->why, sizeof(n->why),
+			 "it was written on a council computer and taken out: the council's "
+			 "rules say it is wiped when it comes back.");
+		snprintf(n->todo, sizeof(n->todo),
+			 "copy its files off it now if you need them (it is read-only): "
+			 "everything on it will be erased when you eject it.");
 		break;
 	case NOTICE_NONE:
 		break;

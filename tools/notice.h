@@ -33,6 +33,8 @@ enum notice_kind {
 	NOTICE_LOGGED,	     /* an approved medium is in use: copies to and from it are recorded */
 	NOTICE_WIPING,	     /* an approved medium is being wiped without its owner asking */
 	NOTICE_PLAIN_STICK,  /* a council stick that is not encrypted was let in read-only */
+	NOTICE_ACCEPT, /* approved as council data: kept out until its owner accepts the wipe */
+	NOTICE_OWED,   /* back from a take-out owing its wipe: read-only, wiped at eject */
 };
 
 struct notice {
@@ -49,7 +51,9 @@ struct notice {
 
 /* What to say about a device, from a `devices` entry (event false: its state counts) or a
  * `watch` record (event true: only device-blocked, device-rejected, interface-blocked,
- * malware-blocked, xfer-fail-closed and xfer-watch-started, the medium's first use, say
+ * malware-blocked, xfer-fail-closed, exception-awaiting-owner, wipe-owed-found,
+ * wipe-requested and
+ * xfer-watch-started, the medium's first use, say
  * something). Returns n->kind. */
 enum notice_kind notice_from_record(struct json_object *rec, bool event,
 				    const struct notice_ctx *ctx, struct notice *n);

@@ -26,7 +26,7 @@ static const struct pcl_command commands[] = {
     {"request", "export, show or import approval requests and responses", cmd_request},
     {"bundle", "build, show, apply or package the council bundle", cmd_bundle},
     {"wipe", "securely wipe a removable medium, verify it, write a certificate", cmd_wipe},
-    {"media", "prepare an encrypted (LUKS2) council stick (IT provider, root)", cmd_media},
+    {"media", "prepare a council stick; accept a council-data wipe; close an owed wipe", cmd_media},
     {"fleet", "collector: verify every PC's collected trail, fleet status and metrics", cmd_fleet},
     {NULL, NULL, NULL},
 };

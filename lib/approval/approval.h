@@ -18,7 +18,7 @@
 #include "hex.h"
 
 #define APPR_VERSION	     1u	  /* responses and policy signatures */
-#define APPR_REQUEST_VERSION 2u	  /* 2: the credentials the PC accepts */
+#define APPR_REQUEST_VERSION 3u	  /* 3: direction and council data; 2 still read */
 #define APPR_TEXT_MAX	     8192 /* largest request or response accepted */
 #define APPR_STR_MAX	     256  /* decoded device strings, user name, reason */
 #define APPR_MAX_IFACES	     64
@@ -45,11 +45,18 @@ enum appr_scope {
 	APPR_READ_WRITE = 2,
 };
 
+/* Which way the data goes: a bring-in is read-only, a take-out read-write. */
+enum appr_direction {
+	APPR_BRING_IN = 1,
+	APPR_TAKE_OUT = 2,
+};
+
 struct appr_iface {
 	uint8_t cls, subclass, protocol;
 };
 
 struct appr_request {
+	unsigned version;    /* 2 or 3 (APPR_REQUEST_VERSION); 0 is encoded as the newest */
 	char council[64];    /* council id: [a-z0-9-]; the rp id is "portcullis:" council */
 	char machine_id[33]; /* /etc/machine-id: 32 lowercase hex digits */
 	char host[65];	     /* host name */
@@ -61,8 +68,12 @@ struct appr_request {
 	struct appr_iface ifaces[APPR_MAX_IFACES];
 	uint64_t capacity; /* bytes; 0 = not known */
 	int scope;	   /* enum appr_scope */
-	bool wipe;	   /* the medium must be wiped at the end */
-	uint32_t uid;	   /* requesting user (SO_PEERCRED at the PC) */
+	bool wipe;	   /* a take-out owes its wipe (always "no" for a bring-in) */
+	int direction;	   /* enum appr_direction; a version 2 request's follows its scope */
+	/* A bring-in the approver marked "this stick carries council data: wipe after
+	 * import": the owner accepts it at the PC and the stick is wiped at eject. */
+	bool council_data;
+	uint32_t uid; /* requesting user (SO_PEERCRED at the PC) */
 	char user[APPR_STR_MAX];
 	int64_t issued;	   /* unix seconds */
 	int64_t answer_by; /* the approval must be applied before this */
@@ -135,5 +146,7 @@ int appr_hash_fields(const char *domain, const void *const *fields, const size_t
 
 /* "read-only" / "read-write" (NULL for an invalid scope). */
 const char *appr_scope_name(int scope);
+/* "bring-in" / "take-out" (NULL for an invalid direction). */
+const char *appr_direction_name(int direction);
 
 #endif

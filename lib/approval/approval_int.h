@@ -40,7 +40,18 @@ int appr_parse_header(struct atext *t, const char *magic, unsigned version);
  * ("larger than N bytes", naming it), then read its "<magic> <version>" header. */
 int appr_text_open(struct atext *t, const char *buf, size_t len, const char *name,
 		   struct pcl_diag *diag, size_t max, const char *magic, unsigned version);
+/* The same for any version from oldest to version; *got (when not NULL) says which. */
+int appr_parse_header_of(struct atext *t, const char *magic, unsigned oldest, unsigned version,
+			 unsigned *got);
+int appr_text_open_of(struct atext *t, const char *buf, size_t len, const char *name,
+		      struct pcl_diag *diag, size_t max, const char *magic, unsigned oldest,
+		      unsigned version, unsigned *got);
 /* A request at the reader's position (the caller checks what follows). */
 int appr_request_read(struct atext *t, struct appr_request *r);
+
+/* bundle_owed.c: the owed section of a council bundle (format 2). */
+struct appr_bundle;
+int appr_bundle_owed_encode(struct abuf *b, const struct appr_bundle *bundle);
+int appr_bundle_owed_parse(struct atext *t, struct appr_bundle *bundle);
 
 #endif

@@ -11,6 +11,9 @@
  *   approver.name: <escaped>
  *   approver.role: <escaped>
  *   ... (one approver, name, role triple each)
+ *   owed: 1                                    (format 2: the council's open owed wipes)
+ *   owed.wipe: <A-reference> <device hash> <vvvv:pppp> <capacity>
+ *   owed.serial: <escaped>
  *   signed-by: <credential, base64>
  *   authenticator-data: <base64>
  *   signature: <base64>
@@ -57,9 +60,11 @@ int appr_bundle_encode_body(const struct appr_bundle *b, char *buf, size_t cap)
 	if (!council_ok(b->council) || b->version == 0 || b->issued <= 0 || b->profile_len == 0 ||
 	    b->profile_len > sizeof(b->profile) || b->rules_len == 0 ||
 	    b->rules_len > sizeof(b->rules) || b->n_approvers == 0 ||
-	    b->n_approvers > APPR_BUNDLE_APPROVERS)
+	    b->n_approvers > APPR_BUNDLE_APPROVERS || b->format > APPR_BUNDLE_VERSION ||
+	    (b->format == 1 && b->n_owed > 0))
 		return -EINVAL;
-	snprintf(v, sizeof(v), "%s %u\n", APPR_BUNDLE_MAGIC, APPR_BUNDLE_VERSION);
+	unsigned format = b->format ? b->format : APPR_BUNDLE_VERSION;
+	snprintf(v, sizeof(v), "%s %u\n", APPR_BUNDLE_MAGIC, format);
 	rc = ab_put(&o, v, strlen(v));
 	rc = rc ?: ab_line(&o, "council", b->council);
 	snprintf(v, sizeof(v), "%" PRIu64, b->version);
@@ -83,6 +88,8 @@ int appr_bundle_encode_body(const struct appr_bundle *b, char *buf, size_t cap)
 		rc = rc ?: (strlen(a->role) >= APPR_ROLE_MAX ? -EINVAL : 0);
 		rc = rc ?: ab_escaped(&o, "approver.role", a->role);
 	}
+	if (format >= 2)
+		rc = rc ?: appr_bundle_owed_encode(&o, b);
 	return rc ? rc : (int)o.len;
 }
 
@@ -154,8 +161,8 @@ int appr_bundle_parse(const char *buf, size_t len, const char *name, struct appr
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	if ((rc = appr_text_open(&t, buf, len, name, diag, APPR_BUNDLE_MAX, APPR_BUNDLE_MAGIC,
-				 APPR_BUNDLE_VERSION)) != 0 ||
+	if ((rc = appr_text_open_of(&t, buf, len, name, diag, APPR_BUNDLE_MAX, APPR_BUNDLE_MAGIC, 1,
+				    APPR_BUNDLE_VERSION, &b->format)) != 0 ||
 	    (rc = at_next(&t, "council", &v, &vlen)) != 0)
 		return rc;
 	if (vlen >= sizeof(b->council) || (memcpy(b->council, v, vlen), !council_ok(b->council))) {
@@ -202,6 +209,8 @@ int appr_bundle_parse(const char *buf, size_t len, const char *name, struct appr
 				return -EINVAL;
 			}
 	}
+	if (b->format >= 2 && (rc = appr_bundle_owed_parse(&t, b)) != 0)
+		return rc;
 	b->body_len = t.pos;
 	if ((rc = at_b64(&t, "signed-by", b->signer, sizeof(b->signer), &b->signer_len)) ||
 	    (rc = at_b64(&t, "authenticator-data", b->authdata, sizeof(b->authdata),

@@ -16,13 +16,25 @@
 #include "approval.h"
 
 #define APPR_BUNDLE_MAGIC	"portcullis-council-bundle"
-#define APPR_BUNDLE_VERSION	1u
+#define APPR_BUNDLE_VERSION	2u /* 2: the council's open owed wipes; 1 still read */
 #define APPR_DOMAIN_BUNDLE	"portcullis/council-bundle/v1"
 #define APPR_BUNDLE_APPROVERS	32
 #define APPR_BUNDLE_PROFILE_MAX 16384
 #define APPR_BUNDLE_RULES_MAX	65536
 #define APPR_BUNDLE_MAX		(256 * 1024) /* largest bundle file accepted */
 #define APPR_ROLE_MAX		64
+#define APPR_BUNDLE_OWED	256 /* open owed wipes a bundle carries */
+#define APPR_OWED_REF_MAX	24
+
+/* A take-out stick that left a PC of the council owing its wipe (`wipe-owed`, from the
+ * fleet's verified trails): the PC that sees it next recognises it by its identity. */
+struct appr_bundle_owed {
+	char ref[APPR_OWED_REF_MAX]; /* "A-" and 16 lower-case hex digits: the approval */
+	char hash[48];		     /* USBGuard-compatible device hash (base64) */
+	uint16_t vid, pid;
+	uint64_t capacity; /* bytes; 0 = not known */
+	char serial[APPR_STR_MAX];
+};
 
 struct appr_bundle_approver {
 	char name[APPR_STR_MAX], role[APPR_ROLE_MAX];
@@ -33,6 +45,7 @@ struct appr_bundle_approver {
 };
 
 struct appr_bundle {
+	unsigned format; /* 1 or 2 (APPR_BUNDLE_VERSION); 0 is encoded as the newest */
 	char council[64];
 	uint64_t version; /* 1 and up; a PC takes only a higher one */
 	int64_t issued;	  /* unix seconds */
@@ -42,6 +55,8 @@ struct appr_bundle {
 	size_t rules_len;
 	size_t n_approvers;
 	struct appr_bundle_approver approvers[APPR_BUNDLE_APPROVERS];
+	size_t n_owed; /* format 2 */
+	struct appr_bundle_owed owed[APPR_BUNDLE_OWED];
 	/* The signature: an approver's assertion over appr_bundle_cdh() of the body. */
 	uint8_t signer[APPR_CRED_MAX];
 	size_t signer_len;
@@ -65,5 +80,10 @@ int appr_bundle_cdh(const char *body, size_t len, uint8_t out[APPR_CDH_LEN]);
 /* The approver of the bundle with this credential, or NULL. */
 const struct appr_bundle_approver *appr_bundle_find(const struct appr_bundle *b,
 						    const uint8_t *cred, size_t len);
+
+/* The owed wipe whose identity this is (hash, ids and serial all equal), or NULL. */
+const struct appr_bundle_owed *appr_bundle_owed_find(const struct appr_bundle *b, const char *hash,
+						     uint16_t vid, uint16_t pid,
+						     const char *serial);
 
 #endif

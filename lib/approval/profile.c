@@ -17,18 +17,13 @@
 
 #define PROFILE_MAX (64 * 1024)
 
-static const char *const keys[] = {"council",
-				   "name",
-				   "approver-title",
-				   "exceptions",
-				   "approval-for",
-				   "wipe",
-				   "user-verification",
-				   "retention-months",
-				   "max-grant-hours",
-				   "council-sticks",
-				   NULL};
-#define OPTIONAL_KEYS (1u << 9) /* council-sticks: absent means "any" */
+static const char *const keys[] = {
+    "council",	       "name",		 "approver-title",    "exceptions",
+    "approval-for",    "wipe",		 "user-verification", "retention-months",
+    "max-grant-hours", "council-sticks", "wipe-owed-days",    NULL};
+/* council-sticks: absent means "any"; wipe-owed-days: 14 when absent */
+#define OPTIONAL_KEYS	       ((1u << 9) | (1u << 10))
+#define WIPE_OWED_DAYS_DEFAULT 14
 
 static int choice(const char *v, const char *a, const char *b)
 {
@@ -85,6 +80,8 @@ static int apply(struct appr_profile *p, int k, const char *v)
 		c = choice(v, "luks2", "any");
 		return c < 0 ? -1
 			     : (p->council_sticks = c ? APPR_STICKS_LUKS2 : APPR_STICKS_ANY, 0);
+	case 10:
+		return number(v, 365, &p->wipe_owed_days) || p->wipe_owed_days == 0 ? -1 : 0;
 	}
 	return -1;
 }
@@ -95,6 +92,7 @@ static const char *const expected[] = {
     "any-device or storage",	 "required or no",
     "required or preferred",	 "months from 1 to 120",
     "hours from 0 to 744",	 "luks2 or any",
+    "days from 1 to 365",
 };
 
 int appr_profile_parse(const char *buf, size_t len, const char *name, struct appr_profile *p,
@@ -104,6 +102,7 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 	unsigned lineno = 0, seen = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->wipe_owed_days = WIPE_OWED_DAYS_DEFAULT;
 	for (size_t i = 0; i < len;) {
 		size_t start = i;
 		while (i < len && buf[i] != '\n')

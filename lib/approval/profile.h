@@ -28,6 +28,9 @@ struct appr_profile {
 	unsigned retention_months;
 	unsigned max_grant_hours; /* longest exception; 0 = until unplug only */
 	int council_sticks;	  /* enum appr_sticks; optional key, default ANY */
+	/* An owed wipe (a take-out stick not yet back) open longer is overdue; optional key
+	 * wipe-owed-days, 14 when not given. */
+	unsigned wipe_owed_days;
 };
 
 enum appr_sticks {

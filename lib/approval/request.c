@@ -19,6 +19,13 @@ const char *appr_scope_name(int scope)
 					  : NULL;
 }
 
+const char *appr_direction_name(int direction)
+{
+	return direction == APPR_BRING_IN   ? "bring-in"
+	       : direction == APPR_TAKE_OUT ? "take-out"
+					    : NULL;
+}
+
 /* Exactly n lower-case hex digits at s (the one spelling the format allows). */
 static bool lower_hex(const char *s, size_t n)
 {
@@ -82,10 +89,18 @@ int appr_request_encode(const struct appr_request *r, char *out, size_t cap)
 		return -EINVAL;
 	if (r->n_creds == 0 || r->n_creds > APPR_MAX_CREDS)
 		return -EINVAL;
+	unsigned version = r->version ? r->version : APPR_REQUEST_VERSION;
+	/* Version 2 has no direction: it follows the scope, and no council data. Version 3:
+	 * the direction is the scope's, the wipe a take-out's, the council data a bring-in's. */
+	if ((version != 2 && version != 3) || r->direction != r->scope ||
+	    (version == 2 && r->council_data) ||
+	    (version == 3 && r->wipe && r->direction != APPR_TAKE_OUT) ||
+	    (r->council_data && r->direction != APPR_BRING_IN))
+		return -EINVAL;
 	for (size_t i = 0; i < r->n_creds; i++)
 		if (r->cred_lens[i] == 0 || r->cred_lens[i] > APPR_CRED_MAX)
 			return -EINVAL;
-	snprintf(v, sizeof(v), "%s %u", APPR_REQUEST_MAGIC, APPR_REQUEST_VERSION);
+	snprintf(v, sizeof(v), "%s %u", APPR_REQUEST_MAGIC, version);
 	rc = ab_put(&b, v, strlen(v));
 	rc = rc ?: ab_put(&b, "\n", 1);
 	rc = rc ?: ab_line(&b, "council", r->council);
@@ -106,7 +121,11 @@ int appr_request_encode(const struct appr_request *r, char *out, size_t cap)
 	snprintf(v, sizeof(v), "%" PRIu64, r->capacity);
 	rc = rc ?: ab_line(&b, "device.capacity", v);
 	rc = rc ?: ab_line(&b, "scope", appr_scope_name(r->scope));
+	if (version >= 3)
+		rc = rc ?: ab_line(&b, "direction", appr_direction_name(r->direction));
 	rc = rc ?: ab_line(&b, "wipe", r->wipe ? "yes" : "no");
+	if (version >= 3)
+		rc = rc ?: ab_line(&b, "council-data", r->council_data ? "yes" : "no");
 	snprintf(v, sizeof(v), "%" PRIu32, r->uid);
 	rc = rc ?: ab_line(&b, "requested-by.uid", v);
 	rc = rc ?: ab_escaped(&b, "requested-by.name", r->user);
@@ -247,11 +266,24 @@ static int parse_choice(struct atext *t, const char *key, const char *a, const c
 
 int appr_parse_header(struct atext *t, const char *magic, unsigned version)
 {
+	return appr_parse_header_of(t, magic, version, version, NULL);
+}
+
+int appr_parse_header_of(struct atext *t, const char *magic, unsigned oldest, unsigned version,
+			 unsigned *got)
+{
 	char want[64];
-	size_t n = (size_t)snprintf(want, sizeof(want), "%s %u\n", magic, version);
+	size_t n = 0;
+	bool found = false;
 
 	t->line++;
-	if (t->len - t->pos < n || memcmp(t->buf + t->pos, want, n) != 0) {
+	for (unsigned v = oldest; v <= version && !found; v++) {
+		n = (size_t)snprintf(want, sizeof(want), "%s %u\n", magic, v);
+		found = t->len - t->pos >= n && memcmp(t->buf + t->pos, want, n) == 0;
+		if (found && got != NULL)
+			*got = v;
+	}
+	if (!found) {
 		size_t m = strlen(magic);
 		bool other = t->len - t->pos > m && memcmp(t->buf + t->pos, magic, m) == 0;
 		if (other)
@@ -274,7 +306,8 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 	int c, rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = appr_parse_header(t, APPR_REQUEST_MAGIC, APPR_REQUEST_VERSION)) != 0 ||
+	if ((rc = appr_parse_header_of(t, APPR_REQUEST_MAGIC, 2, APPR_REQUEST_VERSION,
+				       &r->version)) != 0 ||
 	    (rc = want_id(t, "council", r->council, sizeof(r->council), council_ok)) != 0 ||
 	    (rc = want_id(t, "pc.machine-id", r->machine_id, sizeof(r->machine_id), machine_ok)) ||
 	    (rc = want_id(t, "pc.host", r->host, sizeof(r->host), host_ok)) != 0 ||
@@ -299,10 +332,36 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 	    (rc = at_escaped(t, "device.product", r->product, sizeof(r->product))) != 0 ||
 	    (rc = parse_ifaces(t, r)) != 0 ||
 	    (rc = at_uint(t, "device.capacity", UINT64_MAX, &r->capacity)) != 0 ||
-	    (rc = parse_choice(t, "scope", "read-only", "read-write", &r->scope)) != 0 ||
-	    (rc = parse_choice(t, "wipe", "yes", "no", &c)) != 0)
+	    (rc = parse_choice(t, "scope", "read-only", "read-write", &r->scope)) != 0)
+		return rc;
+	r->direction = r->scope;
+	if (r->version >= 3 &&
+	    (rc = parse_choice(t, "direction", "bring-in", "take-out", &r->direction)) != 0)
+		return rc;
+	if (r->direction != r->scope) {
+		pcl_diag_set(t->diag, t->name, t->line,
+			     "direction: a bring-in is read-only and a take-out read-write");
+		return -EINVAL;
+	}
+	if ((rc = parse_choice(t, "wipe", "yes", "no", &c)) != 0)
 		return rc;
 	r->wipe = c == 1;
+	if (r->version >= 3 && r->wipe && r->direction != APPR_TAKE_OUT) {
+		pcl_diag_set(t->diag, t->name, t->line,
+			     "wipe: only a take-out owes a wipe (a bring-in's is council-data)");
+		return -EINVAL;
+	}
+	if (r->version >= 3) {
+		if ((rc = parse_choice(t, "council-data", "yes", "no", &c)) != 0)
+			return rc;
+		r->council_data = c == 1;
+		if (r->council_data && r->direction != APPR_BRING_IN) {
+			pcl_diag_set(t->diag, t->name, t->line,
+				     "council-data: only a bring-in is marked as carrying "
+				     "council data");
+			return -EINVAL;
+		}
+	}
 	if ((rc = at_uint(t, "requested-by.uid", UINT32_MAX, &x)) != 0)
 		return rc;
 	r->uid = (uint32_t)x;

@@ -208,13 +208,20 @@ int at_b64(struct atext *t, const char *key, uint8_t *out, size_t cap, size_t *o
 	return 0;
 }
 
-int appr_text_open(struct atext *t, const char *buf, size_t len, const char *name,
-		   struct pcl_diag *diag, size_t max, const char *magic, unsigned version)
+int appr_text_open_of(struct atext *t, const char *buf, size_t len, const char *name,
+		      struct pcl_diag *diag, size_t max, const char *magic, unsigned oldest,
+		      unsigned version, unsigned *got)
 {
 	*t = (struct atext){buf, len, 0, 0, name, diag};
 	if (len > max) {
 		pcl_diag_set(diag, name, 0, "larger than %zu bytes", max);
 		return -EINVAL;
 	}
-	return appr_parse_header(t, magic, version);
+	return appr_parse_header_of(t, magic, oldest, version, got);
+}
+
+int appr_text_open(struct atext *t, const char *buf, size_t len, const char *name,
+		   struct pcl_diag *diag, size_t max, const char *magic, unsigned version)
+{
+	return appr_text_open_of(t, buf, len, name, diag, max, magic, version, version, NULL);
 }

@@ -114,9 +114,10 @@ def test_forgeries_are_refused_and_recorded(pc, key, other_key):
     forged = other.split("\n")
     forged[1] = "credential: " + b64(cred)
     refused(pc, submit(pc, "\n".join(forged)), "does not verify")
-    # Edited request: signed, then the scope changed.
+    # Edited request: signed, then the scope and direction changed.
     good = sign(key, text, cred)
-    refused(pc, submit(pc, edit(good, "scope", "read-write")), "does not verify")
+    refused(pc, submit(pc, edit(edit(good, "scope", "read-write"), "direction", "take-out")),
+            "does not verify")
     # No user presence (a silent assertion).
     refused(pc, submit(pc, sign(key, text, cred, up=False)), "no user presence")
     # Another PC: the Clerk signed a request naming another machine.

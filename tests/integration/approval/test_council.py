@@ -85,17 +85,22 @@ def test_an_edited_request_is_refused_at_verification(pc, key, tmp_path):
     # The requester edits the e-mailed file before the Clerk signs: each edit is signed
     # by the real key (the signature is good), and each is refused.
     far = str(int(time.time()) + 300 * 24 * 3600)
+    turned = edit(edit(edit(text, "scope", "read-only"), "direction", "bring-in"), "wipe", "no")
     for field, value in (("wipe", "no"), ("until", "unplug"), ("until", far),
-                         ("answer-by", far), ("scope", "read-only"),
+                         ("answer-by", far), ("direction", turned),
                          ("requested-by.uid", "1000"), ("reason", "minutes")):
-        r = submit(pc, sign(key, edit(text, field, value), cred))
+        edited = turned if field == "direction" else edit(text, field, value)
+        r = submit(pc, sign(key, edited, cred))
         assert r.returncode == 1 and "not the one this PC issued" in r.stderr, \
             (field, r.stderr)
+    # A scope that contradicts the signed direction is not even a request.
+    r = submit(pc, sign(key, edit(text, "scope", "read-only"), cred))
+    assert r.returncode == 1 and "direction: a bring-in is read-only" in r.stderr, r.stderr
     # A request this PC never issued (a fresh nonce), however well signed.
     r = submit(pc, sign(key, edit(text, "nonce", os.urandom(16).hex()), cred))
     assert r.returncode == 1 and "no request this PC has waiting" in r.stderr, r.stderr
     refusals = [x for x in pc.records() if x["event.action"] == "exception-refused"]
-    assert len(refusals) == 8
+    assert len(refusals) == 9
     assert pc.attr(PERSONAL, "authorized") == "0"
     # The request as issued is still good, once.
     r = submit(pc, sign(key, text, cred))

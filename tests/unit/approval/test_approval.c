@@ -15,9 +15,11 @@
 
 #include "approval.h"
 
+/* A version 2 request (still read): no direction line, a read-only one with a wipe. */
 static void sample(struct appr_request *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->version = 2;
 	strcpy(r->council, "watton");
 	strcpy(r->machine_id, "0123456789abcdef0123456789abcdef");
 	strcpy(r->host, "clerk-pc");
@@ -33,6 +35,7 @@ static void sample(struct appr_request *r)
 	r->ifaces[1] = (struct appr_iface){3, 0, 0};
 	r->capacity = 16000000000ull;
 	r->scope = APPR_READ_ONLY;
+	r->direction = APPR_BRING_IN;
 	r->wipe = true;
 	r->uid = 1000;
 	strcpy(r->user, "alice");
@@ -89,6 +92,7 @@ static void request_round_trip_is_byte_exact(void **state)
 
 	r.until = 1763990000;
 	r.scope = APPR_READ_WRITE;
+	r.direction = APPR_TAKE_OUT;
 	r.n_ifaces = 0;
 	r.reason[0] = '\0';
 	n = encode(&r, a);
@@ -116,6 +120,24 @@ static void encode_refuses_invalid_fields(void **state)
 	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
 	sample(&r);
 	r.scope = 7;
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
+	r.direction = APPR_TAKE_OUT; /* a read-only take-out */
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
+	r.council_data = true; /* version 2 cannot say it */
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
+	r.version = 3; /* a bring-in owes no take-out wipe */
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
+	r.version = 3;
+	r.wipe = false;
+	r.scope = r.direction = APPR_READ_WRITE; /* council data is a bring-in's */
+	r.council_data = true;
+	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
+	sample(&r);
+	r.version = 4;
 	assert_int_equal(appr_request_encode(&r, buf, sizeof(buf)), -EINVAL);
 	sample(&r);
 	r.n_creds = 0; /* a request names the credentials the PC accepts */
@@ -196,6 +218,106 @@ static void parser_refuses_non_canonical_and_names_the_line(void **state)
 		    strncmp(msg, "req.txt:", 8) != 0) {
 			print_error("case %zu (%s -> %s): rc %d, diag \"%s\"\n", i, cases[i].from,
 				    cases[i].to, rc, msg);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* Version 3: the direction and the approver's council-data mark, both signed. */
+static void sample3(struct appr_request *r)
+{
+	sample(r);
+	r->version = 0; /* the newest */
+	r->wipe = false;
+	r->council_data = true;
+}
+
+static void request_v3_round_trip_and_direction(void **state)
+{
+	(void)state;
+	struct appr_request r, back;
+	char a[APPR_TEXT_MAX], b[APPR_TEXT_MAX];
+	struct pcl_diag d = {0};
+
+	sample3(&r);
+	int n = encode(&r, a);
+	assert_true(strncmp(a, "portcullis-approval-request 3\n", 30) == 0);
+	assert_non_null(strstr(a, "\nscope: read-only\ndirection: bring-in\nwipe: no\n"
+				  "council-data: yes\nrequested-by.uid: 1000\n"));
+	assert_int_equal(appr_request_parse(a, (size_t)n, "req", &back, &d), 0);
+	assert_int_equal(back.version, 3);
+	assert_int_equal(back.direction, APPR_BRING_IN);
+	assert_true(back.council_data);
+	assert_false(back.wipe);
+	assert_int_equal(encode(&back, b), n);
+	assert_string_equal(a, b);
+	/* A take-out owes its wipe and carries no council-data mark. */
+	r.scope = r.direction = APPR_TAKE_OUT;
+	r.council_data = false;
+	r.wipe = true;
+	n = encode(&r, a);
+	assert_non_null(strstr(a, "\ndirection: take-out\nwipe: yes\ncouncil-data: no\n"));
+	assert_int_equal(appr_request_parse(a, (size_t)n, "req", &back, &d), 0);
+	assert_int_equal(back.direction, APPR_TAKE_OUT);
+	assert_true(back.wipe);
+	/* A version 2 request still reads: its direction follows its scope. */
+	sample(&r);
+	n = encode(&r, a);
+	assert_true(strncmp(a, "portcullis-approval-request 2\n", 30) == 0);
+	assert_null(strstr(a, "direction"));
+	assert_int_equal(appr_request_parse(a, (size_t)n, "req", &back, &d), 0);
+	assert_int_equal(back.version, 2);
+	assert_int_equal(back.direction, APPR_BRING_IN);
+	assert_false(back.council_data);
+	/* The mark changes the bytes the approver's key signs. */
+	uint8_t h0[32], h1[32];
+	sample3(&r);
+	n = encode(&r, a);
+	r.council_data = false;
+	int m = encode(&r, b);
+	assert_int_equal(appr_request_cdh(a, (size_t)n, h0), 0);
+	assert_int_equal(appr_request_cdh(b, (size_t)m, h1), 0);
+	assert_memory_not_equal(h0, h1, 32);
+}
+
+static void parser_v3_refuses_contradictions_and_names_the_line(void **state)
+{
+	(void)state;
+	struct appr_request r;
+	struct pcl_diag d;
+	char a[APPR_TEXT_MAX], b[APPR_TEXT_MAX], msg[400];
+	int bad = 0;
+
+	static const struct {
+		const char *from, *to;
+		unsigned line;
+		const char *words;
+	} cases[] = {
+	    {"portcullis-approval-request 3", "portcullis-approval-request 4", 1, "version"},
+	    {"direction: bring-in", "direction: take-out", 14, "bring-in is read-only"},
+	    {"direction: bring-in", "direction: in", 14, "direction"},
+	    {"direction: bring-in\n", "", 14, "direction"},
+	    {"wipe: no", "wipe: yes", 15, "only a take-out owes a wipe"},
+	    {"council-data: yes", "council-data: 1", 16, "council-data"},
+	    {"council-data: yes\n", "", 16, "council-data"},
+	    {"scope: read-only\ndirection: bring-in\nwipe: no\ncouncil-data: yes",
+	     "scope: read-write\ndirection: take-out\nwipe: no\ncouncil-data: yes", 16,
+	     "only a bring-in"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sample3(&r);
+		encode(&r, a);
+		char *at = strstr(a, cases[i].from);
+		assert_non_null(at);
+		snprintf(b, sizeof(b), "%.*s%s%s", (int)(at - a), a, cases[i].to,
+			 at + strlen(cases[i].from));
+		memset(&d, 0, sizeof(d));
+		int rc = appr_request_parse(b, strlen(b), "req.txt", &r, &d);
+		pcl_diag_format(&d, msg, sizeof(msg));
+		if (rc != -EINVAL || strstr(msg, cases[i].words) == NULL ||
+		    d.line != cases[i].line) {
+			print_error("case %zu: rc %d, line %u, diag \"%s\"\n", i, rc, d.line, msg);
 			bad++;
 		}
 	}
@@ -310,6 +432,8 @@ int main(void)
 	    cmocka_unit_test(request_round_trip_is_byte_exact),
 	    cmocka_unit_test(encode_refuses_invalid_fields),
 	    cmocka_unit_test(parser_refuses_non_canonical_and_names_the_line),
+	    cmocka_unit_test(request_v3_round_trip_and_direction),
+	    cmocka_unit_test(parser_v3_refuses_contradictions_and_names_the_line),
 	    cmocka_unit_test(parser_refuses_truncation_at_every_byte),
 	    cmocka_unit_test(client_data_hash_commits_to_every_byte_and_domain),
 	    cmocka_unit_test(response_round_trip_and_errors),

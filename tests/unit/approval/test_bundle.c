@@ -18,9 +18,11 @@
 static struct appr_bundle b, back;
 static char text[APPR_BUNDLE_MAX], again[APPR_BUNDLE_MAX];
 
+/* A format 1 bundle (still read): no owed wipes. */
 static void sample(struct appr_bundle *x)
 {
 	memset(x, 0, sizeof(*x));
+	x->format = 1;
 	strcpy(x->council, "watton");
 	x->version = 3;
 	x->issued = 1763900000;
@@ -123,7 +125,7 @@ static void parser_refuses_and_names_the_line(void **state)
 		unsigned line;
 		const char *words;
 	} cases[] = {
-	    {"bundle 1\n", "bundle 2\n", 1, "version"},
+	    {"bundle 1\n", "bundle 3\n", 1, "version"},
 	    {"council: watton", "council: Watton", 2, "council"},
 	    {"version: 3", "version: 03", 3, "version"},
 	    {"version: 3", "version: 0", 3, "numbered from 1"},
@@ -158,6 +160,101 @@ static void parser_refuses_and_names_the_line(void **state)
 	strcpy(text + n, "x\n");
 	assert_int_equal(appr_bundle_parse(text, (size_t)n + 2, "b", &back, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "after the signature"));
+}
+
+/* Format 2: the council's open owed wipes, signed with the rest. */
+static void sample2(struct appr_bundle *x)
+{
+	sample(x);
+	x->format = 0; /* the newest */
+	x->n_owed = 2;
+	strcpy(x->owed[0].ref, "A-0123456789abcdef");
+	strcpy(x->owed[0].hash, "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI=");
+	x->owed[0].vid = 0x090c;
+	x->owed[0].pid = 0x1000;
+	x->owed[0].capacity = 33554432;
+	strcpy(x->owed[0].serial, "AA00 011%");
+	strcpy(x->owed[1].ref, "A-fedcba9876543210");
+	strcpy(x->owed[1].hash, "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI=");
+	x->owed[1].vid = 0x0951;
+	x->owed[1].pid = 0x1666;
+}
+
+static void owed_wipes_round_trip_and_are_found_by_identity(void **state)
+{
+	(void)state;
+	struct pcl_diag d = {0};
+
+	sample2(&b);
+	int n = appr_bundle_encode(&b, text, sizeof(text));
+	assert_true(n > 0);
+	assert_true(strncmp(text, "portcullis-council-bundle 2\n", 28) == 0);
+	assert_non_null(strstr(text, "\nowed: 2\nowed.wipe: A-0123456789abcdef Zm9vYmFy"));
+	assert_non_null(strstr(text, "MTI= 090c:1000 33554432\nowed.serial: AA00 011%25\n"));
+	assert_non_null(strstr(text, "MTI= 0951:1666 0\nowed.serial:\nsigned-by: "));
+	assert_int_equal(appr_bundle_parse(text, (size_t)n, "b", &back, &d), 0);
+	assert_int_equal(back.format, 2);
+	assert_int_equal(back.n_owed, 2);
+	assert_int_equal(appr_bundle_encode(&back, again, sizeof(again)), n);
+	assert_string_equal(text, again);
+	/* Recognised by hash, ids and serial, every one of them. */
+	const char *h = b.owed[0].hash;
+	assert_ptr_equal(appr_bundle_owed_find(&back, h, 0x090c, 0x1000, "AA00 011%"),
+			 &back.owed[0]);
+	assert_null(appr_bundle_owed_find(&back, h, 0x090c, 0x1000, "AA00 011"));
+	assert_null(appr_bundle_owed_find(&back, h, 0x090c, 0x1001, "AA00 011%"));
+	assert_null(appr_bundle_owed_find(&back, "x", 0x090c, 0x1000, "AA00 011%"));
+	/* The owed wipes are part of the signed body. */
+	assert_true(back.body_len > (size_t)(strstr(text, "owed.serial:\n") - text));
+	/* Format 1 cannot carry them; a reference twice is refused. */
+	sample2(&b);
+	b.format = 1;
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample2(&b);
+	strcpy(b.owed[1].ref, b.owed[0].ref);
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+	sample2(&b);
+	strcpy(b.owed[1].ref, "A-FEDCBA9876543210");
+	assert_int_equal(appr_bundle_encode(&b, text, sizeof(text)), -EINVAL);
+}
+
+static void owed_wipes_parser_refuses_and_names_the_line(void **state)
+{
+	(void)state;
+	struct pcl_diag d;
+	char msg[400];
+	int bad = 0;
+	static const struct {
+		const char *from, *to;
+		const char *words;
+	} cases[] = {
+	    {"owed: 2", "owed: 257", "owed"},
+	    {"owed: 2", "owed: 3", "owed.wipe"},
+	    {"A-0123456789abcdef Zm9v", "A-0123456789ABCDEF Zm9v", "approval reference"},
+	    {"A-0123456789abcdef Zm9v", "A-0123456789abcdef  Zm9v", "approval reference"},
+	    {"090c:1000 33554432", "090c:1000 033554432", "capacity"},
+	    {"090c:1000 33554432", "090C:1000 33554432", "capacity"},
+	    {"090c:1000 33554432", "090c:1000 33554432 x", "capacity"},
+	    {"A-fedcba9876543210", "A-0123456789abcdef", "same reference"},
+	    {"owed.serial: AA00 011%25", "owed.serial: AA00 011%", "hex"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sample2(&b);
+		int n = appr_bundle_encode(&b, text, sizeof(text));
+		assert_true(n > 0);
+		char *at = strstr(text, cases[i].from);
+		assert_non_null(at);
+		snprintf(again, sizeof(again), "%.*s%s%s", (int)(at - text), text, cases[i].to,
+			 at + strlen(cases[i].from));
+		memset(&d, 0, sizeof(d));
+		int rc = appr_bundle_parse(again, strlen(again), "council.bundle", &back, &d);
+		pcl_diag_format(&d, msg, sizeof(msg));
+		if (rc != -EINVAL || strstr(msg, cases[i].words) == NULL || d.line == 0) {
+			print_error("case %zu: rc %d, diag \"%s\"\n", i, rc, msg);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
 }
 
 static void truncation_at_every_byte_is_refused(void **state)
@@ -196,6 +293,8 @@ int main(void)
 	    cmocka_unit_test(round_trip_is_byte_exact),
 	    cmocka_unit_test(encode_refuses_what_cannot_be_read_back),
 	    cmocka_unit_test(parser_refuses_and_names_the_line),
+	    cmocka_unit_test(owed_wipes_round_trip_and_are_found_by_identity),
+	    cmocka_unit_test(owed_wipes_parser_refuses_and_names_the_line),
 	    cmocka_unit_test(truncation_at_every_byte_is_refused),
 	    cmocka_unit_test(body_hash_commits_to_every_byte),
 	};

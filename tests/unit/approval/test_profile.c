@@ -44,6 +44,9 @@ static void shipped_profiles_follow_their_policies(void **state)
 	assert_int_equal(p.retention_months, 6);
 	load("model", &p);
 	assert_false(p.uv);
+	assert_int_equal(p.wipe_owed_days, 14); /* not given: the default */
+	load("watton", &p);
+	assert_int_equal(p.wipe_owed_days, 10);
 }
 
 static void malformed_profiles_name_line_and_key(void **state)
@@ -64,6 +67,8 @@ static void malformed_profiles_name_line_and_key(void **state)
 	    {"max-grant-hours = -1\n", 1, "max-grant-hours"},
 	    {"council-sticks = luks\n", 1, "luks2 or any"},
 	    {"council-sticks = any\ncouncil-sticks = luks2\n", 2, "twice"},
+	    {"wipe-owed-days = 0\n", 1, "days from 1 to 365"},
+	    {"wipe-owed-days = 366\n", 1, "days from 1 to 365"},
 	    {"just words\n", 1, "key = value"},
 	    {"council = x\n", 0, "missing key"},
 	};

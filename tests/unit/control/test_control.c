@@ -186,6 +186,14 @@ static void watchers_see_their_own_records_and_device_decisions(void **state)
 	assert_true(visible("{\"event.action\":\"wipe-requested\",\"event.reason\":\"the "
 			    "exception requires a wipe\",\"volume.device_name\":\"1-2\"}",
 			    1000));
+	/* So does the notice that a stick back from a take-out will be wiped; its
+	 * approval fields never (they name who asked). */
+	assert_true(visible("{\"event.action\":\"wipe-owed-found\",\"wipe.owed_ref\":"
+			    "\"A-0123456789abcdef\",\"volume.device_name\":\"1-2\"}",
+			    1000));
+	assert_false(visible("{\"event.action\":\"wipe-owed-found\",\"approval.ref\":"
+			     "\"A-0123456789abcdef\"}",
+			     1000));
 	assert_false(visible("{\"user.id\":\"1000\"}", 1000));
 	assert_false(visible("{\"user.id\":-1}", (uid_t)-1));
 	assert_false(visible("[]", 1000));

@@ -1,0 +1,77 @@
+/*
+ * engine_approval_grant.c - what the rest of the engine asks of a device's exception (see
+ * engine_approval.h): who asked for it, whether it is read-only, whether and when its
+ * medium is wiped, its reference. Linked by the engine (unprivileged); the grants are
+ * the engine's own state (engine_approval.c), nothing here reads outside input.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "engine_approval.h"
+#include "engine_approval_int.h"
+
+bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	return g != NULL && g->uid == uid;
+}
+
+void eappr_medium_mounted(const struct dev_entry *d, uint64_t bytes)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	if (g != NULL && bytes != 0)
+		g->capacity = bytes; /* the medium's own size, when the request did not know it */
+	/* A read-only grant owes no wipe: nothing of the council's can have been written to
+	 * the medium (read-only at the block layer), and the data on it is its owner's. */
+	if (g != NULL && (!g->readonly || g->council_data || g->owed))
+		g->dirty = true; /* council data brought in is wiped after its import */
+}
+
+bool eappr_granted(const struct dev_entry *d)
+{
+	return eappr_grant_of(d) != NULL;
+}
+
+bool eappr_read_only(const struct dev_entry *d)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	return g != NULL && g->readonly;
+}
+
+bool eappr_wipe_due(const struct dev_entry *d)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	return g != NULL && g->wipe && g->dirty && !g->takeout;
+}
+
+const char *eappr_wipe_plan(const struct dev_entry *d)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	if (g == NULL || !g->wipe)
+		return "none";
+	return g->takeout ? "owed" : "at-eject";
+}
+
+void eappr_reference(const struct dev_entry *d, char *out, size_t len)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	snprintf(out, len, "%s", g != NULL && g->ref[0] ? g->ref : "none");
+}
+
+void eappr_medium_wiped(struct engine *e, const struct dev_entry *d)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	if (g != NULL) {
+		g->dirty = false;
+		eappr_owed_wiped(e, d, g);
+	}
+	eappr_owed_settled(d);
+}
