@@ -238,7 +238,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's warnings go to our standard error (the daemon's log); its chatter does not. */
+__attribute__((format(printf, 2, 0))) static int quiet_print(enum libbpf_print_level level,
+							     const char *fmt, va_list ap)
 {
 	if (level != LIBBPF_WARN)
 		return 0;
