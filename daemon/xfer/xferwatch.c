@@ -36,6 +36,10 @@
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t output_lost; /* the reader of our records went away */
 static const char *mountpoint;
+/* The watch, for the sink failing closed under the eBPF backend: its permission group is
+ * marked (later opens refused) before the mount turns read-only. */
+static struct xfer_watch watch;
+static bool bpf_backend;
 
 static int make_read_only(void)
 {
@@ -102,6 +106,10 @@ static void sink_record(void *arg, struct json_object *rec)
 
 static void sink_fail_closed(void *arg, const char *reason)
 {
+	int drc = bpf_backend ? xfer_watch_deny_opens(&watch, mountpoint) : 0;
+	if (drc < 0)
+		fprintf(stderr, "portcullis-xferwatch: cannot refuse later opens: %s\n",
+			strerror(-drc));
 	int rc = make_read_only();
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "event.action",
@@ -245,7 +253,7 @@ int main(int argc, char **argv)
 		struct stat bst;
 		char why[256] = "";
 		int brc = stat(mountpoint, &bst) == 0
-			      ? xfer_bpf_open(&bpf, bst.st_dev, why, sizeof(why))
+			      ? xfer_bpf_open(&bpf, bst.st_dev, cfg.bpf_ring_kib, why, sizeof(why))
 			      : -errno;
 		if (brc == 0) {
 			snprintf(breason, sizeof(breason), "%s", why);
@@ -259,10 +267,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct xfer_watch w;
 	struct pcl_diag d = {0};
-	if ((bpf ? xfer_watch_open_names(&w, mountpoint, cfg.unlimited_queue, &d)
-		 : xfer_watch_open(&w, mountpoint, cfg.unlimited_queue, &d)) < 0) {
+	if ((bpf ? xfer_watch_open_names(&watch, mountpoint, cfg.unlimited_queue, &d)
+		 : xfer_watch_open(&watch, mountpoint, cfg.unlimited_queue, &d)) < 0) {
 		char msg[600];
 		pcl_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
@@ -282,11 +289,12 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "portcullis-xferwatch: tracker: %s\n", strerror(-rc));
 		xfer_bpf_close(&bpf);
-		xfer_watch_close(&w);
+		xfer_watch_close(&watch);
 		return 1;
 	}
-	xfer_tracker_set_observability(t, w.fid_fd >= 0, w.fid_reason);
+	xfer_tracker_set_observability(t, watch.fid_fd >= 0, watch.fid_reason);
 	xfer_tracker_set_backend(t, bpf ? "bpf" : "fanotify", breason);
+	bpf_backend = bpf != NULL;
 	struct stat mst;
 	pthread_t unmount_thread;
 	bool unmount_started = false;
@@ -309,14 +317,15 @@ int main(int argc, char **argv)
 			pthread_join(unmount_thread, NULL);
 		xfer_tracker_free(&t);
 		xfer_bpf_close(&bpf);
-		xfer_watch_close(&w);
+		xfer_watch_close(&watch);
 		return 1;
 	}
 	xfer_tracker_note(t, "xfer-watch-started",
-			  bpf		      ? "eBPF on the filesystem"
-			  : w.filesystem_mark ? "filesystem mark"
-					      : "mount mark");
-	rc = bpf ? xfer_bpf_run(bpf, &w, mountpoint, t, &stop) : xfer_watch_run(&w, t, &stop);
+			  bpf			  ? "eBPF on the filesystem"
+			  : watch.filesystem_mark ? "filesystem mark"
+						  : "mount mark");
+	rc = bpf ? xfer_bpf_run(bpf, &watch, mountpoint, t, &stop)
+		 : xfer_watch_run(&watch, t, &stop);
 	atomic_store(&watch_done, true);
 	if (unmount_started)
 		pthread_join(unmount_thread, NULL);
@@ -325,6 +334,6 @@ int main(int argc, char **argv)
 			  rc < 0 ? strerror(-rc) : NULL);
 	xfer_tracker_free(&t);
 	xfer_bpf_close(&bpf);
-	xfer_watch_close(&w);
+	xfer_watch_close(&watch);
 	return rc < 0 || output_lost ? 1 : 0;
 }

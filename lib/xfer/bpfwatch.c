@@ -248,7 +248,8 @@ __attribute__((format(printf, 2, 0))) static int quiet_print(enum libbpf_print_l
 	return vfprintf(stderr, fmt, ap);
 }
 
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, char *reason, size_t reason_len)
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
+		  size_t reason_len)
 {
 	*out = NULL;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -272,6 +273,15 @@ int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, char *reason, size_t reason_
 	}
 	b->skel->rodata->watched_dev = b->kdev;
 	b->skel->rodata->self_tgid = (uint32_t)getpid();
+	/* A power of two, at least a page (the option's check). */
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t ring = (uint32_t)ring_kib * 1024u;
+	if (page > 0 && ring < (uint32_t)page)
+		ring = (uint32_t)page;
+	if ((rc = bpf_map__set_max_entries(b->skel->maps.events, ring)) < 0) {
+		snprintf(reason, reason_len, "sizing the eBPF ring buffer: %s", strerror(-rc));
+		goto fail;
+	}
 	if ((rc = xfer_prog__load(b->skel)) < 0) {
 		snprintf(reason, reason_len,
 			 "loading the eBPF program (fentry, needs CAP_BPF and CAP_PERFMON): %s",
@@ -408,7 +418,8 @@ struct xfer_bpf {
 	int unused;
 };
 
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, char *reason, size_t reason_len)
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
+		  size_t reason_len)
 {
 	*out = NULL;
 	snprintf(reason, reason_len,

@@ -20,6 +20,7 @@ void xfer_config_defaults(struct xfer_config *c)
 	c->retention_days = 365;
 	c->hash_threads = 2;
 	c->queue_max = 1024;
+	c->bpf_ring_kib = 8192;
 }
 
 void xfer_config_wipe(struct xfer_config *c)
@@ -114,6 +115,11 @@ int xfer_config_set(struct xfer_config *c, const char *key, const char *value, c
 	} else if (!strcmp(key, "unlimited-queue")) {
 		want = "yes or no";
 		rc = parse_bool(value, &c->unlimited_queue);
+	} else if (!strcmp(key, "bpf-ring-kib")) {
+		want = "a power of two from 4 to 65536";
+		rc = parse_uint(value, 4, 65536, &c->bpf_ring_kib);
+		if (rc == 0 && (c->bpf_ring_kib & (c->bpf_ring_kib - 1)) != 0)
+			rc = -EINVAL;
 	} else if (!strcmp(key, "xfer-backend")) {
 		want = "auto, bpf or fanotify";
 		rc = 0;

@@ -104,6 +104,7 @@ struct xfer_config {
 	unsigned queue_max;	   /* hash-queue = N pending files (default 1024) */
 	bool unlimited_queue;	   /* unlimited-queue = yes|no (default no) */
 	enum xfer_backend backend; /* xfer-backend = auto|bpf|fanotify (default auto) */
+	unsigned bpf_ring_kib;	   /* bpf-ring-kib = 4..65536, a power of two (default 8192) */
 };
 
 void xfer_config_defaults(struct xfer_config *c);
@@ -250,9 +251,11 @@ int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy);
 /* ---- eBPF backend (bpfwatch.c): the program on the medium's filesystem ---- */
 
 struct xfer_bpf;
-/* Load and attach the program for the filesystem whose st_dev is dev. 0, or negative
- * errno with reason saying why (no BTF, no permission, not built, ...). */
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, char *reason, size_t reason_len);
+/* Load and attach the program for the filesystem whose st_dev is dev, with a ring buffer
+ * of ring_kib KiB. 0, or negative errno with reason saying why (no BTF, no permission,
+ * not built, ...). */
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
+		  size_t reason_len);
 /* Consume the ring buffer (and the names group of w) until *stop; open records are kept
  * by the struct file they name, each close completes its record. 0 or negative errno. */
 int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint,

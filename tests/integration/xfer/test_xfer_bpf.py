@@ -6,9 +6,12 @@ test bed, Debian's kernel) demands the eBPF backend; elsewhere the watcher's own
 is tested, and the fanotify fallback is forced. Root only."""
 import hashlib
 import os
+import signal
 import subprocess
 
-from xferlib import WATCH, Medium, Watcher, action, get
+import pytest
+
+from xferlib import NOBODY, WATCH, Medium, Watcher, action, as_user, get
 
 REQUIRED = os.environ.get("XFER_BPF_REQUIRED") == "1"
 BASE_UID = 30000
@@ -101,6 +104,46 @@ def test_reads_are_recorded_with_the_reader():
         assert get(r, "file.hash.sha256") == hashlib.sha256(b"council minutes" * 100).hexdigest()
 
 
+def test_lost_ring_records_fail_closed():
+    """The watcher stopped (SIGSTOP) while more records arrive than its ring buffer holds
+    (16 KiB): nobody waits for it, the loss is recorded once it runs again, and the medium
+    fails closed: read-only, and every later open refused and logged."""
+    opts = ["bpf-ring-kib=16"] + (["xfer-backend=bpf"] if REQUIRED else [])
+    with Medium("ext4", size_mb=32) as m:
+        old = os.path.join(m.mnt, "old.txt")
+        with open(old, "w") as f:
+            f.write("kept\n")
+        os.chmod(old, 0o644)
+        w = Watcher(m.mnt, *opts)
+        s = started(w.records())
+        if get(s, "xfer.backend") != "bpf":
+            w.stop()
+            pytest.skip("the eBPF backend cannot load here: " + get(s, "xfer.backend_reason"))
+        w.proc.send_signal(signal.SIGSTOP)
+        try:
+            for i in range(300):
+                with open(os.path.join(m.mnt, "f%03d" % i), "wb") as f:
+                    f.write(b"x" * i)
+        finally:
+            w.proc.send_signal(signal.SIGCONT)
+        w.wait_for(lambda rs: action(rs, "xfer-medium-read-only"))
+        wr = as_user(NOBODY, "sh", "-c", f"echo new > {m.mnt}/new.txt", check=False,
+                     capture_output=True, text=True)
+        rd = as_user(NOBODY, "cat", old, check=False, capture_output=True, text=True)
+        recs = w.stop()
+    ov = action(recs, "xfer-overflow")
+    assert len(ov) >= 1 and "eBPF ring buffer full" in get(ov[0], "message"), ov
+    assert get(ov[0], "portcullis.on_overflow") == "fail-closed"
+    assert len(action(recs, "xfer-fail-closed")) == 1
+    ro = action(recs, "xfer-medium-read-only")
+    assert len(ro) == 1 and get(ro[0], "portcullis.remount_ok") is True
+    assert wr.returncode != 0 and "Read-only file system" in wr.stderr
+    assert rd.returncode != 0 and "Operation not permitted" in rd.stderr
+    denied = action(recs, "open-denied")
+    assert [get(r, "file.path") for r in denied] == ["old.txt"]
+    assert get(denied[0], "user.id") == NOBODY
+
+
 def test_fanotify_forced_still_records():
     with Medium("ext4", size_mb=32) as m:
         w = Watcher(m.mnt, "xfer-backend=fanotify")
@@ -122,3 +165,7 @@ def test_backend_option_is_checked():
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert "xfer-backend = bpf cannot scan with clamd-socket" in r.stderr
+    r = subprocess.run([WATCH, "-o", "bpf-ring-kib=24", "/"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2
+    assert "bpf-ring-kib: expected a power of two from 4 to 65536" in r.stderr
