@@ -338,18 +338,27 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 {
 	b->t = t;
 	int rbfd = ring_buffer__epoll_fd(b->rb);
-	long last = 0;
+	long last = 0, last_ring = 0;
 	bool denying = false;
 	int rc = 0;
 	while (!*stop && rc == 0) {
-		struct pollfd p[3] = {{.fd = rbfd, .events = POLLIN}};
-		nfds_t np = 1;
-		int fid = -1, perm = -1;
-		long timeout = 200, wait = last + BATCH_MS - now_ms();
+		struct pollfd p[3];
+		nfds_t np = 0;
+		int ring = -1, fid = -1, perm = -1;
+		long now = now_ms(), timeout = 200, wait = last + BATCH_MS - now;
+		/* The ring is read at most every BATCH_MS too: one wake-up per batch of records
+		 * (the kernel signals only the first record after the reader caught up). */
+		long rwait = last_ring + BATCH_MS - now;
+		if (rwait <= 0) {
+			ring = (int)np;
+			p[np++] = (struct pollfd){.fd = rbfd, .events = POLLIN};
+		} else {
+			timeout = rwait;
+		}
 		if (w->fid_fd >= 0 && wait <= 0 && !xfer_tracker_busy(t)) {
 			fid = (int)np;
 			p[np++] = (struct pollfd){.fd = w->fid_fd, .events = POLLIN};
-		} else if (w->fid_fd >= 0) {
+		} else if (w->fid_fd >= 0 && (wait > 0 ? wait : BATCH_MS) < timeout) {
 			timeout = wait > 0 ? wait : BATCH_MS;
 		}
 		if (denying) {
@@ -361,8 +370,10 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 				continue;
 			return -errno;
 		}
-		if (p[0].revents)
+		if (ring >= 0 && p[ring].revents) {
 			rc = consume(b);
+			last_ring = now_ms();
+		}
 		if (rc == 0 && fid >= 0 && p[fid].revents) {
 			rc = xfer_watch_drain(w->fid_fd, t, true);
 			last = now_ms();
