@@ -204,6 +204,7 @@ static const struct rule xferwatch[] = {
     R(recvmsg, "name service answers"),
     R(getsockopt, "SO_ERROR of clamd's non-blocking connect"),
     R(fanotify_mark, "the eBPF backend failing closed: its permission group is marked then"),
+    R(getdents64, "the eBPF backend: a file renamed right after its close, found by inode"),
 };
 
 /* The launcher (daemon/parent_launch.c) starts the engine and the root helpers, so it

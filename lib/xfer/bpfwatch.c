@@ -7,6 +7,7 @@
  * /proc answers too. The opener's identity comes from the kernel at open time, so
  * a process that has exited since is still attributed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -154,6 +155,57 @@ static void on_open(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 	e->path = ev->path != NULL ? strdup(ev->path) : NULL;
 }
 
+#define HASH_OPEN (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+
+/* fd if it is the file the kernel named (inode on the medium), else closed and -1. */
+static int same_file(struct xfer_bpf *b, int fd, uint64_t ino)
+{
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ino &&
+	    xfer_bpf_kdev(st.st_dev) == b->kdev)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int open_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, HASH_OPEN | O_NOATIME);
+	if (fd < 0 && errno == EPERM) /* O_NOATIME: not the owner and no CAP_FOWNER */
+		fd = openat(dirfd, name, HASH_OPEN);
+	return fd;
+}
+
+/* The closed file, opened for hashing: by the path of its open, or, when it was renamed in
+ * its directory since (rsync's temporaries, editors' saves), by its inode there. */
+static int open_closed(struct xfer_bpf *b, const char *path, uint64_t ino, char *why, size_t whylen)
+{
+	errno = 0;
+	int fd = same_file(b, open_at(AT_FDCWD, path), ino);
+	if (fd >= 0)
+		return fd;
+	int err = errno; /* 0: opened, but another file has the name now */
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	DIR *d = opendir(dir[0] ? dir : "/");
+	if (d != NULL) {
+		struct dirent *de;
+		while (fd < 0 && (de = readdir(d)) != NULL)
+			if ((uint64_t)de->d_ino == ino)
+				fd = same_file(b, open_at(dirfd(d), de->d_name), ino);
+		closedir(d);
+	}
+	if (fd < 0)
+		snprintf(why, whylen, "renamed or deleted before hashing: %s",
+			 err ? strerror(err) : "another file has its name");
+	return fd;
+}
+
 static void on_close(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 {
 	struct open_rec **pp = find(b, ev->cookie);
@@ -192,20 +244,9 @@ static void on_close(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 						: "the kernel could not name the file");
 	} else {
 		/* Hash while the data is hot: the file the process just closed, once. */
-		int fd = open(path, O_RDONLY | O_NOATIME | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 && errno == EPERM)
-			fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		struct stat st;
-		char why[128] = "";
-		if (fd < 0)
-			snprintf(why, sizeof(why), "renamed or deleted before hashing: %s",
-				 strerror(errno));
-		else if (fstat(fd, &st) != 0 || (uint64_t)st.st_ino != ev->ino ||
-			 xfer_bpf_kdev(st.st_dev) != b->kdev)
-			snprintf(why, sizeof(why), "another file took its name before hashing");
-		if (why[0]) {
-			if (fd >= 0)
-				close(fd);
+		char why[160] = "";
+		int fd = open_closed(b, path, ev->ino, why, sizeof(why));
+		if (fd < 0) {
 			xfer_tracker_unhashed(b->t, ev->written, path, pid, &pi, attribution, size,
 					      comm, why);
 		} else {

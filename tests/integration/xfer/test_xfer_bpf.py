@@ -6,8 +6,10 @@ test bed, Debian's kernel) demands the eBPF backend; elsewhere the watcher's own
 is tested, and the fanotify fallback is forced. Root only."""
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 
 import pytest
 
@@ -102,6 +104,37 @@ def test_reads_are_recorded_with_the_reader():
         assert get(r, "user.id") == BASE_UID
         assert get(r, "process.executable") == "/usr/bin/cat"
         assert get(r, "file.hash.sha256") == hashlib.sha256(b"council minutes" * 100).hexdigest()
+
+
+def test_files_renamed_right_after_close_are_hashed():
+    """rsync writes each file as a temporary and renames it at once: every file is still
+    hashed (found by its inode when its first name is gone) and attributed."""
+    opts = ["xfer-backend=bpf"] if REQUIRED else []
+    src = tempfile.mkdtemp(prefix="xfer-rsync-")
+    os.chmod(src, 0o755)
+    want = {}
+    for i in range(30):
+        data = hashlib.sha256(b"rsync-%d" % i).digest() * 100
+        with open(os.path.join(src, "r%02d" % i), "wb") as f:
+            f.write(data)
+        os.chmod(os.path.join(src, "r%02d" % i), 0o644)
+        want[hashlib.sha256(data).hexdigest()] = "r%02d" % i
+    try:
+        with Medium("ext4", size_mb=32) as m:
+            with Watcher(m.mnt, *opts) as w:
+                as_user(NOBODY, "rsync", "-r", src + "/", os.path.join(m.mnt, "d") + "/")
+                recs = w.stop()
+    finally:
+        shutil.rmtree(src)
+    written = action(recs, "file-written")
+    assert not [r for r in written if get(r, "portcullis.hash_error")], written
+    got = {get(r, "file.hash.sha256"): r for r in written}
+    for digest, name in want.items():
+        r = got.get(digest)
+        assert r is not None, f"{name}: no record with its SHA-256"
+        assert get(r, "user.id") == NOBODY
+        assert get(r, "process.executable") == "/usr/bin/rsync"
+        assert get(r, "file.path").startswith(("d/" + name, "d/." + name)), r
 
 
 def test_lost_ring_records_fail_closed():
