@@ -177,9 +177,9 @@ static const struct rule fido[] = {
 
 /* portcullis-xferwatch (daemon/xfer/xferwatch.c), installed once its eBPF program is
  * attached (the launcher's list has bpf), its fanotify groups made and marked and its hash
- * threads started, before the first event is read. Root with CAP_DAC_READ_SEARCH
- * (open_by_handle_at), CAP_SYS_PTRACE (/proc/PID/exe of other users), CAP_BPF and
- * CAP_PERFMON, so what it may call matters: no exec, no process, no network, no new
+ * threads started, before the first event is read. Root with CAP_SYS_ADMIN (fanotify, its
+ * eBPF program), CAP_DAC_READ_SEARCH (open_by_handle_at) and CAP_SYS_PTRACE (/proc/PID/exe
+ * of other users), so what it may call matters: no exec, no process, no network, no new
  * fanotify group, no bpf (no new program, no map access beyond the ring buffer's shared
  * memory), a mark only on its own permission group when failing closed, no write-open of
  * any file (checked below). */

@@ -2,10 +2,10 @@
  * bpfwatch.c - the eBPF backend of the transfer log: loads bpf/xfer.bpf.c
  * (through its generated skeleton) for the medium's filesystem and consumes its
  * ring buffer. Linked by portcullis-xferwatch. xfer_bpf_open() needs CAP_BPF and
- * CAP_PERFMON and runs before the watcher's seccomp filter; the run loop reads the
- * ring buffer's shared memory. Records are decoded as untrusted (bpfdecode.c);
- * /proc answers too. The opener's identity comes from the kernel at open time, so
- * a process that has exited since is still attributed.
+ * CAP_PERFMON, or CAP_SYS_ADMIN, and runs before the watcher's seccomp filter; the run loop reads
+ * the ring buffer's shared memory. Records are decoded as untrusted (bpfdecode.c); /proc answers
+ * too. The opener's identity comes from the kernel at open time, so a process that has exited since
+ * is still attributed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -325,7 +325,8 @@ int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *rea
 	}
 	if ((rc = xfer_prog__load(b->skel)) < 0) {
 		snprintf(reason, reason_len,
-			 "loading the eBPF program (fentry, needs CAP_BPF and CAP_PERFMON): %s",
+			 "loading the eBPF program (fentry; needs CAP_BPF and CAP_PERFMON, or "
+			 "CAP_SYS_ADMIN): %s",
 			 strerror(-rc));
 		goto fail;
 	}

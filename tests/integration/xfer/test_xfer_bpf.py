@@ -5,11 +5,13 @@ right user and process, with the right SHA-256, once. XFER_BPF_REQUIRED=1 (the k
 test bed, Debian's kernel) demands the eBPF backend; elsewhere the watcher's own choice
 is tested, and the fanotify fallback is forced. Root only."""
 import hashlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -175,6 +177,35 @@ def test_lost_ring_records_fail_closed():
     denied = action(recs, "open-denied")
     assert [get(r, "file.path") for r in denied] == ["old.txt"]
     assert get(denied[0], "user.id") == NOBODY
+
+
+def test_the_ebpf_backend_needs_cap_bpf_and_cap_perfmon_or_cap_sys_admin():
+    """Without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (dropped from the bounding set) the
+    eBPF program cannot load: asked for eBPF the watcher refuses to start and says why.
+    CAP_SYS_ADMIN alone, which the watcher keeps for fanotify, is enough: the kernel's
+    bpf_capable() and perfmon_capable() accept it, so the unit need not add the other two."""
+    with Medium("ext4", size_mb=32) as m:
+        r = subprocess.run(["setpriv", "--bounding-set=-bpf,-perfmon,-sys_admin", WATCH,
+                            "-o", "xfer-backend=bpf", m.mnt], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 1
+        assert "xfer-backend = bpf: loading the eBPF program" in r.stderr, r.stderr
+        assert "Operation not permitted" in r.stderr, r.stderr
+        if not REQUIRED:
+            return
+        out = tempfile.NamedTemporaryFile("w+", suffix=".jsonl")
+        p = subprocess.Popen(["setpriv", "--bounding-set=-bpf,-perfmon", WATCH, "-o",
+                              "xfer-backend=bpf", m.mnt], stdout=out, stderr=subprocess.PIPE)
+        try:
+            deadline = time.time() + 60
+            while b"xfer-watch-started" not in open(out.name, "rb").read():
+                assert p.poll() is None and time.time() < deadline, p.stderr.read()
+                time.sleep(0.05)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=60)
+        recs = [json.loads(line) for line in open(out.name).read().splitlines()]
+        assert get(started(recs), "xfer.backend") == "bpf"
 
 
 def test_fanotify_forced_still_records():

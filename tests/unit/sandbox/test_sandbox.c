@@ -194,8 +194,8 @@ static void fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code(void
 	expect_sigsys(SANDBOX_FIDO, DO_EXEC_MEMORY);
 }
 
-/* The transfer-log watcher runs as root with CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_BPF
- * and CAP_PERFMON: once it reads events it can neither run programs, nor reach the
+/* The transfer-log watcher runs as root with CAP_SYS_ADMIN, CAP_DAC_READ_SEARCH and
+ * CAP_SYS_PTRACE: once it reads events it can neither run programs, nor reach the
  * network, nor trace, nor make a new fanotify group, nor load an eBPF program, nor open a
  * file for writing. */
 static void xferwatch_cannot_exec_connect_out_trace_fanotify_or_write(void **state)
