@@ -1,13 +1,15 @@
 /*
  * xferwatch.c - portcullis-xferwatch MOUNTPOINT: watches one approved medium
- * with fanotify and prints one JSON record per line on stdout (file-written,
- * file-read, malware-blocked, xfer-overflow, ...). Runs as root (it opens and
- * marks fanotify and reads /proc/PID/exe of other users). Its arguments come
- * from portcullisd or the administrator; its events from the kernel, decoded
- * by lib/xfer with bounds checks. Under on-overflow = fail-closed a queue
- * overflow makes the mount read-only and every later open is refused.
- * Once its fanotify groups are marked and its threads started, before the first event is
- * read, it installs its own seccomp allow-list (lib/sandbox, SANDBOX_XFERWATCH).
+ * with its eBPF program (lib/xfer/bpf) or, where that cannot load, fanotify,
+ * and prints one JSON record per line on stdout (file-written, file-read,
+ * malware-blocked, xfer-overflow, ...). Runs as root (it loads the eBPF
+ * program, opens and marks fanotify and reads /proc/PID/exe of other users).
+ * Its arguments come from portcullisd or the administrator; its events from
+ * the kernel, decoded by lib/xfer with bounds checks. Under on-overflow =
+ * fail-closed a lost event makes the mount read-only and every later open is
+ * refused. Once its program is attached, its fanotify groups are marked and its
+ * threads started, before the first event is read, it installs its own seccomp
+ * allow-list (lib/sandbox, SANDBOX_XFERWATCH).
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +36,10 @@
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t output_lost; /* the reader of our records went away */
 static const char *mountpoint;
+/* The watch, for the sink failing closed under the eBPF backend: its permission group is
+ * marked (later opens refused) before the mount turns read-only. */
+static struct xfer_watch watch;
+static bool bpf_backend;
 
 static int make_read_only(void)
 {
@@ -100,6 +106,10 @@ static void sink_record(void *arg, struct json_object *rec)
 
 static void sink_fail_closed(void *arg, const char *reason)
 {
+	int drc = bpf_backend ? xfer_watch_deny_opens(&watch, mountpoint) : 0;
+	if (drc < 0)
+		fprintf(stderr, "portcullis-xferwatch: cannot refuse later opens: %s\n",
+			strerror(-drc));
 	int rc = make_read_only();
 	struct json_object *rec = json_object_new_object();
 	json_object_object_add(rec, "event.action",
@@ -230,12 +240,40 @@ int main(int argc, char **argv)
 	/* Never outlive the process that started us (portcullisd's parent). */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 
-	struct xfer_watch w;
+	/* The backend: eBPF when it loads (attribution in the kernel, no process waits for
+	 * us), fanotify otherwise; the choice and its reason go into xfer-watch-started. */
+	struct xfer_bpf *bpf = NULL;
+	char breason[300] = "";
+	if (cfg.backend == XFER_BACKEND_FANOTIFY) {
+		snprintf(breason, sizeof(breason), "xfer-backend = fanotify");
+	} else if (cfg.clamd_socket[0]) {
+		snprintf(breason, sizeof(breason),
+			 "malware scanning (clamd-socket) needs fanotify's permission events");
+	} else {
+		struct stat bst;
+		char why[256] = "";
+		int brc = stat(mountpoint, &bst) == 0
+			      ? xfer_bpf_open(&bpf, bst.st_dev, cfg.bpf_ring_kib, why, sizeof(why))
+			      : -errno;
+		if (brc == 0) {
+			snprintf(breason, sizeof(breason), "%s", why);
+		} else if (cfg.backend == XFER_BACKEND_BPF) {
+			fprintf(stderr, "portcullis-xferwatch: xfer-backend = bpf: %s\n",
+				why[0] ? why : strerror(-brc));
+			return 1;
+		} else {
+			snprintf(breason, sizeof(breason), "eBPF unavailable: %s",
+				 why[0] ? why : strerror(-brc));
+		}
+	}
+
 	struct pcl_diag d = {0};
-	if (xfer_watch_open(&w, mountpoint, cfg.unlimited_queue, &d) < 0) {
+	if ((bpf ? xfer_watch_open_names(&watch, mountpoint, cfg.unlimited_queue, &d)
+		 : xfer_watch_open(&watch, mountpoint, cfg.unlimited_queue, &d)) < 0) {
 		char msg[600];
 		pcl_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
+		xfer_bpf_close(&bpf);
 		return 1;
 	}
 	static const struct xfer_sink_ops sink = {.record = sink_record,
@@ -250,10 +288,13 @@ int main(int argc, char **argv)
 	xfer_config_wipe(&cfg);
 	if (rc < 0) {
 		fprintf(stderr, "portcullis-xferwatch: tracker: %s\n", strerror(-rc));
-		xfer_watch_close(&w);
+		xfer_bpf_close(&bpf);
+		xfer_watch_close(&watch);
 		return 1;
 	}
-	xfer_tracker_set_observability(t, w.fid_fd >= 0, w.fid_reason);
+	xfer_tracker_set_observability(t, watch.fid_fd >= 0, watch.fid_reason);
+	xfer_tracker_set_backend(t, bpf ? "bpf" : "fanotify", breason);
+	bpf_backend = bpf != NULL;
 	struct stat mst;
 	pthread_t unmount_thread;
 	bool unmount_started = false;
@@ -275,12 +316,16 @@ int main(int argc, char **argv)
 		if (unmount_started)
 			pthread_join(unmount_thread, NULL);
 		xfer_tracker_free(&t);
-		xfer_watch_close(&w);
+		xfer_bpf_close(&bpf);
+		xfer_watch_close(&watch);
 		return 1;
 	}
 	xfer_tracker_note(t, "xfer-watch-started",
-			  w.filesystem_mark ? "filesystem mark" : "mount mark");
-	rc = xfer_watch_run(&w, t, &stop);
+			  bpf			  ? "eBPF on the filesystem"
+			  : watch.filesystem_mark ? "filesystem mark"
+						  : "mount mark");
+	rc = bpf ? xfer_bpf_run(bpf, &watch, mountpoint, t, &stop)
+		 : xfer_watch_run(&watch, t, &stop);
 	atomic_store(&watch_done, true);
 	if (unmount_started)
 		pthread_join(unmount_thread, NULL);
@@ -288,6 +333,7 @@ int main(int argc, char **argv)
 	xfer_tracker_note(t, rc < 0 ? "xfer-watch-failed" : "xfer-watch-stopped",
 			  rc < 0 ? strerror(-rc) : NULL);
 	xfer_tracker_free(&t);
-	xfer_watch_close(&w);
+	xfer_bpf_close(&bpf);
+	xfer_watch_close(&watch);
 	return rc < 0 || output_lost ? 1 : 0;
 }

@@ -16,8 +16,10 @@ static const struct pcl_role roles[PCL_ROLE_COUNT] = {
     [PCL_ROLE_ENGINE] = {"engine", "portcullis-engine", true, "the engine user", "none",
 			 SANDBOX_ENGINE, "after its privilege drop, before the first event"},
     [PCL_ROLE_XFERWATCH] = {"transfer-log watcher", "portcullis-xferwatch", true, "root",
-			    "CAP_SYS_ADMIN CAP_DAC_READ_SEARCH CAP_SYS_PTRACE", SANDBOX_XFERWATCH,
-			    "once its fanotify groups are marked, before the first event"},
+			    "CAP_SYS_ADMIN (fanotify, eBPF) CAP_DAC_READ_SEARCH CAP_SYS_PTRACE",
+			    SANDBOX_XFERWATCH,
+			    "once its eBPF program is attached and its fanotify groups are marked, "
+			    "before the first event"},
     [PCL_ROLE_WIPE] = {"wipe orchestrator", "portcullis-wipe", true, "root", "the unit's set",
 		       SANDBOX_WIPE, "at its start, once its starter is forked"},
     [PCL_ROLE_WIPE_STARTER] = {"wipe starter", NULL, false, "root", "the unit's set",

@@ -177,11 +177,14 @@ static const struct rule fido[] = {
     R(ppoll, "poll() on newer glibc"),
 };
 
-/* portcullis-xferwatch (daemon/xfer/xferwatch.c), installed once its fanotify groups are
- * made and marked and its hash threads started, before the first event is read. Root with
- * CAP_DAC_READ_SEARCH (open_by_handle_at) and CAP_SYS_PTRACE (/proc/PID/exe of other
- * users), so what it may call matters: no exec, no process, no network, no new fanotify
- * group or mark, no write-open of any file (checked below). */
+/* portcullis-xferwatch (daemon/xfer/xferwatch.c), installed once its eBPF program is
+ * attached (the launcher's list has bpf), its fanotify groups made and marked and its hash
+ * threads started, before the first event is read. Root with CAP_SYS_ADMIN (fanotify, its
+ * eBPF program), CAP_DAC_READ_SEARCH (open_by_handle_at) and CAP_SYS_PTRACE (/proc/PID/exe
+ * of other users), so what it may call matters: no exec, no process, no network, no new
+ * fanotify group, no bpf (no new program, no map access beyond the ring buffer's shared
+ * memory), a mark only on its own permission group when failing closed, no write-open of
+ * any file (checked below). */
 static const struct rule xferwatch[] = {
     R(open_by_handle_at, "names of created/deleted files from the fid group's handles"),
     R(readlink, "/proc/PID/exe and /proc/self/fd/N of an event"),
@@ -202,6 +205,8 @@ static const struct rule xferwatch[] = {
     R(recvfrom, "the clamd answer; name service answers"),
     R(recvmsg, "name service answers"),
     R(getsockopt, "SO_ERROR of clamd's non-blocking connect"),
+    R(fanotify_mark, "the eBPF backend failing closed: its permission group is marked then"),
+    R(getdents64, "the eBPF backend: a file renamed right after its close, found by inode"),
 };
 
 /* The launcher (daemon/parent_launch.c) starts the engine and the root helpers, so it
@@ -288,6 +293,8 @@ static const struct rule launcher[] = {
     R(rt_sigaction, "helpers' signal handlers"),
     R(fanotify_init, "transfer logging"),
     R(fanotify_mark, "transfer logging"),
+    R(bpf, "portcullis-xferwatch: loading and attaching its eBPF program"),
+    R(epoll_ctl, "portcullis-xferwatch: the eBPF ring buffer's notification"),
     R(umask, "directory creation"),
     R(mount, "portcullis-xferwatch: read-only remount when it fails closed"),
     R(fchmod, "helpers"),
@@ -342,6 +349,8 @@ static const struct rule parent[] = {
 static const struct rule not_for_wipe[] = {
     R(fanotify_init, "transfer logging only"),
     R(fanotify_mark, "transfer logging only"),
+    R(bpf, "transfer logging only"),
+    R(epoll_ctl, "transfer logging only"),
     R(open_by_handle_at, "transfer logging only"),
     R(name_to_handle_at, "transfer logging only"),
     R(mount, "transfer logging only"),

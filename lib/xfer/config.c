@@ -20,6 +20,7 @@ void xfer_config_defaults(struct xfer_config *c)
 	c->retention_days = 365;
 	c->hash_threads = 2;
 	c->queue_max = 1024;
+	c->bpf_ring_kib = 8192;
 }
 
 void xfer_config_wipe(struct xfer_config *c)
@@ -114,6 +115,22 @@ int xfer_config_set(struct xfer_config *c, const char *key, const char *value, c
 	} else if (!strcmp(key, "unlimited-queue")) {
 		want = "yes or no";
 		rc = parse_bool(value, &c->unlimited_queue);
+	} else if (!strcmp(key, "bpf-ring-kib")) {
+		want = "a power of two from 4 to 65536";
+		rc = parse_uint(value, 4, 65536, &c->bpf_ring_kib);
+		if (rc == 0 && (c->bpf_ring_kib & (c->bpf_ring_kib - 1)) != 0)
+			rc = -EINVAL;
+	} else if (!strcmp(key, "xfer-backend")) {
+		want = "auto, bpf or fanotify";
+		rc = 0;
+		if (!strcmp(value, "auto"))
+			c->backend = XFER_BACKEND_AUTO;
+		else if (!strcmp(value, "bpf"))
+			c->backend = XFER_BACKEND_BPF;
+		else if (!strcmp(value, "fanotify"))
+			c->backend = XFER_BACKEND_FANOTIFY;
+		else
+			rc = -EINVAL;
 	} else {
 		pcl_diag_set(diag, file, line, "unknown option '%s'", key);
 		return -EINVAL;
@@ -168,6 +185,12 @@ int xfer_config_check(const struct xfer_config *c, const char *file, struct pcl_
 {
 	if (c->pseudonymise && c->pseudo_key_len == 0) {
 		pcl_diag_set(diag, file, 0, "pseudonymise = yes needs pseudonymise-key");
+		return -EINVAL;
+	}
+	if (c->backend == XFER_BACKEND_BPF && c->clamd_socket[0]) {
+		pcl_diag_set(diag, file, 0,
+			     "xfer-backend = bpf cannot scan with clamd-socket (scanning needs "
+			     "fanotify's permission events)");
 		return -EINVAL;
 	}
 	return 0;

@@ -50,6 +50,8 @@ struct xfer_tracker {
 	void *scan_arg;
 	int mount_fd;
 	struct xfer_obs obs;
+	char backend[16];
+	char backend_reason[256];
 	pthread_mutex_t sink_lock;
 	atomic_bool failed_closed;
 	struct xfer_hashpool *pool;
@@ -77,6 +79,7 @@ struct close_job {
 	} ids;
 	char *exe;
 	off_t size_at_close;
+	char comm[16]; /* the kernel's task name (eBPF backend), "" for none */
 };
 
 static void emit(struct xfer_tracker *t, struct json_object *rec)
@@ -123,6 +126,8 @@ static void run_close_job(struct xfer_job *job)
 		snprintf(pi.exe, sizeof(pi.exe), "%s", j->exe ? j->exe : "");
 	struct json_object *rec =
 	    file_record(t, j->action, j->fd, j->pid, j->have_info ? &pi : NULL, j->attribution);
+	if (j->comm[0])
+		xfer_rec_set_str(rec, "process.name", j->comm);
 	unsigned char digest[32];
 	uint64_t hashed = 0;
 	int err = xfer_sha256_fd(j->fd, digest, &hashed);
@@ -424,17 +429,22 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 	return 0;
 }
 
+void xfer_tracker_overflow(struct xfer_tracker *t, const char *message)
+{
+	struct json_object *rec = xfer_rec_new("xfer-overflow", &t->dev, &t->cfg, &t->obs);
+	xfer_rec_set_str(rec, "message", message);
+	xfer_rec_set_str(rec, "portcullis.on_overflow",
+			 t->cfg.on_overflow == XFER_OVERFLOW_FAIL_CLOSED ? "fail-closed"
+									 : "continue");
+	emit(t, rec);
+	fail_closed(t, message);
+}
+
 int xfer_tracker_handle(struct xfer_tracker *t, const struct xfer_event *ev, uint32_t *response)
 {
 	*response = FAN_ALLOW;
 	if (ev->mask & FAN_Q_OVERFLOW) {
-		struct json_object *rec = xfer_rec_new("xfer-overflow", &t->dev, &t->cfg, &t->obs);
-		xfer_rec_set_str(rec, "message", "fanotify queue overflow: events were lost");
-		xfer_rec_set_str(rec, "portcullis.on_overflow",
-				 t->cfg.on_overflow == XFER_OVERFLOW_FAIL_CLOSED ? "fail-closed"
-										 : "continue");
-		emit(t, rec);
-		fail_closed(t, "fanotify queue overflow");
+		xfer_tracker_overflow(t, "fanotify queue overflow: events were lost");
 		if (ev->fd >= 0)
 			close(ev->fd);
 		return 0;
@@ -455,9 +465,76 @@ void xfer_tracker_note(struct xfer_tracker *t, const char *action, const char *m
 	if (message)
 		xfer_rec_set_str(rec, "message", message);
 	xfer_rec_set_str(rec, "portcullis.mountpoint", t->mountpoint);
+	if (strcmp(action, "xfer-watch-started") == 0 && t->backend[0]) {
+		xfer_rec_set_str(rec, "xfer.backend", t->backend);
+		xfer_rec_set_str(rec, "xfer.backend_reason", t->backend_reason);
+	}
 	emit(t, rec);
 	if (strcmp(action, "xfer-watch-failed") == 0)
 		fail_closed(t, message ? message : "transfer watch failed");
+}
+
+void xfer_tracker_set_backend(struct xfer_tracker *t, const char *backend, const char *reason)
+{
+	snprintf(t->backend, sizeof(t->backend), "%s", backend ? backend : "");
+	snprintf(t->backend_reason, sizeof(t->backend_reason), "%s", reason ? reason : "");
+}
+
+void xfer_tracker_closed(struct xfer_tracker *t, int fd, bool written, pid_t pid,
+			 const struct xfer_proc_info *pi, const char *attribution, off_t size,
+			 const char *comm)
+{
+	struct close_job *job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		close(fd);
+		xfer_tracker_unhashed(t, written, NULL, pid, pi, attribution, size, comm,
+				      strerror(ENOMEM));
+		return;
+	}
+	job->attribution = attribution;
+	job->have_info = pi != NULL;
+	if (pi != NULL) {
+		job->ids.uid = pi->uid;
+		job->ids.euid = pi->euid;
+		job->exe = strdup(pi->exe);
+	}
+	snprintf(job->comm, sizeof(job->comm), "%s", comm ? comm : "");
+	job->job.run = run_close_job;
+	job->t = t;
+	job->fd = fd;
+	job->pid = pid;
+	job->action = written ? "file-written" : "file-read";
+	job->size_at_close = size;
+	xfer_hashpool_submit(t->pool, &job->job);
+}
+
+void xfer_tracker_unhashed(struct xfer_tracker *t, bool written, const char *path, pid_t pid,
+			   const struct xfer_proc_info *pi, const char *attribution, off_t size,
+			   const char *comm, const char *why)
+{
+	struct json_object *rec =
+	    xfer_rec_new(written ? "file-written" : "file-read", &t->dev, &t->cfg, &t->obs);
+	if (path != NULL) {
+		if (strncmp(path, t->mountpoint, t->mplen) == 0 &&
+		    (path[t->mplen] == '/' || path[t->mplen] == '\0')) {
+			const char *r = path + t->mplen;
+			while (*r == '/')
+				r++;
+			xfer_rec_set_path(rec, "file.path", &t->cfg, r);
+		} else {
+			xfer_rec_set_path(rec, "file.path", &t->cfg, path);
+			xfer_rec_set_bool(rec, "portcullis.path_outside_mount", true);
+		}
+	}
+	char name[64] = "";
+	if (pi != NULL)
+		user_name(t, pi->uid, name, sizeof(name));
+	xfer_rec_set_actor(rec, pid, pi, name, attribution);
+	if (comm != NULL && comm[0])
+		xfer_rec_set_str(rec, "process.name", comm);
+	xfer_rec_set_int(rec, "file.size", (int64_t)size);
+	xfer_rec_set_str(rec, "portcullis.hash_error", why);
+	emit(t, rec);
 }
 
 bool xfer_tracker_busy(struct xfer_tracker *t)

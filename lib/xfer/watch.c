@@ -70,8 +70,8 @@ static void open_fid_group(struct xfer_watch *w, const char *mp, unsigned qflag)
 	close(fd);
 }
 
-int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
-		    struct pcl_diag *diag)
+static int watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+		      bool transfers, struct pcl_diag *diag)
 {
 	memset(w, 0, sizeof(*w));
 	w->perm_fd = w->close_fd = w->fid_fd = w->mount_fd = -1;
@@ -100,10 +100,15 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 		pcl_diag_set(diag, mountpoint, 0, "fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD,
-			  mountpoint) == 0 &&
-	    fanotify_mark(w->close_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, CLOSE_MASK, AT_FDCWD,
-			  mountpoint) == 0) {
+	if (!transfers) {
+		/* The eBPF backend observes opens and closes; the permission group waits
+		 * unmarked for failing closed. */
+		close(w->close_fd);
+		w->close_fd = -1;
+	} else if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM,
+				 AT_FDCWD, mountpoint) == 0 &&
+		   fanotify_mark(w->close_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, CLOSE_MASK,
+				 AT_FDCWD, mountpoint) == 0) {
 		w->filesystem_mark = true;
 	} else if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
 				 mountpoint) < 0 ||
@@ -121,6 +126,30 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
 fail:
 	xfer_watch_close(w);
 	return rc;
+}
+
+int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+		    struct pcl_diag *diag)
+{
+	return watch_open(w, mountpoint, unlimited_queue, true, diag);
+}
+
+int xfer_watch_open_names(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+			  struct pcl_diag *diag)
+{
+	return watch_open(w, mountpoint, unlimited_queue, false, diag);
+}
+
+int xfer_watch_deny_opens(struct xfer_watch *w, const char *mountpoint)
+{
+	if (w->perm_fd < 0)
+		return -EBADF;
+	if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD,
+			  mountpoint) == 0 ||
+	    fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
+			  mountpoint) == 0)
+		return 0;
+	return -errno;
 }
 
 void xfer_watch_close(struct xfer_watch *w)
@@ -182,6 +211,12 @@ static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_
 			return rc;
 		}
 	}
+}
+
+int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy)
+{
+	_Alignas(struct fanotify_event_metadata) unsigned char buf[BUF_SIZE];
+	return drain(fd, t, buf, yield_when_busy);
 }
 
 static long now_ms(void)

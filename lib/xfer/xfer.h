@@ -57,9 +57,38 @@ void xfer_decoder_init(struct xfer_decoder *d, const void *buf, size_t len);
  * event number and field; decoding stops there. */
 int xfer_decoder_next(struct xfer_decoder *d, struct xfer_event *ev, struct pcl_diag *diag);
 
+/* ---- decoder of the eBPF program's ring-buffer records (bpfdecode.c) ---- */
+
+enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2 };
+
+struct xfer_bpf_event {
+	unsigned kind; /* XFER_BPF_EV_OPEN or XFER_BPF_EV_CLOSE */
+	pid_t pid;     /* the task's process (thread group id) */
+	pid_t tid;
+	uid_t uid, euid;
+	uint32_t f_flags, f_mode;
+	uint64_t cookie; /* pairs an open with its last close */
+	uint64_t ino, size, exe_ino;
+	uint32_t exe_dev, dev; /* kernel encoding (major << 20 | minor) */
+	char comm[16];	       /* NUL-terminated copy */
+	char exe[256];	       /* open: executable at the process's exec, "" if unknown */
+	const char *path;      /* open: absolute, NUL-terminated, in the buffer; NULL if unknown */
+	size_t path_len;
+	bool written; /* close: the file was open for writing (FMODE_WRITE) */
+	bool opened;  /* close: the open had completed (FMODE_OPENED) */
+};
+
+/* One record as the ring buffer hands it over. 0: *ev filled; -EBADMSG: malformed,
+ * diag names the field. */
+int xfer_bpf_decode(const void *buf, size_t len, struct xfer_bpf_event *ev, struct pcl_diag *diag);
+/* The kernel's encoding of a device number (s_dev) for a user-space dev_t. */
+uint32_t xfer_bpf_kdev(dev_t dev);
+
 /* ---- configuration (config.c) ---- */
 
 enum xfer_on_overflow { XFER_OVERFLOW_FAIL_CLOSED = 0, XFER_OVERFLOW_CONTINUE };
+/* auto: eBPF when it loads (and no clamd scanning), else fanotify; bpf: eBPF or fail. */
+enum xfer_backend { XFER_BACKEND_AUTO = 0, XFER_BACKEND_BPF, XFER_BACKEND_FANOTIFY };
 
 #define XFER_KEY_MAX 64
 
@@ -71,9 +100,11 @@ struct xfer_config {
 	bool pseudonymise;			/* pseudonymise = yes|no */
 	unsigned char pseudo_key[XFER_KEY_MAX]; /* pseudonymise-key = HEX (16..64 bytes) */
 	size_t pseudo_key_len;
-	unsigned hash_threads; /* hash-threads = 1..16 (default 2) */
-	unsigned queue_max;    /* hash-queue = N pending files (default 1024) */
-	bool unlimited_queue;  /* unlimited-queue = yes|no (default no) */
+	unsigned hash_threads;	   /* hash-threads = 1..16 (default 2) */
+	unsigned queue_max;	   /* hash-queue = N pending files (default 1024) */
+	bool unlimited_queue;	   /* unlimited-queue = yes|no (default no) */
+	enum xfer_backend backend; /* xfer-backend = auto|bpf|fanotify (default auto) */
+	unsigned bpf_ring_kib;	   /* bpf-ring-kib = 4..65536, a power of two (default 8192) */
 };
 
 void xfer_config_defaults(struct xfer_config *c);
@@ -176,6 +207,21 @@ bool xfer_tracker_failed_closed(const struct xfer_tracker *t);
 /* Wait until every queued hash job has emitted its record. */
 void xfer_tracker_drain(struct xfer_tracker *t);
 void xfer_tracker_free(struct xfer_tracker **t);
+/* The backend in use and why (xfer.backend, xfer.backend_reason of xfer-watch-started). */
+void xfer_tracker_set_backend(struct xfer_tracker *t, const char *backend, const char *reason);
+/* Events lost before they reached us: xfer-overflow, then fail closed per policy. */
+void xfer_tracker_overflow(struct xfer_tracker *t, const char *message);
+/* A file closed on the medium, seen by the eBPF backend: fd (owned by the tracker from
+ * here) is hashed by the pool and the record emitted; pi NULL when the process is
+ * unknown; comm the kernel's task name ("" for none). */
+void xfer_tracker_closed(struct xfer_tracker *t, int fd, bool written, pid_t pid,
+			 const struct xfer_proc_info *pi, const char *attribution, off_t size,
+			 const char *comm);
+/* The same when the file could not be opened for hashing (renamed, deleted, path
+ * unknown): the record says why in portcullis.hash_error. */
+void xfer_tracker_unhashed(struct xfer_tracker *t, bool written, const char *path, pid_t pid,
+			   const struct xfer_proc_info *pi, const char *attribution, off_t size,
+			   const char *comm, const char *why);
 
 /* ---- watcher (watch.c): fanotify groups and the read loop ---- */
 
@@ -191,6 +237,30 @@ struct xfer_watch {
 /* Root side: open the groups and mark the medium at mountpoint. */
 int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 		    struct pcl_diag *diag);
+/* The same for the eBPF backend: only the names group is marked; the permission group
+ * is opened but left unmarked until xfer_watch_deny_opens() (failing closed). */
+int xfer_watch_open_names(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+			  struct pcl_diag *diag);
+/* Mark the permission group so that every later open is answered (denied once the
+ * tracker failed closed). 0 or negative errno. */
+int xfer_watch_deny_opens(struct xfer_watch *w, const char *mountpoint);
+/* Read and dispatch what one group holds now (yield_when_busy: leave events queued
+ * while the hash queue is full). 0 or negative errno. */
+int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy);
+
+/* ---- eBPF backend (bpfwatch.c): the program on the medium's filesystem ---- */
+
+struct xfer_bpf;
+/* Load and attach the program for the filesystem whose st_dev is dev, with a ring buffer
+ * of ring_kib KiB. 0, or negative errno with reason saying why (no BTF, no permission,
+ * not built, ...). */
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
+		  size_t reason_len);
+/* Consume the ring buffer (and the names group of w) until *stop; open records are kept
+ * by the struct file they name, each close completes its record. 0 or negative errno. */
+int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint,
+		 struct xfer_tracker *t, volatile sig_atomic_t *stop);
+void xfer_bpf_close(struct xfer_bpf **b);
 /* Read and dispatch until *stop is set or a fatal error; answers permission
  * events as soon as the tracker decides. Returns 0 or negative errno. */
 int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_atomic_t *stop);

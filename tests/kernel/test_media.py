@@ -61,6 +61,9 @@ def test_the_transfer_log_records_copies_on_a_real_stick(media, fs):
     started = bed.wait_record(lambda r: r["event.action"] in ("xfer-watch-started",
                                                               "xfer-watch-failed"))
     assert started["event.action"] == "xfer-watch-started", started
+    # Debian's kernel has BTF and fentry: the watcher the daemon starts (through the
+    # launcher and its seccomp list) attributes in the kernel with its eBPF program.
+    assert started.get("xfer.backend") == "bpf", started
     data = os.urandom(70000)
     with open(os.path.join(bed.work, "minutes.bin"), "wb") as f:
         f.write(data)

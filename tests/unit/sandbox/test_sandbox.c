@@ -31,6 +31,7 @@ enum attempt {
 	DO_EXEC_MEMORY,
 	DO_FORK,
 	DO_FANOTIFY_INIT,
+	DO_BPF,
 	DO_OPEN_BY_HANDLE,
 	DO_MOUNT,
 	DO_OPEN_WRITE,
@@ -78,6 +79,9 @@ static void attempt(enum attempt a)
 		break;
 	case DO_FANOTIFY_INIT:
 		syscall(SYS_fanotify_init, FAN_CLASS_NOTIF, 0);
+		break;
+	case DO_BPF:
+		syscall(SYS_bpf, 0, NULL, 0);
 		break;
 	case DO_OPEN_BY_HANDLE:
 		syscall(SYS_open_by_handle_at, -1, NULL, 0);
@@ -153,6 +157,7 @@ static void parent_cannot_exec_fork_fanotify_mount_connect_out_nor_trace(void **
 	expect_sigsys(SANDBOX_PARENT, DO_SOCKET_INET);
 	expect_sigsys(SANDBOX_PARENT, DO_PTRACE);
 	expect_sigsys(SANDBOX_PARENT, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_PARENT, DO_BPF);
 	expect_sigsys(SANDBOX_PARENT, DO_OPEN_BY_HANDLE);
 	expect_sigsys(SANDBOX_PARENT, DO_EXECVE);
 	expect_sigsys(SANDBOX_PARENT, DO_FORK);
@@ -170,6 +175,7 @@ wipe_cannot_exec_fork_map_code_fanotify_use_handles_mount_connect_out_nor_trace(
 	expect_sigsys(SANDBOX_WIPE, DO_FORK);
 	expect_sigsys(SANDBOX_WIPE, DO_EXEC_MEMORY);
 	expect_sigsys(SANDBOX_WIPE, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_WIPE, DO_BPF);
 	expect_sigsys(SANDBOX_WIPE, DO_OPEN_BY_HANDLE);
 	expect_sigsys(SANDBOX_WIPE, DO_MOUNT);
 	expect_sigsys(SANDBOX_WIPE, DO_SOCKET_INET);
@@ -204,9 +210,10 @@ static void fido_helper_cannot_exec_connect_out_open_trace_fork_or_map_code(void
 	expect_sigsys(SANDBOX_FIDO, DO_EXEC_MEMORY);
 }
 
-/* The transfer-log watcher runs as root with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE:
- * once it reads events it can neither run programs, nor reach the network, nor trace,
- * nor make a new fanotify group, nor open a file for writing. */
+/* The transfer-log watcher runs as root with CAP_SYS_ADMIN, CAP_DAC_READ_SEARCH and
+ * CAP_SYS_PTRACE: once it reads events it can neither run programs, nor reach the
+ * network, nor trace, nor make a new fanotify group, nor load an eBPF program, nor open a
+ * file for writing. */
 static void xferwatch_cannot_exec_connect_out_trace_fanotify_or_write(void **state)
 {
 	expect_sigsys(SANDBOX_XFERWATCH, DO_EXECVE);
@@ -215,6 +222,7 @@ static void xferwatch_cannot_exec_connect_out_trace_fanotify_or_write(void **sta
 	expect_sigsys(SANDBOX_XFERWATCH, DO_FORK);
 	expect_sigsys(SANDBOX_XFERWATCH, DO_EXEC_MEMORY);
 	expect_sigsys(SANDBOX_XFERWATCH, DO_FANOTIFY_INIT);
+	expect_sigsys(SANDBOX_XFERWATCH, DO_BPF);
 	expect_sigsys(SANDBOX_XFERWATCH, DO_OPEN_WRITE);
 	expect_sigsys(SANDBOX_XFERWATCH, DO_MOUNT); /* only its own read-only remount */
 }

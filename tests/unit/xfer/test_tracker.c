@@ -46,7 +46,8 @@ static void sink_fail_closed(void *arg, const char *reason)
 {
 	struct ctx *c = arg;
 	c->fail_closed_calls++;
-	assert_true(strstr(reason, "overflow") || strstr(reason, "decoder"));
+	assert_true(strstr(reason, "overflow") || strstr(reason, "decoder") ||
+		    strstr(reason, "ring buffer full"));
 }
 
 static const struct xfer_sink_ops sink = {.record = sink_record, .fail_closed = sink_fail_closed};
@@ -193,6 +194,84 @@ static void written_file_is_attributed_to_the_opener(void **state)
 	assert_string_equal(str_at(r, "portcullis.approval.id"), "apr-7");
 	assert_string_equal(str_at(r, "observability.create_delete_rename"), "false");
 	assert_non_null(strstr(str_at(r, "observability.reason"), "refused"));
+}
+
+/* The eBPF backend: the identity comes from the kernel's open record, never from /proc. */
+static void kernel_attributed_close_is_hashed_without_proc(void **state)
+{
+	struct ctx *c = *state;
+	start(c, false);
+	write_file(c, "abc.txt", "abc");
+	struct xfer_proc_info pi = {.uid = 1003, .euid = 0};
+	snprintf(pi.exe, sizeof(pi.exe), "/usr/bin/python3.11");
+	xfer_tracker_closed(c->t, open_file(c, "abc.txt"), true, 4242, &pi, "open", 3, "writer");
+	xfer_tracker_drain(c->t);
+	struct json_object *r = find_action(c, "file-written", 0);
+	assert_non_null(r);
+	assert_string_equal(str_at(r, "file.path"), "abc.txt");
+	assert_string_equal(str_at(r, "file.hash.sha256"),
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(str_at(r, "user.id"), "1003");
+	assert_string_equal(str_at(r, "user.effective.id"), "0");
+	assert_string_equal(str_at(r, "process.pid"), "4242");
+	assert_string_equal(str_at(r, "process.executable"), "/usr/bin/python3.11");
+	assert_string_equal(str_at(r, "process.name"), "writer");
+	assert_string_equal(str_at(r, "portcullis.attribution"), "open");
+	assert_int_equal(c->lookups, 0);
+}
+
+static void unhashed_close_says_why_and_keeps_the_path_relative(void **state)
+{
+	struct ctx *c = *state;
+	start(c, false);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/sub/report.odt", c->dir);
+	struct xfer_proc_info pi = {.uid = 1002, .euid = 1002};
+	xfer_tracker_unhashed(c->t, false, path, 77, &pi, "open", 12, "cat",
+			      "renamed or deleted before hashing: No such file or directory");
+	xfer_tracker_unhashed(c->t, true, "/elsewhere/x", 78, NULL, "close", 1, "", "gone");
+	struct json_object *r = find_action(c, "file-read", 0);
+	assert_non_null(r);
+	assert_string_equal(str_at(r, "file.path"), "sub/report.odt");
+	assert_string_equal(str_at(r, "file.size"), "12");
+	assert_null(str_at(r, "file.hash.sha256"));
+	assert_non_null(strstr(str_at(r, "portcullis.hash_error"), "renamed or deleted"));
+	assert_string_equal(str_at(r, "user.id"), "1002");
+	assert_string_equal(str_at(r, "process.name"), "cat");
+	r = find_action(c, "file-written", 0);
+	assert_non_null(r);
+	assert_string_equal(str_at(r, "file.path"), "/elsewhere/x");
+	assert_string_equal(str_at(r, "portcullis.path_outside_mount"), "true");
+	assert_null(str_at(r, "user.id"));
+	assert_null(str_at(r, "process.name"));
+}
+
+static void lost_ring_records_fail_closed_once(void **state)
+{
+	struct ctx *c = *state;
+	start(c, false);
+	xfer_tracker_overflow(c->t, "eBPF ring buffer full: 3 records were lost");
+	xfer_tracker_overflow(c->t, "eBPF ring buffer full: 1 records were lost");
+	struct json_object *r = find_action(c, "xfer-overflow", 1);
+	assert_non_null(r);
+	assert_string_equal(str_at(r, "portcullis.on_overflow"), "fail-closed");
+	assert_non_null(find_action(c, "xfer-fail-closed", 0));
+	assert_null(find_action(c, "xfer-fail-closed", 1));
+	assert_int_equal(c->fail_closed_calls, 1);
+	assert_true(xfer_tracker_failed_closed(c->t));
+}
+
+static void backend_and_reason_are_in_the_start_record(void **state)
+{
+	struct ctx *c = *state;
+	start(c, false);
+	xfer_tracker_set_backend(c->t, "fanotify", "eBPF unavailable: test");
+	xfer_tracker_note(c->t, "xfer-watch-started", "filesystem mark");
+	xfer_tracker_note(c->t, "xfer-watch-stopped", NULL);
+	struct json_object *r = find_action(c, "xfer-watch-started", 0);
+	assert_string_equal(str_at(r, "xfer.backend"), "fanotify");
+	assert_string_equal(str_at(r, "xfer.backend_reason"), "eBPF unavailable: test");
+	assert_null(str_at(find_action(c, "xfer-watch-stopped", 0), "xfer.backend"));
 }
 
 static void read_file_uses_each_openers_identity(void **state)
@@ -374,6 +453,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(pseudonymised_records_hide_path_and_serial, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(relative_mountpoint_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(kernel_attributed_close_is_hashed_without_proc, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(unhashed_close_says_why_and_keeps_the_path_relative,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(lost_ring_records_fail_closed_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(backend_and_reason_are_in_the_start_record, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

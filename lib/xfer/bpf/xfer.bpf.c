@@ -1,0 +1,168 @@
+/*
+ * xfer.bpf.c - the transfer log's eBPF program (CO-RE, loaded by
+ * portcullis-xferwatch through its generated skeleton). Two fentry programs
+ * observe, never block: security_file_open records who opened which regular
+ * file on the watched filesystem (task ids, uids, executable, path, flags) and
+ * security_file_free records the file's last close with its mode, so a process
+ * that exits right after writing is still attributed from what the kernel saw.
+ * tp_btf/sched_process_exec keeps each process's executable path (the name exec
+ * resolved, the interpreter for a script) for its open records, and
+ * tp_btf/sched_process_fork hands it to the children.
+ * Records go to a ring buffer; one that does not fit is counted in `dropped`.
+ * Its input is the kernel's own state; the filter is the superblock's s_dev.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "xfer_bpf_rec.h"
+
+#define S_IFMT	0170000
+#define S_IFREG 0100000
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 watched_dev = 0; /* s_dev of the medium, set before loading */
+const volatile __u32 self_tgid = 0;   /* the watcher's own opens (hashing) are not logged */
+__u64 dropped = 0;		      /* records the ring buffer had no room for */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct exe_path {
+	char path[XFER_BPF_EXE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tgid */
+	__type(value, struct exe_path);
+} exes SEC(".maps");
+
+struct scratch {
+	struct xfer_bpf_rec rec;
+	struct exe_path exe;
+	char path[XFER_BPF_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* The file's inode when it is a regular file on the watched filesystem. */
+static __always_inline struct inode *watched(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	if (inode == NULL || BPF_CORE_READ(inode, i_sb, s_dev) != watched_dev)
+		return NULL;
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return NULL;
+	return inode;
+}
+
+static __always_inline void fill(struct xfer_bpf_rec *r, __u32 kind, struct file *file,
+				 struct inode *inode, __u64 pid_tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	r->kind = kind;
+	r->tgid = (__u32)(pid_tgid >> 32);
+	r->tid = (__u32)pid_tgid;
+	r->uid = (__u32)bpf_get_current_uid_gid();
+	r->euid = BPF_CORE_READ(task, cred, euid.val);
+	r->f_flags = BPF_CORE_READ(file, f_flags);
+	r->f_mode = BPF_CORE_READ(file, f_mode);
+	r->path_len = 0;
+	r->cookie = (__u64)(unsigned long)file;
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->size = (__u64)BPF_CORE_READ(inode, i_size);
+	r->exe_ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+	r->exe_dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	r->dev = watched_dev;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+}
+
+SEC("fentry/security_file_open")
+int BPF_PROG(xfer_open, struct file *file)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
+		return 0;
+	struct inode *inode = watched(file);
+	if (inode == NULL)
+		return 0;
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s == NULL)
+		return 0;
+	fill(&s->rec, XFER_BPF_OPEN, file, inode, pid_tgid);
+	__u32 tgid = (__u32)(pid_tgid >> 32);
+	struct exe_path *exe = bpf_map_lookup_elem(&exes, &tgid);
+	if (exe != NULL)
+		__builtin_memcpy(&s->exe, exe, sizeof(s->exe));
+	else
+		s->exe.path[0] = '\0';
+	long n = bpf_d_path((struct path *)&file->f_path, s->path, sizeof(s->path));
+	if (n < 0 || n > (long)XFER_BPF_PATH_MAX)
+		n = 0;
+	s->rec.path_len = (__u32)n;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe) + (__u64)n, 0) != 0)
+		__sync_fetch_and_add(&dropped, 1);
+	return 0;
+}
+
+SEC("fentry/security_file_free")
+int BPF_PROG(xfer_free, struct file *file)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
+		return 0;
+	struct inode *inode = watched(file);
+	if (inode == NULL)
+		return 0;
+	struct xfer_bpf_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (r == NULL) {
+		__sync_fetch_and_add(&dropped, 1);
+		return 0;
+	}
+	fill(r, XFER_BPF_CLOSE, file, inode, pid_tgid);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(xfer_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = (__u32)BPF_CORE_READ(p, tgid);
+	struct exe_path e;
+	/* interp: the file finally executed (a script's interpreter, as /proc/PID/exe). */
+	if (bpf_probe_read_kernel_str(e.path, sizeof(e.path), BPF_CORE_READ(bprm, interp)) > 1 &&
+	    e.path[0] == '/')
+		bpf_map_update_elem(&exes, &tgid, &e, BPF_ANY);
+	else
+		bpf_map_delete_elem(&exes, &tgid);
+	return 0;
+}
+
+/* A new process (or thread) runs its parent's executable until it execs: copy the entry,
+ * so that a process id reused after an exit never names the old process's program. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(xfer_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = (__u32)BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = (__u32)BPF_CORE_READ(child, tgid);
+	if (ptgid == ctgid)
+		return 0; /* a thread */
+	struct exe_path *e = bpf_map_lookup_elem(&exes, &ptgid);
+	if (e != NULL)
+		bpf_map_update_elem(&exes, &ctgid, e, BPF_ANY);
+	else
+		bpf_map_delete_elem(&exes, &ctgid);
+	return 0;
+}
