@@ -159,7 +159,7 @@ def main(demo_dir):
         check(r["event.action"] == "device-blocked", "the personal stick is blocked")
         office.wait_quiet()
         morning = os.path.join(office.work, "audit-copy")
-        shutil.copytree(office.conf["audit-log"], morning)  # kept for step 19
+        shutil.copytree(office.conf["audit-log"], morning)  # kept for the last step
         r = office.run("portcullis", "status", user=USER)
         check("1-2" in r.stdout and "blocked" in r.stdout.lower(),
               "the councillor sees the stick blocked and why")
@@ -454,9 +454,10 @@ def main(demo_dir):
         with open(shipped, "rb") as f:
             have = set(f.read().splitlines())
         held = max(json.loads(line)["seq"] for line in have)
-        say("Someone with root at office-pc wants the refused request and the exception "
-            "gone. Root can copy the trail with its keys at any time: it puts back the copy "
-            "taken before the request (step 5) and the service writes on from there, a trail "
+        say("Someone with root at office-pc wants the refused request, the exceptions and "
+            "the owed wipes gone. Root can copy the trail with its keys at any time: it puts "
+            "back the copy taken before the request (step 6) and the service writes on from "
+            "there, a trail "
             "that verifies on its own. The collector receives the rewritten records; the "
             "provider already holds office-pc's records and checkpoint up to seq %d." % held)
         trail = office.conf["audit-log"]

@@ -242,15 +242,17 @@ def plug(pc, fixture, dev, want):
         decision(pc, dev.rsplit("/", 1)[1])
 
 
-def provider(argv, ok=True, cwd=None):
-    """A command on the IT provider's own machine (no daemon, no simulated bus)."""
+def provider(argv, ok=True, cwd=None, quiet=False):
+    """A command on the IT provider's own machine (no daemon, no simulated bus); quiet: its
+    output is for the next command (a file), not shown."""
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
     shown = " ".join(shlex.quote(a) for a in argv)
     print("    provider$ " + shown)
     cmd = list(argv)
     cmd[0] = {"portcullis": harness.CLI, "portcullis-fleet-enrol": ENROL}.get(cmd[0], cmd[0])
     r = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-    indent(r.stderr + r.stdout)
+    indent(r.stderr + ("      (%d lines of JSON)\n" % r.stdout.count("\n") if quiet else
+                       r.stdout))
     if ok is True and r.returncode != 0:
         raise DemoFailed("%s failed (%d)" % (shown, r.returncode))
     return r

@@ -151,7 +151,7 @@ def take_out(office, desk, key, media):
 def owed_listed(it, clerk, office, owed, now):
     heading("The IT provider sees the owed wipes, and the alert when one is late")
     say("The collector verifies office-pc's trail as it arrives and lists every owed wipe "
-        "of the council that no PC has closed yet.")
+        "of the council that no PC has closed yet (DAYS: how long ago the stick left).")
     office.wait_quiet()
     collect(it, [clerk, office])
     r = provider(["portcullis", "fleet", "verify", "--fleet", "fleet", "--collected",
@@ -160,7 +160,7 @@ def owed_listed(it, clerk, office, owed, now):
     provider(["portcullis", "fleet", "owed", "--fleet", "fleet", "--council", "fakenham"],
              cwd=it)
     js = json.loads(provider(["portcullis", "fleet", "owed", "--fleet", "fleet", "--council",
-                              "fakenham", "--format", "json"], cwd=it).stdout)
+                              "fakenham", "--format", "json"], cwd=it, quiet=True).stdout)
     refs = sorted(w["approval.ref"] for w, _, _ in owed.values())
     check(sorted(e["ref"] for e in js) == refs and
           {e["state"] for e in js} == {"wipe-owed"} and {e["pc"] for e in js} == {"office-pc"},
@@ -174,7 +174,8 @@ def owed_listed(it, clerk, office, owed, now):
     r = provider(["portcullis", "fleet", "status", "--fleet", "fleet", "--council",
                   "fakenham", "--at", str(now + 15 * 86400)], cwd=it)
     check("owed wipes: 2 open, 2 overdue" in r.stdout,
-          "both would be overdue: the PortcullisWipeOwedOverdue alert fires", r.stdout)
+          "both would be overdue: the PortcullisWipeOwedOverdue alert fires (and both PCs "
+          "would be SILENT, nothing heard from them in those 15 days)", r.stdout)
 
 
 def close_by_hand(it, clerk, office, owed):
@@ -193,8 +194,10 @@ def close_by_hand(it, clerk, office, owed):
     provider(["portcullis", "fleet", "verify", "--fleet", "fleet", "--collected",
               "collected"], cwd=it)
     path = os.path.join(it, "owed.json")
+    print("    provider$ portcullis fleet owed --fleet fleet --council fakenham "
+          "--format json > owed.json")
     out = provider(["portcullis", "fleet", "owed", "--fleet", "fleet", "--council",
-                    "fakenham", "--format", "json"], cwd=it).stdout
+                    "fakenham", "--format", "json"], cwd=it, quiet=True).stdout
     with open(path, "w") as f:
         f.write(out)
     js = json.loads(out)
@@ -260,11 +263,12 @@ def owed_comes_back(clerk, desk, owed):
 def encrypted_sticks(clerk, desk, key, medium):
     heading("The council's sticks must now be encrypted: a plain one is read-only")
     say("Fakenham 4.1.4: portable devices holding council data are encrypted. The IT "
-        "provider makes the council's sticks LUKS2 containers (portcullis media prepare; it "
-        "needs the kernel's device-mapper, which this demo's host lacks, so it is tested on "
-        "the bench, not shown here) and the council's profile says council-sticks = luks2. "
-        "The Clerk signs bundle 4 with that profile; the update installs it and restarts the "
-        "service. PC-STICK-01 has not been made encrypted yet:")
+        "provider makes the council's sticks LUKS2 containers (portcullis media prepare, "
+        "which writes through the kernel's dm-crypt: the kernels the demo runs on lack it, "
+        "so it is shown on a real stick under Debian's kernel in tests/kernel/test_media.py) "
+        "and the council's profile says council-sticks = luks2. The Clerk signs bundle 4 "
+        "with that profile; the update installs it and restarts the service. PC-STICK-01 "
+        "has not been made encrypted yet:")
     with open(PROFILE) as f:
         text = f.read().replace("council-sticks = any", "council-sticks = luks2")
     check("council-sticks = luks2" in text, "(the profile now says council-sticks = luks2)")
@@ -292,3 +296,27 @@ def encrypted_sticks(clerk, desk, key, medium):
           clerk.attr(HUB + "/1-1/1-1.1", "authorized") == "1",
           "the plain council stick is let in, read-only below any filesystem")
     desk.notice("is read-only")
+    say("The IT provider makes it an encrypted council stick. (Here cryptsetup luksFormat "
+        "stands in for portcullis media prepare: the header it writes is the same LUKS2 "
+        "format, and formatting needs no dm-crypt. Plugged in again, a stick is a new, "
+        "writable disk: the loop device's flag is cleared to match.)")
+    clerk.unplug(HUB + "/1-1/1-1.1")
+    _action(clerk, "device-removed", **{"usb.port": "1-1.1"})
+    harness.real(["blockdev", "--setrw", medium.loop], check=True)
+    secret = os.path.join(medium.tmp, "key")
+    with open(secret, "w") as f:
+        f.write(os.urandom(16).hex())
+    cmd = ["cryptsetup", "luksFormat", "-q", "--type", "luks2", "--pbkdf", "pbkdf2",
+           "--pbkdf-force-iterations", "1000", "--key-file", secret, medium.loop]
+    print("    provider# " + " ".join(cmd))
+    harness.real(cmd, check=True)
+    n = len(clerk.actions("medium-encrypted"))
+    plug(clerk, "stick-council.umockdev", HUB + "/1-1/1-1.1", "1")
+    clerk.wait_attr(HUB + "/1-1/1-1.1/1-1.1:1.0", "authorized", "1")
+    attach_disk(clerk, medium, HUB + "/1-1/1-1.1/1-1.1:1.0", 13, probe=True)
+    r = clerk.wait_record(lambda r: len(clerk.actions("medium-encrypted")) > n, timeout=20)
+    r = clerk.actions("medium-encrypted")[-1]
+    print("  %sMEDIUM-ENCRYPTED%s %s" % (GREEN, RESET, r["event.reason"]))
+    ro = harness.real(["blockdev", "--getro", medium.loop], capture_output=True, text=True)
+    check(r["event.reason"] == "%s is a LUKS2 container: read-write" % medium.name and
+          ro.stdout.strip() == "0", "the encrypted council stick is read-write")
