@@ -261,7 +261,8 @@ def owed_comes_back(clerk, desk, owed):
 
 
 def encrypted_sticks(clerk, desk, key, medium):
-    heading("The council's sticks must now be encrypted: a plain one is read-only")
+    heading("The council's sticks must now be encrypted: a plain one is read-only, an "
+            "encrypted one read-write")
     say("Fakenham 4.1.4: portable devices holding council data are encrypted. The IT "
         "provider makes the council's sticks LUKS2 containers (portcullis media prepare, "
         "which writes through the kernel's dm-crypt: the kernels the demo runs on lack it, "
