@@ -13,243 +13,21 @@ import html
 import json
 import os
 import re
-import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import textwrap
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration/gate"))
+sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration/token"))
-import harness  # noqa: E402
+from demo_lib import (BOLD, COUNCIL_RULES, GREEN, HUB, HUBS_ONLY, KEY, PC, PIN,  # noqa: E402
+                      PROFILE, RED, RESET, USER, DemoFailed, Desk, approved, attach_disk,
+                      certificate,
+                      check, collect, harness, heading, indent, plug,
+                      provider, say, trail_lines, verdict, watcher_pids)
+import demo_wipes  # noqa: E402
 import simconn  # noqa: E402
 from fido2.ctap2 import ClientPin, Ctap2  # noqa: E402
-
-PROFILE = os.path.join(harness.SOURCE, "profiles/fakenham.profile")
-ENROL = os.path.join(harness.PREFIX, "bin/portcullis-fleet-enrol")
-PIN = "271828"
-USER = 4242  # a councillor: an ordinary local user
-HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
-COUNCIL_RULES = """\
-# Fakenham Town Council, IT policy 3.9: personal USB sticks, external drives and
-# CDs/DVDs only with prior approval from the Clerk. The council's own equipment:
-allow with-interface match-all { 09:00:* }
-allow id 0781:5581 serial "4C530001140516116522" with-interface equals { 08:06:50 } label "council stick PC-STICK-01"
-allow id 046d:c31c with-interface all-of { 03:01:01 03:00:00 } label "council keyboard"
-"""
-HUBS_ONLY = "allow with-interface match-all { 09:00:* }\n"
-
-BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
-if not sys.stdout.isatty():
-    BOLD = DIM = GREEN = RED = RESET = ""
-STEP = [0]
-KEY = [None, None]  # the simulated keys' sockets, shown as "$KEY" and "$DEPUTY_KEY"
-
-
-class DemoFailed(Exception):
-    pass
-
-
-def say(text=""):
-    print(textwrap.fill(text, 96) if text else "")
-    sys.stdout.flush()
-
-
-def heading(text):
-    STEP[0] += 1
-    print("\n" + BOLD + "== %d. %s ==" % (STEP[0], text) + RESET)
-
-
-def check(cond, what, detail=""):
-    """Every claim the demo makes is checked: a false one stops it with a failure."""
-    if not cond:
-        print("  %sNOT AS SAID: %s%s" % (RED, what, RESET))
-        raise DemoFailed(what + ("\n" + detail if detail else ""))
-    print("  %s[checked] %s%s" % (GREEN, what, RESET))
-    sys.stdout.flush()
-
-
-def indent(text):
-    print(textwrap.indent(text.strip("\n"), "      "))
-    sys.stdout.flush()
-
-
-class PC(harness.Testbed):
-    """One PC of the council: its own simulated bus, daemon, state, trail and host name
-    (the daemon runs in a UTS namespace of its own, as if on its own machine: a trail is
-    signed as portcullis/<host name>, and the IT provider files it by that name)."""
-
-    def __init__(self, name, demo_dir):
-        super().__init__()
-        self.name = name
-        self.files = os.path.join(demo_dir, name)
-        os.makedirs(self.files)
-        os.chmod(self.files, 0o1777)
-
-    def _here(self):
-        # umockdev's preload finds the bed by $UMOCKDEV_DIR: name this PC's bed first.
-        os.environ["UMOCKDEV_DIR"] = self.root
-
-    def add(self, name, plug=False):
-        self._here()
-        return super().add(name, plug)
-
-    def kernel_configure(self, dev):
-        self._here()
-        return super().kernel_configure(dev)
-
-    def enrol(self):
-        """At installation: this PC's wipe key (its certificates are signed with it) and
-        its audit trail under the PC's own name."""
-        wkey = self.conf.get("wipe-key")
-        if wkey and not os.path.exists(wkey):
-            subprocess.run([harness.CLI, "wipe", "key-init", "--key-out", wkey], check=True,
-                           capture_output=True, timeout=30)
-        audit = self.conf["audit-log"]
-        if os.path.exists(os.path.join(audit, "state")):
-            return
-        os.makedirs(audit, exist_ok=True)
-        self.audit_key = os.path.join(self.files, "audit-enrolment.key")
-        subprocess.run([harness.CLI, "audit", "enrol", "--dir", audit, "--origin",
-                        "portcullis/" + self.name, "--key-out", self.audit_key, "--no-qr"],
-                       check=True, capture_output=True, timeout=30)
-
-    def start(self, rules, **extra):
-        path = self.config(rules, **extra)
-        self.enrol()
-        self.stderr = open(os.path.join(self.work, "daemon.log"), "w")
-        n = len(self.actions("service-started")) if os.path.isdir(self.conf["audit-log"]) \
-            else 0
-        self.daemon = subprocess.Popen(
-            ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.name,
-             harness.DAEMON, "-c", path, "-f"], env=self.env(), stderr=self.stderr)
-        self.wait_record(lambda r: len(self.actions("service-started")) > n)
-        self.wait_quiet()
-
-    def reload(self):
-        """systemctl reload portcullisd: the rules (here the bundle's) are read again."""
-        n = len(self.actions("bundle-in-force"))
-        self.daemon.send_signal(signal.SIGHUP)
-        self.wait_record(lambda r: len(self.actions("bundle-in-force")) > n)
-        return self.actions("bundle-in-force")[-1]
-
-    def actions(self, action):
-        return [r for r in self.records() if r.get("event.action") == action]
-
-    def run(self, *argv, user=None, ok=True, host=None, cwd=None, env=None):
-        """Show a command as typed at this PC (# as root, that is the Clerk with sudo or
-        the IT provider; $ as the councillor), run it, show its real output."""
-        shown = " ".join(shlex.quote(a) for a in argv)
-        if KEY[0]:
-            shown = shown.replace(shlex.quote("sim:" + KEY[0]), '"$KEY"')
-        if KEY[1]:
-            shown = shown.replace(shlex.quote("sim:" + KEY[1]), '"$DEPUTY_KEY"')
-        print("    %s%s %s" % (host or self.name, "$" if user else "#", shown))
-        cmd = list(argv)
-        if cmd[0] == "portcullis":
-            cmd[0] = harness.CLI
-        if env is None:
-            env = self.env()
-        if user:
-            env = {k: v for k, v in env.items() if k != "PORTCULLIS_PIN"}
-            cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
-        # A session of its own: no controlling terminal, so nothing waits for a PIN typed.
-        r = subprocess.run(cmd, env=env, cwd=cwd or self.files, capture_output=True,
-                           text=True, timeout=60, start_new_session=True)
-        indent(r.stderr + r.stdout)
-        if ok is True and r.returncode != 0:
-            raise DemoFailed("%s failed (%d)" % (shown, r.returncode))
-        if ok is False and r.returncode == 0:
-            raise DemoFailed("%s succeeded, it should have been refused" % shown)
-        return r
-
-
-def decision(pc, name):
-    acts = ("device-allowed", "device-blocked", "device-rejected", "exception-approved")
-
-    def match(r):
-        return r.get("volume.device_name") == name and r["event.action"] in acts
-    pc.wait_record(match)
-    return [r for r in pc.records() if match(r)][-1]
-
-
-def approved(pc, name):
-    pc.wait_record(lambda r: r.get("event.action") == "exception-approved" and
-                   r.get("volume.device_name") == name)
-
-
-def verdict(pc, name, path, what):
-    r = decision(pc, name)
-    action = r["event.action"]
-    colour = GREEN if action in ("device-allowed", "exception-approved") else RED
-    print("  %s%-18s%s %s %s:%s %r" % (colour, action.upper(), RESET, name,
-                                        r["volume.vendor_id"], r["volume.product_id"],
-                                        r["volume.product_name"]))
-    print("  %swhy: %s%s" % (DIM, r["rule.id"].replace(pc.work + "/", ""), RESET))
-    print("  %skernel: %s/authorized = %s  (%s)%s" % (DIM, path.rsplit("/", 1)[1],
-                                                     pc.attr(path, "authorized"), what, RESET))
-    return r
-
-
-def trail_lines(audit_dir):
-    """Every line (records and checkpoints) of a trail directory, in order."""
-    out = []
-    for seg in sorted(glob.glob(os.path.join(audit_dir, "trail-*.jsonl"))):
-        with open(seg) as f:
-            out += [json.loads(line) for line in f.read().split("\n")[:-1]]
-    return out
-
-
-def attach_disk(pc, medium, iface, host):
-    """What the kernel's usb-storage and sd drivers do once the interface is authorised:
-    SCSI host `host` (one per stick: the bus names its devices by number), then the disk."""
-    pc._here()
-    scsi = harness.scsi_device(pc, iface, host)
-    pc.tb.add_from_string(
-        "P: %s/block/%s\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/%s\n"
-        "A: dev=%s\\n\nA: removable=1\\n\nA: size=65536\\n\n"
-        % (scsi[len("/sys"):], medium.name, medium.name, medium.dev))
-
-
-def watcher_pids(mountpoint):
-    """The transfer-log watchers of this mount point, found by their command line."""
-    out = []
-    for p in os.listdir("/proc"):
-        try:
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv[0].endswith(b"portcullis-xferwatch") and mountpoint.encode() in argv:
-            out.append(int(p))
-    return out
-
-
-def plug(pc, fixture, dev, want):
-    """Plug a device in; when the policy lets it in, do what the kernel then does (create
-    its interfaces) and wait for the interfaces' verdict."""
-    pc.add(fixture, plug=True)
-    if want == "1":
-        pc.wait_attr(dev, "authorized", "1")
-        pc.kernel_configure(dev)
-    else:
-        decision(pc, dev.rsplit("/", 1)[1])
-
-
-def provider(argv, ok=True, cwd=None):
-    """A command on the IT provider's own machine (no daemon, no simulated bus)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
-    shown = " ".join(shlex.quote(a) for a in argv)
-    print("    provider$ " + shown)
-    cmd = list(argv)
-    cmd[0] = {"portcullis": harness.CLI, "portcullis-fleet-enrol": ENROL}.get(cmd[0], cmd[0])
-    r = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-    indent(r.stderr + r.stdout)
-    if ok is True and r.returncode != 0:
-        raise DemoFailed("%s failed (%d)" % (shown, r.returncode))
-    return r
 
 
 def main(demo_dir):
@@ -258,6 +36,8 @@ def main(demo_dir):
     key = simconn.Simulator(clerk.work)
     deputy = simconn.Simulator(office.work)
     media = []
+    desks = {}
+    it = os.path.join(demo_dir, "provider")
     try:
         heading("Fakenham Town Council: two PCs")
         say("Two simulated PCs, clerk-pc and office-pc, each with an xHCI controller (two "
@@ -280,6 +60,10 @@ def main(demo_dir):
                   "%s: portcullisd set authorized_default=0 and interface_authorized_default"
                   "=0 on the root hubs before anything else: nothing new reaches the PC "
                   "until the policy decides" % pc.name)
+        say("At each PC the councillor's desktop runs `portcullis notify`: the notices it shows "
+            "are quoted below as they appear on screen.")
+        for pc in (clerk, office):
+            desks[pc.name] = Desk(pc)
         clerk._here()
         r = verdict(clerk, "1-10", HUB + "/1-10", "the keyboard that was already plugged in")
         check(r["event.action"] == "device-allowed", "the council keyboard is allowed")
@@ -331,6 +115,24 @@ def main(demo_dir):
         check("Jane Smith" in r.stdout and "Sam Lee" in r.stdout,
               "office-pc knows both keys without anyone enrolling there")
 
+        heading("The IT provider enrols both PCs in the fleet, at installation")
+        say("Each PC will prove its council and name to the IT provider's collector with a "
+            "certificate from the provider's own CA. Each PC's trail key (written at "
+            "installation) is registered once; its origin must name the PC.")
+        os.makedirs(it)
+        provider(["portcullis-fleet-enrol", "ca", "ca"], cwd=it)
+        for pc in (clerk, office):
+            provider(["portcullis-fleet-enrol", "pc", "ca", "fakenham", pc.name,
+                      "bundle-" + pc.name], cwd=it)
+            r = provider(["openssl", "x509", "-noout", "-subject", "-ext", "subjectAltName",
+                          "-in", "bundle-%s/pc-cert.pem" % pc.name], cwd=it)
+            check("%s.fakenham.portcullis" % pc.name in r.stdout and
+                  "portcullis:fakenham/%s" % pc.name in r.stdout,
+                  "%s's certificate names council and PC" % pc.name)
+            shutil.copy(pc.audit_key, os.path.join(it, pc.name + ".key"))
+            provider(["portcullis", "fleet", "add", "--fleet", "fleet", "--council",
+                      "fakenham", "--pc", pc.name, "--key", pc.name + ".key"], cwd=it)
+
         heading("clerk-pc: the council's stick passes, everything else is stopped")
         plug(clerk, "hub-genesys.umockdev", HUB + "/1-1", "1")
         plug(clerk, "stick-council.umockdev", HUB + "/1-1/1-1.1", "1")
@@ -357,7 +159,7 @@ def main(demo_dir):
         check(r["event.action"] == "device-blocked", "the personal stick is blocked")
         office.wait_quiet()
         morning = os.path.join(office.work, "audit-copy")
-        shutil.copytree(office.conf["audit-log"], morning)  # kept for step 19
+        shutil.copytree(office.conf["audit-log"], morning)  # kept for the last step
         r = office.run("portcullis", "status", user=USER)
         check("1-2" in r.stdout and "blocked" in r.stdout.lower(),
               "the councillor sees the stick blocked and why")
@@ -388,18 +190,16 @@ def main(demo_dir):
               "office-pc refuses it: the signed text is not the request it issued")
         office.wait_record(lambda r: r.get("event.action") == "exception-refused")
         check(office.actions("exception-refused") != [], "the refusal is in the trail")
-        say("The genuine request, signed by the Clerk and imported at office-pc:")
-        office.run("portcullis", "approve", "--request", "request.txt", "--out",
-                   "response.txt", "--key", "sim:" + key.sock, host="clerk-laptop", env=laptop)
+        say("The genuine request is a bring-in (read-only: files come off the stick). The "
+            "papers on it are the council's, so the Clerk ticks \"this stick carries council "
+            "data: wipe after import\" (--council-data) before her key signs; office-pc "
+            "imports her answer:")
+        r = office.run("portcullis", "approve", "--request", "request.txt", "--council-data",
+                       "--out", "response.txt", "--key", "sim:" + key.sock,
+                       host="clerk-laptop", env=laptop)
+        check("council data: YES" in r.stderr, "the Clerk saw the mark before her touch")
         office.run("portcullis", "request", "import", "response.txt", user=USER)
-        office.wait_attr(HUB + "/1-2", "authorized", "1")
-        office.kernel_configure(HUB + "/1-2")
-        office.wait_attr(HUB + "/1-2/1-2:1.0", "authorized", "1")
-        approved(office, "1-2")
-        r = verdict(office, "1-2", HUB + "/1-2", "let in for two hours, read-only")
-        check(r["event.action"] == "exception-approved" and
-              r["approval.approver"] == "Jane Smith" and r["approval.scope"] == "read-only",
-              "approved read-only by Jane Smith's key, enrolled at the other PC")
+        demo_wipes.council_data(office, desks["office-pc"], media)
         say("The councillor has what they needed; the Clerk ends the exception early:")
         office.run("portcullis", "approve", "--end", "1-2")
         office.wait_attr(HUB + "/1-2", "authorized", "0")
@@ -433,6 +233,12 @@ def main(demo_dir):
               "Sam Lee's key cannot answer: the request names only the credentials office-pc "
               "accepts now; the stick stays blocked")
 
+        owed = demo_wipes.take_out(office, desks["office-pc"], key, media)
+        demo_wipes.owed_listed(it, clerk, office, owed, int(time.time()))
+        owed_json = demo_wipes.close_by_hand(it, clerk, office, owed)
+        demo_wipes.owed_in_bundle(clerk, office, key, owed_json)
+        demo_wipes.owed_comes_back(clerk, desks["clerk-pc"], owed)
+
         heading("At clerk-pc the Clerk approves a personal stick with her key there")
         clerk._here()
         plug(clerk, "stick-personal.umockdev", HUB + "/1-2", "0")
@@ -459,7 +265,8 @@ def main(demo_dir):
         say("The stick's medium is a real ext4 filesystem on a loop device; the kernel's "
             "storage drivers are stood in for once its interface is authorised.")
         attach_disk(clerk, papers, HUB + "/1-2/1-2:1.0", 7)
-        r = clerk.wait_record(lambda r: r.get("event.action") == "medium-read-only")
+        r = clerk.wait_record(lambda r: r.get("event.action") == "medium-read-only" and
+                              r.get("event.reason", "").startswith(papers.name + " "))
         ro = harness.real(["blockdev", "--getro", papers.loop], capture_output=True, text=True)
         check(r["event.outcome"] == "success" and ro.stdout.strip() == "1",
               "the exception is read-only: the medium is set read-only below any filesystem")
@@ -472,7 +279,8 @@ def main(demo_dir):
                os.path.join(clerk.files, "planning-papers.pdf")]
         print("    clerk-pc$ " + " ".join(cmd))
         harness.as_user(USER, *cmd)
-        rd = clerk.wait_record(lambda r: r.get("event.action") == "file-read", timeout=20)
+        rd = clerk.wait_record(lambda r: r.get("event.action") == "file-read" and
+                               r.get("file.path") == "planning-papers.pdf", timeout=20)
         print("  %sFILE-READ%s %s, %d bytes, sha256 %s... by uid %s (%s)" % (
             GREEN, RESET, rd["file.path"], rd["file.size"], rd["file.hash.sha256"][:16],
             rd["user.id"], rd["process.executable"]))
@@ -521,7 +329,8 @@ def main(demo_dir):
         os.chmod(agenda, 0o644)
         print("    clerk-pc$ cp %s %s/agenda.pdf" % (agenda, medium.mnt))
         harness.as_user(USER, "cp", agenda, medium.mnt + "/agenda.pdf")
-        w = clerk.wait_record(lambda r: r.get("event.action") == "file-written", timeout=20)
+        w = clerk.wait_record(lambda r: r.get("event.action") == "file-written" and
+                              r.get("file.path") == "agenda.pdf", timeout=20)
         print("  %sFILE-WRITTEN%s %s, %d bytes, sha256 %s...\n  by uid %s (%s) to %s %s" % (
             GREEN, RESET, w["file.path"], w["file.size"], w["file.hash.sha256"][:16],
             w["user.id"], w["process.executable"], w["volume.vendor_name"].strip(),
@@ -532,19 +341,26 @@ def main(demo_dir):
         check(medium.umount(), "the stick is unmounted")
 
         heading("Finished: the Clerk wipes the stick, with a certificate")
+        n = len(clerk.actions("wipe-done"))
         clerk.run("portcullis", "wipe", "1-1.1")
-        clerk.wait_record(lambda r: r.get("event.action") == "wipe-done")
+        clerk.wait_record(lambda r: len(clerk.actions("wipe-done")) > n, timeout=120)
         done = clerk.actions("wipe-done")
-        check(len(done) == 1, "wipe-done is in the trail")
+        check(len(done) == n + 1, "wipe-done is in the trail")
         say("Every byte was overwritten with a keyed pattern that encodes its address, read "
-            "back and compared; the certificate of sanitisation is in the trail and on disk:")
-        with open(done[-1]["wipe.certificate_file"].replace(".json", ".txt")) as f:
-            indent(f.read())
-        say("(The medium here is a loop device, so the certificate's media lines name the "
-            "loop device and its image file; on a PC the stick's make, model and USB identity "
-            "are read from the kernel's description of the disk.)")
+            "back and compared; the certificate of sanitisation is in the trail and on disk. "
+            "(The medium here is a loop device, so its make and model lines name the loop "
+            "device; the USB identity is the simulated stick's, checked again at the wipe.)")
+        cert = certificate(clerk, done[-1])
+        check(cert["media"]["usb_serial"] == "4C530001140516116522" and
+              cert["operator"] == "uid 0",
+              "it names the council stick's USB identity and the Clerk (root) who asked")
         with open(medium.img, "rb") as f:
             check(b"%PDF-1.7 agenda" not in f.read(), "the agenda is no longer on the medium")
+        c = [r for r in clerk.actions("wipe-owed")
+             if r.get("volume.serial_number") == "4C530001140516116522"]
+        check(c == [], "wiped before it left: the council stick owes nothing")
+
+        demo_wipes.encrypted_sticks(clerk, desks["clerk-pc"], key, medium)
 
         heading("What the Clerk sees at clerk-pc")
         clerk.run("portcullis", "devices")
@@ -565,39 +381,13 @@ def main(demo_dir):
             check(last.get("audit.type") == "checkpoint",
                   "%s's trail ends with a signed checkpoint (seq %d)" % (pc.name, last["seq"]))
 
-        heading("The IT provider enrols both PCs in the fleet")
-        say("Each PC proves its council and name to the collector with a certificate from "
-            "the provider's own CA. Each PC's trail key (written at installation) is "
-            "registered once; its origin must name the PC.")
-        it = os.path.join(demo_dir, "provider")
-        os.makedirs(it)
-        provider(["portcullis-fleet-enrol", "ca", "ca"], cwd=it)
-        for pc in (clerk, office):
-            provider(["portcullis-fleet-enrol", "pc", "ca", "fakenham", pc.name,
-                      "bundle-" + pc.name], cwd=it)
-            r = provider(["openssl", "x509", "-noout", "-subject", "-ext", "subjectAltName",
-                          "-in", "bundle-%s/pc-cert.pem" % pc.name], cwd=it)
-            check("%s.fakenham.portcullis" % pc.name in r.stdout and
-                  "portcullis:fakenham/%s" % pc.name in r.stdout,
-                  "%s's certificate names council and PC" % pc.name)
-            shutil.copy(pc.audit_key, os.path.join(it, pc.name + ".key"))
-            provider(["portcullis", "fleet", "add", "--fleet", "fleet", "--council",
-                      "fakenham", "--pc", pc.name, "--key", pc.name + ".key"], cwd=it)
-
         heading("The provider verifies the collected trails: portcullis fleet verify")
         say("In service each PC's rsyslog ships its trail over RELP with TLS to the "
             "collector, which files it as <council>/<pc>/trail.log (tested on its own in "
             "tests/integration/fleet). The demo does not run rsyslog: it copies each PC's "
-            "trail files, line for line, into that layout.")
+            "trail, line for line, into that layout (as it did for the owed wipes above).")
         collected = os.path.join(it, "collected")
-        for pc in (clerk, office):
-            d = os.path.join(collected, "fakenham", pc.name)
-            os.makedirs(d)
-            with open(os.path.join(d, "trail.log"), "wb") as out:
-                for seg in sorted(glob.glob(os.path.join(pc.conf["audit-log"],
-                                                         "trail-*.jsonl"))):
-                    with open(seg, "rb") as f:
-                        out.write(f.read())
+        collect(it, (clerk, office))
         r = provider(["portcullis", "fleet", "verify", "--fleet", "fleet", "--collected",
                       "collected"], cwd=it)
         check("2 PCs, 2 verified, 0 failed" in r.stdout, "both trails verify", r.stdout)
@@ -649,7 +439,7 @@ def main(demo_dir):
               "Jane Smith" in page, "the report says both trails verified in full first, "
               "and names the approver")
         acts = [r["event.action"] for pc in (clerk, office) for r in pc.records()]
-        sizes = sum(r["file.size"] for r in clerk.actions("file-written"))
+        sizes = sum(r["file.size"] for pc in (clerk, office) for r in pc.actions("file-written"))
         figures = ("devices blocked %d exceptions approved %d refusals %d files written to "
                    "media %d (%d bytes) files read from media %d" % (
                        acts.count("device-blocked"), acts.count("exception-approved"),
@@ -664,9 +454,10 @@ def main(demo_dir):
         with open(shipped, "rb") as f:
             have = set(f.read().splitlines())
         held = max(json.loads(line)["seq"] for line in have)
-        say("Someone with root at office-pc wants the refused request and the exception "
-            "gone. Root can copy the trail with its keys at any time: it puts back the copy "
-            "taken before the request (step 5) and the service writes on from there, a trail "
+        say("Someone with root at office-pc wants the refused request, the exceptions and "
+            "the owed wipes gone. Root can copy the trail with its keys at any time: it puts "
+            "back the copy taken before the request (step 6) and the service writes on from "
+            "there, a trail "
             "that verifies on its own. The collector receives the rewritten records; the "
             "provider already holds office-pc's records and checkpoint up to seq %d." % held)
         trail = office.conf["audit-log"]
@@ -701,6 +492,8 @@ def main(demo_dir):
         say()
         say("Demo finished in %.0f s. Files: %s" % (time.time() - t0, demo_dir))
     finally:
+        for d in desks.values():
+            d.close()
         for m in media:
             m.close()
         key.stop()

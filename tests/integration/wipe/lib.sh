@@ -38,8 +38,13 @@ attach() {
 	LOOPS+=("$DEV")
 }
 
+# detach DEV: detach it now, and forget it, so that cleanup does not detach the number
+# again once another test may have been given it
 detach() {
+	local l keep=()
 	losetup -d "$1"
+	for l in "${LOOPS[@]}"; do [ "$l" = "$1" ] || keep+=("$l"); done
+	LOOPS=("${keep[@]}")
 }
 
 # count_markers FILE: how many times our marker appears in the raw bytes
