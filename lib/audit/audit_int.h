@@ -1,6 +1,8 @@
 /*
  * audit_int.h - internals shared by the files of lib/audit (not installed).
- * Crypto wrappers over OpenSSL, encodings, record framing, signed notes, state file.
+ * Crypto wrappers over OpenSSL, encodings, record framing, signed notes, state file,
+ * the verifier's state. Linked with lib/audit by the engine and the CLI; the parsers
+ * declared here take untrusted bytes and say what is wrong in a struct pcl_diag.
  */
 #ifndef PCL_AUDIT_INT_H
 #define PCL_AUDIT_INT_H

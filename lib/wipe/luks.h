@@ -1,7 +1,7 @@
 /*
  * luks.h - LUKS headers on a medium: probe (libcryptsetup) and cryptographic erase.
  * Linked by the portcullis CLI and portcullis-wipe (library wipe_luks). lib/ error
- * convention: 0 on success, -errno on failure, a sentence in why where one is asked for.
+ * convention: 0 on success, -errno on failure, why in a struct pcl_diag where asked for.
  */
 #ifndef PCL_WIPE_LUKS_H
 #define PCL_WIPE_LUKS_H

@@ -3,7 +3,7 @@
  * certificate and the wiper's report protocol.
  * Linked by the wiper process (portcullis-wiper), the portcullis CLI and, later, the
  * daemon parent. Error convention of lib/: 0 or a count on success, -errno on failure;
- * parsers fill a struct pcl_diag. Nothing here logs.
+ * parsers and refusing checks fill a struct pcl_diag. Nothing here logs.
  */
 #ifndef PCL_WIPE_H
 #define PCL_WIPE_H
