@@ -406,28 +406,31 @@ static void report_exit(struct engine_proc *e, uint32_t job, int st)
 		log_warn("the engine could not be told of job %u's exit", (unsigned)job);
 }
 
-int parent_run(const struct conf *c, const char *config, bool fg)
-{
-	static struct parent_table table;
-	struct engine_proc eng = {-1, -1, false};
-	struct passwd *pw = getpwnam(c->engine_user);
-	sigset_t mask;
-	unsigned backoff = 1;
-	time_t restart_at = 0;
-	int status = 0, last_status = -1;
-	bool launcher_lost = false;
+/* The parent's loop: the engine, its restart back-off and how the last one ended. */
+struct parent_loop {
+	struct engine_proc eng;
+	unsigned backoff;
+	time_t restart_at;
+	int status, last_status;
+	bool launcher_lost;
+};
 
+/* Before any program starts: the configuration's path and the engine user checked, the
+ * root hubs gated, the directories made. 0, or 1 (logged). */
+static int parent_prepare(const struct conf *c, const char *config, bool fg, struct passwd **pw)
+{
 	if (strlen(config) >= sizeof(config_path)) {
 		log_err("%s: path too long", config);
 		return 1;
 	}
 	memcpy(config_path, config, strlen(config) + 1);
 	foreground = fg;
-	if (pw == NULL) {
+	*pw = getpwnam(c->engine_user);
+	if (*pw == NULL) {
 		log_err("engine user '%s' does not exist", c->engine_user);
 		return 1;
 	}
-	if (pw->pw_uid == 0) {
+	if ((*pw)->pw_uid == 0) {
 		log_err("engine user '%s' is root: refusing to run", c->engine_user);
 		return 1;
 	}
@@ -435,9 +438,16 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
-	if (prepare_dirs(c, pw, &certs) != 0 || parent_jobs_init(c, certs) != 0)
+	if (prepare_dirs(c, *pw, &certs) != 0 || parent_jobs_init(c, certs) != 0)
 		return 1;
-	bool first_start = first_start_since_boot(c->boot_marker);
+	return 0;
+}
+
+/* SIGCHLD, SIGTERM, SIGINT and SIGHUP read from a signalfd: it, or -1 (logged). */
+static int signal_fd(void)
+{
+	sigset_t mask;
+	int fd;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -445,98 +455,125 @@ int parent_run(const struct conf *c, const char *config, bool fg)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sigfd < 0) {
+	fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (fd < 0)
 		log_err("signalfd: %s", strerror(errno));
-		return 1;
+	return fd;
+}
+
+/* Every child that exited: the launcher (fail closed: stop), a helper job (the engine
+ * told), or the engine (no device authorised until it is back; restart after the
+ * back-off). */
+static void reap(struct parent_loop *l)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == parent_launcher_pid()) {
+			/* Nothing could be started any more: fail closed, let the service
+			 * manager start us afresh. */
+			log_err("the launcher exited: stopping");
+			l->status = 1;
+			l->launcher_lost = true;
+			continue;
+		}
+		if (pid != l->eng.pid) {
+			uint32_t job = parent_jobs_reaped(pid);
+			if (job != 0)
+				report_exit(&l->eng, job, st);
+			continue;
+		}
+		log_err("engine exited (%s %d): no device is authorised until it is back",
+			WIFSIGNALED(st) ? "signal" : "status",
+			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		if (l->eng.fd >= 0)
+			close(l->eng.fd);
+		l->eng.fd = -1;
+		l->eng.pid = -1;
+		parent_jobs_engine_gone();
+		l->last_status = st;
+		l->restart_at = mono_now() + l->backoff;
+		l->backoff = l->backoff < 30 ? l->backoff * 2 : 30;
 	}
+}
+
+/* One signal: true when it stops the service (SIGTERM, SIGINT). */
+static bool on_signal(struct parent_loop *l, int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+		log_info("stopping");
+		return true;
+	}
+	if (si.ssi_signo == SIGHUP && l->eng.pid > 0) {
+		/* The engine reloads its rules; it runs as another uid, so this needs
+		 * CAP_KILL. */
+		if (kill(l->eng.pid, SIGHUP) != 0)
+			log_err("cannot tell the engine to reload its rules: %s", strerror(errno));
+		return false;
+	}
+	reap(l);
+	return false;
+}
+
+int parent_run(const struct conf *c, const char *config, bool fg)
+{
+	static struct parent_table table;
+	struct parent_loop l = {.eng = {-1, -1, false}, .backoff = 1, .last_status = -1};
+	struct passwd *pw = NULL;
+	int sigfd, rc;
+
+	if (parent_prepare(c, config, fg, &pw) != 0)
+		return 1;
+	bool first_start = first_start_since_boot(c->boot_marker);
+	if ((sigfd = signal_fd()) < 0)
+		return 1;
 	/* The launcher first: it holds what starting programs needs, the parent's filter
 	 * does not. */
-	if (parent_launcher_start() != 0 || spawn_engine(c, pw, &eng, first_start, -1) != 0)
+	if (parent_launcher_start() != 0 || spawn_engine(c, pw, &l.eng, first_start, -1) != 0)
 		return 1;
-	int rc = sandbox_apply(SANDBOX_PARENT);
+	rc = sandbox_apply(SANDBOX_PARENT);
 	if (rc != 0) {
 		log_err("cannot install the parent's seccomp filter: %s", strerror(-rc));
-		stop_engine(&eng, SIGTERM);
+		stop_engine(&l.eng, SIGTERM);
 		return 1;
 	}
 
 	for (;;) {
-		struct pollfd p[2] = {{sigfd, POLLIN, 0}, {eng.fd, POLLIN, 0}};
-		int timeout = eng.pid < 0 ? 1000 : -1;
-		if (poll(p, eng.fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
+		struct pollfd p[2] = {{sigfd, POLLIN, 0}, {l.eng.fd, POLLIN, 0}};
+		int timeout = l.eng.pid < 0 ? 1000 : -1;
+		if (poll(p, l.eng.fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
-			status = 1;
+			l.status = 1;
 			break;
 		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-				log_info("stopping");
-				break;
-			}
-			if (si.ssi_signo == SIGHUP && eng.pid > 0) {
-				/* The engine reloads its rules; it runs as another uid, so
-				 * this needs CAP_KILL. */
-				if (kill(eng.pid, SIGHUP) != 0)
-					log_err("cannot tell the engine to reload its rules: %s",
-						strerror(errno));
-				continue;
-			}
-			int st;
-			pid_t pid;
-			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-				if (pid == parent_launcher_pid()) {
-					/* Nothing could be started any more: fail closed, let
-					 * the service manager start us afresh. */
-					log_err("the launcher exited: stopping");
-					status = 1;
-					launcher_lost = true;
-					continue;
-				}
-				if (pid != eng.pid) {
-					uint32_t job = parent_jobs_reaped(pid);
-					if (job != 0)
-						report_exit(&eng, job, st);
-					continue;
-				}
-				log_err("engine exited (%s %d): no device is authorised until it "
-					"is back",
-					WIFSIGNALED(st) ? "signal" : "status",
-					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-				if (eng.fd >= 0)
-					close(eng.fd);
-				eng.fd = -1;
-				eng.pid = -1;
-				parent_jobs_engine_gone();
-				last_status = st;
-				restart_at = mono_now() + backoff;
-				backoff = backoff < 30 ? backoff * 2 : 30;
-			}
-		}
-		if (launcher_lost)
+		if ((p[0].revents & POLLIN) && on_signal(&l, sigfd))
 			break;
-		if (eng.fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (serve_engine(&eng, &table) != 0) {
+		if (l.launcher_lost)
+			break;
+		if (l.eng.fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (serve_engine(&l.eng, &table) != 0) {
 				/* Fatal for the engine; SIGCHLD reaps it and schedules a restart.
 				 */
-				kill(eng.pid, SIGKILL);
-				close(eng.fd);
-				eng.fd = -1;
-			} else if (eng.ready) {
-				backoff = 1;
+				kill(l.eng.pid, SIGKILL);
+				close(l.eng.fd);
+				l.eng.fd = -1;
+			} else if (l.eng.ready) {
+				l.backoff = 1;
 			}
 		}
-		if (eng.pid < 0 && mono_now() >= restart_at)
-			spawn_engine(c, pw, &eng, false, last_status); /* not the first */
+		if (l.eng.pid < 0 && mono_now() >= l.restart_at)
+			spawn_engine(c, pw, &l.eng, false, l.last_status); /* not the first */
 	}
-	stop_engine(&eng, launcher_lost ? SIGUSR1 : SIGTERM);
+	stop_engine(&l.eng, l.launcher_lost ? SIGUSR1 : SIGTERM);
 	parent_jobs_stop_all();
 	parent_launcher_stop();
 	close(sigfd);
 	if (certs >= 0)
 		close(certs);
-	return status;
+	return l.status;
 }

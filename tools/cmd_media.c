@@ -128,6 +128,7 @@ static int read_key_file(const char *path, char *buf, size_t len)
 static int check_device(const char *device, char *why, size_t len)
 {
 	struct wipe_identity id;
+	struct pcl_diag d = {0};
 	struct stat st;
 	char path[128];
 	FILE *f;
@@ -137,8 +138,10 @@ static int check_device(const char *device, char *why, size_t len)
 		return snprintf(why, len, "%s", strerror(errno)), -1;
 	if (!S_ISBLK(st.st_mode))
 		return snprintf(why, len, "not a block device"), -1;
-	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, len) != 0)
+	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, &d) != 0) {
+		pcl_diag_format(&d, why, len);
 		return -1;
+	}
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/removable", major(st.st_rdev),
 		 minor(st.st_rdev));
 	if ((f = fopen(path, "re")) != NULL) {

@@ -3,18 +3,19 @@
  * certificate of sanitisation. `--local` is the IT provider's offline/bench mode: run as
  * root, it does what the daemon parent does (pre-checks, O_EXCL open, identity re-check,
  * spawn portcullis-wiper with the fd, certificate, fresh vfat). `--check` and
- * `--identify` only read. Runs as the invoking user; arguments are untrusted, the
- * wiper's output is parsed as untrusted (lib/wipe/report.c).
+ * `--identify` only read. Linked by the portcullis CLI (runs as the invoking user) and
+ * by portcullis-wipe (root, for the daemon's wipe jobs). Arguments are untrusted (parsed
+ * in tools/wipe_opts.c), the wiper's output is parsed as untrusted (lib/wipe/report.c).
  */
 #include "client.h"
 #include "commands.h"
 #include "wipe.h"
 #include "wipe_crypto.h"
+#include "wipe_opts.h"
 
 #include <errno.h>
 #include <json-c/json.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <linux/fs.h>
@@ -34,49 +35,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-struct wipe_opts {
-	int local, check, identify, discard, chunk, cert_dir_fd;
-	const char *device, *identity, *mkfs, *cert, *sign_key, *op, *approval, *user;
-	int crypto, overwrite; /* --method: crypto-erase first, the overwrite (or not) */
-	/* What portcullisd verified: the device number and size re-checked once open, and
-	 * the USB device it belongs to (named on the certificate, compared when visible). */
-	const char *expect_dev, *usb_ids, *usb_serial, *usb_hash;
-	unsigned long long expect_size;
-};
-
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: portcullis wipe USB-DEVICE                 finish and wipe an approved medium\n"
-	    "       portcullis wipe --local [OPTIONS] DEVICE   wipe, verify, certify (root)\n"
-	    "       portcullis wipe --check DEVICE             pre-checks only\n"
-	    "       portcullis wipe --identify DEVICE          print the identity record\n"
-	    "       portcullis wipe key-init --key-out PEM     make this PC's wipe key (root)\n"
-	    "options:\n"
-	    "  --identity FILE   refuse unless DEVICE still matches this identity record\n"
-	    "  --cert PREFIX     write PREFIX.json (signed), PREFIX.txt and PREFIX.html\n"
-	    "                    (new files only: an existing file is never overwritten)\n"
-	    "  --cert-dir-fd N   make them in the directory open as descriptor N\n"
-	    "  --sign-key PEM    Ed25519 private key that signs the certificate\n"
-	    "  --operator NAME   who ran the wipe (default: the invoking user)\n"
-	    "  --approval ID     the approval that covered this medium\n"
-	    "  --method overwrite|crypto-erase|crypto-erase+overwrite|auto\n"
-	    "                    crypto-erase: destroy the LUKS headers and keyslots, verify\n"
-	    "                    (default overwrite: the keyed pattern over every byte;\n"
-	    "                    auto: crypto-erase+overwrite for a LUKS container)\n"
-	    "  --mkfs vfat|none  filesystem afterwards (default vfat)\n"
-	    "  --no-discard      do not discard (TRIM) after the verified pass\n"
-	    "  --chunk BYTES     I/O size (default 4 MiB)\n"
-	    "  --user NAME       unprivileged user for the wiper (default nobody)\n"
-	    "  --json            progress and outcome as JSON lines (for portcullisd)\n"
-	    "  --expect-dev MAJ:MIN, --expect-size BYTES\n"
-	    "                    refuse unless the open device is this one, this size\n"
-	    "  --usb-ids VID:PID, --usb-serial=S, --usb-hash=H\n"
-	    "                    the USB device the medium belongs to (certificate; refused\n"
-	    "                    when the medium's own USB device differs)\n");
-}
 
 int wipe_find_wiper(char *out, size_t len)
 {
@@ -189,27 +147,27 @@ static int refuse(const char *device, const char *fmt, ...)
 
 /* What portcullisd verified against what the open medium is now (--expect-*, --usb-*). */
 static int check_expected(const struct wipe_opts *o, dev_t rdev, uint64_t size,
-			  const struct wipe_identity *now, char *why, size_t len)
+			  const struct wipe_identity *now, struct pcl_diag *d)
 {
 	unsigned maj, min, vid, pid;
 	char v[8], p[8], tail;
 
 	if (o->expect_dev != NULL && (sscanf(o->expect_dev, "%u:%u%c", &maj, &min, &tail) != 2 ||
 				      makedev(maj, min) != rdev)) {
-		snprintf(why, len, "the open device is %u:%u, not %s", major(rdev), minor(rdev),
-			 o->expect_dev);
+		pcl_diag_set(d, "", 0, "the open device is %u:%u, not %s", major(rdev), minor(rdev),
+			     o->expect_dev);
 		return -EPERM;
 	}
 	if (o->expect_size != 0 && o->expect_size != size) {
-		snprintf(why, len, "the medium holds %llu bytes, not the %llu expected",
-			 (unsigned long long)size, o->expect_size);
+		pcl_diag_set(d, "", 0, "the medium holds %llu bytes, not the %llu expected",
+			     (unsigned long long)size, o->expect_size);
 		return -EPERM;
 	}
 	if (o->usb_ids == NULL)
 		return 0;
 	if (strlen(o->usb_ids) != 9 || sscanf(o->usb_ids, "%4x:%4x%c", &vid, &pid, &tail) != 2) {
-		snprintf(why, len, "--usb-ids '%s': want VID:PID, four hex digits each",
-			 o->usb_ids);
+		pcl_diag_set(d, "", 0, "--usb-ids '%s': want VID:PID, four hex digits each",
+			     o->usb_ids);
 		return -EINVAL;
 	}
 	if (now->usb_vid[0] == '\0')
@@ -218,10 +176,10 @@ static int check_expected(const struct wipe_opts *o, dev_t rdev, uint64_t size,
 	snprintf(p, sizeof(p), "%04x", pid);
 	if (strcasecmp(now->usb_vid, v) != 0 || strcasecmp(now->usb_pid, p) != 0 ||
 	    (o->usb_serial != NULL && strcmp(now->usb_serial, o->usb_serial) != 0)) {
-		snprintf(why, len,
-			 "the medium belongs to USB %s:%s serial %.64s, not %s serial %.64s",
-			 now->usb_vid, now->usb_pid, now->usb_serial, o->usb_ids,
-			 o->usb_serial ? o->usb_serial : "-");
+		pcl_diag_set(d, "", 0,
+			     "the medium belongs to USB %s:%s serial %.64s, not %s serial %.64s",
+			     now->usb_vid, now->usb_pid, now->usb_serial, o->usb_ids,
+			     o->usb_serial ? o->usb_serial : "-");
 		return -EPERM;
 	}
 	return 0;
@@ -437,179 +395,6 @@ static int write_certificate(const struct wipe_opts *o, const struct wipe_cert *
 	return write_file(o->cert_dir_fd, path, text);
 }
 
-static int parse_opts(int argc, char **argv, struct wipe_opts *o)
-{
-	enum {
-		O_LOCAL = 256,
-		O_CHECK,
-		O_IDENTIFY,
-		O_IDENTITY,
-		O_CERT,
-		O_CERT_DIR_FD,
-		O_KEY,
-		O_OPERATOR,
-		O_APPROVAL,
-		O_MKFS,
-		O_NODISCARD,
-		O_CHUNK,
-		O_USER,
-		O_JSON,
-		O_EXPECT_DEV,
-		O_EXPECT_SIZE,
-		O_USB_IDS,
-		O_USB_SERIAL,
-		O_USB_HASH,
-		O_METHOD,
-		O_HELP
-	};
-	static const struct option lo[] = {
-	    {"local", no_argument, NULL, O_LOCAL},
-	    {"check", no_argument, NULL, O_CHECK},
-	    {"identify", no_argument, NULL, O_IDENTIFY},
-	    {"identity", 1, NULL, O_IDENTITY},
-	    {"cert", 1, NULL, O_CERT},
-	    {"cert-dir-fd", 1, NULL, O_CERT_DIR_FD},
-	    {"sign-key", 1, NULL, O_KEY},
-	    {"operator", 1, NULL, O_OPERATOR},
-	    {"approval", 1, NULL, O_APPROVAL},
-	    {"mkfs", 1, NULL, O_MKFS},
-	    {"no-discard", 0, NULL, O_NODISCARD},
-	    {"chunk", 1, NULL, O_CHUNK},
-	    {"user", 1, NULL, O_USER},
-	    {"json", 0, NULL, O_JSON},
-	    {"expect-dev", 1, NULL, O_EXPECT_DEV},
-	    {"expect-size", 1, NULL, O_EXPECT_SIZE},
-	    {"usb-ids", 1, NULL, O_USB_IDS},
-	    {"usb-serial", 1, NULL, O_USB_SERIAL},
-	    {"usb-hash", 1, NULL, O_USB_HASH},
-	    {"method", 1, NULL, O_METHOD},
-	    {"help", 0, NULL, O_HELP},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-	char *end;
-	long v;
-
-	*o = (struct wipe_opts){.discard = 1,
-				.mkfs = "vfat",
-				.user = "nobody",
-				.chunk = (int)WIPE_CHUNK_DEFAULT,
-				.cert_dir_fd = -1,
-				.overwrite = 1};
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case O_LOCAL:
-			o->local = 1;
-			break;
-		case O_CHECK:
-			o->check = 1;
-			break;
-		case O_IDENTIFY:
-			o->identify = 1;
-			break;
-		case O_IDENTITY:
-			o->identity = optarg;
-			break;
-		case O_CERT:
-			o->cert = optarg;
-			break;
-		case O_CERT_DIR_FD:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 3 || v > 1023 || fcntl((int)v, F_GETFD) < 0)
-				return pcl_fail("--cert-dir-fd %s: not an open descriptor", optarg);
-			o->cert_dir_fd = (int)v;
-			break;
-		case O_KEY:
-			o->sign_key = optarg;
-			break;
-		case O_OPERATOR:
-			o->op = optarg;
-			break;
-		case O_APPROVAL:
-			o->approval = optarg;
-			break;
-		case O_MKFS:
-			o->mkfs = optarg;
-			break;
-		case O_NODISCARD:
-			o->discard = 0;
-			break;
-		case O_USER:
-			o->user = optarg;
-			break;
-		case O_JSON:
-			json_mode = 1;
-			break;
-		case O_EXPECT_DEV:
-			o->expect_dev = optarg;
-			break;
-		case O_EXPECT_SIZE:
-			errno = 0;
-			o->expect_size = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || o->expect_size == 0) {
-				fprintf(stderr, "portcullis: --expect-size '%s': not a size\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case O_USB_IDS:
-			o->usb_ids = optarg;
-			break;
-		case O_USB_SERIAL:
-			o->usb_serial = optarg;
-			break;
-		case O_USB_HASH:
-			o->usb_hash = optarg;
-			break;
-		case O_CHUNK:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 4096 || v > (64 << 20) || v % 4096) {
-				fprintf(stderr,
-					"portcullis: --chunk '%s': want a multiple of 4096 "
-					"between 4096 and 64 MiB\n",
-					optarg);
-				return 2;
-			}
-			o->chunk = (int)v;
-			break;
-		case O_METHOD:
-			if (wipe_method_parse(optarg, &o->crypto, &o->overwrite) != 0) {
-				fprintf(stderr,
-					"portcullis: --method '%s': want overwrite, crypto-erase, "
-					"crypto-erase+overwrite or auto\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case O_HELP:
-			usage(stdout);
-			return -1;
-		default:
-			fprintf(stderr, "portcullis: wipe: bad option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc - 1 || (!o->local && !o->check && !o->identify)) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(o->mkfs, "vfat") != 0 && strcmp(o->mkfs, "none") != 0) {
-		fprintf(stderr, "portcullis: --mkfs '%s': want vfat or none\n", o->mkfs);
-		return 2;
-	}
-	if (strlen(o->user) >= 64) {
-		fprintf(stderr, "portcullis: --user: name too long\n");
-		return 2;
-	}
-	o->device = argv[optind];
-	return 0;
-}
-
 /* `portcullis wipe DEVICE`: ask portcullisd to wipe an approved medium ("finish and
  * wipe"); the daemon checks the approval and runs the wipe as root; we show progress. */
 static int wipe_via_daemon(const char *device)
@@ -694,8 +479,247 @@ static int wipe_key_init(int argc, char **argv)
 	return 0;
 }
 
+/* The medium: its node, the identity the checks were made on and, once held, the O_EXCL
+ * descriptor, its size in bytes and its logical block size. */
+struct medium {
+	struct stat st;
+	struct wipe_identity id;
+	int fd, lbs;
+	uint64_t size;
+};
+
+/* A refusal whose reason is a lib/wipe diagnostic. */
+static int refuse_diag(const char *device, const struct pcl_diag *d)
+{
+	char why[600];
+
+	pcl_diag_format(d, why, sizeof(why));
+	return refuse(device, "%s", why);
+}
+
+/* Read only: the node is a block device whose identity sysfs gives. */
+static int identify(const struct wipe_opts *o, struct medium *m)
+{
+	if (stat(o->device, &m->st) != 0)
+		return refuse(o->device, "%s", strerror(errno));
+	if (!S_ISBLK(m->st.st_mode))
+		return refuse(o->device, "not a block device");
+	if (wipe_identity_read(&wipe_sysroot_default, m->st.st_rdev, &m->id) != 0)
+		return refuse(o->device, "cannot read its identity from sysfs");
+	return 0;
+}
+
+/* Read only: lib/wipe's pre-checks, and the identity record of --identity. */
+static int precheck(const struct wipe_opts *o, const struct medium *m)
+{
+	struct wipe_identity want;
+	struct pcl_diag d = {0};
+
+	if (wipe_precheck(&wipe_sysroot_default, m->st.st_rdev, &d) != 0)
+		return refuse_diag(o->device, &d);
+	if (o->identity == NULL)
+		return 0;
+	if (read_identity_file(o->identity, &want) != 0)
+		return refuse(o->device, "the identity record %s cannot be read", o->identity);
+	if (wipe_identity_compare(&want, &m->id, &d) != 0)
+		return refuse_diag(o->device, &d);
+	return 0;
+}
+
+/* Root only, the signing key readable (no unsigned wipe), then the medium held O_EXCL and
+ * checked again: the same node, still unmounted (nothing can mount it while we hold
+ * O_EXCL), the same size and identity, and what portcullisd verified. 0 with m->fd open,
+ * else the exit code; nothing has been written. */
+static int hold(const struct wipe_opts *o, struct medium *m)
+{
+	struct wipe_identity held;
+	struct pcl_diag d = {0};
+	struct stat fst;
+
+	if (geteuid() != 0)
+		return refuse(o->device, "wipe --local must run as root");
+	if (o->sign_key != NULL) {
+		struct wipe_ed25519 *k = NULL;
+		int kr = wipe_ed25519_load(&k, o->sign_key);
+		wipe_ed25519_free(&k);
+		if (kr != 0)
+			return refuse(o->device, "%s: not a readable Ed25519 private key (%s)",
+				      o->sign_key, strerror(-kr));
+	}
+	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
+	m->fd = open(o->device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
+	if (m->fd < 0)
+		return refuse(o->device, "%s",
+			      errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
+					     : strerror(errno));
+	if (fstat(m->fd, &fst) != 0 || fst.st_rdev != m->st.st_rdev ||
+	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, &d) != 0 ||
+	    ioctl(m->fd, BLKGETSIZE64, &m->size) != 0 || m->size != m->id.size ||
+	    ioctl(m->fd, BLKSSZGET, &m->lbs) != 0 || m->lbs < 512 || m->lbs > 65536) {
+		close(m->fd);
+		return refuse(o->device, "changed while opening it");
+	}
+	/* The identity again, now that the medium is held: the one the checks were made on,
+	 * and the one portcullisd verified belongs to the approved USB device. */
+	d = (struct pcl_diag){0};
+	if (wipe_identity_read(&wipe_sysroot_default, fst.st_rdev, &held) != 0 ||
+	    wipe_identity_compare(&m->id, &held, &d) != 0 ||
+	    check_expected(o, fst.st_rdev, m->size, &held, &d) != 0) {
+		close(m->fd);
+		return d.msg[0] ? refuse_diag(o->device, &d)
+				: refuse(o->device, "its identity cannot be read again");
+	}
+	return 0;
+}
+
+/* The wipe itself over the held medium, which it closes: a fresh pattern key, the
+ * crypto-erase step and/or the wiper, our own spot check. 0 with res filled (and
+ * *erased, the bytes crypto-erased), else the exit code of a wipe that never started. */
+static int erase(struct wipe_opts *o, struct medium *m, struct wipe_result *res, uint64_t *erased)
+{
+	uint8_t key[WIPE_KEY_LEN];
+	uint32_t lbs = (uint32_t)m->lbs;
+	int r = 0;
+
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		close(m->fd);
+		return refuse(o->device, "no random key for the pattern");
+	}
+	if (o->crypto < 0) /* auto: a LUKS container is crypto-erased, then overwritten */
+		wipe_method_auto(o->device, &o->crypto, &o->overwrite);
+	if (o->crypto) {
+		wipe_crypto_step(o->device, m->fd, m->size, lbs, res, erased);
+		if (res->status == WIPE_ERR_REFUSED) {
+			explicit_bzero(key, sizeof(key));
+			close(m->fd);
+			return refuse(o->device, "crypto-erase: %s", res->reason);
+		}
+		if (res->status == WIPE_OK && !o->overwrite && o->discard)
+			res->discarded = wipe_fd_ops.discard(&m->fd, 0, m->size) == 0;
+	}
+	if (!o->crypto || (o->overwrite && res->status == WIPE_OK))
+		r = run_wiper(o, m->fd, key, m->size, lbs, res);
+	if (r == 0 && res->status == WIPE_OK && o->overwrite)
+		finish_ok(o, m->fd, key, m->size, lbs, res);
+	explicit_bzero(key, sizeof(key));
+	close(m->fd);
+	if (r != 0 && json_mode)
+		json_outcome("wipe-refused", o->device, "the wiper could not start", NULL, NULL);
+	return r;
+}
+
+/* The certificate's fields from the options, the medium and the result (not its end). */
+static void fill_cert(const struct wipe_opts *o, const struct medium *m,
+		      const struct wipe_result *res, uint64_t erased, struct wipe_cert *cert)
+{
+	cert->media = m->id;
+	/* The USB device portcullisd verified, when the medium's own is not visible here. */
+	if (o->usb_ids != NULL && m->id.usb_vid[0] == '\0') {
+		snprintf(cert->media.usb_vid, sizeof(cert->media.usb_vid), "%.4s", o->usb_ids);
+		snprintf(cert->media.usb_pid, sizeof(cert->media.usb_pid), "%.4s", o->usb_ids + 5);
+		snprintf(cert->media.usb_serial, sizeof(cert->media.usb_serial), "%s",
+			 o->usb_serial ? o->usb_serial : "");
+	}
+	snprintf(cert->usb_hash, sizeof(cert->usb_hash), "%s", o->usb_hash ? o->usb_hash : "");
+	snprintf(cert->method, sizeof(cert->method), "%s", WIPE_METHOD);
+	snprintf(cert->tool, sizeof(cert->tool), "portcullis-wiper %s", WIPE_TOOL_VERSION);
+	cert->passes = 1;
+	cert->status = res->status;
+	snprintf(cert->reason, sizeof(cert->reason), "%s", res->reason);
+	cert->first_bad_block = res->first_bad_block;
+	cert->block = (uint32_t)m->lbs;
+	cert->verified = res->verified;
+	cert->discarded = res->discarded;
+	snprintf(cert->filesystem, sizeof(cert->filesystem), "none");
+	if (o->crypto)
+		wipe_crypto_cert(cert, o->overwrite, erased);
+	if (o->op)
+		snprintf(cert->operator_name, sizeof(cert->operator_name), "%s", o->op);
+	else
+		default_operator(cert->operator_name, sizeof(cert->operator_name));
+	snprintf(cert->approval, sizeof(cert->approval), "%s",
+		 o->approval ? o->approval : "none (local wipe)");
+	gethostname(cert->host, sizeof(cert->host) - 1);
+	snprintf(cert->device, sizeof(cert->device), "%s", o->device);
+}
+
+/* The outcome once the certificate is written: a JSON record (--json) or one line.
+ * mkfs_failed: wiped and verified, but the fresh filesystem could not be made. */
+static int report(const struct wipe_opts *o, const struct medium *m, const struct wipe_result *res,
+		  uint64_t erased, const char *prefix, int mkfs_failed)
+{
+	if (json_mode) {
+		char path[PATH_MAX + 8];
+		snprintf(path, sizeof(path), "%s.json", prefix);
+		struct json_object *cj = json_tokener_parse(cert_json);
+		return json_outcome(
+		    res->status == WIPE_OK && !mkfs_failed ? "wipe-done" : "wipe-failed", o->device,
+		    res->status != WIPE_OK ? res->reason
+		    : mkfs_failed	   ? "wiped and verified, but mkfs.vfat failed"
+					   : NULL,
+		    path, cj);
+	}
+	if (res->status != WIPE_OK)
+		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o->device,
+				wipe_status_name(res->status), res->reason, prefix);
+	if (o->crypto && !o->overwrite) {
+		printf("%s: crypto-erased: the LUKS headers and keyslot areas (%llu bytes) "
+		       "overwritten and verified%s; certificate %s.json\n",
+		       o->device, (unsigned long long)erased, res->discarded ? ", discarded" : "",
+		       prefix);
+		return mkfs_failed;
+	}
+	printf("%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
+	       "certificate %s.json\n",
+	       o->device, (unsigned long long)m->size,
+	       res->write_seconds > 0 ? (double)m->size / res->write_seconds / 1e6 : 0,
+	       res->verify_seconds > 0 ? (double)m->size / res->verify_seconds / 1e6 : 0,
+	       res->discarded ? ", discarded" : "", prefix);
+	return mkfs_failed;
+}
+
+/* `portcullis wipe --local`: hold, erase, certify, report. */
+static int wipe_local(struct wipe_opts *o, struct medium *m)
+{
+	struct wipe_cert cert;
+	struct wipe_result res;
+	char prefix[PATH_MAX];
+	uint64_t erased = 0;
+	int r = hold(o, m), mkfs_failed = 0;
+
+	if (r != 0)
+		return r;
+	memset(&cert, 0, sizeof(cert));
+	cert.start = (int64_t)time(NULL);
+	r = erase(o, m, &res, &erased);
+	if (r != 0)
+		return r;
+	cert.end = (int64_t)time(NULL);
+	fill_cert(o, m, &res, erased, &cert);
+	if (res.status == WIPE_OK && strcmp(o->mkfs, "vfat") == 0) {
+		if (make_vfat(o->device) == 0)
+			snprintf(cert.filesystem, sizeof(cert.filesystem), "vfat");
+		else
+			mkfs_failed =
+			    pcl_fail("%s: wiped and verified, but mkfs.vfat failed", o->device);
+	}
+	cert.end = (int64_t)time(NULL);
+	if (write_certificate(o, &cert, prefix, sizeof(prefix)) != 0) {
+		if (json_mode)
+			json_outcome("wipe-failed", o->device,
+				     "the certificate could not be written", NULL, NULL);
+		return 1;
+	}
+	return report(o, m, &res, erased, prefix, mkfs_failed);
+}
+
 int cmd_wipe(int argc, char **argv)
 {
+	struct wipe_opts o;
+	struct medium m = {.fd = -1};
+	char json[1024];
+	int r;
+
 	if (argc >= 2 && strcmp(argv[1], "key-init") == 0)
 		return wipe_key_init(argc - 1, argv + 1);
 	if (argc == 2 && argv[1][0] != '-') {
@@ -703,184 +727,24 @@ int cmd_wipe(int argc, char **argv)
 		return client_device_name(argv[1], port, sizeof(port)) != 0 ? 1
 									    : wipe_via_daemon(port);
 	}
-
-	struct wipe_opts o;
-	struct wipe_identity id, want;
-	struct wipe_cert cert;
-	struct wipe_result res;
-	struct stat st, fst;
-	char why[300], prefix[PATH_MAX], json[1024];
-	uint8_t key[WIPE_KEY_LEN];
-	uint64_t size = 0;
-	int fd, lbs = 0, r = parse_opts(argc, argv, &o);
-
+	r = wipe_opts_parse(argc, argv, &o);
 	if (r != 0)
 		return r < 0 ? 0 : r;
-	if (stat(o.device, &st) != 0)
-		return refuse(o.device, "%s", strerror(errno));
-	if (!S_ISBLK(st.st_mode))
-		return refuse(o.device, "not a block device");
-	if (wipe_identity_read(&wipe_sysroot_default, st.st_rdev, &id) != 0)
-		return refuse(o.device, "cannot read its identity from sysfs");
+	json_mode = o.json;
+	if ((r = identify(&o, &m)) != 0)
+		return r;
 	if (o.identify) {
-		if (wipe_identity_to_json(&id, json, sizeof(json)) < 0)
+		if (wipe_identity_to_json(&m.id, json, sizeof(json)) < 0)
 			return pcl_fail("%s: identity too long", o.device);
 		printf("%s\n", json);
 		return 0;
 	}
-	if (wipe_precheck(&wipe_sysroot_default, st.st_rdev, why, sizeof(why)) != 0)
-		return refuse(o.device, "%s", why);
-	if (o.identity != NULL) {
-		if (read_identity_file(o.identity, &want) != 0)
-			return refuse(o.device, "the identity record %s cannot be read",
-				      o.identity);
-		if (wipe_identity_compare(&want, &id, why, sizeof(why)) != 0)
-			return refuse(o.device, "%s", why);
-	}
+	if ((r = precheck(&o, &m)) != 0)
+		return r;
 	if (o.check) {
 		printf("%s: ok to wipe (%llu bytes, %s %s, serial %s)\n", o.device,
-		       (unsigned long long)id.size, id.vendor, id.model, id.serial);
+		       (unsigned long long)m.id.size, m.id.vendor, m.id.model, m.id.serial);
 		return 0;
 	}
-	if (geteuid() != 0)
-		return refuse(o.device, "wipe --local must run as root");
-	/* The signing key is checked before the medium is touched: no unsigned wipe. */
-	if (o.sign_key != NULL) {
-		struct wipe_ed25519 *k = NULL;
-		int kr = wipe_ed25519_load(&k, o.sign_key);
-		wipe_ed25519_free(&k);
-		if (kr != 0)
-			return refuse(o.device, "%s: not a readable Ed25519 private key (%s)",
-				      o.sign_key, strerror(-kr));
-	}
-	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
-	fd = open(o.device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
-	if (fd < 0)
-		return refuse(o.device, "%s",
-			      errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"
-					     : strerror(errno));
-	/* Same node, still unmounted (nothing can mount it while we hold O_EXCL). */
-	if (fstat(fd, &fst) != 0 || fst.st_rdev != st.st_rdev ||
-	    wipe_precheck(&wipe_sysroot_default, fst.st_rdev, why, sizeof(why)) != 0 ||
-	    ioctl(fd, BLKGETSIZE64, &size) != 0 || size != id.size ||
-	    ioctl(fd, BLKSSZGET, &lbs) != 0 || lbs < 512 || lbs > 65536) {
-		close(fd);
-		return refuse(o.device, "changed while opening it");
-	}
-	/* The identity again, now that the medium is held: the one the checks were made on,
-	 * and the one portcullisd verified belongs to the approved USB device. */
-	struct wipe_identity held;
-	why[0] = '\0';
-	if (wipe_identity_read(&wipe_sysroot_default, fst.st_rdev, &held) != 0 ||
-	    wipe_identity_compare(&id, &held, why, sizeof(why)) != 0 ||
-	    check_expected(&o, fst.st_rdev, size, &held, why, sizeof(why)) != 0) {
-		close(fd);
-		return refuse(o.device, "%s", why[0] ? why : "its identity cannot be read again");
-	}
-
-	memset(&cert, 0, sizeof(cert));
-	cert.start = (int64_t)time(NULL);
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		close(fd);
-		return refuse(o.device, "no random key for the pattern");
-	}
-	uint64_t erased = 0;
-	r = 0;
-	if (o.crypto < 0) /* auto: a LUKS container is crypto-erased, then overwritten */
-		wipe_method_auto(o.device, &o.crypto, &o.overwrite);
-	if (o.crypto) {
-		wipe_crypto_step(o.device, fd, size, (uint32_t)lbs, &res, &erased);
-		if (res.status == WIPE_ERR_REFUSED) {
-			explicit_bzero(key, sizeof(key));
-			close(fd);
-			return refuse(o.device, "crypto-erase: %s", res.reason);
-		}
-		if (res.status == WIPE_OK && !o.overwrite && o.discard)
-			res.discarded = wipe_fd_ops.discard(&fd, 0, size) == 0;
-	}
-	if (!o.crypto || (o.overwrite && res.status == WIPE_OK))
-		r = run_wiper(&o, fd, key, size, (uint32_t)lbs, &res);
-	if (r == 0 && res.status == WIPE_OK && o.overwrite)
-		finish_ok(&o, fd, key, size, (uint32_t)lbs, &res);
-	explicit_bzero(key, sizeof(key));
-	close(fd);
-	if (r != 0) {
-		if (json_mode)
-			json_outcome("wipe-refused", o.device, "the wiper could not start", NULL,
-				     NULL);
-		return r;
-	}
-	cert.end = (int64_t)time(NULL);
-	cert.media = id;
-	/* The USB device portcullisd verified, when the medium's own is not visible here. */
-	if (o.usb_ids != NULL && id.usb_vid[0] == '\0') {
-		snprintf(cert.media.usb_vid, sizeof(cert.media.usb_vid), "%.4s", o.usb_ids);
-		snprintf(cert.media.usb_pid, sizeof(cert.media.usb_pid), "%.4s", o.usb_ids + 5);
-		snprintf(cert.media.usb_serial, sizeof(cert.media.usb_serial), "%s",
-			 o.usb_serial ? o.usb_serial : "");
-	}
-	snprintf(cert.usb_hash, sizeof(cert.usb_hash), "%s", o.usb_hash ? o.usb_hash : "");
-	snprintf(cert.method, sizeof(cert.method), "%s", WIPE_METHOD);
-	snprintf(cert.tool, sizeof(cert.tool), "portcullis-wiper %s", WIPE_TOOL_VERSION);
-	cert.passes = 1;
-	cert.status = res.status;
-	snprintf(cert.reason, sizeof(cert.reason), "%s", res.reason);
-	cert.first_bad_block = res.first_bad_block;
-	cert.block = (uint32_t)lbs;
-	cert.verified = res.verified;
-	cert.discarded = res.discarded;
-	snprintf(cert.filesystem, sizeof(cert.filesystem), "none");
-	if (o.crypto)
-		wipe_crypto_cert(&cert, o.overwrite, erased);
-	if (o.op)
-		snprintf(cert.operator_name, sizeof(cert.operator_name), "%s", o.op);
-	else
-		default_operator(cert.operator_name, sizeof(cert.operator_name));
-	snprintf(cert.approval, sizeof(cert.approval), "%s",
-		 o.approval ? o.approval : "none (local wipe)");
-	gethostname(cert.host, sizeof(cert.host) - 1);
-	snprintf(cert.device, sizeof(cert.device), "%s", o.device);
-
-	r = 0;
-	if (res.status == WIPE_OK && strcmp(o.mkfs, "vfat") == 0) {
-		if (make_vfat(o.device) == 0)
-			snprintf(cert.filesystem, sizeof(cert.filesystem), "vfat");
-		else
-			r = pcl_fail("%s: wiped and verified, but mkfs.vfat failed", o.device);
-	}
-	cert.end = (int64_t)time(NULL);
-	if (write_certificate(&o, &cert, prefix, sizeof(prefix)) != 0) {
-		if (json_mode)
-			json_outcome("wipe-failed", o.device,
-				     "the certificate could not be written", NULL, NULL);
-		return 1;
-	}
-	if (json_mode) {
-		char path[PATH_MAX + 8];
-		snprintf(path, sizeof(path), "%s.json", prefix);
-		struct json_object *cj = json_tokener_parse(cert_json);
-		return json_outcome(res.status == WIPE_OK && r == 0 ? "wipe-done" : "wipe-failed",
-				    o.device,
-				    res.status != WIPE_OK ? res.reason
-				    : r != 0 ? "wiped and verified, but mkfs.vfat failed"
-					     : NULL,
-				    path, cj);
-	}
-	if (res.status != WIPE_OK)
-		return pcl_fail("%s: wipe FAILED (%s): %s; certificate %s.json", o.device,
-				wipe_status_name(res.status), res.reason, prefix);
-	if (o.crypto && !o.overwrite) {
-		printf("%s: crypto-erased: the LUKS headers and keyslot areas (%llu bytes) "
-		       "overwritten and verified%s; certificate %s.json\n",
-		       o.device, (unsigned long long)erased, res.discarded ? ", discarded" : "",
-		       prefix);
-		return r;
-	}
-	printf("%s: wiped and verified, %llu bytes (write %.1f MB/s, verify %.1f MB/s)%s; "
-	       "certificate %s.json\n",
-	       o.device, (unsigned long long)size,
-	       res.write_seconds > 0 ? (double)size / res.write_seconds / 1e6 : 0,
-	       res.verify_seconds > 0 ? (double)size / res.verify_seconds / 1e6 : 0,
-	       res.discarded ? ", discarded" : "", prefix);
-	return r;
+	return wipe_local(&o, &m);
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -193,6 +194,116 @@ static bool stale(const struct audit_witness *w, const struct fleet_verify_opts 
 	return w->seq == 0 || now - w->seen > o->interval_s + o->margin_s;
 }
 
+/* A failure before or instead of verifying: recorded in the PC's status, which keeps
+ * the last good position, so that it stays visible every run. Returns -1. */
+static int pc_failed(const struct fleet_paths *p, struct fleet_pc *pc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int pc_failed(const struct fleet_paths *p, struct fleet_pc *pc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pc->last_failure, sizeof(pc->last_failure), fmt, ap);
+	va_end(ap);
+	pc->failing = true;
+	pc->failures++;
+	fleet_status_save(p, pc);
+	return -1;
+}
+
+/* The verifier where the last run stopped. The state and the status are written one
+ * after the other: they must agree. false when the state is lost or damaged (it is not
+ * synced to disk). */
+static bool resume(struct audit_verifier *v, const char *spath, uint64_t last_seq)
+{
+	size_t slen = 0;
+	char *state = fleet_read_file(spath, &slen, 1 << 20);
+	bool resumed = state != NULL && state_seq(state) == last_seq &&
+		       audit_verifier_resume(v, state, slen) == 0;
+
+	if (state)
+		explicit_bzero(state, slen);
+	free(state);
+	return resumed;
+}
+
+/* The state lost: the whole copy is verified again, against the witness, rather than
+ * anything of the last runs trusted. pc goes back to what enrolment left (its failure
+ * count kept), the state and the owed wipes are rebuilt from the start too. */
+static void restart(const struct fleet_paths *p, struct fleet_pc *pc, const char *spath, FILE *out)
+{
+	struct fleet_pc fresh = {.failures = pc->failures};
+
+	memcpy(fresh.council, pc->council, sizeof(fresh.council));
+	memcpy(fresh.pc, pc->pc, sizeof(fresh.pc));
+	if (out)
+		fprintf(out,
+			"NOTE %s/%s: verifier state missing or unreadable: verifying the "
+			"collected copy from the start\n",
+			pc->council, pc->pc);
+	unlink(spath);
+	fleet_owed_reset(p, pc);
+	*pc = fresh;
+}
+
+/* Feed the lines, in seq order, counting each new record into n from seq cur on. A gap
+ * younger than the grace time holds the run (*held): a resent record may still fill it. */
+static void feed(struct audit_verifier *v, const struct fline *lines, size_t nl, uint64_t cur,
+		 const char *trail, const struct fleet_verify_opts *o, struct fleet_pc *n,
+		 bool *held)
+{
+	for (size_t i = 0; i < nl; i++) {
+		const struct fline *l = &lines[i];
+		if (l->seq > cur + 1 && (cur > 0 || i > 0)) {
+			if (n->gap_since == 0)
+				n->gap_since = o->now;
+			if (o->now - n->gap_since < o->gap_grace_s) {
+				*held = true;
+				return;
+			}
+		}
+		audit_verifier_feed_line(v, l->p, l->len, trail, l->lineno);
+		if (l->seq > cur) {
+			count(n, l);
+			cur = l->seq;
+		}
+	}
+}
+
+/* A verified run kept: the verifier's state, then the status n (read up to offset
+ * end), the witness and the owed wipes of the run (obuf). 0 or negative errno. */
+static int commit(const struct fleet_paths *p, struct fleet_pc *pc, struct fleet_pc *n,
+		  const struct audit_verifier *v, const struct audit_witness_result *wres,
+		  struct audit_witness *w, const char *wpath, const char *spath, uint64_t end,
+		  char **obuf, size_t *olen)
+{
+	char *saved = NULL;
+	int rc = audit_verifier_save(v, &saved);
+
+	if (rc == 0) {
+		rc = fleet_write_file(spath, saved, strlen(saved), 0600, false);
+		explicit_bzero(saved, strlen(saved));
+		free(saved);
+	}
+	if (rc != 0)
+		return rc;
+	n->offset = end;
+	n->last_seq = wres->verify.last_seq;
+	n->gap_since = 0;
+	n->failing = false;
+	n->stale = wres->stale;
+	n->last_failure[0] = '\0';
+	if (audit_witness_save(w, wpath) != 0)
+		fprintf(stderr, "portcullis: %s: cannot save the witness\n", wpath);
+	*pc = *n;
+	if (owed_acc != NULL && fclose(owed_acc) == 0 &&
+	    fleet_owed_commit(p, pc, *obuf, *olen) != 0)
+		fprintf(stderr, "portcullis: %s/%s: cannot keep its owed wipes\n", pc->council,
+			pc->pc);
+	owed_acc = NULL;
+	return fleet_status_save(p, pc);
+}
+
 int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		    const struct fleet_verify_opts *o, FILE *out)
 {
@@ -202,7 +313,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	struct audit_witness_result wres;
 	struct pcl_diag diag = {0};
 	bool now_stale, stale_changed;
-	char trail[4200], spath[4200], *region = NULL, *state = NULL;
+	char trail[4200], spath[4200], *region = NULL;
 	struct audit_key key;
 	struct audit_verifier *v = NULL;
 	struct fleet_pc n = *pc;
@@ -216,7 +327,7 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	struct audit_verify_opts vo = {
 	    .key = &key, .report = report, .report_ctx = &rctx, .collected = true};
 	struct fline *lines = NULL;
-	size_t len = 0, nl = 0, slen = 0;
+	size_t len = 0, nl = 0;
 	struct fleet_file *files = NULL;
 	int nf;
 	bool shrank, held = false;
@@ -232,22 +343,14 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	witness_path(wpath, sizeof(wpath), p, pc);
 	if (audit_witness_load(&w, wpath, &diag) != 0 && w.seq == 0 && diag.msg[0]) {
 		pcl_diag_format(&diag, msg, sizeof(msg));
-		snprintf(pc->last_failure, sizeof(pc->last_failure), "witness: %.180s", msg);
-		pc->failing = true;
-		pc->failures++;
-		fleet_status_save(p, pc);
-		return -1;
+		return pc_failed(p, pc, "witness: %.180s", msg);
 	}
 	now_stale = stale(&w, o, now);
 	stale_changed = now_stale != pc->stale;
 	pc->stale = n.stale = now_stale;
 	if (load_key(p, pc, &key) != 0) {
 		audit_witness_free(&w);
-		snprintf(pc->last_failure, sizeof(pc->last_failure), "trail key unreadable");
-		pc->failing = true;
-		pc->failures++;
-		fleet_status_save(p, pc);
-		return -1;
+		return pc_failed(p, pc, "trail key unreadable");
 	}
 	nf = fleet_copy_files(p, pc->council, pc->pc, &files);
 	if (nf == 0 && pc->last_seq == 0) {
@@ -261,18 +364,14 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 		region = fleet_copy_read(files, nf, pc->offset, REGION_MAX, &len, &shrank);
 	free(files);
 	if (region == NULL || shrank) {
-		snprintf(pc->last_failure, sizeof(pc->last_failure), "%s",
-			 shrank ? "collected copy is shorter than already verified (cut?)"
-				: "collected copy unreadable");
+		const char *why = shrank ? "collected copy is shorter than already verified (cut?)"
+					 : "collected copy unreadable";
 		if (out)
-			fprintf(out, "FAIL %s/%s: %s\n", pc->council, pc->pc, pc->last_failure);
-		pc->failing = true;
-		pc->failures++;
+			fprintf(out, "FAIL %s/%s: %s\n", pc->council, pc->pc, why);
 		explicit_bzero(&key, sizeof(key));
 		free(region);
 		audit_witness_free(&w);
-		fleet_status_save(p, pc);
-		return -1;
+		return pc_failed(p, pc, "%s", why);
 	}
 	if (len == 0 && !pc->failing) {
 		/* nothing new: the status changes only when the PC turned stale */
@@ -284,98 +383,34 @@ int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
 	rc = fleet_split(region, len, &lines, &nl);
 	if (rc == 0)
 		rc = audit_verifier_new(&v, &vo);
-	if (rc == 0 && pc->last_seq > 0) {
-		/* the state and the status are written one after the other: they must agree */
-		bool resumed = (state = fleet_read_file(spath, &slen, 1 << 20)) != NULL &&
-			       state_seq(state) == pc->last_seq &&
-			       audit_verifier_resume(v, state, slen) == 0;
-		if (state)
-			explicit_bzero(state, slen);
-		free(state);
-		if (!resumed) {
-			/* lost or damaged (it is not synced to disk): verify the whole copy again,
-			 * against the witness, rather than trust anything of the last runs */
-			struct fleet_pc fresh = {.failures = pc->failures};
-			memcpy(fresh.council, pc->council, sizeof(fresh.council));
-			memcpy(fresh.pc, pc->pc, sizeof(fresh.pc));
-			if (out)
-				fprintf(out,
-					"NOTE %s/%s: verifier state missing or unreadable: "
-					"verifying the collected copy from the start\n",
-					pc->council, pc->pc);
-			audit_verifier_free(&v);
-			audit_witness_free(&w);
-			explicit_bzero(&key, sizeof(key));
-			free(lines);
-			free(region);
-			unlink(spath);
-			fleet_owed_reset(p, pc); /* rebuilt from the start too */
-			*pc = fresh;
-			return fleet_verify_pc(p, pc, o, out);
-		}
-	} else if (rc == 0 && audit_witness_attach(&w, v, wpath) != 0) {
+	if (rc == 0 && pc->last_seq > 0 && !resume(v, spath, pc->last_seq)) {
+		audit_verifier_free(&v);
+		audit_witness_free(&w);
+		explicit_bzero(&key, sizeof(key));
+		free(lines);
+		free(region);
+		restart(p, pc, spath, out);
+		return fleet_verify_pc(p, pc, o, out);
+	}
+	if (rc == 0 && pc->last_seq == 0 && audit_witness_attach(&w, v, wpath) != 0) {
 		report(&rctx, 0, wpath, 0, "witness checkpoint unusable");
 		rc = -EBADMSG;
 	}
 	n.last_failure[0] = '\0';
 	owed_acc = rc == 0 ? open_memstream(&obuf, &olen) : NULL;
-	for (size_t i = 0; rc == 0 && i < nl; i++) {
-		const struct fline *l = &lines[i];
-		if (l->seq > cur + 1 && (cur > 0 || i > 0)) {
-			if (n.gap_since == 0)
-				n.gap_since = now;
-			if (now - n.gap_since < o->gap_grace_s) {
-				held = true; /* a resent record may still fill it */
-				break;
-			}
-		}
-		audit_verifier_feed_line(v, l->p, l->len, trail, l->lineno);
-		if (l->seq > cur) {
-			count(&n, l);
-			cur = l->seq;
-		}
-	}
+	if (rc == 0)
+		feed(v, lines, nl, cur, trail, o, &n, &held);
 	if (rc == 0 && held) {
 		/* nothing is committed: the next run reads the same bytes again */
 		pc->gap_since = n.gap_since;
 		rc = fleet_status_save(p, pc);
-		goto done;
+	} else if (rc == 0 && audit_witness_check(&w, v, name, &wo, &wres) == 0) {
+		rc = commit(p, pc, &n, v, &wres, &w, wpath, spath, pc->offset + len, &obuf, &olen);
+	} else {
+		pc->gap_since = n.gap_since;
+		rc = pc_failed(p, pc, "%s",
+			       n.last_failure[0] ? n.last_failure : "verification failed");
 	}
-	if (rc == 0 && audit_witness_check(&w, v, name, &wo, &wres) == 0) {
-		char *saved = NULL;
-		if ((rc = audit_verifier_save(v, &saved)) == 0) {
-			rc = fleet_write_file(spath, saved, strlen(saved), 0600, false);
-			explicit_bzero(saved, strlen(saved));
-			free(saved);
-		}
-		if (rc == 0) {
-			n.offset = pc->offset + len;
-			n.last_seq = wres.verify.last_seq;
-			n.gap_since = 0;
-			n.failing = false;
-			n.stale = wres.stale;
-			n.last_failure[0] = '\0';
-			if (audit_witness_save(&w, wpath) != 0)
-				fprintf(stderr, "portcullis: %s: cannot save the witness\n", wpath);
-			*pc = n;
-			if (owed_acc != NULL && fclose(owed_acc) == 0 &&
-			    fleet_owed_commit(p, pc, obuf, olen) != 0)
-				fprintf(stderr, "portcullis: %s: cannot keep its owed wipes\n",
-					name);
-			owed_acc = NULL;
-			rc = fleet_status_save(p, pc);
-		}
-		goto done;
-	}
-	/* failed: keep the last good position, so the failure stays visible every run */
-	snprintf(pc->last_failure, sizeof(pc->last_failure), "%s",
-		 n.last_failure[0] ? n.last_failure : "verification failed");
-	pc->failing = true;
-	pc->failures++;
-	pc->gap_since = n.gap_since;
-	fleet_status_save(p, pc);
-	rc = -1;
-done:
 	if (owed_acc != NULL)
 		fclose(owed_acc);
 	owed_acc = NULL;

@@ -109,56 +109,40 @@ static void ask(const struct notice *n, const char *what, char *buf, size_t len)
 		snprintf(buf, len, "%s.", what);
 }
 
-enum notice_kind notice_from_record(struct json_object *rec, bool event,
-				    const struct notice_ctx *ctx, struct notice *n)
+/* What a record (event) or a device's state (not event) is to tell: NOTICE_NONE for
+ * nothing. */
+static enum notice_kind kind_of(struct json_object *rec, bool event)
 {
-	const char *approver =
-	    ctx && ctx->approver && *ctx->approver ? ctx->approver : NOTICE_DEFAULT_APPROVER;
 	const char *action = client_field(rec, "event.action");
 	const char *state = client_field(rec, "portcullis.state");
-	const char *bus = client_field(rec, "volume.bus_type");
-	bool medium = *bus && strcmp(bus, "usb") != 0;
-	bool hub_only, any;
+
+	if (event)
+		return strcmp(action, "device-blocked") == 0		 ? NOTICE_BLOCKED
+		       : strcmp(action, "device-rejected") == 0		 ? NOTICE_REJECTED
+		       : strcmp(action, "interface-blocked") == 0	 ? NOTICE_PART_BLOCKED
+		       : strcmp(action, "malware-blocked") == 0		 ? NOTICE_MALWARE
+		       : strcmp(action, "xfer-fail-closed") == 0	 ? NOTICE_STOPPED
+		       : strcmp(action, "xfer-watch-started") == 0	 ? NOTICE_LOGGED
+		       : strcmp(action, "exception-awaiting-owner") == 0 ? NOTICE_ACCEPT
+		       : strcmp(action, "wipe-owed-found") == 0		 ? NOTICE_OWED
+		       : strcmp(action, "wipe-requested") == 0 && *client_field(rec, "event.reason")
+			   ? NOTICE_WIPING
+		       : strcmp(action, "device-read-only") == 0 &&
+			       strcmp(client_field(rec, "event.outcome"), "success") == 0
+			   ? NOTICE_PLAIN_STICK
+			   : NOTICE_NONE;
+	return strcmp(state, "allowed") == 0	? NOTICE_ALLOWED
+	       : strcmp(state, "blocked") == 0	? NOTICE_BLOCKED
+	       : strcmp(state, "rejected") == 0 ? NOTICE_REJECTED
+						: NOTICE_NONE;
+}
+
+/* The words for a device decision: allowed, blocked, disconnected, partly off. */
+static void words_decision(struct json_object *rec, const struct notice_ctx *ctx,
+			   const char *approver, struct notice *n)
+{
 	char what[160];
 
-	memset(n, 0, sizeof(*n));
-	if (event) {
-		n->kind =
-		    strcmp(action, "device-blocked") == 0	      ? NOTICE_BLOCKED
-		    : strcmp(action, "device-rejected") == 0	      ? NOTICE_REJECTED
-		    : strcmp(action, "interface-blocked") == 0	      ? NOTICE_PART_BLOCKED
-		    : strcmp(action, "malware-blocked") == 0	      ? NOTICE_MALWARE
-		    : strcmp(action, "xfer-fail-closed") == 0	      ? NOTICE_STOPPED
-		    : strcmp(action, "xfer-watch-started") == 0	      ? NOTICE_LOGGED
-		    : strcmp(action, "exception-awaiting-owner") == 0 ? NOTICE_ACCEPT
-		    : strcmp(action, "wipe-owed-found") == 0	      ? NOTICE_OWED
-		    : strcmp(action, "wipe-requested") == 0 && *client_field(rec, "event.reason")
-			? NOTICE_WIPING
-		    : strcmp(action, "device-read-only") == 0 &&
-			    strcmp(client_field(rec, "event.outcome"), "success") == 0
-			? NOTICE_PLAIN_STICK
-			: NOTICE_NONE;
-	} else {
-		n->kind = strcmp(state, "allowed") == 0	   ? NOTICE_ALLOWED
-			  : strcmp(state, "blocked") == 0  ? NOTICE_BLOCKED
-			  : strcmp(state, "rejected") == 0 ? NOTICE_REJECTED
-							   : NOTICE_NONE;
-	}
-	classes(rec, &n->storage, &hub_only, &any);
-	if (hub_only && n->kind == NOTICE_ALLOWED)
-		n->kind = NOTICE_NONE; /* hubs only carry other devices */
-	if (n->kind == NOTICE_NONE)
-		return n->kind;
-	if (medium)
-		n->storage = true;
-	name_device(rec, medium, n);
-	if (*client_field(rec, "usb.port")) { /* file events name the block device */
-		char port[32];
-		notice_clean(client_field(rec, "usb.port"), port, sizeof(port));
-		snprintf(n->port, sizeof(n->port), "USB socket %s", port);
-	}
-	if (pcl_request_code(client_field(rec, "usb.hash"), n->code) != 0)
-		n->code[0] = '\0';
 	switch (n->kind) {
 	case NOTICE_ALLOWED:
 		snprintf(n->summary, sizeof(n->summary), "%s can be used", n->device);
@@ -198,6 +182,17 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 			 approver);
 		ask(n, what, n->todo, sizeof(n->todo));
 		break;
+	default:
+		break;
+	}
+}
+
+/* The words for the transfer log of a medium: a file refused, the medium stopped, copies
+ * recorded (and what will happen to the stick). */
+static void words_transfer(struct json_object *rec, const struct notice_ctx *ctx,
+			   const char *approver, struct notice *n)
+{
+	switch (n->kind) {
 	case NOTICE_MALWARE:
 		notice_clean(client_field(rec, "file.path"), n->file, sizeof(n->file));
 		snprintf(n->summary, sizeof(n->summary), "A file on %s was refused", n->device);
@@ -248,6 +243,17 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 				 "nothing. It will not be wiped. The council's privacy notice "
 				 "explains what is recorded about you.");
 		break;
+	default:
+		break;
+	}
+}
+
+/* The words for a stick the council's wipe rules concern: being wiped, read-only, to be
+ * accepted, owed its wipe. */
+static void words_wipe(struct json_object *rec, const struct notice_ctx *ctx, const char *approver,
+		       struct notice *n)
+{
+	switch (n->kind) {
 	case NOTICE_WIPING:
 		snprintf(n->summary, sizeof(n->summary), "%s is being wiped", n->device);
 		snprintf(n->why, sizeof(n->why),
@@ -288,9 +294,40 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 			 "copy its files off it now if you need them (it is read-only): "
 			 "everything on it will be erased when you eject it.");
 		break;
-	case NOTICE_NONE:
+	default:
 		break;
 	}
+}
+
+enum notice_kind notice_from_record(struct json_object *rec, bool event,
+				    const struct notice_ctx *ctx, struct notice *n)
+{
+	const char *approver =
+	    ctx && ctx->approver && *ctx->approver ? ctx->approver : NOTICE_DEFAULT_APPROVER;
+	const char *bus = client_field(rec, "volume.bus_type");
+	bool medium = *bus && strcmp(bus, "usb") != 0;
+	bool hub_only, any;
+
+	memset(n, 0, sizeof(*n));
+	n->kind = kind_of(rec, event);
+	classes(rec, &n->storage, &hub_only, &any);
+	if (hub_only && n->kind == NOTICE_ALLOWED)
+		n->kind = NOTICE_NONE; /* hubs only carry other devices */
+	if (n->kind == NOTICE_NONE)
+		return n->kind;
+	if (medium)
+		n->storage = true;
+	name_device(rec, medium, n);
+	if (*client_field(rec, "usb.port")) { /* file events name the block device */
+		char port[32];
+		notice_clean(client_field(rec, "usb.port"), port, sizeof(port));
+		snprintf(n->port, sizeof(n->port), "USB socket %s", port);
+	}
+	if (pcl_request_code(client_field(rec, "usb.hash"), n->code) != 0)
+		n->code[0] = '\0';
+	words_decision(rec, ctx, approver, n);
+	words_transfer(rec, ctx, approver, n);
+	words_wipe(rec, ctx, approver, n);
 	return n->kind;
 }
 

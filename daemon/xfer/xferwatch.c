@@ -152,186 +152,249 @@ static void usage(void)
 		"       portcullis-xferwatch --notice [-o retention-days=N]\n");
 }
 
-int main(int argc, char **argv)
+/* A diagnostic of lib/xfer on standard error (the daemon's log); returns rc. */
+static int say_diag(const struct pcl_diag *d, int rc)
+{
+	char msg[600];
+
+	pcl_diag_format(d, msg, sizeof(msg));
+	fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
+	return rc;
+}
+
+/* One -o KEY=VALUE on top of the configuration. */
+static int option_line(struct xfer_config *cfg, const char *arg)
+{
+	struct pcl_diag d = {0};
+	char kv[512];
+	int rc;
+
+	snprintf(kv, sizeof(kv), "%s\n", arg);
+	rc = xfer_config_parse(cfg, kv, strlen(kv), "<-o>", &d);
+	explicit_bzero(kv, sizeof(kv));
+	return rc < 0 ? say_diag(&d, 2) : 0;
+}
+
+/* The command line into cfg and dev: 0 with *notice set or mountpoint resolved, else the
+ * exit code. */
+static int parse_args(int argc, char **argv, struct xfer_config *cfg, struct xfer_device *dev,
+		      bool *notice)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},	 {"option", required_argument, NULL, 'o'},
 	    {"device-id", required_argument, NULL, 'd'}, {"serial", required_argument, NULL, 's'},
 	    {"approval", required_argument, NULL, 'a'},	 {"fstype", required_argument, NULL, 't'},
 	    {"notice", no_argument, NULL, 'n'},		 {NULL, 0, NULL, 0}};
-	struct xfer_config cfg;
-	struct xfer_device dev = {0};
-	bool notice = false;
-	xfer_config_defaults(&cfg);
+	static char mpbuf[PATH_MAX];
+	struct pcl_diag d = {0};
 	int ch;
+
 	while ((ch = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			if (load_config(&cfg, optarg) < 0)
-				return 1;
-			break;
-		case 'o': {
-			char kv[512];
-			snprintf(kv, sizeof(kv), "%s\n", optarg);
-			struct pcl_diag d = {0};
-			if (xfer_config_parse(&cfg, kv, strlen(kv), "<-o>", &d) < 0) {
-				char msg[600];
-				pcl_diag_format(&d, msg, sizeof(msg));
-				fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
-				return 2;
-			}
-			explicit_bzero(kv, sizeof(kv));
-			break;
-		}
-		case 'd':
-			dev.id = optarg;
-			break;
-		case 's':
-			dev.serial = optarg;
-			break;
-		case 'a':
-			dev.approval_id = optarg;
-			break;
-		case 't':
-			dev.fstype = optarg;
-			break;
-		case 'n':
-			notice = true;
-			break;
-		default:
+		if (ch == 'c' && load_config(cfg, optarg) < 0)
+			return 1;
+		else if (ch == 'o' && option_line(cfg, optarg) != 0)
+			return 2;
+		else if (ch == 'd')
+			dev->id = optarg;
+		else if (ch == 's')
+			dev->serial = optarg;
+		else if (ch == 'a')
+			dev->approval_id = optarg;
+		else if (ch == 't')
+			dev->fstype = optarg;
+		else if (ch == 'n')
+			*notice = true;
+		else if (ch != 'c' && ch != 'o') {
 			usage();
 			return 2;
 		}
 	}
-	if (notice) {
-		char text[1024];
-		xfer_notice_text(cfg.retention_days, text, sizeof(text));
-		puts(text);
+	if (*notice)
 		return 0;
-	}
 	if (optind != argc - 1) {
 		usage();
 		return 2;
 	}
-	struct pcl_diag cd = {0};
-	if (xfer_config_check(&cfg, "<options>", &cd) < 0) {
-		char msg[600];
-		pcl_diag_format(&cd, msg, sizeof(msg));
-		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
-		return 2;
-	}
-	static char mpbuf[PATH_MAX];
+	if (xfer_config_check(cfg, "<options>", &d) < 0)
+		return say_diag(&d, 2);
 	if (realpath(argv[optind], mpbuf) == NULL) {
 		fprintf(stderr, "portcullis-xferwatch: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
 	mountpoint = mpbuf;
+	return 0;
+}
+
+/* Descriptors, signals, and never outliving the process that started us (portcullisd's
+ * parent). */
+static void prepare_process(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct rlimit rl;
 
 	/* Each queued event holds an open file: allow many. */
-	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* Never outlive the process that started us (portcullisd's parent). */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
 
-	/* The backend: eBPF when it loads (attribution in the kernel, no process waits for
-	 * us), fanotify otherwise; the choice and its reason go into xfer-watch-started. */
-	struct xfer_bpf *bpf = NULL;
-	char breason[300] = "";
-	if (cfg.backend == XFER_BACKEND_FANOTIFY) {
-		snprintf(breason, sizeof(breason), "xfer-backend = fanotify");
-	} else if (cfg.clamd_socket[0]) {
-		snprintf(breason, sizeof(breason),
-			 "malware scanning (clamd-socket) needs fanotify's permission events");
-	} else {
-		struct stat bst;
-		char why[256] = "";
-		int brc = stat(mountpoint, &bst) == 0
-			      ? xfer_bpf_open(&bpf, bst.st_dev, cfg.bpf_ring_kib, why, sizeof(why))
-			      : -errno;
-		if (brc == 0) {
-			snprintf(breason, sizeof(breason), "%s", why);
-		} else if (cfg.backend == XFER_BACKEND_BPF) {
-			fprintf(stderr, "portcullis-xferwatch: xfer-backend = bpf: %s\n",
-				why[0] ? why : strerror(-brc));
-			return 1;
-		} else {
-			snprintf(breason, sizeof(breason), "eBPF unavailable: %s",
-				 why[0] ? why : strerror(-brc));
-		}
-	}
-
+/* The backend: eBPF when it loads (attribution in the kernel, no process waits for us),
+ * fanotify otherwise; the choice and its reason (why, len) go into xfer-watch-started.
+ * 0 (*bpf NULL for fanotify), or 1 when xfer-backend = bpf cannot be had. */
+static int choose_backend(const struct xfer_config *cfg, struct xfer_bpf **bpf, char *why,
+			  size_t len)
+{
 	struct pcl_diag d = {0};
-	if ((bpf ? xfer_watch_open_names(&watch, mountpoint, cfg.unlimited_queue, &d)
-		 : xfer_watch_open(&watch, mountpoint, cfg.unlimited_queue, &d)) < 0) {
-		char msg[600];
-		pcl_diag_format(&d, msg, sizeof(msg));
-		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
-		xfer_bpf_close(&bpf);
-		return 1;
+	struct stat st;
+	int rc;
+
+	if (cfg->backend == XFER_BACKEND_FANOTIFY) {
+		snprintf(why, len, "xfer-backend = fanotify");
+		return 0;
 	}
+	if (cfg->clamd_socket[0]) {
+		snprintf(why, len,
+			 "malware scanning (clamd-socket) needs fanotify's permission "
+			 "events");
+		return 0;
+	}
+	rc = stat(mountpoint, &st) == 0 ? xfer_bpf_open(bpf, st.st_dev, cfg->bpf_ring_kib, &d)
+					: -errno;
+	if (rc == 0) {
+		snprintf(why, len, "%s", d.msg);
+	} else if (cfg->backend == XFER_BACKEND_BPF) {
+		fprintf(stderr, "portcullis-xferwatch: xfer-backend = bpf: %s\n",
+			d.msg[0] ? d.msg : strerror(-rc));
+		return 1;
+	} else {
+		snprintf(why, len, "eBPF unavailable: %s", d.msg[0] ? d.msg : strerror(-rc));
+	}
+	return 0;
+}
+
+/* The fanotify groups (the names group alone under eBPF) and the tracker over them: 0 with
+ * *t made, else 1 with nothing left open but bpf. cfg's secrets are wiped either way. */
+static int open_watch(struct xfer_config *cfg, const struct xfer_device *dev,
+		      const struct xfer_bpf *bpf, const char *breason, struct xfer_tracker **t)
+{
 	static const struct xfer_sink_ops sink = {.record = sink_record,
 						  .fail_closed = sink_fail_closed};
-	struct xfer_tracker_params p = {.config = &cfg,
-					.device = &dev,
-					.mountpoint = mountpoint,
-					.sink = &sink,
-					.mount_fd = -1};
-	struct xfer_tracker *t = NULL;
-	int rc = xfer_tracker_new(&t, &p);
-	xfer_config_wipe(&cfg);
+	struct xfer_tracker_params p = {
+	    .config = cfg, .device = dev, .mountpoint = mountpoint, .sink = &sink, .mount_fd = -1};
+	struct pcl_diag d = {0};
+	int rc;
+
+	if ((bpf ? xfer_watch_open_names(&watch, mountpoint, cfg->unlimited_queue, &d)
+		 : xfer_watch_open(&watch, mountpoint, cfg->unlimited_queue, &d)) < 0) {
+		xfer_config_wipe(cfg);
+		return say_diag(&d, 1);
+	}
+	rc = xfer_tracker_new(t, &p);
+	xfer_config_wipe(cfg);
 	if (rc < 0) {
 		fprintf(stderr, "portcullis-xferwatch: tracker: %s\n", strerror(-rc));
-		xfer_bpf_close(&bpf);
 		xfer_watch_close(&watch);
 		return 1;
 	}
-	xfer_tracker_set_observability(t, watch.fid_fd >= 0, watch.fid_reason);
-	xfer_tracker_set_backend(t, bpf ? "bpf" : "fanotify", breason);
+	xfer_tracker_set_observability(*t, watch.fid_fd >= 0, watch.fid_reason);
+	xfer_tracker_set_backend(*t, bpf ? "bpf" : "fanotify", breason);
 	bpf_backend = bpf != NULL;
-	struct stat mst;
-	pthread_t unmount_thread;
-	bool unmount_started = false;
-	if (stat(mountpoint, &mst) == 0) {
-		watched_dev = mst.st_dev;
+	return 0;
+}
+
+static pthread_t unmount_thread;
+static bool unmount_started;
+
+static void start_unmount_watch(void)
+{
+	struct stat st;
+
+	if (stat(mountpoint, &st) == 0) {
+		watched_dev = st.st_dev;
 		unmount_started = pthread_create(&unmount_thread, NULL, unmount_watch, NULL) == 0;
 	}
-	/* The name service's modules are loaded (mapped executable) when a look-up first
-	 * reaches them: look up a uid no module knows, so that every one is loaded now; the
-	 * records name users later. */
+}
+
+static void stop_unmount_watch(void)
+{
+	atomic_store(&watch_done, true);
+	if (unmount_started)
+		pthread_join(unmount_thread, NULL);
+}
+
+/* Everything is open and marked: from here on only the watcher's own calls. The name
+ * service's modules are loaded (mapped executable) when a look-up first reaches them:
+ * look up a uid no module knows, so that every one is loaded now; the records name users
+ * later. */
+static int confine(void)
+{
 	struct passwd pwd, *found = NULL;
 	char pwbuf[1024];
+	int rc;
+
 	getpwuid_r((uid_t)2147483646, &pwd, pwbuf, sizeof(pwbuf), &found);
-	/* Everything is open and marked: from here on only the watcher's own calls. */
-	if ((rc = sandbox_apply(SANDBOX_XFERWATCH)) != 0) {
+	rc = sandbox_apply(SANDBOX_XFERWATCH);
+	if (rc != 0)
 		fprintf(stderr, "portcullis-xferwatch: cannot install the seccomp filter: %s\n",
 			strerror(-rc));
-		atomic_store(&watch_done, true);
-		if (unmount_started)
-			pthread_join(unmount_thread, NULL);
-		xfer_tracker_free(&t);
-		xfer_bpf_close(&bpf);
-		xfer_watch_close(&watch);
-		return 1;
-	}
+	return rc;
+}
+
+/* Watch until stopped or unmounted, between the started and the stopped (or failed)
+ * records; 0, or negative errno when the watch failed. */
+static int watch_medium(struct xfer_tracker *t, struct xfer_bpf *bpf)
+{
+	int rc;
+
 	xfer_tracker_note(t, "xfer-watch-started",
 			  bpf			  ? "eBPF on the filesystem"
 			  : watch.filesystem_mark ? "filesystem mark"
 						  : "mount mark");
 	rc = bpf ? xfer_bpf_run(bpf, &watch, mountpoint, t, &stop)
 		 : xfer_watch_run(&watch, t, &stop);
-	atomic_store(&watch_done, true);
-	if (unmount_started)
-		pthread_join(unmount_thread, NULL);
+	stop_unmount_watch();
 	xfer_tracker_drain(t);
 	xfer_tracker_note(t, rc < 0 ? "xfer-watch-failed" : "xfer-watch-stopped",
 			  rc < 0 ? strerror(-rc) : NULL);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct xfer_config cfg;
+	struct xfer_device dev = {0};
+	struct xfer_tracker *t = NULL;
+	struct xfer_bpf *bpf = NULL;
+	char breason[300] = "", text[1024];
+	bool notice = false;
+	int rc;
+
+	xfer_config_defaults(&cfg);
+	if ((rc = parse_args(argc, argv, &cfg, &dev, &notice)) != 0)
+		return rc;
+	if (notice) {
+		xfer_notice_text(cfg.retention_days, text, sizeof(text));
+		puts(text);
+		return 0;
+	}
+	prepare_process();
+	if (choose_backend(&cfg, &bpf, breason, sizeof(breason)) != 0)
+		return 1;
+	if (open_watch(&cfg, &dev, bpf, breason, &t) != 0) {
+		xfer_bpf_close(&bpf);
+		return 1;
+	}
+	start_unmount_watch();
+	rc = confine();
+	if (rc == 0)
+		rc = watch_medium(t, bpf);
+	else
+		stop_unmount_watch();
 	xfer_tracker_free(&t);
 	xfer_bpf_close(&bpf);
 	xfer_watch_close(&watch);

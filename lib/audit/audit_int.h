@@ -1,6 +1,8 @@
 /*
  * audit_int.h - internals shared by the files of lib/audit (not installed).
- * Crypto wrappers over OpenSSL, encodings, record framing, signed notes, state file.
+ * Crypto wrappers over OpenSSL, encodings, record framing, signed notes, state file,
+ * the verifier's state. Linked with lib/audit by the engine and the CLI; the parsers
+ * declared here take untrusted bytes and say what is wrong in a struct pcl_diag.
  */
 #ifndef PCL_AUDIT_INT_H
 #define PCL_AUDIT_INT_H
@@ -9,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "b64.h"
+#include "diag.h"
 #include "hex.h"
 
 #define AUDIT_HASH_LEN 32
@@ -47,8 +51,8 @@ struct audit_frame {
 	bool has_ts;   /* "@timestamp" is the fifth member, YYYY-MM-DDTHH:MM:SS.mmmZ */
 	int64_t ts_ms; /* its value, unix milliseconds */
 };
-/* Returns 0 or -EBADMSG with a reason in *why. */
-int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const char **why);
+/* Returns 0 or -EBADMSG, the field at fault in d (file "<input>", line 0; d may be NULL). */
+int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, struct pcl_diag *d);
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" (exactly 24 bytes) to unix milliseconds; -EINVAL if not. */
 int audit_ts_parse(const char *s, size_t len, int64_t *ms);
 /* Unix seconds of the first instant of a month "YYYY-MM". */
@@ -95,5 +99,65 @@ struct audit_state {
 int audit_state_load(const char *dir, struct audit_state *st);
 int audit_state_save(const char *dir, const struct audit_state *st);
 void audit_state_wipe(struct audit_state *st);
+
+/* verify.c, verify_state.c: the verifier's state (its saved form is verify_state.c's). */
+#define AUDIT_VERIFY_RING    4096 /* window for repeats (adjacent once --collected sorts by seq) */
+#define AUDIT_VERIFY_MAX_EXT 64
+/* 2^20 epochs: ten years of five-minute checkpoints; bounds key derivation work. */
+#define AUDIT_MAX_EPOCH (1u << 20)
+
+struct ext_ckpt {
+	char name[256];
+	char *note;
+	size_t len;
+	struct audit_ckpt c;
+	bool seen;
+};
+
+struct ring_slot {
+	uint64_t seq;
+	uint8_t hash[AUDIT_HASH_LEN];
+	int64_t ts_ms;
+};
+
+struct audit_verifier {
+	struct audit_verify_opts opts;
+	struct audit_key key;
+	bool keyed;
+	char origin[256];
+	struct audit_hasher *hasher;
+	uint64_t key_epoch; /* epoch of the MAC key loaded in hasher */
+	uint8_t mac_key[32];
+
+	bool started;
+	uint64_t last_seq;
+	uint8_t last_hash[AUDIT_HASH_LEN];
+	uint64_t epoch; /* expected epoch of the next record */
+	uint8_t pub[32];
+	bool pub_known;
+	uint8_t (*pubs)[32]; /* certified key per epoch, for external checkpoints */
+	bool *pub_set;
+	size_t npubs;
+
+	uint8_t start_prev[AUDIT_HASH_LEN];
+	char start_month[8];
+	int64_t start_ts_ms;
+	bool purge_ok;
+	uint64_t last_ckpt_seq;
+	char *last_note; /* of the last accepted checkpoint */
+
+	bool have_ts;
+	int64_t max_ts_ms;  /* latest @timestamp so far */
+	char file_month[8]; /* month of the segment being fed (trail-YYYY-MM.jsonl), or "" */
+
+	struct ring_slot *ring;
+	struct ext_ckpt ext[AUDIT_VERIFY_MAX_EXT];
+	size_t next_ext;
+	unsigned reports;
+	struct audit_verify_result res;
+};
+
+/* Certify pub as the checkpoint key of epoch (and the current one). */
+void audit_verifier_set_pub(struct audit_verifier *v, uint64_t epoch, const uint8_t pub[32]);
 
 #endif

@@ -199,7 +199,6 @@ static int purge_locked(struct audit_log *log, const char *now_month)
 	struct audit_ckpt c = {0};
 	struct audit_frame f;
 	struct timespec ts;
-	const char *why;
 	size_t len = 0;
 	int n, last = -1, rc = 0;
 
@@ -216,7 +215,7 @@ static int purge_locked(struct audit_log *log, const char *now_month)
 	if (last >= 0 && buf != NULL) {
 		snprintf(path, sizeof(path), "%s/%s", log->dir, names[last]->d_name);
 		rc = audit_last_line(path, buf, 2 * AUDIT_RECORD_MAX, &len);
-		if (rc == 1 && audit_frame_parse(buf, len, &f, &why) == 0 &&
+		if (rc == 1 && audit_frame_parse(buf, len, &f, NULL) == 0 &&
 		    audit_hasher_record(log->hasher, buf, len, c.head) == 0) {
 			audit_now(log, &ts);
 			c.size = f.seq;

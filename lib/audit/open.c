@@ -116,7 +116,7 @@ static int recover(struct audit_log *log, struct pcl_diag *diag)
 	struct dirent **names = NULL;
 	char path[4096], *buf = malloc(2 * AUDIT_RECORD_MAX);
 	struct audit_frame f = {0};
-	const char *why = NULL;
+	struct pcl_diag why = {0};
 	size_t len = 0;
 	int n, rc = 0, found = 0;
 	bool same_boot = false;
@@ -148,7 +148,7 @@ static int recover(struct audit_log *log, struct pcl_diag *diag)
 	free(buf);
 	if (rc != 0) {
 		pcl_diag_set(diag, path, 0, "cannot recover the trail tail: %s",
-			     why ? why : strerror(-rc));
+			     why.msg[0] ? why.msg : strerror(-rc));
 		return rc;
 	}
 	if (log->seq < log->st.ckpt_seq || f.epoch > log->st.epoch ||

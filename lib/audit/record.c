@@ -90,24 +90,32 @@ int64_t audit_month_start(const char *month)
 	return (int64_t)timegm(&tm);
 }
 
-int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const char **why)
+/* The line does not even have a record's fixed framing. */
+static int not_a_record(struct pcl_diag *d)
+{
+	pcl_diag_set(
+	    d, NULL, 0,
+	    "not an audit record (expected {\"seq\":N,\"epoch\":N,\"prev\":..., \"mac\" last)");
+	return -EBADMSG;
+}
+
+int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, struct pcl_diag *d)
 {
 	const char *p = line, *end = line + len, *m;
 
-	*why = "not an audit record (expected {\"seq\":N,\"epoch\":N,\"prev\":..., \"mac\" last)";
 	if (len < AUDIT_MAC_SUFFIX_LEN + 40 || len >= AUDIT_RECORD_MAX)
-		return -EBADMSG;
+		return not_a_record(d);
 	if (!(p = eat(p, end, "{\"seq\":")) || !(p = eat_u64(p, end, &f->seq)) ||
 	    !(p = eat(p, end, ",\"epoch\":")) || !(p = eat_u64(p, end, &f->epoch)) ||
 	    !(p = eat(p, end, ",\"prev\":\"")))
-		return -EBADMSG;
+		return not_a_record(d);
 	if (end - p < AUDIT_HEX_LEN || audit_unhex(f->prev, p, AUDIT_HEX_LEN) != 0) {
-		*why = "field prev: not 64 lower-case hex digits";
+		pcl_diag_set(d, NULL, 0, "field prev: not 64 lower-case hex digits");
 		return -EBADMSG;
 	}
 	p += AUDIT_HEX_LEN;
 	if (!(p = eat(p, end, "\",\"audit.type\":\"")))
-		return -EBADMSG;
+		return not_a_record(d);
 	if ((m = eat(p, end, "record\"")))
 		f->type = AUDIT_T_RECORD;
 	else if ((m = eat(p, end, "checkpoint\"")))
@@ -115,11 +123,11 @@ int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const
 	else if ((m = eat(p, end, "purge\""))) {
 		f->type = AUDIT_T_PURGE;
 	} else {
-		*why = "field audit.type: not record, checkpoint or purge";
+		pcl_diag_set(d, NULL, 0, "field audit.type: not record, checkpoint or purge");
 		return -EBADMSG;
 	}
 	if (m > end - AUDIT_MAC_SUFFIX_LEN) {
-		*why = "record too short";
+		pcl_diag_set(d, NULL, 0, "record too short");
 		return -EBADMSG;
 	}
 	f->has_ts = false;
@@ -131,14 +139,14 @@ int audit_frame_parse(const char *line, size_t len, struct audit_frame *f, const
 	p = end - AUDIT_MAC_SUFFIX_LEN;
 	if (!eat(p, end, ",\"mac\":\"") || end[-2] != '"' || end[-1] != '}' ||
 	    audit_unhex(f->mac, p + 8, AUDIT_HEX_LEN) != 0) {
-		*why = "field mac: missing, not last, or not 64 lower-case hex digits";
+		pcl_diag_set(d, NULL, 0,
+			     "field mac: missing, not last, or not 64 lower-case hex digits");
 		return -EBADMSG;
 	}
 	if (f->seq == 0) {
-		*why = "field seq: 0 (sequence numbers start at 1)";
+		pcl_diag_set(d, NULL, 0, "field seq: 0 (sequence numbers start at 1)");
 		return -EBADMSG;
 	}
-	*why = NULL;
 	return 0;
 }
 
@@ -146,7 +154,6 @@ int audit_record_parse(const char *line, size_t len, struct json_object **out,
 		       struct pcl_diag *diag)
 {
 	struct audit_frame f;
-	const char *why;
 	struct json_tokener *tok;
 	struct json_object *obj;
 
@@ -155,10 +162,8 @@ int audit_record_parse(const char *line, size_t len, struct json_object **out,
 		pcl_diag_set(diag, NULL, 0, "record contains a NUL byte");
 		return -EBADMSG;
 	}
-	if (audit_frame_parse(line, len, &f, &why) != 0) {
-		pcl_diag_set(diag, NULL, 0, "%s", why);
+	if (audit_frame_parse(line, len, &f, diag) != 0)
 		return -EBADMSG;
-	}
 	tok = json_tokener_new_ex(8);
 	if (tok == NULL)
 		return -ENOMEM;
@@ -182,9 +187,8 @@ int audit_record_parse(const char *line, size_t len, struct json_object **out,
 int audit_line_seq(const char *line, size_t len, uint64_t *seq)
 {
 	struct audit_frame f;
-	const char *why;
 
-	if (audit_frame_parse(line, len, &f, &why) != 0)
+	if (audit_frame_parse(line, len, &f, NULL) != 0)
 		return -EBADMSG;
 	*seq = f.seq;
 	return 0;
@@ -194,7 +198,7 @@ int audit_file_first_seq(const char *path, uint64_t *seq)
 {
 	char buf[AUDIT_RECORD_MAX];
 	struct audit_frame f;
-	const char *why, *nl;
+	const char *nl;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -205,7 +209,7 @@ int audit_file_first_seq(const char *path, uint64_t *seq)
 	if (n < 0)
 		return -EIO;
 	nl = memchr(buf, '\n', (size_t)n);
-	if (nl == NULL || audit_frame_parse(buf, (size_t)(nl - buf), &f, &why) != 0)
+	if (nl == NULL || audit_frame_parse(buf, (size_t)(nl - buf), &f, NULL) != 0)
 		return -ENOENT;
 	*seq = f.seq;
 	return 0;

@@ -29,7 +29,9 @@ void pcl_diag_vset(struct pcl_diag *d, const char *file, unsigned line, const ch
 
 void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len)
 {
-	if (d->line > 0)
+	if (d->file[0] == '\0')
+		snprintf(buf, len, "%s", d->msg);
+	else if (d->line > 0)
 		snprintf(buf, len, "%s:%u: %s", d->file, d->line, d->msg);
 	else
 		snprintf(buf, len, "%s: %s", d->file, d->msg);

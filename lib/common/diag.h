@@ -25,7 +25,8 @@ void pcl_diag_set(struct pcl_diag *d, const char *file, unsigned line, const cha
 void pcl_diag_vset(struct pcl_diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
-/* Format as "file:line: message" (or "file: message" when line is 0). */
+/* Format as "file:line: message" ("file: message" when line is 0; the message alone when
+ * file is "", a diagnostic about no input but the thing the caller named, e.g. a disk). */
 void pcl_diag_format(const struct pcl_diag *d, char *buf, size_t len);
 
 /* For line-oriented parsers: strip spaces and tabs from both ends of s, and a trailing

@@ -99,8 +99,8 @@ int wipe_identity_read(const struct wipe_sysroot *root, dev_t disk, struct wipe_
 	return 0;
 }
 
-int wipe_identity_compare(const struct wipe_identity *e, const struct wipe_identity *n, char *why,
-			  size_t whylen)
+int wipe_identity_compare(const struct wipe_identity *e, const struct wipe_identity *n,
+			  struct pcl_diag *d)
 {
 	const struct {
 		const char *name, *a, *b;
@@ -111,14 +111,14 @@ int wipe_identity_compare(const struct wipe_identity *e, const struct wipe_ident
 	};
 
 	if (e->size != n->size) {
-		snprintf(why, whylen, "identity changed: size was %" PRIu64 " bytes, now %" PRIu64,
-			 e->size, n->size);
+		pcl_diag_set(d, "", 0, "identity changed: size was %" PRIu64 " bytes, now %" PRIu64,
+			     e->size, n->size);
 		return -EPERM;
 	}
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (strcmp(f[i].a, f[i].b) != 0) {
-			snprintf(why, whylen, "identity changed: %s was '%.40s', now '%.40s'",
-				 f[i].name, f[i].a, f[i].b);
+			pcl_diag_set(d, "", 0, "identity changed: %s was '%.40s', now '%.40s'",
+				     f[i].name, f[i].a, f[i].b);
 			return -EPERM;
 		}
 	return 0;

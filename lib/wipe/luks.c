@@ -43,7 +43,7 @@ int wipe_luks_preload(void)
 	return 0;
 }
 
-int wipe_luks_probe(const char *device, struct wipe_luks_info *info, char *why, size_t len)
+int wipe_luks_probe(const char *device, struct wipe_luks_info *info, struct pcl_diag *d)
 {
 	struct crypt_device *cd = NULL;
 	const char *type;
@@ -56,13 +56,13 @@ int wipe_luks_probe(const char *device, struct wipe_luks_info *info, char *why, 
 	crypt_metadata_locking(NULL, 0);
 	r = crypt_init(&cd, device);
 	if (r < 0) {
-		snprintf(why, len, "cannot open it for its LUKS header: %s", strerror(-r));
+		pcl_diag_set(d, "", 0, "cannot open it for its LUKS header: %s", strerror(-r));
 		return r;
 	}
 	r = crypt_load(cd, CRYPT_LUKS, NULL);
 	if (r < 0) {
 		crypt_free(cd);
-		snprintf(why, len, "no LUKS header on it (not an encrypted council stick)");
+		pcl_diag_set(d, "", 0, "no LUKS header on it (not an encrypted council stick)");
 		return -ENOMEDIUM;
 	}
 	type = crypt_get_type(cd);
@@ -78,10 +78,10 @@ int wipe_luks_probe(const char *device, struct wipe_luks_info *info, char *why, 
 	if (info->data_offset == 0 ||
 	    (info->version == 2 &&
 	     2 * info->metadata_size + info->keyslots_size > info->data_offset)) {
-		snprintf(why, len,
-			 "its LUKS%d header states a data offset of %llu bytes that does not "
-			 "follow its metadata",
-			 info->version, (unsigned long long)info->data_offset);
+		pcl_diag_set(d, "", 0,
+			     "its LUKS%d header states a data offset of %llu bytes that does not "
+			     "follow its metadata",
+			     info->version, (unsigned long long)info->data_offset);
 		return -EINVAL;
 	}
 	return 0;
@@ -90,8 +90,7 @@ int wipe_luks_probe(const char *device, struct wipe_luks_info *info, char *why, 
 int wipe_luks_present(const char *device)
 {
 	struct wipe_luks_info info;
-	char why[200];
-	int r = wipe_luks_probe(device, &info, why, sizeof(why));
+	int r = wipe_luks_probe(device, &info, NULL);
 
 	/* A header that loads counts as present even when its offsets are odd. */
 	return r == 0 || r == -EINVAL ? 1 : r == -ENOMEDIUM ? 0 : r;
@@ -102,15 +101,15 @@ int wipe_crypto_erase(const struct wipe_io_ops *ops, void *io, const char *devic
 		      struct wipe_luks_info *info, struct wipe_result *res)
 {
 	struct wipe_params p = {.block = block, .verify = 1, .chunk = 1u << 20};
-	char why[200];
+	struct pcl_diag d = {0};
 	uint64_t end;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = wipe_luks_probe(device, info, why, sizeof(why));
+	r = wipe_luks_probe(device, info, &d);
 	if (r != 0) {
 		res->status = WIPE_ERR_REFUSED;
-		snprintf(res->reason, sizeof(res->reason), "%.150s", why);
+		snprintf(res->reason, sizeof(res->reason), "%.150s", d.msg);
 		return r;
 	}
 	end = info->data_offset;

@@ -1,7 +1,7 @@
 /*
  * luks.h - LUKS headers on a medium: probe (libcryptsetup) and cryptographic erase.
  * Linked by the portcullis CLI and portcullis-wipe (library wipe_luks). lib/ error
- * convention: 0 on success, -errno on failure, a sentence in why where one is asked for.
+ * convention: 0 on success, -errno on failure, why in a struct pcl_diag where asked for.
  */
 #ifndef PCL_WIPE_LUKS_H
 #define PCL_WIPE_LUKS_H
@@ -25,11 +25,11 @@ struct wipe_luks_info {
 	uint64_t keyslots_size; /* LUKS2: the keyslot area after the two headers */
 };
 
-/* Load the LUKS header of device. 0 and info filled; -ENOMEDIUM when there is none;
- * -EINVAL when its offsets do not describe an attached header; why says which. */
 /* Map what libcryptsetup would dlopen later, before a filter forbids it: 0 or -errno. */
 int wipe_luks_preload(void);
-int wipe_luks_probe(const char *device, struct wipe_luks_info *info, char *why, size_t len);
+/* Load the LUKS header of device. 0 and info filled; -ENOMEDIUM when there is none;
+ * -EINVAL when its offsets do not describe an attached header; d (file "") says which. */
+int wipe_luks_probe(const char *device, struct wipe_luks_info *info, struct pcl_diag *d);
 /* 1 when a LUKS header loads from device, 0 when none does, -errno when unreadable. */
 int wipe_luks_present(const char *device);
 /*

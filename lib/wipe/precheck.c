@@ -199,12 +199,11 @@ int wipe_mountinfo_find(const char *text, size_t len, const struct wipe_devset *
 
 #define TABLE_MAX (16u << 20) /* mountinfo, swaps */
 
-int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t whylen)
+int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, struct pcl_diag *d)
 {
 	struct wipe_devset set;
 	struct wipe_mount_hit hit;
-	struct pcl_diag diag = {0};
-	char path[512], msg[600];
+	char path[512];
 	struct stat st;
 	size_t len;
 	char *text;
@@ -213,30 +212,27 @@ int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t
 	snprintf(path, sizeof(path), "%s/dev/block/%u:%u/partition", root->sysfs, major(disk),
 		 minor(disk));
 	if (stat(path, &st) == 0) {
-		snprintf(why, whylen, "is a partition: wipe the whole disk");
+		pcl_diag_set(d, "", 0, "is a partition: wipe the whole disk");
 		return -EINVAL;
 	}
 	r = wipe_devset_collect(root, disk, &set);
 	if (r < 0) {
-		snprintf(why, whylen, "cannot read its sysfs entry: %s", strerror(-r));
+		pcl_diag_set(d, "", 0, "cannot read its sysfs entry: %s", strerror(-r));
 		return r;
 	}
 	if (pcl_read_file(root->mountinfo, TABLE_MAX, 0, &text, &len) != 0) {
-		snprintf(why, whylen, "cannot read %s", root->mountinfo);
+		pcl_diag_set(d, "", 0, "cannot read %s", root->mountinfo);
 		return -EIO;
 	}
-	r = wipe_mountinfo_find(text, len, &set, &hit, &diag);
+	r = wipe_mountinfo_find(text, len, &set, &hit, d); /* names mountinfo and the line */
 	free(text);
-	if (r < 0) {
-		pcl_diag_format(&diag, msg, sizeof(msg));
-		snprintf(why, whylen, "%s", msg);
+	if (r < 0)
 		return -EINVAL;
-	}
 	if (r == 1) {
 		if (hit.is_root)
-			snprintf(why, whylen, "is the system disk (holds /)");
+			pcl_diag_set(d, "", 0, "is the system disk (holds /)");
 		else
-			snprintf(why, whylen, "is mounted on %s", hit.mountpoint);
+			pcl_diag_set(d, "", 0, "is mounted on %s", hit.mountpoint);
 		return hit.is_root ? -EPERM : -EBUSY;
 	}
 	if (pcl_read_file(root->swaps, TABLE_MAX, 0, &text, &len) == 0) {
@@ -247,7 +243,7 @@ int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t
 			nl = (size_t)snprintf(node, sizeof(node), "\n/dev/%s", set.names[i]);
 			for (const char *p = strstr(text, node); p; p = strstr(p + 1, node))
 				if (p[nl] == ' ' || p[nl] == '\t') {
-					snprintf(why, whylen, "is in use as swap (%s)", node + 1);
+					pcl_diag_set(d, "", 0, "is in use as swap (%s)", node + 1);
 					free(text);
 					return -EBUSY;
 				}

@@ -3,7 +3,7 @@
  * certificate and the wiper's report protocol.
  * Linked by the wiper process (portcullis-wiper), the portcullis CLI and, later, the
  * daemon parent. Error convention of lib/: 0 or a count on success, -errno on failure;
- * parsers fill a struct pcl_diag. Nothing here logs.
+ * parsers and refusing checks fill a struct pcl_diag. Nothing here logs.
  */
 #ifndef PCL_WIPE_H
 #define PCL_WIPE_H
@@ -220,9 +220,10 @@ int wipe_mountinfo_find(const char *text, size_t len, const struct wipe_devset *
 /*
  * Refuse a device that is not safe to wipe: not a whole disk, the system disk (holds "/"
  * or a holder of it), mounted anywhere (itself, a partition or a dm/md/loop holder),
- * or used as swap. Returns 0 when safe, -EBUSY/-EPERM/-EINVAL with a message in why.
+ * or used as swap. Returns 0 when safe, -EBUSY/-EPERM/-EINVAL with why in d (file "", the
+ * disk being the caller's to name; a malformed mount table as "mountinfo:LINE").
  */
-int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, char *why, size_t whylen);
+int wipe_precheck(const struct wipe_sysroot *root, dev_t disk, struct pcl_diag *d);
 
 /* What the approval recorded about the medium, re-read before wiping. */
 struct wipe_identity {
@@ -234,9 +235,9 @@ struct wipe_identity {
 
 /* Read the identity of disk from sysfs (size, vendor, model, serial, USB ancestor). */
 int wipe_identity_read(const struct wipe_sysroot *root, dev_t disk, struct wipe_identity *id);
-/* 0 when same medium; -EPERM and the differing field named in why otherwise. */
+/* 0 when same medium; -EPERM and the differing field named in d (file "") otherwise. */
 int wipe_identity_compare(const struct wipe_identity *expected, const struct wipe_identity *now,
-			  char *why, size_t whylen);
+			  struct pcl_diag *d);
 /* JSON form, as recorded with an approval and by `portcullis wipe --identify`. */
 int wipe_identity_to_json(const struct wipe_identity *id, char *buf, size_t len);
 int wipe_identity_from_json(const char *text, size_t len, struct wipe_identity *id,

@@ -289,27 +289,26 @@ __attribute__((format(printf, 2, 0))) static int quiet_print(enum libbpf_print_l
 	return vfprintf(stderr, fmt, ap);
 }
 
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
-		  size_t reason_len)
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pcl_diag *d)
 {
 	*out = NULL;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		int err = errno;
-		snprintf(reason, reason_len, "no kernel BTF (/sys/kernel/btf/vmlinux): %s",
-			 strerror(err));
+		pcl_diag_set(d, "", 0, "no kernel BTF (/sys/kernel/btf/vmlinux): %s",
+			     strerror(err));
 		return -err;
 	}
 	libbpf_set_print(quiet_print);
 	struct xfer_bpf *b = calloc(1, sizeof(*b));
 	if (b == NULL) {
-		snprintf(reason, reason_len, "%s", strerror(ENOMEM));
+		pcl_diag_set(d, "", 0, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	b->kdev = xfer_bpf_kdev(dev);
 	int rc;
 	if ((b->skel = xfer_prog__open()) == NULL) {
 		rc = -errno;
-		snprintf(reason, reason_len, "opening the eBPF object: %s", strerror(-rc));
+		pcl_diag_set(d, "", 0, "opening the eBPF object: %s", strerror(-rc));
 		goto fail;
 	}
 	b->skel->rodata->watched_dev = b->kdev;
@@ -320,30 +319,31 @@ int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *rea
 	if (page > 0 && ring < (uint32_t)page)
 		ring = (uint32_t)page;
 	if ((rc = bpf_map__set_max_entries(b->skel->maps.events, ring)) < 0) {
-		snprintf(reason, reason_len, "sizing the eBPF ring buffer: %s", strerror(-rc));
+		pcl_diag_set(d, "", 0, "sizing the eBPF ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
 	if ((rc = xfer_prog__load(b->skel)) < 0) {
-		snprintf(reason, reason_len,
-			 "loading the eBPF program (fentry; needs CAP_BPF and CAP_PERFMON, or "
-			 "CAP_SYS_ADMIN): %s",
-			 strerror(-rc));
+		pcl_diag_set(d, "", 0,
+			     "loading the eBPF program (fentry; needs CAP_BPF and CAP_PERFMON, or "
+			     "CAP_SYS_ADMIN): %s",
+			     strerror(-rc));
 		goto fail;
 	}
 	if ((rc = xfer_prog__attach(b->skel)) < 0) {
-		snprintf(reason, reason_len,
-			 "attaching fentry/security_file_open and security_file_free: %s",
-			 strerror(-rc));
+		pcl_diag_set(d, "", 0,
+			     "attaching fentry/security_file_open and security_file_free: %s",
+			     strerror(-rc));
 		goto fail;
 	}
 	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events), on_record, b, NULL);
 	if (b->rb == NULL) {
 		rc = -errno;
-		snprintf(reason, reason_len, "the eBPF ring buffer: %s", strerror(-rc));
+		pcl_diag_set(d, "", 0, "the eBPF ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
-	snprintf(reason, reason_len,
-		 "eBPF loaded: fentry on security_file_open and security_file_free, ring buffer");
+	pcl_diag_set(
+	    d, "", 0,
+	    "eBPF loaded: fentry on security_file_open and security_file_free, ring buffer");
 	*out = b;
 	return 0;
 fail:
@@ -471,12 +471,11 @@ struct xfer_bpf {
 	int unused;
 };
 
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
-		  size_t reason_len)
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pcl_diag *d)
 {
 	*out = NULL;
-	snprintf(reason, reason_len,
-		 "built without the eBPF backend (clang, bpftool, libbpf or BTF missing)");
+	pcl_diag_set(d, "", 0,
+		     "built without the eBPF backend (clang, bpftool, libbpf or BTF missing)");
 	return -ENOTSUP;
 }
 

@@ -252,10 +252,9 @@ int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy);
 
 struct xfer_bpf;
 /* Load and attach the program for the filesystem whose st_dev is dev, with a ring buffer
- * of ring_kib KiB. 0, or negative errno with reason saying why (no BTF, no permission,
- * not built, ...). */
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, char *reason,
-		  size_t reason_len);
+ * of ring_kib KiB. 0, with what was attached in d (file "", for the watch's started
+ * record), or negative errno with why in d (no BTF, no permission, not built, ...). */
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pcl_diag *d);
 /* Consume the ring buffer (and the names group of w) until *stop; open records are kept
  * by the struct file they name, each close completes its record. 0 or negative errno. */
 int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint,

@@ -23,7 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct audit_frame f;
 	struct audit_ckpt c;
 	struct audit_key k;
-	const char *why;
 	char name[256];
 	uint8_t key[32];
 	size_t tl;
@@ -36,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (audit_record_parse(s, size, &o, &d) == 0)
 		json_object_put(o);
-	(void)audit_frame_parse(s, size, &f, &why);
+	(void)audit_frame_parse(s, size, &f, &d);
 	(void)audit_line_seq(s, size, &seq);
 	(void)audit_ckpt_parse(&c, s, size);
 	(void)audit_note_verify(s, size, "portcullis/fuzz", pub, &tl);

@@ -15,14 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wipe_identity a, b;
 	struct pcl_diag d;
-	char json[2048], why[200];
+	char json[2048];
 	int n;
 
 	if (wipe_identity_from_json((const char *)data, size, &a, &d) != 0)
 		return 0;
 	n = wipe_identity_to_json(&a, json, sizeof(json));
 	if (n < 0 || wipe_identity_from_json(json, (size_t)n, &b, &d) != 0 ||
-	    wipe_identity_compare(&a, &b, why, sizeof(why)) != 0)
+	    wipe_identity_compare(&a, &b, &d) != 0)
 		abort();
 	return 0;
 }

@@ -77,7 +77,7 @@ static void erase_leaves_no_header_and_the_data_area_alone(void **state)
 	make_file(&m, 0xa5);
 	luks2_format(m.path);
 	assert_int_equal(wipe_luks_present(m.path), 1);
-	assert_int_equal(wipe_luks_probe(m.path, &info, (char[200]){0}, 200), 0);
+	assert_int_equal(wipe_luks_probe(m.path, &info, &(struct pcl_diag){0}), 0);
 	assert_int_equal(info.version, 2);
 	assert_int_equal(info.data_offset, 16u << 20);
 	before = read_all(m.fd);

@@ -92,11 +92,31 @@ static int teardown(void **state)
 #define ROOT_LINE "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
 #define SWAPS_HDR "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
 
+/* The pre-checks on dev, their diagnostic formatted into why (300 bytes). */
+static int precheck(dev_t dev, char *why)
+{
+	struct pcl_diag d = {0};
+	int r = wipe_precheck(&sys, dev, &d);
+
+	pcl_diag_format(&d, why, 300);
+	return r;
+}
+
 static int check(const char *mi, const char *sw, char *why)
 {
 	put("mountinfo", mi);
 	put("swaps", sw);
-	return wipe_precheck(&sys, makedev(8, 16), why, 300);
+	return precheck(makedev(8, 16), why);
+}
+
+/* wipe_identity_compare, its diagnostic formatted into why (200 bytes). */
+static int compare(const struct wipe_identity *a, const struct wipe_identity *b, char *why)
+{
+	struct pcl_diag d = {0};
+	int r = wipe_identity_compare(a, b, &d);
+
+	pcl_diag_format(&d, why, 200);
+	return r;
 }
 
 static void test_devset_has_partitions_and_holders(void **state)
@@ -178,7 +198,7 @@ static void test_partition_is_refused(void **state)
 	char why[300];
 
 	put("mountinfo", ROOT_LINE);
-	assert_int_equal(wipe_precheck(&sys, makedev(8, 17), why, sizeof(why)), -EINVAL);
+	assert_int_equal(precheck(makedev(8, 17), why), -EINVAL);
 	assert_non_null(strstr(why, "partition"));
 }
 
@@ -196,20 +216,21 @@ static void test_identity_comes_from_the_usb_ancestor(void **state)
 	assert_string_equal(id.usb_serial, "4C530001");
 	assert_string_equal(id.usb_path, "1-1");
 	assert_true(id.size == 64ull << 20);
-	assert_int_equal(wipe_identity_compare(&id, &id, why, sizeof(why)), 0);
+	assert_int_equal(compare(&id, &id, why), 0);
 
 	other = id;
 	other.size /= 2;
-	assert_int_equal(wipe_identity_compare(&id, &other, why, sizeof(why)), -EPERM);
+	assert_int_equal(compare(&id, &other, why), -EPERM);
+	assert_string_equal(why, "identity changed: size was 67108864 bytes, now 33554432");
 	assert_non_null(strstr(why, "size was 67108864 bytes, now 33554432"));
 	other = id;
 	strcpy(other.usb_serial, "CLONE");
-	assert_int_equal(wipe_identity_compare(&id, &other, why, sizeof(why)), -EPERM);
+	assert_int_equal(compare(&id, &other, why), -EPERM);
 	assert_non_null(strstr(why, "usb_serial was '4C530001', now 'CLONE'"));
 
 	assert_true(wipe_identity_to_json(&id, json, sizeof(json)) > 0);
 	assert_int_equal(wipe_identity_from_json(json, strlen(json), &back, &d), 0);
-	assert_int_equal(wipe_identity_compare(&id, &back, why, sizeof(why)), 0);
+	assert_int_equal(compare(&id, &back, why), 0);
 }
 
 static void expect_bad_identity(const char *json, const char *needle)
