@@ -1,6 +1,6 @@
 /*
- * engine.c - the portcullisd engine: set-up, privilege drop, event loop, device
- * table, audit records and requests to the parent. Linked by portcullisd (engine
+ * engine.c - the portcullisd engine: set-up, privilege drop, event loop, audit
+ * records and requests to the parent. Linked by portcullisd (engine
  * role, unprivileged). Inputs: udev events and sysfs (device-controlled strings and
  * descriptors, parsed by lib/usb), the rule file, control-socket clients.
  */
@@ -49,7 +49,6 @@ struct engine {
 	struct ipc_msg exits[64];
 	size_t n_exits;
 	char host[256];
-	struct dev_entry devs[ENGINE_MAX_DEVICES];
 };
 
 const struct conf *engine_conf(const struct engine *e)
@@ -75,42 +74,6 @@ const struct rules *engine_rules(const struct engine *e)
 struct udev *engine_udev(const struct engine *e)
 {
 	return e->udev;
-}
-
-struct dev_entry *engine_find(struct engine *e, const char *sysname)
-{
-	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
-		if (e->devs[i].used && strcmp(e->devs[i].id.sysname, sysname) == 0)
-			return &e->devs[i];
-	return NULL;
-}
-
-struct dev_entry *engine_add(struct engine *e, const char *sysname)
-{
-	struct dev_entry *d = engine_find(e, sysname);
-
-	for (size_t i = 0; d == NULL && i < ENGINE_MAX_DEVICES; i++)
-		if (!e->devs[i].used)
-			d = &e->devs[i];
-	if (d == NULL)
-		return NULL;
-	memset(d, 0, sizeof(*d));
-	d->used = true;
-	snprintf(d->id.sysname, sizeof(d->id.sysname), "%s", sysname);
-	return d;
-}
-
-void engine_forget(struct engine *e, struct dev_entry *d)
-{
-	(void)e;
-	memset(d, 0, sizeof(*d));
-}
-
-const struct dev_entry *engine_device_at(const struct engine *e, size_t i)
-{
-	if (i >= ENGINE_MAX_DEVICES)
-		return (const struct dev_entry *)-1;
-	return e->devs[i].used ? &e->devs[i] : NULL;
 }
 
 /* A helper's exit, reported by the parent: kept for the loop (a full list is a parent
@@ -182,45 +145,6 @@ static void handle_exits(struct engine *e)
 		memmove(e->exits, e->exits + 1, --e->n_exits * sizeof(e->exits[0]));
 		engine_job_exited(e, m.u.exit.job, m.u.exit.signaled != 0, m.u.exit.code);
 	}
-}
-
-static const char *const state_names[] = {"deciding", "allowed", "blocked", "rejected"};
-
-struct json_object *engine_device_json(const struct dev_entry *d)
-{
-	struct json_object *o = json_object_new_object();
-	char buf[16];
-
-	if (o == NULL)
-		return NULL;
-	jsonx_set_str(o, "volume.bus_type", d->bus);
-	jsonx_set_str(o, "volume.device_name", d->id.sysname);
-	if (!d->medium) {
-		snprintf(buf, sizeof(buf), "%04x", d->id.vid);
-		jsonx_set_str(o, "volume.vendor_id", buf);
-		snprintf(buf, sizeof(buf), "%04x", d->id.pid);
-		jsonx_set_str(o, "volume.product_id", buf);
-	}
-	jsonx_set_str(o, "volume.vendor_name", d->id.manufacturer);
-	jsonx_set_str(o, "volume.product_name", d->id.product);
-	jsonx_set_str(o, "volume.serial_number", d->id.serial);
-	if (!d->medium) {
-		struct json_object *ifs = json_object_new_array();
-		for (size_t i = 0; ifs && i < d->id.n_ifaces; i++) {
-			const struct usbdev_iface *f = &d->id.ifaces[i];
-			char s[16];
-			snprintf(s, sizeof(s), "%02x:%02x:%02x", f->cls, f->subclass, f->protocol);
-			json_object_array_add(ifs, json_object_new_string(s));
-		}
-		jsonx_set(o, "usb.interfaces", ifs);
-		jsonx_set_str(o, "usb.hash", d->id.hash);
-		jsonx_set_str(o, "usb.parent_hash", d->id.parent_hash);
-		jsonx_set_str(o, "usb.port", d->id.sysname);
-		jsonx_set_str(o, "usb.connect_type", d->id.connect_type);
-	}
-	jsonx_set_str(o, "portcullis.state", state_names[d->state]);
-	jsonx_set_str(o, "rule.id", d->rule);
-	return o;
 }
 
 /* Durability of a record: its own disk sync, a sync and a checkpoint, none of its own

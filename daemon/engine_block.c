@@ -65,10 +65,8 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 		return;
 	struct dev_entry *d = engine_find(e, name);
 	if (strcmp(action, "remove") == 0) {
-		if (d != NULL && d->medium) {
-			engine_record_after(e, "device-removed", d, NULL);
-			engine_forget(e, d);
-		}
+		if (d != NULL && d->medium)
+			engine_device_remove(e, d, NULL);
 		return;
 	}
 	const char *bus = disk_bus(dev);
@@ -94,8 +92,7 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 	d->medium = true;
 	snprintf(d->bus, sizeof(d->bus), "%s", bus);
 	read_identity(d, syspath, bus);
-	d->state = DEV_BLOCKED;
-	snprintf(d->rule, sizeof(d->rule), "removable-media: needs an approval");
+	device_deny(d, "removable-media: needs an approval");
 	engine_record(e, "device-inserted", "success", d, NULL, false);
 	engine_record(e, "device-blocked", "success", d,
 		      "removable medium outside USB: made unreachable", false);
