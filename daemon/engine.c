@@ -1,7 +1,9 @@
 /*
- * engine.c - the portcullisd engine: set-up, privilege drop, event loop, audit
- * records and requests to the parent. Linked by portcullisd (engine
- * role, unprivileged). Inputs: udev events and sysfs (device-controlled strings and
+ * engine.c - the portcullisd engine's loop: set-up, privilege drop, then the poll loop,
+ * which only dispatches (udev events to engine_usb.c and engine_disk.c, the parent's
+ * messages, the clock, the mount table, control clients, helpers' output). What the
+ * features share (records, requests to the parent) is engine_core.c. Linked by the
+ * engine (unprivileged). Inputs: udev events and sysfs (device-controlled strings and
  * descriptors, parsed by lib/usb), the rule file, control-socket clients.
  */
 #include "engine.h"
@@ -25,103 +27,16 @@
 #include "control.h"
 #include "engine_approval.h"
 #include "engine_audit.h"
+#include "engine_disk.h"
+#include "engine_int.h"
 #include "engine_jobs.h"
+#include "engine_main.h"
+#include "engine_usb.h"
 #include "ipc.h"
-#include "jsonx.h"
-#include "record.h"
 #include "log.h"
 #include "sandbox.h"
 
 #define AUDIT_TICK_SECONDS 10
-
-struct engine {
-	const struct conf *conf;
-	int ipc_fd;
-	uint32_t next_id;
-	struct udev *udev;
-	struct udev_monitor *mon;
-	struct rules *rules;
-	struct audit_log *audit;
-	struct control *ctl;
-	int mountinfo;	  /* /proc/self/mountinfo: POLLPRI when the mount table changes */
-	bool first_start; /* the first engine since boot: present-devices applies */
-	/* Helper exits the parent reported while a request waited for its answer. */
-	struct ipc_msg exits[64];
-	size_t n_exits;
-	char host[256];
-};
-
-const struct conf *engine_conf(const struct engine *e)
-{
-	return e->conf;
-}
-
-bool engine_first_start(const struct engine *e)
-{
-	return e->first_start;
-}
-
-const char *engine_host(const struct engine *e)
-{
-	return e->host;
-}
-
-const struct rules *engine_rules(const struct engine *e)
-{
-	return e->rules;
-}
-
-struct udev *engine_udev(const struct engine *e)
-{
-	return e->udev;
-}
-
-/* A helper's exit, reported by the parent: kept for the loop (a full list is a parent
- * gone wrong: restart cleanly). */
-static void keep_exit(struct engine *e, const struct ipc_msg *m)
-{
-	if (e->n_exits == sizeof(e->exits) / sizeof(e->exits[0])) {
-		log_err("too many helper exits unanswered: restarting");
-		exit(1);
-	}
-	e->exits[e->n_exits++] = *m;
-}
-
-int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
-{
-	struct ipc_msg res;
-	int rc;
-
-	if (fd != NULL)
-		*fd = -1;
-	req->id = ++e->next_id;
-	if ((rc = ipc_send(e->ipc_fd, req)) != 0) {
-		log_err("cannot reach the parent: %s", strerror(-rc));
-		exit(1); /* without the parent nothing can be decided: restart cleanly */
-	}
-	for (;;) {
-		int got = -1;
-		rc = ipc_recv_fd(e->ipc_fd, &res, &got);
-		if (rc == 0 && res.type == IPC_JOB_EXIT && got < 0) {
-			keep_exit(e, &res);
-			continue;
-		}
-		if (rc != 0 || res.type != IPC_RESULT || res.id != req->id ||
-		    (got >= 0 && (fd == NULL || res.u.result.err != 0))) {
-			log_err("bad answer from the parent: %s",
-				rc ? strerror(-rc) : "unexpected message");
-			exit(1);
-		}
-		if (fd != NULL)
-			*fd = got;
-		return res.u.result.err;
-	}
-}
-
-int engine_request(struct engine *e, struct ipc_msg *req)
-{
-	return engine_request_fd(e, req, NULL);
-}
 
 /* A message the parent sent on its own: only helper exits are expected. */
 static int parent_message(struct engine *e)
@@ -133,7 +48,7 @@ static int parent_message(struct engine *e)
 		log_err("unexpected message or hang-up from the parent");
 		return -1;
 	}
-	keep_exit(e, &m);
+	engine_keep_exit(e, &m);
 	return 0;
 }
 
@@ -145,78 +60,6 @@ static void handle_exits(struct engine *e)
 		memmove(e->exits, e->exits + 1, --e->n_exits * sizeof(e->exits[0]));
 		engine_job_exited(e, m.u.exit.job, m.u.exit.signaled != 0, m.u.exit.code);
 	}
-}
-
-/* Durability of a record: its own disk sync, a sync and a checkpoint, none of its own
- * (made durable by the next record's sync), or a group sync by the flusher thread. */
-enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED, REC_GROUPED };
-
-static int append_json(struct engine *e, struct json_object *rec, enum record_mode mode)
-{
-	int rc = mode == REC_DEFERRED  ? audit_append_deferred(e->audit, rec)
-		 : mode == REC_GROUPED ? audit_append_grouped(e->audit, rec)
-				       : audit_append(e->audit, rec);
-
-	if (rc == 0 && mode == REC_SECURITY)
-		rc = audit_checkpoint(e->audit); /* a security event is sealed at once */
-	if (rc != 0)
-		log_err("audit trail not written (%s): failing closed", strerror(-rc));
-	else
-		control_broadcast(e->ctl, rec);
-	return rc;
-}
-
-int engine_record_json(struct engine *e, struct json_object *rec, bool security)
-{
-	return append_json(e, rec, security ? REC_SECURITY : REC_DURABLE);
-}
-
-int engine_record_grouped(struct engine *e, struct json_object *rec)
-{
-	return append_json(e, rec, REC_GROUPED);
-}
-
-void engine_seal(struct engine *e)
-{
-	if (audit_seal_soon(e->audit) != 0)
-		log_err("audit trail: checkpoint failed: failing closed");
-}
-
-void engine_job_progress(struct engine *e, int client, const char *line)
-{
-	control_relay(e->ctl, client, line);
-}
-
-static int device_record(struct engine *e, const char *action, const char *outcome,
-			 const struct dev_entry *d, const char *reason, enum record_mode mode)
-{
-	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
-	int rc;
-
-	if (rec == NULL)
-		return -ENOMEM;
-	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
-	rc = append_json(e, rec, mode);
-	json_object_put(rec);
-	return rc;
-}
-
-int engine_record(struct engine *e, const char *action, const char *outcome,
-		  const struct dev_entry *d, const char *reason, bool security)
-{
-	return device_record(e, action, outcome, d, reason, security ? REC_SECURITY : REC_DURABLE);
-}
-
-int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
-		   const char *reason)
-{
-	return device_record(e, action, "success", d, reason, REC_DEFERRED);
-}
-
-int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
-			const char *reason)
-{
-	return device_record(e, action, "success", d, reason, REC_GROUPED);
 }
 
 static int load_rules(struct engine *e)
@@ -275,7 +118,7 @@ static void handle_uevent(struct engine *e)
 	if (subsystem && action && strcmp(subsystem, "usb") == 0)
 		engine_usb_event(e, dev, action, false);
 	else if (subsystem && action && strcmp(subsystem, "block") == 0)
-		engine_block_event(e, dev, action);
+		engine_disk_event(e, dev, action);
 	udev_device_unref(dev);
 }
 

@@ -1,7 +1,8 @@
 /*
- * engine.h - the unprivileged engine of portcullisd: follows udev events, reads
- * device identities, decides by the rules, writes the audit trail, serves the
- * control socket, and asks the parent to carry out each decision.
+ * engine.h - what every feature of the engine uses (engine_core.c): requests to the
+ * parent, audit records, the engine's settings. The engine of portcullisd follows udev
+ * events, decides by the rules, writes the audit trail, serves the control socket and
+ * asks the parent to carry out each decision; its loop is engine.c (engine_main.h).
  */
 #ifndef PCL_DAEMON_ENGINE_H
 #define PCL_DAEMON_ENGINE_H
@@ -19,13 +20,6 @@
 #define ENGINE_MAX_JOBS	   32 /* helpers on approved media at once */
 
 struct engine;
-
-/* The engine process: returns its exit status. ipc_fd is its end of the socketpair.
- * first_start: the parent's first engine since boot (present-devices applies). */
-/* restarted: why the previous engine ended, when this one replaces it ("killed by signal
- * 9", "exit status 1"; NULL at a service start): recorded as engine-restarted. */
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start,
-		const char *restarted);
 
 /* Ask the parent to carry out a request; 0 or the parent's negative errno. */
 struct ipc_msg;
@@ -61,22 +55,6 @@ int engine_record_grouped(struct engine *e, struct json_object *rec);
 void engine_seal(struct engine *e);
 /* Relay a helper's line to control client `client`; NULL ends that client. */
 void engine_job_progress(struct engine *e, int client, const char *line);
-
-/* engine_usb.c: USB devices and interfaces. */
-struct udev_device;
-void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
-/* engine_block.c: removable media that do not come through USB. */
-void engine_block_event(struct engine *e, struct udev_device *dev, const char *action);
-/* Take a device's access away (recorded, then de-authorised by the parent). */
-void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason);
-/* engine_remove.c: d is gone (reason: NULL, or why it is known gone): its helpers,
- * grant and marks end, the removal is recorded, and its record is forgotten. */
-void engine_device_remove(struct engine *e, struct dev_entry *d, const char *reason);
-/* Full rescan of sysfs (at start, and after a lost uevent). */
-void engine_rescan(struct engine *e, bool at_start);
-
-/* Carry out d's decision (authorise or take away the device, decide its interfaces). */
-void engine_usb_apply(struct engine *e, struct dev_entry *d);
 
 const struct conf *engine_conf(const struct engine *e);
 const char *engine_host(const struct engine *e);

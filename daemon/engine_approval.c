@@ -7,6 +7,7 @@
  * the peer's uid comes from SO_PEERCRED. Nothing is granted without a record.
  */
 #include "engine_approval.h"
+#include "engine_usb.h"
 #include "hex.h"
 #include "engine_jobs.h"
 
@@ -434,7 +435,7 @@ void eappr_tick(struct engine *e)
 	}
 }
 
-void eappr_block_added(struct engine *e, struct udev_device *disk)
+void eappr_disk_added(struct engine *e, struct udev_device *disk)
 {
 	struct udev_device *usb =
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");

@@ -13,6 +13,7 @@
 #include "control.h"
 #include "engine.h"
 #include "engine_approval_int.h"
+#include "engine_usb.h"
 #include "jsonx.h"
 #include "record.h"
 

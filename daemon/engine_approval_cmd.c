@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_approval_int.h"
+#include "engine_usb.h"
 #include "jsonx.h"
 #include "record.h"
 

@@ -7,6 +7,7 @@
 #include "engine_approval.h"
 #include "engine_council.h"
 #include "engine_jobs.h"
+#include "engine_remove.h"
 
 void engine_device_remove(struct engine *e, struct dev_entry *d, const char *reason)
 {

@@ -14,7 +14,10 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_council.h"
+#include "engine_disk.h"
 #include "engine_jobs.h"
+#include "engine_remove.h"
+#include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -318,14 +321,14 @@ void engine_rescan(struct engine *e, bool at_start)
 			else
 				device_changed(e, d, udev_device_get_syspath(dev));
 		} else if (subsystem && strcmp(subsystem, "block") == 0) {
-			engine_block_event(e, dev, "add");
+			engine_disk_event(e, dev, "add");
 		}
 		udev_device_unref(dev);
 	}
 	udev_enumerate_unref(en);
 }
 
-void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason)
+void engine_deny_device(struct engine *e, struct dev_entry *d, const char *reason)
 {
 	struct ipc_msg req = {.type = IPC_DEV_AUTHORIZE};
 
