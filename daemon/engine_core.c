@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "audit.h"
-#include "control.h"
 #include "engine_int.h"
 #include "ipc.h"
 #include "log.h"
@@ -105,7 +104,7 @@ static int append_json(struct engine *e, struct json_object *rec, enum record_mo
 	if (rc != 0)
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 	else
-		control_broadcast(e->ctl, rec);
+		e->tell(e->ctl, rec);
 	return rc;
 }
 
@@ -127,7 +126,7 @@ void engine_seal(struct engine *e)
 
 void engine_job_progress(struct engine *e, int client, const char *line)
 {
-	control_relay(e->ctl, client, line);
+	e->relay(e->ctl, client, line);
 }
 
 static int device_record(struct engine *e, const char *action, const char *outcome,

@@ -10,6 +10,8 @@
 #include "engine.h"
 #include "ipc.h"
 
+struct control;
+
 struct engine {
 	const struct conf *conf;
 	int ipc_fd;
@@ -25,6 +27,10 @@ struct engine {
 	struct ipc_msg exits[64];
 	size_t n_exits;
 	char host[256];
+	/* The control socket, as the core reaches it: set by the loop at set-up, so that the
+	 * core calls no module above it. */
+	void (*tell)(struct control *ctl, struct json_object *rec);
+	void (*relay)(struct control *ctl, int client, const char *line);
 };
 
 /* A helper's exit the parent reported, kept for the loop to handle. */

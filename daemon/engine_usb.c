@@ -13,7 +13,6 @@
 
 #include "engine.h"
 #include "engine_approval.h"
-#include "engine_council.h"
 #include "engine_disk.h"
 #include "engine_jobs.h"
 #include "engine_remove.h"
