@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "engine_jobs.h"
 #include "jsonx.h"
 #include "record.h"
 #include "log.h"
