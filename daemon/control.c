@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "engine_jobs.h"
 #include "jsonx.h"
 #include "record.h"
 #include "log.h"
@@ -81,13 +80,9 @@ static int cmd_devices(struct ctl_call *call)
 {
 	struct json_object *res = json_object_new_object(), *arr = json_object_new_array();
 
-	for (size_t i = 0;; i++) {
-		const struct dev_entry *d = engine_device_at(call->eng, i);
-		if (d == (const struct dev_entry *)-1)
-			break;
-		if (d != NULL)
-			json_object_array_add(arr, engine_device_json(d));
-	}
+	size_t i = 0;
+	for (const struct dev_entry *d; (d = engine_device_next(call->eng, &i)) != NULL;)
+		json_object_array_add(arr, engine_device_json(d));
 	json_object_object_add(res, "devices", arr);
 	call->answer = res;
 	return 0;

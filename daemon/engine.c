@@ -1,7 +1,9 @@
 /*
- * engine.c - the portcullisd engine: set-up, privilege drop, event loop, device
- * table, audit records and requests to the parent. Linked by portcullisd (engine
- * role, unprivileged). Inputs: udev events and sysfs (device-controlled strings and
+ * engine.c - the portcullisd engine's loop: set-up, privilege drop, then the poll loop,
+ * which only dispatches (udev events to engine_usb.c and engine_disk.c, the parent's
+ * messages, the clock, the mount table, control clients, helpers' output). What the
+ * features share (records, requests to the parent) is engine_core.c. Linked by the
+ * engine (unprivileged). Inputs: udev events and sysfs (device-controlled strings and
  * descriptors, parsed by lib/usb), the rule file, control-socket clients.
  */
 #include "engine.h"
@@ -25,140 +27,16 @@
 #include "control.h"
 #include "engine_approval.h"
 #include "engine_audit.h"
+#include "engine_disk.h"
+#include "engine_int.h"
 #include "engine_jobs.h"
+#include "engine_main.h"
+#include "engine_usb.h"
 #include "ipc.h"
-#include "jsonx.h"
-#include "record.h"
 #include "log.h"
 #include "sandbox.h"
 
 #define AUDIT_TICK_SECONDS 10
-
-struct engine {
-	const struct conf *conf;
-	int ipc_fd;
-	uint32_t next_id;
-	struct udev *udev;
-	struct udev_monitor *mon;
-	struct rules *rules;
-	struct audit_log *audit;
-	struct control *ctl;
-	int mountinfo;	  /* /proc/self/mountinfo: POLLPRI when the mount table changes */
-	bool first_start; /* the first engine since boot: present-devices applies */
-	/* Helper exits the parent reported while a request waited for its answer. */
-	struct ipc_msg exits[64];
-	size_t n_exits;
-	char host[256];
-	struct dev_entry devs[ENGINE_MAX_DEVICES];
-};
-
-const struct conf *engine_conf(const struct engine *e)
-{
-	return e->conf;
-}
-
-bool engine_first_start(const struct engine *e)
-{
-	return e->first_start;
-}
-
-const char *engine_host(const struct engine *e)
-{
-	return e->host;
-}
-
-const struct rules *engine_rules(const struct engine *e)
-{
-	return e->rules;
-}
-
-struct udev *engine_udev(const struct engine *e)
-{
-	return e->udev;
-}
-
-struct dev_entry *engine_find(struct engine *e, const char *sysname)
-{
-	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
-		if (e->devs[i].used && strcmp(e->devs[i].id.sysname, sysname) == 0)
-			return &e->devs[i];
-	return NULL;
-}
-
-struct dev_entry *engine_add(struct engine *e, const char *sysname)
-{
-	struct dev_entry *d = engine_find(e, sysname);
-
-	for (size_t i = 0; d == NULL && i < ENGINE_MAX_DEVICES; i++)
-		if (!e->devs[i].used)
-			d = &e->devs[i];
-	if (d == NULL)
-		return NULL;
-	memset(d, 0, sizeof(*d));
-	d->used = true;
-	snprintf(d->id.sysname, sizeof(d->id.sysname), "%s", sysname);
-	return d;
-}
-
-void engine_forget(struct engine *e, struct dev_entry *d)
-{
-	(void)e;
-	memset(d, 0, sizeof(*d));
-}
-
-const struct dev_entry *engine_device_at(const struct engine *e, size_t i)
-{
-	if (i >= ENGINE_MAX_DEVICES)
-		return (const struct dev_entry *)-1;
-	return e->devs[i].used ? &e->devs[i] : NULL;
-}
-
-/* A helper's exit, reported by the parent: kept for the loop (a full list is a parent
- * gone wrong: restart cleanly). */
-static void keep_exit(struct engine *e, const struct ipc_msg *m)
-{
-	if (e->n_exits == sizeof(e->exits) / sizeof(e->exits[0])) {
-		log_err("too many helper exits unanswered: restarting");
-		exit(1);
-	}
-	e->exits[e->n_exits++] = *m;
-}
-
-int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
-{
-	struct ipc_msg res;
-	int rc;
-
-	if (fd != NULL)
-		*fd = -1;
-	req->id = ++e->next_id;
-	if ((rc = ipc_send(e->ipc_fd, req)) != 0) {
-		log_err("cannot reach the parent: %s", strerror(-rc));
-		exit(1); /* without the parent nothing can be decided: restart cleanly */
-	}
-	for (;;) {
-		int got = -1;
-		rc = ipc_recv_fd(e->ipc_fd, &res, &got);
-		if (rc == 0 && res.type == IPC_JOB_EXIT && got < 0) {
-			keep_exit(e, &res);
-			continue;
-		}
-		if (rc != 0 || res.type != IPC_RESULT || res.id != req->id ||
-		    (got >= 0 && (fd == NULL || res.u.result.err != 0))) {
-			log_err("bad answer from the parent: %s",
-				rc ? strerror(-rc) : "unexpected message");
-			exit(1);
-		}
-		if (fd != NULL)
-			*fd = got;
-		return res.u.result.err;
-	}
-}
-
-int engine_request(struct engine *e, struct ipc_msg *req)
-{
-	return engine_request_fd(e, req, NULL);
-}
 
 /* A message the parent sent on its own: only helper exits are expected. */
 static int parent_message(struct engine *e)
@@ -170,7 +48,7 @@ static int parent_message(struct engine *e)
 		log_err("unexpected message or hang-up from the parent");
 		return -1;
 	}
-	keep_exit(e, &m);
+	engine_keep_exit(e, &m);
 	return 0;
 }
 
@@ -182,117 +60,6 @@ static void handle_exits(struct engine *e)
 		memmove(e->exits, e->exits + 1, --e->n_exits * sizeof(e->exits[0]));
 		engine_job_exited(e, m.u.exit.job, m.u.exit.signaled != 0, m.u.exit.code);
 	}
-}
-
-static const char *const state_names[] = {"deciding", "allowed", "blocked", "rejected"};
-
-struct json_object *engine_device_json(const struct dev_entry *d)
-{
-	struct json_object *o = json_object_new_object();
-	char buf[16];
-
-	if (o == NULL)
-		return NULL;
-	jsonx_set_str(o, "volume.bus_type", d->bus);
-	jsonx_set_str(o, "volume.device_name", d->id.sysname);
-	if (!d->medium) {
-		snprintf(buf, sizeof(buf), "%04x", d->id.vid);
-		jsonx_set_str(o, "volume.vendor_id", buf);
-		snprintf(buf, sizeof(buf), "%04x", d->id.pid);
-		jsonx_set_str(o, "volume.product_id", buf);
-	}
-	jsonx_set_str(o, "volume.vendor_name", d->id.manufacturer);
-	jsonx_set_str(o, "volume.product_name", d->id.product);
-	jsonx_set_str(o, "volume.serial_number", d->id.serial);
-	if (!d->medium) {
-		struct json_object *ifs = json_object_new_array();
-		for (size_t i = 0; ifs && i < d->id.n_ifaces; i++) {
-			const struct usbdev_iface *f = &d->id.ifaces[i];
-			char s[16];
-			snprintf(s, sizeof(s), "%02x:%02x:%02x", f->cls, f->subclass, f->protocol);
-			json_object_array_add(ifs, json_object_new_string(s));
-		}
-		jsonx_set(o, "usb.interfaces", ifs);
-		jsonx_set_str(o, "usb.hash", d->id.hash);
-		jsonx_set_str(o, "usb.parent_hash", d->id.parent_hash);
-		jsonx_set_str(o, "usb.port", d->id.sysname);
-		jsonx_set_str(o, "usb.connect_type", d->id.connect_type);
-	}
-	jsonx_set_str(o, "portcullis.state", state_names[d->state]);
-	jsonx_set_str(o, "rule.id", d->rule);
-	return o;
-}
-
-/* Durability of a record: its own disk sync, a sync and a checkpoint, none of its own
- * (made durable by the next record's sync), or a group sync by the flusher thread. */
-enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED, REC_GROUPED };
-
-static int append_json(struct engine *e, struct json_object *rec, enum record_mode mode)
-{
-	int rc = mode == REC_DEFERRED  ? audit_append_deferred(e->audit, rec)
-		 : mode == REC_GROUPED ? audit_append_grouped(e->audit, rec)
-				       : audit_append(e->audit, rec);
-
-	if (rc == 0 && mode == REC_SECURITY)
-		rc = audit_checkpoint(e->audit); /* a security event is sealed at once */
-	if (rc != 0)
-		log_err("audit trail not written (%s): failing closed", strerror(-rc));
-	else
-		control_broadcast(e->ctl, rec);
-	return rc;
-}
-
-int engine_record_json(struct engine *e, struct json_object *rec, bool security)
-{
-	return append_json(e, rec, security ? REC_SECURITY : REC_DURABLE);
-}
-
-int engine_record_grouped(struct engine *e, struct json_object *rec)
-{
-	return append_json(e, rec, REC_GROUPED);
-}
-
-void engine_seal(struct engine *e)
-{
-	if (audit_seal_soon(e->audit) != 0)
-		log_err("audit trail: checkpoint failed: failing closed");
-}
-
-void engine_job_progress(struct engine *e, int client, const char *line)
-{
-	control_relay(e->ctl, client, line);
-}
-
-static int device_record(struct engine *e, const char *action, const char *outcome,
-			 const struct dev_entry *d, const char *reason, enum record_mode mode)
-{
-	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
-	int rc;
-
-	if (rec == NULL)
-		return -ENOMEM;
-	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
-	rc = append_json(e, rec, mode);
-	json_object_put(rec);
-	return rc;
-}
-
-int engine_record(struct engine *e, const char *action, const char *outcome,
-		  const struct dev_entry *d, const char *reason, bool security)
-{
-	return device_record(e, action, outcome, d, reason, security ? REC_SECURITY : REC_DURABLE);
-}
-
-int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
-		   const char *reason)
-{
-	return device_record(e, action, "success", d, reason, REC_DEFERRED);
-}
-
-int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
-			const char *reason)
-{
-	return device_record(e, action, "success", d, reason, REC_GROUPED);
 }
 
 static int load_rules(struct engine *e)
@@ -351,7 +118,7 @@ static void handle_uevent(struct engine *e)
 	if (subsystem && action && strcmp(subsystem, "usb") == 0)
 		engine_usb_event(e, dev, action, false);
 	else if (subsystem && action && strcmp(subsystem, "block") == 0)
-		engine_block_event(e, dev, action);
+		engine_disk_event(e, dev, action);
 	udev_device_unref(dev);
 }
 
@@ -361,6 +128,8 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 
 	e->conf = c;
 	e->ipc_fd = ipc_fd;
+	e->tell = control_broadcast;
+	e->relay = control_relay;
 	if (gethostname(e->host, sizeof(e->host)) != 0)
 		strcpy(e->host, "unknown");
 	/* Resources first, then the privilege drop, then the first untrusted byte. */

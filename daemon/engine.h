@@ -1,7 +1,8 @@
 /*
- * engine.h - the unprivileged engine of portcullisd: follows udev events, reads
- * device identities, decides by the rules, writes the audit trail, serves the
- * control socket, and asks the parent to carry out each decision.
+ * engine.h - what every feature of the engine uses (engine_core.c): requests to the
+ * parent, audit records, the engine's settings. The engine of portcullisd follows udev
+ * events, decides by the rules, writes the audit trail, serves the control socket and
+ * asks the parent to carry out each decision; its loop is engine.c (engine_main.h).
  */
 #ifndef PCL_DAEMON_ENGINE_H
 #define PCL_DAEMON_ENGINE_H
@@ -12,39 +13,13 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "engine_device.h"
 #include "rules.h"
-#include "usbdev.h"
 
-#define ENGINE_MAX_DEVICES 256
 #define ENGINE_MAX_CLIENTS 16
 #define ENGINE_MAX_JOBS	   32 /* helpers on approved media at once */
 
-enum dev_state {
-	DEV_PENDING, /* identity read, decision not yet taken */
-	DEV_ALLOWED,
-	DEV_BLOCKED,
-	DEV_REJECTED,
-};
-
-struct dev_entry {
-	bool used;
-	bool medium;	  /* a non-USB removable medium (block layer) */
-	struct usbdev id; /* for a medium: sysname, product, manufacturer, serial */
-	uint16_t busnum, devnum;
-	enum dev_state state;
-	char rule[512]; /* "file:line: text" or "no-match" or a setting */
-	uint64_t iface_allow;
-	char bus[8]; /* "usb", "mmc", "ata" */
-};
-
 struct engine;
-
-/* The engine process: returns its exit status. ipc_fd is its end of the socketpair.
- * first_start: the parent's first engine since boot (present-devices applies). */
-/* restarted: why the previous engine ended, when this one replaces it ("killed by signal
- * 9", "exit status 1"; NULL at a service start): recorded as engine-restarted. */
-int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start,
-		const char *restarted);
 
 /* Ask the parent to carry out a request; 0 or the parent's negative errno. */
 struct ipc_msg;
@@ -52,13 +27,6 @@ int engine_request(struct engine *e, struct ipc_msg *req);
 /* The same; *fd: a descriptor the parent sent with its answer (a helper's channel), or
  * -1. Helper exits the parent reports meanwhile are kept and handled by the loop. */
 int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd);
-
-/* The device table. */
-struct dev_entry *engine_find(struct engine *e, const char *sysname);
-struct dev_entry *engine_add(struct engine *e, const char *sysname);
-void engine_forget(struct engine *e, struct dev_entry *d);
-/* Slot i of the table: NULL when unused, (void *)-1 past the end. */
-const struct dev_entry *engine_device_at(const struct engine *e, size_t i);
 
 /* Record an event in the audit trail (fills the device fields from d when non-NULL),
  * and tell watching clients. 0 or negative errno: the caller then fails closed. */
@@ -87,22 +55,6 @@ int engine_record_grouped(struct engine *e, struct json_object *rec);
 void engine_seal(struct engine *e);
 /* Relay a helper's line to control client `client`; NULL ends that client. */
 void engine_job_progress(struct engine *e, int client, const char *line);
-
-/* JSON description of a device (identity, state, rule), for records and clients. */
-struct json_object *engine_device_json(const struct dev_entry *d);
-
-/* engine_usb.c: USB devices and interfaces. */
-struct udev_device;
-void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
-/* engine_block.c: removable media that do not come through USB. */
-void engine_block_event(struct engine *e, struct udev_device *dev, const char *action);
-/* Take a device's access away (recorded, then de-authorised by the parent). */
-void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason);
-/* Full rescan of sysfs (at start, and after a lost uevent). */
-void engine_rescan(struct engine *e, bool at_start);
-
-/* Carry out d's decision (authorise or take away the device, decide its interfaces). */
-void engine_usb_apply(struct engine *e, struct dev_entry *d);
 
 const struct conf *engine_conf(const struct engine *e);
 const char *engine_host(const struct engine *e);

@@ -7,6 +7,7 @@
  * the peer's uid comes from SO_PEERCRED. Nothing is granted without a record.
  */
 #include "engine_approval.h"
+#include "engine_usb.h"
 #include "hex.h"
 #include "engine_jobs.h"
 
@@ -31,10 +32,8 @@
 #include "log.h"
 #include "sysfs.h"
 
-#define ANSWER_AT_PC_SECONDS  600	      /* a request made at the PC is answered there */
-#define ANSWER_REMOTE_SECONDS (7 * 24 * 3600) /* an exported one travels by e-mail */
-#define CLOCK_SKEW_SECONDS    300
-#define WARN_BEFORE_SECONDS   300
+#define CLOCK_SKEW_SECONDS  300
+#define WARN_BEFORE_SECONDS 300
 
 static struct eappr_state st;
 static struct eappr_grant grants[EAPPR_MAX_GRANTS];
@@ -42,26 +41,6 @@ static struct eappr_grant grants[EAPPR_MAX_GRANTS];
 struct eappr_state *eappr_state(void)
 {
 	return &st;
-}
-
-/* The requesting user's name from /etc/passwd, read directly: under the engine's seccomp
- * filter NSS modules (dlopen, userdb sockets) are not available. "" when not found. */
-static void user_name(uid_t uid, char *out, size_t len)
-{
-	FILE *f = fopen("/etc/passwd", "re");
-	char line[512];
-
-	out[0] = '\0';
-	while (f && fgets(line, sizeof(line), f) != NULL) {
-		char *name = strtok(line, ":"), *pw = strtok(NULL, ":"), *id = strtok(NULL, ":");
-		char *end;
-		if (name && pw && id && strtoul(id, &end, 10) == uid && *end == '\0') {
-			snprintf(out, len, "%s", name);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
 }
 
 static int read_machine_id(char out[33])
@@ -109,8 +88,8 @@ int eappr_open(struct engine *e)
 	return 0;
 }
 
-static struct json_object *refuse(struct engine *e, const struct dev_entry *d, const char *why,
-				  const char *response)
+struct json_object *eappr_refuse(struct engine *e, const struct dev_entry *d, const char *why,
+				 const char *response)
 {
 	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
 
@@ -135,7 +114,7 @@ uint64_t eappr_exception_interfaces(const struct dev_entry *d)
 	return allow;
 }
 
-static void fill_device(struct appr_request *r, const struct usbdev *id)
+void eappr_fill_request(struct appr_request *r, const struct usbdev *id)
 {
 	snprintf(r->port, sizeof(r->port), "%s", id->sysname);
 	snprintf(r->hash, sizeof(r->hash), "%s", id->hash);
@@ -151,7 +130,7 @@ static void fill_device(struct appr_request *r, const struct usbdev *id)
 }
 
 /* Read the device's identity again from sysfs, now. */
-static int reread(const char *port, struct usbdev *id)
+int eappr_reread(const char *port, struct usbdev *id)
 {
 	char path[160];
 	struct pcl_diag diag = {0};
@@ -160,125 +139,11 @@ static int reread(const char *port, struct usbdev *id)
 	return usbdev_from_sysfs(path, id, &diag);
 }
 
-static struct json_object *cmd_request(struct engine *e, struct json_object *req, uid_t uid)
-{
-	const char *name = jsonx_get_str(req, "device"), *scope = jsonx_get_str(req, "scope");
-	const char *reason = jsonx_get_str(req, "reason");
-	struct json_object *v;
-	struct appr_request r = {0};
-	struct usbdev id;
-	char text[APPR_TEXT_MAX];
-
-	struct dev_entry *d = name ? engine_find(e, name) : NULL;
-	if (d == NULL || d->medium)
-		return eappr_error("no USB device named '%s' is present", name ? name : "");
-	if (!st.profile.exceptions)
-		return refuse(
-		    e, d, "the council's policy allows no exceptions for removable devices", NULL);
-	if (d->state == DEV_ALLOWED)
-		return eappr_error("%s is already allowed", name);
-	if (eappr_grant_of(d) != NULL)
-		return eappr_error("%s is approved and waiting for its owner to accept its wipe "
-				   "(portcullis media accept)",
-				   name);
-	if (eappr_exception_interfaces(d) == 0)
-		return refuse(
-		    e, d, "the council's policy makes exceptions for storage devices only", NULL);
-	if (reread(d->id.sysname, &id) != 0 || strcmp(id.hash, d->id.hash) != 0)
-		return eappr_error("%s changed or went away", name);
-	snprintf(r.council, sizeof(r.council), "%s", st.profile.council);
-	snprintf(r.machine_id, sizeof(r.machine_id), "%s", st.machine_id);
-	snprintf(r.host, sizeof(r.host), "%s", engine_host(e));
-	fill_device(&r, &id);
-	r.scope = scope && strcmp(scope, "read-write") == 0 ? APPR_READ_WRITE : APPR_READ_ONLY;
-	if (scope && r.scope == APPR_READ_ONLY && strcmp(scope, "read-only") != 0)
-		return eappr_error("scope: '%s' is neither read-only nor read-write", scope);
-	/* The wipe after the transfer is owed by read-write exceptions only: a read-only
-	 * medium can hold nothing of the council's, and what is on it is its owner's. */
-	r.wipe = st.profile.wipe && r.scope == APPR_READ_WRITE;
-	r.version = APPR_REQUEST_VERSION;
-	r.direction = r.scope; /* read-only brings data in, read-write takes it out */
-	/* "This stick carries council data: wipe after import", a bring-in's only. */
-	r.council_data =
-	    json_object_object_get_ex(req, "council-data", &v) && json_object_get_boolean(v);
-	if (r.council_data && r.direction != APPR_BRING_IN)
-		return eappr_error("--council-data marks a bring-in (--read-only): a take-out "
-				   "owes its wipe anyway");
-	r.uid = (uint32_t)uid;
-	user_name(uid, r.user, sizeof(r.user));
-	r.issued = (int64_t)time(NULL);
-	bool remote = json_object_object_get_ex(req, "remote", &v) && json_object_get_boolean(v);
-	r.answer_by = r.issued + (remote ? ANSWER_REMOTE_SECONDS : ANSWER_AT_PC_SECONDS);
-	int64_t secs = json_object_object_get_ex(req, "for", &v) ? json_object_get_int64(v) : 0;
-	int64_t until = json_object_object_get_ex(req, "until", &v) ? json_object_get_int64(v) : 0;
-	if (secs < 0 || until < 0 || (secs && until))
-		return eappr_error("give one of --for and --until, in the future");
-	r.until = secs ? r.issued + secs : until;
-	if (r.until != 0 && r.until < r.issued + 30)
-		return eappr_error("an exception lasts at least 30 seconds");
-	if (st.profile.max_grant_hours && r.until &&
-	    r.until - r.issued > (int64_t)st.profile.max_grant_hours * 3600)
-		return eappr_error("the council's profile allows exceptions of at most %u hours",
-				   st.profile.max_grant_hours);
-	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
-	if (st.n_approvers == 0)
-		return eappr_error("no %s is enrolled as an approver yet: enrol one first "
-				   "(portcullis approver enrol)",
-				   st.profile.approver_title);
-	for (size_t i = 0; i < st.n_approvers; i++) {
-		const struct eappr_approver *a = &st.approvers[i];
-		if (a->recovery)
-			continue; /* the recovery key never approves */
-		if (r.n_creds == APPR_MAX_CREDS)
-			return eappr_error("more than %d approvers are enrolled: a request can "
-					   "name at most %d credentials",
-					   APPR_MAX_CREDS, APPR_MAX_CREDS);
-		memcpy(r.creds[r.n_creds], a->cred, a->cred_len);
-		r.cred_lens[r.n_creds++] = a->cred_len;
-	}
-	if (r.n_creds == 0)
-		return eappr_error("no %s is enrolled as an approver: only the recovery key is",
-				   st.profile.approver_title);
-	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
-		return eappr_error("no randomness for a nonce");
-	int n = appr_request_encode(&r, text, sizeof(text));
-	if (n < 0)
-		return eappr_error("the device's identity cannot be put in a request");
-	/* Kept before it is handed out: the answer is checked against exactly this text. */
-	int kept = eappr_issued_add(&st, r.nonce, text, (size_t)n, r.answer_by, r.issued, r.uid);
-	if (kept == -EBUSY)
-		return eappr_error("%d of your requests are waiting for an answer: no more until "
-				   "they are answered or past their answer-by time",
-				   EAPPR_MAX_ISSUED_PER_UID);
-	if (kept != 0)
-		return eappr_error("approval state cannot be written: no request");
-	struct json_object *rec = engine_device_json(d);
-	pcl_record_head(rec, PCL_KIND_EVENT, "exception-requested", "success", NULL);
-	jsonx_set_str(rec, "approval.request", text);
-	jsonx_set_int(rec, "user.id", uid);
-	int rc = engine_record_json(e, rec, false);
-	json_object_put(rec);
-	if (rc != 0)
-		return eappr_error("the audit trail cannot be written: no request");
-	struct json_object *ans = json_object_new_object(), *creds = json_object_new_array();
-	jsonx_set_str(ans, "request", text);
-	jsonx_set_str(ans, "rp", st.rp);
-	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
-	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
-	for (size_t i = 0; i < st.n_approvers; i++) {
-		char b64[APPR_CRED_MAX * 2];
-		pcl_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
-		json_object_array_add(creds, json_object_new_string(b64));
-	}
-	json_object_object_add(ans, "credentials", creds);
-	return ans;
-}
-
 static bool same_device(const struct appr_request *r, const struct usbdev *id)
 {
 	struct appr_request now = {0};
 
-	fill_device(&now, id);
+	eappr_fill_request(&now, id);
 	return strcmp(now.port, r->port) == 0 && strcmp(now.hash, r->hash) == 0 &&
 	       now.vid == r->vid && now.pid == r->pid && strcmp(now.serial, r->serial) == 0 &&
 	       strcmp(now.manufacturer, r->manufacturer) == 0 &&
@@ -367,7 +232,7 @@ static const char *not_as_asked(const struct appr_response *resp, const struct d
 	return NULL;
 }
 
-static struct json_object *cmd_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
+struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
 {
 	static struct appr_response resp;
 	const char *text = jsonx_get_str(req, "response");
@@ -382,45 +247,45 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		return eappr_error("no \"response\" given");
 	if (appr_response_parse(text, strlen(text), "response", &resp, &diag) != 0) {
 		pcl_diag_format(&diag, why, sizeof(why));
-		return refuse(e, NULL, why, NULL);
+		return eappr_refuse(e, NULL, why, NULL);
 	}
 	const struct appr_request *r = &resp.req;
 	struct dev_entry *d = engine_find(e, r->port);
 	if (!st.profile.exceptions)
-		return refuse(
+		return eappr_refuse(
 		    e, d, "the council's policy allows no exceptions for removable devices", text);
 	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
 	if (a == NULL)
-		return refuse(e, d, "the approving key is not enrolled as an approver", text);
+		return eappr_refuse(e, d, "the approving key is not enrolled as an approver", text);
 	if (a->recovery)
-		return refuse(e, d, "the recovery key cannot approve exceptions", text);
+		return eappr_refuse(e, d, "the recovery key cannot approve exceptions", text);
 	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
 	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
 			 st.profile.uv, &counter, why, sizeof(why)) != 0)
-		return refuse(e, d, why, text);
+		return eappr_refuse(e, d, why, text);
 	/* The signature is good: from here on the approver signed exactly this request. */
 	if (strcmp(r->council, st.profile.council) != 0)
-		return refuse(e, d, "the approval is for another council", text);
+		return eappr_refuse(e, d, "the approval is for another council", text);
 	if (strcmp(r->machine_id, st.machine_id) != 0 || strcmp(r->host, engine_host(e)) != 0)
-		return refuse(e, d, "the approval is for another PC", text);
+		return eappr_refuse(e, d, "the approval is for another PC", text);
 	if (eappr_nonce_used(&st, r->nonce))
-		return refuse(e, d, "the approval was already used (replayed nonce)", text);
+		return eappr_refuse(e, d, "the approval was already used (replayed nonce)", text);
 	if (now > r->answer_by || (r->until != 0 && now >= r->until) ||
 	    r->issued > now + CLOCK_SKEW_SECONDS)
-		return refuse(e, d, "the approval has expired", text);
+		return eappr_refuse(e, d, "the approval has expired", text);
 	if (counter <= a->counter) {
 		snprintf(why, sizeof(why),
 			 "signature counter of %s's key went from %" PRIu32 " to %" PRIu32
 			 ": the key may have been cloned",
 			 a->name, a->counter, counter);
-		return refuse(e, d, why, text);
+		return eappr_refuse(e, d, why, text);
 	}
 	const char *bad = not_as_asked(&resp, d, peer_uid);
 	if (bad != NULL)
-		return refuse(e, d, bad, text);
-	if (d == NULL || d->medium || reread(r->port, &id) != 0 || !same_device(r, &id) ||
+		return eappr_refuse(e, d, bad, text);
+	if (d == NULL || d->medium || eappr_reread(r->port, &id) != 0 || !same_device(r, &id) ||
 	    strcmp(d->id.hash, id.hash) != 0)
-		return refuse(e, d, "the approval is for another device", text);
+		return eappr_refuse(e, d, "the approval is for another device", text);
 	/* Fail closed: an exception that could not be ended at its expiry, nor kept
 	 * read-only, is never granted. Checked before the nonce is spent. */
 	struct eappr_grant *g = eappr_grant_new();
@@ -429,7 +294,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 			 "%d exceptions are in force on this PC already: none can be added "
 			 "until one ends",
 			 EAPPR_MAX_GRANTS);
-		return refuse(e, d, why, text);
+		return eappr_refuse(e, d, why, text);
 	}
 	/* Persist before granting: a crash after this cannot let the same answer in twice. */
 	uint32_t old = a->counter;
@@ -439,9 +304,10 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 		return eappr_error("approval state cannot be written: nothing granted");
 	}
 	eappr_issued_forget(&st, r->nonce); /* answered; the used nonce guards replays */
-	d->state = DEV_ALLOWED;
-	d->iface_allow = eappr_exception_interfaces(d);
-	snprintf(d->rule, sizeof(d->rule), "exception approved by %s (%s)", a->name, a->role);
+	char rule[sizeof(d->rule)];
+	snprintf(rule, sizeof(rule), "exception approved by %s (%s)", a->name, a->role);
+	if (device_allow(d, eappr_exception_interfaces(d), rule) != 0)
+		return eappr_error("%s cannot be let in as it is: nothing granted", d->id.sysname);
 	struct json_object *rec = engine_device_json(d);
 	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
 	jsonx_set_str(rec, "approval.response", text);
@@ -464,8 +330,7 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	int rc = engine_record_json(e, rec, true);
 	json_object_put(rec);
 	if (rc != 0) {
-		d->state = DEV_BLOCKED;
-		d->iface_allow = 0;
+		device_deny(d, NULL);
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
 	/* "Until unplug" is still bounded by the council's longest exception. */
@@ -489,153 +354,10 @@ static struct json_object *cmd_approve(struct engine *e, struct json_object *req
 	return ans;
 }
 
-static struct json_object *cmd_info(void)
-{
-	struct json_object *ans = json_object_new_object(), *arr = json_object_new_array();
-
-	jsonx_set_str(ans, "council", st.profile.council);
-	jsonx_set_str(ans, "council-name", st.profile.name);
-	jsonx_set_str(ans, "rp", st.rp);
-	jsonx_set_str(ans, "approver-title", st.profile.approver_title);
-	json_object_object_add(ans, "exceptions", json_object_new_boolean(st.profile.exceptions));
-	json_object_object_add(ans, "uv", json_object_new_boolean(st.profile.uv));
-	jsonx_set_int(ans, "bundle-version", (int64_t)st.bundle_version);
-	for (size_t i = 0; i < st.n_approvers; i++) {
-		struct json_object *o = json_object_new_object();
-		char b64[APPR_CRED_MAX * 2];
-		jsonx_set_str(o, "name", st.approvers[i].name);
-		jsonx_set_str(o, "role", st.approvers[i].role);
-		pcl_b64_encode(st.approvers[i].cred, st.approvers[i].cred_len, b64, sizeof(b64));
-		jsonx_set_str(o, "credential", b64);
-		jsonx_set_int(o, "counter", st.approvers[i].counter);
-		json_object_object_add(o, "recovery",
-				       json_object_new_boolean(st.approvers[i].recovery));
-		pcl_b64_encode(st.approvers[i].pk, sizeof(st.approvers[i].pk), b64, sizeof(b64));
-		jsonx_set_str(o, "public-key", b64);
-		json_object_array_add(arr, o);
-	}
-	json_object_object_add(ans, "approvers", arr);
-	return ans;
-}
-
-static void wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
-			const char *why);
-
-/* `portcullis approve --end DEVICE`: the exception ends now (root, or the user who asked
- * for it). Taking access away needs no key: it can only make the PC safer. */
-static struct json_object *cmd_end(struct engine *e, struct json_object *req, uid_t uid)
-{
-	const char *name = jsonx_get_str(req, "device");
-	struct dev_entry *d = name ? engine_find(e, name) : NULL;
-	struct eappr_grant *g = eappr_grant_of(d);
-	char reason[128];
-
-	if (d == NULL || g == NULL || d->state != DEV_ALLOWED)
-		return eappr_error("%s has no exception in force", name ? name : "(no device)");
-	if (uid != 0 && uid != g->uid)
-		return eappr_error("only root or the user who asked for it may end the "
-				   "exception for %s",
-				   name);
-	d->state = DEV_BLOCKED;
-	d->iface_allow = 0;
-	snprintf(d->rule, sizeof(d->rule), "exception ended");
-	snprintf(reason, sizeof(reason), "the exception was ended early by uid %u", (unsigned)uid);
-	struct json_object *rec = engine_device_json(d);
-	pcl_record_head(rec, PCL_KIND_EVENT, "exception-ended", "success", reason);
-	jsonx_set_int(rec, "user.id", uid);
-	engine_record_json(e, rec, true);
-	json_object_put(rec);
-	wipe_missed(e, g, d, "the exception was ended before the medium was wiped");
-	g->used = false;
-	engine_usb_apply(e, d);
-	struct json_object *ans = json_object_new_object();
-	jsonx_set_str(ans, "ended", d->id.sysname);
-	return ans;
-}
-
-/* The approval commands of the control socket (see control.h). Anyone may ask: what an
- * approval grants is decided by the approver's signature, not by who carries it. */
-static bool ready(struct ctl_call *call)
-{
-	if (!st.ready)
-		call->answer =
-		    eappr_error("no council profile is configured: exceptions cannot be approved");
-	return st.ready;
-}
-
-static int run_info(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = cmd_info();
-	return 0;
-}
-
-static int run_request(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = cmd_request(call->eng, call->req, call->caller->uid);
-	return 0;
-}
-
-static int run_approve(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = cmd_approve(call->eng, call->req, call->caller->uid);
-	return 0;
-}
-
-static int run_policy_verify(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = eappr_policy_verify(call->eng);
-	return 0;
-}
-
-static int run_enrol(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = eappr_enrol(call->eng, &st, call->req, call->caller->uid);
-	return 0;
-}
-
-static int run_remove(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = eappr_remove(call->eng, &st, call->req, call->caller->uid);
-	return 0;
-}
-
-static int run_end(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = cmd_end(call->eng, call->req, call->caller->uid);
-	return 0;
-}
-
-static int run_bundle_apply(struct ctl_call *call)
-{
-	if (ready(call))
-		call->answer = eappr_bundle_apply(call->eng, &st, call->req, call->caller->uid);
-	return 0;
-}
-
-const struct ctl_command eappr_commands[] = {
-    {"approval-info", CTL_ANYONE, false, run_info},
-    {"approval-request", CTL_ANYONE, true, run_request},
-    {"approve", CTL_ANYONE, true, run_approve},
-    {"approver-enrol", CTL_ANYONE, true, run_enrol},
-    {"policy-verify", CTL_ANYONE, true, run_policy_verify},
-    {"approver-remove", CTL_ANYONE, true, run_remove},
-    {"exception-end", CTL_ANYONE, true, run_end},
-    {"bundle-apply", CTL_ANYONE, true, run_bundle_apply},
-    {"media-accept", CTL_ANYONE, true, eappr_run_accept},
-};
-const size_t eappr_n_commands = sizeof(eappr_commands) / sizeof(eappr_commands[0]);
-
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
  * provider must see it (a security event, sealed by a checkpoint). */
-static void wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
-			const char *why)
+void eappr_wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
+		       const char *why)
 {
 	if (g->wipe && g->dirty && g->takeout) {
 		/* The stick leaves with what was written to it: the wipe is owed, with the
@@ -686,12 +408,10 @@ static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
 			engine_record(e, "exception-expiring", "success", d, reason, false);
 			return;
 		}
-		d->state = DEV_BLOCKED;
-		d->iface_allow = 0;
-		snprintf(d->rule, sizeof(d->rule), "exception expired");
+		device_deny(d, "exception expired");
 		engine_record(e, "exception-expired", "success", d, "the exception has ended",
 			      true);
-		wipe_missed(e, g, d, "the exception ended before the medium was wiped");
+		eappr_wipe_missed(e, g, d, "the exception ended before the medium was wiped");
 		engine_usb_apply(e, d);
 	}
 	if (expired)
@@ -715,7 +435,7 @@ void eappr_tick(struct engine *e)
 	}
 }
 
-void eappr_block_added(struct engine *e, struct udev_device *disk)
+void eappr_disk_added(struct engine *e, struct udev_device *disk)
 {
 	struct udev_device *usb =
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
@@ -750,8 +470,7 @@ void eappr_block_added(struct engine *e, struct udev_device *disk)
 			 strerror(-rc));
 		log_err("%s: %s", owner, reason);
 		if (d != NULL) {
-			d->state = DEV_BLOCKED;
-			d->iface_allow = 0;
+			device_deny(d, NULL);
 			engine_record(e, "medium-read-only", "failure", d, reason, true);
 			engine_usb_apply(e, d);
 		}
@@ -765,7 +484,7 @@ void eappr_forget(struct engine *e, const struct dev_entry *d)
 	eappr_owed_left(e, d); /* a council stick written here */
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
 		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0) {
-			wipe_missed(
+			eappr_wipe_missed(
 			    e, &grants[i], d,
 			    "the medium was removed before the wipe the exception required");
 			grants[i].used = false;

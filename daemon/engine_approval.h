@@ -24,7 +24,7 @@ bool eappr_requested_by(const struct dev_entry *d, uid_t uid);
 void eappr_tick(struct engine *e);
 /* A disk appeared under a USB device: set it read-only if its grant says so. */
 struct udev_device;
-void eappr_block_added(struct engine *e, struct udev_device *disk);
+void eappr_disk_added(struct engine *e, struct udev_device *disk);
 /* Wipe after the transfer: a medium of d was mounted; whether its grant now asks for a
  * wipe (read-write, mounted since approved or last wiped, and the approval said so); it
  * was wiped. */

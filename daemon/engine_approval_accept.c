@@ -13,17 +13,15 @@
 #include "control.h"
 #include "engine.h"
 #include "engine_approval_int.h"
+#include "engine_usb.h"
 #include "jsonx.h"
 #include "record.h"
 
 void eappr_await_owner(struct engine *e, struct eappr_grant *g, struct dev_entry *d)
 {
 	g->awaiting = true;
-	d->state = DEV_BLOCKED;
-	d->iface_allow = 0;
-	snprintf(d->rule, sizeof(d->rule),
-		 "approved as council data: waiting for its owner to accept the wipe after "
-		 "import");
+	device_deny(d, "approved as council data: waiting for its owner to accept the wipe "
+		       "after import");
 	struct json_object *rec = engine_device_json(d);
 	pcl_record_head(rec, PCL_KIND_EVENT, "exception-awaiting-owner", "success",
 			"approved as carrying council data: it is let in once its owner accepts "
@@ -67,10 +65,12 @@ int eappr_run_accept(struct ctl_call *call)
 		call->answer = eappr_error("the audit trail cannot be written: still waiting");
 		return 0;
 	}
+	if (device_allow(d, eappr_exception_interfaces(d),
+			 "exception approved as council data, wipe accepted") != 0) {
+		call->answer = eappr_error("%s cannot be let in as it is", d->id.sysname);
+		return 0;
+	}
 	g->awaiting = false;
-	d->state = DEV_ALLOWED;
-	d->iface_allow = eappr_exception_interfaces(d);
-	snprintf(d->rule, sizeof(d->rule), "exception approved as council data, wipe accepted");
 	engine_usb_apply(call->eng, d);
 	call->answer = json_object_new_object();
 	jsonx_set_str(call->answer, "accepted", d->id.sysname);

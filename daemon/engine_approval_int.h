@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "approval.h"
 #include "bundle.h"
@@ -146,6 +147,22 @@ int eappr_run_accept(struct ctl_call *call);
 struct json_object *eappr_policy_verify(struct engine *e);
 
 /* Helpers shared by the files. */
+#define ANSWER_AT_PC_SECONDS  600	      /* a request made at the PC is answered there */
+#define ANSWER_REMOTE_SECONDS (7 * 24 * 3600) /* an exported one travels by e-mail */
+/* engine_approval.c: an exception refused (recorded, security); the answer to send. */
+struct json_object *eappr_refuse(struct engine *e, const struct dev_entry *d, const char *why,
+				 const char *response);
+/* The request fields that name the device, from its identity. */
+struct appr_request;
+struct usbdev;
+void eappr_fill_request(struct appr_request *r, const struct usbdev *id);
+/* The identity of the USB device at port, read again from sysfs now: 0 when read. */
+int eappr_reread(const char *port, struct usbdev *id);
+/* The answer to "approve": the approver's signed response checked, the exception granted. */
+struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid_t peer_uid);
+/* A wipe the grant g required and that the medium leaves without: recorded. */
+void eappr_wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
+		       const char *why);
 struct json_object *eappr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A base64 string field of req decoded into out; length or -1. */
 int eappr_b64_field(struct json_object *req, const char *field, uint8_t *out, size_t cap);

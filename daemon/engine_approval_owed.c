@@ -180,10 +180,12 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 				  .owed = true};
 	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	snprintf(g->ref, sizeof(g->ref), "%s", w->ref);
-	d->state = DEV_ALLOWED;
-	d->iface_allow = eappr_exception_interfaces(d);
-	snprintf(d->rule, sizeof(d->rule), "owes wipe %s: read-only, wiped when it is ejected",
-		 w->ref);
+	char rule[sizeof(d->rule)];
+	snprintf(rule, sizeof(rule), "owes wipe %s: read-only, wiped when it is ejected", w->ref);
+	if (device_allow(d, eappr_exception_interfaces(d), rule) != 0) {
+		g->used = false;
+		return false;
+	}
 	struct json_object *rec = engine_device_json(d);
 	pcl_record_head(rec, PCL_KIND_EVENT, "wipe-owed-found", "success",
 			"taken out of a council PC owing its wipe: let in read-only so that its "
@@ -196,8 +198,7 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 	json_object_put(rec);
 	if (rc != 0) {
 		g->used = false;
-		d->state = DEV_BLOCKED;
-		d->iface_allow = 0;
+		device_deny(d, NULL);
 		return false;
 	}
 	return true;

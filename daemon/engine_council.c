@@ -18,6 +18,7 @@
 #include "engine_approval.h"
 #include "engine_council.h"
 #include "engine_jobs.h"
+#include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
 
@@ -95,7 +96,7 @@ void engine_council_disk(struct engine *e, struct udev_device *disk, bool change
 			 name, strerror(-rc));
 		log_err("%s: %s", owner, reason);
 		engine_record(e, "device-read-only", "failure", d, reason, true);
-		engine_block_device(e, d, "a plain council stick that could not be set read-only");
+		engine_deny_device(e, d, "a plain council stick that could not be set read-only");
 		return;
 	}
 	if (ro_find(d) < 0)

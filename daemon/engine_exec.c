@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "engine_main.h"
 #include "log.h"
 
 #define PARENT_FD 3

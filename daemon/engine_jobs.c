@@ -26,6 +26,7 @@
 #include "engine_approval.h"
 #include "engine_council.h"
 #include "engine_jobs.h"
+#include "engine_usb.h"
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
@@ -237,7 +238,7 @@ static bool read_only_breached(struct engine *e, struct dev_entry *d, const char
 				    : "but is a plain council stick, read-only");
 	log_err("%s: %s", d->id.sysname, reason);
 	engine_record(e, "medium-read-only", "failure", d, reason, true);
-	engine_block_device(e, d, "mounted read-write under a read-only exception");
+	engine_deny_device(e, d, "mounted read-write under a read-only exception");
 	return true;
 }
 
@@ -278,9 +279,9 @@ void engine_mounts_changed(struct engine *e)
 					 block + 1, strerror(-rc));
 				log_err("%s: %s", d->id.sysname, why);
 				engine_record(e, "xfer-watch-failed", "failure", d, why, true);
-				engine_block_device(e, d,
-						    "transfers could not be logged: blocked until "
-						    "the Clerk acts");
+				engine_deny_device(e, d,
+						   "transfers could not be logged: blocked until "
+						   "the Clerk acts");
 			} else if (rc == 0 && (j = job_for_mount(id)) != NULL)
 				seen[j - jobs] = true;
 			if (rc == 0)
@@ -381,14 +382,14 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 		eappr_owed_written(d); /* a council stick taken out owes its wipe */
 	if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL &&
 	    strcmp(action, "wipe-done") != 0)
-		engine_block_device(e, d, "the wipe did not complete: the medium stays blocked");
+		engine_deny_device(e, d, "the wipe did not complete: the medium stays blocked");
 	else if (j->kind == IPC_JOB_WIPE && d != NULL && action != NULL)
 		eappr_medium_wiped(e, d);
 	/* The transfer log could not keep up or failed: no more unlogged transfers. */
 	if (j->kind == IPC_JOB_XFER && d != NULL && action != NULL &&
 	    (strcmp(action, "xfer-fail-closed") == 0 || strcmp(action, "xfer-watch-failed") == 0))
-		engine_block_device(e, d,
-				    "transfers could not be logged: blocked until the Clerk acts");
+		engine_deny_device(e, d,
+				   "transfers could not be logged: blocked until the Clerk acts");
 	if (j->client >= 0)
 		engine_job_progress(e, j->client, line);
 	json_object_put(rec);
@@ -444,8 +445,8 @@ static void watch_lost(struct engine *e, struct job *j, const char *why)
 	log_err("%s: %s", j->dev, reason);
 	engine_record(e, "xfer-watch-lost", "failure", d, reason, true);
 	if (d != NULL && d->state == DEV_ALLOWED)
-		engine_block_device(e, d,
-				    "transfers could not be logged: blocked until the Clerk acts");
+		engine_deny_device(e, d,
+				   "transfers could not be logged: blocked until the Clerk acts");
 	if ((j = job_by_id(id)) != NULL) {
 		job_stop(e, j); /* if it still runs, with its output unheard */
 	}
@@ -563,8 +564,8 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 		engine_record(e, "wipe-failed", "failure", d, reason, true);
 		j->outcome = true;
 		if (d != NULL)
-			engine_block_device(e, d,
-					    "the wipe did not complete: the medium stays blocked");
+			engine_deny_device(e, d,
+					   "the wipe did not complete: the medium stays blocked");
 	}
 	if ((j = job_by_id(id)) != NULL)
 		job_maybe_free(e, j);

@@ -13,8 +13,10 @@
 
 #include "engine.h"
 #include "engine_approval.h"
-#include "engine_council.h"
+#include "engine_disk.h"
 #include "engine_jobs.h"
+#include "engine_remove.h"
+#include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -113,12 +115,12 @@ static void decide_existing_interfaces(struct engine *e, struct dev_entry *d, co
 	udev_enumerate_unref(en);
 }
 
-static void set_rule_text(struct dev_entry *d, const struct rules_decision *dec)
+static void rule_text(char *out, size_t len, const struct rules_decision *dec)
 {
 	if (dec->matched)
-		snprintf(d->rule, sizeof(d->rule), "%s:%u: %s", dec->file, dec->line, dec->text);
+		snprintf(out, len, "%s:%u: %s", dec->file, dec->line, dec->text);
 	else
-		snprintf(d->rule, sizeof(d->rule), "no-match");
+		snprintf(out, len, "no-match");
 }
 
 static void apply_decision(struct engine *e, struct dev_entry *d, const char *syspath);
@@ -128,6 +130,7 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 	struct pcl_diag diag = {0};
 	struct usbdev id;
 	struct rules_decision dec = {.target = RULES_BLOCK};
+	char rule[sizeof(((struct dev_entry *)0)->rule)];
 	unsigned long busnum = 0, devnum = 0;
 	int rc = usbdev_from_sysfs(syspath, &id, &diag);
 
@@ -147,8 +150,7 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		char msg[400];
 		pcl_diag_format(&diag, msg, sizeof(msg));
 		snprintf(d->id.sysname, sizeof(d->id.sysname), "%s", sysname);
-		d->state = DEV_BLOCKED;
-		snprintf(d->rule, sizeof(d->rule), "unreadable-identity");
+		device_deny(d, "unreadable-identity");
 		engine_record(e, "device-blocked", "failure", d, msg, false);
 		log_warn("%s: identity unreadable (%s): left blocked", sysname, msg);
 		goto apply;
@@ -162,21 +164,22 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		bool allow = engine_conf(e)->present_devices == CONF_PRESENT_ALLOW;
 		dec.target = allow ? RULES_ALLOW : RULES_BLOCK;
 		dec.iface_allow = allow ? ~UINT64_C(0) : 0;
-		snprintf(d->rule, sizeof(d->rule), "present-devices=%s", allow ? "allow" : "block");
+		snprintf(rule, sizeof(rule), "present-devices=%s", allow ? "allow" : "block");
 	} else {
 		rules_decide(engine_rules(e), &d->id, &dec);
-		set_rule_text(d, &dec);
+		rule_text(rule, sizeof(rule), &dec);
 	}
-	d->state = dec.target == RULES_ALLOW	? DEV_ALLOWED
-		   : dec.target == RULES_REJECT ? DEV_REJECTED
-						: DEV_BLOCKED;
-	d->iface_allow = dec.target == RULES_ALLOW ? dec.iface_allow : 0;
+	if (dec.target == RULES_ALLOW)
+		device_allow(d, dec.iface_allow, rule);
+	else if (dec.target == RULES_REJECT)
+		device_reject(d, rule);
+	else
+		device_deny(d, rule);
 	/* The record is durable before access is granted (its one disk sync); the signed
 	 * checkpoint that seals it is scheduled after the grant (engine_seal below) and
 	 * written by the trail's flusher thread, off the critical path. */
 	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
-		d->state = DEV_BLOCKED; /* no record, no access */
-		d->iface_allow = 0;
+		device_deny(d, NULL); /* no record, no access */
 	} else if (d->state != DEV_REJECTED) {
 		eappr_owed_recognise(e, d); /* a take-out or council stick back to be wiped */
 	}
@@ -265,13 +268,8 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		return;
 	struct dev_entry *d = engine_find(e, sysname);
 	if (strcmp(action, "remove") == 0) {
-		if (d != NULL) {
-			engine_jobs_device_gone(e, d->id.sysname);
-			engine_record_after(e, "device-removed", d, NULL);
-			eappr_forget(e, d);
-			engine_council_forget(d);
-			engine_forget(e, d);
-		}
+		if (d != NULL)
+			engine_device_remove(e, d, NULL);
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
 		decide_device(e, syspath, sysname, at_start);
 	} else if (strcmp(action, "change") == 0) {
@@ -285,22 +283,16 @@ void engine_rescan(struct engine *e, bool at_start)
 	struct udev_list_entry *it;
 
 	/* Forget devices that went away while events were lost. */
-	for (size_t i = 0;; i++) {
-		const struct dev_entry *c = engine_device_at(e, i);
-		if (c == (const struct dev_entry *)-1)
-			break;
-		if (c == NULL || c->medium)
+	size_t i = 0;
+	for (const struct dev_entry *c; (c = engine_device_next(e, &i)) != NULL;) {
+		if (c->medium)
 			continue;
 		char path[128];
 		unsigned long v;
 		snprintf(path, sizeof(path), "%s/%s", SYSFS_USB_DEVICES, c->id.sysname);
 		if (sysfs_read_uint(path, "devnum", &v) != 0 || v != c->devnum) {
-			struct dev_entry *d = engine_find(e, c->id.sysname);
-			engine_jobs_device_gone(e, d->id.sysname);
-			engine_record_after(e, "device-removed", d, "found gone on rescan");
-			eappr_forget(e, d);
-			engine_council_forget(d);
-			engine_forget(e, d);
+			engine_device_remove(e, engine_find(e, c->id.sysname),
+					     "found gone on rescan");
 		}
 	}
 	if (en == NULL || udev_enumerate_add_match_subsystem(en, "usb") != 0 ||
@@ -328,20 +320,18 @@ void engine_rescan(struct engine *e, bool at_start)
 			else
 				device_changed(e, d, udev_device_get_syspath(dev));
 		} else if (subsystem && strcmp(subsystem, "block") == 0) {
-			engine_block_event(e, dev, "add");
+			engine_disk_event(e, dev, "add");
 		}
 		udev_device_unref(dev);
 	}
 	udev_enumerate_unref(en);
 }
 
-void engine_block_device(struct engine *e, struct dev_entry *d, const char *reason)
+void engine_deny_device(struct engine *e, struct dev_entry *d, const char *reason)
 {
 	struct ipc_msg req = {.type = IPC_DEV_AUTHORIZE};
 
-	d->state = DEV_BLOCKED;
-	d->iface_allow = 0;
-	snprintf(d->rule, sizeof(d->rule), "%s", reason);
+	device_deny(d, reason);
 	engine_record(e, "device-blocked", "success", d, reason, true);
 	dev_ref(d, &req.u.authorize.dev);
 	req.u.authorize.value = 0;

@@ -1,5 +1,5 @@
 /*
- * engine_block.c - removable media that do not come through USB: an SD card in a
+ * engine_disk.c - disks: removable media that do not come through USB: an SD card in a
  * PCI card reader, an internal SATA/SCSI optical drive. They fall under the same
  * policy at the block layer: without an approval the parent makes the medium
  * unreachable (mmc card unbound from mmcblk, SCSI device deleted) and it is logged.
@@ -13,6 +13,8 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_council.h"
+#include "engine_disk.h"
+#include "engine_remove.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -54,7 +56,7 @@ static void read_identity(struct dev_entry *d, const char *syspath, const char *
 	}
 }
 
-void engine_block_event(struct engine *e, struct udev_device *dev, const char *action)
+void engine_disk_event(struct engine *e, struct udev_device *dev, const char *action)
 {
 	const char *syspath = udev_device_get_syspath(dev);
 	const char *name = udev_device_get_sysname(dev);
@@ -65,10 +67,8 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 		return;
 	struct dev_entry *d = engine_find(e, name);
 	if (strcmp(action, "remove") == 0) {
-		if (d != NULL && d->medium) {
-			engine_record_after(e, "device-removed", d, NULL);
-			engine_forget(e, d);
-		}
+		if (d != NULL && d->medium)
+			engine_device_remove(e, d, NULL);
 		return;
 	}
 	const char *bus = disk_bus(dev);
@@ -79,7 +79,7 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 		return;
 	unsigned long removable = 0;
 	if (bus != NULL && strcmp(bus, "usb") == 0) {
-		eappr_block_added(e, dev);	    /* a read-only grant reaches its disks */
+		eappr_disk_added(e, dev);	    /* a read-only grant reaches its disks */
 		engine_council_disk(e, dev, false); /* a council stick must be encrypted */
 	}
 	if (bus == NULL || strcmp(bus, "usb") == 0)
@@ -94,8 +94,7 @@ void engine_block_event(struct engine *e, struct udev_device *dev, const char *a
 	d->medium = true;
 	snprintf(d->bus, sizeof(d->bus), "%s", bus);
 	read_identity(d, syspath, bus);
-	d->state = DEV_BLOCKED;
-	snprintf(d->rule, sizeof(d->rule), "removable-media: needs an approval");
+	device_deny(d, "removable-media: needs an approval");
 	engine_record(e, "device-inserted", "success", d, NULL, false);
 	engine_record(e, "device-blocked", "success", d,
 		      "removable medium outside USB: made unreachable", false);

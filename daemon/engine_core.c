@@ -1,0 +1,162 @@
+/*
+ * engine_core.c - what every feature of the engine uses: the engine's settings, audit
+ * records (written, made durable, told to watching clients) and requests to the parent.
+ * The bottom of the engine: it calls no feature. Linked by the engine (unprivileged);
+ * the parent's answers are checked against the request they answer.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "engine_int.h"
+#include "ipc.h"
+#include "log.h"
+#include "record.h"
+
+const struct conf *engine_conf(const struct engine *e)
+{
+	return e->conf;
+}
+
+bool engine_first_start(const struct engine *e)
+{
+	return e->first_start;
+}
+
+const char *engine_host(const struct engine *e)
+{
+	return e->host;
+}
+
+const struct rules *engine_rules(const struct engine *e)
+{
+	return e->rules;
+}
+
+struct udev *engine_udev(const struct engine *e)
+{
+	return e->udev;
+}
+
+/* A helper's exit, reported by the parent: kept for the loop (a full list is a parent
+ * gone wrong: restart cleanly). */
+void engine_keep_exit(struct engine *e, const struct ipc_msg *m)
+{
+	if (e->n_exits == sizeof(e->exits) / sizeof(e->exits[0])) {
+		log_err("too many helper exits unanswered: restarting");
+		exit(1);
+	}
+	e->exits[e->n_exits++] = *m;
+}
+
+int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
+{
+	struct ipc_msg res;
+	int rc;
+
+	if (fd != NULL)
+		*fd = -1;
+	req->id = ++e->next_id;
+	if ((rc = ipc_send(e->ipc_fd, req)) != 0) {
+		log_err("cannot reach the parent: %s", strerror(-rc));
+		exit(1); /* without the parent nothing can be decided: restart cleanly */
+	}
+	for (;;) {
+		int got = -1;
+		rc = ipc_recv_fd(e->ipc_fd, &res, &got);
+		if (rc == 0 && res.type == IPC_JOB_EXIT && got < 0) {
+			engine_keep_exit(e, &res);
+			continue;
+		}
+		if (rc != 0 || res.type != IPC_RESULT || res.id != req->id ||
+		    (got >= 0 && (fd == NULL || res.u.result.err != 0))) {
+			log_err("bad answer from the parent: %s",
+				rc ? strerror(-rc) : "unexpected message");
+			exit(1);
+		}
+		if (fd != NULL)
+			*fd = got;
+		return res.u.result.err;
+	}
+}
+
+int engine_request(struct engine *e, struct ipc_msg *req)
+{
+	return engine_request_fd(e, req, NULL);
+}
+
+/* Durability of a record: its own disk sync, a sync and a checkpoint, none of its own
+ * (made durable by the next record's sync), or a group sync by the flusher thread. */
+enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED, REC_GROUPED };
+
+static int append_json(struct engine *e, struct json_object *rec, enum record_mode mode)
+{
+	int rc = mode == REC_DEFERRED  ? audit_append_deferred(e->audit, rec)
+		 : mode == REC_GROUPED ? audit_append_grouped(e->audit, rec)
+				       : audit_append(e->audit, rec);
+
+	if (rc == 0 && mode == REC_SECURITY)
+		rc = audit_checkpoint(e->audit); /* a security event is sealed at once */
+	if (rc != 0)
+		log_err("audit trail not written (%s): failing closed", strerror(-rc));
+	else
+		e->tell(e->ctl, rec);
+	return rc;
+}
+
+int engine_record_json(struct engine *e, struct json_object *rec, bool security)
+{
+	return append_json(e, rec, security ? REC_SECURITY : REC_DURABLE);
+}
+
+int engine_record_grouped(struct engine *e, struct json_object *rec)
+{
+	return append_json(e, rec, REC_GROUPED);
+}
+
+void engine_seal(struct engine *e)
+{
+	if (audit_seal_soon(e->audit) != 0)
+		log_err("audit trail: checkpoint failed: failing closed");
+}
+
+void engine_job_progress(struct engine *e, int client, const char *line)
+{
+	e->relay(e->ctl, client, line);
+}
+
+static int device_record(struct engine *e, const char *action, const char *outcome,
+			 const struct dev_entry *d, const char *reason, enum record_mode mode)
+{
+	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
+	int rc;
+
+	if (rec == NULL)
+		return -ENOMEM;
+	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
+	rc = append_json(e, rec, mode);
+	json_object_put(rec);
+	return rc;
+}
+
+int engine_record(struct engine *e, const char *action, const char *outcome,
+		  const struct dev_entry *d, const char *reason, bool security)
+{
+	return device_record(e, action, outcome, d, reason, security ? REC_SECURITY : REC_DURABLE);
+}
+
+int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
+		   const char *reason)
+{
+	return device_record(e, action, "success", d, reason, REC_DEFERRED);
+}
+
+int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
+			const char *reason)
+{
+	return device_record(e, action, "success", d, reason, REC_GROUPED);
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""engine_cycles.py - the call and include graph of the engine's modules (daemon/engine*.c
+and the control socket, daemon/control*.c) must have no cycle, other than through the
+loop's dispatch (function pointers, which this reading of the source does not see).
+
+A module is one .c file, except that the files of one feature with its own internal
+header are one module: engine_approval*.c (engine_approval_int.h) and control*.c. A
+module depends on another when it calls a function the other defines
+(not static), or includes a header whose functions the other defines. The cycles the code
+still has are listed in tests/arch/engine_cycles.known, one edge "a -> b" a line: the
+check fails on a cycle through any edge not listed there (a new circle), and on a listed
+edge that no longer closes a cycle (the list must shrink with the code).
+
+Usage: engine_cycles.py DAEMON_DIR KNOWN_FILE   (exit 0: as known, 1: not, 2: usage)
+"""
+import os
+import re
+import sys
+
+DEF = re.compile(r"^(?!static\b)(?:[A-Za-z_][\w ]*?[\s*]+)?\**(\w+)\(")
+CALL = re.compile(r"\b([a-z_]\w*)\s*\(")
+INCLUDE = re.compile(r'^#include "([\w.]+\.h)"', re.M)
+DECL = re.compile(r"\b([a-z_]\w*)\s*\(")
+
+
+def strip(text):
+    """The text without comments and string literals."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return re.sub(r'"(?:\\.|[^"\\\n])*"', '""', text)
+
+
+def modules(d):
+    return sorted(f for f in os.listdir(d)
+                  if f.endswith(".c") and (f.startswith("engine") or f.startswith("control")))
+
+
+def module_of(f):
+    for family in ("engine_approval", "control"):
+        if f.startswith(family):
+            return family
+    return f[:-2]
+
+
+def graph(d):
+    raw = {}
+    for f in modules(d):
+        raw[module_of(f)] = raw.get(module_of(f), "") + open(os.path.join(d, f)).read()
+    srcs = {m: strip(text) for m, text in raw.items()}
+    owner = {}
+    for m, text in srcs.items():
+        for line in text.splitlines():
+            g = DEF.match(line)
+            if g and not line.rstrip().endswith(";") and g.group(1) not in ("if", "for"):
+                owner[g.group(1)] = m
+    edges = {m: set() for m in srcs}
+    for m, text in srcs.items():
+        for name in CALL.findall(text):
+            o = owner.get(name)
+            if o and o != m:
+                edges[m].add(o)
+        for h in INCLUDE.findall(raw[m]):
+            p = os.path.join(d, h)
+            if not os.path.exists(p):
+                continue
+            for name in DECL.findall(strip(open(p).read())):
+                o = owner.get(name)
+                if o and o != m:
+                    edges[m].add(o)
+    return edges
+
+
+def cyclic_edges(edges):
+    """Edges a -> b with a path back from b to a."""
+    reach = {}
+    for m in edges:
+        seen, todo = set(), [m]
+        while todo:
+            for n in edges[todo.pop()]:
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        reach[m] = seen
+    return {(a, b) for a in edges for b in edges[a] if a in reach[b]}
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: engine_cycles.py DAEMON_DIR KNOWN_FILE", file=sys.stderr)
+        return 2
+    edges = graph(sys.argv[1])
+    known = set()
+    for n, line in enumerate(open(sys.argv[2]), 1):
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split("->")]
+        if len(parts) != 2 or not all(parts):
+            print("%s:%d: not an edge 'a -> b': %s" % (sys.argv[2], n, line), file=sys.stderr)
+            return 2
+        known.add(tuple(parts))
+    found = cyclic_edges(edges)
+    bad = False
+    for a, b in sorted(found - known):
+        print("new cycle through %s -> %s" % (a, b))
+        bad = True
+    for a, b in sorted(known - found):
+        print("%s -> %s no longer closes a cycle: remove it from %s" % (a, b, sys.argv[2]))
+        bad = True
+    print("%d modules, %d edges, %d in cycles (%d known)" %
+          (len(edges), sum(len(v) for v in edges.values()), len(found), len(known)))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
