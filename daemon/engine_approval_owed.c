@@ -180,9 +180,15 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 				  .owed = true};
 	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	snprintf(g->ref, sizeof(g->ref), "%s", w->ref);
+	/* Its disk and nothing else, whatever the profile lets exceptions have: a device that
+	 * only copies the stick's fingerprint gains no other function. */
+	uint64_t storage = 0;
+	for (size_t i = 0; i < d->id.n_ifaces && i < 64; i++)
+		if (d->id.ifaces[i].cls == 0x08)
+			storage |= UINT64_C(1) << i;
 	char rule[sizeof(d->rule)];
 	snprintf(rule, sizeof(rule), "owes wipe %s: read-only, wiped when it is ejected", w->ref);
-	if (device_allow(d, eappr_exception_interfaces(d), rule) != 0) {
+	if (storage == 0 || device_allow(d, storage, rule) != 0) {
 		g->used = false;
 		return false;
 	}
