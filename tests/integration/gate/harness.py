@@ -209,9 +209,13 @@ class Testbed:
             self.tmpfiles()
             bounding = ",".join(["-all"] + ["+" + c[len("CAP_"):].lower() for c in caps])
             cmd = ["setpriv", "--bounding-set", bounding, "--inh-caps", "-all"] + cmd
+        # A restart finds the last run's service-started in the trail: wait for a new one.
+        def starts():
+            return len([r for r in self.records() if r.get("event.action") == "service-started"])
+        started = starts() if wait else 0
         self.daemon = subprocess.Popen(cmd, env=self.env(), stderr=self.stderr)
         if wait:
-            self.wait_record(lambda r: r.get("event.action") == "service-started")
+            self.wait_record(lambda r: starts() > started)
             self.wait_quiet()
         return self.daemon
 
