@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <libudev.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,13 +126,33 @@ static void rule_text(char *out, size_t len, const struct rules_decision *dec)
 
 static void apply_decision(struct engine *e, struct dev_entry *d, const char *syspath);
 
-static void decide_device(struct engine *e, const char *syspath, const char *sysname, bool at_start)
+/* BUSNUM/DEVNUM of the uevent (no sysfs read), else the attribute file. */
+static unsigned long uevent_num(struct udev_device *dev, const char *syspath, const char *key,
+				const char *attr)
+{
+	const char *v = udev_device_get_property_value(dev, key);
+	unsigned long n = 0;
+	char *end;
+
+	if (v != NULL && *v != '\0') {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno == 0 && *end == '\0' && n <= UINT16_MAX)
+			return n;
+	}
+	n = 0;
+	sysfs_read_uint(syspath, attr, &n);
+	return n;
+}
+
+static void decide_device(struct engine *e, struct udev_device *dev, const char *syspath,
+			  const char *sysname, bool at_start)
 {
 	struct pcl_diag diag = {0};
 	struct usbdev id;
 	struct rules_decision dec = {.target = RULES_BLOCK};
 	char rule[sizeof(((struct dev_entry *)0)->rule)];
-	unsigned long busnum = 0, devnum = 0;
+	unsigned long busnum, devnum;
 	int rc = usbdev_from_sysfs(syspath, &id, &diag);
 
 	if (rc == 0 && id.is_root_hub)
@@ -141,8 +162,8 @@ static void decide_device(struct engine *e, const char *syspath, const char *sys
 		log_err("%s: device table full: left blocked", sysname);
 		return;
 	}
-	sysfs_read_uint(syspath, "busnum", &busnum);
-	sysfs_read_uint(syspath, "devnum", &devnum);
+	busnum = uevent_num(dev, syspath, "BUSNUM", "busnum");
+	devnum = uevent_num(dev, syspath, "DEVNUM", "devnum");
 	d->busnum = (uint16_t)busnum;
 	d->devnum = (uint16_t)devnum;
 	strcpy(d->bus, "usb");
@@ -271,7 +292,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		if (d != NULL)
 			engine_device_remove(e, d, NULL);
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
-		decide_device(e, syspath, sysname, at_start);
+		decide_device(e, dev, syspath, sysname, at_start);
 	} else if (strcmp(action, "change") == 0) {
 		device_changed(e, d, syspath);
 	}

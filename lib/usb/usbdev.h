@@ -48,7 +48,10 @@ int usbdesc_parse(const uint8_t *buf, size_t len, struct usbdev *dev, struct pcl
 /*
  * Read a device's identity from sysfs (syspath: "/sys/bus/usb/devices/1-2" or
  * the canonical "/sys/devices/..." path) with plain open/read, and compute
- * hash and parent_hash exactly as USBGuard 1.1.2 does. Returns 0 or a
+ * hash and parent_hash exactly as USBGuard 1.1.2 does. Ids, classes and
+ * interfaces come from the `descriptors` file (idVendor/idProduct are not read);
+ * a device named usbN is a root hub, any other's parent is its hub, of which
+ * only the hash is computed (parent_sysname and parent_hash). Returns 0 or a
  * negative errno (-ENOENT: no such device, -EINVAL: malformed attribute or
  * descriptors, named in diag).
  */

@@ -3,7 +3,10 @@
  * USBGuard-compatible hash. Linked by the engine, the CLI and tests.
  * Paths come from the kernel (or udev); attribute contents are partly
  * device-controlled (strings, descriptors) and are length-checked here.
- * Plain open/read/realpath only, so umockdev's preload can serve them.
+ * Plain open/read/realpath only, so umockdev's preload can serve them. Reads
+ * eight files per device on the gate's path: the device's product, serial,
+ * descriptors, manufacturer and port/connect_type, and its hub's product,
+ * serial and descriptors (ids, classes and interfaces come from descriptors).
  */
 #include "usbdev.h"
 
@@ -16,8 +19,6 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-
-#define MAX_HUB_DEPTH 16
 
 static int hash_parts(const void *const *parts, const size_t *lens, size_t n, char out[48])
 {
@@ -152,60 +153,33 @@ static int read_text(const char *dir, const char *name, bool optional, char *out
 	return 0;
 }
 
-static int parse_hex16(const char *s, uint16_t *out)
+/*
+ * Is kernel name `name` a root hub ("usbN")? Linux names a root hub usbN and every other
+ * USB device BUS-PORT[.PORT...], whose parent is always a hub: so a device's parent is
+ * another USB device exactly when the device is not a root hub, and no file need be read
+ * to tell (the engine's gate reads as few sysfs files as it can).
+ */
+static bool is_root_hub_name(const char *name)
 {
-	unsigned v = 0;
-
-	if (strlen(s) != 4)
-		return -EINVAL;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return -EINVAL;
-		v = v * 16 + d;
-	}
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* Does the sysfs directory dir hold a usb_device (its uevent says DEVTYPE=usb_device)? */
-static bool is_usb_device_dir(const char *dir)
-{
-	char buf[4096];
-	ssize_t n = read_attr(dir, "uevent", buf, sizeof(buf) - 1);
-	const char *p;
-
-	if (n <= 0)
+	if (strncmp(name, "usb", 3) != 0 || name[3] == '\0')
 		return false;
-	buf[n] = '\0';
-	for (p = buf; p != NULL && *p != '\0';) {
-		if (strncmp(p, "DEVTYPE=usb_device", 18) == 0 && (p[18] == '\n' || p[18] == '\0'))
-			return true;
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return false;
+	for (const char *c = name + 3; *c != '\0'; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return true;
 }
 
-static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *out,
-		      struct pcl_diag *diag, int depth);
-
-static int read_identity(const char *sysroot, const char *abs, struct usbdev *dev, uint8_t *desc,
-			 struct pcl_diag *diag, int depth)
+/*
+ * Read what a device's USBGuard hash covers from directory abs: the product and serial
+ * strings and the descriptors blob (into desc, parsed into dev), the ids taken from the
+ * device descriptor as USBGuard takes them. Fills dev->sysname, ids, classes,
+ * interfaces, product, serial and hash.
+ */
+static int read_hashed(const char *abs, struct usbdev *dev, uint8_t *desc, struct pcl_diag *diag)
 {
-	char vid[8], pid[8], parent[PATH_MAX];
+	char vid[8], pid[8];
 	const char *slash = strrchr(abs, '/');
 	ssize_t dlen;
-	uint16_t v, p;
 	int rc;
 
 	if (slash == NULL || strlen(slash + 1) >= sizeof(dev->sysname)) {
@@ -213,23 +187,9 @@ static int read_identity(const char *sysroot, const char *abs, struct usbdev *de
 		return -EINVAL;
 	}
 	snprintf(dev->sysname, sizeof(dev->sysname), "%s", slash + 1);
-
-	if ((rc = read_text(abs, "idVendor", false, vid, sizeof(vid), diag)) != 0 ||
-	    (rc = read_text(abs, "idProduct", false, pid, sizeof(pid), diag)) != 0 ||
-	    (rc = read_text(abs, "product", true, dev->product, sizeof(dev->product), diag)) != 0 ||
-	    (rc = read_text(abs, "manufacturer", true, dev->manufacturer, sizeof(dev->manufacturer),
-			    diag)) != 0 ||
-	    (rc = read_text(abs, "serial", true, dev->serial, sizeof(dev->serial), diag)) != 0 ||
-	    (rc = read_text(abs, "port/connect_type", true, dev->connect_type,
-			    sizeof(dev->connect_type), diag)) != 0)
+	if ((rc = read_text(abs, "product", true, dev->product, sizeof(dev->product), diag)) != 0 ||
+	    (rc = read_text(abs, "serial", true, dev->serial, sizeof(dev->serial), diag)) != 0)
 		return rc;
-	if (parse_hex16(vid, &v) != 0 || parse_hex16(pid, &p) != 0) {
-		pcl_diag_set(diag, abs, 0,
-			     "attribute idVendor/idProduct: \"%s:%s\" is not 4+4 hex digits", vid,
-			     pid);
-		return -EINVAL;
-	}
-
 	dlen = read_attr(abs, "descriptors", (char *)desc, USBDEV_DESC_MAX);
 	if (dlen < 0) {
 		pcl_diag_set(diag, abs, 0, "attribute descriptors: %s",
@@ -247,47 +207,50 @@ static int read_identity(const char *sysroot, const char *abs, struct usbdev *de
 		}
 		return rc;
 	}
-	if (dev->vid != v || dev->pid != p) {
-		pcl_diag_set(diag, abs, 0,
-			     "attribute idVendor/idProduct %s:%s disagrees with the device "
-			     "descriptor (%04x:%04x)",
-			     vid, pid, dev->vid, dev->pid);
-		return -EINVAL;
-	}
-	rc = usbdev_hash(dev->product, vid, pid, dev->serial, desc, (size_t)dlen, dev->hash);
-	if (rc != 0)
+	/* The kernel's idVendor/idProduct are these two fields, printed "%04x". */
+	snprintf(vid, sizeof(vid), "%04x", dev->vid);
+	snprintf(pid, sizeof(pid), "%04x", dev->pid);
+	return usbdev_hash(dev->product, vid, pid, dev->serial, desc, (size_t)dlen, dev->hash);
+}
+
+static int read_identity(const char *sysroot, const char *abs, struct usbdev *dev, uint8_t *desc,
+			 struct pcl_diag *diag)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(abs, '/');
+	struct usbdev *pd;
+	int rc;
+
+	if ((rc = read_hashed(abs, dev, desc, diag)) != 0 ||
+	    (rc = read_text(abs, "manufacturer", true, dev->manufacturer, sizeof(dev->manufacturer),
+			    diag)) != 0 ||
+	    (rc = read_text(abs, "port/connect_type", true, dev->connect_type,
+			    sizeof(dev->connect_type), diag)) != 0)
 		return rc;
 
-	/* Parent: another USB device (a hub), or the host controller for a root hub. */
+	/* Parent: a hub (another USB device), or the host controller for a root hub. */
 	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - abs), abs);
 	dev->parent_sysname[0] = '\0';
-	if (is_usb_device_dir(parent)) {
-		struct usbdev *pd;
-
-		if (depth >= MAX_HUB_DEPTH) {
-			pcl_diag_set(diag, abs, 0, "more than %d hub tiers", MAX_HUB_DEPTH);
-			return -EINVAL;
-		}
-		pd = calloc(1, sizeof(*pd));
-		if (pd == NULL)
-			return -ENOMEM;
-		rc = from_sysfs(sysroot, parent, pd, diag, depth + 1);
-		if (rc == 0) {
-			memcpy(dev->parent_hash, pd->hash, sizeof(dev->parent_hash));
-			snprintf(dev->parent_sysname, sizeof(dev->parent_sysname), "%s",
-				 pd->sysname);
-		}
-		free(pd);
-		dev->is_root_hub = false;
-		return rc;
+	dev->is_root_hub = is_root_hub_name(dev->sysname);
+	if (dev->is_root_hub) {
+		/* USBGuard hashes the parent's path relative to /sys: "/devices/pci0000:00/..." */
+		return usbdev_hash_string(parent + strlen(sysroot), dev->parent_hash);
 	}
-	dev->is_root_hub = true;
-	/* USBGuard hashes the parent's path relative to /sys, e.g. "/devices/pci0000:00/..." */
-	return usbdev_hash_string(parent + strlen(sysroot), dev->parent_hash);
+	/* Only the hub's own hash is needed, not its identity up to the root. */
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL)
+		return -ENOMEM;
+	rc = read_hashed(parent, pd, desc, diag);
+	if (rc == 0) {
+		memcpy(dev->parent_hash, pd->hash, sizeof(dev->parent_hash));
+		snprintf(dev->parent_sysname, sizeof(dev->parent_sysname), "%s", pd->sysname);
+	}
+	free(pd);
+	return rc;
 }
 
 static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *out,
-		      struct pcl_diag *diag, int depth)
+		      struct pcl_diag *diag)
 {
 	char abs[PATH_MAX], devices[PATH_MAX];
 	struct usbdev *dev;
@@ -316,7 +279,7 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 		free(desc);
 		return -ENOMEM;
 	}
-	rc = read_identity(sysroot, abs, dev, desc, diag, depth);
+	rc = read_identity(sysroot, abs, dev, desc, diag);
 	if (rc == 0)
 		*out = *dev;
 	free(desc);
@@ -326,11 +289,11 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 
 int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
 {
-	return from_sysfs("/sys", syspath, dev, diag, 0);
+	return from_sysfs("/sys", syspath, dev, diag);
 }
 
 int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
 			 struct pcl_diag *diag)
 {
-	return from_sysfs(sysroot, syspath, dev, diag, 0);
+	return from_sysfs(sysroot, syspath, dev, diag);
 }

@@ -18,6 +18,7 @@ Paths (what the guest sees):
 
 API (stable; other test modules build on it):
   with Bed(hostname="council-pc") as bed:        # boots; close() stops QEMU
+                                                  # (smp=N: N virtual CPUs, default 1)
       rc, out = bed.run("uname -r")               # bash in the guest, as root;
                                                   # check=True raises on rc != 0
       bed.qmp("query-block")                      # any QMP command, returns "return"
@@ -80,8 +81,9 @@ def kvm_usable():
 
 
 class Bed:
-    def __init__(self, hostname="council-pc", memory=1024, boot_timeout=240):
+    def __init__(self, hostname="council-pc", memory=1024, boot_timeout=240, smp=1):
         self.hostname = hostname
+        self.smp = smp
         self.version = prepare_kernel()
         self.work = tempfile.mkdtemp(prefix="pcl-kbed-")
         os.chmod(self.work, 0o755)
@@ -119,7 +121,7 @@ class Bed:
                   " pcl.keep=%s"
                   % (os.path.join(HERE, "guest-init.sh"), self.hostname, self.work, keep))
         cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max", "-M", "q35",
-               "-m", str(self.memory), "-smp", "1",
+               "-m", str(self.memory), "-smp", str(self.smp),
                "-nodefaults", "-display", "none", "-no-reboot",
                "-serial", "file:" + self.console,
                "-kernel", os.path.join(k, "vmlinuz"), "-initrd", os.path.join(k, "initrd"),

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tests/bench/gate_latency/ab.sh STAGE_A STAGE_B [N] [ROUNDS]: the same gate latency as
+# run.sh (uevent -> `authorized`, allowed device, 10 rules) for two staged installs,
+# rounds alternating A, B, B, A..., each daemon's trail on a tmpfs so that the disk's
+# noise on a shared machine drops out and what is left is the daemon's own work (reading
+# the device, deciding, writing the records). Prints one line per round and the medians.
+# Root; needs umockdev. Not a CTest test.
+set -euo pipefail
+a=$(cd "$1" && pwd)
+b=$(cd "$2" && pwd)
+n=${3:-300}
+rounds=${4:-4}
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+bench=$top/build/tests/bench/gate_latency/gate-latency-bench
+fixtures=$top/tests/data/devices
+work=$(mktemp -d /tmp/pcl-gateab.XXXXXX)
+chmod 755 "$work"
+mkdir "$work/tmpfs"
+mount -t tmpfs -o size=256m,mode=755 portcullis-ab "$work/tmpfs"
+trap 'umount "$work/tmpfs"; rm -rf "$work"' EXIT
+ALLOWED=/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2
+{
+	awk 'BEGIN { RS = ""; ORS = "\n\n" } /E: DEVTYPE=usb_interface/ { next } { print }' \
+		"$fixtures/pc-xhci.umockdev"
+	awk 'BEGIN { RS = ""; ORS = "\n\n" } /E: DEVTYPE=usb_interface/ { next }
+		{ sub(/A: authorized=1\\n/, "A: authorized=0\\n"); print }' \
+		"$fixtures/stick-personal.umockdev"
+} >"$work/devices.umockdev"
+# The council's ten rules of run.sh, the device allowed by the last one.
+sed -n '/^cat >"$work\/council.rules" <<.EOF.$/,/^EOF$/p' "$top/tests/bench/gate_latency/run.sh" |
+	sed '1d;$d' >"$work/rules"
+one() { # STAGE ROUND NAME
+	local d=$work/$3-$2
+	mkdir -p "$d/run"
+	local audit
+	audit=$(mktemp -d "$work/tmpfs/audit.XXXXXX")
+	chmod 755 "$d" "$audit"
+	printf 'rules = %s\naudit-log = %s\nstate-dir = %s/state\ncontrol-socket = %s/run/c.sock\nengine-user = nobody\n' \
+		"$work/rules" "$audit" "$d" "$d" >"$d/portcullisd.conf"
+	"$1/bin/portcullis" audit enrol --dir "$audit" --origin "portcullis/$(hostname)" \
+		--key-out "$d/audit.key" --no-qr >/dev/null
+	umockdev-wrapper "$bench" --daemon portcullisd --devices "$work/devices.umockdev" \
+		--syspath "$ALLOWED" --expect allow --n "$n" --audit "$audit" --log "$d/daemon.log" \
+		--label "stage=$3" -- "$1/sbin/portcullisd" -c "$d/portcullisd.conf" -f
+	rm -rf "$audit"
+}
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for r in $(seq "$rounds"); do
+	if [ $((r % 2)) = 1 ]; then one "$a" "$r" A; one "$b" "$r" B; else one "$b" "$r" B; one "$a" "$r" A; fi
+done | tee "$work/results"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in A B; do
+	grep -F "stage=$s " "$work/results" | sed -E 's/.* p50_us=([^ ]+).*/\1/' | sort -n |
+		awk -v s="$s" '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "median of the %d rounds'"'"' p50: %s %.1f µs\n", NR, s, m }'
+done
+echo "A = $a, B = $b"
