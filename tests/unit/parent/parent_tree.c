@@ -87,10 +87,30 @@ static const char stick_descriptors[] = {
     0x70, 0x09, 0x04, 0x00, 0x00, 0x02, 0x08, 0x06, 0x50, 0x00, 0x07, 0x05, (char)0x81,
     0x02, 0x00, 0x02, 0x00, 0x07, 0x05, 0x02, 0x02, 0x00, 0x02, 0x00};
 
+/* The root hub's: a USB 2.0 hub, one interface 09:00:00 and its interrupt endpoint (the
+ * stick's identity names its hub's hash, read from these, its product and serial). */
+static const char hub_descriptors[] = {
+    0x12, 0x01, 0x00, 0x02,	  0x09, 0x00,	    0x01, 0x40, 0x6b, 0x1d, 0x02,
+    0x00, 0x01, 0x06, 0x03,	  0x02, 0x01,	    0x01, 0x09, 0x02, 0x19, 0x00,
+    0x01, 0x01, 0x00, (char)0xe0, 0x00, 0x09,	    0x04, 0x00, 0x00, 0x01, 0x09,
+    0x00, 0x00, 0x00, 0x07,	  0x05, (char)0x81, 0x03, 0x04, 0x00, 0x0c};
+
+static int put_bytes(const struct ptree *t, const char *rel, const char *bytes, size_t n)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", t->sys, rel);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = write(fd, bytes, n) == (ssize_t)n ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
 int ptree_make(struct ptree *t, const char *disk_dev)
 {
 	const char *tmp = getenv("TMPDIR");
-	char tmpl[PATH_MAX], path[PATH_MAX], *real;
+	char tmpl[PATH_MAX], *real;
 	char line[64];
 
 	snprintf(tmpl, sizeof(tmpl), "%s/pcl-parent-XXXXXX", tmp != NULL ? tmp : "/tmp");
@@ -115,6 +135,8 @@ int ptree_make(struct ptree *t, const char *disk_dev)
 	    {PTREE_HUB "/busnum", "1\n"},
 	    {PTREE_HUB "/devnum", "1\n"},
 	    {PTREE_HUB "/authorized_default", "0\n"},
+	    {PTREE_HUB "/product", "xHCI Host Controller\n"},
+	    {PTREE_HUB "/serial", "0000:00:14.0\n"},
 	    {PTREE_STICK "/busnum", "1\n"},
 	    {PTREE_STICK "/devnum", "5\n"},
 	    {PTREE_STICK "/authorized", "0\n"},
@@ -149,15 +171,10 @@ int ptree_make(struct ptree *t, const char *disk_dev)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (ptree_put(t, files[i].rel, files[i].text) != 0)
 			return -1;
-	snprintf(path, sizeof(path), "%s/%s/descriptors", t->sys, PTREE_STICK);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, stick_descriptors, sizeof(stick_descriptors)) !=
-			  (ssize_t)sizeof(stick_descriptors)) {
-		if (fd >= 0)
-			close(fd);
+	if (put_bytes(t, PTREE_STICK "/descriptors", stick_descriptors,
+		      sizeof(stick_descriptors)) != 0 ||
+	    put_bytes(t, PTREE_HUB "/descriptors", hub_descriptors, sizeof(hub_descriptors)) != 0)
 		return -1;
-	}
-	close(fd);
 	const char *links[][2] = {
 	    {"bus/usb/devices/usb1", PTREE_HUB},
 	    {"bus/usb/devices/1-2", PTREE_STICK},
