@@ -70,7 +70,7 @@ test)
 	build_fw
 	run_ctest build-fw -L firmware
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBUILD_TESTS=OFF -DBUILD_FUZZ=ON \
-		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-10}" >/dev/null
+		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-5}" >/dev/null
 	cmake --build build-fuzz -j"$jobs"
 	run_ctest build-fuzz -L fuzz
 	# AddressSanitizer and UBSan over the whole CTest suite: unit, integration (staged
