@@ -56,12 +56,15 @@ endfunction()
 # The longest tests, started first: CTest orders by COST when it has no timings of its own
 # (a fresh clone, as in CI), so a kernel test under QEMU runs beside the short ones
 # instead of after them. Rough seconds on two cores.
-set(PCL_TEST_COSTS kernel_media:300 approval_umockdev:190 kernel_gate:120 gate_umockdev:110
+set(PCL_TEST_COSTS kernel_media:300 approval_umockdev:130 kernel_gate:120 gate_nomedia:70
+    approval_nomedia:60 gate_umockdev:60
     pkg_dpkg_install_purge:110 kernel_usbredir:95 pkg_systemd_unit_boot:90 xfer_bpf_kernel:70
     xfer_fs_vfat:60 usb_hash_parity:45 audit_crash:35)
 
+# NO_LOOP_DEVICES: a test of a module in PCL_LOOP_DEVICE_DIRS whose files attach no loop
+# device (pcl_add_pytest_groups) runs without the lock, beside the others.
 function(pcl_add_integration_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  cmake_parse_arguments(T "NO_LOOP_DEVICES" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
   if(NOT BUILD_TESTS)
     return()
   endif()
@@ -81,7 +84,45 @@ function(pcl_add_integration_test name)
   # A test of the kernel label runs in the test bed's guest, with the guest's own loop
   # devices: it needs no lock on the host's.
   get_filename_component(module ${CMAKE_CURRENT_SOURCE_DIR} NAME)
-  if(module IN_LIST PCL_LOOP_DEVICE_DIRS AND NOT "kernel" IN_LIST T_LABELS)
+  if(module IN_LIST PCL_LOOP_DEVICE_DIRS AND NOT "kernel" IN_LIST T_LABELS
+     AND NOT T_NO_LOOP_DEVICES)
     set_property(TEST ${name} APPEND PROPERTY RESOURCE_LOCK loop-devices)
   endif()
+endfunction()
+
+# One module's pytest files as two CTest tests under umockdev: MEDIA_TESTS attach loop
+# devices (and take the lock), OTHER_TESTS do not and run beside them. Every test_*.py of
+# the directory must be in exactly one list, so that no file silently drops out of CI.
+function(pcl_add_pytest_groups)
+  cmake_parse_arguments(G "" "MEDIA_NAME;OTHER_NAME;TIMEOUT" "MEDIA_TESTS;OTHER_TESTS" ${ARGN})
+  if(NOT BUILD_TESTS)
+    return()
+  endif()
+  file(GLOB found RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/test_*.py)
+  set(listed ${G_MEDIA_TESTS} ${G_OTHER_TESTS})
+  foreach(f ${found})
+    set(n 0)
+    foreach(l ${listed})
+      if(l STREQUAL f)
+        math(EXPR n "${n} + 1")
+      endif()
+    endforeach()
+    if(NOT n EQUAL 1)
+      message(FATAL_ERROR "${CMAKE_CURRENT_SOURCE_DIR}/${f}: listed ${n} times in "
+                          "pcl_add_pytest_groups (must be once)")
+    endif()
+  endforeach()
+  foreach(f ${listed})
+    if(NOT f IN_LIST found)
+      message(FATAL_ERROR "${CMAKE_CURRENT_SOURCE_DIR}/${f}: listed but not there")
+    endif()
+  endforeach()
+  list(TRANSFORM G_MEDIA_TESTS PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+  list(TRANSFORM G_OTHER_TESTS PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+  pcl_add_integration_test(${G_MEDIA_NAME}
+    COMMAND umockdev-wrapper /usr/bin/python3 -m pytest -q -p no:cacheprovider ${G_MEDIA_TESTS}
+    TIMEOUT ${G_TIMEOUT})
+  pcl_add_integration_test(${G_OTHER_NAME} NO_LOOP_DEVICES
+    COMMAND umockdev-wrapper /usr/bin/python3 -m pytest -q -p no:cacheprovider ${G_OTHER_TESTS}
+    TIMEOUT ${G_TIMEOUT})
 endfunction()
