@@ -252,7 +252,7 @@ int fleet_cmd_owed(int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
 	} else {
 		printf("%-18s %-20s %-12s %-9s %-24s %5s %s\n", "STATE", "REFERENCE", "COUNCIL",
-		       "USB ID", "SERIAL", "DAYS", "LEFT PC");
+		       "USB ID", "SERIAL", "AGE/D", "TAKEN OUT ON");
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *o = json_object_array_get_idx(arr, i), *age;
 			char id[16], ref[24], serial[25];

@@ -151,7 +151,7 @@ def take_out(office, desk, key, media):
 def owed_listed(it, clerk, office, owed, now):
     heading("The IT provider sees the owed wipes, and the alert when one is late")
     say("The collector verifies office-pc's trail as it arrives and lists every owed wipe "
-        "of the council that no PC has closed yet (DAYS: how long ago the stick left).")
+        "of the council that no PC has closed yet (AGE/D: days since the stick left the PC named last).")
     office.wait_quiet()
     collect(it, [clerk, office])
     r = provider(["portcullis", "fleet", "verify", "--fleet", "fleet", "--collected",
