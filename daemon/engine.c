@@ -27,6 +27,7 @@
 #include "control.h"
 #include "engine_approval.h"
 #include "engine_audit.h"
+#include "engine_council.h"
 #include "engine_disk.h"
 #include "engine_int.h"
 #include "engine_jobs.h"
@@ -153,6 +154,9 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 		log_err("cannot follow the mount table: %s", strerror(errno));
 		return -1;
 	}
+	if (engine_hooks_add(&engine_jobs_hooks) != 0 || engine_hooks_add(&eappr_hooks) != 0 ||
+	    engine_hooks_add(&engine_council_hooks) != 0)
+		return -1;
 	if (control_open(&e->ctl, c->control_socket, e) != 0 ||
 	    control_register(e->ctl, eappr_commands, eappr_n_commands) != 0 ||
 	    control_register(e->ctl, engine_wipe_commands, engine_wipe_n_commands) != 0)
@@ -254,8 +258,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 			if (read(tick, &expirations, sizeof(expirations)) > 0 &&
 			    audit_tick(e->audit) != 0)
 				log_err("audit trail: periodic checkpoint failed: failing closed");
-			eappr_tick(e);
-			engine_jobs_tick(e);
+			engine_on_tick(e);
 			control_tick(e->ctl);
 		}
 		/* Helpers' output before their exits: a helper's last lines are recorded

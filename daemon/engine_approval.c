@@ -9,7 +9,6 @@
 #include "engine_approval.h"
 #include "engine_usb.h"
 #include "hex.h"
-#include "engine_jobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -418,7 +417,7 @@ static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
 		g->used = false;
 }
 
-void eappr_tick(struct engine *e)
+static void appr_tick(struct engine *e)
 {
 	int64_t now = (int64_t)time(NULL);
 
@@ -435,13 +434,15 @@ void eappr_tick(struct engine *e)
 	}
 }
 
-void eappr_disk_added(struct engine *e, struct udev_device *disk)
+static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 {
 	struct udev_device *usb =
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
 	const char *owner = usb ? udev_device_get_sysname(usb) : NULL;
 	const char *name = udev_device_get_sysname(disk);
 
+	if (changed)
+		return; /* set read-only when it was added */
 	for (size_t i = 0; owner && name && i < EAPPR_MAX_GRANTS; i++) {
 		struct eappr_grant *g = &grants[i];
 		if (!g->used || !g->readonly || strcmp(g->name, owner) != 0)
@@ -461,7 +462,7 @@ void eappr_disk_added(struct engine *e, struct udev_device *disk)
 			engine_record(e, "medium-read-only", "success", d, reason, false);
 			/* BLKROSET does not reach a filesystem already mounted read-write (an
 			 * automounter quicker than this event): the mount table is checked now. */
-			engine_mounts_changed(e);
+			engine_on_access(e);
 			return;
 		}
 		/* Fail closed: a read-only grant that cannot be enforced ends now. */
@@ -479,7 +480,7 @@ void eappr_disk_added(struct engine *e, struct udev_device *disk)
 	}
 }
 
-void eappr_forget(struct engine *e, const struct dev_entry *d)
+static void appr_removed(struct engine *e, const struct dev_entry *d)
 {
 	eappr_owed_left(e, d); /* a council stick written here */
 	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
@@ -490,3 +491,16 @@ void eappr_forget(struct engine *e, const struct dev_entry *d)
 			grants[i].used = false;
 		}
 }
+
+static void appr_decided(struct engine *e, struct dev_entry *d)
+{
+	eappr_owed_recognise(e, d);
+}
+
+const struct engine_hooks eappr_hooks = {
+    .name = "approval",
+    .on_decided = appr_decided,
+    .on_disk = appr_disk,
+    .on_removed = appr_removed,
+    .on_tick = appr_tick,
+};

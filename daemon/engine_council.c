@@ -17,7 +17,6 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_council.h"
-#include "engine_jobs.h"
 #include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
@@ -44,8 +43,9 @@ bool engine_council_read_only(const struct dev_entry *d)
 	return ro_find(d) >= 0;
 }
 
-void engine_council_forget(const struct dev_entry *d)
+static void council_removed(struct engine *e, const struct dev_entry *d)
 {
+	(void)e;
 	int i = ro_find(d);
 
 	if (i >= 0)
@@ -61,7 +61,7 @@ static bool is_luks2(struct udev_device *disk)
 	       strcmp(version, "2") == 0;
 }
 
-void engine_council_disk(struct engine *e, struct udev_device *disk, bool changed)
+static void council_disk(struct engine *e, struct udev_device *disk, bool changed)
 {
 	struct udev_device *usb =
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
@@ -114,5 +114,11 @@ void engine_council_disk(struct engine *e, struct udev_device *disk, bool change
 		 name);
 	engine_record(e, "device-read-only", "success", d, reason, true);
 	/* BLKROSET does not reach a filesystem already mounted read-write. */
-	engine_mounts_changed(e);
+	engine_on_access(e);
 }
+
+const struct engine_hooks engine_council_hooks = {
+    .name = "council",
+    .on_disk = council_disk,
+    .on_removed = council_removed,
+};
