@@ -35,7 +35,8 @@
 #define WARN_BEFORE_SECONDS 300
 
 static struct eappr_state st;
-static struct eappr_grant grants[EAPPR_MAX_GRANTS];
+/* A device's grant, in the slot of its record (engine_device_slot). */
+static struct eappr_grant grants[ENGINE_MAX_DEVICES];
 
 struct eappr_state *eappr_state(void)
 {
@@ -150,12 +151,13 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-struct eappr_grant *eappr_grant_new(void)
+struct eappr_grant *eappr_grant_new(const struct dev_entry *d)
 {
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!grants[i].used)
-			return &grants[i];
-	return NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
+		n += grants[i].used;
+	return n < EAPPR_MAX_GRANTS ? &grants[engine_device_slot(d)] : NULL;
 }
 
 static void approval_ref(const struct appr_request *r, char *out, size_t len)
@@ -179,7 +181,6 @@ static void add_grant(struct eappr_grant *g, const struct dev_entry *d,
 				  .takeout = r->scope == APPR_READ_WRITE,
 				  .council_data = r->council_data,
 				  .capacity = r->capacity};
-	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	approval_ref(r, g->ref, sizeof(g->ref));
 }
 
@@ -287,7 +288,7 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 		return eappr_refuse(e, d, "the approval is for another device", text);
 	/* Fail closed: an exception that could not be ended at its expiry, nor kept
 	 * read-only, is never granted. Checked before the nonce is spent. */
-	struct eappr_grant *g = eappr_grant_new();
+	struct eappr_grant *g = eappr_grant_new(d);
 	if (g == NULL) {
 		snprintf(why, sizeof(why),
 			 "%d exceptions are in force on this PC already: none can be added "
@@ -381,11 +382,10 @@ void eappr_wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev
 
 struct eappr_grant *eappr_grant_of(const struct dev_entry *d)
 {
-	for (size_t i = 0; d != NULL && i < EAPPR_MAX_GRANTS; i++)
-		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0 &&
-		    grants[i].busnum == d->busnum && grants[i].devnum == d->devnum)
-			return &grants[i];
-	return NULL;
+	struct eappr_grant *g = d != NULL ? &grants[engine_device_slot(d)] : NULL;
+
+	/* The bus position too: a device re-added in its slot without a removal seen. */
+	return g != NULL && g->used && g->busnum == d->busnum && g->devnum == d->devnum ? g : NULL;
 }
 
 bool eappr_council_luks2(void)
@@ -393,10 +393,8 @@ bool eappr_council_luks2(void)
 	return st.ready && st.profile.council_sticks == APPR_STICKS_LUKS2;
 }
 
-static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
+static void end_grant(struct engine *e, struct eappr_grant *g, struct dev_entry *d, bool expired)
 {
-	struct dev_entry *d = engine_find(e, g->name);
-
 	if (d != NULL && d->busnum == g->busnum && d->devnum == g->devnum &&
 	    d->state == DEV_ALLOWED) {
 		char reason[96];
@@ -421,15 +419,15 @@ static void appr_tick(struct engine *e)
 {
 	int64_t now = (int64_t)time(NULL);
 
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++) {
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
 		struct eappr_grant *g = &grants[i];
 		if (!g->used || g->until == 0)
 			continue;
 		if (now >= g->until)
-			end_grant(e, g, true);
+			end_grant(e, g, engine_device_in_slot(e, i), true);
 		else if (!g->warned && now >= g->until - WARN_BEFORE_SECONDS) {
 			g->warned = true;
-			end_grant(e, g, false);
+			end_grant(e, g, engine_device_in_slot(e, i), false);
 		}
 	}
 }
@@ -440,20 +438,18 @@ static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
 	const char *owner = usb ? udev_device_get_sysname(usb) : NULL;
 	const char *name = udev_device_get_sysname(disk);
+	struct dev_entry *d = owner != NULL ? engine_find(e, owner) : NULL;
+	struct eappr_grant *g = d != NULL ? &grants[engine_device_slot(d)] : NULL;
 
 	if (changed)
 		return; /* set read-only when it was added */
-	for (size_t i = 0; owner && name && i < EAPPR_MAX_GRANTS; i++) {
-		struct eappr_grant *g = &grants[i];
-		if (!g->used || !g->readonly || strcmp(g->name, owner) != 0)
-			continue;
-		struct dev_entry *d = engine_find(e, owner);
+	if (name != NULL && g != NULL && g->used && g->readonly) {
 		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
 		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
 		/* The parent sets only a disk of a device it authorised itself, as it is now. */
 		snprintf(req.u.readonly.dev.name, sizeof(req.u.readonly.dev.name), "%s", owner);
-		req.u.readonly.dev.busnum = d ? d->busnum : 0;
-		req.u.readonly.dev.devnum = d ? d->devnum : 0;
+		req.u.readonly.dev.busnum = d->busnum;
+		req.u.readonly.dev.devnum = d->devnum;
 		int rc = engine_request(e, &req);
 		char reason[160];
 		if (rc == 0) {
@@ -470,26 +466,23 @@ static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 			 "%s could not be set read-only (%s): access withdrawn", name,
 			 strerror(-rc));
 		log_err("%s: %s", owner, reason);
-		if (d != NULL) {
-			device_deny(d, NULL);
-			engine_record(e, "medium-read-only", "failure", d, reason, true);
-			engine_usb_apply(e, d);
-		}
+		device_deny(d, NULL);
+		engine_record(e, "medium-read-only", "failure", d, reason, true);
+		engine_usb_apply(e, d);
 		g->used = false;
-		return;
 	}
 }
 
 static void appr_removed(struct engine *e, const struct dev_entry *d)
 {
 	eappr_owed_left(e, d); /* a council stick written here */
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0) {
-			eappr_wipe_missed(
-			    e, &grants[i], d,
-			    "the medium was removed before the wipe the exception required");
-			grants[i].used = false;
-		}
+	struct eappr_grant *g = &grants[engine_device_slot(d)];
+
+	if (g->used) {
+		eappr_wipe_missed(e, g, d,
+				  "the medium was removed before the wipe the exception required");
+		g->used = false;
+	}
 }
 
 static void appr_decided(struct engine *e, struct dev_entry *d)

@@ -102,8 +102,7 @@ const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t le
 /* An exception in force (engine_approval.c). */
 struct eappr_grant {
 	bool used, warned, readonly;
-	char name[64];
-	uint16_t busnum, devnum;
+	uint16_t busnum, devnum; /* of the device in whose slot it is */
 	int64_t until;
 	bool wipe;    /* the medium is wiped at the end (take-out: owed; bring-in: council data) */
 	bool dirty;   /* mounted since it was approved or last wiped */
@@ -128,7 +127,7 @@ struct dev_entry;
 struct eappr_grant *eappr_grant_of(const struct dev_entry *d);
 uint64_t eappr_exception_interfaces(const struct dev_entry *d);
 /* A free grant slot (not yet marked used), or NULL when all are in force. */
-struct eappr_grant *eappr_grant_new(void);
+struct eappr_grant *eappr_grant_new(const struct dev_entry *d);
 /* engine_approval_bundle.c: the council bundle in force, or NULL. */
 const struct appr_bundle *eappr_bundle_current(void);
 

@@ -38,18 +38,15 @@ static size_t n_closed;
  * too when they leave, as a take-out does. */
 struct written {
 	bool used;
-	char name[64];
 	uint16_t busnum, devnum;
 };
-static struct written written[EAPPR_MAX_GRANTS];
+static struct written written[ENGINE_MAX_DEVICES]; /* in the slot of the device's record */
 
 static struct written *written_of(const struct dev_entry *d)
 {
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (written[i].used && strcmp(written[i].name, d->id.sysname) == 0 &&
-		    written[i].busnum == d->busnum && written[i].devnum == d->devnum)
-			return &written[i];
-	return NULL;
+	struct written *w = &written[engine_device_slot(d)];
+
+	return w->used && w->busnum == d->busnum && w->devnum == d->devnum ? w : NULL;
 }
 
 static bool ref_ok(const char *s)
@@ -111,14 +108,8 @@ void eappr_owed_written(const struct dev_entry *d)
 	if (!s->ready || !s->profile.wipe || d->medium || d->state != DEV_ALLOWED ||
 	    eappr_grant_of(d) != NULL || written_of(d) != NULL)
 		return;
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!written[i].used) {
-			written[i] = (struct written){
-			    .used = true, .busnum = d->busnum, .devnum = d->devnum};
-			snprintf(written[i].name, sizeof(written[i].name), "%s", d->id.sysname);
-			return;
-		}
-	log_warn("%s: written, but no room to remember the wipe it owes", d->id.sysname);
+	written[engine_device_slot(d)] =
+	    (struct written){.used = true, .busnum = d->busnum, .devnum = d->devnum};
 }
 
 void eappr_owed_settled(const struct dev_entry *d)
@@ -164,7 +155,7 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 	    appr_bundle_owed_find(b, d->id.hash, d->id.vid, d->id.pid, d->id.serial);
 	if (w == NULL || is_closed(w->ref) || eappr_exception_interfaces(d) == 0)
 		return false;
-	struct eappr_grant *g = eappr_grant_new();
+	struct eappr_grant *g = eappr_grant_new(d);
 	if (g == NULL) {
 		log_warn("%s: owes wipe %s but no grant is free: left blocked", d->id.sysname,
 			 w->ref);
@@ -178,7 +169,6 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 				  .uid = (uint32_t)-1, /* the owner is not known here */
 				  .capacity = w->capacity,
 				  .owed = true};
-	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	snprintf(g->ref, sizeof(g->ref), "%s", w->ref);
 	/* Its disk and nothing else, whatever the profile lets exceptions have: a device that
 	 * only copies the stick's fingerprint gains no other function. */

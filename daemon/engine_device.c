@@ -54,6 +54,17 @@ const struct dev_entry *engine_device_next(const struct engine *e, size_t *i)
 	return NULL;
 }
 
+size_t engine_device_slot(const struct dev_entry *d)
+{
+	return (size_t)(d - devs);
+}
+
+struct dev_entry *engine_device_in_slot(struct engine *e, size_t i)
+{
+	(void)e;
+	return i < ENGINE_MAX_DEVICES && devs[i].used ? &devs[i] : NULL;
+}
+
 /* The state machine: every move a device can make. A pair not listed is refused. */
 struct transition {
 	enum dev_state from;

@@ -53,6 +53,12 @@ struct dev_entry *engine_add(struct engine *e, const char *sysname);
 void engine_forget(struct engine *e, struct dev_entry *d);
 /* The next device in use from slot *i on (advancing *i past it), or NULL at the end. */
 const struct dev_entry *engine_device_next(const struct engine *e, size_t *i);
+/* d's slot in the table, 0 to ENGINE_MAX_DEVICES - 1. What a feature holds about a device
+ * (a grant, an owed wipe, a council mark) it keeps in an array of its own indexed by the
+ * slot, cleared by its on_removed hook: found through the record, never by name. */
+size_t engine_device_slot(const struct dev_entry *d);
+/* The device in slot i, or NULL when the slot is free (or i is out of range). */
+struct dev_entry *engine_device_in_slot(struct engine *e, size_t i);
 
 /* Move d by event: 0, or -EPERM for a move the table does not define (logged, d left as
  * it was). */
