@@ -52,7 +52,7 @@ static int read_machine_id(char out[33])
 	if (fd >= 0)
 		close(fd);
 	if (n < 32 || strspn(buf, "0123456789abcdef") != 32)
-		return -1;
+		return -EINVAL;
 	memcpy(out, buf, 32);
 	out[32] = '\0';
 	return 0;
@@ -69,19 +69,21 @@ int eappr_open(struct engine *e)
 		log_info("no council profile configured: exceptions cannot be approved");
 		return 0;
 	}
-	if (appr_profile_load(c->profile, PCL_PROFILE_DIR, &st.profile, &diag) != 0) {
+	int rc;
+
+	if ((rc = appr_profile_load(c->profile, PCL_PROFILE_DIR, &st.profile, &diag)) != 0) {
 		pcl_diag_format(&diag, msg, sizeof(msg));
 		log_err("council profile: %s", msg);
-		return -1;
+		return rc;
 	}
-	if (read_machine_id(st.machine_id) != 0) {
+	if ((rc = read_machine_id(st.machine_id)) != 0) {
 		log_err("/etc/machine-id is missing or malformed: approvals cannot name this PC");
-		return -1;
+		return rc;
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
-	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
-	    eappr_bundle_load(&st) != 0 || eappr_owed_load(&st) != 0)
-		return -1;
+	if ((rc = eappr_store_load(&st)) != 0 || (rc = eappr_issued_load(&st)) != 0 ||
+	    (rc = eappr_bundle_load(&st)) != 0 || (rc = eappr_owed_load(&st)) != 0)
+		return rc; /* each logged what it could not load */
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
 		 st.profile.name, st.n_approvers, st.profile.exceptions ? "possible" : "never");
@@ -232,15 +234,114 @@ static const char *not_as_asked(const struct appr_response *resp, const struct d
 	return NULL;
 }
 
+/* Why the approver's answer grants nothing, or NULL when it holds: its signature by an
+ * enrolled approver over this very request (*who, *counter: its key and signature
+ * counter), for this council, PC and device, fresh and unreplayed, as this PC asked. */
+static const char *answer_refused(struct engine *e, const struct appr_response *resp,
+				  const struct dev_entry *d, uid_t peer_uid, int64_t now,
+				  struct eappr_approver **who, uint32_t *counter, char *why,
+				  size_t whylen)
+{
+	const struct appr_request *r = &resp->req;
+	uint8_t cdh[APPR_CDH_LEN];
+	struct usbdev id;
+
+	if (!st.profile.exceptions)
+		return "the council's policy allows no exceptions for removable devices";
+	struct eappr_approver *a = eappr_find(&st, resp->cred, resp->cred_len);
+	if (a == NULL)
+		return "the approving key is not enrolled as an approver";
+	if (a->recovery)
+		return "the recovery key cannot approve exceptions";
+	if (appr_request_cdh(resp->req_text, resp->req_len, cdh) != 0 ||
+	    eappr_verify(&st, a, cdh, resp->authdata, resp->authdata_len, resp->sig, resp->sig_len,
+			 st.profile.uv, counter, why, whylen) != 0)
+		return why;
+	/* The signature is good: from here on the approver signed exactly this request. */
+	if (strcmp(r->council, st.profile.council) != 0)
+		return "the approval is for another council";
+	if (strcmp(r->machine_id, st.machine_id) != 0 || strcmp(r->host, engine_host(e)) != 0)
+		return "the approval is for another PC";
+	if (eappr_nonce_used(&st, r->nonce))
+		return "the approval was already used (replayed nonce)";
+	if (now > r->answer_by || (r->until != 0 && now >= r->until) ||
+	    r->issued > now + CLOCK_SKEW_SECONDS)
+		return "the approval has expired";
+	if (*counter <= a->counter) {
+		snprintf(why, whylen,
+			 "signature counter of %s's key went from %" PRIu32 " to %" PRIu32
+			 ": the key may have been cloned",
+			 a->name, a->counter, *counter);
+		return why;
+	}
+	const char *bad = not_as_asked(resp, d, peer_uid);
+	if (bad != NULL)
+		return bad;
+	if (d == NULL || d->medium || eappr_reread(r->port, &id) != 0 || !same_device(r, &id) ||
+	    strcmp(d->id.hash, id.hash) != 0)
+		return "the approval is for another device";
+	*who = a;
+	return NULL;
+}
+
+/* The exception-approved record (security: durable and sealed before access); 0 or
+ * negative errno. */
+static int record_approved(struct engine *e, const struct dev_entry *d,
+			   const struct appr_response *resp, const char *text,
+			   const struct eappr_approver *a, uint32_t counter, int64_t now)
+{
+	const struct appr_request *r = &resp->req;
+	struct json_object *rec = engine_device_json(d);
+	char b64[APPR_CRED_MAX * 2], ref[24];
+
+	if (rec == NULL)
+		return -ENOMEM;
+	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
+	jsonx_set_str(rec, "approval.response", text);
+	jsonx_set_str(rec, "approval.approver", a->name);
+	jsonx_set_str(rec, "approval.role", a->role);
+	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
+	jsonx_set_str(rec, "approval.direction", appr_direction_name(r->direction));
+	jsonx_set_str(rec, "approval.council_data", r->council_data ? "yes" : "no");
+	approval_ref(r, ref, sizeof(ref));
+	jsonx_set_str(rec, "approval.ref", ref);
+	jsonx_set_int(rec, "approval.until", r->until);
+	if (r->until == 0 && st.profile.max_grant_hours)
+		jsonx_set_int(rec, "approval.ends_by",
+			      now + (int64_t)st.profile.max_grant_hours * 3600);
+	jsonx_set_int(rec, "approval.counter", counter);
+	jsonx_set_str(rec, "approval.rp", st.rp);
+	pcl_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
+	jsonx_set_str(rec, "approval.public_key", b64);
+	int rc = engine_record_json(e, rec, true);
+	json_object_put(rec);
+	return rc;
+}
+
+/* What the client that applied the approval is told. */
+static struct json_object *approved_answer(const struct dev_entry *d,
+					   const struct eappr_approver *a,
+					   const struct appr_request *r)
+{
+	struct json_object *ans = json_object_new_object();
+
+	jsonx_set_str(ans, "approved", d->id.sysname);
+	jsonx_set_str(ans, "approver", a->name);
+	jsonx_set_str(ans, "scope", appr_scope_name(r->scope));
+	jsonx_set_str(ans, "direction", appr_direction_name(r->direction));
+	json_object_object_add(ans, "council-data", json_object_new_boolean(r->council_data));
+	jsonx_set_int(ans, "until", r->until);
+	return ans;
+}
+
 struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
 {
 	static struct appr_response resp;
 	const char *text = jsonx_get_str(req, "response");
 	struct pcl_diag diag = {0};
-	char why[400], b64[APPR_CRED_MAX * 2];
-	uint8_t cdh[APPR_CDH_LEN];
+	char why[400];
 	uint32_t counter = 0;
-	struct usbdev id;
+	struct eappr_approver *a = NULL;
 	int64_t now = (int64_t)time(NULL);
 
 	if (text == NULL)
@@ -251,41 +352,10 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 	}
 	const struct appr_request *r = &resp.req;
 	struct dev_entry *d = engine_find(e, r->port);
-	if (!st.profile.exceptions)
-		return eappr_refuse(
-		    e, d, "the council's policy allows no exceptions for removable devices", text);
-	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
-	if (a == NULL)
-		return eappr_refuse(e, d, "the approving key is not enrolled as an approver", text);
-	if (a->recovery)
-		return eappr_refuse(e, d, "the recovery key cannot approve exceptions", text);
-	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
-	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
-			 st.profile.uv, &counter, why, sizeof(why)) != 0)
-		return eappr_refuse(e, d, why, text);
-	/* The signature is good: from here on the approver signed exactly this request. */
-	if (strcmp(r->council, st.profile.council) != 0)
-		return eappr_refuse(e, d, "the approval is for another council", text);
-	if (strcmp(r->machine_id, st.machine_id) != 0 || strcmp(r->host, engine_host(e)) != 0)
-		return eappr_refuse(e, d, "the approval is for another PC", text);
-	if (eappr_nonce_used(&st, r->nonce))
-		return eappr_refuse(e, d, "the approval was already used (replayed nonce)", text);
-	if (now > r->answer_by || (r->until != 0 && now >= r->until) ||
-	    r->issued > now + CLOCK_SKEW_SECONDS)
-		return eappr_refuse(e, d, "the approval has expired", text);
-	if (counter <= a->counter) {
-		snprintf(why, sizeof(why),
-			 "signature counter of %s's key went from %" PRIu32 " to %" PRIu32
-			 ": the key may have been cloned",
-			 a->name, a->counter, counter);
-		return eappr_refuse(e, d, why, text);
-	}
-	const char *bad = not_as_asked(&resp, d, peer_uid);
-	if (bad != NULL)
-		return eappr_refuse(e, d, bad, text);
-	if (d == NULL || d->medium || eappr_reread(r->port, &id) != 0 || !same_device(r, &id) ||
-	    strcmp(d->id.hash, id.hash) != 0)
-		return eappr_refuse(e, d, "the approval is for another device", text);
+	const char *refused =
+	    answer_refused(e, &resp, d, peer_uid, now, &a, &counter, why, sizeof(why));
+	if (refused != NULL)
+		return eappr_refuse(e, d, refused, text);
 	/* Fail closed: an exception that could not be ended at its expiry, nor kept
 	 * read-only, is never granted. Checked before the nonce is spent. */
 	struct eappr_grant *g = eappr_grant_new(d);
@@ -308,28 +378,7 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 	snprintf(rule, sizeof(rule), "exception approved by %s (%s)", a->name, a->role);
 	if (device_allow(d, eappr_exception_interfaces(d), rule) != 0)
 		return eappr_error("%s cannot be let in as it is: nothing granted", d->id.sysname);
-	struct json_object *rec = engine_device_json(d);
-	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
-	jsonx_set_str(rec, "approval.response", text);
-	jsonx_set_str(rec, "approval.approver", a->name);
-	jsonx_set_str(rec, "approval.role", a->role);
-	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
-	jsonx_set_str(rec, "approval.direction", appr_direction_name(r->direction));
-	jsonx_set_str(rec, "approval.council_data", r->council_data ? "yes" : "no");
-	char ref[24];
-	approval_ref(r, ref, sizeof(ref));
-	jsonx_set_str(rec, "approval.ref", ref);
-	jsonx_set_int(rec, "approval.until", r->until);
-	if (r->until == 0 && st.profile.max_grant_hours)
-		jsonx_set_int(rec, "approval.ends_by",
-			      now + (int64_t)st.profile.max_grant_hours * 3600);
-	jsonx_set_int(rec, "approval.counter", counter);
-	jsonx_set_str(rec, "approval.rp", st.rp);
-	pcl_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
-	jsonx_set_str(rec, "approval.public_key", b64);
-	int rc = engine_record_json(e, rec, true);
-	json_object_put(rec);
-	if (rc != 0) {
+	if (record_approved(e, d, &resp, text, a, counter, now) != 0) {
 		device_deny(d, NULL);
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
@@ -344,14 +393,7 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 		eappr_await_owner(e, g, d);
 	else
 		engine_usb_apply(e, d);
-	struct json_object *ans = json_object_new_object();
-	jsonx_set_str(ans, "approved", d->id.sysname);
-	jsonx_set_str(ans, "approver", a->name);
-	jsonx_set_str(ans, "scope", appr_scope_name(r->scope));
-	jsonx_set_str(ans, "direction", appr_direction_name(r->direction));
-	json_object_object_add(ans, "council-data", json_object_new_boolean(r->council_data));
-	jsonx_set_int(ans, "until", r->until);
-	return ans;
+	return approved_answer(d, a, r);
 }
 
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT

@@ -13,10 +13,12 @@
 struct engine;
 struct dev_entry;
 
-/* Load the council profile, the approvers and the used nonces (state-dir). 0 or -1. */
+/* Load the council profile, the approvers and the used nonces (state-dir). 0 or negative
+ * errno, logged. */
 int eappr_open(struct engine *e);
 /* The rule file to load: the configured one if its signature verifies (or while no
- * approver is enrolled), else the last good signed policy. 0, or -1 when there is none. */
+ * approver is enrolled), else the last good signed policy. 0, or negative errno (logged)
+ * when there is none. */
 int eappr_policy_select(struct engine *e, char *path, size_t len);
 /* Whether uid requested the exception that d is allowed by (a grant in force). */
 bool eappr_requested_by(const struct dev_entry *d, uid_t uid);

@@ -70,8 +70,13 @@ int eappr_owed_load(const struct eappr_state *s)
 	FILE *f = fopen(path, "re");
 
 	n_closed = 0;
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (f == NULL) {
+		int rc = -errno;
+		if (rc == -ENOENT)
+			return 0;
+		log_err("%s: %s: refusing to start approvals", path, strerror(-rc));
+		return rc;
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (ref_ok(line) && n_closed < CLOSED_MAX && !is_closed(line))
@@ -81,20 +86,26 @@ int eappr_owed_load(const struct eappr_state *s)
 	return 0;
 }
 
-/* Remember a reference closed here (appended, synced); 0 or -1. */
+/* Remember a reference closed here (appended, synced); 0 or negative errno, logged. */
 static int remember(const struct eappr_state *s, const char *ref)
 {
 	char path[300], line[32];
 	snprintf(path, sizeof(path), "%s/%s", s->dir, CLOSED_FILE);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int n = snprintf(line, sizeof(line), "%s\n", ref);
-	bool ok = fd >= 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+	int rc = fd < 0 ? -errno : 0;
 
+	if (rc == 0) {
+		ssize_t w = write(fd, line, (size_t)n);
+		rc = w < 0 ? -errno : w != n ? -EIO : 0;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (!ok) {
-		log_err("%s: cannot be written: %s", path, strerror(errno));
-		return -1;
+	if (rc != 0) {
+		log_err("%s: cannot be written: %s", path, strerror(-rc));
+		return rc;
 	}
 	if (!is_closed(ref) && n_closed < CLOSED_MAX)
 		memcpy(closed[n_closed++], ref, strlen(ref) + 1);

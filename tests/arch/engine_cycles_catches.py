@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """engine_cycles_catches.py - the cycle check (engine_cycles.py) is not blind: on a copy of
 daemon/ where the device module calls a feature directly (the call the dispatch table is
-there to avoid), it must fail and name the new edge; on the copy as it is, it must pass.
+there to avoid), it must fail and name the new edge; where a feature writes a device's
+state itself, it must fail and name the line; on the copy as it is, it must pass.
 
 Usage: engine_cycles_catches.py DAEMON_DIR KNOWN_FILE   (exit 0: the check caught it)
 """
@@ -14,6 +15,8 @@ import tempfile
 CHECK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine_cycles.py")
 # The device module (the bottom) calling the jobs feature, which calls the device module.
 EDGE = "\nvoid engine_device_arch_probe(struct engine *e)\n{\n\tengine_mounts_changed(e);\n}\n"
+# A feature (council) moving a device behind the state machine's back.
+WRITE = "\nvoid engine_council_arch_probe(struct dev_entry *d)\n{\n\td->state = DEV_ALLOWED;\n}\n"
 
 
 def check(d, known):
@@ -33,13 +36,25 @@ def main():
         if rc != 0:
             print("the unchanged copy fails the check:\n" + out)
             return 1
+        council = os.path.join(tmp, "engine_council.c")
+        with open(council) as f:
+            kept = f.read()
+        with open(council, "a") as f:
+            f.write(WRITE)
+        rc, out = check(tmp, sys.argv[2])
+        if rc != 1 or "engine_council.c:" not in out or "decision" not in out:
+            print("a feature writing d->state was not caught (exit %d):\n%s" % (rc, out))
+            return 1
+        print("caught: " + out.splitlines()[0])
+        with open(council, "w") as f:
+            f.write(kept)
         with open(os.path.join(tmp, "engine_device_life.c"), "a") as f:
             f.write(EDGE)
         rc, out = check(tmp, sys.argv[2])
         if rc != 1 or "engine_device -> engine_jobs" not in out:
             print("a device-module call to a feature was not caught (exit %d):\n%s" % (rc, out))
             return 1
-    print("caught: " + out.splitlines()[0])
+        print("caught: " + [l for l in out.splitlines() if "engine_device -> " in l][0])
     return 0
 
 
