@@ -1,6 +1,7 @@
 /*
  * engine_device.c - the device table and the one state machine of a device: which
  * events move a device from which state to which, checked in one place (device_move).
+ * Its records, the features' hooks and its removal are engine_device_life.c.
  * Linked by the engine (unprivileged); one engine per process, so the table is this
  * file's own. The identity strings are device-written and only copied, bounded.
  */
