@@ -27,6 +27,7 @@
 #include "control.h"
 #include "engine_approval.h"
 #include "engine_audit.h"
+#include "engine_council.h"
 #include "engine_disk.h"
 #include "engine_int.h"
 #include "engine_jobs.h"
@@ -38,7 +39,8 @@
 
 #define AUDIT_TICK_SECONDS 10
 
-/* A message the parent sent on its own: only helper exits are expected. */
+/* A message the parent sent on its own: only helper exits are expected. 0, or -EPROTO
+ * (or the channel's negative errno) when the parent is gone or wrong. */
 static int parent_message(struct engine *e)
 {
 	struct ipc_msg m;
@@ -46,7 +48,7 @@ static int parent_message(struct engine *e)
 
 	if (rc != 0 || m.type != IPC_JOB_EXIT) {
 		log_err("unexpected message or hang-up from the parent");
-		return -1;
+		return rc != 0 ? rc : -EPROTO;
 	}
 	engine_keep_exit(e, &m);
 	return 0;
@@ -62,21 +64,25 @@ static void handle_exits(struct engine *e)
 	}
 }
 
+/* Load the rule file in force (eappr_policy_select): 0 or negative errno, logged. */
 static int load_rules(struct engine *e)
 {
 	struct pcl_diag diags[16];
 	size_t n = 0;
 	struct rules *r = NULL;
 	char msg[600], path[CONF_PATH_MAX + 64];
+	int rc;
 
-	if (eappr_policy_select(e, path, sizeof(path)) != 0)
-		return -1; /* unsigned or tampered, and no signed policy to keep */
-	if (rules_load_file(path, &r, diags, 16, &n) != 0) {
+	if ((rc = eappr_policy_select(e, path, sizeof(path))) != 0)
+		return rc; /* unsigned or tampered, and no signed policy to keep */
+	if ((rc = rules_load_file(path, &r, diags, 16, &n)) != 0) {
 		for (size_t i = 0; i < n && i < 16; i++) {
 			pcl_diag_format(&diags[i], msg, sizeof(msg));
 			log_err("%s", msg);
 		}
-		return -1;
+		if (n == 0)
+			log_err("%s: %s", path, strerror(-rc));
+		return rc;
 	}
 	rules_free(&e->rules);
 	e->rules = r;
@@ -84,20 +90,25 @@ static int load_rules(struct engine *e)
 	return 0;
 }
 
+/* 0 or negative errno, logged. */
 static int drop_privileges(uid_t uid, gid_t gid)
 {
+	int rc;
+
 	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0) {
-		log_err("cannot drop privileges: %s", strerror(errno));
-		return -1;
+		rc = -errno;
+		log_err("cannot drop privileges: %s", strerror(-rc));
+		return rc;
 	}
 	if (uid != 0 && setuid(0) == 0) {
 		log_err("privileges could be regained: refusing to run");
-		return -1;
+		return -EPERM;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		log_err("no_new_privs: %s", strerror(errno));
-		return -1;
+		rc = -errno;
+		log_err("no_new_privs: %s", strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -122,6 +133,41 @@ static void handle_uevent(struct engine *e)
 	udev_device_unref(dev);
 }
 
+/* udev's monitor of usb devices and disks, opened before the privilege drop. */
+static int follow_udev(struct engine *e)
+{
+	e->udev = udev_new();
+	e->mon = e->udev ? udev_monitor_new_from_netlink(e->udev, "udev") : NULL;
+	if (e->mon == NULL ||
+	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "usb", NULL) ||
+	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "block", "disk") ||
+	    udev_monitor_enable_receiving(e->mon) != 0) {
+		log_err("cannot follow udev events");
+		return -ENODEV;
+	}
+	udev_monitor_set_receive_buffer_size(e->mon, 4 * 1024 * 1024);
+	return 0;
+}
+
+/* The features' hooks (the dispatch table, in the order they run) and control commands. */
+static int register_features(struct engine *e)
+{
+	const struct engine_hooks *features[] = {&engine_jobs_hooks, &eappr_hooks,
+						 &engine_council_hooks};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if ((rc = engine_hooks_add(features[i])) != 0) {
+			log_err("the %s feature's hooks: %s", features[i]->name, strerror(-rc));
+			return rc;
+		}
+	if ((rc = control_register(e->ctl, eappr_commands, eappr_n_commands)) != 0 ||
+	    (rc = control_register(e->ctl, engine_wipe_commands, engine_wipe_n_commands)) != 0)
+		log_err("control commands: %s", strerror(-rc));
+	return rc;
+}
+
+/* 0 or negative errno, logged where it failed. */
 static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, gid_t gid)
 {
 	int rc;
@@ -133,35 +179,86 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	if (gethostname(e->host, sizeof(e->host)) != 0)
 		strcpy(e->host, "unknown");
 	/* Resources first, then the privilege drop, then the first untrusted byte. */
-	e->udev = udev_new();
-	e->mon = e->udev ? udev_monitor_new_from_netlink(e->udev, "udev") : NULL;
-	if (e->mon == NULL ||
-	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "usb", NULL) ||
-	    udev_monitor_filter_add_match_subsystem_devtype(e->mon, "block", "disk") ||
-	    udev_monitor_enable_receiving(e->mon) != 0) {
-		log_err("cannot follow udev events");
-		return -1;
-	}
-	udev_monitor_set_receive_buffer_size(e->mon, 4 * 1024 * 1024);
-	if (drop_privileges(uid, gid) != 0)
-		return -1;
-	if ((rc = eaudit_open(&e->audit, c, e->host)) != 0)
-		return -1;
-	if (eappr_open(e) != 0 || load_rules(e) != 0)
-		return -1;
+	if ((rc = follow_udev(e)) != 0 || (rc = drop_privileges(uid, gid)) != 0 ||
+	    (rc = eaudit_open(&e->audit, c, e->host)) != 0 || (rc = eappr_open(e)) != 0 ||
+	    (rc = load_rules(e)) != 0)
+		return rc;
 	if ((e->mountinfo = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0) {
-		log_err("cannot follow the mount table: %s", strerror(errno));
-		return -1;
+		rc = -errno;
+		log_err("cannot follow the mount table: %s", strerror(-rc));
+		return rc;
 	}
-	if (control_open(&e->ctl, c->control_socket, e) != 0 ||
-	    control_register(e->ctl, eappr_commands, eappr_n_commands) != 0 ||
-	    control_register(e->ctl, engine_wipe_commands, engine_wipe_n_commands) != 0)
-		return -1;
+	if ((rc = control_open(&e->ctl, c->control_socket, e)) != 0 ||
+	    (rc = register_features(e)) != 0)
+		return rc;
 	if ((rc = sandbox_apply(SANDBOX_ENGINE)) != 0) {
 		log_err("cannot install the engine's seccomp filter: %s", strerror(-rc));
-		return -1;
+		return rc;
 	}
 	return 0;
+}
+
+/* The engine is up: the parent is told, the start recorded (and why there was a gap, after
+ * a restart), the devices present decided. 0 or negative errno. */
+static int start(struct engine *e, const char *restarted)
+{
+	struct ipc_msg hello = {.type = IPC_HELLO, .u.hello.pid = (uint32_t)getpid()};
+	int rc = ipc_send(e->ipc_fd, &hello);
+
+	if (rc != 0) {
+		log_err("cannot greet the parent: %s", strerror(-rc));
+		return rc;
+	}
+	engine_record(e, "service-started", "success", NULL, NULL, true);
+	if (restarted != NULL) {
+		/* While no engine ran, nothing new was let in (the root hubs are gated): say
+		 * why there was a gap, before the devices plugged in it are decided. */
+		char why[160];
+		snprintf(why, sizeof(why),
+			 "the previous engine ended (%s): devices plugged since stayed out until "
+			 "this one decided them",
+			 restarted);
+		engine_record(e, "engine-restarted", "failure", NULL, why, true);
+	}
+	engine_rescan(e, true);
+	engine_mounts_changed(e);
+	return 0;
+}
+
+/* A signal came: true when the engine is to stop (its stop recorded). */
+static bool on_signal(struct engine *e, int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGTERM) {
+		control_flush(e->ctl);
+		engine_record(e, "service-stopped", "success", NULL, NULL, true);
+		return true;
+	}
+	if (si.ssi_signo == SIGUSR1) {
+		control_flush(e->ctl);
+		engine_record(e, "service-stopped", "failure", NULL,
+			      "the daemon's launcher exited: nothing could be started any more; "
+			      "devices stay out until the service is back",
+			      true);
+		return true;
+	}
+	if (si.ssi_signo == SIGHUP && load_rules(e) == 0)
+		engine_record(e, "policy-changed", "success", NULL, e->conf->rules, true);
+	return false;
+}
+
+/* The engine's clock: the audit trail's checkpoints, then the features' on_tick. */
+static void on_clock(struct engine *e, int tick)
+{
+	uint64_t expirations;
+
+	if (read(tick, &expirations, sizeof(expirations)) > 0 && audit_tick(e->audit) != 0)
+		log_err("audit trail: periodic checkpoint failed: failing closed");
+	engine_on_tick(e);
+	control_tick(e->ctl);
 }
 
 int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start,
@@ -183,26 +280,12 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 	/* The audit trail's clock: checkpoints, key evolution and retention are due by time. */
 	int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	struct itimerspec every = {{AUDIT_TICK_SECONDS, 0}, {AUDIT_TICK_SECONDS, 0}};
-	if (sigfd < 0 || tick < 0 || timerfd_settime(tick, 0, &every, NULL) != 0 ||
-	    setup(e, c, ipc_fd, uid, gid) != 0)
+	if (sigfd < 0 || tick < 0 || timerfd_settime(tick, 0, &every, NULL) != 0) {
+		log_err("cannot set up the engine's signals and clock: %s", strerror(errno));
 		return 1;
-	struct ipc_msg hello = {.type = IPC_HELLO, .u.hello.pid = (uint32_t)getpid()};
-	if (ipc_send(ipc_fd, &hello) != 0)
-		return 1;
-	engine_record(e, "service-started", "success", NULL, NULL, true);
-	if (restarted != NULL) {
-		/* While no engine ran, nothing new was let in (the root hubs are gated): say
-		 * why there was a gap, before the devices plugged in it are decided. */
-		char why[160];
-		snprintf(why, sizeof(why),
-			 "the previous engine ended (%s): devices plugged since stayed out until "
-			 "this one decided them",
-			 restarted);
-		engine_record(e, "engine-restarted", "failure", NULL, why, true);
 	}
-	engine_rescan(e, true);
-	engine_mounts_changed(e);
-
+	if (setup(e, c, ipc_fd, uid, gid) != 0 || start(e, restarted) != 0)
+		return 1;
 	for (;;) {
 		struct pollfd p[5 + ENGINE_MAX_CLIENTS + 1 + ENGINE_MAX_JOBS];
 		size_t n = 0;
@@ -219,45 +302,16 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 			log_err("poll: %s", strerror(errno));
 			return 1;
 		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGTERM) {
-					control_flush(e->ctl);
-					engine_record(e, "service-stopped", "success", NULL, NULL,
-						      true);
-					return 0;
-				}
-				if (si.ssi_signo == SIGUSR1) {
-					control_flush(e->ctl);
-					engine_record(
-					    e, "service-stopped", "failure", NULL,
-					    "the daemon's launcher exited: nothing could be "
-					    "started any more; devices stay out until the "
-					    "service is back",
-					    true);
-					return 0;
-				}
-				if (si.ssi_signo == SIGHUP && load_rules(e) == 0)
-					engine_record(e, "policy-changed", "success", NULL,
-						      e->conf->rules, true);
-			}
-		}
+		if ((p[0].revents & POLLIN) && on_signal(e, sigfd))
+			return 0;
 		if ((p[2].revents & (POLLIN | POLLHUP | POLLERR)) && parent_message(e) != 0)
 			return 1;
 		if (p[1].revents & POLLIN)
 			handle_uevent(e);
 		if (p[4].revents & (POLLPRI | POLLERR))
 			engine_mounts_changed(e);
-		if (p[3].revents & POLLIN) {
-			uint64_t expirations;
-			if (read(tick, &expirations, sizeof(expirations)) > 0 &&
-			    audit_tick(e->audit) != 0)
-				log_err("audit trail: periodic checkpoint failed: failing closed");
-			eappr_tick(e);
-			engine_jobs_tick(e);
-			control_tick(e->ctl);
-		}
+		if (p[3].revents & POLLIN)
+			on_clock(e, tick);
 		/* Helpers' output before their exits: a helper's last lines are recorded
 		 * before its end is looked at. */
 		engine_jobs_service(e, p + n + nctl, njobs);

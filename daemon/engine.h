@@ -28,25 +28,11 @@ int engine_request(struct engine *e, struct ipc_msg *req);
  * -1. Helper exits the parent reports meanwhile are kept and handled by the loop. */
 int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd);
 
-/* Record an event in the audit trail (fills the device fields from d when non-NULL),
- * and tell watching clients. 0 or negative errno: the caller then fails closed. */
-int engine_record(struct engine *e, const char *action, const char *outcome,
-		  const struct dev_entry *d, const char *reason, bool security);
-
-/* Like engine_record, for an observation that grants nothing by itself (a device seen,
- * before its decision): written now, durable with the next record's disk sync, so an
- * insertion costs one sync before access, not two. */
-int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
-		   const char *reason);
-
-/* Like engine_record, for a fact that has already happened and grants nothing (a device
- * removed): written now, made durable by the trail's flusher thread within its group
- * window, so the engine's main thread never waits for the disk on it. */
-int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
-			const char *reason);
-
 /* Record a prepared record (not taken over) and tell watching clients. */
 int engine_record_json(struct engine *e, struct json_object *rec, bool security);
+/* Like engine_record_json, for an observation that grants nothing by itself: durable
+ * with the next record's disk sync (engine_observe). */
+int engine_record_deferred(struct engine *e, struct json_object *rec);
 /* Like engine_record_json, for a record of a stream (a file transfer): made durable with
  * the others of its group by the trail's flusher thread, without waiting for the disk. */
 int engine_record_grouped(struct engine *e, struct json_object *rec);

@@ -9,7 +9,6 @@
 #include "engine_approval.h"
 #include "engine_usb.h"
 #include "hex.h"
-#include "engine_jobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +35,8 @@
 #define WARN_BEFORE_SECONDS 300
 
 static struct eappr_state st;
-static struct eappr_grant grants[EAPPR_MAX_GRANTS];
+/* A device's grant, in the slot of its record (engine_device_slot). */
+static struct eappr_grant grants[ENGINE_MAX_DEVICES];
 
 struct eappr_state *eappr_state(void)
 {
@@ -52,7 +52,7 @@ static int read_machine_id(char out[33])
 	if (fd >= 0)
 		close(fd);
 	if (n < 32 || strspn(buf, "0123456789abcdef") != 32)
-		return -1;
+		return -EINVAL;
 	memcpy(out, buf, 32);
 	out[32] = '\0';
 	return 0;
@@ -69,19 +69,21 @@ int eappr_open(struct engine *e)
 		log_info("no council profile configured: exceptions cannot be approved");
 		return 0;
 	}
-	if (appr_profile_load(c->profile, PCL_PROFILE_DIR, &st.profile, &diag) != 0) {
+	int rc;
+
+	if ((rc = appr_profile_load(c->profile, PCL_PROFILE_DIR, &st.profile, &diag)) != 0) {
 		pcl_diag_format(&diag, msg, sizeof(msg));
 		log_err("council profile: %s", msg);
-		return -1;
+		return rc;
 	}
-	if (read_machine_id(st.machine_id) != 0) {
+	if ((rc = read_machine_id(st.machine_id)) != 0) {
 		log_err("/etc/machine-id is missing or malformed: approvals cannot name this PC");
-		return -1;
+		return rc;
 	}
 	snprintf(st.rp, sizeof(st.rp), "portcullis:%s", st.profile.council);
-	if (eappr_store_load(&st) != 0 || eappr_issued_load(&st) != 0 ||
-	    eappr_bundle_load(&st) != 0 || eappr_owed_load(&st) != 0)
-		return -1;
+	if ((rc = eappr_store_load(&st)) != 0 || (rc = eappr_issued_load(&st)) != 0 ||
+	    (rc = eappr_bundle_load(&st)) != 0 || (rc = eappr_owed_load(&st)) != 0)
+		return rc; /* each logged what it could not load */
 	st.ready = true;
 	log_info("council profile %s (%s): %zu approver(s), exceptions %s", st.profile.council,
 		 st.profile.name, st.n_approvers, st.profile.exceptions ? "possible" : "never");
@@ -151,12 +153,13 @@ static bool same_device(const struct appr_request *r, const struct usbdev *id)
 	       memcmp(now.ifaces, r->ifaces, r->n_ifaces * sizeof(r->ifaces[0])) == 0;
 }
 
-struct eappr_grant *eappr_grant_new(void)
+struct eappr_grant *eappr_grant_new(const struct dev_entry *d)
 {
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!grants[i].used)
-			return &grants[i];
-	return NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
+		n += grants[i].used;
+	return n < EAPPR_MAX_GRANTS ? &grants[engine_device_slot(d)] : NULL;
 }
 
 static void approval_ref(const struct appr_request *r, char *out, size_t len)
@@ -180,7 +183,6 @@ static void add_grant(struct eappr_grant *g, const struct dev_entry *d,
 				  .takeout = r->scope == APPR_READ_WRITE,
 				  .council_data = r->council_data,
 				  .capacity = r->capacity};
-	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	approval_ref(r, g->ref, sizeof(g->ref));
 }
 
@@ -232,15 +234,114 @@ static const char *not_as_asked(const struct appr_response *resp, const struct d
 	return NULL;
 }
 
+/* Why the approver's answer grants nothing, or NULL when it holds: its signature by an
+ * enrolled approver over this very request (*who, *counter: its key and signature
+ * counter), for this council, PC and device, fresh and unreplayed, as this PC asked. */
+static const char *answer_refused(struct engine *e, const struct appr_response *resp,
+				  const struct dev_entry *d, uid_t peer_uid, int64_t now,
+				  struct eappr_approver **who, uint32_t *counter, char *why,
+				  size_t whylen)
+{
+	const struct appr_request *r = &resp->req;
+	uint8_t cdh[APPR_CDH_LEN];
+	struct usbdev id;
+
+	if (!st.profile.exceptions)
+		return "the council's policy allows no exceptions for removable devices";
+	struct eappr_approver *a = eappr_find(&st, resp->cred, resp->cred_len);
+	if (a == NULL)
+		return "the approving key is not enrolled as an approver";
+	if (a->recovery)
+		return "the recovery key cannot approve exceptions";
+	if (appr_request_cdh(resp->req_text, resp->req_len, cdh) != 0 ||
+	    eappr_verify(&st, a, cdh, resp->authdata, resp->authdata_len, resp->sig, resp->sig_len,
+			 st.profile.uv, counter, why, whylen) != 0)
+		return why;
+	/* The signature is good: from here on the approver signed exactly this request. */
+	if (strcmp(r->council, st.profile.council) != 0)
+		return "the approval is for another council";
+	if (strcmp(r->machine_id, st.machine_id) != 0 || strcmp(r->host, engine_host(e)) != 0)
+		return "the approval is for another PC";
+	if (eappr_nonce_used(&st, r->nonce))
+		return "the approval was already used (replayed nonce)";
+	if (now > r->answer_by || (r->until != 0 && now >= r->until) ||
+	    r->issued > now + CLOCK_SKEW_SECONDS)
+		return "the approval has expired";
+	if (*counter <= a->counter) {
+		snprintf(why, whylen,
+			 "signature counter of %s's key went from %" PRIu32 " to %" PRIu32
+			 ": the key may have been cloned",
+			 a->name, a->counter, *counter);
+		return why;
+	}
+	const char *bad = not_as_asked(resp, d, peer_uid);
+	if (bad != NULL)
+		return bad;
+	if (d == NULL || d->medium || eappr_reread(r->port, &id) != 0 || !same_device(r, &id) ||
+	    strcmp(d->id.hash, id.hash) != 0)
+		return "the approval is for another device";
+	*who = a;
+	return NULL;
+}
+
+/* The exception-approved record (security: durable and sealed before access); 0 or
+ * negative errno. */
+static int record_approved(struct engine *e, const struct dev_entry *d,
+			   const struct appr_response *resp, const char *text,
+			   const struct eappr_approver *a, uint32_t counter, int64_t now)
+{
+	const struct appr_request *r = &resp->req;
+	struct json_object *rec = engine_device_json(d);
+	char b64[APPR_CRED_MAX * 2], ref[24];
+
+	if (rec == NULL)
+		return -ENOMEM;
+	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
+	jsonx_set_str(rec, "approval.response", text);
+	jsonx_set_str(rec, "approval.approver", a->name);
+	jsonx_set_str(rec, "approval.role", a->role);
+	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
+	jsonx_set_str(rec, "approval.direction", appr_direction_name(r->direction));
+	jsonx_set_str(rec, "approval.council_data", r->council_data ? "yes" : "no");
+	approval_ref(r, ref, sizeof(ref));
+	jsonx_set_str(rec, "approval.ref", ref);
+	jsonx_set_int(rec, "approval.until", r->until);
+	if (r->until == 0 && st.profile.max_grant_hours)
+		jsonx_set_int(rec, "approval.ends_by",
+			      now + (int64_t)st.profile.max_grant_hours * 3600);
+	jsonx_set_int(rec, "approval.counter", counter);
+	jsonx_set_str(rec, "approval.rp", st.rp);
+	pcl_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
+	jsonx_set_str(rec, "approval.public_key", b64);
+	int rc = engine_record_json(e, rec, true);
+	json_object_put(rec);
+	return rc;
+}
+
+/* What the client that applied the approval is told. */
+static struct json_object *approved_answer(const struct dev_entry *d,
+					   const struct eappr_approver *a,
+					   const struct appr_request *r)
+{
+	struct json_object *ans = json_object_new_object();
+
+	jsonx_set_str(ans, "approved", d->id.sysname);
+	jsonx_set_str(ans, "approver", a->name);
+	jsonx_set_str(ans, "scope", appr_scope_name(r->scope));
+	jsonx_set_str(ans, "direction", appr_direction_name(r->direction));
+	json_object_object_add(ans, "council-data", json_object_new_boolean(r->council_data));
+	jsonx_set_int(ans, "until", r->until);
+	return ans;
+}
+
 struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid_t peer_uid)
 {
 	static struct appr_response resp;
 	const char *text = jsonx_get_str(req, "response");
 	struct pcl_diag diag = {0};
-	char why[400], b64[APPR_CRED_MAX * 2];
-	uint8_t cdh[APPR_CDH_LEN];
+	char why[400];
 	uint32_t counter = 0;
-	struct usbdev id;
+	struct eappr_approver *a = NULL;
 	int64_t now = (int64_t)time(NULL);
 
 	if (text == NULL)
@@ -251,44 +352,13 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 	}
 	const struct appr_request *r = &resp.req;
 	struct dev_entry *d = engine_find(e, r->port);
-	if (!st.profile.exceptions)
-		return eappr_refuse(
-		    e, d, "the council's policy allows no exceptions for removable devices", text);
-	struct eappr_approver *a = eappr_find(&st, resp.cred, resp.cred_len);
-	if (a == NULL)
-		return eappr_refuse(e, d, "the approving key is not enrolled as an approver", text);
-	if (a->recovery)
-		return eappr_refuse(e, d, "the recovery key cannot approve exceptions", text);
-	if (appr_request_cdh(resp.req_text, resp.req_len, cdh) != 0 ||
-	    eappr_verify(&st, a, cdh, resp.authdata, resp.authdata_len, resp.sig, resp.sig_len,
-			 st.profile.uv, &counter, why, sizeof(why)) != 0)
-		return eappr_refuse(e, d, why, text);
-	/* The signature is good: from here on the approver signed exactly this request. */
-	if (strcmp(r->council, st.profile.council) != 0)
-		return eappr_refuse(e, d, "the approval is for another council", text);
-	if (strcmp(r->machine_id, st.machine_id) != 0 || strcmp(r->host, engine_host(e)) != 0)
-		return eappr_refuse(e, d, "the approval is for another PC", text);
-	if (eappr_nonce_used(&st, r->nonce))
-		return eappr_refuse(e, d, "the approval was already used (replayed nonce)", text);
-	if (now > r->answer_by || (r->until != 0 && now >= r->until) ||
-	    r->issued > now + CLOCK_SKEW_SECONDS)
-		return eappr_refuse(e, d, "the approval has expired", text);
-	if (counter <= a->counter) {
-		snprintf(why, sizeof(why),
-			 "signature counter of %s's key went from %" PRIu32 " to %" PRIu32
-			 ": the key may have been cloned",
-			 a->name, a->counter, counter);
-		return eappr_refuse(e, d, why, text);
-	}
-	const char *bad = not_as_asked(&resp, d, peer_uid);
-	if (bad != NULL)
-		return eappr_refuse(e, d, bad, text);
-	if (d == NULL || d->medium || eappr_reread(r->port, &id) != 0 || !same_device(r, &id) ||
-	    strcmp(d->id.hash, id.hash) != 0)
-		return eappr_refuse(e, d, "the approval is for another device", text);
+	const char *refused =
+	    answer_refused(e, &resp, d, peer_uid, now, &a, &counter, why, sizeof(why));
+	if (refused != NULL)
+		return eappr_refuse(e, d, refused, text);
 	/* Fail closed: an exception that could not be ended at its expiry, nor kept
 	 * read-only, is never granted. Checked before the nonce is spent. */
-	struct eappr_grant *g = eappr_grant_new();
+	struct eappr_grant *g = eappr_grant_new(d);
 	if (g == NULL) {
 		snprintf(why, sizeof(why),
 			 "%d exceptions are in force on this PC already: none can be added "
@@ -308,28 +378,7 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 	snprintf(rule, sizeof(rule), "exception approved by %s (%s)", a->name, a->role);
 	if (device_allow(d, eappr_exception_interfaces(d), rule) != 0)
 		return eappr_error("%s cannot be let in as it is: nothing granted", d->id.sysname);
-	struct json_object *rec = engine_device_json(d);
-	pcl_record_head(rec, PCL_KIND_EVENT, "exception-approved", "success", NULL);
-	jsonx_set_str(rec, "approval.response", text);
-	jsonx_set_str(rec, "approval.approver", a->name);
-	jsonx_set_str(rec, "approval.role", a->role);
-	jsonx_set_str(rec, "approval.scope", appr_scope_name(r->scope));
-	jsonx_set_str(rec, "approval.direction", appr_direction_name(r->direction));
-	jsonx_set_str(rec, "approval.council_data", r->council_data ? "yes" : "no");
-	char ref[24];
-	approval_ref(r, ref, sizeof(ref));
-	jsonx_set_str(rec, "approval.ref", ref);
-	jsonx_set_int(rec, "approval.until", r->until);
-	if (r->until == 0 && st.profile.max_grant_hours)
-		jsonx_set_int(rec, "approval.ends_by",
-			      now + (int64_t)st.profile.max_grant_hours * 3600);
-	jsonx_set_int(rec, "approval.counter", counter);
-	jsonx_set_str(rec, "approval.rp", st.rp);
-	pcl_b64_encode(a->pk, sizeof(a->pk), b64, sizeof(b64));
-	jsonx_set_str(rec, "approval.public_key", b64);
-	int rc = engine_record_json(e, rec, true);
-	json_object_put(rec);
-	if (rc != 0) {
+	if (record_approved(e, d, &resp, text, a, counter, now) != 0) {
 		device_deny(d, NULL);
 		return eappr_error("the audit trail cannot be written: nothing granted");
 	}
@@ -344,14 +393,7 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 		eappr_await_owner(e, g, d);
 	else
 		engine_usb_apply(e, d);
-	struct json_object *ans = json_object_new_object();
-	jsonx_set_str(ans, "approved", d->id.sysname);
-	jsonx_set_str(ans, "approver", a->name);
-	jsonx_set_str(ans, "scope", appr_scope_name(r->scope));
-	jsonx_set_str(ans, "direction", appr_direction_name(r->direction));
-	json_object_object_add(ans, "council-data", json_object_new_boolean(r->council_data));
-	jsonx_set_int(ans, "until", r->until);
-	return ans;
+	return approved_answer(d, a, r);
 }
 
 /* The grant required a wipe after the transfer and the medium leaves unwiped: the IT
@@ -382,11 +424,10 @@ void eappr_wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev
 
 struct eappr_grant *eappr_grant_of(const struct dev_entry *d)
 {
-	for (size_t i = 0; d != NULL && i < EAPPR_MAX_GRANTS; i++)
-		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0 &&
-		    grants[i].busnum == d->busnum && grants[i].devnum == d->devnum)
-			return &grants[i];
-	return NULL;
+	struct eappr_grant *g = d != NULL ? &grants[engine_device_slot(d)] : NULL;
+
+	/* The bus position too: a device re-added in its slot without a removal seen. */
+	return g != NULL && g->used && g->busnum == d->busnum && g->devnum == d->devnum ? g : NULL;
 }
 
 bool eappr_council_luks2(void)
@@ -394,10 +435,8 @@ bool eappr_council_luks2(void)
 	return st.ready && st.profile.council_sticks == APPR_STICKS_LUKS2;
 }
 
-static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
+static void end_grant(struct engine *e, struct eappr_grant *g, struct dev_entry *d, bool expired)
 {
-	struct dev_entry *d = engine_find(e, g->name);
-
 	if (d != NULL && d->busnum == g->busnum && d->devnum == g->devnum &&
 	    d->state == DEV_ALLOWED) {
 		char reason[96];
@@ -418,41 +457,41 @@ static void end_grant(struct engine *e, struct eappr_grant *g, bool expired)
 		g->used = false;
 }
 
-void eappr_tick(struct engine *e)
+static void appr_tick(struct engine *e)
 {
 	int64_t now = (int64_t)time(NULL);
 
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++) {
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
 		struct eappr_grant *g = &grants[i];
 		if (!g->used || g->until == 0)
 			continue;
 		if (now >= g->until)
-			end_grant(e, g, true);
+			end_grant(e, g, engine_device_in_slot(e, i), true);
 		else if (!g->warned && now >= g->until - WARN_BEFORE_SECONDS) {
 			g->warned = true;
-			end_grant(e, g, false);
+			end_grant(e, g, engine_device_in_slot(e, i), false);
 		}
 	}
 }
 
-void eappr_disk_added(struct engine *e, struct udev_device *disk)
+static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 {
 	struct udev_device *usb =
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
 	const char *owner = usb ? udev_device_get_sysname(usb) : NULL;
 	const char *name = udev_device_get_sysname(disk);
+	struct dev_entry *d = owner != NULL ? engine_find(e, owner) : NULL;
+	struct eappr_grant *g = d != NULL ? &grants[engine_device_slot(d)] : NULL;
 
-	for (size_t i = 0; owner && name && i < EAPPR_MAX_GRANTS; i++) {
-		struct eappr_grant *g = &grants[i];
-		if (!g->used || !g->readonly || strcmp(g->name, owner) != 0)
-			continue;
-		struct dev_entry *d = engine_find(e, owner);
+	if (changed)
+		return; /* set read-only when it was added */
+	if (name != NULL && g != NULL && g->used && g->readonly) {
 		struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
 		snprintf(req.u.readonly.name, sizeof(req.u.readonly.name), "%s", name);
 		/* The parent sets only a disk of a device it authorised itself, as it is now. */
 		snprintf(req.u.readonly.dev.name, sizeof(req.u.readonly.dev.name), "%s", owner);
-		req.u.readonly.dev.busnum = d ? d->busnum : 0;
-		req.u.readonly.dev.devnum = d ? d->devnum : 0;
+		req.u.readonly.dev.busnum = d->busnum;
+		req.u.readonly.dev.devnum = d->devnum;
 		int rc = engine_request(e, &req);
 		char reason[160];
 		if (rc == 0) {
@@ -461,7 +500,7 @@ void eappr_disk_added(struct engine *e, struct udev_device *disk)
 			engine_record(e, "medium-read-only", "success", d, reason, false);
 			/* BLKROSET does not reach a filesystem already mounted read-write (an
 			 * automounter quicker than this event): the mount table is checked now. */
-			engine_mounts_changed(e);
+			engine_on_access(e);
 			return;
 		}
 		/* Fail closed: a read-only grant that cannot be enforced ends now. */
@@ -469,24 +508,34 @@ void eappr_disk_added(struct engine *e, struct udev_device *disk)
 			 "%s could not be set read-only (%s): access withdrawn", name,
 			 strerror(-rc));
 		log_err("%s: %s", owner, reason);
-		if (d != NULL) {
-			device_deny(d, NULL);
-			engine_record(e, "medium-read-only", "failure", d, reason, true);
-			engine_usb_apply(e, d);
-		}
+		device_deny(d, NULL);
+		engine_record(e, "medium-read-only", "failure", d, reason, true);
+		engine_usb_apply(e, d);
 		g->used = false;
-		return;
 	}
 }
 
-void eappr_forget(struct engine *e, const struct dev_entry *d)
+static void appr_removed(struct engine *e, const struct dev_entry *d)
 {
 	eappr_owed_left(e, d); /* a council stick written here */
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (grants[i].used && strcmp(grants[i].name, d->id.sysname) == 0) {
-			eappr_wipe_missed(
-			    e, &grants[i], d,
-			    "the medium was removed before the wipe the exception required");
-			grants[i].used = false;
-		}
+	struct eappr_grant *g = &grants[engine_device_slot(d)];
+
+	if (g->used) {
+		eappr_wipe_missed(e, g, d,
+				  "the medium was removed before the wipe the exception required");
+		g->used = false;
+	}
 }
+
+static void appr_decided(struct engine *e, struct dev_entry *d)
+{
+	eappr_owed_recognise(e, d);
+}
+
+const struct engine_hooks eappr_hooks = {
+    .name = "approval",
+    .on_decided = appr_decided,
+    .on_disk = appr_disk,
+    .on_removed = appr_removed,
+    .on_tick = appr_tick,
+};

@@ -13,18 +13,21 @@
 struct engine;
 struct dev_entry;
 
-/* Load the council profile, the approvers and the used nonces (state-dir). 0 or -1. */
+/* Load the council profile, the approvers and the used nonces (state-dir). 0 or negative
+ * errno, logged. */
 int eappr_open(struct engine *e);
 /* The rule file to load: the configured one if its signature verifies (or while no
- * approver is enrolled), else the last good signed policy. 0, or -1 when there is none. */
+ * approver is enrolled), else the last good signed policy. 0, or negative errno (logged)
+ * when there is none. */
 int eappr_policy_select(struct engine *e, char *path, size_t len);
 /* Whether uid requested the exception that d is allowed by (a grant in force). */
 bool eappr_requested_by(const struct dev_entry *d, uid_t uid);
-/* Periodic: warn before and end grants at their expiry. */
-void eappr_tick(struct engine *e);
-/* A disk appeared under a USB device: set it read-only if its grant says so. */
-struct udev_device;
-void eappr_disk_added(struct engine *e, struct udev_device *disk);
+/* The feature's hooks: on_decided, a blocked device owing a wipe is let in to be wiped
+ * (eappr_owed_recognise); on_disk, a disk added under a USB device is set read-only if
+ * its grant says so; on_removed, d's grant ends (a wipe it still owed is recorded as
+ * missed); on_tick, grants are warned before and ended at their expiry. */
+struct engine_hooks;
+extern const struct engine_hooks eappr_hooks;
 /* Wipe after the transfer: a medium of d was mounted; whether its grant now asks for a
  * wipe (read-write, mounted since approved or last wiped, and the approval said so); it
  * was wiped. */
@@ -57,7 +60,5 @@ void eappr_reference(const struct dev_entry *d, char *out, size_t len);
 bool eappr_granted(const struct dev_entry *d);
 /* Does the council profile in force say its own sticks must be LUKS2 containers? */
 bool eappr_council_luks2(void);
-/* The device went away: its grant ends (a wipe it still owed is recorded as missed). */
-void eappr_forget(struct engine *e, const struct dev_entry *d);
 
 #endif

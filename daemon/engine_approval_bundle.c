@@ -44,14 +44,21 @@ static int keep(const struct eappr_state *s, const char *name, const char *buf, 
 	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+	int rc = fd < 0 ? -errno : 0;
 
+	if (rc == 0) {
+		ssize_t w = write(fd, buf, len);
+		rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (ok && rename(tmp, path) == 0)
-		return 0;
-	log_err("%s: cannot be written: %s", path, strerror(errno));
-	return -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		log_err("%s: cannot be written: %s", path, strerror(-rc));
+	return rc;
 }
 
 /* The bundle's profile says what this PC's profile says. */
@@ -92,14 +99,16 @@ int eappr_bundle_load(struct eappr_state *s)
 	s->bundle_version = 0;
 	if (r == -ENOENT)
 		return 0;
-	if (r != 0 && r != -EFBIG)
-		return -1;
+	if (r != 0 && r != -EFBIG) {
+		log_err("%s: %s: refusing to start approvals", path, strerror(-r));
+		return r;
+	}
 	if (r == -EFBIG)
 		pcl_diag_set(&diag, path, 0, "larger than %d bytes", APPR_BUNDLE_MAX);
-	int rc = r == 0 ? appr_bundle_parse(buf, n, path, &cur, &diag) : -1;
+	int rc = r == 0 ? appr_bundle_parse(buf, n, path, &cur, &diag) : r;
 	if (rc == 0 && !same_profile(s, &cur, why, sizeof(why))) {
 		log_err("%s: %s: refusing to start approvals", path, why);
-		rc = -1;
+		rc = -EINVAL;
 	} else if (rc != 0) {
 		pcl_diag_format(&diag, why, sizeof(why));
 		log_err("%s: %s: refusing to start approvals", path, why);
@@ -150,11 +159,11 @@ static int signer(struct eappr_state *s, struct eappr_approver *out, char *why, 
 		out->recovery = own->recovery;
 	} else {
 		snprintf(why, whylen, "the bundle is not signed by an approver this PC knows");
-		return -1;
+		return -EPERM;
 	}
 	if (out->recovery) {
 		snprintf(why, whylen, "the bundle is signed by the recovery key, which signs none");
-		return -1;
+		return -EPERM;
 	}
 	return 0;
 }

@@ -40,17 +40,13 @@ static void user_name(uid_t uid, char *out, size_t len)
 		fclose(f);
 }
 
-static struct json_object *cmd_request(struct engine *e, struct json_object *req, uid_t uid)
+/* Whether device d (named name by the client) may be asked an exception for: an error
+ * answer (recorded when the council's policy refuses it), or NULL with its identity as
+ * read again now in *id. */
+static struct json_object *not_requestable(struct engine *e, const struct eappr_state *st,
+					   const struct dev_entry *d, const char *name,
+					   struct usbdev *id)
 {
-	struct eappr_state *st = eappr_state();
-	const char *name = jsonx_get_str(req, "device"), *scope = jsonx_get_str(req, "scope");
-	const char *reason = jsonx_get_str(req, "reason");
-	struct json_object *v;
-	struct appr_request r = {0};
-	struct usbdev id;
-	char text[APPR_TEXT_MAX];
-
-	struct dev_entry *d = name ? engine_find(e, name) : NULL;
 	if (d == NULL || d->medium)
 		return eappr_error("no USB device named '%s' is present", name ? name : "");
 	if (!st->profile.exceptions)
@@ -65,43 +61,56 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	if (eappr_exception_interfaces(d) == 0)
 		return eappr_refuse(
 		    e, d, "the council's policy makes exceptions for storage devices only", NULL);
-	if (eappr_reread(d->id.sysname, &id) != 0 || strcmp(id.hash, d->id.hash) != 0)
+	if (eappr_reread(d->id.sysname, id) != 0 || strcmp(id->hash, d->id.hash) != 0)
 		return eappr_error("%s changed or went away", name);
-	snprintf(r.council, sizeof(r.council), "%s", st->profile.council);
-	snprintf(r.machine_id, sizeof(r.machine_id), "%s", st->machine_id);
-	snprintf(r.host, sizeof(r.host), "%s", engine_host(e));
-	eappr_fill_request(&r, &id);
-	r.scope = scope && strcmp(scope, "read-write") == 0 ? APPR_READ_WRITE : APPR_READ_ONLY;
-	if (scope && r.scope == APPR_READ_ONLY && strcmp(scope, "read-only") != 0)
+	return NULL;
+}
+
+/* The terms the user asked for (scope, council data, how long, why) into r, checked
+ * against the council's profile: an error answer, or NULL. */
+static struct json_object *request_terms(const struct eappr_state *st, struct json_object *req,
+					 uid_t uid, struct appr_request *r)
+{
+	const char *scope = jsonx_get_str(req, "scope"), *reason = jsonx_get_str(req, "reason");
+	struct json_object *v;
+
+	r->scope = scope && strcmp(scope, "read-write") == 0 ? APPR_READ_WRITE : APPR_READ_ONLY;
+	if (scope && r->scope == APPR_READ_ONLY && strcmp(scope, "read-only") != 0)
 		return eappr_error("scope: '%s' is neither read-only nor read-write", scope);
 	/* The wipe after the transfer is owed by read-write exceptions only: a read-only
 	 * medium can hold nothing of the council's, and what is on it is its owner's. */
-	r.wipe = st->profile.wipe && r.scope == APPR_READ_WRITE;
-	r.version = APPR_REQUEST_VERSION;
-	r.direction = r.scope; /* read-only brings data in, read-write takes it out */
+	r->wipe = st->profile.wipe && r->scope == APPR_READ_WRITE;
+	r->version = APPR_REQUEST_VERSION;
+	r->direction = r->scope; /* read-only brings data in, read-write takes it out */
 	/* "This stick carries council data: wipe after import", a bring-in's only. */
-	r.council_data =
+	r->council_data =
 	    json_object_object_get_ex(req, "council-data", &v) && json_object_get_boolean(v);
-	if (r.council_data && r.direction != APPR_BRING_IN)
+	if (r->council_data && r->direction != APPR_BRING_IN)
 		return eappr_error("--council-data marks a bring-in (--read-only): a take-out "
 				   "owes its wipe anyway");
-	r.uid = (uint32_t)uid;
-	user_name(uid, r.user, sizeof(r.user));
-	r.issued = (int64_t)time(NULL);
+	r->uid = (uint32_t)uid;
+	user_name(uid, r->user, sizeof(r->user));
+	r->issued = (int64_t)time(NULL);
 	bool remote = json_object_object_get_ex(req, "remote", &v) && json_object_get_boolean(v);
-	r.answer_by = r.issued + (remote ? ANSWER_REMOTE_SECONDS : ANSWER_AT_PC_SECONDS);
+	r->answer_by = r->issued + (remote ? ANSWER_REMOTE_SECONDS : ANSWER_AT_PC_SECONDS);
 	int64_t secs = json_object_object_get_ex(req, "for", &v) ? json_object_get_int64(v) : 0;
 	int64_t until = json_object_object_get_ex(req, "until", &v) ? json_object_get_int64(v) : 0;
 	if (secs < 0 || until < 0 || (secs && until))
 		return eappr_error("give one of --for and --until, in the future");
-	r.until = secs ? r.issued + secs : until;
-	if (r.until != 0 && r.until < r.issued + 30)
+	r->until = secs ? r->issued + secs : until;
+	if (r->until != 0 && r->until < r->issued + 30)
 		return eappr_error("an exception lasts at least 30 seconds");
-	if (st->profile.max_grant_hours && r.until &&
-	    r.until - r.issued > (int64_t)st->profile.max_grant_hours * 3600)
+	if (st->profile.max_grant_hours && r->until &&
+	    r->until - r->issued > (int64_t)st->profile.max_grant_hours * 3600)
 		return eappr_error("the council's profile allows exceptions of at most %u hours",
 				   st->profile.max_grant_hours);
-	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	return NULL;
+}
+
+/* The credentials that may answer: every enrolled approver's but the recovery key's. */
+static struct json_object *request_approvers(const struct eappr_state *st, struct appr_request *r)
+{
 	if (st->n_approvers == 0)
 		return eappr_error("no %s is enrolled as an approver yet: enrol one first "
 				   "(portcullis approver enrol)",
@@ -110,16 +119,56 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 		const struct eappr_approver *a = &st->approvers[i];
 		if (a->recovery)
 			continue; /* the recovery key never approves */
-		if (r.n_creds == APPR_MAX_CREDS)
+		if (r->n_creds == APPR_MAX_CREDS)
 			return eappr_error("more than %d approvers are enrolled: a request can "
 					   "name at most %d credentials",
 					   APPR_MAX_CREDS, APPR_MAX_CREDS);
-		memcpy(r.creds[r.n_creds], a->cred, a->cred_len);
-		r.cred_lens[r.n_creds++] = a->cred_len;
+		memcpy(r->creds[r->n_creds], a->cred, a->cred_len);
+		r->cred_lens[r->n_creds++] = a->cred_len;
 	}
-	if (r.n_creds == 0)
+	if (r->n_creds == 0)
 		return eappr_error("no %s is enrolled as an approver: only the recovery key is",
 				   st->profile.approver_title);
+	return NULL;
+}
+
+/* What the user's tool needs to have the request answered. */
+static struct json_object *request_answer(const struct eappr_state *st, const char *text)
+{
+	struct json_object *ans = json_object_new_object(), *creds = json_object_new_array();
+
+	jsonx_set_str(ans, "request", text);
+	jsonx_set_str(ans, "rp", st->rp);
+	json_object_object_add(ans, "uv", json_object_new_boolean(st->profile.uv));
+	jsonx_set_str(ans, "approver-title", st->profile.approver_title);
+	for (size_t i = 0; i < st->n_approvers; i++) {
+		char b64[APPR_CRED_MAX * 2];
+		pcl_b64_encode(st->approvers[i].cred, st->approvers[i].cred_len, b64, sizeof(b64));
+		json_object_array_add(creds, json_object_new_string(b64));
+	}
+	json_object_object_add(ans, "credentials", creds);
+	return ans;
+}
+
+static struct json_object *cmd_request(struct engine *e, struct json_object *req, uid_t uid)
+{
+	struct eappr_state *st = eappr_state();
+	const char *name = jsonx_get_str(req, "device");
+	struct appr_request r = {0};
+	struct json_object *err;
+	struct usbdev id;
+	char text[APPR_TEXT_MAX];
+
+	struct dev_entry *d = name ? engine_find(e, name) : NULL;
+	if ((err = not_requestable(e, st, d, name, &id)) != NULL)
+		return err;
+	snprintf(r.council, sizeof(r.council), "%s", st->profile.council);
+	snprintf(r.machine_id, sizeof(r.machine_id), "%s", st->machine_id);
+	snprintf(r.host, sizeof(r.host), "%s", engine_host(e));
+	eappr_fill_request(&r, &id);
+	if ((err = request_terms(st, req, uid, &r)) != NULL ||
+	    (err = request_approvers(st, &r)) != NULL)
+		return err;
 	if (RAND_bytes(r.nonce, APPR_NONCE_LEN) != 1)
 		return eappr_error("no randomness for a nonce");
 	int n = appr_request_encode(&r, text, sizeof(text));
@@ -141,18 +190,7 @@ static struct json_object *cmd_request(struct engine *e, struct json_object *req
 	json_object_put(rec);
 	if (rc != 0)
 		return eappr_error("the audit trail cannot be written: no request");
-	struct json_object *ans = json_object_new_object(), *creds = json_object_new_array();
-	jsonx_set_str(ans, "request", text);
-	jsonx_set_str(ans, "rp", st->rp);
-	json_object_object_add(ans, "uv", json_object_new_boolean(st->profile.uv));
-	jsonx_set_str(ans, "approver-title", st->profile.approver_title);
-	for (size_t i = 0; i < st->n_approvers; i++) {
-		char b64[APPR_CRED_MAX * 2];
-		pcl_b64_encode(st->approvers[i].cred, st->approvers[i].cred_len, b64, sizeof(b64));
-		json_object_array_add(creds, json_object_new_string(b64));
-	}
-	json_object_object_add(ans, "credentials", creds);
-	return ans;
+	return request_answer(st, text);
 }
 
 static struct json_object *cmd_info(void)

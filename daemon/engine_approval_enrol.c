@@ -7,6 +7,7 @@
  * key's, for root at the PC: the lost-key path).
  * Linked by the engine; the request comes from a control-socket client: untrusted.
  */
+#include <errno.h>
 #include <fido.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static int verify_cred(const struct eappr_state *s, struct json_object *req, con
 		snprintf(why, whylen, "the new key's attestation does not verify for %s (%s)",
 			 s->rp, fido_strerr(rc));
 	fido_cred_free(&c);
-	return rc == FIDO_OK ? 0 : -1;
+	return rc == FIDO_OK ? 0 : -EPERM;
 }
 
 /* An existing approver's assertion over h ("by": credential, authdata, sig). A recovery
@@ -64,29 +65,30 @@ static int check_consent(struct eappr_state *s, struct json_object *by, const ui
 {
 	static uint8_t cred[APPR_CRED_MAX], authdata[APPR_AUTHDATA_MAX], sig[APPR_SIG_MAX];
 	uint32_t counter;
-	int clen = by ? eappr_b64_field(by, "credential", cred, sizeof(cred)) : -1;
-	int alen = by ? eappr_b64_field(by, "authdata", authdata, sizeof(authdata)) : -1;
-	int slen = by ? eappr_b64_field(by, "sig", sig, sizeof(sig)) : -1;
+	int clen = by ? eappr_b64_field(by, "credential", cred, sizeof(cred)) : -EINVAL;
+	int alen = by ? eappr_b64_field(by, "authdata", authdata, sizeof(authdata)) : -EINVAL;
+	int slen = by ? eappr_b64_field(by, "sig", sig, sizeof(sig)) : -EINVAL;
 
 	if (clen < 0 || alen < 0 || slen < 0) {
 		snprintf(why, whylen, "this needs an existing approver's touch (--by KEY)");
-		return -1;
+		return -EPERM;
 	}
 	struct eappr_approver *a = eappr_find(s, cred, (size_t)clen);
 	if (a == NULL) {
 		snprintf(why, whylen, "the consenting key is not an enrolled approver");
-		return -1;
+		return -EPERM;
 	}
 	if (a->recovery && peer_uid != 0) {
 		snprintf(why, whylen, "the recovery key consents only for root at the PC");
-		return -1;
+		return -EPERM;
 	}
-	if (eappr_verify(s, a, h, authdata, (size_t)alen, sig, (size_t)slen, s->profile.uv,
-			 &counter, why, whylen) != 0)
-		return -1;
+	int rc = eappr_verify(s, a, h, authdata, (size_t)alen, sig, (size_t)slen, s->profile.uv,
+			      &counter, why, whylen);
+	if (rc != 0)
+		return rc;
 	if (counter <= a->counter) {
 		snprintf(why, whylen, "signature counter of %s's key went backwards", a->name);
-		return -1;
+		return -EPERM;
 	}
 	a->counter = counter;
 	*who = a;

@@ -58,7 +58,9 @@ struct eappr_state {
 	uint8_t bundle_sha[32];
 };
 
-/* engine_approval_store.c */
+/* engine_approval_store.c: the approvers and the used nonces. Like every function of
+ * the engine: 0 (or a count) on success, negative errno on failure, logged where it
+ * happened. */
 int eappr_store_load(struct eappr_state *s);
 int eappr_store_save(const struct eappr_state *s);
 bool eappr_nonce_used(const struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
@@ -66,7 +68,7 @@ int eappr_nonce_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
 struct eappr_approver *eappr_find(struct eappr_state *s, const uint8_t *cred, size_t len);
 
 /* Verify one assertion by approver a over cdh: signature, rp id, UP, UV when uv. Fills
- * *counter. 0, or -1 with why set. Does not check or update the counter. */
+ * *counter. 0, or -EPERM with why set. Does not check or update the counter. */
 int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
 		 const uint8_t cdh[APPR_CDH_LEN], const uint8_t *authdata, size_t authdata_len,
 		 const uint8_t *sig, size_t sig_len, bool uv, uint32_t *counter, char *why,
@@ -75,12 +77,14 @@ int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
 /* engine_approval_issued.c: the requests issued and not yet answered. */
 int eappr_issued_load(struct eappr_state *s);
 /* Keep a new request (dropping those past answer-by); 0, -EBUSY when the user already
- * has EAPPR_MAX_ISSUED_PER_UID waiting, or -1 when it cannot be kept. */
+ * has EAPPR_MAX_ISSUED_PER_UID waiting, or another negative errno (logged) when it cannot
+ * be kept. */
 int eappr_issued_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN], const char *text,
 		     size_t len, int64_t answer_by, int64_t now, uint32_t uid);
 const struct eappr_issued *eappr_issued_find(const struct eappr_state *s,
 					     const uint8_t nonce[APPR_NONCE_LEN]);
-/* An answered request is forgotten; 0 or -1 when the file cannot be written. */
+/* An answered request is forgotten; 0 or negative errno (logged) when the file cannot be
+ * written. */
 int eappr_issued_forget(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN]);
 
 /* engine_approval_enrol.c */
@@ -102,8 +106,7 @@ const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t le
 /* An exception in force (engine_approval.c). */
 struct eappr_grant {
 	bool used, warned, readonly;
-	char name[64];
-	uint16_t busnum, devnum;
+	uint16_t busnum, devnum; /* of the device in whose slot it is */
 	int64_t until;
 	bool wipe;    /* the medium is wiped at the end (take-out: owed; bring-in: council data) */
 	bool dirty;   /* mounted since it was approved or last wiped */
@@ -128,7 +131,7 @@ struct dev_entry;
 struct eappr_grant *eappr_grant_of(const struct dev_entry *d);
 uint64_t eappr_exception_interfaces(const struct dev_entry *d);
 /* A free grant slot (not yet marked used), or NULL when all are in force. */
-struct eappr_grant *eappr_grant_new(void);
+struct eappr_grant *eappr_grant_new(const struct dev_entry *d);
 /* engine_approval_bundle.c: the council bundle in force, or NULL. */
 const struct appr_bundle *eappr_bundle_current(void);
 
@@ -164,7 +167,8 @@ struct json_object *eappr_approve(struct engine *e, struct json_object *req, uid
 void eappr_wipe_missed(struct engine *e, struct eappr_grant *g, const struct dev_entry *d,
 		       const char *why);
 struct json_object *eappr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A base64 string field of req decoded into out; length or -1. */
+/* A base64 string field of req decoded into out; its length (> 0), or negative errno
+ * (-EINVAL: missing, empty or not base64). */
 int eappr_b64_field(struct json_object *req, const char *field, uint8_t *out, size_t cap);
 
 #endif

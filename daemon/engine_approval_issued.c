@@ -35,12 +35,16 @@ static int save(const struct eappr_state *s)
 		fprintf(f, "%s %s %" PRId64 " %" PRIu32 "\n", n, h, s->issued[i].answer_by,
 			s->issued[i].uid);
 	}
-	if (f == NULL || fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
-	    rename(tmp, path) != 0) {
-		log_err("%s: cannot keep the issued requests: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	int rc = f == NULL ? -errno : 0;
+	if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		rc = -errno;
+	if (f != NULL && fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		log_err("%s: cannot keep the issued requests: %s", path, strerror(-rc));
+	return rc;
 }
 
 int eappr_issued_load(struct eappr_state *s)
@@ -51,8 +55,13 @@ int eappr_issued_load(struct eappr_state *s)
 	unsigned lineno = 0;
 
 	s->n_issued = 0;
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (f == NULL) {
+		int rc = -errno;
+		if (rc == -ENOENT)
+			return 0;
+		log_err("%s: %s: refusing to start approvals", path, strerror(-rc));
+		return rc;
+	}
 	while (fgets(line, sizeof(line), f) != NULL && s->n_issued < EAPPR_MAX_ISSUED) {
 		struct eappr_issued *q = &s->issued[s->n_issued];
 		char *end;
@@ -68,7 +77,7 @@ int eappr_issued_load(struct eappr_state *s)
 			log_err("%s:%u: not an issued request: refusing to start approvals", path,
 				lineno);
 			fclose(f);
-			return -1;
+			return -EINVAL;
 		}
 		q->uid = (uint32_t)uid;
 		s->n_issued++;
@@ -102,14 +111,15 @@ int eappr_issued_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN],
 	memcpy(q->nonce, nonce, APPR_NONCE_LEN);
 	q->answer_by = answer_by;
 	q->uid = uid;
-	if (appr_sha256(text, len, q->sha256) != 0)
-		return -1;
-	s->n_issued++;
-	if (save(s) != 0) {
-		s->n_issued--;
-		return -1;
+	int rc = appr_sha256(text, len, q->sha256);
+	if (rc != 0) {
+		log_err("the request's digest: %s", strerror(-rc));
+		return rc;
 	}
-	return 0;
+	s->n_issued++;
+	if ((rc = save(s)) != 0)
+		s->n_issued--;
+	return rc;
 }
 
 const struct eappr_issued *eappr_issued_find(const struct eappr_state *s,

@@ -38,18 +38,15 @@ static size_t n_closed;
  * too when they leave, as a take-out does. */
 struct written {
 	bool used;
-	char name[64];
 	uint16_t busnum, devnum;
 };
-static struct written written[EAPPR_MAX_GRANTS];
+static struct written written[ENGINE_MAX_DEVICES]; /* in the slot of the device's record */
 
 static struct written *written_of(const struct dev_entry *d)
 {
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (written[i].used && strcmp(written[i].name, d->id.sysname) == 0 &&
-		    written[i].busnum == d->busnum && written[i].devnum == d->devnum)
-			return &written[i];
-	return NULL;
+	struct written *w = &written[engine_device_slot(d)];
+
+	return w->used && w->busnum == d->busnum && w->devnum == d->devnum ? w : NULL;
 }
 
 static bool ref_ok(const char *s)
@@ -73,8 +70,13 @@ int eappr_owed_load(const struct eappr_state *s)
 	FILE *f = fopen(path, "re");
 
 	n_closed = 0;
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (f == NULL) {
+		int rc = -errno;
+		if (rc == -ENOENT)
+			return 0;
+		log_err("%s: %s: refusing to start approvals", path, strerror(-rc));
+		return rc;
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (ref_ok(line) && n_closed < CLOSED_MAX && !is_closed(line))
@@ -84,20 +86,26 @@ int eappr_owed_load(const struct eappr_state *s)
 	return 0;
 }
 
-/* Remember a reference closed here (appended, synced); 0 or -1. */
+/* Remember a reference closed here (appended, synced); 0 or negative errno, logged. */
 static int remember(const struct eappr_state *s, const char *ref)
 {
 	char path[300], line[32];
 	snprintf(path, sizeof(path), "%s/%s", s->dir, CLOSED_FILE);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int n = snprintf(line, sizeof(line), "%s\n", ref);
-	bool ok = fd >= 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+	int rc = fd < 0 ? -errno : 0;
 
+	if (rc == 0) {
+		ssize_t w = write(fd, line, (size_t)n);
+		rc = w < 0 ? -errno : w != n ? -EIO : 0;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (!ok) {
-		log_err("%s: cannot be written: %s", path, strerror(errno));
-		return -1;
+	if (rc != 0) {
+		log_err("%s: cannot be written: %s", path, strerror(-rc));
+		return rc;
 	}
 	if (!is_closed(ref) && n_closed < CLOSED_MAX)
 		memcpy(closed[n_closed++], ref, strlen(ref) + 1);
@@ -111,14 +119,8 @@ void eappr_owed_written(const struct dev_entry *d)
 	if (!s->ready || !s->profile.wipe || d->medium || d->state != DEV_ALLOWED ||
 	    eappr_grant_of(d) != NULL || written_of(d) != NULL)
 		return;
-	for (size_t i = 0; i < EAPPR_MAX_GRANTS; i++)
-		if (!written[i].used) {
-			written[i] = (struct written){
-			    .used = true, .busnum = d->busnum, .devnum = d->devnum};
-			snprintf(written[i].name, sizeof(written[i].name), "%s", d->id.sysname);
-			return;
-		}
-	log_warn("%s: written, but no room to remember the wipe it owes", d->id.sysname);
+	written[engine_device_slot(d)] =
+	    (struct written){.used = true, .busnum = d->busnum, .devnum = d->devnum};
 }
 
 void eappr_owed_settled(const struct dev_entry *d)
@@ -164,7 +166,7 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 	    appr_bundle_owed_find(b, d->id.hash, d->id.vid, d->id.pid, d->id.serial);
 	if (w == NULL || is_closed(w->ref) || eappr_exception_interfaces(d) == 0)
 		return false;
-	struct eappr_grant *g = eappr_grant_new();
+	struct eappr_grant *g = eappr_grant_new(d);
 	if (g == NULL) {
 		log_warn("%s: owes wipe %s but no grant is free: left blocked", d->id.sysname,
 			 w->ref);
@@ -178,7 +180,6 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 				  .uid = (uint32_t)-1, /* the owner is not known here */
 				  .capacity = w->capacity,
 				  .owed = true};
-	snprintf(g->name, sizeof(g->name), "%s", d->id.sysname);
 	snprintf(g->ref, sizeof(g->ref), "%s", w->ref);
 	/* Its disk and nothing else, whatever the profile lets exceptions have: a device that
 	 * only copies the stick's fingerprint gains no other function. */

@@ -31,11 +31,21 @@ static int spill(const char *path, const char *buf, size_t len)
 	char tmp[600];
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+	int rc = fd < 0 ? -errno : 0;
 
+	if (rc == 0) {
+		ssize_t w = write(fd, buf, len);
+		rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
 	if (fd >= 0)
 		close(fd);
-	return ok && rename(tmp, path) == 0 ? 0 : -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		log_err("%s: cannot be written: %s", path, strerror(-rc));
+	return rc;
 }
 
 struct checked {
@@ -61,40 +71,47 @@ static int check(struct eappr_state *s, const char *rules, struct checked *c, ch
 	struct pcl_diag diag = {0};
 	uint8_t sha[32], cdh[APPR_CDH_LEN];
 
+	int rc;
+
 	memset(c, 0, sizeof(*c));
 	snprintf(sigpath, sizeof(sigpath), "%s.sig", rules);
 	snprintf(lastpath, sizeof(lastpath), "%s/policy.rules.sig", s->dir);
-	if (pcl_read_file(rules, RULES_MAX, PCL_READ_REGULAR, &c->rules, &c->rules_len) != 0) {
+	if ((rc = pcl_read_file(rules, RULES_MAX, PCL_READ_REGULAR, &c->rules, &c->rules_len)) !=
+	    0) {
 		snprintf(why, whylen, "%s cannot be read", rules);
-		return -1;
+		return rc;
 	}
-	if (pcl_read_file(sigpath, APPR_TEXT_MAX, PCL_READ_REGULAR, &c->sig, &c->sig_len) != 0) {
+	if ((rc = pcl_read_file(sigpath, APPR_TEXT_MAX, PCL_READ_REGULAR, &c->sig, &c->sig_len)) !=
+	    0) {
 		snprintf(why, whylen, "%.150s is not signed (no readable %.150s)", rules, sigpath);
-		return -1;
+		return rc;
 	}
-	if (appr_policy_sig_parse(c->sig, c->sig_len, sigpath, &c->ps, &diag) != 0) {
+	if ((rc = appr_policy_sig_parse(c->sig, c->sig_len, sigpath, &c->ps, &diag)) != 0) {
 		pcl_diag_format(&diag, msg, sizeof(msg));
 		snprintf(why, whylen, "%s", msg);
-		return -1;
+		return rc;
 	}
 	if (appr_sha256(c->rules, c->rules_len, sha) != 0 ||
 	    CRYPTO_memcmp(sha, c->ps.sha256, 32) != 0) {
 		snprintf(why, whylen, "%s was changed after it was signed", rules);
-		return -1;
+		return -EPERM;
 	}
 	if ((c->who = eappr_find(s, c->ps.cred, c->ps.cred_len)) == NULL) {
 		snprintf(why, whylen, "%s is not signed by an enrolled approver", rules);
-		return -1;
+		return -EPERM;
 	}
 	if (c->who->recovery) {
 		snprintf(why, whylen, "%s is signed by the recovery key, which signs no policy",
 			 rules);
-		return -1;
+		return -EPERM;
 	}
-	if (appr_policy_cdh(s->profile.council, sha, c->ps.signed_at, cdh) != 0 ||
-	    eappr_verify(s, c->who, cdh, c->ps.authdata, c->ps.authdata_len, c->ps.sig,
-			 c->ps.sig_len, s->profile.uv, &c->counter, why, whylen) != 0)
-		return -1;
+	if ((rc = appr_policy_cdh(s->profile.council, sha, c->ps.signed_at, cdh)) != 0) {
+		snprintf(why, whylen, "%s: what its signature covers cannot be computed", rules);
+		return rc;
+	}
+	if ((rc = eappr_verify(s, c->who, cdh, c->ps.authdata, c->ps.authdata_len, c->ps.sig,
+			       c->ps.sig_len, s->profile.uv, &c->counter, why, whylen)) != 0)
+		return rc;
 	size_t last_len = 0;
 	char *last = NULL;
 	(void)pcl_read_file(lastpath, APPR_TEXT_MAX, PCL_READ_REGULAR, &last, &last_len);
@@ -106,12 +123,12 @@ static int check(struct eappr_state *s, const char *rules, struct checked *c, ch
 	free(last);
 	if (older) {
 		snprintf(why, whylen, "%s is older than the signed policy in force", rules);
-		return -1;
+		return -EPERM;
 	}
 	if (!c->same_as_last && c->counter <= c->who->counter) {
 		snprintf(why, whylen, "the signature counter of %s's key went backwards",
 			 c->who->name);
-		return -1;
+		return -EPERM;
 	}
 	return 0;
 }
@@ -137,6 +154,7 @@ int eappr_policy_select(struct engine *e, char *out, size_t len)
 	const char *rules = engine_conf(e)->rules;
 	char why[400], keep[600];
 	struct checked c;
+	int rc;
 
 	snprintf(out, len, "%s", rules);
 	if (s->ready && eappr_bundle_rules(s, keep, sizeof(keep)) != NULL) {
@@ -158,11 +176,12 @@ int eappr_policy_select(struct engine *e, char *out, size_t len)
 			snprintf(p1, sizeof(p1), "%s/policy.rules", s->dir);
 			snprintf(p2, sizeof(p2), "%s/policy.rules.sig", s->dir);
 			c.who->counter = c.counter;
-			if (eappr_store_save(s) != 0 || spill(p1, c.rules, c.rules_len) != 0 ||
-			    spill(p2, c.sig, c.sig_len) != 0) {
-				log_err("the signed policy cannot be kept in %s", s->dir);
+			if ((rc = eappr_store_save(s)) != 0 ||
+			    (rc = spill(p1, c.rules, c.rules_len)) != 0 ||
+			    (rc = spill(p2, c.sig, c.sig_len)) != 0) {
+				/* Logged by the writer that failed. */
 				checked_free(&c);
-				return -1;
+				return rc;
 			}
 			record(e, "policy-verified", "success", rules, NULL, c.who);
 		}
@@ -173,10 +192,10 @@ int eappr_policy_select(struct engine *e, char *out, size_t len)
 	log_err("policy refused: %s", why);
 	record(e, "policy-refused", "failure", rules, why, NULL);
 	snprintf(keep, sizeof(keep), "%s/policy.rules", s->dir);
-	if (check(s, keep, &c, why, sizeof(why)) != 0) {
+	if ((rc = check(s, keep, &c, why, sizeof(why))) != 0) {
 		checked_free(&c);
 		log_err("no signed policy to keep either (%s)", why);
-		return -1;
+		return rc;
 	}
 	checked_free(&c);
 	log_warn("keeping the last good policy (%s)", keep);

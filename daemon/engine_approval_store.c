@@ -43,7 +43,7 @@ int eappr_b64_field(struct json_object *req, const char *field, uint8_t *out, si
 	const char *v = jsonx_get_str(req, field);
 	int n = v ? pcl_b64_decode(v, strlen(v), out, cap) : -EINVAL;
 
-	return n > 0 ? n : -1;
+	return n > 0 ? n : n == 0 ? -EINVAL : n;
 }
 
 struct eappr_approver *eappr_find(struct eappr_state *s, const uint8_t *cred, size_t len)
@@ -63,19 +63,19 @@ static int load_approver(struct json_object *o, struct eappr_approver *a)
 	memset(a, 0, sizeof(*a));
 	if (name == NULL || role == NULL || strlen(name) >= sizeof(a->name) ||
 	    strlen(role) >= sizeof(a->role))
-		return -1;
+		return -EINVAL;
 	strcpy(a->name, name);
 	strcpy(a->role, role);
 	if ((n = eappr_b64_field(o, "credential", a->cred, sizeof(a->cred))) < 0)
-		return -1;
+		return -EINVAL;
 	a->cred_len = (size_t)n;
 	if (eappr_b64_field(o, "public-key", a->pk, sizeof(a->pk)) != 64)
-		return -1;
+		return -EINVAL;
 	if (!json_object_object_get_ex(o, "counter", &v) || !json_object_is_type(v, json_type_int))
-		return -1;
+		return -EINVAL;
 	int64_t c = json_object_get_int64(v);
 	if (c < 0 || c > UINT32_MAX)
-		return -1;
+		return -EINVAL;
 	a->counter = (uint32_t)c;
 	if (json_object_object_get_ex(o, "enrolled", &v))
 		a->enrolled = json_object_get_int64(v);
@@ -89,11 +89,18 @@ static int load_nonces(struct eappr_state *s)
 	snprintf(path, sizeof(path), "%s/%s", s->dir, NONCE_FILE);
 	FILE *f = fopen(path, "re");
 
+	int rc = f == NULL && errno != ENOENT ? -errno : 0;
+
 	s->nonces = calloc(EAPPR_MAX_NONCES, APPR_NONCE_LEN);
 	if (s->nonces == NULL)
-		return -1;
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
+		rc = -ENOMEM;
+	if (rc != 0 || f == NULL) {
+		if (rc != 0)
+			log_err("%s: %s: refusing to start approvals", path, strerror(-rc));
+		if (f != NULL)
+			fclose(f);
+		return rc;
+	}
 	unsigned lineno = 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
@@ -105,12 +112,12 @@ static int load_nonces(struct eappr_state *s)
 		if (n != 2 * APPR_NONCE_LEN) {
 			log_err("%s:%u: not a nonce: refusing to start approvals", path, lineno);
 			fclose(f);
-			return -1;
+			return -EINVAL;
 		}
 		if (pcl_hex_decode(dst, APPR_NONCE_LEN, line, n) != 0) {
 			log_err("%s:%u: not a nonce", path, lineno);
 			fclose(f);
-			return -1;
+			return -EINVAL;
 		}
 		s->n_nonces++;
 	}
@@ -123,24 +130,31 @@ int eappr_store_load(struct eappr_state *s)
 	char path[300];
 	snprintf(path, sizeof(path), "%s/%s", s->dir, APPROVER_FILE);
 
-	if (load_nonces(s) != 0)
-		return -1;
-	if (access(path, F_OK) != 0)
-		return errno == ENOENT ? 0 : -1;
+	int rc = load_nonces(s);
+
+	if (rc != 0)
+		return rc;
+	if (access(path, F_OK) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		log_err("%s: %s: refusing to start approvals", path, strerror(-rc));
+		return rc;
+	}
 	struct json_object *root = json_object_from_file(path), *arr;
 	if (root == NULL || !json_object_object_get_ex(root, "approvers", &arr) ||
 	    !json_object_is_type(arr, json_type_array) ||
 	    json_object_array_length(arr) > EAPPR_MAX_APPROVERS) {
 		log_err("%s: not an approver list: refusing to start approvals", path);
 		json_object_put(root);
-		return -1;
+		return -EINVAL;
 	}
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
 		if (load_approver(json_object_array_get_idx(arr, i), &s->approvers[i]) != 0) {
 			log_err("%s: approver %zu is malformed: refusing to start approvals", path,
 				i + 1);
 			json_object_put(root);
-			return -1;
+			return -EINVAL;
 		}
 	s->n_approvers = json_object_array_length(arr);
 	json_object_put(root);
@@ -171,16 +185,21 @@ int eappr_store_save(const struct eappr_state *s)
 	}
 	json_object_object_add(root, "approvers", arr);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = fd < 0 ? -errno : 0;
 	size_t len = strlen(text);
-	if (fd >= 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 && close(fd) == 0 &&
-	    rename(tmp, path) == 0)
-		rc = 0;
-	else {
-		log_err("%s: cannot write the approver list: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (rc == 0) {
+		ssize_t w = write(fd, text, len);
+		rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
 	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		log_err("%s: cannot write the approver list: %s", path, strerror(-rc));
 	json_object_put(root);
 	return rc;
 }
@@ -201,14 +220,19 @@ int eappr_nonce_add(struct eappr_state *s, const uint8_t nonce[APPR_NONCE_LEN])
 
 	pcl_hex_encode(line, nonce, APPR_NONCE_LEN);
 	line[2 * APPR_NONCE_LEN] = '\n';
-	if (fd < 0 || write(fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1 ||
-	    fsync(fd) != 0) {
-		log_err("%s: cannot record a used nonce: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	int rc = fd < 0 ? -errno : 0;
+	if (rc == 0) {
+		ssize_t w = write(fd, line, sizeof(line) - 1);
+		rc = w < 0 ? -errno : (size_t)w != sizeof(line) - 1 ? -EIO : 0;
 	}
-	close(fd);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0) {
+		log_err("%s: cannot record a used nonce: %s", path, strerror(-rc));
+		return rc;
+	}
 	if (s->n_nonces == EAPPR_MAX_NONCES) {
 		memmove(s->nonces, s->nonces + 1, (EAPPR_MAX_NONCES - 1) * APPR_NONCE_LEN);
 		s->n_nonces--;
@@ -259,5 +283,5 @@ int eappr_verify(const struct eappr_state *s, const struct eappr_approver *a,
 	}
 	es256_pk_free(&pk);
 	fido_assert_free(&as);
-	return rc == FIDO_OK ? 0 : -1;
+	return rc == FIDO_OK ? 0 : -EPERM;
 }

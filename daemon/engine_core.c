@@ -15,7 +15,6 @@
 #include "engine_int.h"
 #include "ipc.h"
 #include "log.h"
-#include "record.h"
 
 const struct conf *engine_conf(const struct engine *e)
 {
@@ -113,6 +112,11 @@ int engine_record_json(struct engine *e, struct json_object *rec, bool security)
 	return append_json(e, rec, security ? REC_SECURITY : REC_DURABLE);
 }
 
+int engine_record_deferred(struct engine *e, struct json_object *rec)
+{
+	return append_json(e, rec, REC_DEFERRED);
+}
+
 int engine_record_grouped(struct engine *e, struct json_object *rec)
 {
 	return append_json(e, rec, REC_GROUPED);
@@ -127,36 +131,4 @@ void engine_seal(struct engine *e)
 void engine_job_progress(struct engine *e, int client, const char *line)
 {
 	e->relay(e->ctl, client, line);
-}
-
-static int device_record(struct engine *e, const char *action, const char *outcome,
-			 const struct dev_entry *d, const char *reason, enum record_mode mode)
-{
-	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
-	int rc;
-
-	if (rec == NULL)
-		return -ENOMEM;
-	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
-	rc = append_json(e, rec, mode);
-	json_object_put(rec);
-	return rc;
-}
-
-int engine_record(struct engine *e, const char *action, const char *outcome,
-		  const struct dev_entry *d, const char *reason, bool security)
-{
-	return device_record(e, action, outcome, d, reason, security ? REC_SECURITY : REC_DURABLE);
-}
-
-int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
-		   const char *reason)
-{
-	return device_record(e, action, "success", d, reason, REC_DEFERRED);
-}
-
-int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
-			const char *reason)
-{
-	return device_record(e, action, "success", d, reason, REC_GROUPED);
 }

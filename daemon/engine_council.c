@@ -17,39 +17,28 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_council.h"
-#include "engine_jobs.h"
 #include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
 
-#define COUNCIL_MAX 32
-
-/* USB devices whose disk was set read-only here, by bus position (cleared on removal). */
+/* USB devices whose disk was set read-only here, in the slot of the device's record
+ * (engine_device_slot), with its bus position; cleared on removal. */
 static struct {
-	char name[IPC_NAME_MAX + 1];
+	bool set;
 	uint16_t busnum, devnum;
-} ro[COUNCIL_MAX];
-
-static int ro_find(const struct dev_entry *d)
-{
-	for (int i = 0; d != NULL && i < COUNCIL_MAX; i++)
-		if (ro[i].name[0] && strcmp(ro[i].name, d->id.sysname) == 0 &&
-		    ro[i].busnum == d->busnum && ro[i].devnum == d->devnum)
-			return i;
-	return -1;
-}
+} ro[ENGINE_MAX_DEVICES];
 
 bool engine_council_read_only(const struct dev_entry *d)
 {
-	return ro_find(d) >= 0;
+	size_t i = d != NULL ? engine_device_slot(d) : 0;
+
+	return d != NULL && ro[i].set && ro[i].busnum == d->busnum && ro[i].devnum == d->devnum;
 }
 
-void engine_council_forget(const struct dev_entry *d)
+static void council_removed(struct engine *e, const struct dev_entry *d)
 {
-	int i = ro_find(d);
-
-	if (i >= 0)
-		ro[i].name[0] = '\0';
+	(void)e;
+	ro[engine_device_slot(d)].set = false;
 }
 
 static bool is_luks2(struct udev_device *disk)
@@ -61,7 +50,7 @@ static bool is_luks2(struct udev_device *disk)
 	       strcmp(version, "2") == 0;
 }
 
-void engine_council_disk(struct engine *e, struct udev_device *disk, bool changed)
+static void council_disk(struct engine *e, struct udev_device *disk, bool changed)
 {
 	struct udev_device *usb =
 	    udev_device_get_parent_with_subsystem_devtype(disk, "usb", "usb_device");
@@ -70,11 +59,11 @@ void engine_council_disk(struct engine *e, struct udev_device *disk, bool change
 	struct dev_entry *d = owner ? engine_find(e, owner) : NULL;
 	struct ipc_msg req = {.type = IPC_BLOCK_READONLY};
 	char reason[256];
-	int rc, slot = -1;
+	int rc;
 
 	if (d == NULL || name == NULL || d->state != DEV_ALLOWED || !eappr_council_luks2() ||
 	    eappr_granted(d) || ipc_name_valid(name, IPC_NAME_MAX) != 0 ||
-	    (changed && ro_find(d) >= 0))
+	    (changed && engine_council_read_only(d)))
 		return;
 	if (is_luks2(disk)) {
 		/* Once per disk: opening and closing the container makes "change" events. */
@@ -99,20 +88,20 @@ void engine_council_disk(struct engine *e, struct udev_device *disk, bool change
 		engine_deny_device(e, d, "a plain council stick that could not be set read-only");
 		return;
 	}
-	if (ro_find(d) < 0)
-		for (int i = 0; slot < 0 && i < COUNCIL_MAX; i++)
-			if (ro[i].name[0] == '\0')
-				slot = i;
-	if (slot >= 0) {
-		snprintf(ro[slot].name, sizeof(ro[slot].name), "%s", owner);
-		ro[slot].busnum = d->busnum;
-		ro[slot].devnum = d->devnum;
-	}
+	ro[engine_device_slot(d)].set = true;
+	ro[engine_device_slot(d)].busnum = d->busnum;
+	ro[engine_device_slot(d)].devnum = d->devnum;
 	snprintf(reason, sizeof(reason),
 		 "the council's own sticks must be encrypted (LUKS2) and %s is not: it is "
 		 "read-only",
 		 name);
 	engine_record(e, "device-read-only", "success", d, reason, true);
 	/* BLKROSET does not reach a filesystem already mounted read-write. */
-	engine_mounts_changed(e);
+	engine_on_access(e);
 }
+
+const struct engine_hooks engine_council_hooks = {
+    .name = "council",
+    .on_disk = council_disk,
+    .on_removed = council_removed,
+};

@@ -9,15 +9,14 @@
 
 struct engine;
 struct dev_entry;
-struct udev_device;
+struct engine_hooks;
 
-/* A disk appeared or changed under a USB device: a council stick's disk that is not a
- * LUKS2 container is set read-only and recorded (device-read-only). changed: a "change"
- * event (probed again), ignored for a disk already read-only. */
-void engine_council_disk(struct engine *e, struct udev_device *disk, bool changed);
+/* The feature's hooks: on_disk, a disk appeared or changed under a USB device: a council
+ * stick's disk that is not a LUKS2 container is set read-only and recorded
+ * (device-read-only); a "change" event (probed again) is ignored for a disk already
+ * read-only. on_removed: d's mark ends. */
+extern const struct engine_hooks engine_council_hooks;
 /* Whether d's disk was set read-only here (it must never be mounted read-write). */
 bool engine_council_read_only(const struct dev_entry *d);
-/* d went away. */
-void engine_council_forget(const struct dev_entry *d);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * engine_device.c - the device table and the one state machine of a device: which
  * events move a device from which state to which, checked in one place (device_move).
+ * Its records, the features' hooks and its removal are engine_device_life.c.
  * Linked by the engine (unprivileged); one engine per process, so the table is this
  * file's own. The identity strings are device-written and only copied, bounded.
  */
@@ -52,6 +53,17 @@ const struct dev_entry *engine_device_next(const struct engine *e, size_t *i)
 		if (devs[*i].used)
 			return &devs[(*i)++];
 	return NULL;
+}
+
+size_t engine_device_slot(const struct dev_entry *d)
+{
+	return (size_t)(d - devs);
+}
+
+struct dev_entry *engine_device_in_slot(struct engine *e, size_t i)
+{
+	(void)e;
+	return i < ENGINE_MAX_DEVICES && devs[i].used ? &devs[i] : NULL;
 }
 
 /* The state machine: every move a device can make. A pair not listed is refused. */

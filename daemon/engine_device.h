@@ -1,8 +1,10 @@
 /*
- * engine_device.h - the engine's record of a plugged device and its one state machine
- * (docs/architecture.md, "Device state machine"). Linked by the engine. Features ask the
- * record to change state (device_allow, device_deny, device_reject); they never write
- * the decision fields themselves. The device strings inside are device-written.
+ * engine_device.h - the engine's record of a plugged device, its one state machine
+ * (docs/architecture.md, "Device state machine"), and its life: the records written
+ * about it, the features' hooks run at its events, its removal (engine_device.c,
+ * engine_device_life.c). Linked by the engine. Features ask the record to change state
+ * (device_allow, device_deny, device_reject); they never write the decision fields
+ * themselves. The device strings inside are device-written.
  */
 #ifndef PCL_DAEMON_ENGINE_DEVICE_H
 #define PCL_DAEMON_ENGINE_DEVICE_H
@@ -43,6 +45,7 @@ struct dev_entry {
 };
 
 struct engine;
+struct udev_device;
 
 /* The device table. */
 struct dev_entry *engine_find(struct engine *e, const char *sysname);
@@ -50,6 +53,12 @@ struct dev_entry *engine_add(struct engine *e, const char *sysname);
 void engine_forget(struct engine *e, struct dev_entry *d);
 /* The next device in use from slot *i on (advancing *i past it), or NULL at the end. */
 const struct dev_entry *engine_device_next(const struct engine *e, size_t *i);
+/* d's slot in the table, 0 to ENGINE_MAX_DEVICES - 1. What a feature holds about a device
+ * (a grant, an owed wipe, a council mark) it keeps in an array of its own indexed by the
+ * slot, cleared by its on_removed hook: found through the record, never by name. */
+size_t engine_device_slot(const struct dev_entry *d);
+/* The device in slot i, or NULL when the slot is free (or i is out of range). */
+struct dev_entry *engine_device_in_slot(struct engine *e, size_t i);
 
 /* Move d by event: 0, or -EPERM for a move the table does not define (logged, d left as
  * it was). */
@@ -65,5 +74,56 @@ const char *device_state_name(enum dev_state s);
 
 /* JSON description of a device (identity, state, rule), for records and clients. */
 struct json_object *engine_device_json(const struct dev_entry *d);
+
+/* Record an event in the audit trail (fills the device fields from d when non-NULL),
+ * and tell watching clients. 0 or negative errno: the caller then fails closed. */
+int engine_record(struct engine *e, const char *action, const char *outcome,
+		  const struct dev_entry *d, const char *reason, bool security);
+/* Like engine_record, for an observation that grants nothing by itself (a device seen,
+ * before its decision): written now, durable with the next record's disk sync, so an
+ * insertion costs one sync before access, not two. */
+int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
+		   const char *reason);
+/* Like engine_record, for a fact that has already happened and grants nothing (a device
+ * removed): written now, made durable by the trail's flusher thread within its group
+ * window, so the engine's main thread never waits for the disk on it. */
+int engine_record_after(struct engine *e, const char *action, const struct dev_entry *d,
+			const char *reason);
+
+/* The dispatch table: what a feature does at a device's events. The loop registers each
+ * feature's hooks once at set-up (engine_hooks_add); every event runs them in that
+ * order. A member may be NULL. Lower modules (the gate, disks) call the engine_on_*
+ * functions below, never a feature: that is what keeps the engine's modules free of
+ * cycles (tests/arch/engine_cycles.py). */
+struct engine_hooks {
+	const char *name; /* the feature, for the log */
+	/* d's decision by the rules was recorded and d is not rejected: a feature may let
+	 * it in after all (an owed wipe). */
+	void (*on_decided)(struct engine *e, struct dev_entry *d);
+	/* A disk appeared ("add") or was probed again (changed) under a USB device. */
+	void (*on_disk)(struct engine *e, struct udev_device *disk, bool changed);
+	/* A device's access changed (let in, set read-only): the mount table is to be looked
+	 * at again (a medium mounted before the change). */
+	void (*on_access)(struct engine *e);
+	/* d is going: before its removal is recorded (its helpers stop), then after it
+	 * (its grant, owed wipe and marks end); d is forgotten once all have run. */
+	void (*on_leaving)(struct engine *e, const struct dev_entry *d);
+	void (*on_removed)(struct engine *e, const struct dev_entry *d);
+	/* Periodic (the engine's clock). */
+	void (*on_tick)(struct engine *e);
+};
+
+/* Add a feature's hooks (kept, not copied): 0, or -ENOSPC when the table is full. */
+int engine_hooks_add(const struct engine_hooks *h);
+/* Run every feature's hook for the event. */
+void engine_on_decided(struct engine *e, struct dev_entry *d);
+void engine_on_disk(struct engine *e, struct udev_device *disk, bool changed);
+void engine_on_access(struct engine *e);
+void engine_on_tick(struct engine *e);
+
+/* d is gone (reason: NULL, or why it is known gone): its features' on_leaving hooks run,
+ * the removal is recorded, their on_removed hooks run, and its record is forgotten. The
+ * one place a device leaves the table. */
+void engine_device_remove(struct engine *e, struct dev_entry *d, const char *reason);
 
 #endif

@@ -11,10 +11,7 @@
 #include <string.h>
 
 #include "engine.h"
-#include "engine_approval.h"
-#include "engine_council.h"
 #include "engine_disk.h"
-#include "engine_remove.h"
 #include "ipc.h"
 #include "log.h"
 #include "sysfs.h"
@@ -74,13 +71,13 @@ void engine_disk_event(struct engine *e, struct udev_device *dev, const char *ac
 	const char *bus = disk_bus(dev);
 	/* A council stick reformatted in use (udev probes it again): checked again. */
 	if (strcmp(action, "change") == 0 && d == NULL && bus != NULL && strcmp(bus, "usb") == 0)
-		engine_council_disk(e, dev, true);
+		engine_on_disk(e, dev, true);
 	if (strcmp(action, "add") != 0 || d != NULL)
 		return;
 	unsigned long removable = 0;
 	if (bus != NULL && strcmp(bus, "usb") == 0) {
-		eappr_disk_added(e, dev);	    /* a read-only grant reaches its disks */
-		engine_council_disk(e, dev, false); /* a council stick must be encrypted */
+		/* A read-only grant reaches its disks; a council stick must be encrypted. */
+		engine_on_disk(e, dev, false);
 	}
 	if (bus == NULL || strcmp(bus, "usb") == 0)
 		return;

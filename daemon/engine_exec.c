@@ -29,7 +29,7 @@ static int id_arg(const char *s, unsigned long *out)
 
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	return errno == 0 && end != s && *end == '\0' && *out < 0xffffffffUL ? 0 : -1;
+	return errno == 0 && end != s && *end == '\0' && *out < 0xffffffffUL ? 0 : -EINVAL;
 }
 
 int main(int argc, char **argv)

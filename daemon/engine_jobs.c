@@ -301,10 +301,10 @@ void engine_mounts_changed(struct engine *e)
 		transfer_ended(e, ended[i]);
 }
 
-void engine_jobs_device_gone(struct engine *e, const char *sysname)
+static void jobs_leaving(struct engine *e, const struct dev_entry *d)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].used && strcmp(jobs[i].dev, sysname) == 0)
+		if (jobs[i].used && strcmp(jobs[i].dev, d->id.sysname) == 0)
 			job_stop(e, &jobs[i]);
 }
 
@@ -571,7 +571,7 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 		job_maybe_free(e, j);
 }
 
-void engine_jobs_tick(struct engine *e)
+static void jobs_tick(struct engine *e)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && jobs[i].stopping && ++jobs[i].stopping > 2)
@@ -670,3 +670,10 @@ int engine_wipe_request(struct engine *e, int client, uint32_t uid, const char *
 	engine_mounts_changed(e); /* the mount table as it is now, not at the last event */
 	return start_wipe(e, d, client, uid, NULL, why, len);
 }
+
+const struct engine_hooks engine_jobs_hooks = {
+    .name = "jobs",
+    .on_access = engine_mounts_changed,
+    .on_leaving = jobs_leaving,
+    .on_tick = jobs_tick,
+};

@@ -19,10 +19,11 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 		     uint32_t mount_id, int client, uint32_t uid);
 /* The mount table changed: start and stop transfer logging. */
 void engine_mounts_changed(struct engine *e);
-/* A device went away: stop its helpers. */
-void engine_jobs_device_gone(struct engine *e, const char *sysname);
-/* Periodic: forget stopped helpers never reported gone, start waiting wipes. */
-void engine_jobs_tick(struct engine *e);
+/* The feature's hooks: on_access, the mount table looked at again; on_leaving, a device's
+ * helpers stop; on_tick, stopped helpers never reported gone are forgotten and waiting
+ * wipes start. */
+struct engine_hooks;
+extern const struct engine_hooks engine_jobs_hooks;
 /* The helpers' output channels: poll them, read what poll reported. */
 size_t engine_jobs_pollfds(struct pollfd *p, size_t max);
 void engine_jobs_service(struct engine *e, const struct pollfd *p, size_t n);

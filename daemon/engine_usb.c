@@ -13,10 +13,7 @@
 #include <string.h>
 
 #include "engine.h"
-#include "engine_approval.h"
 #include "engine_disk.h"
-#include "engine_jobs.h"
-#include "engine_remove.h"
 #include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
@@ -202,7 +199,7 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
 		device_deny(d, NULL); /* no record, no access */
 	} else if (d->state != DEV_REJECTED) {
-		eappr_owed_recognise(e, d); /* a take-out or council stick back to be wiped */
+		engine_on_decided(e, d); /* a take-out or council stick back to be wiped */
 	}
 apply:
 	apply_decision(e, d, syspath);
@@ -230,7 +227,7 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 	if (d->state == DEV_ALLOWED) {
 		engine_seal(e);
 		decide_existing_interfaces(e, d, syspath);
-		engine_mounts_changed(e); /* a medium already mounted before the decision */
+		engine_on_access(e); /* a medium already mounted before the decision */
 	}
 }
 

@@ -5,6 +5,7 @@
  * Linked by the engine. The request comes from any local user (untrusted); the caller's
  * uid and groups come from the kernel; /etc/group is root's file, read with bounds.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,12 @@
 #include "jsonx.h"
 
 /* The gid of a group named in /etc/group, read directly: under the engine's seccomp
- * filter NSS modules are not available. -1 when there is no such group. */
+ * filter NSS modules are not available. -ENOENT when there is no such group. */
 static int group_gid(const char *name, gid_t *gid)
 {
 	FILE *f = fopen("/etc/group", "re");
 	char line[4096];
-	int rc = -1;
+	int rc = -ENOENT;
 
 	while (f && rc != 0 && fgets(line, sizeof(line), f) != NULL) {
 		char *save = NULL, *g = strtok_r(line, ":", &save);

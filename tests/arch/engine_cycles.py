@@ -3,13 +3,18 @@
 and the control socket, daemon/control*.c) must have no cycle, other than through the
 loop's dispatch (function pointers, which this reading of the source does not see).
 
-A module is one .c file, except that the files of one feature with its own internal
-header are one module: engine_approval*.c (engine_approval_int.h) and control*.c. A
+A module is one .c file, except that the files of one feature that share a header of
+their own are one module: engine_approval*.c (engine_approval_int.h), engine_device*.c
+(engine_device.h: the device record and its life) and control*.c. A
 module depends on another when it calls a function the other defines
 (not static), or includes a header whose functions the other defines. The cycles the code
 still has are listed in tests/arch/engine_cycles.known, one edge "a -> b" a line: the
 check fails on a cycle through any edge not listed there (a new circle), and on a listed
 edge that no longer closes a cycle (the list must shrink with the code).
+
+The same check holds the device record's decision in one module: outside
+engine_device*.c no code assigns a device's `state` or `iface_allow` or writes its `rule`
+(features ask for a move: device_allow, device_deny, device_reject).
 
 Usage: engine_cycles.py DAEMON_DIR KNOWN_FILE   (exit 0: as known, 1: not, 2: usage)
 """
@@ -21,6 +26,10 @@ DEF = re.compile(r"^(?!static\b)(?:[A-Za-z_][\w ]*?[\s*]+)?\**(\w+)\(")
 CALL = re.compile(r"\b([a-z_]\w*)\s*\(")
 INCLUDE = re.compile(r'^#include "([\w.]+\.h)"', re.M)
 DECL = re.compile(r"\b([a-z_]\w*)\s*\(")
+# An assignment to a decision field through a pointer, or the rule text as a destination.
+DECISION_WRITE = re.compile(
+    r"->\s*(?:state|iface_allow)\s*(?:[|&^+-]?=(?!=)|\+\+|--)"
+    r"|\b(?:snprintf|strcpy|strncpy|memcpy|memset|strcat)\s*\(\s*\w+\s*->\s*rule\b")
 
 
 def strip(text):
@@ -36,7 +45,7 @@ def modules(d):
 
 
 def module_of(f):
-    for family in ("engine_approval", "control"):
+    for family in ("engine_approval", "engine_device", "control"):
         if f.startswith(family):
             return family
     return f[:-2]
@@ -68,6 +77,18 @@ def graph(d):
                 if o and o != m:
                     edges[m].add(o)
     return edges
+
+
+def decision_writes(d):
+    """(file, line) of each write to a device's decision outside the device module."""
+    found = []
+    for f in modules(d):
+        if module_of(f) == "engine_device":
+            continue
+        for n, line in enumerate(strip(open(os.path.join(d, f)).read()).splitlines(), 1):
+            if DECISION_WRITE.search(line):
+                found.append((f, n))
+    return found
 
 
 def cyclic_edges(edges):
@@ -106,6 +127,10 @@ def main():
         bad = True
     for a, b in sorted(known - found):
         print("%s -> %s no longer closes a cycle: remove it from %s" % (a, b, sys.argv[2]))
+        bad = True
+    for f, n in decision_writes(sys.argv[1]):
+        print("%s:%d: writes a device's decision: ask engine_device.h's device_* instead" %
+              (f, n))
         bad = True
     print("%d modules, %d edges, %d in cycles (%d known)" %
           (len(edges), sum(len(v) for v in edges.values()), len(found), len(known)))

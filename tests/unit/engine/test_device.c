@@ -142,12 +142,35 @@ static void the_table_is_walked_to_its_end(void **state)
 	assert_null(engine_add(NULL, "3-x"));
 }
 
+/* What a feature keeps about a device it finds through the record's slot: one slot per
+ * record, the same record back from it, none once the record is forgotten. */
+static void a_record_is_found_by_its_slot(void **state)
+{
+	(void)state;
+	struct dev_entry *a = engine_add(NULL, "4-1");
+	struct dev_entry *b = engine_add(NULL, "4-2");
+	assert_non_null(a);
+	assert_non_null(b);
+	size_t sa = engine_device_slot(a), sb = engine_device_slot(b);
+	assert_true(sa < ENGINE_MAX_DEVICES && sb < ENGINE_MAX_DEVICES && sa != sb);
+	assert_ptr_equal(engine_device_in_slot(NULL, sa), a);
+	assert_ptr_equal(engine_device_in_slot(NULL, sb), b);
+	engine_forget(NULL, a);
+	assert_null(engine_device_in_slot(NULL, sa));
+	assert_null(engine_device_in_slot(NULL, ENGINE_MAX_DEVICES));
+	/* The same name added again is the same record, in the same slot. */
+	assert_ptr_equal(engine_add(NULL, "4-2"), b);
+	assert_int_equal(engine_device_slot(b), sb);
+	engine_forget(NULL, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defined_moves_are_made),
 	    cmocka_unit_test(undefined_moves_are_refused_and_change_nothing),
 	    cmocka_unit_test(wrappers_set_interfaces_and_rule),
+	    cmocka_unit_test(a_record_is_found_by_its_slot),
 	    cmocka_unit_test(the_table_is_walked_to_its_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
