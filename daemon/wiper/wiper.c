@@ -93,16 +93,20 @@ static int warm_up(void)
 
 	if (wipe_pattern_new(&warm, zero) != 0) {
 		fprintf(stderr, "portcullis-wiper: OpenSSL AES-256-CTR unavailable\n");
-		return -1;
+		return -ENOSYS;
 	}
 	wipe_pattern_free(&warm);
-	if (pthread_create(&th, NULL, noop_thread, NULL) != 0 || pthread_join(th, NULL) != 0) {
-		fprintf(stderr, "portcullis-wiper: cannot start a thread\n");
-		return -1;
+	int rc = pthread_create(&th, NULL, noop_thread, NULL);
+	if (rc == 0)
+		rc = pthread_join(th, NULL);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis-wiper: cannot start a thread: %s\n", strerror(rc));
+		return -rc;
 	}
 	return 0;
 }
 
+/* A descriptor number of the command line (3 to 1024), or -EINVAL. */
 static int parse_fd(const char *s)
 {
 	char *end;
@@ -111,11 +115,12 @@ static int parse_fd(const char *s)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || end == s || v < 3 || v > 1024)
-		return -1;
+		return -EINVAL;
 	return (int)v;
 }
 
-/* Drop every privilege for good: groups, gid, uid, no new privileges, not dumpable. */
+/* Drop every privilege for good: groups, gid, uid, no new privileges, not dumpable. 0, or
+ * negative errno (said on stderr). */
 static int drop_privileges(const char *user)
 {
 	struct passwd *pw;
@@ -124,26 +129,29 @@ static int drop_privileges(const char *user)
 		pw = getpwnam(user);
 		if (pw == NULL || pw->pw_uid == 0) {
 			fprintf(stderr, "portcullis-wiper: user '%s': unknown or root\n", user);
-			return -1;
+			return -EINVAL;
 		}
 		if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+			int err = errno;
 			perror("portcullis-wiper: dropping privileges");
-			return -1;
+			return -err;
 		}
 		if (setuid(0) == 0 || geteuid() == 0) {
 			fprintf(stderr, "portcullis-wiper: could regain root, refusing\n");
-			return -1;
+			return -EPERM;
 		}
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		int err = errno;
 		perror("portcullis-wiper: prctl");
-		return -1;
+		return -err;
 	}
 	return 0;
 }
 
+/* The job from its pipe, parsed: 0, or negative errno (said on stderr). */
 static int read_job(int fd, struct wipe_job *job)
 {
 	char buf[JOB_MAX];
@@ -158,8 +166,9 @@ static int read_job(int fd, struct wipe_job *job)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			int err = errno;
 			perror("portcullis-wiper: reading the job");
-			return -1;
+			return -err;
 		}
 		if (n == 0)
 			break;
@@ -167,7 +176,7 @@ static int read_job(int fd, struct wipe_job *job)
 		if (len == sizeof(buf)) {
 			fprintf(stderr, "portcullis-wiper: job longer than %d bytes\n", JOB_MAX);
 			explicit_bzero(buf, sizeof(buf));
-			return -1;
+			return -EMSGSIZE;
 		}
 	}
 	close(fd);
@@ -176,7 +185,7 @@ static int read_job(int fd, struct wipe_job *job)
 	if (r != 0) {
 		pcl_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "portcullis-wiper: %s\n", msg);
-		return -1;
+		return r;
 	}
 	return 0;
 }
@@ -212,7 +221,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
 			user = argv[++i];
 		else
-			fd = job_fd = -2;
+			fd = job_fd = -EINVAL;
 	}
 	if (fd < 0 || job_fd < 0 || fd == job_fd) {
 		fprintf(stderr, "usage: portcullis-wiper --fd N --job-fd M [--user NAME]\n");
