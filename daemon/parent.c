@@ -460,7 +460,8 @@ static int parent_prepare(const struct conf *c, const char *config, bool fg, str
 	return rc < 0 ? rc : parent_jobs_init(c, certs);
 }
 
-/* SIGCHLD, SIGTERM, SIGINT and SIGHUP read from a signalfd: it, or -1 (logged). */
+/* SIGCHLD, SIGTERM, SIGINT and SIGHUP read from a signalfd: it, or negative errno
+ * (logged). */
 static int signal_fd(void)
 {
 	sigset_t mask;
@@ -473,8 +474,11 @@ static int signal_fd(void)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (fd < 0)
-		log_err("signalfd: %s", strerror(errno));
+	if (fd < 0) {
+		int err = errno;
+		log_err("signalfd: %s", strerror(err));
+		return -err;
+	}
 	return fd;
 }
 
