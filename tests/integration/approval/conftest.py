@@ -70,3 +70,11 @@ def other_key(tmp_path):
     sim = simconn.Simulator(d).start("--auto-touch")
     yield sim
     sim.stop()
+
+
+@pytest.fixture
+def medium():
+    """A real ext4 medium on a loop device, for a stick to carry."""
+    m = harness.RealMedium()
+    yield m
+    m.close()

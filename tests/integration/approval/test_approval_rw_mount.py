@@ -3,16 +3,7 @@ read-only flag reached the block layer: BLKROSET does not stop a filesystem alre
 mounted read-write, so the device is blocked and the breach recorded. The USB side is
 simulated (umockdev), the medium a real ext4 loop device."""
 from approvals import PERSONAL, enrol, start
-from harness import RealMedium, attach_disk
-
-import pytest
-
-
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
+from harness import attach_disk
 
 
 def test_a_read_only_grant_on_a_medium_mounted_read_write_is_blocked(pc, key, medium):
