@@ -166,13 +166,9 @@ def medium_in(pc, medium, dev, read_only):
     """The approved stick DEV let in: its storage interface authorised, the real medium
     attached behind it and mounted (read-only once the gate has made it so, or read-write),
     and its transfer log started; that record."""
-    from harness import attach_disk
+    from harness import storage_in
 
-    iface = dev + "/" + os.path.basename(dev) + ":1.0"
-    pc.wait_attr(dev, "authorized", "1")
-    pc.kernel_configure(dev)
-    pc.wait_attr(iface, "authorized", "1")
-    attach_disk(pc, medium, iface)
+    storage_in(pc, medium, dev)
     if read_only:
         pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
         subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
