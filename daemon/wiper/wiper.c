@@ -201,16 +201,50 @@ static int refuse(struct wipe_report *r, struct wipe_job *job)
 	return 1;
 }
 
+/* The medium on fd is the job's: a block device of the job's size, the job's block size
+ * at least its logical one, read back from the medium itself (O_DIRECT). 0, or negative
+ * errno with why said (for the refusal report). */
+static int check_medium(int fd, struct wipe_job *job, char *why, size_t len)
+{
+	struct stat st;
+	uint64_t devsize = 0;
+	int lbs = 512, flags;
+
+	if (fstat(fd, &st) != 0 || !S_ISBLK(st.st_mode)) {
+		snprintf(why, len, "fd %d is not a block device", fd);
+		return -ENOTBLK;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 || ioctl(fd, BLKSSZGET, &lbs) != 0 ||
+	    devsize != job->size) {
+		snprintf(why, len, "device is %llu bytes, the job expects %llu (identity changed)",
+			 (unsigned long long)devsize, (unsigned long long)job->size);
+		return -ESTALE;
+	}
+	if (lbs > 0 && job->block < (uint32_t)lbs)
+		job->block = (uint32_t)lbs;
+	if (job->chunk % job->block != 0) {
+		snprintf(why, len, "chunk %u is not a multiple of the block size %u", job->chunk,
+			 job->block);
+		return -EINVAL;
+	}
+	/* Read-back must come from the medium, not the page cache. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
+		int err = errno;
+		snprintf(why, len, "cannot use O_DIRECT on fd %d: %s", fd, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *user = "nobody";
-	int fd = -1, job_fd = -1, flags, lbs = 512, rc;
+	int fd = -1, job_fd = -1, rc;
 	struct wipe_job job;
 	struct wipe_params p = {0};
 	struct wipe_report r = {0};
 	struct sigaction sa = {0};
-	struct stat st;
-	uint64_t devsize = 0;
 	char *why = r.result.reason;
 
 	for (int i = 1; i < argc; i++) {
@@ -248,31 +282,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (fstat(fd, &st) != 0 || !S_ISBLK(st.st_mode)) {
-		snprintf(why, sizeof(r.result.reason), "fd %d is not a block device", fd);
+	if (check_medium(fd, &job, why, sizeof(r.result.reason)) != 0)
 		return refuse(&r, &job);
-	}
-	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 || ioctl(fd, BLKSSZGET, &lbs) != 0 ||
-	    devsize != job.size) {
-		snprintf(why, sizeof(r.result.reason),
-			 "device is %llu bytes, the job expects %llu (identity changed)",
-			 (unsigned long long)devsize, (unsigned long long)job.size);
-		return refuse(&r, &job);
-	}
-	if (lbs > 0 && job.block < (uint32_t)lbs)
-		job.block = (uint32_t)lbs;
-	if (job.chunk % job.block != 0) {
-		snprintf(why, sizeof(r.result.reason),
-			 "chunk %u is not a multiple of the block size %u", job.chunk, job.block);
-		return refuse(&r, &job);
-	}
-	/* Read-back must come from the medium, not the page cache. */
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
-		snprintf(why, sizeof(r.result.reason), "cannot use O_DIRECT on fd %d: %s", fd,
-			 strerror(errno));
-		return refuse(&r, &job);
-	}
 
 	r.kind = WIPE_REPORT_START;
 	r.size = job.size;
