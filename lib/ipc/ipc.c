@@ -1,6 +1,6 @@
 /*
- * ipc.c - encoding and validation of parent/engine messages (see ipc.h).
- * Linked by the portcullisd parent and engine. Input bytes are untrusted: every
+ * ipc.c - encoding and validation of parent/engine messages (see ipc.h), sent and
+ * received through rights.c. Linked by the portcullisd parent and engine. Input bytes are untrusted: every
  * length and string is checked before use, and the wire layout is explicit
  * little-endian, never a struct copied from memory.
  */
@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define HDR_LEN 12 /* magic u16, version u8, type u8, id u32, payload length u32 */
