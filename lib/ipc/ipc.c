@@ -1,8 +1,8 @@
 /*
  * ipc.c - encoding and validation of parent/engine messages (see ipc.h), sent and
- * received through rights.c. Linked by the portcullisd parent and engine. Input bytes are untrusted: every
- * length and string is checked before use, and the wire layout is explicit
- * little-endian, never a struct copied from memory.
+ * received through rights.c. Linked by the portcullisd parent and engine. Input bytes are
+ * untrusted: every length and string is checked before use, and the wire layout is
+ * explicit little-endian, never a struct copied from memory.
  */
 #include "ipc.h"
 
