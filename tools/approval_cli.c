@@ -39,6 +39,18 @@ struct json_object *acli_call(struct json_object *req)
 	return res;
 }
 
+struct json_object *acli_call_device(struct json_object *req, const char *device)
+{
+	char port[64];
+
+	if (client_device_name(device, port, sizeof(port)) != 0) {
+		json_object_put(req);
+		return NULL;
+	}
+	json_object_object_add(req, "device", json_object_new_string(port));
+	return acli_call(req);
+}
+
 void acli_local_time(int64_t t, char *out, size_t len)
 {
 	time_t tt = (time_t)t;

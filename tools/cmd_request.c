@@ -55,13 +55,7 @@ static int export(int argc, char **argv)
 		json_object_put(req);
 		return usage();
 	}
-	char port[64];
-	if (client_device_name(device, port, sizeof(port)) != 0) {
-		json_object_put(req);
-		return 1;
-	}
-	json_object_object_add(req, "device", json_object_new_string(port));
-	struct json_object *ans = acli_call(req);
+	struct json_object *ans = acli_call_device(req, device);
 	if (ans == NULL)
 		return 1;
 	int rc = acli_write_file(out, client_field(ans, "request"));
