@@ -55,15 +55,21 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One line to a client, never waited for: 0, or negative errno (-EAGAIN: it did not
+ * take the whole line). Not logged: the caller drops the client. */
 static int send_json(struct client *cl, struct json_object *o)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	ssize_t n = send(cl->fd, s, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-	if (send(cl->fd, s, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len ||
-	    send(cl->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
-		return -1;
-	return 0;
+	if (n == (ssize_t)len)
+		n = send(cl->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	else if (n >= 0)
+		return -EAGAIN;
+	if (n < 0)
+		return -errno;
+	return n == 1 ? 0 : -EAGAIN;
 }
 
 static void answer_error(struct client *cl, const char *msg)
@@ -104,8 +110,10 @@ int control_open(struct control **out, const char *path, struct engine *e)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *c = calloc(1, sizeof(*c));
 
-	if (c == NULL)
+	if (c == NULL) {
+		log_err("control socket %s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < ENGINE_MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
 	c->eng = e;
@@ -253,7 +261,8 @@ static size_t held_by(const struct control *c, uid_t uid)
 }
 
 /* Every slot is taken: make room by closing the oldest connection of the ordinary user
- * who holds the most, if that is more than the newcomer holds. -1 when none qualifies. */
+ * who holds the most, if that is more than the newcomer holds: the slot freed, or -ENOSPC
+ * when none qualifies. */
 static int evict_for(struct control *c, uid_t uid)
 {
 	size_t mine = uid == 0 ? 0 : held_by(c, uid), most = 0;
@@ -271,7 +280,7 @@ static int evict_for(struct control *c, uid_t uid)
 		}
 	}
 	if (victim < 0 || most <= mine + 1)
-		return -1;
+		return -ENOSPC;
 	drop(c, &c->clients[victim]);
 	return victim;
 }

@@ -68,7 +68,8 @@ int parent_gate_root_hubs(const struct conf *c)
 	return failures ? -EIO : 0;
 }
 
-/* The directory PATH, owned by uid:gid with MODE; returns it open (O_DIRECTORY), or -1.
+/* The directory PATH, owned by uid:gid with MODE; returns it open (O_DIRECTORY), or a
+ * negative errno (logged).
  * Its last component is never followed: a symbolic link planted there (the engine user
  * owns the state directory) is refused, and owner and mode are set on the descriptor,
  * never by name. Owner and mode are only set where they differ: under the systemd unit,
@@ -88,16 +89,18 @@ static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		*slash = '\0';
 	int parent = open(slash ? up : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0 || *name == '\0') {
+		int err = parent < 0 ? errno : EINVAL;
 		log_err("cannot open the directory of %s: %s", path,
-			parent < 0 ? strerror(errno) : "no name");
+			parent < 0 ? strerror(err) : "no name");
 		if (parent >= 0)
 			close(parent);
-		return -1;
+		return -err;
 	}
 	if (mkdirat(parent, name, mode) != 0 && errno != EEXIST) {
-		log_err("cannot create %s: %s", path, strerror(errno));
+		int err = errno;
+		log_err("cannot create %s: %s", path, strerror(err));
 		close(parent);
-		return -1;
+		return -err;
 	}
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int err = errno;
@@ -106,19 +109,21 @@ static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		log_err("%s: %s", path,
 			err == ELOOP || err == ENOTDIR ? "not a directory (a symbolic link?)"
 						       : strerror(err));
-		return -1;
+		return -err;
 	}
 	if (fstat(fd, &st) != 0) {
-		log_err("cannot stat %s: %s", path, strerror(errno));
+		err = errno;
+		log_err("cannot stat %s: %s", path, strerror(err));
 		close(fd);
-		return -1;
+		return -err;
 	}
 	/* The mode first: a directory the parent has just created is still its own. */
 	if (((st.st_mode & 07777) != mode && fchmod(fd, mode) != 0) ||
 	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) != 0)) {
-		log_err("cannot set owner and mode of %s: %s", path, strerror(errno));
+		err = errno;
+		log_err("cannot set owner and mode of %s: %s", path, strerror(err));
 		close(fd);
-		return -1;
+		return -err;
 	}
 	return fd;
 }
@@ -127,9 +132,10 @@ static int make_engine_dir(const char *path, mode_t mode, const struct passwd *p
 {
 	int fd = make_dir(path, mode, pw->pw_uid, pw->pw_gid);
 
-	if (fd >= 0)
-		close(fd);
-	return fd >= 0 ? 0 : -1;
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /* Files left in a directory by root (e.g. `portcullis audit enrol`) are handed to the
@@ -138,8 +144,11 @@ static int hand_over_files(const char *dir, const struct passwd *pw)
 {
 	DIR *d = opendir(dir);
 
-	if (d == NULL)
-		return -1;
+	if (d == NULL) {
+		int err = errno;
+		log_err("cannot open %s: %s", dir, strerror(err));
+		return -err;
+	}
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {
 		struct stat st;
 		if (e->d_name[0] == '.' ||
@@ -148,16 +157,17 @@ static int hand_over_files(const char *dir, const struct passwd *pw)
 			continue;
 		if (fchownat(dirfd(d), e->d_name, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) !=
 		    0) {
-			if (errno == EPERM)
+			int err = errno;
+			if (err == EPERM)
 				log_err(
 				    "cannot hand %s/%s to %s: the service has no CAP_CHOWN; run "
 				    "`chown -h %s: %s/%s` once",
 				    dir, e->d_name, pw->pw_name, pw->pw_name, dir, e->d_name);
 			else
 				log_err("cannot hand %s/%s to %s: %s", dir, e->d_name, pw->pw_name,
-					strerror(errno));
+					strerror(err));
 			closedir(d);
-			return -1;
+			return -err;
 		}
 	}
 	closedir(d);
@@ -179,15 +189,17 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *cert
 		*slash = '\0';
 	char certs_path[CONF_PATH_MAX + 16];
 	snprintf(certs_path, sizeof(certs_path), "%s/certificates", c->state_dir);
-	if (make_engine_dir(c->state_dir, 0750, pw) != 0 ||
-	    make_engine_dir(c->audit_log, 0750, pw) != 0 || make_engine_dir(sockdir, 0755, pw) != 0)
-		return -1;
+	int rc;
+	if ((rc = make_engine_dir(c->state_dir, 0750, pw)) < 0 ||
+	    (rc = make_engine_dir(c->audit_log, 0750, pw)) < 0 ||
+	    (rc = make_engine_dir(sockdir, 0755, pw)) < 0)
+		return rc;
 	/* Root's (tmpfiles.d makes it so under the unit): the wipe, root without
 	 * CAP_DAC_OVERRIDE, makes its certificates there, and the engine user, who can read
 	 * them, can plant nothing there. Held open: each certificate is a new file made
 	 * through this descriptor (O_CREAT|O_EXCL|O_NOFOLLOW), whatever is at its path. */
 	if ((*certs_fd = make_dir(certs_path, 0755, 0, 0)) < 0)
-		return -1;
+		return *certs_fd;
 	/* Fail closed: without an enrolled trail nothing could be recorded, so nothing
 	 * could be decided. */
 	snprintf(state, sizeof(state), "%s/state", c->audit_log);
@@ -195,9 +207,11 @@ static int prepare_dirs(const struct conf *c, const struct passwd *pw, int *cert
 		log_err("the audit trail in %s is not enrolled: run `portcullis audit enrol --dir "
 			"%s --origin portcullis/$(hostname)` and give the key to the IT provider",
 			c->audit_log, c->audit_log);
-		return -1;
+		return -ENOENT;
 	}
-	return hand_over_files(c->audit_log, pw) || hand_over_files(c->state_dir, pw) ? -1 : 0;
+	if ((rc = hand_over_files(c->audit_log, pw)) < 0)
+		return rc;
+	return hand_over_files(c->state_dir, pw);
 }
 
 static int certs = -1;		   /* the certificates directory, held open */
@@ -268,13 +282,15 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, struct en
 	char exe[PATH_MAX], uid[16], gid[16], ropt[] = "-r", rval[16];
 	int sv[2];
 
-	if (parent_libexec("portcullis-engine", exe, sizeof(exe)) != 0) {
+	int rc = parent_libexec("portcullis-engine", exe, sizeof(exe));
+	if (rc != 0) {
 		log_err("cannot locate portcullis-engine");
-		return -1;
+		return rc;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		log_err("socketpair: %s", strerror(errno));
-		return -1;
+		rc = -errno;
+		log_err("socketpair: %s", strerror(-rc));
+		return rc;
 	}
 	snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
 	snprintf(gid, sizeof(gid), "%u", (unsigned)pw->pw_gid);
@@ -300,10 +316,10 @@ static int spawn_engine(const struct conf *c, const struct passwd *pw, struct en
 	const int fds[2] = {sv[1], -1}, at[2] = {3, -1};
 	pid_t pid = parent_launch(PCL_ROLE_ENGINE, argv, envp, fds, at);
 	if (pid < 0) {
-		log_err("cannot start the engine: %s", strerror(errno));
+		log_err("cannot start the engine: %s", strerror(-pid));
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		return pid;
 	}
 	close(sv[1]);
 	e->pid = pid;
@@ -347,8 +363,8 @@ static void stop_engine(struct engine_proc *e, int sig)
 	e->fd = -1;
 }
 
-/* One request from the engine; a malformed one is fatal for the engine. Any descriptor
- * sent along with it is closed unread (ipc_recv). */
+/* One request from the engine; a malformed one is fatal for the engine (negative errno,
+ * logged). Any descriptor sent along with it is closed unread (ipc_recv). */
 static int serve_engine(struct engine_proc *e, struct parent_table *t)
 {
 	struct ipc_msg req, res = {.type = IPC_RESULT};
@@ -359,7 +375,7 @@ static int serve_engine(struct engine_proc *e, struct parent_table *t)
 		if (rc != -ECONNRESET)
 			log_err("malformed message from the engine (%s): stopping it",
 				strerror(-rc));
-		return -1;
+		return rc;
 	}
 	if (req.type == IPC_HELLO) {
 		e->ready = true;
@@ -368,16 +384,18 @@ static int serve_engine(struct engine_proc *e, struct parent_table *t)
 	}
 	if (!e->ready || req.type == IPC_RESULT || req.type == IPC_JOB_EXIT) {
 		log_err("unexpected %s from the engine: stopping it", ipc_type_name(req.type));
-		return -1;
+		return -EPROTO;
 	}
 	res.id = req.id;
 	res.u.result.err = parent_handle(t, &req, &passfd);
 	if (res.u.result.err != 0)
 		log_warn("%s refused: %s", ipc_type_name(req.type), strerror(-res.u.result.err));
 	rc = ipc_send_fd(e->fd, &res, passfd);
+	if (rc != 0)
+		log_err("cannot answer the engine (%s): stopping it", strerror(-rc));
 	if (passfd >= 0)
 		close(passfd); /* the engine has its own copy now */
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* Seconds on the monotonic clock: a wall clock stepped back must not delay a restart. */
@@ -416,34 +434,34 @@ struct parent_loop {
 };
 
 /* Before any program starts: the configuration's path and the engine user checked, the
- * root hubs gated, the directories made. 0, or 1 (logged). */
+ * root hubs gated, the directories made. 0, or negative errno (logged). */
 static int parent_prepare(const struct conf *c, const char *config, bool fg, struct passwd **pw)
 {
 	if (strlen(config) >= sizeof(config_path)) {
 		log_err("%s: path too long", config);
-		return 1;
+		return -ENAMETOOLONG;
 	}
 	memcpy(config_path, config, strlen(config) + 1);
 	foreground = fg;
 	*pw = getpwnam(c->engine_user);
 	if (*pw == NULL) {
 		log_err("engine user '%s' does not exist", c->engine_user);
-		return 1;
+		return -ENOENT;
 	}
 	if ((*pw)->pw_uid == 0) {
 		log_err("engine user '%s' is root: refusing to run", c->engine_user);
-		return 1;
+		return -EPERM;
 	}
 	/* Gate first: nothing new is let in while the engine starts and decides, nor if
 	 * anything below fails. */
 	if (parent_gate_root_hubs(c) != 0)
 		log_warn("some root hubs could not be gated; continuing with the others");
-	if (prepare_dirs(c, *pw, &certs) != 0 || parent_jobs_init(c, certs) != 0)
-		return 1;
-	return 0;
+	int rc = prepare_dirs(c, *pw, &certs);
+	return rc < 0 ? rc : parent_jobs_init(c, certs);
 }
 
-/* SIGCHLD, SIGTERM, SIGINT and SIGHUP read from a signalfd: it, or -1 (logged). */
+/* SIGCHLD, SIGTERM, SIGINT and SIGHUP read from a signalfd: it, or negative errno
+ * (logged). */
 static int signal_fd(void)
 {
 	sigset_t mask;
@@ -456,8 +474,11 @@ static int signal_fd(void)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (fd < 0)
-		log_err("signalfd: %s", strerror(errno));
+	if (fd < 0) {
+		int err = errno;
+		log_err("signalfd: %s", strerror(err));
+		return -err;
+	}
 	return fd;
 }
 

@@ -82,7 +82,7 @@ int parent_launcher_start(void);
 pid_t parent_launcher_pid(void);
 /* Start the program of role (a row of the role table that the launcher starts) as a child
  * of this process: argv (argv[0] is replaced by the program's path), envp, and fds[i]
- * (-1: none) as descriptor at[i] of the program. The pid, or -1 with errno set. */
+ * (-1: none) as descriptor at[i] of the program. The pid, or negative errno. */
 pid_t parent_launch(enum pcl_role_id role, char *const argv[], char *const envp[], const int fds[2],
 		    const int at[2]);
 /* Close the launcher's channel: it exits. */

@@ -76,7 +76,10 @@ int parent_jobs_init(const struct conf *c, int certs_fd)
 
 	certdir = certs_fd;
 	conf = c;
-	return parent_libexec("portcullis-xferwatch", ignored, sizeof(ignored));
+	int rc = parent_libexec("portcullis-xferwatch", ignored, sizeof(ignored));
+	if (rc != 0)
+		log_err("cannot locate portcullis-xferwatch: %s", strerror(-rc));
+	return rc;
 }
 
 uint32_t parent_jobs_reaped(pid_t pid)
@@ -146,26 +149,24 @@ static int mount_point(const struct parent_table *t, uint32_t id, dev_t dev, cha
 
 /* Start a helper through the launcher: standard output the channel to the engine,
  * descriptor 3 (for a wipe) the certificates directory, nothing else inherited, a clean
- * environment. Returns the pid, or -1 with errno set; *chan is the parent's end. */
+ * environment. Returns the pid, or negative errno; *chan is the parent's end. */
 static pid_t spawn_helper(const struct parent_table *t, enum pcl_role_id role, char *const argv[],
 			  int pass_dir, int *chan)
 {
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return -1;
+		return -errno;
 	/* Root helpers get a clean environment, never the daemon's. */
 	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_lang[] = "LANG=C.UTF-8";
 	char *envp[] = {env_path, env_lang, NULL};
 	const int fds[2] = {sv[1], pass_dir}, at[2] = {1, 3};
 	pid_t pid = parent_sys_of(t)->launch(role, argv, envp, fds, at);
-	int err = errno;
 	close(sv[1]);
 	if (pid < 0)
 		close(sv[0]);
 	else
 		*chan = sv[0];
-	errno = err;
 	return pid;
 }
 
@@ -332,7 +333,7 @@ int parent_job_start(const struct parent_table *t, const struct ipc_msg *req, in
 		pid = spawn_helper(t, PCL_ROLE_WIPE, argv, certdir, chan);
 	}
 	if (pid < 0)
-		return -errno;
+		return pid;
 	log_info("%s job for %s started (pid %d)",
 		 req->u.job.kind == IPC_JOB_XFER ? "transfer-log" : "wipe", req->u.job.block,
 		 (int)pid);

@@ -134,38 +134,17 @@ static void launcher_loop(int fd)
 	static struct launch_req r;
 
 	for (;;) {
-		char cbuf[CMSG_SPACE(2 * sizeof(int))];
-		struct iovec iov = {&r, sizeof(r)};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
-		int fds[2] = {-1, -1}, nfds = 0;
-		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-
-		if (n <= 0)
-			_exit(n == 0 ? 0 : 1); /* the parent is gone */
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int got;
-				memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (nfds < 2)
-					fds[nfds++] = got;
-				else
-					close(got);
-			}
-		}
+		int fds[2] = {-1, -1};
+		size_t nfds;
+		ssize_t n = ipc_recv_rights(fd, &r, sizeof(r), fds, 2, &nfds);
 		int32_t answer;
-		if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
-			for (int i = 0; i < nfds; i++)
-				close(fds[i]);
-			answer = -EINVAL;
-		} else {
-			answer = serve(&r, (size_t)n, fds, nfds);
-		}
+
+		if (n == 0 || (n < 0 && n != -EMSGSIZE))
+			_exit(n == 0 ? 0 : 1); /* the parent is gone */
+		if (n < 0)
+			answer = -EINVAL; /* too long, or too many descriptors: all closed */
+		else
+			answer = serve(&r, (size_t)n, fds, (int)nfds);
 		if (send(fd, &answer, sizeof(answer), MSG_NOSIGNAL) != sizeof(answer))
 			_exit(1);
 	}
@@ -176,15 +155,17 @@ int parent_launcher_start(void)
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		log_err("launcher socketpair: %s", strerror(errno));
-		return -1;
+		int err = errno;
+		log_err("launcher socketpair: %s", strerror(err));
+		return -err;
 	}
 	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
-		log_err("launcher fork: %s", strerror(errno));
+		int err = errno;
+		log_err("launcher fork: %s", strerror(err));
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		return -err;
 	}
 	if (pid == 0) {
 		/* Nothing of the parent's but its channel (as descriptor 3) and stdio; the
@@ -219,9 +200,8 @@ pid_t parent_launch(enum pcl_role_id role, char *const argv[], char *const envp[
 		    const int at[2])
 {
 	static struct launch_req r;
-	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
-	size_t used = 0;
-	int nfds = 0, send_fds[2];
+	size_t used = 0, nfds = 0;
+	int send_fds[2];
 
 	memset(&r, 0, offsetof(struct launch_req, text));
 	r.role = (uint32_t)role;
@@ -229,10 +209,8 @@ pid_t parent_launch(enum pcl_role_id role, char *const argv[], char *const envp[
 		char *const *v = pass == 0 ? argv : envp;
 		for (size_t i = 0; v != NULL && v[i] != NULL; i++) {
 			size_t len = strlen(v[i]) + 1;
-			if (used + len > sizeof(r.text) || r.nargs + r.nenv >= LAUNCH_STRINGS_MAX) {
-				errno = E2BIG;
-				return -1;
-			}
+			if (used + len > sizeof(r.text) || r.nargs + r.nenv >= LAUNCH_STRINGS_MAX)
+				return -E2BIG;
 			memcpy(r.text + used, v[i], len);
 			used += len;
 			if (pass == 0)
@@ -251,27 +229,18 @@ pid_t parent_launch(enum pcl_role_id role, char *const argv[], char *const envp[
 		r.at[0] = r.at[1];
 		r.at[1] = -1;
 	}
-	struct iovec iov = {&r, offsetof(struct launch_req, text) + used};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds > 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), send_fds, (size_t)nfds * sizeof(int));
-	}
 	int32_t answer;
-	if (launcher_fd < 0 || sendmsg(launcher_fd, &mh, MSG_NOSIGNAL) < 0 ||
-	    recv(launcher_fd, &answer, sizeof(answer), 0) != sizeof(answer)) {
-		errno = launcher_fd < 0 ? ENOTCONN : errno == 0 ? EPIPE : errno;
-		return -1;
-	}
-	if (answer < 0) {
-		errno = -answer;
-		return -1;
-	}
+	if (launcher_fd < 0)
+		return -ENOTCONN;
+	int rc = ipc_send_rights(launcher_fd, &r, offsetof(struct launch_req, text) + used,
+				 send_fds, nfds);
+	if (rc != 0)
+		return rc;
+	ssize_t n = recv(launcher_fd, &answer, sizeof(answer), 0);
+	if (n != (ssize_t)sizeof(answer))
+		return n < 0 ? -errno : -EPIPE;
+	if (answer < 0)
+		return answer;
 	return (pid_t)answer;
 }
 

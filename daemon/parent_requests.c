@@ -73,13 +73,14 @@ static int check_device(const struct parent_table *t, const struct ipc_device_re
 	return 0;
 }
 
+/* The index of d in the table, or -ENOENT. */
 static ssize_t table_find(const struct parent_table *t, const struct ipc_device_ref *d)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->dev[i].name, d->name) == 0 && t->dev[i].busnum == d->busnum &&
 		    t->dev[i].devnum == d->devnum)
 			return (ssize_t)i;
-	return -1;
+	return -ENOENT;
 }
 
 bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d)

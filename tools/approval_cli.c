@@ -39,7 +39,19 @@ struct json_object *acli_call(struct json_object *req)
 	return res;
 }
 
-static void clock_time(int64_t t, char *out, size_t len)
+struct json_object *acli_call_device(struct json_object *req, const char *device)
+{
+	char port[64];
+
+	if (client_device_name(device, port, sizeof(port)) != 0) {
+		json_object_put(req);
+		return NULL;
+	}
+	json_object_object_add(req, "device", json_object_new_string(port));
+	return acli_call(req);
+}
+
+void acli_local_time(int64_t t, char *out, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -55,11 +67,11 @@ static void show(const struct appr_request *r)
 	char ifs[APPR_MAX_IFACES * 9 + 1] = "";
 
 	if (r->until) {
-		clock_time(r->until, when, sizeof(when));
+		acli_local_time(r->until, when, sizeof(when));
 		snprintf(until, sizeof(until), "until %s", when);
 	}
-	clock_time(r->issued, issued, sizeof(issued));
-	clock_time(r->answer_by, answer, sizeof(answer));
+	acli_local_time(r->issued, issued, sizeof(issued));
+	acli_local_time(r->answer_by, answer, sizeof(answer));
 	for (size_t i = 0; i < r->n_ifaces; i++)
 		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%02x:%02x:%02x",
 			 i ? " " : "", r->ifaces[i].cls, r->ifaces[i].subclass,

@@ -33,6 +33,14 @@ int acli_mark_council_data(char *text, size_t cap);
  * one of them, -1 after a usage message. */
 int acli_scope_option(int argc, char **argv, int i, struct json_object *req);
 
+/* The same, req naming the device `device` (a port, or a name `portcullis status`
+ * shows: client_device_name) as "device". */
+struct json_object *acli_call_device(struct json_object *req, const char *device);
+
+/* Unix seconds t as local time, "2026-12-06 09:30 GMT" (the number itself if it cannot
+ * be shown so). */
+void acli_local_time(int64_t t, char *out, size_t len);
+
 /* A request or response file ("-" = standard input): pcl_read_text with APPR_TEXT_MAX. */
 char *acli_read_file(const char *path, size_t *len);
 /* The same with another limit. */

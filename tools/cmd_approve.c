@@ -60,16 +60,10 @@ static int approve_file(const char *path, const char *out, const char *key, cons
 /* approve --end DEVICE: the exception ends now. */
 static int end_exception(const char *device)
 {
-	char port[64];
 	struct json_object *req = json_object_new_object(), *ans;
 
-	if (client_device_name(device, port, sizeof(port)) != 0) {
-		json_object_put(req);
-		return 1;
-	}
 	json_object_object_add(req, "cmd", json_object_new_string("exception-end"));
-	json_object_object_add(req, "device", json_object_new_string(port));
-	if ((ans = acli_call(req)) == NULL)
+	if ((ans = acli_call_device(req, device)) == NULL)
 		return 1;
 	printf("the exception for %s has ended\n", client_field(ans, "ended"));
 	json_object_put(ans);
@@ -121,13 +115,7 @@ int cmd_approve(int argc, char **argv)
 		json_object_put(req);
 		return approve_file(request, out, key, pin_fd, mark);
 	}
-	char port[64];
-	if (client_device_name(device, port, sizeof(port)) != 0) {
-		json_object_put(req);
-		return 1;
-	}
-	json_object_object_add(req, "device", json_object_new_string(port));
-	struct json_object *ans = acli_call(req);
+	struct json_object *ans = acli_call_device(req, device);
 	if (ans == NULL)
 		return 1;
 	char *resp = malloc(APPR_TEXT_MAX);

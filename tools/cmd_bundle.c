@@ -103,13 +103,66 @@ static int take_approvers(struct json_object *inf)
 	return 0;
 }
 
+/* The bundle's version number, profile and rules (into the bundle b) and the profile
+ * parsed: 0, or 1 (said). */
+static int read_inputs(const char *profile, const char *rules, const char *version,
+		       struct appr_profile *prof)
+{
+	struct pcl_diag diag = {0};
+	char msg[400], *end;
+
+	memset(&b, 0, sizeof(b));
+	errno = 0;
+	b.version = strtoull(version, &end, 10);
+	if (errno || *end || b.version == 0 || version[0] == '-')
+		return pcl_fail("--version: '%s' is not a number from 1 up", version);
+	if (copy_in(profile, b.profile, sizeof(b.profile), &b.profile_len) != 0 ||
+	    copy_in(rules, b.rules, sizeof(b.rules), &b.rules_len) != 0)
+		return 1;
+	if (appr_profile_parse(b.profile, b.profile_len, profile, prof, &diag) != 0) {
+		pcl_diag_format(&diag, msg, sizeof(msg));
+		return pcl_fail("%s", msg);
+	}
+	return 0;
+}
+
+/* Say what is signed, then have an approver's key (not a recovery key) sign the body (n
+ * bytes): 0 with *as its answer, or 1 (said). inf: the daemon's approval-info. */
+static int sign_body(struct json_object *inf, const char *key, const char *pin, const char *body,
+		     size_t n, const char *profile, const char *rules, struct akey_assertion *as)
+{
+	static char pinbuf[64];
+	struct json_object *allow = json_object_new_array();
+	uint8_t cdh[APPR_CDH_LEN];
+	const char *typed = NULL;
+
+	for (size_t i = 0; i < b.n_approvers; i++) {
+		char c[APPR_CRED_MAX * 2];
+		if (!b.approvers[i].recovery &&
+		    pcl_b64_encode(b.approvers[i].cred, b.approvers[i].cred_len, c, sizeof(c)) >= 0)
+			json_object_array_add(allow, json_object_new_string(c));
+	}
+	fprintf(stderr,
+		"Council bundle for %s, version %" PRIu64 ": profile %s, rules %s (%zu "
+		"bytes), %zu approver(s), %zu open owed wipe(s)\n",
+		b.council, b.version, profile, rules, b.rules_len, b.n_approvers, b.n_owed);
+	for (size_t i = 0; i < b.n_approvers; i++)
+		fprintf(stderr, "  %s (%s)%s\n", b.approvers[i].name, b.approvers[i].role,
+			b.approvers[i].recovery ? ", recovery key" : "");
+	int rc = appr_bundle_cdh(body, n, cdh) != 0 ||
+		 akey_pin(pin, json_object_get_boolean(json_object_object_get(inf, "uv")),
+			  "PIN of your key: ", pinbuf, sizeof(pinbuf), &typed) != 0 ||
+		 akey_assert(key, client_field(inf, "rp"), cdh, allow, typed, as) != 0;
+	explicit_bzero(pinbuf, sizeof(pinbuf));
+	json_object_put(allow);
+	return rc;
+}
+
 static int build(int argc, char **argv)
 {
 	const char *profile = NULL, *rules = NULL, *version = NULL, *out = NULL, *pin = NULL;
 	const char *key = getenv("PORTCULLIS_KEY"), *owed = NULL;
 	struct appr_profile prof;
-	struct pcl_diag diag = {0};
-	char msg[400], *end;
 
 	for (int i = 2; i + 1 < argc; i += 2) {
 		const char *o = argv[i];
@@ -129,19 +182,9 @@ static int build(int argc, char **argv)
 	}
 	if (argc % 2 != 0 || !profile || !rules || !version || !out)
 		return usage();
-	memset(&b, 0, sizeof(b));
-	errno = 0;
-	b.version = strtoull(version, &end, 10);
-	if (errno || *end || b.version == 0 || version[0] == '-')
-		return pcl_fail("--version: '%s' is not a number from 1 up", version);
-	if (copy_in(profile, b.profile, sizeof(b.profile), &b.profile_len) != 0 ||
-	    copy_in(rules, b.rules, sizeof(b.rules), &b.rules_len) != 0)
+	if (read_inputs(profile, rules, version, &prof) != 0)
 		return 1;
-	if (appr_profile_parse(b.profile, b.profile_len, profile, &prof, &diag) != 0) {
-		pcl_diag_format(&diag, msg, sizeof(msg));
-		return pcl_fail("%s", msg);
-	}
-	struct json_object *req = json_object_new_object(), *allow;
+	struct json_object *req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("approval-info"));
 	struct json_object *inf = acli_call(req);
 	if (inf == NULL)
@@ -158,32 +201,9 @@ static int build(int argc, char **argv)
 	int n = rc || body == NULL ? -1 : appr_bundle_encode_body(&b, body, APPR_BUNDLE_MAX + 1);
 	if (rc == 0 && n < 0)
 		rc = pcl_fail("the bundle cannot be encoded (a field is empty or too large)");
-	uint8_t cdh[APPR_CDH_LEN];
 	struct akey_assertion as;
-	allow = json_object_new_array();
-	for (size_t i = 0; rc == 0 && i < b.n_approvers; i++) {
-		char c[APPR_CRED_MAX * 2];
-		if (!b.approvers[i].recovery &&
-		    pcl_b64_encode(b.approvers[i].cred, b.approvers[i].cred_len, c, sizeof(c)) >= 0)
-			json_object_array_add(allow, json_object_new_string(c));
-	}
-	if (rc == 0) {
-		fprintf(stderr,
-			"Council bundle for %s, version %" PRIu64 ": profile %s, rules %s (%zu "
-			"bytes), %zu approver(s), %zu open owed wipe(s)\n",
-			b.council, b.version, profile, rules, b.rules_len, b.n_approvers, b.n_owed);
-		for (size_t i = 0; i < b.n_approvers; i++)
-			fprintf(stderr, "  %s (%s)%s\n", b.approvers[i].name, b.approvers[i].role,
-				b.approvers[i].recovery ? ", recovery key" : "");
-		static char pinbuf[64];
-		const char *typed = NULL;
-		rc = appr_bundle_cdh(body, (size_t)n, cdh) != 0 ||
-		     akey_pin(pin, json_object_get_boolean(json_object_object_get(inf, "uv")),
-			      "PIN of your key: ", pinbuf, sizeof(pinbuf), &typed) != 0 ||
-		     akey_assert(key, client_field(inf, "rp"), cdh, allow, typed, &as) != 0;
-		explicit_bzero(pinbuf, sizeof(pinbuf));
-	}
-	json_object_put(allow);
+	if (rc == 0)
+		rc = sign_body(inf, key, pin, body, (size_t)n, profile, rules, &as);
 	json_object_put(inf);
 	if (rc == 0) {
 		memcpy(b.signer, as.cred, as.cred_len);

@@ -62,6 +62,37 @@ static int seconds(const char *opt, const char *s, int64_t *out)
 	return 0;
 }
 
+/* One of the options that take a number (seconds, months, days): 0, or 1 (said). */
+static int number_opt(int c, const char *arg, struct fleet_opts *o)
+{
+	switch (c) {
+	case 'g':
+		return seconds("--gap-grace", arg, &o->gap_grace) ? 1 : 0;
+	case 's':
+		return seconds("--silent-after", arg, &o->silent_after) ? 1 : 0;
+	case 'a':
+		return seconds("--at", arg, &o->at) ? 1 : 0;
+	case 'i':
+		if (seconds("--interval", arg, &o->interval) || o->interval > 86400)
+			return o->interval > 86400 ? pcl_fail("--interval: at most 86400") : 1;
+		return 0;
+	case 'm':
+		if (seconds("--margin", arg, &o->margin) || o->margin > 8640000)
+			return o->margin > 8640000 ? pcl_fail("--margin: at most 8640000") : 1;
+		return 0;
+	case 'r':
+		if (seconds("--retention", arg, &o->retention) || o->retention < 1 ||
+		    o->retention > 1200)
+			return pcl_fail("--retention: a number of months, 1 to 1200");
+		return 0;
+	default: /* 'd' */
+		if (seconds("--owed-days", arg, &o->owed_days) || o->owed_days < 1 ||
+		    o->owed_days > 3650)
+			return pcl_fail("--owed-days: a number of days, 1 to 3650");
+		return 0;
+	}
+}
+
 static int parse(int argc, char **argv, struct fleet_opts *o)
 {
 	static const struct option opts[] = {{"fleet", required_argument, NULL, 'f'},
@@ -107,11 +138,13 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 			o->key = optarg;
 			break;
 		case 'g':
-			if (seconds("--gap-grace", optarg, &o->gap_grace))
-				return 1;
-			break;
 		case 's':
-			if (seconds("--silent-after", optarg, &o->silent_after))
+		case 'a':
+		case 'i':
+		case 'm':
+		case 'r':
+		case 'd':
+			if (number_opt(c, optarg, o) != 0)
 				return 1;
 			break;
 		case 't':
@@ -130,30 +163,6 @@ static int parse(int argc, char **argv, struct fleet_opts *o)
 			break;
 		case 'q':
 			o->quiet = true;
-			break;
-		case 'a':
-			if (seconds("--at", optarg, &o->at))
-				return 1;
-			break;
-		case 'i':
-			if (seconds("--interval", optarg, &o->interval) || o->interval > 86400)
-				return o->interval > 86400 ? pcl_fail("--interval: at most 86400")
-							   : 1;
-			break;
-		case 'm':
-			if (seconds("--margin", optarg, &o->margin) || o->margin > 8640000)
-				return o->margin > 8640000 ? pcl_fail("--margin: at most 8640000")
-							   : 1;
-			break;
-		case 'r':
-			if (seconds("--retention", optarg, &o->retention) || o->retention < 1 ||
-			    o->retention > 1200)
-				return pcl_fail("--retention: a number of months, 1 to 1200");
-			break;
-		case 'd':
-			if (seconds("--owed-days", optarg, &o->owed_days) || o->owed_days < 1 ||
-			    o->owed_days > 3650)
-				return pcl_fail("--owed-days: a number of days, 1 to 3650");
 			break;
 		default:
 			return usage();

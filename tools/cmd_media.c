@@ -241,7 +241,9 @@ static int prepare(const struct media_opts *o, const char *pass, size_t plen, co
 	return 0;
 }
 
-static int media_prepare(int argc, char **argv)
+/* The options of `media prepare` into o, checked: true to go on; false to exit with
+ * *status (0 after --help, 2 for a usage error, said on stderr). */
+static bool prepare_opts(int argc, char **argv, struct media_opts *o, int *status)
 {
 	static const struct option lo[] = {
 	    {"passphrase", no_argument, NULL, 'p'},
@@ -253,30 +255,27 @@ static int media_prepare(int argc, char **argv)
 	    {"help", 0, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct media_opts o = {.fs = "exfat", .label = "COUNCIL"};
-	static char pass[MEDIA_SECRET_MAX], key[MEDIA_KEYFILE_MAX];
-	char why[300];
-	int c, plen = -1, klen = -1, rc;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			o.passphrase = 1;
+			o->passphrase = 1;
 			break;
 		case 'P':
-			o.passphrase = 1;
-			o.pass_fd = optarg;
+			o->passphrase = 1;
+			o->pass_fd = optarg;
 			break;
 		case 'k':
-			o.key_file = optarg;
+			o->key_file = optarg;
 			break;
 		case 'f':
-			o.fs = optarg;
+			o->fs = optarg;
 			break;
 		case 'l':
-			o.label = optarg;
+			o->label = optarg;
 			break;
 		case 'i': {
 			char *end;
@@ -287,41 +286,60 @@ static int media_prepare(int argc, char **argv)
 				fprintf(stderr,
 					"portcullis: --iter-time '%s': want 100 to 60000 ms\n",
 					optarg);
-				return 2;
+				*status = 2;
+				return false;
 			}
-			o.iter_ms = (unsigned)v;
+			o->iter_ms = (unsigned)v;
 			break;
 		}
 		case 'h':
 			usage(stdout);
-			return 0;
+			*status = 0;
+			return false;
 		default:
 			fprintf(stderr, "portcullis: media prepare: bad option '%s'\n",
 				argv[optind - 1]);
 			usage(stderr);
-			return 2;
+			*status = 2;
+			return false;
 		}
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
-		return 2;
+		*status = 2;
+		return false;
 	}
-	o.device = argv[optind];
-	if (!o.passphrase && o.key_file == NULL) {
+	o->device = argv[optind];
+	if (!o->passphrase && o->key_file == NULL) {
 		fprintf(stderr, "portcullis: media prepare: give --passphrase (typed, or "
 				"--passphrase-fd N) and/or --key-file FILE\n");
-		return 2;
+		*status = 2;
+		return false;
 	}
-	if (strcmp(o.fs, "exfat") != 0 && strcmp(o.fs, "vfat") != 0) {
-		fprintf(stderr, "portcullis: --fs '%s': want exfat or vfat\n", o.fs);
-		return 2;
+	if (strcmp(o->fs, "exfat") != 0 && strcmp(o->fs, "vfat") != 0) {
+		fprintf(stderr, "portcullis: --fs '%s': want exfat or vfat\n", o->fs);
+		*status = 2;
+		return false;
 	}
-	if (strlen(o.label) == 0 || strlen(o.label) > 11 ||
-	    strspn(o.label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(o.label)) {
+	if (strlen(o->label) == 0 || strlen(o->label) > 11 ||
+	    strspn(o->label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(o->label)) {
 		fprintf(stderr, "portcullis: --label '%s': want 1 to 11 of A-Z, 0-9, '-', '_'\n",
-			o.label);
-		return 2;
+			o->label);
+		*status = 2;
+		return false;
 	}
+	return true;
+}
+
+static int media_prepare(int argc, char **argv)
+{
+	struct media_opts o = {.fs = "exfat", .label = "COUNCIL"};
+	static char pass[MEDIA_SECRET_MAX], key[MEDIA_KEYFILE_MAX];
+	char why[300];
+	int plen = -1, klen = -1, rc;
+
+	if (!prepare_opts(argc, argv, &o, &rc))
+		return rc;
 	if (geteuid() != 0)
 		return pcl_fail("%s: refused: media prepare must run as root", o.device);
 	if (check_device(o.device, why, sizeof(why)) != 0)

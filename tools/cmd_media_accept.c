@@ -23,14 +23,10 @@ static int usage(void)
 
 static int accept(const char *device)
 {
-	char port[64];
-
-	if (client_device_name(device, port, sizeof(port)) != 0)
-		return 1;
 	struct json_object *req = json_object_new_object();
+
 	json_object_object_add(req, "cmd", json_object_new_string("media-accept"));
-	json_object_object_add(req, "device", json_object_new_string(port));
-	struct json_object *ans = acli_call(req);
+	struct json_object *ans = acli_call_device(req, device);
 	if (ans == NULL)
 		return 1;
 	printf("%s is let in: it carries council data and everything on it will be erased "

@@ -55,13 +55,7 @@ static int export(int argc, char **argv)
 		json_object_put(req);
 		return usage();
 	}
-	char port[64];
-	if (client_device_name(device, port, sizeof(port)) != 0) {
-		json_object_put(req);
-		return 1;
-	}
-	json_object_object_add(req, "device", json_object_new_string(port));
-	struct json_object *ans = acli_call(req);
+	struct json_object *ans = acli_call_device(req, device);
 	if (ans == NULL)
 		return 1;
 	int rc = acli_write_file(out, client_field(ans, "request"));
@@ -74,15 +68,6 @@ static int export(int argc, char **argv)
 			out, json_object_get_string(v));
 	json_object_put(ans);
 	return rc;
-}
-
-static void when(int64_t t, char *out, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (localtime_r(&tt, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M %Z", &tm) == 0)
-		snprintf(out, len, "%lld (seconds since 1970)", (long long)t);
 }
 
 static int show(const char *path)
@@ -107,9 +92,9 @@ static int show(const char *path)
 	char until[64] = "it is unplugged", issued[64], answer[64];
 	char ifs[APPR_MAX_IFACES * 9 + 1] = "";
 	if (r->until != 0)
-		when(r->until, until, sizeof(until));
-	when(r->issued, issued, sizeof(issued));
-	when(r->answer_by, answer, sizeof(answer));
+		acli_local_time(r->until, until, sizeof(until));
+	acli_local_time(r->issued, issued, sizeof(issued));
+	acli_local_time(r->answer_by, answer, sizeof(answer));
 	for (size_t i = 0; i < r->n_ifaces; i++)
 		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%02x:%02x:%02x",
 			 i ? " " : "", r->ifaces[i].cls, r->ifaces[i].subclass,

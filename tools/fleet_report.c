@@ -249,6 +249,61 @@ static int record(const struct fleet_paths *fp, const struct frep_council *c, co
 	return rc;
 }
 
+/* Every PC of the council c->council in the fleet, each one's trail verified and read
+ * for the period (c->pcs, malloc'd): 0, or 1 (said). */
+static int gather(const struct fleet_paths *fp, struct frep_council *c)
+{
+	struct fleet_pc *pcs = NULL;
+	int n;
+
+	if ((n = fleet_list(fp, c->council, &pcs)) < 0)
+		return pcl_fail("%s: cannot list the fleet", fp->fleet);
+	if (n == 0) {
+		free(pcs);
+		return pcl_fail("council %s has no PC in %s", c->council, fp->fleet);
+	}
+	c->pcs = calloc((size_t)n, sizeof(*c->pcs));
+	if (c->pcs == NULL) {
+		free(pcs);
+		return pcl_fail("out of memory");
+	}
+	c->npcs = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		snprintf(c->pcs[i].pc, sizeof(c->pcs[i].pc), "%s", pcs[i].pc);
+		one_pc(fp, c, &c->pcs[i]);
+		c->nverified += c->pcs[i].verified;
+	}
+	free(pcs);
+	return 0;
+}
+
+/* The report in fmt (html or csv) to output (NULL: stdout), and its making recorded:
+ * 0, or negative errno. */
+static int write_report(const struct fleet_paths *fp, const struct frep_council *c, const char *fmt,
+			const char *output)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&data, &len);
+	int rc;
+
+	if (m == NULL)
+		return -ENOMEM;
+	if (strcmp(fmt, "html") == 0)
+		frep_html(m, c);
+	else
+		frep_csv(m, c);
+	rc = fclose(m) == 0 ? 0 : -ENOMEM;
+	if (rc == 0 && output)
+		rc = fleet_write_file(output, data, len, 0640, true);
+	else if (rc == 0 && fwrite(data, 1, len, stdout) != len)
+		rc = -EIO;
+	if (rc == 0)
+		rc = record(fp, c, fmt, output, (const unsigned char *)data, len);
+	free(data);
+	return rc;
+}
+
 int fleet_cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -258,12 +313,8 @@ int fleet_cmd_report(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0}};
 	struct fleet_paths fp = {FLEET_DEFAULT_DIR, FLEET_DEFAULT_COLLECTED};
 	struct frep_council c = {0};
-	struct fleet_pc *pcs = NULL;
 	const char *fmt = "html", *output = NULL;
-	char *data = NULL;
-	size_t len = 0;
-	FILE *m;
-	int ch, n, rc;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -307,38 +358,9 @@ int fleet_cmd_report(int argc, char **argv)
 				c.from, c.to);
 	if (strcmp(fmt, "html") != 0 && strcmp(fmt, "csv") != 0)
 		return pcl_fail("--format: html or csv, not %s", fmt);
-	if ((n = fleet_list(&fp, c.council, &pcs)) < 0)
-		return pcl_fail("%s: cannot list the fleet", fp.fleet);
-	if (n == 0) {
-		free(pcs);
-		return pcl_fail("council %s has no PC in %s", c.council, fp.fleet);
-	}
-	c.pcs = calloc((size_t)n, sizeof(*c.pcs));
-	if (c.pcs == NULL) {
-		free(pcs);
-		return pcl_fail("out of memory");
-	}
-	c.npcs = (size_t)n;
-	for (int i = 0; i < n; i++) {
-		snprintf(c.pcs[i].pc, sizeof(c.pcs[i].pc), "%s", pcs[i].pc);
-		one_pc(&fp, &c, &c.pcs[i]);
-		c.nverified += c.pcs[i].verified;
-	}
-	free(pcs);
-	if ((m = open_memstream(&data, &len)) == NULL)
-		return pcl_fail("out of memory");
-	if (strcmp(fmt, "html") == 0)
-		frep_html(m, &c);
-	else
-		frep_csv(m, &c);
-	rc = fclose(m) == 0 ? 0 : -ENOMEM;
-	if (rc == 0 && output)
-		rc = fleet_write_file(output, data, len, 0640, true);
-	else if (rc == 0 && fwrite(data, 1, len, stdout) != len)
-		rc = -EIO;
-	if (rc == 0)
-		rc = record(&fp, &c, fmt, output, (const unsigned char *)data, len);
-	free(data);
+	if ((rc = gather(&fp, &c)) != 0)
+		return rc;
+	rc = write_report(&fp, &c, fmt, output);
 	free(c.pcs);
 	if (rc != 0)
 		return pcl_fail("report: %s", strerror(-rc));

@@ -304,121 +304,148 @@ static int commit(const struct fleet_paths *p, struct fleet_pc *pc, struct fleet
 	return fleet_status_save(p, pc);
 }
 
-int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
-		    const struct fleet_verify_opts *o, FILE *out)
-{
-	int64_t now = o->now;
-	char wpath[4200], name[2 * FLEET_NAME_MAX], msg[600];
-	struct audit_witness w = {0};
-	struct audit_witness_result wres;
-	struct pcl_diag diag = {0};
-	bool now_stale, stale_changed;
-	char trail[4200], spath[4200], *region = NULL;
+/* One verification run over one PC's collected copy: its paths, its witness and trail
+ * key, the new bytes since the last run, and its status as this run finds it (n). */
+struct pc_run {
+	const struct fleet_paths *p;
+	struct fleet_pc *pc, n;
+	const struct fleet_verify_opts *o;
+	FILE *out;
+	char wpath[4200], trail[4200], spath[4200], name[2 * FLEET_NAME_MAX];
+	struct audit_witness w;
 	struct audit_key key;
-	struct audit_verifier *v = NULL;
-	struct fleet_pc n = *pc;
-	struct report_ctx rctx = {.pc = &n, .out = out, .first = true};
-	struct audit_witness_opts wo = {.retention_months = o->retention_months,
-					.interval_s = o->interval_s,
-					.margin_s = o->margin_s,
-					.now = now,
-					.report = report,
-					.report_ctx = &rctx};
-	struct audit_verify_opts vo = {
-	    .key = &key, .report = report, .report_ctx = &rctx, .collected = true};
-	struct fline *lines = NULL;
-	size_t len = 0, nl = 0;
-	struct fleet_file *files = NULL;
-	int nf;
-	bool shrank, held = false;
-	uint64_t cur = pc->last_seq;
-	char *obuf = NULL;
-	size_t olen = 0;
-	int rc;
+	char *region;
+	size_t len;
+	struct report_ctx rctx;
+};
 
-	snprintf(trail, sizeof(trail), "%s/%s/%s", p->collected, pc->council, pc->pc);
-	snprintf(spath, sizeof(spath), "%s/%s/%s/verify.state", p->fleet, pc->council, pc->pc);
-	pc->verified_at = n.verified_at = now;
-	snprintf(name, sizeof(name), "%s/%s", pc->council, pc->pc);
-	witness_path(wpath, sizeof(wpath), p, pc);
-	if (audit_witness_load(&w, wpath, &diag) != 0 && w.seq == 0 && diag.msg[0]) {
+static void run_free(struct pc_run *r)
+{
+	explicit_bzero(&r->key, sizeof(r->key));
+	free(r->region);
+	audit_witness_free(&r->w);
+}
+
+/* The witness, the trail key and the bytes collected since the last run. Returns 0 with
+ * *done false when there is something to verify; otherwise the run's result, *done
+ * true (a failure recorded, nothing collected yet, or nothing new). */
+static int read_new(struct pc_run *r, bool *done)
+{
+	struct fleet_pc *pc = r->pc;
+	struct pcl_diag diag = {0};
+	struct fleet_file *files = NULL;
+	char msg[600];
+	bool shrank = false;
+
+	*done = true;
+	if (audit_witness_load(&r->w, r->wpath, &diag) != 0 && r->w.seq == 0 && diag.msg[0]) {
 		pcl_diag_format(&diag, msg, sizeof(msg));
-		return pc_failed(p, pc, "witness: %.180s", msg);
+		return pc_failed(r->p, pc, "witness: %.180s", msg);
 	}
-	now_stale = stale(&w, o, now);
-	stale_changed = now_stale != pc->stale;
-	pc->stale = n.stale = now_stale;
-	if (load_key(p, pc, &key) != 0) {
-		audit_witness_free(&w);
-		return pc_failed(p, pc, "trail key unreadable");
-	}
-	nf = fleet_copy_files(p, pc->council, pc->pc, &files);
+	bool now_stale = stale(&r->w, r->o, r->o->now), stale_changed = now_stale != pc->stale;
+	pc->stale = r->n.stale = now_stale;
+	if (load_key(r->p, pc, &r->key) != 0)
+		return pc_failed(r->p, pc, "trail key unreadable");
+	int nf = fleet_copy_files(r->p, pc->council, pc->pc, &files);
 	if (nf == 0 && pc->last_seq == 0) {
-		explicit_bzero(&key, sizeof(key));
-		audit_witness_free(&w);
-		fleet_status_save(p, pc); /* enrolled, nothing collected yet */
-		return 0;
+		free(files);
+		return fleet_status_save(r->p, pc); /* enrolled, nothing collected yet */
 	}
-	shrank = false;
 	if (nf > 0)
-		region = fleet_copy_read(files, nf, pc->offset, REGION_MAX, &len, &shrank);
+		r->region = fleet_copy_read(files, nf, pc->offset, REGION_MAX, &r->len, &shrank);
 	free(files);
-	if (region == NULL || shrank) {
+	if (r->region == NULL || shrank) {
 		const char *why = shrank ? "collected copy is shorter than already verified (cut?)"
 					 : "collected copy unreadable";
-		if (out)
-			fprintf(out, "FAIL %s/%s: %s\n", pc->council, pc->pc, why);
-		explicit_bzero(&key, sizeof(key));
-		free(region);
-		audit_witness_free(&w);
-		return pc_failed(p, pc, "%s", why);
+		if (r->out)
+			fprintf(r->out, "FAIL %s/%s: %s\n", pc->council, pc->pc, why);
+		return pc_failed(r->p, pc, "%s", why);
 	}
-	if (len == 0 && !pc->failing) {
-		/* nothing new: the status changes only when the PC turned stale */
-		explicit_bzero(&key, sizeof(key));
-		free(region);
-		audit_witness_free(&w);
-		return stale_changed ? fleet_status_save(p, pc) : 0;
-	}
-	rc = fleet_split(region, len, &lines, &nl);
+	if (r->len == 0 && !pc->failing) /* the status changes only when it turned stale */
+		return stale_changed ? fleet_status_save(r->p, pc) : 0;
+	*done = false;
+	return 0;
+}
+
+/* Verify the new bytes, resuming from the saved state, and commit or record the failure.
+ * *again: the saved state does not resume; start over from the first record. */
+static int verify_new(struct pc_run *r, bool *again)
+{
+	struct fleet_pc *pc = r->pc;
+	struct audit_witness_result wres;
+	struct audit_witness_opts wo = {.retention_months = r->o->retention_months,
+					.interval_s = r->o->interval_s,
+					.margin_s = r->o->margin_s,
+					.now = r->o->now,
+					.report = report,
+					.report_ctx = &r->rctx};
+	struct audit_verify_opts vo = {
+	    .key = &r->key, .report = report, .report_ctx = &r->rctx, .collected = true};
+	struct audit_verifier *v = NULL;
+	struct fline *lines = NULL;
+	size_t nl = 0, olen = 0;
+	char *obuf = NULL;
+	bool held = false;
+
+	*again = false;
+	int rc = fleet_split(r->region, r->len, &lines, &nl);
 	if (rc == 0)
 		rc = audit_verifier_new(&v, &vo);
-	if (rc == 0 && pc->last_seq > 0 && !resume(v, spath, pc->last_seq)) {
+	if (rc == 0 && pc->last_seq > 0 && !resume(v, r->spath, pc->last_seq)) {
 		audit_verifier_free(&v);
-		audit_witness_free(&w);
-		explicit_bzero(&key, sizeof(key));
 		free(lines);
-		free(region);
-		restart(p, pc, spath, out);
-		return fleet_verify_pc(p, pc, o, out);
+		*again = true;
+		return 0;
 	}
-	if (rc == 0 && pc->last_seq == 0 && audit_witness_attach(&w, v, wpath) != 0) {
-		report(&rctx, 0, wpath, 0, "witness checkpoint unusable");
+	if (rc == 0 && pc->last_seq == 0 && audit_witness_attach(&r->w, v, r->wpath) != 0) {
+		report(&r->rctx, 0, r->wpath, 0, "witness checkpoint unusable");
 		rc = -EBADMSG;
 	}
-	n.last_failure[0] = '\0';
+	r->n.last_failure[0] = '\0';
 	owed_acc = rc == 0 ? open_memstream(&obuf, &olen) : NULL;
 	if (rc == 0)
-		feed(v, lines, nl, cur, trail, o, &n, &held);
+		feed(v, lines, nl, pc->last_seq, r->trail, r->o, &r->n, &held);
 	if (rc == 0 && held) {
 		/* nothing is committed: the next run reads the same bytes again */
-		pc->gap_since = n.gap_since;
-		rc = fleet_status_save(p, pc);
-	} else if (rc == 0 && audit_witness_check(&w, v, name, &wo, &wres) == 0) {
-		rc = commit(p, pc, &n, v, &wres, &w, wpath, spath, pc->offset + len, &obuf, &olen);
+		pc->gap_since = r->n.gap_since;
+		rc = fleet_status_save(r->p, pc);
+	} else if (rc == 0 && audit_witness_check(&r->w, v, r->name, &wo, &wres) == 0) {
+		rc = commit(r->p, pc, &r->n, v, &wres, &r->w, r->wpath, r->spath,
+			    pc->offset + r->len, &obuf, &olen);
 	} else {
-		pc->gap_since = n.gap_since;
-		rc = pc_failed(p, pc, "%s",
-			       n.last_failure[0] ? n.last_failure : "verification failed");
+		pc->gap_since = r->n.gap_since;
+		rc = pc_failed(r->p, pc, "%s",
+			       r->n.last_failure[0] ? r->n.last_failure : "verification failed");
 	}
 	if (owed_acc != NULL)
 		fclose(owed_acc);
 	owed_acc = NULL;
 	free(obuf);
-	audit_witness_free(&w);
 	audit_verifier_free(&v);
-	explicit_bzero(&key, sizeof(key));
 	free(lines);
-	free(region);
+	return rc;
+}
+
+int fleet_verify_pc(const struct fleet_paths *p, struct fleet_pc *pc,
+		    const struct fleet_verify_opts *o, FILE *out)
+{
+	struct pc_run r = {.p = p, .pc = pc, .o = o, .out = out};
+	bool done, again;
+
+	r.n = *pc;
+	r.rctx = (struct report_ctx){.pc = &r.n, .out = out, .first = true};
+	snprintf(r.trail, sizeof(r.trail), "%s/%s/%s", p->collected, pc->council, pc->pc);
+	snprintf(r.spath, sizeof(r.spath), "%s/%s/%s/verify.state", p->fleet, pc->council, pc->pc);
+	pc->verified_at = r.n.verified_at = o->now;
+	snprintf(r.name, sizeof(r.name), "%s/%s", pc->council, pc->pc);
+	witness_path(r.wpath, sizeof(r.wpath), p, pc);
+	int rc = read_new(&r, &done);
+	if (!done)
+		rc = verify_new(&r, &again);
+	run_free(&r);
+	if (!done && again) {
+		restart(p, pc, r.spath, out);
+		return fleet_verify_pc(p, pc, o, out);
+	}
 	return rc;
 }

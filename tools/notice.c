@@ -137,20 +137,115 @@ static enum notice_kind kind_of(struct json_object *rec, bool event)
 						: NOTICE_NONE;
 }
 
-/* The words for a device decision: allowed, blocked, disconnected, partly off. */
-static void words_decision(struct json_object *rec, const struct notice_ctx *ctx,
-			   const char *approver, struct notice *n)
+/* The fixed words of every notice, one row a kind: the summary around the device's name;
+ * why (NULL: the record says, words_of_record); what to do around the approver's name
+ * (todo[1] NULL: no name in it; todo[0] NULL: the record says), and whether that is a
+ * request to someone, which quotes the request code. */
+struct words {
+	const char *summary[2];
+	const char *why;
+	const char *todo[2];
+	bool ask;
+};
+
+static const struct words words[] = {
+    [NOTICE_ALLOWED] = {{"", " can be used"}, NULL, {NULL, NULL}, false},
+    [NOTICE_BLOCKED] = {{"", " was blocked"}, NULL, {"ask ", " to approve it"}, true},
+    [NOTICE_REJECTED] = {{"", " was disconnected"},
+			 "the council's rules never allow this kind of device on this computer.",
+			 {"please unplug it. If you need it for council work, speak to ", ""},
+			 true},
+    [NOTICE_PART_BLOCKED] = {{"Part of ", " was switched off"},
+			     "it also offers a function the council has not approved, so that "
+			     "part is kept off. The rest of it works as approved.",
+			     {"nothing, if it works as you need. Otherwise ask ", ""},
+			     true},
+    [NOTICE_MALWARE] = {{"A file on ", " was refused"},
+			NULL,
+			{"do not try to open it elsewhere. Tell ",
+			 ", who will ask the IT provider to look at it."},
+			false},
+    [NOTICE_STOPPED] = {{"", " was made read-only"},
+			"more files were copied at once than could be recorded, so the device "
+			"was stopped to keep the record complete.",
+			{"save your work elsewhere and tell ", "."},
+			false},
+    [NOTICE_LOGGED] = {{"Copies to and from ", " are recorded"},
+		       NULL,
+		       {"nothing. The council's privacy notice explains more, and how to ask "
+			"for a copy of what is recorded about you.",
+			NULL},
+		       false},
+    [NOTICE_WIPING] = {{"", " is being wiped"},
+		       "the council's rules say what was copied to it is deleted once the "
+		       "transfer is over: everything on it is erased.",
+		       {"leave it plugged in until the wipe has finished.", NULL},
+		       false},
+    [NOTICE_PLAIN_STICK] = {{"", " is read-only"},
+			    "the council's own memory sticks must be encrypted, and this one is "
+			    "not, so nothing can be saved to it.",
+			    {"copy what you need from it. To save to it again, ask the IT "
+			     "provider to make it an encrypted council stick.",
+			     NULL},
+			    false},
+    [NOTICE_ACCEPT] = {{"", " carries council data"}, NULL, {NULL, NULL}, false},
+    [NOTICE_OWED] = {{"", " will be wiped"},
+		     "it was written on a council computer and taken out: the council's rules "
+		     "say it is wiped when it comes back.",
+		     {"copy its files off it now if you need them (it is read-only): everything "
+		      "on it will be erased when you eject it.",
+		      NULL},
+		     false},
+};
+
+/* The row of n->kind, in n: the summary, and why and what to do where they are fixed. */
+static void words_fixed(const char *approver, struct notice *n)
 {
+	const struct words *w = &words[n->kind];
 	char what[160];
 
+	snprintf(n->summary, sizeof(n->summary), "%s%s%s", w->summary[0], n->device, w->summary[1]);
+	if (w->why != NULL)
+		snprintf(n->why, sizeof(n->why), "%s", w->why);
+	if (w->todo[0] == NULL)
+		return;
+	if (w->ask) {
+		snprintf(what, sizeof(what), "%s%s%s", w->todo[0], approver, w->todo[1]);
+		ask(n, what, n->todo, sizeof(n->todo));
+	} else {
+		snprintf(n->todo, sizeof(n->todo), "%s%s%s", w->todo[0],
+			 w->todo[1] != NULL ? approver : "", w->todo[1] != NULL ? w->todo[1] : "");
+	}
+}
+
+/* What to do with a stick once its copies are recorded, from its wipe plan (wipe.plan,
+ * set by the daemon); NULL: the table's words. */
+static const char *todo_of_plan(const char *plan)
+{
+	if (strcmp(plan, "owed") == 0)
+		return "bring it back to a council computer once its files have arrived: it "
+		       "must be wiped there, and everything on it will be erased. It is not "
+		       "wiped when you eject it here.";
+	if (strcmp(plan, "at-eject") == 0)
+		return "keep your own copies elsewhere: everything on it will be erased when you "
+		       "eject it.";
+	if (strcmp(plan, "none") == 0)
+		return "nothing. It will not be wiped. The council's privacy notice explains "
+		       "what is recorded about you.";
+	return NULL;
+}
+
+/* The words the record decides: why a device is off, which file was refused, how long
+ * copies are kept and what happens to the stick, the port to accept. */
+static void words_of_record(struct json_object *rec, const struct notice_ctx *ctx,
+			    const char *approver, struct notice *n)
+{
 	switch (n->kind) {
 	case NOTICE_ALLOWED:
-		snprintf(n->summary, sizeof(n->summary), "%s can be used", n->device);
 		snprintf(n->why, sizeof(n->why), "it is approved by the council.%s",
 			 n->storage ? " Files copied to or from it are recorded." : "");
 		break;
 	case NOTICE_BLOCKED:
-		snprintf(n->summary, sizeof(n->summary), "%s was blocked", n->device);
 		snprintf(
 		    n->why, sizeof(n->why), "%s",
 		    why_blocked(client_field(rec, "rule.id"), client_field(rec, "event.reason")));
@@ -159,63 +254,15 @@ static void words_decision(struct json_object *rec, const struct notice_ctx *ctx
 				 "please unplug it: the council does not allow personal storage "
 				 "devices on its computers. To share a file, ask %s.",
 				 approver);
-		else {
-			snprintf(what, sizeof(what), "ask %s to approve it", approver);
-			ask(n, what, n->todo, sizeof(n->todo));
-		}
 		break;
-	case NOTICE_REJECTED:
-		snprintf(n->summary, sizeof(n->summary), "%s was disconnected", n->device);
-		snprintf(n->why, sizeof(n->why),
-			 "the council's rules never allow this kind of device on this computer.");
-		snprintf(what, sizeof(what),
-			 "please unplug it. If you need it for council work, speak to %s",
-			 approver);
-		ask(n, what, n->todo, sizeof(n->todo));
-		break;
-	case NOTICE_PART_BLOCKED:
-		snprintf(n->summary, sizeof(n->summary), "Part of %s was switched off", n->device);
-		snprintf(n->why, sizeof(n->why),
-			 "it also offers a function the council has not approved, so that part "
-			 "is kept off. The rest of it works as approved.");
-		snprintf(what, sizeof(what), "nothing, if it works as you need. Otherwise ask %s",
-			 approver);
-		ask(n, what, n->todo, sizeof(n->todo));
-		break;
-	default:
-		break;
-	}
-}
-
-/* The words for the transfer log of a medium: a file refused, the medium stopped, copies
- * recorded (and what will happen to the stick). */
-static void words_transfer(struct json_object *rec, const struct notice_ctx *ctx,
-			   const char *approver, struct notice *n)
-{
-	switch (n->kind) {
 	case NOTICE_MALWARE:
 		notice_clean(client_field(rec, "file.path"), n->file, sizeof(n->file));
-		snprintf(n->summary, sizeof(n->summary), "A file on %s was refused", n->device);
 		snprintf(n->why, sizeof(n->why),
 			 "the virus check found harmful software in \"%s\", so it cannot be "
 			 "opened.",
 			 *n->file ? n->file : "a file");
-		snprintf(n->todo, sizeof(n->todo),
-			 "do not try to open it elsewhere. Tell %s, who will ask the IT provider "
-			 "to look at it.",
-			 approver);
 		break;
-	case NOTICE_STOPPED:
-		snprintf(n->summary, sizeof(n->summary), "%s was made read-only", n->device);
-		snprintf(n->why, sizeof(n->why),
-			 "more files were copied at once than could be recorded, so the device "
-			 "was stopped to keep the record complete.");
-		snprintf(n->todo, sizeof(n->todo), "save your work elsewhere and tell %s.",
-			 approver);
-		break;
-	case NOTICE_LOGGED:
-		snprintf(n->summary, sizeof(n->summary), "Copies to and from %s are recorded",
-			 n->device);
+	case NOTICE_LOGGED: {
 		if (ctx && ctx->retention_months > 0)
 			snprintf(n->why, sizeof(n->why),
 				 "this computer records who copies which file to or from it, and "
@@ -225,56 +272,14 @@ static void words_transfer(struct json_object *rec, const struct notice_ctx *ctx
 			snprintf(n->why, sizeof(n->why),
 				 "this computer records who copies which file to or from it, and "
 				 "when, for the period the council has set.");
-		snprintf(n->todo, sizeof(n->todo),
-			 "nothing. The council's privacy notice explains more, and how to ask "
-			 "for a copy of what is recorded about you.");
-		/* What will happen to the stick itself (wipe.plan, set by the daemon). */
-		if (strcmp(client_field(rec, "wipe.plan"), "owed") == 0)
-			snprintf(n->todo, sizeof(n->todo),
-				 "bring it back to a council computer once its files have "
-				 "arrived: it must be wiped there, and everything on it will be "
-				 "erased. It is not wiped when you eject it here.");
-		else if (strcmp(client_field(rec, "wipe.plan"), "at-eject") == 0)
-			snprintf(n->todo, sizeof(n->todo),
-				 "keep your own copies elsewhere: everything on it will be erased "
-				 "when you eject it.");
-		else if (strcmp(client_field(rec, "wipe.plan"), "none") == 0)
-			snprintf(n->todo, sizeof(n->todo),
-				 "nothing. It will not be wiped. The council's privacy notice "
-				 "explains what is recorded about you.");
-		break;
-	default:
+		const char *plan = todo_of_plan(client_field(rec, "wipe.plan"));
+		if (plan != NULL)
+			snprintf(n->todo, sizeof(n->todo), "%s", plan);
 		break;
 	}
-}
-
-/* The words for a stick the council's wipe rules concern: being wiped, read-only, to be
- * accepted, owed its wipe. */
-static void words_wipe(struct json_object *rec, const struct notice_ctx *ctx, const char *approver,
-		       struct notice *n)
-{
-	switch (n->kind) {
-	case NOTICE_WIPING:
-		snprintf(n->summary, sizeof(n->summary), "%s is being wiped", n->device);
-		snprintf(n->why, sizeof(n->why),
-			 "the council's rules say what was copied to it is deleted once the "
-			 "transfer is over: everything on it is erased.");
-		snprintf(n->todo, sizeof(n->todo),
-			 "leave it plugged in until the wipe has finished.");
-		break;
-	case NOTICE_PLAIN_STICK:
-		snprintf(n->summary, sizeof(n->summary), "%s is read-only", n->device);
-		snprintf(n->why, sizeof(n->why),
-			 "the council's own memory sticks must be encrypted, and this one is "
-			 "not, so nothing can be saved to it.");
-		snprintf(n->todo, sizeof(n->todo),
-			 "copy what you need from it. To save to it again, ask the IT provider "
-			 "to make it an encrypted council stick.");
-		break;
 	case NOTICE_ACCEPT: {
 		char port[24];
 		notice_clean(client_field(rec, "usb.port"), port, sizeof(port));
-		snprintf(n->summary, sizeof(n->summary), "%s carries council data", n->device);
 		snprintf(n->why, sizeof(n->why),
 			 "%s approved it as carrying council data: once its files are copied "
 			 "here, everything on it will be erased when you eject it.",
@@ -285,15 +290,6 @@ static void words_wipe(struct json_object *rec, const struct notice_ctx *ctx, co
 			 *port ? port : "DEVICE");
 		break;
 	}
-	case NOTICE_OWED:
-		snprintf(n->summary, sizeof(n->summary), "%s will be wiped", n->device);
-		snprintf(n->why, sizeof(n->why),
-			 "it was written on a council computer and taken out: the council's "
-			 "rules say it is wiped when it comes back.");
-		snprintf(n->todo, sizeof(n->todo),
-			 "copy its files off it now if you need them (it is read-only): "
-			 "everything on it will be erased when you eject it.");
-		break;
 	default:
 		break;
 	}
@@ -325,9 +321,10 @@ enum notice_kind notice_from_record(struct json_object *rec, bool event,
 	}
 	if (pcl_request_code(client_field(rec, "usb.hash"), n->code) != 0)
 		n->code[0] = '\0';
-	words_decision(rec, ctx, approver, n);
-	words_transfer(rec, ctx, approver, n);
-	words_wipe(rec, ctx, approver, n);
+	if ((size_t)n->kind < sizeof(words) / sizeof(words[0]) && words[n->kind].summary[1]) {
+		words_fixed(approver, n);
+		words_of_record(rec, ctx, approver, n);
+	}
 	return n->kind;
 }
 

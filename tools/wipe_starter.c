@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "ipc.h"
 #include "sandbox.h"
 #include "wipe_starter.h"
 
@@ -100,38 +101,20 @@ static void starter_loop(int fd, const char *wiper, const char *device)
 {
 	for (;;) {
 		struct start_req r;
-		char cbuf[CMSG_SPACE(3 * sizeof(int))];
-		struct iovec iov = {&r, sizeof(r)};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
-		int fds[3] = {-1, -1, -1}, nfds = 0;
-		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		int fds[3] = {-1, -1, -1};
+		size_t nfds;
+		ssize_t n = ipc_recv_rights(fd, &r, sizeof(r), fds, 3, &nfds);
 
-		if (n <= 0)
+		if (n == 0 || (n < 0 && n != -EMSGSIZE))
 			_exit(n == 0 ? 0 : 1); /* the orchestrator is done */
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int got;
-				memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (nfds < 3)
-					fds[nfds++] = got;
-				else
-					close(got);
-			}
-		}
-		long answer = -EINVAL;
-		int ok = n == (ssize_t)sizeof(r) && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
+		long answer = -EINVAL; /* too long or too many descriptors: all closed already */
+		int ok = n == (ssize_t)sizeof(r);
 		r.user[sizeof(r.user) - 1] = '\0';
 		if (ok && r.kind == START_WIPER && nfds == 3 && user_ok(r.user))
 			answer = start_wiper(wiper, r.user, fds);
 		else if (ok && r.kind == START_MKFS && nfds == 0)
 			answer = run_mkfs(device);
-		for (int i = 0; i < nfds; i++)
+		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		int32_t a = (int32_t)answer;
 		if (send(fd, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a))
@@ -169,26 +152,15 @@ int wipe_starter_start(const char *device)
 	return 0;
 }
 
-static long ask(struct start_req *r, const int *fds, int nfds)
+static long ask(struct start_req *r, const int *fds, size_t nfds)
 {
-	char cbuf[CMSG_SPACE(3 * sizeof(int))] = {0};
-	struct iovec iov = {r, sizeof(*r)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int32_t a;
 
-	if (nfds > 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-	}
 	if (chan < 0)
 		return -ENOTCONN;
-	if (sendmsg(chan, &mh, MSG_NOSIGNAL) < 0)
-		return -errno;
+	int rc = ipc_send_rights(chan, r, sizeof(*r), fds, nfds);
+	if (rc != 0)
+		return rc;
 	ssize_t n;
 	while ((n = recv(chan, &a, sizeof(a), 0)) < 0 && errno == EINTR)
 		;

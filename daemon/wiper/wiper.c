@@ -93,16 +93,20 @@ static int warm_up(void)
 
 	if (wipe_pattern_new(&warm, zero) != 0) {
 		fprintf(stderr, "portcullis-wiper: OpenSSL AES-256-CTR unavailable\n");
-		return -1;
+		return -ENOSYS;
 	}
 	wipe_pattern_free(&warm);
-	if (pthread_create(&th, NULL, noop_thread, NULL) != 0 || pthread_join(th, NULL) != 0) {
-		fprintf(stderr, "portcullis-wiper: cannot start a thread\n");
-		return -1;
+	int rc = pthread_create(&th, NULL, noop_thread, NULL);
+	if (rc == 0)
+		rc = pthread_join(th, NULL);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis-wiper: cannot start a thread: %s\n", strerror(rc));
+		return -rc;
 	}
 	return 0;
 }
 
+/* A descriptor number of the command line (3 to 1024), or -EINVAL. */
 static int parse_fd(const char *s)
 {
 	char *end;
@@ -111,11 +115,12 @@ static int parse_fd(const char *s)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || end == s || v < 3 || v > 1024)
-		return -1;
+		return -EINVAL;
 	return (int)v;
 }
 
-/* Drop every privilege for good: groups, gid, uid, no new privileges, not dumpable. */
+/* Drop every privilege for good: groups, gid, uid, no new privileges, not dumpable. 0, or
+ * negative errno (said on stderr). */
 static int drop_privileges(const char *user)
 {
 	struct passwd *pw;
@@ -124,26 +129,29 @@ static int drop_privileges(const char *user)
 		pw = getpwnam(user);
 		if (pw == NULL || pw->pw_uid == 0) {
 			fprintf(stderr, "portcullis-wiper: user '%s': unknown or root\n", user);
-			return -1;
+			return -EINVAL;
 		}
 		if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+			int err = errno;
 			perror("portcullis-wiper: dropping privileges");
-			return -1;
+			return -err;
 		}
 		if (setuid(0) == 0 || geteuid() == 0) {
 			fprintf(stderr, "portcullis-wiper: could regain root, refusing\n");
-			return -1;
+			return -EPERM;
 		}
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		int err = errno;
 		perror("portcullis-wiper: prctl");
-		return -1;
+		return -err;
 	}
 	return 0;
 }
 
+/* The job from its pipe, parsed: 0, or negative errno (said on stderr). */
 static int read_job(int fd, struct wipe_job *job)
 {
 	char buf[JOB_MAX];
@@ -158,8 +166,9 @@ static int read_job(int fd, struct wipe_job *job)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			int err = errno;
 			perror("portcullis-wiper: reading the job");
-			return -1;
+			return -err;
 		}
 		if (n == 0)
 			break;
@@ -167,7 +176,7 @@ static int read_job(int fd, struct wipe_job *job)
 		if (len == sizeof(buf)) {
 			fprintf(stderr, "portcullis-wiper: job longer than %d bytes\n", JOB_MAX);
 			explicit_bzero(buf, sizeof(buf));
-			return -1;
+			return -EMSGSIZE;
 		}
 	}
 	close(fd);
@@ -176,7 +185,7 @@ static int read_job(int fd, struct wipe_job *job)
 	if (r != 0) {
 		pcl_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "portcullis-wiper: %s\n", msg);
-		return -1;
+		return r;
 	}
 	return 0;
 }
@@ -192,16 +201,50 @@ static int refuse(struct wipe_report *r, struct wipe_job *job)
 	return 1;
 }
 
+/* The medium on fd is the job's: a block device of the job's size, the job's block size
+ * at least its logical one, read back from the medium itself (O_DIRECT). 0, or negative
+ * errno with why said (for the refusal report). */
+static int check_medium(int fd, struct wipe_job *job, char *why, size_t len)
+{
+	struct stat st;
+	uint64_t devsize = 0;
+	int lbs = 512, flags;
+
+	if (fstat(fd, &st) != 0 || !S_ISBLK(st.st_mode)) {
+		snprintf(why, len, "fd %d is not a block device", fd);
+		return -ENOTBLK;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 || ioctl(fd, BLKSSZGET, &lbs) != 0 ||
+	    devsize != job->size) {
+		snprintf(why, len, "device is %llu bytes, the job expects %llu (identity changed)",
+			 (unsigned long long)devsize, (unsigned long long)job->size);
+		return -ESTALE;
+	}
+	if (lbs > 0 && job->block < (uint32_t)lbs)
+		job->block = (uint32_t)lbs;
+	if (job->chunk % job->block != 0) {
+		snprintf(why, len, "chunk %u is not a multiple of the block size %u", job->chunk,
+			 job->block);
+		return -EINVAL;
+	}
+	/* Read-back must come from the medium, not the page cache. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
+		int err = errno;
+		snprintf(why, len, "cannot use O_DIRECT on fd %d: %s", fd, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *user = "nobody";
-	int fd = -1, job_fd = -1, flags, lbs = 512, rc;
+	int fd = -1, job_fd = -1, rc;
 	struct wipe_job job;
 	struct wipe_params p = {0};
 	struct wipe_report r = {0};
 	struct sigaction sa = {0};
-	struct stat st;
-	uint64_t devsize = 0;
 	char *why = r.result.reason;
 
 	for (int i = 1; i < argc; i++) {
@@ -212,7 +255,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
 			user = argv[++i];
 		else
-			fd = job_fd = -2;
+			fd = job_fd = -EINVAL;
 	}
 	if (fd < 0 || job_fd < 0 || fd == job_fd) {
 		fprintf(stderr, "usage: portcullis-wiper --fd N --job-fd M [--user NAME]\n");
@@ -239,31 +282,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (fstat(fd, &st) != 0 || !S_ISBLK(st.st_mode)) {
-		snprintf(why, sizeof(r.result.reason), "fd %d is not a block device", fd);
+	if (check_medium(fd, &job, why, sizeof(r.result.reason)) != 0)
 		return refuse(&r, &job);
-	}
-	if (ioctl(fd, BLKGETSIZE64, &devsize) != 0 || ioctl(fd, BLKSSZGET, &lbs) != 0 ||
-	    devsize != job.size) {
-		snprintf(why, sizeof(r.result.reason),
-			 "device is %llu bytes, the job expects %llu (identity changed)",
-			 (unsigned long long)devsize, (unsigned long long)job.size);
-		return refuse(&r, &job);
-	}
-	if (lbs > 0 && job.block < (uint32_t)lbs)
-		job.block = (uint32_t)lbs;
-	if (job.chunk % job.block != 0) {
-		snprintf(why, sizeof(r.result.reason),
-			 "chunk %u is not a multiple of the block size %u", job.chunk, job.block);
-		return refuse(&r, &job);
-	}
-	/* Read-back must come from the medium, not the page cache. */
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
-		snprintf(why, sizeof(r.result.reason), "cannot use O_DIRECT on fd %d: %s", fd,
-			 strerror(errno));
-		return refuse(&r, &job);
-	}
 
 	r.kind = WIPE_REPORT_START;
 	r.size = job.size;

@@ -304,12 +304,110 @@ static int check_pin_hash(const struct pin_req *r, const uint8_t ss[64])
 	return store_commit();
 }
 
-static int client_pin(struct pin_req *r, struct cbor_enc *out, uint8_t ss[64])
+/* getKeyAgreement: the authenticator's key agreement key, as a COSE key. */
+static int key_agreement(struct cbor_enc *out)
+{
+	if (!ka_ok)
+		return CTAP1_ERR_OTHER;
+	cbor_put_map(out, 1);
+	cbor_put_uint(out, 1);
+	cbor_put_map(out, 5);
+	cbor_put_uint(out, 1);
+	cbor_put_uint(out, 2);
+	cbor_put_uint(out, 3);
+	cbor_put_int(out, -25); /* ECDH-ES+HKDF-256, as CTAP names it */
+	cbor_put_int(out, -1);
+	cbor_put_uint(out, 1);
+	cbor_put_int(out, -2);
+	cbor_put_bytes(out, ka_pub + 1, 32);
+	cbor_put_int(out, -3);
+	cbor_put_bytes(out, ka_pub + 33, 32);
+	return 0;
+}
+
+/* setPIN: the first PIN, authenticated under the shared secret. */
+static int set_pin(struct pin_req *r, uint8_t ss[64])
+{
+	int rc;
+
+	if (!(r->have & P_PARAM) || !(r->have & P_NEW))
+		return CTAP2_ERR_MISSING_PARAMETER;
+	if (store_st.pin_set)
+		return CTAP2_ERR_NOT_ALLOWED;
+	rc = shared_secret(r->proto, r, ss);
+	if (rc)
+		return rc;
+	if (!verify(r->proto, ss, 32, r->new_pin.ptr, (size_t)r->new_pin.val, NULL, 0, r->param.ptr,
+		    (size_t)r->param.val))
+		return CTAP2_ERR_PIN_AUTH_INVALID;
+	return set_new_pin(r, ss);
+}
+
+/* changePIN: the new PIN, given the current one's hash. */
+static int change_pin(struct pin_req *r, uint8_t ss[64])
+{
+	int rc;
+
+	if (!(r->have & P_PARAM) || !(r->have & P_NEW) || !(r->have & P_HASH))
+		return CTAP2_ERR_MISSING_PARAMETER;
+	if (!store_st.pin_set)
+		return CTAP2_ERR_PIN_NOT_SET;
+	if (store_st.pin_retries == 0)
+		return CTAP2_ERR_PIN_BLOCKED;
+	rc = shared_secret(r->proto, r, ss);
+	if (rc)
+		return rc;
+	if (!verify(r->proto, ss, 32, r->new_pin.ptr, (size_t)r->new_pin.val, r->pin_hash.ptr,
+		    (size_t)r->pin_hash.val, r->param.ptr, (size_t)r->param.val))
+		return CTAP2_ERR_PIN_AUTH_INVALID;
+	rc = check_pin_hash(r, ss);
+	return rc ? rc : set_new_pin(r, ss);
+}
+
+/* getPinToken / getPinUvAuthTokenUsingPinWithPermissions: a fresh token for the PIN's
+ * hash, with its permissions (and relying party), sent encrypted. */
+static int get_token(struct pin_req *r, struct cbor_enc *out, uint8_t ss[64])
 {
 	uint8_t enc[48];
 	size_t n;
 	int rc;
 
+	if (r->sub == SUB_GET_TOKEN_PERMS && (!(r->have & P_PERMS) || r->perms == 0))
+		return CTAP2_ERR_MISSING_PARAMETER;
+	if (r->sub == SUB_GET_PIN_TOKEN && (r->have & (P_PERMS | P_RPID)))
+		return CTAP1_ERR_INVALID_PARAMETER;
+	if (r->sub == SUB_GET_TOKEN_PERMS && (r->perms & ~(uint64_t)0xff))
+		return CTAP1_ERR_INVALID_PARAMETER;
+	if (r->sub == SUB_GET_TOKEN_PERMS &&
+	    (r->perms & ~(uint64_t)(CTAP2_PERM_MC | CTAP2_PERM_GA)))
+		return CTAP2_ERR_UNAUTHORIZED_PERMISSION;
+	if (!store_st.pin_set)
+		return CTAP2_ERR_PIN_NOT_SET;
+	rc = shared_secret(r->proto, r, ss);
+	if (rc)
+		return rc;
+	rc = check_pin_hash(r, ss);
+	if (rc)
+		return rc;
+	new_token();
+	token_perms =
+	    r->sub == SUB_GET_PIN_TOKEN ? (CTAP2_PERM_MC | CTAP2_PERM_GA) : (uint8_t)r->perms;
+	if (r->have & P_RPID) {
+		tcrypto_sha256(r->rp_id.ptr, (size_t)r->rp_id.val, token_rp);
+		token_has_rp = 1;
+	}
+	n = encrypt(r->proto, ss, token, sizeof(token), enc);
+	if (n == 0)
+		return CTAP1_ERR_OTHER;
+	cbor_put_map(out, 1);
+	cbor_put_uint(out, 2);
+	cbor_put_bytes(out, enc, n);
+	store_wipe(enc, sizeof(enc));
+	return 0;
+}
+
+static int client_pin(struct pin_req *r, struct cbor_enc *out, uint8_t ss[64])
+{
 	if (!(r->have & P_SUB))
 		return CTAP2_ERR_MISSING_PARAMETER;
 	if (r->sub == SUB_GET_RETRIES) {
@@ -324,84 +422,14 @@ static int client_pin(struct pin_req *r, struct cbor_enc *out, uint8_t ss[64])
 		return CTAP1_ERR_INVALID_PARAMETER;
 	switch (r->sub) {
 	case SUB_GET_KEY_AGREEMENT:
-		if (!ka_ok)
-			return CTAP1_ERR_OTHER;
-		cbor_put_map(out, 1);
-		cbor_put_uint(out, 1);
-		cbor_put_map(out, 5);
-		cbor_put_uint(out, 1);
-		cbor_put_uint(out, 2);
-		cbor_put_uint(out, 3);
-		cbor_put_int(out, -25); /* ECDH-ES+HKDF-256, as CTAP names it */
-		cbor_put_int(out, -1);
-		cbor_put_uint(out, 1);
-		cbor_put_int(out, -2);
-		cbor_put_bytes(out, ka_pub + 1, 32);
-		cbor_put_int(out, -3);
-		cbor_put_bytes(out, ka_pub + 33, 32);
-		return 0;
+		return key_agreement(out);
 	case SUB_SET_PIN:
-		if (!(r->have & P_PARAM) || !(r->have & P_NEW))
-			return CTAP2_ERR_MISSING_PARAMETER;
-		if (store_st.pin_set)
-			return CTAP2_ERR_NOT_ALLOWED;
-		rc = shared_secret(r->proto, r, ss);
-		if (rc)
-			return rc;
-		if (!verify(r->proto, ss, 32, r->new_pin.ptr, (size_t)r->new_pin.val, NULL, 0,
-			    r->param.ptr, (size_t)r->param.val))
-			return CTAP2_ERR_PIN_AUTH_INVALID;
-		return set_new_pin(r, ss);
+		return set_pin(r, ss);
 	case SUB_CHANGE_PIN:
-		if (!(r->have & P_PARAM) || !(r->have & P_NEW) || !(r->have & P_HASH))
-			return CTAP2_ERR_MISSING_PARAMETER;
-		if (!store_st.pin_set)
-			return CTAP2_ERR_PIN_NOT_SET;
-		if (store_st.pin_retries == 0)
-			return CTAP2_ERR_PIN_BLOCKED;
-		rc = shared_secret(r->proto, r, ss);
-		if (rc)
-			return rc;
-		if (!verify(r->proto, ss, 32, r->new_pin.ptr, (size_t)r->new_pin.val,
-			    r->pin_hash.ptr, (size_t)r->pin_hash.val, r->param.ptr,
-			    (size_t)r->param.val))
-			return CTAP2_ERR_PIN_AUTH_INVALID;
-		rc = check_pin_hash(r, ss);
-		return rc ? rc : set_new_pin(r, ss);
+		return change_pin(r, ss);
 	case SUB_GET_PIN_TOKEN:
 	case SUB_GET_TOKEN_PERMS:
-		if (r->sub == SUB_GET_TOKEN_PERMS && (!(r->have & P_PERMS) || r->perms == 0))
-			return CTAP2_ERR_MISSING_PARAMETER;
-		if (r->sub == SUB_GET_PIN_TOKEN && (r->have & (P_PERMS | P_RPID)))
-			return CTAP1_ERR_INVALID_PARAMETER;
-		if (r->sub == SUB_GET_TOKEN_PERMS && (r->perms & ~(uint64_t)0xff))
-			return CTAP1_ERR_INVALID_PARAMETER;
-		if (r->sub == SUB_GET_TOKEN_PERMS &&
-		    (r->perms & ~(uint64_t)(CTAP2_PERM_MC | CTAP2_PERM_GA)))
-			return CTAP2_ERR_UNAUTHORIZED_PERMISSION;
-		if (!store_st.pin_set)
-			return CTAP2_ERR_PIN_NOT_SET;
-		rc = shared_secret(r->proto, r, ss);
-		if (rc)
-			return rc;
-		rc = check_pin_hash(r, ss);
-		if (rc)
-			return rc;
-		new_token();
-		token_perms = r->sub == SUB_GET_PIN_TOKEN ? (CTAP2_PERM_MC | CTAP2_PERM_GA)
-							  : (uint8_t)r->perms;
-		if (r->have & P_RPID) {
-			tcrypto_sha256(r->rp_id.ptr, (size_t)r->rp_id.val, token_rp);
-			token_has_rp = 1;
-		}
-		n = encrypt(r->proto, ss, token, sizeof(token), enc);
-		if (n == 0)
-			return CTAP1_ERR_OTHER;
-		cbor_put_map(out, 1);
-		cbor_put_uint(out, 2);
-		cbor_put_bytes(out, enc, n);
-		store_wipe(enc, sizeof(enc));
-		return 0;
+		return get_token(r, out, ss);
 	default:
 		return CTAP1_ERR_INVALID_PARAMETER;
 	}

@@ -298,26 +298,17 @@ int appr_parse_header_of(struct atext *t, const char *magic, unsigned oldest, un
 	return 0;
 }
 
-int appr_request_read(struct atext *t, struct appr_request *r)
+/* device.id: "vvvv:pppp" in lower-case hex. */
+static int parse_device_id(struct atext *t, struct appr_request *r)
 {
-	uint64_t x;
 	const char *v;
 	size_t vlen;
-	int c, rc;
-
-	memset(r, 0, sizeof(*r));
-	if ((rc = appr_parse_header_of(t, APPR_REQUEST_MAGIC, 2, APPR_REQUEST_VERSION,
-				       &r->version)) != 0 ||
-	    (rc = want_id(t, "council", r->council, sizeof(r->council), council_ok)) != 0 ||
-	    (rc = want_id(t, "pc.machine-id", r->machine_id, sizeof(r->machine_id), machine_ok)) ||
-	    (rc = want_id(t, "pc.host", r->host, sizeof(r->host), host_ok)) != 0 ||
-	    (rc = want_id(t, "device.port", r->port, sizeof(r->port), port_ok)) != 0 ||
-	    (rc = want_id(t, "device.hash", r->hash, sizeof(r->hash), hash_ok)) != 0)
-		return rc;
-	if ((rc = at_next(t, "device.id", &v, &vlen)) != 0)
-		return rc;
 	unsigned vid, pid;
 	char idbuf[10];
+	int rc;
+
+	if ((rc = at_next(t, "device.id", &v, &vlen)) != 0)
+		return rc;
 	if (vlen != 9 || (memcpy(idbuf, v, 9), idbuf[9] = '\0', 0) || !lower_hex(idbuf, 4) ||
 	    idbuf[4] != ':' || !lower_hex(idbuf + 5, 4) ||
 	    sscanf(idbuf, "%4x:%4x", &vid, &pid) != 2) {
@@ -327,12 +318,17 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 	}
 	r->vid = (uint16_t)vid;
 	r->pid = (uint16_t)pid;
-	if ((rc = at_escaped(t, "device.serial", r->serial, sizeof(r->serial))) != 0 ||
-	    (rc = at_escaped(t, "device.manufacturer", r->manufacturer, sizeof(r->manufacturer))) ||
-	    (rc = at_escaped(t, "device.product", r->product, sizeof(r->product))) != 0 ||
-	    (rc = parse_ifaces(t, r)) != 0 ||
-	    (rc = at_uint(t, "device.capacity", UINT64_MAX, &r->capacity)) != 0 ||
-	    (rc = parse_choice(t, "scope", "read-only", "read-write", &r->scope)) != 0)
+	return 0;
+}
+
+/* What is asked for: scope, direction (version 3), wipe and council-data (version 3),
+ * which must agree: a bring-in is read-only and may carry council data, a take-out is
+ * read-write and may owe a wipe. */
+static int parse_grant(struct atext *t, struct appr_request *r)
+{
+	int c, rc;
+
+	if ((rc = parse_choice(t, "scope", "read-only", "read-write", &r->scope)) != 0)
 		return rc;
 	r->direction = r->scope;
 	if (r->version >= 3 &&
@@ -351,27 +347,27 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 			     "wipe: only a take-out owes a wipe (a bring-in's is council-data)");
 		return -EINVAL;
 	}
-	if (r->version >= 3) {
-		if ((rc = parse_choice(t, "council-data", "yes", "no", &c)) != 0)
-			return rc;
-		r->council_data = c == 1;
-		if (r->council_data && r->direction != APPR_BRING_IN) {
-			pcl_diag_set(t->diag, t->name, t->line,
-				     "council-data: only a bring-in is marked as carrying "
-				     "council data");
-			return -EINVAL;
-		}
+	if (r->version < 3)
+		return 0;
+	if ((rc = parse_choice(t, "council-data", "yes", "no", &c)) != 0)
+		return rc;
+	r->council_data = c == 1;
+	if (r->council_data && r->direction != APPR_BRING_IN) {
+		pcl_diag_set(t->diag, t->name, t->line,
+			     "council-data: only a bring-in is marked as carrying council data");
+		return -EINVAL;
 	}
-	if ((rc = at_uint(t, "requested-by.uid", UINT32_MAX, &x)) != 0)
-		return rc;
-	r->uid = (uint32_t)x;
-	if ((rc = at_escaped(t, "requested-by.name", r->user, sizeof(r->user))) != 0 ||
-	    (rc = at_uint(t, "issued", INT64_MAX, &x)) != 0)
-		return rc;
-	r->issued = (int64_t)x;
-	if ((rc = at_uint(t, "answer-by", INT64_MAX, &x)) != 0)
-		return rc;
-	r->answer_by = (int64_t)x;
+	return 0;
+}
+
+/* until: "unplug" (0) or a time in unix seconds. */
+static int parse_until(struct atext *t, struct appr_request *r)
+{
+	const char *v;
+	size_t vlen;
+	uint64_t x;
+	int rc;
+
 	if ((rc = at_next(t, "until", &v, &vlen)) != 0)
 		return rc;
 	if (vlen == 6 && memcmp(v, "unplug", 6) == 0) {
@@ -383,7 +379,45 @@ int appr_request_read(struct atext *t, struct appr_request *r)
 			     "until: expected \"unplug\" or a time in unix seconds");
 		return -EINVAL;
 	}
-	if ((rc = at_escaped(t, "reason", r->reason, sizeof(r->reason))) != 0 ||
+	return 0;
+}
+
+int appr_request_read(struct atext *t, struct appr_request *r)
+{
+	uint64_t x;
+	const char *v;
+	size_t vlen;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = appr_parse_header_of(t, APPR_REQUEST_MAGIC, 2, APPR_REQUEST_VERSION,
+				       &r->version)) != 0 ||
+	    (rc = want_id(t, "council", r->council, sizeof(r->council), council_ok)) != 0 ||
+	    (rc = want_id(t, "pc.machine-id", r->machine_id, sizeof(r->machine_id), machine_ok)) ||
+	    (rc = want_id(t, "pc.host", r->host, sizeof(r->host), host_ok)) != 0 ||
+	    (rc = want_id(t, "device.port", r->port, sizeof(r->port), port_ok)) != 0 ||
+	    (rc = want_id(t, "device.hash", r->hash, sizeof(r->hash), hash_ok)) != 0 ||
+	    (rc = parse_device_id(t, r)) != 0)
+		return rc;
+	if ((rc = at_escaped(t, "device.serial", r->serial, sizeof(r->serial))) != 0 ||
+	    (rc = at_escaped(t, "device.manufacturer", r->manufacturer, sizeof(r->manufacturer))) ||
+	    (rc = at_escaped(t, "device.product", r->product, sizeof(r->product))) != 0 ||
+	    (rc = parse_ifaces(t, r)) != 0 ||
+	    (rc = at_uint(t, "device.capacity", UINT64_MAX, &r->capacity)) != 0 ||
+	    (rc = parse_grant(t, r)) != 0)
+		return rc;
+	if ((rc = at_uint(t, "requested-by.uid", UINT32_MAX, &x)) != 0)
+		return rc;
+	r->uid = (uint32_t)x;
+	if ((rc = at_escaped(t, "requested-by.name", r->user, sizeof(r->user))) != 0 ||
+	    (rc = at_uint(t, "issued", INT64_MAX, &x)) != 0)
+		return rc;
+	r->issued = (int64_t)x;
+	if ((rc = at_uint(t, "answer-by", INT64_MAX, &x)) != 0)
+		return rc;
+	r->answer_by = (int64_t)x;
+	if ((rc = parse_until(t, r)) != 0 ||
+	    (rc = at_escaped(t, "reason", r->reason, sizeof(r->reason))) != 0 ||
 	    (rc = at_next(t, "nonce", &v, &vlen)) != 0)
 		return rc;
 	if (pcl_hex_decode(r->nonce, APPR_NONCE_LEN, v, vlen) != 0) {

@@ -298,16 +298,129 @@ static bool purge_last(struct audit_verifier *v, const struct audit_frame *f, st
 }
 
 /* A checkpoint or purge record: signature, key certification, coverage. */
+/* The signed note of a checkpoint or purge record: by the trail's origin, with the key
+ * certified for the record's epoch (or, before any, the key the record names, its MAC
+ * vouching for it), verifying, and about this epoch and kind; *c its content. */
+static bool note_verifies(struct audit_verifier *v, const struct audit_frame *f, const char *note,
+			  const char *vkey, bool mac_ok, const char *file, unsigned lineno,
+			  struct audit_ckpt *c)
+{
+	bool purge = f->type == AUDIT_T_PURGE;
+	char name[256];
+	uint8_t pub[32];
+	size_t tl;
+
+	if (audit_vkey_parse(vkey, name, sizeof(name), pub) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "%s record lacks a valid note, audit.key or @timestamp",
+		     purge ? "purge" : "checkpoint");
+		return false;
+	}
+	if (v->origin[0] == '\0')
+		snprintf(v->origin, sizeof(v->origin), "%s", name);
+	if (strcmp(name, v->origin) != 0) {
+		fail(v, f->seq, file, lineno, "signed by \"%s\", expected origin \"%s\"", name,
+		     v->origin);
+		return false;
+	}
+	if (v->pub_known && memcmp(pub, v->pub, 32) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "signed with a key not certified for epoch %" PRIu64 " (re-signed?)",
+		     f->epoch);
+		return false;
+	}
+	if (!v->pub_known && !mac_ok && v->keyed) {
+		fail(v, f->seq, file, lineno, "signing key of epoch %" PRIu64 " unknown", f->epoch);
+		return false;
+	}
+	if (!v->pub_known)
+		audit_verifier_set_pub(v, f->epoch,
+				       pub); /* authenticated by this record's MAC (if keyed) */
+	if (audit_note_verify(note, strlen(note), v->origin, v->pub, &tl) != 0 ||
+	    audit_ckpt_parse(c, note, tl) != 0) {
+		fail(v, f->seq, file, lineno, "%s signature does not verify",
+		     purge ? "purge" : "checkpoint");
+		return false;
+	}
+	if (strcmp(c->origin, v->origin) != 0 || c->epoch != f->epoch || c->purge != purge) {
+		fail(v, f->seq, file, lineno, "signed note names another origin, epoch or kind");
+		return false;
+	}
+	return true;
+}
+
+/* A verified purge note made at ts: within the retention, and counted; the trail may
+ * start where it ends. */
+static void purge_record(struct audit_verifier *v, const struct audit_frame *f,
+			 struct json_object *o, const struct audit_ckpt *c, const char *ts,
+			 const char *file, unsigned lineno)
+{
+	char month[8], limit[8];
+
+	memcpy(month, ts, 7);
+	month[7] = '\0';
+	int y = atoi(month), m = atoi(month + 5) - (int)v->opts.min_retention_months;
+	while (m < 1) {
+		m += 12;
+		y--;
+	}
+	snprintf(limit, sizeof(limit), "%04u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u);
+	if (strcmp(c->before, limit) > 0) {
+		fail(v, f->seq, file, lineno,
+		     "purge of records up to %s at %s breaks the %u-month retention", c->before,
+		     month, v->opts.min_retention_months);
+		return;
+	}
+	int64_t last_ms;
+	if (!purge_last(v, f, o, c, &last_ms, file, lineno))
+		return;
+	if (c->size + 1 == v->res.first_seq &&
+	    memcmp(c->head, v->start_prev, AUDIT_HASH_LEN) == 0 &&
+	    strcmp(v->start_month, c->before) >= 0 &&
+	    v->start_ts_ms + AUDIT_TIME_TOLERANCE_S * 1000 >= last_ms)
+		v->purge_ok = true;
+	v->res.purges++;
+	if (c->size > v->res.purged_upto) {
+		v->res.purged_upto = c->size;
+		v->res.purge_seq = f->seq;
+	}
+}
+
+/* A verified checkpoint note: over the records before it, and the key chain moved on to
+ * the next epoch's key it certifies. */
+static void checkpoint_record(struct audit_verifier *v, const struct audit_frame *f,
+			      const struct audit_ckpt *c, const char *note,
+			      const uint8_t prev_hash[32], const char *file, unsigned lineno)
+{
+	if (!c->has_next) {
+		fail(v, f->seq, file, lineno, "checkpoint certifies no next key");
+		return;
+	}
+	/* A validly signed checkpoint still moves the key chain on, so one bad record
+	 * is reported once rather than for every later epoch. */
+	if (c->size + 1 != f->seq || memcmp(c->head, prev_hash, AUDIT_HASH_LEN) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "checkpoint over seq %" PRIu64 " does not match the records before it",
+		     c->size);
+	} else {
+		v->res.checkpoints++;
+		v->res.last_ckpt_seq = c->size;
+		v->res.last_ckpt_time = c->time;
+		free(v->last_note);
+		v->last_note = strdup(note);
+	}
+	audit_verifier_set_pub(v, f->epoch, v->pub);
+	audit_verifier_set_pub(v, f->epoch + 1, c->next);
+	v->epoch = f->epoch + 1;
+	v->last_ckpt_seq = f->seq;
+}
+
 static void signed_record(struct audit_verifier *v, const struct audit_frame *f, const char *line,
 			  size_t len, const uint8_t prev_hash[32], bool mac_ok, const char *file,
 			  unsigned lineno)
 {
 	struct json_object *o = NULL;
 	struct audit_ckpt c;
-	const char *note, *vkey, *ts;
-	char name[256], month[8];
-	uint8_t pub[32];
-	size_t tl;
 	bool purge = f->type == AUDIT_T_PURGE;
 
 	if (audit_record_parse(line, len, &o, NULL) != 0) {
@@ -315,100 +428,18 @@ static void signed_record(struct audit_verifier *v, const struct audit_frame *f,
 		     purge ? "purge" : "checkpoint");
 		return;
 	}
-	note = get_str(o, purge ? "audit.purge" : "audit.checkpoint");
-	vkey = get_str(o, "audit.key");
-	ts = get_str(o, "@timestamp");
-	if (!note || !vkey || !ts || strlen(ts) < 7 ||
-	    audit_vkey_parse(vkey, name, sizeof(name), pub) != 0) {
+	const char *note = get_str(o, purge ? "audit.purge" : "audit.checkpoint");
+	const char *vkey = get_str(o, "audit.key"), *ts = get_str(o, "@timestamp");
+	if (!note || !vkey || !ts || strlen(ts) < 7) {
 		fail(v, f->seq, file, lineno,
 		     "%s record lacks a valid note, audit.key or @timestamp",
 		     purge ? "purge" : "checkpoint");
-		goto out;
+	} else if (note_verifies(v, f, note, vkey, mac_ok, file, lineno, &c)) {
+		if (purge)
+			purge_record(v, f, o, &c, ts, file, lineno);
+		else
+			checkpoint_record(v, f, &c, note, prev_hash, file, lineno);
 	}
-	if (v->origin[0] == '\0')
-		snprintf(v->origin, sizeof(v->origin), "%s", name);
-	if (strcmp(name, v->origin) != 0) {
-		fail(v, f->seq, file, lineno, "signed by \"%s\", expected origin \"%s\"", name,
-		     v->origin);
-		goto out;
-	}
-	if (v->pub_known && memcmp(pub, v->pub, 32) != 0) {
-		fail(v, f->seq, file, lineno,
-		     "signed with a key not certified for epoch %" PRIu64 " (re-signed?)",
-		     f->epoch);
-		goto out;
-	}
-	if (!v->pub_known && !mac_ok && v->keyed) {
-		fail(v, f->seq, file, lineno, "signing key of epoch %" PRIu64 " unknown", f->epoch);
-		goto out;
-	}
-	if (!v->pub_known)
-		audit_verifier_set_pub(v, f->epoch,
-				       pub); /* authenticated by this record's MAC (if keyed) */
-	if (audit_note_verify(note, strlen(note), v->origin, v->pub, &tl) != 0 ||
-	    audit_ckpt_parse(&c, note, tl) != 0) {
-		fail(v, f->seq, file, lineno, "%s signature does not verify",
-		     purge ? "purge" : "checkpoint");
-		goto out;
-	}
-	if (strcmp(c.origin, v->origin) != 0 || c.epoch != f->epoch || c.purge != purge) {
-		fail(v, f->seq, file, lineno, "signed note names another origin, epoch or kind");
-		goto out;
-	}
-	if (purge) {
-		memcpy(month, ts, 7);
-		month[7] = '\0';
-		int y = atoi(month), m = atoi(month + 5) - (int)v->opts.min_retention_months;
-		while (m < 1) {
-			m += 12;
-			y--;
-		}
-		char limit[8];
-		snprintf(limit, sizeof(limit), "%04u-%02u", (unsigned)y % 10000u,
-			 (unsigned)m % 100u);
-		if (strcmp(c.before, limit) > 0) {
-			fail(v, f->seq, file, lineno,
-			     "purge of records up to %s at %s breaks the %u-month retention",
-			     c.before, month, v->opts.min_retention_months);
-			goto out;
-		}
-		int64_t last_ms;
-		if (!purge_last(v, f, o, &c, &last_ms, file, lineno))
-			goto out;
-		if (c.size + 1 == v->res.first_seq &&
-		    memcmp(c.head, v->start_prev, AUDIT_HASH_LEN) == 0 &&
-		    strcmp(v->start_month, c.before) >= 0 &&
-		    v->start_ts_ms + AUDIT_TIME_TOLERANCE_S * 1000 >= last_ms)
-			v->purge_ok = true;
-		v->res.purges++;
-		if (c.size > v->res.purged_upto) {
-			v->res.purged_upto = c.size;
-			v->res.purge_seq = f->seq;
-		}
-		goto out;
-	}
-	if (!c.has_next) {
-		fail(v, f->seq, file, lineno, "checkpoint certifies no next key");
-		goto out;
-	}
-	/* A validly signed checkpoint still moves the key chain on, so one bad record
-	 * is reported once rather than for every later epoch. */
-	if (c.size + 1 != f->seq || memcmp(c.head, prev_hash, AUDIT_HASH_LEN) != 0) {
-		fail(v, f->seq, file, lineno,
-		     "checkpoint over seq %" PRIu64 " does not match the records before it",
-		     c.size);
-	} else {
-		v->res.checkpoints++;
-		v->res.last_ckpt_seq = c.size;
-		v->res.last_ckpt_time = c.time;
-		free(v->last_note);
-		v->last_note = strdup(note);
-	}
-	audit_verifier_set_pub(v, f->epoch, v->pub);
-	audit_verifier_set_pub(v, f->epoch + 1, c.next);
-	v->epoch = f->epoch + 1;
-	v->last_ckpt_seq = f->seq;
-out:
 	json_object_put(o);
 }
 
@@ -448,13 +479,90 @@ static void check_time(struct audit_verifier *v, const struct audit_frame *f, co
 	v->have_ts = true;
 }
 
+/* A record at or before the last one: a collector's byte-identical copy is counted, any
+ * other is a failure. */
+static void repeated(struct audit_verifier *v, const struct audit_frame *f,
+		     const struct ring_slot *slot, const uint8_t hash[AUDIT_HASH_LEN],
+		     const char *file, unsigned lineno)
+{
+	bool same = slot->seq == f->seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0;
+
+	if (same && v->opts.collected)
+		v->res.duplicates++;
+	else if (same)
+		fail(v, f->seq, file, lineno,
+		     "seq %" PRIu64 " repeated after seq %" PRIu64
+		     " (a byte-identical copy: only a collector's copy may repeat records)",
+		     f->seq, v->last_seq);
+	else
+		fail(v, f->seq, file, lineno,
+		     "out of order or replaced (already at seq %" PRIu64 ")", v->last_seq);
+}
+
+/* The first record seen: where the trail (or the collector's copy) starts. */
+static void first_record(struct audit_verifier *v, const struct audit_frame *f, const char *line,
+			 size_t len, const char *file, unsigned lineno)
+{
+	struct json_object *o = NULL;
+	const char *ts;
+
+	v->res.first_seq = f->seq;
+	v->start_ts_ms = f->ts_ms;
+	memcpy(v->start_prev, f->prev, AUDIT_HASH_LEN);
+	if (audit_record_parse(line, len, &o, NULL) == 0 && (ts = get_str(o, "@timestamp")) &&
+	    strlen(ts) >= 7)
+		snprintf(v->start_month, sizeof(v->start_month), "%.7s", ts);
+	json_object_put(o);
+	v->epoch = f->epoch;
+	if (f->seq == 1) {
+		static const uint8_t zero[AUDIT_HASH_LEN];
+		if (memcmp(f->prev, zero, AUDIT_HASH_LEN) != 0 || f->epoch != 0)
+			fail(v, 1, file, lineno, "first record must have epoch 0 and zero prev");
+		if (v->keyed)
+			audit_verifier_set_pub(v, 0, v->key.pub);
+	}
+	v->started = true;
+}
+
+/* The record's epoch and, on a keyed trail, its MAC: true when the MAC verifies. */
+static bool epoch_and_mac(struct audit_verifier *v, const struct audit_frame *f,
+			  const uint8_t hash[AUDIT_HASH_LEN], const char *file, unsigned lineno)
+{
+	uint8_t mac[AUDIT_HASH_LEN];
+
+	if (f->epoch != v->epoch) {
+		fail(v, f->seq, file, lineno,
+		     "epoch %" PRIu64 " where %" PRIu64 " was expected (key changed without "
+		     "a checkpoint)",
+		     f->epoch, v->epoch);
+		if (f->epoch != v->epoch + 1 || !v->pub_known)
+			v->pub_known = false;
+		v->epoch = f->epoch;
+	}
+	if (!v->keyed)
+		return false;
+	if (mac_key_for(v, f->epoch) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "epoch %" PRIu64 " goes backwards or is implausibly large", f->epoch);
+		return false;
+	}
+	if (audit_hasher_mac(v->hasher, hash, mac) != 0 ||
+	    CRYPTO_memcmp(mac, f->mac, AUDIT_HASH_LEN) != 0) {
+		fail(v, f->seq, file, lineno,
+		     "MAC does not verify under the epoch %" PRIu64 " key "
+		     "(altered or forged)",
+		     f->epoch);
+		return false;
+	}
+	return true;
+}
+
 void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t len,
 			      const char *file, unsigned lineno)
 {
 	struct audit_frame f;
-	uint8_t hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN], prev_hash[AUDIT_HASH_LEN];
+	uint8_t hash[AUDIT_HASH_LEN], prev_hash[AUDIT_HASH_LEN];
 	struct pcl_diag why = {0};
-	bool mac_ok = false;
 	struct ring_slot *slot;
 
 	if (audit_frame_parse(line, len, &f, &why) != 0) {
@@ -467,40 +575,12 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 	}
 	slot = &v->ring[f.seq % AUDIT_VERIFY_RING];
 	if (v->started && f.seq <= v->last_seq) {
-		if (slot->seq == f.seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0 &&
-		    v->opts.collected)
-			v->res.duplicates++;
-		else if (slot->seq == f.seq && memcmp(slot->hash, hash, AUDIT_HASH_LEN) == 0)
-			fail(v, f.seq, file, lineno,
-			     "seq %" PRIu64 " repeated after seq %" PRIu64
-			     " (a byte-identical copy: only a collector's copy may repeat records)",
-			     f.seq, v->last_seq);
-		else
-			fail(v, f.seq, file, lineno,
-			     "out of order or replaced (already at seq %" PRIu64 ")", v->last_seq);
+		repeated(v, &f, slot, hash, file, lineno);
 		return;
 	}
 	memcpy(prev_hash, v->started ? v->last_hash : f.prev, AUDIT_HASH_LEN);
 	if (!v->started) {
-		struct json_object *o = NULL;
-		const char *ts;
-		v->res.first_seq = f.seq;
-		v->start_ts_ms = f.ts_ms;
-		memcpy(v->start_prev, f.prev, AUDIT_HASH_LEN);
-		if (audit_record_parse(line, len, &o, NULL) == 0 &&
-		    (ts = get_str(o, "@timestamp")) && strlen(ts) >= 7)
-			snprintf(v->start_month, sizeof(v->start_month), "%.7s", ts);
-		json_object_put(o);
-		v->epoch = f.epoch;
-		if (f.seq == 1) {
-			static const uint8_t zero[AUDIT_HASH_LEN];
-			if (memcmp(f.prev, zero, AUDIT_HASH_LEN) != 0 || f.epoch != 0)
-				fail(v, 1, file, lineno,
-				     "first record must have epoch 0 and zero prev");
-			if (v->keyed)
-				audit_verifier_set_pub(v, 0, v->key.pub);
-		}
-		v->started = true;
+		first_record(v, &f, line, len, file, lineno);
 	} else if (f.seq != v->last_seq + 1) {
 		fail(v, f.seq, file, lineno, "gap: records %" PRIu64 "..%" PRIu64 " missing",
 		     v->last_seq + 1, f.seq - 1);
@@ -509,28 +589,7 @@ void audit_verifier_feed_line(struct audit_verifier *v, const char *line, size_t
 		     "prev does not match seq %" PRIu64 " (altered, inserted or reordered)",
 		     v->last_seq);
 	}
-	if (f.epoch != v->epoch) {
-		fail(v, f.seq, file, lineno,
-		     "epoch %" PRIu64 " where %" PRIu64 " was expected (key changed without "
-		     "a checkpoint)",
-		     f.epoch, v->epoch);
-		if (f.epoch != v->epoch + 1 || !v->pub_known)
-			v->pub_known = false;
-		v->epoch = f.epoch;
-	}
-	if (v->keyed) {
-		if (mac_key_for(v, f.epoch) != 0)
-			fail(v, f.seq, file, lineno,
-			     "epoch %" PRIu64 " goes backwards or is implausibly large", f.epoch);
-		else if (audit_hasher_mac(v->hasher, hash, mac) != 0 ||
-			 CRYPTO_memcmp(mac, f.mac, AUDIT_HASH_LEN) != 0)
-			fail(v, f.seq, file, lineno,
-			     "MAC does not verify under the epoch %" PRIu64 " key "
-			     "(altered or forged)",
-			     f.epoch);
-		else
-			mac_ok = true;
-	}
+	bool mac_ok = epoch_and_mac(v, &f, hash, file, lineno);
 	check_time(v, &f, file, lineno);
 	if (f.type != AUDIT_T_RECORD)
 		signed_record(v, &f, line, len, prev_hash, mac_ok, file, lineno);

@@ -1,14 +1,13 @@
 /*
- * ipc.c - encoding and validation of parent/engine messages (see ipc.h).
- * Linked by the portcullisd parent and engine. Input bytes are untrusted: every
- * length and string is checked before use, and the wire layout is explicit
- * little-endian, never a struct copied from memory.
+ * ipc.c - encoding and validation of parent/engine messages (see ipc.h), sent and
+ * received through rights.c. Linked by the portcullisd parent and engine. Input bytes are
+ * untrusted: every length and string is checked before use, and the wire layout is
+ * explicit little-endian, never a struct copied from memory.
  */
 #include "ipc.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define HDR_LEN 12 /* magic u16, version u8, type u8, id u32, payload length u32 */
@@ -313,35 +312,11 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 int ipc_send_fd(int fd, const struct ipc_msg *msg, int passfd)
 {
 	uint8_t buf[IPC_MSG_MAX];
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int n = ipc_encode(msg, buf, sizeof(buf));
 
 	if (n < 0)
 		return n;
-	iov = (struct iovec){buf, (size_t)n};
-	if (passfd >= 0) {
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.space;
-		mh.msg_controllen = sizeof(ctl.space);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-	}
-	for (;;) {
-		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (w == n)
-			return 0;
-		if (w < 0 && errno == EINTR)
-			continue;
-		return w < 0 ? -errno : -EIO;
-	}
+	return ipc_send_rights(fd, buf, (size_t)n, &passfd, passfd >= 0 ? 1 : 0);
 }
 
 int ipc_send(int fd, const struct ipc_msg *msg)
@@ -349,68 +324,29 @@ int ipc_send(int fd, const struct ipc_msg *msg)
 	return ipc_send_fd(fd, msg, -1);
 }
 
-/* Every descriptor that came with a message: the first kept in *keep (if asked for and
- * the message carried exactly one), all others closed. */
-static int take_fds(struct msghdr *mh, int *keep)
-{
-	int n = 0;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < count; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (keep != NULL && *keep < 0 && n == 0)
-				*keep = fd;
-			else
-				close(fd);
-			n++;
-		}
-	}
-	if (n > 1 && keep != NULL && *keep >= 0) {
-		close(*keep);
-		*keep = -1;
-	}
-	return n;
-}
-
 int ipc_recv_fd(int fd, struct ipc_msg *msg, int *passfd)
 {
 	uint8_t buf[IPC_MSG_MAX + 1];
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(4 * sizeof(int))];
-	} ctl;
-	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = ctl.space,
-			    .msg_controllen = sizeof(ctl)};
-	ssize_t n;
-	int got = -1;
+	int got = -1, rc;
+	size_t nfds;
+	/* At most one descriptor: more, or a datagram over the limit, is a bad message. */
+	ssize_t n = ipc_recv_rights(fd, buf, sizeof(buf), &got, 1, &nfds);
 
 	if (passfd != NULL)
 		*passfd = -1;
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
+	if (n == -EMSGSIZE)
+		return -EBADMSG;
 	if (n < 0)
-		return -errno;
-	int nfds = take_fds(&mh, passfd != NULL ? &got : NULL);
-	int rc = 0;
+		return (int)n;
 	if (n == 0)
 		rc = -ECONNRESET;
-	else if ((size_t)n > IPC_MSG_MAX || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1)
+	else if ((size_t)n > IPC_MSG_MAX)
 		rc = -EBADMSG;
 	else
 		rc = ipc_decode(buf, (size_t)n, msg);
-	if (rc != 0 && got >= 0) {
+	if (nfds == 1 && (rc != 0 || passfd == NULL))
 		close(got);
-		got = -1;
-	}
-	if (passfd != NULL)
+	else if (nfds == 1)
 		*passfd = got;
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define IPC_MAGIC   0x5043u /* "PC" */
 #define IPC_VERSION 3u
@@ -123,6 +124,17 @@ int ipc_recv(int fd, struct ipc_msg *msg);
  * descriptor that arrives, so a peer can never plant one where none is expected. */
 int ipc_send_fd(int fd, const struct ipc_msg *msg, int passfd);
 int ipc_recv_fd(int fd, struct ipc_msg *msg, int *passfd);
+
+/* Raw datagrams with up to IPC_RIGHTS_MAX descriptors (SCM_RIGHTS), for the channels
+ * whose messages are not ipc_msg (the launcher's, the wipe starter's); EINTR is retried.
+ * ipc_send_rights: 0, -EIO for a short send, or negative errno. ipc_recv_rights: one
+ * datagram of up to len bytes into buf, its descriptors (close-on-exec) in fds and their
+ * number in *nfds; returns the byte count (0: the peer closed), -EMSGSIZE when the
+ * datagram was longer than len or brought more than max descriptors (every descriptor
+ * that came is closed then, *nfds is 0), or negative errno. */
+#define IPC_RIGHTS_MAX 4
+int ipc_send_rights(int fd, const void *buf, size_t len, const int *fds, size_t nfds);
+ssize_t ipc_recv_rights(int fd, void *buf, size_t len, int *fds, size_t max, size_t *nfds);
 
 /* Is s a valid sysfs kernel name for the given field (NUL within max, alphabet)? */
 int ipc_name_valid(const char *s, size_t max);

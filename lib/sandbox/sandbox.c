@@ -500,6 +500,104 @@ static int add_xferwatch(scmp_filter_ctx ctx)
 				SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
 }
 
+/* The engine: its list, anonymous memory, and isatty() on stderr from stdio (the one
+ * ioctl request). */
+static int add_engine(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	if ((rc = add_list(ctx, engine, sizeof(engine) / sizeof(engine[0]))) != 0 ||
+	    (rc = add_memory(ctx, true)) != 0)
+		return rc;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
+}
+
+/* The wiper: its list with threads only, memory, the block ioctls and O_DIRECT. */
+static int add_wiper(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+
+	/* mprotect is in the list for the thread stack; filter it like mmap. */
+	for (size_t i = 0; i < sizeof(wiper) / sizeof(wiper[0]); i++) {
+		if (wiper[i].nr == SCMP_SYS(mprotect) || wiper[i].nr < 0)
+			continue;
+		if (wiper[i].nr == SCMP_SYS(clone)) {
+			/* Threads only (CLONE_THREAD), never a new process. */
+			rc = seccomp_rule_add(
+			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+		} else if (wiper[i].nr == SCMP_SYS(clone3)) {
+			/* clone3's flags are behind a pointer: make glibc fall back to
+			 * clone, whose flags the filter can see. */
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+		} else {
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, wiper[i].nr, 0);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if ((rc = add_memory(ctx, true)) != 0)
+		return rc;
+	/* The device size and discard: the two block ioctl requests. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				   SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64, 0))) != 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				   SCMP_A1(SCMP_CMP_EQ, BLKDISCARD, 0))) != 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				   SCMP_A1(SCMP_CMP_EQ, BLKSSZGET, 0))) != 0)
+		return rc;
+	/* fcntl: F_GETFL/F_SETFL to force O_DIRECT on the inherited fd. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				   SCMP_A1(SCMP_CMP_EQ, F_GETFL, 0))) != 0)
+		return rc;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				SCMP_A1(SCMP_CMP_EQ, F_SETFL, 0));
+}
+
+/* The parent: its list, memory, AF_UNIX sockets and four ioctl requests. */
+static int add_parent(scmp_filter_ctx ctx)
+{
+	/* ioctl: terminal check, BLKROSET for read-only grants and the size of a disk; the
+	 * test bed's preload library passes them on. */
+	static const unsigned long parent_ioctls[] = {TCGETS, BLKROSET, BLKROGET, BLKGETSIZE64};
+	int rc;
+
+	if ((rc = add_list(ctx, parent, sizeof(parent) / sizeof(parent[0]))) != 0 ||
+	    (rc = add_memory(ctx, true)) != 0)
+		return rc;
+	/* Sockets: AF_UNIX only (channels, syslog). */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(parent_ioctls) / sizeof(parent_ioctls[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					   SCMP_A1(SCMP_CMP_EQ, parent_ioctls[i], 0))) != 0)
+			return rc;
+	return 0;
+}
+
+/* The launcher: what starting the engine and the root helpers needs. */
+static int add_launcher(scmp_filter_ctx ctx)
+{
+	int rc;
+
+	if ((rc = add_list(ctx, launcher, sizeof(launcher) / sizeof(launcher[0]))) != 0)
+		return rc;
+	/* mmap without PROT_EXEC; exec start-up maps code through the kernel's ELF
+	 * loader, not mmap, but the dynamic loader maps libraries executable. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0)) != 0)
+		return rc;
+	/* Sockets: AF_UNIX (engine channel, control socket) and AF_NETLINK (udev). */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				   SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0))) != 0)
+		return rc;
+	/* ioctl: terminal check, BLKROSET for read-only grants, BLKGETSIZE64, wipes. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
+}
+
 static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 {
 	int rc = add_list(ctx, base, sizeof(base) / sizeof(base[0]));
@@ -513,49 +611,9 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 #endif
 	switch (role) {
 	case SANDBOX_ENGINE:
-		if ((rc = add_list(ctx, engine, sizeof(engine) / sizeof(engine[0]))) != 0 ||
-		    (rc = add_memory(ctx, true)) != 0)
-			return rc;
-		/* isatty() on stderr from stdio: the one ioctl request. */
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
+		return add_engine(ctx);
 	case SANDBOX_WIPER:
-		/* mprotect is in the list for the thread stack; filter it like mmap. */
-		for (size_t i = 0; i < sizeof(wiper) / sizeof(wiper[0]); i++) {
-			if (wiper[i].nr == SCMP_SYS(mprotect) || wiper[i].nr < 0)
-				continue;
-			if (wiper[i].nr == SCMP_SYS(clone)) {
-				/* Threads only (CLONE_THREAD), never a new process. */
-				rc = seccomp_rule_add(
-				    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-			} else if (wiper[i].nr == SCMP_SYS(clone3)) {
-				/* clone3's flags are behind a pointer: make glibc fall back to
-				 * clone, whose flags the filter can see. */
-				rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
-						      0);
-			} else {
-				rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, wiper[i].nr, 0);
-			}
-			if (rc != 0)
-				return rc;
-		}
-		if ((rc = add_memory(ctx, true)) != 0)
-			return rc;
-		/* The device size and discard: the two block ioctl requests. */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64, 0))) != 0 ||
-		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, BLKDISCARD, 0))) != 0 ||
-		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, BLKSSZGET, 0))) != 0)
-			return rc;
-		/* fcntl: F_GETFL/F_SETFL to force O_DIRECT on the inherited fd. */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-					   SCMP_A1(SCMP_CMP_EQ, F_GETFL, 0))) != 0)
-			return rc;
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-					SCMP_A1(SCMP_CMP_EQ, F_SETFL, 0));
+		return add_wiper(ctx);
 	case SANDBOX_FIDO:
 		if ((rc = add_list(ctx, fido, sizeof(fido) / sizeof(fido[0]))) != 0)
 			return rc;
@@ -564,41 +622,13 @@ static int add_role(scmp_filter_ctx ctx, enum sandbox_role role)
 	case SANDBOX_XFERWATCH:
 		return add_xferwatch(ctx);
 	case SANDBOX_PARENT:
-		if ((rc = add_list(ctx, parent, sizeof(parent) / sizeof(parent[0]))) != 0 ||
-		    (rc = add_memory(ctx, true)) != 0)
-			return rc;
-		/* Sockets: AF_UNIX only (channels, syslog). */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
-			return rc;
-		/* ioctl: terminal check, BLKROSET for read-only grants and the size of a disk;
-		 * the test bed's preload library passes them on. */
-		static const unsigned long parent_ioctls[] = {TCGETS, BLKROSET, BLKROGET,
-							      BLKGETSIZE64};
-		for (size_t i = 0; i < sizeof(parent_ioctls) / sizeof(parent_ioctls[0]); i++)
-			if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-						   SCMP_A1(SCMP_CMP_EQ, parent_ioctls[i], 0))) != 0)
-				return rc;
-		return 0;
+		return add_parent(ctx);
 	case SANDBOX_WIPE:
 		return add_wipe(ctx, true);
 	case SANDBOX_WIPE_STARTER:
 		return add_wipe(ctx, false);
 	case SANDBOX_LAUNCHER:
-		if ((rc = add_list(ctx, launcher, sizeof(launcher) / sizeof(launcher[0]))) != 0)
-			return rc;
-		/* mmap without PROT_EXEC; exec start-up maps code through the kernel's ELF
-		 * loader, not mmap, but the dynamic loader maps libraries executable. */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0)) != 0)
-			return rc;
-		/* Sockets: AF_UNIX (engine channel, control socket) and AF_NETLINK (udev). */
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0 ||
-		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					   SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0))) != 0)
-			return rc;
-		/* ioctl: terminal check, BLKROSET for read-only grants, BLKGETSIZE64, wipes. */
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
+		return add_launcher(ctx);
 	}
 	return -EINVAL;
 }

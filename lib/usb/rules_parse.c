@@ -293,6 +293,96 @@ static int parse_attr_value(struct rules_lexer *lx, enum rules_attr a, const cha
 	return 0;
 }
 
+/* The rule's target, its first word (t, already read): 0, or -1 (msg). */
+static int parse_target(struct rules_lexer *lx, enum rules_tok t, struct rules_rule *rule,
+			char *msg, size_t msglen)
+{
+	if (t == RT_ERROR) {
+		snprintf(msg, msglen, "%s", lx->err);
+		return -1;
+	}
+	if (t != RT_WORD) {
+		snprintf(msg, msglen,
+			 "expected a target (allow, block, reject) at the start of the rule");
+		return -1;
+	}
+	if (strcmp(lx->tok, "allow") == 0)
+		rule->target = RULES_ALLOW;
+	else if (strcmp(lx->tok, "block") == 0)
+		rule->target = RULES_BLOCK;
+	else if (strcmp(lx->tok, "reject") == 0)
+		rule->target = RULES_REJECT;
+	else {
+		snprintf(msg, msglen, "unknown target '%.60s' (expected allow, block or reject)",
+			 lx->tok);
+		return -1;
+	}
+	return 0;
+}
+
+/* The legacy form: the device id (the word just read) right after the target. */
+static int parse_legacy_id(struct rules_lexer *lx, struct rules_rule *rule, char *msg,
+			   size_t msglen)
+{
+	struct rules_value v;
+
+	if (value_from_token(RA_ID, "id", RT_WORD, lx->tok, &v, msg, msglen) != 0)
+		return -1;
+	rule->a[RA_ID].present = true;
+	rule->a[RA_ID].op = ROP_EQUALS;
+	if (attr_append(&rule->a[RA_ID], &v) != 0) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* One attribute, its name the word just read, and its value: 0, or -1 (msg). */
+static int parse_attr(struct rules_lexer *lx, struct rules_rule *rule, char *msg, size_t msglen)
+{
+	enum rules_attr a = RA_COUNT;
+	const char *aname = NULL;
+
+	for (size_t i = 0; i < sizeof(attr_names) / sizeof(attr_names[0]); i++) {
+		if (strcmp(lx->tok, attr_names[i].name) == 0) {
+			a = attr_names[i].attr;
+			aname = attr_names[i].name;
+		}
+	}
+	if (a == RA_COUNT) {
+		if (strcmp(lx->tok, "if") == 0)
+			snprintf(msg, msglen,
+				 "rule conditions ('if ...') are not supported; the rule would "
+				 "never apply as written");
+		else
+			snprintf(msg, msglen, "unknown attribute '%.60s'", lx->tok);
+		return -1;
+	}
+	if (rule->a[a].present) {
+		snprintf(msg, msglen, "attribute '%s' given twice", aname);
+		return -1;
+	}
+	return parse_attr_value(lx, a, aname, &rule->a[a], msg, msglen);
+}
+
+/* The rule as written, without the white space around it (rule->text); 0, or -1. */
+static int keep_text(const char *line, size_t len, struct rules_rule *rule, char *msg,
+		     size_t msglen)
+{
+	size_t b = 0, e = len;
+
+	while (b < e && (line[b] == ' ' || line[b] == '\t'))
+		b++;
+	while (e > b && (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r'))
+		e--;
+	rule->text = strndup(line + b, e - b);
+	if (rule->text == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse one line into rule. Returns 1 for a rule, 0 for a blank line, -1 on error (msg). */
 static int parse_line(const char *line, size_t len, unsigned lineno, struct rules_rule *rule,
 		      char *msg, size_t msglen)
@@ -300,7 +390,6 @@ static int parse_line(const char *line, size_t len, unsigned lineno, struct rule
 	struct rules_lexer lx;
 	enum rules_tok t;
 	int rc = -1;
-	bool first = true;
 
 	memset(rule, 0, sizeof(*rule));
 	rules_lex_init(&lx, line, len);
@@ -310,31 +399,9 @@ static int parse_line(const char *line, size_t len, unsigned lineno, struct rule
 		rules_lex_free(&lx);
 		return 0;
 	}
-	if (t == RT_ERROR) {
-		snprintf(msg, msglen, "%s", lx.err);
+	if (parse_target(&lx, t, rule, msg, msglen) != 0)
 		goto out;
-	}
-	if (t != RT_WORD) {
-		snprintf(msg, msglen,
-			 "expected a target (allow, block, reject) at the start of the rule");
-		goto out;
-	}
-	if (strcmp(lx.tok, "allow") == 0)
-		rule->target = RULES_ALLOW;
-	else if (strcmp(lx.tok, "block") == 0)
-		rule->target = RULES_BLOCK;
-	else if (strcmp(lx.tok, "reject") == 0)
-		rule->target = RULES_REJECT;
-	else {
-		snprintf(msg, msglen, "unknown target '%.60s' (expected allow, block or reject)",
-			 lx.tok);
-		goto out;
-	}
-
-	for (;; first = false) {
-		enum rules_attr a = RA_COUNT;
-		const char *aname = NULL;
-
+	for (bool first = true;; first = false) {
 		t = rules_lex_next(&lx);
 		if (t == RT_EOF || t == RT_EOL)
 			break;
@@ -347,59 +414,17 @@ static int parse_line(const char *line, size_t len, unsigned lineno, struct rule
 				 t == RT_STRING ? "a string" : "a brace");
 			goto out;
 		}
-		if (first && strchr(lx.tok, ':') != NULL) {
-			/* legacy form: the device id right after the target */
-			struct rules_value v;
-
-			if (value_from_token(RA_ID, "id", RT_WORD, lx.tok, &v, msg, msglen) != 0)
-				goto out;
-			rule->a[RA_ID].present = true;
-			rule->a[RA_ID].op = ROP_EQUALS;
-			if (attr_append(&rule->a[RA_ID], &v) != 0) {
-				snprintf(msg, msglen, "out of memory");
-				goto out;
-			}
-			continue;
-		}
-		for (size_t i = 0; i < sizeof(attr_names) / sizeof(attr_names[0]); i++) {
-			if (strcmp(lx.tok, attr_names[i].name) == 0) {
-				a = attr_names[i].attr;
-				aname = attr_names[i].name;
-			}
-		}
-		if (a == RA_COUNT) {
-			if (strcmp(lx.tok, "if") == 0)
-				snprintf(msg, msglen,
-					 "rule conditions ('if ...') are not supported; the rule "
-					 "would never apply as written");
-			else
-				snprintf(msg, msglen, "unknown attribute '%.60s'", lx.tok);
-			goto out;
-		}
-		if (rule->a[a].present) {
-			snprintf(msg, msglen, "attribute '%s' given twice", aname);
-			goto out;
-		}
-		if (parse_attr_value(&lx, a, aname, &rule->a[a], msg, msglen) != 0)
+		if ((first && strchr(lx.tok, ':') != NULL
+			 ? parse_legacy_id(&lx, rule, msg, msglen)
+			 : parse_attr(&lx, rule, msg, msglen)) != 0)
 			goto out;
 	}
 	if (rule->a[RA_AUTH_IFACES].present && rule->target != RULES_ALLOW) {
 		snprintf(msg, msglen, "authorize-interfaces is only valid in an allow rule");
 		goto out;
 	}
-	{
-		size_t b = 0, e = len;
-
-		while (b < e && (line[b] == ' ' || line[b] == '\t'))
-			b++;
-		while (e > b && (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r'))
-			e--;
-		rule->text = strndup(line + b, e - b);
-		if (rule->text == NULL) {
-			snprintf(msg, msglen, "out of memory");
-			goto out;
-		}
-	}
+	if (keep_text(line, len, rule, msg, msglen) != 0)
+		goto out;
 	rule->line = lineno;
 	rc = 1;
 out:

@@ -37,8 +37,7 @@ static pid_t no_launch(enum pcl_role_id role, char *const argv[], char *const en
 	/* The watch's last argument is the mount point of the stick's disk. */
 	if (role != PCL_ROLE_XFERWATCH || n == 0 || strcmp(argv[n - 1], "/media/stick") != 0)
 		launches_elsewhere++;
-	errno = EAGAIN;
-	return -1;
+	return -EAGAIN;
 }
 
 static void cleanup(void)

@@ -3,6 +3,7 @@ requests with python3-fido2 (an independent client, so forged answers can be mad
 and re-verify an approval record offline as the IT provider would."""
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -150,3 +151,28 @@ def reverify(record):
     assert authdata[:32] == hashlib.sha256(record["approval.rp"].encode()).digest()
     assert authdata[32] & 1  # user present
     return request
+
+
+def load_people():
+    """The people tests' session bus and notifier (their conftest, loaded by path)."""
+    path = os.path.join(os.path.dirname(__file__), "../people/conftest.py")
+    spec = importlib.util.spec_from_file_location("people_conftest", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def medium_in(pc, medium, dev, read_only):
+    """The approved stick DEV let in: its storage interface authorised, the real medium
+    attached behind it and mounted (read-only once the gate has made it so, or read-write),
+    and its transfer log started; that record."""
+    from harness import storage_in
+
+    storage_in(pc, medium, dev)
+    if read_only:
+        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
+        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
+        medium.mounted = True
+    else:
+        medium.mount()
+    return pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)

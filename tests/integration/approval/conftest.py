@@ -54,19 +54,27 @@ def pc2():
     tb.close()
 
 
-@pytest.fixture
-def key(tmp_path):
-    d = tmp_path / "clerk"
+def _simulated_key(tmp_path, name):
+    d = tmp_path / name
     d.mkdir()
     sim = simconn.Simulator(d).start("--auto-touch")
     yield sim
     sim.stop()
+
+
+@pytest.fixture
+def key(tmp_path):
+    yield from _simulated_key(tmp_path, "clerk")
 
 
 @pytest.fixture
 def other_key(tmp_path):
-    d = tmp_path / "other"
-    d.mkdir()
-    sim = simconn.Simulator(d).start("--auto-touch")
-    yield sim
-    sim.stop()
+    yield from _simulated_key(tmp_path, "other")
+
+
+@pytest.fixture
+def medium():
+    """A real ext4 medium on a loop device, for a stick to carry."""
+    m = harness.RealMedium()
+    yield m
+    m.close()

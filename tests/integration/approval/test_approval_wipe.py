@@ -7,22 +7,14 @@ import base64
 import json
 import os
 import re
-import subprocess
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import pytest
 
-from approvals import PERSONAL, enrol, start
-from harness import RealMedium, as_user, attach_disk
-
-
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
+from approvals import PERSONAL, enrol, medium_in, start
+from harness import as_user
 
 
 def approved_and_mounted(pc, key, medium, scope="--read-write"):
@@ -36,17 +28,7 @@ def approved_and_mounted(pc, key, medium, scope="--read-write"):
     pc.add("stick-personal.umockdev", plug=True)
     pc.wait_record(lambda r: r["event.action"] == "device-blocked")
     pc.cli("approve", "1-2", scope, "--reason", "minutes", "--key", "sim:" + key.sock)
-    pc.wait_attr(PERSONAL, "authorized", "1")
-    pc.kernel_configure(PERSONAL)
-    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
-    if scope == "--read-only":
-        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
-        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
-        medium.mounted = True
-    else:
-        medium.mount()
-    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
+    medium_in(pc, medium, PERSONAL, scope == "--read-only")
     marker = b"PLANNING-MINUTES-CONFIDENTIAL-" + os.urandom(8).hex().encode()
     if scope == "--read-only":
         return marker

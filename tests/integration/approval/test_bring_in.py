@@ -3,30 +3,10 @@ with the approval, and the approver's "this stick carries council data: wipe aft
 mark on a bring-in, which the owner sees and accepts before the stick is let in. The
 installed portcullisd under umockdev, the approver's key simulated, a real ext4 medium on a
 loop device behind the approved stick, notices on a private session bus."""
-import importlib.util
 import os
-import subprocess
 
-import pytest
-
-from approvals import PERSONAL, approve_elsewhere, control, edit, enrol, start, submit
-from harness import RealMedium, attach_disk
-
-
-def _people():
-    """The people tests' session bus and notifier (their conftest, loaded by path)."""
-    path = os.path.join(os.path.dirname(__file__), "../people/conftest.py")
-    spec = importlib.util.spec_from_file_location("people_conftest", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
+from approvals import (PERSONAL, approve_elsewhere, control, edit, enrol, load_people,
+                       medium_in, start, submit)
 
 
 def blocked(pc, key):
@@ -119,7 +99,7 @@ def test_an_edited_request_is_refused_even_when_only_the_mark_differs_on_a_take_
 
 
 def test_council_data_brought_in_is_wiped_at_eject_once_accepted(pc, key, medium):
-    people = _people()
+    people = load_people()
     bus = people.SessionBus()
     notifier = None
     try:
@@ -141,15 +121,7 @@ def test_council_data_brought_in_is_wiped_at_eject_once_accepted(pc, key, medium
             "stays switched off. If not, unplug it.")
         assert pc.attr(PERSONAL, "authorized") == "0"
         pc.cli("media", "accept", "1-2")
-        pc.wait_attr(PERSONAL, "authorized", "1")
-        pc.kernel_configure(PERSONAL)
-        pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-        attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
-        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
-        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
-        medium.mounted = True
-        started = pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started",
-                                 timeout=20)
+        started = medium_in(pc, medium, PERSONAL, read_only=True)
         assert started["wipe.plan"] == "at-eject"
         n = bus.wait_notification(lambda n: "recorded" in n["summary"])
         assert "everything on it will be erased when you eject it" in n["body"], n

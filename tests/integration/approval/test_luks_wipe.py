@@ -11,7 +11,7 @@ import subprocess
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from approvals import PERSONAL, enrol, start
-from harness import RealMedium, attach_disk, real
+from harness import RealMedium, real, storage_in
 
 
 def test_finish_and_wipe_crypto_erases_a_luks_stick_then_overwrites_it(pc, key):
@@ -29,10 +29,7 @@ def test_finish_and_wipe_crypto_erases_a_luks_stick_then_overwrites_it(pc, key):
         pc.wait_record(lambda r: r["event.action"] == "device-blocked")
         pc.cli("approve", "1-2", "--read-write", "--reason", "minutes", "--key",
                "sim:" + key.sock)
-        pc.wait_attr(PERSONAL, "authorized", "1")
-        pc.kernel_configure(PERSONAL)
-        pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-        attach_disk(pc, medium, PERSONAL + "/1-2:1.0", probe=True)
+        storage_in(pc, medium, PERSONAL, probe=True)
         pc.cli("wipe", "1-2")
         done = pc.wait_record(lambda r: r["event.action"] in ("wipe-done", "wipe-failed"),
                               timeout=120)

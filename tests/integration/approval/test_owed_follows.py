@@ -13,44 +13,14 @@ import shutil
 import subprocess
 import time
 
-import importlib.util
-
-import pytest
-
-from approvals import PERSONAL, PROFILES, RULES, enrol, start
-from harness import RealMedium, as_user, attach_disk
+from approvals import PERSONAL, PROFILES, RULES, enrol, load_people, medium_in, start
+from harness import as_user
 
 WATTON = os.path.join(PROFILES, "watton.profile")
 
 
-def _people():
-    """The people tests' session bus and notifier (their conftest, loaded by path)."""
-    path = os.path.join(os.path.dirname(__file__), "../people/conftest.py")
-    spec = importlib.util.spec_from_file_location("people_conftest", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
-
-
 def plugged_in(pc, medium, read_only):
-    pc.wait_attr(PERSONAL, "authorized", "1")
-    pc.kernel_configure(PERSONAL)
-    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
-    if read_only:
-        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
-        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
-        medium.mounted = True
-    else:
-        medium.mount()
-    return pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
+    return medium_in(pc, medium, PERSONAL, read_only)
 
 
 def take_out(pc, key, medium):
@@ -134,7 +104,7 @@ def test_a_take_out_stick_is_wiped_on_another_pc_of_the_council(pc, pc2, key, me
     shown = pc2.cli("bundle", "show", str(bundle)).stdout
     assert "owed wipes: 1" in shown and owed["approval.ref"] in shown, shown
     pc2.cli("bundle", "apply", str(bundle))
-    people = _people()
+    people = load_people()
     bus = people.SessionBus()
     notifier = people.Notifier(pc2, bus)
     try:
@@ -240,17 +210,7 @@ def start_with_council_stick(pc, origin):
 def council_stick_in(pc, medium, read_only):
     pc.add("hub-genesys.umockdev", plug=True)
     pc.add("stick-council.umockdev", plug=True)
-    pc.wait_attr(COUNCIL, "authorized", "1")
-    pc.kernel_configure(COUNCIL)
-    pc.wait_attr(COUNCIL + "/1-1.1:1.0", "authorized", "1")
-    attach_disk(pc, medium, COUNCIL + "/1-1.1:1.0")
-    if read_only:
-        pc.wait_record(lambda r: r["event.action"] == "medium-read-only")
-        subprocess.run(["mount", "-o", "ro", medium.loop, medium.mnt], check=True)
-        medium.mounted = True
-    else:
-        medium.mount()
-    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)
+    medium_in(pc, medium, COUNCIL, read_only)
 
 
 def test_a_council_stick_written_and_taken_out_owes_its_wipe_too(pc, pc2, key, medium,

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from approvals import PERSONAL, b64, control, credential, enrol, info, sign, start
-from harness import RealMedium, as_user, attach_disk
+from harness import RealMedium, as_user, storage_in
 from people import OTHER, USER, ask, ask_as, epoch, group, run_as, trail_size
 
 WATCHER = r"""
@@ -147,10 +147,7 @@ def test_watch_shows_no_other_users_copies(pc, key):
         blocked_stick(pc, key)
         pc.cli("approve", "1-2", "--read-write", "--reason", "minutes", "--key",
                "sim:" + key.sock)
-        pc.wait_attr(PERSONAL, "authorized", "1")
-        pc.kernel_configure(PERSONAL)
-        pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-        attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+        storage_in(pc, medium, PERSONAL)
         mine, theirs = watcher(pc, USER), watcher(pc, OTHER)
         medium.mount()
         pc.wait_record(lambda r: r["event.action"] == "xfer-watch-started", timeout=20)

@@ -12,11 +12,12 @@ import glob
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from rsyslogd import Rsyslog, free_port, wait_listening
 
 RECORDS = int(os.environ.get("AUDIT_RSYSLOG_RECORDS", "10000"))
 prefix, build = os.environ["PCL_PREFIX"], os.environ["PCL_BUILD_DIR"]
@@ -25,15 +26,8 @@ cli = os.path.join(prefix, "bin", "portcullis")
 writer = os.path.join(build, "tests", "integration", "audit", "audit_testwriter")
 enrol = os.path.join(prefix, "bin", "portcullis-fleet-enrol")
 templates = os.path.join(prefix, "share", "portcullis", "rsyslog")
-RSYSLOGD = "/usr/sbin/rsyslogd"
 KILL = os.environ.get("AUDIT_RSYSLOG_KILL", "collector")
 SIG = os.environ.get("AUDIT_RSYSLOG_SIGNAL", "kill")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def configure(tmp, port, trail, out):
@@ -56,40 +50,6 @@ def configure(tmp, port, trail, out):
         PCL_TLS_DIR=os.path.join(tmp, "tls"), PCL_RSYSLOG_CONF=os.path.join(tmp, "pc.conf"),
         PCL_TRAIL_DIR=trail, PCL_RSYSLOG_WORK=os.path.join(tmp, "pc-work"),
         PCL_DAEMON_CONF=os.path.join(tmp, "portcullisd.conf"))
-
-
-class Rsyslog:
-    def __init__(self, name, conf, tmp):
-        self.name, self.conf = name, conf
-        self.pidfile = os.path.join(tmp, name + ".pid")
-        self.log = open(os.path.join(tmp, name + ".log"), "ab")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", self.conf, "-i", self.pidfile],
-                                     stdout=self.log, stderr=self.log)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
-        if os.path.exists(self.pidfile):
-            os.unlink(self.pidfile)
-
-
-def wait_listening(port, timeout=20):
-    """Until the collector accepts connections: a record in flight at the PC's very
-    first, refused, RELP connection can be dropped by rsyslog 8.2302's omrelp (seen about
-    one start in four when both start together; see docs/it-provider-guide.md). This test
-    is about a kill mid-stream, so the PC starts once the collector is up."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("the collector never listened")
 
 
 def copy_of(path):

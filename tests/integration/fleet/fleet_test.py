@@ -24,19 +24,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../audit"))
+from rsyslogd import RSYSLOGD, Rsyslog, free_port, wait_listening  # noqa: E402
+
 prefix, build = os.environ["PCL_PREFIX"], os.environ["PCL_BUILD_DIR"]
 CLI = os.path.join(prefix, "bin", "portcullis")
 ENROL = os.path.join(prefix, "bin", "portcullis-fleet-enrol")
 TEMPLATES = os.path.join(prefix, "share", "portcullis", "rsyslog")
 WRITER = os.path.join(build, "tests", "integration", "fleet", "fleet_writer")
-RSYSLOGD = "/usr/sbin/rsyslogd"
 COUNCILS = ["ashford", "brent", "croft"]
 PER_COUNCIL = int(os.environ.get("FLEET_PCS_PER_COUNCIL", "17"))
 REAL = {"pc01", "pc02"}  # per council: their own rsyslogd
@@ -56,41 +57,6 @@ def run(*args, env=ENV, check=True):
     if check and r.returncode != 0:
         fail("%s failed (%d): %s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
     return r
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    fail("the collector never listened on %d" % port)
-
-
-class Rsyslog:
-    def __init__(self, name, conf, tmp):
-        self.conf, self.pidfile = conf, os.path.join(tmp, name + ".pid")
-        self.log = open(os.path.join(tmp, name + ".log"), "ab")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", self.conf, "-i", self.pidfile],
-                                     stdout=self.log, stderr=self.log)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
-        if os.path.exists(self.pidfile):
-            os.unlink(self.pidfile)
 
 
 class PC:
@@ -222,7 +188,7 @@ def main():
         try:
             col.start()
             for c in COUNCILS:
-                wait_listening(ports[c])
+                wait_listening(ports[c], timeout=30)
             for s in senders:
                 s.start()
             # The PC that falls silent after phase 1 and the squatter ship their records

@@ -14,3 +14,11 @@ def pc():
     tb.add("pc-xhci.umockdev")
     yield tb
     tb.close()
+
+
+@pytest.fixture
+def medium():
+    """A real ext4 medium on a loop device, for a simulated stick to carry."""
+    m = harness.RealMedium()
+    yield m
+    m.close()

@@ -418,6 +418,18 @@ def attach_disk(pc, medium, parent, probe=False):
         % (parent[len("/sys"):], medium.name, medium.name, props, medium.dev))
 
 
+def storage_in(pc, medium, dev, probe=False):
+    """The authorised stick DEV's storage interface: the kernel's configuration, the
+    interface let in by the gate, and the real medium attached behind it (probe: as
+    attach_disk). Returns the interface's path."""
+    iface = dev + "/" + os.path.basename(dev) + ":1.0"
+    pc.wait_attr(dev, "authorized", "1")
+    pc.kernel_configure(dev)
+    pc.wait_attr(iface, "authorized", "1")
+    attach_disk(pc, medium, iface, probe=probe)
+    return iface
+
+
 def as_user(uid, *cmd):
     real(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"] + list(cmd),
          check=True, stdout=subprocess.DEVNULL)

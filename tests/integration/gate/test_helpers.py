@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from harness import RealMedium, as_user, attach_disk, real
+from harness import as_user, attach_disk, real, storage_in
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
@@ -27,20 +27,10 @@ LOCAL_USER = 4242  # neither root nor the engine's user (nobody)
 ENGINE_USER = 65534
 
 
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
-
-
 def approved_stick(pc, medium):
     pc.start(RULES)
     pc.add("stick-personal.umockdev", plug=True)
-    pc.wait_attr(PERSONAL, "authorized", "1")
-    pc.kernel_configure(PERSONAL)
-    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+    storage_in(pc, medium, PERSONAL)
 
 
 def watcher_pids(mountpoint):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import RealMedium, as_user, attach_disk
+from harness import as_user, attach_disk, storage_in
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
@@ -19,20 +19,10 @@ RULES = 'allow id 090c:1000 serial "AA00000000011111"\n'
 OTHER_UID = 4242
 
 
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
-
-
 def approved_stick(pc, medium):
     pc.start(RULES)
     pc.add("stick-personal.umockdev", plug=True)
-    pc.wait_attr(PERSONAL, "authorized", "1")
-    pc.kernel_configure(PERSONAL)
-    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+    storage_in(pc, medium, PERSONAL)
 
 
 def test_files_written_and_read_on_an_approved_stick_are_in_the_trail(pc, medium):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from harness import RealMedium, as_user, attach_disk, unit_capabilities
+from harness import as_user, storage_in, unit_capabilities
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
@@ -20,20 +20,10 @@ RULES = 'allow id 090c:1000 serial "AA00000000011111"\n'
 LOCAL_USER = 4242  # neither root nor the engine's user
 
 
-@pytest.fixture
-def medium():
-    m = RealMedium()
-    yield m
-    m.close()
-
-
 def approved_stick(pc, medium, caps):
     pc.start(RULES, caps=caps)
     pc.add("stick-personal.umockdev", plug=True)
-    pc.wait_attr(PERSONAL, "authorized", "1")
-    pc.kernel_configure(PERSONAL)
-    pc.wait_attr(PERSONAL + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium, PERSONAL + "/1-2:1.0")
+    storage_in(pc, medium, PERSONAL)
 
 
 def copy_as_user(pc, medium, name):

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from conftest import Notifier
-from harness import RealMedium, attach_disk, real
+from harness import RealMedium, real, storage_in
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 STICK = HUB + "/1-2"
@@ -29,10 +29,7 @@ def profile(pc, sticks):
 
 def plug(pc, medium):
     pc.add("stick-personal.umockdev", plug=True)
-    pc.wait_attr(STICK, "authorized", "1")
-    pc.kernel_configure(STICK)
-    pc.wait_attr(STICK + "/1-2:1.0", "authorized", "1")
-    attach_disk(pc, medium, STICK + "/1-2:1.0", probe=True)
+    storage_in(pc, medium, STICK, probe=True)
 
 
 def read_only(medium):

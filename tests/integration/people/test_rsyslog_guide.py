@@ -11,22 +11,20 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 from conftest import plain_env
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../audit"))
+from rsyslogd import free_port, wait_listening  # noqa: E402
 
 PREFIX = os.environ.get("PCL_PREFIX", "")
 ENROL = os.path.join(PREFIX, "bin/portcullis-fleet-enrol")
 TEMPLATES = os.path.join(PREFIX, "share/portcullis/rsyslog")
 COLLECTOR_NAME = "collector.example-it.co.uk"
 COUNCIL = "fakenham"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def enrol(*args, **env):
@@ -48,17 +46,6 @@ def rsyslogd(conf, work):
     return subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", work + "/rsyslogd.pid"],
                             env=plain_env(), stdout=subprocess.DEVNULL,
                             stderr=open(work + "/stderr", "w"))
-
-
-def wait_listening(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the collector never listened on %s" % port)
 
 
 def stop(p):

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "approval.h"
+#include "edit_cases.h"
 
 /* A version 2 request (still read): no direction line, a read-only one with a wipe. */
 static void sample(struct appr_request *r)
@@ -149,33 +150,21 @@ static void encode_refuses_invalid_fields(void **state)
 	assert_int_equal(appr_request_encode(&r, buf, 100), -ENOSPC);
 }
 
-/* Replace the first occurrence of `from` by `to` in the sample's encoding and parse. */
-static int parse_edited(const char *from, const char *to, struct pcl_diag *d)
+/* The request parser as the refusal checks call it. */
+static int parse_request(const char *text, size_t len, const char *file, struct pcl_diag *d)
 {
-	struct appr_request r;
-	char a[APPR_TEXT_MAX], b[APPR_TEXT_MAX];
+	static struct appr_request r;
 
-	sample(&r);
-	encode(&r, a);
-	char *at = strstr(a, from);
-	assert_non_null(at);
-	snprintf(b, sizeof(b), "%.*s%s%s", (int)(at - a), a, to, at + strlen(from));
-	memset(d, 0, sizeof(*d));
-	return appr_request_parse(b, strlen(b), "req.txt", &r, d);
+	return appr_request_parse(text, len, file, &r, d);
 }
 
 static void parser_refuses_non_canonical_and_names_the_line(void **state)
 {
 	(void)state;
-	struct pcl_diag d;
-	char msg[400];
-	int bad = 0;
+	struct appr_request r;
+	char a[APPR_TEXT_MAX];
 
-	static const struct {
-		const char *from, *to;
-		unsigned line;
-		const char *words;
-	} cases[] = {
+	static const struct edit_case cases[] = {
 	    {"portcullis-approval-request 2", "portcullis-approval-request 1", 1, "version"},
 	    {"portcullis-approval-request 2", "portcullis-approval-response 1", 1, "not a"},
 	    {"council: watton", "council:  watton", 2, "council"},
@@ -210,18 +199,11 @@ static void parser_refuses_non_canonical_and_names_the_line(void **state)
 	    {"credentials: q6ur", "credentials:q6ur", 22, "credentials"},
 	    {" AQEB\n", " AQEB\nx\n", 23, "after the credentials"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = parse_edited(cases[i].from, cases[i].to, &d);
-		pcl_diag_format(&d, msg, sizeof(msg));
-		if (rc != -EINVAL || strstr(msg, cases[i].words) == NULL ||
-		    (cases[i].line && d.line != cases[i].line) ||
-		    strncmp(msg, "req.txt:", 8) != 0) {
-			print_error("case %zu (%s -> %s): rc %d, diag \"%s\"\n", i, cases[i].from,
-				    cases[i].to, rc, msg);
-			bad++;
-		}
-	}
-	assert_int_equal(bad, 0);
+	sample(&r);
+	encode(&r, a);
+	assert_int_equal(edit_cases_refused(a, "req.txt", cases, sizeof(cases) / sizeof(cases[0]),
+					    parse_request),
+			 0);
 }
 
 /* Version 3: the direction and the approver's council-data mark, both signed. */
@@ -285,15 +267,9 @@ static void parser_v3_refuses_contradictions_and_names_the_line(void **state)
 {
 	(void)state;
 	struct appr_request r;
-	struct pcl_diag d;
-	char a[APPR_TEXT_MAX], b[APPR_TEXT_MAX], msg[400];
-	int bad = 0;
+	char a[APPR_TEXT_MAX];
 
-	static const struct {
-		const char *from, *to;
-		unsigned line;
-		const char *words;
-	} cases[] = {
+	static const struct edit_case cases[] = {
 	    {"portcullis-approval-request 3", "portcullis-approval-request 4", 1, "version"},
 	    {"direction: bring-in", "direction: take-out", 14, "bring-in is read-only"},
 	    {"direction: bring-in", "direction: in", 14, "direction"},
@@ -305,23 +281,11 @@ static void parser_v3_refuses_contradictions_and_names_the_line(void **state)
 	     "scope: read-write\ndirection: take-out\nwipe: no\ncouncil-data: yes", 16,
 	     "only a bring-in"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sample3(&r);
-		encode(&r, a);
-		char *at = strstr(a, cases[i].from);
-		assert_non_null(at);
-		snprintf(b, sizeof(b), "%.*s%s%s", (int)(at - a), a, cases[i].to,
-			 at + strlen(cases[i].from));
-		memset(&d, 0, sizeof(d));
-		int rc = appr_request_parse(b, strlen(b), "req.txt", &r, &d);
-		pcl_diag_format(&d, msg, sizeof(msg));
-		if (rc != -EINVAL || strstr(msg, cases[i].words) == NULL ||
-		    d.line != cases[i].line) {
-			print_error("case %zu: rc %d, line %u, diag \"%s\"\n", i, rc, d.line, msg);
-			bad++;
-		}
-	}
-	assert_int_equal(bad, 0);
+	sample3(&r);
+	encode(&r, a);
+	assert_int_equal(edit_cases_refused(a, "req.txt", cases, sizeof(cases) / sizeof(cases[0]),
+					    parse_request),
+			 0);
 }
 
 static void parser_refuses_truncation_at_every_byte(void **state)

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "audit_int.h"
+
 static void clock_seam(void *ctx, struct timespec *ts)
 {
 	ts->tv_sec = *(time_t *)ctx;
@@ -203,4 +205,43 @@ void verify_dir(const struct trail *t, struct vres *out)
 	verify_files(t, files, n, NULL, out);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
+}
+
+void expect_failure(const struct vres *v, const char *what)
+{
+	if (strstr(v->msgs, what) == NULL)
+		fprintf(stderr, "expected \"%s\" in:\n%s", what, v->msgs);
+	assert_int_not_equal(v->rc, 0);
+	assert_non_null(strstr(v->msgs, what));
+}
+
+void expect_clean(const struct vres *v)
+{
+	if (v->rc != 0)
+		fprintf(stderr, "%s", v->msgs);
+	assert_int_equal(v->rc, 0);
+}
+
+void replace_in(char *line, const char *from, const char *to)
+{
+	char *p = strstr(line, from);
+
+	assert_non_null(p);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(p, to, strlen(to));
+}
+
+void reseal(char *line, const uint8_t key[32])
+{
+	struct audit_hasher *h = audit_hasher_new();
+	uint8_t hash[32], mac[32];
+	char hex[65];
+	size_t len = strlen(line);
+
+	assert_int_equal(audit_hasher_record(h, line, len, hash), 0);
+	assert_int_equal(audit_hasher_set_key(h, key), 0);
+	assert_int_equal(audit_hasher_mac(h, hash, mac), 0);
+	audit_hex(hex, mac);
+	memcpy(line + len - 66, hex, 64);
+	audit_hasher_free(h);
 }

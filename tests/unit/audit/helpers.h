@@ -13,6 +13,9 @@
 
 #include "audit.h"
 
+#define T0  1768435200 /* 2026-01-15T00:00:00Z: the tests' first day */
+#define DAY 86400
+
 struct trail {
 	char dir[128];
 	char *key_text;
@@ -51,5 +54,14 @@ void verify_files(const struct trail *t, const char **files, size_t n, const cha
 void verify_dir(const struct trail *t, struct vres *out);
 /* verify_files as for a collector's copy (byte-identical repeats skipped). */
 void verify_collected(const struct trail *t, const char **files, size_t n, struct vres *out);
+
+/* Assert a verification failed and its report holds `what` (printed when not), or that
+ * it passed (its report printed when not). */
+void expect_failure(const struct vres *v, const char *what);
+void expect_clean(const struct vres *v);
+/* The attacker's edits to a trail line: `from` replaced by `to` of the same length, in
+ * place; the record's MAC recomputed with a key it holds (root on the PC, or stolen). */
+void replace_in(char *line, const char *from, const char *to);
+void reseal(char *line, const uint8_t key[32]);
 
 #endif

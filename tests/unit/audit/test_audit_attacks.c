@@ -19,45 +19,6 @@
 #include "audit_int.h"
 #include "helpers.h"
 
-#define T0  1768435200 /* 2026-01-15T00:00:00Z */
-#define DAY 86400
-
-static void expect_failure(const struct vres *v, const char *what)
-{
-	if (strstr(v->msgs, what) == NULL)
-		fprintf(stderr, "expected \"%s\" in:\n%s", what, v->msgs);
-	assert_int_not_equal(v->rc, 0);
-	assert_non_null(strstr(v->msgs, what));
-}
-
-/* The attacker recomputes a record's MAC with a key it holds. */
-static void reseal(char **line, const uint8_t key[32])
-{
-	struct audit_hasher *h = audit_hasher_new();
-	uint8_t hash[32], mac[32];
-	char hex[65];
-	size_t len = strlen(*line);
-
-	assert_int_equal(audit_hasher_record(h, *line, len, hash), 0);
-	assert_int_equal(audit_hasher_set_key(h, key), 0);
-	assert_int_equal(audit_hasher_mac(h, hash, mac), 0);
-	audit_hex(hex, mac);
-	memcpy(*line + len - 66, hex, 64);
-	audit_hasher_free(h);
-}
-
-static void replace_in(char **line, const char *from, const char *to)
-{
-	char *p = strstr(*line, from), *n;
-
-	assert_non_null(p);
-	assert_int_equal(strlen(from), strlen(to));
-	n = strdup(*line);
-	memcpy(n + (p - *line), to, strlen(to));
-	free(*line);
-	*line = n;
-}
-
 static size_t jan_lines(struct trail *t, char ***lines, char *path, size_t len)
 {
 	seg_path(t, "2026-01", path, len);
@@ -85,7 +46,7 @@ static void test_edited_byte_detected(void **state)
 	(void)state;
 	build(&t);
 	n = jan_lines(&t, &l, path, sizeof(path));
-	replace_in(&l[9], "a.txt", "b.txt");
+	replace_in(l[9], "a.txt", "b.txt");
 	write_lines(path, l, n);
 	verify_dir(&t, &v);
 	expect_failure(&v, "seq 10: MAC does not verify");
@@ -207,8 +168,8 @@ static void test_rewritten_with_later_key_detected(void **state)
 	n = jan_lines(&t, &l, path, sizeof(path));
 
 	/* An epoch-0 record edited and sealed with the stolen epoch-2 MAC key. */
-	replace_in(&l[2], "a.txt", "z.txt");
-	reseal(&l[2], stolen.mac_key);
+	replace_in(l[2], "a.txt", "z.txt");
+	reseal(l[2], stolen.mac_key);
 
 	/* The epoch-0 checkpoint re-signed with the stolen epoch-2 signing key. */
 	assert_int_equal(audit_record_parse(l[14], strlen(l[14]), &o, NULL), 0);
@@ -229,7 +190,7 @@ static void test_rewritten_with_later_key_detected(void **state)
 	free(l[14]);
 	l[14] = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
-	reseal(&l[14], stolen.mac_key);
+	reseal(l[14], stolen.mac_key);
 	json_object_put(o);
 	free(note);
 	free(text);
@@ -333,7 +294,7 @@ static void test_forged_purge_record_detected(void **state)
 	while (i < n && strstr(l[i], "\"audit.type\":\"purge\"") == NULL)
 		i++;
 	assert_true(i < n);
-	replace_in(&l[i], "purge before 2026-02", "purge before 2026-03");
+	replace_in(l[i], "purge before 2026-02", "purge before 2026-03");
 	write_lines(path, l, n);
 	verify_dir(&t, &v);
 	expect_failure(&v, "MAC does not verify");

@@ -16,8 +16,6 @@
 
 #include "helpers.h"
 
-#define T0 1768435200 /* 2026-01-15T00:00:00Z */
-
 struct fixture {
 	struct trail t;
 	char **lines;

@@ -22,8 +22,6 @@
 #include "helpers.h"
 #include "writer_int.h"
 
-#define T0 1768435200 /* 2026-01-15T00:00:00Z */
-
 static void test_clean_trail_verifies(void **state)
 {
 	struct trail t;

@@ -15,8 +15,6 @@
 #include "audit_int.h"
 #include "helpers.h"
 
-#define T0 1768435200 /* 2026-01-15T00:00:00Z */
-
 static char *real_witness(void)
 {
 	struct audit_witness w = {0};
