@@ -309,6 +309,7 @@ static const struct rule launcher[] = {
     R(inotify_init1, "helpers"),
     R(open_by_handle_at, "portcullis-xferwatch: names of created/deleted files"),
     R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
+    R(pidfd_open, "portcullis-xferwatch: a process seen at an open, remembered by its pidfd"),
     R(statfs, "portcullis-wipe: libselinux's constructor (via libcryptsetup) looks for "
 	      "selinuxfs before main"),
 };
@@ -356,6 +357,7 @@ static const struct rule not_for_wipe[] = {
     R(epoll_ctl, "transfer logging only"),
     R(open_by_handle_at, "transfer logging only"),
     R(name_to_handle_at, "transfer logging only"),
+    R(pidfd_open, "transfer logging only"),
     R(mount, "transfer logging only"),
     R(setpriority, "transfer logging only"),
     R(inotify_init1, "nothing of the wipe watches files"),
