@@ -554,7 +554,7 @@ int audit_append_group(struct audit_log *log, struct json_object *const *events,
 		while (log->sealing)
 			pthread_cond_wait(&log->cond, &log->lock);
 		rc = log->failed ? log->failed : group_locked(log, p, n, buf);
-		if (rc == 0) {
+		if (log->seq > log->group_seq) { /* what was written, even short of a failure */
 			log->group_seq = log->seq;
 			audit_flusher_kick(log);
 		}
