@@ -82,17 +82,26 @@ static void on_signal(int sig)
 }
 
 /* Records go out in batches: a file's record waits in stdout's buffer until BATCH_RECORDS
- * are there or BATCH_MS have passed since the first (the output thread), so the engine
- * takes many per read; any other record (start, stop, failures, refusals) is sent at once
- * with what waits before it. */
+ * are there or the output thread's next tick (every BATCH_MS while records come, asleep
+ * after a quiet second), so the engine takes many per read; any other record (start, stop,
+ * failures, refusals) is sent at once with what waits before it. */
 #define BATCH_RECORDS 64
 #define BATCH_MS      5
+#define QUIET_MS      1000
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t out_cond;
 static unsigned out_pending;
-static struct timespec out_first; /* CLOCK_MONOTONIC: when the oldest waiting one came */
-static bool out_threaded, out_done;
+static long out_last_ms; /* CLOCK_MONOTONIC: the last record */
+static bool out_threaded, out_done, out_asleep;
 static pthread_t out_thread;
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 static void flush_locked(void)
 {
@@ -136,37 +145,39 @@ static void print_json(struct json_object *rec)
 	pthread_mutex_lock(&out_lock);
 	fputs(s, stdout);
 	fputc('\n', stdout);
-	if (out_pending++ == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &out_first);
-		pthread_cond_signal(&out_cond);
-	}
+	out_pending++;
 	if (!out_threaded || !routine(rec) || out_pending >= BATCH_RECORDS)
 		flush_locked();
+	out_last_ms = mono_ms();
+	if (out_asleep && out_pending > 0) {
+		out_asleep = false;
+		pthread_cond_signal(&out_cond);
+	}
 	pthread_mutex_unlock(&out_lock);
 }
 
-/* The output thread: a batch waits at most BATCH_MS. */
+/* The output thread: what waits goes out at its next tick; asleep while nothing comes. */
 static void *output_main(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&out_lock);
 	while (!out_done) {
-		if (out_pending == 0) {
-			pthread_cond_wait(&out_cond, &out_lock);
+		long now = mono_ms();
+		flush_locked();
+		if (now - out_last_ms > QUIET_MS) {
+			out_asleep = true;
+			while (out_asleep && !out_done)
+				pthread_cond_wait(&out_cond, &out_lock);
 			continue;
 		}
-		struct timespec due = out_first, now;
+		struct timespec due;
+		clock_gettime(CLOCK_MONOTONIC, &due);
 		due.tv_nsec += BATCH_MS * 1000000L;
 		if (due.tv_nsec >= 1000000000L) {
 			due.tv_sec++;
 			due.tv_nsec -= 1000000000L;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > due.tv_sec ||
-		    (now.tv_sec == due.tv_sec && now.tv_nsec >= due.tv_nsec))
-			flush_locked();
-		else
-			pthread_cond_timedwait(&out_cond, &out_lock, &due);
+		pthread_cond_timedwait(&out_cond, &out_lock, &due);
 	}
 	flush_locked();
 	pthread_mutex_unlock(&out_lock);
@@ -190,6 +201,7 @@ static void stop_output(void)
 {
 	pthread_mutex_lock(&out_lock);
 	out_done = true;
+	out_asleep = false;
 	pthread_cond_signal(&out_cond);
 	pthread_mutex_unlock(&out_lock);
 	if (out_threaded)
