@@ -36,6 +36,10 @@ int engine_record_deferred(struct engine *e, struct json_object *rec);
 /* Like engine_record_json, for a record of a stream (a file transfer): made durable with
  * the others of its group by the trail's flusher thread, without waiting for the disk. */
 int engine_record_grouped(struct engine *e, struct json_object *rec);
+/* n such records (not taken over) appended as one group, and told to watching clients.
+ * -EINVAL or -E2BIG: one of them cannot be a record, nothing was written (the caller
+ * takes them one at a time); other errors as engine_record_grouped. */
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n);
 /* A signed checkpoint soon (after a security event took effect): written by the trail's
  * flusher thread, one for a burst of requests, never on the caller's path. */
 void engine_seal(struct engine *e);

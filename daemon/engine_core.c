@@ -122,6 +122,21 @@ int engine_record_grouped(struct engine *e, struct json_object *rec)
 	return append_json(e, rec, REC_GROUPED);
 }
 
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+{
+	int rc = audit_append_group(e->audit, recs, n);
+
+	if (rc == -EINVAL || rc == -E2BIG)
+		return rc; /* refused whole, nothing written */
+	if (rc != 0) {
+		log_err("audit trail not written (%s): failing closed", strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		e->tell(e->ctl, recs[i]);
+	return 0;
+}
+
 void engine_seal(struct engine *e)
 {
 	if (audit_seal_soon(e->audit) != 0)

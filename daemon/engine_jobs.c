@@ -27,6 +27,7 @@
 #include "engine_council.h"
 #include "engine_jobs.h"
 #include "engine_usb.h"
+#include "engine_xferlog.h"
 #include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
@@ -474,6 +475,21 @@ static void channel_closed(struct engine *e, struct job *j)
 		job_maybe_free(e, j);
 }
 
+/* A transfer log's run of file records at start, recorded as one group (engine_xferlog.c):
+ * where the lines left to job_line begin. */
+static char *take_group(struct engine *e, struct job *j, char *start)
+{
+	struct dev_entry *d = engine_find(e, j->dev);
+	struct exlog_src src = {d ? engine_device_json(d) : NULL, j->block, j->dev};
+	bool written = false;
+	char *rest = exlog_take(e, &src, start, &written);
+
+	json_object_put(src.device);
+	if (written && d != NULL)
+		eappr_owed_written(d); /* a council stick taken out owes its wipe */
+	return rest;
+}
+
 /* Read what the helper wrote; every complete line is recorded. */
 static void read_channel(struct engine *e, struct job *j)
 {
@@ -492,7 +508,11 @@ static void read_channel(struct engine *e, struct job *j)
 		j->len += (size_t)n;
 		j->buf[j->len] = '\0';
 		char *start = j->buf, *nl;
-		while ((nl = strchr(start, '\n')) != NULL) {
+		for (;;) {
+			if (j->kind == IPC_JOB_XFER && j->client < 0)
+				start = take_group(e, j, start);
+			if ((nl = strchr(start, '\n')) == NULL)
+				break;
 			*nl = '\0';
 			if (job_line(e, j, start) != 0)
 				log_warn("a helper sent a malformed or unrecordable line");

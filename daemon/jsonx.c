@@ -5,6 +5,7 @@
 #include "jsonx.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 int jsonx_set(struct json_object *root, const char *field, struct json_object *val)
 {
@@ -31,4 +32,20 @@ const char *jsonx_get_str(struct json_object *root, const char *field)
 	    !json_object_is_type(o, json_type_string))
 		return NULL;
 	return json_object_get_string(o);
+}
+
+void jsonx_flatten(struct json_object *out, const char *prefix, struct json_object *in)
+{
+	json_object_object_foreach(in, k, v)
+	{
+		char key[256];
+		int n = prefix ? snprintf(key, sizeof(key), "%s.%s", prefix, k)
+			       : snprintf(key, sizeof(key), "%s", k);
+		if (n < 0 || (size_t)n >= sizeof(key))
+			continue;
+		if (json_object_is_type(v, json_type_object))
+			jsonx_flatten(out, key, v);
+		else
+			json_object_object_add(out, key, json_object_get(v));
+	}
 }

@@ -2,7 +2,8 @@
  * xferwatch.c - portcullis-xferwatch MOUNTPOINT: watches one approved medium
  * with its eBPF program (lib/xfer/bpf) or, where that cannot load, fanotify,
  * and prints one JSON record per line on stdout (file-written, file-read,
- * malware-blocked, xfer-overflow, ...). Runs as root (it loads the eBPF
+ * malware-blocked, xfer-overflow, ...): file records in batches (at most 64
+ * records or 5 ms), any other record at once. Runs as root (it loads the eBPF
  * program, opens and marks fanotify and reads /proc/PID/exe of other users).
  * Its arguments come from portcullisd or the administrator; its events from
  * the kernel, decoded by lib/xfer with bounds checks. Under on-overflow =
@@ -27,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "diag.h"
@@ -79,15 +81,36 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void print_json(struct json_object *rec)
+/* Records go out in batches: a file's record waits in stdout's buffer until BATCH_RECORDS
+ * are there or the output thread's next tick (every BATCH_MS while records come, asleep
+ * after a quiet second), so the engine takes many per read; any other record (start, stop,
+ * failures, refusals) is sent at once with what waits before it. */
+#define BATCH_RECORDS 64
+#define BATCH_MS      5
+#define QUIET_MS      1000
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t out_cond;
+static unsigned out_pending;
+static long out_last_ms; /* CLOCK_MONOTONIC: the last record */
+static bool out_threaded, out_done, out_asleep;
+static pthread_t out_thread;
+
+static long mono_ms(void)
 {
-	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
-								JSON_C_TO_STRING_NOSLASHESCAPE);
-	flockfile(stdout);
-	fputs(s, stdout);
-	fputc('\n', stdout);
-	int rc = fflush(stdout);
-	funlockfile(stdout);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void flush_locked(void)
+{
+	int rc;
+
+	if (out_pending == 0)
+		return;
+	out_pending = 0;
+	rc = fflush(stdout);
 	if ((rc != 0 || ferror(stdout)) && !output_lost) {
 		/* Transfers can no longer be logged: fail closed and stop. */
 		output_lost = 1;
@@ -97,6 +120,96 @@ static void print_json(struct json_object *rec)
 			strerror(errno), mountpoint);
 		stop = 1;
 	}
+}
+
+static bool routine(struct json_object *rec)
+{
+	static const char *const file_actions[] = {"file-written", "file-read", "file-created",
+						   "file-deleted", "file-renamed"};
+	struct json_object *a;
+	const char *s;
+
+	if (!json_object_object_get_ex(rec, "event.action", &a) ||
+	    (s = json_object_get_string(a)) == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(file_actions) / sizeof(file_actions[0]); i++)
+		if (strcmp(s, file_actions[i]) == 0)
+			return true;
+	return false;
+}
+
+static void print_json(struct json_object *rec)
+{
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE);
+	pthread_mutex_lock(&out_lock);
+	fputs(s, stdout);
+	fputc('\n', stdout);
+	out_pending++;
+	if (!out_threaded || !routine(rec) || out_pending >= BATCH_RECORDS)
+		flush_locked();
+	out_last_ms = mono_ms();
+	if (out_asleep && out_pending > 0) {
+		out_asleep = false;
+		pthread_cond_signal(&out_cond);
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* The output thread: what waits goes out at its next tick; asleep while nothing comes. */
+static void *output_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&out_lock);
+	while (!out_done) {
+		long now = mono_ms();
+		flush_locked();
+		if (now - out_last_ms > QUIET_MS) {
+			out_asleep = true;
+			while (out_asleep && !out_done)
+				pthread_cond_wait(&out_cond, &out_lock);
+			continue;
+		}
+		struct timespec due;
+		clock_gettime(CLOCK_MONOTONIC, &due);
+		due.tv_nsec += BATCH_MS * 1000000L;
+		if (due.tv_nsec >= 1000000000L) {
+			due.tv_sec++;
+			due.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&out_cond, &out_lock, &due);
+	}
+	flush_locked();
+	pthread_mutex_unlock(&out_lock);
+	return NULL;
+}
+
+static void start_output(void)
+{
+	static char buf[256 * 1024]; /* more than BATCH_RECORDS records of 4 KiB */
+	pthread_condattr_t ca;
+
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&out_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	out_threaded = pthread_create(&out_thread, NULL, output_main, NULL) == 0;
+}
+
+static void stop_output(void)
+{
+	pthread_mutex_lock(&out_lock);
+	out_done = true;
+	out_asleep = false;
+	pthread_cond_signal(&out_cond);
+	pthread_mutex_unlock(&out_lock);
+	if (out_threaded)
+		pthread_join(out_thread, NULL);
+	out_threaded = false;
+	pthread_mutex_lock(&out_lock);
+	flush_locked();
+	pthread_mutex_unlock(&out_lock);
 }
 
 static void sink_record(void *arg, struct json_object *rec)
@@ -390,12 +503,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	start_unmount_watch();
+	start_output();
 	rc = confine();
 	if (rc == 0)
 		rc = watch_medium(t, bpf);
 	else
 		stop_unmount_watch();
 	xfer_tracker_free(&t);
+	stop_output();
 	xfer_bpf_close(&bpf);
 	xfer_watch_close(&watch);
 	return rc < 0 || output_lost ? 1 : 0;

@@ -68,6 +68,14 @@ int audit_append_deferred(struct audit_log *log, struct json_object *event);
  * audit_append (a failed group sync fails every later call). */
 int audit_append_grouped(struct audit_log *log, struct json_object *event);
 
+/* Append n events of a stream as one group: each is framed, chained and MACed as by
+ * audit_append_grouped, and they are written together (one write for up to 256 KiB of
+ * records), made durable by the flusher's next group sync. Every event is checked first:
+ * one that is not a json object of the caller's fields, or too long for a record, refuses
+ * the whole group (-EINVAL, -E2BIG) and nothing is written. Same errors as audit_append
+ * otherwise. */
+int audit_append_group(struct audit_log *log, struct json_object *const *events, size_t n);
+
 /* Ask for a signed checkpoint seal_delay_ms from the first request on, written by the
  * flusher thread: a burst of requests gets one checkpoint. Returns the sticky error. */
 int audit_seal_soon(struct audit_log *log);

@@ -294,53 +294,76 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 	return audit_commit_sync(log, type, p, false, &durable);
 }
 
-int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_prep *p, bool dsync,
-		      bool *durable)
+/* Frame, chain and MAC one prepared record as the record after seq and head, at time ms,
+ * into line (AUDIT_RECORD_MAX bytes); its length without the newline in *len and its hash
+ * in hash. Nothing is written and nothing of log moves. */
+static int frame_record(struct audit_log *log, enum audit_type type, const struct audit_prep *p,
+			uint64_t seq, const uint8_t head[AUDIT_HASH_LEN], int64_t ms, char *line,
+			size_t *len, uint8_t hash[AUDIT_HASH_LEN])
 {
 	static const char *const types[] = {"record", "checkpoint", "purge"};
-	struct timespec ts;
-	int64_t ms;
-	char ts_s[64], month[8], hex[AUDIT_HEX_LEN + 1];
-	char line[AUDIT_RECORD_MAX];
-	uint8_t hash[AUDIT_HASH_LEN], mac[AUDIT_HASH_LEN];
-	size_t len, done = 0;
-	ssize_t w = 0;
+	char ts_s[64], hex[AUDIT_HEX_LEN + 1];
+	uint8_t mac[AUDIT_HASH_LEN];
 	int n, rc;
 
-	*durable = false;
-	if (log->failed)
-		return log->failed;
-	audit_now(log, &ts);
-	/* Time only moves forward: after the clock steps back, records keep the time of
-	 * their predecessor (and so its month's segment) until the clock catches up. */
-	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (ms < log->last_ts_ms)
-		ms = log->last_ts_ms;
-	audit_month_of(month, (time_t)(ms / 1000));
-	if ((rc = audit_segment_switch(log, month)) != 0)
-		return rc;
 	audit_timestamp(ts_s, ms);
-	audit_hex(hex, log->head);
+	audit_hex(hex, head);
 	n = snprintf(
-	    line, sizeof(line),
+	    line, AUDIT_RECORD_MAX,
 	    "{\"seq\":%" PRIu64 ",\"epoch\":%" PRIu64
 	    ",\"prev\":\"%s\",\"audit.type\":\"%s\",\"@timestamp\":\"%s\",%s,\"salt\":\"%s\"",
-	    log->seq + 1, log->st.epoch, hex, types[type], ts_s, log->host_boot, p->salt);
-	len = (size_t)n + (p->len ? 1 + p->len : 0) + AUDIT_MAC_SUFFIX_LEN;
-	if (n < 0 || len + 1 > sizeof(line))
+	    seq + 1, log->st.epoch, hex, types[type], ts_s, log->host_boot, p->salt);
+	*len = (size_t)n + (p->len ? 1 + p->len : 0) + AUDIT_MAC_SUFFIX_LEN;
+	if (n < 0 || *len + 1 > AUDIT_RECORD_MAX)
 		return -E2BIG;
 	if (p->len) {
 		line[n] = ',';
 		memcpy(line + n + 1, p->fields, p->len);
 	}
-	memcpy(line + len - AUDIT_MAC_SUFFIX_LEN, ",\"mac\":\"", 8);
-	memset(line + len - 66, '0', AUDIT_HEX_LEN);
-	memcpy(line + len - 2, "\"}\n", 3);
-	if ((rc = audit_hasher_record(log->hasher, line, len, hash)) != 0 ||
+	memcpy(line + *len - AUDIT_MAC_SUFFIX_LEN, ",\"mac\":\"", 8);
+	memset(line + *len - 66, '0', AUDIT_HEX_LEN);
+	memcpy(line + *len - 2, "\"}\n", 3);
+	if ((rc = audit_hasher_record(log->hasher, line, *len, hash)) != 0 ||
 	    (rc = audit_hasher_mac(log->hasher, hash, mac)) != 0)
 		return rc;
 	audit_hex(hex, mac);
-	memcpy(line + len - 66, hex, AUDIT_HEX_LEN);
+	memcpy(line + *len - 66, hex, AUDIT_HEX_LEN);
+	return 0;
+}
+
+/* The time of the next record after one at last_ms (ms since the epoch) and its month. */
+static int64_t next_ms(const struct audit_log *log, int64_t last_ms, char month[8])
+{
+	struct timespec ts;
+	int64_t ms;
+
+	audit_now(log, &ts);
+	/* Time only moves forward: after the clock steps back, records keep the time of
+	 * their predecessor (and so its month's segment) until the clock catches up. */
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (ms < last_ms)
+		ms = last_ms;
+	audit_month_of(month, (time_t)(ms / 1000));
+	return ms;
+}
+
+int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_prep *p, bool dsync,
+		      bool *durable)
+{
+	int64_t ms;
+	char line[AUDIT_RECORD_MAX], month[8];
+	uint8_t hash[AUDIT_HASH_LEN];
+	size_t len, done = 0;
+	ssize_t w = 0;
+	int rc;
+
+	*durable = false;
+	if (log->failed)
+		return log->failed;
+	ms = next_ms(log, log->last_ts_ms, month);
+	if ((rc = audit_segment_switch(log, month)) != 0 ||
+	    (rc = frame_record(log, type, p, log->seq, log->head, ms, line, &len, hash)) != 0)
+		return rc;
 
 	rc = dsync ? dsync_write(log, line, len + 1) : 0;
 	if (rc < 0)
@@ -437,6 +460,111 @@ int audit_append_deferred(struct audit_log *log, struct json_object *event)
 int audit_append_grouped(struct audit_log *log, struct json_object *event)
 {
 	return append(log, event, APPEND_GROUPED);
+}
+
+/* Write framed lines at the end of the segment (lock held); the caller then moves the
+ * chain. On a failure the segment is cut back to its whole lines and the trail fails
+ * closed. */
+static int write_lines(struct audit_log *log, const char *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t w = 0;
+
+	while (done < n &&
+	       (w = pwrite(log->fd, buf + done, n - done, log->seg_size + (off_t)done)) > 0)
+		done += (size_t)w;
+	if (done != n) {
+		int rc = w < 0 ? -errno : -EIO;
+		if (done > 0 && ftruncate(log->fd, log->seg_size) != 0)
+			rc = -EIO;
+		return log->failed = rc;
+	}
+	tail_add(log, buf, n);
+	log->seg_size += (off_t)n;
+	return 0;
+}
+
+#define GROUP_BYTES (256 * 1024) /* one write at most (a group of 4 KiB records: 64) */
+
+/* Frame and chain the prepared records into buf, one write per GROUP_BYTES and per
+ * month's segment (lock held). */
+static int group_locked(struct audit_log *log, const struct audit_prep *p, size_t n, char *buf)
+{
+	uint64_t seq = log->seq;
+	uint8_t head[AUDIT_HASH_LEN];
+	int64_t last = log->last_ts_ms;
+	size_t used = 0, len;
+	char month[8];
+	int rc;
+
+	memcpy(head, log->head, AUDIT_HASH_LEN);
+	for (size_t i = 0; i <= n; i++) {
+		int64_t ms = i < n ? next_ms(log, last, month) : 0;
+		/* What is framed goes out before another segment, a full buffer, or the end. */
+		if (used > 0 && (i == n || strcmp(month, log->month) != 0 ||
+				 used + AUDIT_RECORD_MAX > GROUP_BYTES)) {
+			if ((rc = write_lines(log, buf, used)) != 0)
+				return rc;
+			log->seq = seq;
+			memcpy(log->head, head, AUDIT_HASH_LEN);
+			log->last_ts_ms = last;
+			used = 0;
+		}
+		if (i == n)
+			break;
+		if ((rc = audit_segment_switch(log, month)) != 0 ||
+		    (rc = frame_record(log, AUDIT_T_RECORD, &p[i], seq, head, ms, buf + used, &len,
+				       head)) != 0)
+			return rc;
+		used += len + 1;
+		seq++;
+		last = ms;
+	}
+	return 0;
+}
+
+int audit_append_group(struct audit_log *log, struct json_object *const *events, size_t n)
+{
+	struct audit_prep *p;
+	char *buf;
+	size_t i = 0;
+	int rc = 0;
+
+	if (log == NULL || (n > 0 && events == NULL))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	p = calloc(n, sizeof(*p));
+	buf = malloc(GROUP_BYTES);
+	if (p == NULL || buf == NULL) {
+		free(p);
+		free(buf);
+		return -ENOMEM;
+	}
+	/* Every record checked, serialised and known to fit its line before any is written:
+	 * a bad one refuses the whole group. */
+	for (; i < n && rc == 0; i++)
+		if ((rc = audit_prepare(log, events[i], false, &p[i])) == 0 &&
+		    p[i].len + AUDIT_FRAME_MAX + strlen(log->host_boot) > AUDIT_RECORD_MAX)
+			rc = -E2BIG;
+	if (rc == 0) {
+		atomic_fetch_add(&log->waiters, 1);
+		pthread_mutex_lock(&log->lock);
+		atomic_fetch_sub(&log->waiters, 1);
+		while (log->sealing)
+			pthread_cond_wait(&log->cond, &log->lock);
+		rc = log->failed ? log->failed : group_locked(log, p, n, buf);
+		if (log->seq > log->group_seq) { /* what was written, even short of a failure */
+			log->group_seq = log->seq;
+			audit_flusher_kick(log);
+		}
+		pthread_mutex_unlock(&log->lock);
+	}
+	while (i > 0)
+		audit_prep_free(&p[--i]);
+	free(p);
+	free(buf);
+	return rc;
 }
 
 uint64_t audit_last_seq(const struct audit_log *log)

@@ -90,6 +90,9 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_prep *p, bool dsync,
 		      bool *durable);
 #define AUDIT_TAIL_MAX (64 * 1024)
+/* The most a record's frame adds to its fields, besides host.name and boot_id: seq and
+ * epoch (20 digits each), prev, type, @timestamp, salt, mac, punctuation, newline. */
+#define AUDIT_FRAME_MAX 320
 void audit_prep_free(struct audit_prep *p);
 int audit_flusher_start(struct audit_log *log);
 void audit_flusher_stop(struct audit_log *log);

@@ -207,6 +207,7 @@ static const struct rule xferwatch[] = {
     R(getsockopt, "SO_ERROR of clamd's non-blocking connect"),
     R(fanotify_mark, "the eBPF backend failing closed: its permission group is marked then"),
     R(getdents64, "the eBPF backend: a file renamed right after its close, found by inode"),
+    R(pidfd_open, "a process seen at an open, remembered by its pidfd (lib/xfer/pidcache.c)"),
 };
 
 /* The launcher (daemon/parent_launch.c) starts the engine and the root helpers, so it
@@ -308,6 +309,7 @@ static const struct rule launcher[] = {
     R(inotify_init1, "helpers"),
     R(open_by_handle_at, "portcullis-xferwatch: names of created/deleted files"),
     R(name_to_handle_at, "portcullis-xferwatch: directory handles"),
+    R(pidfd_open, "portcullis-xferwatch: a process seen at an open, remembered by its pidfd"),
     R(statfs, "portcullis-wipe: libselinux's constructor (via libcryptsetup) looks for "
 	      "selinuxfs before main"),
 };
@@ -355,6 +357,7 @@ static const struct rule not_for_wipe[] = {
     R(epoll_ctl, "transfer logging only"),
     R(open_by_handle_at, "transfer logging only"),
     R(name_to_handle_at, "transfer logging only"),
+    R(pidfd_open, "transfer logging only"),
     R(mount, "transfer logging only"),
     R(setpriority, "transfer logging only"),
     R(inotify_init1, "nothing of the wipe watches files"),
@@ -490,6 +493,13 @@ static int add_xferwatch(scmp_filter_ctx ctx)
 					   SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_ops[i], 0))) !=
 		    0)
 			return rc;
+	/* ioctl: PIDFD_GET_INFO only (Linux 6.13; its first version, 64 bytes), the uids of
+	 * a remembered process from its pidfd (lib/xfer/pidcache.c). */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				   SCMP_A1(SCMP_CMP_EQ,
+					   (scmp_datum_t)_IOC(_IOC_READ | _IOC_WRITE, 0xFF, 11, 64),
+					   0))) != 0)
+		return rc;
 	/* mount: only the read-only bind remount of its own mount point when it fails
 	 * closed (xferwatch.c make_read_only); no new mount, no other flags. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mount), 1,

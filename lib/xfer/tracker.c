@@ -1,7 +1,8 @@
 /*
  * tracker.c - turns decoded fanotify events into transfer records.
  * Linked by portcullis-xferwatch. At FAN_OPEN_PERM the opening process is
- * still blocked, so its uid and executable are taken then (and the file may be
+ * still blocked, so its uid and executable are taken then (remembered between
+ * the opens of a living process: pidcache.c) (and the file may be
  * scanned by clamd and refused); at close the record is completed and the
  * content hashed by the pool. Events come from the decoder (bounds-checked);
  * /proc and clamd answers are treated as untrusted.
@@ -55,6 +56,7 @@ struct xfer_tracker {
 	pthread_mutex_t sink_lock;
 	atomic_bool failed_closed;
 	struct xfer_hashpool *pool;
+	struct xfer_pidcache *pids; /* NULL: every lookup asks t->proc */
 	struct open_ent *table[BUCKETS];
 	unsigned nentries;
 	pthread_mutex_t names_lock; /* user-name cache, used by the workers */
@@ -116,6 +118,12 @@ static void user_name(struct xfer_tracker *t, uid_t uid, char *out, size_t len)
 static struct json_object *file_record(struct xfer_tracker *t, const char *action, int fd,
 				       pid_t pid, const struct xfer_proc_info *pi,
 				       const char *attribution);
+
+/* Who pid is now (event thread): remembered from an earlier open when still valid. */
+static int proc_lookup(struct xfer_tracker *t, pid_t pid, struct xfer_proc_info *pi)
+{
+	return xfer_pidcache_lookup(t->pids, t->proc, t->proc_arg, pid, pi);
+}
 
 static void run_close_job(struct xfer_job *job)
 {
@@ -290,7 +298,7 @@ static int on_open_perm(struct xfer_tracker *t, const struct xfer_event *ev, uin
 	if (ev->fd < 0 || fstat(ev->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	struct xfer_proc_info pi;
-	int prc = t->proc->lookup(t->proc_arg, ev->pid, &pi);
+	int prc = proc_lookup(t, ev->pid, &pi);
 	if (atomic_load(&t->failed_closed)) {
 		*response = FAN_DENY;
 		struct json_object *rec =
@@ -350,7 +358,7 @@ static int on_close(struct xfer_tracker *t, const struct xfer_event *ev)
 		job->have_info = true;
 		if (forget(t, ev->pid, &st, &pi) < 0) {
 			job->attribution = "close"; /* opened before the watch, or table full */
-			job->have_info = t->proc->lookup(t->proc_arg, ev->pid, &pi) == 0;
+			job->have_info = proc_lookup(t, ev->pid, &pi) == 0;
 		}
 		if (job->have_info) {
 			job->ids.uid = pi.uid;
@@ -420,7 +428,7 @@ static int on_fid(struct xfer_tracker *t, const struct xfer_event *ev)
 		close(mfd);
 	xfer_rec_set_str(rec, "file.type", (ev->mask & FAN_ONDIR) ? "dir" : "file");
 	struct xfer_proc_info pi;
-	int prc = t->proc->lookup(t->proc_arg, ev->pid, &pi);
+	int prc = proc_lookup(t, ev->pid, &pi);
 	char name[64] = "";
 	if (prc == 0)
 		user_name(t, pi.uid, name, sizeof(name));
@@ -589,6 +597,11 @@ int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params
 	t->sink = p->sink;
 	t->sink_arg = p->sink_arg;
 	t->proc = p->proc ? p->proc : &xfer_proc_procfs;
+	/* Remembering needs the real pids of /proc: not with a caller's own lookup. */
+	if (p->proc == NULL && xfer_pidcache_new(&t->pids) < 0) {
+		xfer_tracker_free(&t);
+		return -ENOMEM;
+	}
 	t->proc_arg = p->proc_arg;
 	t->scan = p->scan;
 	t->scan_arg = p->scan_arg;
@@ -630,6 +643,7 @@ void xfer_tracker_free(struct xfer_tracker **tp)
 			free(e);
 		}
 	}
+	xfer_pidcache_free(&t->pids);
 	for (int i = 0; i < 4; i++)
 		free(t->owned[i]);
 	pthread_mutex_destroy(&t->sink_lock);

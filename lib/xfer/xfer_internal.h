@@ -48,4 +48,18 @@ void xfer_hashpool_free(struct xfer_hashpool **p);
 /* SHA-256 of a file's content from offset 0 to its end. */
 int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed);
 
+/* Who a process is, remembered between its opens (pidcache.c); the event thread's only. */
+struct xfer_pidcache;
+int xfer_pidcache_new(struct xfer_pidcache **out);
+/* Whether this kernel lets processes be remembered (PIDFD_GET_INFO). */
+bool xfer_pidcache_supported(const struct xfer_pidcache *c);
+/* pi of pid: from the entry of the same living process (its uid and euid asked of its
+ * pidfd, its executable read again), else from ops->lookup, remembered for next time.
+ * 0 or negative errno (the process is gone); c NULL: ops->lookup alone. */
+int xfer_pidcache_lookup(struct xfer_pidcache *c, const struct xfer_proc_ops *ops, void *arg,
+			 pid_t pid, struct xfer_proc_info *pi);
+/* How many lookups were answered from an entry (for tests and benchmarks). */
+unsigned long xfer_pidcache_hits(const struct xfer_pidcache *c);
+void xfer_pidcache_free(struct xfer_pidcache **c);
+
 #endif

@@ -61,6 +61,48 @@ def wait_written(pc, target, timeout=600):
         time.sleep(0.005)
 
 
+def descendants(root):
+    """{pid: command name} of every process under root."""
+    kids, names = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+        names[int(d)] = name
+    out, todo = {}, [root]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out[k] = names[k]
+            todo.append(k)
+    return out
+
+
+def cpu_seconds(pc):
+    """CPU time (user + system, all threads) of the watcher and of the engine so far."""
+    got = {"watcher": 0.0, "engine": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid, name in descendants(pc.daemon.pid).items():
+        who = "watcher" if name.startswith("portcullis-xfer") else \
+            "engine" if name.startswith("portcullis-engi") else None
+        if who is None:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        got[who] += (int(fields[11]) + int(fields[12])) / tick
+    return got
+
+
 def quick_writers(mnt, tag):
     """Writers that exit as soon as their file is written (another uid)."""
     return [subprocess.Popen(["setpriv", f"--reuid={QUICK_UID}", f"--regid={QUICK_UID}",
@@ -178,9 +220,14 @@ def main():
                             wait_written(pc, target)
                         if case == "small":
                             quick = quick_writers(mnt, f"{case}-{i}")
+                    cpu0 = cpu_seconds(pc) if mode == "portcullisd" else None
                     t_copy, t = timed_copy([source, dst], mnt, after)
                     if mode == "portcullisd":
                         times.setdefault((case, "copy only"), []).append(t_copy)
+                        cpu1 = cpu_seconds(pc)
+                        for who in cpu1:
+                            times.setdefault((case, "cpu " + who), []).append(
+                                cpu1[who] - cpu0[who])
                     for q in quick:
                         q.wait()
                     if mode.startswith("auditd"):
@@ -265,6 +312,10 @@ def report(cases, modes, times, checks, verified):
           f" auditd wrote {checks['auditd']} records for its watch rule. The last column is"
           " the time of `cp` and `sync -f` alone under portcullisd, before the wait for the"
           " last record.")
+    print("\nCPU time (user + system, medians) of portcullisd's processes during its copies:"
+          + "; ".join(f" {label}: watcher {statistics.median(times[(case, 'cpu watcher')]):.3f} s,"
+                      f" engine {statistics.median(times[(case, 'cpu engine')]):.3f} s"
+                      for case, label, _, _ in cases) + ".")
 
 
 if __name__ == "__main__":

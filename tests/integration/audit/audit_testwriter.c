@@ -12,7 +12,8 @@
  *   AUDIT_TW_TICK=1: one audit_tick (retention purge) after the records;
  *   AUDIT_TW_GROUPED=1: records that are not security records are appended grouped
  *   (audit_append_grouped), each ack then reads "ack SEQ durable SEQ", and the summary
- *   gives the writer's fdatasync count ("syncs N").
+ *   gives the writer's fdatasync count ("syncs N"); AUDIT_TW_GROUP=N (2..64): those
+ *   records are appended N at a time as one group (audit_append_group), one ack a group.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +36,8 @@ static uint64_t issued;
 static const char *user; /* AUDIT_TW_USER: user.name of every record */
 static time_t fixed_now; /* AUDIT_TW_NOW */
 static bool grouped;	 /* AUDIT_TW_GROUPED */
+#define GROUP_MAX 64
+static size_t group_n; /* AUDIT_TW_GROUP */
 
 static void clock_seam(void *ctx, struct timespec *ts)
 {
@@ -43,8 +46,64 @@ static void clock_seam(void *ctx, struct timespec *ts)
 	ts->tv_nsec = 0;
 }
 
+static struct json_object *make_event(uint64_t i)
+{
+	struct json_object *ev = json_object_new_object();
+	char path[64];
+
+	snprintf(path, sizeof(path), "/media/stick/report-%" PRIu64 ".odt", i);
+	json_object_object_add(ev, "event.action", json_object_new_string("file-write"));
+	json_object_object_add(ev, "event.outcome", json_object_new_string("success"));
+	json_object_object_add(ev, "user.name",
+			       json_object_new_string(user    ? user
+						      : i % 3 ? "clerk"
+							      : "cllr.smith"));
+	json_object_object_add(ev, "file.path", json_object_new_string(path));
+	json_object_object_add(ev, "file.size", json_object_new_int64((int64_t)(i * 37 % 100000)));
+	json_object_object_add(
+	    ev, "file.hash.sha256",
+	    json_object_new_string(
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+	json_object_object_add(ev, "volume.serial", json_object_new_string("4C530001230812114565"));
+	return ev;
+}
+
+static void acked(int rc)
+{
+	if (rc != 0) {
+		fprintf(stderr, "audit_testwriter: append: %s\n", strerror(-rc));
+		exit(1);
+	}
+	if (!quiet) {
+		/* seq of this record is not returned; the last seq is at least it */
+		struct audit_stats st;
+		audit_get_stats(log_, &st);
+		if (grouped)
+			printf("ack %" PRIu64 " durable %" PRIu64 "\n", audit_last_seq(log_),
+			       st.durable_seq);
+		else
+			printf("ack %" PRIu64 "\n", audit_last_seq(log_));
+		fflush(stdout);
+	}
+}
+
+/* The records gathered for one audit_append_group, appended. */
+static void flush_group(struct json_object **evs, size_t *n)
+{
+	int rc = *n ? audit_append_group(log_, evs, *n) : 0;
+
+	for (size_t k = 0; k < *n; k++)
+		json_object_put(evs[k]);
+	if (*n)
+		acked(rc);
+	*n = 0;
+}
+
 static void *worker(void *arg)
 {
+	struct json_object *evs[GROUP_MAX];
+	size_t n = 0;
+
 	(void)arg;
 	for (;;) {
 		uint64_t i;
@@ -52,46 +111,24 @@ static void *worker(void *arg)
 		i = ++issued;
 		pthread_mutex_unlock(&mu);
 		if (count && i > count)
-			return NULL;
-		struct json_object *ev = json_object_new_object();
-		char path[64];
-		snprintf(path, sizeof(path), "/media/stick/report-%" PRIu64 ".odt", i);
-		json_object_object_add(ev, "event.action", json_object_new_string("file-write"));
-		json_object_object_add(ev, "event.outcome", json_object_new_string("success"));
-		json_object_object_add(ev, "user.name",
-				       json_object_new_string(user    ? user
-							      : i % 3 ? "clerk"
-								      : "cllr.smith"));
-		json_object_object_add(ev, "file.path", json_object_new_string(path));
-		json_object_object_add(ev, "file.size",
-				       json_object_new_int64((int64_t)(i * 37 % 100000)));
-		json_object_object_add(
-		    ev, "file.hash.sha256",
-		    json_object_new_string(
-			"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
-		json_object_object_add(ev, "volume.serial",
-				       json_object_new_string("4C530001230812114565"));
+			break;
+		struct json_object *ev = make_event(i);
 		bool sec = sec_every && i % sec_every == 0;
+		if (group_n > 1 && !sec) {
+			evs[n++] = ev;
+			if (n == group_n)
+				flush_group(evs, &n);
+			continue;
+		}
+		flush_group(evs, &n); /* in order: the group before the security record */
 		int rc = grouped && !sec ? audit_append_grouped(log_, ev) : audit_append(log_, ev);
 		if (rc == 0 && sec)
 			rc = audit_checkpoint(log_);
 		json_object_put(ev);
-		if (rc != 0) {
-			fprintf(stderr, "audit_testwriter: append: %s\n", strerror(-rc));
-			exit(1);
-		}
-		if (!quiet) {
-			/* seq of this record is not returned; the last seq is at least it */
-			struct audit_stats st;
-			audit_get_stats(log_, &st);
-			if (grouped)
-				printf("ack %" PRIu64 " durable %" PRIu64 "\n",
-				       audit_last_seq(log_), st.durable_seq);
-			else
-				printf("ack %" PRIu64 "\n", audit_last_seq(log_));
-			fflush(stdout);
-		}
+		acked(rc);
 	}
+	flush_group(evs, &n);
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -111,6 +148,10 @@ int main(int argc, char **argv)
 	threads = argc > 4 ? (unsigned)atoi(argv[4]) : 1;
 	quiet = getenv("AUDIT_TW_QUIET") != NULL;
 	grouped = getenv("AUDIT_TW_GROUPED") != NULL;
+	if (getenv("AUDIT_TW_GROUP")) {
+		group_n = strtoul(getenv("AUDIT_TW_GROUP"), NULL, 10);
+		group_n = group_n > GROUP_MAX ? GROUP_MAX : group_n;
+	}
 	user = getenv("AUDIT_TW_USER");
 	if (getenv("AUDIT_TW_ORIGIN"))
 		cfg.origin = getenv("AUDIT_TW_ORIGIN");

@@ -2,7 +2,9 @@
 """Power cut during grouped (file transfer) records: what docs/transfer-log.md promises.
 
 The writer appends grouped records (audit_append_grouped: made durable by the trail's
-flusher thread, one fdatasync per group) with a security record now and then (its own
+flusher thread, one fdatasync per group; or, chosen at random per run, written 16 or 64
+at a time by audit_append_group, one write per group, as the engine writes a transfer
+log's records) with a security record now and then (its own
 sync and a checkpoint; with one writer thread it is alone at the trail, so it is written
 with pwritev2(RWF_DSYNC) together with the grouped records not yet synced, the daemon's
 path for a decision before a grant), and is killed with SIGKILL at random points. A power cut then
@@ -75,9 +77,12 @@ def main():
         trail, key = os.path.join(tmp, "trail"), os.path.join(tmp, "key")
         subprocess.run([writer, trail, "1"], env=dict(os.environ, AUDIT_TW_QUIET="1",
                        AUDIT_TW_KEY=key), check=True, stdout=subprocess.DEVNULL)
-        env = dict(os.environ, AUDIT_TW_GROUPED="1")
         kept, lost, cuts, max_lost = 1, 0, 0, 0
         for i in range(ITERATIONS):
+            # Grouped records one at a time, or written together as groups of 16 or 64
+            # (audit_append_group: the engine's path for a transfer log's records).
+            env = dict(os.environ, AUDIT_TW_GROUPED="1",
+                       AUDIT_TW_GROUP=rng.choice(["1", "16", "64"]))
             acks = os.path.join(tmp, "acks")
             with open(acks, "wb") as out:
                 p = subprocess.Popen([writer, trail, "0", str(rng.randint(20, 200)),

@@ -1,0 +1,94 @@
+/*
+ * engine_xferlog.c - the engine's side of a transfer log's file records, taken a read at
+ * a time: the run of file records (file-written, file-read, file-created, file-deleted,
+ * file-renamed) at the start of what a watcher sent is recorded as one group of the
+ * trail (one write; chained, MACed and made durable by the flusher's group sync like any
+ * grouped record). Every other line (start, stop, failures, refusals, a wipe's progress)
+ * is left to engine_jobs.c, one at a time, in order. Linked by the engine. The watcher is
+ * a root helper of the project, but it is less trusted than the engine: what it reports
+ * (paths and names from the medium and its users) is parsed with json-c, flattened and
+ * checked here exactly as a single line would be, and a group one of whose records the
+ * trail refuses is taken record by record, so that a bad one costs only itself.
+ */
+#include "engine_xferlog.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "log.h"
+
+#define GROUP_MAX 64 /* records per group: the watcher's batch */
+
+static bool routine(const char *action)
+{
+	static const char *const actions[] = {"file-written", "file-read", "file-created",
+					      "file-deleted", "file-renamed"};
+
+	for (size_t i = 0; action && i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(action, actions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The trail record of one line if it is a file record, else NULL (left to the caller). */
+static struct json_object *file_record(const struct exlog_src *src, const char *line)
+{
+	struct json_object *in = json_tokener_parse(line), *rec = NULL, *v;
+
+	if (in == NULL || !json_object_is_type(in, json_type_object) ||
+	    json_object_object_get_ex(in, "progress", NULL) ||
+	    !json_object_object_get_ex(in, "event.action", &v) ||
+	    !json_object_is_type(v, json_type_string) || !routine(json_object_get_string(v))) {
+		json_object_put(in);
+		return NULL;
+	}
+	if (src->device != NULL ? json_object_deep_copy(src->device, &rec, NULL) != 0
+				: (rec = json_object_new_object()) == NULL) {
+		json_object_put(in);
+		return NULL;
+	}
+	jsonx_flatten(rec, NULL, in);
+	json_object_put(in);
+	/* The action as flattened: a nested "event" object may have replaced it. */
+	if (!routine(jsonx_get_str(rec, "event.action"))) {
+		json_object_put(rec);
+		return NULL;
+	}
+	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
+	if (json_object_object_get_ex(rec, "@timestamp", &v)) {
+		json_object_object_add(rec, "event.created", json_object_get(v));
+		json_object_object_del(rec, "@timestamp");
+	}
+	jsonx_set_str(rec, "volume.device_name", src->block);
+	jsonx_set_str(rec, "usb.port", src->port);
+	return rec;
+}
+
+char *exlog_take(struct engine *e, const struct exlog_src *src, char *start, bool *written)
+{
+	struct json_object *recs[GROUP_MAX];
+	char *p = start, *nl;
+	size_t n = 0;
+	int rc;
+
+	while (n < GROUP_MAX && (nl = strchr(p, '\n')) != NULL) {
+		*nl = '\0';
+		recs[n] = file_record(src, p);
+		*nl = '\n';
+		if (recs[n] == NULL)
+			break;
+		*written |= strcmp(jsonx_get_str(recs[n], "event.action"), "file-written") == 0;
+		n++;
+		p = nl + 1;
+	}
+	if (n == 0)
+		return start;
+	rc = engine_record_group(e, recs, n);
+	for (size_t i = 0; i < n; i++) {
+		if ((rc == -EINVAL || rc == -E2BIG) && engine_record_grouped(e, recs[i]) != 0)
+			log_warn("a transfer log sent an unrecordable record");
+		json_object_put(recs[i]);
+	}
+	return p;
+}
