@@ -153,7 +153,7 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 	struct rules_decision dec = {.target = RULES_BLOCK};
 	char rule[sizeof(((struct dev_entry *)0)->rule)];
 	unsigned long busnum, devnum;
-	int rc = usbdev_from_sysfs(syspath, &id, &diag);
+	int rc = usbdev_from_devpath(syspath, &id, &diag);
 
 	if (rc == 0 && id.is_root_hub)
 		return; /* root hubs are gated (authorized_default), never decided */

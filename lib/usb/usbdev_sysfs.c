@@ -3,7 +3,8 @@
  * USBGuard-compatible hash. Linked by the engine, the CLI and tests.
  * Paths come from the kernel (or udev); attribute contents are partly
  * device-controlled (strings, descriptors) and are length-checked here.
- * Plain open/read/realpath only, so umockdev's preload can serve them. Reads
+ * Plain open/read/realpath only, so umockdev's preload can serve them; a path the
+ * kernel gave (the engine's uevent) is used as it is, without realpath. Reads
  * eight files per device on the gate's path: the device's product, serial,
  * descriptors, manufacturer and port/connect_type, and its hub's product,
  * serial and descriptors (ids, classes and interfaces come from descriptors).
@@ -249,7 +250,25 @@ static int read_identity(const char *sysroot, const char *abs, struct usbdev *de
 	return rc;
 }
 
-static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *out,
+/* Does path name a directory plainly, with no empty, "." or ".." part (so that it is
+ * what it says without being resolved)? */
+static bool plain_path(const char *path)
+{
+	for (const char *p = path; *p != '\0';) {
+		if (*p++ != '/')
+			return false;
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p = end;
+	}
+	return path[0] == '/';
+}
+
+/* resolve: realpath of syspath (a path from anyone); otherwise syspath is the kernel's own
+ * (a uevent's DEVPATH under sysroot), taken as it is once it is plain. */
+static int from_sysfs(const char *sysroot, const char *syspath, bool resolve, struct usbdev *out,
 		      struct pcl_diag *diag)
 {
 	char abs[PATH_MAX], devices[PATH_MAX];
@@ -261,7 +280,13 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 		pcl_diag_set(diag, "<sysfs>", 0, "no device path");
 		return -EINVAL;
 	}
-	if (realpath(syspath, abs) == NULL) {
+	if (!resolve) {
+		if (strlen(syspath) >= sizeof(abs) || !plain_path(syspath)) {
+			pcl_diag_set(diag, syspath, 0, "not a plain absolute path");
+			return -EINVAL;
+		}
+		memcpy(abs, syspath, strlen(syspath) + 1);
+	} else if (realpath(syspath, abs) == NULL) {
 		rc = -errno;
 		pcl_diag_set(diag, syspath, 0, "%s", strerror(errno));
 		return rc;
@@ -289,11 +314,22 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 
 int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
 {
-	return from_sysfs("/sys", syspath, dev, diag);
+	return from_sysfs("/sys", syspath, true, dev, diag);
 }
 
 int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
 			 struct pcl_diag *diag)
 {
-	return from_sysfs(sysroot, syspath, dev, diag);
+	return from_sysfs(sysroot, syspath, true, dev, diag);
+}
+
+int usbdev_from_devpath(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
+{
+	return from_sysfs("/sys", syspath, false, dev, diag);
+}
+
+int usbdev_from_devpath_at(const char *sysroot, const char *syspath, struct usbdev *dev,
+			   struct pcl_diag *diag)
+{
+	return from_sysfs(sysroot, syspath, false, dev, diag);
 }
