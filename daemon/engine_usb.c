@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_disk.h"
+#include "engine_grant.h"
 #include "engine_jobs.h"
 #include "engine_remove.h"
 #include "engine_usb.h"
@@ -198,7 +199,10 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 		device_deny(d, rule);
 	/* The record is durable before access is granted (its one disk sync); the signed
 	 * checkpoint that seals it is scheduled after the grant (engine_seal below) and
-	 * written by the trail's flusher thread, off the critical path. */
+	 * written by the trail's flusher thread, off the critical path. The parent checks
+	 * the device meanwhile, and writes authorized at the commit, after the sync. */
+	if (d->state == DEV_ALLOWED)
+		egrant_prepare(e, d);
 	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
 		device_deny(d, NULL); /* no record, no access */
 	} else if (d->state != DEV_REJECTED) {
@@ -213,9 +217,9 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 	int rc;
 	struct ipc_msg req = {0};
 	if (d->state == DEV_ALLOWED) {
-		req.type = IPC_DEV_AUTHORIZE;
-		dev_ref(d, &req.u.authorize.dev);
-		req.u.authorize.value = 1;
+		if ((rc = egrant_commit(e, d)) != 0)
+			log_warn("%s: not authorised by the parent: %s", d->id.sysname,
+				 strerror(-rc));
 	} else if (d->state == DEV_REJECTED) {
 		req.type = IPC_DEV_REMOVE;
 		dev_ref(d, &req.u.remove.dev);
@@ -224,6 +228,8 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 		dev_ref(d, &req.u.authorize.dev);
 		req.u.authorize.value = 0;
 	}
+	if (d->state != DEV_ALLOWED)
+		egrant_settle(e); /* a prepare whose record failed: no commit */
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
 		log_warn("%s: %s refused by the parent: %s", d->id.sysname, ipc_type_name(req.type),
 			 strerror(-rc));
