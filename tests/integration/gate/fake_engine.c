@@ -89,7 +89,8 @@ int main(int argc, char **argv)
 			m.type = IPC_DEV_AUTHORIZE;
 			set_ref(&m.u.authorize.dev, name, bus, dev);
 			m.u.authorize.value = 1;
-		} else if ((strcmp(kind, "prepare") == 0 || strcmp(kind, "commit") == 0) && n >= 5) {
+		} else if ((strcmp(kind, "prepare") == 0 || strcmp(kind, "commit") == 0) &&
+			   n >= 5) {
 			m.type = kind[0] == 'p' ? IPC_DEV_PREPARE : IPC_DEV_COMMIT;
 			set_ref(&m.u.grant.dev, name, bus, dev);
 		} else if (strcmp(kind, "readonly") == 0 && n == 6) {
