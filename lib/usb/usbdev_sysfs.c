@@ -79,6 +79,7 @@ int usbdev_hash(const char *name, const char *vid, const char *pid, const char *
 /*
  * Read a whole attribute file into buf (at most cap bytes). Returns the
  * length, -ENOENT when absent, -EFBIG when longer than cap, or -errno.
+ * Usually one read() per file (see below): each is on the gate's path.
  */
 static ssize_t read_attr(const char *dir, const char *name, char *buf, size_t cap)
 {
@@ -103,7 +104,13 @@ static ssize_t read_attr(const char *dir, const char *name, char *buf, size_t ca
 		}
 		if (r == 0)
 			break;
+		/* Less than asked for and than a page: the end, without a second read to learn
+		 * it (a regular file and a sysfs attribute give all they have at once, a binary
+		 * one such as descriptors a page at most per read). */
+		bool short_read = (size_t)r < cap - got && (size_t)r < 4096;
 		got += (size_t)r;
+		if (short_read)
+			break;
 		if (got == cap) {
 			char extra;
 

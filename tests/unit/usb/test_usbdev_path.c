@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hex.h"
@@ -125,11 +127,60 @@ static void test_a_path_that_is_not_plain_is_refused(void **state)
 	assert_non_null(strstr(diag.msg, "not a device under"));
 }
 
+/* A device whose descriptors run past a page (10 KiB of class-specific descriptors), served
+ * as the kernel serves a binary attribute: a page at most per read (here a FIFO written a
+ * page at a time, atomically). Read whole, it parses; cut at a page, it would not. */
+static void test_descriptors_longer_than_a_page_are_read_whole(void **state)
+{
+	enum { N_CS = 40, TOTAL = 9 + 9 + N_CS * 255 };
+	static uint8_t blob[18 + TOTAL];
+	char big[PATH_MAX + 16], fifo[PATH_MAX * 2];
+	struct usbdev d;
+	struct pcl_diag diag = {0};
+
+	(void)state;
+	assert_int_equal(pcl_hex_decode(blob, 18, stick, 36), 0); /* its device descriptor */
+	uint8_t *c = blob + 18;
+	memcpy(c, (const uint8_t[]){9, 2, TOTAL & 0xff, TOTAL >> 8, 1, 1, 0, 0x80, 50}, 9);
+	memcpy(c + 9, (const uint8_t[]){9, 4, 0, 0, 0, 0xff, 0, 0, 0}, 9);
+	for (int i = 0; i < N_CS; i++) {
+		memset(c + 18 + i * 255, 0xa5, 255);
+		c[18 + i * 255] = 255;
+		c[18 + i * 255 + 1] = 0x24; /* class-specific: carried, not interpreted */
+	}
+	snprintf(big, sizeof(big), "%s/1-3", hub);
+	assert_int_equal(mkdir(big, 0700), 0);
+	put(big, "product", "Big\n", 4);
+	snprintf(fifo, sizeof(fifo), "%s/descriptors", big);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(fifo, O_WRONLY);
+		for (size_t off = 0; fd >= 0 && off < sizeof(blob); off += 4096) {
+			size_t n = sizeof(blob) - off < 4096 ? sizeof(blob) - off : 4096;
+			if (write(fd, blob + off, n) != (ssize_t)n)
+				_exit(1);
+			usleep(1000);
+		}
+		_exit(fd >= 0 ? 0 : 1);
+	}
+	int rc = usbdev_from_devpath_at(root, big, &d, &diag);
+	int st = -1;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(rc, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(d.n_ifaces, 1);
+	assert_int_equal(d.ifaces[0].cls, 0xff);
+	assert_string_equal(d.product, "Big");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_the_kernels_path_reads_the_same_identity),
 	    cmocka_unit_test(test_a_path_that_is_not_plain_is_refused),
+	    cmocka_unit_test(test_descriptors_longer_than_a_page_are_read_whole),
 	};
 	return cmocka_run_group_tests(tests, tree_up, tree_down);
 }
