@@ -16,6 +16,7 @@
 #include "engine_approval.h"
 #include "engine_disk.h"
 #include "engine_grant.h"
+#include "engine_hubs.h"
 #include "engine_jobs.h"
 #include "engine_remove.h"
 #include "engine_usb.h"
@@ -154,10 +155,12 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 	struct rules_decision dec = {.target = RULES_BLOCK};
 	char rule[sizeof(((struct dev_entry *)0)->rule)];
 	unsigned long busnum, devnum;
-	int rc = usbdev_from_devpath(syspath, &id, &diag);
+	int rc = usbdev_from_devpath(syspath, ehubs_hash(e, syspath), &id, &diag);
 
 	if (rc == 0 && id.is_root_hub)
 		return; /* root hubs are gated (authorized_default), never decided */
+	if (rc == 0)
+		ehubs_keep(&id); /* its root hub's hash, not read again */
 	struct dev_entry *d = engine_add(e, sysname);
 	if (d == NULL) {
 		log_err("%s: device table full: left blocked", sysname);
@@ -295,6 +298,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		return;
 	struct dev_entry *d = engine_find(e, sysname);
 	if (strcmp(action, "remove") == 0) {
+		ehubs_forget(sysname);
 		if (d != NULL)
 			engine_device_remove(e, d, NULL);
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
@@ -309,7 +313,8 @@ void engine_rescan(struct engine *e, bool at_start)
 	struct udev_enumerate *en = udev_enumerate_new(engine_udev(e));
 	struct udev_list_entry *it;
 
-	/* Forget devices that went away while events were lost. */
+	/* Forget devices that went away while events were lost, and root hubs' hashes. */
+	ehubs_forget(NULL);
 	size_t i = 0;
 	for (const struct dev_entry *c; (c = engine_device_next(e, &i)) != NULL;) {
 		if (c->medium)

@@ -7,7 +7,8 @@
  * kernel gave (the engine's uevent) is used as it is, without realpath. Reads
  * eight files per device on the gate's path: the device's product, serial,
  * descriptors, manufacturer and port/connect_type, and its hub's product,
- * serial and descriptors (ids, classes and interfaces come from descriptors).
+ * serial and descriptors (ids, classes and interfaces come from descriptors);
+ * five when the caller already knows the hub's hash.
  */
 #include "usbdev.h"
 
@@ -221,8 +222,8 @@ static int read_hashed(const char *abs, struct usbdev *dev, uint8_t *desc, struc
 	return usbdev_hash(dev->product, vid, pid, dev->serial, desc, (size_t)dlen, dev->hash);
 }
 
-static int read_identity(const char *sysroot, const char *abs, struct usbdev *dev, uint8_t *desc,
-			 struct pcl_diag *diag)
+static int read_identity(const char *sysroot, const char *abs, const char *hub_hash,
+			 struct usbdev *dev, uint8_t *desc, struct pcl_diag *diag)
 {
 	char parent[PATH_MAX];
 	const char *slash = strrchr(abs, '/');
@@ -244,7 +245,14 @@ static int read_identity(const char *sysroot, const char *abs, struct usbdev *de
 		/* USBGuard hashes the parent's path relative to /sys: "/devices/pci0000:00/..." */
 		return usbdev_hash_string(parent + strlen(sysroot), dev->parent_hash);
 	}
-	/* Only the hub's own hash is needed, not its identity up to the root. */
+	/* Only the hub's own hash is needed, not its identity up to the root; none of its
+	 * files when the caller knows it. */
+	if (hub_hash != NULL) {
+		snprintf(dev->parent_sysname, sizeof(dev->parent_sysname), "%s",
+			 strrchr(parent, '/') + 1);
+		snprintf(dev->parent_hash, sizeof(dev->parent_hash), "%s", hub_hash);
+		return 0;
+	}
 	pd = calloc(1, sizeof(*pd));
 	if (pd == NULL)
 		return -ENOMEM;
@@ -275,8 +283,8 @@ static bool plain_path(const char *path)
 
 /* resolve: realpath of syspath (a path from anyone); otherwise syspath is the kernel's own
  * (a uevent's DEVPATH under sysroot), taken as it is once it is plain. */
-static int from_sysfs(const char *sysroot, const char *syspath, bool resolve, struct usbdev *out,
-		      struct pcl_diag *diag)
+static int from_sysfs(const char *sysroot, const char *syspath, bool resolve, const char *hub_hash,
+		      struct usbdev *out, struct pcl_diag *diag)
 {
 	char abs[PATH_MAX], devices[PATH_MAX];
 	struct usbdev *dev;
@@ -311,7 +319,7 @@ static int from_sysfs(const char *sysroot, const char *syspath, bool resolve, st
 		free(desc);
 		return -ENOMEM;
 	}
-	rc = read_identity(sysroot, abs, dev, desc, diag);
+	rc = read_identity(sysroot, abs, hub_hash, dev, desc, diag);
 	if (rc == 0)
 		*out = *dev;
 	free(desc);
@@ -321,22 +329,23 @@ static int from_sysfs(const char *sysroot, const char *syspath, bool resolve, st
 
 int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
 {
-	return from_sysfs("/sys", syspath, true, dev, diag);
+	return from_sysfs("/sys", syspath, true, NULL, dev, diag);
 }
 
 int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
 			 struct pcl_diag *diag)
 {
-	return from_sysfs(sysroot, syspath, true, dev, diag);
+	return from_sysfs(sysroot, syspath, true, NULL, dev, diag);
 }
 
-int usbdev_from_devpath(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
+int usbdev_from_devpath(const char *syspath, const char *hub_hash, struct usbdev *dev,
+			struct pcl_diag *diag)
 {
-	return from_sysfs("/sys", syspath, false, dev, diag);
+	return from_sysfs("/sys", syspath, false, hub_hash, dev, diag);
 }
 
-int usbdev_from_devpath_at(const char *sysroot, const char *syspath, struct usbdev *dev,
-			   struct pcl_diag *diag)
+int usbdev_from_devpath_at(const char *sysroot, const char *syspath, const char *hub_hash,
+			   struct usbdev *dev, struct pcl_diag *diag)
 {
-	return from_sysfs(sysroot, syspath, false, dev, diag);
+	return from_sysfs(sysroot, syspath, false, hub_hash, dev, diag);
 }

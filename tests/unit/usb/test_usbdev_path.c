@@ -88,7 +88,7 @@ static void test_the_kernels_path_reads_the_same_identity(void **state)
 
 	(void)state;
 	assert_int_equal(usbdev_from_sysfs_at(root, dev, &a, &diag), 0);
-	assert_int_equal(usbdev_from_devpath_at(root, dev, &b, &diag), 0);
+	assert_int_equal(usbdev_from_devpath_at(root, dev, NULL, &b, &diag), 0);
 	assert_string_equal(b.sysname, "1-2");
 	assert_string_equal(b.product, "Stick");
 	assert_string_equal(b.manufacturer, "Maker");
@@ -97,6 +97,16 @@ static void test_the_kernels_path_reads_the_same_identity(void **state)
 	assert_string_equal(b.parent_hash, a.parent_hash);
 	assert_string_equal(b.parent_sysname, "usb1");
 	assert_false(b.is_root_hub);
+	/* The hub's hash given: taken as it is, the hub's files unread (gone here). */
+	char moved[PATH_MAX + 16];
+	snprintf(moved, sizeof(moved), "%s/descriptors", hub);
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(usbdev_from_devpath_at(root, dev, NULL, &b, &diag), -ENOENT);
+	assert_int_equal(usbdev_from_devpath_at(root, dev, "known-hash", &b, &diag), 0);
+	assert_string_equal(b.parent_hash, "known-hash");
+	assert_string_equal(b.parent_sysname, "usb1");
+	assert_string_equal(b.hash, a.hash);
+	put_desc(hub, root_hub);
 }
 
 static void test_a_path_that_is_not_plain_is_refused(void **state)
@@ -116,14 +126,14 @@ static void test_a_path_that_is_not_plain_is_refused(void **state)
 		if (i < 4)
 			assert_int_equal(usbdev_from_sysfs_at(root, path, &d, &diag), 0);
 		/* ... the kernel never gives such a path: refused as it is. */
-		assert_int_equal(usbdev_from_devpath_at(root, path, &d, &diag), -EINVAL);
+		assert_int_equal(usbdev_from_devpath_at(root, path, NULL, &d, &diag), -EINVAL);
 		assert_non_null(strstr(diag.msg, "plain"));
 	}
-	assert_int_equal(usbdev_from_devpath_at(root, "devices/pci0000:00/usb1/1-2", &d, &diag),
-			 -EINVAL);
+	assert_int_equal(
+	    usbdev_from_devpath_at(root, "devices/pci0000:00/usb1/1-2", NULL, &d, &diag), -EINVAL);
 	/* Plain but not under SYSROOT/devices. */
 	snprintf(path, sizeof(path), "%s/class/usb1", root);
-	assert_int_equal(usbdev_from_devpath_at(root, path, &d, &diag), -EINVAL);
+	assert_int_equal(usbdev_from_devpath_at(root, path, NULL, &d, &diag), -EINVAL);
 	assert_non_null(strstr(diag.msg, "not a device under"));
 }
 
@@ -165,7 +175,7 @@ static void test_descriptors_longer_than_a_page_are_read_whole(void **state)
 		}
 		_exit(fd >= 0 ? 0 : 1);
 	}
-	int rc = usbdev_from_devpath_at(root, big, &d, &diag);
+	int rc = usbdev_from_devpath_at(root, big, NULL, &d, &diag);
 	int st = -1;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_int_equal(rc, 0);
