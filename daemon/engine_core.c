@@ -52,18 +52,24 @@ void engine_keep_exit(struct engine *e, const struct ipc_msg *m)
 	e->exits[e->n_exits++] = *m;
 }
 
-int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
+static void send_request(struct engine *e, struct ipc_msg *req)
 {
-	struct ipc_msg res;
 	int rc;
 
-	if (fd != NULL)
-		*fd = -1;
 	req->id = ++e->next_id;
 	if ((rc = ipc_send(e->ipc_fd, req)) != 0) {
 		log_err("cannot reach the parent: %s", strerror(-rc));
 		exit(1); /* without the parent nothing can be decided: restart cleanly */
 	}
+}
+
+/* Read the parent's messages up to the answer to request id. Helper exits are kept for the
+ * loop, the answer to a request sent early is kept for engine_answer_early. */
+static int await_answer(struct engine *e, uint32_t id, int *fd)
+{
+	struct ipc_msg res;
+	int rc;
+
 	for (;;) {
 		int got = -1;
 		rc = ipc_recv_fd(e->ipc_fd, &res, &got);
@@ -71,7 +77,13 @@ int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
 			engine_keep_exit(e, &res);
 			continue;
 		}
-		if (rc != 0 || res.type != IPC_RESULT || res.id != req->id ||
+		if (rc == 0 && res.type == IPC_RESULT && got < 0 && id != e->early_id &&
+		    e->early_id != 0 && !e->early_done && res.id == e->early_id) {
+			e->early_done = true;
+			e->early_err = res.u.result.err;
+			continue;
+		}
+		if (rc != 0 || res.type != IPC_RESULT || res.id != id ||
 		    (got >= 0 && (fd == NULL || res.u.result.err != 0))) {
 			log_err("bad answer from the parent: %s",
 				rc ? strerror(-rc) : "unexpected message");
@@ -81,6 +93,34 @@ int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
 			*fd = got;
 		return res.u.result.err;
 	}
+}
+
+int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
+{
+	if (fd != NULL)
+		*fd = -1;
+	send_request(e, req);
+	return await_answer(e, req->id, fd);
+}
+
+void engine_request_early(struct engine *e, struct ipc_msg *req)
+{
+	engine_answer_early(e); /* one at a time: an earlier one's answer is dropped */
+	send_request(e, req);
+	e->early_id = req->id;
+	e->early_done = false;
+}
+
+int engine_answer_early(struct engine *e)
+{
+	int rc;
+
+	if (e->early_id == 0)
+		return -ENOENT;
+	rc = e->early_done ? e->early_err : await_answer(e, e->early_id, NULL);
+	e->early_id = 0;
+	e->early_done = false;
+	return rc;
 }
 
 int engine_request(struct engine *e, struct ipc_msg *req)

@@ -26,6 +26,11 @@ struct engine {
 	/* Helper exits the parent reported while a request waited for its answer. */
 	struct ipc_msg exits[64];
 	size_t n_exits;
+	/* A request sent ahead of its answer (engine_request_early): its id until the answer
+	 * is collected, and the answer once read. */
+	uint32_t early_id;
+	bool early_done;
+	int early_err;
 	char host[256];
 	/* The control socket, as the core reaches it: set by the loop at set-up, so that the
 	 * core calls no module above it. */

@@ -14,6 +14,8 @@
 
 #include "engine.h"
 #include "engine_disk.h"
+#include "engine_grant.h"
+#include "engine_hubs.h"
 #include "engine_usb.h"
 #include "ipc.h"
 #include "log.h"
@@ -150,10 +152,12 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 	struct rules_decision dec = {.target = RULES_BLOCK};
 	char rule[sizeof(((struct dev_entry *)0)->rule)];
 	unsigned long busnum, devnum;
-	int rc = usbdev_from_sysfs(syspath, &id, &diag);
+	int rc = usbdev_from_devpath(syspath, ehubs_hash(e, syspath), &id, &diag);
 
 	if (rc == 0 && id.is_root_hub)
 		return; /* root hubs are gated (authorized_default), never decided */
+	if (rc == 0)
+		ehubs_keep(&id); /* its root hub's hash, not read again */
 	struct dev_entry *d = engine_add(e, sysname);
 	if (d == NULL) {
 		log_err("%s: device table full: left blocked", sysname);
@@ -195,7 +199,10 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 		device_deny(d, rule);
 	/* The record is durable before access is granted (its one disk sync); the signed
 	 * checkpoint that seals it is scheduled after the grant (engine_seal below) and
-	 * written by the trail's flusher thread, off the critical path. */
+	 * written by the trail's flusher thread, off the critical path. The parent checks
+	 * the device meanwhile, and writes authorized at the commit, after the sync. */
+	if (d->state == DEV_ALLOWED)
+		egrant_prepare(e, d);
 	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
 		device_deny(d, NULL); /* no record, no access */
 	} else if (d->state != DEV_REJECTED) {
@@ -210,9 +217,9 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 	int rc;
 	struct ipc_msg req = {0};
 	if (d->state == DEV_ALLOWED) {
-		req.type = IPC_DEV_AUTHORIZE;
-		dev_ref(d, &req.u.authorize.dev);
-		req.u.authorize.value = 1;
+		if ((rc = egrant_commit(e, d)) != 0)
+			log_warn("%s: not authorised by the parent: %s", d->id.sysname,
+				 strerror(-rc));
 	} else if (d->state == DEV_REJECTED) {
 		req.type = IPC_DEV_REMOVE;
 		dev_ref(d, &req.u.remove.dev);
@@ -221,6 +228,8 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 		dev_ref(d, &req.u.authorize.dev);
 		req.u.authorize.value = 0;
 	}
+	if (d->state != DEV_ALLOWED)
+		egrant_settle(e); /* a prepare whose record failed: no commit */
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
 		log_warn("%s: %s refused by the parent: %s", d->id.sysname, ipc_type_name(req.type),
 			 strerror(-rc));
@@ -286,6 +295,7 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		return;
 	struct dev_entry *d = engine_find(e, sysname);
 	if (strcmp(action, "remove") == 0) {
+		ehubs_forget(sysname);
 		if (d != NULL)
 			engine_device_remove(e, d, NULL);
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
@@ -300,7 +310,8 @@ void engine_rescan(struct engine *e, bool at_start)
 	struct udev_enumerate *en = udev_enumerate_new(engine_udev(e));
 	struct udev_list_entry *it;
 
-	/* Forget devices that went away while events were lost. */
+	/* Forget devices that went away while events were lost, and root hubs' hashes. */
+	ehubs_forget(NULL);
 	size_t i = 0;
 	for (const struct dev_entry *c; (c = engine_device_next(e, &i)) != NULL;) {
 		if (c->medium)

@@ -378,6 +378,7 @@ static int serve_engine(struct engine_proc *e, struct parent_table *t)
 		return rc;
 	}
 	if (req.type == IPC_HELLO) {
+		parent_grant_drop(t); /* a new engine: its predecessor's prepare means nothing */
 		e->ready = true;
 		log_info("engine ready");
 		return 0;

@@ -34,6 +34,11 @@ struct parent_table {
 	const struct parent_sys *sys;
 	struct ipc_device_ref dev[PARENT_MAX_AUTHORIZED];
 	size_t n;
+	/* parent_grant.c: the device of the last IPC_DEV_PREPARE and its authorized file,
+	 * open for writing, until the next request. */
+	bool held;
+	int held_fd;
+	struct ipc_device_ref held_dev;
 };
 
 /* Run until SIGTERM/SIGINT; returns the process exit status. config: the configuration
@@ -55,6 +60,21 @@ int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd
 const struct parent_sys *parent_sys_of(const struct parent_table *t);
 int parent_sys_path(const struct parent_table *t, char *out, size_t len, const char *sub,
 		    const char *name);
+/* parent_requests.c: is d the device the engine decided about (bus and device number as
+ * sysfs has them now), not a root hub or an interface? Its sysfs directory in dir; 0,
+ * -EINVAL, -ENODEV or -ESTALE. */
+int parent_check_device(const struct parent_table *t, const struct ipc_device_ref *d, char *dir,
+			size_t len);
+/* parent_requests.c: add d to the table of devices authorised (0 or -ENOSPC), or forget
+ * every entry of that name. */
+int parent_table_add(struct parent_table *t, const struct ipc_device_ref *d);
+void parent_table_forget(struct parent_table *t, const char *name);
+/* parent_grant.c: a grant in two steps (see there). Prepare: check d and hold its
+ * authorized file open; commit: write 1 to it, if the prepare just before was of d (else
+ * -EPERM), and add d to the table; drop: close what a prepare holds. 0 or -errno. */
+int parent_grant_prepare(struct parent_table *t, const struct ipc_device_ref *d);
+int parent_grant_commit(struct parent_table *t, const struct ipc_device_ref *d);
+void parent_grant_drop(struct parent_table *t);
 /* parent_requests.c: is this device one the parent authorised? */
 bool parent_table_has(const struct parent_table *t, const struct ipc_device_ref *d);
 /* The sysfs directory (malloc'd) of disk `block`, if it lies under device d, which this

@@ -298,11 +298,37 @@ static int do_readonly(const struct parent_table *t, const struct ipc_msg *req)
 	return rc;
 }
 
+int parent_check_device(const struct parent_table *t, const struct ipc_device_ref *d, char *dir,
+			size_t len)
+{
+	return check_device(t, d, dir, len);
+}
+
+int parent_table_add(struct parent_table *t, const struct ipc_device_ref *d)
+{
+	return table_add(t, d);
+}
+
+void parent_table_forget(struct parent_table *t, const char *name)
+{
+	table_forget_name(t, name);
+}
+
 int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd)
 {
 	int rc;
 
 	*passfd = -1;
+	/* A grant in two steps (parent_grant.c): the commit must be the next request after
+	 * its prepare; anything else ends what the prepare holds. */
+	if (req->type == IPC_DEV_COMMIT) {
+		rc = parent_grant_commit(t, &req->u.grant.dev);
+		table_prune(t);
+		return rc;
+	}
+	parent_grant_drop(t);
+	if (req->type == IPC_DEV_PREPARE)
+		return parent_grant_prepare(t, &req->u.grant.dev);
 	/* A device's own authorisation consults no other entry of the table: the devices
 	 * gone meanwhile are dropped after its write, not before (off the grant's path).
 	 * Every request that relies on the table finds it pruned first. */

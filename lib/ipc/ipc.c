@@ -167,6 +167,10 @@ int ipc_encode(const struct ipc_msg *m, uint8_t *buf, size_t len)
 	case IPC_DEV_REMOVE:
 		put_dev(&w, &m->u.remove.dev);
 		break;
+	case IPC_DEV_PREPARE:
+	case IPC_DEV_COMMIT:
+		put_dev(&w, &m->u.grant.dev);
+		break;
 	case IPC_MEDIUM_DETACH:
 		if (m->u.detach.how != IPC_DETACH_SCSI_DELETE &&
 		    m->u.detach.how != IPC_DETACH_MMC_UNBIND)
@@ -255,6 +259,10 @@ int ipc_decode(const uint8_t *buf, size_t len, struct ipc_msg *m)
 		break;
 	case IPC_DEV_REMOVE:
 		get_dev(&r, &m->u.remove.dev);
+		break;
+	case IPC_DEV_PREPARE:
+	case IPC_DEV_COMMIT:
+		get_dev(&r, &m->u.grant.dev);
 		break;
 	case IPC_MEDIUM_DETACH:
 		get_name(&r, m->u.detach.name);
@@ -369,6 +377,8 @@ const char *ipc_type_name(uint8_t type)
 	    [IPC_JOB_STOP] = "job-stop",
 	    [IPC_BLOCK_READONLY] = "block-readonly",
 	    [IPC_JOB_EXIT] = "job-exit",
+	    [IPC_DEV_PREPARE] = "dev-prepare",
+	    [IPC_DEV_COMMIT] = "dev-commit",
 	};
 
 	/* Never NULL: a type added to the enum without a name here still prints. */

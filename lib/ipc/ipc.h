@@ -31,6 +31,8 @@ enum ipc_type {
 	IPC_JOB_STOP,	     /* engine -> parent: stop that helper */
 	IPC_BLOCK_READONLY,  /* engine -> parent: set a block device read-only (BLKROSET) */
 	IPC_JOB_EXIT,	     /* parent -> engine, unsolicited: a helper has exited */
+	IPC_DEV_PREPARE,     /* engine -> parent: check a device, hold its authorized open */
+	IPC_DEV_COMMIT,	     /* engine -> parent: write 1 to the authorized held by the last */
 	IPC_TYPE_END,
 };
 
@@ -75,6 +77,12 @@ struct ipc_msg {
 		struct {
 			struct ipc_device_ref dev;
 		} remove;
+		/* IPC_DEV_PREPARE, IPC_DEV_COMMIT: a grant in two steps, so that the parent's
+		 * checks run while the engine's decision record is made durable; the commit,
+		 * sent only once it is, must be the request right after its prepare. */
+		struct {
+			struct ipc_device_ref dev;
+		} grant;
 		struct {
 			char name[IPC_NAME_MAX]; /* block device kernel name: "sr0", "mmcblk0" */
 			uint8_t how;		 /* enum ipc_detach */

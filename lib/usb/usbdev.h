@@ -60,6 +60,16 @@ int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *
  * device must lie under SYSROOT/devices, and hashes name paths relative to sysroot. */
 int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
 			 struct pcl_diag *diag);
+/* The same for the kernel's own path of a device (a uevent's DEVPATH under /sys, or under
+ * sysroot), used as it is without realpath: one path lookup per file read and none more.
+ * Refused (-EINVAL) unless plain: absolute, no empty, "." or ".." part, under
+ * SYSROOT/devices. Not for paths from anyone else (a symbolic link is not resolved).
+ * hub_hash: the hash of the device's hub when the caller knows it (the hub is still the one
+ * it read), taken as parent_hash without reading the hub's files; NULL: read them. */
+int usbdev_from_devpath(const char *syspath, const char *hub_hash, struct usbdev *dev,
+			struct pcl_diag *diag);
+int usbdev_from_devpath_at(const char *sysroot, const char *syspath, const char *hub_hash,
+			   struct usbdev *dev, struct pcl_diag *diag);
 
 /*
  * USBGuard's device hash over already-read parts: SHA-256 of name, the

@@ -3,10 +3,12 @@
  * USBGuard-compatible hash. Linked by the engine, the CLI and tests.
  * Paths come from the kernel (or udev); attribute contents are partly
  * device-controlled (strings, descriptors) and are length-checked here.
- * Plain open/read/realpath only, so umockdev's preload can serve them. Reads
+ * Plain open/read/realpath only, so umockdev's preload can serve them; a path the
+ * kernel gave (the engine's uevent) is used as it is, without realpath. Reads
  * eight files per device on the gate's path: the device's product, serial,
  * descriptors, manufacturer and port/connect_type, and its hub's product,
- * serial and descriptors (ids, classes and interfaces come from descriptors).
+ * serial and descriptors (ids, classes and interfaces come from descriptors);
+ * five when the caller already knows the hub's hash.
  */
 #include "usbdev.h"
 
@@ -78,6 +80,7 @@ int usbdev_hash(const char *name, const char *vid, const char *pid, const char *
 /*
  * Read a whole attribute file into buf (at most cap bytes). Returns the
  * length, -ENOENT when absent, -EFBIG when longer than cap, or -errno.
+ * Usually one read() per file (see below): each is on the gate's path.
  */
 static ssize_t read_attr(const char *dir, const char *name, char *buf, size_t cap)
 {
@@ -102,7 +105,13 @@ static ssize_t read_attr(const char *dir, const char *name, char *buf, size_t ca
 		}
 		if (r == 0)
 			break;
+		/* Less than asked for and than a page: the end, without a second read to learn
+		 * it (a regular file and a sysfs attribute give all they have at once, a binary
+		 * one such as descriptors a page at most per read). */
+		bool short_read = (size_t)r < cap - got && (size_t)r < 4096;
 		got += (size_t)r;
+		if (short_read)
+			break;
 		if (got == cap) {
 			char extra;
 
@@ -213,8 +222,8 @@ static int read_hashed(const char *abs, struct usbdev *dev, uint8_t *desc, struc
 	return usbdev_hash(dev->product, vid, pid, dev->serial, desc, (size_t)dlen, dev->hash);
 }
 
-static int read_identity(const char *sysroot, const char *abs, struct usbdev *dev, uint8_t *desc,
-			 struct pcl_diag *diag)
+static int read_identity(const char *sysroot, const char *abs, const char *hub_hash,
+			 struct usbdev *dev, uint8_t *desc, struct pcl_diag *diag)
 {
 	char parent[PATH_MAX];
 	const char *slash = strrchr(abs, '/');
@@ -236,7 +245,14 @@ static int read_identity(const char *sysroot, const char *abs, struct usbdev *de
 		/* USBGuard hashes the parent's path relative to /sys: "/devices/pci0000:00/..." */
 		return usbdev_hash_string(parent + strlen(sysroot), dev->parent_hash);
 	}
-	/* Only the hub's own hash is needed, not its identity up to the root. */
+	/* Only the hub's own hash is needed, not its identity up to the root; none of its
+	 * files when the caller knows it. */
+	if (hub_hash != NULL) {
+		snprintf(dev->parent_sysname, sizeof(dev->parent_sysname), "%s",
+			 strrchr(parent, '/') + 1);
+		snprintf(dev->parent_hash, sizeof(dev->parent_hash), "%s", hub_hash);
+		return 0;
+	}
 	pd = calloc(1, sizeof(*pd));
 	if (pd == NULL)
 		return -ENOMEM;
@@ -249,8 +265,26 @@ static int read_identity(const char *sysroot, const char *abs, struct usbdev *de
 	return rc;
 }
 
-static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *out,
-		      struct pcl_diag *diag)
+/* Does path name a directory plainly, with no empty, "." or ".." part (so that it is
+ * what it says without being resolved)? */
+static bool plain_path(const char *path)
+{
+	for (const char *p = path; *p != '\0';) {
+		if (*p++ != '/')
+			return false;
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p = end;
+	}
+	return path[0] == '/';
+}
+
+/* resolve: realpath of syspath (a path from anyone); otherwise syspath is the kernel's own
+ * (a uevent's DEVPATH under sysroot), taken as it is once it is plain. */
+static int from_sysfs(const char *sysroot, const char *syspath, bool resolve, const char *hub_hash,
+		      struct usbdev *out, struct pcl_diag *diag)
 {
 	char abs[PATH_MAX], devices[PATH_MAX];
 	struct usbdev *dev;
@@ -261,7 +295,13 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 		pcl_diag_set(diag, "<sysfs>", 0, "no device path");
 		return -EINVAL;
 	}
-	if (realpath(syspath, abs) == NULL) {
+	if (!resolve) {
+		if (strlen(syspath) >= sizeof(abs) || !plain_path(syspath)) {
+			pcl_diag_set(diag, syspath, 0, "not a plain absolute path");
+			return -EINVAL;
+		}
+		memcpy(abs, syspath, strlen(syspath) + 1);
+	} else if (realpath(syspath, abs) == NULL) {
 		rc = -errno;
 		pcl_diag_set(diag, syspath, 0, "%s", strerror(errno));
 		return rc;
@@ -279,7 +319,7 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 		free(desc);
 		return -ENOMEM;
 	}
-	rc = read_identity(sysroot, abs, dev, desc, diag);
+	rc = read_identity(sysroot, abs, hub_hash, dev, desc, diag);
 	if (rc == 0)
 		*out = *dev;
 	free(desc);
@@ -289,11 +329,23 @@ static int from_sysfs(const char *sysroot, const char *syspath, struct usbdev *o
 
 int usbdev_from_sysfs(const char *syspath, struct usbdev *dev, struct pcl_diag *diag)
 {
-	return from_sysfs("/sys", syspath, dev, diag);
+	return from_sysfs("/sys", syspath, true, NULL, dev, diag);
 }
 
 int usbdev_from_sysfs_at(const char *sysroot, const char *syspath, struct usbdev *dev,
 			 struct pcl_diag *diag)
 {
-	return from_sysfs(sysroot, syspath, dev, diag);
+	return from_sysfs(sysroot, syspath, true, NULL, dev, diag);
+}
+
+int usbdev_from_devpath(const char *syspath, const char *hub_hash, struct usbdev *dev,
+			struct pcl_diag *diag)
+{
+	return from_sysfs("/sys", syspath, false, hub_hash, dev, diag);
+}
+
+int usbdev_from_devpath_at(const char *sysroot, const char *syspath, const char *hub_hash,
+			   struct usbdev *dev, struct pcl_diag *diag)
+{
+	return from_sysfs(sysroot, syspath, false, hub_hash, dev, diag);
 }

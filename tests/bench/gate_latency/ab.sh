@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# tests/bench/gate_latency/ab.sh STAGE_A STAGE_B [N] [ROUNDS]: the same gate latency as
-# run.sh (uevent -> `authorized`, allowed device, 10 rules) for two staged installs,
-# rounds alternating A, B, B, A..., each daemon's trail on a tmpfs so that the disk's
-# noise on a shared machine drops out and what is left is the daemon's own work (reading
-# the device, deciding, writing the records). Prints one line per round and the medians.
-# Root; needs umockdev. Not a CTest test.
+# tests/bench/gate_latency/ab.sh STAGE_A STAGE_B [N] [ROUNDS] [TRAIL]: the same gate latency
+# as run.sh (uevent -> `authorized`, allowed device, 10 rules) for two staged installs,
+# rounds alternating A, B, B, A..., each daemon's trail on a tmpfs (TRAIL tmpfs, the
+# default) so that the disk's noise on a shared machine drops out and what is left is the
+# daemon's own work (reading the device, deciding, writing the records), or on the disk
+# under /tmp (TRAIL disk: with the decision record's sync, what users get). Prints one line
+# per round and the medians. Root; needs umockdev. Not a CTest test.
 set -euo pipefail
 a=$(cd "$1" && pwd)
 b=$(cd "$2" && pwd)
 n=${3:-300}
 rounds=${4:-4}
+trail=${5:-tmpfs}
+case $trail in tmpfs | disk) ;; *) echo "ab.sh: TRAIL is tmpfs or disk, not $trail" >&2; exit 2 ;; esac
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 bench=$top/build/tests/bench/gate_latency/gate-latency-bench
 fixtures=$top/tests/data/devices
@@ -33,7 +36,7 @@ one() { # STAGE ROUND NAME
 	local d=$work/$3-$2
 	mkdir -p "$d/run"
 	local audit
-	audit=$(mktemp -d "$work/tmpfs/audit.XXXXXX")
+	audit=$(mktemp -d "$work/$([ "$trail" = disk ] || echo tmpfs/)audit.XXXXXX")
 	chmod 755 "$d" "$audit"
 	printf 'rules = %s\naudit-log = %s\nstate-dir = %s/state\ncontrol-socket = %s/run/c.sock\nengine-user = nobody\n' \
 		"$work/rules" "$audit" "$d" "$d" >"$d/portcullisd.conf"
@@ -44,6 +47,7 @@ one() { # STAGE ROUND NAME
 		--label "stage=$3" -- "$1/sbin/portcullisd" -c "$d/portcullisd.conf" -f
 	rm -rf "$audit"
 }
+echo "trail on: $trail ($(stat -f -c %T "$work/$([ "$trail" = disk ] || echo tmpfs)"))"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$rounds"); do
 	if [ $((r % 2)) = 1 ]; then one "$a" "$r" A; one "$b" "$r" B; else one "$b" "$r" B; one "$a" "$r" A; fi

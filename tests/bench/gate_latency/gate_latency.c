@@ -208,157 +208,217 @@ static void drain(int in)
 		;
 }
 
-int main(int argc, char **argv)
-{
-	struct opts o = {0};
-	parse(argc, argv, &o);
-	bool ours = strcmp(o.daemon, "portcullisd") == 0;
-	UMockdevTestbed *tb = NULL;
-	char root[4096] = "", sock[4096] = "";
+/* One benchmark run: the testbed, the daemon under test and how its events are seen. */
+struct run {
+	const struct opts *o;
+	bool ours; /* portcullisd (our testbed) rather than usbguard-daemon (its own) */
+	UMockdevTestbed *tb;
+	char root[4096];
 	struct gl_msg add, rm;
-
-	if (ours) {
-		tb = umockdev_testbed_new();
-		char *r = umockdev_testbed_get_root_dir(tb);
-		snprintf(root, sizeof(root), "%s", r);
-		g_free(r);
-		chmod(root, 0777); /* the engine runs as nobody and binds its socket here */
-		char *text = NULL;
-		size_t text_len;
-		int rr = pcl_read_file(o.devices, 1u << 24, PCL_READ_REGULAR, &text, &text_len);
-		GError *err = NULL;
-		if (rr != 0 || !umockdev_testbed_add_from_string(tb, text, &err)) {
-			fprintf(stderr, "gate-latency-bench: %s: %s\n", o.devices,
-				err ? err->message : pcl_read_strerror(rr));
-			return 1;
-		}
-		free(text);
-		/* Capture the datagrams umockdev sends for this device, to replay them with
-		 * t0 taken just before sendmsg(). */
-		char cap[4200];
-		snprintf(cap, sizeof(cap), "%s/event99999", root);
-		if (gl_capture(cap, tb_send, &(struct tb_send){tb, o.syspath, "add"}, &add) != 0 ||
-		    gl_capture(cap, tb_send, &(struct tb_send){tb, o.syspath, "remove"}, &rm) !=
-			0) {
-			fprintf(stderr, "gate-latency-bench: no uevent from umockdev for %s\n",
-				o.syspath);
-			return 1;
-		}
-	}
-	pid_t pid = gl_spawn(o.argv, o.log);
-	if (pid < 0)
-		return 1;
-
-	/* Ready: some process of the tree listens for uevents, then all of it sleeps. */
+	pid_t pid, cred_pid;
 	struct gl_tree tree;
+	char to[4][4200]; /* the testbed's uevent listeners */
+	size_t nto;
+	int sfd, in, devwd, auditwd;
+	char devdir[8192], authfile[8300];
+};
+
+/* portcullisd: our testbed with the devices, and the add and remove datagrams umockdev
+ * sends for the device under test, captured to be replayed with t0 taken just before
+ * sendmsg(). */
+static int testbed_up(struct run *r)
+{
+	const struct opts *o = r->o;
+	char *text = NULL, cap[4200];
+	size_t text_len;
+	GError *err = NULL;
+
+	r->tb = umockdev_testbed_new();
+	char *root = umockdev_testbed_get_root_dir(r->tb);
+	snprintf(r->root, sizeof(r->root), "%s", root);
+	g_free(root);
+	chmod(r->root, 0777); /* the engine runs as nobody and binds its socket here */
+	int rr = pcl_read_file(o->devices, 1u << 24, PCL_READ_REGULAR, &text, &text_len);
+	if (rr != 0 || !umockdev_testbed_add_from_string(r->tb, text, &err)) {
+		fprintf(stderr, "gate-latency-bench: %s: %s\n", o->devices,
+			err ? err->message : pcl_read_strerror(rr));
+		free(text);
+		return -1;
+	}
+	free(text);
+	snprintf(cap, sizeof(cap), "%s/event99999", r->root);
+	if (gl_capture(cap, tb_send, &(struct tb_send){r->tb, o->syspath, "add"}, &r->add) != 0 ||
+	    gl_capture(cap, tb_send, &(struct tb_send){r->tb, o->syspath, "remove"}, &r->rm) != 0) {
+		fprintf(stderr, "gate-latency-bench: no uevent from umockdev for %s\n", o->syspath);
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the daemon and wait until some process of its tree listens for uevents and all
+ * of it sleeps; usbguard-daemon's testbed is where its uevent socket is. */
+static int daemon_up(struct run *r)
+{
+	char sock[4096] = "";
+
+	r->pid = gl_spawn(r->o->argv, r->o->log);
+	if (r->pid < 0)
+		return -1;
 	double start = gl_now_us();
 	while (sock[0] == '\0' && gl_now_us() - start < 120e6) {
-		gl_tree_scan(&tree, pid);
-		for (size_t i = 0; i < tree.n && sock[0] == '\0'; i++)
-			gl_event_socket(tree.pid[i], sock, sizeof(sock));
+		gl_tree_scan(&r->tree, r->pid);
+		for (size_t i = 0; i < r->tree.n && sock[0] == '\0'; i++)
+			gl_event_socket(r->tree.pid[i], sock, sizeof(sock));
 		usleep(2000);
 	}
-	if (sock[0] == '\0' || gl_wait_idle(&tree, 200000, 120000) != 0) {
-		fprintf(stderr, "gate-latency-bench: %s did not come up; see %s\n", o.daemon,
-			o.log);
-		gl_stop(pid);
-		return 1;
+	if (sock[0] == '\0' || gl_wait_idle(&r->tree, 200000, 120000) != 0) {
+		fprintf(stderr, "gate-latency-bench: %s did not come up; see %s\n", r->o->daemon,
+			r->o->log);
+		return -1;
 	}
-	gl_tree_scan(&tree, pid);
-	if (!ours)
-		snprintf(root, sizeof(root), "%.*s", (int)(strrchr(sock, '/') - sock), sock);
-	const char *devpath = o.syspath + strlen("/sys");
-	/* portcullisd is root's: our own credentials. usbguard-daemon's umockdev backend
-	 * takes uevents from the kernel (pid 0) or from itself only. */
-	pid_t cred_pid = ours ? getpid() : pid;
-	char to[4][4200];
-	size_t nto = listeners(root, to, 4);
-	int sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if ((!ours && (gl_kernel_uevent(&add, "add", devpath, "usb_device", 1) != 0 ||
-		       gl_kernel_uevent(&rm, "remove", devpath, "usb_device", 2) != 0)) ||
-	    nto == 0 || sfd < 0) {
-		fprintf(stderr, "gate-latency-bench: cannot send uevents to %s\n", root);
-		gl_stop(pid);
-		return 1;
+	gl_tree_scan(&r->tree, r->pid);
+	if (!r->ours)
+		snprintf(r->root, sizeof(r->root), "%.*s", (int)(strrchr(sock, '/') - sock), sock);
+	return 0;
+}
+
+/* Where the uevents go and with whose credentials: portcullisd is root's, our own;
+ * usbguard-daemon's umockdev backend takes uevents from the kernel (pid 0) or from itself
+ * only. Then the inotify watches on the device's directory (and, for a device portcullisd
+ * leaves blocked, on the trail). */
+static int senders_and_watches_up(struct run *r)
+{
+	const struct opts *o = r->o;
+	const char *devpath = o->syspath + strlen("/sys");
+
+	r->cred_pid = r->ours ? getpid() : r->pid;
+	r->nto = listeners(r->root, r->to, 4);
+	r->sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if ((!r->ours && (gl_kernel_uevent(&r->add, "add", devpath, "usb_device", 1) != 0 ||
+			  gl_kernel_uevent(&r->rm, "remove", devpath, "usb_device", 2) != 0)) ||
+	    r->nto == 0 || r->sfd < 0) {
+		fprintf(stderr, "gate-latency-bench: cannot send uevents to %s\n", r->root);
+		return -1;
 	}
-	char devdir[8192], authfile[8300];
-	snprintf(devdir, sizeof(devdir), "%s%s", root, o.syspath);
-	snprintf(authfile, sizeof(authfile), "%s/authorized", devdir);
-
-	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	int devwd = inotify_add_watch(in, devdir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
-	int auditwd = ours && !o.allow ? inotify_add_watch(in, o.audit, IN_MODIFY) : -2;
-	if (in < 0 || devwd < 0 || auditwd == -1) {
-		fprintf(stderr, "gate-latency-bench: inotify on %s: %s\n", devdir, strerror(errno));
-		gl_stop(pid);
-		return 1;
+	snprintf(r->devdir, sizeof(r->devdir), "%s%s", r->root, o->syspath);
+	snprintf(r->authfile, sizeof(r->authfile), "%s/authorized", r->devdir);
+	r->in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	r->devwd = inotify_add_watch(r->in, r->devdir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
+	r->auditwd = r->ours && !o->allow ? inotify_add_watch(r->in, o->audit, IN_MODIFY) : -2;
+	if (r->in < 0 || r->devwd < 0 || r->auditwd == -1) {
+		fprintf(stderr, "gate-latency-bench: inotify on %s: %s\n", r->devdir,
+			strerror(errno));
+		return -1;
 	}
+	return 0;
+}
 
-	int total = o.warmup + o.n, k = 0, failures = 0;
-	double *lat = calloc((size_t)o.n, sizeof(double));
-	for (int i = 0; i < total && failures < 3; i++) {
-		for (size_t j = 0; j < nto; j++)
-			gl_send(sfd, to[j], cred_pid, &rm, NULL);
-		usleep(300);
-		if (gl_wait_idle(&tree, 1000, 20000) != 0 || write_text(authfile, "0\n") != 0) {
-			fprintf(stderr, "gate-latency-bench: %s stuck or gone; see %s\n", o.daemon,
-				o.log);
-			failures = 3;
-			break;
-		}
-		struct trail mark;
-		if (auditwd >= 0)
-			trail_mark(&mark, o.audit);
-		drain(in);
-
-		double t0 = 0, t1 = -1;
-		for (size_t j = 0; j < nto; j++)
-			gl_send(sfd, to[j], cred_pid, &add, j == 0 ? &t0 : NULL);
-		while (t1 < 0) {
-			struct pollfd p = {in, POLLIN, 0};
-			if (poll(&p, 1, 10000) <= 0)
-				break;
-			double tp = gl_now_us();
-			char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-			ssize_t n = read(in, buf, sizeof(buf));
-			bool audit_moved = false;
-			for (ssize_t off = 0; off < n;) {
-				const struct inotify_event *ev = (const void *)(buf + off);
-				if (ev->wd == devwd && ev->len &&
-				    strcmp(ev->name, "authorized") == 0)
-					t1 = tp;
-				audit_moved |= ev->wd == auditwd;
-				off += (ssize_t)(sizeof(*ev) + ev->len);
-			}
-			if (t1 < 0 && audit_moved && trail_has_block(&mark, o.audit))
+/* Wait for the decision: the first event on `authorized`, or a device-blocked record
+ * after mark. Its time, or -1 after 10 s without. */
+static double await_decision(struct run *r, struct trail *mark)
+{
+	for (;;) {
+		struct pollfd p = {r->in, POLLIN, 0};
+		if (poll(&p, 1, 10000) <= 0)
+			return -1;
+		double tp = gl_now_us(), t1 = -1;
+		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+		ssize_t n = read(r->in, buf, sizeof(buf));
+		bool audit_moved = false;
+		for (ssize_t off = 0; off < n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+			if (ev->wd == r->devwd && ev->len && strcmp(ev->name, "authorized") == 0)
 				t1 = tp;
+			audit_moved |= ev->wd == r->auditwd;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
 		}
-		char state = read_char(authfile);
-		if (t1 < 0 || state != (o.allow ? '1' : '0')) {
-			fprintf(stderr, "gate-latency-bench: insertion %d: %s (authorized=%c)\n", i,
-				t1 < 0 ? "no decision within 10 s" : "wrong decision", state);
-			failures++;
-			continue;
-		}
-		if (i >= o.warmup && k < o.n)
-			lat[k++] = t1 - t0;
+		if (t1 < 0 && audit_moved && trail_has_block(mark, r->o->audit))
+			t1 = tp;
+		if (t1 >= 0)
+			return t1;
 	}
-	gl_stop(pid);
-	if (failures > 0 || k < o.n) {
-		fprintf(stderr, "gate-latency-bench: %d of %d insertions measured; see %s\n", k,
-			o.n, o.log);
+}
+
+/* One insertion: "remove", wait until the daemon is idle, authorized=0, "add" (t0 just
+ * before sendmsg()), the decision (t1). 0 and *lat, 1 for a wrong or missing decision,
+ * -1 when the daemon is stuck or gone. */
+static int insert_once(struct run *r, int i, double *lat)
+{
+	const struct opts *o = r->o;
+	struct trail mark;
+
+	for (size_t j = 0; j < r->nto; j++)
+		gl_send(r->sfd, r->to[j], r->cred_pid, &r->rm, NULL);
+	usleep(300);
+	if (gl_wait_idle(&r->tree, 1000, 20000) != 0 || write_text(r->authfile, "0\n") != 0) {
+		fprintf(stderr, "gate-latency-bench: %s stuck or gone; see %s\n", o->daemon,
+			o->log);
+		return -1;
+	}
+	if (r->auditwd >= 0)
+		trail_mark(&mark, o->audit);
+	drain(r->in);
+	double t0 = 0;
+	for (size_t j = 0; j < r->nto; j++)
+		gl_send(r->sfd, r->to[j], r->cred_pid, &r->add, j == 0 ? &t0 : NULL);
+	double t1 = await_decision(r, &mark);
+	char state = read_char(r->authfile);
+	if (t1 < 0 || state != (o->allow ? '1' : '0')) {
+		fprintf(stderr, "gate-latency-bench: insertion %d: %s (authorized=%c)\n", i,
+			t1 < 0 ? "no decision within 10 s" : "wrong decision", state);
 		return 1;
 	}
-	qsort(lat, (size_t)k, sizeof(double), cmp_d);
+	*lat = t1 - t0;
+	return 0;
+}
+
+static void report(const struct opts *o, double *lat, int k)
+{
 	double sum = 0;
+
+	qsort(lat, (size_t)k, sizeof(double), cmp_d);
 	for (int i = 0; i < k; i++)
 		sum += lat[i];
 	printf("daemon=%s %s case=%s n=%d p50_us=%.1f p99_us=%.1f mean_us=%.1f min_us=%.1f "
 	       "max_us=%.1f\n",
-	       o.daemon, o.label, o.allow ? "allow" : "no-match", k, pct(lat, k, 0.50),
+	       o->daemon, o->label, o->allow ? "allow" : "no-match", k, pct(lat, k, 0.50),
 	       pct(lat, k, 0.99), sum / k, lat[0], lat[k - 1]);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	parse(argc, argv, &o);
+	struct run r = {.o = &o, .ours = strcmp(o.daemon, "portcullisd") == 0, .pid = -1};
+
+	if (r.ours && testbed_up(&r) != 0)
+		return 1;
+	if (daemon_up(&r) != 0 || senders_and_watches_up(&r) != 0) {
+		if (r.pid > 0)
+			gl_stop(r.pid);
+		return 1;
+	}
+	int total = o.warmup + o.n, k = 0, failures = 0;
+	double *lat = calloc((size_t)o.n, sizeof(double)), one;
+	for (int i = 0; lat != NULL && i < total && failures < 3; i++) {
+		int rc = insert_once(&r, i, &one);
+		if (rc < 0)
+			failures = 3;
+		else if (rc > 0)
+			failures++;
+		else if (i >= o.warmup && k < o.n)
+			lat[k++] = one;
+	}
+	gl_stop(r.pid);
+	if (failures > 0 || k < o.n) {
+		fprintf(stderr, "gate-latency-bench: %d of %d insertions measured; see %s\n", k,
+			o.n, o.log);
+		free(lat);
+		return 1;
+	}
+	report(&o, lat, k);
 	free(lat);
-	if (tb != NULL)
-		g_object_unref(tb);
+	if (r.tb != NULL)
+		g_object_unref(r.tb);
 	return 0;
 }

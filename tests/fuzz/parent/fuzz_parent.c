@@ -81,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 		ready = 1;
 	}
+	parent_grant_drop(&table); /* the last input's prepare, if any */
 	memset(&table, 0, sizeof(table));
 	table.sys = &sys;
 	ptree_put(&tree, PTREE_STICK "/authorized", "0\n");

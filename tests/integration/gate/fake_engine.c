@@ -4,7 +4,7 @@
  * it as it starts portcullis-engine (the launcher, a clean environment, descriptor 3 its
  * channel), so it runs under the launcher's filter as the engine does before its own.
  * It says IPC_HELLO and sends the requests listed in ARGV0.requests, one a line:
- *   LABEL authorize|readonly|wipe|xfer NAME BUS DEV [BLOCK]
+ *   LABEL authorize|prepare|commit|readonly|wipe|xfer NAME BUS DEV [BLOCK]
  *   LABEL detach BLOCK
  *   LABEL wait FILE          (waits until FILE exists: the test changes sysfs meanwhile)
  * and prints "FAKE-ENGINE LABEL ERR fd|-" for each answer on stderr, then
@@ -89,6 +89,10 @@ int main(int argc, char **argv)
 			m.type = IPC_DEV_AUTHORIZE;
 			set_ref(&m.u.authorize.dev, name, bus, dev);
 			m.u.authorize.value = 1;
+		} else if ((strcmp(kind, "prepare") == 0 || strcmp(kind, "commit") == 0) &&
+			   n >= 5) {
+			m.type = kind[0] == 'p' ? IPC_DEV_PREPARE : IPC_DEV_COMMIT;
+			set_ref(&m.u.grant.dev, name, bus, dev);
 		} else if (strcmp(kind, "readonly") == 0 && n == 6) {
 			m.type = IPC_BLOCK_READONLY;
 			set_ref(&m.u.readonly.dev, name, bus, dev);

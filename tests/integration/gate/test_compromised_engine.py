@@ -7,7 +7,9 @@ and, started as the engine is, under the launcher's filter, asks for what a
 compromised engine would: read-only, a wipe or a transfer-log helper on the system disk,
 on a loop device not under USB, on the stick's disk under a stale bus/device number.
 Every such request is refused; the same request for the stick's own disk, as the parent
-authorised it, is carried out (so the refusals are not an artefact of the test bed)."""
+authorised it, is carried out (so the refusals are not an artefact of the test bed). The
+same for a grant in two steps: a commit that is not the request right after the prepare
+of that very device writes nothing."""
 import os
 import shutil
 import signal
@@ -22,6 +24,7 @@ from harness import DAEMON, RealMedium, attach_disk, real
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
+TWIN = HUB + "/1-3"
 SATA = "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0"
 
 # The compromised engine: tests/integration/gate/fake_engine.c, built with the tests.
@@ -49,7 +52,6 @@ def test_a_compromised_engine_cannot_name_a_disk_the_parent_did_not_authorise(pc
     work = tempfile.mkdtemp(prefix="pcl-fake-engine-")
     os.chmod(work, 0o755)
     try:
-        copy = staged_copy(work)
         # The system disk (SATA, fixed) and a loop device not under USB, in the test bed.
         pc.tb.add_from_string(
             "P: %s/block/sda\nE: DEVTYPE=disk\nE: SUBSYSTEM=block\nE: DEVNAME=/dev/sda\n"
@@ -77,17 +79,7 @@ def test_a_compromised_engine_cannot_name_a_disk_the_parent_did_not_authorise(pc
             ("ro-after-replug", "readonly", stick_ref + (stick.name,)),
             ("wipe-after-replug", "wipe", stick_ref + (stick.name,)),
         ]
-        engine = os.path.join(copy, "libexec/portcullis/portcullis-engine")
-        os.unlink(engine)
-        shutil.copy(FAKE_ENGINE, engine)
-        with open(engine + ".requests", "w") as f:
-            for label, kind, fields in requests:
-                f.write(" ".join([label, kind] + [str(x) for x in fields]) + "\n")
-        path = pc.config("")
-        pc.enrol()
-        pc.stderr = open(os.path.join(pc.work, "daemon.log"), "w")
-        pc.daemon = subprocess.Popen([os.path.join(copy, "sbin/portcullisd"), "-c", path, "-f"],
-                                     env=pc.env(), stderr=pc.stderr)
+        fake_engine_daemon(pc, work, requests)
         results = wait_results(pc, "ro-stick-disk")
         assert results["authorize-stick"] == 0
         assert results["ro-stick-disk"] == 0, pc.log()  # the parent does act for its own
@@ -109,6 +101,66 @@ def test_a_compromised_engine_cannot_name_a_disk_the_parent_did_not_authorise(pc
         assert real(["blockdev", "--getro", stick.loop], capture_output=True,
                     text=True).stdout.strip() == "0"
         assert "portcullis wipe" not in pc.log() and "wipe job" not in pc.log()
+    finally:
+        pc.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fake_engine_daemon(pc, work, requests):
+    """portcullisd from a staged copy whose engine is pcl-fake-engine with these requests."""
+    copy = staged_copy(work)
+    engine = os.path.join(copy, "libexec/portcullis/portcullis-engine")
+    os.unlink(engine)
+    shutil.copy(FAKE_ENGINE, engine)
+    with open(engine + ".requests", "w") as f:
+        for label, kind, fields in requests:
+            f.write(" ".join([label, kind] + [str(x) for x in fields]) + "\n")
+    path = pc.config("")
+    pc.enrol()
+    pc.stderr = open(os.path.join(pc.work, "daemon.log"), "w")
+    pc.daemon = subprocess.Popen([os.path.join(copy, "sbin/portcullisd"), "-c", path, "-f"],
+                                 env=pc.env(), stderr=pc.stderr)
+
+
+def test_a_compromised_engine_cannot_commit_a_grant_it_did_not_prepare(pc):
+    work = tempfile.mkdtemp(prefix="pcl-fake-engine-")
+    os.chmod(work, 0o755)
+    try:
+        pc.add("stick-personal.umockdev", plug=True)
+        pc.add("stick-personal-twin.umockdev", plug=True)
+        for dev in (PERSONAL, TWIN):  # as on a gated hub (the fake engine decides nothing)
+            pc.set_attr(dev, "authorized", "0")
+        stick = ("1-2", int(pc.attr(PERSONAL, "busnum")), int(pc.attr(PERSONAL, "devnum")))
+        twin = ("1-3", int(pc.attr(TWIN, "busnum")), int(pc.attr(TWIN, "devnum")))
+        stale = stick[:2] + (stick[2] + 1,)
+        go = os.path.join(work, "checked")
+        fake_engine_daemon(pc, work, [
+            ("commit-unprepared", "commit", stick),
+            ("prepare-twin", "prepare", twin),
+            ("commit-not-the-one-prepared", "commit", stick),
+            ("commit-twin-too-late", "commit", twin),  # the failed commit ended the hold
+            ("prepare-stick", "prepare", stick),
+            ("request-between", "readonly", stick + ("sdz",)),
+            ("commit-after-a-request-between", "commit", stick),
+            ("prepare-stale", "prepare", stale),
+            ("commit-stale", "commit", stale),
+            ("wait", "wait", (go,)),
+            ("prepare-control", "prepare", stick),
+            ("commit-control", "commit", stick),
+        ])
+        results = wait_results(pc, "commit-stale")
+        for label in ("commit-unprepared", "commit-not-the-one-prepared",
+                      "commit-twin-too-late", "commit-after-a-request-between",
+                      "commit-stale"):
+            assert results[label] == -1, (label, results[label], pc.log())  # EPERM
+        assert results["prepare-twin"] == 0 and results["prepare-stick"] == 0
+        assert results["prepare-stale"] == -116  # ESTALE: checked as a grant in one step
+        assert pc.attr(PERSONAL, "authorized") == "0" and pc.attr(TWIN, "authorized") == "0"
+        open(go, "w").close()
+        results = wait_results(pc, "done")
+        assert results["prepare-control"] == 0 and results["commit-control"] == 0, pc.log()
+        assert pc.attr(PERSONAL, "authorized") == "1"  # the parent does grant, in two steps
+        assert pc.attr(TWIN, "authorized") == "0"
     finally:
         pc.stop()
         shutil.rmtree(work, ignore_errors=True)

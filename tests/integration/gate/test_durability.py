@@ -105,6 +105,23 @@ def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
     assert v.returncode == 0, v.stdout + v.stderr
 
 
+def calls_of(out):
+    """strace's lines, each call on one: a call that another traced thread interrupted is
+    printed as "... <unfinished ...>" and later "<... name resumed>...": joined here, at
+    the place of its end."""
+    began = {}
+    with open(out) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            tid = line.split(" ", 1)[0]
+            if line.endswith(" <unfinished ...>"):
+                began[tid] = line[:-len(" <unfinished ...>")]
+            elif " <... " in line and " resumed>" in line:
+                yield began.pop(tid, tid + " ?(") + line.split(" resumed>", 1)[1]
+            else:
+                yield line
+
+
 PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+), .*, (\d+)\) += (\d+)$')
 DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+), .*, (\d+), RWF_DSYNC\) += (\d+)$')
 FDATASYNC = re.compile(r'^(\d+) +fdatasync\((\d+)')
@@ -115,24 +132,22 @@ def unsynced_gaps(out):
     after that write could lose them while keeping it, a hole in the chain. Each
     RWF_DSYNC write must start at or before the first byte written since the last sync."""
     first, gaps, dsyncs = {}, [], 0
-    with open(out) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            m = PWRITE.match(line)
-            if m:
-                first.setdefault(m.group(2), int(m.group(3)))
-                continue
-            m = DSYNC.match(line)
-            if m:
-                dsyncs += 1
-                fd, off = m.group(2), int(m.group(3))
-                if fd in first and first[fd] < off:
-                    gaps.append((fd, first[fd], off))
-                first.pop(fd, None)
-                continue
-            m = FDATASYNC.match(line)
-            if m:  # the writer syncs with its lock dropped: every write before is covered
-                first.pop(m.group(2), None)
+    for line in calls_of(out):
+        m = PWRITE.match(line)
+        if m:
+            first.setdefault(m.group(2), int(m.group(3)))
+            continue
+        m = DSYNC.match(line)
+        if m:
+            dsyncs += 1
+            fd, off = m.group(2), int(m.group(3))
+            if fd in first and first[fd] < off:
+                gaps.append((fd, first[fd], off))
+            first.pop(fd, None)
+            continue
+        m = FDATASYNC.match(line)
+        if m:  # the writer syncs with its lock dropped: every write before is covered
+            first.pop(m.group(2), None)
     return gaps, dsyncs
 
 
@@ -183,28 +198,35 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
         stop_strace(st)
     allowed = [r for r in pc.records() if r["event.action"] == "device-allowed"]
     assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
-    grants, main, since, durable, written = 0, [], [], [], None
-    with open(out) as f:
-        for line in f:
-            tid, call = line.split()[0], line.split()[1].split("(")[0]
-            if "authorized\"" in line and "O_WRONLY" in line:
-                grants += 1
-                main.append(since)
-                durable.append(written is not None and written[1])
-                since, written = [], None
-            elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
-                                              "renameat2"):
-                since.append(call)
-                if call == "fdatasync" and written and line.split("(")[1].split(")")[0] == \
-                        written[0]:
-                    written = (written[0], True)
-            elif tid == str(eng) and call.startswith(("write", "pwrite")):
-                dsync = "RWF_DSYNC" in line  # written and synced in one call
-                if dsync:
-                    since.append("write+sync")
-                if '\\"event.action\\":\\"device-allowed\\"' in line and \
-                        '\\"audit.type\\"' in line:
-                    written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
+    grants, main, since, durable, written, held = 0, [], [], [], None, set()
+    for line in calls_of(out):
+        if len(line.split()) < 2:
+            continue
+        tid, call = line.split()[0], line.split()[1].split("(")[0]
+        # The parent may open the device's authorized before the record's sync (the
+        # grant's prepare, during the engine's write): the grant is its write of "1"
+        # to that file.
+        if "authorized\"" in line and "O_WRONLY" in line and "= " in line:
+            held.add((tid, line.rsplit("= ", 1)[1].split()[0]))
+        elif call == "write" and (tid, line.split("(")[1].split(",")[0]) in held and \
+                '"1", 1)' in line:
+            grants += 1
+            main.append(since)
+            durable.append(written is not None and written[1])
+            since, written = [], None
+        elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
+                                          "renameat2"):
+            since.append(call)
+            if call == "fdatasync" and written and line.split("(")[1].split(")")[0] == \
+                    written[0]:
+                written = (written[0], True)
+        elif tid == str(eng) and call.startswith(("write", "pwrite")):
+            dsync = "RWF_DSYNC" in line  # written and synced in one call
+            if dsync:
+                since.append("write+sync")
+            if '\\"event.action\\":\\"device-allowed\\"' in line and \
+                    '\\"audit.type\\"' in line:
+                written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
     print("grants %d; engine main thread before each grant: %s; state renames for the "
           "burst of five: %d" % (grants, main, burst_renames))
     assert grants == 6

@@ -27,7 +27,7 @@ static struct ipc_msg authorize_msg(void)
 
 static void round_trip_of_every_type_keeps_every_field(void **state)
 {
-	struct ipc_msg in[5], out;
+	struct ipc_msg in[7], out;
 	uint8_t buf[IPC_MSG_MAX];
 
 	in[0] = authorize_msg();
@@ -40,8 +40,24 @@ static void round_trip_of_every_type_keeps_every_field(void **state)
 	in[3] = (struct ipc_msg){.type = IPC_MEDIUM_DETACH, .id = 3};
 	strcpy(in[3].u.detach.name, "sr0");
 	in[3].u.detach.how = IPC_DETACH_SCSI_DELETE;
+	in[5] = (struct ipc_msg){.type = IPC_DEV_PREPARE, .id = 10};
+	strcpy(in[5].u.grant.dev.name, "1-2.3");
+	in[5].u.grant.dev.devnum = 7;
+	in[6] = (struct ipc_msg){.type = IPC_DEV_COMMIT, .id = 11};
+	strcpy(in[6].u.grant.dev.name, "1-2.3");
+	in[6].u.grant.dev.busnum = 1;
 	in[4] = (struct ipc_msg){.type = IPC_RESULT, .id = 42, .u.result.err = -ENODEV};
 
+	for (size_t i = 5; i < 7; i++) {
+		int n = ipc_encode(&in[i], buf, sizeof(buf));
+		assert_true(n > 0);
+		assert_int_equal(ipc_decode(buf, (size_t)n, &out), 0);
+		assert_int_equal(out.type, in[i].type);
+		assert_int_equal(out.id, in[i].id);
+		assert_string_equal(out.u.grant.dev.name, "1-2.3");
+		assert_int_equal(out.u.grant.dev.busnum, in[i].u.grant.dev.busnum);
+		assert_int_equal(out.u.grant.dev.devnum, in[i].u.grant.dev.devnum);
+	}
 	for (size_t i = 0; i < 5; i++) {
 		int n = ipc_encode(&in[i], buf, sizeof(buf));
 		assert_true(n > 0);

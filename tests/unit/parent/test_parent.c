@@ -149,6 +149,7 @@ static int teardown(void **state)
 	int rw = 0;
 
 	(void)state;
+	parent_grant_drop(&bed->table);
 	parent_jobs_stop_all();
 	ioctl(bed->loop_fd, BLKROSET, &rw);
 	ioctl(bed->loop_fd, LOOP_CLR_FD, 0);
@@ -234,6 +235,51 @@ static void authorize_refuses_stale_numbers_root_hubs_interfaces_and_gone_device
 	assert_string_equal(attr(PTREE_STICK "/authorized"), "0");
 	assert_string_equal(attr(PTREE_HUB "/authorized_default"), "0");
 	assert_int_equal(bed->table.n, 0);
+}
+
+static int grant(uint8_t type, struct ipc_device_ref d)
+{
+	struct ipc_msg m = {.type = type};
+
+	m.u.grant.dev = d;
+	return handle(&m);
+}
+
+static void a_grant_in_two_steps_writes_only_at_the_commit_right_after_its_prepare(void **state)
+{
+	(void)state;
+	/* The prepare checks and holds the file open, and writes nothing. */
+	assert_int_equal(grant(IPC_DEV_PREPARE, *stick()), 0);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "0");
+	assert_false(parent_table_has(&bed->table, stick()));
+	assert_int_equal(grant(IPC_DEV_COMMIT, *stick()), 0);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "1");
+	assert_true(parent_table_has(&bed->table, stick()));
+	/* A commit is for one prepare only. */
+	assert_int_equal(authorize(*stick(), 0), 0);
+	assert_int_equal(grant(IPC_DEV_COMMIT, *stick()), -EPERM);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "0");
+	/* Without a prepare just before: any request in between ends it. */
+	assert_int_equal(grant(IPC_DEV_PREPARE, *stick()), 0);
+	assert_int_equal(readonly(*stick(), "sdb"), -EPERM);
+	assert_int_equal(grant(IPC_DEV_COMMIT, *stick()), -EPERM);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "0");
+	/* Of another device (or other numbers) than the one prepared. */
+	assert_int_equal(grant(IPC_DEV_PREPARE, *stick()), 0);
+	assert_int_equal(grant(IPC_DEV_COMMIT, ref("1-2", 1, 6)), -EPERM);
+	assert_int_equal(grant(IPC_DEV_COMMIT, *stick()), -EPERM);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "0");
+	/* The prepare checks what the grant in one step checks; a refused one holds nothing. */
+	assert_int_equal(grant(IPC_DEV_PREPARE, ref("1-2", 1, 6)), -ESTALE);
+	assert_int_equal(grant(IPC_DEV_COMMIT, ref("1-2", 1, 6)), -EPERM);
+	assert_int_equal(grant(IPC_DEV_PREPARE, ref("usb1", 1, 1)), -EINVAL);
+	assert_int_equal(grant(IPC_DEV_PREPARE, ref("1-2:1.0", 1, 5)), -EINVAL);
+	assert_int_equal(grant(IPC_DEV_PREPARE, ref("1-9", 1, 5)), -ENODEV);
+	assert_int_equal(grant(IPC_DEV_COMMIT, ref("1-9", 1, 5)), -EPERM);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "0");
+	assert_string_equal(attr(PTREE_HUB "/authorized_default"), "0");
+	assert_int_equal(bed->table.n, 0);
+	assert_false(bed->table.held);
 }
 
 static int iface(struct ipc_device_ref d, const char *name, uint8_t value)
@@ -519,6 +565,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		wipe_only_of_a_whole_disk_with_what_the_parent_read_itself, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		a_grant_in_two_steps_writes_only_at_the_commit_right_after_its_prepare, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(other_message_types_are_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
