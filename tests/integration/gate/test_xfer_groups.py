@@ -12,9 +12,9 @@ import re
 import subprocess
 import time
 
-from harness import RealMedium, as_user, attach_disk  # noqa: F401
+from harness import as_user
 from test_durability import engine_pid, stop_strace, traced
-from test_media import OTHER_UID, approved_stick, medium  # noqa: F401
+from test_media import OTHER_UID, approved_stick
 
 FILES = 400
 WRITE = re.compile(r'^(\d+) +(pwrite64|pwritev2)\((\d+)<([^>]*)>')
