@@ -11,7 +11,7 @@ import subprocess
 import time
 
 from harness import RealMedium, as_user, attach_disk  # noqa: F401
-from test_media import OTHER_UID, PERSONAL, RULES, approved_stick, medium  # noqa: F401
+from test_media import OTHER_UID, PERSONAL, RULES, approved_stick
 
 FILES = 500
 
