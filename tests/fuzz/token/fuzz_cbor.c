@@ -10,34 +10,13 @@
 #include <string.h>
 
 #include "cbor.h"
+#include "fuzz_boot.h"
 #include "test_hal.h"
 #include "token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct token_config cfg = {.up_timeout_ms = 200, .reset_window_ms = 10000};
-static uint8_t *image;
-
-static void boot(void)
-{
-	size_t n = 4096 * 16;
-
-	if (!image) {
-		thal_deterministic = 1;
-		thal_reset(4096, 16, 4);
-		if (token_init(&cfg) != 0)
-			abort();
-		image = malloc(n);
-		if (!image)
-			abort();
-		memcpy(image, thal_flash.mem, n);
-	}
-	memcpy(thal_flash.mem, image, n);
-	thal_power_cycle();
-	thal_auto_touch = 1;
-	if (token_init(&cfg) != 0)
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 1) {
 		size_t n;
 
-		boot();
+		fuzz_token_boot(&cfg, 1);
 		n = ctap2_request(data, size, resp, sizeof(resp));
 		if (n < 1 || n > sizeof(resp))
 			abort();

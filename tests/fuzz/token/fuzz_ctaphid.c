@@ -9,33 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_boot.h"
 #include "test_hal.h"
 #include "token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct token_config cfg = {.up_timeout_ms = 300, .reset_window_ms = 10000};
-static uint8_t *image;
-
-static void boot(void)
-{
-	size_t n = 4096 * 16;
-
-	if (!image) {
-		thal_deterministic = 1;
-		thal_reset(4096, 16, 4);
-		if (token_init(&cfg) != 0)
-			abort();
-		image = malloc(n);
-		if (!image)
-			abort();
-		memcpy(image, thal_flash.mem, n);
-	}
-	memcpy(thal_flash.mem, image, n);
-	thal_power_cycle();
-	if (token_init(&cfg) != 0)
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 65 * 64)
 		return 0;
-	boot();
+	fuzz_token_boot(&cfg, 0);
 	thal_auto_touch = size > 0 && (data[0] & 1);
 	for (i = 1; i + 65 <= size; i += 65) {
 		at += data[i] * 4u; /* up to ~1 s between reports */

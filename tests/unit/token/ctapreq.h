@@ -11,5 +11,8 @@
 /* authenticatorMakeCredential (command byte included): client data hash, rp id, user
  * "u", ES256. Returns the length, or 0 when it did not fit in cap. */
 size_t ctapreq_make_credential(uint8_t *buf, size_t cap, const uint8_t cdh[32], const char *rp_id);
+/* The same for user id `user` (its bytes), a resident credential (option rk). */
+size_t ctapreq_make_resident(uint8_t *buf, size_t cap, const uint8_t cdh[32], const char *rp_id,
+			     const char *user);
 
 #endif

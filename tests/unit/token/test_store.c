@@ -15,6 +15,7 @@
 
 #include "cbor.h"
 #include "ctap_status.h"
+#include "ctapreq.h"
 #include "store.h"
 #include "token.h"
 #include "tokentest.h"
@@ -159,43 +160,21 @@ static uint32_t response_counter(const uint8_t *resp, size_t n)
 	       it.ptr[36];
 }
 
+/* A resident credential's MakeCredential (make) or its GetAssertion. */
 static size_t rk_request(uint8_t *buf, size_t cap, int make)
 {
 	static const uint8_t cdh[32] = {5};
 	struct cbor_enc e;
 
-	buf[0] = make ? 0x01 : 0x02;
+	if (make)
+		return ctapreq_make_resident(buf, cap, cdh, "rp.test", "clerk");
+	buf[0] = 0x02;
 	cbor_enc_init(&e, buf + 1, cap - 1);
-	if (!make) {
-		cbor_put_map(&e, 2);
-		cbor_put_uint(&e, 1);
-		cbor_put_text(&e, "rp.test");
-		cbor_put_uint(&e, 2);
-		cbor_put_bytes(&e, cdh, 32);
-		return e.len + 1;
-	}
-	cbor_put_map(&e, 5);
-	cbor_put_uint(&e, 1);
-	cbor_put_bytes(&e, cdh, 32);
-	cbor_put_uint(&e, 2);
-	cbor_put_map(&e, 1);
-	cbor_put_text(&e, "id");
-	cbor_put_text(&e, "rp.test");
-	cbor_put_uint(&e, 3);
-	cbor_put_map(&e, 1);
-	cbor_put_text(&e, "id");
-	cbor_put_bytes(&e, "clerk", 5);
-	cbor_put_uint(&e, 4);
-	cbor_put_array(&e, 1);
 	cbor_put_map(&e, 2);
-	cbor_put_text(&e, "alg");
-	cbor_put_int(&e, -7);
-	cbor_put_text(&e, "type");
-	cbor_put_text(&e, "public-key");
-	cbor_put_uint(&e, 7);
-	cbor_put_map(&e, 1);
-	cbor_put_text(&e, "rk");
-	cbor_put_bool(&e, 1);
+	cbor_put_uint(&e, 1);
+	cbor_put_text(&e, "rp.test");
+	cbor_put_uint(&e, 2);
+	cbor_put_bytes(&e, cdh, 32);
 	return e.len + 1;
 }
 
