@@ -66,6 +66,24 @@ struct dev_entry *engine_device_in_slot(struct engine *e, size_t i)
 	return i < ENGINE_MAX_DEVICES && devs[i].used ? &devs[i] : NULL;
 }
 
+struct dev_slot engine_device_ref(const struct dev_entry *d)
+{
+	return (struct dev_slot){engine_device_slot(d), d->busnum, d->devnum};
+}
+
+bool engine_device_is(const struct dev_entry *d, struct dev_slot r)
+{
+	return d != NULL && engine_device_slot(d) == r.slot && d->busnum == r.busnum &&
+	       d->devnum == r.devnum;
+}
+
+struct dev_entry *engine_device_of(struct engine *e, struct dev_slot r)
+{
+	struct dev_entry *d = engine_device_in_slot(e, r.slot);
+
+	return engine_device_is(d, r) ? d : NULL;
+}
+
 /* The state machine: every move a device can make. A pair not listed is refused. */
 struct transition {
 	enum dev_state from;

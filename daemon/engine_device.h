@@ -59,6 +59,17 @@ const struct dev_entry *engine_device_next(const struct engine *e, size_t *i);
 size_t engine_device_slot(const struct dev_entry *d);
 /* The device in slot i, or NULL when the slot is free (or i is out of range). */
 struct dev_entry *engine_device_in_slot(struct engine *e, size_t i);
+/* A reference to a device's record that may outlive it (a helper still stopping after
+ * its device went): the record's slot and the device's bus position. */
+struct dev_slot {
+	size_t slot;
+	uint16_t busnum, devnum;
+};
+struct dev_slot engine_device_ref(const struct dev_entry *d);
+/* Whether d is the device r refers to. */
+bool engine_device_is(const struct dev_entry *d, struct dev_slot r);
+/* The device r refers to, or NULL once it is gone (its slot free, or another device's). */
+struct dev_entry *engine_device_of(struct engine *e, struct dev_slot r);
 
 /* Move d by event: 0, or -EPERM for a move the table does not define (logged, d left as
  * it was). */

@@ -40,8 +40,9 @@
 struct job {
 	bool used;
 	uint8_t kind;
-	uint32_t id; /* the number the parent knows it by (never 0) */
-	char dev[IPC_NAME_MAX];
+	uint32_t id;		/* the number the parent knows it by (never 0) */
+	struct dev_slot of;	/* its device's record (engine_device_of) */
+	char dev[IPC_NAME_MAX]; /* its device's port, for records and the log */
 	char block[IPC_NAME_MAX];
 	uint32_t mount_id;
 	int client;   /* control client waiting for a wipe's progress, or -1 */
@@ -58,6 +59,7 @@ struct job {
  * (their open files keep the filesystem, and so the disk, busy after the unmount). */
 struct pending_wipe {
 	bool used;
+	struct dev_slot of;
 	char dev[IPC_NAME_MAX];
 	int client;
 	uint32_t uid; /* who asked, or IPC_JOB_AUTOMATIC */
@@ -67,6 +69,11 @@ struct pending_wipe {
 static struct job jobs[MAX_JOBS];
 static struct pending_wipe pending[MAX_JOBS];
 static uint32_t job_serial;
+
+static bool same_device(struct dev_slot a, struct dev_slot b)
+{
+	return a.slot == b.slot && a.busnum == b.busnum && a.devnum == b.devnum;
+}
 
 static struct job *job_by_id(uint32_t id)
 {
@@ -163,6 +170,7 @@ int engine_job_start(struct engine *e, const struct dev_entry *d, uint8_t kind, 
 	j->kind = kind;
 	j->mount_id = mount_id;
 	j->client = client;
+	j->of = engine_device_ref(d);
 	snprintf(j->dev, sizeof(j->dev), "%s", d->id.sysname);
 	snprintf(j->block, sizeof(j->block), "%s", block);
 	return 0;
@@ -206,21 +214,22 @@ static uint64_t disk_bytes(const char *syspath)
 
 /* Every filesystem of d is unmounted: the transfer is over. If its exception asks for a
  * wipe at the end, the wipe starts now, before the medium can leave unwiped. */
-static void transfer_ended(struct engine *e, const char *sysname)
+static void transfer_ended(struct engine *e, struct dev_slot of)
 {
-	struct dev_entry *d = engine_find(e, sysname);
+	struct dev_entry *d = engine_device_of(e, of);
 	char why[256];
 
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && !jobs[i].stopping && jobs[i].kind == IPC_JOB_XFER &&
-		    strcmp(jobs[i].dev, sysname) == 0)
+		    same_device(jobs[i].of, of))
 			return; /* another of its filesystems is still mounted */
 	if (d == NULL || !eappr_wipe_due(d))
 		return;
 	if (start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
 		       "the exception requires a wipe once the transfer is over", why,
 		       sizeof(why)) != 0) {
-		log_warn("%s: the wipe its exception requires did not start: %s", sysname, why);
+		log_warn("%s: the wipe its exception requires did not start: %s", d->id.sysname,
+			 why);
 		engine_record(e, "wipe-refused", "failure", d, why, true);
 	}
 }
@@ -261,7 +270,7 @@ void engine_mounts_changed(struct engine *e)
 		if (j != NULL) {
 			seen[j - jobs] = true;
 			if (m.writable) /* remounted read-write */
-				read_only_breached(e, engine_find(e, j->dev), j->block);
+				read_only_breached(e, engine_device_of(e, j->of), j->block);
 			continue;
 		}
 		snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
@@ -291,11 +300,11 @@ void engine_mounts_changed(struct engine *e)
 		free(real);
 	}
 	fclose(f);
-	char ended[MAX_JOBS][IPC_NAME_MAX];
+	struct dev_slot ended[MAX_JOBS];
 	size_t n_ended = 0;
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && !jobs[i].stopping && jobs[i].kind == IPC_JOB_XFER && !seen[i]) {
-			memcpy(ended[n_ended++], jobs[i].dev, IPC_NAME_MAX);
+			ended[n_ended++] = jobs[i].of;
 			job_stop(e, &jobs[i]); /* unmounted */
 		}
 	for (size_t i = 0; i < n_ended; i++)
@@ -305,7 +314,7 @@ void engine_mounts_changed(struct engine *e)
 static void jobs_leaving(struct engine *e, const struct dev_entry *d)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
-		if (jobs[i].used && strcmp(jobs[i].dev, d->id.sysname) == 0)
+		if (jobs[i].used && engine_device_is(d, jobs[i].of))
 			job_stop(e, &jobs[i]);
 }
 
@@ -347,7 +356,7 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 		json_object_put(in);
 		return -EBADMSG;
 	}
-	struct dev_entry *d = engine_find(e, j->dev);
+	struct dev_entry *d = engine_device_of(e, j->of);
 	struct json_object *progress;
 	if (json_object_object_get_ex(in, "progress", &progress)) {
 		/* A wipe's progress goes to the user who asked, not into the trail. */
@@ -405,11 +414,11 @@ static void run_pending(struct engine *e)
 		if (!pending[p].used)
 			continue;
 		for (size_t i = 0; i < MAX_JOBS; i++)
-			busy |= jobs[i].used && strcmp(jobs[i].dev, pending[p].dev) == 0;
+			busy |= jobs[i].used && same_device(jobs[i].of, pending[p].of);
 		if (busy)
 			continue;
 		struct pending_wipe w = pending[p];
-		struct dev_entry *d = engine_find(e, w.dev);
+		struct dev_entry *d = engine_device_of(e, w.of);
 		char why[256];
 		pending[p].used = false;
 		if (d == NULL) {
@@ -440,7 +449,7 @@ static void watch_lost(struct engine *e, struct job *j, const char *why)
 	if ((j = job_by_id(id)) == NULL || j->stopping || j->failed)
 		return;
 	j->failed = true;
-	struct dev_entry *d = engine_find(e, j->dev);
+	struct dev_entry *d = engine_device_of(e, j->of);
 	char reason[200];
 	snprintf(reason, sizeof(reason), "the transfer log of %s stopped: %s", j->block, why);
 	log_err("%s: %s", j->dev, reason);
@@ -571,7 +580,7 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 	if ((j = job_by_id(id)) == NULL)
 		return;
 	j->exited = true;
-	struct dev_entry *d = engine_find(e, j->dev);
+	struct dev_entry *d = engine_device_of(e, j->of);
 	if (j->failed) {
 		/* Already acted on when its channel closed: the exit completes the record. */
 		engine_observe(e, "helper-exited", d, why);
@@ -640,7 +649,7 @@ static int start_wipe(struct engine *e, struct dev_entry *d, int client, uint32_
 	}
 	bool stopping = false;
 	for (size_t i = 0; i < MAX_JOBS; i++) {
-		if (!jobs[i].used || strcmp(jobs[i].dev, d->id.sysname) != 0)
+		if (!jobs[i].used || !engine_device_is(d, jobs[i].of))
 			continue;
 		if (!jobs[i].stopping || jobs[i].kind == IPC_JOB_WIPE) {
 			snprintf(why, len, "%s is still mounted or being wiped: unmount it first",
@@ -653,8 +662,10 @@ static int start_wipe(struct engine *e, struct dev_entry *d, int client, uint32_
 		/* Unmounted, its transfer log still letting go: start once it has. */
 		for (size_t p = 0; p < MAX_JOBS; p++)
 			if (!pending[p].used) {
-				pending[p] = (struct pending_wipe){
-				    .used = true, .client = client, .uid = uid};
+				pending[p] = (struct pending_wipe){.used = true,
+								   .of = engine_device_ref(d),
+								   .client = client,
+								   .uid = uid};
 				snprintf(pending[p].dev, sizeof(pending[p].dev), "%s",
 					 d->id.sysname);
 				snprintf(pending[p].reason, sizeof(pending[p].reason), "%s",

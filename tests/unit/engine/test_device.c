@@ -164,6 +164,30 @@ static void a_record_is_found_by_its_slot(void **state)
 	engine_forget(NULL, b);
 }
 
+/* A reference that outlives its device (a helper still stopping) finds it while it is
+ * there, and nothing once it is gone, even when another device takes its slot. */
+static void a_reference_does_not_outlive_its_device(void **state)
+{
+	(void)state;
+	struct dev_entry *a = engine_add(NULL, "5-1");
+	assert_non_null(a);
+	a->busnum = 5; /* set as the gate sets them, before any decision */
+	a->devnum = 7;
+	struct dev_slot r = engine_device_ref(a);
+	assert_true(engine_device_is(a, r));
+	assert_ptr_equal(engine_device_of(NULL, r), a);
+	engine_forget(NULL, a);
+	assert_null(engine_device_of(NULL, r));
+	struct dev_entry *b = engine_add(NULL, "5-1"); /* plugged again: a new devnum */
+	assert_ptr_equal(b, a);
+	b->busnum = 5;
+	b->devnum = 8;
+	assert_false(engine_device_is(b, r));
+	assert_null(engine_device_of(NULL, r));
+	assert_false(engine_device_is(NULL, r));
+	engine_forget(NULL, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +195,7 @@ int main(void)
 	    cmocka_unit_test(undefined_moves_are_refused_and_change_nothing),
 	    cmocka_unit_test(wrappers_set_interfaces_and_rule),
 	    cmocka_unit_test(a_record_is_found_by_its_slot),
+	    cmocka_unit_test(a_reference_does_not_outlive_its_device),
 	    cmocka_unit_test(the_table_is_walked_to_its_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
