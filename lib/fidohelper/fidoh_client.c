@@ -115,7 +115,9 @@ int fidoh_call(const char *path, const struct fidoh_msg *req, struct fidoh_msg *
 	} else if (rc == 0) {
 		if (ops->opened)
 			ops->opened(pid, ops->arg);
-		if ((rc = fidoh_send(sv[0], req)) != 0)
+		if ((rc = fidoh_send(sv[0], req)) == -EPIPE || rc == -ECONNRESET)
+			snprintf(why, sizeof(why), "%s", recv_words(rc)); /* died before asked */
+		else if (rc != 0)
 			snprintf(why, sizeof(why), "cannot send it the request: %s", strerror(-rc));
 		else
 			rc = expect(sv[0],
