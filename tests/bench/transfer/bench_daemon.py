@@ -280,8 +280,9 @@ def report(cases, modes, times, checks, verified):
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     print("## transfer\n")
+    env = "" if REPEAT == 3 else f"XFER_BENCH_REPEAT={REPEAT} "
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by"
-          f" `tests/bench/transfer/bench.sh build` on {os.cpu_count()} shared cores ({cpu}),"
+          f" `{env}tests/bench/transfer/bench.sh build` on {os.cpu_count()} shared cores ({cpu}),"
           f" kernel {os.uname().release}, load average {os.getloadavg()[0]:.1f} at the end"
           " (the machine was shared with other work: figures are noisy). Through the"
           " running daemon: the staged portcullisd under the umockdev gate bed, an approved"
@@ -311,8 +312,8 @@ def report(cases, modes, times, checks, verified):
           " the time of `cp` and `sync -f` alone under portcullisd, before the wait for the"
           " last record.")
     print("\nCPU time (medians, the threads' run time from /proc/PID/task/TID/schedstat) of"
-          " portcullisd's processes during its copies:"
-          + "; ".join(f" {label}: watcher {statistics.median(times[(case, 'cpu watcher')]):.3f} s,"
+          " portcullisd's processes during its copies: "
+          + "; ".join(f"{label}: watcher {statistics.median(times[(case, 'cpu watcher')]):.3f} s,"
                       f" engine {statistics.median(times[(case, 'cpu engine')]):.3f} s"
                       for case, label, _, _ in cases) + ".")
 
