@@ -39,8 +39,10 @@ int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed)
 		rc = -ENOMEM;
 		goto out;
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
+		/* A file longer than one chunk: read ahead (a small one costs no extra call). */
+		if (*hashed == CHUNK)
+			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		ssize_t n = pread(fd, buf, CHUNK, (off_t)*hashed);
 		if (n < 0) {
 			if (errno == EINTR)

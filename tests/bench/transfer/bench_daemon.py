@@ -85,21 +85,19 @@ def descendants(root):
 
 
 def cpu_seconds(pc):
-    """CPU time (user + system, all threads) of the watcher and of the engine so far."""
+    """CPU time of the watcher's and of the engine's threads so far (schedstat: ns)."""
     got = {"watcher": 0.0, "engine": 0.0}
-    tick = os.sysconf("SC_CLK_TCK")
     for pid, name in descendants(pc.daemon.pid).items():
         who = "watcher" if name.startswith("portcullis-xfer") else \
             "engine" if name.startswith("portcullis-engi") else None
         if who is None:
             continue
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                st = f.read()
+            for t in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                    got[who] += int(f.read().split()[0]) / 1e9
         except OSError:
             continue
-        fields = st[st.rindex(")") + 2:].split()
-        got[who] += (int(fields[11]) + int(fields[12])) / tick
     return got
 
 
@@ -282,8 +280,9 @@ def report(cases, modes, times, checks, verified):
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     print("## transfer\n")
+    env = "" if REPEAT == 3 else f"XFER_BENCH_REPEAT={REPEAT} "
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by"
-          f" `tests/bench/transfer/bench.sh build` on {os.cpu_count()} shared cores ({cpu}),"
+          f" `{env}tests/bench/transfer/bench.sh build` on {os.cpu_count()} shared cores ({cpu}),"
           f" kernel {os.uname().release}, load average {os.getloadavg()[0]:.1f} at the end"
           " (the machine was shared with other work: figures are noisy). Through the"
           " running daemon: the staged portcullisd under the umockdev gate bed, an approved"
@@ -312,8 +311,9 @@ def report(cases, modes, times, checks, verified):
           f" auditd wrote {checks['auditd']} records for its watch rule. The last column is"
           " the time of `cp` and `sync -f` alone under portcullisd, before the wait for the"
           " last record.")
-    print("\nCPU time (user + system, medians) of portcullisd's processes during its copies:"
-          + "; ".join(f" {label}: watcher {statistics.median(times[(case, 'cpu watcher')]):.3f} s,"
+    print("\nCPU time (medians, the threads' run time from /proc/PID/task/TID/schedstat) of"
+          " portcullisd's processes during its copies: "
+          + "; ".join(f"{label}: watcher {statistics.median(times[(case, 'cpu watcher')]):.3f} s,"
                       f" engine {statistics.median(times[(case, 'cpu engine')]):.3f} s"
                       for case, label, _, _ in cases) + ".")
 

@@ -1,0 +1,75 @@
+/*
+ * fuzz_xferlog.c - libFuzzer harness for the engine's taking of a transfer log's file
+ * records as one group (daemon/engine_xferlog.c): whatever bytes the watcher sends, the
+ * read is walked to its end as the engine walks it (a group, then one line left to the
+ * caller), every line is taken at most once and never past its newline, at most 64 records
+ * make a group, and each record taken is a file record with the volume and port set.
+ * The engine's recording is a seam; a group is refused now and then.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_xferlog.h"
+#include "jsonx.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static unsigned calls;
+
+static void check(struct json_object *rec)
+{
+	const char *a = jsonx_get_str(rec, "event.action");
+
+	if (a == NULL || strncmp(a, "file-", 5) != 0 ||
+	    strcmp(jsonx_get_str(rec, "volume.device_name") ?: "", "sdb1") != 0 ||
+	    strcmp(jsonx_get_str(rec, "usb.port") ?: "", "1-2") != 0 ||
+	    json_object_object_get_ex(rec, "@timestamp", NULL))
+		abort();
+}
+
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+{
+	(void)e;
+	if (n == 0 || n > 64)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		check(recs[i]);
+	return ++calls % 7 == 0 ? -EINVAL : 0;
+}
+
+int engine_record_grouped(struct engine *e, struct json_object *rec)
+{
+	(void)e;
+	check(rec);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct exlog_src src = {NULL, "sdb1", "1-2"};
+	char *buf;
+
+	if (size > 65536)
+		return 0;
+	/* The engine's buffer: what was read, NUL-terminated. */
+	buf = malloc(size + 1);
+	if (buf == NULL)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	char *p = buf, *end = buf + strlen(buf);
+	for (;;) {
+		bool written = false;
+		char *rest = exlog_take(NULL, &src, p, &written);
+		if (rest < p || rest > end || (rest > p && rest[-1] != '\n'))
+			abort();
+		char *nl = strchr(rest, '\n');
+		if (nl == NULL)
+			break;
+		p = nl + 1; /* the line left to the caller */
+	}
+	free(buf);
+	return 0;
+}
