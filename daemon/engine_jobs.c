@@ -318,23 +318,6 @@ static void jobs_leaving(struct engine *e, const struct dev_entry *d)
 			job_stop(e, &jobs[i]);
 }
 
-/* Nested objects become dotted keys: {"file":{"path":"a"}} -> {"file.path":"a"}. */
-static void flatten(struct json_object *out, const char *prefix, struct json_object *in)
-{
-	json_object_object_foreach(in, k, v)
-	{
-		char key[256];
-		int n = prefix ? snprintf(key, sizeof(key), "%s.%s", prefix, k)
-			       : snprintf(key, sizeof(key), "%s", k);
-		if (n < 0 || (size_t)n >= sizeof(key))
-			continue;
-		if (json_object_is_type(v, json_type_object))
-			flatten(out, key, v);
-		else
-			json_object_object_add(out, key, json_object_get(v));
-	}
-}
-
 static bool security_action(const char *a)
 {
 	static const char *const list[] = {
@@ -366,7 +349,7 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 		return 0;
 	}
 	rec = d ? engine_device_json(d) : json_object_new_object();
-	flatten(rec, NULL, in);
+	jsonx_flatten(rec, NULL, in);
 	json_object_put(in);
 	/* First use: the owner's notice says what will happen to the stick. */
 	if (d != NULL &&
