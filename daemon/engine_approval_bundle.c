@@ -40,22 +40,9 @@ const struct appr_bundle *eappr_bundle_current(void)
 
 static int keep(const struct eappr_state *s, const char *name, const char *buf, size_t len)
 {
-	char path[300], tmp[310];
+	char path[300];
 	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -errno : 0;
-
-	if (rc == 0) {
-		ssize_t w = write(fd, buf, len);
-		rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
+	int rc = pcl_write_file_atomic(path, buf, len, 0600);
 	if (rc != 0)
 		log_err("%s: cannot be written: %s", path, strerror(-rc));
 	return rc;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine_approval_int.h"
+#include "fileio.h"
 #include "hex.h"
 #include "log.h"
 
@@ -23,10 +24,10 @@
 
 static int save(const struct eappr_state *s)
 {
-	char path[300], tmp[310];
+	char path[300], *text = NULL;
+	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, ISSUED_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	FILE *f = fopen(tmp, "we");
+	FILE *f = open_memstream(&text, &len);
 
 	for (size_t i = 0; f && i < s->n_issued; i++) {
 		char n[2 * APPR_NONCE_LEN + 1], h[65];
@@ -35,13 +36,10 @@ static int save(const struct eappr_state *s)
 		fprintf(f, "%s %s %" PRId64 " %" PRIu32 "\n", n, h, s->issued[i].answer_by,
 			s->issued[i].uid);
 	}
-	int rc = f == NULL ? -errno : 0;
-	if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-		rc = -errno;
-	if (f != NULL && fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
+	int rc = f == NULL || fclose(f) != 0 ? -ENOMEM : 0;
+	if (rc == 0)
+		rc = pcl_write_file_atomic(path, text, len, 0600);
+	free(text);
 	if (rc != 0)
 		log_err("%s: cannot keep the issued requests: %s", path, strerror(-rc));
 	return rc;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine_approval_int.h"
+#include "fileio.h"
 #include "hex.h"
 #include "jsonx.h"
 #include "log.h"
@@ -163,11 +164,10 @@ int eappr_store_load(struct eappr_state *s)
 
 int eappr_store_save(const struct eappr_state *s)
 {
-	char path[300], tmp[310], b64[APPR_CRED_MAX * 2];
+	char path[300], b64[APPR_CRED_MAX * 2];
 	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
 
 	snprintf(path, sizeof(path), "%s/%s", s->dir, APPROVER_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	for (size_t i = 0; i < s->n_approvers; i++) {
 		const struct eappr_approver *a = &s->approvers[i];
 		struct json_object *o = json_object_new_object();
@@ -185,19 +185,7 @@ int eappr_store_save(const struct eappr_state *s)
 	}
 	json_object_object_add(root, "approvers", arr);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -errno : 0;
-	size_t len = strlen(text);
-	if (rc == 0) {
-		ssize_t w = write(fd, text, len);
-		rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
+	int rc = pcl_write_file_atomic(path, text, strlen(text), 0600);
 	if (rc != 0)
 		log_err("%s: cannot write the approver list: %s", path, strerror(-rc));
 	json_object_put(root);

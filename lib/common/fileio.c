@@ -1,12 +1,15 @@
 /*
- * fileio.c - the one reader of whole files (see fileio.h). Linked by every process and
- * tool; the bytes read are the caller's to parse, nothing is interpreted here.
+ * fileio.c - the one reader of whole files and the one atomic writer (see fileio.h).
+ * Linked by every process and tool; the bytes read are the caller's to parse, nothing is
+ * interpreted here.
  */
 #include "fileio.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,4 +123,55 @@ const char *pcl_read_strerror(int rc)
 	default:
 		return strerror(-rc);
 	}
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Sync the directory holding path, so that a rename in it is durable. */
+static int sync_dir_of(const char *path)
+{
+	char copy[4096];
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) != 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+int pcl_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+		      (mode_t)mode);
+	if (fd < 0)
+		return -errno;
+	int rc = write_all(fd, buf, len);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		unlink(tmp);
+		return rc;
+	}
+	return sync_dir_of(path);
 }

@@ -1,8 +1,9 @@
 /*
- * fileio.h - read a whole file (or descriptor) into memory, with a size cap. Linked by
- * every process and tool that reads a configuration, a policy, a key, a checkpoint or
- * /proc/self/mountinfo. The bytes are not interpreted here: they are as trusted as the
- * file they came from, and the caller parses them.
+ * fileio.h - read a whole file (or descriptor) into memory, with a size cap, and replace
+ * a whole file atomically. Linked by every process and tool that reads a configuration,
+ * a policy, a key, a checkpoint or /proc/self/mountinfo, and by the engine for the state
+ * files it keeps. The bytes are not interpreted here: they are as trusted as the file
+ * they came from, and the caller parses them.
  */
 #ifndef PCL_FILEIO_H
 #define PCL_FILEIO_H
@@ -28,5 +29,11 @@ int pcl_read_file(const char *path, size_t max, unsigned flags, char **out, size
 /* A short reason for a failure of the two above ("larger than the limit", or
  * strerror): for messages that name the file. */
 const char *pcl_read_strerror(int rc);
+
+/* Replace path with len bytes of buf, whole or not at all: written to "path.new" (mode,
+ * O_NOFOLLOW), synced, renamed over path, and the directory synced, so that after a crash
+ * path holds either its old or its new bytes. Returns 0 or the failing call's -errno
+ * (-EIO for a short write); "path.new" is removed on failure. */
+int pcl_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 
 #endif

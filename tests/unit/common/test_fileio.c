@@ -3,7 +3,9 @@
  * its size up to the cap (also /proc files, whose size stat does not know), one byte
  * more refused, directories and FIFOs refused when a regular file is asked for, a
  * symbolic link refused when asked, a missing file's errno passed on, and the buffer always
- * NUL-terminated.
+ * NUL-terminated; the atomic writer replacing a file whole, leaving no temporary file,
+ * keeping the old bytes when it fails, and never following a link planted at its
+ * temporary name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,6 +169,44 @@ static void reads_a_pipe_to_its_end(void **state)
 	close(p[0]);
 }
 
+static void expect_content(const char *want)
+{
+	char *buf;
+	size_t len;
+	assert_int_equal(pcl_read_file(path, 1024, 0, &buf, &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(buf, want, len);
+	free(buf);
+}
+
+static void replaces_a_file_whole_or_not_at_all(void **state)
+{
+	char tmp[160], target[160], missing[160];
+	struct stat st;
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	assert_int_equal(pcl_write_file_atomic(path, "first", 5, 0600), 0);
+	expect_content("first");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(pcl_write_file_atomic(path, "second, longer", 14, 0600), 0);
+	expect_content("second, longer");
+	assert_int_equal(access(tmp, F_OK), -1); /* no temporary left behind */
+
+	/* A link planted at the temporary name is not followed: the old bytes stay, and
+	 * the link's target is untouched. */
+	snprintf(target, sizeof(target), "%s/target", dir);
+	assert_int_equal(symlink(target, tmp), 0);
+	assert_int_equal(pcl_write_file_atomic(path, "third", 5, 0600), -ELOOP);
+	expect_content("second, longer");
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(unlink(tmp), 0);
+
+	snprintf(missing, sizeof(missing), "%s/no/such/file", dir);
+	assert_int_equal(pcl_write_file_atomic(missing, "x", 1, 0600), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(refuses_what_is_not_a_regular_file),
 	    cmocka_unit_test(passes_on_the_open_errno),
 	    cmocka_unit_test(reads_a_pipe_to_its_end),
+	    cmocka_unit_test(replaces_a_file_whole_or_not_at_all),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
