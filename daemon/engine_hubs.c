@@ -11,23 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "usbdev.h"
+
 #define EHUBS_ROOTS 32
 
 static struct {
 	char name[64];
 	char hash[48];
 } roots[EHUBS_ROOTS];
-
-/* "usbN": a root hub (lib/usb names them so too). */
-static bool root_hub_name(const char *name)
-{
-	if (strncmp(name, "usb", 3) != 0 || name[3] == '\0')
-		return false;
-	for (const char *c = name + 3; *c != '\0'; c++)
-		if (*c < '0' || *c > '9')
-			return false;
-	return true;
-}
 
 const char *ehubs_hash(struct engine *e, const char *syspath)
 {
@@ -41,7 +32,7 @@ const char *ehubs_hash(struct engine *e, const char *syspath)
 	if (end == start || (size_t)(end - start) >= sizeof(name))
 		return NULL;
 	snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
-	if (root_hub_name(name)) {
+	if (usbdev_is_root_hub_name(name)) {
 		for (size_t i = 0; i < EHUBS_ROOTS; i++)
 			if (roots[i].hash[0] != '\0' && strcmp(roots[i].name, name) == 0)
 				return roots[i].hash;
@@ -55,7 +46,7 @@ void ehubs_keep(const struct usbdev *id)
 {
 	size_t free_slot = EHUBS_ROOTS;
 
-	if (!root_hub_name(id->parent_sysname) || id->parent_hash[0] == '\0' ||
+	if (!usbdev_is_root_hub_name(id->parent_sysname) || id->parent_hash[0] == '\0' ||
 	    strlen(id->parent_sysname) >= sizeof(roots[0].name))
 		return;
 	for (size_t i = 0; i < EHUBS_ROOTS; i++) {

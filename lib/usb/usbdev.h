@@ -82,4 +82,7 @@ int usbdev_hash(const char *name, const char *vid, const char *pid, const char *
 /* USBGuard's hash of a plain string (used for a root hub's parent-hash). */
 int usbdev_hash_string(const char *s, char out[48]);
 
+/* Is kernel name `name` a root hub ("usbN")? Every other USB device is BUS-PORT[.PORT...]. */
+bool usbdev_is_root_hub_name(const char *name);
+
 #endif

@@ -168,7 +168,7 @@ static int read_text(const char *dir, const char *name, bool optional, char *out
  * another USB device exactly when the device is not a root hub, and no file need be read
  * to tell (the engine's gate reads as few sysfs files as it can).
  */
-static bool is_root_hub_name(const char *name)
+bool usbdev_is_root_hub_name(const char *name)
 {
 	if (strncmp(name, "usb", 3) != 0 || name[3] == '\0')
 		return false;
@@ -240,7 +240,7 @@ static int read_identity(const char *sysroot, const char *abs, const char *hub_h
 	/* Parent: a hub (another USB device), or the host controller for a root hub. */
 	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - abs), abs);
 	dev->parent_sysname[0] = '\0';
-	dev->is_root_hub = is_root_hub_name(dev->sysname);
+	dev->is_root_hub = usbdev_is_root_hub_name(dev->sysname);
 	if (dev->is_root_hub) {
 		/* USBGuard hashes the parent's path relative to /sys: "/devices/pci0000:00/..." */
 		return usbdev_hash_string(parent + strlen(sysroot), dev->parent_hash);
