@@ -62,10 +62,7 @@ static bool same_profile(const struct eappr_state *s, const struct appr_bundle *
 		return false;
 	}
 	if (appr_profile_parse(b->profile, b->profile_len, "bundle profile", &p, &diag) != 0 ||
-	    strcmp(p.council, q->council) != 0 || strcmp(p.name, q->name) != 0 ||
-	    strcmp(p.approver_title, q->approver_title) != 0 || p.exceptions != q->exceptions ||
-	    p.classes != q->classes || p.wipe != q->wipe || p.uv != q->uv ||
-	    p.retention_months != q->retention_months || p.max_grant_hours != q->max_grant_hours) {
+	    !appr_profile_same(&p, q)) {
 		snprintf(why, whylen,
 			 "the bundle's council profile differs from this PC's (install the "
 			 "profile the bundle carries)");

@@ -153,6 +153,17 @@ int appr_profile_parse(const char *buf, size_t len, const char *name, struct app
 	return 0;
 }
 
+bool appr_profile_same(const struct appr_profile *a, const struct appr_profile *b)
+{
+	/* One line per key of keys[], in its order: a new key is compared here too. */
+	return strcmp(a->council, b->council) == 0 && strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->approver_title, b->approver_title) == 0 &&
+	       a->exceptions == b->exceptions && a->classes == b->classes && a->wipe == b->wipe &&
+	       a->uv == b->uv && a->retention_months == b->retention_months &&
+	       a->max_grant_hours == b->max_grant_hours && a->council_sticks == b->council_sticks &&
+	       a->wipe_owed_days == b->wipe_owed_days;
+}
+
 int appr_profile_load(const char *spec, const char *dir, struct appr_profile *p,
 		      struct pcl_diag *diag)
 {

@@ -42,6 +42,9 @@ enum appr_sticks {
 int appr_profile_parse(const char *buf, size_t len, const char *name, struct appr_profile *p,
 		       struct pcl_diag *diag);
 
+/* Whether a and b say the same in every key (the council's text compared exactly). */
+bool appr_profile_same(const struct appr_profile *a, const struct appr_profile *b);
+
 /* Load `spec`: an absolute path, or a name looked up as dir/<name>.profile. */
 int appr_profile_load(const char *spec, const char *dir, struct appr_profile *p,
 		      struct pcl_diag *diag);

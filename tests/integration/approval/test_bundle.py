@@ -137,3 +137,26 @@ def test_a_bundle_is_refused_by_a_pc_of_another_council_or_without_root(pc, pc2,
     from approvals import control
     ans = control(pc, {"cmd": "bundle-apply", "bundle": v1.read_text()}, uid=65534)
     assert "root at the PC" in ans.get("error", ""), ans
+
+
+def test_a_bundle_whose_profile_differs_in_an_optional_key_is_refused(pc, key, tmp_path):
+    """council-sticks and wipe-owed-days are the council's policy as much as the others:
+    a bundle carrying another value for either is not this PC's profile."""
+    start(pc)
+    assert enrol(pc, key).returncode == 0
+    text = open(WATTON).read()
+    rules = tmp_path / "council-rules.conf"
+    rules.write_text(RULES + PERSONAL_RULE)
+    for old, new in (("council-sticks = any", "council-sticks = luks2"),
+                     ("wipe-owed-days = 10", "wipe-owed-days = 30")):
+        assert old in text
+        profile = tmp_path / "watton.profile"
+        profile.write_text(text.replace(old, new))
+        out = tmp_path / "other.bundle"
+        r = pc.cli("bundle", "build", "--profile", str(profile), "--rules", str(rules),
+                   "--version", "1", "--out", str(out), "--key", "sim:" + key.sock,
+                   check=False)
+        assert r.returncode == 0, r.stderr
+        r = apply(pc, out)
+        assert r.returncode == 1 and "profile differs" in r.stderr, (new, r.stdout, r.stderr)
+    assert not [r for r in pc.records() if r["event.action"] == "bundle-applied"]

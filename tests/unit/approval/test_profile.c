@@ -106,12 +106,51 @@ static void council_sticks_is_optional(void **state)
 	assert_int_equal(p.council_sticks, APPR_STICKS_ANY);
 }
 
+/* Two profiles that differ in any one key, optional ones included, are not the same. */
+static void profiles_differing_in_any_key_are_not_the_same(void **state)
+{
+	(void)state;
+	static const char *const lines[][2] = {
+	    {"council = watton", "council = watton-b"},
+	    {"name = Watton Town Council", "name = Watton Town Council."},
+	    {"approver-title = Clerk", "approver-title = Deputy"},
+	    {"exceptions = yes", "exceptions = no"},
+	    {"approval-for = any-device", "approval-for = storage"},
+	    {"wipe = required", "wipe = no"},
+	    {"user-verification = preferred", "user-verification = required"},
+	    {"retention-months = 6", "retention-months = 7"},
+	    {"max-grant-hours = 8", "max-grant-hours = 9"},
+	    {"council-sticks = any", "council-sticks = luks2"},
+	    {"wipe-owed-days = 10", "wipe-owed-days = 11"},
+	};
+	size_t n = sizeof(lines) / sizeof(lines[0]);
+	char base[1024] = "", other[1024];
+	struct appr_profile a, b;
+	struct pcl_diag d = {0};
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(base + strlen(base), sizeof(base) - strlen(base), "%s\n", lines[i][0]);
+	assert_int_equal(appr_profile_parse(base, strlen(base), "a", &a, &d), 0);
+	assert_int_equal(appr_profile_parse(base, strlen(base), "b", &b, &d), 0);
+	assert_true(appr_profile_same(&a, &b));
+	for (size_t k = 0; k < n; k++) {
+		other[0] = '\0';
+		for (size_t i = 0; i < n; i++)
+			snprintf(other + strlen(other), sizeof(other) - strlen(other), "%s\n",
+				 lines[i][i == k]);
+		assert_int_equal(appr_profile_parse(other, strlen(other), "b", &b, &d), 0);
+		if (appr_profile_same(&a, &b))
+			fail_msg("profiles differing in '%s' taken as the same", lines[k][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(shipped_profiles_follow_their_policies),
 	    cmocka_unit_test(malformed_profiles_name_line_and_key),
 	    cmocka_unit_test(council_sticks_is_optional),
+	    cmocka_unit_test(profiles_differing_in_any_key_are_not_the_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
