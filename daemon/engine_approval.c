@@ -481,7 +481,7 @@ static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 	const char *owner = usb ? udev_device_get_sysname(usb) : NULL;
 	const char *name = udev_device_get_sysname(disk);
 	struct dev_entry *d = owner != NULL ? engine_find(e, owner) : NULL;
-	struct eappr_grant *g = d != NULL ? &grants[engine_device_slot(d)] : NULL;
+	struct eappr_grant *g = eappr_grant_of(d);
 
 	if (changed)
 		return; /* set read-only when it was added */
@@ -518,13 +518,12 @@ static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 static void appr_removed(struct engine *e, const struct dev_entry *d)
 {
 	eappr_owed_left(e, d); /* a council stick written here */
-	struct eappr_grant *g = &grants[engine_device_slot(d)];
+	struct eappr_grant *g = eappr_grant_of(d);
 
-	if (g->used) {
+	if (g != NULL)
 		eappr_wipe_missed(e, g, d,
 				  "the medium was removed before the wipe the exception required");
-		g->used = false;
-	}
+	grants[engine_device_slot(d)].used = false; /* nothing outlives its slot's record */
 }
 
 static void appr_decided(struct engine *e, struct dev_entry *d)
