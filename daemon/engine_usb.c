@@ -252,6 +252,14 @@ void engine_usb_apply(struct engine *e, struct dev_entry *d)
 	udev_device_unref(dev);
 }
 
+/* Whether the device the event is about is d: the same bus position (the kernel gives a
+ * device at a port a new number each time one is enumerated there). */
+static bool same_device(const struct dev_entry *d, struct udev_device *dev, const char *syspath)
+{
+	return !d->medium && uevent_num(dev, syspath, "BUSNUM", "busnum") == d->busnum &&
+	       uevent_num(dev, syspath, "DEVNUM", "devnum") == d->devnum;
+}
+
 static void device_changed(struct engine *e, struct dev_entry *d, const char *syspath)
 {
 	int authorized = read_authorized(syspath);
@@ -298,7 +306,18 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		ehubs_forget(sysname);
 		if (d != NULL)
 			engine_device_remove(e, d, NULL);
+	} else if (strcmp(action, "add") == 0 && d != NULL && same_device(d, dev, syspath)) {
+		device_changed(e, d, syspath); /* udev's replay of the add (coldplug): no news */
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
+		if (d != NULL) {
+			/* Another device at the port: the kernel numbers each device anew, so
+			 * the one recorded left unseen (its remove lost) and goes first, with
+			 * all it held. */
+			ehubs_forget(sysname);
+			engine_device_remove(e, d,
+					     "another device at its port: its removal was "
+					     "not seen");
+		}
 		decide_device(e, dev, syspath, sysname, at_start);
 	} else if (strcmp(action, "change") == 0) {
 		device_changed(e, d, syspath);

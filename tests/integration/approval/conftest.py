@@ -20,9 +20,9 @@ class PC(harness.Testbed):
     def _here(self):
         os.environ["UMOCKDEV_DIR"] = self.root
 
-    def add(self, name, plug=False):
+    def add(self, name, plug=False, port=None):
         self._here()
-        return super().add(name, plug)
+        return super().add(name, plug, port)
 
     def unplug(self, syspath):
         self._here()

@@ -130,6 +130,30 @@ def test_a_take_out_stick_pulled_out_mounted_owes_its_wipe(pc, key, medium):
     medium.umount()
 
 
+def test_a_take_out_stick_whose_removal_was_lost_owes_its_wipe_not_the_next(pc, key, medium):
+    """Its remove uevent lost, another stick plugged at its port: the first stick left,
+    owing its wipe; the second is decided on its own identity, with nothing of the
+    first's exception."""
+    approved_and_mounted(pc, key, medium)
+    approved = pc.wait_record(lambda r: r["event.action"] == "exception-approved")
+    medium.umount()
+    pc.wait_record(lambda r: r["event.action"] == "xfer-watch-stopped", timeout=20)
+    for p in sorted(pc.children(PERSONAL), key=len, reverse=True) + [PERSONAL]:
+        pc.tb.remove_device(p)  # gone, and no uevent says so
+    pc.add("stick-personal-twin.umockdev", plug=True, port=("1-3", "1-2"))
+    owed = pc.wait_record(lambda r: r["event.action"] == "wipe-owed", timeout=20)
+    assert owed["approval.ref"] == approved["approval.ref"]
+    assert owed["volume.serial_number"] == "AA00000000011111"
+    other = pc.wait_record(lambda r: r["event.action"] in ("device-allowed", "device-blocked")
+                           and r.get("volume.serial_number") == "AA00000000022222")
+    assert other["event.action"] == "device-blocked"
+    pc.wait_quiet()
+    assert pc.attr(PERSONAL, "authorized") == "0"
+    actions = [r["event.action"] for r in pc.records()]
+    assert actions.count("wipe-owed") == 1 and "exception-approved" not in actions[
+        actions.index("wipe-owed"):]
+
+
 def test_a_read_only_medium_is_not_wiped(pc, key, medium):
     """Nothing can have been written to it, and what is on it is its owner's."""
     approved_and_mounted(pc, key, medium, "--read-only")

@@ -87,12 +87,21 @@ class Testbed:
         with open(os.path.join(FIXTURES, name)) as f:
             return parse_umockdev(f.read())
 
-    def add(self, name, plug=False):
+    def fixture_at(self, name, port):
+        """A fixture's devices moved from port old to new (port = (old, new))."""
+        old, new = port
+        with open(os.path.join(FIXTURES, name)) as f:
+            text = f.read()
+        text = re.sub(r"/%s(?=[/:\n])" % re.escape(old), "/" + new, text)
+        return parse_umockdev(text)
+
+    def add(self, name, plug=False, port=None):
         """Load a fixture. Present at start (plug=False): as recorded, authorised. Plugged
         later: a USB device arrives with authorized = its root hub's authorized_default,
         and its interfaces are held back until it is authorised, as the kernel does."""
         added = []
-        for syspath, text, props in self.fixture(name):
+        blocks = self.fixture(name) if port is None else self.fixture_at(name, port)
+        for syspath, text, props in blocks:
             if plug and props.get("DEVTYPE") == "usb_device":
                 hub = self.root_hub(syspath)
                 default = self.attr(hub, "authorized_default") if hub else "1"

@@ -337,3 +337,30 @@ def test_daemon_refuses_to_start_without_an_enrolled_trail(pc):
     assert d.wait(timeout=10) != 0
     assert "not enrolled" in pc.log()
     assert pc.attr(HUB, "authorized_default") == "0"  # still gated: nothing new gets in
+
+
+def test_another_device_at_a_port_whose_removal_was_lost_is_decided_on_its_own(pc):
+    """The kernel numbers each device at a port anew: udev's replay of an add (same
+    number) is no news, and an add with another number is another device, the one
+    recorded there having left unseen. It leaves first; nothing of it carries over."""
+    pc.start(COUNCIL_RULES)
+    pc.add("keyboard.umockdev", plug=True)
+    pc.wait_attr(KEYBOARD, "authorized", "1")
+    pc.kernel_configure(KEYBOARD)
+    pc.tb.uevent(KEYBOARD, "add")  # udevadm trigger --action=add
+    pc.wait_quiet()
+
+    def device_actions():
+        return [a for a in actions_for(pc.records(), "1-10") if a.startswith("device-")]
+    assert device_actions() == ["device-inserted", "device-allowed"]
+    # The keyboard goes without a remove uevent; a personal stick takes its port.
+    for p in sorted(pc.children(KEYBOARD), key=len, reverse=True) + [KEYBOARD]:
+        pc.tb.remove_device(p)
+    pc.add("stick-personal.umockdev", plug=True, port=("1-2", "1-10"))
+    pc.wait_record(lambda r: r["event.action"] == "device-blocked" and
+                   r.get("volume.device_name") == "1-10")
+    assert device_actions() == ["device-inserted", "device-allowed", "device-removed",
+                                "device-inserted", "device-blocked"]
+    gone = [r for r in pc.records() if r["event.action"] == "device-removed"][0]
+    assert gone["volume.vendor_id"] == "046d" and "not seen" in gone["event.reason"]
+    assert pc.attr(KEYBOARD, "authorized") == "0"
