@@ -260,6 +260,25 @@ static bool same_device(const struct dev_entry *d, struct udev_device *dev, cons
 	       uevent_num(dev, syspath, "DEVNUM", "devnum") == d->devnum;
 }
 
+/* Another device at d's port: the kernel numbers each device anew, so the one recorded
+ * left unseen (its remove lost) and goes first, with all it held, and so do the devices
+ * that were behind it when it was a hub (their ports' names start with its name and a
+ * dot). */
+static void replaced(struct engine *e, struct dev_entry *d)
+{
+	const char *why = "another device at its port: its removal was not seen";
+	char name[sizeof(d->id.sysname)];
+	size_t n = (size_t)snprintf(name, sizeof(name), "%s", d->id.sysname), i = 0;
+
+	for (const struct dev_entry *c; (c = engine_device_next(e, &i)) != NULL;)
+		if (!c->medium && strncmp(c->id.sysname, name, n) == 0 && c->id.sysname[n] == '.') {
+			ehubs_forget(c->id.sysname);
+			engine_device_remove(e, engine_find(e, c->id.sysname), why);
+		}
+	ehubs_forget(name);
+	engine_device_remove(e, d, why);
+}
+
 static void device_changed(struct engine *e, struct dev_entry *d, const char *syspath)
 {
 	int authorized = read_authorized(syspath);
@@ -309,15 +328,8 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 	} else if (strcmp(action, "add") == 0 && d != NULL && same_device(d, dev, syspath)) {
 		device_changed(e, d, syspath); /* udev's replay of the add (coldplug): no news */
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
-		if (d != NULL) {
-			/* Another device at the port: the kernel numbers each device anew, so
-			 * the one recorded left unseen (its remove lost) and goes first, with
-			 * all it held. */
-			ehubs_forget(sysname);
-			engine_device_remove(e, d,
-					     "another device at its port: its removal was "
-					     "not seen");
-		}
+		if (d != NULL)
+			replaced(e, d);
 		decide_device(e, dev, syspath, sysname, at_start);
 	} else if (strcmp(action, "change") == 0) {
 		device_changed(e, d, syspath);

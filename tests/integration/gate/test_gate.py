@@ -364,3 +364,23 @@ def test_another_device_at_a_port_whose_removal_was_lost_is_decided_on_its_own(p
     gone = [r for r in pc.records() if r["event.action"] == "device-removed"][0]
     assert gone["volume.vendor_id"] == "046d" and "not seen" in gone["event.reason"]
     assert pc.attr(KEYBOARD, "authorized") == "0"
+
+
+def test_the_devices_behind_a_hub_replaced_unseen_leave_with_it(pc):
+    pc.start(COUNCIL_RULES)
+    pc.add("hub-genesys.umockdev", plug=True)
+    pc.wait_attr(HUB + "/1-1", "authorized", "1")
+    pc.kernel_configure(HUB + "/1-1")
+    pc.add("stick-council.umockdev", plug=True)
+    pc.wait_attr(COUNCIL, "authorized", "1")
+    # The hub and its stick go without a uevent; a keyboard is plugged at the hub's port.
+    for p in sorted(pc.children(HUB + "/1-1"), key=len, reverse=True) + [HUB + "/1-1"]:
+        pc.tb.remove_device(p)
+    pc.add("keyboard.umockdev", plug=True, port=("1-10", "1-1"))
+    pc.wait_record(lambda r: r["event.action"] == "device-allowed" and
+                   r.get("volume.vendor_id") == "046d")
+    gone = [r["volume.device_name"] for r in pc.records()
+            if r["event.action"] == "device-removed"]
+    assert sorted(gone) == ["1-1", "1-1.1"]
+    listed = [l.split()[0] for l in pc.cli("devices").stdout.splitlines()[1:]]
+    assert listed == ["1-1"], listed
