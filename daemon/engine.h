@@ -39,6 +39,10 @@ int engine_record_json(struct engine *e, struct json_object *rec, bool security)
 /* Like engine_record_json, for an observation that grants nothing by itself: durable
  * with the next record's disk sync (engine_observe). */
 int engine_record_deferred(struct engine *e, struct json_object *rec);
+/* An observation (as engine_record_deferred) and the record that follows it (as
+ * engine_record_json, not security): both reach the trail in one write and one disk sync.
+ * A pair the trail refuses whole is recorded one at a time. */
+int engine_record_pair(struct engine *e, struct json_object *before, struct json_object *rec);
 /* Like engine_record_json, for a record of a stream (a file transfer): made durable with
  * the others of its group by the trail's flusher thread, without waiting for the disk. */
 int engine_record_grouped(struct engine *e, struct json_object *rec);

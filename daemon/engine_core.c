@@ -162,6 +162,23 @@ int engine_record_grouped(struct engine *e, struct json_object *rec)
 	return append_json(e, rec, REC_GROUPED);
 }
 
+int engine_record_pair(struct engine *e, struct json_object *before, struct json_object *rec)
+{
+	int rc = audit_append_pair(e->audit, before, rec);
+
+	if (rc == -EINVAL || rc == -E2BIG) { /* refused whole: one at a time, as before */
+		(void)append_json(e, before, REC_DEFERRED);
+		return append_json(e, rec, REC_DURABLE);
+	}
+	if (rc != 0) {
+		log_err("audit trail not written (%s): failing closed", strerror(-rc));
+		return rc;
+	}
+	e->tell(e->ctl, before);
+	e->tell(e->ctl, rec);
+	return 0;
+}
+
 int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
 {
 	int rc = audit_append_group(e->audit, recs, n);

@@ -90,11 +90,19 @@ struct json_object *engine_device_json(const struct dev_entry *d);
  * and tell watching clients. 0 or negative errno: the caller then fails closed. */
 int engine_record(struct engine *e, const char *action, const char *outcome,
 		  const struct dev_entry *d, const char *reason, bool security);
-/* Like engine_record, for an observation that grants nothing by itself (a device seen,
- * before its decision): written now, durable with the next record's disk sync, so an
- * insertion costs one sync before access, not two. */
+/* Like engine_record, for an observation that grants nothing by itself (a medium found
+ * encrypted, a helper's exit): written now, durable with the next record's disk sync. */
 int engine_observe(struct engine *e, const char *action, const struct dev_entry *d,
 		   const char *reason);
+/* An observation of d as it is now (a device seen), recorded later with the record that
+ * follows it (engine_record_observed); NULL when out of memory. */
+struct json_object *engine_observation(const char *action, const struct dev_entry *d,
+				       const char *reason);
+/* engine_record (not security) with the observation seen (taken over; NULL: none) as the
+ * record just before it: both reach the trail in one write and one disk sync, so a device's
+ * insertion and its decision cost one write before access. */
+int engine_record_observed(struct engine *e, struct json_object *seen, const char *action,
+			   const char *outcome, const struct dev_entry *d, const char *reason);
 /* Like engine_record, for a fact that has already happened and grants nothing (a device
  * removed): written now, made durable by the trail's flusher thread within its group
  * window, so the engine's main thread never waits for the disk on it. */

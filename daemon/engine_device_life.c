@@ -21,15 +21,25 @@ static size_t n_hooks;
  * none of its own (an observation), or the flusher thread's group sync (a fact). */
 enum dev_record_mode { DEV_REC_DURABLE, DEV_REC_SECURITY, DEV_REC_DEFERRED, DEV_REC_GROUPED };
 
+/* A record of d (or of no device) as it is now. */
+static struct json_object *device_json(const char *action, const char *outcome,
+				       const struct dev_entry *d, const char *reason)
+{
+	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
+
+	if (rec != NULL)
+		pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
+	return rec;
+}
+
 static int device_record(struct engine *e, const char *action, const char *outcome,
 			 const struct dev_entry *d, const char *reason, enum dev_record_mode mode)
 {
-	struct json_object *rec = d ? engine_device_json(d) : json_object_new_object();
+	struct json_object *rec = device_json(action, outcome, d, reason);
 	int rc;
 
 	if (rec == NULL)
 		return -ENOMEM;
-	pcl_record_head(rec, PCL_KIND_EVENT, action, outcome, reason);
 	switch (mode) {
 	case DEV_REC_DEFERRED:
 		rc = engine_record_deferred(e, rec);
@@ -62,6 +72,30 @@ int engine_record_after(struct engine *e, const char *action, const struct dev_e
 			const char *reason)
 {
 	return device_record(e, action, "success", d, reason, DEV_REC_GROUPED);
+}
+
+struct json_object *engine_observation(const char *action, const struct dev_entry *d,
+				       const char *reason)
+{
+	return device_json(action, "success", d, reason);
+}
+
+int engine_record_observed(struct engine *e, struct json_object *seen, const char *action,
+			   const char *outcome, const struct dev_entry *d, const char *reason)
+{
+	struct json_object *rec;
+	int rc;
+
+	if (seen == NULL) /* the observation could not be made: the record alone */
+		return engine_record(e, action, outcome, d, reason, false);
+	if ((rec = device_json(action, outcome, d, reason)) == NULL) {
+		json_object_put(seen);
+		return -ENOMEM;
+	}
+	rc = engine_record_pair(e, seen, rec);
+	json_object_put(seen);
+	json_object_put(rec);
+	return rc;
 }
 
 int engine_hooks_add(const struct engine_hooks *h)

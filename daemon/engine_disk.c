@@ -92,9 +92,8 @@ void engine_disk_event(struct engine *e, struct udev_device *dev, const char *ac
 	snprintf(d->bus, sizeof(d->bus), "%s", bus);
 	read_identity(d, syspath, bus);
 	device_deny(d, "removable-media: needs an approval");
-	engine_record(e, "device-inserted", "success", d, NULL, false);
-	engine_record(e, "device-blocked", "success", d,
-		      "removable medium outside USB: made unreachable", false);
+	engine_record_observed(e, engine_observation("device-inserted", d, NULL), "device-blocked",
+			       "success", d, "removable medium outside USB: made unreachable");
 	struct ipc_msg req = {.type = IPC_MEDIUM_DETACH};
 	snprintf(req.u.detach.name, sizeof(req.u.detach.name), "%s", name);
 	req.u.detach.how = strcmp(bus, "mmc") == 0 ? IPC_DETACH_MMC_UNBIND : IPC_DETACH_SCSI_DELETE;

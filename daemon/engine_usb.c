@@ -178,7 +178,9 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 		goto apply;
 	}
 	d->id = id;
-	engine_observe(e, "device-inserted", d, at_start ? "present at start" : NULL);
+	/* Seen now, recorded with the decision: one write to the trail before access. */
+	struct json_object *seen =
+	    engine_observation("device-inserted", d, at_start ? "present at start" : NULL);
 	/* present-devices holds for the first start since boot only: a device plugged in while
 	 * the engine was restarting, or the service was down, is decided by the rules. */
 	if (at_start && engine_first_start(e) &&
@@ -203,7 +205,7 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 	 * the device meanwhile, and writes authorized at the commit, after the sync. */
 	if (d->state == DEV_ALLOWED)
 		egrant_prepare(e, d);
-	if (engine_record(e, target_actions[dec.target], "success", d, NULL, false) != 0) {
+	if (engine_record_observed(e, seen, target_actions[dec.target], "success", d, NULL) != 0) {
 		device_deny(d, NULL); /* no record, no access */
 	} else if (d->state != DEV_REJECTED) {
 		engine_on_decided(e, d); /* a take-out or council stick back to be wiped */

@@ -61,6 +61,14 @@ int audit_append(struct audit_log *log, struct json_object *event);
  * checkpoint, tick or close, whichever comes first. Same errors as audit_append. */
 int audit_append_deferred(struct audit_log *log, struct json_object *event);
 
+/* Append an observation (as audit_append_deferred) and the event that follows it (as
+ * audit_append) as two consecutive records that reach the disk in one write: the trail's
+ * not yet synced bytes and both records in one RWF_DSYNC write when no other thread is
+ * writing, else one write and the group commit's sync. Both are checked first: one that is
+ * not a json object of the caller's fields, or too long for a record, refuses the pair
+ * (-EINVAL, -E2BIG) and nothing is written. Same errors as audit_append otherwise. */
+int audit_append_pair(struct audit_log *log, struct json_object *before, struct json_object *event);
+
 /* Append one event of a stream (a file transfer record): written and chained now, made
  * durable by the trail's own flusher thread together with the others of its group, at most
  * group_ms after it was written (sooner with any audit_append). The caller never waits for

@@ -412,6 +412,110 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 	return rc;
 }
 
+/* Write framed lines at the end of the segment (lock held); the caller then moves the
+ * chain. On a failure the segment is cut back to its whole lines and the trail fails
+ * closed. */
+static int write_lines(struct audit_log *log, const char *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t w = 0;
+
+	while (done < n &&
+	       (w = pwrite(log->fd, buf + done, n - done, log->seg_size + (off_t)done)) > 0)
+		done += (size_t)w;
+	if (done != n) {
+		int rc = w < 0 ? -errno : -EIO;
+		if (done > 0 && ftruncate(log->fd, log->seg_size) != 0)
+			rc = -EIO;
+		return log->failed = rc;
+	}
+	tail_add(log, buf, n);
+	log->seg_size += (off_t)n;
+	return 0;
+}
+
+/* Frame and chain two prepared records, one after the other, and write both in one call:
+ * with RWF_DSYNC (the kept tail too) when alone, else the usual write, which the caller
+ * syncs (lock held). Records of two months' segments go one at a time. */
+static int commit_pair(struct audit_log *log, struct audit_prep *p, bool alone, bool *durable)
+{
+	char month[8], month2[8];
+	uint8_t head[AUDIT_HASH_LEN];
+	size_t len0, len1;
+	char *buf;
+	int rc;
+
+	*durable = false;
+	if (log->failed)
+		return log->failed;
+	int64_t ms0 = next_ms(log, log->last_ts_ms, month), ms1 = next_ms(log, ms0, month2);
+	if (strcmp(month, month2) != 0) {
+		bool first;
+		if ((rc = audit_commit_sync(log, AUDIT_T_RECORD, &p[0], false, &first)) != 0)
+			return rc;
+		return audit_commit_sync(log, AUDIT_T_RECORD, &p[1], alone, durable);
+	}
+	if ((buf = malloc(2 * AUDIT_RECORD_MAX)) == NULL)
+		return -ENOMEM;
+	if ((rc = audit_segment_switch(log, month)) != 0 ||
+	    (rc = frame_record(log, AUDIT_T_RECORD, &p[0], log->seq, log->head, ms0, buf, &len0,
+			       head)) != 0 ||
+	    (rc = frame_record(log, AUDIT_T_RECORD, &p[1], log->seq + 1, head, ms1, buf + len0 + 1,
+			       &len1, head)) != 0)
+		goto out;
+	rc = alone ? dsync_write(log, buf, len0 + len1 + 2) : 0;
+	if (rc < 0)
+		goto out;
+	*durable = rc == 1;
+	if (!*durable && (rc = write_lines(log, buf, len0 + len1 + 2)) != 0)
+		goto out;
+	rc = 0;
+	log->seq += 2;
+	if (*durable) {
+		log->synced_seq = log->seq;
+		pthread_cond_broadcast(&log->synced[0]);
+		pthread_cond_broadcast(&log->synced[1]);
+	}
+	log->last_ts_ms = ms1;
+	memcpy(log->head, head, AUDIT_HASH_LEN);
+out:
+	free(buf);
+	return rc;
+}
+
+int audit_append_pair(struct audit_log *log, struct json_object *before, struct json_object *event)
+{
+	struct audit_prep p[2];
+	bool durable;
+	int rc;
+
+	if (log == NULL)
+		return -EINVAL;
+	if ((rc = audit_prepare(log, before, false, &p[0])) != 0)
+		return rc;
+	if ((rc = audit_prepare(log, event, false, &p[1])) != 0) {
+		audit_prep_free(&p[0]);
+		return rc;
+	}
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (p[i].len + AUDIT_FRAME_MAX + strlen(log->host_boot) > AUDIT_RECORD_MAX)
+			rc = -E2BIG; /* known to fit before either is written */
+	if (rc == 0) {
+		atomic_fetch_add(&log->waiters, 1);
+		pthread_mutex_lock(&log->lock);
+		atomic_fetch_sub(&log->waiters, 1);
+		while (log->sealing)
+			pthread_cond_wait(&log->cond, &log->lock);
+		rc = commit_pair(log, p, atomic_load(&log->waiters) == 0, &durable);
+		if (rc == 0 && !durable)
+			rc = audit_sync_locked(log, log->seq);
+		pthread_mutex_unlock(&log->lock);
+	}
+	audit_prep_free(&p[0]);
+	audit_prep_free(&p[1]);
+	return rc;
+}
+
 enum append_mode { APPEND_DURABLE, APPEND_DEFERRED, APPEND_GROUPED };
 
 static int append(struct audit_log *log, struct json_object *event, enum append_mode mode)
@@ -460,28 +564,6 @@ int audit_append_deferred(struct audit_log *log, struct json_object *event)
 int audit_append_grouped(struct audit_log *log, struct json_object *event)
 {
 	return append(log, event, APPEND_GROUPED);
-}
-
-/* Write framed lines at the end of the segment (lock held); the caller then moves the
- * chain. On a failure the segment is cut back to its whole lines and the trail fails
- * closed. */
-static int write_lines(struct audit_log *log, const char *buf, size_t n)
-{
-	size_t done = 0;
-	ssize_t w = 0;
-
-	while (done < n &&
-	       (w = pwrite(log->fd, buf + done, n - done, log->seg_size + (off_t)done)) > 0)
-		done += (size_t)w;
-	if (done != n) {
-		int rc = w < 0 ? -errno : -EIO;
-		if (done > 0 && ftruncate(log->fd, log->seg_size) != 0)
-			rc = -EIO;
-		return log->failed = rc;
-	}
-	tail_add(log, buf, n);
-	log->seg_size += (off_t)n;
-	return 0;
 }
 
 #define GROUP_BYTES (256 * 1024) /* one write at most (a group of 4 KiB records: 64) */

@@ -166,7 +166,7 @@ if command -v strace >/dev/null; then
 	done
 	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2046
-		strace -f -qq -e trace=fdatasync,fsync,rename,write,pwritev2 -o "$work/strace/trace" \
+		strace -f -qq -e trace=fdatasync,fsync,rename,write,pwrite64,pwritev2 -o "$work/strace/trace" \
 			$(printf -- '-p %s ' $pids) 2>/dev/null &
 		strace_pid=$!
 		wait "$bench_pid" || true
@@ -174,7 +174,8 @@ if command -v strace >/dev/null; then
 		wait "$strace_pid" || true
 		per_insertion=$(awk '/ write\([0-9]+, "1", 1\)/ { g++ } / fdatasync\(/ { d++ }
 			/ fsync\(/ { f++ } / rename\(/ { r++ } / pwritev2\(.*RWF_DSYNC/ { w++ }
-			END { if (g) printf "%d %.2f %.2f %.3f %.2f", g, d / g, f / g, r / g, w / g }' "$work/strace/trace")
+			/ pwrite64\(/ { p++ }
+			END { if (g) printf "%d %.2f %.2f %.3f %.2f %.2f", g, d / g, f / g, r / g, w / g, p / g }' "$work/strace/trace")
 	else
 		wait "$bench_pid" || true
 	fi
@@ -241,7 +242,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 		done
 	fi
 	if [ -n "$per_insertion" ]; then
-		read -r g d f r w <<<"$per_insertion"
+		read -r g d f r w p <<<"$per_insertion"
 		echo
 		echo "Disk syncs per insertion, \`strace -f\` over portcullisd's processes for $g insertions"
 		echo "of the allowed device (10 rules, trail on $(stat -f -c %T "$work")); each insertion is"
@@ -250,7 +251,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 		echo
 		echo "| per insertion | value |"
 		echo "|---|---|"
-		echo "| record written with \`pwritev2(RWF_DSYNC)\` (the decision, before the grant) | $w |"
+		echo "| records written with \`pwritev2(RWF_DSYNC)\` (\`device-inserted\` and the decision, before the grant) | $w |"
+		echo "| \`pwrite64\` without a sync (the removal record; checkpoints) | $p |"
 		echo "| fdatasync (flusher: removal records, checkpoints) | $d |"
 		echo "| fsync (checkpoint: state file and directory) | $f |"
 		echo "| rename of the state (checkpoint) | $r |"

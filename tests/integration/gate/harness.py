@@ -100,17 +100,23 @@ class Testbed:
         later: a USB device arrives with authorized = its root hub's authorized_default,
         and its interfaces are held back until it is authorised, as the kernel does."""
         added = []
+        # What each device plugged here arrived with: the daemon may authorise it before
+        # its interfaces are reached below, and the kernel holds them back by what the
+        # device was at its arrival, not by what the daemon has made of it since (read
+        # again, they would be created as recorded: authorised).
+        arrived = {}
         blocks = self.fixture(name) if port is None else self.fixture_at(name, port)
         for syspath, text, props in blocks:
             if plug and props.get("DEVTYPE") == "usb_device":
                 hub = self.root_hub(syspath)
                 default = self.attr(hub, "authorized_default") if hub else "1"
-                text = set_attr_text(text, "authorized", "1" if default == "1" else "0")
+                arrived[syspath] = "1" if default == "1" else "0"
+                text = set_attr_text(text, "authorized", arrived[syspath])
             if props.get("DEVTYPE") == "usb_device" and "A: remove=" not in text:
                 text = set_attr_text(text, "remove", "")  # the kernel's write-only file
             if props.get("DEVTYPE") == "usb_interface":
                 dev = syspath.rsplit("/", 1)[0]
-                if self.attr(dev, "authorized") == "0":
+                if arrived.get(dev, self.attr(dev, "authorized")) == "0":
                     self.held.setdefault(dev, []).append((syspath, text))
                     continue
             self.tb.add_from_string(text)  # umockdev announces it with an "add" uevent

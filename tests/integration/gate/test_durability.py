@@ -163,8 +163,10 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     nothing else (no fsync, no rename of the state, no sync for the previous removal
     record, which the flusher makes durable); the checkpoint that seals the burst is written
     once, by the trail's flusher thread, not once per insertion. So a power cut right after
-    any grant finds its decision record on disk. A sixth insertion, and kill -9 of the engine
-    right after its grant: its decision record is in the trail and the trail verifies."""
+    any grant finds its decision record on disk. The device-inserted record reaches the
+    trail once, in the decision's write, not also in a write of its own before it. A sixth
+    insertion, and kill -9 of the engine right after its grant: its decision record is in
+    the trail and the trail verifies."""
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace.out")
@@ -199,6 +201,7 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     allowed = [r for r in pc.records() if r["event.action"] == "device-allowed"]
     assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
     grants, main, since, durable, written, held = 0, [], [], [], None, set()
+    inserted, seen = [], 0  # per grant: the engine's writes carrying device-inserted
     for line in calls_of(out):
         if len(line.split()) < 2:
             continue
@@ -213,7 +216,8 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
             grants += 1
             main.append(since)
             durable.append(written is not None and written[1])
-            since, written = [], None
+            inserted.append(seen)
+            since, written, seen = [], None, 0
         elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
                                           "renameat2"):
             since.append(call)
@@ -224,12 +228,19 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
             dsync = "RWF_DSYNC" in line  # written and synced in one call
             if dsync:
                 since.append("write+sync")
+            if '\\"event.action\\":\\"device-inserted\\"' in line and \
+                    '\\"audit.type\\"' in line:
+                seen += 1
             if '\\"event.action\\":\\"device-allowed\\"' in line and \
                     '\\"audit.type\\"' in line:
                 written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
     print("grants %d; engine main thread before each grant: %s; state renames for the "
-          "burst of five: %d" % (grants, main, burst_renames))
+          "burst of five: %d; trail writes carrying device-inserted per grant: %s"
+          % (grants, main, burst_renames, inserted))
     assert grants == 6
+    # Each insertion's record reaches the trail once, in the decision's RWF_DSYNC write
+    # (not also in a write of its own that the sync then writes again).
+    assert inserted == [1] * 6, inserted
     # Before every grant, the removal of the previous insertion included: one sync, the
     # decision's (fdatasync, or its record written with RWF_DSYNC), and it covers the
     # decision record.

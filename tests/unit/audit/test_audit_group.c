@@ -1,7 +1,8 @@
 /*
  * test_audit_group.c - grouped durability and scheduled checkpoints of the audit writer:
  * a burst of grouped records costs far fewer disk syncs than records, all of them become
- * durable without the caller syncing, and a burst of seal requests gets one checkpoint.
+ * durable without the caller syncing, a burst of seal requests gets one checkpoint, and an
+ * observation and its decision appended as a pair reach the disk with one sync, in order.
  * Test-only code (cmocka).
  */
 #include <errno.h>
@@ -140,6 +141,62 @@ static void test_pending_seal_written_at_close(void **state)
 	trail_fini(&t);
 }
 
+static struct json_object *event(const char *action, size_t pad)
+{
+	struct json_object *ev = json_object_new_object();
+	char *text = calloc(1, pad + 1);
+
+	memset(text, 'x', pad);
+	json_object_object_add(ev, "event.action", json_object_new_string(action));
+	json_object_object_add(ev, "device.name", json_object_new_string(text));
+	free(text);
+	return ev;
+}
+
+/* A device seen and its decision: after one deferred record, the pair is durable (it
+ * and the record before it) with one sync, the two in order and chained; a pair with a
+ * record too long is refused whole and writes nothing. */
+static void test_pair_one_sync_in_order(void **state)
+{
+	struct trail t;
+	struct audit_stats st0, st;
+	struct vres v;
+	struct json_object *seen = event("device-inserted", 8), *dec = event("device-allowed", 8);
+	struct json_object *big = event("device-inserted", AUDIT_RECORD_MAX);
+	char path[256], **lines;
+	size_t n;
+
+	(void)state;
+	trail_init(&t, T0);
+	trail_append(&t, 1, "clerk");
+	assert_int_equal(audit_append_deferred(t.log, dec), 0);
+	audit_get_stats(t.log, &st0);
+	assert_int_equal(audit_append_pair(t.log, seen, dec), 0);
+	audit_get_stats(t.log, &st);
+	assert_int_equal(audit_last_seq(t.log), 4);
+	assert_int_equal(st.durable_seq, 4);
+	assert_int_equal(st.syncs - st0.syncs, 1);
+	assert_int_equal(audit_append_pair(t.log, big, dec), -E2BIG);
+	assert_int_equal(audit_append_pair(t.log, dec, big), -E2BIG);
+	assert_int_equal(audit_last_seq(t.log), 4);
+	audit_close(&t.log);
+	seg_path(&t, "2026-01", path, sizeof(path));
+	n = file_lines(path, &lines);
+	assert_int_equal(n, 4);
+	assert_non_null(strstr(lines[2], "\"seq\":3,"));
+	assert_non_null(strstr(lines[2], "\"event.action\":\"device-inserted\""));
+	assert_non_null(strstr(lines[3], "\"seq\":4,"));
+	assert_non_null(strstr(lines[3], "\"event.action\":\"device-allowed\""));
+	free_lines(lines, n);
+	verify_dir(&t, &v);
+	expect_clean(&v);
+	assert_int_equal(v.r.records, 4);
+	json_object_put(seen);
+	json_object_put(dec);
+	json_object_put(big);
+	trail_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +204,7 @@ int main(void)
 	    cmocka_unit_test(test_durable_append_covers_the_group),
 	    cmocka_unit_test(test_seal_requests_batched),
 	    cmocka_unit_test(test_pending_seal_written_at_close),
+	    cmocka_unit_test(test_pair_one_sync_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
