@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "fileio.h"
 #include "sandbox.h"
 #include "xfer.h"
 
@@ -235,28 +236,6 @@ static void sink_fail_closed(void *arg, const char *reason)
 	json_object_put(rec);
 }
 
-static int load_config(struct xfer_config *c, const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		fprintf(stderr, "portcullis-xferwatch: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	char text[65536];
-	size_t n = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	struct pcl_diag d = {0};
-	int rc = xfer_config_parse(c, text, n, path, &d);
-	explicit_bzero(text, sizeof(text));
-	if (rc < 0) {
-		char msg[600];
-		pcl_diag_format(&d, msg, sizeof(msg));
-		fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
-		return -1;
-	}
-	return 0;
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -273,6 +252,23 @@ static int say_diag(const struct pcl_diag *d, int rc)
 	pcl_diag_format(d, msg, sizeof(msg));
 	fprintf(stderr, "portcullis-xferwatch: %s\n", msg);
 	return rc;
+}
+
+/* The options file, read whole (at most 64 KiB: a larger one is refused, never cut). */
+static int load_config(struct xfer_config *c, const char *path)
+{
+	char *text;
+	size_t n;
+	int rc = pcl_read_file(path, 65536, PCL_READ_REGULAR, &text, &n);
+	if (rc < 0) {
+		fprintf(stderr, "portcullis-xferwatch: %s: %s\n", path, pcl_read_strerror(rc));
+		return rc;
+	}
+	struct pcl_diag d = {0};
+	rc = xfer_config_parse(c, text, n, path, &d);
+	explicit_bzero(text, n);
+	free(text);
+	return rc < 0 ? say_diag(&d, rc) : 0;
 }
 
 /* One -o KEY=VALUE on top of the configuration. */

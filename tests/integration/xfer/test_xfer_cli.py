@@ -35,6 +35,20 @@ def test_config_error_names_file_and_line():
         os.unlink(f.name)
 
 
+def test_a_config_too_large_to_read_whole_is_refused_not_cut():
+    # Past 64 KiB the old reader dropped the rest of the file without a word.
+    d = tempfile.mkdtemp(dir="/var/tmp")
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write("# padding\n" * 7000 + "clamd-socket = relative\n")
+    try:
+        r = run("-c", f.name, d)
+        assert r.returncode == 1
+        assert f"{f.name}: larger than" in r.stderr, r.stderr
+    finally:
+        os.unlink(f.name)
+        os.rmdir(d)
+
+
 def test_pseudonymise_without_key_is_refused():
     r = run("-o", "pseudonymise=yes", "/")
     assert r.returncode == 2 and "pseudonymise-key" in r.stderr
