@@ -526,6 +526,23 @@ static int precheck(const struct wipe_opts *o, const struct medium *m)
 	return 0;
 }
 
+/* The medium opened for writing, exclusively. A medium just unmounted or just probed can
+ * still be claimed for a moment by the last program that used it (its last descriptor, a
+ * filesystem's final release): EBUSY is tried again for up to two seconds; a medium that
+ * stays mounted or held is refused after that. */
+static int open_exclusive(const char *device)
+{
+	const struct timespec step = {.tv_nsec = 50 * 1000 * 1000};
+	int fd;
+
+	for (int tries = 0;; tries++) {
+		fd = open(device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
+		if (fd >= 0 || errno != EBUSY || tries == 40)
+			return fd;
+		nanosleep(&step, NULL);
+	}
+}
+
 /* Root only, the signing key readable (no unsigned wipe), then the medium held O_EXCL and
  * checked again: the same node, still unmounted (nothing can mount it while we hold
  * O_EXCL), the same size and identity, and what portcullisd verified. 0 with m->fd open,
@@ -547,7 +564,7 @@ static int hold(const struct wipe_opts *o, struct medium *m)
 				      o->sign_key, strerror(-kr));
 	}
 	/* O_EXCL on a block device fails with EBUSY while it is mounted or claimed. */
-	m->fd = open(o->device, O_RDWR | O_EXCL | O_DIRECT | O_CLOEXEC);
+	m->fd = open_exclusive(o->device);
 	if (m->fd < 0)
 		return refuse(o->device, "%s",
 			      errno == EBUSY ? "busy (mounted, or opened exclusively elsewhere)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # refusals.sh - issue 7: `portcullis wipe` refuses, without writing a byte, a mounted
-# device (kernel mount and FUSE fuseblk mount), a busy device (O_EXCL held elsewhere),
+# device (kernel mount and FUSE fuseblk mount), a busy device (O_EXCL held elsewhere; one
+# held for a moment only is waited for),
 # the system disk, a partition, a device whose identity changed since it was recorded,
 # a non-block-device, and a non-root caller of --local.
 set -euo pipefail
@@ -58,6 +59,26 @@ grep -q held "$SCRATCH/holder" || fail "busy: the holder did not start"
 refused "busy" "$dev: refused: busy (mounted, or opened exclusively elsewhere)" --local "$dev"
 kill "${PIDS[-1]}"
 unchanged "$SCRATCH/a.img" "$sum_a" busy
+
+# Briefly busy: a program that lets the medium go within half a second (its last
+# descriptor closing just after an unmount) does not make the wipe fail: EBUSY is tried
+# again for up to two seconds.
+truncate -s 8M "$SCRATCH/c.img"
+attach "$SCRATCH/c.img"
+cdev=$DEV
+/usr/bin/python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL)
+print("held", flush=True)
+time.sleep(0.5)' "$cdev" >"$SCRATCH/brief" &
+brief=$!
+for _ in $(seq 50); do grep -q held "$SCRATCH/brief" && break; sleep 0.1; done
+grep -q held "$SCRATCH/brief" || fail "briefly busy: the holder did not start"
+"$PCL" wipe --local --cert "$SCRATCH/c.cert" "$cdev" >"$SCRATCH/out" 2>"$SCRATCH/err" ||
+	{ cat "$SCRATCH/err"; fail "briefly busy: the wipe gave up while the holder let go"; }
+wait "$brief" || true
+grep -q "wiped and verified" "$SCRATCH/out" || fail "briefly busy: no success line"
+pass "briefly busy: wiped once the holder let go"
 
 # The system disk: the block device holding / (its whole disk when / is on a partition).
 rootdev=$(stat -c '%Hd:%Ld' /)
