@@ -105,6 +105,25 @@ int eappr_bundle_load(struct eappr_state *s)
 	return rc;
 }
 
+/* A bundle that changes the council's profile is applied after its package has installed
+ * that profile (docs/approvals.md): the installed profile is read again, and the bundle is
+ * taken when its profile is that one; *out is then the profile to run with once the bundle
+ * is in force. why (already set) is kept otherwise. */
+static bool installed_profile(struct engine *e, const struct eappr_state *s,
+			      const struct appr_bundle *b, struct appr_profile *out)
+{
+	struct appr_profile p = {0};
+	struct pcl_diag diag = {0};
+	const struct conf *c = engine_conf(e);
+
+	*out = (struct appr_profile){0};
+	return c->profile[0] != '\0' &&
+	       appr_profile_load(c->profile, PCL_PROFILE_DIR, out, &diag) == 0 &&
+	       strcmp(out->council, s->profile.council) == 0 &&
+	       appr_profile_parse(b->profile, b->profile_len, "bundle profile", &p, &diag) == 0 &&
+	       appr_profile_same(&p, out);
+}
+
 const char *eappr_bundle_rules(const struct eappr_state *s, char *out, size_t len)
 {
 	if (s->bundle_version == 0)
@@ -196,7 +215,10 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 		pcl_diag_format(&diag, why, sizeof(why));
 		return refused(e, why);
 	}
-	if (!same_profile(s, &nb, why, sizeof(why)))
+	struct appr_profile newprof = {0};
+	bool adopt = false;
+	if (!same_profile(s, &nb, why, sizeof(why)) &&
+	    !(adopt = installed_profile(e, s, &nb, &newprof)))
 		return refused(e, why);
 	appr_sha256(text, len, sha);
 	if (s->bundle_version != 0 && nb.version == s->bundle_version &&
@@ -215,7 +237,7 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 	}
 	if (signer(s, &by, why, sizeof(why)) != 0 || appr_bundle_cdh(text, nb.body_len, cdh) != 0 ||
 	    eappr_verify(s, &by, cdh, nb.authdata, nb.authdata_len, nb.sig, nb.sig_len,
-			 s->profile.uv, &counter, why, sizeof(why)) != 0)
+			 s->profile.uv || (adopt && newprof.uv), &counter, why, sizeof(why)) != 0)
 		return refused(e, why);
 	if (keep(s, RULES_FILE, nb.rules, nb.rules_len) != 0 || take_approvers(s) != 0 ||
 	    keep(s, BUNDLE_FILE, text, len) != 0)
@@ -223,6 +245,12 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 	s->bundle_version = nb.version;
 	memcpy(s->bundle_sha, sha, sizeof(sha));
 	cur = nb;
+	if (adopt) {
+		s->profile = newprof;
+		log_info("council profile %s (%s) installed with bundle version %" PRIu64
+			 ": in force now",
+			 newprof.council, newprof.name, nb.version);
+	}
 	char hex[65];
 	pcl_hex_encode(hex, sha, 32);
 	struct json_object *rec = json_object_new_object(), *names = json_object_new_array();

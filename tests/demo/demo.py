@@ -53,7 +53,9 @@ def main(demo_dir):
             pc.add("pc-xhci.umockdev")
             if pc is clerk:
                 pc.add("keyboard.umockdev")
-            pc.start(rules, profile=PROFILE)
+            # The council profile as the package installs it on the PC.
+            shutil.copyfile(PROFILE, os.path.join(pc.files, "fakenham.profile"))
+            pc.start(rules, profile=os.path.join(pc.files, "fakenham.profile"))
             pc._here()
             check(pc.attr(HUB, "authorized_default") == "0" and
                   pc.attr(HUB, "interface_authorized_default") == "0",
@@ -466,7 +468,7 @@ def main(demo_dir):
             harness.real(cmd, check=True)
         print("    (the service starts again and writes on)")
         office._here()
-        office.start(HUBS_ONLY, profile=PROFILE)
+        office.start(HUBS_ONLY, profile=os.path.join(office.files, "fakenham.profile"))
         office.stop()
         r = office.verify()
         check(r.returncode == 0, "office-pc's rewritten trail verifies on its own: "

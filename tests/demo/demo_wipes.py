@@ -268,7 +268,8 @@ def encrypted_sticks(clerk, desk, key, medium):
         "which writes through the kernel's dm-crypt: the kernels the demo runs on lack it, "
         "so it is shown on a real stick under Debian's kernel in tests/kernel/test_media.py) "
         "and the council's profile says council-sticks = luks2. The Clerk signs bundle 4 "
-        "with that profile; the update installs it and restarts the service. PC-STICK-01 "
+        "with that profile; the update installs the profile, then the bundle (whose "
+        "profile must be the one installed), and restarts the service. PC-STICK-01 "
         "has not been made encrypted yet:")
     with open(PROFILE) as f:
         text = f.read().replace("council-sticks = any", "council-sticks = luks2")
