@@ -347,6 +347,21 @@ static int64_t next_ms(const struct audit_log *log, int64_t last_ms, char month[
 	return ms;
 }
 
+/* Records up to seq are written, the last with time ms and hash head; durable: also on
+ * disk, and the threads waiting for a sync are woken. Called with the lock held. */
+static void written(struct audit_log *log, uint64_t seq, int64_t ms,
+		    const uint8_t head[AUDIT_HASH_LEN], bool durable)
+{
+	log->seq = seq;
+	if (durable) {
+		log->synced_seq = seq;
+		pthread_cond_broadcast(&log->synced[0]);
+		pthread_cond_broadcast(&log->synced[1]);
+	}
+	log->last_ts_ms = ms;
+	memcpy(log->head, head, AUDIT_HASH_LEN);
+}
+
 int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_prep *p, bool dsync,
 		      bool *durable)
 {
@@ -383,14 +398,7 @@ int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_
 		tail_add(log, line, len + 1);
 		log->seg_size += (off_t)(len + 1);
 	}
-	log->seq++;
-	if (*durable) {
-		log->synced_seq = log->seq;
-		pthread_cond_broadcast(&log->synced[0]);
-		pthread_cond_broadcast(&log->synced[1]);
-	}
-	log->last_ts_ms = ms;
-	memcpy(log->head, hash, AUDIT_HASH_LEN);
+	written(log, log->seq + 1, ms, hash, *durable);
 	return 0;
 }
 
@@ -470,14 +478,7 @@ static int commit_pair(struct audit_log *log, struct audit_prep *p, bool alone, 
 	if (!*durable && (rc = write_lines(log, buf, len0 + len1 + 2)) != 0)
 		goto out;
 	rc = 0;
-	log->seq += 2;
-	if (*durable) {
-		log->synced_seq = log->seq;
-		pthread_cond_broadcast(&log->synced[0]);
-		pthread_cond_broadcast(&log->synced[1]);
-	}
-	log->last_ts_ms = ms1;
-	memcpy(log->head, head, AUDIT_HASH_LEN);
+	written(log, log->seq + 2, ms1, head, *durable);
 out:
 	free(buf);
 	return rc;
@@ -587,9 +588,7 @@ static int group_locked(struct audit_log *log, const struct audit_prep *p, size_
 				 used + AUDIT_RECORD_MAX > GROUP_BYTES)) {
 			if ((rc = write_lines(log, buf, used)) != 0)
 				return rc;
-			log->seq = seq;
-			memcpy(log->head, head, AUDIT_HASH_LEN);
-			log->last_ts_ms = last;
+			written(log, seq, last, head, false);
 			used = 0;
 		}
 		if (i == n)
