@@ -21,6 +21,9 @@
 #include "log.h"
 #include "sysfs.h"
 
+/* The rule of a device left blocked because its identity could not be read. */
+#define UNREAD_RULE "unreadable-identity"
+
 static const char *const target_actions[] = {
     [RULES_ALLOW] = "device-allowed",
     [RULES_BLOCK] = "device-blocked",
@@ -172,7 +175,7 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 		char msg[400];
 		pcl_diag_format(&diag, msg, sizeof(msg));
 		snprintf(d->id.sysname, sizeof(d->id.sysname), "%s", sysname);
-		device_deny(d, "unreadable-identity");
+		device_deny(d, UNREAD_RULE);
 		engine_record(e, "device-blocked", "failure", d, msg, false);
 		log_warn("%s: identity unreadable (%s): left blocked", sysname, msg);
 		goto apply;
@@ -262,6 +265,12 @@ static bool same_device(const struct dev_entry *d, struct udev_device *dev, cons
 	       uevent_num(dev, syspath, "DEVNUM", "devnum") == d->devnum;
 }
 
+/* Whether d was left blocked because its identity could not be read. */
+static bool identity_unread(const struct dev_entry *d)
+{
+	return !d->medium && d->state != DEV_ALLOWED && strcmp(d->rule, UNREAD_RULE) == 0;
+}
+
 /* Another device at d's port: the kernel numbers each device anew, so the one recorded
  * left unseen (its remove lost) and goes first, with all it held, and so do the devices
  * that were behind it when it was a hub (their ports' names start with its name and a
@@ -327,6 +336,11 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		ehubs_forget(sysname);
 		if (d != NULL)
 			engine_device_remove(e, d, NULL);
+	} else if (strcmp(action, "add") == 0 && d != NULL && identity_unread(d)) {
+		/* Seen half made (the kernel creates the directory before its attributes and
+		 * announces the device after them): this add is the first full look. */
+		engine_device_remove(e, d, "its identity could not be read: read again at its add");
+		decide_device(e, dev, syspath, sysname, at_start);
 	} else if (strcmp(action, "add") == 0 && d != NULL && same_device(d, dev, syspath)) {
 		device_changed(e, d, syspath); /* udev's replay of the add (coldplug): no news */
 	} else if (strcmp(action, "add") == 0 || d == NULL) {

@@ -383,3 +383,24 @@ def test_the_devices_behind_a_hub_replaced_unseen_leave_with_it(pc):
     assert sorted(gone) == ["1-1", "1-1.1"]
     listed = [l.split()[0] for l in pc.cli("devices").stdout.splitlines()[1:]]
     assert listed == ["1-1"], listed
+
+
+def test_a_device_half_made_when_the_engine_looked_is_decided_at_its_add(pc):
+    """The kernel makes a device's sysfs directory before its attributes, and announces
+    it only once they are there: a look between the two (the engine's scan at start) finds
+    no identity and leaves it blocked. The add that follows is news, not udev's replay of
+    what was decided: the device is decided by what it is."""
+    pc.add("keyboard.umockdev", plug=True)
+    blob = os.path.join(pc.root + KEYBOARD, "descriptors")
+    with open(blob, "rb") as f:
+        descriptors = f.read()
+    os.remove(blob)
+    pc.start(COUNCIL_RULES)
+    first = decision(pc, "1-10")
+    assert first["event.action"] == "device-blocked"
+    assert "descriptors" in first["event.reason"], first
+    with open(blob, "wb") as f:
+        f.write(descriptors)
+    pc.tb.uevent(KEYBOARD, "add")
+    pc.wait_attr(KEYBOARD, "authorized", "1")
+    assert decision(pc, "1-10")["event.action"] == "device-allowed"
