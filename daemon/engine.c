@@ -261,6 +261,21 @@ static void on_clock(struct engine *e, int tick)
 	control_tick(e->ctl);
 }
 
+/* How long the loop may wait for events before a feature's timed work is due: -1 for
+ * as long as it takes, else milliseconds, rounded up so that it wakes in the due second. */
+static int due_timeout(const struct engine *e)
+{
+	int64_t due = engine_next_due(e);
+	struct timespec now;
+
+	if (due == 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return -1;
+	int64_t ms = due * 1000 - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000) + 1;
+	if (ms <= 0)
+		return 0;
+	return ms > AUDIT_TICK_SECONDS * 1000 ? AUDIT_TICK_SECONDS * 1000 : (int)ms;
+}
+
 int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool first_start,
 		const char *restarted)
 {
@@ -296,7 +311,7 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 		p[n++] = (struct pollfd){e->mountinfo, POLLPRI, 0};
 		size_t nctl = control_pollfds(e->ctl, p + n, ENGINE_MAX_CLIENTS);
 		size_t njobs = engine_jobs_pollfds(p + n + nctl, ENGINE_MAX_JOBS);
-		if (poll(p, n + nctl + njobs, -1) < 0) {
+		if (poll(p, n + nctl + njobs, due_timeout(e)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -317,5 +332,6 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 		engine_jobs_service(e, p + n + nctl, njobs);
 		handle_exits(e);
 		control_service(e->ctl, p + n, nctl);
+		engine_on_due(e, (int64_t)time(NULL));
 	}
 }

@@ -474,6 +474,24 @@ static void appr_tick(struct engine *e)
 	}
 }
 
+/* The next grant's warning or end, to the second, so that access ends at the signed
+ * expiry and not at the clock's next tick. */
+static int64_t appr_next_due(const struct engine *e)
+{
+	int64_t first = 0;
+
+	(void)e;
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
+		const struct eappr_grant *g = &grants[i];
+		if (!g->used || g->until == 0)
+			continue;
+		int64_t due = g->warned ? g->until : g->until - WARN_BEFORE_SECONDS;
+		if (first == 0 || due < first)
+			first = due;
+	}
+	return first;
+}
+
 static void appr_disk(struct engine *e, struct udev_device *disk, bool changed)
 {
 	struct udev_device *usb =
@@ -537,4 +555,6 @@ const struct engine_hooks eappr_hooks = {
     .on_disk = appr_disk,
     .on_removed = appr_removed,
     .on_tick = appr_tick,
+    .next_due = appr_next_due,
+    .on_due = appr_tick,
 };

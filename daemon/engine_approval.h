@@ -25,7 +25,8 @@ bool eappr_requested_by(const struct dev_entry *d, uid_t uid);
 /* The feature's hooks: on_decided, a blocked device owing a wipe is let in to be wiped
  * (eappr_owed_recognise); on_disk, a disk added under a USB device is set read-only if
  * its grant says so; on_removed, d's grant ends (a wipe it still owed is recorded as
- * missed); on_tick, grants are warned before and ended at their expiry. */
+ * missed); on_tick and on_due (to the second), grants are warned before and ended at
+ * their expiry. */
 struct engine_hooks;
 extern const struct engine_hooks eappr_hooks;
 /* Wipe after the transfer: a medium of d was mounted; whether its grant now asks for a

@@ -130,6 +130,10 @@ struct engine_hooks {
 	void (*on_removed)(struct engine *e, const struct dev_entry *d);
 	/* Periodic (the engine's clock). */
 	void (*on_tick)(struct engine *e);
+	/* Timed to the second: the wall-clock time (s) at which the feature next has
+	 * something due (a grant's end), 0 for nothing; on_due runs once it has come. */
+	int64_t (*next_due)(const struct engine *e);
+	void (*on_due)(struct engine *e);
 };
 
 /* Add a feature's hooks (kept, not copied): 0, or -ENOSPC when the table is full. */
@@ -139,6 +143,10 @@ void engine_on_decided(struct engine *e, struct dev_entry *d);
 void engine_on_disk(struct engine *e, struct udev_device *disk, bool changed);
 void engine_on_access(struct engine *e);
 void engine_on_tick(struct engine *e);
+/* The earliest next_due of the features (0: none), and on_due for those whose time (now,
+ * wall-clock seconds) has come. */
+int64_t engine_next_due(const struct engine *e);
+void engine_on_due(struct engine *e, int64_t now);
 
 /* d is gone (reason: NULL, or why it is known gone): its features' on_leaving hooks run,
  * the removal is recorded, their on_removed hooks run, and its record is forgotten. The

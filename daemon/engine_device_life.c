@@ -134,6 +134,29 @@ void engine_on_tick(struct engine *e)
 			hooks[i]->on_tick(e);
 }
 
+int64_t engine_next_due(const struct engine *e)
+{
+	int64_t first = 0;
+
+	for (size_t i = 0; i < n_hooks; i++) {
+		int64_t due = hooks[i]->next_due != NULL ? hooks[i]->next_due(e) : 0;
+		if (due != 0 && (first == 0 || due < first))
+			first = due;
+	}
+	return first;
+}
+
+void engine_on_due(struct engine *e, int64_t now)
+{
+	for (size_t i = 0; i < n_hooks; i++) {
+		if (hooks[i]->next_due == NULL || hooks[i]->on_due == NULL)
+			continue;
+		int64_t due = hooks[i]->next_due(e);
+		if (due != 0 && due <= now)
+			hooks[i]->on_due(e);
+	}
+}
+
 void engine_device_remove(struct engine *e, struct dev_entry *d, const char *reason)
 {
 	/* A medium outside USB has no helpers, grant or council mark: only its record. */

@@ -1,6 +1,7 @@
 """Clerk approvals end to end: the installed portcullisd under umockdev, the approver's
 key simulated by portcullis-token-sim, driven by the portcullis CLI (libfido2) and, for
 forged answers, by python3-fido2."""
+import datetime
 import os
 import re
 import time
@@ -271,8 +272,15 @@ def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path)
         # is de-authorised.
         w = pc.wait_record(lambda r: r["event.action"] == "exception-expiring", timeout=20)
         assert "ends in" in w["event.reason"]
-        pc.wait_record(lambda r: r["event.action"] == "exception-expired", timeout=50)
+        ended = pc.wait_record(lambda r: r["event.action"] == "exception-expired", timeout=50)
         pc.wait_attr(PERSONAL, "authorized", "0")
+        # At the signed expiry, to the second: not at the engine's next 10 s clock tick,
+        # which could leave the stick in up to 10 s longer than the Clerk approved.
+        until = [r for r in pc.records()
+                 if r["event.action"] == "exception-approved"][-1]["approval.until"]
+        at = datetime.datetime.strptime(ended["@timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.replace(tzinfo=datetime.timezone.utc).timestamp()
+        assert until <= at < until + 3, (until, ended["@timestamp"])
         assert pc.verify().returncode == 0
     finally:
         subprocess.run(["blockdev", "--setrw", loop], env=REAL)
