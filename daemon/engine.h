@@ -50,6 +50,9 @@ int engine_record_grouped(struct engine *e, struct json_object *rec);
  * -EINVAL or -E2BIG: one of them cannot be a record, nothing was written (the caller
  * takes them one at a time); other errors as engine_record_grouped. */
 int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n);
+/* on: the records written from now on are told to watching clients only at the call with
+ * off (the device's grant done first: nothing but the trail's write before it). */
+void engine_tell_later(struct engine *e, bool on);
 /* A signed checkpoint soon (after a security event took effect): written by the trail's
  * flusher thread, one for a burst of requests, never on the caller's path. */
 void engine_seal(struct engine *e);

@@ -128,6 +128,40 @@ int engine_request(struct engine *e, struct ipc_msg *req)
 	return engine_request_fd(e, req, NULL);
 }
 
+/* Records told to the watching clients once the grant is done (engine_tell_later): a few
+ * at most (the insertion's two), kept in order; more are told at once, after these. */
+static struct {
+	bool on;
+	size_t n;
+	struct json_object *recs[4];
+} later;
+
+static void tell_held(struct engine *e)
+{
+	for (size_t i = 0; i < later.n; i++) {
+		e->tell(e->ctl, later.recs[i]);
+		json_object_put(later.recs[i]);
+	}
+	later.n = 0;
+}
+
+static void tell(struct engine *e, struct json_object *rec)
+{
+	if (later.on && later.n < sizeof(later.recs) / sizeof(later.recs[0])) {
+		later.recs[later.n++] = json_object_get(rec);
+		return;
+	}
+	tell_held(e);
+	e->tell(e->ctl, rec);
+}
+
+void engine_tell_later(struct engine *e, bool on)
+{
+	later.on = on;
+	if (!on)
+		tell_held(e);
+}
+
 /* Durability of a record: its own disk sync, a sync and a checkpoint, none of its own
  * (made durable by the next record's sync), or a group sync by the flusher thread. */
 enum record_mode { REC_DURABLE, REC_SECURITY, REC_DEFERRED, REC_GROUPED };
@@ -143,7 +177,7 @@ static int append_json(struct engine *e, struct json_object *rec, enum record_mo
 	if (rc != 0)
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 	else
-		e->tell(e->ctl, rec);
+		tell(e, rec);
 	return rc;
 }
 
@@ -174,8 +208,8 @@ int engine_record_pair(struct engine *e, struct json_object *before, struct json
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 		return rc;
 	}
-	e->tell(e->ctl, before);
-	e->tell(e->ctl, rec);
+	tell(e, before);
+	tell(e, rec);
 	return 0;
 }
 
@@ -190,7 +224,7 @@ int engine_record_group(struct engine *e, struct json_object *const *recs, size_
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++)
-		e->tell(e->ctl, recs[i]);
+		tell(e, recs[i]);
 	return 0;
 }
 

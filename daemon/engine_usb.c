@@ -154,20 +154,28 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 	struct usbdev id;
 	struct rules_decision dec = {.target = RULES_BLOCK};
 	char rule[sizeof(((struct dev_entry *)0)->rule)];
-	unsigned long busnum, devnum;
+	unsigned long busnum = uevent_num(dev, syspath, "BUSNUM", "busnum");
+	unsigned long devnum = uevent_num(dev, syspath, "DEVNUM", "devnum");
+
+	/* The parent checks the device and opens its authorized file while the engine reads
+	 * and decides it (root hubs are never decided): it writes nothing before the commit,
+	 * which only an allow decision made durable sends; any other outcome settles it. */
+	if (!usbdev_is_root_hub_name(sysname))
+		egrant_prepare(e, sysname, (unsigned)busnum, (unsigned)devnum);
 	int rc = usbdev_from_devpath(syspath, ehubs_hash(e, syspath), &id, &diag);
 
-	if (rc == 0 && id.is_root_hub)
+	if (rc == 0 && id.is_root_hub) {
+		egrant_settle(e);
 		return; /* root hubs are gated (authorized_default), never decided */
+	}
 	if (rc == 0)
 		ehubs_keep(&id); /* its root hub's hash, not read again */
 	struct dev_entry *d = engine_add(e, sysname);
 	if (d == NULL) {
+		egrant_settle(e);
 		log_err("%s: device table full: left blocked", sysname);
 		return;
 	}
-	busnum = uevent_num(dev, syspath, "BUSNUM", "busnum");
-	devnum = uevent_num(dev, syspath, "DEVNUM", "devnum");
 	d->busnum = (uint16_t)busnum;
 	d->devnum = (uint16_t)devnum;
 	strcpy(d->bus, "usb");
@@ -204,10 +212,11 @@ static void decide_device(struct engine *e, struct udev_device *dev, const char 
 		device_deny(d, rule);
 	/* The record is durable before access is granted (its one disk sync); the signed
 	 * checkpoint that seals it is scheduled after the grant (engine_seal below) and
-	 * written by the trail's flusher thread, off the critical path. The parent checks
-	 * the device meanwhile, and writes authorized at the commit, after the sync. */
-	if (d->state == DEV_ALLOWED)
-		egrant_prepare(e, d);
+	 * written by the trail's flusher thread, off the critical path. The parent has been
+	 * checking the device meanwhile (the prepare above), and writes authorized at the
+	 * commit, after the sync. Watching clients (the desktop's notices) hear of both
+	 * records once the parent has acted, not before. */
+	engine_tell_later(e, true);
 	if (engine_record_observed(e, seen, target_actions[dec.target], "success", d, NULL) != 0) {
 		device_deny(d, NULL); /* no record, no access */
 	} else if (d->state != DEV_REJECTED) {
@@ -238,6 +247,7 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 	if (req.type != 0 && (rc = engine_request(e, &req)) != 0)
 		log_warn("%s: %s refused by the parent: %s", d->id.sysname, ipc_type_name(req.type),
 			 strerror(-rc));
+	engine_tell_later(e, false); /* the decision's records, held until now */
 	if (d->state == DEV_ALLOWED) {
 		engine_seal(e);
 		decide_existing_interfaces(e, d, syspath);

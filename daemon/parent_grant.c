@@ -2,14 +2,16 @@
  * parent_grant.c - a device's grant in two steps: IPC_DEV_PREPARE checks the device as
  * IPC_DEV_AUTHORIZE does (its bus and device number, not a root hub or an interface) and
  * opens its `authorized` file for writing, without writing; IPC_DEV_COMMIT writes 1 to
- * that file. The engine sends the prepare before its decision record is made durable and
- * the commit once it is, so the parent's checks run during the disk's sync and nothing
- * is granted before the record is on disk. Linked by portcullisd (parent). Requests come
- * from the unprivileged engine and are not trusted: a commit is honoured only as the very
- * next request after the prepare of the same device (name, bus and device number); any
- * other request, or a failed prepare, drops what a prepare holds. The open file is the
- * device the parent checked: if it is unplugged meanwhile (and its name taken by
- * another), the write fails rather than reach the newcomer.
+ * that file. The engine sends the prepare on the device's uevent, before it reads and
+ * decides the device, and the commit once an allow record is durable, so the parent's
+ * checks run during the engine's work and nothing is granted before the record is on
+ * disk; a prepare of a device then left blocked is dropped at the next request. Linked
+ * by portcullisd (parent). Requests come from the unprivileged engine and are not
+ * trusted: a commit is honoured only as the very next request after the prepare of the
+ * same device (name, bus and device number); any other request, or a failed prepare,
+ * drops what a prepare holds. The open file is the device the parent checked: if it is
+ * unplugged meanwhile (and its name taken by another), the write fails rather than reach
+ * the newcomer.
  */
 #include "parent.h"
 

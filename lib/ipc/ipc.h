@@ -78,8 +78,10 @@ struct ipc_msg {
 			struct ipc_device_ref dev;
 		} remove;
 		/* IPC_DEV_PREPARE, IPC_DEV_COMMIT: a grant in two steps, so that the parent's
-		 * checks run while the engine's decision record is made durable; the commit,
-		 * sent only once it is, must be the request right after its prepare. */
+		 * checks run while the engine reads and decides the device and makes its
+		 * record durable (the prepare is sent on the device's uevent and grants
+		 * nothing); the commit, sent only once an allow record is durable, must be
+		 * the request right after its prepare. */
 		struct {
 			struct ipc_device_ref dev;
 		} grant;

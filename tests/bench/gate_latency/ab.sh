@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# tests/bench/gate_latency/ab.sh STAGE_A STAGE_B [N] [ROUNDS] [TRAIL]: the same gate latency
+# tests/bench/gate_latency/ab.sh STAGE_A STAGE_B [N] [ROUNDS] [TRAIL] [watch]: the same gate latency
 # as run.sh (uevent -> `authorized`, allowed device, 10 rules) for two staged installs,
 # rounds alternating A, B, B, A..., each daemon's trail on a tmpfs (TRAIL tmpfs, the
 # default) so that the disk's noise on a shared machine drops out and what is left is the
 # daemon's own work (reading the device, deciding, writing the records), or on the disk
-# under /tmp (TRAIL disk: with the decision record's sync, what users get). Prints one line
-# per round and the medians. Root; needs umockdev. Not a CTest test.
+# under /tmp (TRAIL disk: with the decision record's sync, what users get). With "watch",
+# a `portcullis watch` client follows each daemon's records, as the desktop's notices do.
+# Prints one line per round and the medians. Root; needs umockdev. Not a CTest test.
 set -euo pipefail
 a=$(cd "$1" && pwd)
 b=$(cd "$2" && pwd)
 n=${3:-300}
 rounds=${4:-4}
 trail=${5:-tmpfs}
+watch=${6:-}
 case $trail in tmpfs | disk) ;; *) echo "ab.sh: TRAIL is tmpfs or disk, not $trail" >&2; exit 2 ;; esac
+case $watch in '' | watch) ;; *) echo "ab.sh: the sixth argument is watch or nothing" >&2; exit 2 ;; esac
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 bench=$top/build/tests/bench/gate_latency/gate-latency-bench
 fixtures=$top/tests/data/devices
@@ -42,11 +45,19 @@ one() { # STAGE ROUND NAME
 		"$work/rules" "$audit" "$d" "$d" >"$d/portcullisd.conf"
 	"$1/bin/portcullis" audit enrol --dir "$audit" --origin "portcullis/$(hostname)" \
 		--key-out "$d/audit.key" --no-qr >/dev/null
+	local watcher=
+	if [ -n "$watch" ]; then # connects once the daemon is up, before the measured insertions
+		(for _ in $(seq 200); do [ -S "$d/run/c.sock" ] && break; sleep 0.05; done
+			PORTCULLIS_SOCKET=$d/run/c.sock exec "$1/bin/portcullis" watch >/dev/null 2>&1) &
+		watcher=$!
+	fi
 	umockdev-wrapper "$bench" --daemon portcullisd --devices "$work/devices.umockdev" \
 		--syspath "$ALLOWED" --expect allow --n "$n" --audit "$audit" --log "$d/daemon.log" \
 		--label "stage=$3" -- "$1/sbin/portcullisd" -c "$d/portcullisd.conf" -f
+	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; wait "$watcher" 2>/dev/null || true; fi
 	rm -rf "$audit"
 }
+echo "watching client: ${watch:-none}"
 echo "trail on: $trail ($(stat -f -c %T "$work/$([ "$trail" = disk ] || echo tmpfs)"))"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$rounds"); do

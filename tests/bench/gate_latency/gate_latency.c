@@ -313,8 +313,11 @@ static int senders_and_watches_up(struct run *r)
 	return 0;
 }
 
-/* Wait for the decision: the first event on `authorized`, or a device-blocked record
- * after mark. Its time, or -1 after 10 s without. */
+/* Wait for the decision: the first event on `authorized`, or for portcullisd's no-match
+ * case (which never writes `authorized`: the device is already 0) a device-blocked record
+ * after mark; there an event on `authorized` is no decision (the parent closing the file
+ * it opened for a grant's prepare, which no commit followed). Its time, or -1 after 10 s
+ * without. */
 static double await_decision(struct run *r, struct trail *mark)
 {
 	for (;;) {
@@ -327,7 +330,8 @@ static double await_decision(struct run *r, struct trail *mark)
 		bool audit_moved = false;
 		for (ssize_t off = 0; off < n;) {
 			const struct inotify_event *ev = (const void *)(buf + off);
-			if (ev->wd == r->devwd && ev->len && strcmp(ev->name, "authorized") == 0)
+			if (ev->wd == r->devwd && r->auditwd < 0 && ev->len &&
+			    strcmp(ev->name, "authorized") == 0)
 				t1 = tp;
 			audit_moved |= ev->wd == r->auditwd;
 			off += (ssize_t)(sizeof(*ev) + ev->len);

@@ -6,6 +6,7 @@ on the engine's main thread (which reads the watcher's records), and every file 
 record with the right user."""
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -125,6 +126,8 @@ def calls_of(out):
 PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+), .*, (\d+)\) += (\d+)$')
 DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+), .*, (\d+), RWF_DSYNC\) += (\d+)$')
 FDATASYNC = re.compile(r'^(\d+) +fdatasync\((\d+)')
+# The engine's IPC_DEV_PREPARE request on the wire (lib/ipc: magic "CP", version, type 11)
+PREPARE = re.compile(r'iov_base="CP\\[0-7]+\\v')
 
 
 def unsynced_gaps(out):
@@ -166,13 +169,15 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     any grant finds its decision record on disk. The device-inserted record reaches the
     trail once, in the decision's write, not also in a write of its own before it. A sixth
     insertion, and kill -9 of the engine right after its grant: its decision record is in
-    the trail and the trail verifies."""
+    the trail and the trail verifies. The parent's checks of each device run while the
+    engine reads it: the engine asks for the grant's prepare on the device's "add" uevent,
+    before it opens the device's descriptors."""
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace.out")
     st = subprocess.Popen(["strace", "-f", "-qq", "-e",
                            "trace=fdatasync,fsync,rename,renameat,renameat2,openat,write,"
-                           "pwrite64,pwritev2", "-s", "4096",
+                           "pwrite64,pwritev2,sendmsg", "-s", "4096",
                            "-o", out, "-p", str(eng), "-p", str(parent)],
                           stderr=subprocess.DEVNULL)
     try:
@@ -202,6 +207,7 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
     grants, main, since, durable, written, held = 0, [], [], [], None, set()
     inserted, seen = [], 0  # per grant: the engine's writes carrying device-inserted
+    first, order = None, []  # per grant: the prepare or the read of the device, first
     for line in calls_of(out):
         if len(line.split()) < 2:
             continue
@@ -217,7 +223,12 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
             main.append(since)
             durable.append(written is not None and written[1])
             inserted.append(seen)
-            since, written, seen = [], None, 0
+            order.append(first)
+            since, written, seen, first = [], None, 0, None
+        elif tid == str(eng) and call == "sendmsg" and PREPARE.search(line):
+            first = first or "prepare"
+        elif tid == str(eng) and call == "openat" and '/1-2/descriptors"' in line:
+            first = first or "read"
         elif tid == str(eng) and call in ("fdatasync", "fsync", "rename", "renameat",
                                           "renameat2"):
             since.append(call)
@@ -235,9 +246,11 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
                     '\\"audit.type\\"' in line:
                 written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
     print("grants %d; engine main thread before each grant: %s; state renames for the "
-          "burst of five: %d; trail writes carrying device-inserted per grant: %s"
-          % (grants, main, burst_renames, inserted))
+          "burst of five: %d; trail writes carrying device-inserted per grant: %s; first "
+          "of the prepare and the engine's read of the device: %s"
+          % (grants, main, burst_renames, inserted, order))
     assert grants == 6
+    assert order == ["prepare"] * 6, order
     # Each insertion's record reaches the trail once, in the decision's RWF_DSYNC write
     # (not also in a write of its own that the sync then writes again).
     assert inserted == [1] * 6, inserted
@@ -256,3 +269,66 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     pc.stop()
     v = pc.verify()
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_watchers_hear_of_a_grant_after_it(pc):
+    """A watching client (the desktop's notices, `portcullis watch`) is told of an
+    insertion's records once the parent has written the device's authorized, not on the
+    grant's path before it: the engine's send of device-allowed to the client follows the
+    parent's write of "1" (strace of both), and the client still gets both records, in
+    order."""
+    pc.start(RULES)
+    w = subprocess.Popen([pc.cli_path(), "watch"], env=pc.env(), stdout=subprocess.PIPE)
+    eng, parent = engine_pid(pc), pc.daemon.pid
+    out = os.path.join(pc.work, "strace-watch.out")
+    st = None
+    lines = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                os.readlink("/proc/%d/fd/%s" % (w.pid, fd)).startswith("socket:")
+                for fd in os.listdir("/proc/%d/fd" % w.pid)):
+            time.sleep(0.05)
+        time.sleep(0.3)  # its request read by the engine before the plug
+        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=openat,write,sendto",
+                               "-s", "4096", "-o", out, "-p", str(eng), "-p", str(parent)],
+                              stderr=subprocess.DEVNULL)
+        for _ in range(1000):
+            if traced(eng) and traced(parent):
+                break
+            time.sleep(0.01)
+        assert traced(eng) and traced(parent), "strace did not attach"
+        pc.add("stick-personal.umockdev", plug=True)
+        pc.wait_attr(PERSONAL, "authorized", "1")
+        buf, fd = b"", w.stdout.fileno()
+        while time.monotonic() < deadline and not any("device-allowed" in l for l in lines):
+            if select.select([fd], [], [], 1)[0]:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                *done, buf = buf.split(b"\n")
+                lines += [l.decode() for l in done]
+    finally:
+        if st is not None:
+            stop_strace(st)
+        w.terminate()
+        w.wait()
+    assert len(lines) >= 2, lines
+    assert "device-inserted" in lines[0] and "device-allowed" in lines[1], lines
+    events, held = [], set()
+    for line in calls_of(out):
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        tid, call = parts[0], parts[1].split("(")[0]
+        if "authorized\"" in line and "O_WRONLY" in line and "= " in line:
+            held.add((tid, line.rsplit("= ", 1)[1].split()[0]))
+        elif call == "write" and (tid, line.split("(")[1].split(",")[0]) in held and \
+                '"1", 1)' in line:
+            events.append("grant")
+        elif tid == str(eng) and call == "sendto" and \
+                '\\"event.action\\":\\"device-allowed\\"' in line:
+            events.append("told")
+    print("parent's grant and engine's send to the watcher, in order: %s" % events)
+    assert events == ["grant", "told"], events
