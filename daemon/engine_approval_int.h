@@ -139,6 +139,11 @@ const struct appr_bundle *eappr_bundle_current(void);
 int eappr_owed_load(const struct eappr_state *s);
 /* After a wipe of d's medium under grant g: an owed wipe is closed here. */
 void eappr_owed_wiped(struct engine *e, const struct dev_entry *d, const struct eappr_grant *g);
+/* A bundle about to replace the one in force (old, NULL when none): the owed wipes old
+ * lists and next does not were closed somewhere in the council, and are kept closed here
+ * so that a later bundle built from a stale list does not open them again. 0 or negative
+ * errno (logged): the new bundle is then not taken. */
+int eappr_owed_dropped(const struct appr_bundle *old, const struct appr_bundle *next);
 
 /* engine_approval_accept.c: the owner's acceptance of a council-data bring-in. The
  * device, approved, stays out (the owner is told why and how to accept) ... */
