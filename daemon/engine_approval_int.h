@@ -122,6 +122,10 @@ struct eappr_grant {
 	/* Recognised as owing a wipe from elsewhere (the council bundle's list; ref is the
 	 * owed wipe's): read-only, wiped at eject, wipe-owed-closed once wiped. */
 	bool owed;
+	/* A wipe due at eject that did not start: attempts so far, tried again at the next
+	 * tick (eappr_wipe_refused). */
+	unsigned wipe_tries;
+	bool wipe_retry;
 };
 
 /* engine_approval.c: the one state of this process, the grant of a device (NULL when
@@ -134,6 +138,9 @@ uint64_t eappr_exception_interfaces(const struct dev_entry *d);
 struct eappr_grant *eappr_grant_new(const struct dev_entry *d);
 /* engine_approval_bundle.c: the council bundle in force, or NULL. */
 const struct appr_bundle *eappr_bundle_current(void);
+
+/* engine_approval_grant.c: at a tick, a wipe refused (eappr_wipe_refused) tried again. */
+void eappr_wipe_retry(struct engine *e, struct eappr_grant *g, struct dev_entry *d);
 
 /* engine_approval_owed.c: the owed wipes that follow the stick (state-dir/owed-closed). */
 int eappr_owed_load(const struct eappr_state *s);
