@@ -463,8 +463,6 @@ static void appr_tick(struct engine *e)
 
 	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
 		struct eappr_grant *g = &grants[i];
-		if (g->used && g->wipe_retry)
-			eappr_wipe_retry(e, g, engine_device_in_slot(e, i));
 		if (!g->used || g->until == 0)
 			continue;
 		if (now >= g->until)

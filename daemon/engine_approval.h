@@ -47,6 +47,9 @@ void eappr_medium_wiped(struct engine *e, const struct dev_entry *d);
  * owed wipe stays open for its next insertion). */
 #define EAPPR_WIPE_TRIES 3
 void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why);
+/* At a tick: whether d's wipe, refused at its last attempt, is to be tried now (the mark
+ * is cleared; eappr_wipe_refused sets it again). */
+bool eappr_wipe_retry_due(const struct dev_entry *d);
 /* A device the rules block: if the council bundle lists it as owing a wipe (and it was
  * not wiped here since), it is let in read-only to be wiped at eject (true; d->state is
  * then DEV_ALLOWED, recorded wipe-owed-found). */

@@ -6,16 +6,13 @@
  * grants are the engine's own state (engine_approval.c), nothing here reads outside
  * input.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_approval_int.h"
-#include "engine_jobs.h"
 #include "engine_usb.h"
-#include "ipc.h"
 #include "jsonx.h"
 #include "log.h"
 #include "record.h"
@@ -106,17 +103,12 @@ void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why)
 		engine_deny_device(e, d, "the wipe it owes could not be done here: blocked");
 }
 
-/* At a tick: the wipe refused at the last attempt is tried again. */
-void eappr_wipe_retry(struct engine *e, struct eappr_grant *g, struct dev_entry *d)
+bool eappr_wipe_retry_due(const struct dev_entry *d)
 {
-	char why[256];
+	struct eappr_grant *g = eappr_grant_of(d);
 
+	if (g == NULL || !g->wipe_retry)
+		return false;
 	g->wipe_retry = false;
-	if (d == NULL || !eappr_wipe_due(d))
-		return;
-	int rc = engine_wipe_request(e, -1, IPC_JOB_AUTOMATIC, d->id.sysname, why, sizeof(why));
-	if (rc == -EBUSY)
-		log_info("%s: mounted again: the wipe starts at the next eject", d->id.sysname);
-	else if (rc != 0)
-		eappr_wipe_refused(e, d, why);
+	return eappr_wipe_due(d);
 }

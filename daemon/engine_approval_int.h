@@ -139,9 +139,6 @@ struct eappr_grant *eappr_grant_new(const struct dev_entry *d);
 /* engine_approval_bundle.c: the council bundle in force, or NULL. */
 const struct appr_bundle *eappr_bundle_current(void);
 
-/* engine_approval_grant.c: at a tick, a wipe refused (eappr_wipe_refused) tried again. */
-void eappr_wipe_retry(struct engine *e, struct eappr_grant *g, struct dev_entry *d);
-
 /* engine_approval_owed.c: the owed wipes that follow the stick (state-dir/owed-closed). */
 int eappr_owed_load(const struct eappr_state *s);
 /* After a wipe of d's medium under grant g: an owed wipe is closed here. */

@@ -589,12 +589,34 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 		job_maybe_free(e, j);
 }
 
+/* Wipes due at eject that did not start are tried again, once a tick, a bounded number
+ * of times (eappr_wipe_refused counts and records them). */
+static void retry_wipes(struct engine *e)
+{
+	char why[256];
+
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
+		struct dev_entry *d = engine_device_in_slot(e, i);
+		if (d == NULL || !eappr_wipe_retry_due(d))
+			continue;
+		int rc = start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
+				    "the wipe due once the transfer is over, tried again", why,
+				    sizeof(why));
+		if (rc == -EBUSY)
+			log_info("%s: in use again: the wipe starts at the next eject",
+				 d->id.sysname);
+		else if (rc != 0)
+			eappr_wipe_refused(e, d, why);
+	}
+}
+
 static void jobs_tick(struct engine *e)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && jobs[i].stopping && ++jobs[i].stopping > 2)
 			job_free(&jobs[i]); /* never reported gone: forgotten */
 	run_pending(e);
+	retry_wipes(e);
 }
 
 /* The whole-disk block device of an allowed USB device, if it has one. */
