@@ -279,8 +279,18 @@ static int close_owed(struct engine *e, const struct dev_entry *d, const char *r
 
 void eappr_owed_wiped(struct engine *e, const struct dev_entry *d, const struct eappr_grant *g)
 {
-	if (g->owed && !is_closed(g->ref))
+	const struct appr_bundle *b = eappr_bundle_current();
+	const struct appr_bundle_owed *w;
+
+	if (!g->owed)
+		return;
+	if (!is_closed(g->ref))
 		close_owed(e, d, g->ref, "wiped on this PC", -1);
+	/* The wipe covers every owed wipe the bundle lists for this stick (it left written
+	 * more than once before the list was made): none of them wipes it again. */
+	for (size_t i = 0; b != NULL && i < b->n_owed && (w = open_owed(b, d)) != NULL; i++)
+		if (close_owed(e, d, w->ref, "wiped on this PC", -1) != 0)
+			break;
 }
 
 struct json_object *eappr_owed_close(struct engine *e, const char *ref, const char *reason,

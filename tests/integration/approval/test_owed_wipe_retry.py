@@ -2,7 +2,7 @@
 tried again at the engine's next ticks, each refusal recorded (`wipe-refused` with
 `wipe.attempt` and `wipe.retry`), up to three attempts; after the last the stick is
 blocked, recorded wipe-missed when it leaves, and the owed wipe stays open for its next
-insertion. The refusal is made by the parent, which finds the disk's size unreadable in
+insertion. A wipe done closes every owed wipe the bundle lists for the stick. The refusal is made by the parent, which finds the disk's size unreadable in
 sysfs when it checks the wipe request. One simulated PC, the token simulator as the
 Clerk's key, a real ext4 medium on a loop device."""
 import json
@@ -11,6 +11,7 @@ from approvals import PERSONAL, RULES, enrol, medium_in, start
 from test_bundle import WATTON
 
 REF = "A-00112233445566ff"
+REF2 = "A-00112233445566fe"
 
 
 def owed_stick_mounted(pc, key, medium, tmp_path):
@@ -23,9 +24,10 @@ def owed_stick_mounted(pc, key, medium, tmp_path):
     pc.unplug(PERSONAL)
     pc.wait_record(lambda r: r["event.action"] == "device-removed")
     owed = tmp_path / "owed.json"
-    owed.write_text(json.dumps([{"council": "watton", "ref": REF,
-                                 "usb_hash": blocked["usb.hash"], "vid": "090c",
-                                 "pid": "1000", "serial": "AA00000000011111"}]))
+    # Listed twice: it left written twice before the list was made (REF first).
+    entry = {"council": "watton", "ref": REF, "usb_hash": blocked["usb.hash"],
+             "vid": "090c", "pid": "1000", "serial": "AA00000000011111"}
+    owed.write_text(json.dumps([entry, dict(entry, ref=REF2)]))
     rules = tmp_path / "council-rules.conf"
     rules.write_text(RULES)
     bundle = tmp_path / "watton-1.bundle"
@@ -54,8 +56,11 @@ def test_an_owed_wipe_refused_once_is_tried_again_and_done(pc, key, medium, tmp_
                           timeout=60)
     assert done["event.action"] == "wipe-done", done
     assert done["wipe.certificate.certificate.approval"] == REF
-    closed = pc.wait_record(lambda r: r["event.action"] == "wipe-owed-closed")
-    assert closed["approval.ref"] == REF
+    # The one wipe closes both: the stick is not wiped again for the second.
+    pc.wait_record(lambda r: len([x for x in pc.records()
+                                  if x["event.action"] == "wipe-owed-closed"]) == 2)
+    assert [r["approval.ref"] for r in pc.records()
+            if r["event.action"] == "wipe-owed-closed"] == [REF, REF2]
     assert all(r["wipe.retry"] == "yes" for r in refusals(pc))
     assert pc.verify().returncode == 0
 
