@@ -40,7 +40,9 @@ struct mark {
 };
 static struct mark ro[ENGINE_MAX_DEVICES];
 /* The marks the last run of the engine kept, read once at the first disk: a stick still
- * in since then (same boot, bus position and hash) is the same arrival. */
+ * in since then (same boot, bus position and hash) is the same arrival. Forgotten at the
+ * first tick, once the disks present at the start have been seen: a later arrival is a
+ * new one whatever its bus position. */
 static struct mark before[ENGINE_MAX_DEVICES];
 static bool before_read;
 static char boot_id[40];
@@ -198,8 +200,16 @@ static void council_disk(struct engine *e, struct udev_device *disk, bool change
 	engine_on_access(e);
 }
 
+static void council_tick(struct engine *e)
+{
+	if (!before_read)
+		read_marks(e); /* the boot id, for the marks this run keeps */
+	memset(before, 0, sizeof(before));
+}
+
 const struct engine_hooks engine_council_hooks = {
     .name = "council",
     .on_disk = council_disk,
     .on_removed = council_removed,
+    .on_tick = council_tick,
 };
