@@ -41,6 +41,16 @@ const char *eappr_wipe_plan(const struct dev_entry *d);
 /* Is d allowed under a read-only grant (its disks must never be mounted read-write)? */
 bool eappr_read_only(const struct dev_entry *d);
 void eappr_medium_wiped(struct engine *e, const struct dev_entry *d);
+/* The wipe due at d's eject (eappr_wipe_due) did not start, for a reason (why) other than
+ * the medium being busy: recorded `wipe-refused` with the attempt and whether it is tried
+ * again; it is, at the next tick, up to EAPPR_WIPE_TRIES attempts in all. After the last
+ * the device is blocked (fail closed: it leaves unwiped, recorded wipe-missed, and an
+ * owed wipe stays open for its next insertion). */
+#define EAPPR_WIPE_TRIES 3
+void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why);
+/* At a tick: whether d's wipe, refused at its last attempt, is to be tried now (the mark
+ * is cleared; eappr_wipe_refused sets it again). */
+bool eappr_wipe_retry_due(const struct dev_entry *d);
 /* A device the rules block: if the council bundle lists it as owing a wipe (and it was
  * not wiped here since), it is let in read-only to be wiped at eject (true; d->state is
  * then DEV_ALLOWED, recorded wipe-owed-found). */

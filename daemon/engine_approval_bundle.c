@@ -239,7 +239,8 @@ struct json_object *eappr_bundle_apply(struct engine *e, struct eappr_state *s,
 	    eappr_verify(s, &by, cdh, nb.authdata, nb.authdata_len, nb.sig, nb.sig_len,
 			 s->profile.uv || (adopt && newprof.uv), &counter, why, sizeof(why)) != 0)
 		return refused(e, why);
-	if (keep(s, RULES_FILE, nb.rules, nb.rules_len) != 0 || take_approvers(s) != 0 ||
+	if (eappr_owed_dropped(eappr_bundle_current(), &nb) != 0 ||
+	    keep(s, RULES_FILE, nb.rules, nb.rules_len) != 0 || take_approvers(s) != 0 ||
 	    keep(s, BUNDLE_FILE, text, len) != 0)
 		return eappr_error("the council bundle cannot be kept in %s", s->dir);
 	s->bundle_version = nb.version;

@@ -1,8 +1,10 @@
 /*
  * engine_approval_grant.c - what the rest of the engine asks of a device's exception (see
  * engine_approval.h): who asked for it, whether it is read-only, whether and when its
- * medium is wiped, its reference. Linked by the engine (unprivileged); the grants are
- * the engine's own state (engine_approval.c), nothing here reads outside input.
+ * medium is wiped, its reference; a wipe due at eject that did not start is tried again
+ * at the next ticks, a bounded number of times. Linked by the engine (unprivileged); the
+ * grants are the engine's own state (engine_approval.c), nothing here reads outside
+ * input.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +12,10 @@
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_approval_int.h"
+#include "engine_usb.h"
+#include "jsonx.h"
+#include "log.h"
+#include "record.h"
 
 bool eappr_requested_by(const struct dev_entry *d, uid_t uid)
 {
@@ -71,7 +77,38 @@ void eappr_medium_wiped(struct engine *e, const struct dev_entry *d)
 
 	if (g != NULL) {
 		g->dirty = false;
+		g->wipe_tries = 0;
+		g->wipe_retry = false;
 		eappr_owed_wiped(e, d, g);
 	}
 	eappr_owed_settled(d);
+}
+
+void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+	bool again = g != NULL && g->wipe && g->dirty && ++g->wipe_tries < EAPPR_WIPE_TRIES;
+	struct json_object *rec = engine_device_json(d);
+
+	if (g != NULL)
+		g->wipe_retry = again;
+	log_warn("%s: the wipe it owes did not start (%s): %s", d->id.sysname, why,
+		 again ? "tried again" : "blocked");
+	pcl_record_head(rec, PCL_KIND_EVENT, "wipe-refused", "failure", why);
+	jsonx_set_int(rec, "wipe.attempt", g != NULL ? g->wipe_tries : 1);
+	jsonx_set_str(rec, "wipe.retry", again ? "yes" : "no");
+	engine_record_json(e, rec, true);
+	json_object_put(rec);
+	if (!again && d->state == DEV_ALLOWED)
+		engine_deny_device(e, d, "the wipe it owes could not be done here: blocked");
+}
+
+bool eappr_wipe_retry_due(const struct dev_entry *d)
+{
+	struct eappr_grant *g = eappr_grant_of(d);
+
+	if (g == NULL || !g->wipe_retry)
+		return false;
+	g->wipe_retry = false;
+	return eappr_wipe_due(d);
 }

@@ -122,6 +122,10 @@ struct eappr_grant {
 	/* Recognised as owing a wipe from elsewhere (the council bundle's list; ref is the
 	 * owed wipe's): read-only, wiped at eject, wipe-owed-closed once wiped. */
 	bool owed;
+	/* A wipe due at eject that did not start: attempts so far, tried again at the next
+	 * tick (eappr_wipe_refused). */
+	unsigned wipe_tries;
+	bool wipe_retry;
 };
 
 /* engine_approval.c: the one state of this process, the grant of a device (NULL when
@@ -139,6 +143,11 @@ const struct appr_bundle *eappr_bundle_current(void);
 int eappr_owed_load(const struct eappr_state *s);
 /* After a wipe of d's medium under grant g: an owed wipe is closed here. */
 void eappr_owed_wiped(struct engine *e, const struct dev_entry *d, const struct eappr_grant *g);
+/* A bundle about to replace the one in force (old, NULL when none): the owed wipes old
+ * lists and next does not were closed somewhere in the council, and are kept closed here
+ * so that a later bundle built from a stale list does not open them again. 0 or negative
+ * errno (logged): the new bundle is then not taken. */
+int eappr_owed_dropped(const struct appr_bundle *old, const struct appr_bundle *next);
 
 /* engine_approval_accept.c: the owner's acceptance of a council-data bring-in. The
  * device, approved, stays out (the owner is told why and how to accept) ... */

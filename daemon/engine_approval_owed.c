@@ -7,14 +7,16 @@
  * is wiped at eject (or on "finish and wipe"); the wipe's certificate names the owed
  * wipe's reference, and `wipe-owed-closed` is recorded. root or the wipe group may close
  * one by hand with a reason (control command wipe-owed-close). The references closed on
- * this PC are kept in state-dir/owed-closed (engine-owned), so that a stick wiped here is
- * not wiped again before a newer bundle no longer lists it.
+ * this PC, and those a newer bundle stopped listing (closed elsewhere in the council), are
+ * kept in state-dir/owed-closed (engine-owned): a closed owed wipe never opens again here,
+ * whatever a bundle built from a stale list says, and a stick wiped is not wiped again.
  * Linked by the engine (unprivileged). The bundle was verified when applied; device
  * identities come from sysfs; the reference and reason of a hand closure come from a
  * control-socket client (checked: the reference's spelling, the reason's length).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,18 +88,26 @@ int eappr_owed_load(const struct eappr_state *s)
 	return 0;
 }
 
-/* Remember a reference closed here (appended, synced); 0 or negative errno, logged. */
-static int remember(const struct eappr_state *s, const char *ref)
+/* Remember references known closed (appended in one write, synced); 0 or negative
+ * errno, logged. */
+static int remember_all(const struct eappr_state *s, const char (*refs)[APPR_OWED_REF_MAX],
+			size_t n)
 {
-	char path[300], line[32];
+	static char buf[APPR_BUNDLE_OWED * APPR_OWED_REF_MAX];
+	char path[300];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len + APPR_OWED_REF_MAX <= sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n", refs[i]);
+	if (len == 0)
+		return 0;
 	snprintf(path, sizeof(path), "%s/%s", s->dir, CLOSED_FILE);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int n = snprintf(line, sizeof(line), "%s\n", ref);
 	int rc = fd < 0 ? -errno : 0;
 
 	if (rc == 0) {
-		ssize_t w = write(fd, line, (size_t)n);
-		rc = w < 0 ? -errno : w != n ? -EIO : 0;
+		ssize_t w = write(fd, buf, len);
+		rc = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
 	}
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
@@ -107,9 +117,52 @@ static int remember(const struct eappr_state *s, const char *ref)
 		log_err("%s: cannot be written: %s", path, strerror(-rc));
 		return rc;
 	}
-	if (!is_closed(ref) && n_closed < CLOSED_MAX)
-		memcpy(closed[n_closed++], ref, strlen(ref) + 1);
+	for (size_t i = 0; i < n; i++)
+		if (!is_closed(refs[i]) && n_closed < CLOSED_MAX)
+			memcpy(closed[n_closed++], refs[i], strlen(refs[i]) + 1);
 	return 0;
+}
+
+static int remember(const struct eappr_state *s, const char *ref)
+{
+	char one[1][APPR_OWED_REF_MAX];
+
+	snprintf(one[0], sizeof(one[0]), "%s", ref);
+	return remember_all(s, (const char(*)[APPR_OWED_REF_MAX])one, 1);
+}
+
+int eappr_owed_dropped(const struct appr_bundle *old, const struct appr_bundle *next)
+{
+	static char gone[APPR_BUNDLE_OWED][APPR_OWED_REF_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; old != NULL && i < old->n_owed; i++) {
+		const char *ref = old->owed[i].ref;
+		bool kept = false;
+		for (size_t j = 0; j < next->n_owed && !kept; j++)
+			kept = strcmp(next->owed[j].ref, ref) == 0;
+		if (!kept && !is_closed(ref) && n < APPR_BUNDLE_OWED)
+			memcpy(gone[n++], ref, strlen(ref) + 1);
+	}
+	if (n != 0)
+		log_info("council bundle version %" PRIu64 " no longer lists %zu owed wipe(s): "
+			 "closed elsewhere, kept closed here",
+			 next->version, n);
+	return remember_all(eappr_state(), (const char(*)[APPR_OWED_REF_MAX])gone, n);
+}
+
+/* The first owed wipe the bundle lists for this identity that is still open here. */
+static const struct appr_bundle_owed *open_owed(const struct appr_bundle *b,
+						const struct dev_entry *d)
+{
+	for (size_t i = 0; i < b->n_owed; i++) {
+		const struct appr_bundle_owed *w = &b->owed[i];
+		if (strcmp(w->hash, d->id.hash) == 0 && w->vid == d->id.vid &&
+		    w->pid == d->id.pid && strcmp(w->serial, d->id.serial) == 0 &&
+		    !is_closed(w->ref))
+			return w;
+	}
+	return NULL;
 }
 
 void eappr_owed_written(const struct dev_entry *d)
@@ -162,9 +215,8 @@ bool eappr_owed_recognise(struct engine *e, struct dev_entry *d)
 
 	if (!s->ready || b == NULL || d->medium)
 		return false;
-	const struct appr_bundle_owed *w =
-	    appr_bundle_owed_find(b, d->id.hash, d->id.vid, d->id.pid, d->id.serial);
-	if (w == NULL || is_closed(w->ref) || eappr_exception_interfaces(d) == 0)
+	const struct appr_bundle_owed *w = open_owed(b, d);
+	if (w == NULL || eappr_exception_interfaces(d) == 0)
 		return false;
 	struct eappr_grant *g = eappr_grant_new(d);
 	if (g == NULL) {
@@ -227,8 +279,18 @@ static int close_owed(struct engine *e, const struct dev_entry *d, const char *r
 
 void eappr_owed_wiped(struct engine *e, const struct dev_entry *d, const struct eappr_grant *g)
 {
-	if (g->owed && !is_closed(g->ref))
+	const struct appr_bundle *b = eappr_bundle_current();
+	const struct appr_bundle_owed *w;
+
+	if (!g->owed)
+		return;
+	if (!is_closed(g->ref))
 		close_owed(e, d, g->ref, "wiped on this PC", -1);
+	/* The wipe covers every owed wipe the bundle lists for this stick (it left written
+	 * more than once before the list was made): none of them wipes it again. */
+	for (size_t i = 0; b != NULL && i < b->n_owed && (w = open_owed(b, d)) != NULL; i++)
+		if (close_owed(e, d, w->ref, "wiped on this PC", -1) != 0)
+			break;
 }
 
 struct json_object *eappr_owed_close(struct engine *e, const char *ref, const char *reason,

@@ -9,24 +9,114 @@
  * builtin that udevd runs on every block device: ID_FS_TYPE, ID_FS_VERSION), so no
  * process of ours parses the medium's header; those strings are only compared. A disk
  * udev did not probe counts as not encrypted (fail closed).
+ * `device-read-only` is recorded once per arrival of the stick: the sticks marked are
+ * kept in state-dir/council-read-only (boot id, bus position and USB hash, engine-owned),
+ * so that a restart of the service with the stick still in sets it read-only again
+ * without a second record.
  */
+#include <errno.h>
 #include <libudev.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "engine.h"
 #include "engine_approval.h"
 #include "engine_council.h"
 #include "engine_usb.h"
+#include "fileio.h"
 #include "ipc.h"
 #include "log.h"
 
+#define MARKS_FILE "council-read-only"
+
 /* USB devices whose disk was set read-only here, in the slot of the device's record
- * (engine_device_slot), with its bus position; cleared on removal. */
-static struct {
+ * (engine_device_slot), with its bus position and hash; cleared on removal. */
+struct mark {
 	bool set;
 	uint16_t busnum, devnum;
-} ro[ENGINE_MAX_DEVICES];
+	char hash[64];
+};
+static struct mark ro[ENGINE_MAX_DEVICES];
+/* The marks the last run of the engine kept, read once at the first disk: a stick still
+ * in since then (same boot, bus position and hash) is the same arrival. Forgotten at the
+ * first tick, once the disks present at the start have been seen: a later arrival is a
+ * new one whatever its bus position. */
+static struct mark before[ENGINE_MAX_DEVICES];
+static bool before_read;
+static char boot_id[40];
+
+static void marks_path(struct engine *e, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", engine_conf(e)->state_dir, MARKS_FILE);
+}
+
+static void read_marks(struct engine *e)
+{
+	char path[CONF_PATH_MAX + 32], *buf = NULL, *save = NULL;
+	size_t n = 0, k = 0;
+
+	before_read = true;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f == NULL || fgets(boot_id, sizeof(boot_id), f) == NULL)
+		boot_id[0] = '\0';
+	if (f != NULL)
+		fclose(f);
+	boot_id[strcspn(boot_id, "\n")] = '\0';
+	marks_path(e, path, sizeof(path));
+	int rc = pcl_read_file(path, 64 * 1024, 0, &buf, &n);
+	if (rc != 0) {
+		if (rc != -ENOENT)
+			log_warn("%s: %s: the sticks marked read-only are recorded again", path,
+				 strerror(-rc));
+		return;
+	}
+	for (char *l = strtok_r(buf, "\n", &save); l != NULL && k < ENGINE_MAX_DEVICES;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char boot[40], hash[64];
+		unsigned bus, dev;
+		if (sscanf(l, "%39s %u %u %63s", boot, &bus, &dev, hash) != 4 ||
+		    boot_id[0] == '\0' || strcmp(boot, boot_id) != 0 || bus > UINT16_MAX ||
+		    dev > UINT16_MAX)
+			continue; /* another boot's, or not ours: not this arrival */
+		before[k] =
+		    (struct mark){.set = true, .busnum = (uint16_t)bus, .devnum = (uint16_t)dev};
+		snprintf(before[k++].hash, sizeof(before[0].hash), "%s", hash);
+	}
+	free(buf);
+}
+
+/* The marks in force, for the next run; a failure only costs a second record. */
+static void write_marks(struct engine *e)
+{
+	static char buf[ENGINE_MAX_DEVICES * 128];
+	char path[CONF_PATH_MAX + 32];
+	size_t len = 0;
+
+	if (boot_id[0] == '\0')
+		return;
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
+		if (ro[i].set)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s %u %u %s\n",
+						boot_id, ro[i].busnum, ro[i].devnum, ro[i].hash);
+	marks_path(e, path, sizeof(path));
+	int rc = pcl_write_file_atomic(path, buf, len, 0600);
+	if (rc != 0)
+		log_warn("%s: cannot be written: %s", path, strerror(-rc));
+}
+
+/* Whether d was marked by the last run of the engine, in this boot, and is still in. */
+static bool marked_before(const struct dev_entry *d)
+{
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++)
+		if (before[i].set && before[i].busnum == d->busnum &&
+		    before[i].devnum == d->devnum && strcmp(before[i].hash, d->id.hash) == 0) {
+			before[i].set = false;
+			return true;
+		}
+	return false;
+}
 
 bool engine_council_read_only(const struct dev_entry *d)
 {
@@ -37,8 +127,10 @@ bool engine_council_read_only(const struct dev_entry *d)
 
 static void council_removed(struct engine *e, const struct dev_entry *d)
 {
-	(void)e;
+	if (!engine_council_read_only(d))
+		return;
 	ro[engine_device_slot(d)].set = false;
+	write_marks(e);
 }
 
 static bool is_luks2(struct udev_device *disk)
@@ -88,20 +180,36 @@ static void council_disk(struct engine *e, struct udev_device *disk, bool change
 		engine_deny_device(e, d, "a plain council stick that could not be set read-only");
 		return;
 	}
-	ro[engine_device_slot(d)].set = true;
-	ro[engine_device_slot(d)].busnum = d->busnum;
-	ro[engine_device_slot(d)].devnum = d->devnum;
-	snprintf(reason, sizeof(reason),
-		 "the council's own sticks must be encrypted (LUKS2) and %s is not: it is "
-		 "read-only",
-		 name);
-	engine_record(e, "device-read-only", "success", d, reason, true);
+	struct mark *m = &ro[engine_device_slot(d)];
+	*m = (struct mark){.set = true, .busnum = d->busnum, .devnum = d->devnum};
+	snprintf(m->hash, sizeof(m->hash), "%s", d->id.hash);
+	if (!before_read)
+		read_marks(e);
+	if (marked_before(d)) {
+		/* The service restarted with the stick in: its arrival was recorded. */
+		log_info("%s: %s set read-only again (a plain council stick)", owner, name);
+	} else {
+		snprintf(reason, sizeof(reason),
+			 "the council's own sticks must be encrypted (LUKS2) and %s is not: it is "
+			 "read-only",
+			 name);
+		engine_record(e, "device-read-only", "success", d, reason, true);
+	}
+	write_marks(e);
 	/* BLKROSET does not reach a filesystem already mounted read-write. */
 	engine_on_access(e);
+}
+
+static void council_tick(struct engine *e)
+{
+	if (!before_read)
+		read_marks(e); /* the boot id, for the marks this run keeps */
+	memset(before, 0, sizeof(before));
 }
 
 const struct engine_hooks engine_council_hooks = {
     .name = "council",
     .on_disk = council_disk,
     .on_removed = council_removed,
+    .on_tick = council_tick,
 };

@@ -225,12 +225,15 @@ static void transfer_ended(struct engine *e, struct dev_slot of)
 			return; /* another of its filesystems is still mounted */
 	if (d == NULL || !eappr_wipe_due(d))
 		return;
-	if (start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
-		       "the exception requires a wipe once the transfer is over", why,
-		       sizeof(why)) != 0) {
+	int rc =
+	    start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
+		       "the exception requires a wipe once the transfer is over", why, sizeof(why));
+	if (rc == -EBUSY) {
 		log_warn("%s: the wipe its exception requires did not start: %s", d->id.sysname,
 			 why);
 		engine_record(e, "wipe-refused", "failure", d, why, true);
+	} else if (rc != 0) {
+		eappr_wipe_refused(e, d, why); /* tried again, a bounded number of times */
 	}
 }
 
@@ -409,8 +412,11 @@ static void run_pending(struct engine *e)
 				engine_job_progress(e, w.client, NULL);
 			continue;
 		}
-		if (start_wipe(e, d, w.client, w.uid, w.reason[0] ? w.reason : NULL, why,
-			       sizeof(why)) != 0) {
+		int rc = start_wipe(e, d, w.client, w.uid, w.reason[0] ? w.reason : NULL, why,
+				    sizeof(why));
+		if (rc != 0 && rc != -EBUSY && w.uid == IPC_JOB_AUTOMATIC && eappr_wipe_due(d)) {
+			eappr_wipe_refused(e, d, why); /* due at eject: tried again, bounded */
+		} else if (rc != 0) {
 			log_warn("%s: the wipe did not start: %s", w.dev, why);
 			engine_record(e, "wipe-refused", "failure", d, why, true);
 			if (w.client >= 0)
@@ -583,12 +589,34 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 		job_maybe_free(e, j);
 }
 
+/* Wipes due at eject that did not start are tried again, once a tick, a bounded number
+ * of times (eappr_wipe_refused counts and records them). */
+static void retry_wipes(struct engine *e)
+{
+	char why[256];
+
+	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
+		struct dev_entry *d = engine_device_in_slot(e, i);
+		if (d == NULL || !eappr_wipe_retry_due(d))
+			continue;
+		int rc = start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
+				    "the wipe due once the transfer is over, tried again", why,
+				    sizeof(why));
+		if (rc == -EBUSY)
+			log_info("%s: in use again: the wipe starts at the next eject",
+				 d->id.sysname);
+		else if (rc != 0)
+			eappr_wipe_refused(e, d, why);
+	}
+}
+
 static void jobs_tick(struct engine *e)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && jobs[i].stopping && ++jobs[i].stopping > 2)
 			job_free(&jobs[i]); /* never reported gone: forgotten */
 	run_pending(e);
+	retry_wipes(e);
 }
 
 /* The whole-disk block device of an allowed USB device, if it has one. */

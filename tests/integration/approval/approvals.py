@@ -69,10 +69,12 @@ def _control(path, obj):
 
 
 def start(pc, profile="watton", **extra):
-    """Start (or restart) portcullisd with a council profile; wait for this start."""
+    """Start (or restart) portcullisd with a council profile (a shipped one by name, or
+    the file at a path); wait for this start."""
     before = len([r for r in pc.records() if r["event.action"] == "service-started"]) \
         if hasattr(pc, "conf") else 0
-    pc.start(RULES, wait=False, profile=os.path.join(PROFILES, profile + ".profile"), **extra)
+    path = profile if "/" in profile else os.path.join(PROFILES, profile + ".profile")
+    pc.start(RULES, wait=False, profile=path, **extra)
     pc.wait_record(lambda r: len([x for x in pc.records()
                                   if x["event.action"] == "service-started"]) > before)
     pc.wait_quiet()
