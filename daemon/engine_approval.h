@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct engine;
@@ -43,14 +44,17 @@ bool eappr_read_only(const struct dev_entry *d);
 void eappr_medium_wiped(struct engine *e, const struct dev_entry *d);
 /* The wipe due at d's eject (eappr_wipe_due) did not start, for a reason (why) other than
  * the medium being busy: recorded `wipe-refused` with the attempt and whether it is tried
- * again; it is, at the next tick, up to EAPPR_WIPE_TRIES attempts in all. After the last
- * the device is blocked (fail closed: it leaves unwiped, recorded wipe-missed, and an
- * owed wipe stays open for its next insertion). */
-#define EAPPR_WIPE_TRIES 3
+ * again; it is, EAPPR_WIPE_RETRY_SECONDS later, up to EAPPR_WIPE_TRIES attempts in all.
+ * After the last the device is blocked (fail closed: it leaves unwiped, recorded
+ * wipe-missed, and an owed wipe stays open for its next insertion). */
+#define EAPPR_WIPE_TRIES	 3
+#define EAPPR_WIPE_RETRY_SECONDS 3
 void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why);
-/* At a tick: whether d's wipe, refused at its last attempt, is to be tried now (the mark
- * is cleared; eappr_wipe_refused sets it again). */
-bool eappr_wipe_retry_due(const struct dev_entry *d);
+/* When (wall-clock seconds) d's refused wipe is to be tried again, 0 for none. */
+int64_t eappr_wipe_retry_at(const struct dev_entry *d);
+/* Whether d's wipe, refused at its last attempt, is to be tried now (its time, now, has
+ * come; the mark is cleared and eappr_wipe_refused sets it again). */
+bool eappr_wipe_retry_due(const struct dev_entry *d, int64_t now);
 /* A device the rules block: if the council bundle lists it as owing a wipe (and it was
  * not wiped here since), it is let in read-only to be wiped at eject (true; d->state is
  * then DEV_ALLOWED, recorded wipe-owed-found). */

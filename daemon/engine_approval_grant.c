@@ -2,12 +2,13 @@
  * engine_approval_grant.c - what the rest of the engine asks of a device's exception (see
  * engine_approval.h): who asked for it, whether it is read-only, whether and when its
  * medium is wiped, its reference; a wipe due at eject that did not start is tried again
- * at the next ticks, a bounded number of times. Linked by the engine (unprivileged); the
+ * a few seconds later (the jobs' next_due/on_due), a bounded number of times. Linked by the engine (unprivileged); the
  * grants are the engine's own state (engine_approval.c), nothing here reads outside
  * input.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "engine_approval.h"
@@ -78,7 +79,7 @@ void eappr_medium_wiped(struct engine *e, const struct dev_entry *d)
 	if (g != NULL) {
 		g->dirty = false;
 		g->wipe_tries = 0;
-		g->wipe_retry = false;
+		g->wipe_retry_at = 0;
 		eappr_owed_wiped(e, d, g);
 	}
 	eappr_owed_settled(d);
@@ -91,7 +92,7 @@ void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why)
 	struct json_object *rec = engine_device_json(d);
 
 	if (g != NULL)
-		g->wipe_retry = again;
+		g->wipe_retry_at = again ? (int64_t)time(NULL) + EAPPR_WIPE_RETRY_SECONDS : 0;
 	log_warn("%s: the wipe it owes did not start (%s): %s", d->id.sysname, why,
 		 again ? "tried again" : "blocked");
 	pcl_record_head(rec, PCL_KIND_EVENT, "wipe-refused", "failure", why);
@@ -103,12 +104,19 @@ void eappr_wipe_refused(struct engine *e, struct dev_entry *d, const char *why)
 		engine_deny_device(e, d, "the wipe it owes could not be done here: blocked");
 }
 
-bool eappr_wipe_retry_due(const struct dev_entry *d)
+int64_t eappr_wipe_retry_at(const struct dev_entry *d)
+{
+	const struct eappr_grant *g = eappr_grant_of(d);
+
+	return g != NULL ? g->wipe_retry_at : 0;
+}
+
+bool eappr_wipe_retry_due(const struct dev_entry *d, int64_t now)
 {
 	struct eappr_grant *g = eappr_grant_of(d);
 
-	if (g == NULL || !g->wipe_retry)
+	if (g == NULL || g->wipe_retry_at == 0 || now < g->wipe_retry_at)
 		return false;
-	g->wipe_retry = false;
+	g->wipe_retry_at = 0;
 	return eappr_wipe_due(d);
 }

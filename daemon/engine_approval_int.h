@@ -125,7 +125,7 @@ struct eappr_grant {
 	/* A wipe due at eject that did not start: attempts so far, tried again at the next
 	 * tick (eappr_wipe_refused). */
 	unsigned wipe_tries;
-	bool wipe_retry;
+	int64_t wipe_retry_at; /* wall-clock seconds, 0 for none */
 };
 
 /* engine_approval.c: the one state of this process, the grant of a device (NULL when

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -589,15 +590,16 @@ void engine_job_exited(struct engine *e, uint32_t id, bool signaled, int code)
 		job_maybe_free(e, j);
 }
 
-/* Wipes due at eject that did not start are tried again, once a tick, a bounded number
- * of times (eappr_wipe_refused counts and records them). */
+/* Wipes due at eject that did not start are tried again once their time has come, a
+ * bounded number of times (eappr_wipe_refused counts and records them). */
 static void retry_wipes(struct engine *e)
 {
 	char why[256];
+	int64_t now = (int64_t)time(NULL);
 
 	for (size_t i = 0; i < ENGINE_MAX_DEVICES; i++) {
 		struct dev_entry *d = engine_device_in_slot(e, i);
-		if (d == NULL || !eappr_wipe_retry_due(d))
+		if (d == NULL || !eappr_wipe_retry_due(d, now))
 			continue;
 		int rc = start_wipe(e, d, -1, IPC_JOB_AUTOMATIC,
 				    "the wipe due once the transfer is over, tried again", why,
@@ -610,13 +612,26 @@ static void retry_wipes(struct engine *e)
 	}
 }
 
+/* The earliest time a refused wipe is to be tried again (0: none). */
+static int64_t jobs_next_due(const struct engine *e)
+{
+	int64_t first = 0;
+	size_t i = 0;
+
+	for (const struct dev_entry *d; (d = engine_device_next(e, &i)) != NULL;) {
+		int64_t at = eappr_wipe_retry_at(d);
+		if (at != 0 && (first == 0 || at < first))
+			first = at;
+	}
+	return first;
+}
+
 static void jobs_tick(struct engine *e)
 {
 	for (size_t i = 0; i < MAX_JOBS; i++)
 		if (jobs[i].used && jobs[i].stopping && ++jobs[i].stopping > 2)
 			job_free(&jobs[i]); /* never reported gone: forgotten */
 	run_pending(e);
-	retry_wipes(e);
 }
 
 /* The whole-disk block device of an allowed USB device, if it has one. */
@@ -718,4 +733,6 @@ const struct engine_hooks engine_jobs_hooks = {
     .on_access = engine_mounts_changed,
     .on_leaving = jobs_leaving,
     .on_tick = jobs_tick,
+    .next_due = jobs_next_due,
+    .on_due = retry_wipes,
 };

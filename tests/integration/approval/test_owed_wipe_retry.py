@@ -1,9 +1,10 @@
 """An owed wipe that does not start for a reason other than the medium being busy is
-tried again at the engine's next ticks, each refusal recorded (`wipe-refused` with
+tried again a few seconds later, each refusal recorded (`wipe-refused` with
 `wipe.attempt` and `wipe.retry`), up to three attempts; after the last the stick is
 blocked, recorded wipe-missed when it leaves, and the owed wipe stays open for its next
-insertion. A wipe done closes every owed wipe the bundle lists for the stick. The refusal is made by the parent, which finds the disk's size unreadable in
-sysfs when it checks the wipe request. One simulated PC, the token simulator as the
+insertion. A wipe done closes every owed wipe the bundle lists for the stick. The refusal
+is made by the parent, which finds the disk's size unreadable in sysfs when it checks the
+wipe request. One simulated PC, the token simulator as the
 Clerk's key, a real ext4 medium on a loop device."""
 import json
 
