@@ -2,9 +2,9 @@
  * engine_approval_grant.c - what the rest of the engine asks of a device's exception (see
  * engine_approval.h): who asked for it, whether it is read-only, whether and when its
  * medium is wiped, its reference; a wipe due at eject that did not start is tried again
- * a few seconds later (the jobs' next_due/on_due), a bounded number of times. Linked by the engine (unprivileged); the
- * grants are the engine's own state (engine_approval.c), nothing here reads outside
- * input.
+ * a few seconds later (the jobs' next_due/on_due), a bounded number of times. Linked by
+ * the engine (unprivileged); the grants are the engine's own state (engine_approval.c),
+ * nothing here reads outside input.
  */
 #include <stdio.h>
 #include <string.h>
