@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -343,6 +344,20 @@ class Testbed:
     def close(self):
         self.stop()
         self.tb = None
+
+
+def read_lines_until(proc, lines, done, deadline):
+    """Append the lines proc writes (its stdout a pipe) to lines until one satisfies done,
+    its output ends or the monotonic deadline passes: a reader that never hangs."""
+    buf, fd = b"", proc.stdout.fileno()
+    while time.monotonic() < deadline and not any(done(l) for l in lines):
+        if select.select([fd], [], [], 1)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *full, buf = buf.split(b"\n")
+            lines += [l.decode() for l in full]
 
 
 def actions_for(records, name):

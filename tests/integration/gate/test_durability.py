@@ -6,12 +6,11 @@ on the engine's main thread (which reads the watcher's records), and every file 
 record with the right user."""
 import os
 import re
-import select
 import signal
 import subprocess
 import time
 
-from harness import as_user
+from harness import as_user, read_lines_until
 from test_media import OTHER_UID, PERSONAL, RULES, approved_stick
 
 FILES = 500
@@ -300,15 +299,7 @@ def test_watchers_hear_of_a_grant_after_it(pc):
         assert traced(eng) and traced(parent), "strace did not attach"
         pc.add("stick-personal.umockdev", plug=True)
         pc.wait_attr(PERSONAL, "authorized", "1")
-        buf, fd = b"", w.stdout.fileno()
-        while time.monotonic() < deadline and not any("device-allowed" in l for l in lines):
-            if select.select([fd], [], [], 1)[0]:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                buf += chunk
-                *done, buf = buf.split(b"\n")
-                lines += [l.decode() for l in done]
+        read_lines_until(w, lines, lambda l: "device-allowed" in l, deadline)
     finally:
         if st is not None:
             stop_strace(st)

@@ -2,11 +2,10 @@
 real libudev code path, uevents and sysfs writes landing in the mock sysfs."""
 import os
 import signal
-import select
 import subprocess
 import time
 
-from harness import DAEMON, actions_for
+from harness import DAEMON, actions_for, read_lines_until
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 HUB3 = "/sys/devices/pci0000:00/0000:00:14.0/usb2"
@@ -264,16 +263,7 @@ def test_cli_watch_follows_decisions(pc):
         time.sleep(0.3)  # its request read by the engine before the plug
         pc.add("stick-personal.umockdev", plug=True)
         # Read with a deadline: a watch that missed the plug fails here, never hangs.
-        buf = b""
-        fd = w.stdout.fileno()
-        while time.monotonic() < deadline and not any("device-blocked" in l for l in lines):
-            if select.select([fd], [], [], 1)[0]:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                buf += chunk
-                *done, buf = buf.split(b"\n")
-                lines += [l.decode() for l in done]
+        read_lines_until(w, lines, lambda l: "device-blocked" in l, deadline)
     finally:
         w.terminate()
         w.wait()
