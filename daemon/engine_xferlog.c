@@ -46,13 +46,30 @@ static bool engine_owned(const struct exlog_src *src, const char *k)
 	       (src->device != NULL && json_object_object_get_ex(src->device, k, NULL));
 }
 
+/* True when no member of in is an object: it is already flat, as the watcher sends it. */
+static bool flat(struct json_object *in)
+{
+	json_object_object_foreach(in, k, v)
+	{
+		(void)k;
+		if (json_object_is_type(v, json_type_object))
+			return false;
+	}
+	return true;
+}
+
 struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in)
 {
-	struct json_object *rec = json_object_new_object(), *refused = NULL, *v;
+	struct json_object *rec, *refused = NULL, *v;
 
+	/* A flat line is the record itself (no copy of every member); a nested one is
+	 * flattened into a new object. */
+	if (flat(in))
+		rec = json_object_get(in);
+	else if ((rec = json_object_new_object()) != NULL)
+		jsonx_flatten(rec, NULL, in);
 	if (rec == NULL)
 		return NULL;
-	jsonx_flatten(rec, NULL, in);
 	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
 	if (json_object_object_get_ex(rec, "@timestamp", &v)) {
 		json_object_object_add(rec, "event.created", json_object_get(v));
@@ -86,9 +103,27 @@ struct json_object *exlog_record(const struct exlog_src *src, struct json_object
 }
 
 /* The trail record of one line if it is a file record, else NULL (left to the caller). */
+/* A line parsed as json_tokener_parse does, with one tokener kept for the engine's life
+ * (the engine reads its helpers on one thread). */
+static struct json_object *parse(const char *line)
+{
+	static struct json_tokener *tok;
+	struct json_object *o;
+
+	if (tok == NULL && (tok = json_tokener_new()) == NULL)
+		return NULL;
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, line, -1);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static struct json_object *file_record(const struct exlog_src *src, const char *line)
 {
-	struct json_object *in = json_tokener_parse(line), *rec, *v;
+	struct json_object *in = parse(line), *rec, *v;
 
 	if (in == NULL || !json_object_is_type(in, json_type_object) ||
 	    json_object_object_get_ex(in, "progress", NULL) ||
