@@ -34,10 +34,11 @@ static bool routine(const char *action)
 }
 
 /* A field the engine alone fills in: the device's identity, rule and state, the medium's
- * block device and port, the wipe plan. */
+ * block device and port, approvals and council bundles, the wipe plan. */
 static bool engine_owned(const struct exlog_src *src, const char *k)
 {
-	static const char *const prefixes[] = {"usb.", "volume.", "rule."};
+	static const char *const prefixes[] = {"usb.",	    "volume.",	"rule.",
+					       "approval.", "council.", "portcullis.approval."};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)

@@ -17,8 +17,9 @@ struct exlog_src {
 
 /* The trail record of a helper's line (parsed, not taken over): its fields flattened,
  * its @timestamp as event.created, then the engine's fields laid over it. A helper's key
- * in the engine's fields (usb.*, volume.*, rule.*, portcullis.state, wipe.plan, any of
- * src->device) is dropped and named in portcullis.helper_fields_refused. NULL: no memory. */
+ * in the engine's fields (usb.*, volume.*, rule.*, approval.*, council.*,
+ * portcullis.approval.*, portcullis.state, wipe.plan, any of src->device) is dropped and
+ * named in portcullis.helper_fields_refused. NULL: no memory. */
 struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in);
 
 /* Record the run of file records that start's complete lines ('\n'-ended) begin with, up

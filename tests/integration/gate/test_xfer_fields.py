@@ -2,7 +2,8 @@
 
 The watcher is a root helper, but it reads the medium and its users' names and paths, so
 it is trusted less than the engine. Here a staged install's portcullis-xferwatch is a
-stand-in that sends records claiming another device's identity, rule, state and port: in
+stand-in that sends records claiming another device's identity, rule, state, port and an
+approval: in
 a single line (the watch starting), in a group of file records, nested and dotted. The
 trail carries the engine's values for the device, names the claimed fields it dropped, and
 keeps the helper's own fields (the file's path, its clock) and a clean record unmarked.
@@ -27,7 +28,8 @@ STARTED = dict(FORGED, **{"event.action": "xfer-watch-started", "wipe.plan": "ne
 FORGED_FILE = {"event.action": "file-written", "file.path": "forged.txt", "file.size": 1,
                "@timestamp": "2026-01-01T00:00:00.000Z", "usb": {"hash": "e" * 64},
                "volume.serial_number": "FORGED", "rule": {"id": "forged-rule"},
-               "portcullis.state": "forged", "usb.port": "9-9"}
+               "portcullis.state": "forged", "usb.port": "9-9",
+               "approval": {"approver": "mallory", "ref": "forged"}}
 CLEAN_FILE = {"event.action": "file-written", "file.path": "clean.txt", "file.size": 2}
 
 
@@ -79,7 +81,9 @@ def test_a_helper_cannot_claim_the_engines_fields(pc, medium, tmp_path):
     assert sorted(started["portcullis.helper_fields_refused"]) == sorted(
         list(FORGED) + ["wipe.plan"]), started
     assert sorted(forged["portcullis.helper_fields_refused"]) == sorted(
-        ["usb.hash", "volume.serial_number", "rule.id", "portcullis.state", "usb.port"])
+        ["usb.hash", "volume.serial_number", "rule.id", "portcullis.state", "usb.port",
+         "approval.approver", "approval.ref"])
+    assert "approval.approver" not in forged and "approval.ref" not in forged
     # The helper's own fields are kept: its clock as event.created, the file's size.
     assert forged["event.created"] == "2026-01-01T00:00:00.000Z" and forged["file.size"] == 1
     assert "portcullis.helper_fields_refused" not in clean and clean["file.size"] == 2

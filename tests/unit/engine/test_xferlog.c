@@ -179,7 +179,8 @@ static void the_engines_fields_win_over_the_watchers(void **state)
 	char buf[] = "{\"event.action\":\"file-written\",\"file.path\":\"a\","
 		     "\"volume.serial_number\":\"FORGED\",\"usb\":{\"hash\":\"forged\"},"
 		     "\"usb.port\":\"9-9\",\"portcullis.state\":\"forged\","
-		     "\"volume.device_name\":\"sdz\",\"user.id\":4242}\n" WRITTEN("b");
+		     "\"volume.device_name\":\"sdz\",\"approval.approver\":\"mallory\","
+		     "\"portcullis.approval.id\":\"forged\",\"user.id\":4242}\n" WRITTEN("b");
 	struct exlog_src src = source();
 	bool written = false;
 
@@ -195,10 +196,14 @@ static void the_engines_fields_win_over_the_watchers(void **state)
 	assert_false(json_object_object_get_ex(r, "usb.hash", NULL));
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "user.id")), 4242);
 	assert_true(json_object_object_get_ex(r, "portcullis.helper_fields_refused", &refused));
-	assert_int_equal(json_object_array_length(refused), 5);
+	assert_false(json_object_object_get_ex(r, "approval.approver", NULL));
+	assert_false(json_object_object_get_ex(r, "portcullis.approval.id", NULL));
+	assert_int_equal(json_object_array_length(refused), 7);
 	const char *names = json_object_to_json_string(refused);
-	static const char *const want[] = {"volume.serial_number", "usb.hash", "usb.port",
-					   "portcullis.state", "volume.device_name"};
+	static const char *const want[] = {
+	    "volume.serial_number",  "usb.hash",	   "usb.port",
+	    "portcullis.state",	     "volume.device_name", "approval.approver",
+	    "portcullis.approval.id"};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_non_null(strstr(names, want[i]));
 	/* A record that claims nothing of the engine's is not marked. */
