@@ -34,7 +34,8 @@ static bool routine(const char *action)
 }
 
 /* A field the engine alone fills in: the device's identity, rule and state, the medium's
- * block device and port, approvals and council bundles, the wipe plan. */
+ * block device and port, approvals and council bundles, the wipe plan, and the list of
+ * what a helper claimed of these. */
 static bool engine_owned(const struct exlog_src *src, const char *k)
 {
 	static const char *const prefixes[] = {"usb.",	    "volume.",	"rule.",
@@ -44,6 +45,7 @@ static bool engine_owned(const struct exlog_src *src, const char *k)
 		if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
 	return strcmp(k, "portcullis.state") == 0 || strcmp(k, "wipe.plan") == 0 ||
+	       strcmp(k, "portcullis.helper_fields_refused") == 0 ||
 	       (src->device != NULL && json_object_object_get_ex(src->device, k, NULL));
 }
 
@@ -103,7 +105,6 @@ struct json_object *exlog_record(const struct exlog_src *src, struct json_object
 	return rec;
 }
 
-/* The trail record of one line if it is a file record, else NULL (left to the caller). */
 /* A line parsed as json_tokener_parse does, with one tokener kept for the engine's life
  * (the engine reads its helpers on one thread). */
 static struct json_object *parse(const char *line)
@@ -122,6 +123,7 @@ static struct json_object *parse(const char *line)
 	return o;
 }
 
+/* The trail record of one line if it is a file record, else NULL (left to the caller). */
 static struct json_object *file_record(const struct exlog_src *src, const char *line)
 {
 	struct json_object *in = parse(line), *rec, *v;

@@ -19,7 +19,8 @@ struct exlog_src {
  * its @timestamp as event.created, then the engine's fields laid over it. A helper's key
  * in the engine's fields (usb.*, volume.*, rule.*, approval.*, council.*,
  * portcullis.approval.*, portcullis.state, wipe.plan, any of src->device) is dropped and
- * named in portcullis.helper_fields_refused. NULL: no memory. */
+ * named in portcullis.helper_fields_refused (which the helper cannot send itself). NULL:
+ * no memory. */
 struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in);
 
 /* Record the run of file records that start's complete lines ('\n'-ended) begin with, up

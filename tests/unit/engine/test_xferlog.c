@@ -180,13 +180,15 @@ static void the_engines_fields_win_over_the_watchers(void **state)
 		     "\"volume.serial_number\":\"FORGED\",\"usb\":{\"hash\":\"forged\"},"
 		     "\"usb.port\":\"9-9\",\"portcullis.state\":\"forged\","
 		     "\"volume.device_name\":\"sdz\",\"approval.approver\":\"mallory\","
-		     "\"portcullis.approval.id\":\"forged\",\"user.id\":4242}\n" WRITTEN("b");
+		     "\"portcullis.approval.id\":\"forged\",\"user.id\":4242}\n" WRITTEN(
+			 "b") "{\"event.action\":\"file-read\",\"file.path\":\"c\","
+			      "\"portcullis.helper_fields_refused\":[]}\n";
 	struct exlog_src src = source();
 	bool written = false;
 
 	(void)state;
 	assert_string_equal(exlog_take(NULL, &src, buf, &written), "");
-	assert_int_equal(n_got, 2);
+	assert_int_equal(n_got, 3);
 	struct json_object *r = got[0], *refused;
 	assert_string_equal(jsonx_get_str(r, "volume.serial_number"), "AA00000000011111");
 	assert_string_equal(jsonx_get_str(r, "usb.port"), "1-2");
@@ -206,8 +208,12 @@ static void the_engines_fields_win_over_the_watchers(void **state)
 	    "portcullis.approval.id"};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_non_null(strstr(names, want[i]));
-	/* A record that claims nothing of the engine's is not marked. */
+	/* A record that claims nothing of the engine's is not marked, nor can it mark itself. */
 	assert_false(json_object_object_get_ex(got[1], "portcullis.helper_fields_refused", NULL));
+	assert_true(
+	    json_object_object_get_ex(got[2], "portcullis.helper_fields_refused", &refused));
+	assert_string_equal(json_object_to_json_string(refused),
+			    "[ \"portcullis.helper_fields_refused\" ]");
 	json_object_put(src.device);
 }
 
