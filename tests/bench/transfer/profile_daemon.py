@@ -1,7 +1,7 @@
 """Where the transfer log's time goes, through the running daemon.
 
 The staged portcullisd under the umockdev gate bed with an approved stick (a real ext4
-loop device), as bench_daemon.py; while 2,000 x 4 KiB files are copied onto it (`cp -r` +
+loop device), as bench_daemon.py (the unit's capabilities; XFER_BENCH_CAPS=full: all); while 2,000 x 4 KiB files are copied onto it (`cp -r` +
 `sync -f`, until every `file-written` record is in the trail), the watcher and the engine
 are traced by a tool given on the command line, run as TOOL... -p WATCHER,ENGINE (or
 -p WATCHER then -p ENGINE with TRACE_APART=1). Examples, as root, under umockdev-wrapper:
@@ -22,9 +22,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "../../integration/gate"))
 sys.path.insert(0, here)
 import harness  # noqa: E402
-from bench_daemon import (SMALL_N, cpu_seconds, descendants, make_sources,  # noqa: E402
-                          timed_copy, wait_written, written)
-from test_media import approved_stick  # noqa: E402
+from bench_daemon import (SMALL_N, approved_stick, cpu_seconds, descendants,  # noqa: E402
+                          make_sources, timed_copy, wait_written, written)
 
 
 def main():
