@@ -9,7 +9,7 @@
  * record and the device is de-authorised. Linked by the engine. The helpers are the
  * project's own root programs, but what they report (file paths, names) comes from the
  * medium and its users: each line is parsed with json-c, flattened, bounded, and only
- * then recorded.
+ * then recorded, the engine's own fields (the device's) laid over the helper's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -352,21 +352,17 @@ static int job_line(struct engine *e, struct job *j, const char *line)
 		json_object_put(in);
 		return 0;
 	}
-	rec = d ? engine_device_json(d) : json_object_new_object();
-	jsonx_flatten(rec, NULL, in);
+	/* The helper's fields, the engine's over them (engine_xferlog.c). */
+	struct exlog_src src = {d ? engine_device_json(d) : NULL, j->block, j->dev};
+	rec = exlog_record(&src, in);
+	json_object_put(src.device);
 	json_object_put(in);
+	if (rec == NULL)
+		return -ENOMEM;
 	/* First use: the owner's notice says what will happen to the stick. */
 	if (d != NULL &&
 	    strcmp(jsonx_get_str(rec, "event.action") ?: "", "xfer-watch-started") == 0)
 		jsonx_set_str(rec, "wipe.plan", eappr_wipe_plan(d));
-	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
-	struct json_object *ts;
-	if (json_object_object_get_ex(rec, "@timestamp", &ts)) {
-		json_object_object_add(rec, "event.created", json_object_get(ts));
-		json_object_object_del(rec, "@timestamp");
-	}
-	jsonx_set_str(rec, "volume.device_name", j->block);
-	jsonx_set_str(rec, "usb.port", j->dev);
 	const char *action = jsonx_get_str(rec, "event.action");
 	/* Transfer records are durable in groups; security records each on their own. */
 	int rc = j->kind == IPC_JOB_XFER && !security_action(action)

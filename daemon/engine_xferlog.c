@@ -8,7 +8,9 @@
  * a root helper of the project, but it is less trusted than the engine: what it reports
  * (paths and names from the medium and its users) is parsed with json-c, flattened and
  * checked here exactly as a single line would be, and a group one of whose records the
- * trail refuses is taken record by record, so that a bad one costs only itself.
+ * trail refuses is taken record by record, so that a bad one costs only itself. The
+ * engine's own fields (the device's identity, rule and state, the port) are laid last:
+ * a helper's claim to one of them is dropped and named in the record (exlog_record).
  */
 #include "engine_xferlog.h"
 
@@ -31,10 +33,100 @@ static bool routine(const char *action)
 	return false;
 }
 
+/* A field the engine alone fills in: the device's identity, rule and state, the medium's
+ * block device and port, approvals and council bundles, the wipe plan, and the list of
+ * what a helper claimed of these. */
+static bool engine_owned(const struct exlog_src *src, const char *k)
+{
+	static const char *const prefixes[] = {"usb.",	    "volume.",	"rule.",
+					       "approval.", "council.", "portcullis.approval."};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return strcmp(k, "portcullis.state") == 0 || strcmp(k, "wipe.plan") == 0 ||
+	       strcmp(k, "portcullis.helper_fields_refused") == 0 ||
+	       (src->device != NULL && json_object_object_get_ex(src->device, k, NULL));
+}
+
+/* True when no member of in is an object: it is already flat, as the watcher sends it. */
+static bool flat(struct json_object *in)
+{
+	json_object_object_foreach(in, k, v)
+	{
+		(void)k;
+		if (json_object_is_type(v, json_type_object))
+			return false;
+	}
+	return true;
+}
+
+struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in)
+{
+	struct json_object *rec, *refused = NULL, *v;
+
+	/* A flat line is the record itself (no copy of every member); a nested one is
+	 * flattened into a new object. */
+	if (flat(in))
+		rec = json_object_get(in);
+	else if ((rec = json_object_new_object()) != NULL)
+		jsonx_flatten(rec, NULL, in);
+	if (rec == NULL)
+		return NULL;
+	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
+	if (json_object_object_get_ex(rec, "@timestamp", &v)) {
+		json_object_object_add(rec, "event.created", json_object_get(v));
+		json_object_object_del(rec, "@timestamp");
+	}
+	/* What the helper claims in the engine's fields is dropped, and named. */
+	json_object_object_foreach(rec, k, v0)
+	{
+		(void)v0;
+		if (!engine_owned(src, k))
+			continue;
+		if (refused == NULL && (refused = json_object_new_array()) == NULL) {
+			json_object_put(rec);
+			return NULL;
+		}
+		json_object_array_add(refused, json_object_new_string(k));
+	}
+	for (size_t i = 0; refused != NULL && i < json_object_array_length(refused); i++)
+		json_object_object_del(
+		    rec, json_object_get_string(json_object_array_get_idx(refused, i)));
+	if (refused != NULL)
+		json_object_object_add(rec, "portcullis.helper_fields_refused", refused);
+	/* The engine's own fields last. */
+	if (src->device != NULL) {
+		json_object_object_foreach(src->device, dk, dv)
+		    json_object_object_add(rec, dk, json_object_get(dv));
+	}
+	jsonx_set_str(rec, "volume.device_name", src->block);
+	jsonx_set_str(rec, "usb.port", src->port);
+	return rec;
+}
+
+/* A line parsed as json_tokener_parse does, with one tokener kept for the engine's life
+ * (the engine reads its helpers on one thread). */
+static struct json_object *parse(const char *line)
+{
+	static struct json_tokener *tok;
+	struct json_object *o;
+
+	if (tok == NULL && (tok = json_tokener_new()) == NULL)
+		return NULL;
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, line, -1);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The trail record of one line if it is a file record, else NULL (left to the caller). */
 static struct json_object *file_record(const struct exlog_src *src, const char *line)
 {
-	struct json_object *in = json_tokener_parse(line), *rec = NULL, *v;
+	struct json_object *in = parse(line), *rec, *v;
 
 	if (in == NULL || !json_object_is_type(in, json_type_object) ||
 	    json_object_object_get_ex(in, "progress", NULL) ||
@@ -43,25 +135,13 @@ static struct json_object *file_record(const struct exlog_src *src, const char *
 		json_object_put(in);
 		return NULL;
 	}
-	if (src->device != NULL ? json_object_deep_copy(src->device, &rec, NULL) != 0
-				: (rec = json_object_new_object()) == NULL) {
-		json_object_put(in);
-		return NULL;
-	}
-	jsonx_flatten(rec, NULL, in);
+	rec = exlog_record(src, in);
 	json_object_put(in);
 	/* The action as flattened: a nested "event" object may have replaced it. */
-	if (!routine(jsonx_get_str(rec, "event.action"))) {
+	if (rec != NULL && !routine(jsonx_get_str(rec, "event.action"))) {
 		json_object_put(rec);
 		return NULL;
 	}
-	/* The helper's own clock becomes event.created; the trail stamps @timestamp. */
-	if (json_object_object_get_ex(rec, "@timestamp", &v)) {
-		json_object_object_add(rec, "event.created", json_object_get(v));
-		json_object_object_del(rec, "@timestamp");
-	}
-	jsonx_set_str(rec, "volume.device_name", src->block);
-	jsonx_set_str(rec, "usb.port", src->port);
 	return rec;
 }
 

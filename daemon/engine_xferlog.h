@@ -15,6 +15,14 @@ struct exlog_src {
 	const char *port;	    /* usb.port */
 };
 
+/* The trail record of a helper's line (parsed, not taken over): its fields flattened,
+ * its @timestamp as event.created, then the engine's fields laid over it. A helper's key
+ * in the engine's fields (usb.*, volume.*, rule.*, approval.*, council.*,
+ * portcullis.approval.*, portcullis.state, wipe.plan, any of src->device) is dropped and
+ * named in portcullis.helper_fields_refused (which the helper cannot send itself). NULL:
+ * no memory. */
+struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in);
+
 /* Record the run of file records that start's complete lines ('\n'-ended) begin with, up
  * to 64, as one group; *written set when one is a file-written. Returns where the lines
  * not taken begin (start when the first is not a file record). */

@@ -29,7 +29,7 @@ struct xfer_hashpool {
 	pthread_t threads[MAX_THREADS];
 };
 
-int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed)
+int xfer_sha256_fd(int fd, uint64_t expect, unsigned char digest[32], uint64_t *hashed)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *buf = malloc(CHUNK);
@@ -57,6 +57,11 @@ int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed)
 			goto out;
 		}
 		*hashed += (uint64_t)n;
+		/* A short read at the size seen at close is the end: a small file costs one
+		 * read. Short of it, or a full chunk, read on (a file grown since is hashed
+		 * whole and flagged by the caller). */
+		if ((size_t)n < CHUNK && *hashed >= expect)
+			break;
 	}
 	unsigned len = 0;
 	if (!EVP_DigestFinal_ex(ctx, digest, &len) || len != 32)

@@ -138,7 +138,7 @@ static void run_close_job(struct xfer_job *job)
 		xfer_rec_set_str(rec, "process.name", j->comm);
 	unsigned char digest[32];
 	uint64_t hashed = 0;
-	int err = xfer_sha256_fd(j->fd, digest, &hashed);
+	int err = xfer_sha256_fd(j->fd, (uint64_t)j->size_at_close, digest, &hashed);
 	if (err == 0) {
 		char hex[65];
 		pcl_hex_encode(hex, digest, 32);

@@ -23,6 +23,9 @@
 #define CLOSE_MASK (FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE)
 #define BUF_SIZE   16384
 #define BATCH_MS   10 /* notification groups are read at most this often */
+/* More than any one event of ours takes (metadata, a file handle and a name, twice for a
+ * rename): a read that left this much of the buffer empty emptied the queue. */
+#define EVENT_ROOM 4096
 
 static int is_mount_root(const char *path)
 {
@@ -165,8 +168,10 @@ void xfer_watch_close(struct xfer_watch *w)
 	w->perm_fd = w->close_fd = w->fid_fd = w->mount_fd = -1;
 }
 
-/* Drain one group; returns 0, or negative errno on a fatal error. */
-static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_when_busy)
+/* Drain one group; returns 0, or negative errno on a fatal error. polled: the caller polls
+ * the group again, so a read that emptied the queue ends the drain. */
+static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_when_busy,
+		 bool polled)
 {
 	for (;;) {
 		if (yield_when_busy && xfer_tracker_busy(t))
@@ -210,13 +215,17 @@ static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_
 			xfer_tracker_note(t, "xfer-watch-failed", msg);
 			return rc;
 		}
+		/* The queue was empty: poll says when more comes, without a read that
+		 * fails with EAGAIN (one system call fewer per open). */
+		if (polled && (size_t)n < BUF_SIZE - EVENT_ROOM)
+			return 0;
 	}
 }
 
 int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy)
 {
 	_Alignas(struct fanotify_event_metadata) unsigned char buf[BUF_SIZE];
-	return drain(fd, t, buf, yield_when_busy);
+	return drain(fd, t, buf, yield_when_busy, false);
 }
 
 static long now_ms(void)
@@ -258,23 +267,23 @@ int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_at
 			return -errno;
 		}
 		if (p[0].revents) {
-			int rc = drain(w->perm_fd, t, buf, false);
+			int rc = drain(w->perm_fd, t, buf, false, true);
 			if (rc < 0)
 				return rc;
 		}
 		for (nfds_t i = 1; i < np; i++) {
 			if (!p[i].revents)
 				continue;
-			int rc = drain(p[i].fd, t, buf, true);
+			int rc = drain(p[i].fd, t, buf, true, true);
 			if (rc < 0)
 				return rc;
 			last[slot[i]] = now_ms();
 		}
 	}
 	/* Answer what is still queued so no process stays blocked on us. */
-	int rc = drain(w->perm_fd, t, buf, false);
+	int rc = drain(w->perm_fd, t, buf, false, false);
 	for (int i = 0; i < 2 && rc == 0; i++)
 		if (batched[i] >= 0)
-			rc = drain(batched[i], t, buf, false);
+			rc = drain(batched[i], t, buf, false, false);
 	return rc;
 }

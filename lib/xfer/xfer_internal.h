@@ -45,8 +45,10 @@ void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job);
 void xfer_hashpool_drain(struct xfer_hashpool *p);
 bool xfer_hashpool_full(struct xfer_hashpool *p);
 void xfer_hashpool_free(struct xfer_hashpool **p);
-/* SHA-256 of a file's content from offset 0 to its end. */
-int xfer_sha256_fd(int fd, unsigned char digest[32], uint64_t *hashed);
+/* SHA-256 of a file's content from offset 0 to its end. expect: the size it had at close;
+ * a short read that has reached it is taken as the end without one more read to see 0
+ * (UINT64_MAX: read until a read returns 0). */
+int xfer_sha256_fd(int fd, uint64_t expect, unsigned char digest[32], uint64_t *hashed);
 
 /* Who a process is, remembered between its opens (pidcache.c); the event thread's only. */
 struct xfer_pidcache;

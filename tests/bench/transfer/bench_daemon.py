@@ -1,6 +1,7 @@
 """Benchmark: the transfer log as users get it, through the running daemon.
 
-The staged portcullisd runs under the umockdev gate bed (tests/integration/gate) with an
+The staged portcullisd runs under the umockdev gate bed (tests/integration/gate), with only
+the shipped unit's capabilities (XFER_BENCH_CAPS=full: every capability of root), with an
 approved stick whose disk is a real ext4 loop device (image on the root disk); the copy is
 `cp -r` of 2,000 x 4 KiB files + `sync -f`, and one 256 MiB file + `sync -f`, timed from
 outside until every `file-written` record is in the audit trail. In the same run, on a
@@ -23,7 +24,17 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "../../integration/gate"))
 import harness  # noqa: E402
-from test_media import approved_stick  # noqa: E402
+from test_media import PERSONAL, RULES  # noqa: E402
+
+# The daemon runs with the shipped unit's capabilities only, as users get it (=full: as
+# root with every capability, as the integration tests start it).
+UNIT_CAPS = os.environ.get("XFER_BENCH_CAPS", "unit") != "full"
+
+
+def approved_stick(pc, stick):
+    pc.start(RULES, caps=harness.unit_capabilities() if UNIT_CAPS else None)
+    pc.add("stick-personal.umockdev", plug=True)
+    harness.storage_in(pc, stick, PERSONAL)
 
 REPEAT = int(os.environ.get("XFER_BENCH_REPEAT", "3"))
 SMALL_N, SMALL_SIZE, LARGE_SIZE = 2000, 4096, 256 << 20
@@ -280,12 +291,17 @@ def report(cases, modes, times, checks, verified):
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     print("## transfer\n")
-    env = "" if REPEAT == 3 else f"XFER_BENCH_REPEAT={REPEAT} "
+    env = ("" if REPEAT == 3 else f"XFER_BENCH_REPEAT={REPEAT} ") + \
+        ("" if UNIT_CAPS else "XFER_BENCH_CAPS=full ")
+    caps = ("with only the shipped unit's capabilities (`CapabilityBoundingSet=`: no"
+            " CAP_SYS_NICE, so the watcher's event thread keeps the default priority)"
+            if UNIT_CAPS else "with every capability of root (the watcher's event thread at"
+            " nice -10)")
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by"
           f" `{env}tests/bench/transfer/bench.sh build` on {os.cpu_count()} shared cores ({cpu}),"
           f" kernel {os.uname().release}, load average {os.getloadavg()[0]:.1f} at the end"
           " (the machine was shared with other work: figures are noisy). Through the"
-          " running daemon: the staged portcullisd under the umockdev gate bed, an approved"
+          f" running daemon: the staged portcullisd under the umockdev gate bed, {caps}, an approved"
           " stick whose disk is a real ext4 loop device (768 MiB image on the root disk),"
           " `cp -r` as root + `sync -f`, timed until every `file-written` record (SHA-256"
           " included) is in the audit trail. Same run, second loop medium of the same size"

@@ -3,7 +3,9 @@
  * records as one group (daemon/engine_xferlog.c): whatever bytes the watcher sends, the
  * read is walked to its end as the engine walks it (a group, then one line left to the
  * caller), every line is taken at most once and never past its newline, at most 64 records
- * make a group, and each record taken is a file record with the volume and port set.
+ * make a group, and each record taken is a file record with the volume and port set and
+ * the device's fields the engine's: no key of the engine's that the device does not have,
+ * each it has with the device's value.
  * The engine's recording is a seam; a group is refused now and then.
  */
 #include <errno.h>
@@ -17,6 +19,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned calls;
+static struct json_object *device, *current; /* the device's fields; this input's */
+
+static bool engines(const char *k)
+{
+	static const char *const prefixes[] = {"usb.",	    "volume.",	"rule.",
+					       "approval.", "council.", "portcullis.approval."};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return strcmp(k, "portcullis.state") == 0 || strcmp(k, "wipe.plan") == 0;
+}
 
 static void check(struct json_object *rec)
 {
@@ -27,6 +41,16 @@ static void check(struct json_object *rec)
 	    strcmp(jsonx_get_str(rec, "usb.port") ?: "", "1-2") != 0 ||
 	    json_object_object_get_ex(rec, "@timestamp", NULL))
 		abort();
+	json_object_object_foreach(rec, k, v)
+	{
+		struct json_object *d;
+		if (!engines(k) || strcmp(k, "volume.device_name") == 0 ||
+		    strcmp(k, "usb.port") == 0)
+			continue;
+		if (current == NULL || !json_object_object_get_ex(current, k, &d) ||
+		    !json_object_equal(d, v))
+			abort();
+	}
 }
 
 int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
@@ -50,6 +74,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct exlog_src src = {NULL, "sdb1", "1-2"};
 	char *buf;
+
+	if (device == NULL) {
+		device = json_object_new_object();
+		jsonx_set_str(device, "volume.serial_number", "AA00000000011111");
+		jsonx_set_str(device, "usb.hash", "7DjZpvQXmfIre/yuRsiCsds+ispnl3z1d68TZ6e+XHM=");
+		jsonx_set_str(device, "portcullis.state", "allowed");
+		jsonx_set_str(device, "rule.id", "rules.conf:1");
+	}
+	src.device = current = size % 2 ? device : NULL; /* with the device's fields, without */
 
 	if (size > 65536)
 		return 0;

@@ -2,9 +2,10 @@
  * test_xferlog.c - a transfer log's file records taken as one group
  * (daemon/engine_xferlog.c), on its own: the run of file records at the start of a read
  * is one group, stopped by any other record, an incomplete line or 64 records; each record
- * carries the device's fields, the volume and port, and the watcher's clock as
- * event.created; a line that is not a file record is left to the caller; a group the
- * trail refuses is taken record by record. The engine's recording is a seam here.
+ * carries the device's fields, the volume and port (the engine's, over any the watcher
+ * claims), and the watcher's clock as event.created; a line that is not a file record is left to
+ * the caller; a group the trail refuses is taken record by record. The engine's recording is a seam
+ * here.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -173,6 +174,49 @@ static void a_refused_group_is_taken_record_by_record(void **state)
 	assert_string_equal(jsonx_get_str(got[1], "file.path"), "b");
 }
 
+static void the_engines_fields_win_over_the_watchers(void **state)
+{
+	char buf[] = "{\"event.action\":\"file-written\",\"file.path\":\"a\","
+		     "\"volume.serial_number\":\"FORGED\",\"usb\":{\"hash\":\"forged\"},"
+		     "\"usb.port\":\"9-9\",\"portcullis.state\":\"forged\","
+		     "\"volume.device_name\":\"sdz\",\"approval.approver\":\"mallory\","
+		     "\"portcullis.approval.id\":\"forged\",\"user.id\":4242}\n" WRITTEN(
+			 "b") "{\"event.action\":\"file-read\",\"file.path\":\"c\","
+			      "\"portcullis.helper_fields_refused\":[]}\n";
+	struct exlog_src src = source();
+	bool written = false;
+
+	(void)state;
+	assert_string_equal(exlog_take(NULL, &src, buf, &written), "");
+	assert_int_equal(n_got, 3);
+	struct json_object *r = got[0], *refused;
+	assert_string_equal(jsonx_get_str(r, "volume.serial_number"), "AA00000000011111");
+	assert_string_equal(jsonx_get_str(r, "usb.port"), "1-2");
+	assert_string_equal(jsonx_get_str(r, "portcullis.state"), "allowed");
+	assert_string_equal(jsonx_get_str(r, "volume.device_name"), "sdb1");
+	/* Not one of the device's fields here, but the engine's namespace: dropped. */
+	assert_false(json_object_object_get_ex(r, "usb.hash", NULL));
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "user.id")), 4242);
+	assert_true(json_object_object_get_ex(r, "portcullis.helper_fields_refused", &refused));
+	assert_false(json_object_object_get_ex(r, "approval.approver", NULL));
+	assert_false(json_object_object_get_ex(r, "portcullis.approval.id", NULL));
+	assert_int_equal(json_object_array_length(refused), 7);
+	const char *names = json_object_to_json_string(refused);
+	static const char *const want[] = {
+	    "volume.serial_number",  "usb.hash",	   "usb.port",
+	    "portcullis.state",	     "volume.device_name", "approval.approver",
+	    "portcullis.approval.id"};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_non_null(strstr(names, want[i]));
+	/* A record that claims nothing of the engine's is not marked, nor can it mark itself. */
+	assert_false(json_object_object_get_ex(got[1], "portcullis.helper_fields_refused", NULL));
+	assert_true(
+	    json_object_object_get_ex(got[2], "portcullis.helper_fields_refused", &refused));
+	assert_string_equal(json_object_to_json_string(refused),
+			    "[ \"portcullis.helper_fields_refused\" ]");
+	json_object_put(src.device);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +224,7 @@ int main(void)
 	    cmocka_unit_test_teardown(a_line_that_is_not_a_file_record_is_left, reset),
 	    cmocka_unit_test_teardown(a_group_holds_at_most_64, reset),
 	    cmocka_unit_test_teardown(a_refused_group_is_taken_record_by_record, reset),
+	    cmocka_unit_test_teardown(the_engines_fields_win_over_the_watchers, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,6 +220,33 @@ static void kernel_attributed_close_is_hashed_without_proc(void **state)
 	assert_int_equal(c->lookups, 0);
 }
 
+/* The size at close ends the hash's reads early only when it has been reached: a file that
+ * grew or shrank after its close is hashed whole as it is now, and flagged. */
+static void a_file_changed_after_close_is_hashed_whole(void **state)
+{
+	struct ctx *c = *state;
+	static const off_t sizes[] = {1, 3, 10};
+	start(c, false);
+	write_file(c, "abc.txt", "abc");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		xfer_tracker_closed(c->t, open_file(c, "abc.txt"), true, 4242, NULL, "open",
+				    sizes[i], "");
+	xfer_tracker_drain(c->t);
+	for (int i = 0; i < 3; i++) {
+		struct json_object *r = find_action(c, "file-written", i);
+		assert_non_null(r);
+		assert_string_equal(
+		    str_at(r, "file.hash.sha256"),
+		    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		assert_string_equal(str_at(r, "file.size"), "3");
+	}
+	int flagged = 0;
+	for (int i = 0; i < 3; i++)
+		flagged += json_object_object_get_ex(find_action(c, "file-written", i),
+						     "portcullis.changed_after_close", NULL);
+	assert_int_equal(flagged, 2);
+}
+
 static void unhashed_close_says_why_and_keeps_the_path_relative(void **state)
 {
 	struct ctx *c = *state;
@@ -453,6 +480,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(pseudonymised_records_hide_path_and_serial, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(relative_mountpoint_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_file_changed_after_close_is_hashed_whole, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(kernel_attributed_close_is_hashed_without_proc, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(unhashed_close_says_why_and_keeps_the_path_relative,
