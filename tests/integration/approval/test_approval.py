@@ -241,6 +241,7 @@ def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path)
         f.truncate(4 << 20)
     loop = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True,
                           text=True, check=True, env=REAL).stdout.strip()
+    subprocess.run(["blockdev", "--setrw", loop], check=True, env=REAL)  # an earlier user's
     name = os.path.basename(loop)
     try:
         start(pc)

@@ -36,6 +36,13 @@ attach() {
 	shift
 	DEV=$(losetup -f --show "$@" "$f")
 	LOOPS+=("$DEV")
+	# A read-only flag set on the device (BLKROSET, as a read-only grant or a plain
+	# council stick gets) outlives the loop device's detach: unless asked to be
+	# read-only, a new medium starts writable.
+	case " $* " in
+	*" -r "* | *" --read-only "*) ;;
+	*) blockdev --setrw "$DEV" ;;
+	esac
 }
 
 # detach DEV: detach it now, and forget it, so that cleanup does not detach the number

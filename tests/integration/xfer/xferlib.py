@@ -90,6 +90,9 @@ class Medium:
         self.loop = run("losetup", "-f", "--show", self.img, capture_output=True,
                         text=True).stdout.strip()
         try:
+            # A read-only flag set on the device by an earlier user (BLKROSET) outlives
+            # the loop device's detach: the medium starts writable.
+            run("blockdev", "--setrw", self.loop)
             if fs == "ext4":
                 run("mount", self.loop, self.mnt)
                 os.chmod(self.mnt, 0o1777)
