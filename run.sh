@@ -34,6 +34,17 @@ build_fw() {
 	cmake --build build-fw -j"$jobs" --target firmware_arm
 }
 
+# The fuzz and sanitizer builds (see below), niced: run.sh test makes them beside the
+# release suite, whose tests leave a core idle much of the time (the loop-device lock,
+# waits on daemons and on the kernel bed's emulated machine).
+build_side() {
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBUILD_TESTS=OFF -DBUILD_FUZZ=ON \
+		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-5}" >/dev/null
+	nice -n 10 cmake --build build-fuzz -j"$jobs"
+	cmake -S . -B build-asan -DBUILD_TESTS=ON -DPCL_SANITIZE=ON >/dev/null
+	nice -n 10 cmake --build build-asan -j"$jobs"
+}
+
 # Sum the "N tests failed out of M" lines of every ctest run into one closing line.
 passed=0 failed=0
 count_ctest() {
@@ -69,12 +80,21 @@ test)
 	install_packages
 	clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' | grep -v '^tests/data/')
 	build
+	side_log=$(mktemp)
+	build_side >"$side_log" 2>&1 &
+	side_pid=$!
 	run_ctest build
 	build_fw
 	run_ctest build-fw -L firmware
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DBUILD_TESTS=OFF -DBUILD_FUZZ=ON \
-		-DPCL_FUZZ_SECONDS="${PCL_FUZZ_SECONDS:-5}" >/dev/null
-	cmake --build build-fuzz -j"$jobs"
+	side_rc=0
+	wait "$side_pid" || side_rc=$?
+	echo "fuzz and sanitizer builds (made beside the release suite):"
+	cat "$side_log"
+	rm -f "$side_log"
+	if [ "$side_rc" -ne 0 ]; then
+		echo "total: $passed passed, $((failed + 1)) failed (a build failed)"
+		exit 1
+	fi
 	# The fuzzers, one at a time, run beside the sanitizer stage below: its tests wait on
 	# the loop-device lock much of the time, and one core is often idle.
 	fuzz_log=$(mktemp)
@@ -102,12 +122,10 @@ test)
 	# package's mechanics, not the code, run alone (RUN_SERIAL) and take over three minutes;
 	# the code they start is the code the other suites run here under the sanitizers.
 	stamp=$(date +%s)
-	cmake -S . -B build-asan -DBUILD_TESTS=ON -DPCL_SANITIZE=ON >/dev/null
-	cmake --build build-asan -j"$jobs"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_ctest build-asan -LE 'kernel|pkg'
-	echo "sanitizer build and suite: $(($(date +%s) - stamp)) s"
+	echo "sanitizer suite: $(($(date +%s) - stamp)) s"
 	fuzz_rc=0
 	wait "$fuzz_pid" || fuzz_rc=$?
 	echo "fuzz smoke (run beside the sanitizer stage):"
