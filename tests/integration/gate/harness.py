@@ -346,6 +346,16 @@ class Testbed:
         self.tb = None
 
 
+def connected(pid):
+    """Whether process pid holds a socket (a CLI has connected to the control socket). Its
+    descriptors may close while they are looked at: one gone is not a socket."""
+    try:
+        return any(os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+                   for fd in os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return False
+
+
 def read_lines_until(proc, lines, done, deadline):
     """Append the lines proc writes (its stdout a pipe) to lines until one satisfies done,
     its output ends or the monotonic deadline passes: a reader that never hangs."""

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from harness import as_user, read_lines_until
+from harness import as_user, connected, read_lines_until
 from test_media import OTHER_UID, PERSONAL, RULES, approved_stick
 
 FILES = 500
@@ -284,9 +284,7 @@ def test_watchers_hear_of_a_grant_after_it(pc):
     lines = []
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-                os.readlink("/proc/%d/fd/%s" % (w.pid, fd)).startswith("socket:")
-                for fd in os.listdir("/proc/%d/fd" % w.pid)):
+        while time.monotonic() < deadline and not connected(w.pid):
             time.sleep(0.05)
         time.sleep(0.3)  # its request read by the engine before the plug
         st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=openat,write,sendto",

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from harness import DAEMON, actions_for, read_lines_until
+from harness import DAEMON, actions_for, connected, read_lines_until
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 HUB3 = "/sys/devices/pci0000:00/0000:00:14.0/usb2"
@@ -243,22 +243,13 @@ def test_cli_devices_lists_states_and_rules(pc):
     assert "allowed" in lines["1-10"] and "rules.conf:5" in lines["1-10"]
 
 
-def _connected(pid):
-    """Whether process pid holds a socket (the CLI has connected to the control socket)."""
-    try:
-        return any(os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-                   for fd in os.listdir("/proc/%d/fd" % pid))
-    except OSError:
-        return False
-
-
 def test_cli_watch_follows_decisions(pc):
     pc.start(COUNCIL_RULES)
     w = subprocess.Popen([pc.cli_path(), "watch"], env=pc.env(), stdout=subprocess.PIPE)
     lines = []
     try:
         deadline = time.monotonic() + 30
-        while not _connected(w.pid) and time.monotonic() < deadline:
+        while not connected(w.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)  # its request read by the engine before the plug
         pc.add("stick-personal.umockdev", plug=True)
