@@ -484,6 +484,18 @@ out:
 	return rc;
 }
 
+/* Take the writer's lock to append records, counted among the waiters meanwhile (a
+ * record written alone is synced at once only when none wait behind it), and wait while
+ * a checkpoint seals the epoch (its sync drops the lock). */
+static void lock_for_records(struct audit_log *log)
+{
+	atomic_fetch_add(&log->waiters, 1);
+	pthread_mutex_lock(&log->lock);
+	atomic_fetch_sub(&log->waiters, 1);
+	while (log->sealing)
+		pthread_cond_wait(&log->cond, &log->lock);
+}
+
 int audit_append_pair(struct audit_log *log, struct json_object *before, struct json_object *event)
 {
 	struct audit_prep p[2];
@@ -502,11 +514,7 @@ int audit_append_pair(struct audit_log *log, struct json_object *before, struct 
 		if (p[i].len + AUDIT_FRAME_MAX + strlen(log->host_boot) > AUDIT_RECORD_MAX)
 			rc = -E2BIG; /* known to fit before either is written */
 	if (rc == 0) {
-		atomic_fetch_add(&log->waiters, 1);
-		pthread_mutex_lock(&log->lock);
-		atomic_fetch_sub(&log->waiters, 1);
-		while (log->sealing)
-			pthread_cond_wait(&log->cond, &log->lock);
+		lock_for_records(log);
 		rc = commit_pair(log, p, atomic_load(&log->waiters) == 0, &durable);
 		if (rc == 0 && !durable)
 			rc = audit_sync_locked(log, log->seq);
@@ -530,12 +538,7 @@ static int append(struct audit_log *log, struct json_object *event, enum append_
 	rc = audit_prepare(log, event, false, &p);
 	if (rc != 0)
 		return rc;
-	atomic_fetch_add(&log->waiters, 1);
-	pthread_mutex_lock(&log->lock);
-	atomic_fetch_sub(&log->waiters, 1);
-	/* Records wait while a checkpoint seals the epoch (its sync drops the lock). */
-	while (log->sealing)
-		pthread_cond_wait(&log->cond, &log->lock);
+	lock_for_records(log);
 	/* Alone: the record and what is not yet on disk go in one RWF_DSYNC write; with
 	 * others waiting, the group commit below shares one sync among them. */
 	bool alone = mode == APPEND_DURABLE && atomic_load(&log->waiters) == 0, durable;
@@ -629,11 +632,7 @@ int audit_append_group(struct audit_log *log, struct json_object *const *events,
 		    p[i].len + AUDIT_FRAME_MAX + strlen(log->host_boot) > AUDIT_RECORD_MAX)
 			rc = -E2BIG;
 	if (rc == 0) {
-		atomic_fetch_add(&log->waiters, 1);
-		pthread_mutex_lock(&log->lock);
-		atomic_fetch_sub(&log->waiters, 1);
-		while (log->sealing)
-			pthread_cond_wait(&log->cond, &log->lock);
+		lock_for_records(log);
 		rc = log->failed ? log->failed : group_locked(log, p, n, buf);
 		if (log->seq > log->group_seq) { /* what was written, even short of a failure */
 			log->group_seq = log->seq;
