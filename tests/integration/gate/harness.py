@@ -214,6 +214,25 @@ class Testbed:
         for name in os.listdir(self.conf["audit-log"]):
             os.lchown(os.path.join(self.conf["audit-log"], name), *own)
 
+    def start_with_watcher(self, rules, stage_dir, script):
+        """Start a staged copy of the install (in stage_dir) whose portcullis-xferwatch is
+        the shell script given, and wait for the service to start."""
+        prefix = os.path.dirname(os.path.dirname(os.path.abspath(DAEMON)))
+        shutil.copytree(prefix, stage_dir, symlinks=True)
+        watcher = os.path.join(stage_dir, "libexec/portcullis/portcullis-xferwatch")
+        os.unlink(watcher)
+        with open(watcher, "w") as f:
+            f.write(script)
+        os.chmod(watcher, 0o755)
+        os.chmod(os.path.dirname(stage_dir), 0o755)
+        path = self.config(rules)
+        self.enrol()
+        self.stderr = open(os.path.join(self.work, "daemon.log"), "w")
+        self.daemon = subprocess.Popen(
+            [os.path.join(stage_dir, "sbin/portcullisd"), "-c", path, "-f"], env=self.env(),
+            stderr=self.stderr)
+        self.wait_record(lambda r: r.get("event.action") == "service-started")
+
     def start(self, rules, wait=True, caps=None, **extra):
         """Start the staged daemon under the test bed. caps: run it as the unit does, with
         only these capabilities (setpriv --bounding-set; tmpfiles' work done first)."""

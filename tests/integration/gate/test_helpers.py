@@ -239,23 +239,7 @@ def test_a_transfer_log_that_cannot_start_deauthorises_the_stick(pc, medium, tmp
     """A watcher that fails at once (here: a staged install whose portcullis-xferwatch
     exits with status 3 before watching anything): the mounted stick is de-authorised,
     with a security record naming the exit."""
-    from harness import DAEMON
-    import shutil
-    prefix = os.path.dirname(os.path.dirname(os.path.abspath(DAEMON)))
-    copy = str(tmp_path / "stage")
-    shutil.copytree(prefix, copy, symlinks=True)
-    watcher = os.path.join(copy, "libexec/portcullis/portcullis-xferwatch")
-    os.unlink(watcher)
-    with open(watcher, "w") as f:
-        f.write("#!/bin/sh\nexit 3\n")
-    os.chmod(watcher, 0o755)
-    os.chmod(str(tmp_path), 0o755)
-    path = pc.config(RULES)
-    pc.enrol()
-    pc.stderr = open(os.path.join(pc.work, "daemon.log"), "w")
-    pc.daemon = subprocess.Popen([os.path.join(copy, "sbin/portcullisd"), "-c", path, "-f"],
-                                 env=pc.env(), stderr=pc.stderr)
-    pc.wait_record(lambda r: r.get("event.action") == "service-started")
+    pc.start_with_watcher(RULES, str(tmp_path / "stage"), "#!/bin/sh\nexit 3\n")
     pc.add("stick-personal.umockdev", plug=True)
     pc.wait_attr(PERSONAL, "authorized", "1")
     pc.kernel_configure(PERSONAL)

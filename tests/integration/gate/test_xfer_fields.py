@@ -10,11 +10,8 @@ keeps the helper's own fields (the file's path, its clock) and a clean record un
 
 USB is simulated (umockdev); the medium is a real ext4 loop device, mounted."""
 import json
-import os
-import shutil
-import subprocess
 
-from harness import DAEMON, attach_disk
+from harness import attach_disk
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
 PERSONAL = HUB + "/1-2"
@@ -33,32 +30,18 @@ FORGED_FILE = {"event.action": "file-written", "file.path": "forged.txt", "file.
 CLEAN_FILE = {"event.action": "file-written", "file.path": "clean.txt", "file.size": 2}
 
 
-def stand_in(path):
+def stand_in():
     """A watcher that sends its forged lines (the file records in one write, as one group)
     and then keeps watching (reads its channel, which the engine never writes, under the
     sandbox the parent gives it) so that the engine sees no watch lost."""
     started = json.dumps(STARTED)
     files = json.dumps(FORGED_FILE) + "\n" + json.dumps(CLEAN_FILE)
-    with open(path, "w") as f:
-        f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\nprintf '%%s\\n' '%s'\n"
-                "exec cat <&1 >/dev/null\n" % (started, files))
-    os.chmod(path, 0o755)
+    return ("#!/bin/sh\nprintf '%%s\\n' '%s'\nprintf '%%s\\n' '%s'\n"
+            "exec cat <&1 >/dev/null\n" % (started, files))
 
 
 def test_a_helper_cannot_claim_the_engines_fields(pc, medium, tmp_path):
-    prefix = os.path.dirname(os.path.dirname(os.path.abspath(DAEMON)))
-    copy = str(tmp_path / "stage")
-    shutil.copytree(prefix, copy, symlinks=True)
-    watcher = os.path.join(copy, "libexec/portcullis/portcullis-xferwatch")
-    os.unlink(watcher)
-    stand_in(watcher)
-    os.chmod(str(tmp_path), 0o755)
-    path = pc.config(RULES)
-    pc.enrol()
-    pc.stderr = open(os.path.join(pc.work, "daemon.log"), "w")
-    pc.daemon = subprocess.Popen([os.path.join(copy, "sbin/portcullisd"), "-c", path, "-f"],
-                                 env=pc.env(), stderr=pc.stderr)
-    pc.wait_record(lambda r: r.get("event.action") == "service-started")
+    pc.start_with_watcher(RULES, str(tmp_path / "stage"), stand_in())
     pc.add("stick-personal.umockdev", plug=True)
     pc.wait_attr(PERSONAL, "authorized", "1")
     allowed = pc.wait_record(lambda r: r.get("event.action") == "device-allowed"
