@@ -28,11 +28,12 @@ int engine_request(struct engine *e, struct ipc_msg *req);
  * -1. Helper exits the parent reports meanwhile are kept and handled by the loop. */
 int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd);
 /* Send a request without waiting for its answer, which engine_answer_early returns (0, the
- * parent's negative errno, or -ENOENT when no request was sent early). One at a time;
- * requests in between are answered as usual. Collect it before the loop reads the parent's
- * messages again. */
+ * parent's negative errno, or -ENOENT when no request was sent early); *fd: a descriptor
+ * the parent sent with it, or -1 (fd NULL: closed at once). One at a time; requests in
+ * between are answered as usual. Collect it before the loop reads the parent's messages
+ * again. */
 void engine_request_early(struct engine *e, struct ipc_msg *req);
-int engine_answer_early(struct engine *e);
+int engine_answer_early(struct engine *e, int *fd);
 
 /* Record a prepared record (not taken over) and tell watching clients. */
 int engine_record_json(struct engine *e, struct json_object *rec, bool security);

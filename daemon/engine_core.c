@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "engine_int.h"
@@ -64,7 +65,8 @@ static void send_request(struct engine *e, struct ipc_msg *req)
 }
 
 /* Read the parent's messages up to the answer to request id. Helper exits are kept for the
- * loop, the answer to a request sent early is kept for engine_answer_early. */
+ * loop, the answer to a request sent early (and the descriptor it carries) is kept for
+ * engine_answer_early. A descriptor comes only with a success. */
 static int await_answer(struct engine *e, uint32_t id, int *fd)
 {
 	struct ipc_msg res;
@@ -77,10 +79,12 @@ static int await_answer(struct engine *e, uint32_t id, int *fd)
 			engine_keep_exit(e, &res);
 			continue;
 		}
-		if (rc == 0 && res.type == IPC_RESULT && got < 0 && id != e->early_id &&
-		    e->early_id != 0 && !e->early_done && res.id == e->early_id) {
+		if (rc == 0 && res.type == IPC_RESULT && (got < 0 || res.u.result.err == 0) &&
+		    id != e->early_id && e->early_id != 0 && !e->early_done &&
+		    res.id == e->early_id) {
 			e->early_done = true;
 			e->early_err = res.u.result.err;
+			e->early_fd = got;
 			continue;
 		}
 		if (rc != 0 || res.type != IPC_RESULT || res.id != id ||
@@ -105,21 +109,32 @@ int engine_request_fd(struct engine *e, struct ipc_msg *req, int *fd)
 
 void engine_request_early(struct engine *e, struct ipc_msg *req)
 {
-	engine_answer_early(e); /* one at a time: an earlier one's answer is dropped */
+	engine_answer_early(e, NULL); /* one at a time: an earlier one's answer is dropped */
 	send_request(e, req);
 	e->early_id = req->id;
 	e->early_done = false;
 }
 
-int engine_answer_early(struct engine *e)
+int engine_answer_early(struct engine *e, int *fd)
 {
-	int rc;
+	int rc, got = -1;
 
+	if (fd != NULL)
+		*fd = -1;
 	if (e->early_id == 0)
 		return -ENOENT;
-	rc = e->early_done ? e->early_err : await_answer(e, e->early_id, NULL);
+	if (e->early_done) {
+		rc = e->early_err;
+		got = e->early_fd;
+	} else {
+		rc = await_answer(e, e->early_id, &got);
+	}
 	e->early_id = 0;
 	e->early_done = false;
+	if (fd != NULL)
+		*fd = got;
+	else if (got >= 0)
+		close(got); /* not wanted: never kept */
 	return rc;
 }
 

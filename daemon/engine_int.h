@@ -27,10 +27,12 @@ struct engine {
 	struct ipc_msg exits[64];
 	size_t n_exits;
 	/* A request sent ahead of its answer (engine_request_early): its id until the answer
-	 * is collected, and the answer once read. */
+	 * is collected, and the answer once read (early_fd: the descriptor it carried, or -1;
+	 * meaningful only while early_done). */
 	uint32_t early_id;
 	bool early_done;
 	int early_err;
+	int early_fd;
 	char host[256];
 	/* The control socket, as the core reaches it: set by the loop at set-up, so that the
 	 * core calls no module above it. */

@@ -70,9 +70,10 @@ int parent_check_device(const struct parent_table *t, const struct ipc_device_re
 int parent_table_add(struct parent_table *t, const struct ipc_device_ref *d);
 void parent_table_forget(struct parent_table *t, const char *name);
 /* parent_grant.c: a grant in two steps (see there). Prepare: check d and hold its
- * authorized file open; commit: write 1 to it, if the prepare just before was of d (else
- * -EPERM), and add d to the table; drop: close what a prepare holds. 0 or -errno. */
-int parent_grant_prepare(struct parent_table *t, const struct ipc_device_ref *d);
+ * authorized file open, *passfd a copy of that descriptor for the engine (-1 on a
+ * refusal); commit: write 1 to it, if the prepare just before was of d (else -EPERM), and
+ * add d to the table; drop: close what a prepare holds. 0 or -errno. */
+int parent_grant_prepare(struct parent_table *t, const struct ipc_device_ref *d, int *passfd);
 int parent_grant_commit(struct parent_table *t, const struct ipc_device_ref *d);
 void parent_grant_drop(struct parent_table *t);
 /* parent_requests.c: is this device one the parent authorised? */

@@ -328,7 +328,7 @@ int parent_handle(struct parent_table *t, const struct ipc_msg *req, int *passfd
 	}
 	parent_grant_drop(t);
 	if (req->type == IPC_DEV_PREPARE)
-		return parent_grant_prepare(t, &req->u.grant.dev);
+		return parent_grant_prepare(t, &req->u.grant.dev, passfd);
 	/* A device's own authorisation consults no other entry of the table: the devices
 	 * gone meanwhile are dropped after its write, not before (off the grant's path).
 	 * Every request that relies on the table finds it pruned first. */

@@ -11,7 +11,7 @@ import subprocess
 import time
 
 from harness import as_user, connected, read_lines_until
-from test_media import OTHER_UID, PERSONAL, RULES, approved_stick
+from test_media import HUB, OTHER_UID, PERSONAL, RULES, approved_stick
 
 FILES = 500
 
@@ -122,11 +122,16 @@ def calls_of(out):
                 yield line
 
 
-PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+), .*, (\d+)\) += (\d+)$')
-DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+), .*, (\d+), RWF_DSYNC\) += (\d+)$')
+# strace -y: a descriptor is printed with its file's path, 7</path>.
+PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+)(?:<[^>]*>)?, .*, (\d+)\) += (\d+)$')
+DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+)(?:<[^>]*>)?, .*, (\d+), RWF_DSYNC\) += (\d+)$')
 FDATASYNC = re.compile(r'^(\d+) +fdatasync\((\d+)')
-# The engine's IPC_DEV_PREPARE request on the wire (lib/ipc: magic "CP", version, type 11)
+# A write of "1" to a USB device's authorized file (strace -y), and its result.
+GRANT = re.compile(r'^(\d+) +p?write(?:64)?\(\d+<[^>]*/authorized>, "1", 1(?:, 0)?\) += (-?\d+)')
+# The engine's IPC_DEV_PREPARE and IPC_DEV_COMMIT requests on the wire (lib/ipc: magic
+# "CP", version, type 11 or 12)
 PREPARE = re.compile(r'iov_base="CP\\[0-7]+\\v')
+COMMIT = re.compile(r'iov_base="CP\\[0-7]+\\f')
 
 
 def unsynced_gaps(out):
@@ -136,7 +141,7 @@ def unsynced_gaps(out):
     first, gaps, dsyncs = {}, [], 0
     for line in calls_of(out):
         m = PWRITE.match(line)
-        if m:
+        if m and not GRANT.match(line):  # the engine's grant is no write to the trail
             first.setdefault(m.group(2), int(m.group(3)))
             continue
         m = DSYNC.match(line)
@@ -174,7 +179,7 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace.out")
-    st = subprocess.Popen(["strace", "-f", "-qq", "-e",
+    st = subprocess.Popen(["strace", "-f", "-qq", "-y", "-e",
                            "trace=fdatasync,fsync,rename,renameat,renameat2,openat,write,"
                            "pwrite64,pwritev2,sendmsg", "-s", "4096",
                            "-o", out, "-p", str(eng), "-p", str(parent)],
@@ -204,20 +209,24 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
         stop_strace(st)
     allowed = [r for r in pc.records() if r["event.action"] == "device-allowed"]
     assert len(allowed) == 6 and allowed[-1]["volume.serial_number"] == "AA00000000011111"
-    grants, main, since, durable, written, held = 0, [], [], [], None, set()
+    grants, main, since, durable, written, by_engine = 0, [], [], [], None, False
     inserted, seen = [], 0  # per grant: the engine's writes carrying device-inserted
     first, order = None, []  # per grant: the prepare or the read of the device, first
+    granters = []  # per grant: the process whose write of "1" came first
     for line in calls_of(out):
         if len(line.split()) < 2:
             continue
         tid, call = line.split()[0], line.split()[1].split("(")[0]
-        # The parent may open the device's authorized before the record's sync (the
-        # grant's prepare, during the engine's write): the grant is its write of "1"
-        # to that file.
-        if "authorized\"" in line and "O_WRONLY" in line and "= " in line:
-            held.add((tid, line.rsplit("= ", 1)[1].split()[0]))
-        elif call == "write" and (tid, line.split("(")[1].split(",")[0]) in held and \
-                '"1", 1)' in line:
+        # The parent opens the device's authorized before the record's sync (the grant's
+        # prepare, during the engine's write) and hands the engine a copy: the grant is
+        # the first write of "1" to that file, the engine's; the parent's at the commit
+        # that follows changes nothing (counted only if the engine did not write).
+        g = GRANT.match(line)
+        if g and tid == str(parent) and by_engine:
+            by_engine = False
+        elif g:
+            by_engine = tid == str(eng)
+            granters.append("engine" if by_engine else "parent")
             grants += 1
             main.append(since)
             durable.append(written is not None and written[1])
@@ -249,6 +258,7 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
           "of the prepare and the engine's read of the device: %s"
           % (grants, main, burst_renames, inserted, order))
     assert grants == 6
+    assert granters == ["engine"] * 6, granters
     assert order == ["prepare"] * 6, order
     # Each insertion's record reaches the trail once, in the decision's RWF_DSYNC write
     # (not also in a write of its own that the sync then writes again).
@@ -287,7 +297,7 @@ def test_watchers_hear_of_a_grant_after_it(pc):
         while time.monotonic() < deadline and not connected(w.pid):
             time.sleep(0.05)
         time.sleep(0.3)  # its request read by the engine before the plug
-        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=openat,write,sendto",
+        st = subprocess.Popen(["strace", "-f", "-qq", "-y", "-e", "trace=write,pwrite64,sendto",
                                "-s", "4096", "-o", out, "-p", str(eng), "-p", str(parent)],
                               stderr=subprocess.DEVNULL)
         for _ in range(1000):
@@ -305,19 +315,73 @@ def test_watchers_hear_of_a_grant_after_it(pc):
         w.wait()
     assert len(lines) >= 2, lines
     assert "device-inserted" in lines[0] and "device-allowed" in lines[1], lines
-    events, held = [], set()
+    events = []
     for line in calls_of(out):
         parts = line.split()
         if len(parts) < 2:
             continue
         tid, call = parts[0], parts[1].split("(")[0]
-        if "authorized\"" in line and "O_WRONLY" in line and "= " in line:
-            held.add((tid, line.rsplit("= ", 1)[1].split()[0]))
-        elif call == "write" and (tid, line.split("(")[1].split(",")[0]) in held and \
-                '"1", 1)' in line:
-            events.append("grant")
+        if GRANT.match(line):
+            events.append("grant" if tid == str(eng) else "commit")
         elif tid == str(eng) and call == "sendto" and \
                 '\\"event.action\\":\\"device-allowed\\"' in line:
             events.append("told")
-    print("parent's grant and engine's send to the watcher, in order: %s" % events)
-    assert events == ["grant", "told"], events
+    print("engine's grant, parent's commit and engine's send to the watcher, in order: %s"
+          % events)
+    assert events == ["grant", "commit", "told"], events
+
+
+def test_the_engine_writes_authorized_itself_before_the_commit(pc):
+    """The allowed device's authorized is written by the engine process, through the
+    descriptor the parent opened and checked at the prepare, after the decision record's
+    sync and before the engine asks for the commit; the parent's write at the commit
+    follows (strace -y of both processes: the descriptor's file is the device's own). A
+    device the rules block gets no write at all, by either process, and the engine keeps
+    no descriptor of it once decided."""
+    pc.start(RULES)
+    eng, parent = engine_pid(pc), pc.daemon.pid
+    out = os.path.join(pc.work, "strace-grant.out")
+    st = subprocess.Popen(["strace", "-f", "-qq", "-y", "-e",
+                           "trace=write,pwrite64,pwritev2,fdatasync,sendmsg", "-s", "256",
+                           "-o", out, "-p", str(eng), "-p", str(parent)],
+                          stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(1000):
+            if traced(eng) and traced(parent):
+                break
+            time.sleep(0.01)
+        assert traced(eng) and traced(parent), "strace did not attach"
+        pc.add("stick-personal.umockdev", plug=True)
+        pc.wait_attr(PERSONAL, "authorized", "1")
+        pc.wait_record(lambda r: r["event.action"] == "device-allowed")
+        pc.add("stick-personal-twin.umockdev", plug=True)  # same VID:PID, other serial
+        pc.wait_record(lambda r: r["event.action"] == "device-blocked")
+        pc.wait_quiet()
+    finally:
+        stop_strace(st)
+    events = []
+    for line in calls_of(out):
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        tid, call = parts[0], parts[1].split("(")[0]
+        g = GRANT.match(line)
+        if g:
+            who = "engine" if tid == str(eng) else "parent" if tid == str(parent) else tid
+            events.append("%s-write=%s" % (who, g.group(2)))
+        elif tid == str(eng) and call == "sendmsg" and COMMIT.search(line):
+            events.append("commit-sent")
+        elif tid == str(eng) and (call == "fdatasync" or "RWF_DSYNC" in line):
+            events.append("sync")
+    print("the engine's syncs, grant writes and commit, in order: %s" % events)
+    grants = [e for e in events if e != "sync"]
+    # One grant: the engine writes 1 (and succeeds) before it sends the commit, after the
+    # decision's sync; the parent's write comes with the commit.
+    assert grants == ["engine-write=1", "commit-sent", "parent-write=1"], events
+    assert "sync" in events[:events.index("engine-write=1")], events
+    assert pc.attr(PERSONAL, "authorized") == "1"
+    assert pc.attr(HUB + "/1-3", "authorized") == "0"
+    # The engine holds no authorized file once both devices are decided.
+    held = [os.readlink("/proc/%d/fd/%s" % (eng, fd)) for fd in os.listdir("/proc/%d/fd" % eng)]
+    assert not [p for p in held if p.endswith("/authorized")], held
+    pc.stop()

@@ -282,6 +282,64 @@ static void a_grant_in_two_steps_writes_only_at_the_commit_right_after_its_prepa
 	assert_false(bed->table.held);
 }
 
+/* The prepare's answer: the descriptor it hands over (-1 none) and its result. */
+static int prepare_fd(struct ipc_device_ref d, int *fd)
+{
+	struct ipc_msg m = {.type = IPC_DEV_PREPARE};
+
+	m.u.grant.dev = d;
+	return parent_handle(&bed->table, &m, fd);
+}
+
+static void a_prepare_hands_the_engine_the_checked_device_authorized_file(void **state)
+{
+	char path[400];
+	struct stat held, file;
+	int fd = -2;
+
+	(void)state;
+	/* An accepted prepare passes a copy of the very file it opened and checked: write
+	 * only, not inherited by a program the engine would start. */
+	assert_int_equal(prepare_fd(*stick(), &fd), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_WRONLY);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/" PTREE_STICK "/authorized", bed->tree.sys);
+	assert_int_equal(fstat(fd, &held), 0);
+	assert_int_equal(stat(path, &file), 0);
+	assert_true(held.st_dev == file.st_dev && held.st_ino == file.st_ino);
+	/* The engine's write through it (at offset 0, as the engine writes) grants the
+	 * device before the parent's commit. */
+	assert_int_equal(pwrite(fd, "1", 1, 0), 1);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "1");
+	assert_false(parent_table_has(&bed->table, stick()));
+	/* The commit still checks, remembers the device and writes (a no-op for the kernel
+	 * once the device is authorised). */
+	assert_int_equal(grant(IPC_DEV_COMMIT, *stick()), 0);
+	assert_true(parent_table_has(&bed->table, stick()));
+	assert_string_equal(attr(PTREE_STICK "/authorized"), "1");
+	/* A refused prepare passes nothing. */
+	assert_int_equal(authorize(*stick(), 0), 0);
+	const struct ipc_device_ref refused[] = {ref("1-2", 1, 6), ref("usb1", 1, 1),
+						 ref("1-2:1.0", 1, 5), ref("1-9", 1, 5)};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fd = -2;
+		assert_true(prepare_fd(refused[i], &fd) < 0);
+		assert_int_equal(fd, -1);
+	}
+	/* Nor does a commit, or any other request. */
+	assert_int_equal(prepare_fd(*stick(), &fd), 0);
+	assert_true(fd >= 0);
+	close(fd);
+	struct ipc_msg commit = {.type = IPC_DEV_COMMIT};
+	commit.u.grant.dev = *stick();
+	fd = -2;
+	assert_int_equal(parent_handle(&bed->table, &commit, &fd), 0);
+	assert_int_equal(fd, -1);
+	assert_false(bed->table.held);
+}
+
 static int iface(struct ipc_device_ref d, const char *name, uint8_t value)
 {
 	struct ipc_msg m = {.type = IPC_IFACE_AUTHORIZE};
@@ -568,6 +626,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		a_grant_in_two_steps_writes_only_at_the_commit_right_after_its_prepare, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(
+		a_prepare_hands_the_engine_the_checked_device_authorized_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(other_message_types_are_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
