@@ -31,7 +31,8 @@ enum ipc_type {
 	IPC_JOB_STOP,	     /* engine -> parent: stop that helper */
 	IPC_BLOCK_READONLY,  /* engine -> parent: set a block device read-only (BLKROSET) */
 	IPC_JOB_EXIT,	     /* parent -> engine, unsolicited: a helper has exited */
-	IPC_DEV_PREPARE,     /* engine -> parent: check a device, hold its authorized open */
+	IPC_DEV_PREPARE,     /* engine -> parent: check a device, hold its authorized open
+				(the answer carries a copy of it, SCM_RIGHTS) */
 	IPC_DEV_COMMIT,	     /* engine -> parent: write 1 to the authorized held by the last */
 	IPC_TYPE_END,
 };
@@ -80,8 +81,10 @@ struct ipc_msg {
 		/* IPC_DEV_PREPARE, IPC_DEV_COMMIT: a grant in two steps, so that the parent's
 		 * checks run while the engine reads and decides the device and makes its
 		 * record durable (the prepare is sent on the device's uevent and grants
-		 * nothing); the commit, sent only once an allow record is durable, must be
-		 * the request right after its prepare. */
+		 * nothing; its answer carries a copy of the device's authorized file, open
+		 * write only, through which the engine writes 1 once an allow record is
+		 * durable); the commit, sent after that, must be the request right after its
+		 * prepare. */
 		struct {
 			struct ipc_device_ref dev;
 		} grant;

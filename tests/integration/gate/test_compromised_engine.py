@@ -9,7 +9,8 @@ on a loop device not under USB, on the stick's disk under a stale bus/device num
 Every such request is refused; the same request for the stick's own disk, as the parent
 authorised it, is carried out (so the refusals are not an artefact of the test bed). The
 same for a grant in two steps: a commit that is not the request right after the prepare
-of that very device writes nothing."""
+of that very device writes nothing, and only an accepted prepare's answer carries a
+descriptor (the checked device's authorized file)."""
 import os
 import shutil
 import signal
@@ -155,6 +156,13 @@ def test_a_compromised_engine_cannot_commit_a_grant_it_did_not_prepare(pc):
             assert results[label] == -1, (label, results[label], pc.log())  # EPERM
         assert results["prepare-twin"] == 0 and results["prepare-stick"] == 0
         assert results["prepare-stale"] == -116  # ESTALE: checked as a grant in one step
+        # A descriptor of the checked device's authorized with an accepted prepare's
+        # answer only: none with a refusal, a commit or any other answer.
+        fds = passed(pc)
+        print("descriptors passed with the answers: %s" % fds)
+        assert fds["prepare-twin"] and fds["prepare-stick"], fds
+        assert not [l for l, got in fds.items() if got and not l.startswith("prepare-")], fds
+        assert not fds["prepare-stale"], fds
         assert pc.attr(PERSONAL, "authorized") == "0" and pc.attr(TWIN, "authorized") == "0"
         open(go, "w").close()
         results = wait_results(pc, "done")
@@ -164,6 +172,16 @@ def test_a_compromised_engine_cannot_commit_a_grant_it_did_not_prepare(pc):
     finally:
         pc.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def passed(pc):
+    """Per label of the fake engine's answers: whether a descriptor came with it."""
+    out = {}
+    for line in pc.log().splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "FAKE-ENGINE":
+            out[parts[1]] = parts[3] == "fd"
+    return out
 
 
 def wait_results(pc, last, timeout=20):
