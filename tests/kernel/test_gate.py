@@ -99,6 +99,42 @@ def test_the_council_stick_gets_its_driver_and_keeps_its_disk(gate):
              "rc=$?; umount /mnt/c; exit $rc" % (disk, disk))
 
 
+def test_the_engine_grants_through_the_descriptor_the_parent_opened(gate):
+    """On real sysfs the engine, unprivileged and under its filter, writes the allowed
+    stick's authorized itself through the descriptor the parent's prepare passed
+    (strace -y of the engine in the guest: a pwrite64 of "1" to that device's file that
+    succeeds), and nothing reports a failed write. A descriptor of a device's authorized
+    kept open across the device's unplug writes nothing: kernfs answers ENODEV."""
+    engine = gate.out("pgrep -u nobody -f libexec/portcullis/portcullis-engine").split()[0]
+    trace = gate.daemon_dir + "/engine.strace"
+    gate.run("strace -f -qq -y -e trace=pwrite64 -o %s -p %s >/dev/null 2>&1 & "
+             "echo $! > %s.pid" % (trace, engine, trace))
+    gate.wait_for("grep -q TracerPid:.[1-9] /proc/%s/status" % engine, what="strace attached")
+    try:
+        name = stick(gate, "granted", "COUNCIL0001")
+        assert decision(gate, name)["event.action"] == "device-allowed"
+        gate.wait_for("[ $(cat /sys/bus/usb/devices/%s/authorized) = 1 ]" % name,
+                      what="%s authorised" % name)
+    finally:
+        gate.run("kill -INT $(cat %s.pid); sleep 0.5" % trace, check=False)
+    out = gate.out("cat %s" % trace)
+    grants = [l for l in out.splitlines() if "pwrite64(" in l and '/authorized>, "1", 1, 0)' in l]
+    print("the engine's writes to authorized: %s" % grants)
+    assert len(grants) == 1 and grants[0].endswith("= 1"), out
+    assert "/%s/authorized>" % name in grants[0], grants
+    assert "write to authorized failed" not in gate.daemon_log()
+    # A descriptor held across the unplug: its write fails, it reaches no later device.
+    held = gate.daemon_dir + "/held"
+    gate.run("(exec 3>/sys/bus/usb/devices/%s/authorized; while [ -e "
+             "/sys/bus/usb/devices/%s ]; do sleep 0.1; done; echo 1 >&3 2>%s.err; "
+             "echo $? > %s) >/dev/null 2>&1 &" % (name, name, held, held))
+    gate.run("sleep 0.5")
+    gate.unplug("granted")
+    gate.wait_for("[ -s %s ]" % held, what="the held descriptor's write")
+    assert gate.out("cat %s" % held).strip() != "0"
+    assert "No such device" in gate.out("cat %s.err" % held)
+
+
 def test_a_personal_stick_is_blocked_without_interfaces(gate):
     name = stick(gate, "personal", "PERSONAL0001")
     r = decision(gate, name)
