@@ -143,7 +143,8 @@ static const struct rule engine[] = {
      * (lib/audit/epoch.c last_line): without it the first tick past the retention
      * period kills the engine (SIGSYS) and it restarts in a loop. */
     R(pread64, "audit: last line of a segment (open and retention purge)"),
-    R(pwrite64, "audit records, written at the segment's end"),
+    R(pwrite64, "audit records at the segment's end; the grant's 1 to the authorized "
+		"file the parent opened and passed"),
     R(pwritev2, "audit: a decision record and the unsynced tail in one RWF_DSYNC write"),
     R(rename, "audit state replaced atomically"),
     R(renameat, "audit state replaced atomically"),
