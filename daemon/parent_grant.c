@@ -22,12 +22,15 @@
  * The open file is bound to the kernel's device object, not to its path: once that
  * device is unplugged, sysfs (kernfs) answers a write to the removed attribute with
  * -ENODEV, so a descriptor kept, or a device whose name and numbers are then taken by a
- * newcomer, reaches nothing new. Its other operations give nothing either: fstat and
- * lseek tell or move nothing of use, fchmod and fchown are outside the engine's seccomp
- * filter (and the file is root's), ioctl is filtered to TCGETS (which sysfs answers
- * ENOTTY). Passed on over a socket (sendmsg is allowed, for control clients), it lets
- * the receiver do what the engine could do through this process. The parent's own
- * checks, its table and the commit's write are unchanged.
+ * newcomer, reaches nothing new. Its other operations give nothing either: fstat tells
+ * what sysfs tells anyone; lseek moves the offset this process's copy shares, which
+ * sysfs ignores for an attribute's write (the engine writes at offset 0 with pwrite, so
+ * a test bed's regular file keeps its offset too); ftruncate and fsync change nothing of
+ * an attribute; fchmod and fchown are outside the engine's seccomp filter (and the file
+ * is root's); ioctl is filtered to TCGETS (which sysfs answers ENOTTY). Passed on over a
+ * socket (sendmsg is allowed, for control clients), it lets the receiver do what the
+ * engine could have done through this process anyway. The parent's own checks, its
+ * table and the commit's write are unchanged.
  */
 #include "parent.h"
 
