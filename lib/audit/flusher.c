@@ -145,6 +145,8 @@ void audit_get_stats(struct audit_log *log, struct audit_stats *out)
 	pthread_mutex_lock(&log->lock);
 	out->syncs = log->n_syncs;
 	out->checkpoints = log->n_checkpoints;
-	out->durable_seq = log->synced_seq;
+	out->durable_seq = log->intent_seq > log->synced_seq ? log->intent_seq : log->synced_seq;
+	out->trail_seq = log->synced_seq;
+	out->intents = log->n_intents;
 	pthread_mutex_unlock(&log->lock);
 }
