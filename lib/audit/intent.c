@@ -176,8 +176,10 @@ static int entry_records(struct audit_log *log, const struct audit_intent *e, st
 		if (audit_frame_parse(e->bytes + at, len, &f, d) != 0)
 			return -EBADMSG;
 		if (f.epoch != log->st.epoch) {
-			pcl_diag_set(d, "<intent>", (int)k, "record of epoch %" PRIu64
-					" (the trail is at epoch %" PRIu64 ")", f.epoch, log->st.epoch);
+			pcl_diag_set(d, "<intent>", (int)k,
+				     "record of epoch %" PRIu64 " (the trail is at epoch %" PRIu64
+				     ")",
+				     f.epoch, log->st.epoch);
 			return -EBADMSG;
 		}
 		if (k > 1 && CRYPTO_memcmp(f.prev, hash, AUDIT_HASH_LEN) != 0) {
@@ -222,7 +224,8 @@ static int replay(struct audit_log *log, const struct audit_intent *e, struct pc
 		 * would put records after missing ones. Refuse, visibly. */
 		pcl_diag_set(diag, path, 0,
 			     "segment is %jd bytes, shorter than the intent entry's start at "
-			     "offset %" PRIu64 ": records before it are missing (trail truncated or replaced)",
+			     "offset %" PRIu64
+			     ": records before it are missing (trail truncated or replaced)",
 			     (intmax_t)sb.st_size, e->off);
 		close(fd);
 		return -EUCLEAN;

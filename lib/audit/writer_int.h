@@ -49,10 +49,10 @@ struct audit_log {
 	 * syncs the segment). intent_fd -1: not in use (the segment is synced instead). */
 	int intent_fd;
 	uint64_t intent_gen, intent_seq;
-	bool intent_replayed;	       /* at open: said in the trail by audit_intent_note */
+	bool intent_replayed;	      /* at open: said in the trail by audit_intent_note */
 	struct audit_intent replayed; /* what was put back (bytes NULL) */
-	atomic_uint waiters; /* callers waiting for the lock in append() */
-	uint64_t seq;	     /* last seq written */
+	atomic_uint waiters;	      /* callers waiting for the lock in append() */
+	uint64_t seq;		      /* last seq written */
 	uint8_t head[AUDIT_HASH_LEN];
 	uint64_t synced_seq;
 	bool syncing;
@@ -110,9 +110,9 @@ int audit_write_record(struct audit_log *log, enum audit_type type, struct json_
 		       bool allow_reserved);
 /* Intent file (intent.c). Open (create, preallocate) it and put the newest entry back
  * into its segment when a power cut took those bytes: 0 or <0 with diag (before the tail
- * recovery). Write one entry of the kept tail, from tail_off to the segment's end (lock held): 1 durable, 0 not
- * possible (no room in a slot, the file not in use or failed: sync the segment). Say a
- * replay in the trail with a record (after the tail recovery, lock held). */
+ * recovery). Write one entry of the kept tail, from tail_off to the segment's end (lock held): 1
+ * durable, 0 not possible (no room in a slot, the file not in use or failed: sync the segment). Say
+ * a replay in the trail with a record (after the tail recovery, lock held). */
 int audit_intent_open(struct audit_log *log, struct pcl_diag *diag);
 int audit_intent_write(struct audit_log *log);
 int audit_intent_note(struct audit_log *log);

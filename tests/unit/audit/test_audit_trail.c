@@ -398,7 +398,7 @@ static void test_deferred_record_synced_with_the_next(void **state)
 	assert_int_equal(audit_append_deferred(t.log, ev), 0);
 	assert_int_equal(audit_last_seq(t.log), 2);
 	assert_int_equal(durable_seq(t.log), 1); /* written, not yet synced */
-	trail_append(&t, 1, "clerk");		/* the decision: one sync covers both */
+	trail_append(&t, 1, "clerk");		 /* the decision: one sync covers both */
 	assert_int_equal(durable_seq(t.log), 3);
 	assert_int_equal(audit_append_deferred(t.log, ev), 0);
 	assert_int_equal(durable_seq(t.log), 3);
