@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t at = 0; at < e.len;) {
 			const char *nl = memchr(e.bytes + at, '\n', e.len - at);
 			struct audit_frame f;
-			(void)audit_frame_parse(e.bytes + at, (size_t)(nl - (e.bytes + at)), &f, &d);
+			(void)audit_frame_parse(e.bytes + at, (size_t)(nl - (e.bytes + at)), &f,
+						&d);
 			at = (size_t)(nl - e.bytes) + 1;
 		}
 	}
