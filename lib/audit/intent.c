@@ -176,21 +176,21 @@ static int entry_records(struct audit_log *log, const struct audit_intent *e, st
 		if (audit_frame_parse(e->bytes + at, len, &f, d) != 0)
 			return -EBADMSG;
 		if (f.epoch != log->st.epoch) {
-			pcl_diag_set(d, "<intent>", (int)k,
+			pcl_diag_set(d, "<intent>", (unsigned)k,
 				     "record of epoch %" PRIu64 " (the trail is at epoch %" PRIu64
 				     ")",
 				     f.epoch, log->st.epoch);
 			return -EBADMSG;
 		}
 		if (k > 1 && CRYPTO_memcmp(f.prev, hash, AUDIT_HASH_LEN) != 0) {
-			pcl_diag_set(d, "<intent>", (int)k, "prev does not chain");
+			pcl_diag_set(d, "<intent>", (unsigned)k, "prev does not chain");
 			return -EBADMSG;
 		}
 		if (audit_hasher_record(log->hasher, e->bytes + at, len, hash) != 0 ||
 		    audit_hasher_mac(log->hasher, hash, mac) != 0)
 			return -EIO;
 		if (CRYPTO_memcmp(mac, f.mac, AUDIT_HASH_LEN) != 0) {
-			pcl_diag_set(d, "<intent>", (int)k, "record MAC does not verify");
+			pcl_diag_set(d, "<intent>", (unsigned)k, "record MAC does not verify");
 			return -EBADMSG;
 		}
 		at += len + 1;
@@ -245,9 +245,13 @@ static int replay(struct audit_log *log, const struct audit_intent *e, struct pc
 		free(have);
 	}
 	if ((rc = entry_records(log, e, &why)) != 0) {
-		pcl_diag_set(diag, path, why.line,
-			     "intent entry for offset %" PRIu64 " refused: %s", e->off,
-			     why.msg[0] ? why.msg : strerror(-rc));
+		/* Named: the intent file, the entry's line, the segment and offset it is for. */
+		char ipath[4096];
+		snprintf(ipath, sizeof(ipath), "%s/intent", log->dir);
+		pcl_diag_set(diag, ipath, why.line,
+			     "entry %" PRIu64 " for trail-%s.jsonl offset %" PRIu64
+			     " refused, nothing written: %s",
+			     e->gen, e->month, e->off, why.msg[0] ? why.msg : strerror(-rc));
 		close(fd);
 		return rc;
 	}

@@ -320,6 +320,10 @@ static void test_altered_entry_refused(void **state)
 	cut_segment(&t, (off_t)e.off);
 	assert_int_equal(audit_open(&t.log, &t.cfg, &d), -EBADMSG);
 	assert_non_null(strstr(d.msg, "MAC"));
+	assert_non_null(strstr(d.msg, "trail-2026-01.jsonl"));
+	char ipath[256];
+	intent_path(&t, ipath, sizeof(ipath));
+	assert_string_equal(d.file, ipath);
 	assert_int_equal(segment_size(&t), (off_t)e.off);
 	trail_fini(&t);
 }
