@@ -265,14 +265,23 @@ static int dsync_write(struct audit_log *log, char *line, size_t n)
 	    log->tail_off + (off_t)log->tail_len != log->seg_size)
 		return 0;
 	if (log->intent_fd >= 0 && AUDIT_INTENT_HDR + want <= AUDIT_INTENT_SLOT) {
+		off_t before = log->seg_size;
 		if ((rc = write_lines(log, line, n)) != 0)
 			return rc; /* cut back, failed closed */
 		if (audit_intent_write(log) == 1)
 			return DURABLE_INTENT;
 		/* No entry (the intent file failed and is no longer used): when in doubt, the
-		 * segment itself is synced before the record counts as durable. */
-		if (fdatasync(log->fd) != 0)
-			return log->failed = -errno;
+		 * segment itself is synced before the record counts as durable. If that fails
+		 * too, the record, never durable nor reported, is taken back as a failed write
+		 * is, and the trail fails closed. */
+		if (fdatasync(log->fd) != 0) {
+			rc = -errno;
+			if (ftruncate(log->fd, before) != 0)
+				rc = -EIO;
+			log->seg_size = before;
+			log->tail_len -= n;
+			return log->failed = rc;
+		}
 		log->n_syncs++;
 		tail_synced(log, log->seg_size);
 		return DURABLE_TRAIL;
