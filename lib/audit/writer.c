@@ -381,8 +381,9 @@ static int64_t next_ms(const struct audit_log *log, int64_t last_ms, char month[
 
 /* Records up to seq are written, the last with time ms and hash head; how durable
  * (DURABLE_*): in the segment, the threads waiting for a sync are woken; through the
- * intent file, the flusher is asked to sync the segment soon (a group sync), which the
- * threads waiting for the segment wait for. Called with the lock held. */
+ * intent file, the flusher is asked to sync the segment within its intent window, which
+ * the threads waiting for the segment do not wait for (their own sync covers it). Called
+ * with the lock held. */
 static void written(struct audit_log *log, uint64_t seq, int64_t ms,
 		    const uint8_t head[AUDIT_HASH_LEN], int how)
 {
@@ -392,10 +393,7 @@ static void written(struct audit_log *log, uint64_t seq, int64_t ms,
 		pthread_cond_broadcast(&log->synced[0]);
 		pthread_cond_broadcast(&log->synced[1]);
 	} else if (how == DURABLE_INTENT) {
-		log->intent_seq = seq;
-		if (log->group_seq < seq)
-			log->group_seq = seq;
-		audit_flusher_kick(log);
+		audit_flusher_intent(log, seq);
 	}
 	log->last_ts_ms = ms;
 	memcpy(log->head, head, AUDIT_HASH_LEN);

@@ -46,9 +46,11 @@ struct audit_log {
 	/* Intent file (intent.c): a durable append alone writes its record to the segment
 	 * without a sync and the kept tail plus the record into the next slot with
 	 * RWF_DSYNC; intent_seq: the last record made durable that way (the flusher then
-	 * syncs the segment). intent_fd -1: not in use (the segment is synced instead). */
+	 * syncs the segment within its intent window, by intent_due_ms, monotonic).
+	 * intent_fd -1: not in use (the segment is synced instead). */
 	int intent_fd;
 	uint64_t intent_gen, intent_seq;
+	int64_t intent_due_ms;
 	bool intent_replayed;	      /* at open: said in the trail by audit_intent_note */
 	struct audit_intent replayed; /* what was put back (bytes NULL) */
 	atomic_uint waiters;	      /* callers waiting for the lock in append() */
@@ -105,6 +107,9 @@ void audit_prep_free(struct audit_prep *p);
 int audit_flusher_start(struct audit_log *log);
 void audit_flusher_stop(struct audit_log *log);
 void audit_flusher_kick(struct audit_log *log); /* lock held */
+/* Records up to seq are durable through the intent file: the flusher syncs the segment
+ * within its intent window (lock held). */
+void audit_flusher_intent(struct audit_log *log, uint64_t seq);
 int audit_checkpoint_locked(struct audit_log *log);
 int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
 		       bool allow_reserved);

@@ -16,9 +16,7 @@
  *   segment itself, synced), and the summary
  *   gives the writer's fdatasync count ("syncs N"); AUDIT_TW_GROUP=N (2..64): those
  *   records are appended N at a time as one group (audit_append_group), one ack a group;
- *   AUDIT_TW_MARKS=1: the acks read as with AUDIT_TW_GROUPED whatever the mode;
- *   AUDIT_TW_GROUP_MS=N: the flusher's group window (how long the segment may wait for
- *   its sync after records made durable through the intent file).
+ *   AUDIT_TW_MARKS=1: the acks read as with AUDIT_TW_GROUPED whatever the mode.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -155,8 +153,6 @@ int main(int argc, char **argv)
 	quiet = getenv("AUDIT_TW_QUIET") != NULL;
 	grouped = getenv("AUDIT_TW_GROUPED") != NULL;
 	marks = grouped || getenv("AUDIT_TW_MARKS") != NULL;
-	if (getenv("AUDIT_TW_GROUP_MS"))
-		cfg.group_ms = (unsigned)strtoul(getenv("AUDIT_TW_GROUP_MS"), NULL, 10);
 	if (getenv("AUDIT_TW_GROUP")) {
 		group_n = strtoul(getenv("AUDIT_TW_GROUP"), NULL, 10);
 		group_n = group_n > GROUP_MAX ? GROUP_MAX : group_n;

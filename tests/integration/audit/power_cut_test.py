@@ -18,7 +18,8 @@ durable must still be there. The records lost are counted: at most the last grou
 A decision's record is durable once its entry in the trail's intent file is (one
 RWF_DSYNC overwrite of a preallocated slot; the segment itself is synced later). So,
 chosen at random per run, the writer appends durable records alone (each through the
-intent file) with the flusher's group window long, and the cut falls anywhere at or after
+intent file; the flusher syncs the segment only within its 1 s intent window, a kill
+comes sooner), and the cut falls anywhere at or after
 the segment's own synced offset (the writer's "trail" mark, or the newest whole intent
 entry's start, which was on disk when the entry was written), often exactly there:
 possibly before records durable only in the intent file. After the reopen they must be
@@ -132,11 +133,11 @@ def main():
             # Grouped records one at a time, or written together as groups of 16 or 64
             # (audit_append_group: the engine's path for a transfer log's records); or
             # durable records alone, each through the intent file, the segment's sync
-            # left to the flusher's (long) group window.
+            # left to the flusher's intent window.
             intent = rng.random() < 0.5
             intent_runs += intent
             if intent:
-                env = dict(os.environ, AUDIT_TW_MARKS="1", AUDIT_TW_GROUP_MS="5000")
+                env = dict(os.environ, AUDIT_TW_MARKS="1")
                 args = [writer, trail, "0", "0", "1"]
             else:
                 env = dict(os.environ, AUDIT_TW_GROUPED="1",
