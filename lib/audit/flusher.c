@@ -17,8 +17,11 @@
 #define DEFAULT_SEAL_MS	 1000
 /* Records durable through the intent file are safe there: their segment is synced within
  * this window (with a checkpoint, a group sync or a tick sooner), so that a decision's
- * durable write does not queue behind a sync of the segment started for the one before. */
-#define INTENT_SYNC_MS 1000
+ * durable write does not queue behind a sync of the segment started for the one before;
+ * at once when more than INTENT_TAIL_SYNC bytes wait, so that entries stay small (each
+ * holds every byte not yet synced). */
+#define INTENT_SYNC_MS	 1000
+#define INTENT_TAIL_SYNC (8 * 1024)
 
 static int64_t mono_ms(void)
 {
@@ -139,6 +142,8 @@ void audit_flusher_intent(struct audit_log *log, uint64_t seq)
 {
 	if (!intent_owed(log))
 		log->intent_due_ms = mono_ms() + INTENT_SYNC_MS; /* the window opens */
+	if (log->tail_len > INTENT_TAIL_SYNC)
+		log->intent_due_ms = mono_ms(); /* entries stay small: sync the segment now */
 	log->intent_seq = seq;
 	audit_flusher_kick(log);
 }
