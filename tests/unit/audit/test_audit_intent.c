@@ -140,6 +140,14 @@ static void test_created_preallocated_and_used(void **state)
 	assert_int_equal(e.gen, 3);
 	assert_memory_equal(e.month, "2026-01", 8);
 	assert_int_equal(e.off + e.len, (uint64_t)segment_size(&t));
+	/* Reopened: the file is reused and generations continue above the highest seen. */
+	trail_open(&t);
+	trail_append(&t, 1, "clerk");
+	audit_close(&t.log);
+	read_intent(&t);
+	newest_below(UINT64_MAX, &e);
+	assert_int_equal(e.gen, 4);
+	assert_int_equal(e.off + e.len, (uint64_t)segment_size(&t));
 	trail_fini(&t);
 }
 
