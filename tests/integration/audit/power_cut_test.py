@@ -189,7 +189,7 @@ def main():
         print(f"audit power-cut test: {ITERATIONS} kills, {cuts} tails cut, "
               f"{lost} unsynced records lost in all (at most {max_lost} at one cut), "
               f"every durable record kept, trail verifies ({kept} records); "
-              f"{intent_runs} runs cut before the segment's own synced end, "
+              f"{intent_runs} runs cut from the segment's own synced end on, "
               f"{replays} replays from the intent file")
         # Half of those cuts fall exactly at the segment's synced end, behind records
         # durable only in the intent file: the replay is exercised, not just allowed.
