@@ -249,11 +249,12 @@ static int write_lines(struct audit_log *log, const char *buf, size_t n);
  * DURABLE_INTENT: the line is written to the segment without a sync and the segment's
  * bytes from tail_off (the kept tail, the line included) go into the next slot of the
  * intent file with RWF_DSYNC, an overwrite of allocated bytes that commits no metadata;
- * the flusher syncs the segment within 1 s, or at once when 8 KiB wait. DURABLE_TRAIL: no room in a
- * slot (or the intent file failed), the kept tail and the line rewritten into the segment with
- * RWF_DSYNC (or synced). 0: not possible here, the caller writes and syncs the usual way; <0
- * failed. A group sync in flight does not matter: the bytes it covers are unchanged (rewritten as
- * they were) and its end moves tail_off only forward (tail_synced). */
+ * the flusher syncs the segment within 1 s, or at once when 8 KiB wait.
+ * DURABLE_TRAIL: no room in a slot (or the intent file failed), the kept tail and the
+ * line rewritten into the segment with RWF_DSYNC (or synced). 0: not possible here, the
+ * caller writes and syncs the usual way; <0 failed. A group sync in flight does not
+ * matter: the bytes it covers are unchanged (rewritten as they were) and its end moves
+ * tail_off only forward (tail_synced). */
 static int dsync_write(struct audit_log *log, char *line, size_t n)
 {
 	struct iovec v[2] = {{log->tail, log->tail_len}, {line, n}};
