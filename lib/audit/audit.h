@@ -93,6 +93,8 @@ struct audit_stats {
 	uint64_t syncs;	      /* fdatasync calls on the trail */
 	uint64_t checkpoints; /* checkpoints written */
 	uint64_t durable_seq; /* every record up to this seq is on disk */
+	uint64_t trail_seq;   /* ... in the segment itself (the rest: in the intent file) */
+	uint64_t intents;     /* intent entries written (durable writes of decisions) */
 };
 void audit_get_stats(struct audit_log *log, struct audit_stats *out);
 

@@ -58,6 +58,28 @@ int audit_ts_parse(const char *s, size_t len, int64_t *ms);
 /* Unix seconds of the first instant of a month "YYYY-MM". */
 int64_t audit_month_start(const char *month);
 
+/* intent.c: one entry of the trail's intent file (a slot of AUDIT_INTENT_SLOT bytes):
+ * header "PCLINT1\n", generation (u64 LE), segment month "YYYY-MM\0", trail offset (u64 LE),
+ * length (u32 LE), 4 zero bytes, SHA-256 of the first 40 header bytes and the payload;
+ * then the payload: the segment's bytes from that offset, whole record lines. */
+#define AUDIT_INTENT_SLOTS   8
+#define AUDIT_INTENT_SLOT    (64 * 1024)
+#define AUDIT_INTENT_FILE    (AUDIT_INTENT_SLOTS * AUDIT_INTENT_SLOT)
+#define AUDIT_INTENT_HDR     72
+#define AUDIT_INTENT_SUM_OFF 40
+#define AUDIT_INTENT_OFF_MAX ((uint64_t)1 << 40) /* a segment is far smaller */
+#define AUDIT_INTENT_GEN_MAX ((uint64_t)1 << 62)
+struct audit_intent {
+	uint64_t gen;
+	char month[8];
+	uint64_t off;
+	size_t len;
+	const char *bytes; /* into the parsed slot */
+};
+/* Parse one slot (untrusted; reads only its n bytes): 0 a whole entry, -ENOENT a slot never
+ * written (zero header), -EBADMSG torn or altered (the reason in d, which may be NULL). */
+int audit_intent_parse(const uint8_t *slot, size_t n, struct audit_intent *e, struct pcl_diag *d);
+
 /* note.c: C2SP signed notes. */
 void audit_key_id(uint8_t id[4], const char *name, const uint8_t pub[32]);
 /* vkey: <name>+<hex id>+<base64(0x01 || pub)> */

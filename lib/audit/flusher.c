@@ -15,6 +15,13 @@
 
 #define DEFAULT_GROUP_MS 10
 #define DEFAULT_SEAL_MS	 1000
+/* Records durable through the intent file are safe there: their segment is synced within
+ * this window (with a checkpoint, a group sync or a tick sooner), so that a decision's
+ * durable write does not queue behind a sync of the segment started for the one before;
+ * at once when more than INTENT_TAIL_SYNC bytes wait, so that entries stay small (each
+ * holds every byte not yet synced). */
+#define INTENT_SYNC_MS	 1000
+#define INTENT_TAIL_SYNC (8 * 1024)
 
 static int64_t mono_ms(void)
 {
@@ -24,15 +31,23 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The segment owes a sync for records durable only through the intent file (lock held). */
+static bool intent_owed(const struct audit_log *log)
+{
+	return log->intent_seq > log->synced_seq;
+}
+
 /* Sleep on flush_cond until the monotonic deadline or a stop request (lock held); with
- * for_seal, also until a record waits to be made durable. */
+ * for_seal, also until a record waits to be made durable or the segment's sync for the
+ * intent file falls due earlier. */
 static void wait_until(struct audit_log *log, int64_t due, bool for_seal)
 {
 	struct timespec ts;
 
 	log->flusher_idle = for_seal; /* a long sleep: let appends wake it */
 	while (!log->flusher_stop && mono_ms() < due &&
-	       !(for_seal && log->group_seq > log->synced_seq)) {
+	       !(for_seal && (log->group_seq > log->synced_seq ||
+			      (intent_owed(log) && log->intent_due_ms < due)))) {
 		ts.tv_sec = (time_t)(due / 1000);
 		ts.tv_nsec = (long)(due % 1000) * 1000000;
 		if (pthread_cond_timedwait(&log->flush_cond, &log->lock, &ts) == ETIMEDOUT)
@@ -52,24 +67,31 @@ static void *flusher_main(void *arg)
 	pthread_cond_broadcast(&log->cond);
 	while (!log->flusher_stop) {
 		bool pending = log->group_seq > log->synced_seq;
-		if (log->failed || (!pending && !log->seal_wanted)) {
+		if (log->failed || (!pending && !log->seal_wanted && !intent_owed(log))) {
 			log->flusher_idle = true;
 			pthread_cond_wait(&log->flush_cond, &log->lock);
 			log->flusher_idle = false;
 			continue;
 		}
 		/* Gather: records arriving in the window share the group's sync. */
-		if (pending)
+		if (pending) {
 			wait_until(log, mono_ms() + log->group_ms, false);
-		else
-			wait_until(log, log->seal_due_ms, true);
+		} else {
+			int64_t due = log->seal_wanted ? log->seal_due_ms : INT64_MAX;
+			if (intent_owed(log) && log->intent_due_ms < due)
+				due = log->intent_due_ms;
+			wait_until(log, due, true);
+		}
 		if (log->flusher_stop)
 			break;
 		if (log->seal_wanted && mono_ms() >= log->seal_due_ms) {
 			log->seal_wanted = false;
 			audit_checkpoint_locked(log); /* a failure is sticky in log->failed */
 		}
-		if (log->failed == 0 && log->seq > log->synced_seq)
+		/* A group waits, or the intent file's records are due in the segment. */
+		if (log->failed == 0 && log->seq > log->synced_seq &&
+		    (log->group_seq > log->synced_seq ||
+		     (intent_owed(log) && mono_ms() >= log->intent_due_ms)))
 			audit_sync_locked(log, log->seq);
 	}
 	pthread_mutex_unlock(&log->lock);
@@ -116,6 +138,16 @@ void audit_flusher_stop(struct audit_log *log)
 	log->flusher_on = false;
 }
 
+void audit_flusher_intent(struct audit_log *log, uint64_t seq)
+{
+	if (!intent_owed(log))
+		log->intent_due_ms = mono_ms() + INTENT_SYNC_MS; /* the window opens */
+	if (log->tail_len > INTENT_TAIL_SYNC)
+		log->intent_due_ms = mono_ms(); /* entries stay small: sync the segment now */
+	log->intent_seq = seq;
+	audit_flusher_kick(log);
+}
+
 /* Wake the thread if it sleeps without a deadline (lock held); cheap otherwise. */
 void audit_flusher_kick(struct audit_log *log)
 {
@@ -145,6 +177,8 @@ void audit_get_stats(struct audit_log *log, struct audit_stats *out)
 	pthread_mutex_lock(&log->lock);
 	out->syncs = log->n_syncs;
 	out->checkpoints = log->n_checkpoints;
-	out->durable_seq = log->synced_seq;
+	out->durable_seq = log->intent_seq > log->synced_seq ? log->intent_seq : log->synced_seq;
+	out->trail_seq = log->synced_seq;
+	out->intents = log->n_intents;
 	pthread_mutex_unlock(&log->lock);
 }

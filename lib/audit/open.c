@@ -78,6 +78,14 @@ int audit_enrol(const struct audit_config *cfg, char **out, struct pcl_diag *dia
 		pcl_diag_set(diag, cfg->dir, 0, "cannot create: %s", strerror(-rc));
 		return rc;
 	}
+	/* An intent file left by an earlier trail in this directory names its segments: it
+	 * must not be replayed into the new one. */
+	snprintf(path, sizeof(path), "%s/intent", cfg->dir);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rc = -errno;
+		pcl_diag_set(diag, path, 0, "cannot remove: %s", strerror(-rc));
+		return rc;
+	}
 	memset(&st, 0, sizeof(st));
 	snprintf(st.origin, sizeof(st.origin), "%s", cfg->origin);
 	if (RAND_priv_bytes(st.mac_key, sizeof(st.mac_key)) != 1 ||
@@ -215,6 +223,7 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	pthread_cond_init(&log->synced[0], NULL);
 	pthread_cond_init(&log->synced[1], NULL);
 	log->fd = -1;
+	log->intent_fd = -1;
 	log->tail = malloc(AUDIT_TAIL_MAX);
 	log->dir = strdup(cfg->dir);
 	log->origin = strdup(cfg->origin);
@@ -262,7 +271,14 @@ int audit_open(struct audit_log **out, const struct audit_config *cfg, struct pc
 	rc = audit_hasher_set_key(log->hasher, log->st.mac_key);
 	if (rc == 0) {
 		pthread_mutex_lock(&log->lock);
-		rc = recover(log, diag);
+		/* The intent file first: the newest entry's bytes back into their segment when
+		 * a power cut took them, so the tail recovery finds every durable record. */
+		rc = audit_intent_open(log, diag);
+		if (rc == 0)
+			rc = recover(log, diag);
+		if (rc == 0 && (rc = audit_intent_note(log)) != 0)
+			pcl_diag_set(diag, cfg->dir, 0, "cannot record the intent replay: %s",
+				     strerror(-rc));
 		pthread_mutex_unlock(&log->lock);
 	}
 	if (rc != 0) {
@@ -298,6 +314,8 @@ void audit_close(struct audit_log **logp)
 			pthread_cond_wait(&log->cond, &log->lock);
 		close(log->fd);
 	}
+	if (log->intent_fd >= 0)
+		close(log->intent_fd);
 	pthread_mutex_unlock(&log->lock);
 	audit_state_wipe(&log->st);
 	audit_hasher_free(log->hasher);

@@ -78,6 +78,9 @@ int audit_fsync_dir(const char *dir)
 	return rc;
 }
 
+/* How a record was made durable when written (dsync_write). */
+enum { DURABLE_NOT = 0, DURABLE_TRAIL = 1, DURABLE_INTENT = 2 };
+
 /* The segment is on disk up to off (lock held): forget the kept bytes before it. */
 static void tail_synced(struct audit_log *log, off_t off)
 {
@@ -240,20 +243,50 @@ int audit_prepare(const struct audit_log *log, struct json_object *event, bool a
 	return 0;
 }
 
-/* Write the kept tail and one line in one call that returns once both are on disk
- * (lock held): 1 done, 0 not possible here (the caller writes and syncs the usual way),
- * <0 failed. */
+static int write_lines(struct audit_log *log, const char *buf, size_t n);
+
+/* Make the kept tail and one line durable in one durable write (lock held), returning how:
+ * DURABLE_INTENT: the line is written to the segment without a sync and the segment's
+ * bytes from tail_off (the kept tail, the line included) go into the next slot of the
+ * intent file with RWF_DSYNC, an overwrite of allocated bytes that commits no metadata;
+ * the flusher syncs the segment within 1 s, or at once when 8 KiB wait.
+ * DURABLE_TRAIL: no room in a slot (or the intent file failed), the kept tail and the
+ * line rewritten into the segment with RWF_DSYNC (or synced). 0: not possible here, the
+ * caller writes and syncs the usual way; <0 failed. A group sync in flight does not
+ * matter: the bytes it covers are unchanged (rewritten as they were) and its end moves
+ * tail_off only forward (tail_synced). */
 static int dsync_write(struct audit_log *log, char *line, size_t n)
 {
 	struct iovec v[2] = {{log->tail, log->tail_len}, {line, n}};
 	size_t want = log->tail_len + n;
 	ssize_t w;
+	int rc;
 
-	/* A group sync in flight does not matter: the bytes it covers are rewritten unchanged
-	 * and its end moves tail_off only forward (tail_synced). */
 	if (log->tail_over || log->no_dsync || log->tail == NULL ||
 	    log->tail_off + (off_t)log->tail_len != log->seg_size)
 		return 0;
+	if (log->intent_fd >= 0 && AUDIT_INTENT_HDR + want <= AUDIT_INTENT_SLOT) {
+		off_t before = log->seg_size;
+		if ((rc = write_lines(log, line, n)) != 0)
+			return rc; /* cut back, failed closed */
+		if (audit_intent_write(log) == 1)
+			return DURABLE_INTENT;
+		/* No entry (the intent file failed and is no longer used): when in doubt, the
+		 * segment itself is synced before the record counts as durable. If that fails
+		 * too, the record, never durable nor reported, is taken back as a failed write
+		 * is, and the trail fails closed. */
+		if (fdatasync(log->fd) != 0) {
+			rc = -errno;
+			if (ftruncate(log->fd, before) != 0)
+				rc = -EIO;
+			log->seg_size = before;
+			log->tail_len -= n;
+			return log->failed = rc;
+		}
+		log->n_syncs++;
+		tail_synced(log, log->seg_size);
+		return DURABLE_TRAIL;
+	}
 	w = pwritev2(log->fd, v, 2, log->tail_off, RWF_DSYNC);
 	if (w < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
 		log->no_dsync = true; /* an old kernel or filesystem: write + fdatasync */
@@ -273,7 +306,7 @@ static int dsync_write(struct audit_log *log, char *line, size_t n)
 			w = -1;
 	}
 	if (done != want || w < 0) {
-		int rc = w < 0 ? -errno : -EIO;
+		rc = w < 0 ? -errno : -EIO;
 		/* The kept bytes were rewritten as they were; take back a partial line. */
 		if (ftruncate(log->fd, log->seg_size) != 0)
 			rc = -EIO;
@@ -283,7 +316,7 @@ static int dsync_write(struct audit_log *log, char *line, size_t n)
 	log->seg_size += (off_t)n;
 	log->tail_len = 0;
 	log->tail_off = log->seg_size;
-	return 1;
+	return DURABLE_TRAIL;
 }
 
 /* Frame, chain, MAC and write one prepared record (lock held); not yet durable. */
@@ -347,16 +380,21 @@ static int64_t next_ms(const struct audit_log *log, int64_t last_ms, char month[
 	return ms;
 }
 
-/* Records up to seq are written, the last with time ms and hash head; durable: also on
- * disk, and the threads waiting for a sync are woken. Called with the lock held. */
+/* Records up to seq are written, the last with time ms and hash head; how durable
+ * (DURABLE_*): in the segment, the threads waiting for a sync are woken; through the
+ * intent file, the flusher is asked to sync the segment within its intent window, which
+ * the threads waiting for the segment do not wait for (their own sync covers it). Called
+ * with the lock held. */
 static void written(struct audit_log *log, uint64_t seq, int64_t ms,
-		    const uint8_t head[AUDIT_HASH_LEN], bool durable)
+		    const uint8_t head[AUDIT_HASH_LEN], int how)
 {
 	log->seq = seq;
-	if (durable) {
+	if (how == DURABLE_TRAIL) {
 		log->synced_seq = seq;
 		pthread_cond_broadcast(&log->synced[0]);
 		pthread_cond_broadcast(&log->synced[1]);
+	} else if (how == DURABLE_INTENT) {
+		audit_flusher_intent(log, seq);
 	}
 	log->last_ts_ms = ms;
 	memcpy(log->head, head, AUDIT_HASH_LEN);
@@ -380,10 +418,10 @@ int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_
 	    (rc = frame_record(log, type, p, log->seq, log->head, ms, line, &len, hash)) != 0)
 		return rc;
 
-	rc = dsync ? dsync_write(log, line, len + 1) : 0;
-	if (rc < 0)
-		return rc;
-	*durable = rc == 1;
+	int how = dsync ? dsync_write(log, line, len + 1) : DURABLE_NOT;
+	if (how < 0)
+		return how;
+	*durable = how != DURABLE_NOT;
 	while (!*durable && done < len + 1 &&
 	       (w = pwrite(log->fd, line + done, len + 1 - done, log->seg_size + (off_t)done)) > 0)
 		done += (size_t)w;
@@ -398,7 +436,7 @@ int audit_commit_sync(struct audit_log *log, enum audit_type type, struct audit_
 		tail_add(log, line, len + 1);
 		log->seg_size += (off_t)(len + 1);
 	}
-	written(log, log->seq + 1, ms, hash, *durable);
+	written(log, log->seq + 1, ms, hash, how);
 	return 0;
 }
 
@@ -471,14 +509,13 @@ static int commit_pair(struct audit_log *log, struct audit_prep *p, bool alone, 
 	    (rc = frame_record(log, AUDIT_T_RECORD, &p[1], log->seq + 1, head, ms1, buf + len0 + 1,
 			       &len1, head)) != 0)
 		goto out;
-	rc = alone ? dsync_write(log, buf, len0 + len1 + 2) : 0;
-	if (rc < 0)
+	int how = alone ? dsync_write(log, buf, len0 + len1 + 2) : DURABLE_NOT;
+	if ((rc = how < 0 ? how : 0) != 0)
 		goto out;
-	*durable = rc == 1;
+	*durable = how != DURABLE_NOT;
 	if (!*durable && (rc = write_lines(log, buf, len0 + len1 + 2)) != 0)
 		goto out;
-	rc = 0;
-	written(log, log->seq + 2, ms1, head, *durable);
+	written(log, log->seq + 2, ms1, head, how);
 out:
 	free(buf);
 	return rc;
@@ -591,7 +628,7 @@ static int group_locked(struct audit_log *log, const struct audit_prep *p, size_
 				 used + AUDIT_RECORD_MAX > GROUP_BYTES)) {
 			if ((rc = write_lines(log, buf, used)) != 0)
 				return rc;
-			written(log, seq, last, head, false);
+			written(log, seq, last, head, DURABLE_NOT);
 			used = 0;
 		}
 		if (i == n)

@@ -43,8 +43,18 @@ struct audit_log {
 	size_t tail_len;
 	off_t tail_off;
 	bool tail_over, no_dsync;
-	atomic_uint waiters; /* callers waiting for the lock in append() */
-	uint64_t seq;	     /* last seq written */
+	/* Intent file (intent.c): a durable append alone writes its record to the segment
+	 * without a sync and the kept tail plus the record into the next slot with
+	 * RWF_DSYNC; intent_seq: the last record made durable that way (the flusher then
+	 * syncs the segment within its intent window, by intent_due_ms, monotonic).
+	 * intent_fd -1: not in use (the segment is synced instead). */
+	int intent_fd;
+	uint64_t intent_gen, intent_seq;
+	int64_t intent_due_ms;
+	bool intent_replayed;	      /* at open: said in the trail by audit_intent_note */
+	struct audit_intent replayed; /* what was put back (bytes NULL) */
+	atomic_uint waiters;	      /* callers waiting for the lock in append() */
+	uint64_t seq;		      /* last seq written */
 	uint8_t head[AUDIT_HASH_LEN];
 	uint64_t synced_seq;
 	bool syncing;
@@ -66,7 +76,7 @@ struct audit_log {
 	uint64_t group_seq; /* last grouped record: the flusher makes it durable */
 	bool seal_wanted;
 	int64_t seal_due_ms; /* monotonic */
-	uint64_t n_syncs, n_checkpoints;
+	uint64_t n_syncs, n_checkpoints, n_intents;
 };
 
 void audit_now(const struct audit_log *log, struct timespec *ts);
@@ -97,9 +107,20 @@ void audit_prep_free(struct audit_prep *p);
 int audit_flusher_start(struct audit_log *log);
 void audit_flusher_stop(struct audit_log *log);
 void audit_flusher_kick(struct audit_log *log); /* lock held */
+/* Records up to seq are durable through the intent file: the flusher syncs the segment
+ * within its intent window (lock held). */
+void audit_flusher_intent(struct audit_log *log, uint64_t seq);
 int audit_checkpoint_locked(struct audit_log *log);
 int audit_write_record(struct audit_log *log, enum audit_type type, struct json_object *event,
 		       bool allow_reserved);
+/* Intent file (intent.c). Open (create, preallocate) it and put the newest entry back
+ * into its segment when a power cut took those bytes: 0 or <0 with diag (before the tail
+ * recovery). Write one entry of the kept tail, from tail_off to the segment's end (lock held): 1
+ * durable, 0 not possible (no room in a slot, the file not in use or failed: sync the segment). Say
+ * a replay in the trail with a record (after the tail recovery, lock held). */
+int audit_intent_open(struct audit_log *log, struct pcl_diag *diag);
+int audit_intent_write(struct audit_log *log);
+int audit_intent_note(struct audit_log *log);
 /* Segments (epoch.c): scandir filter and order, and the last whole line of one (its
  * half-written tail dropped): 1 found, 0 none, <0 error. */
 struct dirent;

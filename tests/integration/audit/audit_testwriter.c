@@ -11,9 +11,12 @@
  *   clock reads that time (as after a reboot with the clock set there); AUDIT_TW_BOOT_ID;
  *   AUDIT_TW_TICK=1: one audit_tick (retention purge) after the records;
  *   AUDIT_TW_GROUPED=1: records that are not security records are appended grouped
- *   (audit_append_grouped), each ack then reads "ack SEQ durable SEQ", and the summary
+ *   (audit_append_grouped), each ack then reads "ack SEQ durable SEQ trail SEQ" (durable:
+ *   every record up to it is on disk, in the segment or the intent file; trail: in the
+ *   segment itself, synced), and the summary
  *   gives the writer's fdatasync count ("syncs N"); AUDIT_TW_GROUP=N (2..64): those
- *   records are appended N at a time as one group (audit_append_group), one ack a group.
+ *   records are appended N at a time as one group (audit_append_group), one ack a group;
+ *   AUDIT_TW_MARKS=1: the acks read as with AUDIT_TW_GROUPED whatever the mode.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +39,7 @@ static uint64_t issued;
 static const char *user; /* AUDIT_TW_USER: user.name of every record */
 static time_t fixed_now; /* AUDIT_TW_NOW */
 static bool grouped;	 /* AUDIT_TW_GROUPED */
+static bool marks;	 /* AUDIT_TW_MARKS or AUDIT_TW_GROUPED */
 #define GROUP_MAX 64
 static size_t group_n; /* AUDIT_TW_GROUP */
 
@@ -78,9 +82,9 @@ static void acked(int rc)
 		/* seq of this record is not returned; the last seq is at least it */
 		struct audit_stats st;
 		audit_get_stats(log_, &st);
-		if (grouped)
-			printf("ack %" PRIu64 " durable %" PRIu64 "\n", audit_last_seq(log_),
-			       st.durable_seq);
+		if (marks)
+			printf("ack %" PRIu64 " durable %" PRIu64 " trail %" PRIu64 "\n",
+			       audit_last_seq(log_), st.durable_seq, st.trail_seq);
 		else
 			printf("ack %" PRIu64 "\n", audit_last_seq(log_));
 		fflush(stdout);
@@ -148,6 +152,7 @@ int main(int argc, char **argv)
 	threads = argc > 4 ? (unsigned)atoi(argv[4]) : 1;
 	quiet = getenv("AUDIT_TW_QUIET") != NULL;
 	grouped = getenv("AUDIT_TW_GROUPED") != NULL;
+	marks = grouped || getenv("AUDIT_TW_MARKS") != NULL;
 	if (getenv("AUDIT_TW_GROUP")) {
 		group_n = strtoul(getenv("AUDIT_TW_GROUP"), NULL, 10);
 		group_n = group_n > GROUP_MAX ? GROUP_MAX : group_n;

@@ -4,8 +4,10 @@ A copy of many files onto an approved stick is made durable in groups: the engin
 fdatasync calls (strace on the running engine) stay far below one per file, none of them
 on the engine's main thread (which reads the watcher's records), and every file has its
 record with the right user."""
+import codecs
 import os
 import re
+import struct
 import signal
 import subprocess
 import time
@@ -123,27 +125,53 @@ def calls_of(out):
 
 
 # strace -y: a descriptor is printed with its file's path, 7</path>.
-PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+)(?:<[^>]*>)?, .*, (\d+)\) += (\d+)$')
+PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+)(?:<[^>]*>)?, .*, (\d+), (\d+)\) += (\d+)$')
 DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+)(?:<[^>]*>)?, .*, (\d+), RWF_DSYNC\) += (\d+)$')
 FDATASYNC = re.compile(r'^(\d+) +fdatasync\((\d+)')
 # A write of "1" to a USB device's authorized file (strace -y), and its result.
 GRANT = re.compile(r'^(\d+) +p?write(?:64)?\(\d+<[^>]*/authorized>, "1", 1(?:, 0)?\) += (-?\d+)')
+# An entry of the trail's intent file (lib/audit/intent.c): its 72-byte header, escaped by
+# strace, names the segment's month, the offset its bytes start at and their length.
+INTENT = re.compile(r'pwritev2\(\d+(?:<[^>]*>)?, \[\{iov_base="(PCLINT1(?:[^"\\]|\\.)*)", iov_len=72\}')
 # The engine's IPC_DEV_PREPARE and IPC_DEV_COMMIT requests on the wire (lib/ipc: magic
 # "CP", version, type 11 or 12)
 PREPARE = re.compile(r'iov_base="CP\\[0-7]+\\v')
 COMMIT = re.compile(r'iov_base="CP\\[0-7]+\\f')
 
 
+def intent_range(line):
+    """(offset, end) in the segment of the bytes an intent entry write holds, or None."""
+    m = INTENT.search(line)
+    if m is None:
+        return None
+    hdr = codecs.escape_decode(m.group(1).encode("latin-1"))[0]
+    off, n = struct.unpack_from("<QI", hdr, 24)
+    return off, off + n
+
+
 def unsynced_gaps(out):
-    """Writes to the trail that a later RWF_DSYNC write left outside its range: a power cut
-    after that write could lose them while keeping it, a hole in the chain. Each
-    RWF_DSYNC write must start at or before the first byte written since the last sync."""
-    first, gaps, dsyncs = {}, [], 0
+    """Writes to the trail that a later durable write left outside its range: a power cut
+    after that write could lose them while keeping it, a hole in the chain. Each RWF_DSYNC
+    write into the trail must start at or before the first byte written since the last
+    sync; an intent entry (RWF_DSYNC into the intent file) must hold the trail's bytes
+    from at or before that first byte to the end of the last one written."""
+    first, gaps, dsyncs, trail, end = {}, [], 0, None, {}
     for line in calls_of(out):
         m = PWRITE.match(line)
         if m and not GRANT.match(line):  # the engine's grant is no write to the trail
-            first.setdefault(m.group(2), int(m.group(3)))
+            fd, off, n = m.group(2), int(m.group(4)), int(m.group(5))
+            first.setdefault(fd, off)
+            end[fd] = off + n
+            if '\\"audit.type\\"' in line:
+                trail = fd
             continue
+        r = intent_range(line)
+        if r is not None:
+            dsyncs += 1
+            if trail is not None and ((trail in first and first[trail] < r[0]) or
+                                      end.get(trail, 0) > r[1]):
+                gaps.append(("intent", first.get(trail), end.get(trail), r))
+            continue  # the trail itself is still to be synced
         m = DSYNC.match(line)
         if m:
             dsyncs += 1
@@ -166,7 +194,9 @@ def renames(out):
 def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     """Five insertions of an allowed stick in a row: before each grant the engine's main
     thread syncs once, the trail file it has just written the decision record to (or writes
-    the record with RWF_DSYNC, the record and its sync in one call), and
+    the record with RWF_DSYNC, the record and its sync in one call; or writes the record
+    to the trail and then, with RWF_DSYNC, an entry of the trail's intent file holding the
+    trail's unsynced bytes, the record included), and
     nothing else (no fsync, no rename of the state, no sync for the previous removal
     record, which the flusher makes durable); the checkpoint that seals the burst is written
     once, by the trail's flusher thread, not once per insertion. So a power cut right after
@@ -242,7 +272,15 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
             since.append(call)
             if call == "fdatasync" and written and line.split("(")[1].split(")")[0] == \
                     written[0]:
-                written = (written[0], True)
+                written = (written[0], True, None)
+        elif tid == str(eng) and intent_range(line) is not None:
+            # The durable write of an intent entry: its bytes cover the decision record
+            # just written to the trail (checked by unsynced_gaps below).
+            since.append("write+sync")
+            r = intent_range(line)
+            if written and written[2] is not None and r[0] <= written[2][0] and \
+                    written[2][1] <= r[1]:
+                written = (written[0], True, None)
         elif tid == str(eng) and call.startswith(("write", "pwrite")):
             dsync = "RWF_DSYNC" in line  # written and synced in one call
             if dsync:
@@ -252,7 +290,9 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
                 seen += 1
             if '\\"event.action\\":\\"device-allowed\\"' in line and \
                     '\\"audit.type\\"' in line:
-                written = (line.split("(")[1].split(",")[0], dsync)  # the trail's fd
+                m = PWRITE.match(line)  # where it went, for an intent entry to cover
+                written = (line.split("(")[1].split(",")[0], dsync,  # the trail's fd
+                           (int(m.group(4)), int(m.group(4)) + int(m.group(5))) if m else None)
     print("grants %d; engine main thread before each grant: %s; state renames for the "
           "burst of five: %d; trail writes carrying device-inserted per grant: %s; first "
           "of the prepare and the engine's read of the device: %s"
@@ -260,8 +300,9 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     assert grants == 6
     assert granters == ["engine"] * 6, granters
     assert order == ["prepare"] * 6, order
-    # Each insertion's record reaches the trail once, in the decision's RWF_DSYNC write
-    # (not also in a write of its own that the sync then writes again).
+    # Each insertion's record reaches the trail once, in the decision's write (not also
+    # in a write of its own that the sync then writes again; its copy in the intent
+    # entry is not a write to the trail).
     assert inserted == [1] * 6, inserted
     # Before every grant, the removal of the previous insertion included: one sync, the
     # decision's (fdatasync, or its record written with RWF_DSYNC), and it covers the

@@ -156,7 +156,7 @@ static struct json_object *event(const char *action, size_t pad)
 }
 
 /* A device seen and its decision: after one deferred record, the pair is durable (it
- * and the record before it) with one sync, the two in order and chained; a pair with a
+ * and the record before it) with one durable write, the two in order and chained; a pair with a
  * record too long is refused whole and writes nothing. */
 static void test_pair_one_sync_in_order(void **state)
 {
@@ -177,7 +177,9 @@ static void test_pair_one_sync_in_order(void **state)
 	audit_get_stats(t.log, &st);
 	assert_int_equal(audit_last_seq(t.log), 4);
 	assert_int_equal(st.durable_seq, 4);
-	assert_int_equal(st.syncs - st0.syncs, 1);
+	/* One durable write: an entry of the intent file (the flusher syncs the segment
+	 * later, maybe already). */
+	assert_int_equal(st.intents - st0.intents, 1);
 	assert_int_equal(audit_append_pair(t.log, big, dec), -E2BIG);
 	assert_int_equal(audit_append_pair(t.log, dec, big), -E2BIG);
 	assert_int_equal(audit_last_seq(t.log), 4);
