@@ -17,6 +17,7 @@ Prints a markdown section for tests/bench/record.sh. Run as root, under umockdev
 bench.sh [BUILD_DIR]. Not a CTest test.
 """
 import glob
+import json
 import os
 import shutil
 import statistics
@@ -301,6 +302,12 @@ def main():
     report(cases, modes, times, checks, verified)
 
 
+def wrong(r):
+    """A wrongly attributed record, on standard error (the table only counts them)."""
+    print("wrong attribution: " + json.dumps({k: v for k, v in r.items() if k.startswith(
+        ("file.path", "user.", "process.", "portcullis.attribution"))}), file=sys.stderr)
+
+
 def check(pc, case, i, n, checks):
     """Every file of this copy has its record, attributed to cp (root) or to the quick
     writer's uid and shell."""
@@ -314,6 +321,7 @@ def check(pc, case, i, n, checks):
         r = got[p]
         if r.get("user.id") != 0 or not r.get("process.executable", "").endswith("/cp"):
             checks["wrong"] += 1
+            wrong(r)
     if case == "small":
         for q in range(QUICK_N):
             r = got.get(f"{case}-{i}-q{q}")
@@ -322,6 +330,7 @@ def check(pc, case, i, n, checks):
             elif r.get("user.id") != QUICK_UID or \
                     not r.get("process.executable", "").endswith(("/dash", "/sh")):
                 checks["wrong"] += 1
+                wrong(r)
             else:
                 checks["quick"] += 1
 
