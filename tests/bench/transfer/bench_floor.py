@@ -9,7 +9,8 @@ before the next. Runs alternate in order; per watcher: the median over runs of
 each run's median, mean and 99th percentile open latency, the loop's time and the
 watcher's CPU. Permission round trip alone versus the watcher's own work on it, without
 the daemon's other noise. Run as root: python3 bench_floor.py BUILD_DIR [RUNS]
-[NAME=XFERWATCH]... Not a CTest test; prints a markdown table.
+[NAME=XFERWATCH]... | tests/bench/record.sh transfer-floor. Not a CTest test; prints a
+markdown section.
 """
 import os
 import statistics
@@ -108,6 +109,7 @@ def main():
         finally:
             if os.path.exists(out):
                 os.unlink(out)
+    print("## transfer-floor: what one open on a watched medium costs the opener\n")
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python3"
           f" tests/bench/transfer/bench_floor.py build {runs}"
           + "".join(f" {k}=..." for k in watchers) + f"` on {os.cpu_count()} shared cores,"
