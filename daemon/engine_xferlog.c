@@ -97,8 +97,12 @@ struct json_object *exlog_record(const struct exlog_src *src, struct json_object
 		json_object_object_add(rec, "portcullis.helper_fields_refused", refused);
 	/* The engine's own fields last. */
 	if (src->device != NULL) {
+		/* Each is new to rec (a claim to one was deleted above): no look-up. */
 		json_object_object_foreach(src->device, dk, dv)
-		    json_object_object_add(rec, dk, json_object_get(dv));
+		{
+			json_object_object_add_ex(rec, dk, json_object_get(dv),
+						  JSON_C_OBJECT_ADD_KEY_IS_NEW);
+		}
 	}
 	jsonx_set_str(rec, "volume.device_name", src->block);
 	jsonx_set_str(rec, "usb.port", src->port);

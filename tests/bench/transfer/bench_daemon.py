@@ -7,12 +7,17 @@ approved stick whose disk is a real ext4 loop device (image on the root disk); t
 outside until every `file-written` record is in the audit trail. In the same run, on a
 second loop medium of the same size on the same disk: no logging at all, Linux's auditd
 with a watch rule on the mount (`-w MNT -p rwa`), and auditd plus `sha256sum` of every
-copied file. While the small files are copied onto the approved stick, 20 writers that
+copied file; and the floor of any fanotify design with permission events,
+tests/bench/transfer/fanotify_floor (built with the tests) marking that medium for
+FAN_OPEN_PERM and answering every event at once, then again after reading the opener's
+executable and uid (XFER_BENCH_ATTRIBUTION: cached, its default, as the watcher's remembered
+process; proc; pidfd). While the small files are copied onto the approved stick, 20 writers that
 exit as soon as their file is written run as another uid: each must be attributed to it.
 Prints a markdown section for tests/bench/record.sh. Run as root, under umockdev-wrapper:
 bench.sh [BUILD_DIR]. Not a CTest test.
 """
 import glob
+import json
 import os
 import shutil
 import statistics
@@ -37,6 +42,10 @@ def approved_stick(pc, stick):
     harness.storage_in(pc, stick, PERSONAL)
 
 REPEAT = int(os.environ.get("XFER_BENCH_REPEAT", "3"))
+CASES = os.environ.get("XFER_BENCH_CASES", "small,large").split(",")
+ATTRIBUTION = os.environ.get("XFER_BENCH_ATTRIBUTION", "cached")
+FLOOR = os.path.join(os.environ.get("PCL_BUILD_DIR", os.path.join(here, "../../../build")),
+                     "tests/bench/transfer/fanotify_floor")
 SMALL_N, SMALL_SIZE, LARGE_SIZE = 2000, 4096, 256 << 20
 QUICK_UID, QUICK_N = 4343, 20
 ACTION = b'"event.action":"file-written"'
@@ -171,6 +180,29 @@ class Auditd:
             shutil.rmtree(self.log, ignore_errors=True)
 
 
+class Floor:
+    """fanotify_floor MODE MNT for one row: marked before the copy, gone after it."""
+
+    def __init__(self, mode, mnt):
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
+        self.proc = subprocess.Popen([FLOOR, mode, mnt], stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.proc.kill()
+            raise AssertionError(f"fanotify_floor {mode} {mnt} did not start")
+
+    def stop(self):
+        """The number of opens it answered."""
+        self.proc.terminate()
+        try:
+            out = self.proc.communicate(timeout=5)[0]
+        except subprocess.TimeoutExpired:  # the signal came before its blocking read
+            self.proc.kill()
+            out = self.proc.communicate()[0]
+        words = out.split()
+        return int(words[words.index("answered") + 1]) if "answered" in words else 0
+
+
 def timed_copy(args, mnt, after=None):
     """(seconds until the copy and sync are done, seconds until `after` is done too)"""
     t0 = time.perf_counter()
@@ -202,9 +234,10 @@ def main():
         pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=30)
         plain.mount()
         auditd.start()
-        cases = (("small", f"{SMALL_N} x 4 KiB files", small, SMALL_N),
-                 ("large", "one 256 MiB file", large, 1))
-        modes = ("none", "auditd", "auditd+sha256sum", "portcullisd")
+        cases = tuple(c for c in (("small", f"{SMALL_N} x 4 KiB files", small, SMALL_N),
+                                  ("large", "one 256 MiB file", large, 1)) if c[0] in CASES)
+        modes = ("none", "auditd", "auditd+sha256sum", "fanotify", "fanotify+attribution",
+                 "portcullisd")
         for i in range(REPEAT):
             for case, _, source, n in cases:
                 order = modes if i % 2 == 0 else tuple(reversed(modes))
@@ -229,8 +262,15 @@ def main():
                             wait_written(pc, target)
                         if case == "small":
                             quick = quick_writers(mnt, f"{case}-{i}")
+                    floor = Floor("allow" if mode == "fanotify" else ATTRIBUTION, mnt) \
+                        if mode.startswith("fanotify") else None
                     cpu0 = cpu_seconds(pc) if mode == "portcullisd" else None
                     t_copy, t = timed_copy([source, dst], mnt, after)
+                    if floor:
+                        # Every open of the copy waited for it (cp opens each source
+                        # elsewhere, each destination here; sync -f opens the mount).
+                        if floor.stop() < n:
+                            raise AssertionError(f"fanotify_floor answered fewer than {n}")
                     if mode == "portcullisd":
                         times.setdefault((case, "copy only"), []).append(t_copy)
                         cpu1 = cpu_seconds(pc)
@@ -262,6 +302,12 @@ def main():
     report(cases, modes, times, checks, verified)
 
 
+def wrong(r):
+    """A wrongly attributed record, on standard error (the table only counts them)."""
+    print("wrong attribution: " + json.dumps({k: v for k, v in r.items() if k.startswith(
+        ("file.path", "user.", "process.", "portcullis.attribution"))}), file=sys.stderr)
+
+
 def check(pc, case, i, n, checks):
     """Every file of this copy has its record, attributed to cp (root) or to the quick
     writer's uid and shell."""
@@ -275,6 +321,7 @@ def check(pc, case, i, n, checks):
         r = got[p]
         if r.get("user.id") != 0 or not r.get("process.executable", "").endswith("/cp"):
             checks["wrong"] += 1
+            wrong(r)
     if case == "small":
         for q in range(QUICK_N):
             r = got.get(f"{case}-{i}-q{q}")
@@ -283,8 +330,17 @@ def check(pc, case, i, n, checks):
             elif r.get("user.id") != QUICK_UID or \
                     not r.get("process.executable", "").endswith(("/dash", "/sh")):
                 checks["wrong"] += 1
+                wrong(r)
             else:
                 checks["quick"] += 1
+
+
+ATTRIBUTION_HOW = {
+    "cached": "the exe by `readlink`, the uid by `PIDFD_GET_INFO` on a pidfd kept from the"
+              " process's first open, as the watcher's remembered process",
+    "proc": "the exe by `readlink`, the uid from `/proc/PID/status`",
+    "pidfd": "a group with `FAN_REPORT_PIDFD`: the exe by `readlink`, the uid by"
+             " `PIDFD_GET_INFO` on the event's pidfd, then closed"}
 
 
 def report(cases, modes, times, checks, verified):
@@ -292,7 +348,9 @@ def report(cases, modes, times, checks, verified):
                          capture_output=True, text=True).stdout.strip()
     print("## transfer\n")
     env = ("" if REPEAT == 3 else f"XFER_BENCH_REPEAT={REPEAT} ") + \
-        ("" if UNIT_CAPS else "XFER_BENCH_CAPS=full ")
+        ("" if UNIT_CAPS else "XFER_BENCH_CAPS=full ") + \
+        ("" if CASES == ["small", "large"] else f"XFER_BENCH_CASES={','.join(CASES)} ") + \
+        ("" if ATTRIBUTION == "cached" else f"XFER_BENCH_ATTRIBUTION={ATTRIBUTION} ")
     caps = ("with only the shipped unit's capabilities (`CapabilityBoundingSet=`: no"
             " CAP_SYS_NICE, so the watcher's event thread keeps the default priority)"
             if UNIT_CAPS else "with every capability of root (the watcher's event thread at"
@@ -306,20 +364,35 @@ def report(cases, modes, times, checks, verified):
           " `cp -r` as root + `sync -f`, timed until every `file-written` record (SHA-256"
           " included) is in the audit trail. Same run, second loop medium of the same size"
           " on the same disk: no logging; auditd (Debian's, `auditctl -w MNT -p rwa`);"
-          " auditd + `sha256sum` of every copied file. Medians of"
+          " auditd + `sha256sum` of every copied file; `fanotify_floor` (tests/bench/transfer)"
+          " marking that medium's filesystem for `FAN_OPEN_PERM` as the watcher does and"
+          " answering every open with `FAN_ALLOW` at once, the floor of any fanotify design"
+          " with permission events, then answering after reading `/proc/PID/exe` and the"
+          f" uid ({ATTRIBUTION_HOW[ATTRIBUTION]}). Medians of"
           f" {REPEAT} runs per row, order alternating.\n")
-    print("| copy | no logging | auditd | auditd + sha256sum | portcullisd |"
-          " portcullisd / none | portcullisd / auditd | goal | portcullisd, copy and sync"
+    print("| copy | no logging | auditd | auditd + sha256sum | fanotify permission answered"
+          " at once | ... + attribution | portcullisd | portcullisd / none | portcullisd /"
+          " auditd | goal | floor / none, + attribution / none | portcullisd, copy and sync"
           " alone |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    share = []
     for case, label, _, _ in cases:
         med = {m: statistics.median(times[(case, m)]) for m in modes}
         goal = "≤ 1.10× none, ≤ auditd" if case == "small" else "≤ 1.10× none"
         print(f"| {label} | {med['none']:.3f} s | {med['auditd']:.3f} s |"
-              f" {med['auditd+sha256sum']:.3f} s | {med['portcullisd']:.3f} s |"
+              f" {med['auditd+sha256sum']:.3f} s | {med['fanotify']:.3f} s |"
+              f" {med['fanotify+attribution']:.3f} s | {med['portcullisd']:.3f} s |"
               f" {med['portcullisd'] / med['none']:.2f}× |"
               f" {med['portcullisd'] / med['auditd']:.2f}× | {goal} |"
+              f" {med['fanotify'] / med['none']:.2f}×, "
+              f"{med['fanotify+attribution'] / med['none']:.2f}× |"
               f" {statistics.median(times[(case, 'copy only')]):.3f} s |")
+        extra = med["portcullisd"] - med["none"]
+        if extra > 0 and case == "small":  # one open for the large file: no floor to speak of
+            share.append(f"{label}: {100 * (med['fanotify'] - med['none']) / extra:.0f} % the"
+                         " round trip alone,"
+                         f" {100 * (med['fanotify+attribution'] - med['none']) / extra:.0f} %"
+                         " with the attribution")
     print(f"\nRecords lost: {checks['lost']}; wrong attributions: {checks['wrong']}"
           f" ({checks['quick']} files by writers that exit at once, run as uid {QUICK_UID}"
           " during the small copies, all attributed to that uid and its shell); the trail"
@@ -327,6 +400,10 @@ def report(cases, modes, times, checks, verified):
           f" auditd wrote {checks['auditd']} records for its watch rule. The last column is"
           " the time of `cp` and `sync -f` alone under portcullisd, before the wait for the"
           " last record.")
+    if share:
+        print("\nOf portcullisd's time above no logging, the floor rows account for: "
+              + "; ".join(share) + " (the rest is the watcher's and the engine's own work,"
+              " and noise).")
     print("\nCPU time (medians, the threads' run time from /proc/PID/task/TID/schedstat) of"
           " portcullisd's processes during its copies: "
           + "; ".join(f"{label}: watcher {statistics.median(times[(case, 'cpu watcher')]):.3f} s,"
