@@ -172,10 +172,13 @@ if command -v strace >/dev/null; then
 		wait "$bench_pid" || true
 		kill -INT "$strace_pid" 2>/dev/null || true
 		wait "$strace_pid" || true
-		per_insertion=$(awk '/ write\([0-9]+, "1", 1\)/ { g++ } / fdatasync\(/ { d++ }
+		# The engine's grant (pwrite of 1 at offset 0 through the prepare's descriptor)
+		# is counted apart from the trail's writes; the parent's commit writes 1 after it.
+		per_insertion=$(awk '/ pwrite64\([0-9]+, "1", 1, 0\)/ { e++; next }
+			/ write\([0-9]+, "1", 1\)/ { g++ } / fdatasync\(/ { d++ }
 			/ fsync\(/ { f++ } / rename\(/ { r++ } / pwritev2\(.*RWF_DSYNC/ { w++ }
 			/ pwrite64\(/ { p++ }
-			END { if (g) printf "%d %.2f %.2f %.3f %.2f %.2f", g, d / g, f / g, r / g, w / g, p / g }' "$work/strace/trace")
+			END { if (g) printf "%d %.2f %.2f %.3f %.2f %.2f %.2f", g, d / g, f / g, r / g, w / g, p / g, e / g }' "$work/strace/trace")
 	else
 		wait "$bench_pid" || true
 	fi
@@ -242,7 +245,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 		done
 	fi
 	if [ -n "$per_insertion" ]; then
-		read -r g d f r w p <<<"$per_insertion"
+		read -r g d f r w p e <<<"$per_insertion"
 		echo
 		echo "Disk syncs per insertion, \`strace -f\` over portcullisd's processes for $g insertions"
 		echo "of the allowed device (10 rules, trail on $(stat -f -c %T "$work")); each insertion is"
@@ -251,16 +254,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 		echo
 		echo "| per insertion | value |"
 		echo "|---|---|"
-		echo "| records written with \`pwritev2(RWF_DSYNC)\` (\`device-inserted\` and the decision, before the grant) | $w |"
-		echo "| \`pwrite64\` without a sync (the removal record; checkpoints) | $p |"
-		echo "| fdatasync (flusher: removal records, checkpoints) | $d |"
+		echo "| durable writes before the grant, \`pwritev2(RWF_DSYNC)\` (an entry of the trail's intent file holding \`device-inserted\`, the decision and the bytes not yet synced; or the trail itself) | $w |"
+		echo "| \`pwrite64\` to the trail without a sync (the two records, which the flusher syncs; the removal record; checkpoints) | $p |"
+		echo "| fdatasync (flusher: the trail after intent entries, removal records, checkpoints) | $d |"
+		echo "| the engine's write of 1 through the prepare's descriptor (the parent's commit writes 1 after it) | $e |"
 		echo "| fsync (checkpoint: state file and directory) | $f |"
 		echo "| rename of the state (checkpoint) | $r |"
 	fi
 	if [ -s "$syscalls" ]; then
 		echo
 		echo "\`perf trace -s\` over portcullisd's processes for 10 s of the 10-rule allow case"
-		echo "on $(stat -f -c %T "$work"); the parent writes \`authorized\`, the engine writes and syncs the trail:"
+		echo "on $(stat -f -c %T "$work"); the engine writes \`authorized\` (its \`pwrite64\` of 1) and the trail and its intent entry, the parent its commit's \`write\` of 1:"
 		echo
 		echo "| process | syscall | calls | total ms | mean ms |"
 		echo "|---|---|---|---|---|"
