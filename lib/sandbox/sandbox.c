@@ -145,7 +145,8 @@ static const struct rule engine[] = {
     R(pread64, "audit: last line of a segment (open and retention purge)"),
     R(pwrite64, "audit records at the segment's end; the grant's 1 to the authorized "
 		"file the parent opened and passed"),
-    R(pwritev2, "audit: a decision record and the unsynced tail in one RWF_DSYNC write"),
+    R(pwritev2, "audit: a decision record and the unsynced tail in one RWF_DSYNC write, into "
+		"a slot of the intent file (or the segment)"),
     R(rename, "audit state replaced atomically"),
     R(renameat, "audit state replaced atomically"),
     R(renameat2, "audit state replaced atomically"),
