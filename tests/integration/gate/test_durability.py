@@ -56,6 +56,23 @@ def stop_strace(st):
         st.wait()
 
 
+def start_strace(out, calls, pids, *extra):
+    """strace -f of pids (their threads included) for calls, into out; returns once every
+    thread of each is traced."""
+    args = ["strace", "-f", "-qq", *extra, "-e", "trace=" + calls, "-o", out]
+    for pid in pids:
+        args += ["-p", str(pid)]
+    st = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+    for _ in range(1000):
+        if all(traced(pid) for pid in pids):
+            break
+        time.sleep(0.01)
+    if not all(traced(pid) for pid in pids):
+        stop_strace(st)
+        raise AssertionError("strace did not attach")
+    return st
+
+
 def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
     approved_stick(pc, medium)
     medium.mount()
@@ -69,14 +86,8 @@ def test_a_copy_of_many_files_is_made_durable_in_groups(pc, medium):
     os.chmod(src, 0o755)
     eng = engine_pid(pc)
     out = os.path.join(pc.work, "strace.out")
-    st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fdatasync", "-o", out,
-                           "-p", str(eng)], stderr=subprocess.DEVNULL)
+    st = start_strace(out, "fdatasync", [eng])
     try:
-        for _ in range(1000):
-            if traced(eng):
-                break
-            time.sleep(0.01)
-        assert traced(eng), "strace did not attach"
         as_user(OTHER_UID, "cp", "-r", src, medium.mnt + "/reports")
         names = set()
         deadline = time.time() + 180
@@ -209,17 +220,9 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace.out")
-    st = subprocess.Popen(["strace", "-f", "-qq", "-y", "-e",
-                           "trace=fdatasync,fsync,rename,renameat,renameat2,openat,write,"
-                           "pwrite64,pwritev2,sendmsg", "-s", "4096",
-                           "-o", out, "-p", str(eng), "-p", str(parent)],
-                          stderr=subprocess.DEVNULL)
+    st = start_strace(out, "fdatasync,fsync,rename,renameat,renameat2,openat,write,pwrite64,"
+                      "pwritev2,sendmsg", [eng, parent], "-y", "-s", "4096")
     try:
-        for _ in range(1000):
-            if traced(eng) and traced(parent):
-                break
-            time.sleep(0.01)
-        assert traced(eng) and traced(parent), "strace did not attach"
         for i in range(6):
             pc.add("stick-personal.umockdev", plug=True)
             pc.wait_attr(PERSONAL, "authorized", "1")
@@ -338,14 +341,7 @@ def test_watchers_hear_of_a_grant_after_it(pc):
         while time.monotonic() < deadline and not connected(w.pid):
             time.sleep(0.05)
         time.sleep(0.3)  # its request read by the engine before the plug
-        st = subprocess.Popen(["strace", "-f", "-qq", "-y", "-e", "trace=write,pwrite64,sendto",
-                               "-s", "4096", "-o", out, "-p", str(eng), "-p", str(parent)],
-                              stderr=subprocess.DEVNULL)
-        for _ in range(1000):
-            if traced(eng) and traced(parent):
-                break
-            time.sleep(0.01)
-        assert traced(eng) and traced(parent), "strace did not attach"
+        st = start_strace(out, "write,pwrite64,sendto", [eng, parent], "-y", "-s", "4096")
         pc.add("stick-personal.umockdev", plug=True)
         pc.wait_attr(PERSONAL, "authorized", "1")
         read_lines_until(w, lines, lambda l: "device-allowed" in l, deadline)
@@ -382,16 +378,9 @@ def test_the_engine_writes_authorized_itself_before_the_commit(pc):
     pc.start(RULES)
     eng, parent = engine_pid(pc), pc.daemon.pid
     out = os.path.join(pc.work, "strace-grant.out")
-    st = subprocess.Popen(["strace", "-f", "-qq", "-y", "-e",
-                           "trace=write,pwrite64,pwritev2,fdatasync,sendmsg", "-s", "256",
-                           "-o", out, "-p", str(eng), "-p", str(parent)],
-                          stderr=subprocess.DEVNULL)
+    st = start_strace(out, "write,pwrite64,pwritev2,fdatasync,sendmsg", [eng, parent], "-y",
+                      "-s", "256")
     try:
-        for _ in range(1000):
-            if traced(eng) and traced(parent):
-                break
-            time.sleep(0.01)
-        assert traced(eng) and traced(parent), "strace did not attach"
         pc.add("stick-personal.umockdev", plug=True)
         pc.wait_attr(PERSONAL, "authorized", "1")
         pc.wait_record(lambda r: r["event.action"] == "device-allowed")
