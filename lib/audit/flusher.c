@@ -37,6 +37,19 @@ static bool intent_owed(const struct audit_log *log)
 	return log->intent_seq > log->synced_seq;
 }
 
+/* A grouped record is not yet durable: neither synced in the segment nor held by an
+ * intent entry (each entry holds every byte from the segment's synced end to its
+ * record, so everything up to intent_seq is durable). A decision's entry soon after a
+ * grouped record (a device's removal, then the next insertion) makes the group's own
+ * sync needless: the segment is synced in the intent window instead, not in the middle
+ * of the next decision's durable write. Lock held. */
+static bool group_owed(const struct audit_log *log)
+{
+	uint64_t durable = log->intent_seq > log->synced_seq ? log->intent_seq : log->synced_seq;
+
+	return log->group_seq > durable;
+}
+
 /* Sleep on flush_cond until the monotonic deadline or a stop request (lock held); with
  * for_seal, also until a record waits to be made durable or the segment's sync for the
  * intent file falls due earlier. */
@@ -46,8 +59,7 @@ static void wait_until(struct audit_log *log, int64_t due, bool for_seal)
 
 	log->flusher_idle = for_seal; /* a long sleep: let appends wake it */
 	while (!log->flusher_stop && mono_ms() < due &&
-	       !(for_seal && (log->group_seq > log->synced_seq ||
-			      (intent_owed(log) && log->intent_due_ms < due)))) {
+	       !(for_seal && (group_owed(log) || (intent_owed(log) && log->intent_due_ms < due)))) {
 		ts.tv_sec = (time_t)(due / 1000);
 		ts.tv_nsec = (long)(due % 1000) * 1000000;
 		if (pthread_cond_timedwait(&log->flush_cond, &log->lock, &ts) == ETIMEDOUT)
@@ -66,7 +78,7 @@ static void *flusher_main(void *arg)
 	log->flusher_ready = true;
 	pthread_cond_broadcast(&log->cond);
 	while (!log->flusher_stop) {
-		bool pending = log->group_seq > log->synced_seq;
+		bool pending = group_owed(log);
 		if (log->failed || (!pending && !log->seal_wanted && !intent_owed(log))) {
 			log->flusher_idle = true;
 			pthread_cond_wait(&log->flush_cond, &log->lock);
@@ -90,8 +102,7 @@ static void *flusher_main(void *arg)
 		}
 		/* A group waits, or the intent file's records are due in the segment. */
 		if (log->failed == 0 && log->seq > log->synced_seq &&
-		    (log->group_seq > log->synced_seq ||
-		     (intent_owed(log) && mono_ms() >= log->intent_due_ms)))
+		    (group_owed(log) || (intent_owed(log) && mono_ms() >= log->intent_due_ms)))
 			audit_sync_locked(log, log->seq);
 	}
 	pthread_mutex_unlock(&log->lock);

@@ -3,8 +3,9 @@
  * each durable append alone, read back at open as untrusted bytes: a power cut's lost
  * records replayed into their segment and said in the trail, a torn newest entry ignored,
  * an entry for a purged month skipped, a segment shorter than an entry's start refused,
- * bytes already present left alone, an altered entry (checksum recomputed) refused, and
- * the slot parser's checks. Test-only code (cmocka).
+ * bytes already present left alone, an altered entry (checksum recomputed) refused, a
+ * grouped record held by a decision's entry not synced on its own, and the slot parser's
+ * checks. Test-only code (cmocka).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -305,6 +306,43 @@ static void test_present_and_different(void **state)
 	trail_fini(&t);
 }
 
+/* A grouped record (a device's removal) and a decision alone right after it, within the
+ * group's window: the decision's intent entry holds the grouped record too, so the
+ * flusher does not sync the segment for the group (which would put a sync of the segment
+ * beside the next decision's durable write) but once the intent window ends. The waits
+ * only bound the test; what is asserted is which sync happened. */
+static void test_group_covered_by_intent_entry(void **state)
+{
+	struct json_object *ev = json_object_new_object();
+	struct audit_stats st0, st;
+	struct trail t;
+
+	(void)state;
+	trail_init(&t, T0);
+	audit_close(&t.log);
+	t.cfg.group_ms = 100;
+	trail_open(&t);
+	audit_get_stats(t.log, &st0);
+	json_object_object_add(ev, "event.action", json_object_new_string("device-removed"));
+	assert_int_equal(audit_append_grouped(t.log, ev), 0);
+	json_object_put(ev);
+	trail_append(&t, 1, "clerk");
+	uint64_t seq = audit_last_seq(t.log);
+	usleep(300 * 1000); /* three group windows, a third of the intent window */
+	audit_get_stats(t.log, &st);
+	assert_int_equal(st.intents, st0.intents + 1);
+	assert_int_equal(st.durable_seq, seq);
+	assert_int_equal(st.syncs, st0.syncs); /* no sync of the segment for the group */
+	assert_true(st.trail_seq < seq);
+	for (int i = 0; i < 100 && st.trail_seq < seq; i++) { /* the intent window: 1 s */
+		usleep(50 * 1000);
+		audit_get_stats(t.log, &st);
+	}
+	assert_int_equal(st.trail_seq, seq);
+	assert_int_equal(st.syncs, st0.syncs + 1);
+	trail_fini(&t);
+}
+
 /* An entry altered with its checksum made good again (a root after the fact): its
  * records do not carry the trail's MACs, nothing is written, the trail refuses to open. */
 static void test_altered_entry_refused(void **state)
@@ -397,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_segment_shorter_than_entry_refused),
 	    cmocka_unit_test(test_present_and_different),
 	    cmocka_unit_test(test_altered_entry_refused),
+	    cmocka_unit_test(test_group_covered_by_intent_entry),
 	    cmocka_unit_test(test_parse_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
