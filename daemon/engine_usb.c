@@ -231,9 +231,15 @@ static void apply_decision(struct engine *e, struct dev_entry *d, const char *sy
 	int rc;
 	struct ipc_msg req = {0};
 	if (d->state == DEV_ALLOWED) {
-		if ((rc = egrant_commit(e, d)) != 0)
+		if ((rc = egrant_commit(e, d)) != 0) {
+			/* The decision's record says allowed; the device stays out: say why. */
+			char why[128];
+			snprintf(why, sizeof(why), "the grant failed: %s", strerror(-rc));
 			log_warn("%s: not authorised by the parent: %s", d->id.sysname,
 				 strerror(-rc));
+			(void)device_deny(d, "grant-failed");
+			engine_record(e, "device-blocked", "failure", d, why, false);
+		}
 	} else if (d->state == DEV_REJECTED) {
 		req.type = IPC_DEV_REMOVE;
 		dev_ref(d, &req.u.remove.dev);
