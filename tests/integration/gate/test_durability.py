@@ -135,6 +135,14 @@ def calls_of(out):
                 yield line
 
 
+def traced_calls(out):
+    """(thread id, call name, line) of each whole call of calls_of(out)."""
+    for line in calls_of(out):
+        parts = line.split()
+        if len(parts) >= 2:
+            yield parts[0], parts[1].split("(")[0], line
+
+
 # strace -y: a descriptor is printed with its file's path, 7</path>.
 PWRITE = re.compile(r'^(\d+) +pwrite64\((\d+)(?:<[^>]*>)?, .*, (\d+), (\d+)\) += (\d+)$')
 DSYNC = re.compile(r'^(\d+) +pwritev2\((\d+)(?:<[^>]*>)?, .*, (\d+), RWF_DSYNC\) += (\d+)$')
@@ -246,10 +254,7 @@ def test_grants_wait_for_one_sync_and_a_burst_gets_one_checkpoint(pc):
     inserted, seen = [], 0  # per grant: the engine's writes carrying device-inserted
     first, order = None, []  # per grant: the prepare or the read of the device, first
     granters = []  # per grant: the process whose write of "1" came first
-    for line in calls_of(out):
-        if len(line.split()) < 2:
-            continue
-        tid, call = line.split()[0], line.split()[1].split("(")[0]
+    for tid, call, line in traced_calls(out):
         # The parent opens the device's authorized before the record's sync (the grant's
         # prepare, during the engine's write) and hands the engine a copy: the grant is
         # the first write of "1" to that file, the engine's; the parent's at the commit
@@ -353,11 +358,7 @@ def test_watchers_hear_of_a_grant_after_it(pc):
     assert len(lines) >= 2, lines
     assert "device-inserted" in lines[0] and "device-allowed" in lines[1], lines
     events = []
-    for line in calls_of(out):
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        tid, call = parts[0], parts[1].split("(")[0]
+    for tid, call, line in traced_calls(out):
         if GRANT.match(line):
             events.append("grant" if tid == str(eng) else "commit")
         elif tid == str(eng) and call == "sendto" and \
@@ -390,11 +391,7 @@ def test_the_engine_writes_authorized_itself_before_the_commit(pc):
     finally:
         stop_strace(st)
     events = []
-    for line in calls_of(out):
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        tid, call = parts[0], parts[1].split("(")[0]
+    for tid, call, line in traced_calls(out):
         g = GRANT.match(line)
         if g:
             who = "engine" if tid == str(eng) else "parent" if tid == str(parent) else tid
