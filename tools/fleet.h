@@ -16,6 +16,10 @@
 #define FLEET_DEFAULT_DIR	"/var/lib/portcullis-fleet"
 #define FLEET_DEFAULT_COLLECTED "/srv/portcullis"
 #define FLEET_NAME_MAX		64
+/* Trails restored after a power cut this often within the window: a likely failing disk
+ * (or someone cutting the power on purpose), flagged apart from a single power cut. */
+#define FLEET_REPLAYS_MANY     3
+#define FLEET_REPLAYS_WINDOW_S (7 * 86400)
 
 /* Where things are: fleet/<council>/<pc>/{key,verify.state,witness,status},
  * fleet/<council>/{reports.log,purges.log} and the collected copy
@@ -36,9 +40,12 @@ struct fleet_pc {
 	char bundle[64];    /* council bundle version named by the trail ("" = none) */
 	uint64_t exceptions, refusals, blocked;
 	uint64_t wipes_done, wipes_missed, wipes_requested;
-	uint64_t clock_jumps;	/* records dated before their predecessor, clock events */
-	uint64_t failures;	/* verification failures, all runs */
-	bool failing;		/* the last run did not verify */
+	uint64_t clock_jumps; /* records dated before their predecessor, clock events */
+	uint64_t replays;     /* audit-intent-replayed: trail restored after a power cut */
+	char last_replay[40]; /* the last one's @timestamp ("" = none) */
+	int64_t replay_at[FLEET_REPLAYS_MANY]; /* unix times of the last ones, newest first */
+	uint64_t failures;		       /* verification failures, all runs */
+	bool failing;			       /* the last run did not verify */
 	bool stale;		/* witness: no new checkpoint for interval + margin */
 	char last_failure[200]; /* its first reason */
 	int64_t gap_since;	/* unix time a gap in the collected copy was first seen */
@@ -93,6 +100,9 @@ int64_t fleet_time(const char *ts);
 
 /* Output (fleet_status.c). silent_after_s: a PC whose last record is older is silent. */
 enum fleet_fmt { FLEET_TEXT, FLEET_JSON, FLEET_PROM };
+/* Whether the PC's trail was restored FLEET_REPLAYS_MANY times within the window before
+ * now (record times, the PC's clock). */
+bool fleet_replays_many(const struct fleet_pc *p, int64_t now);
 int fleet_print(FILE *f, enum fleet_fmt fmt, const struct fleet_pc *pcs, int n, int64_t now,
 		int64_t silent_after_s);
 /* The Prometheus textfile, written whole (tmp + rename) for node exporter. */

@@ -3,6 +3,7 @@
  * page (inline CSS and SVG bar charts, no external asset, no script) or as CSV.
  * Linked by the portcullis CLI; every string that came from a trail is escaped.
  */
+#include "fleet.h"
 #include "fleet_report.h"
 
 #include <inttypes.h>
@@ -64,9 +65,68 @@ static void tally_chart(FILE *f, const char *title, const struct frep_tallies *t
 	}
 }
 
+/* A record's @timestamp as a reader writes it ("2026-12-06 10:30:25 UTC"). */
+static void when(FILE *f, const char *ts)
+{
+	time_t t = (time_t)fleet_time(ts);
+	struct tm tm;
+	char out[40];
+
+	if (t >= 0 && gmtime_r(&t, &tm) && strftime(out, sizeof(out), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		fputs(out, f);
+	else
+		pcl_html_text(f, ts[0] ? ts : "not recorded");
+}
+
+/* The PCs whose audit trail was restored after a power cut in the period, in words a
+ * reader who does not know the trail's workings understands. */
+static void power_cuts(FILE *f, const struct frep_council *c)
+{
+	size_t n = 0;
+
+	fputs("<h2>Power cuts</h2>\n", f);
+	for (size_t i = 0; i < c->npcs; i++)
+		n += c->pcs[i].replays > 0;
+	if (n == 0) {
+		fputs("<p>No PC's audit trail needed restoring after a power cut in the "
+		      "period.</p>\n",
+		      f);
+		return;
+	}
+	fprintf(f,
+		"<p>A PC keeps a safety copy of its newest records until they are on its disk. "
+		"When the power was cut before they got there, the PC put them back from that "
+		"copy as it started again, checked them and recorded that it did so: the trail "
+		"was restored after a power cut, and nothing the PC had confirmed as recorded "
+		"was lost. Now and then this is normal (a power cut, a PC switched off at the "
+		"wall). %d times or more in the period points to a failing disk, or to someone "
+		"cutting the power on purpose: the IT provider should check that PC.</p>\n"
+		"<table><tr><th>PC</th><th>times the trail was restored</th><th>the last time"
+		"</th><th>what it means</th></tr>\n",
+		FLEET_REPLAYS_MANY);
+	for (size_t i = 0; i < c->npcs; i++) {
+		const struct frep_pc *p = &c->pcs[i];
+		if (p->replays == 0)
+			continue;
+		fputs("<tr><td>", f);
+		pcl_html_text(f, p->pc);
+		fprintf(f, "</td><td>%" PRIu64 "</td><td>", p->replays);
+		when(f, p->last_replay);
+		if (p->replays >= FLEET_REPLAYS_MANY)
+			fputs("</td><td class=\"bad\">likely a failing disk: have this PC "
+			      "checked</td></tr>\n",
+			      f);
+		else
+			fputs("</td><td>a power cut: nothing to do unless it happens "
+			      "again</td></tr>\n",
+			      f);
+	}
+	fputs("</table>\n", f);
+}
+
 void frep_html(FILE *f, const struct frep_council *c)
 {
-	uint64_t tot[9] = {0};
+	uint64_t tot[9] = {0}, replays = 0;
 	bool all = c->nverified == c->npcs;
 
 	for (size_t i = 0; i < c->npcs; i++) {
@@ -76,6 +136,7 @@ void frep_html(FILE *f, const struct frep_council *c)
 				 p->in_bytes, p->wipes_done, p->wipes_missed};
 		for (int k = 0; k < 9; k++)
 			tot[k] += v[k];
+		replays += p->replays;
 	}
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	fputs("Removable media report: ", f);
@@ -109,9 +170,10 @@ void frep_html(FILE *f, const struct frep_council *c)
 		"</td></tr><tr><th>files written to media</th><td>%" PRIu64 " (%" PRIu64
 		" bytes)</td></tr><tr><th>files read from media</th><td>%" PRIu64 " (%" PRIu64
 		" bytes)</td></tr><tr><th>wipes done / missed</th><td>%" PRIu64 " / %" PRIu64
+		"</td></tr><tr><th>audit trails restored after a power cut</th><td>%" PRIu64
 		"</td></tr></table>\n<p>Totals include unverified PCs only when every PC "
 		"verified%s.</p>\n",
-		tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7], tot[8],
+		tot[0], tot[1], tot[2], tot[3], tot[4], tot[5], tot[6], tot[7], tot[8], replays,
 		all ? "" : " (not the case: see the table)");
 	fputs("<h2>Per PC</h2>\n<table><tr><th>PC</th><th>trail</th><th>blocked</th>"
 	      "<th>exceptions</th><th>refusals</th><th>written (files/bytes)</th>"
@@ -135,7 +197,9 @@ void frep_html(FILE *f, const struct frep_council *c)
 			p->blocked, p->exceptions, p->refusals, p->out_n, p->out_bytes, p->in_n,
 			p->in_bytes, p->wipes_done, p->wipes_missed, owed(p));
 	}
-	fputs("</table>\n<h2>Charts</h2>\n", f);
+	fputs("</table>\n", f);
+	power_cuts(f, c);
+	fputs("<h2>Charts</h2>\n", f);
 	{
 		const char *labels[256] = {0};
 		uint64_t vals[256] = {0};
@@ -193,6 +257,13 @@ void frep_csv(FILE *f, const struct frep_council *c)
 			pcl_csv_cell(f, p->pc);
 			fprintf(f, ",%s,%" PRIu64 "\r\n", k[j], v[j]);
 		}
+		fputs("pc,", f);
+		pcl_csv_cell(f, p->pc);
+		fprintf(f, ",trail_replays,%" PRIu64 "\r\npc,", p->replays);
+		pcl_csv_cell(f, p->pc);
+		fputs(",last_trail_replay,", f);
+		pcl_csv_cell(f, p->last_replay);
+		fputs("\r\n", f);
 	}
 	csv_tallies(f, "exceptions_by_approver", &c->approvers);
 	csv_tallies(f, "exceptions_by_reason", &c->reasons);

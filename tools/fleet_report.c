@@ -114,6 +114,9 @@ static void add_record(struct frep_council *c, struct frep_pc *p, struct json_ob
 		p->wipes_missed++;
 	} else if (strcmp(a, "wipe-requested") == 0 || strcmp(a, "wipe-owed") == 0) {
 		p->wipes_requested++; /* wipe-owed: a take-out stick left owing its wipe */
+	} else if (strcmp(a, "audit-intent-replayed") == 0) {
+		p->replays++; /* records are read in seq order: the last one wins */
+		snprintf(p->last_replay, sizeof(p->last_replay), "%s", ts ? ts : "");
 	}
 }
 

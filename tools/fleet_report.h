@@ -30,6 +30,8 @@ struct frep_pc {
 	uint64_t in_period, blocked, exceptions, refusals;
 	uint64_t out_n, out_bytes, in_n, in_bytes; /* transfers to / from removable media */
 	uint64_t wipes_done, wipes_missed, wipes_requested;
+	uint64_t replays;     /* trail restored after a power cut (audit-intent-replayed) */
+	char last_replay[40]; /* the last one's @timestamp */
 };
 
 struct frep_council {

@@ -45,6 +45,32 @@ static const char *dash(const char *s)
 	return s && s[0] ? s : "-";
 }
 
+bool fleet_replays_many(const struct fleet_pc *p, int64_t now)
+{
+	int n = 0;
+
+	for (int i = 0; i < FLEET_REPLAYS_MANY; i++)
+		n += p->replay_at[i] > 0 && now - p->replay_at[i] <= FLEET_REPLAYS_WINDOW_S;
+	return n >= FLEET_REPLAYS_MANY;
+}
+
+/* The PC's trail restored after power cuts, in words (under its row of the table). */
+static void replays_text(FILE *f, const struct fleet_pc *p, int64_t now)
+{
+	if (p->replays == 0)
+		return;
+	fprintf(f,
+		"    power cut: the trail was restored after a power cut %" PRIu64
+		" time%s, last at %s",
+		p->replays, p->replays == 1 ? "" : "s", dash(p->last_replay));
+	if (fleet_replays_many(p, now))
+		fprintf(f,
+			"; %d or more within %d days: likely a failing disk (or the power cut on "
+			"purpose), check this PC",
+			FLEET_REPLAYS_MANY, FLEET_REPLAYS_WINDOW_S / 86400);
+	fputc('\n', f);
+}
+
 static void text(FILE *f, const struct fleet_pc *v, int n, int64_t now, int64_t after)
 {
 	const char *council = NULL;
@@ -69,6 +95,7 @@ static void text(FILE *f, const struct fleet_pc *v, int n, int64_t now, int64_t 
 			p->refusals, p->blocked, wipes, p->failures);
 		if (p->failing)
 			fprintf(f, "    failure: %s\n", p->last_failure);
+		replays_text(f, p, now);
 	}
 }
 
@@ -104,6 +131,10 @@ static int json(FILE *f, const struct fleet_pc *v, int n, int64_t now, int64_t a
 		add_u(o, "wipes_missed", p->wipes_missed);
 		add_u(o, "wipes_owed", owed(p));
 		add_u(o, "clock_jumps", p->clock_jumps);
+		add_u(o, "trail_replays", p->replays);
+		add_s(o, "last_trail_replay_time", p->last_replay);
+		json_object_object_add(o, "trail_replays_failing_disk",
+				       json_object_new_boolean(fleet_replays_many(p, now)));
 		add_u(o, "verification_failures", p->failures);
 		add_s(o, "failure", p->failing ? p->last_failure : NULL);
 		json_object_array_add(arr, o);
@@ -154,6 +185,10 @@ static const struct {
     {"portcullis_fleet_wipes_missed_total", "counter", "Wipes missed"},
     {"portcullis_fleet_wipes_owed", "gauge", "Wipes requested and not yet done or missed"},
     {"portcullis_fleet_clock_jumps_total", "counter", "Records dated before their predecessor"},
+    {"portcullis_fleet_trail_replays_total", "counter",
+     "Times the trail was restored after a power cut (audit-intent-replayed records)"},
+    {"portcullis_fleet_trail_replay_last_timestamp_seconds", "gauge",
+     "Time of the last of them (0 = none)"},
     {"portcullis_fleet_pc_info", "gauge", "Bundle version named by the trail (- = none)"},
 };
 
@@ -166,7 +201,8 @@ static void prom(FILE *f, const struct fleet_pc *v, int n, int64_t now, int64_t 
 			prom_help[m].name, prom_help[m].type);
 		for (int i = 0; i < n; i++) {
 			const struct fleet_pc *p = &v[i];
-			int64_t t = fleet_time(p->last_time), c = fleet_time(p->ckpt_time);
+			int64_t t = fleet_time(p->last_time), c = fleet_time(p->ckpt_time),
+				r = fleet_time(p->last_replay);
 			double val = 0;
 			switch (m) {
 			case 0:
@@ -210,6 +246,12 @@ static void prom(FILE *f, const struct fleet_pc *v, int n, int64_t now, int64_t 
 				break;
 			case 13:
 				val = (double)p->clock_jumps;
+				break;
+			case 14:
+				val = (double)p->replays;
+				break;
+			case 15:
+				val = r > 0 ? (double)r : 0;
 				break;
 			default:
 				fprintf(f, "%s{council=\"", prom_help[m].name);

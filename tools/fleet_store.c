@@ -80,10 +80,29 @@ static void pc_file(char *out, size_t len, const struct fleet_paths *p, const st
 	snprintf(out, len, "%s/%s/%s/%s", p->fleet, pc->council, pc->pc, name);
 }
 
+/* The times of the last replays: FLEET_REPLAYS_MANY unix times, one space apart ("" from
+ * a status written before they were kept: all 0). 0 or -EBADMSG. */
+static int replays_at(const char *s, int64_t *at)
+{
+	for (int i = 0; i < FLEET_REPLAYS_MANY; i++)
+		at[i] = 0;
+	for (int i = 0; *s && i < FLEET_REPLAYS_MANY; i++) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (errno || end == s || v < 0 || (*end && *end != ' '))
+			return -EBADMSG;
+		at[i] = v;
+		s = *end ? end + 1 : end;
+	}
+	return *s ? -EBADMSG : 0;
+}
+
 /* key=value lines; numbers are decimal, strings the rest of the line. */
 int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 {
 	uint64_t stale = 0;
+	char replay_at[80] = "";
 	struct {
 		const char *k;
 		uint64_t *u;
@@ -104,6 +123,9 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 	    {"wipes-missed", &pc->wipes_missed, NULL, NULL, 0},
 	    {"wipes-requested", &pc->wipes_requested, NULL, NULL, 0},
 	    {"clock-jumps", &pc->clock_jumps, NULL, NULL, 0},
+	    {"replays", &pc->replays, NULL, NULL, 0},
+	    {"last-replay", NULL, NULL, pc->last_replay, sizeof(pc->last_replay)},
+	    {"replays-at", NULL, NULL, replay_at, sizeof(replay_at)},
 	    {"failures", &pc->failures, NULL, NULL, 0},
 	    {"last-failure", NULL, NULL, pc->last_failure, sizeof(pc->last_failure)},
 	    {"stale", &stale, NULL, NULL, 0},
@@ -112,7 +134,7 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 	};
 	char path[4200], *text, *line, *save = NULL;
 	size_t len;
-	unsigned lineno = 0;
+	unsigned lineno = 0, at_line = 0;
 	int rc = 0;
 
 	pc_file(path, sizeof(path), p, pc, "status");
@@ -131,6 +153,8 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 		*eq = '\0';
 		for (i = 0; i < n && strcmp(f[i].k, line) != 0; i++)
 			;
+		if (i < n && f[i].s == replay_at)
+			at_line = lineno;
 		if (i == n) {
 			rc = -EBADMSG;
 		} else if (f[i].s) {
@@ -147,8 +171,13 @@ int fleet_status_load(const struct fleet_paths *p, struct fleet_pc *pc)
 				*f[i].i = v;
 		}
 	}
-	if (rc != 0)
+	if (rc == 0 && replays_at(replay_at, pc->replay_at) != 0) {
+		rc = -EBADMSG;
+		fprintf(stderr, "portcullis: %s:%u: replays-at: not %d unix times\n", path, at_line,
+			FLEET_REPLAYS_MANY);
+	} else if (rc != 0) {
 		fprintf(stderr, "portcullis: %s:%u: not a fleet status line\n", path, lineno);
+	}
 	free(text);
 	pc->failing = pc->last_failure[0] != '\0';
 	pc->stale = stale != 0;
@@ -164,6 +193,8 @@ static void printable(char *s)
 			*s = '?';
 }
 
+_Static_assert(FLEET_REPLAYS_MANY == 3, "replays-at is written as three times");
+
 int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *in)
 {
 	struct fleet_pc copy = *in, *pc = &copy;
@@ -174,16 +205,19 @@ int fleet_status_save(const struct fleet_paths *p, const struct fleet_pc *in)
 	printable(copy.ckpt_time);
 	printable(copy.bundle);
 	printable(copy.last_failure);
+	printable(copy.last_replay);
 	n = snprintf(
 	    buf, sizeof(buf),
 	    "offset=%" PRIu64 "\nlast-seq=%" PRIu64 "\nlast-time=%s\ncheckpoint-seq=%" PRIu64
 	    "\ncheckpoint-time=%s\nbundle=%s\nexceptions=%" PRIu64 "\nrefusals=%" PRIu64
 	    "\nblocked=%" PRIu64 "\nwipes-done=%" PRIu64 "\nwipes-missed=%" PRIu64
-	    "\nwipes-requested=%" PRIu64 "\nclock-jumps=%" PRIu64 "\nfailures=%" PRIu64
+	    "\nwipes-requested=%" PRIu64 "\nclock-jumps=%" PRIu64 "\nreplays=%" PRIu64
+	    "\nlast-replay=%s\nreplays-at=%" PRId64 " %" PRId64 " %" PRId64 "\nfailures=%" PRIu64
 	    "\nlast-failure=%s\nstale=%d\ngap-since=%" PRId64 "\nverified-at=%" PRId64 "\n",
 	    pc->offset, pc->last_seq, pc->last_time, pc->ckpt_seq, pc->ckpt_time, pc->bundle,
 	    pc->exceptions, pc->refusals, pc->blocked, pc->wipes_done, pc->wipes_missed,
-	    pc->wipes_requested, pc->clock_jumps, pc->failures, pc->failing ? pc->last_failure : "",
+	    pc->wipes_requested, pc->clock_jumps, pc->replays, pc->last_replay, pc->replay_at[0],
+	    pc->replay_at[1], pc->replay_at[2], pc->failures, pc->failing ? pc->last_failure : "",
 	    pc->stale ? 1 : 0, pc->gap_since, pc->verified_at);
 
 	if (n < 0 || (size_t)n >= sizeof(buf))

@@ -66,6 +66,19 @@ static const char *str_of(struct json_object *o, const char *k)
  * the run verifies. */
 static FILE *owed_acc;
 
+/* A record saying the trail was restored after a power cut (audit-intent-replayed): the
+ * count, the last one's time and the times of the last few, newest first. */
+static void note_replay(struct fleet_pc *pc, const char *ts)
+{
+	int64_t t = ts ? fleet_time(ts) : -1;
+
+	pc->replays++;
+	snprintf(pc->last_replay, sizeof(pc->last_replay), "%s", ts ? ts : "");
+	memmove(&pc->replay_at[1], &pc->replay_at[0],
+		(FLEET_REPLAYS_MANY - 1) * sizeof(pc->replay_at[0]));
+	pc->replay_at[0] = t > 0 ? t : 0;
+}
+
 /* Count one new record into pc. */
 static void count(struct fleet_pc *pc, const struct fline *l)
 {
@@ -111,6 +124,8 @@ static void count(struct fleet_pc *pc, const struct fline *l)
 		 * it is settled on whichever PC wipes it (fleet_owed.c). */
 		else if (strstr(action, "clock") != NULL)
 			pc->clock_jumps++;
+		else if (strcmp(action, "audit-intent-replayed") == 0)
+			note_replay(pc, ts);
 		if (owed_acc != NULL)
 			fleet_owed_note(owed_acc, pc->pc, action, o);
 	}

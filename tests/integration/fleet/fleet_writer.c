@@ -7,6 +7,9 @@
  * usage: fleet_writer DIR PC COUNT [KEY_OUT]     (FLEET_APPROVER: approver's name)
  *   KEY_OUT: enrol first and write the trail key there. Records are durable (fdatasync)
  *   before the program goes on; a checkpoint closes each run.
+ *   FLEET_POWER_CUT=1: after that checkpoint, one more decision (device-blocked), durable
+ *   through the trail's intent file alone and sealed by no checkpoint: what a power cut
+ *   can take from the segment (the test then cuts it there) and the next open replays.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -99,6 +102,18 @@ int main(int argc, char **argv)
 		}
 	if (audit_checkpoint(log) != 0)
 		return 1;
+	if (getenv("FLEET_POWER_CUT") != NULL) {
+		struct json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "event.action",
+				       json_object_new_string("device-blocked"));
+		json_object_object_add(ev, "event.outcome", json_object_new_string("success"));
+		int rc = audit_append(log, ev);
+		json_object_put(ev);
+		if (rc != 0) {
+			fprintf(stderr, "fleet_writer: append failed\n");
+			return 1;
+		}
+	}
 	audit_close(&log);
 	return 0;
 }
