@@ -11,7 +11,8 @@ or someone cutting the power on purpose). The collected copies hold the trails a
 `fleet verify` and `fleet status` must count the replays per PC (JSON, text and the
 Prometheus counter `portcullis_fleet_trail_replays_total` with its HELP and TYPE), give the
 last one's time, say in the text status "the trail was restored after a power cut" and flag
-pc03's as a likely failing disk; a later replay is counted by the next run. `fleet report`
+pc03's as a likely failing disk; a later replay is counted by the next run, and a damaged
+status line is named and its PC's counts rebuilt. `fleet report`
 (HTML and CSV) must say which PCs had replays in the period, how many, and when the last
 was."""
 import csv
@@ -170,6 +171,20 @@ def main():
         run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col, "--textfile", prom)
         cuts["pc02"] = 2
         last["pc02"] = replays(trail)[-1]["@timestamp"]
+        check_status(fleet, prom, cuts, last)
+
+        # A damaged replays-at line in a status file (it is not synced): named with its line,
+        # and that PC's counts are rebuilt from its whole copy.
+        spath = os.path.join(fleet, "ashford", "pc03", "status")
+        lines = open(spath).read().splitlines()
+        at = [i for i, l in enumerate(lines) if l.startswith("replays-at=")]
+        if len(at) != 1 or len(lines[at[0]].split("=")[1].split()) != 3:
+            fail("pc03's status keeps no replays-at line of three times: %r" % lines)
+        lines[at[0]] = "replays-at=1 x 3"
+        open(spath, "w").write("\n".join(lines) + "\n")
+        r = run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col, "--textfile", prom)
+        if "pc03/status:%d: replays-at: not 3 unix times" % (at[0] + 1) not in r.stderr:
+            fail("a damaged replays-at line not named: " + r.stderr)
         check_status(fleet, prom, cuts, last)
 
         base = [CLI, "fleet", "report", "--fleet", fleet, "--collected", col, "--council",
