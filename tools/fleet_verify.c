@@ -425,8 +425,14 @@ static int verify_new(struct pc_run *r, bool *again)
 		pc->gap_since = r->n.gap_since;
 		rc = fleet_status_save(r->p, pc);
 	} else if (rc == 0 && audit_witness_check(&r->w, v, r->name, &wo, &wres) == 0) {
+		uint64_t replays = pc->replays;
 		rc = commit(r->p, pc, &r->n, v, &wres, &r->w, r->wpath, r->spath,
 			    pc->offset + r->len, &obuf, &olen);
+		if (r->out && pc->replays > replays)
+			fprintf(r->out,
+				"NOTE %s/%s: the trail was restored after a power cut (%" PRIu64
+				" new, last at %s)\n",
+				pc->council, pc->pc, pc->replays - replays, pc->last_replay);
 	} else {
 		pc->gap_since = r->n.gap_since;
 		rc = pc_failed(r->p, pc, "%s",

@@ -168,9 +168,13 @@ def main():
         trail = os.path.join(tmp, "pc02")
         power_cut(trail, "ashford/pc02")
         ship(trail, col, "pc02")
-        run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col, "--textfile", prom)
+        r = run(CLI, "fleet", "verify", "--fleet", fleet, "--collected", col, "--textfile", prom)
         cuts["pc02"] = 2
         last["pc02"] = replays(trail)[-1]["@timestamp"]
+        note = "NOTE ashford/pc02: the trail was restored after a power cut (1 new, last at %s)" \
+            % last["pc02"]
+        if note not in r.stdout or r.stdout.count("power cut") != 1:
+            fail("fleet verify does not note the new power cut once: " + r.stdout)
         check_status(fleet, prom, cuts, last)
 
         # A damaged replays-at line in a status file (it is not synced): named with its line,
