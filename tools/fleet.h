@@ -40,16 +40,17 @@ struct fleet_pc {
 	char bundle[64];    /* council bundle version named by the trail ("" = none) */
 	uint64_t exceptions, refusals, blocked;
 	uint64_t wipes_done, wipes_missed, wipes_requested;
-	uint64_t clock_jumps; /* records dated before their predecessor, clock events */
-	uint64_t replays;     /* audit-intent-replayed: trail restored after a power cut */
-	char last_replay[40]; /* the last one's @timestamp ("" = none) */
-	int64_t replay_at[FLEET_REPLAYS_MANY]; /* unix times of the last ones, newest first */
-	uint64_t failures;		       /* verification failures, all runs */
-	bool failing;			       /* the last run did not verify */
+	uint64_t clock_jumps;	/* records dated before their predecessor, clock events */
+	uint64_t replays;	/* audit-intent-replayed: trail restored after a power cut */
+	char last_replay[40];	/* the last one's @timestamp ("" = none) */
+	uint64_t failures;	/* verification failures, all runs */
+	bool failing;		/* the last run did not verify */
 	bool stale;		/* witness: no new checkpoint for interval + margin */
 	char last_failure[200]; /* its first reason */
 	int64_t gap_since;	/* unix time a gap in the collected copy was first seen */
 	int64_t verified_at;	/* unix time of the last run over this PC */
+	/* unix times of the last replays, newest first (0 = none): the failing-disk flag */
+	int64_t replay_at[FLEET_REPLAYS_MANY];
 };
 
 /* Names of councils and PCs: 1-63 of [a-z0-9-], not starting with '-'. */
