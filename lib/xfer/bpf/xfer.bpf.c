@@ -8,6 +8,9 @@
  * tp_btf/sched_process_exec keeps each process's executable path (the name exec
  * resolved, the interpreter for a script) for its open records, and
  * tp_btf/sched_process_fork hands it to the children.
+ * Where the kernel refuses fentry, tp_btf/sys_exit takes the open record instead, at the
+ * return of open, openat, openat2 and creat (the struct file from the task's descriptor
+ * table); the closes then come from a fanotify notification group (bpfwatch.c).
  * Records go to a ring buffer; one that does not fit is counted in `dropped`.
  * Its input is the kernel's own state; the filter is the superblock's s_dev.
  */
@@ -20,12 +23,15 @@
 
 #define S_IFMT	0170000
 #define S_IFREG 0100000
+#define O_PATH	010000000
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 watched_dev = 0; /* s_dev of the medium, set before loading */
 const volatile __u32 self_tgid = 0;   /* the watcher's own opens (hashing) are not logged */
-__u64 dropped = 0;		      /* records the ring buffer had no room for */
+/* System call numbers of the opens (tp_btf/sys_exit), set before loading; -1: none. */
+const volatile __s64 nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1;
+__u64 dropped = 0; /* records the ring buffer had no room for */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -88,6 +94,23 @@ static __always_inline void fill(struct xfer_bpf_rec *r, __u32 kind, struct file
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 }
 
+/* The open record (who, which file, the executable recorded at exec, then path_len bytes
+ * of path) from the scratch area, into the ring. */
+static __always_inline void send_open(struct scratch *s, struct file *file, struct inode *inode,
+				      __u64 pid_tgid, __u64 path_len, __u64 flags)
+{
+	__u32 tgid = (__u32)(pid_tgid >> 32);
+	struct exe_path *exe = bpf_map_lookup_elem(&exes, &tgid);
+	fill(&s->rec, XFER_BPF_OPEN, file, inode, pid_tgid);
+	if (exe != NULL)
+		__builtin_memcpy(&s->exe, exe, sizeof(s->exe));
+	else
+		s->exe.path[0] = '\0';
+	s->rec.path_len = (__u32)path_len;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe) + path_len, flags) != 0)
+		__sync_fetch_and_add(&dropped, 1);
+}
+
 SEC("fentry/security_file_open")
 int BPF_PROG(xfer_open, struct file *file)
 {
@@ -101,19 +124,47 @@ int BPF_PROG(xfer_open, struct file *file)
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (s == NULL)
 		return 0;
-	fill(&s->rec, XFER_BPF_OPEN, file, inode, pid_tgid);
-	__u32 tgid = (__u32)(pid_tgid >> 32);
-	struct exe_path *exe = bpf_map_lookup_elem(&exes, &tgid);
-	if (exe != NULL)
-		__builtin_memcpy(&s->exe, exe, sizeof(s->exe));
-	else
-		s->exe.path[0] = '\0';
 	long n = bpf_d_path((struct path *)&file->f_path, s->path, sizeof(s->path));
 	if (n < 0 || n > (long)XFER_BPF_PATH_MAX)
 		n = 0;
-	s->rec.path_len = (__u32)n;
-	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe) + (__u64)n, 0) != 0)
-		__sync_fetch_and_add(&dropped, 1);
+	send_open(s, file, inode, pid_tgid, (__u64)n, 0);
+	return 0;
+}
+
+/* Where fentry is refused: an open that returned a descriptor, read from the task's own
+ * table at the system call's return (the task is still running; nothing can close it under
+ * us). No path (bpf_d_path is not allowed here): the watcher names the file from the
+ * fanotify close event's descriptor. No wake-up either: the watcher reads these records
+ * when a close needs them, and on a timer. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(xfer_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (ret < 0)
+		return 0;
+	__s64 nr = (__s64)BPF_CORE_READ(regs, orig_ax);
+	if (nr != nr_openat && nr != nr_open && nr != nr_openat2 && nr != nr_creat)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (fdt == NULL || (__u64)ret >= (__u64)BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) != 0 || file == NULL)
+		return 0;
+	if (BPF_CORE_READ(file, f_flags) & O_PATH)
+		return 0; /* no close event will follow, and nothing is read or written */
+	struct inode *inode = watched(file);
+	if (inode == NULL)
+		return 0;
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s == NULL)
+		return 0;
+	send_open(s, file, inode, pid_tgid, 0, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
