@@ -36,7 +36,7 @@
 #define OPEN_BUCKETS 8192
 #define OPEN_MAX     65536 /* files open on the medium at once that we remember */
 #define EXE_CACHE    256
-#define BATCH_MS     10  /* the names and close groups are read at most this often */
+#define BATCH_MS     10	 /* the names and close groups are read at most this often */
 #define RING_MS	     100 /* tracepoint mode: the opens are read at least this often */
 
 struct open_rec {
@@ -394,9 +394,9 @@ int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, bool trac
 	if (tracepoint_only)
 		pcl_diag_set(d, "", 0, "xfer-backend = bpf-tracepoint");
 	if (rc == 0) {
-		pcl_diag_set(
-		    d, "", 0,
-		    "eBPF loaded: fentry on security_file_open and security_file_free, ring buffer");
+		pcl_diag_set(d, "", 0,
+			     "eBPF loaded: fentry on security_file_open and security_file_free, "
+			     "ring buffer");
 		*out = b;
 		return 0;
 	}

@@ -58,7 +58,7 @@ struct xfer_tracker {
 	pthread_mutex_t sink_lock;
 	atomic_bool failed_closed;
 	struct xfer_hashpool *pool;
-	struct xfer_pidcache *pids; /* NULL: every lookup asks t->proc */
+	struct xfer_pidcache *pids;  /* NULL: every lookup asks t->proc */
 	int (*open_feed)(void *arg); /* eBPF opens: fetch those recorded so far */
 	void *open_feed_arg;
 	struct open_ent *table[BUCKETS];
