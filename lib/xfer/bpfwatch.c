@@ -36,8 +36,9 @@
 #define OPEN_BUCKETS 8192
 #define OPEN_MAX     65536 /* files open on the medium at once that we remember */
 #define EXE_CACHE    256
-#define BATCH_MS     10	 /* the names and close groups are read at most this often */
-#define RING_MS	     100 /* tracepoint mode: the opens are read at least this often */
+#define EXITED	     1024 /* tracepoint mode: exits of processes with an io_uring, kept */
+#define BATCH_MS     10	  /* the names and close groups are read at most this often */
+#define RING_MS	     100  /* tracepoint mode: the opens are read at least this often */
 
 struct open_rec {
 	struct open_rec *next;
@@ -55,6 +56,13 @@ struct exe_ent {
 	char *path;
 };
 
+/* A process with an io_uring that exited: who it was, for its files' closes. */
+struct exited {
+	pid_t pid; /* 0: free */
+	uid_t uid, euid;
+	char *exe; /* NULL: unknown */
+};
+
 struct xfer_bpf {
 	struct xfer_prog *skel;
 	struct ring_buffer *rb;
@@ -67,6 +75,8 @@ struct xfer_bpf {
 	unsigned nopen;
 	struct open_rec *table[OPEN_BUCKETS];
 	struct exe_ent exe[EXE_CACHE];
+	struct exited exited[EXITED];
+	struct xfer_open_feed feed;
 };
 
 static struct open_rec **find(struct xfer_bpf *b, uint64_t cookie)
@@ -273,6 +283,29 @@ static void on_tracepoint_open(struct xfer_bpf *b, const struct xfer_bpf_event *
 	xfer_tracker_opened(b->t, ev->pid, b->dev, (ino_t)ev->ino, &pi);
 }
 
+/* Tracepoint mode: a process with an io_uring exits, its files' closes follow. */
+static void on_exit_record(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
+{
+	struct exited *x = &b->exited[(unsigned)ev->pid % EXITED];
+	free(x->exe);
+	x->pid = ev->pid;
+	x->uid = ev->uid;
+	x->euid = ev->euid;
+	x->exe = exe_path(b, ev);
+}
+
+static int exited(void *arg, pid_t pid, struct xfer_proc_info *pi)
+{
+	struct xfer_bpf *b = arg;
+	const struct exited *x = &b->exited[(unsigned)pid % EXITED];
+	if (pid <= 0 || x->pid != pid)
+		return -ENOENT;
+	pi->uid = x->uid;
+	pi->euid = x->euid;
+	snprintf(pi->exe, sizeof(pi->exe), "%s", x->exe ? x->exe : "");
+	return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct xfer_bpf *b = ctx;
@@ -289,9 +322,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	if (b->tracepoint && ev.kind == XFER_BPF_EV_OPEN)
 		on_tracepoint_open(b, &ev);
+	else if (b->tracepoint && ev.kind == XFER_BPF_EV_EXIT)
+		on_exit_record(b, &ev);
 	else if (ev.kind == XFER_BPF_EV_OPEN)
 		on_open(b, &ev);
-	else
+	else if (ev.kind == XFER_BPF_EV_CLOSE)
 		on_close(b, &ev);
 	return 0;
 }
@@ -321,6 +356,9 @@ static void set_syscalls(struct xfer_prog *skel)
 #ifdef SYS_creat
 	skel->rodata->nr_creat = SYS_creat;
 #endif
+#ifdef SYS_open_by_handle_at
+	skel->rodata->nr_open_by_handle_at = SYS_open_by_handle_at;
+#endif
 }
 
 /* Open, load and attach the program in one mode (fentry, or the tracepoint on system call
@@ -339,6 +377,7 @@ static int load(struct xfer_bpf *b, bool tracepoint, unsigned ring_kib, struct p
 	bpf_program__set_autoload(b->skel->progs.xfer_open, !tracepoint);
 	bpf_program__set_autoload(b->skel->progs.xfer_free, !tracepoint);
 	bpf_program__set_autoload(b->skel->progs.xfer_sys_exit, tracepoint);
+	bpf_program__set_autoload(b->skel->progs.xfer_exit, tracepoint);
 	/* A power of two, at least a page (the option's check). */
 	long page = sysconf(_SC_PAGESIZE);
 	uint32_t ring = (uint32_t)ring_kib * 1024u;
@@ -451,7 +490,7 @@ static int consume(struct xfer_bpf *b)
 }
 
 /* The tracker's feed of opens (tracepoint mode): a close whose open it does not know yet. */
-static int feed(void *arg)
+static int fetch(void *arg)
 {
 	return consume(arg);
 }
@@ -477,8 +516,10 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		 struct xfer_tracker *t, volatile sig_atomic_t *stop)
 {
 	b->t = t;
-	if (b->tracepoint)
-		xfer_tracker_set_open_feed(t, feed, b);
+	if (b->tracepoint) {
+		b->feed = (struct xfer_open_feed){.fetch = fetch, .exited = exited, .arg = b};
+		xfer_tracker_set_open_feed(t, &b->feed);
+	}
 	int rbfd = ring_buffer__epoll_fd(b->rb);
 	long last_fid = 0, last_close = 0, last_ring = 0;
 	bool denying = false;
@@ -570,6 +611,8 @@ void xfer_bpf_close(struct xfer_bpf **bp)
 	}
 	for (unsigned i = 0; i < EXE_CACHE; i++)
 		free(b->exe[i].path);
+	for (unsigned i = 0; i < EXITED; i++)
+		free(b->exited[i].exe);
 	free(b);
 	*bp = NULL;
 }

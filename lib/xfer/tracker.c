@@ -58,9 +58,8 @@ struct xfer_tracker {
 	pthread_mutex_t sink_lock;
 	atomic_bool failed_closed;
 	struct xfer_hashpool *pool;
-	struct xfer_pidcache *pids;  /* NULL: every lookup asks t->proc */
-	int (*open_feed)(void *arg); /* eBPF opens: fetch those recorded so far */
-	void *open_feed_arg;
+	struct xfer_pidcache *pids;	   /* NULL: every lookup asks t->proc */
+	const struct xfer_open_feed *feed; /* eBPF tracepoint mode: the kernel's opens */
 	struct open_ent *table[BUCKETS];
 	unsigned nentries;
 	pthread_mutex_t names_lock; /* user-name cache, used by the workers */
@@ -361,11 +360,17 @@ static int on_close(struct xfer_tracker *t, const struct xfer_event *ev)
 		job->attribution = "open";
 		job->have_info = true;
 		int found = forget(t, ev->pid, &st, &pi);
-		if (found < 0 && t->open_feed != NULL && t->open_feed(t->open_feed_arg) == 0)
+		if (found < 0 && t->feed != NULL && t->feed->fetch(t->feed->arg) == 0)
 			found = forget(t, ev->pid, &st, &pi); /* recorded before this close */
 		if (found < 0) {
 			job->attribution = "close"; /* opened before the watch, or table full */
 			job->have_info = proc_lookup(t, ev->pid, &pi) == 0;
+		}
+		/* Gone, or exiting (no executable left): what the kernel recorded at its exit. */
+		if (found < 0 && (!job->have_info || pi.exe[0] == '\0') && t->feed != NULL &&
+		    t->feed->exited(t->feed->arg, ev->pid, &pi) == 0) {
+			job->attribution = "exit";
+			job->have_info = true;
 		}
 		if (job->have_info) {
 			job->ids.uid = pi.uid;
@@ -495,10 +500,9 @@ void xfer_tracker_opened(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_t ino
 	remember(t, pid, dev, ino, pi);
 }
 
-void xfer_tracker_set_open_feed(struct xfer_tracker *t, int (*feed)(void *arg), void *arg)
+void xfer_tracker_set_open_feed(struct xfer_tracker *t, const struct xfer_open_feed *feed)
 {
-	t->open_feed = feed;
-	t->open_feed_arg = arg;
+	t->feed = feed;
 }
 
 void xfer_tracker_set_backend(struct xfer_tracker *t, const char *backend, const char *reason)

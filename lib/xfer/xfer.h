@@ -59,10 +59,10 @@ int xfer_decoder_next(struct xfer_decoder *d, struct xfer_event *ev, struct pcl_
 
 /* ---- decoder of the eBPF program's ring-buffer records (bpfdecode.c) ---- */
 
-enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2 };
+enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2, XFER_BPF_EV_EXIT = 3 };
 
 struct xfer_bpf_event {
-	unsigned kind; /* XFER_BPF_EV_OPEN or XFER_BPF_EV_CLOSE */
+	unsigned kind; /* XFER_BPF_EV_OPEN, _CLOSE or _EXIT (a process with an io_uring) */
 	pid_t pid;     /* the task's process (thread group id) */
 	pid_t tid;
 	uid_t uid, euid;
@@ -71,7 +71,7 @@ struct xfer_bpf_event {
 	uint64_t ino, size, exe_ino;
 	uint32_t exe_dev, dev; /* kernel encoding (major << 20 | minor) */
 	char comm[16];	       /* NUL-terminated copy */
-	char exe[256];	       /* open: executable at the process's exec, "" if unknown */
+	char exe[256];	       /* open, exit: executable at the process's exec, "" if unknown */
 	const char *path;      /* open: absolute, NUL-terminated, in the buffer; NULL if unknown */
 	size_t path_len;
 	bool written; /* close: the file was open for writing (FMODE_WRITE) */
@@ -220,10 +220,19 @@ void xfer_tracker_overflow(struct xfer_tracker *t, const char *message);
  * tracepoint mode): its fanotify close is attributed to pi, as after FAN_OPEN_PERM. */
 void xfer_tracker_opened(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_t ino,
 			 const struct xfer_proc_info *pi);
-/* A close whose open is not known yet calls feed(arg) once (0: the opens recorded so far
- * were handed to xfer_tracker_opened) and looks again: an open is recorded before its
- * close can be queued. */
-void xfer_tracker_set_open_feed(struct xfer_tracker *t, int (*feed)(void *arg), void *arg);
+/* Where the opens come from the kernel's records (the eBPF backend's tracepoint mode). */
+struct xfer_open_feed {
+	/* Hand the opens recorded so far to xfer_tracker_opened: called once by a close whose
+	 * open is not known yet (an open is recorded before its close can be queued). 0 or
+	 * negative errno. */
+	int (*fetch)(void *arg);
+	/* A close whose open no record named, by a process gone or exiting: its identity as
+	 * the kernel recorded it at its exit (a process with an io_uring). 0 with *pi filled,
+	 * or -ENOENT. */
+	int (*exited)(void *arg, pid_t pid, struct xfer_proc_info *pi);
+	void *arg;
+};
+void xfer_tracker_set_open_feed(struct xfer_tracker *t, const struct xfer_open_feed *feed);
 /* A file closed on the medium, seen by the eBPF backend: fd (owned by the tracker from
  * here) is hashed by the pool and the record emitted; pi NULL when the process is
  * unknown; comm the kernel's task name ("" for none). */

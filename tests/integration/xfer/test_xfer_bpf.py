@@ -93,6 +93,36 @@ def test_writers_that_exit_at_once_are_attributed(mode):
             assert all(get(r, "process.name") for r in action(recs, "file-written"))
 
 
+URING = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer",
+                     "xfer_uring_writer")
+
+
+@pytest.mark.parametrize("mode", MODES + ["fanotify"])
+def test_io_uring_writers_that_exit_at_once_are_attributed(mode):
+    """A file opened and written through io_uring (no open system call) by a process that
+    exits at once without closing it: still attributed to its user and process."""
+    n = 20
+    with Medium("ext4", size_mb=32) as m:
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
+        procs = {i: subprocess.Popen([URING, str(BASE_UID + i),
+                                      os.path.join(m.mnt, "u%02d.bin" % i), "uring %d" % i])
+                 for i in range(n)}
+        for i, p in procs.items():
+            assert p.wait(timeout=60) == 0, f"writer {i} failed"
+        recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
+        recs = w.stop()
+    assert get(started(recs), "xfer.backend") == mode
+    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
+    for i, p in procs.items():
+        r = got.get("u%02d.bin" % i)
+        assert r is not None, f"u{i:02d}.bin: record lost"
+        assert get(r, "user.id") == BASE_UID + i, f"u{i:02d}.bin misattributed: {r}"
+        assert get(r, "process.pid") == p.pid, r
+        assert get(r, "process.executable") == URING, r
+        assert get(r, "portcullis.attribution") in ("open", "exit"), r
+        assert get(r, "file.hash.sha256") == hashlib.sha256(b"uring %d" % i).hexdigest(), r
+
+
 def test_the_watchers_own_choice_says_which_and_why():
     """auto: eBPF with fentry where the kernel has it, else its tracepoint mode (this
     machine), else fanotify; xfer-watch-started names the choice and its reason."""
