@@ -222,7 +222,8 @@ int BPF_PROG(xfer_free, struct file *file)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(xfer_exit, struct task_struct *p)
 {
-	if (BPF_CORE_READ(p, io_uring) == NULL)
+	/* A kernel without io_uring has no such field: the check is then left out at load. */
+	if (!bpf_core_field_exists(p->io_uring) || BPF_CORE_READ(p, io_uring) == NULL)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)

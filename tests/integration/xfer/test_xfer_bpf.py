@@ -123,6 +123,37 @@ def test_io_uring_writers_that_exit_at_once_are_attributed(mode):
         assert get(r, "file.hash.sha256") == hashlib.sha256(b"uring %d" % i).hexdigest(), r
 
 
+INT80 = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer",
+                     "xfer_int80_writer")
+
+
+@pytest.mark.parametrize("mode", MODES + ["fanotify"])
+def test_writers_through_32_bit_system_calls_are_attributed(mode):
+    """A 64-bit process may open with x86's 32-bit system call (int 0x80), whose numbers
+    differ: its file is still attributed at the open, to its user and process."""
+    probe = subprocess.run([INT80, "0", "/nonexistent/dir/x", "-"], capture_output=True)
+    if probe.returncode == 77:
+        pytest.skip("this kernel refuses 32-bit system calls (int 0x80)")
+    n = 10
+    with Medium("ext4", size_mb=32) as m:
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
+        procs = {i: subprocess.Popen([INT80, str(BASE_UID + i),
+                                      os.path.join(m.mnt, "i%02d.bin" % i), "int80 %d" % i])
+                 for i in range(n)}
+        for i, p in procs.items():
+            assert p.wait(timeout=60) == 0, f"writer {i} failed"
+        recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
+        recs = w.stop()
+    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
+    for i, p in procs.items():
+        r = got.get("i%02d.bin" % i)
+        assert r is not None, f"i{i:02d}.bin: record lost"
+        assert get(r, "user.id") == BASE_UID + i, f"i{i:02d}.bin misattributed: {r}"
+        assert get(r, "process.pid") == p.pid, r
+        assert get(r, "process.executable") == INT80, r
+        assert get(r, "portcullis.attribution") == "open", r
+
+
 def test_the_watchers_own_choice_says_which_and_why():
     """auto: eBPF with fentry where the kernel has it, else its tracepoint mode (this
     machine), else fanotify; xfer-watch-started names the choice and its reason."""
