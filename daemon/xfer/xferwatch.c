@@ -354,7 +354,8 @@ static void prepare_process(void)
 
 /* The backend: eBPF when it loads (attribution in the kernel, no process waits for us),
  * fanotify otherwise; the choice and its reason (why, len) go into xfer-watch-started.
- * 0 (*bpf NULL for fanotify), or 1 when xfer-backend = bpf cannot be had. */
+ * 0 (*bpf NULL for fanotify), or 1 when xfer-backend = bpf (or bpf-tracepoint) cannot be
+ * had. */
 static int choose_backend(const struct xfer_config *cfg, struct xfer_bpf **bpf, char *why,
 			  size_t len)
 {
@@ -372,13 +373,15 @@ static int choose_backend(const struct xfer_config *cfg, struct xfer_bpf **bpf, 
 			 "events");
 		return 0;
 	}
-	rc = stat(mountpoint, &st) == 0 ? xfer_bpf_open(bpf, st.st_dev, cfg->bpf_ring_kib, &d)
-					: -errno;
+	bool tp_only = cfg->backend == XFER_BACKEND_BPF_TRACEPOINT;
+	rc = stat(mountpoint, &st) == 0
+		 ? xfer_bpf_open(bpf, st.st_dev, cfg->bpf_ring_kib, tp_only, &d)
+		 : -errno;
 	if (rc == 0) {
 		snprintf(why, len, "%s", d.msg);
-	} else if (cfg->backend == XFER_BACKEND_BPF) {
-		fprintf(stderr, "portcullis-xferwatch: xfer-backend = bpf: %s\n",
-			d.msg[0] ? d.msg : strerror(-rc));
+	} else if (cfg->backend != XFER_BACKEND_AUTO) {
+		fprintf(stderr, "portcullis-xferwatch: xfer-backend = %s: %s\n",
+			tp_only ? "bpf-tracepoint" : "bpf", d.msg[0] ? d.msg : strerror(-rc));
 		return 1;
 	} else {
 		snprintf(why, len, "eBPF unavailable: %s", d.msg[0] ? d.msg : strerror(-rc));
@@ -398,8 +401,14 @@ static int open_watch(struct xfer_config *cfg, const struct xfer_device *dev,
 	struct pcl_diag d = {0};
 	int rc;
 
-	if ((bpf ? xfer_watch_open_names(&watch, mountpoint, cfg->unlimited_queue, &d)
-		 : xfer_watch_open(&watch, mountpoint, cfg->unlimited_queue, &d)) < 0) {
+	const char *backend = bpf ? xfer_bpf_backend(bpf) : "fanotify";
+	if (bpf != NULL && strcmp(backend, "bpf") != 0)
+		rc = xfer_watch_open_closes(&watch, mountpoint, cfg->unlimited_queue, &d);
+	else if (bpf != NULL)
+		rc = xfer_watch_open_names(&watch, mountpoint, cfg->unlimited_queue, &d);
+	else
+		rc = xfer_watch_open(&watch, mountpoint, cfg->unlimited_queue, &d);
+	if (rc < 0) {
 		xfer_config_wipe(cfg);
 		return say_diag(&d, 1);
 	}
@@ -411,7 +420,7 @@ static int open_watch(struct xfer_config *cfg, const struct xfer_device *dev,
 		return 1;
 	}
 	xfer_tracker_set_observability(*t, watch.fid_fd >= 0, watch.fid_reason);
-	xfer_tracker_set_backend(*t, bpf ? "bpf" : "fanotify", breason);
+	xfer_tracker_set_backend(*t, backend, breason);
 	bpf_backend = bpf != NULL;
 	return 0;
 }

@@ -16,7 +16,8 @@
 #include "xfer.h"
 
 _Static_assert(sizeof(struct xfer_bpf_rec) == 88, "record layout");
-_Static_assert(XFER_BPF_OPEN == XFER_BPF_EV_OPEN && XFER_BPF_CLOSE == XFER_BPF_EV_CLOSE,
+_Static_assert(XFER_BPF_OPEN == XFER_BPF_EV_OPEN && XFER_BPF_CLOSE == XFER_BPF_EV_CLOSE &&
+		   XFER_BPF_EXIT == XFER_BPF_EV_EXIT,
 	       "record kinds");
 
 uint32_t xfer_bpf_kdev(dev_t dev)
@@ -37,17 +38,17 @@ int xfer_bpf_decode(const void *buf, size_t len, struct xfer_bpf_event *ev, stru
 	if (buf == NULL || len < sizeof(r))
 		return bad(diag, "record", "shorter than a record header");
 	memcpy(&r, buf, sizeof(r));
-	if (r.kind != XFER_BPF_OPEN && r.kind != XFER_BPF_CLOSE)
-		return bad(diag, "kind", "neither open nor close");
+	if (r.kind != XFER_BPF_OPEN && r.kind != XFER_BPF_CLOSE && r.kind != XFER_BPF_EXIT)
+		return bad(diag, "kind", "neither open, close nor exit");
 	if (r.tgid == 0 || r.tgid > 0x3fffffffu || r.tid == 0 || r.tid > 0x3fffffffu)
 		return bad(diag, "tgid", "not a process id");
 	if (r.cookie == 0)
 		return bad(diag, "cookie", "zero");
 	size_t rest = len - sizeof(r);
 	const char *tail = (const char *)buf + sizeof(r);
-	if (r.kind == XFER_BPF_CLOSE && r.path_len != 0)
-		return bad(diag, "path_len", "a close record carries no path");
-	if (r.kind == XFER_BPF_OPEN) {
+	if (r.kind != XFER_BPF_OPEN && r.path_len != 0)
+		return bad(diag, "path_len", "only an open record carries a path");
+	if (r.kind != XFER_BPF_CLOSE) {
 		if (rest < XFER_BPF_EXE_MAX)
 			return bad(diag, "exe", "shorter than the executable's field");
 		size_t n = strnlen(tail, XFER_BPF_EXE_MAX);

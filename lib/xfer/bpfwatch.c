@@ -5,7 +5,8 @@
  * CAP_PERFMON, or CAP_SYS_ADMIN, and runs before the watcher's seccomp filter; the run loop reads
  * the ring buffer's shared memory. Records are decoded as untrusted (bpfdecode.c); /proc answers
  * too. The opener's identity comes from the kernel at open time, so a process that has exited since
- * is still attributed.
+ * is still attributed. Where the kernel refuses fentry, the program's tracepoint mode records the
+ * opens and a fanotify notification group hands over the closed files (the tracker's closes).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "diag.h"
 #include "xfer.h"
@@ -34,7 +36,9 @@
 #define OPEN_BUCKETS 8192
 #define OPEN_MAX     65536 /* files open on the medium at once that we remember */
 #define EXE_CACHE    256
-#define BATCH_MS     10 /* the names group is read at most this often */
+#define EXITED	     1024 /* tracepoint mode: exits of processes with an io_uring, kept */
+#define BATCH_MS     10	  /* the names and close groups are read at most this often */
+#define RING_MS	     100  /* tracepoint mode: the opens are read at least this often */
 
 struct open_rec {
 	struct open_rec *next;
@@ -52,16 +56,27 @@ struct exe_ent {
 	char *path;
 };
 
+/* A process with an io_uring that exited: who it was, for its files' closes. */
+struct exited {
+	pid_t pid; /* 0: free */
+	uid_t uid, euid;
+	char *exe; /* NULL: unknown */
+};
+
 struct xfer_bpf {
 	struct xfer_prog *skel;
 	struct ring_buffer *rb;
 	struct xfer_tracker *t;
+	bool tracepoint; /* opens at tp_btf/sys_exit, closes from fanotify (fentry refused) */
+	dev_t dev;
 	uint32_t kdev;
 	uint64_t dropped_seen;
 	int error;
 	unsigned nopen;
 	struct open_rec *table[OPEN_BUCKETS];
 	struct exe_ent exe[EXE_CACHE];
+	struct exited exited[EXITED];
+	struct xfer_open_feed feed;
 };
 
 static struct open_rec **find(struct xfer_bpf *b, uint64_t cookie)
@@ -258,6 +273,39 @@ static void on_close(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 		rec_free(e);
 }
 
+/* Tracepoint mode: the tracker keeps the opener for the fanotify close of the file. */
+static void on_tracepoint_open(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
+{
+	struct xfer_proc_info pi = {.uid = ev->uid, .euid = ev->euid};
+	char *exe = exe_path(b, ev);
+	snprintf(pi.exe, sizeof(pi.exe), "%s", exe ? exe : "");
+	free(exe);
+	xfer_tracker_opened(b->t, ev->pid, b->dev, (ino_t)ev->ino, &pi);
+}
+
+/* Tracepoint mode: a process with an io_uring exits, its files' closes follow. */
+static void on_exit_record(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
+{
+	struct exited *x = &b->exited[(unsigned)ev->pid % EXITED];
+	free(x->exe);
+	x->pid = ev->pid;
+	x->uid = ev->uid;
+	x->euid = ev->euid;
+	x->exe = exe_path(b, ev);
+}
+
+static int exited(void *arg, pid_t pid, struct xfer_proc_info *pi)
+{
+	struct xfer_bpf *b = arg;
+	const struct exited *x = &b->exited[(unsigned)pid % EXITED];
+	if (pid <= 0 || x->pid != pid)
+		return -ENOENT;
+	pi->uid = x->uid;
+	pi->euid = x->euid;
+	snprintf(pi->exe, sizeof(pi->exe), "%s", x->exe ? x->exe : "");
+	return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct xfer_bpf *b = ctx;
@@ -272,9 +320,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (ev.dev != b->kdev)
 		return 0;
-	if (ev.kind == XFER_BPF_EV_OPEN)
+	if (b->tracepoint && ev.kind == XFER_BPF_EV_OPEN)
+		on_tracepoint_open(b, &ev);
+	else if (b->tracepoint && ev.kind == XFER_BPF_EV_EXIT)
+		on_exit_record(b, &ev);
+	else if (ev.kind == XFER_BPF_EV_OPEN)
 		on_open(b, &ev);
-	else
+	else if (ev.kind == XFER_BPF_EV_CLOSE)
 		on_close(b, &ev);
 	return 0;
 }
@@ -289,7 +341,78 @@ __attribute__((format(printf, 2, 0))) static int quiet_print(enum libbpf_print_l
 	return vfprintf(stderr, fmt, ap);
 }
 
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pcl_diag *d)
+/* The opens' system calls where this architecture has them (-1: none). */
+static void set_syscalls(struct xfer_prog *skel)
+{
+#ifdef SYS_open
+	skel->rodata->nr_open = SYS_open;
+#endif
+#ifdef SYS_openat
+	skel->rodata->nr_openat = SYS_openat;
+#endif
+#ifdef SYS_openat2
+	skel->rodata->nr_openat2 = SYS_openat2;
+#endif
+#ifdef SYS_creat
+	skel->rodata->nr_creat = SYS_creat;
+#endif
+#ifdef SYS_open_by_handle_at
+	skel->rodata->nr_open_by_handle_at = SYS_open_by_handle_at;
+#endif
+}
+
+/* Open, load and attach the program in one mode (fentry, or the tracepoint on system call
+ * returns); 0 or negative errno with why in d. */
+static int load(struct xfer_bpf *b, bool tracepoint, unsigned ring_kib, struct pcl_diag *d)
+{
+	int rc;
+	if ((b->skel = xfer_prog__open()) == NULL) {
+		rc = -errno;
+		pcl_diag_set(d, "", 0, "opening the eBPF object: %s", strerror(-rc));
+		return rc;
+	}
+	b->skel->rodata->watched_dev = b->kdev;
+	b->skel->rodata->self_tgid = (uint32_t)getpid();
+	set_syscalls(b->skel);
+	bpf_program__set_autoload(b->skel->progs.xfer_open, !tracepoint);
+	bpf_program__set_autoload(b->skel->progs.xfer_free, !tracepoint);
+	bpf_program__set_autoload(b->skel->progs.xfer_sys_exit, tracepoint);
+	bpf_program__set_autoload(b->skel->progs.xfer_exit, tracepoint);
+	/* A power of two, at least a page (the option's check). */
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t ring = (uint32_t)ring_kib * 1024u;
+	if (page > 0 && ring < (uint32_t)page)
+		ring = (uint32_t)page;
+	if ((rc = bpf_map__set_max_entries(b->skel->maps.events, ring)) < 0) {
+		pcl_diag_set(d, "", 0, "sizing the eBPF ring buffer: %s", strerror(-rc));
+		return rc;
+	}
+	const char *what = tracepoint ? "tp_btf/sys_exit" : "fentry";
+	if ((rc = xfer_prog__load(b->skel)) < 0) {
+		pcl_diag_set(d, "", 0,
+			     "loading the eBPF program (%s; needs CAP_BPF and CAP_PERFMON, or "
+			     "CAP_SYS_ADMIN): %s",
+			     what, strerror(-rc));
+		return rc;
+	}
+	if ((rc = xfer_prog__attach(b->skel)) < 0) {
+		pcl_diag_set(d, "", 0, "attaching %s: %s",
+			     tracepoint ? "tp_btf/sys_exit"
+					: "fentry/security_file_open and security_file_free",
+			     strerror(-rc));
+		return rc;
+	}
+	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events), on_record, b, NULL);
+	if (b->rb == NULL) {
+		rc = -errno;
+		pcl_diag_set(d, "", 0, "the eBPF ring buffer: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, bool tracepoint_only,
+		  struct pcl_diag *d)
 {
 	*out = NULL;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -304,51 +427,42 @@ int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pc
 		pcl_diag_set(d, "", 0, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	b->dev = dev;
 	b->kdev = xfer_bpf_kdev(dev);
-	int rc;
-	if ((b->skel = xfer_prog__open()) == NULL) {
-		rc = -errno;
-		pcl_diag_set(d, "", 0, "opening the eBPF object: %s", strerror(-rc));
-		goto fail;
-	}
-	b->skel->rodata->watched_dev = b->kdev;
-	b->skel->rodata->self_tgid = (uint32_t)getpid();
-	/* A power of two, at least a page (the option's check). */
-	long page = sysconf(_SC_PAGESIZE);
-	uint32_t ring = (uint32_t)ring_kib * 1024u;
-	if (page > 0 && ring < (uint32_t)page)
-		ring = (uint32_t)page;
-	if ((rc = bpf_map__set_max_entries(b->skel->maps.events, ring)) < 0) {
-		pcl_diag_set(d, "", 0, "sizing the eBPF ring buffer: %s", strerror(-rc));
-		goto fail;
-	}
-	if ((rc = xfer_prog__load(b->skel)) < 0) {
+	int rc = tracepoint_only ? -ENOTSUP : load(b, false, ring_kib, d);
+	if (tracepoint_only)
+		pcl_diag_set(d, "", 0, "xfer-backend = bpf-tracepoint");
+	if (rc == 0) {
 		pcl_diag_set(d, "", 0,
-			     "loading the eBPF program (fentry; needs CAP_BPF and CAP_PERFMON, or "
-			     "CAP_SYS_ADMIN): %s",
-			     strerror(-rc));
-		goto fail;
+			     "eBPF loaded: fentry on security_file_open and security_file_free, "
+			     "ring buffer");
+		*out = b;
+		return 0;
 	}
-	if ((rc = xfer_prog__attach(b->skel)) < 0) {
-		pcl_diag_set(d, "", 0,
-			     "attaching fentry/security_file_open and security_file_free: %s",
-			     strerror(-rc));
-		goto fail;
+	/* Some kernels refuse fentry (no BPF trampoline) but run tracepoint programs. */
+	char fentry_why[PCL_DIAG_MSG_MAX];
+	snprintf(fentry_why, sizeof(fentry_why), "%s", d->msg);
+	ring_buffer__free(b->rb);
+	xfer_prog__destroy(b->skel);
+	b->rb = NULL;
+	b->skel = NULL;
+	b->tracepoint = true;
+	if ((rc = load(b, true, ring_kib, d)) < 0) {
+		char why[PCL_DIAG_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", d->msg);
+		pcl_diag_set(d, "", 0, "%s; %s", fentry_why, why);
+		xfer_bpf_close(&b);
+		return rc;
 	}
-	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events), on_record, b, NULL);
-	if (b->rb == NULL) {
-		rc = -errno;
-		pcl_diag_set(d, "", 0, "the eBPF ring buffer: %s", strerror(-rc));
-		goto fail;
-	}
-	pcl_diag_set(
-	    d, "", 0,
-	    "eBPF loaded: fentry on security_file_open and security_file_free, ring buffer");
+	pcl_diag_set(d, "", 0, "eBPF loaded: opens at tp_btf/sys_exit, closes from fanotify (%s%s)",
+		     tracepoint_only ? "" : "fentry refused: ", fentry_why);
 	*out = b;
 	return 0;
-fail:
-	xfer_bpf_close(&b);
-	return rc < 0 ? rc : -EINVAL;
+}
+
+const char *xfer_bpf_backend(const struct xfer_bpf *b)
+{
+	return b->tracepoint ? "bpf-tracepoint" : "bpf";
 }
 
 static long now_ms(void)
@@ -375,50 +489,84 @@ static int consume(struct xfer_bpf *b)
 	return rc < 0 ? rc : 0;
 }
 
+/* The tracker's feed of opens (tracepoint mode): a close whose open it does not know yet. */
+static int fetch(void *arg)
+{
+	return consume(arg);
+}
+
+/* A group read in batches: polled when BATCH_MS have passed since its last read (and the
+ * hash queue has room), else *timeout shortened to its turn. Its poll slot, or -1. */
+static int batched(struct pollfd *p, nfds_t *np, int fd, long last, long now, bool busy,
+		   long *timeout)
+{
+	long wait = last + BATCH_MS - now;
+	if (fd < 0)
+		return -1;
+	if (wait <= 0 && !busy) {
+		p[*np] = (struct pollfd){.fd = fd, .events = POLLIN};
+		return (int)(*np)++;
+	}
+	if ((wait > 0 ? wait : BATCH_MS) < *timeout)
+		*timeout = wait > 0 ? wait : BATCH_MS;
+	return -1;
+}
+
 int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint,
 		 struct xfer_tracker *t, volatile sig_atomic_t *stop)
 {
 	b->t = t;
+	if (b->tracepoint) {
+		b->feed = (struct xfer_open_feed){.fetch = fetch, .exited = exited, .arg = b};
+		xfer_tracker_set_open_feed(t, &b->feed);
+	}
 	int rbfd = ring_buffer__epoll_fd(b->rb);
-	long last = 0, last_ring = 0;
+	long last_fid = 0, last_close = 0, last_ring = 0;
 	bool denying = false;
 	int rc = 0;
 	while (!*stop && rc == 0) {
-		struct pollfd p[3];
+		struct pollfd p[4];
 		nfds_t np = 0;
-		int ring = -1, fid = -1, perm = -1;
-		long now = now_ms(), timeout = 200, wait = last + BATCH_MS - now;
+		int ring = -1, perm = -1;
+		long now = now_ms(), timeout = 200;
+		bool busy = xfer_tracker_busy(t);
 		/* The ring is read at most every BATCH_MS too: one wake-up per batch of records
-		 * (the kernel signals only the first record after the reader caught up). */
-		long rwait = last_ring + BATCH_MS - now;
-		if (rwait <= 0) {
+		 * (the kernel signals only the first record after the reader caught up). The
+		 * tracepoint mode's opens signal nothing: read when a close needs them, and here
+		 * every RING_MS so that opens without closes do not fill the ring. */
+		long rwait = last_ring + (b->tracepoint ? RING_MS : BATCH_MS) - now;
+		if (rwait <= 0 && b->tracepoint) {
+			rc = consume(b);
+			last_ring = now;
+			timeout = RING_MS;
+		} else if (rwait <= 0) {
 			ring = (int)np;
 			p[np++] = (struct pollfd){.fd = rbfd, .events = POLLIN};
 		} else {
 			timeout = rwait;
 		}
-		if (w->fid_fd >= 0 && wait <= 0 && !xfer_tracker_busy(t)) {
-			fid = (int)np;
-			p[np++] = (struct pollfd){.fd = w->fid_fd, .events = POLLIN};
-		} else if (w->fid_fd >= 0 && (wait > 0 ? wait : BATCH_MS) < timeout) {
-			timeout = wait > 0 ? wait : BATCH_MS;
-		}
+		int fid = batched(p, &np, w->fid_fd, last_fid, now, busy, &timeout);
+		int clo = batched(p, &np, w->close_fd, last_close, now, busy, &timeout);
 		if (denying) {
 			perm = (int)np;
 			p[np++] = (struct pollfd){.fd = w->perm_fd, .events = POLLIN};
 		}
-		if (poll(p, np, (int)timeout) < 0) {
+		if (rc == 0 && poll(p, np, (int)timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (ring >= 0 && p[ring].revents) {
+		if (rc == 0 && ring >= 0 && p[ring].revents) {
 			rc = consume(b);
 			last_ring = now_ms();
 		}
+		if (rc == 0 && clo >= 0 && p[clo].revents) {
+			rc = xfer_watch_drain(w->close_fd, t, true);
+			last_close = now_ms();
+		}
 		if (rc == 0 && fid >= 0 && p[fid].revents) {
 			rc = xfer_watch_drain(w->fid_fd, t, true);
-			last = now_ms();
+			last_fid = now_ms();
 		}
 		if (rc == 0 && perm >= 0 && p[perm].revents)
 			rc = xfer_watch_drain(w->perm_fd, t, false);
@@ -435,9 +583,11 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 			}
 		}
 	}
-	/* What is still in the ring and the names group. */
+	/* What is still in the ring and the groups. */
 	if (rc == 0)
 		rc = consume(b);
+	if (rc == 0 && w->close_fd >= 0)
+		rc = xfer_watch_drain(w->close_fd, t, false);
 	if (rc == 0 && w->fid_fd >= 0)
 		rc = xfer_watch_drain(w->fid_fd, t, false);
 	if (rc == 0 && denying)
@@ -461,6 +611,8 @@ void xfer_bpf_close(struct xfer_bpf **bp)
 	}
 	for (unsigned i = 0; i < EXE_CACHE; i++)
 		free(b->exe[i].path);
+	for (unsigned i = 0; i < EXITED; i++)
+		free(b->exited[i].exe);
 	free(b);
 	*bp = NULL;
 }
@@ -471,7 +623,8 @@ struct xfer_bpf {
 	int unused;
 };
 
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pcl_diag *d)
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, bool tracepoint_only,
+		  struct pcl_diag *d)
 {
 	*out = NULL;
 	pcl_diag_set(d, "", 0,
@@ -483,6 +636,11 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		 struct xfer_tracker *t, volatile sig_atomic_t *stop)
 {
 	return -ENOTSUP;
+}
+
+const char *xfer_bpf_backend(const struct xfer_bpf *b)
+{
+	return "bpf";
 }
 
 void xfer_bpf_close(struct xfer_bpf **bp)

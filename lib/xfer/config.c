@@ -121,12 +121,14 @@ int xfer_config_set(struct xfer_config *c, const char *key, const char *value, c
 		if (rc == 0 && (c->bpf_ring_kib & (c->bpf_ring_kib - 1)) != 0)
 			rc = -EINVAL;
 	} else if (!strcmp(key, "xfer-backend")) {
-		want = "auto, bpf or fanotify";
+		want = "auto, bpf, bpf-tracepoint or fanotify";
 		rc = 0;
 		if (!strcmp(value, "auto"))
 			c->backend = XFER_BACKEND_AUTO;
 		else if (!strcmp(value, "bpf"))
 			c->backend = XFER_BACKEND_BPF;
+		else if (!strcmp(value, "bpf-tracepoint"))
+			c->backend = XFER_BACKEND_BPF_TRACEPOINT;
 		else if (!strcmp(value, "fanotify"))
 			c->backend = XFER_BACKEND_FANOTIFY;
 		else
@@ -187,10 +189,12 @@ int xfer_config_check(const struct xfer_config *c, const char *file, struct pcl_
 		pcl_diag_set(diag, file, 0, "pseudonymise = yes needs pseudonymise-key");
 		return -EINVAL;
 	}
-	if (c->backend == XFER_BACKEND_BPF && c->clamd_socket[0]) {
+	if ((c->backend == XFER_BACKEND_BPF || c->backend == XFER_BACKEND_BPF_TRACEPOINT) &&
+	    c->clamd_socket[0]) {
 		pcl_diag_set(diag, file, 0,
-			     "xfer-backend = bpf cannot scan with clamd-socket (scanning needs "
-			     "fanotify's permission events)");
+			     "xfer-backend = %s cannot scan with clamd-socket (scanning needs "
+			     "fanotify's permission events)",
+			     c->backend == XFER_BACKEND_BPF ? "bpf" : "bpf-tracepoint");
 		return -EINVAL;
 	}
 	return 0;

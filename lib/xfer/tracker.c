@@ -5,7 +5,9 @@
  * the opens of a living process: pidcache.c) (and the file may be
  * scanned by clamd and refused); at close the record is completed and the
  * content hashed by the pool. Events come from the decoder (bounds-checked);
- * /proc and clamd answers are treated as untrusted.
+ * /proc and clamd answers are treated as untrusted. Under the eBPF backend's
+ * tracepoint mode the opens come from the kernel's records instead of
+ * FAN_OPEN_PERM (xfer_tracker_opened), and the closes from fanotify as here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +58,8 @@ struct xfer_tracker {
 	pthread_mutex_t sink_lock;
 	atomic_bool failed_closed;
 	struct xfer_hashpool *pool;
-	struct xfer_pidcache *pids; /* NULL: every lookup asks t->proc */
+	struct xfer_pidcache *pids;	   /* NULL: every lookup asks t->proc */
+	const struct xfer_open_feed *feed; /* eBPF tracepoint mode: the kernel's opens */
 	struct open_ent *table[BUCKETS];
 	unsigned nentries;
 	pthread_mutex_t names_lock; /* user-name cache, used by the workers */
@@ -191,10 +194,10 @@ static void purge_dead(struct xfer_tracker *t)
 	}
 }
 
-static void remember(struct xfer_tracker *t, pid_t pid, const struct stat *st,
+static void remember(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_t ino,
 		     const struct xfer_proc_info *pi)
 {
-	struct open_ent **pp = find(t, pid, st->st_dev, st->st_ino);
+	struct open_ent **pp = find(t, pid, dev, ino);
 	if (*pp) {
 		(*pp)->count++;
 		return;
@@ -209,8 +212,8 @@ static void remember(struct xfer_tracker *t, pid_t pid, const struct stat *st,
 		return;
 	}
 	e->pid = pid;
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
+	e->dev = dev;
+	e->ino = ino;
 	e->count = 1;
 	e->uid = pi->uid;
 	e->euid = pi->euid;
@@ -325,7 +328,7 @@ static int on_open_perm(struct xfer_tracker *t, const struct xfer_event *ev, uin
 		}
 	}
 	if (prc == 0)
-		remember(t, ev->pid, &st, &pi);
+		remember(t, ev->pid, st.st_dev, st.st_ino, &pi);
 	return 0;
 }
 
@@ -356,9 +359,18 @@ static int on_close(struct xfer_tracker *t, const struct xfer_event *ev)
 		struct xfer_proc_info pi;
 		job->attribution = "open";
 		job->have_info = true;
-		if (forget(t, ev->pid, &st, &pi) < 0) {
+		int found = forget(t, ev->pid, &st, &pi);
+		if (found < 0 && t->feed != NULL && t->feed->fetch(t->feed->arg) == 0)
+			found = forget(t, ev->pid, &st, &pi); /* recorded before this close */
+		if (found < 0) {
 			job->attribution = "close"; /* opened before the watch, or table full */
 			job->have_info = proc_lookup(t, ev->pid, &pi) == 0;
+		}
+		/* Gone, or exiting (no executable left): what the kernel recorded at its exit. */
+		if (found < 0 && (!job->have_info || pi.exe[0] == '\0') && t->feed != NULL &&
+		    t->feed->exited(t->feed->arg, ev->pid, &pi) == 0) {
+			job->attribution = "exit";
+			job->have_info = true;
 		}
 		if (job->have_info) {
 			job->ids.uid = pi.uid;
@@ -480,6 +492,17 @@ void xfer_tracker_note(struct xfer_tracker *t, const char *action, const char *m
 	emit(t, rec);
 	if (strcmp(action, "xfer-watch-failed") == 0)
 		fail_closed(t, message ? message : "transfer watch failed");
+}
+
+void xfer_tracker_opened(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_t ino,
+			 const struct xfer_proc_info *pi)
+{
+	remember(t, pid, dev, ino, pi);
+}
+
+void xfer_tracker_set_open_feed(struct xfer_tracker *t, const struct xfer_open_feed *feed)
+{
+	t->feed = feed;
 }
 
 void xfer_tracker_set_backend(struct xfer_tracker *t, const char *backend, const char *reason)

@@ -73,8 +73,30 @@ static void open_fid_group(struct xfer_watch *w, const char *mp, unsigned qflag)
 	close(fd);
 }
 
+/* What the permission and close groups are marked for. */
+enum watch_mode {
+	WATCH_ALL,    /* fanotify backend: opens (permission) and closes */
+	WATCH_NAMES,  /* eBPF (fentry): neither; the names group alone */
+	WATCH_CLOSES, /* eBPF (tracepoint): closes; opens come from the kernel's records */
+};
+
+/* Mark group fd for mask on the medium's filesystem, else on its mount. 0 or -errno. */
+static int mark(int fd, uint64_t mask, const char *mountpoint, bool *filesystem)
+{
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, mountpoint) ==
+	    0) {
+		*filesystem = true;
+		return 0;
+	}
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_MOUNT, mask, AT_FDCWD, mountpoint) == 0) {
+		*filesystem = false;
+		return 0;
+	}
+	return -errno;
+}
+
 static int watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
-		      bool transfers, struct pcl_diag *diag)
+		      enum watch_mode mode, struct pcl_diag *diag)
 {
 	memset(w, 0, sizeof(*w));
 	w->perm_fd = w->close_fd = w->fid_fd = w->mount_fd = -1;
@@ -103,24 +125,18 @@ static int watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimit
 		pcl_diag_set(diag, mountpoint, 0, "fanotify_init: %s", strerror(errno));
 		goto fail;
 	}
-	if (!transfers) {
-		/* The eBPF backend observes opens and closes; the permission group waits
-		 * unmarked for failing closed. */
+	/* Under eBPF the permission group waits unmarked, for failing closed. */
+	bool perm_fs = true, close_fs = true;
+	if (mode == WATCH_NAMES) {
 		close(w->close_fd);
 		w->close_fd = -1;
-	} else if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM,
-				 AT_FDCWD, mountpoint) == 0 &&
-		   fanotify_mark(w->close_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, CLOSE_MASK,
-				 AT_FDCWD, mountpoint) == 0) {
-		w->filesystem_mark = true;
-	} else if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
-				 mountpoint) < 0 ||
-		   fanotify_mark(w->close_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, CLOSE_MASK, AT_FDCWD,
-				 mountpoint) < 0) {
-		rc = -errno;
-		pcl_diag_set(diag, mountpoint, 0, "fanotify_mark: %s", strerror(errno));
+	} else if ((mode == WATCH_ALL &&
+		    (rc = mark(w->perm_fd, FAN_OPEN_PERM, mountpoint, &perm_fs)) < 0) ||
+		   (rc = mark(w->close_fd, CLOSE_MASK, mountpoint, &close_fs)) < 0) {
+		pcl_diag_set(diag, mountpoint, 0, "fanotify_mark: %s", strerror(-rc));
 		goto fail;
 	}
+	w->filesystem_mark = mode != WATCH_NAMES && perm_fs && close_fs;
 	open_fid_group(w, mountpoint, qflag);
 	/* Keep no fd on the medium: it would keep the mount busy (no eject). */
 	close(w->mount_fd);
@@ -134,25 +150,27 @@ fail:
 int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 		    struct pcl_diag *diag)
 {
-	return watch_open(w, mountpoint, unlimited_queue, true, diag);
+	return watch_open(w, mountpoint, unlimited_queue, WATCH_ALL, diag);
 }
 
 int xfer_watch_open_names(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 			  struct pcl_diag *diag)
 {
-	return watch_open(w, mountpoint, unlimited_queue, false, diag);
+	return watch_open(w, mountpoint, unlimited_queue, WATCH_NAMES, diag);
+}
+
+int xfer_watch_open_closes(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+			   struct pcl_diag *diag)
+{
+	return watch_open(w, mountpoint, unlimited_queue, WATCH_CLOSES, diag);
 }
 
 int xfer_watch_deny_opens(struct xfer_watch *w, const char *mountpoint)
 {
+	bool filesystem;
 	if (w->perm_fd < 0)
 		return -EBADF;
-	if (fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD,
-			  mountpoint) == 0 ||
-	    fanotify_mark(w->perm_fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
-			  mountpoint) == 0)
-		return 0;
-	return -errno;
+	return mark(w->perm_fd, FAN_OPEN_PERM, mountpoint, &filesystem);
 }
 
 void xfer_watch_close(struct xfer_watch *w)

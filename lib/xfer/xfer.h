@@ -59,10 +59,10 @@ int xfer_decoder_next(struct xfer_decoder *d, struct xfer_event *ev, struct pcl_
 
 /* ---- decoder of the eBPF program's ring-buffer records (bpfdecode.c) ---- */
 
-enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2 };
+enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2, XFER_BPF_EV_EXIT = 3 };
 
 struct xfer_bpf_event {
-	unsigned kind; /* XFER_BPF_EV_OPEN or XFER_BPF_EV_CLOSE */
+	unsigned kind; /* XFER_BPF_EV_OPEN, _CLOSE or _EXIT (a process with an io_uring) */
 	pid_t pid;     /* the task's process (thread group id) */
 	pid_t tid;
 	uid_t uid, euid;
@@ -71,7 +71,7 @@ struct xfer_bpf_event {
 	uint64_t ino, size, exe_ino;
 	uint32_t exe_dev, dev; /* kernel encoding (major << 20 | minor) */
 	char comm[16];	       /* NUL-terminated copy */
-	char exe[256];	       /* open: executable at the process's exec, "" if unknown */
+	char exe[256];	       /* open, exit: executable at the process's exec, "" if unknown */
 	const char *path;      /* open: absolute, NUL-terminated, in the buffer; NULL if unknown */
 	size_t path_len;
 	bool written; /* close: the file was open for writing (FMODE_WRITE) */
@@ -88,7 +88,12 @@ uint32_t xfer_bpf_kdev(dev_t dev);
 
 enum xfer_on_overflow { XFER_OVERFLOW_FAIL_CLOSED = 0, XFER_OVERFLOW_CONTINUE };
 /* auto: eBPF when it loads (and no clamd scanning), else fanotify; bpf: eBPF or fail. */
-enum xfer_backend { XFER_BACKEND_AUTO = 0, XFER_BACKEND_BPF, XFER_BACKEND_FANOTIFY };
+enum xfer_backend {
+	XFER_BACKEND_AUTO = 0,
+	XFER_BACKEND_BPF,	     /* eBPF, fentry or else tracepoint mode */
+	XFER_BACKEND_BPF_TRACEPOINT, /* eBPF in tracepoint mode only */
+	XFER_BACKEND_FANOTIFY
+};
 
 #define XFER_KEY_MAX 64
 
@@ -103,7 +108,7 @@ struct xfer_config {
 	unsigned hash_threads;	   /* hash-threads = 1..16 (default 2) */
 	unsigned queue_max;	   /* hash-queue = N pending files (default 1024) */
 	bool unlimited_queue;	   /* unlimited-queue = yes|no (default no) */
-	enum xfer_backend backend; /* xfer-backend = auto|bpf|fanotify (default auto) */
+	enum xfer_backend backend; /* xfer-backend = auto|bpf|bpf-tracepoint|fanotify (auto) */
 	unsigned bpf_ring_kib;	   /* bpf-ring-kib = 4..65536, a power of two (default 8192) */
 };
 
@@ -211,6 +216,23 @@ void xfer_tracker_free(struct xfer_tracker **t);
 void xfer_tracker_set_backend(struct xfer_tracker *t, const char *backend, const char *reason);
 /* Events lost before they reached us: xfer-overflow, then fail closed per policy. */
 void xfer_tracker_overflow(struct xfer_tracker *t, const char *message);
+/* An open of (dev, ino) by process pid as the eBPF program recorded it in the kernel (its
+ * tracepoint mode): its fanotify close is attributed to pi, as after FAN_OPEN_PERM. */
+void xfer_tracker_opened(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_t ino,
+			 const struct xfer_proc_info *pi);
+/* Where the opens come from the kernel's records (the eBPF backend's tracepoint mode). */
+struct xfer_open_feed {
+	/* Hand the opens recorded so far to xfer_tracker_opened: called once by a close whose
+	 * open is not known yet (an open is recorded before its close can be queued). 0 or
+	 * negative errno. */
+	int (*fetch)(void *arg);
+	/* A close whose open no record named, by a process gone or exiting: its identity as
+	 * the kernel recorded it at its exit (a process with an io_uring). 0 with *pi filled,
+	 * or -ENOENT. */
+	int (*exited)(void *arg, pid_t pid, struct xfer_proc_info *pi);
+	void *arg;
+};
+void xfer_tracker_set_open_feed(struct xfer_tracker *t, const struct xfer_open_feed *feed);
 /* A file closed on the medium, seen by the eBPF backend: fd (owned by the tracker from
  * here) is hashed by the pool and the record emitted; pi NULL when the process is
  * unknown; comm the kernel's task name ("" for none). */
@@ -241,6 +263,10 @@ int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited
  * is opened but left unmarked until xfer_watch_deny_opens() (failing closed). */
 int xfer_watch_open_names(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 			  struct pcl_diag *diag);
+/* The same for the eBPF backend's tracepoint mode: the close group is marked as well (the
+ * kernel records the opens, fanotify hands over the closed files). */
+int xfer_watch_open_closes(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
+			   struct pcl_diag *diag);
 /* Mark the permission group so that every later open is answered (denied once the
  * tracker failed closed). 0 or negative errno. */
 int xfer_watch_deny_opens(struct xfer_watch *w, const char *mountpoint);
@@ -252,14 +278,22 @@ int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy);
 
 struct xfer_bpf;
 /* Load and attach the program for the filesystem whose st_dev is dev, with a ring buffer
- * of ring_kib KiB. 0, with what was attached in d (file "", for the watch's started
- * record), or negative errno with why in d (no BTF, no permission, not built, ...). */
-int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, struct pcl_diag *d);
+ * of ring_kib KiB: with fentry, else (a kernel that refuses fentry, or tracepoint_only)
+ * in tracepoint mode,
+ * which needs the close group (xfer_watch_open_closes). 0, with what was attached in d
+ * (file "", for the watch's started record), or negative errno with why in d (no BTF, no
+ * permission, not built, ...). */
+int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, bool tracepoint_only,
+		  struct pcl_diag *d);
 /* Consume the ring buffer (and the names group of w) until *stop; open records are kept
- * by the struct file they name, each close completes its record. 0 or negative errno. */
+ * by the struct file they name, each close completes its record. In tracepoint mode the
+ * opens go to the tracker and the close group of w completes them. 0 or negative errno. */
 int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint,
 		 struct xfer_tracker *t, volatile sig_atomic_t *stop);
 void xfer_bpf_close(struct xfer_bpf **b);
+/* xfer.backend: "bpf" (fentry) or "bpf-tracepoint" (opens from the kernel, closes from
+ * fanotify). */
+const char *xfer_bpf_backend(const struct xfer_bpf *b);
 /* Read and dispatch until *stop is set or a fatal error; answers permission
  * events as soon as the tracker decides. Returns 0 or negative errno. */
 int xfer_watch_run(struct xfer_watch *w, struct xfer_tracker *t, volatile sig_atomic_t *stop);

@@ -354,7 +354,8 @@ def started(pc, medium):
     print("  %sXFER-WATCH-STARTED%s %s: backend %s (%s); wipe plan: %s" % (
         GREEN, RESET, medium.name, s.get("xfer.backend"), s.get("xfer.backend_reason"),
         s.get("wipe.plan")))
-    check(s.get("xfer.backend") in ("bpf", "fanotify") and s.get("xfer.backend_reason"),
-          "the transfer log says which kernel interface watches the files (eBPF or "
-          "fanotify) and why")
+    check(s.get("xfer.backend") in ("bpf", "bpf-tracepoint", "fanotify") and
+          s.get("xfer.backend_reason"),
+          "the transfer log says which kernel interface watches the files (eBPF, with "
+          "fentry or tracepoints, or fanotify) and why")
     return s

@@ -8,6 +8,11 @@
  * tp_btf/sched_process_exec keeps each process's executable path (the name exec
  * resolved, the interpreter for a script) for its open records, and
  * tp_btf/sched_process_fork hands it to the children.
+ * Where the kernel refuses fentry, tp_btf/sys_exit takes the open record instead, at the
+ * return of open, openat, openat2, creat and open_by_handle_at, 64- or 32-bit (the struct
+ * file from the task's descriptor table), and tp_btf/sched_process_exit the identity of a
+ * process with an io_uring (whose opens need no system call) as it exits; the closes then
+ * come from a fanotify notification group (bpfwatch.c).
  * Records go to a ring buffer; one that does not fit is counted in `dropped`.
  * Its input is the kernel's own state; the filter is the superblock's s_dev.
  */
@@ -20,12 +25,24 @@
 
 #define S_IFMT	0170000
 #define S_IFREG 0100000
+#define O_PATH	010000000
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 watched_dev = 0; /* s_dev of the medium, set before loading */
 const volatile __u32 self_tgid = 0;   /* the watcher's own opens (hashing) are not logged */
-__u64 dropped = 0;		      /* records the ring buffer had no room for */
+/* System call numbers of the opens (tp_btf/sys_exit), set before loading; -1: none. */
+const volatile __s64 nr_open = -1, nr_openat = -1, nr_openat2 = -1, nr_creat = -1,
+		     nr_open_by_handle_at = -1;
+/* The same in x86's 32-bit table (arch/x86/entry/syscalls/syscall_32.tbl), for a 32-bit
+ * process's system calls (TS_COMPAT in its thread_info's status while one runs). */
+#define TS_COMPAT	       0x0002
+#define IA32_OPEN	       5
+#define IA32_CREAT	       8
+#define IA32_OPENAT	       295
+#define IA32_OPEN_BY_HANDLE_AT 342
+#define IA32_OPENAT2	       437
+__u64 dropped = 0; /* records the ring buffer had no room for */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -67,8 +84,8 @@ static __always_inline struct inode *watched(struct file *file)
 	return inode;
 }
 
-static __always_inline void fill(struct xfer_bpf_rec *r, __u32 kind, struct file *file,
-				 struct inode *inode, __u64 pid_tgid)
+/* Who: the current task's ids, uids, executable and name. */
+static __always_inline void fill_task(struct xfer_bpf_rec *r, __u32 kind, __u64 pid_tgid)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	r->kind = kind;
@@ -76,16 +93,45 @@ static __always_inline void fill(struct xfer_bpf_rec *r, __u32 kind, struct file
 	r->tid = (__u32)pid_tgid;
 	r->uid = (__u32)bpf_get_current_uid_gid();
 	r->euid = BPF_CORE_READ(task, cred, euid.val);
-	r->f_flags = BPF_CORE_READ(file, f_flags);
-	r->f_mode = BPF_CORE_READ(file, f_mode);
 	r->path_len = 0;
-	r->cookie = (__u64)(unsigned long)file;
-	r->ino = BPF_CORE_READ(inode, i_ino);
-	r->size = (__u64)BPF_CORE_READ(inode, i_size);
 	r->exe_ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
 	r->exe_dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
 	r->dev = watched_dev;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+}
+
+static __always_inline void fill(struct xfer_bpf_rec *r, __u32 kind, struct file *file,
+				 struct inode *inode, __u64 pid_tgid)
+{
+	fill_task(r, kind, pid_tgid);
+	r->f_flags = BPF_CORE_READ(file, f_flags);
+	r->f_mode = BPF_CORE_READ(file, f_mode);
+	r->cookie = (__u64)(unsigned long)file;
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->size = (__u64)BPF_CORE_READ(inode, i_size);
+}
+
+/* The executable's path recorded at the process's exec, or "". */
+static __always_inline void copy_exe(struct scratch *s, __u64 pid_tgid)
+{
+	__u32 tgid = (__u32)(pid_tgid >> 32);
+	struct exe_path *exe = bpf_map_lookup_elem(&exes, &tgid);
+	if (exe != NULL)
+		__builtin_memcpy(&s->exe, exe, sizeof(s->exe));
+	else
+		s->exe.path[0] = '\0';
+}
+
+/* The open record (who, which file, the executable recorded at exec, then path_len bytes
+ * of path) from the scratch area, into the ring. */
+static __always_inline void send_open(struct scratch *s, struct file *file, struct inode *inode,
+				      __u64 pid_tgid, __u64 path_len, __u64 flags)
+{
+	fill(&s->rec, XFER_BPF_OPEN, file, inode, pid_tgid);
+	copy_exe(s, pid_tgid);
+	s->rec.path_len = (__u32)path_len;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe) + path_len, flags) != 0)
+		__sync_fetch_and_add(&dropped, 1);
 }
 
 SEC("fentry/security_file_open")
@@ -101,19 +147,53 @@ int BPF_PROG(xfer_open, struct file *file)
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (s == NULL)
 		return 0;
-	fill(&s->rec, XFER_BPF_OPEN, file, inode, pid_tgid);
-	__u32 tgid = (__u32)(pid_tgid >> 32);
-	struct exe_path *exe = bpf_map_lookup_elem(&exes, &tgid);
-	if (exe != NULL)
-		__builtin_memcpy(&s->exe, exe, sizeof(s->exe));
-	else
-		s->exe.path[0] = '\0';
 	long n = bpf_d_path((struct path *)&file->f_path, s->path, sizeof(s->path));
 	if (n < 0 || n > (long)XFER_BPF_PATH_MAX)
 		n = 0;
-	s->rec.path_len = (__u32)n;
-	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe) + (__u64)n, 0) != 0)
-		__sync_fetch_and_add(&dropped, 1);
+	send_open(s, file, inode, pid_tgid, (__u64)n, 0);
+	return 0;
+}
+
+/* Where fentry is refused: an open that returned a descriptor, read from the task's own
+ * table at the system call's return (the task is still running; nothing can close it under
+ * us). No path (bpf_d_path is not allowed here): the watcher names the file from the
+ * fanotify close event's descriptor. No wake-up either: the watcher reads these records
+ * when a close needs them, and on a timer. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(xfer_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (ret < 0)
+		return 0;
+	__s64 nr = (__s64)BPF_CORE_READ(regs, orig_ax);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
+		if (nr != IA32_OPENAT && nr != IA32_OPEN && nr != IA32_OPENAT2 &&
+		    nr != IA32_CREAT && nr != IA32_OPEN_BY_HANDLE_AT)
+			return 0;
+	} else if (nr != nr_openat && nr != nr_open && nr != nr_openat2 && nr != nr_creat &&
+		   nr != nr_open_by_handle_at) {
+		return 0;
+	}
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
+		return 0;
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (fdt == NULL || (__u64)ret >= (__u64)BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) != 0 || file == NULL)
+		return 0;
+	if (BPF_CORE_READ(file, f_flags) & O_PATH)
+		return 0; /* no close event will follow, and nothing is read or written */
+	struct inode *inode = watched(file);
+	if (inode == NULL)
+		return 0;
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s == NULL)
+		return 0;
+	send_open(s, file, inode, pid_tgid, 0, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
@@ -133,6 +213,32 @@ int BPF_PROG(xfer_free, struct file *file)
 	}
 	fill(r, XFER_BPF_CLOSE, file, inode, pid_tgid);
 	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* Tracepoint mode: a process with an io_uring may have opened files without a system call
+ * of ours (io_uring's own openat). Its identity at its exit, which comes before its files
+ * are closed: the watcher attributes a close whose open it never saw to it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(xfer_exit, struct task_struct *p)
+{
+	/* A kernel without io_uring has no such field: the check is then left out at load. */
+	if (!bpf_core_field_exists(p->io_uring) || BPF_CORE_READ(p, io_uring) == NULL)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
+		return 0;
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (s == NULL)
+		return 0;
+	fill_task(&s->rec, XFER_BPF_EXIT, pid_tgid);
+	s->rec.f_flags = s->rec.f_mode = 0;
+	s->rec.cookie = (__u64)(unsigned long)p;
+	s->rec.ino = s->rec.size = 0;
+	copy_exe(s, pid_tgid);
+	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe), BPF_RB_NO_WAKEUP) != 0)
+		__sync_fetch_and_add(&dropped, 1);
 	return 0;
 }
 

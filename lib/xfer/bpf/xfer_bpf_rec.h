@@ -10,6 +10,7 @@
 
 #define XFER_BPF_OPEN  1u /* security_file_open: who opened which file */
 #define XFER_BPF_CLOSE 2u /* security_file_free: the last reference went away */
+#define XFER_BPF_EXIT  3u /* sched_process_exit of a process with an io_uring */
 
 #define XFER_BPF_PATH_MAX 4096u /* bytes of path after the record, NUL included */
 #define XFER_BPF_EXE_MAX  256u	/* the executable's path as exec was given it */
@@ -23,9 +24,10 @@
  * XFER_BPF_EXE_MAX bytes: the executable's absolute path recorded at the process's exec
  * (NUL-terminated; "" when unknown: exec'd before the program was loaded, or by a
  * relative name), then path_len bytes of path (d_path in the opener's root,
- * NUL-terminated). */
+ * NUL-terminated). An exit record is followed by the executable's field alone; its file
+ * fields (f_flags, f_mode, ino, size) are 0 and its cookie is the task's address. */
 struct xfer_bpf_rec {
-	__u32 kind;	/* XFER_BPF_OPEN or XFER_BPF_CLOSE */
+	__u32 kind;	/* XFER_BPF_OPEN, XFER_BPF_CLOSE or XFER_BPF_EXIT */
 	__u32 tgid;	/* process of the task (process.pid) */
 	__u32 tid;	/* the task itself */
 	__u32 uid;	/* real uid of the task */

@@ -231,7 +231,9 @@ def main():
     try:
         approved_stick(pc, stick)
         stick.mount()
-        pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=30)
+        started = pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started",
+                                 timeout=30)
+        checks["backend"] = started.get("xfer.backend", "?")
         plain.mount()
         auditd.start()
         cases = tuple(c for c in (("small", f"{SMALL_N} x 4 KiB files", small, SMALL_N),
@@ -369,7 +371,8 @@ def report(cases, modes, times, checks, verified):
           " answering every open with `FAN_ALLOW` at once, the floor of any fanotify design"
           " with permission events, then answering after reading `/proc/PID/exe` and the"
           f" uid ({ATTRIBUTION_HOW[ATTRIBUTION]}). Medians of"
-          f" {REPEAT} runs per row, order alternating.\n")
+          f" {REPEAT} runs per row, order alternating. portcullisd's watcher ran with the"
+          f" backend `{checks['backend']}` (its own choice on this kernel).\n")
     print("| copy | no logging | auditd | auditd + sha256sum | fanotify permission answered"
           " at once | ... + attribution | portcullisd | portcullisd / none | portcullisd /"
           " auditd | goal | floor / none, + attribution / none | portcullisd, copy and sync"

@@ -1,7 +1,7 @@
 /*
  * fuzz_bpfdecode.c - libFuzzer harness for the decoder of the eBPF program's
- * ring-buffer records. Fuzzing only. A decoded path must lie inside the input,
- * be absolute and NUL-terminated at its length; the executable and task name
+ * ring-buffer records. Fuzzing only. A decoded path (an open's only) must lie
+ * inside the input, be absolute and NUL-terminated at its length; the executable and task name
  * must be terminated strings.
  */
 #include <stddef.h>
@@ -24,8 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xfer_bpf_event ev;
 	struct pcl_diag diag;
 	if (xfer_bpf_decode(buf, size, &ev, &diag) == 0) {
-		if (ev.kind != XFER_BPF_EV_OPEN && ev.kind != XFER_BPF_EV_CLOSE)
+		if (ev.kind != XFER_BPF_EV_OPEN && ev.kind != XFER_BPF_EV_CLOSE &&
+		    ev.kind != XFER_BPF_EV_EXIT)
 			abort();
+		if (ev.kind != XFER_BPF_EV_OPEN && ev.path != NULL)
+			abort(); /* only an open carries a path */
 		if (ev.path != NULL) {
 			const unsigned char *p = (const unsigned char *)ev.path;
 			if (p < buf || p + ev.path_len + 1 > buf + size || ev.path[0] != '/' ||

@@ -1,9 +1,12 @@
 """The transfer log's backends from outside: the staged portcullis-xferwatch on a real
 ext4 loop device. The backend in use and why are in xfer-watch-started; writers that exit
 the moment they have written (200 at once, each its own uid) are each attributed to the
-right user and process, with the right SHA-256, once. XFER_BPF_REQUIRED=1 (the kernel
-test bed, Debian's kernel) demands the eBPF backend; elsewhere the watcher's own choice
-is tested, and the fanotify fallback is forced. Root only."""
+right user and process, with the right SHA-256, once. Each eBPF test runs in the program's
+tracepoint mode (opens recorded at the system call's return, closes from fanotify: the
+mode of kernels that refuse fentry, such as this machine's), and, with
+XFER_BPF_REQUIRED=1 (the kernel test bed, Debian's kernel, which has fentry), with fentry
+as well. The watcher's own choice is tested, and the fanotify fallback is forced. Root
+only."""
 import hashlib
 import json
 import os
@@ -18,6 +21,8 @@ import pytest
 from xferlib import NOBODY, WATCH, Medium, Watcher, action, as_user, get
 
 REQUIRED = os.environ.get("XFER_BPF_REQUIRED") == "1"
+# The eBPF modes asked for; each must load (the watcher refuses to start otherwise).
+MODES = ["bpf", "bpf-tracepoint"] if REQUIRED else ["bpf-tracepoint"]
 BASE_UID = 30000
 N = 200
 
@@ -73,26 +78,101 @@ def check_writers(recs, pids):
         assert get(r, "file.size") == len(content(i))
 
 
-def test_writers_that_exit_at_once_are_attributed():
-    opts = ["xfer-backend=bpf"] if REQUIRED else []
+@pytest.mark.parametrize("mode", MODES)
+def test_writers_that_exit_at_once_are_attributed(mode):
     with Medium("ext4", size_mb=64) as m:
-        w = Watcher(m.mnt, *opts)
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
         pids = spawn_writers(m.mnt, N)
         recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= N)
         recs = w.stop()
         s = started(recs)
-        assert get(s, "xfer.backend") in ("bpf", "fanotify"), s
-        assert get(s, "xfer.backend_reason"), s
-        if REQUIRED:
-            assert get(s, "xfer.backend") == "bpf", s
+        assert get(s, "xfer.backend") == mode, s
         check_writers(recs, pids)
-        if get(s, "xfer.backend") == "bpf":
-            # The kernel's task name comes with each record of the eBPF backend.
+        if mode == "bpf":
+            # The kernel's task name comes with each record of the fentry programs.
             assert all(get(r, "process.name") for r in action(recs, "file-written"))
 
 
-def test_reads_are_recorded_with_the_reader():
-    opts = ["xfer-backend=bpf"] if REQUIRED else []
+URING = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer",
+                     "xfer_uring_writer")
+
+
+@pytest.mark.parametrize("mode", MODES + ["fanotify"])
+def test_io_uring_writers_that_exit_at_once_are_attributed(mode):
+    """A file opened and written through io_uring (no open system call) by a process that
+    exits at once without closing it: still attributed to its user and process."""
+    n = 20
+    with Medium("ext4", size_mb=32) as m:
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
+        procs = {i: subprocess.Popen([URING, str(BASE_UID + i),
+                                      os.path.join(m.mnt, "u%02d.bin" % i), "uring %d" % i])
+                 for i in range(n)}
+        for i, p in procs.items():
+            assert p.wait(timeout=60) == 0, f"writer {i} failed"
+        recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
+        recs = w.stop()
+    assert get(started(recs), "xfer.backend") == mode
+    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
+    for i, p in procs.items():
+        r = got.get("u%02d.bin" % i)
+        assert r is not None, f"u{i:02d}.bin: record lost"
+        assert get(r, "user.id") == BASE_UID + i, f"u{i:02d}.bin misattributed: {r}"
+        assert get(r, "process.pid") == p.pid, r
+        assert get(r, "process.executable") == URING, r
+        assert get(r, "portcullis.attribution") in ("open", "exit"), r
+        assert get(r, "file.hash.sha256") == hashlib.sha256(b"uring %d" % i).hexdigest(), r
+
+
+INT80 = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer",
+                     "xfer_int80_writer")
+
+
+@pytest.mark.parametrize("mode", MODES + ["fanotify"])
+def test_writers_through_32_bit_system_calls_are_attributed(mode):
+    """A 64-bit process may open with x86's 32-bit system call (int 0x80), whose numbers
+    differ: its file is still attributed at the open, to its user and process."""
+    probe = subprocess.run([INT80, "0", "/nonexistent/dir/x", "-"], capture_output=True)
+    if probe.returncode == 77:
+        pytest.skip("this kernel refuses 32-bit system calls (int 0x80)")
+    n = 10
+    with Medium("ext4", size_mb=32) as m:
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
+        procs = {i: subprocess.Popen([INT80, str(BASE_UID + i),
+                                      os.path.join(m.mnt, "i%02d.bin" % i), "int80 %d" % i])
+                 for i in range(n)}
+        for i, p in procs.items():
+            assert p.wait(timeout=60) == 0, f"writer {i} failed"
+        recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
+        recs = w.stop()
+    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
+    for i, p in procs.items():
+        r = got.get("i%02d.bin" % i)
+        assert r is not None, f"i{i:02d}.bin: record lost"
+        assert get(r, "user.id") == BASE_UID + i, f"i{i:02d}.bin misattributed: {r}"
+        assert get(r, "process.pid") == p.pid, r
+        assert get(r, "process.executable") == INT80, r
+        assert get(r, "portcullis.attribution") == "open", r
+
+
+def test_the_watchers_own_choice_says_which_and_why():
+    """auto: eBPF with fentry where the kernel has it, else its tracepoint mode (this
+    machine), else fanotify; xfer-watch-started names the choice and its reason."""
+    with Medium("ext4", size_mb=32) as m:
+        with Watcher(m.mnt) as w:
+            s = started(w.records())
+    backend, why = get(s, "xfer.backend"), get(s, "xfer.backend_reason")
+    assert backend in ("bpf", "bpf-tracepoint", "fanotify"), s
+    assert why, s
+    if REQUIRED:
+        assert backend == "bpf", s
+    if backend == "bpf-tracepoint":
+        assert why.startswith("eBPF loaded: opens at tp_btf/sys_exit"), why
+        assert "fentry refused: loading the eBPF program (fentry" in why, why
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reads_are_recorded_with_the_reader(mode):
+    opts = ["xfer-backend=" + mode]
     with Medium("ext4", size_mb=32) as m:
         with open(os.path.join(m.mnt, "report.odt"), "wb") as f:
             f.write(b"council minutes" * 100)
@@ -108,10 +188,12 @@ def test_reads_are_recorded_with_the_reader():
         assert get(r, "file.hash.sha256") == hashlib.sha256(b"council minutes" * 100).hexdigest()
 
 
-def test_files_renamed_right_after_close_are_hashed():
+@pytest.mark.parametrize("mode", MODES)
+def test_files_renamed_right_after_close_are_hashed(mode):
     """rsync writes each file as a temporary and renames it at once: every file is still
-    hashed (found by its inode when its first name is gone) and attributed."""
-    opts = ["xfer-backend=bpf"] if REQUIRED else []
+    hashed (fentry: found by its inode when its first name is gone; tracepoint mode:
+    hashed through the close event's descriptor) and attributed."""
+    opts = ["xfer-backend=" + mode]
     src = tempfile.mkdtemp(prefix="xfer-rsync-")
     os.chmod(src, 0o755)
     want = {}
@@ -139,21 +221,19 @@ def test_files_renamed_right_after_close_are_hashed():
         assert get(r, "file.path").startswith(("d/" + name, "d/." + name)), r
 
 
-def test_lost_ring_records_fail_closed():
+@pytest.mark.parametrize("mode", MODES)
+def test_lost_ring_records_fail_closed(mode):
     """The watcher stopped (SIGSTOP) while more records arrive than its ring buffer holds
     (16 KiB): nobody waits for it, the loss is recorded once it runs again, and the medium
     fails closed: read-only, and every later open refused and logged."""
-    opts = ["bpf-ring-kib=16"] + (["xfer-backend=bpf"] if REQUIRED else [])
+    opts = ["bpf-ring-kib=16", "xfer-backend=" + mode]
     with Medium("ext4", size_mb=32) as m:
         old = os.path.join(m.mnt, "old.txt")
         with open(old, "w") as f:
             f.write("kept\n")
         os.chmod(old, 0o644)
         w = Watcher(m.mnt, *opts)
-        s = started(w.records())
-        if get(s, "xfer.backend") != "bpf":
-            w.stop()
-            pytest.skip("the eBPF backend cannot load here: " + get(s, "xfer.backend_reason"))
+        assert get(started(w.records()), "xfer.backend") == mode
         w.proc.send_signal(signal.SIGSTOP)
         try:
             for i in range(300):
@@ -191,21 +271,21 @@ def test_the_ebpf_backend_needs_cap_bpf_and_cap_perfmon_or_cap_sys_admin():
         assert r.returncode == 1
         assert "xfer-backend = bpf: loading the eBPF program" in r.stderr, r.stderr
         assert "Operation not permitted" in r.stderr, r.stderr
-        if not REQUIRED:
-            return
-        out = tempfile.NamedTemporaryFile("w+", suffix=".jsonl")
-        p = subprocess.Popen(["setpriv", "--bounding-set=-bpf,-perfmon", WATCH, "-o",
-                              "xfer-backend=bpf", m.mnt], stdout=out, stderr=subprocess.PIPE)
-        try:
-            deadline = time.time() + 60
-            while b"xfer-watch-started" not in open(out.name, "rb").read():
-                assert p.poll() is None and time.time() < deadline, p.stderr.read()
-                time.sleep(0.05)
-        finally:
-            p.send_signal(signal.SIGTERM)
-            p.wait(timeout=60)
-        recs = [json.loads(line) for line in open(out.name).read().splitlines()]
-        assert get(started(recs), "xfer.backend") == "bpf"
+        for mode in MODES:
+            out = tempfile.NamedTemporaryFile("w+", suffix=".jsonl")
+            p = subprocess.Popen(["setpriv", "--bounding-set=-bpf,-perfmon", WATCH, "-o",
+                                  "xfer-backend=" + mode, m.mnt], stdout=out,
+                                 stderr=subprocess.PIPE)
+            try:
+                deadline = time.time() + 60
+                while b"xfer-watch-started" not in open(out.name, "rb").read():
+                    assert p.poll() is None and time.time() < deadline, p.stderr.read()
+                    time.sleep(0.05)
+            finally:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=60)
+            recs = [json.loads(line) for line in open(out.name).read().splitlines()]
+            assert get(started(recs), "xfer.backend") == mode
 
 
 def test_fanotify_forced_still_records():
@@ -224,7 +304,7 @@ def test_backend_option_is_checked():
     r = subprocess.run([WATCH, "-o", "xfer-backend=kernel", "/"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 2
-    assert "xfer-backend: expected auto, bpf or fanotify" in r.stderr
+    assert "xfer-backend: expected auto, bpf, bpf-tracepoint or fanotify" in r.stderr
     r = subprocess.run([WATCH, "-o", "xfer-backend=bpf", "-o", "clamd-socket=/run/c.sock", "/"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2

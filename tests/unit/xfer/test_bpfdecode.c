@@ -1,7 +1,7 @@
 /*
  * test_bpfdecode.c - unit tests of the decoder of the eBPF program's ring-buffer
  * records: open and close records as the kernel writes them, and every check
- * (lengths, kinds, ids, path and executable termination).
+ * (lengths, kinds, ids, path and executable termination; open, close and exit).
  * Test program only; records are built by the test.
  */
 #include <errno.h>
@@ -215,6 +215,45 @@ static void close_with_a_path_is_rejected(void **state)
 	expect_bad(&r, "path_len");
 }
 
+/* An exit record: the header and the executable's field, no path. */
+static void exit_rec(struct rec *out, const char *exe, uint32_t path_len)
+{
+	struct xfer_bpf_rec h = header(XFER_BPF_EXIT);
+	h.f_flags = h.f_mode = 0;
+	h.ino = h.size = 0;
+	h.path_len = path_len;
+	memset(out, 0, sizeof(*out));
+	set_hdr(out, &h);
+	snprintf((char *)out->b + sizeof(h), XFER_BPF_EXE_MAX, "%s", exe);
+	out->len = sizeof(h) + XFER_BPF_EXE_MAX + path_len;
+}
+
+static void exit_record_decodes(void **state)
+{
+	struct rec r;
+	exit_rec(&r, "/usr/bin/uring", 0);
+	struct xfer_bpf_event ev;
+	assert_int_equal(xfer_bpf_decode(r.b, r.len, &ev, NULL), 0);
+	assert_int_equal(ev.kind, XFER_BPF_EV_EXIT);
+	assert_int_equal(ev.pid, 4242);
+	assert_int_equal(ev.uid, 1001);
+	assert_string_equal(ev.exe, "/usr/bin/uring");
+	assert_null(ev.path);
+	assert_false(ev.written);
+}
+
+static void exit_with_a_path_or_cut_exe_is_rejected(void **state)
+{
+	struct rec r;
+	exit_rec(&r, "/usr/bin/uring", 2);
+	expect_bad(&r, "path_len");
+	exit_rec(&r, "/usr/bin/uring", 0);
+	r.len = sizeof(struct xfer_bpf_rec) + 8;
+	expect_bad(&r, "exe");
+	exit_rec(&r, "uring", 0);
+	expect_bad(&r, "exe");
+}
+
 static void kernel_device_encoding(void **state)
 {
 	assert_int_equal(xfer_bpf_kdev(makedev(7, 3)), (7u << 20) | 3u);
@@ -235,6 +274,8 @@ int main(void)
 	    cmocka_unit_test(path_not_terminated_where_its_length_says_is_rejected),
 	    cmocka_unit_test(exe_not_terminated_or_relative_is_rejected),
 	    cmocka_unit_test(close_with_a_path_is_rejected),
+	    cmocka_unit_test(exit_record_decodes),
+	    cmocka_unit_test(exit_with_a_path_or_cut_exe_is_rejected),
 	    cmocka_unit_test(kernel_device_encoding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
