@@ -16,20 +16,21 @@ status line is named and its PC's counts rebuilt. `fleet report`
 (HTML and CSV) must say which PCs had replays in the period, how many, and when the last
 was."""
 import csv
-import hashlib
 import io
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "audit"))
+import power_cut_test as audit_intent  # noqa: E402  (its intent-file reader)
+from power_cut_test import segments  # noqa: E402
+
 prefix, build = os.environ["PCL_PREFIX"], os.environ["PCL_BUILD_DIR"]
 CLI = os.path.join(prefix, "bin", "portcullis")
 WRITER = os.path.join(build, "tests", "integration", "fleet", "fleet_writer")
-INTENT_SLOT, INTENT_HDR = 64 * 1024, 72  # lib/audit/audit_int.h
 
 
 def fail(msg):
@@ -44,27 +45,12 @@ def run(*args, ok=(0,), env=None):
     return r
 
 
-def segments(trail):
-    return sorted(os.path.join(trail, s) for s in os.listdir(trail) if s.startswith("trail-"))
-
-
 def newest_intent(trail):
     """The newest whole entry of the trail's intent file: (month, offset)."""
-    data = open(os.path.join(trail, "intent"), "rb").read()
-    best = None
-    for at in range(0, len(data) - INTENT_SLOT + 1, INTENT_SLOT):
-        s = data[at:at + INTENT_SLOT]
-        if s[:8] != b"PCLINT1\n":
-            continue
-        gen, month, off, n = struct.unpack_from("<Q8sQI", s, 8)
-        if n == 0 or INTENT_HDR + n > INTENT_SLOT or \
-                hashlib.sha256(s[:40] + s[INTENT_HDR:INTENT_HDR + n]).digest() != s[40:72]:
-            continue
-        if best is None or gen > best[0]:
-            best = (gen, month.rstrip(b"\0").decode(), off)
-    if best is None:
+    entry = audit_intent.newest_intent(trail)
+    if entry is None:
         fail("%s: no entry in the intent file" % trail)
-    return best[1:]
+    return entry
 
 
 def power_cut(trail, origin):
