@@ -111,6 +111,13 @@ static __always_inline void fill(struct xfer_bpf_rec *r, __u32 kind, struct file
 	r->size = (__u64)BPF_CORE_READ(inode, i_size);
 }
 
+/* This CPU's area where a record is put together (too big for the stack). */
+static __always_inline struct scratch *scratch_area(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
 /* The executable's path recorded at the process's exec, or "". */
 static __always_inline void copy_exe(struct scratch *s, __u64 pid_tgid)
 {
@@ -143,8 +150,7 @@ int BPF_PROG(xfer_open, struct file *file)
 	struct inode *inode = watched(file);
 	if (inode == NULL)
 		return 0;
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct scratch *s = scratch_area();
 	if (s == NULL)
 		return 0;
 	long n = bpf_d_path((struct path *)&file->f_path, s->path, sizeof(s->path));
@@ -189,8 +195,7 @@ int BPF_PROG(xfer_sys_exit, struct pt_regs *regs, long ret)
 	struct inode *inode = watched(file);
 	if (inode == NULL)
 		return 0;
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct scratch *s = scratch_area();
 	if (s == NULL)
 		return 0;
 	send_open(s, file, inode, pid_tgid, 0, BPF_RB_NO_WAKEUP);
@@ -228,8 +233,7 @@ int BPF_PROG(xfer_exit, struct task_struct *p)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)
 		return 0;
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct scratch *s = scratch_area();
 	if (s == NULL)
 		return 0;
 	fill_task(&s->rec, XFER_BPF_EXIT, pid_tgid);

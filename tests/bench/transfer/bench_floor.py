@@ -4,12 +4,13 @@ On an ext4 loop device (image in /var/tmp), a loop in this process creates 2,000
 4 KiB (open O_CREAT, write, close), timing each open: with nothing watching; under
 fanotify_floor (its modes: allow, cached, proc, pidfd; tests/bench/transfer/fanotify_floor.c)
 and its own CPU per event; under portcullis-xferwatch builds given on the command line
-(NAME=PATH, with -o xfer-backend=fanotify), each run waiting for every file-written record
-before the next. Runs alternate in order; per watcher: the median over runs of
+(NAME=PATH, with -o xfer-backend=fanotify; NAME=PATH@BACKEND with that backend, e.g.
+@bpf-tracepoint, whose opens wait for nobody), each run waiting for every file-written
+record before the next. Runs alternate in order; per watcher: the median over runs of
 each run's median, mean and 99th percentile open latency, the loop's time and the
 watcher's CPU. Permission round trip alone versus the watcher's own work on it, without
 the daemon's other noise. Run as root: python3 bench_floor.py BUILD_DIR [RUNS]
-[NAME=XFERWATCH]... | tests/bench/record.sh transfer-floor. Not a CTest test; prints a
+[NAME=XFERWATCH[@BACKEND]]... | tests/bench/record.sh transfer-floor. Not a CTest test; prints a
 markdown section.
 """
 import os
@@ -44,8 +45,10 @@ class Runner:
             if self.proc.stdout.readline().strip() != "ready":
                 raise RuntimeError(f"fanotify_floor {kind} did not start")
             return
+        path, _, backend = kind.partition("@")
         with open(out, "w") as f:
-            self.proc = subprocess.Popen([kind, "-o", "xfer-backend=fanotify", mnt], stdout=f)
+            self.proc = subprocess.Popen([path, "-o", "xfer-backend=" + (backend or "fanotify"),
+                                          mnt], stdout=f)
         deadline = time.time() + 20
         while b"xfer-watch-started" not in open(out, "rb").read():
             if time.time() > deadline or self.proc.poll() is not None:

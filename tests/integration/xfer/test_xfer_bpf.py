@@ -93,38 +93,42 @@ def test_writers_that_exit_at_once_are_attributed(mode):
             assert all(get(r, "process.name") for r in action(recs, "file-written"))
 
 
-URING = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer",
-                     "xfer_uring_writer")
+TOOLS = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer")
+URING = os.path.join(TOOLS, "xfer_uring_writer")
+INT80 = os.path.join(TOOLS, "xfer_int80_writer")
+
+
+def tool_writers(mode, tool, n, attributions):
+    """n runs of a writer program (tool UID PATH TEXT, exits without closing), each as its
+    own uid, with the watcher in mode: every file attributed to its writer's user, process
+    and program, with its SHA-256."""
+    with Medium("ext4", size_mb=32) as m:
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
+        procs = {i: subprocess.Popen([tool, str(BASE_UID + i),
+                                      os.path.join(m.mnt, "t%02d.bin" % i), "text %d" % i])
+                 for i in range(n)}
+        for i, p in procs.items():
+            assert p.wait(timeout=60) == 0, f"writer {i} failed"
+        w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
+        recs = w.stop()
+    assert get(started(recs), "xfer.backend") == mode
+    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
+    for i, p in procs.items():
+        r = got.get("t%02d.bin" % i)
+        assert r is not None, f"t{i:02d}.bin: record lost"
+        assert get(r, "user.id") == BASE_UID + i, f"t{i:02d}.bin misattributed: {r}"
+        assert get(r, "process.pid") == p.pid, r
+        assert get(r, "process.executable") == tool, r
+        assert get(r, "portcullis.attribution") in attributions, r
+        assert get(r, "file.hash.sha256") == hashlib.sha256(b"text %d" % i).hexdigest(), r
 
 
 @pytest.mark.parametrize("mode", MODES + ["fanotify"])
 def test_io_uring_writers_that_exit_at_once_are_attributed(mode):
     """A file opened and written through io_uring (no open system call) by a process that
-    exits at once without closing it: still attributed to its user and process."""
-    n = 20
-    with Medium("ext4", size_mb=32) as m:
-        w = Watcher(m.mnt, "xfer-backend=" + mode)
-        procs = {i: subprocess.Popen([URING, str(BASE_UID + i),
-                                      os.path.join(m.mnt, "u%02d.bin" % i), "uring %d" % i])
-                 for i in range(n)}
-        for i, p in procs.items():
-            assert p.wait(timeout=60) == 0, f"writer {i} failed"
-        recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
-        recs = w.stop()
-    assert get(started(recs), "xfer.backend") == mode
-    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
-    for i, p in procs.items():
-        r = got.get("u%02d.bin" % i)
-        assert r is not None, f"u{i:02d}.bin: record lost"
-        assert get(r, "user.id") == BASE_UID + i, f"u{i:02d}.bin misattributed: {r}"
-        assert get(r, "process.pid") == p.pid, r
-        assert get(r, "process.executable") == URING, r
-        assert get(r, "portcullis.attribution") in ("open", "exit"), r
-        assert get(r, "file.hash.sha256") == hashlib.sha256(b"uring %d" % i).hexdigest(), r
-
-
-INT80 = os.path.join(os.environ.get("PCL_BUILD_DIR", ""), "tests/integration/xfer",
-                     "xfer_int80_writer")
+    exits at once without closing it: still attributed to its user and process (in the
+    tracepoint mode from the kernel's record of its exit)."""
+    tool_writers(mode, URING, 20, ("open", "exit"))
 
 
 @pytest.mark.parametrize("mode", MODES + ["fanotify"])
@@ -134,24 +138,7 @@ def test_writers_through_32_bit_system_calls_are_attributed(mode):
     probe = subprocess.run([INT80, "0", "/nonexistent/dir/x", "-"], capture_output=True)
     if probe.returncode == 77:
         pytest.skip("this kernel refuses 32-bit system calls (int 0x80)")
-    n = 10
-    with Medium("ext4", size_mb=32) as m:
-        w = Watcher(m.mnt, "xfer-backend=" + mode)
-        procs = {i: subprocess.Popen([INT80, str(BASE_UID + i),
-                                      os.path.join(m.mnt, "i%02d.bin" % i), "int80 %d" % i])
-                 for i in range(n)}
-        for i, p in procs.items():
-            assert p.wait(timeout=60) == 0, f"writer {i} failed"
-        recs = w.wait_for(lambda rs: len(action(rs, "file-written")) >= n)
-        recs = w.stop()
-    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
-    for i, p in procs.items():
-        r = got.get("i%02d.bin" % i)
-        assert r is not None, f"i{i:02d}.bin: record lost"
-        assert get(r, "user.id") == BASE_UID + i, f"i{i:02d}.bin misattributed: {r}"
-        assert get(r, "process.pid") == p.pid, r
-        assert get(r, "process.executable") == INT80, r
-        assert get(r, "portcullis.attribution") == "open", r
+    tool_writers(mode, INT80, 10, ("open",))
 
 
 def test_the_watchers_own_choice_says_which_and_why():
