@@ -1,6 +1,7 @@
 """Transfer logging on a real filesystem (XFER_FS = ext4, exfat, ntfs, vfat):
 files written with cp and rsync and read back as another uid are each logged
-with the right uid, size and SHA-256 (checked against sha256sum)."""
+with the right uid, size and SHA-256 (checked against sha256sum), with the watcher's own
+choice of backend and with fanotify, its fallback."""
 import os
 import shutil
 import subprocess
@@ -31,7 +32,11 @@ def check_common(rec):
         assert "refused" in get(rec, "observability.reason")
 
 
-def test_cp_write_and_read_back_are_logged(medium):
+BACKENDS = ("auto", "fanotify")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cp_write_and_read_back_are_logged(medium, backend):
     src = make_source(12, 3000, "cp")
     sizes = [0, 1, 4096, 70000, 1 << 20]
     for i, size in enumerate(sizes):  # a few sizes beyond the 3000-byte files
@@ -42,7 +47,7 @@ def test_cp_write_and_read_back_are_logged(medium):
     names = sorted(os.listdir(src))
     want = sha256sum(names, src)
     try:
-        with Watcher(medium.mnt) as w:
+        with Watcher(medium.mnt, "xfer-backend=" + backend) as w:
             dst = os.path.join(medium.mnt, "out")
             as_user(NOBODY, "mkdir", dst)
             as_user(NOBODY, "cp", *[os.path.join(src, n) for n in names], dst + "/")
@@ -80,12 +85,13 @@ def test_cp_write_and_read_back_are_logged(medium):
         shutil.rmtree(src)
 
 
-def test_rsync_copy_is_logged_by_content(medium):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rsync_copy_is_logged_by_content(medium, backend):
     src = make_source(20, 5000, "rsync")
     names = sorted(os.listdir(src))
     want = sha256sum(names, src)
     try:
-        with Watcher(medium.mnt) as w:
+        with Watcher(medium.mnt, "xfer-backend=" + backend) as w:
             as_user(NOBODY, "rsync", "-r", src + "/", os.path.join(medium.mnt, "r") + "/")
             recs = w.stop()
         written = action(recs, "file-written")
