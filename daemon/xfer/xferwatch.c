@@ -220,7 +220,7 @@ static void sink_record(void *arg, struct json_object *rec)
 
 static void sink_fail_closed(void *arg, const char *reason)
 {
-	int drc = bpf_backend ? xfer_watch_deny_opens(&watch, mountpoint) : 0;
+	int drc = bpf_backend ? xfer_watch_mark_opens(&watch, mountpoint) : 0;
 	if (drc < 0)
 		fprintf(stderr, "portcullis-xferwatch: cannot refuse later opens: %s\n",
 			strerror(-drc));

@@ -39,6 +39,7 @@
 #define EXITED	     1024 /* tracepoint mode: exits of processes with an io_uring, kept */
 #define BATCH_MS     10	  /* the names and close groups are read at most this often */
 #define RING_MS	     100  /* tracepoint mode: the opens are read at least this often */
+#define HOLD_MS	     50	  /* tracepoint mode: opens run freely again this long after room */
 
 struct open_rec {
 	struct open_rec *next;
@@ -512,17 +513,42 @@ static int batched(struct pollfd *p, nfds_t *np, int fd, long last, long now, bo
 	return -1;
 }
 
+/* Tracepoint mode: no open waits for the watcher, so a burst of files could fill the
+ * kernel's queues (and fail closed) faster than they are hashed. While the hash queue is
+ * full the opens on the medium wait: the permission group is marked and its events are
+ * answered only once there is room; HOLD_MS after that the mark goes and opens run freely
+ * again. (Under fentry the watcher opens closed files itself: it never holds opens back.)
+ * 0 or negative errno. */
+static int hold_back(struct xfer_watch *w, const char *mountpoint, bool busy, long now, bool *held,
+		     long *room_since)
+{
+	int rc = 0;
+	if (busy) {
+		*room_since = 0;
+		if (!*held && (rc = xfer_watch_mark_opens(w, mountpoint)) == 0)
+			*held = true;
+		return rc;
+	}
+	if (*room_since == 0)
+		*room_since = now;
+	if (*held && now - *room_since >= HOLD_MS &&
+	    (rc = xfer_watch_unmark_opens(w, mountpoint)) == 0)
+		*held = false;
+	return rc;
+}
+
 int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint,
 		 struct xfer_tracker *t, volatile sig_atomic_t *stop)
 {
 	b->t = t;
+	xfer_tracker_set_gate_only(t);
 	if (b->tracepoint) {
 		b->feed = (struct xfer_open_feed){.fetch = fetch, .exited = exited, .arg = b};
 		xfer_tracker_set_open_feed(t, &b->feed);
 	}
 	int rbfd = ring_buffer__epoll_fd(b->rb);
-	long last_fid = 0, last_close = 0, last_ring = 0;
-	bool denying = false;
+	long last_fid = 0, last_close = 0, last_ring = 0, room_since = 0;
+	bool denying = false, held = false;
 	int rc = 0;
 	while (!*stop && rc == 0) {
 		struct pollfd p[4];
@@ -545,9 +571,14 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		} else {
 			timeout = rwait;
 		}
-		int fid = batched(p, &np, w->fid_fd, last_fid, now, busy, &timeout);
+		if (rc == 0 && b->tracepoint && !denying &&
+		    (rc = hold_back(w, mountpoint, busy, now, &held, &room_since)) < 0)
+			xfer_tracker_note(t, "xfer-watch-failed", "cannot hold opens back");
+		/* Names events do not wait for the hash queue. */
+		int fid = batched(p, &np, w->fid_fd, last_fid, now, false, &timeout);
 		int clo = batched(p, &np, w->close_fd, last_close, now, busy, &timeout);
-		if (denying) {
+		/* Held opens are answered once there is room: a held or unmarked group is read. */
+		if (denying || (b->tracepoint && !busy)) {
 			perm = (int)np;
 			p[np++] = (struct pollfd){.fd = w->perm_fd, .events = POLLIN};
 		}
@@ -565,14 +596,14 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 			last_close = now_ms();
 		}
 		if (rc == 0 && fid >= 0 && p[fid].revents) {
-			rc = xfer_watch_drain(w->fid_fd, t, true);
+			rc = xfer_watch_drain(w->fid_fd, t, false);
 			last_fid = now_ms();
 		}
 		if (rc == 0 && perm >= 0 && p[perm].revents)
 			rc = xfer_watch_drain(w->perm_fd, t, false);
 		if (!denying && xfer_tracker_failed_closed(t)) {
 			/* Failed closed: every later open on the medium is answered, refused. */
-			int drc = xfer_watch_deny_opens(w, mountpoint);
+			int drc = xfer_watch_mark_opens(w, mountpoint);
 			denying = drc == 0;
 			if (drc < 0) {
 				char msg[160];

@@ -60,6 +60,7 @@ struct xfer_tracker {
 	struct xfer_hashpool *pool;
 	struct xfer_pidcache *pids;	   /* NULL: every lookup asks t->proc */
 	const struct xfer_open_feed *feed; /* eBPF tracepoint mode: the kernel's opens */
+	bool gate_only; /* eBPF: permission events only hold opens back or refuse them */
 	struct open_ent *table[BUCKETS];
 	unsigned nentries;
 	pthread_mutex_t names_lock; /* user-name cache, used by the workers */
@@ -300,6 +301,8 @@ static int on_open_perm(struct xfer_tracker *t, const struct xfer_event *ev, uin
 	*response = FAN_ALLOW;
 	if (ev->fd < 0 || fstat(ev->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
+	if (t->gate_only && !atomic_load(&t->failed_closed))
+		return 0; /* the opener is known from the kernel's record */
 	struct xfer_proc_info pi;
 	int prc = proc_lookup(t, ev->pid, &pi);
 	if (atomic_load(&t->failed_closed)) {
@@ -503,6 +506,11 @@ void xfer_tracker_opened(struct xfer_tracker *t, pid_t pid, dev_t dev, ino_t ino
 void xfer_tracker_set_open_feed(struct xfer_tracker *t, const struct xfer_open_feed *feed)
 {
 	t->feed = feed;
+}
+
+void xfer_tracker_set_gate_only(struct xfer_tracker *t)
+{
+	t->gate_only = true;
 }
 
 void xfer_tracker_set_backend(struct xfer_tracker *t, const char *backend, const char *reason)

@@ -165,12 +165,24 @@ int xfer_watch_open_closes(struct xfer_watch *w, const char *mountpoint, bool un
 	return watch_open(w, mountpoint, unlimited_queue, WATCH_CLOSES, diag);
 }
 
-int xfer_watch_deny_opens(struct xfer_watch *w, const char *mountpoint)
+int xfer_watch_mark_opens(struct xfer_watch *w, const char *mountpoint)
 {
 	bool filesystem;
 	if (w->perm_fd < 0)
 		return -EBADF;
 	return mark(w->perm_fd, FAN_OPEN_PERM, mountpoint, &filesystem);
+}
+
+int xfer_watch_unmark_opens(struct xfer_watch *w, const char *mountpoint)
+{
+	if (w->perm_fd < 0)
+		return -EBADF;
+	if (fanotify_mark(w->perm_fd, FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM,
+			  AT_FDCWD, mountpoint) == 0 ||
+	    fanotify_mark(w->perm_fd, FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
+			  mountpoint) == 0)
+		return 0;
+	return -errno;
 }
 
 void xfer_watch_close(struct xfer_watch *w)

@@ -233,6 +233,10 @@ struct xfer_open_feed {
 	void *arg;
 };
 void xfer_tracker_set_open_feed(struct xfer_tracker *t, const struct xfer_open_feed *feed);
+/* The eBPF backend: its permission group is marked only to hold opens back while the
+ * watcher catches up, or to refuse them once failed closed; such an event is answered
+ * (allowed, or refused and recorded) and nothing more. */
+void xfer_tracker_set_gate_only(struct xfer_tracker *t);
 /* A file closed on the medium, seen by the eBPF backend: fd (owned by the tracker from
  * here) is hashed by the pool and the record emitted; pi NULL when the process is
  * unknown; comm the kernel's task name ("" for none). */
@@ -260,16 +264,19 @@ struct xfer_watch {
 int xfer_watch_open(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 		    struct pcl_diag *diag);
 /* The same for the eBPF backend: only the names group is marked; the permission group
- * is opened but left unmarked until xfer_watch_deny_opens() (failing closed). */
+ * is opened but left unmarked until xfer_watch_mark_opens() (holding back, failing closed). */
 int xfer_watch_open_names(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 			  struct pcl_diag *diag);
 /* The same for the eBPF backend's tracepoint mode: the close group is marked as well (the
  * kernel records the opens, fanotify hands over the closed files). */
 int xfer_watch_open_closes(struct xfer_watch *w, const char *mountpoint, bool unlimited_queue,
 			   struct pcl_diag *diag);
-/* Mark the permission group so that every later open is answered (denied once the
- * tracker failed closed). 0 or negative errno. */
-int xfer_watch_deny_opens(struct xfer_watch *w, const char *mountpoint);
+/* Mark the permission group so that every later open waits for an answer: refused once
+ * the tracker failed closed; under eBPF, allowed when the watcher has caught up (held back
+ * meanwhile). 0 or negative errno. */
+int xfer_watch_mark_opens(struct xfer_watch *w, const char *mountpoint);
+/* Remove that mark (eBPF: caught up, opens need not wait any more). 0 or negative errno. */
+int xfer_watch_unmark_opens(struct xfer_watch *w, const char *mountpoint);
 /* Read and dispatch what one group holds now (yield_when_busy: leave events queued
  * while the hash queue is full). 0 or negative errno. */
 int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy);
