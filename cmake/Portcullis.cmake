@@ -56,8 +56,8 @@ endfunction()
 # The longest tests, started first: CTest orders by COST when it has no timings of its own
 # (a fresh clone, as in CI), so a kernel test under QEMU runs beside the short ones
 # instead of after them. Rough seconds on two cores.
-set(PCL_TEST_COSTS kernel_media:300 kernel_gate:120 approval_umockdev:90 approval_nomedia:75
-    gate_nomedia:70 gate_umockdev:30
+set(PCL_TEST_COSTS kernel_media:300 kernel_gate:120 approval_umockdev:90 approval_nomedia:35
+    gate_nomedia:35 gate_umockdev:30
     pkg_dpkg_install_purge:110 kernel_usbredir:95 pkg_systemd_unit_boot:90 xfer_bpf_kernel:70
     xfer_fs_vfat:60 usb_hash_parity:45 audit_crash:35)
 
@@ -93,9 +93,9 @@ endfunction()
 # One module's pytest files as two CTest tests under umockdev, split test by test
 # (tests/integration/pcl_loop_groups.py): MEDIA_NAME runs the tests that attach loop devices
 # (the `medium` fixture or the `loop_devices` mark) and takes the lock; OTHER_NAME runs the
-# rest beside the others, with a losetup that refuses, so that a test attaching a loop device
-# unmarked fails instead of running outside the lock. TESTS must name every test_*.py of the
-# directory exactly once, so that no file silently drops out of CI.
+# rest beside the others, two at a time, with a losetup that refuses, so that a test
+# attaching a loop device unmarked fails instead of running outside the lock. TESTS must
+# name every test_*.py of the directory exactly once, so that no file silently drops out.
 function(pcl_add_pytest_groups)
   cmake_parse_arguments(G "" "MEDIA_NAME;OTHER_NAME;TIMEOUT" "TESTS;MEDIA_TESTS;OTHER_TESTS"
                         ${ARGN})
@@ -129,8 +129,10 @@ function(pcl_add_pytest_groups)
   set(pytest umockdev-wrapper /usr/bin/python3 -m pytest -q -p no:cacheprovider
       -p pcl_loop_groups)
   pcl_add_integration_test(${G_MEDIA_NAME} COMMAND ${pytest} ${listed} TIMEOUT ${G_TIMEOUT})
-  pcl_add_integration_test(${G_OTHER_NAME} NO_LOOP_DEVICES COMMAND ${pytest} ${listed}
-    TIMEOUT ${G_TIMEOUT})
+  # Two at a time (python3-pytest-xdist): each test has its own simulated PC, daemon and
+  # directories, and they spend most of their time waiting on the daemon's timers.
+  pcl_add_integration_test(${G_OTHER_NAME} NO_LOOP_DEVICES
+    COMMAND ${pytest} -n 2 ${listed} TIMEOUT ${G_TIMEOUT})
   set_property(TEST ${G_MEDIA_NAME} APPEND PROPERTY ENVIRONMENT "PCL_LOOP_GROUP=loop")
   set_property(TEST ${G_OTHER_NAME} APPEND PROPERTY ENVIRONMENT "PCL_LOOP_GROUP=none")
   set_property(TEST ${G_MEDIA_NAME} ${G_OTHER_NAME} APPEND PROPERTY ENVIRONMENT
