@@ -56,12 +56,12 @@ endfunction()
 # The longest tests, started first: CTest orders by COST when it has no timings of its own
 # (a fresh clone, as in CI), so a kernel test under QEMU runs beside the short ones
 # instead of after them. Rough seconds on two cores.
-set(PCL_TEST_COSTS kernel_media:300 approval_umockdev:130 kernel_gate:120 gate_nomedia:70
-    approval_nomedia:60 gate_umockdev:60
+set(PCL_TEST_COSTS kernel_media:300 kernel_gate:120 approval_umockdev:90 approval_nomedia:35
+    gate_nomedia:35 gate_umockdev:30
     pkg_dpkg_install_purge:110 kernel_usbredir:95 pkg_systemd_unit_boot:90 xfer_bpf_kernel:70
     xfer_fs_vfat:60 usb_hash_parity:45 audit_crash:35)
 
-# NO_LOOP_DEVICES: a test of a module in PCL_LOOP_DEVICE_DIRS whose files attach no loop
+# NO_LOOP_DEVICES: a test of a module in PCL_LOOP_DEVICE_DIRS whose tests attach no loop
 # device (pcl_add_pytest_groups) runs without the lock, beside the others.
 function(pcl_add_integration_test name)
   cmake_parse_arguments(T "NO_LOOP_DEVICES" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
@@ -90,16 +90,24 @@ function(pcl_add_integration_test name)
   endif()
 endfunction()
 
-# One module's pytest files as two CTest tests under umockdev: MEDIA_TESTS attach loop
-# devices (and take the lock), OTHER_TESTS do not and run beside them. Every test_*.py of
-# the directory must be in exactly one list, so that no file silently drops out of CI.
+# One module's pytest files as two CTest tests under umockdev, split test by test
+# (tests/integration/pcl_loop_groups.py): MEDIA_NAME runs the tests that attach loop devices
+# (the `medium` fixture or the `loop_devices` mark) and takes the lock; OTHER_NAME runs the
+# rest beside the others, two at a time, with a losetup that refuses, so that a test
+# attaching a loop device unmarked fails instead of running outside the lock. TESTS must
+# name every test_*.py of the directory exactly once, so that no file silently drops out.
 function(pcl_add_pytest_groups)
-  cmake_parse_arguments(G "" "MEDIA_NAME;OTHER_NAME;TIMEOUT" "MEDIA_TESTS;OTHER_TESTS" ${ARGN})
+  cmake_parse_arguments(G "" "MEDIA_NAME;OTHER_NAME;TIMEOUT" "TESTS;MEDIA_TESTS;OTHER_TESTS"
+                        ${ARGN})
   if(NOT BUILD_TESTS)
     return()
   endif()
+  if(G_MEDIA_TESTS OR G_OTHER_TESTS)
+    message(FATAL_ERROR "${CMAKE_CURRENT_SOURCE_DIR}: pcl_add_pytest_groups splits test by "
+                        "test: list every file under TESTS (MEDIA_TESTS/OTHER_TESTS are gone)")
+  endif()
   file(GLOB found RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/test_*.py)
-  set(listed ${G_MEDIA_TESTS} ${G_OTHER_TESTS})
+  set(listed ${G_TESTS})
   foreach(f ${found})
     set(n 0)
     foreach(l ${listed})
@@ -117,12 +125,16 @@ function(pcl_add_pytest_groups)
       message(FATAL_ERROR "${CMAKE_CURRENT_SOURCE_DIR}/${f}: listed but not there")
     endif()
   endforeach()
-  list(TRANSFORM G_MEDIA_TESTS PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
-  list(TRANSFORM G_OTHER_TESTS PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
-  pcl_add_integration_test(${G_MEDIA_NAME}
-    COMMAND umockdev-wrapper /usr/bin/python3 -m pytest -q -p no:cacheprovider ${G_MEDIA_TESTS}
-    TIMEOUT ${G_TIMEOUT})
+  list(TRANSFORM listed PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+  set(pytest umockdev-wrapper /usr/bin/python3 -m pytest -q -p no:cacheprovider
+      -p pcl_loop_groups)
+  pcl_add_integration_test(${G_MEDIA_NAME} COMMAND ${pytest} ${listed} TIMEOUT ${G_TIMEOUT})
+  # Two at a time (python3-pytest-xdist): each test has its own simulated PC, daemon and
+  # directories, and they spend most of their time waiting on the daemon's timers.
   pcl_add_integration_test(${G_OTHER_NAME} NO_LOOP_DEVICES
-    COMMAND umockdev-wrapper /usr/bin/python3 -m pytest -q -p no:cacheprovider ${G_OTHER_TESTS}
-    TIMEOUT ${G_TIMEOUT})
+    COMMAND ${pytest} -n 2 ${listed} TIMEOUT ${G_TIMEOUT})
+  set_property(TEST ${G_MEDIA_NAME} APPEND PROPERTY ENVIRONMENT "PCL_LOOP_GROUP=loop")
+  set_property(TEST ${G_OTHER_NAME} APPEND PROPERTY ENVIRONMENT "PCL_LOOP_GROUP=none")
+  set_property(TEST ${G_MEDIA_NAME} ${G_OTHER_NAME} APPEND PROPERTY ENVIRONMENT
+               "PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/integration")
 endfunction()

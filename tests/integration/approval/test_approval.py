@@ -10,6 +10,7 @@ import hashlib
 import signal
 import subprocess
 
+import pytest
 from fido2.ctap2 import Ctap2
 
 import harness
@@ -235,6 +236,7 @@ def scsi_disk(pc, iface, loop, size_sectors):
     return path
 
 
+@pytest.mark.loop_devices
 def test_read_only_grant_reaches_the_block_layer_then_expires(pc, key, tmp_path):
     image = tmp_path / "stick.img"
     with open(image, "wb") as f:

@@ -8,12 +8,14 @@ import json
 import os
 import subprocess
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from approvals import PERSONAL, enrol, start
 from harness import RealMedium, real, storage_in
 
 
+@pytest.mark.loop_devices
 def test_finish_and_wipe_crypto_erases_a_luks_stick_then_overwrites_it(pc, key):
     medium = RealMedium()
     try:

@@ -6,6 +6,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from approvals import PERSONAL, b64, control, credential, enrol, info, sign, start
 from harness import RealMedium, as_user, storage_in
 from people import OTHER, USER, ask, ask_as, epoch, group, run_as, trail_size
@@ -139,6 +141,7 @@ def test_first_approver_is_not_enrolled_by_an_ordinary_user_and_the_try_is_recor
     assert info(pc)["approvers"] == []
 
 
+@pytest.mark.loop_devices
 def test_watch_shows_no_other_users_copies(pc, key):
     """A real medium behind the approved stick: USER copies a file to it; another user
     watching sees that copies are recorded, never USER's path, hash or program."""

@@ -48,6 +48,7 @@ def staged_copy(tmp):
     return copy
 
 
+@pytest.mark.loop_devices
 def test_a_compromised_engine_cannot_name_a_disk_the_parent_did_not_authorise(pc, media):
     stick, other = media
     work = tempfile.mkdtemp(prefix="pcl-fake-engine-")

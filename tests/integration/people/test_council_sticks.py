@@ -8,6 +8,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from conftest import Notifier
 from harness import RealMedium, real, storage_in
 
@@ -51,6 +53,7 @@ def luks2(medium):
           "--pbkdf-force-iterations", "1000", "--key-file", key, medium.loop], check=True)
 
 
+@pytest.mark.loop_devices
 def test_a_plain_council_stick_is_read_only_with_a_notice(pc, session_bus):
     pc.start(RULES, profile=profile(pc, "luks2"), retention="3")
     n = Notifier(pc, session_bus, "--config", os.path.join(pc.work, "portcullisd.conf"))
@@ -81,6 +84,7 @@ def test_a_plain_council_stick_is_read_only_with_a_notice(pc, session_bus):
         medium.close()
 
 
+@pytest.mark.loop_devices
 def test_a_luks2_council_stick_is_read_write(pc):
     pc.start(RULES, profile=profile(pc, "luks2"))
     medium = RealMedium()
@@ -110,6 +114,7 @@ def test_a_luks2_council_stick_is_read_write(pc):
         medium.close()
 
 
+@pytest.mark.loop_devices
 def test_without_the_setting_a_plain_council_stick_stays_read_write(pc):
     pc.start(RULES, profile=profile(pc, "any"))
     medium = RealMedium()

@@ -6,6 +6,8 @@ import re
 import subprocess
 import time
 
+import pytest
+
 from conftest import Notifier
 
 HUB = "/sys/devices/pci0000:00/0000:00:14.0/usb1"
@@ -224,6 +226,7 @@ def test_the_autostart_entry_is_installed_valid_and_starts_the_notifier():
     assert "Type=Application" in lines
 
 
+@pytest.mark.loop_devices
 def test_the_first_use_of_an_approved_stick_says_copies_are_recorded(pc, session_bus):
     """Transparency (ICO monitoring guidance): when an approved stick's medium is first
     mounted, the user is told that copies are recorded and for how long; once per plug."""
