@@ -621,7 +621,7 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		rc = xfer_watch_drain(w->close_fd, t, false);
 	if (rc == 0 && w->fid_fd >= 0)
 		rc = xfer_watch_drain(w->fid_fd, t, false);
-	if (rc == 0 && denying)
+	if (rc == 0 && (denying || held)) /* no opener left waiting for us */
 		rc = xfer_watch_drain(w->perm_fd, t, false);
 	return rc;
 }
