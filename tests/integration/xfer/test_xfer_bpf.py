@@ -212,15 +212,19 @@ def test_files_renamed_right_after_close_are_hashed(mode):
 def test_lost_ring_records_fail_closed(mode):
     """The watcher stopped (SIGSTOP) while more records arrive than its ring buffer holds
     (16 KiB): nobody waits for it, the loss is recorded once it runs again, and the medium
-    fails closed: read-only, and every later open refused and logged."""
+    fails closed: read-only, and every later open refused and logged. A file opened before
+    and closed after that still gets its record (the watcher does not wait on itself)."""
     opts = ["bpf-ring-kib=16", "xfer-backend=" + mode]
     with Medium("ext4", size_mb=32) as m:
         old = os.path.join(m.mnt, "old.txt")
         with open(old, "w") as f:
             f.write("kept\n")
         os.chmod(old, 0o644)
+        with open(os.path.join(m.mnt, "held.txt"), "w") as f:
+            f.write("held\n")
         w = Watcher(m.mnt, *opts)
         assert get(started(w.records()), "xfer.backend") == mode
+        held = os.open(os.path.join(m.mnt, "held.txt"), os.O_RDONLY)
         w.proc.send_signal(signal.SIGSTOP)
         try:
             for i in range(300):
@@ -232,6 +236,9 @@ def test_lost_ring_records_fail_closed(mode):
         wr = as_user(NOBODY, "sh", "-c", f"echo new > {m.mnt}/new.txt", check=False,
                      capture_output=True, text=True)
         rd = as_user(NOBODY, "cat", old, check=False, capture_output=True, text=True)
+        os.close(held)
+        w.wait_for(lambda rs: [r for r in action(rs, "file-read")
+                               if get(r, "file.path") == "held.txt"])
         recs = w.stop()
     ov = action(recs, "xfer-overflow")
     assert len(ov) >= 1 and "eBPF ring buffer full" in get(ov[0], "message"), ov
