@@ -258,6 +258,11 @@ static void on_close(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 		xfer_tracker_unhashed(b->t, ev->written, NULL, pid, &pi, attribution, size, comm,
 				      e == NULL ? "opened before the watch started: path unknown"
 						: "the kernel could not name the file");
+	} else if (xfer_tracker_failed_closed(b->t)) {
+		/* The permission group now answers every open on the medium, ours too: this
+		 * thread would wait for its own answer. */
+		xfer_tracker_unhashed(b->t, ev->written, path, pid, &pi, attribution, size, comm,
+				      "not opened for hashing: the transfer log failed closed");
 	} else {
 		/* Hash while the data is hot: the file the process just closed, once. */
 		char why[160] = "";
