@@ -116,6 +116,33 @@ static const char *last_line_of(const struct trail *t, char ***lines, size_t *n)
 	return (*lines)[*n - 1];
 }
 
+/* The trail reopened after a cut: `records` records, the last saying it was replayed
+ * (and holding in_last, when given), line `line` still record `seq` (line < 0: not looked
+ * at), and the whole trail verifies. */
+static void expect_replayed(struct trail *t, int records, const char *in_last, int line, int seq)
+{
+	struct vres v;
+	char **lines, want[32];
+	size_t n;
+
+	trail_open(t);
+	assert_int_equal(audit_last_seq(t->log), records);
+	audit_close(&t->log);
+	const char *last = last_line_of(t, &lines, &n);
+	assert_int_equal(n, records);
+	assert_non_null(strstr(last, "\"event.action\":\"audit-intent-replayed\""));
+	if (in_last != NULL)
+		assert_non_null(strstr(last, in_last));
+	if (line >= 0) {
+		snprintf(want, sizeof(want), "\"seq\":%d,", seq);
+		assert_non_null(strstr(lines[line], want));
+	}
+	free_lines(lines, n);
+	verify_dir(t, &v);
+	expect_clean(&v);
+	assert_int_equal(v.r.records, records);
+}
+
 static void test_created_preallocated_and_used(void **state)
 {
 	struct trail t;
@@ -158,9 +185,7 @@ static void test_power_cut_replayed(void **state)
 {
 	struct trail t;
 	struct audit_intent e;
-	struct vres v;
-	char **lines, want[64];
-	size_t n;
+	char want[64];
 
 	(void)state;
 	trail_init(&t, T0);
@@ -170,19 +195,8 @@ static void test_power_cut_replayed(void **state)
 	newest_below(UINT64_MAX, &e);
 	assert_true(e.off < (uint64_t)segment_size(&t));
 	cut_segment(&t, (off_t)e.off);
-	trail_open(&t);
-	assert_int_equal(audit_last_seq(t.log), 6);
-	audit_close(&t.log);
-	const char *last = last_line_of(&t, &lines, &n);
-	assert_int_equal(n, 6);
-	assert_non_null(strstr(last, "\"event.action\":\"audit-intent-replayed\""));
 	snprintf(want, sizeof(want), "\"audit.replay_offset\":%llu,", (unsigned long long)e.off);
-	assert_non_null(strstr(last, want));
-	assert_non_null(strstr(lines[4], "\"seq\":5,"));
-	free_lines(lines, n);
-	verify_dir(&t, &v);
-	expect_clean(&v);
-	assert_int_equal(v.r.records, 6);
+	expect_replayed(&t, 6, want, 4, 5);
 	trail_fini(&t);
 }
 
@@ -192,9 +206,6 @@ static void test_torn_newest_ignored(void **state)
 {
 	struct trail t;
 	struct audit_intent e, prev;
-	struct vres v;
-	char **lines;
-	size_t n;
 
 	(void)state;
 	trail_init(&t, T0);
@@ -206,16 +217,7 @@ static void test_torn_newest_ignored(void **state)
 	file_buf[(size_t)slot * AUDIT_INTENT_SLOT + AUDIT_INTENT_HDR + e.len - 3] ^= 1;
 	write_intent(&t);
 	cut_segment(&t, (off_t)prev.off);
-	trail_open(&t);
-	assert_int_equal(audit_last_seq(t.log), 5); /* records 1-4 and the replay record */
-	audit_close(&t.log);
-	const char *last = last_line_of(&t, &lines, &n);
-	assert_non_null(strstr(last, "audit-intent-replayed"));
-	assert_non_null(strstr(lines[3], "\"seq\":4,"));
-	free_lines(lines, n);
-	verify_dir(&t, &v);
-	expect_clean(&v);
-	assert_int_equal(v.r.records, 5);
+	expect_replayed(&t, 5, NULL, 3, 4); /* records 1-4 and the replay record */
 	trail_fini(&t);
 }
 
@@ -275,9 +277,8 @@ static void test_present_and_different(void **state)
 {
 	struct trail t;
 	struct audit_intent e;
-	struct vres v;
-	char path[256], **lines;
-	size_t n, len;
+	char path[256];
+	size_t len;
 
 	(void)state;
 	trail_init(&t, T0);
@@ -294,15 +295,7 @@ static void test_present_and_different(void **state)
 	memset(seg + e.off + e.len - 20, 0, 10); /* zeros where the newest record ended */
 	write_file(path, seg, len);
 	free(seg);
-	trail_open(&t);
-	assert_int_equal(audit_last_seq(t.log), 4);
-	audit_close(&t.log);
-	const char *last = last_line_of(&t, &lines, &n);
-	assert_non_null(strstr(last, "audit-intent-replayed"));
-	free_lines(lines, n);
-	verify_dir(&t, &v);
-	expect_clean(&v);
-	assert_int_equal(v.r.records, 4);
+	expect_replayed(&t, 4, NULL, 2, 3);
 	trail_fini(&t);
 }
 
