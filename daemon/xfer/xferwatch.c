@@ -3,8 +3,9 @@
  * with its eBPF program (lib/xfer/bpf) or, where that cannot load, fanotify,
  * and prints one JSON record per line on stdout (file-written, file-read,
  * malware-blocked, xfer-overflow, ...): file records in batches (at most 64
- * records or 5 ms), any other record at once. Runs as root (it loads the eBPF
- * program, opens and marks fanotify and reads /proc/PID/exe of other users).
+ * records or 5 ms, or at once when the watcher has nothing left in hand), any
+ * other record at once. Runs as root (it loads the eBPF program, opens and
+ * marks fanotify and reads /proc/PID/exe of other users).
  * Its arguments come from portcullisd or the administrator; its events from
  * the kernel, decoded by lib/xfer with bounds checks. Under on-overflow =
  * fail-closed a lost event makes the mount read-only and every later open is
@@ -83,9 +84,10 @@ static void on_signal(int sig)
 }
 
 /* Records go out in batches: a file's record waits in stdout's buffer until BATCH_RECORDS
- * are there or the output thread's next tick (every BATCH_MS while records come, asleep
- * after a quiet second), so the engine takes many per read; any other record (start, stop,
- * failures, refusals) is sent at once with what waits before it. */
+ * are there, the watcher has nothing left in hand (sink_idle: the events read so far all
+ * have their records) or the output thread's next tick (every BATCH_MS while records come,
+ * asleep after a quiet second), so the engine takes many per read; any other record (start,
+ * stop, failures, refusals) is sent at once with what waits before it. */
 #define BATCH_RECORDS 64
 #define BATCH_MS      5
 #define QUIET_MS      1000
@@ -216,6 +218,15 @@ static void stop_output(void)
 static void sink_record(void *arg, struct json_object *rec)
 {
 	print_json(rec);
+}
+
+/* The watcher has nothing left in hand: what waits goes out now, not at the next tick
+ * (under load there is always more in hand, and the records go out in batches). */
+static void sink_idle(void *arg)
+{
+	pthread_mutex_lock(&out_lock);
+	flush_locked();
+	pthread_mutex_unlock(&out_lock);
 }
 
 static void sink_fail_closed(void *arg, const char *reason)
@@ -394,8 +405,8 @@ static int choose_backend(const struct xfer_config *cfg, struct xfer_bpf **bpf, 
 static int open_watch(struct xfer_config *cfg, const struct xfer_device *dev,
 		      const struct xfer_bpf *bpf, const char *breason, struct xfer_tracker **t)
 {
-	static const struct xfer_sink_ops sink = {.record = sink_record,
-						  .fail_closed = sink_fail_closed};
+	static const struct xfer_sink_ops sink = {
+	    .record = sink_record, .fail_closed = sink_fail_closed, .idle = sink_idle};
 	struct xfer_tracker_params p = {
 	    .config = cfg, .device = dev, .mountpoint = mountpoint, .sink = &sink, .mount_fd = -1};
 	struct pcl_diag d = {0};

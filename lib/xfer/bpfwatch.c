@@ -595,6 +595,8 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		if (rc == 0 && ring >= 0 && p[ring].revents) {
 			rc = consume(b);
 			last_ring = now_ms();
+			/* The closed files to the workers in one hand-over. */
+			xfer_tracker_flush(t, rc == 0);
 		}
 		if (rc == 0 && clo >= 0 && p[clo].revents) {
 			rc = xfer_watch_drain(w->close_fd, t, true);
@@ -622,6 +624,7 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 	/* What is still in the ring and the groups. */
 	if (rc == 0)
 		rc = consume(b);
+	xfer_tracker_flush(t, false);
 	if (rc == 0 && w->close_fd >= 0)
 		rc = xfer_watch_drain(w->close_fd, t, false);
 	if (rc == 0 && w->fid_fd >= 0)

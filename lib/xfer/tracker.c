@@ -58,7 +58,9 @@ struct xfer_tracker {
 	pthread_mutex_t sink_lock;
 	atomic_bool failed_closed;
 	struct xfer_hashpool *pool;
-	struct xfer_pidcache *pids;	   /* NULL: every lookup asks t->proc */
+	atomic_bool reading;	    /* the event thread is between reads of one drain */
+	int proc_fd;		    /* /proc/self/fd, for the paths of open files; -1: none */
+	struct xfer_pidcache *pids; /* NULL: every lookup asks t->proc */
 	const struct xfer_open_feed *feed; /* eBPF tracepoint mode: the kernel's opens */
 	bool gate_only; /* eBPF: permission events only hold opens back or refuse them */
 	struct open_ent *table[BUCKETS];
@@ -129,7 +131,7 @@ static int proc_lookup(struct xfer_tracker *t, pid_t pid, struct xfer_proc_info 
 	return xfer_pidcache_lookup(t->pids, t->proc, t->proc_arg, pid, pi);
 }
 
-static void run_close_job(struct xfer_job *job)
+static void run_close_job(struct xfer_job *job, struct xfer_hasher *h)
 {
 	struct close_job *j = (struct close_job *)job;
 	struct xfer_tracker *t = j->t;
@@ -142,7 +144,7 @@ static void run_close_job(struct xfer_job *job)
 		xfer_rec_set_str(rec, "process.name", j->comm);
 	unsigned char digest[32];
 	uint64_t hashed = 0;
-	int err = xfer_sha256_fd(j->fd, (uint64_t)j->size_at_close, digest, &hashed);
+	int err = xfer_hasher_fd(h, j->fd, (uint64_t)j->size_at_close, digest, &hashed);
 	if (err == 0) {
 		char hex[65];
 		pcl_hex_encode(hex, digest, 32);
@@ -242,12 +244,20 @@ static int forget(struct xfer_tracker *t, pid_t pid, const struct stat *st,
 	return 0;
 }
 
-/* Path of fd relative to the mount point (absolute if it lies elsewhere). */
+/* Path of fd relative to the mount point (absolute if it lies elsewhere): the kernel's own
+ * path of the open file, its link in /proc/self/fd (read through a descriptor of that
+ * directory kept open: no walk of the path at each file). */
 static void rel_path(struct xfer_tracker *t, int fd, char *out, size_t len, bool *outside)
 {
 	char link[64], buf[4096];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	ssize_t n;
+	if (t->proc_fd >= 0) {
+		snprintf(link, sizeof(link), "%d", fd);
+		n = readlinkat(t->proc_fd, link, buf, sizeof(buf) - 1);
+	} else {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, buf, sizeof(buf) - 1);
+	}
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
@@ -386,7 +396,7 @@ static int on_close(struct xfer_tracker *t, const struct xfer_event *ev)
 		job->pid = ev->pid;
 		job->action = actions[i];
 		job->size_at_close = st.st_size;
-		xfer_hashpool_submit(t->pool, &job->job);
+		xfer_hashpool_submit(t->pool, &job->job, true);
 	}
 	return rc;
 }
@@ -544,7 +554,7 @@ void xfer_tracker_closed(struct xfer_tracker *t, int fd, bool written, pid_t pid
 	job->pid = pid;
 	job->action = written ? "file-written" : "file-read";
 	job->size_at_close = size;
-	xfer_hashpool_submit(t->pool, &job->job);
+	xfer_hashpool_submit(t->pool, &job->job, true);
 }
 
 void xfer_tracker_unhashed(struct xfer_tracker *t, bool written, const char *path, pid_t pid,
@@ -576,6 +586,26 @@ void xfer_tracker_unhashed(struct xfer_tracker *t, bool written, const char *pat
 	emit(t, rec);
 }
 
+/* A worker finished the last job in hand: the records are out unless more events are
+ * being read. */
+static void pool_idle(void *arg)
+{
+	struct xfer_tracker *t = arg;
+	if (atomic_load(&t->reading) || t->sink->idle == NULL)
+		return;
+	pthread_mutex_lock(&t->sink_lock);
+	t->sink->idle(t->sink_arg);
+	pthread_mutex_unlock(&t->sink_lock);
+}
+
+void xfer_tracker_flush(struct xfer_tracker *t, bool drained)
+{
+	atomic_store(&t->reading, !drained);
+	xfer_hashpool_kick(t->pool);
+	if (drained && xfer_hashpool_idle(t->pool))
+		pool_idle(t);
+}
+
 bool xfer_tracker_busy(struct xfer_tracker *t)
 {
 	return xfer_hashpool_full(t->pool);
@@ -603,6 +633,8 @@ int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params
 	pthread_mutex_init(&t->sink_lock, NULL);
 	pthread_mutex_init(&t->names_lock, NULL);
 	atomic_init(&t->failed_closed, false);
+	atomic_init(&t->reading, false);
+	t->proc_fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	t->cfg = *p->config;
 	if (p->device) { /* own copies: the caller's strings may go away */
 		const char *src[4] = {p->device->id, p->device->serial, p->device->approval_id,
@@ -647,6 +679,7 @@ int xfer_tracker_new(struct xfer_tracker **out, const struct xfer_tracker_params
 		xfer_tracker_free(&t);
 		return rc;
 	}
+	xfer_hashpool_on_idle(t->pool, pool_idle, t);
 	*out = t;
 	return 0;
 }
@@ -681,6 +714,8 @@ void xfer_tracker_free(struct xfer_tracker **tp)
 	pthread_mutex_destroy(&t->names_lock);
 	xfer_config_wipe(&t->cfg);
 	free(t->mountpoint);
+	if (t->proc_fd >= 0)
+		close(t->proc_fd);
 	free(t);
 	*tp = NULL;
 }

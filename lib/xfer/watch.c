@@ -198,12 +198,29 @@ void xfer_watch_close(struct xfer_watch *w)
 	w->perm_fd = w->close_fd = w->fid_fd = w->mount_fd = -1;
 }
 
+static int drain_events(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_when_busy,
+			bool polled, bool *handled);
+
 /* Drain one group; returns 0, or negative errno on a fatal error. polled: the caller polls
- * the group again, so a read that emptied the queue ends the drain. */
+ * the group again, so a read that emptied the queue ends the drain. When it handled any
+ * event but permission events, the tracker is told each read's end (its closed files go
+ * to the hash workers in one hand-over) and the queue's end (what waits may be sent). */
 static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_when_busy,
 		 bool polled)
 {
+	bool handled = false;
+	int rc = drain_events(fd, t, buf, yield_when_busy, polled, &handled);
+	if (handled)
+		xfer_tracker_flush(t, rc == 0 && !(yield_when_busy && xfer_tracker_busy(t)));
+	return rc;
+}
+
+static int drain_events(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_when_busy,
+			bool polled, bool *handled)
+{
 	for (;;) {
+		if (*handled)
+			xfer_tracker_flush(t, false);
 		if (yield_when_busy && xfer_tracker_busy(t))
 			return 0; /* leave closes queued; keep answering opens */
 		ssize_t n = read(fd, buf, BUF_SIZE);
@@ -231,6 +248,7 @@ static int drain(int fd, struct xfer_tracker *t, unsigned char *buf, bool yield_
 			bool perm =
 			    (ev.mask & (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)) != 0;
 			xfer_tracker_handle(t, &ev, &response);
+			*handled = *handled || !perm;
 			if (perm && ev.fd >= 0) {
 				struct fanotify_response r = {.fd = ev.fd, .response = response};
 				if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))

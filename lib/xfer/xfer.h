@@ -176,6 +176,10 @@ struct xfer_sink_ops {
 	/* Queue overflow or a broken watch under on-overflow = fail-closed: the caller
 	 * switches the medium read-only / de-authorises it until the Clerk acts. */
 	void (*fail_closed)(void *arg, const char *reason);
+	/* Optional: every event read so far has its records emitted (the events' queues
+	 * were drained and the hash workers are idle): what waits may be sent now. Called
+	 * serialised with record, from the event thread or a hash worker. */
+	void (*idle)(void *arg);
 };
 
 /* ---- tracker (tracker.c) ---- */
@@ -205,6 +209,10 @@ void xfer_tracker_set_observability(struct xfer_tracker *t, bool fid_events, con
 int xfer_tracker_handle(struct xfer_tracker *t, const struct xfer_event *ev, uint32_t *response);
 /* Emit a record of the given action with extra message (start, stop, errors). */
 void xfer_tracker_note(struct xfer_tracker *t, const char *action, const char *message);
+/* The event thread handled what one read gave (closed files are queued for the hash
+ * workers without waking them until this call). drained: the events' queue is empty for
+ * now; once the workers are idle too the sink's idle is called. */
+void xfer_tracker_flush(struct xfer_tracker *t, bool drained);
 /* True while the worker queue is full (the caller should leave close events queued). */
 bool xfer_tracker_busy(struct xfer_tracker *t);
 /* True once the tracker failed closed (every later open is denied). */

@@ -7,6 +7,7 @@
 #define XFER_INTERNAL_H
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "xfer.h"
 
@@ -31,24 +32,48 @@ void xfer_rec_set_actor(struct json_object *rec, pid_t pid, const struct xfer_pr
 /* "hmac-sha256:" + hex of HMAC-SHA256(key, in). */
 int xfer_pseudonym(const struct xfer_config *cfg, const char *in, char *out, size_t outlen);
 
-/* Worker pool (hashpool.c): jobs build, hash and emit records off the
- * reader's critical path. A job is embedded in the caller's struct; run()
- * does the work and frees it. */
-struct xfer_job {
-	struct xfer_job *next;
-	void (*run)(struct xfer_job *job);
+/* SHA-256 of files with a context and a read buffer made once and reused (one per worker
+ * thread of the pool, never shared between threads). */
+struct xfer_hasher {
+	const EVP_MD *md;
+	EVP_MD_CTX *ctx;
+	unsigned char *buf;
 };
-struct xfer_hashpool;
-int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max);
-/* Queue a job; blocks while queue_max jobs are pending (back-pressure). */
-void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job);
-void xfer_hashpool_drain(struct xfer_hashpool *p);
-bool xfer_hashpool_full(struct xfer_hashpool *p);
-void xfer_hashpool_free(struct xfer_hashpool **p);
+int xfer_hasher_init(struct xfer_hasher *h, const EVP_MD *md);
+void xfer_hasher_fini(struct xfer_hasher *h);
 /* SHA-256 of a file's content from offset 0 to its end. expect: the size it had at close;
  * a short read that has reached it is taken as the end without one more read to see 0
  * (UINT64_MAX: read until a read returns 0). */
+int xfer_hasher_fd(struct xfer_hasher *h, int fd, uint64_t expect, unsigned char digest[32],
+		   uint64_t *hashed);
+/* The same with a hasher made and freed for this one file. */
 int xfer_sha256_fd(int fd, uint64_t expect, unsigned char digest[32], uint64_t *hashed);
+
+/* Worker pool (hashpool.c): jobs build, hash and emit records off the
+ * reader's critical path. A job is embedded in the caller's struct; run()
+ * does the work with its worker's hasher and frees the job. A worker takes up to 8
+ * queued jobs per lock hold, so at most queue_max jobs wait plus 8 per worker run. */
+struct xfer_job {
+	struct xfer_job *next;
+	void (*run)(struct xfer_job *job, struct xfer_hasher *h);
+};
+struct xfer_hashpool;
+int xfer_hashpool_new(struct xfer_hashpool **out, unsigned threads, unsigned queue_max);
+/* Queue a job; blocks while queue_max jobs are pending (back-pressure). defer: wake no
+ * worker yet (the caller queues more and calls xfer_hashpool_kick when done; 16 deferred
+ * jobs or a full queue wake them anyway). */
+void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job, bool defer);
+/* Wake the workers for the jobs queued with defer. */
+void xfer_hashpool_kick(struct xfer_hashpool *p);
+/* fn(arg) on a worker thread, outside the pool's lock, each time the last job in hand is
+ * done (queue empty, no job running). */
+void xfer_hashpool_on_idle(struct xfer_hashpool *p, void (*fn)(void *arg), void *arg);
+/* Wakes the workers for deferred jobs, then waits until every job is done. */
+void xfer_hashpool_drain(struct xfer_hashpool *p);
+bool xfer_hashpool_full(struct xfer_hashpool *p);
+/* No job queued or running. */
+bool xfer_hashpool_idle(struct xfer_hashpool *p);
+void xfer_hashpool_free(struct xfer_hashpool **p);
 
 /* Who a process is, remembered between its opens (pidcache.c); the event thread's only. */
 struct xfer_pidcache;
