@@ -30,6 +30,7 @@ struct xfer_hashpool {
 	unsigned share_div; /* the workers asked for (set before the first starts) */
 	unsigned unkicked;  /* jobs queued since the workers were last woken */
 	unsigned sleeping;  /* workers waiting on more */
+	unsigned in_hook;   /* workers in on_idle */
 	bool stop;
 	EVP_MD *md; /* SHA-256, fetched once for every worker */
 	void (*on_idle)(void *arg);
@@ -163,15 +164,17 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&p->lock);
 		p->running -= k;
-		if (p->head == NULL && p->running == 0) {
-			pthread_cond_broadcast(&p->idle);
-			if (p->on_idle != NULL) {
-				/* Nothing left in hand: the caller may send what waits. */
-				pthread_mutex_unlock(&p->lock);
-				p->on_idle(p->idle_arg);
-				pthread_mutex_lock(&p->lock);
-			}
+		if (p->head == NULL && p->running == 0 && p->on_idle != NULL) {
+			/* Nothing left in hand: the caller may send what waits (a drain waits
+			 * for this call too). */
+			p->in_hook++;
+			pthread_mutex_unlock(&p->lock);
+			p->on_idle(p->idle_arg);
+			pthread_mutex_lock(&p->lock);
+			p->in_hook--;
 		}
+		if (p->head == NULL && p->running == 0 && p->in_hook == 0)
+			pthread_cond_broadcast(&p->idle);
 	}
 	pthread_mutex_unlock(&p->lock);
 	xfer_hasher_fini(&w->hasher);
@@ -275,7 +278,7 @@ void xfer_hashpool_drain(struct xfer_hashpool *p)
 {
 	pthread_mutex_lock(&p->lock);
 	kick_locked(p);
-	while (p->head != NULL || p->running > 0)
+	while (p->head != NULL || p->running > 0 || p->in_hook > 0)
 		pthread_cond_wait(&p->idle, &p->lock);
 	pthread_mutex_unlock(&p->lock);
 }

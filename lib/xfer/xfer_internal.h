@@ -66,9 +66,10 @@ void xfer_hashpool_submit(struct xfer_hashpool *p, struct xfer_job *job, bool de
 /* Wake the workers for the jobs queued with defer. */
 void xfer_hashpool_kick(struct xfer_hashpool *p);
 /* fn(arg) on a worker thread, outside the pool's lock, each time the last job in hand is
- * done (queue empty, no job running). */
+ * done (queue empty, no job running); xfer_hashpool_idle may be true while it runs. */
 void xfer_hashpool_on_idle(struct xfer_hashpool *p, void (*fn)(void *arg), void *arg);
-/* Wakes the workers for deferred jobs, then waits until every job is done. */
+/* Wakes the workers for deferred jobs, then waits until every job is done and every
+ * on_idle call that followed has returned. */
 void xfer_hashpool_drain(struct xfer_hashpool *p);
 bool xfer_hashpool_full(struct xfer_hashpool *p);
 /* No job queued or running. */

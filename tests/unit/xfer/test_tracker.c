@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@ struct ctx {
 	struct json_object *rec[MAXREC];
 	int nrec;
 	int fail_closed_calls;
+	atomic_int idle_calls;	 /* the sink's idle hook (hash workers or the test's thread) */
+	atomic_int nrec_at_idle; /* the fewest records out at an idle call */
 	int lookups;
 	bool proc_gone;
 	struct xfer_config cfg;
@@ -50,7 +53,16 @@ static void sink_fail_closed(void *arg, const char *reason)
 		    strstr(reason, "ring buffer full"));
 }
 
-static const struct xfer_sink_ops sink = {.record = sink_record, .fail_closed = sink_fail_closed};
+static void sink_idle(void *arg)
+{
+	struct ctx *c = arg;
+	int n = c->nrec; /* serialised with sink_record */
+	if (atomic_fetch_add(&c->idle_calls, 1) == 0 || n < atomic_load(&c->nrec_at_idle))
+		atomic_store(&c->nrec_at_idle, n);
+}
+
+static const struct xfer_sink_ops sink = {
+    .record = sink_record, .fail_closed = sink_fail_closed, .idle = sink_idle};
 
 /* pid 100 is user 1001 running /usr/bin/cp; pid 200 is user 1002 running rsync. */
 static int fake_lookup(void *arg, pid_t pid, struct xfer_proc_info *info)
@@ -194,6 +206,26 @@ static void written_file_is_attributed_to_the_opener(void **state)
 	assert_string_equal(str_at(r, "portcullis.approval.id"), "apr-7");
 	assert_string_equal(str_at(r, "observability.create_delete_rename"), "false");
 	assert_non_null(strstr(str_at(r, "observability.reason"), "refused"));
+}
+
+/* The sink hears that the watcher is idle only once the events' queue was drained and
+ * every record of it is out, never while more events are being read. */
+static void idle_is_announced_after_the_last_record(void **state)
+{
+	struct ctx *c = *state;
+	start(c, false);
+	write_file(c, "a.txt", "a");
+	write_file(c, "b.txt", "bb");
+	deliver(c, FAN_CLOSE_WRITE, "a.txt", 100);
+	deliver(c, FAN_CLOSE_WRITE, "b.txt", 200);
+	xfer_tracker_flush(c->t, false); /* one read handled, more to read */
+	xfer_tracker_drain(c->t);
+	assert_int_equal(c->nrec, 2);
+	assert_int_equal(atomic_load(&c->idle_calls), 0);
+	xfer_tracker_flush(c->t, true); /* the queue is empty: idle now */
+	assert_true(atomic_load(&c->idle_calls) >= 1);
+	assert_int_equal(atomic_load(&c->nrec_at_idle), 2);
+	assert_non_null(find_action(c, "file-written", 1));
 }
 
 /* The eBPF backend: the identity comes from the kernel's open record, never from /proc. */
@@ -472,6 +504,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(close_without_open_falls_back_to_close_time, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(merged_close_gives_both_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(idle_is_announced_after_the_last_record, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(overflow_fails_closed_and_denies_later_opens, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(broken_watch_fails_closed, setup, teardown),
