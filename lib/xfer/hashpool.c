@@ -1,6 +1,8 @@
 /*
  * hashpool.c - worker threads that compute SHA-256 (OpenSSL EVP) of files
- * closed on the medium, off the writing process's critical path.
+ * closed on the medium, off the writing process's critical path: each worker
+ * keeps one digest context and read buffer (wiped after each file), and takes
+ * the jobs of one hand-over several at a time with one wake-up.
  * Linked by portcullis-xferwatch. Input: fds handed over by the tracker (the
  * file content itself is hashed, never interpreted).
  */
@@ -66,6 +68,8 @@ void xfer_hasher_fini(struct xfer_hasher *h)
 int xfer_hasher_fd(struct xfer_hasher *h, int fd, uint64_t expect, unsigned char digest[32],
 		   uint64_t *hashed)
 {
+	size_t used = 0; /* bytes of the buffer holding the file's content */
+	int rc = 0;
 	*hashed = 0;
 	if (!EVP_DigestInit_ex(h->ctx, h->md, NULL))
 		return -ENOMEM;
@@ -74,15 +78,20 @@ int xfer_hasher_fd(struct xfer_hasher *h, int fd, uint64_t expect, unsigned char
 		if (*hashed == CHUNK)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		ssize_t n = pread(fd, h->buf, CHUNK, (off_t)*hashed);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+			rc = -errno;
+			break;
 		}
 		if (n == 0)
 			break;
-		if (!EVP_DigestUpdate(h->ctx, h->buf, (size_t)n))
-			return -EIO;
+		if ((size_t)n > used)
+			used = (size_t)n;
+		if (!EVP_DigestUpdate(h->ctx, h->buf, (size_t)n)) {
+			rc = -EIO;
+			break;
+		}
 		*hashed += (uint64_t)n;
 		/* A short read at the size seen at close is the end: a small file costs one
 		 * read. Short of it, or a full chunk, read on (a file grown since is hashed
@@ -91,9 +100,11 @@ int xfer_hasher_fd(struct xfer_hasher *h, int fd, uint64_t expect, unsigned char
 			break;
 	}
 	unsigned len = 0;
-	if (!EVP_DigestFinal_ex(h->ctx, digest, &len) || len != 32)
-		return -EIO;
-	return 0;
+	if (rc == 0 && (!EVP_DigestFinal_ex(h->ctx, digest, &len) || len != 32))
+		rc = -EIO;
+	/* The buffer outlives the file: none of its content stays in the watcher's memory. */
+	explicit_bzero(h->buf, used);
+	return rc;
 }
 
 int xfer_sha256_fd(int fd, uint64_t expect, unsigned char digest[32], uint64_t *hashed)
