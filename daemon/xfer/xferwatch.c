@@ -85,16 +85,15 @@ static void on_signal(int sig)
 
 /* Records go out in batches: a file's record waits in stdout's buffer until BATCH_RECORDS
  * are there, the watcher has nothing left in hand (sink_idle: the events read so far all
- * have their records) or the output thread's next tick (every BATCH_MS while records come,
- * asleep after a quiet second), so the engine takes many per read; any other record (start,
+ * have their records) or BATCH_MS have passed since the first of them (the output thread,
+ * asleep while nothing waits), so the engine takes many per read; any other record (start,
  * stop, failures, refusals) is sent at once with what waits before it. */
 #define BATCH_RECORDS 64
 #define BATCH_MS      5
-#define QUIET_MS      1000
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t out_cond;
 static unsigned out_pending;
-static long out_last_ms; /* CLOCK_MONOTONIC: the last record */
+static long out_first_ms; /* CLOCK_MONOTONIC: the first record waiting */
 static bool out_threaded, out_done, out_asleep;
 static pthread_t out_thread;
 
@@ -148,10 +147,10 @@ static void print_json(struct json_object *rec)
 	pthread_mutex_lock(&out_lock);
 	fputs(s, stdout);
 	fputc('\n', stdout);
-	out_pending++;
+	if (out_pending++ == 0)
+		out_first_ms = mono_ms();
 	if (!out_threaded || !routine(rec) || out_pending >= BATCH_RECORDS)
 		flush_locked();
-	out_last_ms = mono_ms();
 	if (out_asleep && out_pending > 0) {
 		out_asleep = false;
 		pthread_cond_signal(&out_cond);
@@ -159,27 +158,26 @@ static void print_json(struct json_object *rec)
 	pthread_mutex_unlock(&out_lock);
 }
 
-/* The output thread: what waits goes out at its next tick; asleep while nothing comes. */
+/* The output thread: what waits goes out BATCH_MS after the first of it, unless it went
+ * before; asleep while nothing waits (print_json wakes it). */
 static void *output_main(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&out_lock);
 	while (!out_done) {
-		long now = mono_ms();
-		flush_locked();
-		if (now - out_last_ms > QUIET_MS) {
+		if (out_pending == 0) {
 			out_asleep = true;
 			while (out_asleep && !out_done)
 				pthread_cond_wait(&out_cond, &out_lock);
 			continue;
 		}
-		struct timespec due;
-		clock_gettime(CLOCK_MONOTONIC, &due);
-		due.tv_nsec += BATCH_MS * 1000000L;
-		if (due.tv_nsec >= 1000000000L) {
-			due.tv_sec++;
-			due.tv_nsec -= 1000000000L;
+		long due_ms = out_first_ms + BATCH_MS;
+		if (mono_ms() >= due_ms) {
+			flush_locked();
+			continue;
 		}
+		struct timespec due = {.tv_sec = due_ms / 1000,
+				       .tv_nsec = (due_ms % 1000) * 1000000L};
 		pthread_cond_timedwait(&out_cond, &out_lock, &due);
 	}
 	flush_locked();

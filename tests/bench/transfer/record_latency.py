@@ -5,12 +5,15 @@ so the watcher is idle before each), and the time from close() returning to its
 file-written line arriving on the watcher's stdout (a pipe read by this script) is
 taken. Builds given on the command line (staged prefixes, e.g. build/stage) are run in
 turn, ROUNDS times each, N files a round; prints the median and 90th percentile per
-build with the load average. Run as root:
+build with the load average, and how often the watcher's threads went to sleep (voluntary
+context switches, /proc/PID/task/*/status) in the second after a round's last record.
+Run as root:
 
   python3 record_latency.py /work/main/build/stage build/stage
 
 Not a CTest test (a timing).
 """
+import glob
 import os
 import statistics
 import subprocess
@@ -24,6 +27,15 @@ import xferlib  # noqa: E402
 
 N = int(os.environ.get("N", "40"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
+
+
+def sleeps(pid):
+    n = 0
+    for status in glob.glob(f"/proc/{pid}/task/*/status"):
+        with open(status) as f:
+            n += sum(int(line.split()[1]) for line in f
+                     if line.startswith("voluntary_ctxt_switches"))
+    return n
 
 
 def one_round(prefix, mnt):
@@ -59,12 +71,15 @@ def one_round(prefix, mnt):
         with lock:
             assert lock.wait_for(lambda: name in arrived, timeout=10), f"no record for {name}"
             lat.append(arrived[name] - closed)
+    before = sleeps(proc.pid)
+    time.sleep(1.0)
+    quiet = sleeps(proc.pid) - before
     proc.terminate()
     proc.wait(timeout=60)
     t.join(timeout=10)
     for i in range(N):
         os.unlink(os.path.join(mnt, f"lat-{i:03d}"))
-    return lat
+    return lat, quiet
 
 
 def main():
@@ -72,15 +87,18 @@ def main():
     if not prefixes:
         sys.exit("usage: record_latency.py STAGED_PREFIX...")
     lat = {p: [] for p in prefixes}
+    quiet = {p: [] for p in prefixes}
     with xferlib.Medium("ext4", size_mb=64) as m:
         for _ in range(ROUNDS):
             for p in prefixes:
-                lat[p] += one_round(p, m.mnt)
+                v, q = one_round(p, m.mnt)
+                lat[p] += v
+                quiet[p].append(q)
     for p in prefixes:
         v = sorted(lat[p])
         print(f"{p}: {len(v)} files, close to record median {1000 * statistics.median(v):.2f} ms,"
-              f" p90 {1000 * v[int(0.9 * (len(v) - 1))]:.2f} ms;"
-              f" load average {os.getloadavg()[0]:.1f}")
+              f" p90 {1000 * v[int(0.9 * (len(v) - 1))]:.2f} ms; sleeps in the second after:"
+              f" {quiet[p]}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
