@@ -3,7 +3,7 @@
  * (daemon/engine_xferlog.c), on its own: the run of file records at the start of a read
  * is one group, stopped by any other record, an incomplete line or 64 records; each record
  * carries the device's fields, the volume and port (the engine's, over any the watcher
- * claims), and the watcher's clock as event.created; a line that is not a file record is left to
+ * claims; given once for the group, laid after each record's own, none of which it has), and the watcher's clock as event.created; a line that is not a file record is left to
  * the caller; a group the trail refuses is taken record by record. The engine's recording is a seam
  * here.
  */
@@ -27,14 +27,33 @@ static struct json_object *got[MAXREC];
 static size_t n_got, n_groups, n_single;
 static int group_rc;
 
-int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+/* A record as the trail writes a group's: its own fields, then the engine's, none twice. */
+static struct json_object *whole(struct json_object *rec, struct json_object *common)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_foreach(rec, k, v)
+	{
+		json_object_object_add(o, k, json_object_get(v));
+	}
+	json_object_object_foreach(common, ck, cv)
+	{
+		assert_false(json_object_object_get_ex(rec, ck, NULL));
+		json_object_object_add(o, ck, json_object_get(cv));
+	}
+	return o;
+}
+
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n,
+			struct json_object *common)
 {
 	(void)e;
+	assert_non_null(common);
 	if (group_rc != 0)
 		return group_rc;
 	n_groups++;
 	for (size_t i = 0; i < n && n_got < MAXREC; i++)
-		got[n_got++] = json_object_get(recs[i]);
+		got[n_got++] = whole(recs[i], common);
 	return 0;
 }
 
