@@ -3,9 +3,10 @@
  * (daemon/engine_xferlog.c), on its own: the run of file records at the start of a read
  * is one group, stopped by any other record, an incomplete line or 64 records; each record
  * carries the device's fields, the volume and port (the engine's, over any the watcher
- * claims; given once for the group, laid after each record's own, none of which it has), and the watcher's clock as event.created; a line that is not a file record is left to
- * the caller; a group the trail refuses is taken record by record. The engine's recording is a seam
- * here.
+ * claims; given once for the group and laid after each record's own, none of which it
+ * has), and the watcher's clock as event.created; a line that is not a file record is
+ * left to the caller; a group the trail refuses is taken record by record. The engine's
+ * recording is a seam here.
  */
 #include <errno.h>
 #include <setjmp.h>
