@@ -1,8 +1,9 @@
 /*
  * writer.c - appends records to the audit trail: framing, hash chain, per-record MAC,
  * durable group commit and monthly segments (checkpoints, purges: epoch.c; open and
- * close: open.c; clocks and timestamps: clock.c). Linked by the engine (unprivileged); the caller's event fields are
- * trusted to be a json object of its own making; the trail files are the engine's own.
+ * close: open.c; clocks and timestamps: clock.c). Linked by the engine (unprivileged);
+ * the caller's event fields are trusted to be a json object of its own making; the trail
+ * files are the engine's own.
  */
 #include "audit.h"
 #include "hex.h"
