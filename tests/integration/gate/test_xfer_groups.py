@@ -65,8 +65,10 @@ def test_file_records_are_written_in_groups(pc, medium):
     told = []
     try:
         # A client too slow for the burst is dropped (never waited for): what it was told
-        # before, up to the end of its stream.
-        read_lines_until(w, told, lambda l: False, time.monotonic() + 5)
+        # before, up to the end of its stream, or every record.
+        def all_told(_line):
+            return sum('"file-written"' in t for t in told) >= FILES
+        read_lines_until(w, told, all_told, time.monotonic() + 10)
     finally:
         w.terminate()
         w.wait()
