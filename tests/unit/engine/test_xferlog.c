@@ -192,6 +192,18 @@ static void a_refused_group_is_taken_record_by_record(void **state)
 	assert_int_equal(n_single, 3);
 	assert_int_equal(n_got, 3);
 	assert_string_equal(jsonx_get_str(got[1], "file.path"), "b");
+	/* Each whole: the engine's fields laid on it, last. */
+	for (size_t i = 0; i < 3; i++) {
+		const char *last = NULL;
+		assert_string_equal(jsonx_get_str(got[i], "volume.device_name"), "sdb1");
+		assert_string_equal(jsonx_get_str(got[i], "usb.port"), "1-2");
+		json_object_object_foreach(got[i], k, v)
+		{
+			(void)v;
+			last = k;
+		}
+		assert_string_equal(last, "usb.port");
+	}
 }
 
 static void the_engines_fields_win_over_the_watchers(void **state)
