@@ -412,6 +412,14 @@ void control_broadcast(struct control *c, struct json_object *rec)
 	}
 }
 
+bool control_watching(const struct control *c)
+{
+	for (size_t i = 0; c != NULL && i < ENGINE_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0 && c->clients[i].next == CTL_WATCH)
+			return true;
+	return false;
+}
+
 void control_relay(struct control *c, int id, const char *line)
 {
 	if (id < 0 || (id & 0xff) >= ENGINE_MAX_CLIENTS)

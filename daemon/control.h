@@ -93,6 +93,8 @@ void control_tick(struct control *c);
 void control_flush(struct control *c);
 /* Send a record to every watching client that may see it (ctl_visible). */
 void control_broadcast(struct control *c, struct json_object *rec);
+/* Whether any client follows the records (control_broadcast sends to someone). */
+bool control_watching(const struct control *c);
 /* Send a helper's line to the client with this id (if still there); NULL closes it. */
 void control_relay(struct control *c, int id, const char *line);
 

@@ -176,6 +176,7 @@ static int setup(struct engine *e, const struct conf *c, int ipc_fd, uid_t uid, 
 	e->ipc_fd = ipc_fd;
 	e->tell = control_broadcast;
 	e->relay = control_relay;
+	e->watching = control_watching;
 	if (gethostname(e->host, sizeof(e->host)) != 0)
 		strcpy(e->host, "unknown");
 	/* Resources first, then the privilege drop, then the first untrusted byte. */

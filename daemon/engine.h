@@ -47,10 +47,13 @@ int engine_record_pair(struct engine *e, struct json_object *before, struct json
 /* Like engine_record_json, for a record of a stream (a file transfer): made durable with
  * the others of its group by the trail's flusher thread, without waiting for the disk. */
 int engine_record_grouped(struct engine *e, struct json_object *rec);
-/* n such records (not taken over) appended as one group, and told to watching clients.
- * -EINVAL or -E2BIG: one of them cannot be a record, nothing was written (the caller
- * takes them one at a time); other errors as engine_record_grouped. */
-int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n);
+/* n such records (not taken over) appended as one group, each followed in the trail by
+ * common's fields (the same for all, serialised once; NULL: none), and told to watching
+ * clients with common's fields laid on them. -EINVAL or -E2BIG: one of them cannot be a
+ * record (or has a field of common's), nothing was written (the caller takes them one at a
+ * time); other errors as engine_record_grouped. */
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n,
+			struct json_object *common);
 /* on: the records written from now on are told to watching clients only at the call with
  * off (the device's grant done first: nothing but the trail's write before it). */
 void engine_tell_later(struct engine *e, bool on);

@@ -228,9 +228,10 @@ int engine_record_pair(struct engine *e, struct json_object *before, struct json
 	return 0;
 }
 
-int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n,
+			struct json_object *common)
 {
-	int rc = audit_append_group(e->audit, recs, n);
+	int rc = audit_append_group_common(e->audit, recs, n, common);
 
 	if (rc == -EINVAL || rc == -E2BIG)
 		return rc; /* refused whole, nothing written */
@@ -238,8 +239,20 @@ int engine_record_group(struct engine *e, struct json_object *const *recs, size_
 		log_err("audit trail not written (%s): failing closed", strerror(-rc));
 		return rc;
 	}
-	for (size_t i = 0; i < n; i++)
+	/* The clients are told the whole record: the common fields laid on each (none of
+	 * which it has: the trail refused the group otherwise), when anyone would see it. */
+	if (common != NULL && !later.on && e->watching != NULL && !e->watching(e->ctl))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (common != NULL) {
+			json_object_object_foreach(common, k, v)
+			{
+				json_object_object_add_ex(recs[i], k, json_object_get(v),
+							  JSON_C_OBJECT_ADD_KEY_IS_NEW);
+			}
+		}
 		tell(e, recs[i]);
+	}
 	return 0;
 }
 

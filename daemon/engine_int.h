@@ -38,6 +38,7 @@ struct engine {
 	 * core calls no module above it. */
 	void (*tell)(struct control *ctl, struct json_object *rec);
 	void (*relay)(struct control *ctl, int client, const char *line);
+	bool (*watching)(const struct control *ctl); /* NULL: always */
 };
 
 /* A helper's exit the parent reported, kept for the loop to handle. */

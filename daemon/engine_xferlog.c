@@ -61,7 +61,9 @@ static bool flat(struct json_object *in)
 	return true;
 }
 
-struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in)
+/* The helper's own fields of a record: flattened, its clock as event.created, and its
+ * claims to the engine's fields dropped and named. */
+static struct json_object *own_fields(const struct exlog_src *src, struct json_object *in)
 {
 	struct json_object *rec, *refused = NULL, *v;
 
@@ -95,17 +97,47 @@ struct json_object *exlog_record(const struct exlog_src *src, struct json_object
 		    rec, json_object_get_string(json_object_array_get_idx(refused, i)));
 	if (refused != NULL)
 		json_object_object_add(rec, "portcullis.helper_fields_refused", refused);
-	/* The engine's own fields last. */
-	if (src->device != NULL) {
-		/* Each is new to rec (a claim to one was deleted above): no look-up. */
-		json_object_object_foreach(src->device, dk, dv)
-		{
-			json_object_object_add_ex(rec, dk, json_object_get(dv),
-						  JSON_C_OBJECT_ADD_KEY_IS_NEW);
-		}
+	return rec;
+}
+
+/* Lay the engine's fields over rec: the last word on each. */
+static void lay(struct json_object *rec, struct json_object *engines)
+{
+	json_object_object_foreach(engines, k, v)
+	{
+		json_object_object_add(rec, k, json_object_get(v));
 	}
-	jsonx_set_str(rec, "volume.device_name", src->block);
-	jsonx_set_str(rec, "usb.port", src->port);
+}
+
+struct json_object *exlog_engine_fields(const struct exlog_src *src)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	if (src->device != NULL)
+		lay(o, src->device);
+	if (jsonx_set_str(o, "volume.device_name", src->block) != 0 ||
+	    jsonx_set_str(o, "usb.port", src->port) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in)
+{
+	struct json_object *rec = own_fields(src, in), *engines;
+
+	if (rec == NULL)
+		return NULL;
+	/* The engine's own fields last. */
+	if ((engines = exlog_engine_fields(src)) == NULL) {
+		json_object_put(rec);
+		return NULL;
+	}
+	lay(rec, engines);
+	json_object_put(engines);
 	return rec;
 }
 
@@ -127,7 +159,8 @@ static struct json_object *parse(const char *line)
 	return o;
 }
 
-/* The trail record of one line if it is a file record, else NULL (left to the caller). */
+/* The helper's fields of one line if it is a file record, else NULL (left to the
+ * caller). */
 static struct json_object *file_record(const struct exlog_src *src, const char *line)
 {
 	struct json_object *in = parse(line), *rec, *v;
@@ -139,7 +172,7 @@ static struct json_object *file_record(const struct exlog_src *src, const char *
 		json_object_put(in);
 		return NULL;
 	}
-	rec = exlog_record(src, in);
+	rec = own_fields(src, in);
 	json_object_put(in);
 	/* The action as flattened: a nested "event" object may have replaced it. */
 	if (rec != NULL && !routine(jsonx_get_str(rec, "event.action"))) {
@@ -151,7 +184,7 @@ static struct json_object *file_record(const struct exlog_src *src, const char *
 
 char *exlog_take(struct engine *e, const struct exlog_src *src, char *start, bool *written)
 {
-	struct json_object *recs[GROUP_MAX];
+	struct json_object *recs[GROUP_MAX], *engines;
 	char *p = start, *nl;
 	size_t n = 0;
 	int rc;
@@ -168,11 +201,22 @@ char *exlog_take(struct engine *e, const struct exlog_src *src, char *start, boo
 	}
 	if (n == 0)
 		return start;
-	rc = engine_record_group(e, recs, n);
+	/* The engine's fields, the same for the whole group, are laid by the trail after
+	 * each record's own (serialised once). */
+	if ((engines = exlog_engine_fields(src)) == NULL) {
+		while (n > 0)
+			json_object_put(recs[--n]);
+		return start; /* left to the caller, a line at a time */
+	}
+	rc = engine_record_group(e, recs, n, engines);
 	for (size_t i = 0; i < n; i++) {
-		if ((rc == -EINVAL || rc == -E2BIG) && engine_record_grouped(e, recs[i]) != 0)
-			log_warn("a transfer log sent an unrecordable record");
+		if (rc == -EINVAL || rc == -E2BIG) { /* one at a time, each whole */
+			lay(recs[i], engines);
+			if (engine_record_grouped(e, recs[i]) != 0)
+				log_warn("a transfer log sent an unrecordable record");
+		}
 		json_object_put(recs[i]);
 	}
+	json_object_put(engines);
 	return p;
 }

@@ -23,6 +23,10 @@ struct exlog_src {
  * no memory. */
 struct json_object *exlog_record(const struct exlog_src *src, struct json_object *in);
 
+/* The engine's fields of every record from src: the device's (NULL: none), then the
+ * volume and port. NULL: no memory. */
+struct json_object *exlog_engine_fields(const struct exlog_src *src);
+
 /* Record the run of file records that start's complete lines ('\n'-ended) begin with, up
  * to 64, as one group; *written set when one is a file-written. Returns where the lines
  * not taken begin (start when the first is not a file record). */

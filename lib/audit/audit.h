@@ -84,6 +84,13 @@ int audit_append_grouped(struct audit_log *log, struct json_object *event);
  * otherwise. */
 int audit_append_group(struct audit_log *log, struct json_object *const *events, size_t n);
 
+/* As audit_append_group, each record made of the event's members followed by common's
+ * (the fields every record of the stream shares, serialised once for the group; NULL: none).
+ * common must be a json object of the caller's fields like the events; a member both in
+ * it and in an event refuses the group (-EINVAL), as does any other bad event. */
+int audit_append_group_common(struct audit_log *log, struct json_object *const *events, size_t n,
+			      struct json_object *common);
+
 /* Ask for a signed checkpoint seal_delay_ms from the first request on, written by the
  * flusher thread: a burst of requests gets one checkpoint. Returns the sticky error. */
 int audit_seal_soon(struct audit_log *log);

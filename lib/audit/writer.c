@@ -1,8 +1,9 @@
 /*
  * writer.c - appends records to the audit trail: framing, hash chain, per-record MAC,
  * durable group commit and monthly segments (checkpoints, purges: epoch.c; open and
- * close: open.c). Linked by the engine (unprivileged); the caller's event fields are
- * trusted to be a json object of its own making; the trail files are the engine's own.
+ * close: open.c; clocks and timestamps: clock.c). Linked by the engine (unprivileged);
+ * the caller's event fields are trusted to be a json object of its own making; the trail
+ * files are the engine's own.
  */
 #include "audit.h"
 #include "hex.h"
@@ -20,46 +21,6 @@
 
 #include <json-c/json.h>
 #include <openssl/rand.h>
-
-void audit_now(const struct audit_log *log, struct timespec *ts)
-{
-	if (log->now)
-		log->now(log->now_ctx, ts);
-	else
-		clock_gettime(CLOCK_REALTIME, ts);
-}
-
-void audit_month_of(char out[8], time_t t)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, 8, "%04u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
-		 (unsigned)(tm.tm_mon + 1) % 100u);
-}
-
-int64_t audit_boot_now(const struct audit_log *log)
-{
-	struct timespec ts;
-
-	if (log->boot)
-		log->boot(log->now_ctx, &ts);
-	else if (log->now)
-		log->now(log->now_ctx, &ts);
-	else
-		clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
-void audit_timestamp(char out[64], int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
 
 void audit_segment_path(char *out, size_t len, const char *dir, const char *month)
 {
@@ -193,6 +154,8 @@ int audit_segment_switch(struct audit_log *log, const char *month)
 
 static bool reserved(const char *k)
 {
+	if (strchr("sep@hbma", k[0]) == NULL || k[0] == '\0')
+		return false; /* no name of the frame starts so: most of the caller's */
 	static const char *const names[] = {"seq",     "epoch", "prev", "@timestamp", "host.name",
 					    "boot_id", "salt",	"mac",	"audit"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -201,15 +164,11 @@ static bool reserved(const char *k)
 	return strncmp(k, "audit.", 6) == 0;
 }
 
-/* Serialise the caller's fields and draw the salt; needs no lock. */
-int audit_prepare(const struct audit_log *log, struct json_object *event, bool allow_reserved,
-		  struct audit_prep *p)
+/* Check the caller's fields and serialise them: body, a json object of blen bytes, is
+ * json-c's, valid until event changes. Needs no lock. */
+static int serialise(struct json_object *event, bool allow_reserved, const char **body,
+		     size_t *blen)
 {
-	uint8_t salt[16];
-	const char *body;
-	size_t blen;
-
-	memset(p, 0, sizeof(*p));
 	if (event == NULL || !json_object_is_type(event, json_type_object))
 		return -EINVAL;
 	if (!allow_reserved) {
@@ -220,27 +179,67 @@ int audit_prepare(const struct audit_log *log, struct json_object *event, bool a
 				return -EINVAL;
 		}
 	}
-	body = json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (body == NULL)
+	*body = json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (*body == NULL)
 		return -ENOMEM;
-	blen = strlen(body);
-	if (blen < 2 || body[0] != '{' || body[blen - 1] != '}')
+	*blen = strlen(*body);
+	if (*blen < 2 || (*body)[0] != '{' || (*body)[*blen - 1] != '}')
 		return -EINVAL;
-	if (blen > AUDIT_RECORD_MAX)
+	if (*blen > AUDIT_RECORD_MAX)
 		return -E2BIG;
+	return 0;
+}
+
+/* The caller's members, serialised and kept without the braces (no salt yet). */
+static int prepare_fields(struct json_object *event, bool allow_reserved, struct audit_prep *p)
+{
+	const char *body;
+	size_t blen;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if ((rc = serialise(event, allow_reserved, &body, &blen)) != 0)
+		return rc;
 	p->fields = strndup(body + 1, blen - 2); /* members without the braces */
 	if (p->fields == NULL)
 		return -ENOMEM;
 	p->len = blen - 2;
-	if (RAND_bytes(salt, sizeof(salt)) != 1) {
-		free(p->fields);
-		p->fields = NULL;
-		return -EIO;
-	}
-	pcl_hex_encode(p->salt, salt, sizeof(salt));
-	(void)log;
 	return 0;
+}
+
+/* Draw the salts of n prepared records: 16 random bytes each, drawn together (one call of
+ * the random generator, and one of its fork checks, for up to 64 records). */
+static int draw_salts(struct audit_prep *p, size_t n)
+{
+	uint8_t raw[64 * 16];
+
+	for (size_t i = 0; i < n; i += 64) {
+		size_t k = n - i < 64 ? n - i : 64;
+		if (RAND_bytes(raw, (int)(k * 16)) != 1)
+			return -EIO;
+		for (size_t j = 0; j < k; j++)
+			pcl_hex_encode(p[i + j].salt, raw + 16 * j, 16);
+	}
+	return 0;
+}
+
+/* Serialise the caller's fields and draw the salt; needs no lock. */
+int audit_prepare(const struct audit_log *log, struct json_object *event, bool allow_reserved,
+		  struct audit_prep *p)
+{
+	int rc = prepare_fields(event, allow_reserved, p);
+
+	if (rc == 0 && (rc = draw_salts(p, 1)) != 0)
+		audit_prep_free(p);
+	(void)log;
+	return rc;
+}
+
+/* The length of a prepared record's members: its own, then the common ones. */
+static size_t members_len(const struct audit_prep *p)
+{
+	return p->len + (p->len && p->common_len ? 1 : 0) + p->common_len;
 }
 
 static int write_lines(struct audit_log *log, const char *buf, size_t n);
@@ -327,6 +326,31 @@ int audit_commit(struct audit_log *log, enum audit_type type, struct audit_prep 
 	return audit_commit_sync(log, type, p, false, &durable);
 }
 
+/* Append the string s at *at, before end; false when it does not fit. */
+static bool put(char **at, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((size_t)(end - *at) < n)
+		return false;
+	memcpy(*at, s, n);
+	*at += n;
+	return true;
+}
+
+/* Append v in decimal at *at, before end; false when it does not fit. */
+static bool put_u64(char **at, const char *end, uint64_t v)
+{
+	char d[21];
+	size_t i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return put(at, end, d + i);
+}
+
 /* Frame, chain and MAC one prepared record as the record after seq and head, at time ms,
  * into line (AUDIT_RECORD_MAX bytes); its length without the newline in *len and its hash
  * in hash. Nothing is written and nothing of log moves. */
@@ -337,21 +361,36 @@ static int frame_record(struct audit_log *log, enum audit_type type, const struc
 	static const char *const types[] = {"record", "checkpoint", "purge"};
 	char ts_s[64], hex[AUDIT_HEX_LEN + 1];
 	uint8_t mac[AUDIT_HASH_LEN];
-	int n, rc;
+	char *at = line, *end = line + AUDIT_RECORD_MAX;
+	int rc;
 
 	audit_timestamp(ts_s, ms);
 	audit_hex(hex, head);
-	n = snprintf(
-	    line, AUDIT_RECORD_MAX,
-	    "{\"seq\":%" PRIu64 ",\"epoch\":%" PRIu64
-	    ",\"prev\":\"%s\",\"audit.type\":\"%s\",\"@timestamp\":\"%s\",%s,\"salt\":\"%s\"",
-	    seq + 1, log->st.epoch, hex, types[type], ts_s, log->host_boot, p->salt);
-	*len = (size_t)n + (p->len ? 1 + p->len : 0) + AUDIT_MAC_SUFFIX_LEN;
-	if (n < 0 || *len + 1 > AUDIT_RECORD_MAX)
+	/* {"seq":N,"epoch":N,"prev":"HEX","audit.type":"T","@timestamp":"TS",host and
+	 * boot,"salt":"HEX" (put together by hand: a record's most frequent work). */
+	if (!put(&at, end, "{\"seq\":") || !put_u64(&at, end, seq + 1) ||
+	    !put(&at, end, ",\"epoch\":") || !put_u64(&at, end, log->st.epoch) ||
+	    !put(&at, end, ",\"prev\":\"") || !put(&at, end, hex) ||
+	    !put(&at, end, "\",\"audit.type\":\"") || !put(&at, end, types[type]) ||
+	    !put(&at, end, "\",\"@timestamp\":\"") || !put(&at, end, ts_s) ||
+	    !put(&at, end, "\",") || !put(&at, end, log->host_boot) ||
+	    !put(&at, end, ",\"salt\":\"") || !put(&at, end, p->salt) || !put(&at, end, "\""))
 		return -E2BIG;
-	if (p->len) {
-		line[n] = ',';
-		memcpy(line + n + 1, p->fields, p->len);
+	size_t n = (size_t)(at - line), mlen = members_len(p);
+	*len = n + (mlen ? 1 + mlen : 0) + AUDIT_MAC_SUFFIX_LEN;
+	if (*len + 1 > AUDIT_RECORD_MAX)
+		return -E2BIG;
+	if (mlen) {
+		char *m = line + n;
+		*m++ = ',';
+		if (p->len) {
+			memcpy(m, p->fields, p->len);
+			m += p->len;
+		}
+		if (p->len && p->common_len)
+			*m++ = ',';
+		if (p->common_len)
+			memcpy(m, p->common, p->common_len);
 	}
 	memcpy(line + *len - AUDIT_MAC_SUFFIX_LEN, ",\"mac\":\"", 8);
 	memset(line + *len - 66, '0', AUDIT_HEX_LEN);
@@ -644,30 +683,57 @@ static int group_locked(struct audit_log *log, const struct audit_prep *p, size_
 	return 0;
 }
 
-int audit_append_group(struct audit_log *log, struct json_object *const *events, size_t n)
+/* Check, serialise and salt a group's records (no lock): every one known to fit its line,
+ * with the common members, none of which it may have itself. */
+static int prepare_group(const struct audit_log *log, struct json_object *const *events, size_t n,
+			 struct json_object *common, const char *cfields, size_t clen,
+			 struct audit_prep *p)
 {
-	struct audit_prep *p;
+	size_t frame = AUDIT_FRAME_MAX + strlen(log->host_boot);
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = prepare_fields(events[i], false, &p[i])) != 0)
+			return rc;
+		p[i].common = cfields;
+		p[i].common_len = clen;
+		if (members_len(&p[i]) + frame > AUDIT_RECORD_MAX)
+			return -E2BIG;
+		if (clen == 0)
+			continue;
+		json_object_object_foreach(events[i], k, v)
+		{
+			(void)v;
+			if (json_object_object_get_ex(common, k, NULL))
+				return -EINVAL; /* twice in one record */
+		}
+	}
+	return draw_salts(p, n);
+}
+
+int audit_append_group_common(struct audit_log *log, struct json_object *const *events, size_t n,
+			      struct json_object *common)
+{
+	struct audit_prep *p, cp = {0};
 	char *buf;
-	size_t i = 0;
 	int rc = 0;
 
 	if (log == NULL || (n > 0 && events == NULL))
 		return -EINVAL;
 	if (n == 0)
 		return 0;
+	/* The common members serialised once, for every record of the group. */
+	if (common != NULL && (rc = prepare_fields(common, false, &cp)) != 0)
+		return rc;
 	p = calloc(n, sizeof(*p));
 	buf = malloc(GROUP_BYTES);
 	if (p == NULL || buf == NULL) {
-		free(p);
-		free(buf);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
 	/* Every record checked, serialised and known to fit its line before any is written:
 	 * a bad one refuses the whole group. */
-	for (; i < n && rc == 0; i++)
-		if ((rc = audit_prepare(log, events[i], false, &p[i])) == 0 &&
-		    p[i].len + AUDIT_FRAME_MAX + strlen(log->host_boot) > AUDIT_RECORD_MAX)
-			rc = -E2BIG;
+	rc = prepare_group(log, events, n, common, cp.fields, cp.len, p);
 	if (rc == 0) {
 		lock_for_records(log);
 		rc = log->failed ? log->failed : group_locked(log, p, n, buf);
@@ -677,11 +743,18 @@ int audit_append_group(struct audit_log *log, struct json_object *const *events,
 		}
 		pthread_mutex_unlock(&log->lock);
 	}
-	while (i > 0)
-		audit_prep_free(&p[--i]);
+out:
+	for (size_t i = 0; p != NULL && i < n; i++)
+		audit_prep_free(&p[i]);
+	audit_prep_free(&cp);
 	free(p);
 	free(buf);
 	return rc;
+}
+
+int audit_append_group(struct audit_log *log, struct json_object *const *events, size_t n)
+{
+	return audit_append_group_common(log, events, n, NULL);
 }
 
 uint64_t audit_last_seq(const struct audit_log *log)

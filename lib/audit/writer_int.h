@@ -90,6 +90,10 @@ int audit_segment_switch(struct audit_log *log, const char *month);
 struct audit_prep {
 	char *fields; /* the caller's members as JSON, without the braces */
 	size_t len;
+	/* Members laid after fields in the same record (a group's common fields, serialised
+	 * once for the group; not owned), or NULL. */
+	const char *common;
+	size_t common_len;
 	char salt[33];
 };
 int audit_prepare(const struct audit_log *log, struct json_object *event, bool allow_reserved,

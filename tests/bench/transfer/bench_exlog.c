@@ -18,11 +18,13 @@
 
 #define PER_GROUP 64
 
-int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n,
+			struct json_object *common)
 {
 	(void)e;
 	(void)recs;
 	(void)n;
+	(void)common;
 	return 0;
 }
 

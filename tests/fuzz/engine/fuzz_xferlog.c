@@ -53,13 +53,29 @@ static void check(struct json_object *rec)
 	}
 }
 
-int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n,
+			struct json_object *common)
 {
 	(void)e;
-	if (n == 0 || n > 64)
+	if (n == 0 || n > 64 || common == NULL)
 		abort();
-	for (size_t i = 0; i < n; i++)
-		check(recs[i]);
+	for (size_t i = 0; i < n; i++) {
+		/* The record as the trail writes it: its own fields, then the engine's, none
+		 * twice. */
+		struct json_object *rec = json_object_new_object();
+		json_object_object_foreach(recs[i], k, v)
+		{
+			json_object_object_add(rec, k, json_object_get(v));
+		}
+		json_object_object_foreach(common, ck, cv)
+		{
+			if (json_object_object_get_ex(recs[i], ck, NULL))
+				abort();
+			json_object_object_add(rec, ck, json_object_get(cv));
+		}
+		check(rec);
+		json_object_put(rec);
+	}
 	return ++calls % 7 == 0 ? -EINVAL : 0;
 }
 

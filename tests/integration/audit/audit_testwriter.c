@@ -16,7 +16,10 @@
  *   segment itself, synced), and the summary
  *   gives the writer's fdatasync count ("syncs N"); AUDIT_TW_GROUP=N (2..64): those
  *   records are appended N at a time as one group (audit_append_group), one ack a group;
- *   AUDIT_TW_MARKS=1: the acks read as with AUDIT_TW_GROUPED whatever the mode.
+ *   AUDIT_TW_MARKS=1: the acks read as with AUDIT_TW_GROUPED whatever the mode;
+ *   AUDIT_TW_DEVICE=each|group: every record also carries a stick's identity (14 fields,
+ *   as the engine's transfer records do): laid on each event, or with AUDIT_TW_GROUP given
+ *   once per group as its common fields (audit_append_group_common).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,7 +44,8 @@ static time_t fixed_now; /* AUDIT_TW_NOW */
 static bool grouped;	 /* AUDIT_TW_GROUPED */
 static bool marks;	 /* AUDIT_TW_MARKS or AUDIT_TW_GROUPED */
 #define GROUP_MAX 64
-static size_t group_n; /* AUDIT_TW_GROUP */
+static size_t group_n;		/* AUDIT_TW_GROUP */
+static const char *device_mode; /* AUDIT_TW_DEVICE */
 
 static void clock_seam(void *ctx, struct timespec *ts)
 {
@@ -72,6 +76,42 @@ static struct json_object *make_event(uint64_t i)
 	return ev;
 }
 
+/* A stick's identity as the engine gives it (each worker its own copy: json-c objects are
+ * not shared between threads). NULL without AUDIT_TW_DEVICE. */
+static struct json_object *make_device(void)
+{
+	static const char *const keys[] = {"volume.bus_type",
+					   "volume.device_name",
+					   "volume.vendor_id",
+					   "volume.product_id",
+					   "volume.vendor_name",
+					   "volume.product_name",
+					   "volume.serial_number",
+					   "usb.hash",
+					   "usb.parent_hash",
+					   "usb.port",
+					   "usb.connect_type",
+					   "portcullis.state",
+					   "rule.id"};
+	struct json_object *d, *ifs;
+
+	if (device_mode == NULL)
+		return NULL;
+	d = json_object_new_object();
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		json_object_object_add(
+		    d, keys[k], json_object_new_string("a value of the device's, as long as most"));
+	ifs = json_object_new_array();
+	json_object_array_add(ifs, json_object_new_string("08:06:50"));
+	json_object_object_add(d, "usb.interfaces", ifs);
+	return d;
+}
+
+static bool device_each(const struct json_object *device)
+{
+	return device != NULL && strcmp(device_mode, "group") != 0;
+}
+
 static void acked(int rc)
 {
 	if (rc != 0) {
@@ -91,10 +131,13 @@ static void acked(int rc)
 	}
 }
 
-/* The records gathered for one audit_append_group, appended. */
-static void flush_group(struct json_object **evs, size_t *n)
+/* The records gathered for one audit_append_group, appended (with the device's fields as
+ * their common ones when given once per group). */
+static void flush_group(struct json_object **evs, size_t *n, struct json_object *device)
 {
-	int rc = *n ? audit_append_group(log_, evs, *n) : 0;
+	int rc = !*n		       ? 0
+		 : device_each(device) ? audit_append_group(log_, evs, *n)
+				       : audit_append_group_common(log_, evs, *n, device);
 
 	for (size_t k = 0; k < *n; k++)
 		json_object_put(evs[k]);
@@ -105,7 +148,7 @@ static void flush_group(struct json_object **evs, size_t *n)
 
 static void *worker(void *arg)
 {
-	struct json_object *evs[GROUP_MAX];
+	struct json_object *evs[GROUP_MAX], *device = make_device();
 	size_t n = 0;
 
 	(void)arg;
@@ -117,21 +160,28 @@ static void *worker(void *arg)
 		if (count && i > count)
 			break;
 		struct json_object *ev = make_event(i);
+		if (device != NULL && (device_each(device) || group_n <= 1)) {
+			json_object_object_foreach(device, k, v)
+			{
+				json_object_object_add(ev, k, json_object_get(v));
+			}
+		}
 		bool sec = sec_every && i % sec_every == 0;
 		if (group_n > 1 && !sec) {
 			evs[n++] = ev;
 			if (n == group_n)
-				flush_group(evs, &n);
+				flush_group(evs, &n, device);
 			continue;
 		}
-		flush_group(evs, &n); /* in order: the group before the security record */
+		flush_group(evs, &n, device); /* in order: the group before the security record */
 		int rc = grouped && !sec ? audit_append_grouped(log_, ev) : audit_append(log_, ev);
 		if (rc == 0 && sec)
 			rc = audit_checkpoint(log_);
 		json_object_put(ev);
 		acked(rc);
 	}
-	flush_group(evs, &n);
+	flush_group(evs, &n, device);
+	json_object_put(device);
 	return NULL;
 }
 
@@ -158,6 +208,7 @@ int main(int argc, char **argv)
 		group_n = group_n > GROUP_MAX ? GROUP_MAX : group_n;
 	}
 	user = getenv("AUDIT_TW_USER");
+	device_mode = getenv("AUDIT_TW_DEVICE");
 	if (getenv("AUDIT_TW_ORIGIN"))
 		cfg.origin = getenv("AUDIT_TW_ORIGIN");
 	if (getenv("AUDIT_TW_NOW")) {

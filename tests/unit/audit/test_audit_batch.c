@@ -168,12 +168,149 @@ static void test_a_bad_event_refuses_the_group(void **state)
 	trail_fini(&t);
 }
 
+/* The fields every record of a stream shares (a stick's identity). */
+static struct json_object *common_fields(void)
+{
+	struct json_object *c = json_object_new_object(), *ifs = json_object_new_array();
+
+	json_object_object_add(c, "volume.serial_number", json_object_new_string("AA0011"));
+	json_object_array_add(ifs, json_object_new_string("08:06:50"));
+	json_object_object_add(c, "usb.interfaces", ifs);
+	json_object_object_add(c, "usb.port", json_object_new_string("1-2"));
+	json_object_object_add(c, "rule.id", json_object_new_string("rules.conf:3"));
+	return c;
+}
+
+/* A group with common fields: each line is one JSON object holding the event's members
+ * and then the common ones, each once, after its own salt; the salts of the group (drawn
+ * together) all differ; the events are left as they were; the trail verifies. */
+static void test_common_fields_follow_each_record(void **state)
+{
+	static const char *const own[] = {"event.action", "file.path", "file.size"},
+				 *const shared[] = {"volume.serial_number", "usb.interfaces",
+						    "usb.port", "rule.id"};
+	struct json_object *evs[41], *common = common_fields();
+	char seg[256], **lines, salts[41][33];
+	struct trail t;
+	struct vres v;
+
+	(void)state;
+	trail_init(&t, 1764547200 + 86400);
+	for (unsigned i = 0; i < 40; i++)
+		evs[i] = file_event(i);
+	evs[40] = json_object_new_object(); /* no members of its own */
+	assert_int_equal(audit_append_group_common(t.log, evs, 41, common), 0);
+	assert_int_equal(audit_last_seq(t.log), 41);
+	assert_int_equal(json_object_object_length(evs[0]), 3);
+	audit_close(&t.log);
+	seg_path(&t, "2025-12", seg, sizeof(seg));
+	size_t n = file_lines(seg, &lines), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_tokener_parse(lines[i]), *c;
+		assert_non_null(o);
+		if (!json_object_object_get_ex(o, "rule.id", NULL)) {
+			json_object_put(o);
+			continue; /* not one of the group */
+		}
+		/* Between its salt and its MAC: its own members, then the common ones. */
+		const char *keys[16];
+		size_t nk = 0, at = 0;
+		bool in = false;
+		json_object_object_foreach(o, key, val)
+		{
+			(void)val;
+			if (strcmp(key, "mac") == 0)
+				in = false;
+			if (in && nk < 16)
+				keys[nk++] = key;
+			if (strcmp(key, "salt") == 0)
+				in = true;
+		}
+		assert_int_equal(nk, (k < 40 ? 3 : 0) + 4);
+		for (size_t j = 0; k < 40 && j < 3; j++)
+			assert_string_equal(keys[at++], own[j]);
+		for (size_t j = 0; j < 4; j++) {
+			char quoted[64];
+			assert_string_equal(keys[at++], shared[j]);
+			/* Once in the line (a second would be hidden by the parser). */
+			snprintf(quoted, sizeof(quoted), "\"%s\":", shared[j]);
+			char *first = strstr(lines[i], quoted);
+			assert_non_null(first);
+			assert_null(strstr(first + 1, quoted));
+		}
+		assert_true(json_object_object_get_ex(o, "usb.interfaces", &c));
+		assert_string_equal(json_object_to_json_string(c), "[ \"08:06:50\" ]");
+		snprintf(salts[k], sizeof(salts[k]), "%s",
+			 json_object_get_string(json_object_object_get(o, "salt")));
+		assert_int_equal(strlen(salts[k]), 32);
+		for (size_t j = 0; j < k; j++)
+			assert_string_not_equal(salts[j], salts[k]);
+		k++;
+		json_object_put(o);
+	}
+	assert_int_equal(k, 41);
+	free_lines(lines, n);
+	verify_dir(&t, &v);
+	assert_int_equal(v.rc, 0);
+	assert_int_equal(v.r.failures, 0);
+	assert_int_equal(v.r.records, 41);
+	put_all(evs, 41);
+	json_object_put(common);
+	trail_fini(&t);
+}
+
+/* Common fields that would make a bad record refuse the group: a member an event has
+ * too, a name the frame reserves, not an object, too long once added to an event. */
+static void test_bad_common_fields_refuse_the_group(void **state)
+{
+	struct json_object *evs[3], *common;
+	struct trail t;
+	struct vres v;
+	char *big = malloc(AUDIT_RECORD_MAX);
+
+	(void)state;
+	assert_non_null(big);
+	trail_init(&t, 1764547200 + 86400);
+	for (unsigned i = 0; i < 3; i++)
+		evs[i] = file_event(i);
+	json_object_object_add(evs[2], "usb.port", json_object_new_string("9-9"));
+	common = common_fields();
+	assert_int_equal(audit_append_group_common(t.log, evs, 3, common), -EINVAL);
+	json_object_object_del(evs[2], "usb.port");
+	json_object_object_add(common, "mac", json_object_new_string("00"));
+	assert_int_equal(audit_append_group_common(t.log, evs, 3, common), -EINVAL);
+	json_object_put(common);
+	common = json_object_new_array();
+	assert_int_equal(audit_append_group_common(t.log, evs, 3, common), -EINVAL);
+	json_object_put(common);
+	common = common_fields();
+	memset(big, 'a', AUDIT_RECORD_MAX - 400);
+	big[AUDIT_RECORD_MAX - 400] = '\0';
+	json_object_object_add(common, "message", json_object_new_string(big));
+	assert_int_equal(audit_append_group_common(t.log, evs, 3, common), -E2BIG);
+	assert_int_equal(audit_last_seq(t.log), 0);
+	/* Without the long field, the same group is taken whole. */
+	json_object_object_del(common, "message");
+	assert_int_equal(audit_append_group_common(t.log, evs, 3, common), 0);
+	assert_int_equal(audit_last_seq(t.log), 3);
+	audit_close(&t.log);
+	verify_dir(&t, &v);
+	assert_int_equal(v.rc, 0);
+	assert_int_equal(v.r.records, 3);
+	put_all(evs, 3);
+	json_object_put(common);
+	free(big);
+	trail_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_groups_chain_and_verify),
 	    cmocka_unit_test(test_groups_across_a_month),
 	    cmocka_unit_test(test_a_bad_event_refuses_the_group),
+	    cmocka_unit_test(test_common_fields_follow_each_record),
+	    cmocka_unit_test(test_bad_common_fields_refuse_the_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

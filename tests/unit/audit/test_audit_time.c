@@ -2,7 +2,9 @@
  * test_audit_time.c - time in the audit trail: records dated before their predecessor or
  * outside their segment's month are refused, the writer keeps time moving forward after
  * a clock step back, a clock jump holds the retention purge (data kept, jump recorded),
- * and purge records name the last erased record. Test-only code (cmocka).
+ * and purge records name the last erased record; a record's @timestamp and month are
+ * the calendar's, whatever the order of the times asked for (the writer keeps the last
+ * second's). Test-only code (cmocka).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 
 #include "audit_int.h"
 #include "helpers.h"
+#include "writer_int.h"
 
 static char *find_line(char **l, size_t n, const char *what)
 {
@@ -262,9 +265,43 @@ static void test_purge_names_the_last_erased_record(void **state)
 	trail_fini(&t);
 }
 
+/* @timestamp and the segment's month of times in any order, the same second again, the
+ * turn of a month and a year, against the C library's calendar. */
+static void test_timestamps_are_the_calendars(void **state)
+{
+	static const int64_t ms[] = {0,
+				     999,
+				     1764547199999, /* 2025-11-30T23:59:59.999Z */
+				     1764547200000, /* 2025-12-01T00:00:00.000Z */
+				     1764547200001,
+				     1764547199000,
+				     1767225599123, /* 2025-12-31T23:59:59.123Z */
+				     1767225600050,
+				     1767225600050,
+				     T0 * 1000LL + 7,
+				     253402300799999}; /* 9999-12-31T23:59:59.999Z */
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		time_t t = (time_t)(ms[i] / 1000);
+		struct tm tm;
+		char want[64], got[64], month[8], want_month[8];
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (int)(ms[i] % 1000));
+		strftime(want_month, sizeof(want_month), "%Y-%m", &tm);
+		audit_timestamp(got, ms[i]);
+		assert_string_equal(got, want);
+		audit_month_of(month, t);
+		assert_string_equal(month, want_month);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_timestamps_are_the_calendars),
 	    cmocka_unit_test(test_backdated_record_refused),
 	    cmocka_unit_test(test_record_outside_its_month_segment_refused),
 	    cmocka_unit_test(test_writer_keeps_time_forward_after_step_back),

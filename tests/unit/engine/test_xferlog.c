@@ -3,9 +3,10 @@
  * (daemon/engine_xferlog.c), on its own: the run of file records at the start of a read
  * is one group, stopped by any other record, an incomplete line or 64 records; each record
  * carries the device's fields, the volume and port (the engine's, over any the watcher
- * claims), and the watcher's clock as event.created; a line that is not a file record is left to
- * the caller; a group the trail refuses is taken record by record. The engine's recording is a seam
- * here.
+ * claims; given once for the group and laid after each record's own, none of which it
+ * has), and the watcher's clock as event.created; a line that is not a file record is
+ * left to the caller; a group the trail refuses is taken record by record. The engine's
+ * recording is a seam here.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -27,14 +28,33 @@ static struct json_object *got[MAXREC];
 static size_t n_got, n_groups, n_single;
 static int group_rc;
 
-int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n)
+/* A record as the trail writes a group's: its own fields, then the engine's, none twice. */
+static struct json_object *whole(struct json_object *rec, struct json_object *common)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_foreach(rec, k, v)
+	{
+		json_object_object_add(o, k, json_object_get(v));
+	}
+	json_object_object_foreach(common, ck, cv)
+	{
+		assert_false(json_object_object_get_ex(rec, ck, NULL));
+		json_object_object_add(o, ck, json_object_get(cv));
+	}
+	return o;
+}
+
+int engine_record_group(struct engine *e, struct json_object *const *recs, size_t n,
+			struct json_object *common)
 {
 	(void)e;
+	assert_non_null(common);
 	if (group_rc != 0)
 		return group_rc;
 	n_groups++;
 	for (size_t i = 0; i < n && n_got < MAXREC; i++)
-		got[n_got++] = json_object_get(recs[i]);
+		got[n_got++] = whole(recs[i], common);
 	return 0;
 }
 
@@ -172,6 +192,18 @@ static void a_refused_group_is_taken_record_by_record(void **state)
 	assert_int_equal(n_single, 3);
 	assert_int_equal(n_got, 3);
 	assert_string_equal(jsonx_get_str(got[1], "file.path"), "b");
+	/* Each whole: the engine's fields laid on it, last. */
+	for (size_t i = 0; i < 3; i++) {
+		const char *last = NULL;
+		assert_string_equal(jsonx_get_str(got[i], "volume.device_name"), "sdb1");
+		assert_string_equal(jsonx_get_str(got[i], "usb.port"), "1-2");
+		json_object_object_foreach(got[i], k, v)
+		{
+			(void)v;
+			last = k;
+		}
+		assert_string_equal(last, "usb.port");
+	}
 }
 
 static void the_engines_fields_win_over_the_watchers(void **state)
