@@ -160,6 +160,19 @@ int BPF_PROG(xfer_open, struct file *file)
 	return 0;
 }
 
+/* System call numbers of the opens, in the 64-bit and in the 32-bit table. */
+static __always_inline bool native_open(__s64 nr)
+{
+	return nr == nr_openat || nr == nr_open || nr == nr_openat2 || nr == nr_creat ||
+	       nr == nr_open_by_handle_at;
+}
+
+static __always_inline bool compat_open(__s64 nr)
+{
+	return nr == IA32_OPENAT || nr == IA32_OPEN || nr == IA32_OPENAT2 || nr == IA32_CREAT ||
+	       nr == IA32_OPEN_BY_HANDLE_AT;
+}
+
 /* Where fentry is refused: an open that returned a descriptor, read from the task's own
  * table at the system call's return (the task is still running; nothing can close it under
  * us). No path (bpf_d_path is not allowed here): the watcher names the file from the
@@ -170,16 +183,15 @@ int BPF_PROG(xfer_sys_exit, struct pt_regs *regs, long ret)
 {
 	if (ret < 0)
 		return 0;
-	__s64 nr = (__s64)BPF_CORE_READ(regs, orig_ax);
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
-		if (nr != IA32_OPENAT && nr != IA32_OPEN && nr != IA32_OPENAT2 &&
-		    nr != IA32_CREAT && nr != IA32_OPEN_BY_HANDLE_AT)
-			return 0;
-	} else if (nr != nr_openat && nr != nr_open && nr != nr_openat2 && nr != nr_creat &&
-		   nr != nr_open_by_handle_at) {
+	/* Every system call of every process comes here: the common case (none of the
+	 * opens in either table) returns after direct loads and comparisons, no helper. */
+	__s64 nr = (__s64)regs->orig_ax;
+	bool native = native_open(nr), compat = compat_open(nr);
+	if (!native && !compat)
 		return 0;
-	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->thread_info.status & TS_COMPAT ? !compat : !native)
+		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)
 		return 0;
