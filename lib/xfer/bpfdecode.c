@@ -7,6 +7,7 @@
  * is refused with a diagnostic naming the field.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <linux/types.h>
@@ -17,7 +18,7 @@
 
 _Static_assert(sizeof(struct xfer_bpf_rec) == 88, "record layout");
 _Static_assert(XFER_BPF_OPEN == XFER_BPF_EV_OPEN && XFER_BPF_CLOSE == XFER_BPF_EV_CLOSE &&
-		   XFER_BPF_EXIT == XFER_BPF_EV_EXIT,
+		   XFER_BPF_EXIT == XFER_BPF_EV_EXIT && XFER_BPF_GONE == XFER_BPF_EV_GONE,
 	       "record kinds");
 
 uint32_t xfer_bpf_kdev(dev_t dev)
@@ -38,8 +39,9 @@ int xfer_bpf_decode(const void *buf, size_t len, struct xfer_bpf_event *ev, stru
 	if (buf == NULL || len < sizeof(r))
 		return bad(diag, "record", "shorter than a record header");
 	memcpy(&r, buf, sizeof(r));
-	if (r.kind != XFER_BPF_OPEN && r.kind != XFER_BPF_CLOSE && r.kind != XFER_BPF_EXIT)
-		return bad(diag, "kind", "neither open, close nor exit");
+	if (r.kind != XFER_BPF_OPEN && r.kind != XFER_BPF_CLOSE && r.kind != XFER_BPF_EXIT &&
+	    r.kind != XFER_BPF_GONE)
+		return bad(diag, "kind", "neither open, close, exit nor gone");
 	if (r.tgid == 0 || r.tgid > 0x3fffffffu || r.tid == 0 || r.tid > 0x3fffffffu)
 		return bad(diag, "tgid", "not a process id");
 	if (r.cookie == 0)
@@ -48,7 +50,8 @@ int xfer_bpf_decode(const void *buf, size_t len, struct xfer_bpf_event *ev, stru
 	const char *tail = (const char *)buf + sizeof(r);
 	if (r.kind != XFER_BPF_OPEN && r.path_len != 0)
 		return bad(diag, "path_len", "only an open record carries a path");
-	if (r.kind != XFER_BPF_CLOSE) {
+	bool ended = r.kind == XFER_BPF_EXIT || r.kind == XFER_BPF_GONE;
+	if (r.kind == XFER_BPF_OPEN || r.kind == XFER_BPF_EXIT) {
 		if (rest < XFER_BPF_EXE_MAX)
 			return bad(diag, "exe", "shorter than the executable's field");
 		size_t n = strnlen(tail, XFER_BPF_EXE_MAX);
@@ -79,7 +82,8 @@ int xfer_bpf_decode(const void *buf, size_t len, struct xfer_bpf_event *ev, stru
 	ev->f_flags = r.f_flags;
 	ev->f_mode = r.f_mode;
 	ev->cookie = r.cookie;
-	ev->ino = r.ino;
+	ev->ino = ended ? 0 : r.ino;
+	ev->start_time = ended ? r.ino : 0;
 	ev->size = r.size;
 	ev->exe_ino = r.exe_ino;
 	ev->exe_dev = r.exe_dev;

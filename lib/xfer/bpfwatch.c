@@ -37,6 +37,7 @@
 #define OPEN_MAX     65536 /* files open on the medium at once that we remember */
 #define EXE_CACHE    256
 #define EXITED	     1024 /* tracepoint mode: exits of processes with an io_uring, kept */
+#define EXITED_HASH  2048 /* their buckets by process id (a power of two) */
 #define BATCH_MS     10	  /* the names and close groups are read at most this often */
 #define RING_MS	     100  /* tracepoint mode: the opens are read at least this often */
 #define HOLD_MS	     50	  /* tracepoint mode: opens run freely again this long after room */
@@ -57,11 +58,15 @@ struct exe_ent {
 	char *path;
 };
 
-/* A process with an io_uring that exited: who it was, for its files' closes. */
+/* A process with an io_uring that exited: who it was, for its files' closes. Kept by its
+ * exact process id (a hash with chains), the oldest going first when all are in use; dropped
+ * when another process with that id exits. */
 struct exited {
-	pid_t pid; /* 0: free */
+	pid_t pid;	/* 0: free */
+	uint64_t start; /* the process's start time (0: unknown) */
 	uid_t uid, euid;
-	char *exe; /* NULL: unknown */
+	char *exe;     /* NULL: unknown */
+	unsigned next; /* the next in its bucket: index + 1, 0 for none */
 };
 
 struct xfer_bpf {
@@ -76,7 +81,9 @@ struct xfer_bpf {
 	unsigned nopen;
 	struct open_rec *table[OPEN_BUCKETS];
 	struct exe_ent exe[EXE_CACHE];
-	struct exited exited[EXITED];
+	struct exited exited[EXITED];	   /* a ring in the order they came */
+	unsigned exited_head[EXITED_HASH]; /* each bucket's first: index + 1, 0 for none */
+	unsigned exited_seq;		   /* where the next goes: the oldest, when full */
 	struct xfer_open_feed feed;
 };
 
@@ -289,23 +296,70 @@ static void on_tracepoint_open(struct xfer_bpf *b, const struct xfer_bpf_event *
 	xfer_tracker_opened(b->t, ev->pid, b->dev, (ino_t)ev->ino, &pi);
 }
 
+/* The link to the kept exit of pid: *link is its index + 1, or 0 when none is kept. */
+static unsigned *exited_find(struct xfer_bpf *b, pid_t pid)
+{
+	unsigned *link = &b->exited_head[((uint32_t)pid * 2654435761u) % EXITED_HASH];
+	while (*link != 0 && b->exited[*link - 1].pid != pid)
+		link = &b->exited[*link - 1].next;
+	return link;
+}
+
+static void exited_drop(struct xfer_bpf *b, unsigned *link)
+{
+	struct exited *x = &b->exited[*link - 1];
+	*link = x->next;
+	free(x->exe);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Every kept exit forgotten: records were lost, a gone record among them maybe. */
+static void exited_clear(struct xfer_bpf *b)
+{
+	for (unsigned i = 0; i < EXITED; i++)
+		free(b->exited[i].exe);
+	memset(b->exited, 0, sizeof(b->exited));
+	memset(b->exited_head, 0, sizeof(b->exited_head));
+}
+
 /* Tracepoint mode: a process with an io_uring exits, its files' closes follow. */
 static void on_exit_record(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 {
-	struct exited *x = &b->exited[(unsigned)ev->pid % EXITED];
-	free(x->exe);
+	unsigned *link = exited_find(b, ev->pid);
+	if (*link != 0)
+		exited_drop(b, link); /* an earlier process with the id, or another thread */
+	unsigned i = b->exited_seq++ % EXITED;
+	if (b->exited[i].pid != 0)
+		exited_drop(b, exited_find(b, b->exited[i].pid)); /* the oldest */
+	struct exited *x = &b->exited[i];
 	x->pid = ev->pid;
+	x->start = ev->start_time;
 	x->uid = ev->uid;
 	x->euid = ev->euid;
 	x->exe = exe_path(b, ev);
+	link = exited_find(b, ev->pid);
+	x->next = *link;
+	*link = i + 1;
+}
+
+/* Tracepoint mode: a process without an io_uring exited, its files' closes follow: they are
+ * not those of an earlier process with the same id (one started at another time). */
+static void on_gone(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
+{
+	unsigned *link = exited_find(b, ev->pid);
+	if (*link != 0 && (ev->start_time == 0 || b->exited[*link - 1].start != ev->start_time))
+		exited_drop(b, link);
 }
 
 static int exited(void *arg, pid_t pid, struct xfer_proc_info *pi)
 {
 	struct xfer_bpf *b = arg;
-	const struct exited *x = &b->exited[(unsigned)pid % EXITED];
-	if (pid <= 0 || x->pid != pid)
+	if (pid <= 0)
 		return -ENOENT;
+	const unsigned *link = exited_find(b, pid);
+	if (*link == 0)
+		return -ENOENT;
+	const struct exited *x = &b->exited[*link - 1];
 	pi->uid = x->uid;
 	pi->euid = x->euid;
 	snprintf(pi->exe, sizeof(pi->exe), "%s", x->exe ? x->exe : "");
@@ -330,6 +384,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		on_tracepoint_open(b, &ev);
 	else if (b->tracepoint && ev.kind == XFER_BPF_EV_EXIT)
 		on_exit_record(b, &ev);
+	else if (b->tracepoint && ev.kind == XFER_BPF_EV_GONE)
+		on_gone(b, &ev);
 	else if (ev.kind == XFER_BPF_EV_OPEN)
 		on_open(b, &ev);
 	else if (ev.kind == XFER_BPF_EV_CLOSE)
@@ -490,6 +546,8 @@ static int consume(struct xfer_bpf *b)
 		snprintf(msg, sizeof(msg), "eBPF ring buffer full: %llu records were lost",
 			 (unsigned long long)(dropped - b->dropped_seen));
 		b->dropped_seen = dropped;
+		/* Among them maybe the exit of a process that reused a kept one's id. */
+		exited_clear(b);
 		xfer_tracker_overflow(b->t, msg);
 	}
 	return rc < 0 ? rc : 0;

@@ -59,16 +59,18 @@ int xfer_decoder_next(struct xfer_decoder *d, struct xfer_event *ev, struct pcl_
 
 /* ---- decoder of the eBPF program's ring-buffer records (bpfdecode.c) ---- */
 
-enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2, XFER_BPF_EV_EXIT = 3 };
+enum { XFER_BPF_EV_OPEN = 1, XFER_BPF_EV_CLOSE = 2, XFER_BPF_EV_EXIT = 3, XFER_BPF_EV_GONE = 4 };
 
 struct xfer_bpf_event {
-	unsigned kind; /* XFER_BPF_EV_OPEN, _CLOSE or _EXIT (a process with an io_uring) */
+	unsigned kind; /* XFER_BPF_EV_OPEN, _CLOSE, _EXIT (a process with an io_uring) or
+			* _GONE (any other process's last thread exits) */
 	pid_t pid;     /* the task's process (thread group id) */
 	pid_t tid;
 	uid_t uid, euid;
 	uint32_t f_flags, f_mode;
 	uint64_t cookie; /* pairs an open with its last close */
 	uint64_t ino, size, exe_ino;
+	uint64_t start_time;   /* exit, gone: the process's, ns since boot (0: unknown) */
 	uint32_t exe_dev, dev; /* kernel encoding (major << 20 | minor) */
 	char comm[16];	       /* NUL-terminated copy */
 	char exe[256];	       /* open, exit: executable at the process's exec, "" if unknown */

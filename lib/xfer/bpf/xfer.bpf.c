@@ -11,8 +11,9 @@
  * Where the kernel refuses fentry, tp_btf/sys_exit takes the open record instead, at the
  * return of open, openat, openat2, creat and open_by_handle_at, 64- or 32-bit (the struct
  * file from the task's descriptor table), and tp_btf/sched_process_exit the identity of a
- * process with an io_uring (whose opens need no system call) as it exits; the closes then
- * come from a fanotify notification group (bpfwatch.c).
+ * process with an io_uring (whose opens need no system call) as it exits, and of any other
+ * process only that it exited; the closes then come from a fanotify notification group
+ * (bpfwatch.c).
  * Records go to a ring buffer; one that does not fit is counted in `dropped`.
  * Its input is the kernel's own state; the filter is the superblock's s_dev.
  */
@@ -160,6 +161,19 @@ int BPF_PROG(xfer_open, struct file *file)
 	return 0;
 }
 
+/* System call numbers of the opens, in the 64-bit and in the 32-bit table. */
+static __always_inline bool native_open(__s64 nr)
+{
+	return nr == nr_openat || nr == nr_open || nr == nr_openat2 || nr == nr_creat ||
+	       nr == nr_open_by_handle_at;
+}
+
+static __always_inline bool compat_open(__s64 nr)
+{
+	return nr == IA32_OPENAT || nr == IA32_OPEN || nr == IA32_OPENAT2 || nr == IA32_CREAT ||
+	       nr == IA32_OPEN_BY_HANDLE_AT;
+}
+
 /* Where fentry is refused: an open that returned a descriptor, read from the task's own
  * table at the system call's return (the task is still running; nothing can close it under
  * us). No path (bpf_d_path is not allowed here): the watcher names the file from the
@@ -170,16 +184,15 @@ int BPF_PROG(xfer_sys_exit, struct pt_regs *regs, long ret)
 {
 	if (ret < 0)
 		return 0;
-	__s64 nr = (__s64)BPF_CORE_READ(regs, orig_ax);
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, thread_info.status) & TS_COMPAT) {
-		if (nr != IA32_OPENAT && nr != IA32_OPEN && nr != IA32_OPENAT2 &&
-		    nr != IA32_CREAT && nr != IA32_OPEN_BY_HANDLE_AT)
-			return 0;
-	} else if (nr != nr_openat && nr != nr_open && nr != nr_openat2 && nr != nr_creat &&
-		   nr != nr_open_by_handle_at) {
+	/* Every system call of every process comes here: the common case (none of the
+	 * opens in either table) returns after direct loads and comparisons, no helper. */
+	__s64 nr = (__s64)regs->orig_ax;
+	bool native = native_open(nr), compat = compat_open(nr);
+	if (!native && !compat)
 		return 0;
-	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->thread_info.status & TS_COMPAT ? !compat : !native)
+		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)
 		return 0;
@@ -223,12 +236,19 @@ int BPF_PROG(xfer_free, struct file *file)
 
 /* Tracepoint mode: a process with an io_uring may have opened files without a system call
  * of ours (io_uring's own openat). Its identity at its exit, which comes before its files
- * are closed: the watcher attributes a close whose open it never saw to it. */
+ * are closed: the watcher attributes a close whose open it never saw to it. Any other
+ * process whose last thread exits (its thread group dead) sends the header alone, before
+ * its files are closed too: the watcher then forgets an identity it kept for that process
+ * id from an earlier process, whose id this one reused. Both carry the process's start time
+ * (in ino), which tells one process from another with the same id. No wake-up: the watcher
+ * reads the ring before it attributes a close whose open it never saw. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(xfer_exit, struct task_struct *p)
 {
 	/* A kernel without io_uring has no such field: the check is then left out at load. */
-	if (!bpf_core_field_exists(p->io_uring) || BPF_CORE_READ(p, io_uring) == NULL)
+	bool uring = bpf_core_field_exists(p->io_uring) && BPF_CORE_READ(p, io_uring) != NULL;
+	/* do_exit counts the live threads down before this tracepoint: 0 for the last. */
+	if (!uring && BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)
@@ -236,12 +256,17 @@ int BPF_PROG(xfer_exit, struct task_struct *p)
 	struct scratch *s = scratch_area();
 	if (s == NULL)
 		return 0;
-	fill_task(&s->rec, XFER_BPF_EXIT, pid_tgid);
+	fill_task(&s->rec, uring ? XFER_BPF_EXIT : XFER_BPF_GONE, pid_tgid);
 	s->rec.f_flags = s->rec.f_mode = 0;
 	s->rec.cookie = (__u64)(unsigned long)p;
-	s->rec.ino = s->rec.size = 0;
-	copy_exe(s, pid_tgid);
-	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + sizeof(s->exe), BPF_RB_NO_WAKEUP) != 0)
+	s->rec.ino = BPF_CORE_READ(p, group_leader, start_time);
+	s->rec.size = 0;
+	__u64 len = sizeof(s->rec);
+	if (uring) {
+		copy_exe(s, pid_tgid);
+		len += sizeof(s->exe);
+	}
+	if (bpf_ringbuf_output(&events, s, len, BPF_RB_NO_WAKEUP) != 0)
 		__sync_fetch_and_add(&dropped, 1);
 	return 0;
 }

@@ -25,8 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pcl_diag diag;
 	if (xfer_bpf_decode(buf, size, &ev, &diag) == 0) {
 		if (ev.kind != XFER_BPF_EV_OPEN && ev.kind != XFER_BPF_EV_CLOSE &&
-		    ev.kind != XFER_BPF_EV_EXIT)
+		    ev.kind != XFER_BPF_EV_EXIT && ev.kind != XFER_BPF_EV_GONE)
 			abort();
+		if (ev.kind != XFER_BPF_EV_EXIT && ev.kind != XFER_BPF_EV_GONE &&
+		    ev.start_time != 0)
+			abort(); /* a start time is a process's, at its exit */
+		if (ev.kind == XFER_BPF_EV_GONE && ev.exe[0] != '\0')
+			abort(); /* a gone record carries no executable */
 		if (ev.kind != XFER_BPF_EV_OPEN && ev.path != NULL)
 			abort(); /* only an open carries a path */
 		if (ev.path != NULL) {

@@ -131,6 +131,152 @@ def test_io_uring_writers_that_exit_at_once_are_attributed(mode):
     tool_writers(mode, URING, 20, ("open", "exit"))
 
 
+def fork_as_pid(pid, uid, fd, tries=50):
+    """A child of this process with process id pid (ns_last_pid set before each fork; other
+    processes fork too), as uid, holding fd: once told (a byte on its pipe) it writes to fd
+    and exits, its copy of fd being the last. Its pid, or None if pid could not be had."""
+    for _ in range(tries):
+        r, w = os.pipe()
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        child = os.fork()
+        if child == 0:
+            try:
+                os.close(w)
+                if os.getpid() == pid:
+                    os.setgroups([])
+                    os.setresgid(uid, uid, uid)
+                    os.setresuid(uid, uid, uid)
+                    if os.read(r, 1) == b"g":
+                        os.write(fd, b"written by the process that reused the pid\n")
+                        os._exit(0)
+            finally:
+                os._exit(3)
+        os.close(r)
+        if child == pid:
+            return child, w
+        os.close(w)
+        os.waitpid(child, 0)
+    return None, None
+
+
+def held_records(recs, pid):
+    """The file-written records of held.txt by pid (no path: its open was never seen)."""
+    return [r for r in action(recs, "file-written")
+            if get(r, "process.pid") == pid and get(r, "file.path") in ("held.txt", None)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_reused_pid_is_never_attributed_to_its_old_io_uring_process(mode):
+    """User A's io_uring writer exits as pid P; later user B's process gets pid P, holds a
+    file on the medium opened before the watcher started (no open record of it), writes to
+    it and exits, its copy being the last. The close must not be attributed to A, whose
+    exit the kernel recorded for P."""
+    a_uid, b_uid = BASE_UID + 1, BASE_UID + 2
+    with Medium("ext4", size_mb=32) as m:
+        held = os.path.join(m.mnt, "held.txt")
+        fd = os.open(held, os.O_WRONLY | os.O_CREAT, 0o666)
+        try:
+            w = Watcher(m.mnt, "xfer-backend=" + mode)
+            for attempt in range(10):
+                a = subprocess.Popen([URING, str(a_uid),
+                                      os.path.join(m.mnt, "a%d.bin" % attempt), "user A"])
+                assert a.wait(timeout=60) == 0
+                w.wait_for(lambda rs: len(action(rs, "file-written")) > attempt)
+                child, go = fork_as_pid(a.pid, b_uid, fd)
+                if child is not None:
+                    break
+            else:
+                pytest.skip("no process could be had with the pid of the exited writer")
+            os.close(fd)
+            fd = -1
+            os.write(go, b"g")
+            os.close(go)
+            _, status = os.waitpid(child, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            # The file's record: under fentry without a path (its open was never seen).
+            w.wait_for(lambda rs: held_records(rs, child))
+            recs = w.stop()
+        finally:
+            if fd >= 0:
+                os.close(fd)
+    a_recs = [r for r in action(recs, "file-written") if r not in held_records(recs, child)]
+    assert all(get(r, "user.id") == a_uid for r in a_recs), a_recs
+    r = held_records(recs, child)
+    assert len(r) == 1, r
+    r = r[0]
+    assert get(r, "user.id") != a_uid, f"the old process's user named: {r}"
+    assert get(r, "process.executable") != URING, f"the old process's program named: {r}"
+    if get(r, "user.id") is None:
+        assert get(r, "portcullis.attribution") == "close", r
+    else:
+        assert get(r, "user.id") == b_uid, r
+
+
+def spawn_at(pid, args, tries=50):
+    """args started with process id pid (ns_last_pid set before each try, through a shell
+    that execs them only with that id), or None if pid could not be had."""
+    for _ in range(tries):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        p = subprocess.Popen(["sh", "-c", 'test $$ = "$0" && exec "$@"', str(pid), *args])
+        if p.pid == pid:
+            return p
+        p.wait(timeout=60)
+    return None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_io_uring_writers_whose_pids_are_equal_modulo_1024_are_both_attributed(mode):
+    """Two io_uring writers with process ids P and P + 1024, of two users, exit while the
+    watcher is stopped (SIGSTOP): the kernel's records of both exits are read together, and
+    each file is still attributed to its own writer."""
+    with open("/proc/sys/kernel/pid_max") as f:
+        pid_max = int(f.read())
+    if pid_max < 4096:
+        pytest.skip(f"pid_max {pid_max} is too small")
+    with open("/proc/sys/kernel/ns_last_pid") as f:
+        base = int(f.read())
+    with Medium("ext4", size_mb=32) as m:
+        w = Watcher(m.mnt, "xfer-backend=" + mode)
+        assert get(started(w.records()), "xfer.backend") == mode
+        uids, written = None, 0
+        w.proc.send_signal(signal.SIGSTOP)
+        try:
+            # Other processes fork too and may take P or P + 1024: a few pairs are tried.
+            for attempt in range(5):
+                base += 200
+                if base + 1024 >= pid_max:
+                    base = 2000
+                pair = {base: BASE_UID + 1, base + 1024: BASE_UID + 2}
+                procs = []
+                for pid, uid in pair.items():
+                    p = spawn_at(pid, [URING, str(uid), os.path.join(m.mnt, "p%d" % pid),
+                                       "writer %d" % pid])
+                    if p is None:
+                        break
+                    assert p.wait(timeout=60) == 0
+                    procs.append(p)
+                written += len(procs)
+                if len(procs) == 2:
+                    uids = pair
+                    break
+        finally:
+            w.proc.send_signal(signal.SIGCONT)
+        if uids is None:
+            w.stop()
+            pytest.skip("no process ids P and P + 1024 could be had")
+        w.wait_for(lambda rs: len(action(rs, "file-written")) >= written)
+        recs = w.stop()
+    got = {get(r, "file.path"): r for r in action(recs, "file-written")}
+    for pid, uid in uids.items():
+        r = got.get("p%d" % pid)
+        assert r is not None, f"p{pid}: record lost"
+        assert get(r, "process.pid") == pid, r
+        assert get(r, "user.id") == uid, f"p{pid} misattributed: {r}"
+        assert get(r, "process.executable") == URING, r
+
+
 @pytest.mark.parametrize("mode", MODES + ["fanotify"])
 def test_writers_through_32_bit_system_calls_are_attributed(mode):
     """A 64-bit process may open with x86's 32-bit system call (int 0x80), whose numbers

@@ -1,7 +1,7 @@
 /*
  * test_bpfdecode.c - unit tests of the decoder of the eBPF program's ring-buffer
  * records: open and close records as the kernel writes them, and every check
- * (lengths, kinds, ids, path and executable termination; open, close and exit).
+ * (lengths, kinds, ids, path and executable termination; open, close, exit and gone).
  * Test program only; records are built by the test.
  */
 #include <errno.h>
@@ -220,7 +220,8 @@ static void exit_rec(struct rec *out, const char *exe, uint32_t path_len)
 {
 	struct xfer_bpf_rec h = header(XFER_BPF_EXIT);
 	h.f_flags = h.f_mode = 0;
-	h.ino = h.size = 0;
+	h.ino = 5123456789; /* the process's start time */
+	h.size = 0;
 	h.path_len = path_len;
 	memset(out, 0, sizeof(*out));
 	set_hdr(out, &h);
@@ -240,6 +241,8 @@ static void exit_record_decodes(void **state)
 	assert_string_equal(ev.exe, "/usr/bin/uring");
 	assert_null(ev.path);
 	assert_false(ev.written);
+	assert_true(ev.start_time == 5123456789ull);
+	assert_true(ev.ino == 0);
 }
 
 static void exit_with_a_path_or_cut_exe_is_rejected(void **state)
@@ -252,6 +255,53 @@ static void exit_with_a_path_or_cut_exe_is_rejected(void **state)
 	expect_bad(&r, "exe");
 	exit_rec(&r, "uring", 0);
 	expect_bad(&r, "exe");
+}
+
+/* A gone record: the header alone, the process's start time in ino. */
+static void gone_rec(struct rec *out)
+{
+	struct xfer_bpf_rec h = header(XFER_BPF_GONE);
+	h.f_flags = h.f_mode = 0;
+	h.ino = 5123456789;
+	h.size = 0;
+	memset(out, 0, sizeof(*out));
+	set_hdr(out, &h);
+	out->len = sizeof(h);
+}
+
+static void gone_record_decodes(void **state)
+{
+	struct rec r;
+	gone_rec(&r);
+	struct xfer_bpf_event ev;
+	assert_int_equal(xfer_bpf_decode(r.b, r.len, &ev, NULL), 0);
+	assert_int_equal(ev.kind, XFER_BPF_EV_GONE);
+	assert_int_equal(ev.pid, 4242);
+	assert_true(ev.start_time == 5123456789ull);
+	assert_true(ev.ino == 0);
+	assert_string_equal(ev.exe, "");
+	assert_null(ev.path);
+}
+
+static void gone_with_a_path_or_bad_ids_is_rejected(void **state)
+{
+	struct rec r;
+	gone_rec(&r);
+	struct xfer_bpf_rec h;
+	memcpy(&h, r.b, sizeof(h));
+	h.path_len = 2;
+	set_hdr(&r, &h);
+	memcpy(r.b + sizeof(h), "/", 2);
+	r.len = sizeof(h) + 2;
+	expect_bad(&r, "path_len");
+	gone_rec(&r);
+	r.len = sizeof(h) - 1;
+	expect_bad(&r, "record");
+	gone_rec(&r);
+	memcpy(&h, r.b, sizeof(h));
+	h.tgid = 0x40000000u;
+	set_hdr(&r, &h);
+	expect_bad(&r, "tgid");
 }
 
 static void kernel_device_encoding(void **state)
@@ -276,6 +326,8 @@ int main(void)
 	    cmocka_unit_test(close_with_a_path_is_rejected),
 	    cmocka_unit_test(exit_record_decodes),
 	    cmocka_unit_test(exit_with_a_path_or_cut_exe_is_rejected),
+	    cmocka_unit_test(gone_record_decodes),
+	    cmocka_unit_test(gone_with_a_path_or_bad_ids_is_rejected),
 	    cmocka_unit_test(kernel_device_encoding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
