@@ -19,7 +19,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -37,31 +36,18 @@ WORKLOADS = {
 }
 
 
-class Watcher:
-    """portcullis-xferwatch on the medium, started and seen ready; none for 'none'."""
-
-    def __init__(self, kind, mnt, out):
-        self.proc = None
-        if kind == "none":
-            return
-        path, _, backend = kind.partition("@")
-        with open(out, "w") as f:
-            self.proc = subprocess.Popen([path, "-o", "xfer-backend=" + (backend or "fanotify"),
-                                          mnt], stdout=f)
-        deadline = time.time() + 20
-        while b"xfer-watch-started" not in open(out, "rb").read():
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"{kind} did not start")
-            time.sleep(0.02)
-        with open(out, "rb") as f:
-            started = [line for line in f if b"xfer-watch-started" in line][0]
-        if backend and f'"xfer.backend":"{backend}"'.encode() not in started:
-            raise RuntimeError(f"{kind} did not run with {backend}: {started!r}")
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+def watcher(kind, mnt):
+    """portcullis-xferwatch on the medium, started in the backend asked for; None for
+    'none'."""
+    if kind == "none":
+        return None
+    path, _, backend = kind.partition("@")
+    w = xferlib.Watcher(mnt, "xfer-backend=" + (backend or "fanotify"), watch=path)
+    started = [r for r in w.records() if xferlib.get(r, "event.action") == "xfer-watch-started"]
+    if backend and xferlib.get(started[0], "xfer.backend") != backend:
+        w.stop()
+        raise RuntimeError(f"{kind} did not run with {backend}: {started[0]}")
+    return w
 
 
 def timed(cmd):
@@ -82,19 +68,15 @@ def main():
     for cmd in WORKLOADS.values():
         timed(cmd)  # caches warm
     with xferlib.Medium("ext4", size_mb=64, base="/var/tmp") as m:
-        out = tempfile.mktemp(prefix="xfer-bystander-", suffix=".jsonl")
-        try:
-            for r in range(runs):
-                for k in (kinds if r % 2 == 0 else kinds[::-1]):
-                    w = Watcher(watchers.get(k, k), m.mnt, out)
-                    try:
-                        for name, cmd in WORKLOADS.items():
-                            got[(k, name)].append(timed(cmd))
-                    finally:
+        for r in range(runs):
+            for k in (kinds if r % 2 == 0 else kinds[::-1]):
+                w = watcher(watchers.get(k, k), m.mnt)
+                try:
+                    for name, cmd in WORKLOADS.items():
+                        got[(k, name)].append(timed(cmd))
+                finally:
+                    if w is not None:
                         w.stop()
-        finally:
-            if os.path.exists(out):
-                os.unlink(out)
     print("## transfer-bystander: what a watched medium costs the rest of the machine\n")
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python3"
           f" tests/bench/transfer/bench_bystander.py {runs}"

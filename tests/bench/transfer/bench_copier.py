@@ -24,21 +24,13 @@ import xferlib  # noqa: E402
 FILES, SIZE = 2000, 4096
 
 
-def written(path):
-    with open(path, "rb") as f:
-        return f.read().count(b'"event.action":"file-written"')
+def written(recs):
+    return sum(xferlib.get(r, "event.action") == "file-written" for r in recs)
 
 
-def one(watch, backend, src, mnt, out):
-    proc = None
-    if backend != "none":
-        with open(out, "w") as f:
-            proc = subprocess.Popen([watch, "-o", "xfer-backend=" + backend, mnt], stdout=f)
-        deadline = time.time() + 20
-        while b"xfer-watch-started" not in open(out, "rb").read():
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{backend} did not start")
-            time.sleep(0.02)
+def one(watch, backend, src, mnt):
+    w = None if backend == "none" else xferlib.Watcher(mnt, "xfer-backend=" + backend,
+                                                       watch=watch)
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -47,16 +39,11 @@ def one(watch, backend, src, mnt, out):
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(["sync", "-f", mnt], check=True)
         t2 = time.perf_counter()
-        if proc is not None:
-            deadline = time.time() + 120
-            while written(out) < FILES:
-                if time.time() > deadline:
-                    raise AssertionError(f"records missing: {written(out)} of {FILES}")
-                time.sleep(0.02)
+        if w is not None:
+            w.wait_for(lambda recs: written(recs) >= FILES, timeout=120)
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        if w is not None:
+            w.stop()
     subprocess.run(["rm", "-rf", mnt + "/d"], check=True)
     subprocess.run(["sync", "-f", mnt], check=True)
     return (t1 - t0, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,
@@ -70,7 +57,6 @@ def main():
     got = {k: [] for k in kinds}
     load0 = os.getloadavg()[0]
     src = tempfile.mkdtemp(prefix="xfer-copier-", dir="/var/tmp")
-    out = tempfile.mktemp(prefix="xfer-copier-", suffix=".jsonl")
     try:
         for i in range(FILES):
             with open(f"{src}/f{i:04d}", "wb") as f:
@@ -78,11 +64,9 @@ def main():
         with xferlib.Medium("ext4", size_mb=256, base="/var/tmp") as m:
             for r in range(runs):
                 for k in (kinds if r % 2 == 0 else kinds[::-1]):
-                    got[k].append(one(watch, k, src, m.mnt, out))
+                    got[k].append(one(watch, k, src, m.mnt))
     finally:
         subprocess.run(["rm", "-rf", src], check=True)
-        if os.path.exists(out):
-            os.unlink(out)
     print(f"`python3 tests/bench/transfer/bench_copier.py build {runs}"
           + "".join(f" {k}" for k in kinds[1:]) + f"`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())},"
           f" load average {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end;"

@@ -129,10 +129,10 @@ class Watcher:
     """portcullis-xferwatch on a mount point; records are JSON lines."""
 
     def __init__(self, mnt, *options, device_id="0781:5581", serial="4C530001234",
-                 approval="apr-test-1"):
+                 approval="apr-test-1", watch=WATCH):
         self.out_path = tempfile.mktemp(prefix="xferwatch-", suffix=".jsonl")
         self.out = open(self.out_path, "w")
-        args = [WATCH, "--device-id", device_id, "--serial", serial, "--approval", approval]
+        args = [watch, "--device-id", device_id, "--serial", serial, "--approval", approval]
         for o in options:
             args += ["-o", o]
         self.proc = subprocess.Popen(args + [mnt], stdout=self.out, stderr=subprocess.PIPE)
