@@ -112,6 +112,15 @@ def cut(trail, floor, rng, synced=None):
     return where < len(data)
 
 
+def started(p, acks, timeout=60):
+    """Wait until the writer has acknowledged its first record (or has exited)."""
+    deadline = time.time() + timeout
+    while os.path.getsize(acks) == 0 and p.poll() is None:
+        if time.time() > deadline:
+            sys.exit(f"the writer acknowledged no record in {timeout} s")
+        time.sleep(0.002)
+
+
 def replayed(trail, seq):
     """Whether record seq (in the last segment) is the reopen's audit-intent-replayed."""
     with open(segments(trail)[-1], "rb") as f:
@@ -146,6 +155,12 @@ def main():
             acks = os.path.join(tmp, "acks")
             with open(acks, "wb") as out:
                 p = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.PIPE)
+                # Mostly killed while it appends: the random delay counts from its first
+                # acknowledged record, so that a slow start (a loaded machine, a sanitizer
+                # build) does not leave the run without records to lose or replay; now
+                # and then killed while it still opens the trail.
+                if rng.random() < 0.9:
+                    started(p, acks)
                 time.sleep(rng.uniform(0.01, 0.15))
                 p.send_signal(signal.SIGKILL)
                 _, err = p.communicate()
