@@ -280,7 +280,9 @@ bool xfer_hashpool_idle(struct xfer_hashpool *p)
 bool xfer_hashpool_full(struct xfer_hashpool *p)
 {
 	pthread_mutex_lock(&p->lock);
-	bool full = p->queued >= p->queue_max;
+	/* Jobs a worker has taken but not finished count too (up to TAKE_MAX each): the
+	 * files in hand stay within the bound while opens are held back. */
+	bool full = p->queued + p->running >= p->queue_max;
 	pthread_mutex_unlock(&p->lock);
 	return full;
 }
