@@ -242,8 +242,8 @@ def test_enrol_and_approve_with_the_token_pin_and_touch(bed, token, daemon):
     kbed.make_image(img, "vfat", size_mb=16)
     finger = Finger(token)
     try:
-        r = bed.cli("approver", "enrol", "--name", "Jane Clerk", "--role", "Clerk", "--key",
-                    node, "--pin-fd", "0", input=PIN + "\n", timeout=120)
+        bed.cli("approver", "enrol", "--name", "Jane Clerk", "--role", "Clerk", "--key",
+                node, "--pin-fd", "0", input=PIN + "\n", timeout=120)
         assert finger.touches >= 1
         enr = bed.wait_record(lambda r: r["event.action"] == "approver-enrolled")
         assert enr["approval.attestation.fmt"] == "packed"

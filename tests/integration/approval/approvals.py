@@ -91,7 +91,7 @@ def info(pc):
 
 def export(pc, device="1-2", *opts):
     out = os.path.join(pc.work, "request-%d.txt" % len(os.listdir(pc.work)))
-    r = pc.cli("request", "export", device, "--out", out, *opts)
+    pc.cli("request", "export", device, "--out", out, *opts)
     with open(out) as f:
         return f.read()
 

@@ -1,7 +1,6 @@
 """Approvers who come and go: removal with another approver's touch, the lost-key path
 (the IT provider's recovery key, kept offline, with root at the PC), and an exception
 ended early. The installed portcullisd under umockdev, the token simulator as keys."""
-import base64
 import hashlib
 
 from fido2.ctap2 import Ctap2

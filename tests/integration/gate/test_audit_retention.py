@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from test_gate import COUNCIL, COUNCIL_RULES, decision
+from test_gate import COUNCIL_RULES, decision
 
 BUILD = os.environ.get("PCL_BUILD_DIR", "")
 WRITER = os.path.join(BUILD, "tests/integration/audit/audit_testwriter")

@@ -13,8 +13,6 @@ of that very device writes nothing, and only an accepted prepare's answer carrie
 descriptor (the checked device's authorized file)."""
 import os
 import shutil
-import signal
-import stat
 import subprocess
 import tempfile
 import time

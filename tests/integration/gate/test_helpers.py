@@ -224,7 +224,7 @@ def test_links_planted_at_the_certificates_names_are_never_followed(pc, medium):
         as_user(ENGINE_USER, "sh", "-c", "cd %s && ln -s %s %s" % (certs, victim, names[0]))
     assert not os.path.lexists(os.path.join(certs, names[0]))
     real(["sh", "-c", script], check=True)
-    r = pc.cli("wipe", "1-2", check=False)
+    pc.cli("wipe", "1-2", check=False)
     outcome = pc.wait_record(lambda x: x.get("event.action") in ("wipe-done", "wipe-failed"),
                              timeout=30)
     assert open(victim).read() == before

@@ -6,7 +6,7 @@ and behind another hub put in the same port (a hub's hash is never kept past its
 import re
 
 from harness import set_attr_text
-from test_gate import COUNCIL_RULES, HUB, PERSONAL, decision
+from test_gate import COUNCIL_RULES, HUB, PERSONAL
 
 HUBDEV = HUB + "/1-1"
 COUNCIL = HUBDEV + "/1-1.1"

@@ -8,9 +8,8 @@ import struct
 import threading
 
 import pytest
-from fido2 import cbor
 from fido2.attestation import PackedAttestation, AttestationType
-from fido2.client import ClientError, Fido2Client
+from fido2.client import Fido2Client
 from fido2.ctap import CtapError
 from fido2.ctap1 import ApduError, Ctap1
 from fido2.ctap2 import Ctap2

@@ -5,7 +5,6 @@ and every later open on the medium is refused and logged."""
 import os
 import resource
 import signal
-import subprocess
 
 import pytest
 
