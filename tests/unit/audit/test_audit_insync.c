@@ -170,27 +170,52 @@ static void wait_durable(struct trail *t, uint64_t seq)
 	fail_msg("records up to seq %llu never reached the disk", (unsigned long long)seq);
 }
 
+/* A fresh trail whose flusher is held in its sync of one grouped record (seq returned):
+ * the segment exists before, so that its opening sync is not the one held. */
+static uint64_t hold_a_group_sync(struct trail *t)
+{
+	struct json_object *first = file_event("before", 0);
+
+	trail_init(t, 0);
+	trail_append(t, 1, "clerk");
+	gate_close();
+	assert_int_equal(audit_append_group(t->log, &first, 1), 0);
+	json_object_put(first);
+	gate_wait_entered(1);
+	return audit_last_seq(t->log);
+}
+
+/* Let every sync through, wait until the segment holds everything up to seq, close and
+ * verify the trail: seq records, whole and chained. */
+static void release_and_verify(struct trail *t, uint64_t seq)
+{
+	struct vres v;
+
+	gate_open();
+	wait_durable(t, seq);
+	audit_close(&t->log);
+	verify_dir(t, &v);
+	expect_clean(&v);
+	assert_int_equal(v.r.records, seq);
+	trail_fini(t);
+}
+
 /* A transfer log's group appended while the flusher's sync for the group before is in
  * flight: in the segment when the call returns; the sync in flight makes durable only
  * what it started with, the next sync the rest; the trail verifies. */
 static void test_group_readable_while_a_sync_is_in_flight(void **state)
 {
-	struct json_object *ev[8], *first = file_event("before", 0);
+	struct json_object *ev[8];
 	struct audit_stats st;
 	struct trail t;
-	struct vres v;
 
 	(void)state;
-	trail_init(&t, 0);
-	trail_append(&t, 1, "clerk"); /* the segment exists: its opening sync is not held */
-	gate_close();
-	assert_int_equal(audit_append_group(t.log, &first, 1), 0);
-	uint64_t s1 = audit_last_seq(t.log);
-	gate_wait_entered(1); /* the flusher's sync for it, held */
-
+	uint64_t s1 = hold_a_group_sync(&t);
 	for (unsigned i = 0; i < 8; i++)
 		ev[i] = file_event("in-flight", i);
 	assert_int_equal(audit_append_group(t.log, ev, 8), 0);
+	for (unsigned i = 0; i < 8; i++)
+		json_object_put(ev[i]);
 	uint64_t s2 = audit_last_seq(t.log);
 	assert_int_equal(s2, s1 + 8);
 	/* Readable now, while the sync is still held. */
@@ -205,38 +230,23 @@ static void test_group_readable_while_a_sync_is_in_flight(void **state)
 	audit_get_stats(t.log, &st); /* the next sync, for the group, cannot pass the gate */
 	assert_int_equal(st.trail_seq, s1);
 	assert_int_equal(st.durable_seq, s1);
-
-	gate_open();
-	wait_durable(&t, s2);
-	audit_close(&t.log);
-	verify_dir(&t, &v);
-	expect_clean(&v);
-	assert_int_equal(v.r.records, s2);
-	for (unsigned i = 0; i < 8; i++)
-		json_object_put(ev[i]);
-	json_object_put(first);
-	trail_fini(&t);
+	release_and_verify(&t, s2);
 }
 
 /* A decision appended while a group's sync is in flight: durable through the intent file,
  * without waiting for that sync, and in the segment when the call returns. */
 static void test_decision_not_behind_a_sync_in_flight(void **state)
 {
-	struct json_object *first = file_event("grouped", 0), *ev = json_object_new_object();
+	struct json_object *ev = json_object_new_object();
 	struct audit_stats st;
 	struct trail t;
-	struct vres v;
 
 	(void)state;
-	trail_init(&t, 0);
-	trail_append(&t, 1, "clerk"); /* the segment exists: its opening sync is not held */
-	gate_close();
-	assert_int_equal(audit_append_group(t.log, &first, 1), 0);
-	gate_wait_entered(1);
-
+	hold_a_group_sync(&t);
 	json_object_object_add(ev, "event.action", json_object_new_string("device-allowed"));
 	json_object_object_add(ev, "usb.serial", json_object_new_string("held-sync-0001"));
 	assert_int_equal(audit_append(t.log, ev), 0);
+	json_object_put(ev);
 	uint64_t s = audit_last_seq(t.log);
 	assert_sync_in_flight();
 	assert_int_equal(lines_with(&t, "held-sync-0001"), 1);
@@ -244,16 +254,7 @@ static void test_decision_not_behind_a_sync_in_flight(void **state)
 	assert_int_equal(st.durable_seq, s);
 	assert_true(st.intents >= 1);
 	assert_true(st.trail_seq < s);
-
-	gate_open();
-	wait_durable(&t, s);
-	audit_close(&t.log);
-	verify_dir(&t, &v);
-	expect_clean(&v);
-	assert_int_equal(v.r.records, s);
-	json_object_put(ev);
-	json_object_put(first);
-	trail_fini(&t);
+	release_and_verify(&t, s);
 }
 
 int main(void)
