@@ -10,13 +10,13 @@ root, under umockdev-wrapper:
   PCL_PREFIX=build/stage umockdev-wrapper python3 record_tail.py
 
 With a tool on the command line, the watcher and the engine are traced by it during the
-copy, run as TOOL... -p WATCHER,ENGINE as by profile_daemon.py, and the times of `cp`
-starting and `sync -f` returning are printed in seconds since the epoch too (the latter
-on CLOCK_MONOTONIC as well, perf's `-k mono`) (to set
-beside the tool's own, e.g. `strace -f -ttt -T` or `perf trace`):
+copy, run as TOOL... -p WATCHER,ENGINE as by profile_daemon.py. The script then also
+prints when `cp` started and `sync -f` returned, in seconds since the epoch (as
+`strace -ttt`) and, for `sync -f`, on CLOCK_MONOTONIC (as `perf record -k mono`), to set
+beside the tool's own times:
 
-  PCL_PREFIX=build/stage umockdev-wrapper python3 record_tail.py \
-      strace -f -ttt -T -e trace=pwrite64,pwritev2,fdatasync,futex,read -o /tmp/st.txt
+  PCL_PREFIX=build/stage umockdev-wrapper python3 record_tail.py perf record -q -k mono \
+      -o /tmp/tail.data -e syscalls:sys_enter_pwrite64,syscalls:sys_exit_pwrite64 ...
 
 Not a CTest test (a timing).
 """
