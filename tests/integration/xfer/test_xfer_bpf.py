@@ -355,18 +355,18 @@ def test_files_renamed_right_after_close_are_hashed(mode):
 
 
 BURST = 1500
+SLOW_MIB = 128
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_burst_of_small_files_is_held_back_not_failed_closed(mode):
-    """cp -r of BURST small files while hashing falls behind at once (one hash worker, a
-    queue of one job) with the smallest ring buffer (4 KiB, a page; tracepoint mode 64 KiB:
-    its ring also carries every exit on this busy machine): the watcher holds the opens
-    back instead of losing records, so nothing overflows or fails closed, the copy
-    completes, and every file has its file-written record with the right SHA-256 and the
-    copier as its writer."""
-    ring = "4" if mode == "bpf" else "64"
-    opts = ["bpf-ring-kib=" + ring, "hash-threads=1", "hash-queue=1", "xfer-backend=" + mode]
+    """Hashing falls behind a copy: one hash worker, a queue of one job, and first a sparse
+    file of SLOW_MIB MiB to hash (zeros: long to hash, quick to write), then cp -r of BURST
+    small files, with a 64 KiB ring buffer (about 130 files' records; the watcher reads it
+    every 10 ms). The watcher holds the opens back instead of losing records: nothing
+    overflows or fails closed, the copy completes, and every file has its file-written
+    record with the right SHA-256 and the copier as its writer."""
+    opts = ["bpf-ring-kib=64", "hash-threads=1", "hash-queue=1", "xfer-backend=" + mode]
     src = tempfile.mkdtemp(prefix="xfer-burst-")
     want = {}
     for d in range(BURST // 100):
@@ -382,26 +382,30 @@ def test_a_burst_of_small_files_is_held_back_not_failed_closed(mode):
         with Medium("ext4", size_mb=64) as m:
             with Watcher(m.mnt, *opts) as w:
                 os.chmod(m.mnt, 0o777)
+                as_user(NOBODY, "truncate", "-s", "%dM" % SLOW_MIB, os.path.join(m.mnt, "slow"))
                 cp = as_user(NOBODY, "cp", "-r", src, os.path.join(m.mnt, "b"),
                              check=False, capture_output=True, text=True, timeout=400)
                 # The log may still be catching up with the copy: wait for it, unless the
                 # watcher gave up (overflow, fail closed).
                 recs = w.wait_for(lambda rs: action(rs, "xfer-overflow") or
                                   action(rs, "xfer-fail-closed") or
-                                  len(action(rs, "file-written")) >= BURST, timeout=300)
+                                  len(action(rs, "file-written")) >= BURST + 1, timeout=300)
                 recs = w.stop()
     finally:
         shutil.rmtree(src)
     assert get(started(recs), "xfer.backend") == mode
-    assert not action(recs, "xfer-overflow"), action(recs, "xfer-overflow")[:1]
+    written = action(recs, "file-written")
+    ov = action(recs, "xfer-overflow")
+    assert not ov, (get(ov[0], "message"), len(written), cp.returncode)
     assert not action(recs, "xfer-fail-closed"), action(recs, "xfer-fail-closed")
     assert not action(recs, "xfer-watch-failed"), action(recs, "xfer-watch-failed")
     assert cp.returncode == 0, cp.stderr[-2000:]
     got = {}
-    for r in action(recs, "file-written"):
+    for r in written:
         p = get(r, "file.path")
         assert p not in got, f"{p} logged twice"
         got[p] = r
+    assert get(got["slow"], "file.size") == SLOW_MIB << 20, got["slow"]
     missing = sorted(set(want) - set(got))
     assert not missing, f"{len(missing)} files without a record, e.g. {missing[:5]}"
     for name, digest in want.items():
