@@ -746,7 +746,7 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		 * tracepoint mode's opens signal nothing: read when a close needs them, and here
 		 * every RING_MS so that opens without closes do not fill the ring. */
 		long rwait = last_ring + (b->tracepoint ? RING_MS : BATCH_MS) - now;
-		if (rwait <= 0 && b->tracepoint) {
+		if (rc == 0 && rwait <= 0 && b->tracepoint) {
 			rc = consume(b);
 			last_ring = now;
 			timeout = RING_MS;
