@@ -7,6 +7,8 @@
  * too. The opener's identity comes from the kernel at open time, so a process that has exited since
  * is still attributed. Where the kernel refuses fentry, the program's tracepoint mode records the
  * opens and a fanotify notification group hands over the closed files (the tracker's closes).
+ * In both modes, while the hash queue is full, the opens on the medium are held back at the
+ * permission group instead of filling the ring (hold_back).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 
 #include "diag.h"
 #include "xfer.h"
+#include "xfer_internal.h"
 
 #ifdef PCL_XFER_BPF
 #include <bpf/libbpf.h>
@@ -36,11 +39,12 @@
 #define OPEN_BUCKETS 8192
 #define OPEN_MAX     65536 /* files open on the medium at once that we remember */
 #define EXE_CACHE    256
-#define EXITED	     1024 /* tracepoint mode: exits of processes with an io_uring, kept */
-#define EXITED_HASH  2048 /* their buckets by process id (a power of two) */
-#define BATCH_MS     10	  /* the names and close groups are read at most this often */
-#define RING_MS	     100  /* tracepoint mode: the opens are read at least this often */
-#define HOLD_MS	     50	  /* tracepoint mode: opens run freely again this long after room */
+#define EXITED	     1024  /* tracepoint mode: exits of processes with an io_uring, kept */
+#define EXITED_HASH  2048  /* their buckets by process id (a power of two) */
+#define BATCH_MS     10	   /* the names and close groups are read at most this often */
+#define RING_MS	     100   /* tracepoint mode: the opens are read at least this often */
+#define HOLD_MS	     50	   /* tracepoint mode: opens run freely again this long after room */
+#define WAITING_MAX  65536 /* fentry: closed files waiting to be opened for hashing */
 
 struct open_rec {
 	struct open_rec *next;
@@ -50,6 +54,21 @@ struct open_rec {
 	char comm[16];
 	char *exe;  /* NULL: unknown */
 	char *path; /* NULL: the kernel could not resolve it */
+};
+
+/* Fentry: a closed file that waits to be opened for hashing (opens held back, or no room
+ * in the hash queue), with who wrote it. */
+struct waiting {
+	struct xfer_closeq_item item; /* first: the list's link */
+	char *path;
+	uint64_t ino;
+	bool written;
+	pid_t pid;
+	uid_t uid, euid;
+	char *exe; /* NULL: unknown */
+	const char *attribution;
+	off_t size;
+	char comm[16];
 };
 
 struct exe_ent {
@@ -85,6 +104,9 @@ struct xfer_bpf {
 	unsigned exited_head[EXITED_HASH]; /* each bucket's first: index + 1, 0 for none */
 	unsigned exited_seq;		   /* where the next goes: the oldest, when full */
 	struct xfer_open_feed feed;
+	bool held;	 /* the permission group is marked to hold opens back */
+	bool overflowed; /* fentry: closed files had to be logged unhashed (the list full) */
+	struct xfer_closeq waiting; /* fentry: closed files not yet opened for hashing */
 };
 
 static struct open_rec **find(struct xfer_bpf *b, uint64_t cookie)
@@ -229,6 +251,90 @@ static int open_closed(struct xfer_bpf *b, const char *path, uint64_t ino, char 
 	return fd;
 }
 
+/* The closed file opened (by this thread) and handed to the hash workers, or logged
+ * unhashed with why. */
+static void hash_closed(struct xfer_bpf *b, const char *path, uint64_t ino, bool written, pid_t pid,
+			const struct xfer_proc_info *pi, const char *attribution, off_t size,
+			const char *comm)
+{
+	if (xfer_tracker_failed_closed(b->t)) {
+		/* The permission group now answers every open on the medium, ours too: this
+		 * thread would wait for its own answer. */
+		xfer_tracker_unhashed(b->t, written, path, pid, pi, attribution, size, comm,
+				      "not opened for hashing: the transfer log failed closed");
+		return;
+	}
+	/* Hash while the data is hot: the file the process just closed, once. */
+	char why[160] = "";
+	int fd = open_closed(b, path, ino, why, sizeof(why));
+	if (fd < 0)
+		xfer_tracker_unhashed(b->t, written, path, pid, pi, attribution, size, comm, why);
+	else
+		xfer_tracker_closed(b->t, fd, written, pid, pi, attribution, size, comm);
+}
+
+static void waiting_free(struct waiting *c)
+{
+	free(c->path);
+	free(c->exe);
+	free(c);
+}
+
+/* Keep the closed file until it may be opened; false when it cannot wait (no memory, or
+ * the list full: recorded as lost, which fails closed per policy). */
+static bool wait_closed(struct xfer_bpf *b, const char *path, uint64_t ino, bool written, pid_t pid,
+			const struct xfer_proc_info *pi, const char *attribution, off_t size,
+			const char *comm)
+{
+	struct waiting *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->path = strdup(path)) == NULL ||
+	    (pi->exe[0] != '\0' && (c->exe = strdup(pi->exe)) == NULL)) {
+		if (c != NULL)
+			waiting_free(c);
+		return false;
+	}
+	c->ino = ino;
+	c->written = written;
+	c->pid = pid;
+	c->uid = pi->uid;
+	c->euid = pi->euid;
+	c->attribution = attribution;
+	c->size = size;
+	snprintf(c->comm, sizeof(c->comm), "%s", comm ? comm : "");
+	if (xfer_closeq_push(&b->waiting, &c->item) < 0) {
+		waiting_free(c);
+		if (!b->overflowed) {
+			b->overflowed = true;
+			xfer_tracker_overflow(b->t, "too many closed files waiting to be hashed");
+		}
+		return false;
+	}
+	return true;
+}
+
+/* Fentry: the closed files that waited, opened and handed over in the order they were
+ * closed, while they may go (unless finishing: then the hand-over waits for room). */
+static void run_waiting(struct xfer_bpf *b, bool finishing)
+{
+	while (b->waiting.head != NULL) {
+		bool busy = !finishing && xfer_tracker_busy(b->t);
+		bool go = xfer_closeq_may_go(b->held, busy, xfer_tracker_failed_closed(b->t));
+		if (!go && !finishing)
+			break;
+		struct waiting *c = (struct waiting *)(void *)xfer_closeq_pop(&b->waiting);
+		struct xfer_proc_info pi = {.uid = c->uid, .euid = c->euid};
+		snprintf(pi.exe, sizeof(pi.exe), "%s", c->exe ? c->exe : "");
+		if (go)
+			hash_closed(b, c->path, c->ino, c->written, c->pid, &pi, c->attribution,
+				    c->size, c->comm);
+		else /* the watch stops with opens still held (they could not be let go) */
+			xfer_tracker_unhashed(b->t, c->written, c->path, c->pid, &pi,
+					      c->attribution, c->size, c->comm,
+					      "not opened for hashing: the watch stopped");
+		waiting_free(c);
+	}
+}
+
 static void on_close(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 {
 	struct open_rec **pp = find(b, ev->cookie);
@@ -265,22 +371,12 @@ static void on_close(struct xfer_bpf *b, const struct xfer_bpf_event *ev)
 		xfer_tracker_unhashed(b->t, ev->written, NULL, pid, &pi, attribution, size, comm,
 				      e == NULL ? "opened before the watch started: path unknown"
 						: "the kernel could not name the file");
-	} else if (xfer_tracker_failed_closed(b->t)) {
-		/* The permission group now answers every open on the medium, ours too: this
-		 * thread would wait for its own answer. */
+	} else if (!xfer_closeq_must_wait(&b->waiting, b->held, xfer_tracker_busy(b->t),
+					  xfer_tracker_failed_closed(b->t))) {
+		hash_closed(b, path, ev->ino, ev->written, pid, &pi, attribution, size, comm);
+	} else if (!wait_closed(b, path, ev->ino, ev->written, pid, &pi, attribution, size, comm)) {
 		xfer_tracker_unhashed(b->t, ev->written, path, pid, &pi, attribution, size, comm,
-				      "not opened for hashing: the transfer log failed closed");
-	} else {
-		/* Hash while the data is hot: the file the process just closed, once. */
-		char why[160] = "";
-		int fd = open_closed(b, path, ev->ino, why, sizeof(why));
-		if (fd < 0) {
-			xfer_tracker_unhashed(b->t, ev->written, path, pid, &pi, attribution, size,
-					      comm, why);
-		} else {
-			xfer_tracker_closed(b->t, fd, ev->written, pid, &pi, attribution, size,
-					    comm);
-		}
+				      "not opened for hashing: it could not wait for room");
 	}
 	if (e != NULL)
 		rec_free(e);
@@ -491,6 +587,7 @@ int xfer_bpf_open(struct xfer_bpf **out, dev_t dev, unsigned ring_kib, bool trac
 	}
 	b->dev = dev;
 	b->kdev = xfer_bpf_kdev(dev);
+	xfer_closeq_init(&b->waiting, WAITING_MAX);
 	int rc = tracepoint_only ? -ENOTSUP : load(b, false, ring_kib, d);
 	if (tracepoint_only)
 		pcl_diag_set(d, "", 0, "xfer-backend = bpf-tracepoint");
@@ -576,14 +673,16 @@ static int batched(struct pollfd *p, nfds_t *np, int fd, long last, long now, bo
 	return -1;
 }
 
-/* Tracepoint mode: no open waits for the watcher, so a burst of files could fill the
- * kernel's queues (and fail closed) faster than they are hashed. While the hash queue is
- * full the opens on the medium wait: the permission group is marked and its events are
- * answered only once there is room; HOLD_MS after that the mark goes and opens run freely
- * again. (Under fentry the watcher opens closed files itself: it never holds opens back.)
- * 0 or negative errno. */
-static int hold_back(struct xfer_watch *w, const char *mountpoint, bool busy, long now, bool *held,
-		     long *room_since)
+/* No open waits for the watcher, so a burst of files could fill the kernel's queues (and
+ * fail closed) faster than they are hashed. While the hash queue is full the opens on the
+ * medium wait: the permission group is marked and its events are answered only once there
+ * is room (left unread until then: each is one blocked opener, its descriptor not yet made);
+ * hold_ms after that the mark goes and opens run freely again. Under fentry hold_ms is 0:
+ * this thread opens the closed files for hashing, which it must not do while the group is
+ * marked (it would wait for its own answer); the closes that come meanwhile wait in
+ * b->waiting. 0 or negative errno. */
+static int hold_back(struct xfer_watch *w, const char *mountpoint, bool busy, long now,
+		     long hold_ms, bool *held, long *room_since)
 {
 	int rc = 0;
 	if (busy) {
@@ -594,9 +693,21 @@ static int hold_back(struct xfer_watch *w, const char *mountpoint, bool busy, lo
 	}
 	if (*room_since == 0)
 		*room_since = now;
-	if (*held && now - *room_since >= HOLD_MS &&
+	if (*held && now - *room_since >= hold_ms &&
 	    (rc = xfer_watch_unmark_opens(w, mountpoint)) == 0)
 		*held = false;
+	return rc;
+}
+
+/* Fentry: hold opens back at once when the closed files just handed over filled the hash
+ * queue, rather than at the loop's next turn. 0 or negative errno. */
+static int hold_now(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoint, bool denying,
+		    long *room_since)
+{
+	int rc = 0;
+	if (!b->tracepoint && !denying && !b->held && xfer_tracker_busy(b->t) &&
+	    (rc = hold_back(w, mountpoint, true, 0, 0, &b->held, room_since)) < 0)
+		xfer_tracker_note(b->t, "xfer-watch-failed", "cannot hold opens back");
 	return rc;
 }
 
@@ -611,7 +722,8 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 	}
 	int rbfd = ring_buffer__epoll_fd(b->rb);
 	long last_fid = 0, last_close = 0, last_ring = 0, room_since = 0;
-	bool denying = false, held = false;
+	long hold_ms = b->tracepoint ? HOLD_MS : 0;
+	bool denying = false;
 	int rc = 0;
 	while (!*stop && rc == 0) {
 		struct pollfd p[4];
@@ -619,12 +731,22 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		int ring = -1, perm = -1;
 		long now = now_ms(), timeout = 200;
 		bool busy = xfer_tracker_busy(t);
+		if (!denying &&
+		    (rc = hold_back(w, mountpoint, busy, now, hold_ms, &b->held, &room_since)) < 0)
+			xfer_tracker_note(t, "xfer-watch-failed", "cannot hold opens back");
+		/* Fentry: the closed files that waited, now that opens run freely and while
+		 * there is room; held back again at once when the queue is full. */
+		if (rc == 0 && !b->tracepoint && b->waiting.head != NULL) {
+			run_waiting(b, false);
+			xfer_tracker_flush(t, b->waiting.head == NULL);
+			rc = hold_now(b, w, mountpoint, denying, &room_since);
+		}
 		/* The ring is read at most every BATCH_MS too: one wake-up per batch of records
 		 * (the kernel signals only the first record after the reader caught up). The
 		 * tracepoint mode's opens signal nothing: read when a close needs them, and here
 		 * every RING_MS so that opens without closes do not fill the ring. */
 		long rwait = last_ring + (b->tracepoint ? RING_MS : BATCH_MS) - now;
-		if (rwait <= 0 && b->tracepoint) {
+		if (rc == 0 && rwait <= 0 && b->tracepoint) {
 			rc = consume(b);
 			last_ring = now;
 			timeout = RING_MS;
@@ -634,14 +756,14 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		} else {
 			timeout = rwait;
 		}
-		if (rc == 0 && b->tracepoint && !denying &&
-		    (rc = hold_back(w, mountpoint, busy, now, &held, &room_since)) < 0)
-			xfer_tracker_note(t, "xfer-watch-failed", "cannot hold opens back");
 		/* Names events do not wait for the hash queue. */
 		int fid = batched(p, &np, w->fid_fd, last_fid, now, false, &timeout);
 		int clo = batched(p, &np, w->close_fd, last_close, now, busy, &timeout);
+		/* Fentry: room is looked for as often as the closes group's turn comes. */
+		if (!b->tracepoint && (busy || b->waiting.head != NULL) && timeout > BATCH_MS)
+			timeout = BATCH_MS;
 		/* Held opens are answered once there is room: a held or unmarked group is read. */
-		if (denying || (b->tracepoint && !busy)) {
+		if (denying || !busy) {
 			perm = (int)np;
 			p[np++] = (struct pollfd){.fd = w->perm_fd, .events = POLLIN};
 		}
@@ -654,7 +776,9 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 			rc = consume(b);
 			last_ring = now_ms();
 			/* The closed files to the workers in one hand-over. */
-			xfer_tracker_flush(t, rc == 0);
+			xfer_tracker_flush(t, rc == 0 && b->waiting.head == NULL);
+			if (rc == 0)
+				rc = hold_now(b, w, mountpoint, denying, &room_since);
 		}
 		if (rc == 0 && clo >= 0 && p[clo].revents) {
 			rc = xfer_watch_drain(w->close_fd, t, true);
@@ -664,7 +788,9 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 			rc = xfer_watch_drain(w->fid_fd, t, false);
 			last_fid = now_ms();
 		}
-		if (rc == 0 && perm >= 0 && p[perm].revents)
+		/* (Not once held again meanwhile: fentry.) */
+		if (rc == 0 && perm >= 0 && p[perm].revents &&
+		    (denying || b->tracepoint || !b->held))
 			rc = xfer_watch_drain(w->perm_fd, t, false);
 		if (!denying && xfer_tracker_failed_closed(t)) {
 			/* Failed closed: every later open on the medium is answered, refused. */
@@ -679,15 +805,20 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 			}
 		}
 	}
-	/* What is still in the ring and the groups. */
+	/* What is still in the ring and the groups. Fentry: opens go free first, for this
+	 * thread opens the closed files that waited. */
+	if (!b->tracepoint && b->held && !denying && xfer_watch_unmark_opens(w, mountpoint) == 0)
+		b->held = false;
 	if (rc == 0)
 		rc = consume(b);
+	if (!b->tracepoint)
+		run_waiting(b, true);
 	xfer_tracker_flush(t, false);
 	if (rc == 0 && w->close_fd >= 0)
 		rc = xfer_watch_drain(w->close_fd, t, false);
 	if (rc == 0 && w->fid_fd >= 0)
 		rc = xfer_watch_drain(w->fid_fd, t, false);
-	if (rc == 0 && (denying || held)) /* no opener left waiting for us */
+	if (rc == 0) /* no opener left waiting for us */
 		rc = xfer_watch_drain(w->perm_fd, t, false);
 	return rc;
 }
@@ -710,6 +841,9 @@ void xfer_bpf_close(struct xfer_bpf **bp)
 		free(b->exe[i].path);
 	for (unsigned i = 0; i < EXITED; i++)
 		free(b->exited[i].exe);
+	struct xfer_closeq_item *it;
+	while ((it = xfer_closeq_pop(&b->waiting)) != NULL)
+		waiting_free((struct waiting *)(void *)it);
 	free(b);
 	*bp = NULL;
 }

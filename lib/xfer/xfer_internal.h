@@ -90,4 +90,27 @@ int xfer_pidcache_lookup(struct xfer_pidcache *c, const struct xfer_proc_ops *op
 unsigned long xfer_pidcache_hits(const struct xfer_pidcache *c);
 void xfer_pidcache_free(struct xfer_pidcache **c);
 
+/* Closed files waiting to be opened for hashing (closeq.c; the eBPF backend under fentry):
+ * first in, first out, at most max; the items are the caller's, linked through their
+ * first member. */
+struct xfer_closeq_item {
+	struct xfer_closeq_item *next;
+};
+struct xfer_closeq {
+	struct xfer_closeq_item *head, *tail;
+	unsigned len, max;
+};
+void xfer_closeq_init(struct xfer_closeq *q, unsigned max);
+/* 0, or -ENOSPC when max items wait already (the item is then not linked). */
+int xfer_closeq_push(struct xfer_closeq *q, struct xfer_closeq_item *it);
+/* The oldest item, unlinked; NULL when none waits. */
+struct xfer_closeq_item *xfer_closeq_pop(struct xfer_closeq *q);
+/* Whether the oldest waiting file may be opened now: not while opens are held back (this
+ * thread answers them) nor while the hash queue is full; always once the log failed closed
+ * (nothing is opened then: it is logged unhashed). */
+bool xfer_closeq_may_go(bool held, bool busy, bool failed_closed);
+/* Whether a file closed now must wait rather than be opened at once: when it may not go,
+ * or behind others that wait (unless failed closed). */
+bool xfer_closeq_must_wait(const struct xfer_closeq *q, bool held, bool busy, bool failed_closed);
+
 #endif

@@ -9,12 +9,23 @@ root, under umockdev-wrapper:
 
   PCL_PREFIX=build/stage umockdev-wrapper python3 record_tail.py
 
+With a tool on the command line, the watcher and the engine are traced by it during the
+copy, run as TOOL... -p WATCHER,ENGINE as by profile_daemon.py. The script then also
+prints when `cp` started and `sync -f` returned, in seconds since the epoch (as
+`strace -ttt`) and, for `sync -f`, on CLOCK_MONOTONIC (as `perf record -k mono`), to set
+beside the tool's own times:
+
+  PCL_PREFIX=build/stage umockdev-wrapper python3 record_tail.py perf record -q -k mono \
+      -o /tmp/tail.data -e syscalls:sys_enter_pwrite64,syscalls:sys_exit_pwrite64 ...
+
 Not a CTest test (a timing).
 """
 import datetime
 import glob
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -22,7 +33,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "../../integration/gate"))
 sys.path.insert(0, here)
 import harness  # noqa: E402
-from bench_daemon import SMALL_N, approved_stick, make_sources, wait_written, written  # noqa: E402
+from bench_daemon import (SMALL_N, approved_stick, descendants, make_sources,  # noqa: E402
+                          wait_written, written)
 
 
 def stamp(s):
@@ -31,6 +43,7 @@ def stamp(s):
 
 
 def main():
+    tool = sys.argv[1:]
     src, small, _ = make_sources()
     pc = harness.Testbed()
     pc.add("pc-xhci.umockdev")
@@ -40,14 +53,26 @@ def main():
         stick.mount()
         pc.wait_record(lambda r: r.get("event.action") == "xfer-watch-started", timeout=30)
         pc.wait_quiet()
+        tracer = None
+        if tool:
+            procs = descendants(pc.daemon.pid)
+            pids = [p for p, n in procs.items() if n.startswith(("portcullis-xfer",
+                                                                   "portcullis-engi"))]
+            assert len(pids) == 2, procs
+            env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "UMOCKDEV_DIR")}
+            tracer = subprocess.Popen(tool + ["-p", ",".join(map(str, pids))], env=env)
+            time.sleep(2)  # attached
         before = written(pc)
         t0 = time.time()
         harness.real(["cp", "-r", small, stick.mnt + "/small"], check=True)
         t_cp = time.time()
         harness.real(["sync", "-f", stick.mnt], check=True)
-        t_sync = time.time()
+        t_sync, m_sync = time.time(), time.monotonic()
         wait_written(pc, before + SMALL_N)
         t_seen = time.time()
+        if tracer:
+            tracer.send_signal(signal.SIGINT)
+            tracer.wait(timeout=120)
         created, stamped = [], []
         for seg in glob.glob(os.path.join(pc.conf["audit-log"], "trail-*.jsonl")):
             with open(seg) as f:
@@ -61,6 +86,9 @@ def main():
               f"{1000 * (max(created) - t_sync):+.0f} ms, stamped "
               f"{1000 * (max(stamped) - t_sync):+.0f} ms, seen {1000 * (t_seen - t_sync):+.0f} ms;"
               f" load average {os.getloadavg()[0]:.1f}")
+        if tool:
+            print(f"cp started {t0:.6f}, sync -f returned {t_sync:.6f} (monotonic "
+                  f"{m_sync:.6f}), seen {t_seen:.6f}")
     finally:
         pc.close()
         stick.close()
