@@ -18,7 +18,7 @@ struct uevent {
 	char action[16];
 	char devpath[UEVENT_PATH_MAX]; /* "/devices/...", without "/sys" */
 	char subsystem[32];
-	char devtype[32];	 /* "" when the message has none */
+	char devtype[32];	   /* "" when the message has none */
 	char busnum[8], devnum[8]; /* decimal, "" when the message has none */
 	uint64_t seqnum;
 };

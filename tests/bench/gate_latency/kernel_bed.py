@@ -39,7 +39,11 @@ def one_round(b, prefix, n, img, tag):
         b.run("udevadm settle --timeout=60", check=False)
         b.unplug("s%d" % i)
         b.run("udevadm settle --timeout=60", check=False)
-    b.wait_for("[ $(wc -l < %s) -ge %d ]" % (out, n), timeout=60)
+    rc, _ = b.run("end=$((SECONDS + 60)); while [ $SECONDS -lt $end ]; do "
+                  "[ $(wc -l < %s) -ge %d ] && exit 0; sleep 0.5; done; exit 1" % (out, n),
+                  check=False, timeout=90)
+    if rc != 0:
+        print(b.out("cat %s %s.log" % (out, out), check=False))
     b.stop_daemon()
     rows = [json.loads(line) for line in open(out) if line.strip()]
     return rows

@@ -58,9 +58,9 @@ def main():
                     while o < len(data):
                         wd, mask, _, ln = struct.unpack_from("iIII", data, o)
                         o += 16 + ln
-                        seq = wd_of.get(wd)
-                        if seq and "authorized" not in pending[seq]:
-                            pending[seq]["authorized"] = now
+                        ent = pending.get(wd_of.get(wd))
+                        if ent is not None and "authorized" not in ent:
+                            ent["authorized"] = now
                     continue
                 s, group = socks[fd]
                 p = props(s.recv(1 << 16))

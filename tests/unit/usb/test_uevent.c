@@ -30,7 +30,7 @@ static size_t msg(char *out, size_t cap, const char *text)
 #define STICK_PATH "/devices/pci0000:00/0000:00:02.0/usb1/1-3"
 #define STICK                                                                                      \
 	"add@" STICK_PATH "|ACTION=add|DEVPATH=" STICK_PATH "|SUBSYSTEM=usb|MAJOR=189|MINOR=2|"    \
-	"DEVNAME=bus/usb/001/003|DEVTYPE=usb_device|PRODUCT=46f4/1/0|TYPE=0/0/0|BUSNUM=001|"      \
+	"DEVNAME=bus/usb/001/003|DEVTYPE=usb_device|PRODUCT=46f4/1/0|TYPE=0/0/0|BUSNUM=001|"       \
 	"DEVNUM=003|SEQNUM=1822"
 
 static int parse(const char *text, struct uevent *ev)
@@ -92,7 +92,8 @@ static void test_truncated_and_unterminated_messages_are_refused(void **state)
 	size_t n = msg(b, sizeof(b), STICK);
 
 	for (size_t cut = 0; cut < n; cut++)
-		assert_int_not_equal(uevent_parse(b, cut, &ev), 0); /* no final NUL, or a key lost */
+		assert_int_not_equal(uevent_parse(b, cut, &ev),
+				     0); /* no final NUL, or a key lost */
 	assert_int_equal(uevent_parse(b, n, &ev), 0);
 	assert_int_equal(uevent_parse(NULL, 0, &ev), -EINVAL);
 }
@@ -104,7 +105,7 @@ static void test_missing_keys_are_refused(void **state)
 	const char *P = "add@/devices/u/1-1|";
 	char t[512];
 	const char *without[] = {
-	    "DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1",  /* ACTION */
+	    "DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1",   /* ACTION */
 	    "ACTION=add|SUBSYSTEM=usb|SEQNUM=1",	       /* DEVPATH */
 	    "ACTION=add|DEVPATH=/devices/u/1-1|SEQNUM=1",      /* SUBSYSTEM */
 	    "ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb", /* SEQNUM */
@@ -128,7 +129,8 @@ static void test_duplicate_and_contradicting_keys_are_refused(void **state)
 	(void)state;
 	struct uevent ev;
 	const char *bad[] = {
-	    "add@/devices/u/1-1|ACTION=add|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1",
+	    "add@/devices/u/1-1|ACTION=add|ACTION=add|DEVPATH=/devices/u/"
+	    "1-1|SUBSYSTEM=usb|SEQNUM=1",
 	    "add@/devices/u/1-1|ACTION=remove|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1",
 	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-2|SUBSYSTEM=usb|SEQNUM=1",
 	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SUBSYSTEM=block|"
@@ -140,7 +142,8 @@ static void test_duplicate_and_contradicting_keys_are_refused(void **state)
 	    "DEVTYPE=usb_device|DEVTYPE=usb_interface",
 	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=-1",
 	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1x",
-	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1|BUSNUM=0x1",
+	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/"
+	    "1-1|SUBSYSTEM=usb|SEQNUM=1|BUSNUM=0x1",
 	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=usb|SEQNUM=1|DEVNUM=",
 	    "add@/devices/u/1-1|ACTION=add|DEVPATH=/devices/u/1-1|SUBSYSTEM=|SEQNUM=1",
 	};
@@ -157,8 +160,14 @@ static void test_paths_that_are_not_plain_are_refused(void **state)
 {
 	(void)state;
 	struct uevent ev;
-	const char *paths[] = {"devices/u/1-1", "/devices/../1-1", "/devices/./1-1", "/devices//1-1",
-			       "/devices/u/", "/devices/u/1 1", "/", "/devices/u/\x7f"};
+	const char *paths[] = {"devices/u/1-1",
+			       "/devices/../1-1",
+			       "/devices/./1-1",
+			       "/devices//1-1",
+			       "/devices/u/",
+			       "/devices/u/1 1",
+			       "/",
+			       "/devices/u/\x7f"};
 	char t[512];
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		snprintf(t, sizeof(t), "add@%s|ACTION=add|DEVPATH=%s|SUBSYSTEM=usb|SEQNUM=1",
