@@ -7,7 +7,8 @@ share of the gate's time). Emulated CPU: compare ratios, not absolute times.
 
 Usage (env PCL_BUILD_DIR, PCL_SOURCE_DIR as for the kernel tests):
   kernel_bed.py N PREFIX [PREFIX ...]   N insertions per round, rounds alternating the
-                                        staged installs given (A B B A ...), one boot."""
+                                        staged installs given (A B B A ...), one boot;
+                                        PCL_BENCH_SMP=2: two virtual CPUs (default one)."""
 import json
 import os
 import statistics
@@ -52,10 +53,11 @@ def one_round(b, prefix, n, img, tag):
 def main():
     n = int(sys.argv[1])
     prefixes = sys.argv[2:]
-    with kbed.Bed(hostname="council-pc") as b:
+    smp = int(os.environ.get("PCL_BENCH_SMP", "1"))
+    with kbed.Bed(hostname="council-pc", smp=smp) as b:
         img = os.path.join(b.work, "stick.img")
         kbed.make_image(img, "vfat", size_mb=16, partitioned=True)
-        print("accel %s, kernel %s" % (b.accel, b.version))
+        print("accel %s, kernel %s, %d vCPU" % (b.accel, b.version, smp))
         order = []
         for r in range(max(2, len(prefixes)) * (2 if len(prefixes) > 1 else 1)):
             k = r % (2 * len(prefixes))
