@@ -1,8 +1,8 @@
 /*
  * engine.c - the portcullisd engine's loop: set-up, privilege drop, then the poll loop,
- * which only dispatches (the kernel's usb uevents, engine_kuevent.c, and udev's events to
- * engine_usb.c and engine_disk.c, the parent's
- * messages, the clock, the mount table, control clients, helpers' output). What the
+ * which only dispatches (usb uevents, from the kernel's socket (engine_kuevent.c) or
+ * udev's, to engine_usb.c, udev's disks to engine_disk.c, the parent's messages, the
+ * clock, the mount table, control clients, helpers' output). What the
  * features share (records, requests to the parent) is engine_core.c. Linked by the
  * engine (unprivileged). Inputs: uevents and sysfs (device-controlled strings and
  * descriptors, parsed by lib/usb), the rule file, control-socket clients.
