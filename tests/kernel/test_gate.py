@@ -199,6 +199,29 @@ def test_a_rejected_phone_is_removed(gate):
     gate.wait_for("! [ -e /sys/bus/usb/devices/%s ]" % name, what="%s removed" % name)
 
 
+def test_a_stick_is_decided_while_udevd_is_stopped(gate):
+    """The engine decides a USB device on the kernel's own uevent, not on udevd's
+    re-broadcast: with systemd-udevd stopped (SIGSTOP) the allowed stick is recorded and
+    authorised. Once udevd runs again its copies of the same events are dropped (the
+    SEQNUM was handled): one record of each kind for the stick, its removal included."""
+    gate.run("kill -STOP $(pidof systemd-udevd)")
+    try:
+        name = stick(gate, "udevd-stopped", "COUNCIL0001")
+        assert decision(gate, name)["event.action"] == "device-allowed"
+        gate.wait_for("[ $(cat /sys/bus/usb/devices/%s/authorized) = 1 ]" % name,
+                      what="%s authorised with udevd stopped" % name)
+    finally:
+        gate.run("kill -CONT $(pidof systemd-udevd)")
+    gate.run("udevadm settle; sleep 1")
+    gate.unplug("udevd-stopped")
+    gate.wait_record(lambda r: r.get("volume.device_name") == name and
+                     r["event.action"] == "device-removed")
+    gate.run("udevadm settle; sleep 1")
+    acts = [r["event.action"] for r in gate.records() if r.get("volume.device_name") == name]
+    for a in ("device-inserted", "device-allowed", "device-removed"):
+        assert acts.count(a) == 1, acts
+
+
 FORGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forge_uevent.py")
 
 
