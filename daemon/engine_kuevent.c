@@ -53,7 +53,7 @@ int ekuev_open(struct ekuev *k)
 static bool from_kernel(struct msghdr *mh, const struct sockaddr_nl *sa)
 {
 	if (mh->msg_namelen < sizeof(*sa) || sa->nl_family != AF_NETLINK || sa->nl_pid != 0 ||
-	    sa->nl_groups != KUEV_GROUP || (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
+	    sa->nl_groups != KUEV_GROUP || (mh->msg_flags & MSG_CTRUNC) != 0)
 		return false;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
@@ -132,6 +132,8 @@ void ekuev_drain(struct engine *e, struct ekuev *k)
 		int rc;
 		if (!from_kernel(&mh, &sa))
 			foreign(k, "not sent by the kernel");
+		else if ((mh.msg_flags & MSG_TRUNC) != 0)
+			foreign(k, "longer than a uevent");
 		else if ((rc = uevent_parse(buf, (size_t)n, &ev)) != 0)
 			foreign(k, strerror(-rc));
 		else
