@@ -1,9 +1,10 @@
 /*
  * engine.c - the portcullisd engine's loop: set-up, privilege drop, then the poll loop,
- * which only dispatches (udev events to engine_usb.c and engine_disk.c, the parent's
- * messages, the clock, the mount table, control clients, helpers' output). What the
+ * which only dispatches (usb uevents, from the kernel's socket (engine_kuevent.c) or
+ * udev's, to engine_usb.c, udev's disks to engine_disk.c, the parent's messages, the
+ * clock, the mount table, control clients, helpers' output). What the
  * features share (records, requests to the parent) is engine_core.c. Linked by the
- * engine (unprivileged). Inputs: udev events and sysfs (device-controlled strings and
+ * engine (unprivileged). Inputs: uevents and sysfs (device-controlled strings and
  * descriptors, parsed by lib/usb), the rule file, control-socket clients.
  */
 #include "engine.h"
@@ -126,16 +127,23 @@ static void handle_uevent(struct engine *e)
 	}
 	const char *subsystem = udev_device_get_subsystem(dev);
 	const char *action = udev_device_get_action(dev);
-	if (subsystem && action && strcmp(subsystem, "usb") == 0)
-		engine_usb_event(e, dev, action, false);
+	/* A usb event the kernel's own socket delivered first was handled then. */
+	if (subsystem && action && strcmp(subsystem, "usb") == 0 &&
+	    !ekuev_seen(e, &e->kuev, udev_device_get_seqnum(dev)))
+		engine_usb_udev_event(e, dev, action, false);
 	else if (subsystem && action && strcmp(subsystem, "block") == 0)
 		engine_disk_event(e, dev, action);
 	udev_device_unref(dev);
 }
 
-/* udev's monitor of usb devices and disks, opened before the privilege drop. */
+/* udev's monitor of usb devices and disks, and the kernel's own uevents, opened before
+ * the privilege drop. */
 static int follow_udev(struct engine *e)
 {
+	int rc;
+
+	if ((rc = ekuev_open(&e->kuev)) != 0)
+		return rc;
 	e->udev = udev_new();
 	e->mon = e->udev ? udev_monitor_new_from_netlink(e->udev, "udev") : NULL;
 	if (e->mon == NULL ||
@@ -303,13 +311,14 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 	if (setup(e, c, ipc_fd, uid, gid) != 0 || start(e, restarted) != 0)
 		return 1;
 	for (;;) {
-		struct pollfd p[5 + ENGINE_MAX_CLIENTS + 1 + ENGINE_MAX_JOBS];
+		struct pollfd p[6 + ENGINE_MAX_CLIENTS + 1 + ENGINE_MAX_JOBS];
 		size_t n = 0;
 		p[n++] = (struct pollfd){sigfd, POLLIN, 0};
 		p[n++] = (struct pollfd){udev_monitor_get_fd(e->mon), POLLIN, 0};
 		p[n++] = (struct pollfd){ipc_fd, POLLIN, 0};
 		p[n++] = (struct pollfd){tick, POLLIN, 0};
 		p[n++] = (struct pollfd){e->mountinfo, POLLPRI, 0};
+		p[n++] = (struct pollfd){e->kuev.fd, POLLIN, 0};
 		size_t nctl = control_pollfds(e->ctl, p + n, ENGINE_MAX_CLIENTS);
 		size_t njobs = engine_jobs_pollfds(p + n + nctl, ENGINE_MAX_JOBS);
 		if (poll(p, n + nctl + njobs, due_timeout(e)) < 0) {
@@ -322,6 +331,8 @@ int engine_main(const struct conf *c, int ipc_fd, uid_t uid, gid_t gid, bool fir
 			return 0;
 		if ((p[2].revents & (POLLIN | POLLHUP | POLLERR)) && parent_message(e) != 0)
 			return 1;
+		if (p[5].revents & POLLIN)
+			ekuev_drain(e, &e->kuev); /* the kernel's first: udev's copies come later */
 		if (p[1].revents & POLLIN)
 			handle_uevent(e);
 		if (p[4].revents & (POLLPRI | POLLERR))

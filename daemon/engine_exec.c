@@ -3,8 +3,9 @@
  * by the portcullisd parent with a clean environment (docs/architecture.md, role table).
  *   portcullis-engine -c CONFIG -u UID -g GID [-f] [-s] [-r s|e NUMBER]
  * Descriptor 3 is its end of the parent's SOCK_SEQPACKET channel. It starts as root,
- * opens what needs root (the udev monitor), drops to UID:GID, installs its own filter and
- * only then reads its first untrusted byte (engine_main). Its command line and config file
+ * opens what needs root (the kernel's uevent socket and the udev monitor), drops to
+ * UID:GID, installs its own filter and only then reads its first untrusted byte
+ * (engine_main). Its command line and config file
  * come from the root parent and are trusted as the parent's own.
  */
 #include <errno.h>

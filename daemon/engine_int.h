@@ -8,6 +8,7 @@
 #include <libudev.h>
 
 #include "engine.h"
+#include "engine_kuevent.h"
 #include "ipc.h"
 
 struct control;
@@ -18,6 +19,7 @@ struct engine {
 	uint32_t next_id;
 	struct udev *udev;
 	struct udev_monitor *mon;
+	struct ekuev kuev; /* the kernel's own uevents: usb devices before udevd's rules */
 	struct rules *rules;
 	struct audit_log *audit;
 	struct control *ctl;

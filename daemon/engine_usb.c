@@ -128,11 +128,9 @@ static void rule_text(char *out, size_t len, const struct rules_decision *dec)
 
 static void apply_decision(struct engine *e, struct dev_entry *d, const char *syspath);
 
-/* BUSNUM/DEVNUM of the uevent (no sysfs read), else the attribute file. */
-static unsigned long uevent_num(struct udev_device *dev, const char *syspath, const char *key,
-				const char *attr)
+/* BUSNUM/DEVNUM of the uevent, v (no sysfs read), else the attribute file. */
+static unsigned long uevent_num(const char *v, const char *syspath, const char *attr)
 {
-	const char *v = udev_device_get_property_value(dev, key);
 	unsigned long n = 0;
 	char *end;
 
@@ -147,15 +145,15 @@ static unsigned long uevent_num(struct udev_device *dev, const char *syspath, co
 	return n;
 }
 
-static void decide_device(struct engine *e, struct udev_device *dev, const char *syspath,
-			  const char *sysname, bool at_start)
+static void decide_device(struct engine *e, const struct eusb_event *ev, bool at_start)
 {
 	struct pcl_diag diag = {0};
 	struct usbdev id;
 	struct rules_decision dec = {.target = RULES_BLOCK};
 	char rule[sizeof(((struct dev_entry *)0)->rule)];
-	unsigned long busnum = uevent_num(dev, syspath, "BUSNUM", "busnum");
-	unsigned long devnum = uevent_num(dev, syspath, "DEVNUM", "devnum");
+	const char *syspath = ev->syspath, *sysname = ev->sysname;
+	unsigned long busnum = uevent_num(ev->busnum, syspath, "busnum");
+	unsigned long devnum = uevent_num(ev->devnum, syspath, "devnum");
 
 	/* The parent checks the device and opens its authorized file while the engine reads
 	 * and decides it (root hubs are never decided): it writes nothing before the commit,
@@ -275,10 +273,10 @@ void engine_usb_apply(struct engine *e, struct dev_entry *d)
 
 /* Whether the device the event is about is d: the same bus position (the kernel gives a
  * device at a port a new number each time one is enumerated there). */
-static bool same_device(const struct dev_entry *d, struct udev_device *dev, const char *syspath)
+static bool same_device(const struct dev_entry *d, const struct eusb_event *ev)
 {
-	return !d->medium && uevent_num(dev, syspath, "BUSNUM", "busnum") == d->busnum &&
-	       uevent_num(dev, syspath, "DEVNUM", "devnum") == d->devnum;
+	return !d->medium && uevent_num(ev->busnum, ev->syspath, "busnum") == d->busnum &&
+	       uevent_num(ev->devnum, ev->syspath, "devnum") == d->devnum;
 }
 
 /* Whether d was left blocked because its identity could not be read. */
@@ -322,11 +320,10 @@ static void device_changed(struct engine *e, struct dev_entry *d, const char *sy
 	engine_request(e, &req);
 }
 
-void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start)
+void engine_usb_event(struct engine *e, const struct eusb_event *ev, bool at_start)
 {
-	const char *syspath = udev_device_get_syspath(dev);
-	const char *sysname = udev_device_get_sysname(dev);
-	const char *devtype = udev_device_get_devtype(dev);
+	const char *syspath = ev->syspath, *sysname = ev->sysname, *devtype = ev->devtype;
+	const char *action = ev->action;
 
 	if (syspath == NULL || sysname == NULL || devtype == NULL ||
 	    ipc_name_valid(sysname, IPC_NAME_MAX) != 0)
@@ -356,16 +353,30 @@ void engine_usb_event(struct engine *e, struct udev_device *dev, const char *act
 		/* Seen half made (the kernel creates the directory before its attributes and
 		 * announces the device after them): this add is the first full look. */
 		engine_device_remove(e, d, "its identity could not be read: read again at its add");
-		decide_device(e, dev, syspath, sysname, at_start);
-	} else if (strcmp(action, "add") == 0 && d != NULL && same_device(d, dev, syspath)) {
+		decide_device(e, ev, at_start);
+	} else if (strcmp(action, "add") == 0 && d != NULL && same_device(d, ev)) {
 		device_changed(e, d, syspath); /* udev's replay of the add (coldplug): no news */
 	} else if (strcmp(action, "add") == 0 || d == NULL) {
 		if (d != NULL)
 			replaced(e, d);
-		decide_device(e, dev, syspath, sysname, at_start);
+		decide_device(e, ev, at_start);
 	} else if (strcmp(action, "change") == 0) {
 		device_changed(e, d, syspath);
 	}
+}
+
+void engine_usb_udev_event(struct engine *e, struct udev_device *dev, const char *action,
+			   bool at_start)
+{
+	const struct eusb_event ev = {
+	    .action = action,
+	    .syspath = udev_device_get_syspath(dev),
+	    .sysname = udev_device_get_sysname(dev),
+	    .devtype = udev_device_get_devtype(dev),
+	    .busnum = udev_device_get_property_value(dev, "BUSNUM"),
+	    .devnum = udev_device_get_property_value(dev, "DEVNUM"),
+	};
+	engine_usb_event(e, &ev, at_start);
 }
 
 void engine_rescan(struct engine *e, bool at_start)
@@ -408,7 +419,7 @@ void engine_rescan(struct engine *e, bool at_start)
 		    strcmp(devtype, "usb_device") == 0 && sysname) {
 			struct dev_entry *d = engine_find(e, sysname);
 			if (d == NULL)
-				engine_usb_event(e, dev, "add", at_start);
+				engine_usb_udev_event(e, dev, "add", at_start);
 			else
 				device_changed(e, d, udev_device_get_syspath(dev));
 		} else if (subsystem && strcmp(subsystem, "block") == 0) {

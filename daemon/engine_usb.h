@@ -11,9 +11,17 @@
 
 struct engine;
 
-/* USB devices and interfaces: an event of udev's usb subsystem. */
+/* An event of the usb subsystem, from udev's monitor or the kernel's own uevent
+ * (engine_kuevent.c): the fields the decisions use, borrowed from the event. */
+struct eusb_event {
+	const char *action, *syspath, *sysname, *devtype;
+	const char *busnum, *devnum; /* BUSNUM, DEVNUM as the uevent gives them, or NULL */
+};
+/* USB devices and interfaces: one event, from either source. */
+void engine_usb_event(struct engine *e, const struct eusb_event *ev, bool at_start);
 struct udev_device;
-void engine_usb_event(struct engine *e, struct udev_device *dev, const char *action, bool at_start);
+void engine_usb_udev_event(struct engine *e, struct udev_device *dev, const char *action,
+			   bool at_start);
 /* Deny d now (recorded, then de-authorised by the parent). */
 void engine_deny_device(struct engine *e, struct dev_entry *d, const char *reason);
 /* Full rescan of sysfs (at start, and after a lost uevent). */

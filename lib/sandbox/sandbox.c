@@ -129,7 +129,7 @@ static const struct rule engine[] = {
     R(fcntl, "O_NONBLOCK and FD_CLOEXEC on sockets"),
     R(poll, "the event loop"),
     R(ppoll, "the event loop"),
-    R(recvmsg, "udev monitor, control clients"),
+    R(recvmsg, "kernel uevents, udev monitor, control clients"),
     R(sendmsg, "control clients, parent requests"),
     R(recvfrom, "parent answers, control clients"),
     R(sendto, "parent requests, control answers"),
@@ -231,12 +231,12 @@ static const struct rule launcher[] = {
     R(sendmsg, "answers, engine start-up (libudev)"),
     R(recvfrom, "engine requests"),
     R(sendto, "answers"),
-    R(bind, "engine start-up: udev monitor, control socket"),
+    R(bind, "engine start-up: kernel uevents, udev monitor, control socket"),
     R(listen, "engine start-up: control socket"),
     R(getsockname, "engine start-up: libudev monitor address"),
     R(accept4, "engine control socket"),
     R(getsockopt, "engine control clients"),
-    R(setsockopt, "engine udev monitor buffer"),
+    R(setsockopt, "engine uevent and udev monitor buffers, SO_PASSCRED"),
     R(socketpair, "parent/engine channel"),
     R(connect, "syslog socket; libudev under test"),
     R(wait4, "reaping the engine and helpers"),
@@ -600,7 +600,7 @@ static int add_launcher(scmp_filter_ctx ctx)
 	 * loader, not mmap, but the dynamic loader maps libraries executable. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0)) != 0)
 		return rc;
-	/* Sockets: AF_UNIX (engine channel, control socket) and AF_NETLINK (udev). */
+	/* Sockets: AF_UNIX (engine channel, control socket), AF_NETLINK (uevents, udev). */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				   SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,

@@ -199,6 +199,71 @@ def test_a_rejected_phone_is_removed(gate):
     gate.wait_for("! [ -e /sys/bus/usb/devices/%s ]" % name, what="%s removed" % name)
 
 
+def test_a_stick_is_decided_while_udevd_is_stopped(gate):
+    """The engine decides a USB device on the kernel's own uevent, not on udevd's
+    re-broadcast: with systemd-udevd stopped (SIGSTOP) the allowed stick is recorded and
+    authorised. Once udevd runs again its copies of the same events are dropped (the
+    SEQNUM was handled): one record of each kind for the stick, its removal included."""
+    gate.run("kill -STOP $(pidof systemd-udevd)")
+    try:
+        name = stick(gate, "udevd-stopped", "COUNCIL0001")
+        assert decision(gate, name)["event.action"] == "device-allowed"
+        gate.wait_for("[ $(cat /sys/bus/usb/devices/%s/authorized) = 1 ]" % name,
+                      what="%s authorised with udevd stopped" % name)
+    finally:
+        gate.run("kill -CONT $(pidof systemd-udevd)")
+    gate.run("udevadm settle; sleep 1")
+    gate.unplug("udevd-stopped")
+    gate.wait_record(lambda r: r.get("volume.device_name") == name and
+                     r["event.action"] == "device-removed")
+    gate.run("udevadm settle; sleep 1")
+    acts = [r["event.action"] for r in gate.records() if r.get("volume.device_name") == name]
+    for a in ("device-inserted", "device-allowed", "device-removed"):
+        assert acts.count(a) == 1, acts
+
+
+FORGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forge_uevent.py")
+
+
+def test_forged_uevents_move_no_device(gate):
+    """Whoever is not the kernel cannot make the engine act on a device: a forged "remove"
+    of the allowed stick and a forged "add" of the blocked one, sent in the kernel's format
+    on group 1 and in libudev's on group 2, by an ordinary user (the kernel refuses the
+    send), by root in a user and network namespace of its own (the message stays in that
+    namespace), and in the kernel's format by root itself (not from the kernel: dropped
+    by the engine, port not 0). Nothing is recorded and nothing changes."""
+    council = stick(gate, "forge-council", "COUNCIL0001")
+    personal = stick(gate, "forge-personal", "PERSONAL0007")
+    assert decision(gate, council)["event.action"] == "device-allowed"
+    assert decision(gate, personal)["event.action"] == "device-blocked"
+    gate.run("udevadm settle; sleep 1")
+    before = len(gate.records())
+
+    def forge(prefix, action, name):
+        path = gate.out("realpath /sys/bus/usb/devices/%s" % name).strip()[len("/sys"):]
+        return gate.out("%s python3 %s %s %s %s %s" % (
+            prefix, FORGE, action, path, gate.attr(name, "busnum"),
+            int(gate.attr(name, "devnum")) + 1))
+
+    user = "setpriv --reuid=nobody --regid=nogroup --clear-groups"
+    for action, name in (("remove", council), ("add", personal)):
+        out = forge(user, action, name)
+        assert "sent" not in out, out  # the kernel lets no user send on this family
+        out = forge("unshare --user --map-root-user --net", action, name)
+        assert "group 1: sent" in out, out  # sent, within its own namespace
+    # Root's own message on group 1 (udevd ignores it too: a process's port).
+    out = gate.out("python3 %s remove %s %s %s 1" % (
+        FORGE, gate.out("realpath /sys/bus/usb/devices/%s" % council).strip()[4:],
+        gate.attr(council, "busnum"), gate.attr(council, "devnum")))
+    assert "group 1: sent" in out, out
+    gate.run("udevadm settle; sleep 2")
+    after = gate.records()[before:]
+    assert after == [], [json.dumps(r) for r in after]
+    assert gate.attr(council, "authorized") == "1"
+    assert gate.attr(personal, "authorized") == "0"
+    assert "not sent by the kernel" in gate.daemon_log()
+
+
 def test_the_trail_verifies(gate):
     name = stick(gate, "personal2", "PERSONAL0002")
     decision(gate, name)
