@@ -790,19 +790,23 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 		}
 		/* Tracepoint mode: each held open answered writes its record to the ring at
 		 * the call's return, and nothing else reads the ring before a close needs it:
-		 * read first, so that what waits unread is at most one answer per opener. The
-		 * mark stays while held opens keep coming (the burst goes on): hold_ms counts
-		 * from the last one, for unmarked opens would fill the ring as fast as they
-		 * run, read only every BATCH_MS or later when the watcher lacks the CPU. */
-		if (rc == 0 && perm >= 0 && p[perm].revents && b->tracepoint && b->held &&
-		    !denying) {
+		 * read first, and answer only the opens that wait now (an opener quicker than
+		 * this loop would otherwise run on through the mark, one answer after another),
+		 * so that what waits unread is at most one answer per opener. The mark stays
+		 * while held opens keep coming (the burst goes on): hold_ms counts from the
+		 * last one, for unmarked opens would fill the ring as fast as they run, read
+		 * only every BATCH_MS or later when the watcher lacks the CPU. */
+		bool held_tp = b->tracepoint && b->held && !denying;
+		if (rc == 0 && perm >= 0 && p[perm].revents && held_tp) {
 			rc = consume(b);
 			last_ring = now_ms();
 			if (room_since != 0)
 				room_since = last_ring;
+			if (rc == 0)
+				rc = xfer_watch_drain_once(w->perm_fd, t);
 		}
 		/* (Not once held again meanwhile: fentry.) */
-		if (rc == 0 && perm >= 0 && p[perm].revents &&
+		if (rc == 0 && perm >= 0 && p[perm].revents && !held_tp &&
 		    (denying || b->tracepoint || !b->held))
 			rc = xfer_watch_drain(w->perm_fd, t, false);
 		if (!denying && xfer_tracker_failed_closed(t)) {
