@@ -43,7 +43,7 @@
 #define EXITED_HASH  2048  /* their buckets by process id (a power of two) */
 #define BATCH_MS     10	   /* the names and close groups are read at most this often */
 #define RING_MS	     100   /* tracepoint mode: the opens are read at least this often */
-#define HOLD_MS	     50	   /* tracepoint mode: opens run freely again this long after room */
+#define HOLD_MS	     50	   /* tracepoint: opens go free this long after room and the last held */
 #define WAITING_MAX  65536 /* fentry: closed files waiting to be opened for hashing */
 
 struct open_rec {
@@ -788,8 +788,25 @@ int xfer_bpf_run(struct xfer_bpf *b, struct xfer_watch *w, const char *mountpoin
 			rc = xfer_watch_drain(w->fid_fd, t, false);
 			last_fid = now_ms();
 		}
+		/* Tracepoint mode: each held open answered writes its record to the ring at
+		 * the call's return, and nothing else reads the ring before a close needs it:
+		 * read first, and answer only the opens that wait now (an opener quicker than
+		 * this loop would otherwise run on through the mark, one answer after another),
+		 * so that what waits unread is at most one answer per opener. The mark stays
+		 * while held opens keep coming (the burst goes on): hold_ms counts from the
+		 * last one, for unmarked opens would fill the ring as fast as they run, read
+		 * only every BATCH_MS or later when the watcher lacks the CPU. */
+		bool held_tp = b->tracepoint && b->held && !denying;
+		if (rc == 0 && perm >= 0 && p[perm].revents && held_tp) {
+			rc = consume(b);
+			last_ring = now_ms();
+			if (room_since != 0)
+				room_since = last_ring;
+			if (rc == 0)
+				rc = xfer_watch_drain_once(w->perm_fd, t);
+		}
 		/* (Not once held again meanwhile: fentry.) */
-		if (rc == 0 && perm >= 0 && p[perm].revents &&
+		if (rc == 0 && perm >= 0 && p[perm].revents && !held_tp &&
 		    (denying || b->tracepoint || !b->held))
 			rc = xfer_watch_drain(w->perm_fd, t, false);
 		if (!denying && xfer_tracker_failed_closed(t)) {

@@ -276,6 +276,12 @@ int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy)
 	return drain(fd, t, buf, yield_when_busy, false);
 }
 
+int xfer_watch_drain_once(int fd, struct xfer_tracker *t)
+{
+	_Alignas(struct fanotify_event_metadata) unsigned char buf[BUF_SIZE];
+	return drain(fd, t, buf, false, true);
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;

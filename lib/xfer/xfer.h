@@ -290,6 +290,10 @@ int xfer_watch_unmark_opens(struct xfer_watch *w, const char *mountpoint);
 /* Read and dispatch what one group holds now (yield_when_busy: leave events queued
  * while the hash queue is full). 0 or negative errno. */
 int xfer_watch_drain(int fd, struct xfer_tracker *t, bool yield_when_busy);
+/* Read and dispatch one read's worth of a group (more only while reads come back full):
+ * the events that wait now, not those that come while they are answered. 0 or negative
+ * errno. */
+int xfer_watch_drain_once(int fd, struct xfer_tracker *t);
 
 /* ---- eBPF backend (bpfwatch.c): the program on the medium's filesystem ---- */
 

@@ -363,9 +363,10 @@ def test_a_burst_of_small_files_is_held_back_not_failed_closed(mode):
     """Hashing falls behind a copy: one hash worker, a queue of one job, and first a sparse
     file of SLOW_MIB MiB to hash (zeros: long to hash, quick to write), then cp -r of BURST
     small files, with a 64 KiB ring buffer (about 130 files' records; the watcher reads it
-    every 10 ms). The watcher holds the opens back instead of losing records: nothing
-    overflows or fails closed, the copy completes, and every file has its file-written
-    record with the right SHA-256 and the copier as its writer."""
+    every 10 ms, and in the tracepoint mode before it answers held opens). The watcher
+    holds the opens back instead of losing records: nothing overflows or fails closed, the
+    copy completes, and every file has its file-written record with the right SHA-256 and
+    the copier as its writer."""
     opts = ["bpf-ring-kib=64", "hash-threads=1", "hash-queue=1", "xfer-backend=" + mode]
     src = tempfile.mkdtemp(prefix="xfer-burst-")
     want = {}

@@ -132,16 +132,20 @@ class Watcher:
                  approval="apr-test-1", watch=WATCH):
         self.out_path = tempfile.mktemp(prefix="xferwatch-", suffix=".jsonl")
         self.out = open(self.out_path, "w")
+        # stderr to a file, not a pipe nobody reads while the watcher runs: a full pipe
+        # would block the watcher in a write, and a failure shows what it said.
+        self.err_path = self.out_path[:-len(".jsonl")] + ".stderr"
+        self.err = open(self.err_path, "w+")
         args = [watch, "--device-id", device_id, "--serial", serial, "--approval", approval]
         for o in options:
             args += ["-o", o]
-        self.proc = subprocess.Popen(args + [mnt], stdout=self.out, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(args + [mnt], stdout=self.out, stderr=self.err)
         deadline = time.time() + 20
         while time.time() < deadline:
             if any(get(r, "event.action") == "xfer-watch-started" for r in self.records()):
                 return
             if self.proc.poll() is not None:
-                raise RuntimeError("xferwatch exited: " + self.proc.stderr.read().decode())
+                raise RuntimeError("xferwatch exited: " + self.stderr())
             time.sleep(0.05)
         raise RuntimeError("xferwatch did not start")
 
@@ -158,7 +162,20 @@ class Watcher:
             if pred(recs):
                 return recs
             time.sleep(0.1)
-        raise AssertionError("timed out waiting for records")
+        raise AssertionError("timed out waiting for records; xferwatch stderr: " +
+                             self.stderr()[-2000:])
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def keep(self):
+        """With PCL_XFER_KEEP=DIR, copy the trail and stderr there (for a failing run)."""
+        keep = os.environ.get("PCL_XFER_KEEP")
+        if keep:
+            for p in (self.out_path, self.err_path):
+                if os.path.exists(p):
+                    shutil.copy(p, keep)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -169,9 +186,12 @@ class Watcher:
                 self.proc.kill()
                 self.proc.wait()
         self.out.close()
+        self.err.close()
+        self.keep()
         recs = self.records()
+        err = self.stderr()
         os.unlink(self.out_path)
-        err = self.proc.stderr.read().decode(errors="replace")
+        os.unlink(self.err_path)
         assert self.proc.returncode == 0, f"xferwatch exit {self.proc.returncode}: {err}"
         assert get(recs[-1], "event.action") == "xfer-watch-stopped", recs[-1]
         return recs
